@@ -1,0 +1,850 @@
+//! Brokers: the leader's produce and fetch handling, the follower's fetch loop, the ISR and the
+//! high watermark, truncation by leader epoch, and retention.
+
+use super::config::Acks;
+use super::log::{ReplicaLog, SeqCheck};
+use super::step::{Effect, Msg, Timer};
+use super::types::{BrokerId, KafkaError, LogRecord, NodeId};
+use super::Sim;
+use serde::Serialize;
+
+/// A broker and the replicas it hosts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Broker {
+    /// `node.id`.
+    pub id: BrokerId,
+    /// False while crashed.
+    pub up: bool,
+    /// Bumped at every start; timers and messages of an older incarnation are void.
+    pub incarnation: u32,
+    /// Hosted replicas by global partition index (`None` where it hosts no replica).
+    pub replicas: Vec<Option<Replica>>,
+}
+
+/// One replica of a partition on a broker.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replica {
+    /// The log (kept across crashes: a crash is a process stop, the disk survives).
+    pub log: ReplicaLog,
+    /// Leader this broker believes in.
+    pub leader: Option<BrokerId>,
+    /// Leader epoch this broker knows.
+    pub leader_epoch: u32,
+    /// Partition epoch this broker knows.
+    pub partition_epoch: u32,
+    /// ISR this broker knows (from the controller).
+    pub isr: Vec<BrokerId>,
+    /// What this replica is doing.
+    pub role: Role,
+}
+
+/// A replica's role.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Role {
+    /// No metadata yet (just started or restarted).
+    Unknown,
+    /// Leading.
+    Leader(LeaderState),
+    /// Following.
+    Follower(FollowerState),
+}
+
+/// Leader-side state, all in memory (lost on a crash).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LeaderState {
+    /// What the leader knows of each follower.
+    pub followers: Vec<FollowerInfo>,
+    /// An ISR change sent to the controller and not yet confirmed.
+    pub pending_isr: Option<Vec<BrokerId>>,
+    /// acks=all responses waiting for the HW.
+    pub waiters: Vec<Waiter>,
+    /// Follower fetches held until data arrives or `replica.fetch.wait.max.ms` passes.
+    pub parked: Vec<Parked>,
+}
+
+/// The leader's view of one follower (Kafka's `Replica` state).
+#[derive(Clone, Debug, Serialize)]
+pub struct FollowerInfo {
+    /// Follower id.
+    pub id: BrokerId,
+    /// Its LEO as of its last fetch (unknown until it fetches from this leader).
+    pub leo: Option<u64>,
+    /// Last time it was caught up with the leader's LEO.
+    pub last_caught_up: u64,
+    /// Time of its previous fetch.
+    pub last_fetch_time: u64,
+    /// The leader's LEO at its previous fetch.
+    pub last_fetch_leader_leo: u64,
+}
+
+/// A produce request waiting for replication.
+#[derive(Clone, Debug, Serialize)]
+pub struct Waiter {
+    /// Producer index.
+    pub producer: u32,
+    /// Request id.
+    pub req: u64,
+    /// The HW must reach this offset.
+    pub required: u64,
+    /// Base offset to report.
+    pub base_offset: u64,
+}
+
+/// A follower fetch held by the leader.
+#[derive(Clone, Debug, Serialize)]
+pub struct Parked {
+    /// Fetch id.
+    pub fetch: u64,
+    /// Follower.
+    pub replica: BrokerId,
+    /// Its fetch offset.
+    pub fetch_offset: u64,
+}
+
+/// Follower-side state.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FollowerState {
+    /// The fetch in flight: (id, sent at).
+    pub outstanding: Option<(u64, u64)>,
+    /// Whether a watchdog timer is pending.
+    pub watchdog: bool,
+}
+
+impl Broker {
+    pub(crate) fn new(id: BrokerId, assignment: &[Vec<BrokerId>]) -> Broker {
+        let replicas = assignment
+            .iter()
+            .map(|replicas| {
+                replicas.contains(&id).then(|| Replica {
+                    log: ReplicaLog::default(),
+                    leader: None,
+                    leader_epoch: 0,
+                    partition_epoch: 0,
+                    isr: Vec::new(),
+                    role: Role::Unknown,
+                })
+            })
+            .collect();
+        Broker { id, up: false, incarnation: 0, replicas }
+    }
+
+    /// Whether this broker currently acts as leader of partition `pidx`.
+    pub fn is_leader(&self, pidx: u32) -> bool {
+        matches!(self.replicas[pidx as usize].as_ref().map(|r| &r.role), Some(Role::Leader(_)))
+    }
+}
+
+impl Sim {
+    pub(crate) fn start_broker(&mut self, b: BrokerId) {
+        let now = self.now;
+        let cfg = self.broker_config.clone();
+        let broker = self.broker_mut(b);
+        broker.up = true;
+        broker.incarnation += 1;
+        let incarnation = broker.incarnation;
+        for r in broker.replicas.iter_mut().flatten() {
+            r.role = Role::Unknown;
+            r.leader = None;
+        }
+        // A restarted broker registers at once; at time 0 every broker is already registered.
+        let first_heartbeat = if now == 0 { cfg.broker_heartbeat_interval_ms } else { now };
+        self.schedule_timer(first_heartbeat, Timer::Heartbeat { broker: b, incarnation });
+        self.schedule_timer(now + (cfg.replica_lag_time_max_ms / 2).max(1), Timer::IsrCheck { broker: b, incarnation });
+        self.schedule_timer(
+            now + cfg.log_retention_check_interval_ms.max(1),
+            Timer::RetentionCheck { broker: b, incarnation },
+        );
+    }
+
+    pub(crate) fn apply_initial_metadata(&mut self, b: BrokerId) {
+        for pidx in 0..self.tps.len() as u32 {
+            if self.broker(b).replicas[pidx as usize].is_none() {
+                continue;
+            }
+            let state = self.controller.parts[pidx as usize].clone();
+            self.apply_partition_change(b, pidx, state.leader, state.leader_epoch, &state.isr, state.partition_epoch);
+        }
+    }
+
+    pub(crate) fn crash_broker(&mut self, b: BrokerId) {
+        if !self.broker(b).up {
+            return;
+        }
+        self.emit(Effect::BrokerCrashed { broker: b });
+        let broker = self.broker_mut(b);
+        broker.up = false;
+        for r in broker.replicas.iter_mut().flatten() {
+            r.role = Role::Unknown;
+            r.leader = None;
+        }
+    }
+
+    pub(crate) fn broker_heartbeat(&mut self, b: BrokerId, incarnation: u32) -> bool {
+        let broker = self.broker(b);
+        if !broker.up || broker.incarnation != incarnation {
+            return false;
+        }
+        self.send(NodeId::Broker(b), NodeId::Controller, Msg::Heartbeat { broker: b, incarnation });
+        let next = self.now + self.broker_config.broker_heartbeat_interval_ms;
+        self.schedule_timer(next, Timer::Heartbeat { broker: b, incarnation });
+        true
+    }
+
+    pub(crate) fn broker_receive(&mut self, b: BrokerId, from: NodeId, msg: &Msg) {
+        match msg {
+            Msg::Produce { req, tp, acks, pid, base_seq, records } => {
+                let NodeId::Producer(producer) = from else { return };
+                let pidx = self.pidx(*tp);
+                self.leader_produce(b, pidx, producer, *req, *acks, *pid, *base_seq, records);
+            }
+            Msg::Fetch { id, tp, replica, fetch_offset, last_fetched_epoch, leader_epoch } => {
+                let pidx = self.pidx(*tp);
+                self.leader_fetch(b, pidx, *id, *replica, *fetch_offset, *last_fetched_epoch, *leader_epoch);
+            }
+            Msg::FetchResponse { id, tp, leader_epoch, records, high_watermark, log_start_offset, diverging, error } => {
+                let pidx = self.pidx(*tp);
+                let resp = FetchReply {
+                    id: *id,
+                    leader_epoch: *leader_epoch,
+                    records,
+                    high_watermark: *high_watermark,
+                    log_start: *log_start_offset,
+                    diverging: *diverging,
+                    error: *error,
+                };
+                self.follower_fetch_response(b, pidx, resp);
+            }
+            Msg::PartitionChange { tp, leader, leader_epoch, isr, partition_epoch } => {
+                let pidx = self.pidx(*tp);
+                self.apply_partition_change(b, pidx, *leader, *leader_epoch, isr, *partition_epoch);
+            }
+            _ => {}
+        }
+    }
+
+    fn replica(&self, b: BrokerId, pidx: u32) -> Option<&Replica> {
+        self.broker(b).replicas[pidx as usize].as_ref()
+    }
+
+    fn replica_mut(&mut self, b: BrokerId, pidx: u32) -> Option<&mut Replica> {
+        self.broker_mut(b).replicas[pidx as usize].as_mut()
+    }
+
+    /// Applies the controller's view of a partition on broker `b`: become leader, follower, or
+    /// just learn a new ISR.
+    pub(crate) fn apply_partition_change(
+        &mut self,
+        b: BrokerId,
+        pidx: u32,
+        leader: Option<BrokerId>,
+        leader_epoch: u32,
+        isr: &[BrokerId],
+        partition_epoch: u32,
+    ) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let Some(rep) = self.replica_mut(b, pidx) else { return };
+        let unknown = matches!(rep.role, Role::Unknown);
+        if leader_epoch < rep.leader_epoch || (leader_epoch == rep.leader_epoch && partition_epoch < rep.partition_epoch) {
+            return;
+        }
+        let new_epoch = leader_epoch > rep.leader_epoch || unknown;
+        rep.isr = isr.to_vec();
+        rep.partition_epoch = partition_epoch;
+        if !new_epoch {
+            if let Role::Leader(ls) = &mut rep.role {
+                ls.pending_isr = None;
+            }
+            self.leader_maybe_advance_hw(b, pidx);
+            return;
+        }
+        rep.leader_epoch = leader_epoch;
+        rep.leader = leader;
+        let old_role = std::mem::replace(&mut rep.role, Role::Unknown);
+        if leader == Some(b) {
+            rep.log.start_epoch(leader_epoch);
+            let leo = rep.log.leo();
+            let followers = isr
+                .iter()
+                .chain(self.controller.parts[pidx as usize].replicas.iter())
+                .filter(|&&f| f != b)
+                .fold(Vec::<BrokerId>::new(), |mut acc, &f| {
+                    if !acc.contains(&f) {
+                        acc.push(f);
+                    }
+                    acc
+                })
+                .into_iter()
+                .map(|id| FollowerInfo { id, leo: None, last_caught_up: now, last_fetch_time: now, last_fetch_leader_leo: 0 })
+                .collect();
+            let rep = self.replica_mut(b, pidx).expect("replica exists");
+            rep.role = Role::Leader(LeaderState { followers, ..LeaderState::default() });
+            self.emit(Effect::BecameLeader { tp, broker: b, epoch: leader_epoch, leo });
+            self.leader_maybe_advance_hw(b, pidx);
+        } else {
+            if let Role::Leader(old) = old_role {
+                self.abandon_leadership(b, pidx, old);
+            }
+            let rep = self.replica_mut(b, pidx).expect("replica exists");
+            rep.role = Role::Follower(FollowerState::default());
+            self.emit(Effect::BecameFollower { tp, broker: b, leader, epoch: leader_epoch });
+            if leader.is_some() {
+                self.follower_send_fetch(b, pidx);
+            }
+        }
+    }
+
+    /// A leader that lost leadership answers its waiting producers and parked fetches with
+    /// NOT_LEADER_OR_FOLLOWER, as Kafka completes its delayed operations on a leader change.
+    fn abandon_leadership(&mut self, b: BrokerId, pidx: u32, old: LeaderState) {
+        let tp = self.tp(pidx);
+        for w in old.waiters {
+            let msg = Msg::ProduceResponse { req: w.req, tp, result: Err(KafkaError::NotLeaderOrFollower) };
+            self.send(NodeId::Broker(b), NodeId::Producer(w.producer), msg);
+        }
+        for p in old.parked {
+            self.send_fetch_error(b, pidx, p.fetch, p.replica, KafkaError::NotLeaderOrFollower);
+        }
+    }
+
+    fn send_fetch_error(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, error: KafkaError) {
+        let tp = self.tp(pidx);
+        let rep = self.replica(b, pidx).expect("replica exists");
+        let msg = Msg::FetchResponse {
+            id,
+            tp,
+            leader_epoch: rep.leader_epoch,
+            records: Vec::new(),
+            high_watermark: rep.log.high_watermark(),
+            log_start_offset: rep.log.log_start(),
+            diverging: None,
+            error: Some(error),
+        };
+        self.send(NodeId::Broker(b), NodeId::Broker(replica), msg);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn leader_produce(
+        &mut self,
+        b: BrokerId,
+        pidx: u32,
+        producer: u32,
+        req: u64,
+        acks: Acks,
+        pid: u32,
+        base_seq: i32,
+        records: &[u32],
+    ) {
+        let tp = self.tp(pidx);
+        let now = self.now;
+        let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
+        let reply = |sim: &mut Sim, result: Result<u64, KafkaError>| {
+            if acks != Acks::None {
+                sim.send(NodeId::Broker(b), NodeId::Producer(producer), Msg::ProduceResponse { req, tp, result });
+            }
+        };
+        let Some(rep) = self.replica(b, pidx).filter(|r| matches!(r.role, Role::Leader(_))) else {
+            self.emit(Effect::ProduceRejected {
+                tp,
+                broker: b,
+                error: KafkaError::NotLeaderOrFollower,
+                isr_size: 0,
+                min_isr,
+                expected_seq: None,
+            });
+            return reply(self, Err(KafkaError::NotLeaderOrFollower));
+        };
+        let isr_size = rep.isr.len() as u32;
+        if acks == Acks::All && isr_size < min_isr {
+            self.emit(Effect::ProduceRejected {
+                tp,
+                broker: b,
+                error: KafkaError::NotEnoughReplicas,
+                isr_size,
+                min_isr,
+                expected_seq: None,
+            });
+            return reply(self, Err(KafkaError::NotEnoughReplicas));
+        }
+        let epoch = rep.leader_epoch;
+        if pid != 0 {
+            let last_seq = base_seq + records.len() as i32 - 1;
+            match rep.log.check_sequence(pid, base_seq, last_seq) {
+                SeqCheck::Append => {}
+                SeqCheck::Duplicate(meta) => {
+                    self.emit(Effect::DuplicateIgnored { tp, broker: b, pid, first_seq: base_seq, offset: meta.first_offset });
+                    return self.leader_await(b, pidx, producer, req, acks, meta.first_offset, meta.last_offset + 1);
+                }
+                SeqCheck::OutOfOrder { expected } => {
+                    self.emit(Effect::ProduceRejected {
+                        tp,
+                        broker: b,
+                        error: KafkaError::OutOfOrderSequenceNumber,
+                        isr_size,
+                        min_isr,
+                        expected_seq: Some(expected),
+                    });
+                    return reply(self, Err(KafkaError::OutOfOrderSequenceNumber));
+                }
+            }
+        }
+        let base = rep.log.leo();
+        let batch: Vec<LogRecord> = records
+            .iter()
+            .enumerate()
+            .map(|(i, &record)| LogRecord {
+                offset: base + i as u64,
+                epoch,
+                record,
+                pid,
+                seq: if pid != 0 { base_seq + i as i32 } else { -1 },
+                batch_start: i == 0,
+                append_time: now,
+                size: self.ledger.records[record as usize].size,
+            })
+            .collect();
+        for r in &batch {
+            self.ledger.record_append(r.record, tp, b, r.offset, epoch, now);
+        }
+        self.replica_mut(b, pidx).expect("leader replica").log.append(&batch);
+        self.emit(Effect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
+        self.leader_answer_parked(b, pidx);
+        self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
+    }
+
+    /// Answers a produce request according to `acks`: at once for acks=1, after replication for all.
+    #[allow(clippy::too_many_arguments)]
+    fn leader_await(&mut self, b: BrokerId, pidx: u32, producer: u32, req: u64, acks: Acks, base: u64, required: u64) {
+        let tp = self.tp(pidx);
+        match acks {
+            Acks::None => self.leader_maybe_advance_hw(b, pidx),
+            Acks::Leader => {
+                let msg = Msg::ProduceResponse { req, tp, result: Ok(base) };
+                self.send(NodeId::Broker(b), NodeId::Producer(producer), msg);
+                self.leader_maybe_advance_hw(b, pidx);
+            }
+            Acks::All => {
+                if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+                    ls.waiters.push(Waiter { producer, req, required, base_offset: base });
+                }
+                self.emit(Effect::AwaitingReplication { tp, broker: b, required_offset: required });
+                self.leader_maybe_advance_hw(b, pidx);
+                self.leader_complete_waiters(b, pidx);
+            }
+        }
+    }
+
+    /// Kafka's `maybeIncrementLeaderHW`: the HW is the smallest LEO in the maximal ISR (the committed
+    /// ISR plus any pending additions, KIP-497). Followers whose LEO the leader has not heard yet hold it.
+    fn leader_maybe_advance_hw(&mut self, b: BrokerId, pidx: u32) {
+        let tp = self.tp(pidx);
+        let Some(rep) = self.replica(b, pidx) else { return };
+        let Role::Leader(ls) = &rep.role else { return };
+        let leo = rep.log.leo();
+        let mut hw = leo;
+        let maximal = rep.isr.iter().chain(ls.pending_isr.iter().flatten());
+        for &member in maximal {
+            if member == b {
+                continue;
+            }
+            match ls.followers.iter().find(|f| f.id == member).and_then(|f| f.leo) {
+                Some(f_leo) => hw = hw.min(f_leo),
+                None => return,
+            }
+        }
+        let old = rep.log.high_watermark();
+        if hw > old {
+            self.replica_mut(b, pidx).expect("leader").log.set_high_watermark(hw);
+            self.emit(Effect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
+            self.leader_complete_waiters(b, pidx);
+        }
+    }
+
+    /// Completes acks=all requests whose records are now below the HW (Kafka's
+    /// `checkEnoughReplicasReachOffset`): success if the ISR still has `min.insync.replicas`
+    /// members, NOT_ENOUGH_REPLICAS_AFTER_APPEND otherwise.
+    fn leader_complete_waiters(&mut self, b: BrokerId, pidx: u32) {
+        let tp = self.tp(pidx);
+        let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
+        let Some(rep) = self.replica_mut(b, pidx) else { return };
+        let hw = rep.log.high_watermark();
+        let isr_size = rep.isr.len() as u32;
+        let Role::Leader(ls) = &mut rep.role else { return };
+        let (done, waiting): (Vec<Waiter>, Vec<Waiter>) = ls.waiters.drain(..).partition(|w| w.required <= hw);
+        ls.waiters = waiting;
+        for w in done {
+            let result = if isr_size >= min_isr {
+                Ok(w.base_offset)
+            } else {
+                self.emit(Effect::ProduceRejected {
+                    tp,
+                    broker: b,
+                    error: KafkaError::NotEnoughReplicasAfterAppend,
+                    isr_size,
+                    min_isr,
+                    expected_seq: None,
+                });
+                Err(KafkaError::NotEnoughReplicasAfterAppend)
+            };
+            self.send(NodeId::Broker(b), NodeId::Producer(w.producer), Msg::ProduceResponse { req: w.req, tp, result });
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn leader_fetch(
+        &mut self,
+        b: BrokerId,
+        pidx: u32,
+        id: u64,
+        replica: BrokerId,
+        fetch_offset: u64,
+        last_fetched_epoch: Option<u32>,
+        their_epoch: u32,
+    ) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let max_bytes = self.broker_config.replica_fetch_max_bytes;
+        let wait = self.broker_config.replica_fetch_wait_max_ms;
+        let Some(rep) = self.replica(b, pidx) else { return };
+        let Role::Leader(_) = &rep.role else {
+            return self.send_fetch_error(b, pidx, id, replica, KafkaError::NotLeaderOrFollower);
+        };
+        if their_epoch < rep.leader_epoch {
+            return self.send_fetch_error(b, pidx, id, replica, KafkaError::FencedLeaderEpoch);
+        }
+        if their_epoch > rep.leader_epoch {
+            return self.send_fetch_error(b, pidx, id, replica, KafkaError::UnknownLeaderEpoch);
+        }
+        let log = &rep.log;
+        if let Some(epoch) = last_fetched_epoch {
+            match log.end_offset_for_epoch(epoch) {
+                Some((le, end)) if le == epoch && end >= fetch_offset => {}
+                Some(diverging) => {
+                    let msg = Msg::FetchResponse {
+                        id,
+                        tp,
+                        leader_epoch: rep.leader_epoch,
+                        records: Vec::new(),
+                        high_watermark: log.high_watermark(),
+                        log_start_offset: log.log_start(),
+                        diverging: Some(diverging),
+                        error: None,
+                    };
+                    return self.send(NodeId::Broker(b), NodeId::Broker(replica), msg);
+                }
+                None => return self.send_fetch_error(b, pidx, id, replica, KafkaError::OffsetOutOfRange),
+            }
+        }
+        if fetch_offset < log.log_start() || fetch_offset > log.leo() {
+            return self.send_fetch_error(b, pidx, id, replica, KafkaError::OffsetOutOfRange);
+        }
+        let leader_leo = log.leo();
+        let hw = log.high_watermark();
+        let epoch_start = log.epochs().last().map_or(0, |e| e.1);
+        let records = log.read(fetch_offset, max_bytes);
+        let rep = self.replica_mut(b, pidx).expect("leader");
+        let isr = rep.isr.clone();
+        let Role::Leader(ls) = &mut rep.role else { return };
+        if let Some(f) = ls.followers.iter_mut().find(|f| f.id == replica) {
+            // Kafka's `Replica.updateFetchState`.
+            if fetch_offset >= leader_leo {
+                f.last_caught_up = f.last_caught_up.max(now);
+            } else if fetch_offset >= f.last_fetch_leader_leo {
+                f.last_caught_up = f.last_caught_up.max(f.last_fetch_time);
+            }
+            f.last_fetch_leader_leo = leader_leo;
+            f.last_fetch_time = now;
+            f.leo = Some(fetch_offset);
+        }
+        // ISR expansion: a caught-up follower (LEO ≥ HW and ≥ the start of the current epoch).
+        if ls.pending_isr.is_none() && !isr.contains(&replica) && fetch_offset >= hw && fetch_offset >= epoch_start {
+            let mut new_isr = isr.clone();
+            new_isr.push(replica);
+            ls.pending_isr = Some(new_isr.clone());
+            self.emit(Effect::IsrExpandRequested { tp, leader: b, added: replica, follower_leo: fetch_offset });
+            self.send_alter_partition(b, pidx, new_isr);
+        }
+        self.leader_maybe_advance_hw(b, pidx);
+        if records.is_empty() {
+            if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+                ls.parked.push(Parked { fetch: id, replica, fetch_offset });
+            }
+            let incarnation = self.broker(b).incarnation;
+            self.schedule_timer(now + wait, Timer::FetchWait { broker: b, incarnation, pidx, fetch: id });
+        } else {
+            self.send_fetch_data(b, pidx, id, replica, records);
+        }
+    }
+
+    fn send_fetch_data(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, records: Vec<LogRecord>) {
+        let tp = self.tp(pidx);
+        let rep = self.replica(b, pidx).expect("leader");
+        let msg = Msg::FetchResponse {
+            id,
+            tp,
+            leader_epoch: rep.leader_epoch,
+            records,
+            high_watermark: rep.log.high_watermark(),
+            log_start_offset: rep.log.log_start(),
+            diverging: None,
+            error: None,
+        };
+        self.send(NodeId::Broker(b), NodeId::Broker(replica), msg);
+    }
+
+    fn send_alter_partition(&mut self, b: BrokerId, pidx: u32, new_isr: Vec<BrokerId>) {
+        let tp = self.tp(pidx);
+        let rep = self.replica(b, pidx).expect("leader");
+        let msg = Msg::AlterPartition {
+            tp,
+            leader: b,
+            leader_epoch: rep.leader_epoch,
+            partition_epoch: rep.partition_epoch,
+            new_isr,
+        };
+        self.send(NodeId::Broker(b), NodeId::Controller, msg);
+    }
+
+    /// New data arrived: every parked fetch is answered now.
+    fn leader_answer_parked(&mut self, b: BrokerId, pidx: u32) {
+        let max_bytes = self.broker_config.replica_fetch_max_bytes;
+        let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return };
+        let parked = std::mem::take(&mut ls.parked);
+        for p in parked {
+            let records = self.replica(b, pidx).expect("leader").log.read(p.fetch_offset, max_bytes);
+            self.send_fetch_data(b, pidx, p.fetch, p.replica, records);
+        }
+    }
+
+    pub(crate) fn leader_fetch_wait_expired(&mut self, b: BrokerId, incarnation: u32, pidx: u32, fetch: u64) -> bool {
+        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+            return false;
+        }
+        let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return false };
+        let Some(pos) = ls.parked.iter().position(|p| p.fetch == fetch) else { return false };
+        let p = ls.parked.remove(pos);
+        self.send_fetch_data(b, pidx, p.fetch, p.replica, Vec::new());
+        true
+    }
+
+    pub(crate) fn follower_send_fetch(&mut self, b: BrokerId, pidx: u32) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let timeout = self.broker_config.replica_socket_timeout_ms;
+        let id = self.next_request_id();
+        let incarnation = self.broker(b).incarnation;
+        let Some(rep) = self.replica_mut(b, pidx) else { return };
+        let Some(leader) = rep.leader else { return };
+        let Role::Follower(fs) = &mut rep.role else { return };
+        fs.outstanding = Some((id, now));
+        let needs_watchdog = !fs.watchdog;
+        fs.watchdog = true;
+        let msg = Msg::Fetch {
+            id,
+            tp,
+            replica: b,
+            fetch_offset: rep.log.leo(),
+            last_fetched_epoch: if rep.log.leo() > rep.log.log_start() { rep.log.latest_epoch() } else { None },
+            leader_epoch: rep.leader_epoch,
+        };
+        self.send(NodeId::Broker(b), NodeId::Broker(leader), msg);
+        if needs_watchdog {
+            self.schedule_timer(now + timeout, Timer::FetchWatchdog { broker: b, incarnation, pidx });
+        }
+    }
+
+    fn follower_fetch_response(&mut self, b: BrokerId, pidx: u32, resp: FetchReply<'_>) {
+        let tp = self.tp(pidx);
+        let now = self.now;
+        let backoff = self.broker_config.replica_fetch_backoff_ms;
+        let Some(rep) = self.replica_mut(b, pidx) else { return };
+        let Role::Follower(fs) = &mut rep.role else { return };
+        if fs.outstanding.map(|o| o.0) != Some(resp.id) {
+            return;
+        }
+        fs.outstanding = None;
+        if let Some(error) = resp.error {
+            if error == KafkaError::OffsetOutOfRange && rep.log.leo() < resp.log_start {
+                // Kafka's truncateFullyAndStartAt: the leader no longer has what we need.
+                let from = rep.log.leo();
+                let mut removed = rep.log.truncate_to(rep.log.log_start());
+                removed.extend(rep.log.advance_log_start(resp.log_start));
+                self.emit(Effect::Truncated { tp, broker: b, from, to: resp.log_start, removed, leader_epoch_end: (0, resp.log_start) });
+                return self.follower_send_fetch(b, pidx);
+            }
+            let incarnation = self.broker(b).incarnation;
+            self.emit(Effect::FetchFailed { tp, broker: b, error, retry_at: now + backoff });
+            self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+            return;
+        }
+        if resp.leader_epoch != rep.leader_epoch {
+            return self.follower_send_fetch(b, pidx);
+        }
+        if let Some((epoch, end)) = resp.diverging {
+            // KIP-101/KIP-279: truncate to the end of the last epoch both logs agree on.
+            let own_end = match rep.log.end_offset_for_epoch(epoch) {
+                Some((_, own)) => own,
+                None => rep.log.log_start(),
+            };
+            let target = end.min(own_end).min(rep.log.leo());
+            let from = rep.log.leo();
+            let removed = rep.log.truncate_to(target);
+            self.emit(Effect::Truncated { tp, broker: b, from, to: target, removed, leader_epoch_end: (epoch, end) });
+            return self.follower_send_fetch(b, pidx);
+        }
+        let leo = rep.log.leo();
+        let fresh: Vec<LogRecord> = resp.records.iter().filter(|r| r.offset >= leo).copied().collect();
+        if fresh.first().is_some_and(|r| r.offset == leo) {
+            rep.log.append(&fresh);
+            let count = fresh.len() as u32;
+            let new_leo = rep.log.leo();
+            for r in &fresh {
+                self.ledger.record_replica_append(r.record);
+            }
+            self.emit(Effect::FollowerAppended { tp, broker: b, first_offset: leo, count, leo: new_leo });
+        }
+        let rep = self.replica_mut(b, pidx).expect("follower");
+        if resp.log_start > rep.log.log_start() {
+            let removed = rep.log.advance_log_start(resp.log_start);
+            if !removed.is_empty() {
+                self.emit(Effect::RetentionDeleted { tp, broker: b, records: removed, log_start: resp.log_start });
+            }
+        }
+        let rep = self.replica_mut(b, pidx).expect("follower");
+        let old_hw = rep.log.high_watermark();
+        let new_hw = resp.high_watermark.min(rep.log.leo());
+        if new_hw > old_hw {
+            rep.log.set_high_watermark(new_hw);
+            self.emit(Effect::HighWatermark { tp, broker: b, from: old_hw, to: new_hw, leader: false });
+        }
+        self.follower_send_fetch(b, pidx);
+    }
+
+    pub(crate) fn follower_backoff_done(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
+        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+            return false;
+        }
+        match self.replica(b, pidx).map(|r| &r.role) {
+            Some(Role::Follower(fs)) if fs.outstanding.is_none() => {
+                self.follower_send_fetch(b, pidx);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Checks the outstanding fetch against `replica.socket.timeout.ms`. Re-arming is housekeeping,
+    /// not a step; only a real timeout is.
+    pub(crate) fn follower_watchdog(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
+        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+            return false;
+        }
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let timeout = self.broker_config.replica_socket_timeout_ms;
+        let backoff = self.broker_config.replica_fetch_backoff_ms;
+        let Some(rep) = self.replica_mut(b, pidx) else { return false };
+        let Role::Follower(fs) = &mut rep.role else { return false };
+        match fs.outstanding {
+            Some((_, sent)) if sent + timeout <= now => {
+                fs.outstanding = None;
+                fs.watchdog = false;
+                self.emit(Effect::FetchFailed { tp, broker: b, error: KafkaError::RequestTimedOut, retry_at: now + backoff });
+                self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+                true
+            }
+            Some((_, sent)) => {
+                self.schedule_timer(sent + timeout, Timer::FetchWatchdog { broker: b, incarnation, pidx });
+                false
+            }
+            None => {
+                fs.watchdog = false;
+                false
+            }
+        }
+    }
+
+    /// Kafka's isr-expiration task: followers not caught up within `replica.lag.time.max.ms`
+    /// are proposed for removal. Only a check that requests a change is a step.
+    pub(crate) fn leader_isr_check(&mut self, b: BrokerId, incarnation: u32) -> bool {
+        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+            return false;
+        }
+        let now = self.now;
+        let max_lag = self.broker_config.replica_lag_time_max_ms;
+        self.schedule_timer(now + (max_lag / 2).max(1), Timer::IsrCheck { broker: b, incarnation });
+        let mut changed = false;
+        for pidx in 0..self.tps.len() as u32 {
+            let Some(rep) = self.replica(b, pidx) else { continue };
+            let Role::Leader(ls) = &rep.role else { continue };
+            if ls.pending_isr.is_some() {
+                continue;
+            }
+            let leo = rep.log.leo();
+            let mut lag_ms = 0;
+            let out: Vec<BrokerId> = rep
+                .isr
+                .iter()
+                .copied()
+                .filter(|&m| m != b)
+                .filter(|&m| match ls.followers.iter().find(|f| f.id == m) {
+                    Some(f) => {
+                        let caught_up = f.leo == Some(leo) || now - f.last_caught_up <= max_lag;
+                        if !caught_up {
+                            lag_ms = lag_ms.max(now - f.last_caught_up);
+                        }
+                        !caught_up
+                    }
+                    None => false,
+                })
+                .collect();
+            if out.is_empty() {
+                continue;
+            }
+            let new_isr: Vec<BrokerId> = rep.isr.iter().copied().filter(|m| !out.contains(m)).collect();
+            let tp = self.tp(pidx);
+            if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+                ls.pending_isr = Some(new_isr.clone());
+            }
+            self.emit(Effect::IsrShrinkRequested { tp, leader: b, removed: out, lag_ms, max_lag_ms: max_lag });
+            self.send_alter_partition(b, pidx, new_isr);
+            changed = true;
+        }
+        changed
+    }
+
+    /// Deletes records older than `retention.ms` or beyond `retention.bytes`, below the HW.
+    pub(crate) fn broker_retention(&mut self, b: BrokerId, incarnation: u32) -> bool {
+        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+            return false;
+        }
+        let now = self.now;
+        let interval = self.broker_config.log_retention_check_interval_ms.max(1);
+        self.schedule_timer(now + interval, Timer::RetentionCheck { broker: b, incarnation });
+        let mut deleted = false;
+        for pidx in 0..self.tps.len() as u32 {
+            let tp = self.tp(pidx);
+            let cfg = self.topics[tp.topic as usize].config.clone();
+            let Some(rep) = self.replica_mut(b, pidx) else { continue };
+            let cut = rep.log.retention_cutoff(now, cfg.retention_ms, cfg.retention_bytes);
+            if cut > rep.log.log_start() {
+                let records = rep.log.advance_log_start(cut);
+                self.emit(Effect::RetentionDeleted { tp, broker: b, records, log_start: cut });
+                deleted = true;
+            }
+        }
+        deleted
+    }
+}
+
+/// A fetch response as the follower reads it.
+struct FetchReply<'a> {
+    id: u64,
+    leader_epoch: u32,
+    records: &'a [LogRecord],
+    high_watermark: u64,
+    log_start: u64,
+    diverging: Option<(u32, u64)>,
+    error: Option<KafkaError>,
+}

@@ -1,0 +1,377 @@
+//! Formatters that turn steps into narration. The CLI, the page and the golden tests all read
+//! this text, so it lives in the core.
+
+use super::step::{DropReason, Effect, IsrCause, Msg, Partitioning, Step, StepEvent, Timer};
+use super::types::{BrokerId, NodeId, RecordId, Tp};
+use super::Sim;
+use std::fmt::Write;
+
+/// `broker-2`, `controller` or the producer's name.
+pub fn node_name(sim: &Sim, node: NodeId) -> String {
+    match node {
+        NodeId::Controller => "controller".to_string(),
+        NodeId::Broker(b) => format!("broker-{b}"),
+        NodeId::Producer(p) => sim.producers[p as usize].name.clone(),
+    }
+}
+
+fn brokers(list: &[BrokerId]) -> String {
+    let names: Vec<String> = list.iter().map(|b| b.to_string()).collect();
+    format!("[{}]", names.join(","))
+}
+
+fn ms(v: u64) -> String {
+    // Thousands separators make long timeouts readable in class (30,000 ms).
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out} ms")
+}
+
+/// `k1=v1` (or just the value when there is no key).
+pub fn record_label(sim: &Sim, id: RecordId) -> String {
+    let r = sim.ledger.get(id);
+    match &r.key {
+        Some(k) => format!("{k}={}", r.value),
+        None => r.value.clone(),
+    }
+}
+
+fn records(sim: &Sim, ids: &[RecordId]) -> String {
+    const SHOWN: usize = 4;
+    let mut labels: Vec<String> = ids.iter().take(SHOWN).map(|&id| record_label(sim, id)).collect();
+    if ids.len() > SHOWN {
+        labels.push(format!("… {} more", ids.len() - SHOWN));
+    }
+    labels.join(", ")
+}
+
+fn drop_reason(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::LinkCut => "the link is cut",
+        DropReason::Loss => "lost on the link",
+        DropReason::ReceiverDown => "the receiver is down",
+        DropReason::SenderCrashed => "the sender crashed while it was in flight",
+    }
+}
+
+/// A one-line description of a message.
+pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
+    match msg {
+        Msg::Produce { tp, acks, records: recs, base_seq, .. } => {
+            let seq = if *base_seq >= 0 { format!(", seq {base_seq}") } else { String::new() };
+            format!("Produce {} [{}] acks={}{}", sim.tp_name(*tp), records(sim, recs), acks.name(), seq)
+        }
+        Msg::ProduceResponse { tp, result, .. } => match result {
+            Ok(offset) => format!("ProduceResponse {} ok, base offset {offset}", sim.tp_name(*tp)),
+            Err(e) => format!("ProduceResponse {} error {e}", sim.tp_name(*tp)),
+        },
+        Msg::Fetch { tp, fetch_offset, last_fetched_epoch, leader_epoch, .. } => {
+            let last = last_fetched_epoch.map_or(String::new(), |e| format!(", last fetched epoch {e}"));
+            format!("Fetch {} from offset {fetch_offset} (leader epoch {leader_epoch}{last})", sim.tp_name(*tp))
+        }
+        Msg::FetchResponse { tp, records, high_watermark, diverging, error, .. } => {
+            if let Some(e) = error {
+                format!("FetchResponse {} error {e}", sim.tp_name(*tp))
+            } else if let Some((epoch, end)) = diverging {
+                format!("FetchResponse {} diverging: epoch {epoch} ends at {end}", sim.tp_name(*tp))
+            } else {
+                format!("FetchResponse {} {} record(s), HW {high_watermark}", sim.tp_name(*tp), records.len())
+            }
+        }
+        Msg::Heartbeat { .. } => "BrokerHeartbeat".to_string(),
+        Msg::AlterPartition { tp, new_isr, .. } => {
+            format!("AlterPartition {} ISR → {}", sim.tp_name(*tp), brokers(new_isr))
+        }
+        Msg::PartitionChange { tp, leader, leader_epoch, isr, .. } => format!(
+            "PartitionChange {} leader {} epoch {leader_epoch} ISR {}",
+            sim.tp_name(*tp),
+            leader.map_or("none".to_string(), |l| l.to_string()),
+            brokers(isr)
+        ),
+        Msg::MetadataRequest => "MetadataRequest".to_string(),
+        Msg::MetadataResponse { .. } => "MetadataResponse".to_string(),
+    }
+}
+
+fn describe_timer(sim: &Sim, timer: &Timer) -> String {
+    match timer {
+        Timer::Action { index } => format!("scenario action #{}", index + 1),
+        Timer::ProduceTick { index, n } => format!("scenario action #{}: record {}", index + 1, n + 1),
+        Timer::Heartbeat { broker, .. } => format!("broker-{broker} heartbeat timer"),
+        Timer::SessionCheck { broker } => format!("controller checks broker-{broker}'s session"),
+        Timer::FetchWait { broker, pidx, .. } => format!(
+            "broker-{broker}: parked fetch for {} reached replica.fetch.wait.max.ms",
+            sim.tp_name(sim.tp(*pidx))
+        ),
+        Timer::FetchBackoff { broker, pidx, .. } => {
+            format!("broker-{broker}: replica.fetch.backoff.ms passed for {}", sim.tp_name(sim.tp(*pidx)))
+        }
+        Timer::FetchWatchdog { broker, pidx, .. } => {
+            format!("broker-{broker}: fetch for {} hit replica.socket.timeout.ms", sim.tp_name(sim.tp(*pidx)))
+        }
+        Timer::IsrCheck { broker, .. } => format!("broker-{broker} ISR check (every replica.lag.time.max.ms / 2)"),
+        Timer::RetentionCheck { broker, .. } => format!("broker-{broker} retention check"),
+        Timer::ProducerDeadline { producer } => format!("{} deadline check", sim.producers[*producer as usize].name),
+        Timer::ProducerWake { producer } => format!("{} sender wakes up", sim.producers[*producer as usize].name),
+    }
+}
+
+/// The headline of a step: what event it was.
+pub fn describe_event(sim: &Sim, event: &StepEvent) -> String {
+    match event {
+        StepEvent::Deliver { from, to, msg, .. } => {
+            format!("{} → {}: {}", node_name(sim, *from), node_name(sim, *to), describe_msg(sim, msg))
+        }
+        StepEvent::Dropped { from, to, msg, reason, .. } => format!(
+            "{} → {}: {msg} dropped ({})",
+            node_name(sim, *from),
+            node_name(sim, *to),
+            drop_reason(*reason)
+        ),
+        StepEvent::Timer { timer } => describe_timer(sim, timer),
+    }
+}
+
+/// One effect as a sentence that says why, or `None` for effects shown only by animation.
+pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
+    let tpn = |tp: &Tp| sim.tp_name(*tp);
+    Some(match effect {
+        Effect::Sent { dropped: None, .. } => return None,
+        Effect::Sent { from, to, msg, dropped: Some(reason), .. } => format!(
+            "{msg} from {} to {} is dropped: {}",
+            node_name(sim, *from),
+            node_name(sim, *to),
+            drop_reason(*reason)
+        ),
+        Effect::RecordsCreated { producer, tp, records: recs, how } => {
+            let why = match how {
+                Partitioning::Explicit => "partition given explicitly".to_string(),
+                Partitioning::Key => format!(
+                    "murmur2(key) % {} partitions",
+                    sim.topics[tp.topic as usize].partitions
+                ),
+                Partitioning::Sticky => "no key: sticky partitioner".to_string(),
+            };
+            format!("{} sends {} to {} ({why})", sim.producers[*producer as usize].name, records(sim, recs), tpn(tp))
+        }
+        Effect::LeaderAppended { tp, broker, first_offset, records: recs, epoch } => format!(
+            "broker-{broker} (leader) appends {} to {} at offset {}{} in epoch {epoch}",
+            records(sim, recs),
+            tpn(tp),
+            first_offset,
+            if recs.len() > 1 { format!("..{}", first_offset + recs.len() as u64 - 1) } else { String::new() }
+        ),
+        Effect::FollowerAppended { tp, broker, first_offset, count, leo } => format!(
+            "broker-{broker} (follower) copies {count} record(s) of {} from offset {first_offset}; its LEO is now {leo}",
+            tpn(tp)
+        ),
+        Effect::DuplicateIgnored { tp, broker, pid, first_seq, offset } => format!(
+            "broker-{broker} sees producer id {pid} seq {first_seq} again: a retry of the batch already at offset {offset} of {}; not appended twice (idempotence)",
+            tpn(tp)
+        ),
+        Effect::ProduceRejected { tp, broker, error, isr_size, min_isr, expected_seq } => {
+            let why = match error {
+                super::KafkaError::NotEnoughReplicas => {
+                    format!("ISR has {isr_size} member(s), min.insync.replicas is {min_isr}; nothing appended")
+                }
+                super::KafkaError::NotEnoughReplicasAfterAppend => format!(
+                    "the record is in the log, but the ISR shrank to {isr_size} (< min.insync.replicas {min_isr}) before it was committed"
+                ),
+                super::KafkaError::OutOfOrderSequenceNumber => {
+                    format!("expected sequence {}, a gap means an earlier batch is missing", expected_seq.unwrap_or(0))
+                }
+                _ => "this broker does not lead the partition".to_string(),
+            };
+            format!("broker-{broker} rejects the write to {} with {error}: {why}", tpn(tp))
+        }
+        Effect::AwaitingReplication { tp, broker, required_offset } => format!(
+            "broker-{broker} holds the response (acks=all) until the high watermark of {} reaches {required_offset}",
+            tpn(tp)
+        ),
+        Effect::HighWatermark { tp, broker, from, to, leader } => {
+            if *leader {
+                format!("{} high watermark {from} → {to} on leader broker-{broker}: every ISR member has these records", tpn(tp))
+            } else {
+                format!("broker-{broker} learns the high watermark of {} from its fetch: {from} → {to}", tpn(tp))
+            }
+        }
+        Effect::IsrShrinkRequested { tp, leader, removed, lag_ms, max_lag_ms } => format!(
+            "broker-{leader} asks to remove broker(s) {} from the ISR of {}: not caught up for {} (replica.lag.time.max.ms = {})",
+            brokers(removed),
+            tpn(tp),
+            ms(*lag_ms),
+            ms(*max_lag_ms)
+        ),
+        Effect::IsrExpandRequested { tp, leader, added, follower_leo } => format!(
+            "broker-{leader} asks to add broker-{added} back to the ISR of {}: it caught up to offset {follower_leo}",
+            tpn(tp)
+        ),
+        Effect::IsrChanged { tp, from, to, partition_epoch, cause } => {
+            let why = match cause {
+                IsrCause::AlterPartition => "at the leader's request",
+                IsrCause::BrokerFenced => "the broker was fenced",
+                IsrCause::UncleanElection => "unclean election resets the ISR to the new leader",
+            };
+            format!("controller: ISR of {} {} → {} ({why}; partition epoch {partition_epoch})", tpn(tp), brokers(from), brokers(to))
+        }
+        Effect::AlterPartitionRejected { tp, leader, error } => {
+            format!("controller rejects broker-{leader}'s AlterPartition for {} with {error}: it is based on stale state", tpn(tp))
+        }
+        Effect::BrokerFenced { broker, silent_ms, timeout_ms } => {
+            if silent_ms >= timeout_ms {
+                format!(
+                    "controller fences broker-{broker}: no heartbeat for {} (broker.session.timeout.ms = {})",
+                    ms(*silent_ms),
+                    ms(*timeout_ms)
+                )
+            } else {
+                format!("controller fences broker-{broker}: it re-registered after a restart, its old session is void")
+            }
+        }
+        Effect::BrokerUnfenced { broker } => format!("controller unfences broker-{broker}: it heartbeats again"),
+        Effect::LeaderElected { tp, leader, previous, epoch, unclean } => {
+            let prev = previous.map_or("none".to_string(), |p| format!("broker-{p}"));
+            if *unclean {
+                format!(
+                    "controller elects broker-{leader} leader of {} in epoch {epoch} (was {prev}) UNCLEANLY: no ISR member is alive and unclean.leader.election.enable = true",
+                    tpn(tp)
+                )
+            } else {
+                format!("controller elects broker-{leader} leader of {} in epoch {epoch} (was {prev}): first live ISR member in replica order", tpn(tp))
+            }
+        }
+        Effect::PartitionOffline { tp, isr, unclean_allowed } => {
+            if *unclean_allowed {
+                format!("{} is OFFLINE: no replica is alive", tpn(tp))
+            } else {
+                format!(
+                    "{} is OFFLINE: no ISR member of {} is alive and unclean.leader.election.enable = false",
+                    tpn(tp),
+                    brokers(isr)
+                )
+            }
+        }
+        Effect::BecameLeader { tp, broker, epoch, leo } => {
+            format!("broker-{broker} becomes leader of {} in epoch {epoch}; the epoch starts at offset {leo}", tpn(tp))
+        }
+        Effect::BecameFollower { tp, broker, leader, epoch } => match leader {
+            Some(l) => format!("broker-{broker} follows broker-{l} for {} (epoch {epoch})", tpn(tp)),
+            None => format!("broker-{broker} learns {} has no leader (epoch {epoch})", tpn(tp)),
+        },
+        Effect::Truncated { tp, broker, from, to, removed, leader_epoch_end: (epoch, end) } => format!(
+            "broker-{broker} truncates {} from LEO {from} to {to}, removing {}: the leader says epoch {epoch} ends at offset {end} (leader-epoch truncation, KIP-101)",
+            tpn(tp),
+            if removed.is_empty() { "nothing".to_string() } else { records(sim, removed) }
+        ),
+        Effect::Acknowledged { producer, tp, records: recs, offset, acks } => match offset {
+            Some(o) => format!(
+                "{} gets the ack for {} at offset {o} of {} (acks={})",
+                sim.producers[*producer as usize].name,
+                records(sim, recs),
+                tpn(tp),
+                acks.name()
+            ),
+            None => format!(
+                "{} counts {} as sent without any answer (acks=0)",
+                sim.producers[*producer as usize].name,
+                records(sim, recs)
+            ),
+        },
+        Effect::ProduceError { producer, tp, records: recs, error, attempt, retry_at } => {
+            let name = &sim.producers[*producer as usize].name;
+            match retry_at {
+                Some(at) => format!(
+                    "{name} gets {error} for {} on {} (attempt {attempt}); retries at {} (retry.backoff.ms)",
+                    records(sim, recs),
+                    tpn(tp),
+                    ms(*at)
+                ),
+                None => format!("{name} gives up on {} for {}: {error} after {attempt} attempt(s)", records(sim, recs), tpn(tp)),
+            }
+        }
+        Effect::MetadataUpdated { producer, changed } => {
+            let name = &sim.producers[*producer as usize].name;
+            if changed.is_empty() {
+                format!("{name} refreshes metadata: no leader changed")
+            } else {
+                let list: Vec<String> = changed
+                    .iter()
+                    .map(|(tp, l)| format!("{} → {}", tpn(tp), l.map_or("none".to_string(), |l| format!("broker-{l}"))))
+                    .collect();
+                format!("{name} refreshes metadata: {}", list.join(", "))
+            }
+        }
+        Effect::StaleResponse { producer, req } => format!(
+            "{} ignores the response to request {req}: it already gave up on it",
+            sim.producers[*producer as usize].name
+        ),
+        Effect::FetchFailed { tp, broker, error, retry_at } => format!(
+            "broker-{broker}'s fetch for {} failed with {error}; it fetches again at {}",
+            tpn(tp),
+            ms(*retry_at)
+        ),
+        Effect::RetentionDeleted { tp, broker, records: recs, log_start } => format!(
+            "broker-{broker} deletes {} old record(s) of {} by retention; log start offset is now {log_start}",
+            recs.len(),
+            tpn(tp)
+        ),
+        Effect::BrokerCrashed { broker } => format!("broker-{broker} CRASHES: its in-memory state and in-flight messages are lost; its log stays on disk"),
+        Effect::BrokerRestarted { broker } => format!("broker-{broker} restarts and registers with the controller"),
+        Effect::LinkCut { from, to, both } => format!(
+            "network partition: {} {} {} cut",
+            node_name(sim, *from),
+            if *both { "⇹" } else { "→" },
+            node_name(sim, *to)
+        ),
+        Effect::LinkHealed { from, to, both } => format!(
+            "network healed: {} {} {}",
+            node_name(sim, *from),
+            if *both { "⇹" } else { "→" },
+            node_name(sim, *to)
+        ),
+        Effect::LinkChanged { from, to, latency_ms, jitter_ms, loss } => format!(
+            "link {} → {} now has latency {latency_ms} ms, jitter {jitter_ms} ms, loss {:.0}%",
+            node_name(sim, *from),
+            node_name(sim, *to),
+            loss * 100.0
+        ),
+        Effect::Say { text } => format!("💬 {text}"),
+        Effect::Pause { question, answer } => {
+            let mut s = format!("⏸ QUESTION: {question}");
+            if let Some(a) = answer {
+                let _ = write!(s, "\n      ANSWER: {a}");
+            }
+            s
+        }
+    })
+}
+
+/// Whether a step is routine background work (heartbeats, empty fetches) that changes nothing a
+/// student needs to see. The CLI hides these unless asked; they are still steps.
+pub fn is_routine(step: &Step) -> bool {
+    let quiet_event = match &step.event {
+        StepEvent::Deliver { msg, .. } => {
+            matches!(msg, Msg::Heartbeat { .. } | Msg::Fetch { .. } | Msg::FetchResponse { .. } | Msg::MetadataRequest)
+        }
+        StepEvent::Timer { timer } => matches!(timer, Timer::Heartbeat { .. } | Timer::FetchWait { .. }),
+        StepEvent::Dropped { .. } => false,
+    };
+    quiet_event && step.effects.iter().all(|e| matches!(e, Effect::Sent { dropped: None, .. }))
+}
+
+/// The full narration of a step: a headline and one indented line per effect.
+pub fn describe_step(sim: &Sim, step: &Step) -> String {
+    let mut out = format!("[{:>9}] #{:<5} {}", ms(step.time), step.index, describe_event(sim, &step.event));
+    for effect in &step.effects {
+        if let Some(line) = describe_effect(sim, effect) {
+            let _ = write!(out, "\n              · {line}");
+        }
+    }
+    out
+}

@@ -1,0 +1,327 @@
+//! One replica's log: records, log start offset, LEO, high watermark, the leader-epoch cache
+//! (KIP-101) and the idempotent producer state rebuilt from the log.
+
+use super::types::{LogRecord, RecordId};
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Kafka keeps the metadata of the last five batches per producer for duplicate detection.
+const PRODUCER_BATCHES_KEPT: usize = 5;
+
+/// Metadata of one idempotent batch, as `ProducerStateManager` keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BatchMeta {
+    /// First sequence number in the batch.
+    pub first_seq: i32,
+    /// Last sequence number in the batch.
+    pub last_seq: i32,
+    /// Offset of the first record.
+    pub first_offset: u64,
+    /// Offset of the last record.
+    pub last_offset: u64,
+}
+
+/// What the leader concludes from an idempotent batch's sequence numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeqCheck {
+    /// The next expected sequence: append it.
+    Append,
+    /// The same batch was appended before: answer with its original offsets, append nothing.
+    Duplicate(BatchMeta),
+    /// A gap: reject with OUT_OF_ORDER_SEQUENCE_NUMBER; `expected` is the next sequence.
+    OutOfOrder {
+        /// The sequence number the leader expected.
+        expected: i32,
+    },
+}
+
+/// A replica's log.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReplicaLog {
+    records: VecDeque<LogRecord>,
+    log_start: u64,
+    high_watermark: u64,
+    /// (leader epoch, start offset) pairs in increasing order: the leader-epoch checkpoint.
+    epochs: Vec<(u32, u64)>,
+    #[serde(skip)]
+    producers: BTreeMap<u32, VecDeque<BatchMeta>>,
+    bytes: u64,
+}
+
+impl ReplicaLog {
+    /// Log end offset: the offset the next appended record gets.
+    pub fn leo(&self) -> u64 {
+        self.log_start + self.records.len() as u64
+    }
+
+    /// The log start offset (advanced by retention).
+    pub fn log_start(&self) -> u64 {
+        self.log_start
+    }
+
+    /// The high watermark this replica knows.
+    pub fn high_watermark(&self) -> u64 {
+        self.high_watermark
+    }
+
+    /// Total bytes of the records currently held.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The records currently in the log, oldest first.
+    pub fn records(&self) -> impl Iterator<Item = &LogRecord> {
+        self.records.iter()
+    }
+
+    /// The record at `offset`, if it is in the log.
+    pub fn get(&self, offset: u64) -> Option<&LogRecord> {
+        offset.checked_sub(self.log_start).and_then(|i| self.records.get(i as usize))
+    }
+
+    /// The leader-epoch cache entries.
+    pub fn epochs(&self) -> &[(u32, u64)] {
+        &self.epochs
+    }
+
+    /// The newest epoch in the leader-epoch cache (what a follower sends as lastFetchedEpoch).
+    pub fn latest_epoch(&self) -> Option<u32> {
+        self.epochs.last().map(|e| e.0)
+    }
+
+    /// Sets the high watermark, never beyond the LEO.
+    pub fn set_high_watermark(&mut self, hw: u64) {
+        self.high_watermark = hw.min(self.leo()).max(self.log_start.min(self.leo()));
+    }
+
+    /// Records that a new leader epoch starts at the current LEO (done when a replica becomes leader).
+    pub fn start_epoch(&mut self, epoch: u32) {
+        let leo = self.leo();
+        self.assign_epoch(epoch, leo);
+    }
+
+    fn assign_epoch(&mut self, epoch: u32, offset: u64) {
+        match self.epochs.last() {
+            Some(&(e, _)) if e >= epoch => {}
+            _ => self.epochs.push((epoch, offset)),
+        }
+    }
+
+    /// Kafka's `LeaderEpochFileCache.endOffsetFor`: the largest epoch ≤ `requested` and the offset where
+    /// it ended (the next epoch's start, or the LEO for the latest epoch). `None` if no such epoch.
+    pub fn end_offset_for_epoch(&self, requested: u32) -> Option<(u32, u64)> {
+        let idx = self.epochs.iter().rposition(|&(e, _)| e <= requested)?;
+        let epoch = self.epochs[idx].0;
+        let end = match self.epochs.get(idx + 1) {
+            Some(&(_, next_start)) => next_start,
+            None => self.leo(),
+        };
+        Some((epoch, end))
+    }
+
+    /// Checks an idempotent batch's sequence numbers against the producer state.
+    pub fn check_sequence(&self, pid: u32, first_seq: i32, last_seq: i32) -> SeqCheck {
+        let Some(batches) = self.producers.get(&pid) else {
+            return if first_seq == 0 { SeqCheck::Append } else { SeqCheck::OutOfOrder { expected: 0 } };
+        };
+        if let Some(dup) = batches.iter().find(|b| b.first_seq == first_seq && b.last_seq == last_seq) {
+            return SeqCheck::Duplicate(*dup);
+        }
+        let expected = batches.back().map_or(0, |b| b.last_seq + 1);
+        if first_seq == expected {
+            SeqCheck::Append
+        } else {
+            SeqCheck::OutOfOrder { expected }
+        }
+    }
+
+    /// Appends records; each must carry the offset equal to the LEO at its turn.
+    pub fn append(&mut self, records: &[LogRecord]) {
+        for r in records {
+            debug_assert_eq!(r.offset, self.leo());
+            self.assign_epoch(r.epoch, r.offset);
+            self.track_producer(r);
+            self.bytes += r.size as u64;
+            self.records.push_back(*r);
+        }
+    }
+
+    fn track_producer(&mut self, r: &LogRecord) {
+        if r.pid == 0 {
+            return;
+        }
+        let batches = self.producers.entry(r.pid).or_default();
+        match batches.back_mut() {
+            Some(b) if !r.batch_start && b.last_offset + 1 == r.offset => {
+                b.last_seq = r.seq;
+                b.last_offset = r.offset;
+            }
+            _ => {
+                batches.push_back(BatchMeta {
+                    first_seq: r.seq,
+                    last_seq: r.seq,
+                    first_offset: r.offset,
+                    last_offset: r.offset,
+                });
+                if batches.len() > PRODUCER_BATCHES_KEPT {
+                    batches.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Removes every record at or above `offset`; returns the removed records' ids.
+    /// The epoch cache and producer state are cut back to match, as Kafka's truncation does.
+    pub fn truncate_to(&mut self, offset: u64) -> Vec<RecordId> {
+        let offset = offset.max(self.log_start);
+        let mut removed = Vec::new();
+        while self.leo() > offset {
+            let r = self.records.pop_back().expect("leo > offset implies a record");
+            self.bytes -= r.size as u64;
+            removed.push(r.record);
+        }
+        removed.reverse();
+        // Kafka's `truncateFromEnd`: epochs that start at or after the new end are forgotten.
+        self.epochs.retain(|&(_, start)| start < offset);
+        if self.high_watermark > offset {
+            self.high_watermark = offset;
+        }
+        self.rebuild_producers();
+        removed
+    }
+
+    fn rebuild_producers(&mut self) {
+        self.producers.clear();
+        let records: Vec<LogRecord> = self.records.iter().copied().collect();
+        for r in &records {
+            self.track_producer(r);
+        }
+    }
+
+    /// Records from `from` up to the LEO, at most `max_bytes` (but always at least one record).
+    pub fn read(&self, from: u64, max_bytes: u64) -> Vec<LogRecord> {
+        let mut out = Vec::new();
+        let mut bytes = 0u64;
+        let start = match from.checked_sub(self.log_start) {
+            Some(i) => i as usize,
+            None => return out,
+        };
+        for r in self.records.iter().skip(start) {
+            if !out.is_empty() && bytes + r.size as u64 > max_bytes {
+                break;
+            }
+            bytes += r.size as u64;
+            out.push(*r);
+        }
+        out
+    }
+
+    /// Moves the log start offset forward, deleting the records before it.
+    pub fn advance_log_start(&mut self, new_start: u64) -> Vec<RecordId> {
+        let mut removed = Vec::new();
+        while self.log_start < new_start {
+            match self.records.pop_front() {
+                Some(r) => {
+                    self.bytes -= r.size as u64;
+                    removed.push(r.record);
+                    self.log_start += 1;
+                }
+                None => {
+                    self.log_start = new_start;
+                    break;
+                }
+            }
+        }
+        if self.high_watermark < self.log_start {
+            self.high_watermark = self.log_start;
+        }
+        // Epoch entries wholly before the new start are dropped, keeping the one that covers it.
+        while self.epochs.len() > 1 && self.epochs[1].1 <= self.log_start {
+            self.epochs.remove(0);
+        }
+        removed
+    }
+
+    /// The offset retention may delete up to (exclusive): only records below the high watermark,
+    /// older than `retention_ms` or beyond `retention_bytes` from the newest end.
+    pub fn retention_cutoff(&self, now: u64, retention_ms: i64, retention_bytes: i64) -> u64 {
+        let mut cut = self.log_start;
+        let mut bytes = self.bytes as i64;
+        for r in &self.records {
+            if r.offset >= self.high_watermark {
+                break;
+            }
+            let too_old = retention_ms >= 0 && now.saturating_sub(r.append_time) > retention_ms as u64;
+            let too_big = retention_bytes >= 0 && bytes > retention_bytes;
+            if !(too_old || too_big) {
+                break;
+            }
+            bytes -= r.size as i64;
+            cut = r.offset + 1;
+        }
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(offset: u64, epoch: u32, record: RecordId) -> LogRecord {
+        LogRecord { offset, epoch, record, pid: 0, seq: -1, batch_start: true, append_time: offset, size: 10 }
+    }
+
+    fn idem(offset: u64, seq: i32, batch_start: bool) -> LogRecord {
+        LogRecord { offset, epoch: 1, record: offset as u32, pid: 7, seq, batch_start, append_time: 0, size: 10 }
+    }
+
+    #[test]
+    fn epoch_end_offsets_follow_the_cache() {
+        let mut log = ReplicaLog::default();
+        log.append(&[rec(0, 1, 0), rec(1, 1, 1), rec(2, 3, 2)]);
+        assert_eq!(log.epochs(), &[(1, 0), (3, 2)]);
+        assert_eq!(log.end_offset_for_epoch(1), Some((1, 2)));
+        assert_eq!(log.end_offset_for_epoch(2), Some((1, 2)));
+        assert_eq!(log.end_offset_for_epoch(3), Some((3, 3)));
+        assert_eq!(log.end_offset_for_epoch(0), None);
+    }
+
+    #[test]
+    fn truncation_cuts_records_epochs_and_high_watermark() {
+        let mut log = ReplicaLog::default();
+        log.append(&[rec(0, 1, 10), rec(1, 1, 11), rec(2, 2, 12), rec(3, 2, 13)]);
+        log.set_high_watermark(4);
+        assert_eq!(log.truncate_to(2), vec![12, 13]);
+        assert_eq!(log.leo(), 2);
+        assert_eq!(log.high_watermark(), 2);
+        assert_eq!(log.epochs(), &[(1, 0)]);
+        assert_eq!(log.bytes(), 20);
+    }
+
+    #[test]
+    fn sequence_check_finds_duplicates_and_gaps() {
+        let mut log = ReplicaLog::default();
+        assert_eq!(log.check_sequence(7, 1, 1), SeqCheck::OutOfOrder { expected: 0 });
+        log.append(&[idem(0, 0, true), idem(1, 1, false), idem(2, 2, true)]);
+        assert_eq!(
+            log.check_sequence(7, 0, 1),
+            SeqCheck::Duplicate(BatchMeta { first_seq: 0, last_seq: 1, first_offset: 0, last_offset: 1 })
+        );
+        assert_eq!(log.check_sequence(7, 3, 3), SeqCheck::Append);
+        assert_eq!(log.check_sequence(7, 5, 5), SeqCheck::OutOfOrder { expected: 3 });
+        log.truncate_to(2);
+        assert_eq!(log.check_sequence(7, 2, 2), SeqCheck::Append);
+    }
+
+    #[test]
+    fn retention_deletes_only_below_the_high_watermark() {
+        let mut log = ReplicaLog::default();
+        log.append(&[rec(0, 1, 0), rec(1, 1, 1), rec(2, 1, 2)]);
+        log.set_high_watermark(2);
+        assert_eq!(log.retention_cutoff(1_000, 10, -1), 2);
+        assert_eq!(log.retention_cutoff(1_000, -1, 15), 2);
+        assert_eq!(log.retention_cutoff(1_000, -1, 25), 1);
+        assert_eq!(log.advance_log_start(2), vec![0, 1]);
+        assert_eq!((log.log_start(), log.leo(), log.bytes()), (2, 3, 10));
+    }
+}

@@ -1,0 +1,604 @@
+//! The pure, deterministic simulation core.
+//!
+//! No wall clock, no threads, no OS randomness: time is virtual milliseconds and all randomness
+//! comes from one ChaCha8 generator seeded by the scenario. Every map iterates in a fixed order.
+//! One call to [`Sim::step`] handles exactly one event (a message arriving or a timer firing) and
+//! returns a [`Step`] describing what happened and why.
+
+mod broker;
+pub mod config;
+mod controller;
+pub mod describe;
+pub mod ledger;
+pub mod log;
+pub mod murmur2;
+mod producer;
+pub mod step;
+pub mod types;
+pub mod view;
+
+pub use broker::{Broker, Replica, Role};
+pub use controller::{Controller, PartitionState};
+pub use producer::Producer;
+pub use step::{Effect, Msg, Step, StepEvent, Timer};
+pub use types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
+
+use config::{BrokerConfig, EffectiveTopicConfig, LinkParams, ProducerConfig, TopicConfig};
+use ledger::Ledger;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use step::DropReason;
+
+/// Everything needed to start a run: the cluster, topics, clients and the timeline.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    /// Seed of the one RNG.
+    pub seed: u64,
+    /// Number of brokers (ids 1..=brokers).
+    pub brokers: u32,
+    /// Broker settings.
+    pub broker_config: BrokerConfig,
+    /// Default properties of every link.
+    pub network: LinkParams,
+    /// Per-link overrides, applied in both directions.
+    pub links: Vec<(NodeId, NodeId, LinkParams)>,
+    /// Topics.
+    pub topics: Vec<TopicSpec>,
+    /// Producers.
+    pub producers: Vec<ProducerSpec>,
+    /// Timed actions.
+    pub timeline: Vec<TimedAction>,
+}
+
+/// A topic to create at time 0.
+#[derive(Clone, Debug)]
+pub struct TopicSpec {
+    /// Name.
+    pub name: String,
+    /// Replica assignment: for each partition, its replicas in preference order.
+    pub assignment: Vec<Vec<BrokerId>>,
+    /// Topic-level configs.
+    pub config: TopicConfig,
+}
+
+/// A producer client.
+#[derive(Clone, Debug)]
+pub struct ProducerSpec {
+    /// Name used in scenarios and traces.
+    pub name: String,
+    /// Settings in force.
+    pub config: ProducerConfig,
+}
+
+/// An action at a virtual time.
+#[derive(Clone, Debug)]
+pub struct TimedAction {
+    /// When, in virtual ms.
+    pub at: u64,
+    /// What.
+    pub action: Action,
+}
+
+/// Something the scenario (or, later, a person at the page) does to the running cluster.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// The application calls `send()` `count` times.
+    Produce(ProduceAction),
+    /// Hard-stop a broker.
+    Crash(BrokerId),
+    /// Start a crashed broker again.
+    Restart(BrokerId),
+    /// Cut a link.
+    Cut {
+        /// One end.
+        from: NodeId,
+        /// The other end.
+        to: NodeId,
+        /// Both directions, or only from → to.
+        both: bool,
+    },
+    /// Heal a cut link.
+    Heal {
+        /// One end.
+        from: NodeId,
+        /// The other end.
+        to: NodeId,
+        /// Both directions, or only from → to.
+        both: bool,
+    },
+    /// Change a link's latency, jitter or loss.
+    SetLink {
+        /// One end.
+        from: NodeId,
+        /// The other end.
+        to: NodeId,
+        /// Both directions, or only from → to.
+        both: bool,
+        /// New properties.
+        params: LinkParams,
+    },
+    /// Lecturer narration.
+    Say(String),
+    /// A pause point with a question.
+    Pause {
+        /// The question.
+        question: String,
+        /// The answer revealed after it.
+        answer: Option<String>,
+    },
+}
+
+/// Records to produce.
+#[derive(Clone, Debug)]
+pub struct ProduceAction {
+    /// Producer index.
+    pub producer: u32,
+    /// Topic index.
+    pub topic: u32,
+    /// Explicit partition, if any.
+    pub partition: Option<u32>,
+    /// Key template (`{n}` becomes the record's 1-based number in this action); none = null key.
+    pub key: Option<String>,
+    /// Value template.
+    pub value: String,
+    /// How many records.
+    pub count: u32,
+    /// Records per second; none = all at once.
+    pub rate: Option<f64>,
+}
+
+impl ProduceAction {
+    fn fill(template: &str, n: u32) -> String {
+        template.replace("{n}", &(n + 1).to_string())
+    }
+
+    /// Virtual time offset of the `n`-th record from the action's start.
+    fn offset_ms(&self, n: u32) -> u64 {
+        match self.rate {
+            Some(rate) if rate > 0.0 => (n as f64 * 1000.0 / rate).floor() as u64,
+            _ => 0,
+        }
+    }
+}
+
+/// Kafka's rack-unaware replica placement (`AdminUtils.assignReplicasToBrokers`) with the random
+/// start index and shift fixed at 0, so that placement is predictable for a class:
+/// partition 0 on brokers 1,2,3, partition 1 on 2,3,1, and so on.
+pub fn default_assignment(partitions: u32, replication_factor: u32, brokers: u32) -> Vec<Vec<BrokerId>> {
+    let n = brokers;
+    let mut shift = 0u32;
+    (0..partitions)
+        .map(|p| {
+            if p > 0 && p % n == 0 {
+                shift += 1;
+            }
+            let first = p % n;
+            let mut replicas = vec![first + 1];
+            for j in 0..replication_factor.saturating_sub(1) {
+                let s = 1 + (shift + j) % (n - 1).max(1);
+                replicas.push((first + s) % n + 1);
+            }
+            replicas
+        })
+        .collect()
+}
+
+/// A topic as the simulation knows it.
+#[derive(Clone, Debug)]
+pub struct Topic {
+    /// Name.
+    pub name: String,
+    /// Global index of partition 0.
+    pub base: u32,
+    /// Number of partitions.
+    pub partitions: u32,
+    /// Settings in force.
+    pub config: EffectiveTopicConfig,
+}
+
+#[derive(Clone, Debug)]
+enum Event {
+    Deliver { id: u64, from: NodeId, to: NodeId, from_incarnation: u32, sent_at: u64, msg: Msg },
+    Timer(Timer),
+}
+
+#[derive(Clone, Debug)]
+struct Scheduled {
+    time: u64,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    // BinaryHeap is a max-heap; reversing gives the earliest (time, seq) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Network {
+    default: LinkParams,
+    overrides: BTreeMap<(NodeId, NodeId), LinkParams>,
+    cut: BTreeSet<(NodeId, NodeId)>,
+    /// Latest arrival per directed link: links are TCP connections, so they deliver in order.
+    last_arrival: BTreeMap<(NodeId, NodeId), u64>,
+}
+
+/// The simulation.
+#[derive(Clone, Debug)]
+pub struct Sim {
+    now: u64,
+    seq: u64,
+    steps: u64,
+    next_msg: u64,
+    next_req: u64,
+    queue: BinaryHeap<Scheduled>,
+    rng: ChaCha8Rng,
+    effects: Vec<Effect>,
+    /// Broker settings.
+    pub broker_config: BrokerConfig,
+    /// Topics in declaration order.
+    pub topics: Vec<Topic>,
+    /// Every partition by global index.
+    pub tps: Vec<Tp>,
+    /// Brokers; broker `id` is at index `id - 1`.
+    pub brokers: Vec<Broker>,
+    /// The controller.
+    pub controller: Controller,
+    /// Producers.
+    pub producers: Vec<Producer>,
+    /// The per-record ledger.
+    pub ledger: Ledger,
+    net: Network,
+    timeline: Vec<TimedAction>,
+}
+
+impl Sim {
+    /// Builds the cluster at time 0: topics created, leaders elected, followers about to fetch.
+    pub fn new(setup: Setup) -> Sim {
+        let mut topics = Vec::new();
+        let mut tps = Vec::new();
+        let mut assignment = Vec::new();
+        for (t, spec) in setup.topics.iter().enumerate() {
+            topics.push(Topic {
+                name: spec.name.clone(),
+                base: tps.len() as u32,
+                partitions: spec.assignment.len() as u32,
+                config: spec.config.resolve(&setup.broker_config),
+            });
+            for (p, replicas) in spec.assignment.iter().enumerate() {
+                tps.push(Tp { topic: t as u32, partition: p as u32 });
+                assignment.push(replicas.clone());
+            }
+        }
+        let controller = Controller::new(setup.brokers, &assignment);
+        let brokers = (1..=setup.brokers).map(|id| Broker::new(id, &assignment)).collect();
+        let producers = setup
+            .producers
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| Producer::new(i as u32, spec, topics.len(), &controller))
+            .collect();
+        let mut net = Network { default: setup.network, ..Network::default() };
+        for (a, b, params) in &setup.links {
+            net.overrides.insert((*a, *b), *params);
+            net.overrides.insert((*b, *a), *params);
+        }
+        let mut sim = Sim {
+            now: 0,
+            seq: 0,
+            steps: 0,
+            next_msg: 0,
+            next_req: 0,
+            queue: BinaryHeap::new(),
+            rng: ChaCha8Rng::seed_from_u64(setup.seed),
+            effects: Vec::new(),
+            broker_config: setup.broker_config,
+            topics,
+            tps,
+            brokers,
+            controller,
+            producers,
+            ledger: Ledger::default(),
+            net,
+            timeline: setup.timeline,
+        };
+        for i in 0..sim.timeline.len() {
+            let at = sim.timeline[i].at;
+            sim.schedule(at, Event::Timer(Timer::Action { index: i }));
+        }
+        let session_timeout = sim.broker_config.broker_session_timeout_ms;
+        for id in 1..=setup.brokers {
+            sim.start_broker(id);
+            sim.apply_initial_metadata(id);
+            sim.schedule_timer(session_timeout, Timer::SessionCheck { broker: id });
+        }
+        sim.effects.clear();
+        sim
+    }
+
+    /// Current virtual time in ms.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// How many steps have run.
+    pub fn steps_taken(&self) -> u64 {
+        self.steps
+    }
+
+    /// Time of the next pending event, if any.
+    pub fn next_event_time(&self) -> Option<u64> {
+        self.queue.peek().map(|s| s.time)
+    }
+
+    /// The scenario timeline.
+    pub fn timeline(&self) -> &[TimedAction] {
+        &self.timeline
+    }
+
+    /// Adds an action to the timeline (for interactive use); it runs at `at` (not before now).
+    pub fn add_action(&mut self, at: u64, action: Action) {
+        let at = at.max(self.now);
+        self.timeline.push(TimedAction { at, action });
+        let index = self.timeline.len() - 1;
+        self.schedule(at, Event::Timer(Timer::Action { index }));
+    }
+
+    /// Runs exactly one event and describes it. `None` when nothing is left to happen.
+    pub fn step(&mut self) -> Option<Step> {
+        loop {
+            let next = self.queue.pop()?;
+            self.now = next.time;
+            self.effects.clear();
+            if let Some(event) = self.handle(next.event) {
+                let step = Step {
+                    index: self.steps,
+                    time: self.now,
+                    event,
+                    effects: std::mem::take(&mut self.effects),
+                };
+                self.steps += 1;
+                return Some(step);
+            }
+        }
+    }
+
+    /// Runs every event up to and including time `until`, handing each step to `on_step`.
+    pub fn run_until(&mut self, until: u64, mut on_step: impl FnMut(&Sim, Step)) {
+        while self.next_event_time().is_some_and(|t| t <= until) {
+            match self.step() {
+                Some(step) => on_step(self, step),
+                None => break,
+            }
+        }
+    }
+
+    /// The topic-partition with global index `pidx`.
+    pub fn tp(&self, pidx: u32) -> Tp {
+        self.tps[pidx as usize]
+    }
+
+    /// Global index of a topic-partition.
+    pub fn pidx(&self, tp: Tp) -> u32 {
+        self.topics[tp.topic as usize].base + tp.partition
+    }
+
+    /// `orders-0` style name.
+    pub fn tp_name(&self, tp: Tp) -> String {
+        format!("{}-{}", self.topics[tp.topic as usize].name, tp.partition)
+    }
+
+    /// Looks a partition up by its `topic-N` name.
+    pub fn find_tp(&self, name: &str) -> Option<Tp> {
+        let (topic, partition) = name.rsplit_once('-')?;
+        let partition: u32 = partition.parse().ok()?;
+        let t = self.topics.iter().position(|t| t.name == topic)?;
+        (partition < self.topics[t].partitions).then_some(Tp { topic: t as u32, partition })
+    }
+
+    /// The broker with this id.
+    pub fn broker(&self, id: BrokerId) -> &Broker {
+        &self.brokers[(id - 1) as usize]
+    }
+
+    fn broker_mut(&mut self, id: BrokerId) -> &mut Broker {
+        &mut self.brokers[(id - 1) as usize]
+    }
+
+    fn schedule(&mut self, time: u64, event: Event) {
+        self.seq += 1;
+        self.queue.push(Scheduled { time, seq: self.seq, event });
+    }
+
+    fn schedule_timer(&mut self, time: u64, timer: Timer) {
+        self.schedule(time, Event::Timer(timer));
+    }
+
+    fn emit(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    fn incarnation(&self, node: NodeId) -> u32 {
+        match node {
+            NodeId::Broker(b) => self.broker(b).incarnation,
+            _ => 0,
+        }
+    }
+
+    fn is_up(&self, node: NodeId) -> bool {
+        match node {
+            NodeId::Broker(b) => self.broker(b).up,
+            _ => true,
+        }
+    }
+
+    fn link(&self, from: NodeId, to: NodeId) -> LinkParams {
+        *self.net.overrides.get(&(from, to)).unwrap_or(&self.net.default)
+    }
+
+    /// Puts a message on the link from → to. Loss and jitter are drawn from the simulation's RNG.
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
+        self.next_msg += 1;
+        let id = self.next_msg;
+        let kind = msg.kind();
+        let params = self.link(from, to);
+        let dropped = if self.net.cut.contains(&(from, to)) {
+            Some(DropReason::LinkCut)
+        } else if params.loss > 0.0 && self.rng.random::<f64>() < params.loss {
+            Some(DropReason::Loss)
+        } else {
+            None
+        };
+        if let Some(reason) = dropped {
+            self.emit(Effect::Sent { id, from, to, msg: kind, arrives_at: None, dropped: Some(reason) });
+            return;
+        }
+        let jitter = if params.jitter_ms > 0 { self.rng.random_range(0..=params.jitter_ms) } else { 0 };
+        let earliest = self.now + params.latency_ms + jitter;
+        let last = self.net.last_arrival.entry((from, to)).or_insert(0);
+        let arrives = earliest.max(*last);
+        *last = arrives;
+        self.emit(Effect::Sent { id, from, to, msg: kind, arrives_at: Some(arrives), dropped: None });
+        let from_incarnation = self.incarnation(from);
+        self.schedule(arrives, Event::Deliver { id, from, to, from_incarnation, sent_at: self.now, msg });
+    }
+
+    fn handle(&mut self, event: Event) -> Option<StepEvent> {
+        match event {
+            Event::Deliver { id, from, to, from_incarnation, sent_at, msg } => {
+                let reason = if !self.is_up(from) || self.incarnation(from) != from_incarnation {
+                    Some(DropReason::SenderCrashed)
+                } else if self.net.cut.contains(&(from, to)) {
+                    Some(DropReason::LinkCut)
+                } else if !self.is_up(to) {
+                    Some(DropReason::ReceiverDown)
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    return Some(StepEvent::Dropped { id, from, to, msg: msg.kind(), reason });
+                }
+                self.deliver(from, to, &msg);
+                Some(StepEvent::Deliver { id, from, to, sent_at, msg })
+            }
+            Event::Timer(timer) => self.fire(&timer).then_some(StepEvent::Timer { timer }),
+        }
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, msg: &Msg) {
+        match to {
+            NodeId::Broker(b) => self.broker_receive(b, from, msg),
+            NodeId::Controller => self.controller_receive(from, msg),
+            NodeId::Producer(p) => self.producer_receive(p, msg),
+        }
+    }
+
+    /// Handles a timer; false means it was stale (superseded) and is not a step.
+    fn fire(&mut self, timer: &Timer) -> bool {
+        match *timer {
+            Timer::Action { index } => {
+                self.run_action(index);
+                true
+            }
+            Timer::ProduceTick { index, n } => {
+                self.produce_one(index, n);
+                true
+            }
+            Timer::Heartbeat { broker, incarnation } => self.broker_heartbeat(broker, incarnation),
+            Timer::SessionCheck { broker } => self.controller_session_check(broker),
+            Timer::FetchWait { broker, incarnation, pidx, fetch } => {
+                self.leader_fetch_wait_expired(broker, incarnation, pidx, fetch)
+            }
+            Timer::FetchBackoff { broker, incarnation, pidx } => self.follower_backoff_done(broker, incarnation, pidx),
+            Timer::FetchWatchdog { broker, incarnation, pidx } => self.follower_watchdog(broker, incarnation, pidx),
+            Timer::IsrCheck { broker, incarnation } => self.leader_isr_check(broker, incarnation),
+            Timer::RetentionCheck { broker, incarnation } => self.broker_retention(broker, incarnation),
+            Timer::ProducerDeadline { producer } => self.producer_deadline(producer),
+            Timer::ProducerWake { producer } => self.producer_wake(producer),
+        }
+    }
+
+    fn run_action(&mut self, index: usize) {
+        let action = self.timeline[index].action.clone();
+        match action {
+            Action::Produce(_) => self.produce_one(index, 0),
+            Action::Crash(b) => self.crash_broker(b),
+            Action::Restart(b) => {
+                if !self.broker(b).up {
+                    self.emit(Effect::BrokerRestarted { broker: b });
+                    self.start_broker(b);
+                }
+            }
+            Action::Cut { from, to, both } => {
+                self.net.cut.insert((from, to));
+                if both {
+                    self.net.cut.insert((to, from));
+                }
+                self.emit(Effect::LinkCut { from, to, both });
+            }
+            Action::Heal { from, to, both } => {
+                self.net.cut.remove(&(from, to));
+                if both {
+                    self.net.cut.remove(&(to, from));
+                }
+                self.emit(Effect::LinkHealed { from, to, both });
+            }
+            Action::SetLink { from, to, both, params } => {
+                self.net.overrides.insert((from, to), params);
+                if both {
+                    self.net.overrides.insert((to, from), params);
+                }
+                self.emit(Effect::LinkChanged {
+                    from,
+                    to,
+                    latency_ms: params.latency_ms,
+                    jitter_ms: params.jitter_ms,
+                    loss: params.loss,
+                });
+            }
+            Action::Say(text) => self.emit(Effect::Say { text }),
+            Action::Pause { question, answer } => self.emit(Effect::Pause { question, answer }),
+        }
+    }
+
+    fn produce_one(&mut self, index: usize, n: u32) {
+        let Action::Produce(p) = self.timeline[index].action.clone() else { return };
+        // Records due at the same virtual time go out in one step, as one send() loop would.
+        let start = self.timeline[index].at;
+        let mut n = n;
+        while n < p.count && start + p.offset_ms(n) <= self.now {
+            let key = p.key.as_deref().map(|k| ProduceAction::fill(k, n));
+            let value = ProduceAction::fill(&p.value, n);
+            self.producer_send(p.producer, p.topic, p.partition, key, value);
+            n += 1;
+        }
+        self.producer_drain(p.producer);
+        if n < p.count {
+            self.schedule_timer(start + p.offset_ms(n), Timer::ProduceTick { index, n });
+        }
+    }
+
+    fn random_index(&mut self, len: usize) -> usize {
+        self.rng.random_range(0..len)
+    }
+
+    fn next_request_id(&mut self) -> u64 {
+        self.next_req += 1;
+        self.next_req
+    }
+}

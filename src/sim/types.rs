@@ -1,0 +1,136 @@
+//! Identifiers and small value types shared by every part of the simulation.
+
+use serde::Serialize;
+use std::fmt;
+
+/// A broker id, as in `node.id`. Brokers are numbered from 1.
+pub type BrokerId = u32;
+
+/// The ledger's id for one record a producer created (duplicates in a log share it).
+pub type RecordId = u32;
+
+/// A topic-partition, by topic index (order of declaration) and partition number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Tp {
+    /// Index of the topic in the scenario's topic list.
+    pub topic: u32,
+    /// Partition number within the topic.
+    pub partition: u32,
+}
+
+/// A participant that sends and receives messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum NodeId {
+    /// The KRaft controller (modelled as one always-available quorum).
+    Controller,
+    /// A broker, by `node.id`.
+    Broker(BrokerId),
+    /// A producer client, by index in the scenario's producer list.
+    Producer(u32),
+}
+
+/// The error codes a real Kafka client or broker reports, by their protocol names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KafkaError {
+    /// The broker is not the leader of the partition (or its metadata is stale).
+    NotLeaderOrFollower,
+    /// acks=all and the ISR is smaller than `min.insync.replicas`; nothing was appended.
+    NotEnoughReplicas,
+    /// acks=all; appended, but the ISR shrank below `min.insync.replicas` before the HW reached it.
+    NotEnoughReplicasAfterAppend,
+    /// An idempotent batch arrived with a gap in its sequence numbers.
+    OutOfOrderSequenceNumber,
+    /// The client gave up waiting for a response after `request.timeout.ms`.
+    RequestTimedOut,
+    /// The record was not acknowledged within `delivery.timeout.ms` (the client's TimeoutException).
+    DeliveryTimeout,
+    /// The partition has no leader.
+    LeaderNotAvailable,
+    /// A follower's fetch carried an older leader epoch than the leader's.
+    FencedLeaderEpoch,
+    /// A follower's fetch carried a newer leader epoch than the broker knows.
+    UnknownLeaderEpoch,
+    /// A fetch asked for an offset outside the leader's log.
+    OffsetOutOfRange,
+    /// AlterPartition was based on an old partition epoch.
+    InvalidUpdateVersion,
+    /// AlterPartition tried to add a fenced broker to the ISR.
+    IneligibleReplica,
+}
+
+impl KafkaError {
+    /// The protocol name, e.g. `NOT_ENOUGH_REPLICAS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KafkaError::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            KafkaError::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            KafkaError::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            KafkaError::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            KafkaError::RequestTimedOut => "REQUEST_TIMED_OUT",
+            KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT",
+            KafkaError::LeaderNotAvailable => "LEADER_NOT_AVAILABLE",
+            KafkaError::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
+            KafkaError::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
+            KafkaError::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            KafkaError::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
+            KafkaError::IneligibleReplica => "INELIGIBLE_REPLICA",
+        }
+    }
+
+    /// Every error, for validating names written in scenario files.
+    pub const ALL: [KafkaError; 12] = [
+        KafkaError::NotLeaderOrFollower,
+        KafkaError::NotEnoughReplicas,
+        KafkaError::NotEnoughReplicasAfterAppend,
+        KafkaError::OutOfOrderSequenceNumber,
+        KafkaError::RequestTimedOut,
+        KafkaError::DeliveryTimeout,
+        KafkaError::LeaderNotAvailable,
+        KafkaError::FencedLeaderEpoch,
+        KafkaError::UnknownLeaderEpoch,
+        KafkaError::OffsetOutOfRange,
+        KafkaError::InvalidUpdateVersion,
+        KafkaError::IneligibleReplica,
+    ];
+
+    /// Whether the Java producer retries this error (a `RetriableException`).
+    pub fn retriable(self) -> bool {
+        !matches!(self, KafkaError::DeliveryTimeout)
+    }
+}
+
+impl fmt::Display for KafkaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One record batch entry as stored in a replica's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LogRecord {
+    /// Offset in the partition.
+    pub offset: u64,
+    /// Leader epoch of the leader that appended it (the batch's partitionLeaderEpoch).
+    pub epoch: u32,
+    /// Which ledger record this is (key and value live in the ledger).
+    pub record: RecordId,
+    /// Producer id for idempotent producers, 0 otherwise.
+    pub pid: u32,
+    /// Sequence number of this record for its producer and partition (-1 without idempotence).
+    pub seq: i32,
+    /// True on the first record of a producer batch (batch boundaries drive duplicate detection).
+    pub batch_start: bool,
+    /// Virtual time the leader appended it (used by `retention.ms`).
+    pub append_time: u64,
+    /// Size in bytes, as the simulation counts it (key + value + a fixed overhead).
+    pub size: u32,
+}
+
+/// Size the simulation charges for a record: key and value bytes plus a fixed per-record overhead,
+/// roughly what a record costs in a v2 batch.
+pub fn record_size(key: Option<&str>, value: &str) -> u32 {
+    const OVERHEAD: usize = 20;
+    (key.map_or(0, str::len) + value.len() + OVERHEAD) as u32
+}
