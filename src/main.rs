@@ -1,1 +1,280 @@
-fn main(){}
+//! `kafkasim`: runs scenarios headless. Lecturers check their files with it; tests drive the model with it.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kafkasim::scenario::{self, Scenario, ScenarioError};
+use kafkasim::sim::describe::{describe_step, is_routine};
+use kafkasim::sim::murmur2::partition_for_key;
+use kafkasim::sim::{Sim, Step};
+use serde::Serialize;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "kafkasim", version, about = "A deterministic, step-by-step simulator of Apache Kafka for teaching")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and print its narrated trace (or JSON).
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        /// Seed for the run (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop at this virtual time in ms (default: the scenario's `duration_ms`).
+        #[arg(long)]
+        until: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also print routine steps (heartbeats, empty fetches) in the text trace.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Run every scenario's expectations; one line each and a closing tally.
+    Check {
+        /// Scenario files, or folders of `*.toml` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Parse and validate a scenario without running it.
+    Validate {
+        /// The scenario file.
+        file: PathBuf,
+    },
+    /// Print the partition the Java client's partitioner picks for each key, one per line.
+    Partition {
+        /// Number of partitions of the topic.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        partitions: u32,
+        /// Keys (end the options with `--` when a key starts with `-`).
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { file, seed, until, format, all } => run(&file, seed, until, format, all),
+        Command::Check { paths } => check(&paths),
+        Command::Validate { file } => validate(&file),
+        Command::Partition { partitions, keys } => {
+            let mut out = io::stdout().lock();
+            for key in keys {
+                let _ = writeln!(out, "{}", partition_for_key(&key, partitions));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    result.unwrap_or_else(|errors| {
+        for e in errors {
+            eprintln!("{e}");
+        }
+        ExitCode::from(2)
+    })
+}
+
+fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
+    scenario::load(path)
+}
+
+fn validate(file: &Path) -> Result<ExitCode, Vec<ScenarioError>> {
+    let s = load(file)?;
+    println!(
+        "{}: ok — {:?}: {} broker(s), {} topic(s), {} producer(s), {} timeline entr(ies), {} expectation(s)",
+        file.display(),
+        s.title,
+        s.setup.brokers,
+        s.setup.topics.len(),
+        s.setup.producers.len(),
+        s.setup.timeline.len(),
+        s.expectations.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    #[serde(flatten)]
+    step: &'a Step,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct JsonExpectation {
+    line: usize,
+    time: u64,
+    passed: bool,
+    checks: Vec<JsonCheck>,
+}
+
+#[derive(Serialize)]
+struct JsonCheck {
+    description: String,
+    actual: String,
+    passed: bool,
+}
+
+fn run(file: &Path, seed: Option<u64>, until: Option<u64>, format: Format, all: bool) -> Result<ExitCode, Vec<ScenarioError>> {
+    let s = load(file)?;
+    let seed = seed.unwrap_or(s.seed);
+    let until_ms = until.unwrap_or(s.duration_ms);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match format {
+        Format::Text => {
+            let _ = writeln!(out, "# {}\n# {}\n# seed {seed}, until {until_ms} ms\n", s.title, s.summary);
+            let mut hidden = 0u64;
+            let outcome = s.run(seed, Some(until_ms), |sim: &Sim, step: Step| {
+                if all || !is_routine(&step) {
+                    let _ = writeln!(out, "{}", describe_step(sim, &step));
+                } else {
+                    hidden += 1;
+                }
+            });
+            if hidden > 0 {
+                let _ = writeln!(out, "\n({hidden} routine steps hidden: heartbeats and fetches that changed nothing; --all shows them)");
+            }
+            write_summary(&mut out, &outcome.sim);
+            for r in &outcome.results {
+                for c in &r.checks {
+                    let mark = if c.passed { "ok  " } else { "FAIL" };
+                    let _ = writeln!(out, "{mark} line {} at {} ms: {} (got {})", r.line, r.time, c.description, c.actual);
+                }
+            }
+            if outcome.step_limit_hit {
+                let _ = writeln!(out, "stopped at the limit of {} steps", scenario::limits::STEPS);
+            }
+        }
+        Format::Json => {
+            let mut steps = Vec::new();
+            let outcome = s.run(seed, Some(until_ms), |sim: &Sim, step: Step| {
+                let text = describe_step(sim, &step);
+                steps.push(serde_json::to_value(JsonStep { step: &step, text }).expect("steps serialize"));
+            });
+            let expectations: Vec<JsonExpectation> = outcome
+                .results
+                .iter()
+                .map(|r| JsonExpectation {
+                    line: r.line,
+                    time: r.time,
+                    passed: r.passed(),
+                    checks: r.checks.iter().map(|c| JsonCheck { description: c.description.clone(), actual: c.actual.clone(), passed: c.passed }).collect(),
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "title": s.title,
+                "seed": seed,
+                "until_ms": until_ms,
+                "steps": steps,
+                "final_state": outcome.sim.state_view(),
+                "ledger": outcome.sim.ledger_view(),
+                "expectations": expectations,
+                "step_limit_hit": outcome.step_limit_hit,
+            });
+            let _ = serde_json::to_writer_pretty(&mut out, &doc);
+            let _ = writeln!(out);
+        }
+    }
+    let _ = out.flush();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_summary(out: &mut impl Write, sim: &Sim) {
+    let _ = writeln!(out, "\n== at {} ms after {} steps ==", sim.now(), sim.steps_taken());
+    for &tp in &sim.tps {
+        let p = sim.partition_view(tp);
+        let leader = p.leader.map_or("OFFLINE".to_string(), |l| format!("leader broker-{l}"));
+        let _ = writeln!(out, "{}: {leader}, epoch {}, ISR {:?}", p.name, p.leader_epoch, p.isr);
+        for r in &p.replicas {
+            let values: Vec<String> = r.log.iter().map(|e| e.value.clone()).collect();
+            let shown = if values.len() > 12 { format!("{} records", values.len()) } else { format!("{values:?}") };
+            let _ = writeln!(
+                out,
+                "  broker-{} {:<8}{} LEO {} HW {} log {shown}",
+                r.broker,
+                r.role,
+                if r.up { "" } else { " (down)" },
+                r.log_end_offset,
+                r.high_watermark
+            );
+        }
+    }
+    let t = sim.ledger_view().totals;
+    let _ = writeln!(
+        out,
+        "records: {} sent, {} acknowledged, {} failed, {} lost ({} of them acknowledged), {} duplicated, {} out of order",
+        t.sent, t.acknowledged, t.failed, t.lost, t.acknowledged_lost, t.duplicated, t.out_of_order
+    );
+}
+
+fn scenario_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|f| f.extension().is_some_and(|x| x == "toml")).collect())
+                .unwrap_or_default();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files
+}
+
+fn check(paths: &[PathBuf]) -> Result<ExitCode, Vec<ScenarioError>> {
+    let (mut passed, mut failed, mut invalid) = (0, 0, 0);
+    for file in scenario_files(paths) {
+        match load(&file) {
+            Err(errors) => {
+                invalid += 1;
+                println!("INVALID {}", file.display());
+                for e in errors {
+                    println!("  {}", e.to_string().replace('\n', "\n  "));
+                }
+            }
+            Ok(s) => {
+                let outcome = s.run(s.seed, None, |_, _| {});
+                let checks: usize = outcome.results.iter().map(|r| r.checks.len()).sum();
+                let ok = outcome.results.iter().all(|r| r.passed()) && !outcome.step_limit_hit;
+                if ok {
+                    passed += 1;
+                    println!("PASS {} — {} ({checks} checks)", file.display(), s.title);
+                } else {
+                    failed += 1;
+                    println!("FAIL {} — {}", file.display(), s.title);
+                    for r in outcome.results.iter().filter(|r| !r.passed()) {
+                        for c in r.checks.iter().filter(|c| !c.passed) {
+                            println!("  line {} at {} ms: expected {}, got {}", r.line, r.time, c.description, c.actual);
+                        }
+                    }
+                    if outcome.step_limit_hit {
+                        println!("  stopped at the limit of {} steps", scenario::limits::STEPS);
+                    }
+                }
+            }
+        }
+    }
+    println!("{} passed, {} failed", passed, failed + invalid);
+    Ok(if invalid > 0 {
+        ExitCode::from(2)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
