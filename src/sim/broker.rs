@@ -721,6 +721,20 @@ impl Sim {
         self.follower_send_fetch(b, pidx);
     }
 
+    pub(crate) fn follower_connection_failed(&mut self, b: BrokerId, pidx: u32, id: u64) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let backoff = self.broker_config.replica_fetch_backoff_ms;
+        let incarnation = self.broker(b).incarnation;
+        let Some(Role::Follower(fs)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return };
+        if fs.outstanding.map(|o| o.0) != Some(id) {
+            return;
+        }
+        fs.outstanding = None;
+        self.emit(Effect::FetchFailed { tp, broker: b, error: KafkaError::NetworkException, retry_at: now + backoff });
+        self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+    }
+
     pub(crate) fn follower_backoff_done(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
         if self.broker(b).incarnation != incarnation || !self.broker(b).up {
             return false;

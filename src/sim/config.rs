@@ -171,6 +171,9 @@ pub struct ProducerConfigRaw {
     /// `retry.backoff.ms`.
     #[serde(rename = "retry.backoff.ms")]
     pub retry_backoff_ms: Option<u64>,
+    /// `retry.backoff.max.ms` (KIP-580: retries back off exponentially up to this).
+    #[serde(rename = "retry.backoff.max.ms")]
+    pub retry_backoff_max_ms: Option<u64>,
     /// `request.timeout.ms`.
     #[serde(rename = "request.timeout.ms")]
     pub request_timeout_ms: Option<u64>,
@@ -200,6 +203,8 @@ pub struct ProducerConfig {
     pub retries: u32,
     /// `retry.backoff.ms`.
     pub retry_backoff_ms: u64,
+    /// `retry.backoff.max.ms`.
+    pub retry_backoff_max_ms: u64,
     /// `request.timeout.ms`.
     pub request_timeout_ms: u64,
     /// `delivery.timeout.ms`.
@@ -255,10 +260,13 @@ impl ProducerConfigRaw {
         if max_in_flight == 0 {
             return Err("max.in.flight.requests.per.connection must be at least 1".to_string());
         }
+        let retry_backoff_ms = self.retry_backoff_ms.unwrap_or(100);
         Ok(ProducerConfig {
             acks,
             retries,
-            retry_backoff_ms: self.retry_backoff_ms.unwrap_or(100),
+            retry_backoff_ms,
+            // As in the Java client, the maximum is never below the base backoff.
+            retry_backoff_max_ms: self.retry_backoff_max_ms.unwrap_or(1_000).max(retry_backoff_ms),
             request_timeout_ms,
             delivery_timeout_ms,
             max_in_flight,

@@ -108,9 +108,13 @@ impl ReplicaLog {
     }
 
     /// Kafka's `LeaderEpochFileCache.endOffsetFor`: the largest epoch ≤ `requested` and the offset where
-    /// it ended (the next epoch's start, or the LEO for the latest epoch). `None` if no such epoch.
+    /// it ended (the next epoch's start, or the LEO for the latest epoch). A requested epoch older than
+    /// every cached one ends where the first cached epoch starts. `None` only for an empty cache.
     pub fn end_offset_for_epoch(&self, requested: u32) -> Option<(u32, u64)> {
-        let idx = self.epochs.iter().rposition(|&(e, _)| e <= requested)?;
+        let first = *self.epochs.first()?;
+        let Some(idx) = self.epochs.iter().rposition(|&(e, _)| e <= requested) else {
+            return Some((requested, first.1));
+        };
         let epoch = self.epochs[idx].0;
         let end = match self.epochs.get(idx + 1) {
             Some(&(_, next_start)) => next_start,
@@ -283,7 +287,8 @@ mod tests {
         assert_eq!(log.end_offset_for_epoch(1), Some((1, 2)));
         assert_eq!(log.end_offset_for_epoch(2), Some((1, 2)));
         assert_eq!(log.end_offset_for_epoch(3), Some((3, 3)));
-        assert_eq!(log.end_offset_for_epoch(0), None);
+        assert_eq!(log.end_offset_for_epoch(0), Some((0, 0)));
+        assert_eq!(ReplicaLog::default().end_offset_for_epoch(1), None);
     }
 
     #[test]

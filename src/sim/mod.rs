@@ -247,7 +247,7 @@ pub struct Sim {
     next_msg: u64,
     next_req: u64,
     queue: BinaryHeap<Scheduled>,
-    rng: ChaCha8Rng,
+    pub(crate) rng: ChaCha8Rng,
     effects: Vec<Effect>,
     /// Broker settings.
     pub broker_config: BrokerConfig,
@@ -491,12 +491,28 @@ impl Sim {
                     None
                 };
                 if let Some(reason) = reason {
+                    if let (DropReason::ReceiverDown, NodeId::Broker(to)) = (reason, to) {
+                        self.connection_refused(from, to, &msg);
+                    }
                     return Some(StepEvent::Dropped { id, from, to, msg: msg.kind(), reason });
                 }
                 self.deliver(from, to, &msg);
                 Some(StepEvent::Deliver { id, from, to, sent_at, msg })
             }
             Event::Timer(timer) => self.fire(&timer).then_some(StepEvent::Timer { timer }),
+        }
+    }
+
+    /// A crashed process's OS resets its connections, so a sender learns at once that its request
+    /// failed (a cut link, by contrast, stays silent until a timeout).
+    fn connection_refused(&mut self, from: NodeId, to: BrokerId, msg: &Msg) {
+        match (from, msg) {
+            (NodeId::Producer(p), Msg::Produce { .. }) => self.producer_connection_failed(p, to),
+            (NodeId::Broker(b), Msg::Fetch { id, tp, .. }) => {
+                let pidx = self.pidx(*tp);
+                self.follower_connection_failed(b, pidx, *id);
+            }
+            _ => {}
         }
     }
 

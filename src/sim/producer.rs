@@ -8,6 +8,7 @@ use super::murmur2::partition_for_key;
 use super::step::{Effect, Msg, Partitioning, Timer};
 use super::types::{record_size, BrokerId, KafkaError, NodeId, RecordId, Tp};
 use super::{ProducerSpec, Sim};
+use rand::RngExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -288,6 +289,19 @@ impl Sim {
         }
     }
 
+    /// The connection to a broker broke: like Java's `NetworkClient`, every request in flight on it
+    /// fails with NETWORK_EXCEPTION, and metadata is refreshed.
+    pub(crate) fn producer_connection_failed(&mut self, p: u32, broker: BrokerId) {
+        let failed: Vec<(u64, u64)> =
+            self.producers[p as usize].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&r, f)| (r, f.batch)).collect();
+        for (req, bid) in failed {
+            self.producer(p).in_flight.remove(&req);
+            self.producer_batch_failed(p, bid, KafkaError::NetworkException);
+        }
+        self.producer_request_metadata(p);
+        self.producer_drain(p);
+    }
+
     fn producer_response(&mut self, p: u32, req: u64, tp: super::Tp, result: Result<u64, KafkaError>) {
         let now = self.now;
         let Some(inflight) = self.producer(p).in_flight.remove(&req) else {
@@ -315,9 +329,13 @@ impl Sim {
         let prod = &mut self.producers[p as usize];
         *prod.errors_seen.entry(error).or_insert(0) += 1;
         let cfg = prod.config.clone();
-        let Some(batch) = prod.batches.get_mut(&bid) else { return };
+        let Some(batch) = prod.batches.get(&bid) else { return };
         let tp = self.tps[batch.pidx as usize];
-        let retry_at = now + cfg.retry_backoff_ms;
+        // KIP-580: backoff doubles per attempt up to retry.backoff.max.ms, with ±20% jitter.
+        let exp = cfg.retry_backoff_ms.saturating_mul(1u64 << batch.attempts.saturating_sub(1).min(20));
+        let base = exp.min(cfg.retry_backoff_max_ms) as f64;
+        let jitter: f64 = self.rng.random_range(0.8..=1.2);
+        let retry_at = now + (base * jitter).round().max(1.0) as u64;
         let can_retry = error.retriable()
             && batch.attempts <= cfg.retries
             && retry_at < batch.created_at + cfg.delivery_timeout_ms;
@@ -345,7 +363,10 @@ impl Sim {
             };
             queue.insert(pos, bid);
             self.emit(Effect::ProduceError { producer: p, tp, records, error, attempt, retry_at: Some(retry_at) });
-            if matches!(error, KafkaError::NotLeaderOrFollower | KafkaError::RequestTimedOut | KafkaError::LeaderNotAvailable) {
+            if matches!(
+                error,
+                KafkaError::NotLeaderOrFollower | KafkaError::RequestTimedOut | KafkaError::LeaderNotAvailable | KafkaError::NetworkException
+            ) {
                 self.producer_request_metadata(p);
             }
             self.producer_arm_wake(p, retry_at);

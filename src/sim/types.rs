@@ -58,6 +58,8 @@ pub enum KafkaError {
     InvalidUpdateVersion,
     /// AlterPartition tried to add a fenced broker to the ISR.
     IneligibleReplica,
+    /// The connection to the broker failed (it crashed; its OS reset the connection).
+    NetworkException,
 }
 
 impl KafkaError {
@@ -76,11 +78,12 @@ impl KafkaError {
             KafkaError::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
             KafkaError::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
             KafkaError::IneligibleReplica => "INELIGIBLE_REPLICA",
+            KafkaError::NetworkException => "NETWORK_EXCEPTION",
         }
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 12] = [
+    pub const ALL: [KafkaError; 13] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -93,6 +96,7 @@ impl KafkaError {
         KafkaError::OffsetOutOfRange,
         KafkaError::InvalidUpdateVersion,
         KafkaError::IneligibleReplica,
+        KafkaError::NetworkException,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).
