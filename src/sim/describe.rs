@@ -287,7 +287,7 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             let name = &sim.producers[*producer as usize].name;
             match retry_at {
                 Some(at) => format!(
-                    "{name} gets {error} for {} on {} (attempt {attempt}); retries at {} (retry.backoff.ms)",
+                    "{name} gets {error} for {} on {} (attempt {attempt}); retries at {} (retry.backoff.ms, doubling up to retry.backoff.max.ms)",
                     records(sim, recs),
                     tpn(tp),
                     ms(*at)

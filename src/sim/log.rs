@@ -210,7 +210,7 @@ impl ReplicaLog {
             Some(i) => i as usize,
             None => return out,
         };
-        for r in self.records.iter().skip(start) {
+        for r in self.records.range(start.min(self.records.len())..) {
             if !out.is_empty() && bytes + r.size as u64 > max_bytes {
                 break;
             }

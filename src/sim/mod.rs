@@ -200,7 +200,8 @@ pub struct Topic {
 
 #[derive(Clone, Debug)]
 enum Event {
-    Deliver { id: u64, from: NodeId, to: NodeId, from_incarnation: u32, sent_at: u64, msg: Msg },
+    // Boxed so that heap entries stay small: the queue moves them on every push and pop.
+    Deliver { id: u64, from: NodeId, to: NodeId, from_incarnation: u32, sent_at: u64, msg: Box<Msg> },
     Timer(Timer),
 }
 
@@ -475,7 +476,7 @@ impl Sim {
         *last = arrives;
         self.emit(Effect::Sent { id, from, to, msg: kind, arrives_at: Some(arrives), dropped: None });
         let from_incarnation = self.incarnation(from);
-        self.schedule(arrives, Event::Deliver { id, from, to, from_incarnation, sent_at: self.now, msg });
+        self.schedule(arrives, Event::Deliver { id, from, to, from_incarnation, sent_at: self.now, msg: Box::new(msg) });
     }
 
     fn handle(&mut self, event: Event) -> Option<StepEvent> {
@@ -497,7 +498,7 @@ impl Sim {
                     return Some(StepEvent::Dropped { id, from, to, msg: msg.kind(), reason });
                 }
                 self.deliver(from, to, &msg);
-                Some(StepEvent::Deliver { id, from, to, sent_at, msg })
+                Some(StepEvent::Deliver { id, from, to, sent_at, msg: *msg })
             }
             Event::Timer(timer) => self.fire(&timer).then_some(StepEvent::Timer { timer }),
         }

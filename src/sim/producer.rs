@@ -69,6 +69,8 @@ pub struct Producer {
     next_seq: BTreeMap<u32, i32>,
     /// Requests in flight by request id.
     pub in_flight: BTreeMap<u64, InFlight>,
+    /// Requests in flight per broker id (index), kept beside `in_flight` for the Sender's check.
+    in_flight_per_broker: Vec<u32>,
     next_batch: u64,
     deadline_at: Option<u64>,
     wake_at: Option<u64>,
@@ -90,6 +92,7 @@ impl Producer {
             queues: BTreeMap::new(),
             next_seq: BTreeMap::new(),
             in_flight: BTreeMap::new(),
+            in_flight_per_broker: vec![0; controller.sessions.len() + 1],
             next_batch: 0,
             deadline_at: None,
             wake_at: None,
@@ -98,7 +101,26 @@ impl Producer {
     }
 
     fn in_flight_to(&self, broker: BrokerId) -> u32 {
-        self.in_flight.values().filter(|f| f.broker == broker).count() as u32
+        self.in_flight_per_broker[broker as usize]
+    }
+
+    fn add_in_flight(&mut self, req: u64, f: InFlight) {
+        self.in_flight_per_broker[f.broker as usize] += 1;
+        self.in_flight.insert(req, f);
+    }
+
+    fn take_in_flight(&mut self, req: u64) -> Option<InFlight> {
+        let f = self.in_flight.remove(&req)?;
+        self.in_flight_per_broker[f.broker as usize] -= 1;
+        Some(f)
+    }
+
+    /// Deadlines grow with request id (send time + a fixed timeout) and batch id (creation time +
+    /// a fixed timeout), so the first entries hold the earliest deadlines.
+    fn next_deadline(&self) -> Option<u64> {
+        let req = self.in_flight.values().next().map(|f| f.deadline);
+        let delivery = self.batches.values().next().map(|b| b.created_at + self.config.delivery_timeout_ms);
+        [req, delivery].into_iter().flatten().min()
     }
 }
 
@@ -220,7 +242,11 @@ impl Sim {
         let tp = self.tp(pidx);
         let req = self.next_request_id();
         let prod = self.producer(p);
-        prod.queues.get_mut(&pidx).expect("queue").pop_front();
+        let queue = prod.queues.get_mut(&pidx).expect("queue");
+        queue.pop_front();
+        if queue.is_empty() {
+            prod.queues.remove(&pidx);
+        }
         let idempotent = prod.config.enable_idempotence;
         let acks = prod.config.acks;
         let deadline = now + prod.config.request_timeout_ms;
@@ -248,7 +274,7 @@ impl Sim {
             }
             self.emit(Effect::Acknowledged { producer: p, tp, records, offset: None, acks });
         } else {
-            self.producer(p).in_flight.insert(req, InFlight { batch: bid, broker: leader, deadline });
+            self.producer(p).add_in_flight(req, InFlight { batch: bid, broker: leader, deadline });
             self.producer_arm_deadline(p);
         }
     }
@@ -295,7 +321,7 @@ impl Sim {
         let failed: Vec<(u64, u64)> =
             self.producers[p as usize].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&r, f)| (r, f.batch)).collect();
         for (req, bid) in failed {
-            self.producer(p).in_flight.remove(&req);
+            self.producer(p).take_in_flight(req);
             self.producer_batch_failed(p, bid, KafkaError::NetworkException);
         }
         self.producer_request_metadata(p);
@@ -304,7 +330,7 @@ impl Sim {
 
     fn producer_response(&mut self, p: u32, req: u64, tp: super::Tp, result: Result<u64, KafkaError>) {
         let now = self.now;
-        let Some(inflight) = self.producer(p).in_flight.remove(&req) else {
+        let Some(inflight) = self.producer(p).take_in_flight(req) else {
             self.emit(Effect::StaleResponse { producer: p, req });
             return;
         };
@@ -381,8 +407,14 @@ impl Sim {
         let Some(batch) = prod.batches.remove(&bid) else { return };
         if let Some(q) = prod.queues.get_mut(&batch.pidx) {
             q.retain(|&b| b != bid);
+            if q.is_empty() {
+                prod.queues.remove(&batch.pidx);
+            }
         }
-        prod.in_flight.retain(|_, f| f.batch != bid);
+        let reqs: Vec<u64> = prod.in_flight.iter().filter(|(_, f)| f.batch == bid).map(|(&r, _)| r).collect();
+        for req in reqs {
+            prod.take_in_flight(req);
+        }
         let tp = self.tps[batch.pidx as usize];
         for &r in &batch.records {
             self.ledger.records[r as usize].outcome = Outcome::Failed { at: now, error };
@@ -393,9 +425,7 @@ impl Sim {
     /// Keeps one timer at the earliest request or delivery deadline.
     fn producer_arm_deadline(&mut self, p: u32) {
         let prod = &self.producers[p as usize];
-        let req = prod.in_flight.values().map(|f| f.deadline).min();
-        let delivery = prod.batches.values().map(|b| b.created_at + prod.config.delivery_timeout_ms).min();
-        let Some(next) = [req, delivery].into_iter().flatten().min() else { return };
+        let Some(next) = prod.next_deadline() else { return };
         if prod.deadline_at.is_none_or(|at| at > next) {
             self.producer(p).deadline_at = Some(next);
             self.schedule_timer(next, Timer::ProducerDeadline { producer: p });
@@ -437,7 +467,7 @@ impl Sim {
             .collect();
         let acted = !timed_out.is_empty() || !expired.is_empty();
         for (req, bid) in timed_out {
-            self.producer(p).in_flight.remove(&req);
+            self.producer(p).take_in_flight(req);
             self.producer_batch_failed(p, bid, KafkaError::RequestTimedOut);
         }
         for (bid, attempts) in expired {
