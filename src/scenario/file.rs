@@ -561,6 +561,7 @@ fn expectation(
 ) -> Option<Expectation> {
     let start = e.span().start;
     let line = cx.loc.line_col(start).0;
+    let errors_before = cx.errors.len();
     let e = e.get_ref();
     let mut checks = Vec::new();
     if let Some(at) = &e.at {
@@ -668,7 +669,7 @@ fn expectation(
             }
         }
     }
-    if checks.is_empty() {
+    if checks.is_empty() && cx.errors.len() == errors_before {
         cx.err(start, "this expectation checks nothing", Some("add e.g. acknowledged_lost = 0, or partition + leader".into()));
         return None;
     }

@@ -1,0 +1,135 @@
+//! The `kafkasim` command-line contract: outputs, formats and exit codes.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn kafkasim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kafkasim")).args(args).current_dir(common::root()).output().expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kafkasim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write temp file");
+    path
+}
+
+#[test]
+fn partition_prints_one_line_per_key_in_order() {
+    // Keys from Kafka's murmur2 test vectors: toPositive(murmur2) % 7.
+    let o = kafkasim(&["partition", "--partitions", "7", "--", "21", "foobar", "", "-x", "--"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let expected: Vec<String> = [-973_932_308i32, -790_332_482]
+        .iter()
+        .map(|h| ((h & 0x7fff_ffff) % 7).to_string())
+        .chain(["", "-x", "--"].iter().map(|k| kafkasim::sim::murmur2::partition_for_key(k, 7).to_string()))
+        .collect();
+    assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), expected);
+}
+
+#[test]
+fn partition_rejects_zero_partitions_with_exit_2() {
+    let o = kafkasim(&["partition", "--partitions", "0", "--", "k"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--partitions"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_prints_a_line_per_scenario_and_a_tally() {
+    let o = kafkasim(&["check", "scenarios"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    let n = common::scenario_files().len();
+    assert_eq!(out.lines().filter(|l| l.starts_with("PASS ")).count(), n);
+    assert_eq!(out.lines().last(), Some(format!("{n} passed, 0 failed").as_str()));
+}
+
+#[test]
+fn check_exits_1_when_an_expectation_fails() {
+    let text = std::fs::read_to_string(common::root().join("scenarios/retry-duplicate.toml")).expect("read");
+    let wrong = temp_file("wrong.toml", &text.replace("duplicated = 1", "duplicated = 0"));
+    let o = kafkasim(&["check", wrong.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("expected duplicated = 0, got 1"), "{out}");
+    assert!(out.ends_with("0 passed, 1 failed\n"), "{out}");
+}
+
+#[test]
+fn invalid_input_exits_2_with_a_located_message() {
+    let bad = temp_file("bad.toml", "title = \"x\"\nsummary = \"y\"\n[cluster]\nbrokers = 0\n[[topics]]\nname = \"t\"\npartitions = 1\n\"replication.factor\" = 1\n");
+    for cmd in ["validate", "run"] {
+        let o = kafkasim(&[cmd, bad.to_str().expect("utf-8 path")]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = stderr(&o);
+        assert!(err.contains("bad.toml:4:11: error: brokers = 0, expected 1 to 64"), "{cmd}: {err}");
+    }
+    let o = kafkasim(&["check", bad.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("INVALID"));
+    let o = kafkasim(&["run", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot read the file"));
+}
+
+#[test]
+fn unknown_subcommands_and_flags_exit_2() {
+    assert_eq!(kafkasim(&["fly"]).status.code(), Some(2));
+    assert_eq!(kafkasim(&["run", "scenarios/retry-duplicate.toml", "--format", "xml"]).status.code(), Some(2));
+}
+
+#[test]
+fn run_json_has_steps_final_state_and_ledger() {
+    let o = kafkasim(&["run", "scenarios/acks1-acknowledged-loss.toml", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(v["seed"], 1);
+    let steps = v["steps"].as_array().expect("steps");
+    assert!(steps.len() > 100);
+    assert_eq!(steps[0]["index"], 0);
+    assert!(steps[0]["text"].as_str().expect("text").contains("scenario action #1"));
+    let p = &v["final_state"]["partitions"][0];
+    assert_eq!(p["name"], "orders-0");
+    assert_eq!(p["leader"], 2);
+    assert_eq!(p["leader_epoch"], 1);
+    let replica = &p["replicas"][1];
+    assert_eq!(replica["broker"], 2);
+    assert_eq!(replica["log_end_offset"], 3);
+    assert_eq!(replica["log"][0]["value"], "v1");
+    assert_eq!(replica["log"][0]["epoch"], 0);
+    assert_eq!(v["ledger"]["totals"]["acknowledged_lost"], 1);
+    assert_eq!(v["ledger"]["records"][3]["value"], "v4");
+    assert_eq!(v["ledger"]["records"][3]["outcome"]["state"], "acknowledged");
+    assert!(v["expectations"].as_array().expect("expectations").iter().all(|e| e["passed"] == true));
+}
+
+#[test]
+fn run_respects_seed_and_until() {
+    let o = kafkasim(&["run", "scenarios/acks1-acknowledged-loss.toml", "--until", "1010", "--seed", "9", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(v["seed"], 9);
+    assert_eq!(v["until_ms"], 1010);
+    let last = v["steps"].as_array().expect("steps").last().expect("a step")["time"].as_u64().expect("time");
+    assert!(last <= 1010, "last step at {last}");
+    assert_eq!(v["final_state"]["partitions"][0]["leader"], 1);
+}
+
+#[test]
+fn text_run_hides_routine_steps_unless_asked() {
+    let quiet = stdout(&kafkasim(&["run", "scenarios/retry-duplicate.toml"]));
+    let all = stdout(&kafkasim(&["run", "scenarios/retry-duplicate.toml", "--all"]));
+    assert!(quiet.contains("routine steps hidden"));
+    assert!(!all.contains("routine steps hidden"));
+    assert!(all.lines().count() > quiet.lines().count());
+    assert!(quiet.contains("appends user-42=welcome-email to emails-0 at offset 1"), "{quiet}");
+}
