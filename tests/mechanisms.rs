@@ -1,0 +1,247 @@
+//! One test per mechanism, each against a small cluster written as a scenario.
+
+mod common;
+
+use kafkasim::scenario::Scenario;
+use kafkasim::sim::config::{Acks, ProducerConfigRaw};
+use kafkasim::sim::{default_assignment, Effect, Sim, StepEvent, Tp};
+
+const TP: Tp = Tp { topic: 0, partition: 0 };
+
+/// A scenario with `brokers`, one topic `t` (1 partition, RF = `rf`), producer `p`, plus `rest`.
+fn scenario(brokers: u32, rf: u32, cluster_config: &str, topic_config: &str, producer_config: &str, rest: &str) -> Scenario {
+    let text = format!(
+        "title = \"t\"\nsummary = \"s\"\nduration_ms = 60000\n[cluster]\nbrokers = {brokers}\nnetwork = {{ latency_ms = 5 }}\nconfig = {{ {cluster_config} }}\n\
+         [[topics]]\nname = \"t\"\npartitions = 1\n\"replication.factor\" = {rf}\nconfig = {{ {topic_config} }}\n\
+         [[producers]]\nname = \"p\"\nconfig = {{ {producer_config} }}\n{rest}"
+    );
+    common::parse(&text).unwrap_or_else(|e| panic!("valid test scenario: {e:?}\n{text}"))
+}
+
+fn until(sim: &mut Sim, t: u64) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    sim.run_until(t, |_, step| effects.extend(step.effects));
+    effects
+}
+
+fn leader(sim: &Sim) -> Option<u32> {
+    sim.controller.parts[0].leader
+}
+
+fn isr(sim: &Sim) -> Vec<u32> {
+    let mut v = sim.controller.parts[0].isr.clone();
+    v.sort_unstable();
+    v
+}
+
+fn hw(sim: &Sim, broker: u32) -> u64 {
+    sim.broker(broker).replicas[0].as_ref().expect("replica").log.high_watermark()
+}
+
+fn leo(sim: &Sim, broker: u32) -> u64 {
+    sim.broker(broker).replicas[0].as_ref().expect("replica").log.leo()
+}
+
+#[test]
+fn replica_placement_follows_kafkas_rack_unaware_assignment() {
+    assert_eq!(default_assignment(3, 3, 3), vec![vec![1, 2, 3], vec![2, 3, 1], vec![3, 1, 2]]);
+    // After one round over the brokers the second replica shifts, as in AdminUtils.
+    assert_eq!(default_assignment(6, 3, 3)[3], vec![1, 3, 2]);
+    assert_eq!(default_assignment(4, 2, 4), vec![vec![1, 2], vec![2, 3], vec![3, 4], vec![4, 1]]);
+}
+
+#[test]
+fn high_watermark_needs_every_isr_member_and_followers_learn_it_on_the_next_fetch() {
+    let s = scenario(3, 3, "", "", "acks = 1", "[[timeline]]\nat = 1000\nproduce = { value = \"a\" }\n");
+    let mut sim = s.start(1);
+    until(&mut sim, 1005);
+    assert_eq!((leo(&sim, 1), hw(&sim, 1)), (1, 0), "appended, not yet replicated");
+    until(&mut sim, 1010);
+    assert_eq!((leo(&sim, 2), leo(&sim, 3)), (1, 1), "parked fetches answered at once");
+    assert_eq!(hw(&sim, 1), 0, "the leader has not yet heard the followers' new LEO");
+    until(&mut sim, 1015);
+    assert_eq!(hw(&sim, 1), 1, "both followers fetched from offset 1");
+    assert_eq!((hw(&sim, 2), hw(&sim, 3)), (0, 0), "followers learn the HW only from a fetch response");
+    until(&mut sim, 1015 + 500 + 5);
+    assert_eq!((hw(&sim, 2), hw(&sim, 3)), (1, 1), "after replica.fetch.wait.max.ms the parked fetch returns the HW");
+}
+
+#[test]
+fn isr_shrink_happens_at_the_first_check_past_the_lag() {
+    let s = scenario(
+        3,
+        3,
+        "\"replica.lag.time.max.ms\" = 10000",
+        "",
+        "acks = 1",
+        "[[timeline]]\nat = 1000\ncut = { from = \"broker-1\", to = \"broker-3\" }\n[[timeline]]\nat = 2000\nproduce = { value = \"a\" }\n",
+    );
+    let mut sim = s.start(1);
+    // broker-3 was last caught up at ~1,000 ms (its parked fetch at offset 0 = LEO). Checks run
+    // every 5,000 ms: at 10,000 the lag is about 9,000 ms (kept), at 15,000 about 14,000 (removed).
+    until(&mut sim, 14_999);
+    assert_eq!(isr(&sim), vec![1, 2, 3]);
+    let effects = until(&mut sim, 15_100);
+    assert!(effects.iter().any(|e| matches!(e, Effect::IsrShrinkRequested { removed, .. } if removed == &vec![3])));
+    assert_eq!(isr(&sim), vec![1, 2]);
+}
+
+#[test]
+fn a_silent_follower_that_has_everything_stays_in_sync() {
+    // Kafka counts a follower whose LEO equals the leader's as caught up, fetching or not.
+    let s = scenario(3, 3, "\"replica.lag.time.max.ms\" = 10000", "", "", "[[timeline]]\nat = 1000\ncut = { from = \"broker-1\", to = \"broker-3\" }\n");
+    let mut sim = s.start(1);
+    until(&mut sim, 60_000);
+    assert_eq!(isr(&sim), vec![1, 2, 3]);
+}
+
+#[test]
+fn the_controller_fences_a_crashed_broker_after_the_session_timeout_and_elects_in_replica_order() {
+    let s = scenario(3, 3, "\"broker.session.timeout.ms\" = 9000", "", "", "[[timeline]]\nat = 1000\ncrash = 1\n");
+    let mut sim = s.start(1);
+    until(&mut sim, 8_999);
+    assert_eq!(leader(&sim), Some(1), "no heartbeat since 0 ms, but 9,000 ms have not passed");
+    let effects = until(&mut sim, 9_000);
+    assert!(effects.iter().any(|e| matches!(e, Effect::BrokerFenced { broker: 1, silent_ms: 9_000, .. })));
+    assert_eq!(leader(&sim), Some(2), "first live ISR member in assignment order [1,2,3]");
+    assert_eq!(sim.controller.parts[0].leader_epoch, 1);
+    assert_eq!(isr(&sim), vec![2, 3]);
+}
+
+fn two_brokers_both_crash(unclean: bool) -> Sim {
+    let s = scenario(
+        2,
+        2,
+        "",
+        &format!("\"unclean.leader.election.enable\" = {unclean}"),
+        "",
+        "[[timeline]]\nat = 0\ncrash = 2\n[[timeline]]\nat = 10000\ncrash = 1\n[[timeline]]\nat = 20000\nrestart = 2\n",
+    );
+    let mut sim = s.start(1);
+    until(&mut sim, 25_000);
+    sim
+}
+
+#[test]
+fn without_unclean_election_the_partition_waits_offline_for_the_last_isr_member() {
+    let mut sim = two_brokers_both_crash(false);
+    assert_eq!(leader(&sim), None);
+    assert_eq!(isr(&sim), vec![1], "KRaft keeps the last ISR member");
+    sim.add_action(30_000, kafkasim::sim::Action::Restart(1));
+    until(&mut sim, 31_000);
+    assert_eq!(leader(&sim), Some(1));
+}
+
+#[test]
+fn with_unclean_election_an_out_of_sync_replica_takes_over() {
+    let sim = two_brokers_both_crash(true);
+    assert_eq!(leader(&sim), Some(2));
+    assert_eq!(isr(&sim), vec![2]);
+}
+
+#[test]
+fn a_follower_whose_tail_matches_the_leader_keeps_it() {
+    // broker-2 copies `a` but the leader dies before hearing about it, so every HW stays 0.
+    // Truncating to the HW (pre-KIP-101) would throw `a` away on broker-1's return; epochs keep it.
+    let s = scenario(
+        2,
+        2,
+        "",
+        "",
+        "acks = 1",
+        "[[timeline]]\nat = 1000\nproduce = { value = \"a\" }\n[[timeline]]\nat = 1012\ncrash = 1\n[[timeline]]\nat = 20000\nrestart = 1\n",
+    );
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 40_000);
+    assert_eq!(leader(&sim), Some(2));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Truncated { .. })), "no truncation at all");
+    assert_eq!((leo(&sim, 1), leo(&sim, 2)), (1, 1));
+    assert_eq!(sim.ledger_view().totals.lost, 0);
+}
+
+#[test]
+fn records_without_a_key_stick_to_a_partition_for_a_batch_size() {
+    let text = "title = \"t\"\nsummary = \"s\"\n[cluster]\nbrokers = 3\n[[topics]]\nname = \"t\"\npartitions = 6\n\"replication.factor\" = 1\n\
+                [[producers]]\nname = \"p\"\nconfig = { \"batch.size\" = 100 }\n[[timeline]]\nat = 0\nproduce = { value = \"xxxxxxxxxxxxxxxxxxxx\", count = 40, rate = 1000 }\n";
+    let s = common::parse(text).expect("valid");
+    let mut sim = s.start(11);
+    until(&mut sim, 1_000);
+    let partitions: Vec<u32> = sim.ledger.records.iter().map(|r| r.tp.partition).collect();
+    // Each record is 40 bytes: the partitioner switches after 100 bytes, i.e. every 3 records.
+    for chunk in partitions.chunks(3) {
+        assert!(chunk.iter().all(|&p| p == chunk[0]), "{partitions:?}");
+    }
+    let distinct: std::collections::BTreeSet<u32> = partitions.iter().copied().collect();
+    assert!(distinct.len() >= 3, "{partitions:?}");
+}
+
+#[test]
+fn links_deliver_in_order_even_with_jitter() {
+    let text = std::fs::read_to_string(common::root().join("scenarios/acks-all-survives-crash.toml")).expect("read");
+    let s = common::parse(&text.replace("network = { latency_ms = 5 }", "network = { latency_ms = 5, jitter_ms = 40 }")).expect("valid");
+    let mut last: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    let mut delivered = 0;
+    s.run(3, None, |_, step| {
+        if let StepEvent::Deliver { id, from, to, .. } = step.event {
+            let key = (format!("{from:?}"), format!("{to:?}"));
+            let prev = last.insert(key, id);
+            assert!(prev.is_none_or(|p| p < id), "message {id} overtook {prev:?} on {from:?} → {to:?}");
+            delivered += 1;
+        }
+    });
+    assert!(delivered > 200, "{delivered} deliveries");
+}
+
+#[test]
+fn retention_by_bytes_advances_the_log_start_on_every_replica() {
+    let s = scenario(
+        2,
+        2,
+        "\"log.retention.check.interval.ms\" = 1000",
+        "\"retention.bytes\" = 100",
+        "",
+        "[[timeline]]\nat = 0\nproduce = { value = \"xxxxxxxxxxxxxxxxxxxx\", count = 10, rate = 100 }\n",
+    );
+    let mut sim = s.start(1);
+    until(&mut sim, 5_000);
+    for b in [1, 2] {
+        let log = &sim.broker(b).replicas[0].as_ref().expect("replica").log;
+        assert_eq!(log.leo(), 10);
+        // 40-byte records: keeping at most 100 bytes leaves 2 of them.
+        assert_eq!(log.log_start(), 8, "broker-{b}");
+        assert!(log.bytes() <= 100);
+    }
+}
+
+#[test]
+fn producer_config_follows_the_java_clients_rules() {
+    let defaults = ProducerConfigRaw::default().resolve().expect("valid");
+    assert_eq!((defaults.acks, defaults.enable_idempotence, defaults.max_in_flight), (Acks::All, true, 5));
+    assert_eq!((defaults.retry_backoff_ms, defaults.retry_backoff_max_ms, defaults.request_timeout_ms, defaults.delivery_timeout_ms), (100, 1000, 30_000, 120_000));
+    let acks1 = ProducerConfigRaw { acks: Some(Acks::Leader), ..Default::default() }.resolve().expect("valid");
+    assert!(!acks1.enable_idempotence, "a conflicting setting quietly disables default idempotence");
+    let six = ProducerConfigRaw { max_in_flight: Some(6), ..Default::default() }.resolve().expect("valid");
+    assert!(!six.enable_idempotence);
+    let explicit = ProducerConfigRaw { acks: Some(Acks::None), enable_idempotence: Some(true), ..Default::default() };
+    assert!(explicit.resolve().is_err(), "explicit idempotence with acks=0 is a ConfigException");
+    let short = ProducerConfigRaw { delivery_timeout_ms: Some(1000), ..Default::default() };
+    assert!(short.resolve().is_err(), "delivery.timeout.ms below request.timeout.ms + linger.ms");
+}
+
+#[test]
+fn acks_all_is_refused_below_min_insync_replicas_and_nothing_is_appended() {
+    let s = scenario(
+        2,
+        2,
+        "",
+        "\"min.insync.replicas\" = 2",
+        "retries = 1",
+        "[[timeline]]\nat = 0\ncrash = 2\n[[timeline]]\nat = 12000\nproduce = { value = \"a\" }\n",
+    );
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 13_000);
+    assert_eq!(isr(&sim), vec![1]);
+    assert!(effects.iter().any(|e| matches!(e, Effect::ProduceRejected { error: kafkasim::sim::KafkaError::NotEnoughReplicas, isr_size: 1, min_isr: 2, .. })));
+    assert_eq!(leo(&sim, 1), 0);
+    assert_eq!(sim.producers[0].errors_seen.get(&kafkasim::sim::KafkaError::NotEnoughReplicas), Some(&2), "first try and one retry");
+}
