@@ -178,6 +178,7 @@ fn run(file: &Path, seed: Option<u64>, until: Option<u64>, format: Format, all: 
                 "title": s.title,
                 "seed": seed,
                 "until_ms": until_ms,
+                "topics": outcome.sim.topics.iter().map(|t| serde_json::json!({ "name": t.name, "partitions": t.partitions })).collect::<Vec<_>>(),
                 "steps": steps,
                 "final_state": outcome.sim.state_view(),
                 "ledger": outcome.sim.ledger_view(),

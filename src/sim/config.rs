@@ -202,20 +202,28 @@ pub struct ProducerConfig {
     /// `retries`.
     pub retries: u32,
     /// `retry.backoff.ms`.
+    #[serde(rename = "retry.backoff.ms")]
     pub retry_backoff_ms: u64,
     /// `retry.backoff.max.ms`.
+    #[serde(rename = "retry.backoff.max.ms")]
     pub retry_backoff_max_ms: u64,
     /// `request.timeout.ms`.
+    #[serde(rename = "request.timeout.ms")]
     pub request_timeout_ms: u64,
     /// `delivery.timeout.ms`.
+    #[serde(rename = "delivery.timeout.ms")]
     pub delivery_timeout_ms: u64,
     /// `max.in.flight.requests.per.connection`.
+    #[serde(rename = "max.in.flight.requests.per.connection")]
     pub max_in_flight: u32,
     /// `enable.idempotence` as it ends up.
+    #[serde(rename = "enable.idempotence")]
     pub enable_idempotence: bool,
     /// `linger.ms`.
+    #[serde(rename = "linger.ms")]
     pub linger_ms: u64,
     /// `batch.size`.
+    #[serde(rename = "batch.size")]
     pub batch_size: u32,
 }
 
