@@ -8,7 +8,8 @@ use kafkasim::sim::{default_assignment, Action, ProduceAction, ProducerSpec, Set
 use std::time::Instant;
 
 const RECORDS: u32 = 100_000;
-const RUNS: usize = 5;
+/// `cargo test --all-targets` runs this unoptimised as a smoke test: one run is enough there.
+const RUNS: usize = if cfg!(debug_assertions) { 1 } else { 5 };
 
 fn setup() -> Setup {
     let topics = ["orders", "payments", "clicks"]
@@ -22,7 +23,7 @@ fn setup() -> Setup {
     let producers = (0..3)
         .map(|i| ProducerSpec { name: format!("p{i}"), config: ProducerConfigRaw::default().resolve().expect("defaults are valid") })
         .collect();
-    let per_producer = RECORDS / 3 + u32::from(RECORDS % 3 != 0);
+    let per_producer = RECORDS.div_ceil(3);
     let timeline = (0..3u32)
         .map(|i| TimedAction {
             at: 0,

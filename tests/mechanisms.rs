@@ -4,9 +4,8 @@ mod common;
 
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::config::{Acks, ProducerConfigRaw};
-use kafkasim::sim::{default_assignment, Effect, Sim, StepEvent, Tp};
+use kafkasim::sim::{default_assignment, Effect, Sim, StepEvent};
 
-const TP: Tp = Tp { topic: 0, partition: 0 };
 
 /// A scenario with `brokers`, one topic `t` (1 partition, RF = `rf`), producer `p`, plus `rest`.
 fn scenario(brokers: u32, rf: u32, cluster_config: &str, topic_config: &str, producer_config: &str, rest: &str) -> Scenario {
