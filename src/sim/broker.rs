@@ -167,6 +167,12 @@ impl Sim {
         }
     }
 
+    /// A broker timer only counts if the broker is up and in the incarnation that set it.
+    fn timer_is_live(&self, b: BrokerId, incarnation: u32) -> bool {
+        let broker = self.broker(b);
+        broker.up && broker.incarnation == incarnation
+    }
+
     pub(crate) fn crash_broker(&mut self, b: BrokerId) {
         if !self.broker(b).up {
             return;
@@ -181,8 +187,7 @@ impl Sim {
     }
 
     pub(crate) fn broker_heartbeat(&mut self, b: BrokerId, incarnation: u32) -> bool {
-        let broker = self.broker(b);
-        if !broker.up || broker.incarnation != incarnation {
+        if !self.timer_is_live(b, incarnation) {
             return false;
         }
         self.send(NodeId::Broker(b), NodeId::Controller, Msg::Heartbeat { broker: b, incarnation });
@@ -309,17 +314,36 @@ impl Sim {
     }
 
     fn send_fetch_error(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, error: KafkaError) {
+        self.send_fetch_response(b, pidx, id, replica, Vec::new(), None, Some(error));
+    }
+
+    fn send_fetch_data(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, records: Vec<LogRecord>) {
+        self.send_fetch_response(b, pidx, id, replica, records, None, None);
+    }
+
+    /// Answers a follower's fetch with this replica's epoch, HW and log start.
+    #[allow(clippy::too_many_arguments)]
+    fn send_fetch_response(
+        &mut self,
+        b: BrokerId,
+        pidx: u32,
+        id: u64,
+        replica: BrokerId,
+        records: Vec<LogRecord>,
+        diverging: Option<(u32, u64)>,
+        error: Option<KafkaError>,
+    ) {
         let tp = self.tp(pidx);
         let rep = self.replica(b, pidx).expect("replica exists");
         let msg = Msg::FetchResponse {
             id,
             tp,
             leader_epoch: rep.leader_epoch,
-            records: Vec::new(),
+            records,
             high_watermark: rep.log.high_watermark(),
             log_start_offset: rep.log.log_start(),
-            diverging: None,
-            error: Some(error),
+            diverging,
+            error,
         };
         self.send(NodeId::Broker(b), NodeId::Broker(replica), msg);
     }
@@ -521,17 +545,7 @@ impl Sim {
             match log.end_offset_for_epoch(epoch) {
                 Some((le, end)) if le == epoch && end >= fetch_offset => {}
                 Some(diverging) => {
-                    let msg = Msg::FetchResponse {
-                        id,
-                        tp,
-                        leader_epoch: rep.leader_epoch,
-                        records: Vec::new(),
-                        high_watermark: log.high_watermark(),
-                        log_start_offset: log.log_start(),
-                        diverging: Some(diverging),
-                        error: None,
-                    };
-                    return self.send(NodeId::Broker(b), NodeId::Broker(replica), msg);
+                    return self.send_fetch_response(b, pidx, id, replica, Vec::new(), Some(diverging), None);
                 }
                 None => return self.send_fetch_error(b, pidx, id, replica, KafkaError::OffsetOutOfRange),
             }
@@ -577,22 +591,6 @@ impl Sim {
         }
     }
 
-    fn send_fetch_data(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, records: Vec<LogRecord>) {
-        let tp = self.tp(pidx);
-        let rep = self.replica(b, pidx).expect("leader");
-        let msg = Msg::FetchResponse {
-            id,
-            tp,
-            leader_epoch: rep.leader_epoch,
-            records,
-            high_watermark: rep.log.high_watermark(),
-            log_start_offset: rep.log.log_start(),
-            diverging: None,
-            error: None,
-        };
-        self.send(NodeId::Broker(b), NodeId::Broker(replica), msg);
-    }
-
     fn send_alter_partition(&mut self, b: BrokerId, pidx: u32, new_isr: Vec<BrokerId>) {
         let tp = self.tp(pidx);
         let rep = self.replica(b, pidx).expect("leader");
@@ -618,7 +616,7 @@ impl Sim {
     }
 
     pub(crate) fn leader_fetch_wait_expired(&mut self, b: BrokerId, incarnation: u32, pidx: u32, fetch: u64) -> bool {
-        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+        if !self.timer_is_live(b, incarnation) {
             return false;
         }
         let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return false };
@@ -736,7 +734,7 @@ impl Sim {
     }
 
     pub(crate) fn follower_backoff_done(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
-        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+        if !self.timer_is_live(b, incarnation) {
             return false;
         }
         match self.replica(b, pidx).map(|r| &r.role) {
@@ -751,7 +749,7 @@ impl Sim {
     /// Checks the outstanding fetch against `replica.socket.timeout.ms`. Re-arming is housekeeping,
     /// not a step; only a real timeout is.
     pub(crate) fn follower_watchdog(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
-        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+        if !self.timer_is_live(b, incarnation) {
             return false;
         }
         let now = self.now;
@@ -782,7 +780,7 @@ impl Sim {
     /// Kafka's isr-expiration task: followers not caught up within `replica.lag.time.max.ms`
     /// are proposed for removal. Only a check that requests a change is a step.
     pub(crate) fn leader_isr_check(&mut self, b: BrokerId, incarnation: u32) -> bool {
-        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+        if !self.timer_is_live(b, incarnation) {
             return false;
         }
         let now = self.now;
@@ -830,7 +828,7 @@ impl Sim {
 
     /// Deletes records older than `retention.ms` or beyond `retention.bytes`, below the HW.
     pub(crate) fn broker_retention(&mut self, b: BrokerId, incarnation: u32) -> bool {
-        if self.broker(b).incarnation != incarnation || !self.broker(b).up {
+        if !self.timer_is_live(b, incarnation) {
             return false;
         }
         let now = self.now;
