@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use kafkasim::scenario::{self, Scenario, ScenarioError};
 use kafkasim::sim::describe::{describe_step, is_routine};
+use kafkasim::sim::assignor;
 use kafkasim::sim::murmur2::partition_for_key;
 use kafkasim::sim::{Sim, Step};
 use serde::Serialize;
@@ -47,6 +48,12 @@ enum Command {
         /// The scenario file.
         file: PathBuf,
     },
+    /// Read a group's subscriptions as JSON on stdin and print the assignment the leader computes.
+    Assign {
+        /// `partition.assignment.strategy`: range, roundrobin, sticky or cooperative-sticky.
+        #[arg(long)]
+        strategy: String,
+    },
     /// Print the partition the Java client's partitioner picks for each key, one per line.
     Partition {
         /// Number of partitions of the topic.
@@ -70,6 +77,7 @@ fn main() -> ExitCode {
         Command::Run { file, seed, until, format, all } => run(&file, seed, until, format, all),
         Command::Check { paths } => check(&paths),
         Command::Validate { file } => validate(&file),
+        Command::Assign { strategy } => assign(&strategy),
         Command::Partition { partitions, keys } => {
             let mut out = io::stdout().lock();
             for key in keys {
@@ -84,6 +92,39 @@ fn main() -> ExitCode {
         }
         ExitCode::from(2)
     })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignInput {
+    partitions_per_topic: std::collections::BTreeMap<String, u32>,
+    members: Vec<assignor::Member>,
+}
+
+/// `kafkasim assign`: errors are reported on stderr with exit code 2, like every bad input.
+fn assign(strategy: &str) -> Result<ExitCode, Vec<ScenarioError>> {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        Ok(ExitCode::from(2))
+    };
+    let Some(strategy) = assignor::Strategy::parse(strategy) else {
+        return fail(format!("unknown strategy {strategy:?}; expected range, roundrobin, sticky or cooperative-sticky"));
+    };
+    let mut text = String::new();
+    if let Err(e) = io::Read::read_to_string(&mut io::stdin(), &mut text) {
+        return fail(format!("cannot read standard input: {e}"));
+    }
+    let input: AssignInput = match serde_json::from_str(&text) {
+        Ok(i) => i,
+        Err(e) => return fail(format!("<stdin>:{}:{}: {e}", e.line(), e.column())),
+    };
+    match assignor::assign(strategy, &input.partitions_per_topic, &input.members) {
+        Ok(result) => {
+            println!("{}", serde_json::to_string(&result).expect("assignments serialize"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => fail(e.to_string()),
+    }
 }
 
 fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {

@@ -6,6 +6,7 @@
 //! returns a [`Step`] describing what happened and why.
 
 mod broker;
+pub mod assignor;
 pub mod config;
 mod controller;
 pub mod describe;

@@ -1,0 +1,379 @@
+//! Consumer-group partition assignors with the same output as Kafka's Java assignors (3.9):
+//! `RangeAssignor`, `RoundRobinAssignor`, `StickyAssignor` and `CooperativeStickyAssignor`.
+//!
+//! The sticky assignors are implemented for the case where every member subscribes to the same
+//! topics (Kafka's `ConstrainedAssignmentBuilder`, without racks). The general case (members with
+//! different subscriptions) is reported as unsupported rather than approximated.
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+/// A topic name and partition number.
+pub type TopicPartition = (String, u32);
+
+/// One group member's subscription, as the group leader sees it in JoinGroup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    /// Member id.
+    pub id: String,
+    /// Subscribed topics.
+    pub subscriptions: Vec<String>,
+    /// Partitions it owned in its last generation.
+    #[serde(default)]
+    pub owned_partitions: Vec<TopicPartition>,
+    /// The generation those partitions are from.
+    #[serde(default)]
+    pub generation: Option<i32>,
+    /// `group.instance.id` for static members.
+    #[serde(default)]
+    pub group_instance_id: Option<String>,
+}
+
+/// The `partition.assignment.strategy` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// `RangeAssignor`.
+    Range,
+    /// `RoundRobinAssignor`.
+    #[serde(rename = "roundrobin")]
+    RoundRobin,
+    /// `StickyAssignor` (eager).
+    Sticky,
+    /// `CooperativeStickyAssignor` (KIP-429).
+    CooperativeSticky,
+}
+
+impl Strategy {
+    /// The name Kafka gives the assignor.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Range => "range",
+            Strategy::RoundRobin => "roundrobin",
+            Strategy::Sticky => "sticky",
+            Strategy::CooperativeSticky => "cooperative-sticky",
+        }
+    }
+
+    /// Parses a strategy name.
+    pub fn parse(name: &str) -> Option<Strategy> {
+        [Strategy::Range, Strategy::RoundRobin, Strategy::Sticky, Strategy::CooperativeSticky].into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether the strategy uses the cooperative rebalance protocol.
+    pub fn cooperative(self) -> bool {
+        self == Strategy::CooperativeSticky
+    }
+}
+
+/// Why an assignment could not be computed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssignError {
+    /// The sticky assignors' general case (differing subscriptions) is not implemented yet.
+    StickyWithDifferentSubscriptions,
+    /// Two members share an id.
+    DuplicateMember(String),
+}
+
+impl fmt::Display for AssignError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AssignError::StickyWithDifferentSubscriptions => f.write_str(
+                "the sticky assignors are only simulated when every member subscribes to the same topics",
+            ),
+            AssignError::DuplicateMember(id) => write!(f, "member id {id:?} appears twice"),
+        }
+    }
+}
+
+/// Member id → assigned partitions, each list sorted by topic and partition.
+pub type Assignment = BTreeMap<String, Vec<TopicPartition>>;
+
+/// Java's `String.compareTo`: lexicographic over UTF-16 code units.
+pub fn java_cmp(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// Java's `String.hashCode`.
+fn java_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// The order in which a `java.util.HashMap` filled with these keys (in this order, by `put`, from the
+/// default capacity) iterates them: by bucket of the spread hash, insertion order within a bucket.
+/// Kafka's sticky assignor walks such a map, so ties follow this order.
+fn java_hash_map_order(keys: &[&str]) -> Vec<usize> {
+    let mut capacity = 16usize;
+    while keys.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let bucket = |k: &str| {
+        let h = java_hash(k) as u32;
+        ((h ^ (h >> 16)) as usize) & (capacity - 1)
+    };
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by_key(|&i| (bucket(keys[i]), i));
+    order
+}
+
+/// Kafka's `MemberInfo` order: static members by `group.instance.id` first, then the rest by member id.
+fn member_info_cmp(a: &Member, b: &Member) -> Ordering {
+    match (&a.group_instance_id, &b.group_instance_id) {
+        (Some(x), Some(y)) => java_cmp(x, y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => java_cmp(&a.id, &b.id),
+    }
+}
+
+fn tp_cmp(a: &TopicPartition, b: &TopicPartition) -> Ordering {
+    java_cmp(&a.0, &b.0).then(a.1.cmp(&b.1))
+}
+
+/// Computes the assignment the group leader would send in SyncGroup.
+///
+/// `partitions_per_topic` may list topics nobody subscribes to; like Kafka's
+/// `AbstractPartitionAssignor`, only subscribed topics that exist are assigned.
+pub fn assign(strategy: Strategy, partitions_per_topic: &BTreeMap<String, u32>, members: &[Member]) -> Result<Assignment, AssignError> {
+    let mut seen = BTreeSet::new();
+    for m in members {
+        if !seen.insert(m.id.as_str()) {
+            return Err(AssignError::DuplicateMember(m.id.clone()));
+        }
+    }
+    let subscribed: BTreeSet<&str> = members.iter().flat_map(|m| m.subscriptions.iter().map(String::as_str)).collect();
+    let mut topics: Vec<(&str, u32)> =
+        partitions_per_topic.iter().filter(|(t, _)| subscribed.contains(t.as_str())).map(|(t, &n)| (t.as_str(), n)).collect();
+    topics.sort_by(|a, b| java_cmp(a.0, b.0));
+    let mut result: Assignment = members.iter().map(|m| (m.id.clone(), Vec::new())).collect();
+    match strategy {
+        Strategy::Range => range(&topics, members, &mut result),
+        Strategy::RoundRobin => round_robin(&topics, members, &mut result),
+        Strategy::Sticky | Strategy::CooperativeSticky => {
+            let transferring = sticky(&topics, members, &mut result)?;
+            if strategy.cooperative() {
+                // KIP-429: a partition moving to a new owner is withheld until its owner has revoked it.
+                for (tp, consumer) in transferring {
+                    if let Some(list) = result.get_mut(&consumer) {
+                        list.retain(|p| p != &tp);
+                    }
+                }
+            }
+        }
+    }
+    for list in result.values_mut() {
+        list.sort_by(tp_cmp);
+    }
+    Ok(result)
+}
+
+fn range(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) {
+    for &(topic, partitions) in topics {
+        let mut consumers: Vec<&Member> = members.iter().filter(|m| m.subscriptions.iter().any(|t| t == topic)).collect();
+        consumers.sort_by(|a, b| member_info_cmp(a, b));
+        let n = consumers.len() as u32;
+        if n == 0 {
+            continue;
+        }
+        let (per, extra) = (partitions / n, partitions % n);
+        for (i, c) in consumers.iter().enumerate() {
+            let i = i as u32;
+            let start = per * i + i.min(extra);
+            let len = per + u32::from(i < extra);
+            let list = result.get_mut(&c.id).expect("every member has an entry");
+            list.extend((start..start + len).map(|p| (topic.to_string(), p)));
+        }
+    }
+}
+
+fn round_robin(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) {
+    let mut sorted: Vec<&Member> = members.iter().collect();
+    sorted.sort_by(|a, b| member_info_cmp(a, b));
+    if sorted.is_empty() {
+        return;
+    }
+    // Kafka's CircularIterator: skip members not subscribed to the partition's topic.
+    let mut at = 0usize;
+    for &(topic, partitions) in topics {
+        for p in 0..partitions {
+            while !sorted[at].subscriptions.iter().any(|t| t == topic) {
+                at = (at + 1) % sorted.len();
+            }
+            result.get_mut(&sorted[at].id).expect("member").push((topic.to_string(), p));
+            at = (at + 1) % sorted.len();
+        }
+    }
+}
+
+/// Kafka's `AbstractStickyAssignor` for equal subscriptions. Returns the partitions that change
+/// owner (`partitionsTransferringOwnership`), which the cooperative variant withholds.
+fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -> Result<Vec<(TopicPartition, String)>, AssignError> {
+    let first: BTreeSet<&String> = members.first().map(|m| m.subscriptions.iter().collect()).unwrap_or_default();
+    if members.iter().any(|m| m.subscriptions.iter().collect::<BTreeSet<_>>() != first) {
+        return Err(AssignError::StickyWithDifferentSubscriptions);
+    }
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all_topics: BTreeSet<&str> = topics.iter().map(|t| t.0).collect();
+    let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+    let order = java_hash_map_order(&ids);
+
+    // allSubscriptionsEqual: collect owned partitions, settling double claims by generation.
+    let mut owned: BTreeMap<&str, Vec<TopicPartition>> = BTreeMap::new();
+    let mut owner_of: BTreeMap<TopicPartition, usize> = BTreeMap::new();
+    let mut multiple_owners: BTreeSet<TopicPartition> = BTreeSet::new();
+    for &i in &order {
+        let m = &members[i];
+        let generation = m.generation.unwrap_or(-1);
+        owned.insert(&m.id, Vec::new());
+        for tp in &m.owned_partitions {
+            if !all_topics.contains(tp.0.as_str()) {
+                continue;
+            }
+            match owner_of.get(tp).copied() {
+                None => {
+                    owned.get_mut(m.id.as_str()).expect("inserted").push(tp.clone());
+                    owner_of.insert(tp.clone(), i);
+                }
+                Some(other) => {
+                    let other_generation = members[other].generation.unwrap_or(-1);
+                    if generation == other_generation {
+                        multiple_owners.insert(tp.clone());
+                        owned.get_mut(members[other].id.as_str()).expect("seen").retain(|p| p != tp);
+                        owner_of.insert(tp.clone(), i);
+                    } else if generation > other_generation {
+                        owned.get_mut(m.id.as_str()).expect("inserted").push(tp.clone());
+                        owned.get_mut(members[other].id.as_str()).expect("seen").retain(|p| p != tp);
+                        owner_of.insert(tp.clone(), i);
+                    }
+                }
+            }
+        }
+    }
+
+    let total: u32 = topics.iter().map(|t| t.1).sum();
+    let n = members.len() as u32;
+    let (min_quota, max_quota) = ((total / n) as usize, total.div_ceil(n) as usize);
+    let expected_over = (total % n) as usize;
+    let mut current_over = 0usize;
+    let mut revoked: BTreeSet<TopicPartition> = BTreeSet::new();
+    let mut under: Vec<String> = Vec::new();
+    let mut exact: VecDeque<String> = VecDeque::new();
+    let mut assigned: BTreeSet<TopicPartition> = BTreeSet::new();
+
+    // assignOwnedPartitions, in the Java HashMap's iteration order.
+    for &i in &order {
+        let id = members[i].id.as_str();
+        let mut mine = owned[id].clone();
+        mine.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| java_cmp(&a.0, &b.0)));
+        mine.retain(|tp| !multiple_owners.contains(tp));
+        let list = result.get_mut(id).expect("member");
+        if mine.len() < min_quota {
+            list.extend(mine.iter().cloned());
+            assigned.extend(mine);
+            under.push(id.to_string());
+        } else if mine.len() >= max_quota && current_over < expected_over {
+            current_over += 1;
+            if current_over == expected_over {
+                exact.clear();
+            }
+            list.extend(mine[..max_quota].iter().cloned());
+            assigned.extend(mine[..max_quota].iter().cloned());
+            revoked.extend(mine[max_quota..].iter().cloned());
+        } else {
+            list.extend(mine[..min_quota].iter().cloned());
+            assigned.extend(mine[..min_quota].iter().cloned());
+            revoked.extend(mine[min_quota..].iter().cloned());
+            if current_over < expected_over {
+                exact.push_back(id.to_string());
+            }
+        }
+    }
+
+    let unassigned: Vec<TopicPartition> = topics
+        .iter()
+        .flat_map(|&(t, count)| (0..count).map(move |p| (t.to_string(), p)))
+        .filter(|tp| !assigned.contains(tp))
+        .collect();
+    under.sort_by(|a, b| java_cmp(a, b));
+    exact.make_contiguous().sort_by(|a, b| java_cmp(a, b));
+
+    // assignRoundRobin, with Java's LinkedList iterator semantics (`at` is the iterator's cursor).
+    let mut transferring = Vec::new();
+    let mut at = 0usize;
+    for tp in unassigned {
+        let (consumer, from_iterator) = if at < under.len() {
+            at += 1;
+            (under[at - 1].clone(), true)
+        } else if under.is_empty() {
+            match exact.pop_front() {
+                Some(c) => (c, false),
+                None => break,
+            }
+        } else {
+            at = 1;
+            (under[0].clone(), true)
+        };
+        let list = result.get_mut(&consumer).expect("member");
+        list.push(tp.clone());
+        if revoked.contains(&tp) || multiple_owners.contains(&tp) {
+            transferring.push((tp, consumer.clone()));
+        }
+        let count = list.len();
+        if count == min_quota {
+            if from_iterator {
+                at -= 1;
+                under.remove(at);
+            }
+            exact.push_back(consumer);
+        } else if count == max_quota {
+            current_over += 1;
+        }
+    }
+    Ok(transferring)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_string_hash_matches_known_values() {
+        assert_eq!(java_hash(""), 0);
+        assert_eq!(java_hash("a"), 97);
+        assert_eq!(java_hash("hello"), 99_162_322);
+        assert_eq!(java_hash("consumer-1"), -166_239_206);
+    }
+
+    fn ordered<'a>(keys: &[&'a str]) -> Vec<&'a str> {
+        java_hash_map_order(keys).into_iter().map(|i| keys[i]).collect()
+    }
+
+    /// Expected orders printed by OpenJDK 17: `new HashMap<>()`, `put` each key in turn, `keySet()`.
+    #[test]
+    fn hash_map_order_matches_openjdk() {
+        assert_eq!(ordered(&["b", "a"]), ["a", "b"]);
+        assert_eq!(ordered(&["C0", "C1", "C2"]), ["C0", "C1", "C2"]);
+        assert_eq!(
+            ordered(&["consumer-2", "consumer-10", "consumer-1", "zeta", "alpha"]),
+            ["zeta", "consumer-10", "alpha", "consumer-2", "consumer-1"]
+        );
+        let many: Vec<String> = (0..15).map(|i| format!("m{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            ordered(&many),
+            ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "m11", "m10", "m13", "m12", "m14"]
+        );
+    }
+
+    #[test]
+    fn java_compare_uses_utf16_units() {
+        // U+FF61 sorts after U+1F600 by code point but before it in UTF-16 (surrogates are 0xD8xx).
+        assert_eq!(java_cmp("\u{1F600}", "\u{FF61}"), Ordering::Less);
+        assert_eq!(java_cmp("C10", "C2"), Ordering::Less);
+    }
+}

@@ -1,0 +1,235 @@
+//! The assignors against Kafka's documented examples, seeded property tests, and `kafkasim assign`.
+
+mod common;
+
+use kafkasim::sim::assignor::{assign, AssignError, Assignment, Member, Strategy, TopicPartition};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn member(id: &str, topics: &[&str]) -> Member {
+    Member {
+        id: id.to_string(),
+        subscriptions: topics.iter().map(|t| t.to_string()).collect(),
+        owned_partitions: Vec::new(),
+        generation: None,
+        group_instance_id: None,
+    }
+}
+
+fn tps(list: &[(&str, u32)]) -> Vec<TopicPartition> {
+    list.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+}
+
+fn topics(list: &[(&str, u32)]) -> BTreeMap<String, u32> {
+    list.iter().map(|(t, n)| (t.to_string(), *n)).collect()
+}
+
+/// The example in the Javadoc of Kafka's `RangeAssignor`.
+#[test]
+fn range_javadoc_example() {
+    let members = [member("C0", &["t0", "t1"]), member("C1", &["t0", "t1"])];
+    let a = assign(Strategy::Range, &topics(&[("t0", 3), ("t1", 3)]), &members).expect("assigns");
+    assert_eq!(a["C0"], tps(&[("t0", 0), ("t0", 1), ("t1", 0), ("t1", 1)]));
+    assert_eq!(a["C1"], tps(&[("t0", 2), ("t1", 2)]));
+}
+
+/// Both examples in the Javadoc of Kafka's `RoundRobinAssignor`.
+#[test]
+fn round_robin_javadoc_examples() {
+    let members = [member("C0", &["t0", "t1"]), member("C1", &["t0", "t1"])];
+    let a = assign(Strategy::RoundRobin, &topics(&[("t0", 3), ("t1", 3)]), &members).expect("assigns");
+    assert_eq!(a["C0"], tps(&[("t0", 0), ("t0", 2), ("t1", 1)]));
+    assert_eq!(a["C1"], tps(&[("t0", 1), ("t1", 0), ("t1", 2)]));
+
+    let members = [member("C0", &["t0"]), member("C1", &["t0", "t1"]), member("C2", &["t0", "t1", "t2"])];
+    let a = assign(Strategy::RoundRobin, &topics(&[("t0", 1), ("t1", 2), ("t2", 3)]), &members).expect("assigns");
+    assert_eq!(a["C0"], tps(&[("t0", 0)]));
+    assert_eq!(a["C1"], tps(&[("t1", 0)]));
+    assert_eq!(a["C2"], tps(&[("t1", 1), ("t2", 0), ("t2", 1), ("t2", 2)]));
+}
+
+/// The first example in the Javadoc of Kafka's `StickyAssignor` (a fresh group).
+#[test]
+fn sticky_javadoc_first_example() {
+    let all = ["t0", "t1", "t2", "t3"];
+    let members = [member("C0", &all), member("C1", &all), member("C2", &all)];
+    let a = assign(Strategy::Sticky, &topics(&[("t0", 2), ("t1", 2), ("t2", 2), ("t3", 2)]), &members).expect("assigns");
+    assert_eq!(a["C0"], tps(&[("t0", 0), ("t1", 1), ("t3", 0)]));
+    assert_eq!(a["C1"], tps(&[("t0", 1), ("t2", 0), ("t3", 1)]));
+    assert_eq!(a["C2"], tps(&[("t1", 0), ("t2", 1)]));
+}
+
+#[test]
+fn static_members_sort_first_by_instance_id() {
+    let mut a = member("A", &["t"]);
+    let mut b = member("B", &["t"]);
+    b.group_instance_id = Some("instance-1".into());
+    a.group_instance_id = None;
+    let result = assign(Strategy::Range, &topics(&[("t", 2)]), &[a, b]).expect("assigns");
+    assert_eq!(result["B"], tps(&[("t", 0)]));
+    assert_eq!(result["A"], tps(&[("t", 1)]));
+}
+
+#[test]
+fn a_new_member_takes_only_what_it_must_under_sticky_and_waits_under_cooperative() {
+    let mut c0 = member("C0", &["t"]);
+    c0.owned_partitions = tps(&[("t", 0), ("t", 1), ("t", 2), ("t", 3)]);
+    c0.generation = Some(1);
+    let c1 = member("C1", &["t"]);
+    let eager = assign(Strategy::Sticky, &topics(&[("t", 4)]), &[c0.clone(), c1.clone()]).expect("assigns");
+    assert_eq!(eager["C0"], tps(&[("t", 0), ("t", 1)]));
+    assert_eq!(eager["C1"], tps(&[("t", 2), ("t", 3)]));
+    let first_round = assign(Strategy::CooperativeSticky, &topics(&[("t", 4)]), &[c0, c1]).expect("assigns");
+    assert_eq!(first_round["C0"], tps(&[("t", 0), ("t", 1)]), "C0 keeps two and must revoke t-2, t-3");
+    assert!(first_round["C1"].is_empty(), "t-2 and t-3 are withheld until C0 revoked them");
+}
+
+#[test]
+fn equal_generation_double_claims_are_reassigned() {
+    let mut c0 = member("C0", &["t"]);
+    let mut c1 = member("C1", &["t"]);
+    c0.owned_partitions = tps(&[("t", 0)]);
+    c1.owned_partitions = tps(&[("t", 0)]);
+    c0.generation = Some(3);
+    c1.generation = Some(3);
+    let a = assign(Strategy::CooperativeSticky, &topics(&[("t", 2)]), &[c0, c1]).expect("assigns");
+    let total: usize = a.values().map(Vec::len).sum();
+    assert_eq!(total, 1, "the doubly claimed partition is withheld in this round: {a:?}");
+}
+
+#[test]
+fn sticky_with_different_subscriptions_is_refused_clearly() {
+    let members = [member("C0", &["t0"]), member("C1", &["t0", "t1"])];
+    let err = assign(Strategy::Sticky, &topics(&[("t0", 1), ("t1", 1)]), &members).expect_err("unsupported");
+    assert_eq!(err, AssignError::StickyWithDifferentSubscriptions);
+}
+
+fn random_group(rng: &mut ChaCha8Rng, equal: bool) -> (BTreeMap<String, u32>, Vec<Member>) {
+    let n_topics = rng.random_range(1..=4);
+    let names: Vec<String> = (0..n_topics).map(|i| format!("t{i}")).collect();
+    let parts: BTreeMap<String, u32> = names.iter().map(|t| (t.clone(), rng.random_range(1..=8))).collect();
+    let n_members = rng.random_range(1..=7);
+    let mut members: Vec<Member> = (0..n_members)
+        .map(|i| {
+            let subs: Vec<&str> = if equal {
+                names.iter().map(String::as_str).collect()
+            } else {
+                let chosen: Vec<&str> = names.iter().filter(|_| rng.random_bool(0.6)).map(String::as_str).collect();
+                if chosen.is_empty() { vec![names[0].as_str()] } else { chosen }
+            };
+            member(&format!("consumer-{}", rng.random_range(0..1000) * 10 + i), &subs)
+        })
+        .collect();
+    // A previous, valid generation: every partition owned by at most one current member.
+    for (t, &n) in &parts {
+        for p in 0..n {
+            if rng.random_bool(0.5) {
+                let m = rng.random_range(0..members.len());
+                members[m].owned_partitions.push((t.clone(), p));
+                members[m].generation = Some(4);
+            }
+        }
+    }
+    (parts, members)
+}
+
+fn coverage(a: &Assignment) -> BTreeMap<TopicPartition, u32> {
+    let mut seen = BTreeMap::new();
+    for list in a.values() {
+        for tp in list {
+            *seen.entry(tp.clone()).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+#[test]
+fn property_every_subscribed_partition_is_assigned_exactly_once_to_a_subscriber() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    for case in 0..400 {
+        let equal = case % 2 == 0;
+        let (parts, members) = random_group(&mut rng, equal);
+        let strategies: &[Strategy] = if equal {
+            &[Strategy::Range, Strategy::RoundRobin, Strategy::Sticky]
+        } else {
+            &[Strategy::Range, Strategy::RoundRobin]
+        };
+        let subscribed: BTreeSet<&String> = members.iter().flat_map(|m| &m.subscriptions).collect();
+        for &s in strategies {
+            let a = assign(s, &parts, &members).expect("assigns");
+            let seen = coverage(&a);
+            let expected: u32 = parts.iter().filter(|(t, _)| subscribed.contains(t)).map(|(_, n)| n).sum();
+            assert_eq!(seen.len() as u32, expected, "case {case} {s:?}: {a:?}");
+            assert!(seen.values().all(|&c| c == 1), "case {case} {s:?}: {a:?}");
+            for m in &members {
+                assert!(a[&m.id].iter().all(|(t, _)| m.subscriptions.contains(t)), "case {case} {s:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn property_round_robin_and_sticky_balance_equal_subscriptions_within_one() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for case in 0..300 {
+        let (parts, members) = random_group(&mut rng, true);
+        for s in [Strategy::RoundRobin, Strategy::Sticky] {
+            let a = assign(s, &parts, &members).expect("assigns");
+            let sizes: Vec<usize> = a.values().map(Vec::len).collect();
+            let (lo, hi) = (sizes.iter().min().expect("members"), sizes.iter().max().expect("members"));
+            assert!(hi - lo <= 1, "case {case} {s:?}: sizes {sizes:?}");
+        }
+    }
+}
+
+#[test]
+fn property_sticky_keeps_what_it_can_and_cooperative_never_moves_an_owned_partition_in_one_round() {
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
+    for case in 0..300 {
+        let (parts, members) = random_group(&mut rng, true);
+        let total: usize = parts.values().sum::<u32>() as usize;
+        let min_quota = total / members.len();
+        let sticky = assign(Strategy::Sticky, &parts, &members).expect("assigns");
+        let coop = assign(Strategy::CooperativeSticky, &parts, &members).expect("assigns");
+        let owner: BTreeMap<&TopicPartition, &str> =
+            members.iter().flat_map(|m| m.owned_partitions.iter().map(move |tp| (tp, m.id.as_str()))).collect();
+        for m in &members {
+            let kept = sticky[&m.id].iter().filter(|tp| m.owned_partitions.contains(tp)).count();
+            assert!(kept >= m.owned_partitions.len().min(min_quota), "case {case}: {} kept {kept} of {:?}", m.id, m.owned_partitions);
+            for tp in &coop[&m.id] {
+                assert!(owner.get(tp).is_none_or(|o| *o == m.id), "case {case}: {tp:?} moved from {:?} to {} in one round", owner.get(tp), m.id);
+            }
+            assert!(coop[&m.id].iter().all(|tp| sticky[&m.id].contains(tp)), "cooperative is the sticky result minus withheld partitions");
+        }
+    }
+}
+
+#[test]
+fn cli_assign_reads_stdin_and_prints_json() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let run = |strategy: &str, input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+            .args(["assign", "--strategy", strategy])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child.wait_with_output().expect("output")
+    };
+    let input = r#"{"partitions_per_topic": {"t0": 3}, "members": [{"id": "C0", "subscriptions": ["t0"], "owned_partitions": [["t0", 0]], "generation": 1, "group_instance_id": null}, {"id": "C1", "subscriptions": ["t0"]}]}"#;
+    let o = run("range", input);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), r#"{"C0":[["t0",0],["t0",1]],"C1":[["t0",2]]}"#);
+    // Kafka's constrained sticky pass: C0 keeps t0-0 (min quota) and queues for one more; C1 takes
+    // t0-1 in the round-robin fill; the last partition goes to the head of that queue, C0.
+    let o = run("cooperative-sticky", input);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), r#"{"C0":[["t0",0],["t0",2]],"C1":[["t0",1]]}"#);
+    let bad = run("range", "{\"members\": [}");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("<stdin>:1:"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert_eq!(run("fastest", input).status.code(), Some(2));
+}
