@@ -330,8 +330,6 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
                 under.remove(at);
             }
             exact.push_back(consumer);
-        } else if count == max_quota {
-            current_over += 1;
         }
     }
     Ok(transferring)
