@@ -244,3 +244,23 @@ fn acks_all_is_refused_below_min_insync_replicas_and_nothing_is_appended() {
     assert_eq!(leo(&sim, 1), 0);
     assert_eq!(sim.producers[0].errors_seen.get(&kafkasim::sim::KafkaError::NotEnoughReplicas), Some(&2), "first try and one retry");
 }
+
+#[test]
+fn a_zombie_leader_cannot_shrink_the_isr_alone_so_acks_all_loses_nothing() {
+    let text = std::fs::read_to_string(common::root().join("scenarios/zombie-leader.toml")).expect("read");
+    let text = text
+        .replace("config = { acks = 1, \"request.timeout.ms\" = 3000 }", "config = { acks = \"all\" }")
+        .replace("network = { latency_ms = 5 }", "network = { latency_ms = 5 }\nconfig = { \"replica.lag.time.max.ms\" = 4000 }");
+    let s = common::parse(&text).expect("valid");
+    let mut sim = s.start(s.seed);
+    let effects = until(&mut sim, 19_999);
+    let zombie_asked = effects.iter().any(|e| matches!(e, Effect::IsrShrinkRequested { leader: 1, .. }));
+    assert!(zombie_asked, "broker-1 notices its followers lag and asks the controller");
+    let granted_to_zombie = effects.iter().any(|e| matches!(e, Effect::IsrChanged { to, .. } if to == &vec![1]));
+    assert!(!granted_to_zombie, "the request never reaches the controller");
+    assert_eq!(sim.broker(1).replicas[0].as_ref().expect("replica").log.high_watermark(), 2, "the zombie's HW is stuck");
+    until(&mut sim, 40_000);
+    let totals = sim.ledger_view().totals;
+    assert_eq!(totals.acknowledged_lost, 0);
+    assert_eq!(totals.duplicated, 0);
+}
