@@ -1,7 +1,7 @@
 //! `kafkasim`: runs scenarios headless. Lecturers check their files with it; tests drive the model with it.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use kafkasim::scenario::{self, Scenario, ScenarioError};
+use kafkasim::scenario::{self, ScenarioError};
 use kafkasim::sim::describe::{describe_step, is_routine};
 use kafkasim::sim::assignor;
 use kafkasim::sim::murmur2::partition_for_key;
@@ -127,12 +127,8 @@ fn assign(strategy: &str) -> Result<ExitCode, Vec<ScenarioError>> {
     }
 }
 
-fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
-    scenario::load(path)
-}
-
 fn validate(file: &Path) -> Result<ExitCode, Vec<ScenarioError>> {
-    let s = load(file)?;
+    let s = scenario::load(file)?;
     println!(
         "{}: ok — {:?}: {} broker(s), {} topic(s), {} producer(s), {} timeline entr(ies), {} expectation(s)",
         file.display(),
@@ -169,7 +165,7 @@ struct JsonCheck {
 }
 
 fn run(file: &Path, seed: Option<u64>, until: Option<u64>, format: Format, all: bool) -> Result<ExitCode, Vec<ScenarioError>> {
-    let s = load(file)?;
+    let s = scenario::load(file)?;
     let seed = seed.unwrap_or(s.seed);
     let until_ms = until.unwrap_or(s.duration_ms);
     let stdout = io::stdout();
@@ -281,7 +277,7 @@ fn scenario_files(paths: &[PathBuf]) -> Vec<PathBuf> {
 fn check(paths: &[PathBuf]) -> Result<ExitCode, Vec<ScenarioError>> {
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for file in scenario_files(paths) {
-        match load(&file) {
+        match scenario::load(&file) {
             Err(errors) => {
                 invalid += 1;
                 println!("INVALID {}", file.display());

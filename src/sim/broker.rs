@@ -270,18 +270,12 @@ impl Sim {
         if leader == Some(b) {
             rep.log.start_epoch(leader_epoch);
             let leo = rep.log.leo();
-            let followers = isr
+            // The ISR is always a subset of the assigned replicas, so these are every possible follower.
+            let followers = self.controller.parts[pidx as usize]
+                .replicas
                 .iter()
-                .chain(self.controller.parts[pidx as usize].replicas.iter())
                 .filter(|&&f| f != b)
-                .fold(Vec::<BrokerId>::new(), |mut acc, &f| {
-                    if !acc.contains(&f) {
-                        acc.push(f);
-                    }
-                    acc
-                })
-                .into_iter()
-                .map(|id| FollowerInfo { id, leo: None, last_caught_up: now, last_fetch_time: now, last_fetch_leader_leo: 0 })
+                .map(|&id| FollowerInfo { id, leo: None, last_caught_up: now, last_fetch_time: now, last_fetch_leader_leo: 0 })
                 .collect();
             let rep = self.replica_mut(b, pidx).expect("replica exists");
             rep.role = Role::Leader(LeaderState { followers, ..LeaderState::default() });
@@ -429,7 +423,7 @@ impl Sim {
             })
             .collect();
         for r in &batch {
-            self.ledger.record_append(r.record, tp, b, r.offset, epoch, now);
+            self.ledger.record_append(r.record, b, r.offset, epoch, now);
         }
         self.replica_mut(b, pidx).expect("leader replica").log.append(&batch);
         self.emit(Effect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });

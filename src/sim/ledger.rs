@@ -113,7 +113,7 @@ impl Ledger {
         id
     }
 
-    pub(crate) fn record_append(&mut self, id: RecordId, _tp: Tp, broker: BrokerId, offset: u64, epoch: u32, at: u64) {
+    pub(crate) fn record_append(&mut self, id: RecordId, broker: BrokerId, offset: u64, epoch: u32, at: u64) {
         self.records[id as usize].appends.push(Append { at, broker, offset, epoch });
     }
 
