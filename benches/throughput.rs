@@ -46,6 +46,7 @@ fn setup() -> Setup {
         links: Vec::new(),
         topics,
         producers,
+        consumers: Vec::new(),
         timeline,
     }
 }

@@ -1,6 +1,7 @@
 //! Expectations: what a scenario says must hold, checked against the simulation.
 
 use crate::sim::types::{BrokerId, KafkaError, Tp};
+use crate::sim::view::{GroupLedgerView, Verdict};
 use crate::sim::Sim;
 
 /// A ledger total.
@@ -32,6 +33,39 @@ impl Total {
             Total::AcknowledgedLost => "acknowledged_lost",
             Total::Duplicated => "duplicated",
             Total::OutOfOrder => "out_of_order",
+        }
+    }
+}
+
+/// A per-group total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupTotal {
+    /// Distinct records processed.
+    Processed,
+    /// Records the group skipped for good.
+    Lost,
+    /// Records processed more than once.
+    Duplicated,
+    /// Records not processed yet.
+    Pending,
+    /// Ordering violations per key.
+    OutOfOrder,
+    /// Rebalances started.
+    Rebalances,
+    /// Total lag at the time.
+    Lag,
+}
+
+impl GroupTotal {
+    fn name(self) -> &'static str {
+        match self {
+            GroupTotal::Processed => "processed",
+            GroupTotal::Lost => "lost",
+            GroupTotal::Duplicated => "duplicated",
+            GroupTotal::Pending => "pending",
+            GroupTotal::OutOfOrder => "out_of_order",
+            GroupTotal::Rebalances => "rebalances",
+            GroupTotal::Lag => "lag",
         }
     }
 }
@@ -106,6 +140,68 @@ pub enum Check {
         /// Producer.
         producer: u32,
     },
+    /// A group total.
+    GroupTotal {
+        /// `group.id`.
+        group: String,
+        /// Which.
+        what: GroupTotal,
+        /// Expected.
+        value: u64,
+    },
+    /// The delivery verdict for a group.
+    Verdict {
+        /// `group.id`.
+        group: String,
+        /// Expected.
+        verdict: Verdict,
+    },
+    /// The group's generation on its coordinator.
+    Generation {
+        /// `group.id`.
+        group: String,
+        /// Expected.
+        value: i32,
+    },
+    /// The group's committed offset for a partition.
+    Committed {
+        /// `group.id`.
+        group: String,
+        /// Partition.
+        tp: Tp,
+        /// Expected.
+        offset: u64,
+    },
+    /// A consumer's assignment (order-insensitive).
+    Assignment {
+        /// Consumer.
+        consumer: u32,
+        /// Expected partitions.
+        tps: Vec<Tp>,
+    },
+    /// A consumer's position.
+    Position {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// Expected.
+        offset: u64,
+    },
+    /// A consumer's process state.
+    ConsumerState {
+        /// Consumer.
+        consumer: u32,
+        /// Expected (snake_case name).
+        state: String,
+    },
+    /// The consumer saw each of these errors (an empty list: no error at all).
+    ConsumerErrorsSeen {
+        /// Consumer.
+        consumer: u32,
+        /// Errors.
+        errors: Vec<KafkaError>,
+    },
 }
 
 /// A group of checks at one time, from one `[[expect]]` table.
@@ -146,6 +242,10 @@ impl ExpectationResult {
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.passed)
     }
+}
+
+fn group_ledger(sim: &Sim, name: &str) -> Option<GroupLedgerView> {
+    sim.find_group(name).map(|g| sim.group_ledger_view(g))
 }
 
 fn list(v: &[BrokerId]) -> String {
@@ -223,6 +323,65 @@ impl Expectation {
                             actual: format!("saw {seen:?}"),
                             passed: ok,
                         };
+                    }
+                    Check::GroupTotal { group, what, value } => {
+                        let got = group_ledger(sim, group).map(|v| {
+                            let t = &v.totals;
+                            match what {
+                                GroupTotal::Processed => t.processed as u64,
+                                GroupTotal::Lost => t.lost as u64,
+                                GroupTotal::Duplicated => t.duplicated as u64,
+                                GroupTotal::Pending => t.pending as u64,
+                                GroupTotal::OutOfOrder => t.out_of_order as u64,
+                                GroupTotal::Rebalances => v.rebalances as u64,
+                                GroupTotal::Lag => t.lag,
+                            }
+                        });
+                        (format!("{} of group {group}", what.name()), value.to_string(), got.map_or("no such group".into(), |g| g.to_string()))
+                    }
+                    Check::Verdict { group, verdict } => {
+                        let got = group_ledger(sim, group).map_or("no such group".to_string(), |v| {
+                            format!("{} (lost {}, duplicated {})", v.verdict.name(), v.totals.lost, v.totals.duplicated)
+                        });
+                        let passed = got.starts_with(&format!("{} ", verdict.name()));
+                        return CheckResult { description: format!("verdict of group {group} = {}", verdict.name()), actual: got, passed };
+                    }
+                    Check::Generation { group, value } => {
+                        let got = sim.find_group(group).map_or("no such group".to_string(), |g| sim.group_view(g).generation.to_string());
+                        (format!("generation of group {group}"), value.to_string(), got)
+                    }
+                    Check::Committed { group, tp, offset } => {
+                        let got = sim.find_group(group).map_or("no such group".to_string(), |g| {
+                            sim.group_view(g).committed.get(&sim.tp_name(*tp)).map_or("none".to_string(), |o| o.to_string())
+                        });
+                        (format!("committed offset of group {group} on {}", sim.tp_name(*tp)), offset.to_string(), got)
+                    }
+                    Check::Assignment { consumer, tps } => {
+                        let mut want: Vec<String> = tps.iter().map(|tp| sim.tp_name(*tp)).collect();
+                        want.sort();
+                        let mut got = sim.consumer_view(*consumer).assignment;
+                        got.sort();
+                        (format!("assignment of {}", sim.consumers[*consumer as usize].name), format!("{want:?}"), format!("{got:?}"))
+                    }
+                    Check::Position { consumer, tp, offset } => {
+                        let got = sim.consumer_view(*consumer).positions.get(&sim.tp_name(*tp)).map_or("none".to_string(), |o| o.to_string());
+                        (format!("position of {} on {}", sim.consumers[*consumer as usize].name, sim.tp_name(*tp)), offset.to_string(), got)
+                    }
+                    Check::ConsumerState { consumer, state } => {
+                        let got = serde_json::to_value(sim.consumers[*consumer as usize].state)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        (format!("state of {}", sim.consumers[*consumer as usize].name), state.clone(), got)
+                    }
+                    Check::ConsumerErrorsSeen { consumer, errors } => {
+                        let c = &sim.consumers[*consumer as usize];
+                        let seen: Vec<&str> = c.errors_seen.keys().map(|e| e.name()).collect();
+                        let want: Vec<&str> = errors.iter().map(|e| e.name()).collect();
+                        let passed = if errors.is_empty() { seen.is_empty() } else { errors.iter().all(|e| c.errors_seen.contains_key(e)) };
+                        let description =
+                            if errors.is_empty() { format!("{} saw no errors", c.name) } else { format!("{} saw errors {want:?}", c.name) };
+                        return CheckResult { description, actual: format!("saw {seen:?}"), passed };
                     }
                     Check::NoErrors { producer } => {
                         let p = &sim.producers[*producer as usize];

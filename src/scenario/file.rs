@@ -1,10 +1,16 @@
 //! The scenario file's shape (serde definitions) and its translation into a validated [`Scenario`].
 
 use super::error::{closest, from_toml, Locator, ScenarioError};
-use super::expect::{Check, Expectation, Total};
+use super::expect::{Check, Expectation, GroupTotal, Total};
+use crate::sim::view::Verdict;
 use super::{limits, Scenario};
-use crate::sim::config::{BrokerConfig, LinkParams, ProducerConfigRaw, TopicConfig};
-use crate::sim::{default_assignment, Action, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction, TopicSpec};
+use crate::sim::assignor::Strategy;
+use crate::sim::config::{BrokerConfig, ConsumerConfigRaw, LinkParams, ProducerConfigRaw, TopicConfig};
+use crate::sim::{
+    default_assignment, Action, AppBehaviour, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction,
+    TopicSpec,
+};
+use std::collections::BTreeMap;
 use crate::sim::types::KafkaError;
 use serde::Deserialize;
 use toml::Spanned;
@@ -25,6 +31,8 @@ struct FileDef {
     topics: Vec<Spanned<TopicDef>>,
     #[serde(default)]
     producers: Vec<Spanned<ProducerDef>>,
+    #[serde(default)]
+    consumers: Vec<Spanned<ConsumerDef>>,
     #[serde(default)]
     timeline: Vec<Spanned<StepDef>>,
     #[serde(default)]
@@ -81,6 +89,25 @@ struct ProducerDef {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ConsumerDef {
+    name: Spanned<String>,
+    topics: Spanned<Vec<String>>,
+    config: Option<Spanned<ConsumerConfigRaw>>,
+    processing_ms: Option<Spanned<u64>>,
+    commit: Option<Spanned<String>>,
+    processing: Option<Spanned<String>>,
+    start: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StallDef {
+    consumer: Spanned<String>,
+    ms: Spanned<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StepDef {
     at: Spanned<u64>,
     produce: Option<Spanned<ProduceDef>>,
@@ -91,6 +118,10 @@ struct StepDef {
     link: Option<Spanned<LinkDef>>,
     say: Option<Spanned<String>>,
     pause: Option<Spanned<PauseDef>>,
+    start_consumer: Option<Spanned<String>>,
+    crash_consumer: Option<Spanned<String>>,
+    close_consumer: Option<Spanned<String>>,
+    stall_consumer: Option<Spanned<StallDef>>,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +166,18 @@ struct ExpectDef {
     producer: Option<Spanned<String>>,
     errors_seen: Option<Spanned<Vec<String>>>,
     no_errors: Option<bool>,
+    group: Option<Spanned<String>>,
+    processed: Option<u32>,
+    pending: Option<u32>,
+    verdict: Option<Spanned<String>>,
+    generation: Option<i32>,
+    rebalances: Option<u32>,
+    committed: Option<Spanned<BTreeMap<String, u64>>>,
+    lag: Option<u64>,
+    assignment: Option<Spanned<BTreeMap<String, Vec<String>>>>,
+    consumer: Option<Spanned<String>>,
+    position: Option<Spanned<BTreeMap<String, u64>>>,
+    consumer_state: Option<Spanned<String>>,
 }
 
 struct Ctx<'a> {
@@ -304,11 +347,14 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         }
     }
 
+    let consumers = consumers(cx, &def.consumers, &topics, &producers);
+    let clients = Clients { producers: &producers, consumers: &consumers, brokers };
+
     let mut links = Vec::new();
     for l in &def.links {
         let span = l.span().start;
         let l = l.get_ref();
-        let (from, to) = (node(cx, &l.from, &producers, brokers), node(cx, &l.to, &producers, brokers));
+        let (from, to) = (node(cx, &l.from, &clients), node(cx, &l.to, &clients));
         let params = link_params(l, network);
         check_link(cx, span, &params);
         if let (Some(from), Some(to)) = (from, to) {
@@ -330,14 +376,30 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         if at > limits::DURATION_MS {
             cx.err(e.at.span().start, format!("at = {at} is beyond the limit of {} ms", limits::DURATION_MS), None);
         }
-        let actions = [e.produce.is_some(), e.crash.is_some(), e.restart.is_some(), e.cut.is_some(), e.heal.is_some(), e.link.is_some(), e.pause.is_some()];
+        let actions = [
+            e.produce.is_some(),
+            e.crash.is_some(),
+            e.restart.is_some(),
+            e.cut.is_some(),
+            e.heal.is_some(),
+            e.link.is_some(),
+            e.pause.is_some(),
+            e.start_consumer.is_some(),
+            e.crash_consumer.is_some(),
+            e.close_consumer.is_some(),
+            e.stall_consumer.is_some(),
+        ];
         let n = actions.iter().filter(|x| **x).count();
         if n > 1 {
             cx.err(start, "a timeline entry holds more than one action", Some("split it into several [[timeline]] entries with the same `at`".into()));
             continue;
         }
         if n == 0 && e.say.is_none() {
-            cx.err(start, "a timeline entry with nothing to do", Some("add one of produce, crash, restart, cut, heal, link, say or pause".into()));
+            cx.err(
+                start,
+                "a timeline entry with nothing to do",
+                Some("add one of produce, crash, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer or stall_consumer".into()),
+            );
             continue;
         }
         if let Some(say) = &e.say {
@@ -352,19 +414,32 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
             broker_ref(cx, b, brokers).map(Action::Restart)
         } else if let Some(l) = &e.cut {
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, &producers, brokers), node(cx, &l.to, &producers, brokers));
+            let (from, to) = (node(cx, &l.from, &clients), node(cx, &l.to, &clients));
             from.zip(to).map(|(from, to)| Action::Cut { from, to, both: !l.one_way })
         } else if let Some(l) = &e.heal {
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, &producers, brokers), node(cx, &l.to, &producers, brokers));
+            let (from, to) = (node(cx, &l.from, &clients), node(cx, &l.to, &clients));
             from.zip(to).map(|(from, to)| Action::Heal { from, to, both: !l.one_way })
         } else if let Some(l) = &e.link {
             let span = l.span().start;
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, &producers, brokers), node(cx, &l.to, &producers, brokers));
+            let (from, to) = (node(cx, &l.from, &clients), node(cx, &l.to, &clients));
             let params = link_params(l, network);
             check_link(cx, span, &params);
             from.zip(to).map(|(from, to)| Action::SetLink { from, to, both: !l.one_way, params })
+        } else if let Some(c) = &e.start_consumer {
+            consumer_ref(cx, c, &consumers).map(Action::StartConsumer)
+        } else if let Some(c) = &e.crash_consumer {
+            consumer_ref(cx, c, &consumers).map(Action::CrashConsumer)
+        } else if let Some(c) = &e.close_consumer {
+            consumer_ref(cx, c, &consumers).map(Action::CloseConsumer)
+        } else if let Some(st) = &e.stall_consumer {
+            let st = st.get_ref();
+            let ms = *st.ms.get_ref();
+            if ms == 0 || ms > limits::DURATION_MS {
+                cx.err(st.ms.span().start, format!("ms = {ms}, expected 1 to {}", limits::DURATION_MS), None);
+            }
+            consumer_ref(cx, &st.consumer, &consumers).map(|consumer| Action::StallConsumer { consumer, ms })
         } else if let Some(p) = &e.pause {
             let p = p.get_ref();
             let question = cx.text(&p.question, "question").to_string();
@@ -395,7 +470,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
 
     let mut expectations = Vec::new();
     for e in &def.expect {
-        if let Some(exp) = expectation(cx, e, &topics, &producers, brokers, duration_ms) {
+        if let Some(exp) = expectation(cx, e, &topics, &clients, duration_ms) {
             expectations.push(exp);
         }
     }
@@ -406,7 +481,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         tags: def.tags,
         seed: def.seed,
         duration_ms,
-        setup: Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, timeline },
+        setup: Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline },
         expectations,
     })
 }
@@ -453,23 +528,34 @@ fn link_params(l: &LinkDef, base: LinkParams) -> LinkParams {
     }
 }
 
-fn node_named(s: &Spanned<String>, producers: &[ProducerSpec], brokers: u32) -> Option<NodeId> {
+/// The clients and brokers a scenario names.
+struct Clients<'a> {
+    producers: &'a [ProducerSpec],
+    consumers: &'a [ConsumerSpec],
+    brokers: u32,
+}
+
+fn node_named(s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {
     let name = s.get_ref().as_str();
     if name == "controller" {
         return Some(NodeId::Controller);
     }
     if let Some(n) = name.strip_prefix("broker-").and_then(|n| n.parse::<u32>().ok()) {
-        return (1..=brokers).contains(&n).then_some(NodeId::Broker(n));
+        return (1..=clients.brokers).contains(&n).then_some(NodeId::Broker(n));
     }
-    producers.iter().position(|p| p.name == name).map(|i| NodeId::Producer(i as u32))
+    if let Some(i) = clients.producers.iter().position(|p| p.name == name) {
+        return Some(NodeId::Producer(i as u32));
+    }
+    clients.consumers.iter().position(|c| c.name == name).map(|i| NodeId::Consumer(i as u32))
 }
 
-fn node(cx: &mut Ctx<'_>, s: &Spanned<String>, producers: &[ProducerSpec], brokers: u32) -> Option<NodeId> {
-    let found = node_named(s, producers, brokers);
+fn node(cx: &mut Ctx<'_>, s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {
+    let found = node_named(s, clients);
     if found.is_none() {
-        let mut names: Vec<String> = (1..=brokers).map(|b| format!("broker-{b}")).collect();
+        let mut names: Vec<String> = (1..=clients.brokers).map(|b| format!("broker-{b}")).collect();
         names.push("controller".into());
-        names.extend(producers.iter().map(|p| p.name.clone()));
+        names.extend(clients.producers.iter().map(|p| p.name.clone()));
+        names.extend(clients.consumers.iter().map(|c| c.name.clone()));
         let hint = match closest(s.get_ref(), names.iter().map(String::as_str)) {
             Some(best) => format!("did you mean `{best}`?"),
             None => format!("known nodes: {}", names.join(", ")),
@@ -551,14 +637,8 @@ fn produce_action(
     }))
 }
 
-fn expectation(
-    cx: &mut Ctx<'_>,
-    e: &Spanned<ExpectDef>,
-    topics: &[TopicSpec],
-    producers: &[ProducerSpec],
-    brokers: u32,
-    duration_ms: u64,
-) -> Option<Expectation> {
+fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[TopicSpec], clients: &Clients<'_>, duration_ms: u64) -> Option<Expectation> {
+    let (producers, brokers) = (clients.producers, clients.brokers);
     let start = e.span().start;
     let line = cx.loc.line_col(start).0;
     let errors_before = cx.errors.len();
@@ -569,19 +649,127 @@ fn expectation(
             cx.err(at.span().start, format!("at = {} is after the end of the run ({duration_ms} ms)", at.get_ref()), Some("raise duration_ms or move the expectation earlier".into()));
         }
     }
-    let totals = [
-        (Total::Sent, e.sent),
-        (Total::Acknowledged, e.acknowledged),
-        (Total::Failed, e.failed),
-        (Total::Lost, e.lost),
-        (Total::AcknowledgedLost, e.acknowledged_lost),
-        (Total::Duplicated, e.duplicated),
-        (Total::OutOfOrder, e.out_of_order),
-    ];
-    for (what, v) in totals {
-        if let Some(value) = v {
-            checks.push(Check::Total { what, value });
+    let group = match &e.group {
+        Some(gname) => {
+            let mut names: Vec<&str> = Vec::new();
+            for c in clients.consumers {
+                if !names.contains(&c.config.group_id.as_str()) {
+                    names.push(&c.config.group_id);
+                }
+            }
+            let g = lookup(cx, "group", Some(gname), start, &names);
+            g.map(|g| names[g as usize].to_string())
         }
+        None => None,
+    };
+    if e.group.is_some() {
+        let producer_only = [("sent", e.sent.is_some()), ("acknowledged", e.acknowledged.is_some()), ("failed", e.failed.is_some()), ("acknowledged_lost", e.acknowledged_lost.is_some())];
+        for (name, set) in producer_only {
+            if set {
+                cx.err(start, format!("`{name}` is a producer total and this expectation names a group"), Some("put producer totals in their own [[expect]] table without `group`".into()));
+            }
+        }
+        if let Some(g) = &group {
+            let group_totals = [
+                (GroupTotal::Processed, e.processed.map(u64::from)),
+                (GroupTotal::Lost, e.lost.map(u64::from)),
+                (GroupTotal::Duplicated, e.duplicated.map(u64::from)),
+                (GroupTotal::Pending, e.pending.map(u64::from)),
+                (GroupTotal::OutOfOrder, e.out_of_order.map(u64::from)),
+                (GroupTotal::Rebalances, e.rebalances.map(u64::from)),
+                (GroupTotal::Lag, e.lag),
+            ];
+            for (what, v) in group_totals {
+                if let Some(value) = v {
+                    checks.push(Check::GroupTotal { group: g.clone(), what, value });
+                }
+            }
+            if let Some(v) = &e.verdict {
+                match Verdict::ALL.iter().find(|x| x.name() == v.get_ref()) {
+                    Some(verdict) => checks.push(Check::Verdict { group: g.clone(), verdict: *verdict }),
+                    None => {
+                        let hint = closest(v.get_ref(), Verdict::ALL.iter().map(|x| x.name())).map_or(
+                            "use exactly-once, at-least-once, at-most-once or none".to_string(),
+                            |b| format!("did you mean `{b}`?"),
+                        );
+                        cx.err(v.span().start, format!("unknown verdict {:?}", v.get_ref()), Some(hint));
+                    }
+                }
+            }
+            if let Some(value) = e.generation {
+                checks.push(Check::Generation { group: g.clone(), value });
+            }
+            if let Some(map) = &e.committed {
+                for (name, &offset) in map.get_ref() {
+                    if let Some(tp) = partition_named(cx, map.span().start, name, topics) {
+                        checks.push(Check::Committed { group: g.clone(), tp, offset });
+                    }
+                }
+            }
+            if let Some(map) = &e.assignment {
+                for (cname, parts) in map.get_ref() {
+                    let Some(consumer) = clients.consumers.iter().position(|c| &c.name == cname) else {
+                        cx.err(map.span().start, format!("unknown consumer {cname:?}"), None);
+                        continue;
+                    };
+                    let tps: Vec<_> = parts.iter().filter_map(|p| partition_named(cx, map.span().start, p, topics)).collect();
+                    checks.push(Check::Assignment { consumer: consumer as u32, tps });
+                }
+            }
+        }
+    } else {
+        let totals = [
+            (Total::Sent, e.sent),
+            (Total::Acknowledged, e.acknowledged),
+            (Total::Failed, e.failed),
+            (Total::Lost, e.lost),
+            (Total::AcknowledgedLost, e.acknowledged_lost),
+            (Total::Duplicated, e.duplicated),
+            (Total::OutOfOrder, e.out_of_order),
+        ];
+        for (what, v) in totals {
+            if let Some(value) = v {
+                checks.push(Check::Total { what, value });
+            }
+        }
+        let group_only = [
+            ("processed", e.processed.is_some()),
+            ("pending", e.pending.is_some()),
+            ("verdict", e.verdict.is_some()),
+            ("generation", e.generation.is_some()),
+            ("rebalances", e.rebalances.is_some()),
+            ("committed", e.committed.is_some()),
+            ("lag", e.lag.is_some()),
+            ("assignment", e.assignment.is_some()),
+        ];
+        for (name, set) in group_only {
+            if set {
+                cx.err(start, format!("`{name}` needs `group = \"…\"`"), None);
+            }
+        }
+    }
+    let consumer = match &e.consumer {
+        Some(c) => consumer_ref(cx, c, clients.consumers),
+        None => None,
+    };
+    if let Some(c) = consumer {
+        if let Some(map) = &e.position {
+            for (name, &offset) in map.get_ref() {
+                if let Some(tp) = partition_named(cx, map.span().start, name, topics) {
+                    checks.push(Check::Position { consumer: c, tp, offset });
+                }
+            }
+        }
+        if let Some(st) = &e.consumer_state {
+            const STATES: [&str; 5] = ["not_started", "running", "crashed", "closed", "failed"];
+            if STATES.contains(&st.get_ref().as_str()) {
+                checks.push(Check::ConsumerState { consumer: c, state: st.get_ref().clone() });
+            } else {
+                cx.err(st.span().start, format!("unknown consumer state {:?}", st.get_ref()), Some(format!("use one of {}", STATES.join(", "))));
+            }
+        }
+    } else if e.position.is_some() || e.consumer_state.is_some() {
+        cx.err(start, "`position` and `consumer_state` need `consumer = \"…\"`", None);
     }
     let needs_partition = e.leader.is_some() || e.offline.is_some() || e.leader_epoch.is_some() || e.isr.is_some()
         || e.high_watermark.is_some() || e.log.is_some() || e.log_end_offset.is_some() || e.replica.is_some();
@@ -648,20 +836,19 @@ fn expectation(
             checks.push(Check::Log { tp, replica: b, values: values.clone() });
         }
     }
-    if e.errors_seen.is_some() || e.no_errors.is_some() {
+    if let (Some(c), true) = (consumer, e.errors_seen.is_some() || e.no_errors.is_some()) {
+        let errors = error_names(cx, e.errors_seen.as_ref());
+        if e.errors_seen.is_some() {
+            checks.push(Check::ConsumerErrorsSeen { consumer: c, errors });
+        }
+        if e.no_errors == Some(true) {
+            checks.push(Check::ConsumerErrorsSeen { consumer: c, errors: Vec::new() });
+        }
+    } else if e.errors_seen.is_some() || e.no_errors.is_some() {
         let pnames: Vec<&str> = producers.iter().map(|x| x.name.as_str()).collect();
         if let Some(p) = lookup(cx, "producer", e.producer.as_ref(), start, &pnames) {
-            if let Some(list) = &e.errors_seen {
-                let mut errors = Vec::new();
-                for name in list.get_ref() {
-                    match KafkaError::ALL.iter().find(|k| k.name() == name) {
-                        Some(k) => errors.push(*k),
-                        None => {
-                            let hint = closest(name, KafkaError::ALL.iter().map(|k| k.name())).map(|b| format!("did you mean `{b}`?"));
-                            cx.err(list.span().start, format!("unknown error name {name:?}"), hint);
-                        }
-                    }
-                }
+            if e.errors_seen.is_some() {
+                let errors = error_names(cx, e.errors_seen.as_ref());
                 checks.push(Check::ErrorsSeen { producer: p, errors });
             }
             if e.no_errors == Some(true) {
@@ -674,4 +861,150 @@ fn expectation(
         return None;
     }
     Some(Expectation { at: e.at.as_ref().map(|a| *a.get_ref()), line, checks })
+}
+
+fn consumer_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec]) -> Option<u32> {
+    let names: Vec<&str> = consumers.iter().map(|c| c.name.as_str()).collect();
+    lookup(cx, "consumer", Some(s), s.span().start, &names)
+}
+
+fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpec], producers: &[ProducerSpec]) -> Vec<ConsumerSpec> {
+    let mut out: Vec<ConsumerSpec> = Vec::new();
+    if defs.len() > limits::CONSUMERS {
+        cx.err(defs[0].span().start, format!("more than {} consumers", limits::CONSUMERS), None);
+        return out;
+    }
+    let tnames: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+    for d in defs {
+        let at = d.span().start;
+        let d = d.get_ref();
+        let name = d.name.get_ref().clone();
+        let reserved = name.is_empty() || name == "controller" || name.starts_with("broker-");
+        if reserved || producers.iter().any(|p| p.name == name) || out.iter().any(|c| c.name == name) {
+            cx.err(d.name.span().start, format!("consumer name {name:?} is reserved, empty or already used"), None);
+        }
+        let mut subscribed = Vec::new();
+        for t in d.topics.get_ref() {
+            match tnames.iter().position(|n| n == t) {
+                Some(i) if !subscribed.contains(&(i as u32)) => subscribed.push(i as u32),
+                Some(_) => {}
+                None => {
+                    let hint = closest(t, tnames.iter().copied()).map(|b| format!("did you mean `{b}`?"));
+                    cx.err(d.topics.span().start, format!("unknown topic {t:?}"), hint);
+                }
+            }
+        }
+        if d.topics.get_ref().is_empty() {
+            cx.err(d.topics.span().start, "a consumer must subscribe to at least one topic", None);
+        }
+        let commit = match &d.commit {
+            None => CommitPolicy::Auto,
+            Some(c) => match CommitPolicy::ALL.iter().find(|p| p.name() == c.get_ref()) {
+                Some(p) => *p,
+                None => {
+                    let hint = closest(c.get_ref(), CommitPolicy::ALL.iter().map(|p| p.name()))
+                        .map_or("use auto, before-processing, after-processing or after-processing-async".to_string(), |b| format!("did you mean `{b}`?"));
+                    cx.err(c.span().start, format!("unknown commit policy {:?}", c.get_ref()), Some(hint));
+                    CommitPolicy::Auto
+                }
+            },
+        };
+        let worker = match d.processing.as_ref().map(|p| p.get_ref().as_str()) {
+            None | Some("in-loop") => false,
+            Some("worker") => true,
+            Some(other) => {
+                let span = d.processing.as_ref().map_or(at, |p| p.span().start);
+                cx.err(span, format!("unknown processing mode {other:?}"), Some("use \"in-loop\" or \"worker\"".into()));
+                false
+            }
+        };
+        let processing_ms = d.processing_ms.as_ref().map_or(5, |p| *p.get_ref());
+        if processing_ms > limits::DURATION_MS {
+            let span = d.processing_ms.as_ref().map_or(at, |p| p.span().start);
+            cx.err(span, format!("processing_ms = {processing_ms} is beyond the limit of {} ms", limits::DURATION_MS), None);
+        }
+        let raw = d.config.as_ref().map(|c| c.get_ref().clone()).unwrap_or_default();
+        let config_at = d.config.as_ref().map_or(at, |c| c.span().start);
+        let config = match raw.resolve(commit != CommitPolicy::Auto) {
+            Ok(c) => c,
+            Err(message) => {
+                cx.err(config_at, message, None);
+                continue;
+            }
+        };
+        if commit == CommitPolicy::Auto && !config.enable_auto_commit {
+            cx.err(
+                config_at,
+                "commit = \"auto\" with enable.auto.commit = false: this consumer would never commit",
+                Some("set enable.auto.commit = true, or choose commit = \"after-processing\"".into()),
+            );
+        }
+        if worker && commit != CommitPolicy::Auto {
+            let span = d.processing.as_ref().map_or(at, |p| p.span().start);
+            cx.err(span, "processing = \"worker\" is simulated with commit = \"auto\" only", Some("manual commits from a worker thread are not modelled".into()));
+        }
+        for other in out.iter().filter(|o| o.config.group_id == config.group_id) {
+            if other.config.strategy != config.strategy {
+                cx.err(
+                    config_at,
+                    format!(
+                        "group {:?} mixes partition.assignment.strategy {} and {}",
+                        config.group_id,
+                        other.config.strategy.name(),
+                        config.strategy.name()
+                    ),
+                    Some("Kafka would fail the join with INCONSISTENT_GROUP_PROTOCOL; give every member the same strategy".into()),
+                );
+                break;
+            }
+            let sticky = matches!(config.strategy, Strategy::Sticky | Strategy::CooperativeSticky);
+            if sticky && other.topics != subscribed {
+                cx.err(
+                    d.topics.span().start,
+                    "members of a sticky group subscribe to different topics",
+                    Some("the simulator runs the sticky assignors only when every member subscribes to the same topics".into()),
+                );
+                break;
+            }
+            if other.config.group_instance_id.is_some() && other.config.group_instance_id == config.group_instance_id {
+                cx.err(config_at, format!("group.instance.id {:?} is used twice in one group", config.group_instance_id.as_deref().unwrap_or("")), Some("static members need distinct ids; two at once fence each other (FENCED_INSTANCE_ID)".into()));
+            }
+        }
+        out.push(ConsumerSpec {
+            name,
+            config,
+            topics: subscribed,
+            app: AppBehaviour { processing_ms, commit, worker },
+            autostart: d.start.unwrap_or(true),
+        });
+    }
+    out
+}
+
+fn error_names(cx: &mut Ctx<'_>, list: Option<&Spanned<Vec<String>>>) -> Vec<KafkaError> {
+    let mut errors = Vec::new();
+    let Some(list) = list else { return errors };
+    for name in list.get_ref() {
+        match KafkaError::ALL.iter().find(|k| k.name() == name) {
+            Some(k) => errors.push(*k),
+            None => {
+                let hint = closest(name, KafkaError::ALL.iter().map(|k| k.name())).map(|b| format!("did you mean `{b}`?"));
+                cx.err(list.span().start, format!("unknown error name {name:?}"), hint);
+            }
+        }
+    }
+    errors
+}
+
+/// A user topic's partition by its `topic-N` name.
+fn partition_named(cx: &mut Ctx<'_>, at: usize, name: &str, topics: &[TopicSpec]) -> Option<crate::sim::Tp> {
+    let found = name.rsplit_once('-').and_then(|(t, n)| {
+        let topic = topics.iter().position(|x| x.name == t)?;
+        let n: u32 = n.parse().ok()?;
+        (n < topics[topic].assignment.len() as u32).then_some(crate::sim::Tp { topic: topic as u32, partition: n })
+    });
+    if found.is_none() {
+        cx.err(at, format!("unknown partition {name:?}"), Some("name a partition as topic-N, e.g. orders-0".into()));
+    }
+    found
 }

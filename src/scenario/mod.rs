@@ -22,6 +22,8 @@ pub mod limits {
     pub const TOPICS: usize = 64;
     /// Producers.
     pub const PRODUCERS: usize = 64;
+    /// Consumers.
+    pub const CONSUMERS: usize = 64;
     /// Timeline entries.
     pub const TIMELINE: usize = 10_000;
     /// Records produced over the whole timeline.

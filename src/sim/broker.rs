@@ -5,8 +5,10 @@ use super::config::Acks;
 use super::log::{ReplicaLog, SeqCheck};
 use super::step::{Effect, Msg, Timer};
 use super::types::{BrokerId, KafkaError, LogRecord, NodeId};
+use super::coordinator::GroupState;
 use super::Sim;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A broker and the replicas it hosts.
 #[derive(Clone, Debug, Serialize)]
@@ -19,6 +21,8 @@ pub struct Broker {
     pub incarnation: u32,
     /// Hosted replicas by global partition index (`None` where it hosts no replica).
     pub replicas: Vec<Option<Replica>>,
+    /// Consumer groups this broker coordinates (in memory; rebuilt from the log on failover).
+    pub groups: BTreeMap<u32, GroupState>,
 }
 
 /// One replica of a partition on a broker.
@@ -61,6 +65,21 @@ pub struct LeaderState {
     pub waiters: Vec<Waiter>,
     /// Follower fetches held until data arrives or `replica.fetch.wait.max.ms` passes.
     pub parked: Vec<Parked>,
+    /// Consumer fetches held until the high watermark moves or `fetch.max.wait.ms` passes.
+    pub consumer_parked: Vec<ConsumerParked>,
+}
+
+/// A consumer fetch held by the leader.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsumerParked {
+    /// Fetch id.
+    pub fetch: u64,
+    /// Consumer.
+    pub consumer: u32,
+    /// Its position.
+    pub offset: u64,
+    /// `max.partition.fetch.bytes`.
+    pub max_bytes: u64,
 }
 
 /// The leader's view of one follower (Kafka's `Replica` state).
@@ -78,11 +97,13 @@ pub struct FollowerInfo {
     pub last_fetch_leader_leo: u64,
 }
 
-/// A produce request waiting for replication.
+/// A produce request (or an offset commit) waiting for replication.
 #[derive(Clone, Debug, Serialize)]
 pub struct Waiter {
-    /// Producer index.
-    pub producer: u32,
+    /// The producer, or the consumer whose offset commit this is.
+    pub client: NodeId,
+    /// For offset commits: the group.
+    pub group: Option<u32>,
     /// Request id.
     pub req: u64,
     /// The HW must reach this offset.
@@ -126,7 +147,7 @@ impl Broker {
                 })
             })
             .collect();
-        Broker { id, up: false, incarnation: 0, replicas }
+        Broker { id, up: false, incarnation: 0, replicas, groups: BTreeMap::new() }
     }
 
     /// Whether this broker currently acts as leader of partition `pidx`.
@@ -142,6 +163,7 @@ impl Sim {
         let broker = self.broker_mut(b);
         broker.up = true;
         broker.incarnation += 1;
+        broker.groups.clear();
         let incarnation = broker.incarnation;
         for r in broker.replicas.iter_mut().flatten() {
             r.role = Role::Unknown;
@@ -168,7 +190,7 @@ impl Sim {
     }
 
     /// A broker timer only counts if the broker is up and in the incarnation that set it.
-    fn timer_is_live(&self, b: BrokerId, incarnation: u32) -> bool {
+    pub(crate) fn timer_is_live(&self, b: BrokerId, incarnation: u32) -> bool {
         let broker = self.broker(b);
         broker.up && broker.incarnation == incarnation
     }
@@ -180,6 +202,7 @@ impl Sim {
         self.emit(Effect::BrokerCrashed { broker: b });
         let broker = self.broker_mut(b);
         broker.up = false;
+        broker.groups.clear();
         for r in broker.replicas.iter_mut().flatten() {
             r.role = Role::Unknown;
             r.leader = None;
@@ -198,6 +221,31 @@ impl Sim {
 
     pub(crate) fn broker_receive(&mut self, b: BrokerId, from: NodeId, msg: &Msg) {
         match msg {
+            Msg::ConsumerFetch { id, tp, offset } => {
+                let NodeId::Consumer(c) = from else { return };
+                let pidx = self.pidx(*tp);
+                self.leader_consumer_fetch(b, pidx, c, *id, *offset);
+            }
+            Msg::ListOffsets { req, tp, earliest } => {
+                let pidx = self.pidx(*tp);
+                let result = match self.replica(b, pidx) {
+                    Some(r) if matches!(r.role, Role::Leader(_)) => {
+                        Ok(if *earliest { r.log.log_start() } else { r.log.high_watermark() })
+                    }
+                    _ => Err(KafkaError::NotLeaderOrFollower),
+                };
+                self.send(NodeId::Broker(b), from, Msg::ListOffsetsResponse { req: *req, tp: *tp, result });
+            }
+            Msg::JoinGroup { .. }
+            | Msg::SyncGroup { .. }
+            | Msg::GroupHeartbeat { .. }
+            | Msg::LeaveGroup { .. }
+            | Msg::OffsetCommit { .. }
+            | Msg::OffsetFetch { .. } => {
+                if let NodeId::Consumer(c) = from {
+                    self.coordinator_receive(b, c, msg);
+                }
+            }
             Msg::Produce { req, tp, acks, pid, base_seq, records } => {
                 let NodeId::Producer(producer) = from else { return };
                 let pidx = self.pidx(*tp);
@@ -228,7 +276,7 @@ impl Sim {
         }
     }
 
-    fn replica(&self, b: BrokerId, pidx: u32) -> Option<&Replica> {
+    pub(crate) fn replica(&self, b: BrokerId, pidx: u32) -> Option<&Replica> {
         self.broker(b).replicas[pidx as usize].as_ref()
     }
 
@@ -281,9 +329,11 @@ impl Sim {
             rep.role = Role::Leader(LeaderState { followers, ..LeaderState::default() });
             self.emit(Effect::BecameLeader { tp, broker: b, epoch: leader_epoch, leo });
             self.leader_maybe_advance_hw(b, pidx);
+            self.coordinator_load(b, pidx);
         } else {
             if let Role::Leader(old) = old_role {
                 self.abandon_leadership(b, pidx, old);
+                self.coordinator_unload(b, pidx);
             }
             let rep = self.replica_mut(b, pidx).expect("replica exists");
             rep.role = Role::Follower(FollowerState::default());
@@ -299,11 +349,28 @@ impl Sim {
     fn abandon_leadership(&mut self, b: BrokerId, pidx: u32, old: LeaderState) {
         let tp = self.tp(pidx);
         for w in old.waiters {
-            let msg = Msg::ProduceResponse { req: w.req, tp, result: Err(KafkaError::NotLeaderOrFollower) };
-            self.send(NodeId::Broker(b), NodeId::Producer(w.producer), msg);
+            self.complete_waiter(b, tp, &w, Err(KafkaError::NotLeaderOrFollower));
         }
         for p in old.parked {
             self.send_fetch_error(b, pidx, p.fetch, p.replica, KafkaError::NotLeaderOrFollower);
+        }
+        for p in old.consumer_parked {
+            let msg = Msg::ConsumerFetchResponse {
+                id: p.fetch,
+                tp,
+                records: Vec::new(),
+                high_watermark: 0,
+                error: Some(KafkaError::NotLeaderOrFollower),
+            };
+            self.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
+        }
+    }
+
+    /// Answers a waiting produce request, or completes a waiting offset commit.
+    fn complete_waiter(&mut self, b: BrokerId, tp: super::Tp, w: &Waiter, result: Result<u64, KafkaError>) {
+        match (w.client, w.group) {
+            (NodeId::Consumer(c), Some(g)) => self.coordinator_commit_done(b, g, c, w.req, result),
+            (client, _) => self.send(NodeId::Broker(b), client, Msg::ProduceResponse { req: w.req, tp, result }),
         }
     }
 
@@ -444,7 +511,7 @@ impl Sim {
             }
             Acks::All => {
                 if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-                    ls.waiters.push(Waiter { producer, req, required, base_offset: base });
+                    ls.waiters.push(Waiter { client: NodeId::Producer(producer), group: None, req, required, base_offset: base });
                 }
                 self.emit(Effect::AwaitingReplication { tp, broker: b, required_offset: required });
                 self.leader_maybe_advance_hw(b, pidx);
@@ -476,6 +543,8 @@ impl Sim {
             self.replica_mut(b, pidx).expect("leader").log.set_high_watermark(hw);
             self.emit(Effect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
             self.leader_complete_waiters(b, pidx);
+            self.leader_answer_consumers(b, pidx);
+            self.ledger_sample_lag(pidx);
         }
     }
 
@@ -505,8 +574,110 @@ impl Sim {
                 });
                 Err(KafkaError::NotEnoughReplicasAfterAppend)
             };
-            self.send(NodeId::Broker(b), NodeId::Producer(w.producer), Msg::ProduceResponse { req: w.req, tp, result });
+            self.complete_waiter(b, tp, &w, result);
         }
+    }
+
+    /// The coordinator appends its own records (offset commits, group metadata) as leader.
+    pub(crate) fn leader_append_internal(&mut self, b: BrokerId, pidx: u32, ids: &[u32]) -> (u64, u64) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let rep = self.replica(b, pidx).expect("coordinator leads its partition");
+        let (epoch, base) = (rep.leader_epoch, rep.log.leo());
+        let batch: Vec<LogRecord> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &record)| LogRecord {
+                offset: base + i as u64,
+                epoch,
+                record,
+                pid: 0,
+                seq: -1,
+                batch_start: i == 0,
+                append_time: now,
+                size: self.ledger.records[record as usize].size,
+            })
+            .collect();
+        for r in &batch {
+            self.ledger.record_append(r.record, b, r.offset, epoch, now);
+        }
+        self.replica_mut(b, pidx).expect("leader").log.append(&batch);
+        self.emit(Effect::LeaderAppended { tp, broker: b, first_offset: base, records: ids.to_vec(), epoch });
+        self.leader_answer_parked(b, pidx);
+        (base, base + ids.len() as u64)
+    }
+
+    /// An offset commit waits, like an acks=all produce, until the HW passes its records.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn leader_wait_for_commit(&mut self, b: BrokerId, pidx: u32, g: u32, c: u32, req: u64, base: u64, end: u64) {
+        if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+            ls.waiters.push(Waiter { client: NodeId::Consumer(c), group: Some(g), req, required: end, base_offset: base });
+        }
+        self.leader_maybe_advance_hw(b, pidx);
+        self.leader_complete_waiters(b, pidx);
+    }
+
+    fn leader_consumer_fetch(&mut self, b: BrokerId, pidx: u32, c: u32, id: u64, offset: u64) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let (max_bytes, wait) = {
+            let cfg = &self.consumers[c as usize].config;
+            (cfg.max_partition_fetch_bytes, cfg.fetch_max_wait_ms)
+        };
+        let reply = |sim: &mut Sim, records: Vec<LogRecord>, hw: u64, error: Option<KafkaError>| {
+            sim.send(NodeId::Broker(b), NodeId::Consumer(c), Msg::ConsumerFetchResponse { id, tp, records, high_watermark: hw, error });
+        };
+        let Some(rep) = self.replica(b, pidx).filter(|r| matches!(r.role, Role::Leader(_))) else {
+            return reply(self, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
+        };
+        let log = &rep.log;
+        let hw = log.high_watermark();
+        if offset < log.log_start() || offset > log.leo() {
+            return reply(self, Vec::new(), hw, Some(KafkaError::OffsetOutOfRange));
+        }
+        let records = consumer_read(log, offset, max_bytes);
+        if !records.is_empty() {
+            return reply(self, records, hw, None);
+        }
+        if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+            ls.consumer_parked.push(ConsumerParked { fetch: id, consumer: c, offset, max_bytes });
+        }
+        let incarnation = self.broker(b).incarnation;
+        self.schedule_timer(now + wait, Timer::ConsumerFetchWait { broker: b, incarnation, pidx, fetch: id });
+    }
+
+    /// The HW moved: parked consumer fetches that can now see records are answered.
+    fn leader_answer_consumers(&mut self, b: BrokerId, pidx: u32) {
+        let tp = self.tp(pidx);
+        let Some(rep) = self.replica_mut(b, pidx) else { return };
+        let hw = rep.log.high_watermark();
+        let Role::Leader(ls) = &mut rep.role else { return };
+        if ls.consumer_parked.is_empty() {
+            return;
+        }
+        let (ready, waiting): (Vec<ConsumerParked>, Vec<ConsumerParked>) =
+            ls.consumer_parked.drain(..).partition(|p| p.offset < hw);
+        ls.consumer_parked = waiting;
+        for p in ready {
+            let records = consumer_read(&self.replica(b, pidx).expect("leader").log, p.offset, p.max_bytes);
+            let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records, high_watermark: hw, error: None };
+            self.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
+        }
+    }
+
+    pub(crate) fn leader_consumer_fetch_expired(&mut self, b: BrokerId, incarnation: u32, pidx: u32, fetch: u64) -> bool {
+        if !self.timer_is_live(b, incarnation) {
+            return false;
+        }
+        let tp = self.tp(pidx);
+        let Some(rep) = self.replica_mut(b, pidx) else { return false };
+        let hw = rep.log.high_watermark();
+        let Role::Leader(ls) = &mut rep.role else { return false };
+        let Some(pos) = ls.consumer_parked.iter().position(|p| p.fetch == fetch) else { return false };
+        let p = ls.consumer_parked.remove(pos);
+        let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records: Vec::new(), high_watermark: hw, error: None };
+        self.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
+        true
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -842,6 +1013,16 @@ impl Sim {
         }
         deleted
     }
+}
+
+/// What a consumer may read: from `offset` up to the high watermark (read_uncommitted), at most
+/// `max_bytes` (but always at least one record, as Kafka does).
+fn consumer_read(log: &super::log::ReplicaLog, offset: u64, max_bytes: u64) -> Vec<LogRecord> {
+    let hw = log.high_watermark();
+    if offset >= hw {
+        return Vec::new();
+    }
+    log.read(offset, max_bytes).into_iter().take_while(|r| r.offset < hw).collect()
 }
 
 /// A fetch response as the follower reads it.

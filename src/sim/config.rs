@@ -3,6 +3,7 @@
 //! Each struct deserializes from a scenario's `config` table. Unknown keys are errors so that a
 //! misspelt property never silently falls back to a default.
 
+use super::assignor::Strategy;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Broker (cluster-wide) settings. Topic-level settings here are the cluster defaults.
@@ -45,6 +46,22 @@ pub struct BrokerConfig {
     /// Cluster default of the topic setting `retention.bytes` (-1 = no limit).
     #[serde(rename = "log.retention.bytes")]
     pub log_retention_bytes: i64,
+    /// Partitions of `__consumer_offsets`; a group's coordinator leads partition
+    /// `abs(groupId.hashCode()) % offsets.topic.num.partitions`.
+    #[serde(rename = "offsets.topic.num.partitions")]
+    pub offsets_topic_num_partitions: u32,
+    /// Replication factor of `__consumer_offsets` (capped at the number of brokers).
+    #[serde(rename = "offsets.topic.replication.factor")]
+    pub offsets_topic_replication_factor: u32,
+    /// How long the coordinator waits for more members before the first rebalance of an empty group.
+    #[serde(rename = "group.initial.rebalance.delay.ms")]
+    pub group_initial_rebalance_delay_ms: u64,
+    /// The smallest `session.timeout.ms` a consumer may ask for.
+    #[serde(rename = "group.min.session.timeout.ms")]
+    pub group_min_session_timeout_ms: u64,
+    /// The largest `session.timeout.ms` a consumer may ask for.
+    #[serde(rename = "group.max.session.timeout.ms")]
+    pub group_max_session_timeout_ms: u64,
 }
 
 impl Default for BrokerConfig {
@@ -62,6 +79,11 @@ impl Default for BrokerConfig {
             unclean_leader_election_enable: false,
             log_retention_ms: 604_800_000,
             log_retention_bytes: -1,
+            offsets_topic_num_partitions: 50,
+            offsets_topic_replication_factor: 3,
+            group_initial_rebalance_delay_ms: 3_000,
+            group_min_session_timeout_ms: 6_000,
+            group_max_session_timeout_ms: 1_800_000,
         }
     }
 }
@@ -281,6 +303,186 @@ impl ProducerConfigRaw {
             enable_idempotence,
             linger_ms,
             batch_size: self.batch_size.unwrap_or(16_384).max(1),
+        })
+    }
+}
+
+/// `auto.offset.reset`: where a consumer starts when it has no valid committed offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetReset {
+    /// The log start offset.
+    Earliest,
+    /// The high watermark (the next record to be committed).
+    Latest,
+    /// No reset: `poll()` throws `NoOffsetForPartitionException`.
+    None,
+}
+
+impl OffsetReset {
+    /// The value as Kafka writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            OffsetReset::Earliest => "earliest",
+            OffsetReset::Latest => "latest",
+            OffsetReset::None => "none",
+        }
+    }
+}
+
+/// Consumer client settings, as written in the scenario (unset = not given).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerConfigRaw {
+    /// `group.id`.
+    #[serde(rename = "group.id")]
+    pub group_id: Option<String>,
+    /// `group.instance.id` (KIP-345 static membership).
+    #[serde(rename = "group.instance.id")]
+    pub group_instance_id: Option<String>,
+    /// `partition.assignment.strategy`: the first assignor listed is the one the group uses.
+    #[serde(rename = "partition.assignment.strategy")]
+    pub partition_assignment_strategy: Option<String>,
+    /// `enable.auto.commit`.
+    #[serde(rename = "enable.auto.commit")]
+    pub enable_auto_commit: Option<bool>,
+    /// `auto.commit.interval.ms`.
+    #[serde(rename = "auto.commit.interval.ms")]
+    pub auto_commit_interval_ms: Option<u64>,
+    /// `auto.offset.reset`.
+    #[serde(rename = "auto.offset.reset")]
+    pub auto_offset_reset: Option<OffsetReset>,
+    /// `session.timeout.ms`.
+    #[serde(rename = "session.timeout.ms")]
+    pub session_timeout_ms: Option<u64>,
+    /// `heartbeat.interval.ms`.
+    #[serde(rename = "heartbeat.interval.ms")]
+    pub heartbeat_interval_ms: Option<u64>,
+    /// `max.poll.interval.ms`.
+    #[serde(rename = "max.poll.interval.ms")]
+    pub max_poll_interval_ms: Option<u64>,
+    /// `max.poll.records`.
+    #[serde(rename = "max.poll.records")]
+    pub max_poll_records: Option<u32>,
+    /// `fetch.max.wait.ms`.
+    #[serde(rename = "fetch.max.wait.ms")]
+    pub fetch_max_wait_ms: Option<u64>,
+    /// `max.partition.fetch.bytes`.
+    #[serde(rename = "max.partition.fetch.bytes")]
+    pub max_partition_fetch_bytes: Option<u64>,
+    /// `request.timeout.ms`.
+    #[serde(rename = "request.timeout.ms")]
+    pub request_timeout_ms: Option<u64>,
+    /// `retry.backoff.ms`.
+    #[serde(rename = "retry.backoff.ms")]
+    pub retry_backoff_ms: Option<u64>,
+}
+
+/// Consumer settings in force (Java client 3.9 defaults filled in).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ConsumerConfig {
+    /// `group.id`.
+    #[serde(rename = "group.id")]
+    pub group_id: String,
+    /// `group.instance.id`.
+    #[serde(rename = "group.instance.id")]
+    pub group_instance_id: Option<String>,
+    /// `partition.assignment.strategy` (the one in use).
+    #[serde(rename = "partition.assignment.strategy")]
+    pub strategy: Strategy,
+    /// `enable.auto.commit`.
+    #[serde(rename = "enable.auto.commit")]
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms`.
+    #[serde(rename = "auto.commit.interval.ms")]
+    pub auto_commit_interval_ms: u64,
+    /// `auto.offset.reset`.
+    #[serde(rename = "auto.offset.reset")]
+    pub auto_offset_reset: OffsetReset,
+    /// `session.timeout.ms`.
+    #[serde(rename = "session.timeout.ms")]
+    pub session_timeout_ms: u64,
+    /// `heartbeat.interval.ms`.
+    #[serde(rename = "heartbeat.interval.ms")]
+    pub heartbeat_interval_ms: u64,
+    /// `max.poll.interval.ms`.
+    #[serde(rename = "max.poll.interval.ms")]
+    pub max_poll_interval_ms: u64,
+    /// `max.poll.records`.
+    #[serde(rename = "max.poll.records")]
+    pub max_poll_records: u32,
+    /// `fetch.max.wait.ms`.
+    #[serde(rename = "fetch.max.wait.ms")]
+    pub fetch_max_wait_ms: u64,
+    /// `max.partition.fetch.bytes`.
+    #[serde(rename = "max.partition.fetch.bytes")]
+    pub max_partition_fetch_bytes: u64,
+    /// `request.timeout.ms`.
+    #[serde(rename = "request.timeout.ms")]
+    pub request_timeout_ms: u64,
+    /// `retry.backoff.ms`.
+    #[serde(rename = "retry.backoff.ms")]
+    pub retry_backoff_ms: u64,
+}
+
+impl ConsumerConfigRaw {
+    /// Applies the Java client's defaults and the checks its constructor makes.
+    /// `manual_commits` is true when the application commits itself; then auto-commit defaults to off.
+    pub fn resolve(&self, manual_commits: bool) -> Result<ConsumerConfig, String> {
+        let group_id = match &self.group_id {
+            Some(g) if !g.is_empty() => g.clone(),
+            _ => return Err("\"group.id\" is required: the simulator models consumers in groups (subscribe), not assign()".into()),
+        };
+        if self.group_instance_id.as_deref() == Some("") {
+            return Err("group.instance.id must not be empty".into());
+        }
+        let strategy = match &self.partition_assignment_strategy {
+            None => Strategy::Range,
+            Some(name) => {
+                let short = name.strip_prefix("org.apache.kafka.clients.consumer.").unwrap_or(name);
+                let short = match short {
+                    "RangeAssignor" => "range",
+                    "RoundRobinAssignor" => "roundrobin",
+                    "StickyAssignor" => "sticky",
+                    "CooperativeStickyAssignor" => "cooperative-sticky",
+                    other => other,
+                };
+                Strategy::parse(short).ok_or_else(|| {
+                    format!("partition.assignment.strategy {name:?} is not one of range, roundrobin, sticky, cooperative-sticky")
+                })?
+            }
+        };
+        let session_timeout_ms = self.session_timeout_ms.unwrap_or(45_000);
+        let heartbeat_interval_ms = self.heartbeat_interval_ms.unwrap_or(3_000);
+        if heartbeat_interval_ms == 0 || heartbeat_interval_ms >= session_timeout_ms {
+            return Err(format!(
+                "heartbeat.interval.ms ({heartbeat_interval_ms}) must be positive and less than session.timeout.ms ({session_timeout_ms})"
+            ));
+        }
+        let max_poll_records = self.max_poll_records.unwrap_or(500);
+        if max_poll_records == 0 {
+            return Err("max.poll.records must be at least 1".into());
+        }
+        let max_poll_interval_ms = self.max_poll_interval_ms.unwrap_or(300_000);
+        if max_poll_interval_ms == 0 {
+            return Err("max.poll.interval.ms must be positive".into());
+        }
+        let request_timeout_ms = self.request_timeout_ms.unwrap_or(30_000).max(1);
+        Ok(ConsumerConfig {
+            group_id,
+            group_instance_id: self.group_instance_id.clone(),
+            strategy,
+            enable_auto_commit: self.enable_auto_commit.unwrap_or(!manual_commits),
+            auto_commit_interval_ms: self.auto_commit_interval_ms.unwrap_or(5_000).max(1),
+            auto_offset_reset: self.auto_offset_reset.unwrap_or(OffsetReset::Latest),
+            session_timeout_ms,
+            heartbeat_interval_ms,
+            max_poll_interval_ms,
+            max_poll_records,
+            fetch_max_wait_ms: self.fetch_max_wait_ms.unwrap_or(500),
+            max_partition_fetch_bytes: self.max_partition_fetch_bytes.unwrap_or(1_048_576).max(1),
+            request_timeout_ms,
+            retry_backoff_ms: self.retry_backoff_ms.unwrap_or(100).max(1),
         })
     }
 }

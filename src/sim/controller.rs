@@ -73,6 +73,13 @@ impl Sim {
                 let pidx = self.pidx(*tp);
                 self.controller_alter_partition(pidx, *leader, *leader_epoch, *partition_epoch, new_isr);
             }
+            Msg::FindCoordinator { group } => {
+                // Simplification: answered from the metadata the controller holds, instead of by
+                // any broker from its metadata cache.
+                let pidx = self.groups[*group as usize].pidx;
+                let coordinator = self.controller.parts[pidx as usize].leader;
+                self.send(NodeId::Controller, from, Msg::FindCoordinatorResponse { group: *group, coordinator });
+            }
             Msg::MetadataRequest => {
                 let leaders = self.controller.parts.iter().map(|p| p.leader).collect();
                 self.send(NodeId::Controller, from, Msg::MetadataResponse { leaders });

@@ -1,7 +1,7 @@
 //! Formatters that turn steps into narration. The CLI, the page and the golden tests all read
 //! this text, so it lives in the core.
 
-use super::step::{DropReason, Effect, IsrCause, Msg, Partitioning, Step, StepEvent, Timer};
+use super::step::{CommitKind, DropReason, Effect, IsrCause, Msg, Partitioning, RebalanceReason, RemoveReason, Step, StepEvent, Timer};
 use super::types::{BrokerId, NodeId, RecordId, Tp};
 use super::Sim;
 use std::fmt::Write;
@@ -12,7 +12,30 @@ pub fn node_name(sim: &Sim, node: NodeId) -> String {
         NodeId::Controller => "controller".to_string(),
         NodeId::Broker(b) => format!("broker-{b}"),
         NodeId::Producer(p) => sim.producers[p as usize].name.clone(),
+        NodeId::Consumer(c) => sim.consumers[c as usize].name.clone(),
     }
+}
+
+fn consumer(sim: &Sim, c: u32) -> &str {
+    &sim.consumers[c as usize].name
+}
+
+fn group(sim: &Sim, g: u32) -> &str {
+    &sim.groups[g as usize].name
+}
+
+fn partitions(sim: &Sim, list: &[Tp]) -> String {
+    let names: Vec<String> = list.iter().map(|tp| sim.tp_name(*tp)).collect();
+    format!("[{}]", names.join(", "))
+}
+
+fn offsets(sim: &Sim, list: &[(Tp, u64)]) -> String {
+    let names: Vec<String> = list.iter().map(|(tp, o)| format!("{}={o}", sim.tp_name(*tp))).collect();
+    names.join(", ")
+}
+
+fn error_or_ok(error: &Option<super::types::KafkaError>) -> String {
+    error.map_or("ok".to_string(), |e| format!("error {e}"))
 }
 
 fn brokers(list: &[BrokerId]) -> String {
@@ -96,6 +119,61 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
         ),
         Msg::MetadataRequest => "MetadataRequest".to_string(),
         Msg::MetadataResponse { .. } => "MetadataResponse".to_string(),
+        Msg::FindCoordinator { group: g } => format!("FindCoordinator for group {}", group(sim, *g)),
+        Msg::FindCoordinatorResponse { group: g, coordinator } => match coordinator {
+            Some(b) => format!("FindCoordinatorResponse: group {} → broker-{b}", group(sim, *g)),
+            None => format!("FindCoordinatorResponse: group {} has no coordinator (COORDINATOR_NOT_AVAILABLE)", group(sim, *g)),
+        },
+        Msg::JoinGroup { group: g, member_id, owned, generation, .. } => {
+            let who = if member_id.is_empty() { "new member".to_string() } else { member_id.clone() };
+            let owned = if owned.is_empty() { String::new() } else { format!(", owns {} from generation {generation}", partitions(sim, owned)) };
+            format!("JoinGroup {} ({who}{owned})", group(sim, *g))
+        }
+        Msg::JoinGroupResponse { group: g, result, .. } => match result {
+            Ok(r) => {
+                let role = if r.leader == r.member_id { ", you are the leader" } else { "" };
+                format!("JoinGroupResponse {} generation {} as {}{role}", group(sim, *g), r.generation, r.member_id)
+            }
+            Err(e) => format!("JoinGroupResponse {} error {e}", group(sim, *g)),
+        },
+        Msg::SyncGroup { group: g, generation, assignments, .. } => {
+            let what = if assignments.is_empty() { "" } else { " with the assignment" };
+            format!("SyncGroup {} generation {generation}{what}", group(sim, *g))
+        }
+        Msg::SyncGroupResponse { group: g, result, .. } => match result {
+            Ok(a) => format!("SyncGroupResponse {}: assigned {}", group(sim, *g), partitions(sim, a)),
+            Err(e) => format!("SyncGroupResponse {} error {e}", group(sim, *g)),
+        },
+        Msg::GroupHeartbeat { group: g, generation, .. } => format!("Heartbeat {} generation {generation}", group(sim, *g)),
+        Msg::GroupHeartbeatResponse { group: g, error } => format!("HeartbeatResponse {} {}", group(sim, *g), error_or_ok(error)),
+        Msg::LeaveGroup { group: g, member_id } => format!("LeaveGroup {} ({member_id})", group(sim, *g)),
+        Msg::OffsetCommit { group: g, generation, offsets: o, .. } => {
+            format!("OffsetCommit {} generation {generation}: {}", group(sim, *g), offsets(sim, o))
+        }
+        Msg::OffsetCommitResponse { group: g, error, .. } => format!("OffsetCommitResponse {} {}", group(sim, *g), error_or_ok(error)),
+        Msg::OffsetFetch { group: g, partitions: p, .. } => format!("OffsetFetch {} for {}", group(sim, *g), partitions(sim, p)),
+        Msg::OffsetFetchResponse { group: g, result, .. } => match result {
+            Ok(list) => {
+                let parts: Vec<String> = list
+                    .iter()
+                    .map(|(tp, o)| format!("{}={}", sim.tp_name(*tp), o.map_or("none".to_string(), |o| o.to_string())))
+                    .collect();
+                format!("OffsetFetchResponse {}: {}", group(sim, *g), parts.join(", "))
+            }
+            Err(e) => format!("OffsetFetchResponse {} error {e}", group(sim, *g)),
+        },
+        Msg::ListOffsets { tp, earliest, .. } => {
+            format!("ListOffsets {} {}", sim.tp_name(*tp), if *earliest { "earliest" } else { "latest" })
+        }
+        Msg::ListOffsetsResponse { tp, result, .. } => match result {
+            Ok(o) => format!("ListOffsetsResponse {} offset {o}", sim.tp_name(*tp)),
+            Err(e) => format!("ListOffsetsResponse {} error {e}", sim.tp_name(*tp)),
+        },
+        Msg::ConsumerFetch { tp, offset, .. } => format!("Fetch {} from offset {offset} (consumer)", sim.tp_name(*tp)),
+        Msg::ConsumerFetchResponse { tp, records: recs, high_watermark, error, .. } => match error {
+            Some(e) => format!("FetchResponse {} error {e}", sim.tp_name(*tp)),
+            None => format!("FetchResponse {} {} record(s) below HW {high_watermark}", sim.tp_name(*tp), recs.len()),
+        },
     }
 }
 
@@ -119,6 +197,19 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::RetentionCheck { broker, .. } => format!("broker-{broker} retention check"),
         Timer::ProducerDeadline { producer } => format!("{} deadline check", sim.producers[*producer as usize].name),
         Timer::ProducerWake { producer } => format!("{} sender wakes up", sim.producers[*producer as usize].name),
+        Timer::ConsumerTick { consumer: c, .. } => format!("{} heartbeat thread", consumer(sim, *c)),
+        Timer::ConsumerProcessed { consumer: c, .. } => format!("{} finished processing a record", consumer(sim, *c)),
+        Timer::ConsumerPoll { consumer: c, .. } => format!("{} calls poll() again", consumer(sim, *c)),
+        Timer::ConsumerFetchWait { broker, pidx, .. } => format!(
+            "broker-{broker}: consumer fetch for {} reached fetch.max.wait.ms",
+            sim.tp_name(sim.tp(*pidx))
+        ),
+        Timer::GroupJoinDeadline { broker, group: g, .. } => {
+            format!("broker-{broker}: the join phase of group {} ends", group(sim, *g))
+        }
+        Timer::MemberSessionCheck { broker, group: g, member_id, .. } => {
+            format!("broker-{broker} checks the session of {member_id} in group {}", group(sim, *g))
+        }
     }
 }
 
@@ -341,6 +432,137 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             node_name(sim, *to),
             loss * 100.0
         ),
+        Effect::ConsumerStarted { consumer: c } => format!("{} starts", consumer(sim, *c)),
+        Effect::ConsumerCrashed { consumer: c, unprocessed } => format!(
+            "{} CRASHES: no commit, no LeaveGroup; {unprocessed} fetched record(s) it had not processed are gone with it",
+            consumer(sim, *c)
+        ),
+        Effect::ConsumerClosed { consumer: c, left_group } => {
+            let how = if *left_group { "sends LeaveGroup so the group rebalances at once" } else { "is static: no LeaveGroup" };
+            format!("{} closes and {how}", consumer(sim, *c))
+        }
+        Effect::ConsumerStalled { consumer: c, until } => {
+            format!("{}'s application thread blocks until {} (no poll() meanwhile)", consumer(sim, *c), ms(*until))
+        }
+        Effect::CoordinatorFound { consumer: c, coordinator, offsets_partition } => format!(
+            "{} finds its coordinator: broker-{coordinator}, leader of __consumer_offsets-{offsets_partition}",
+            consumer(sim, *c)
+        ),
+        Effect::RebalanceStarted { group: g, coordinator, reason, deadline } => {
+            let why = match reason {
+                RebalanceReason::MemberJoined { consumer: c } => format!("{} joined", consumer(sim, *c)),
+                RebalanceReason::MemberRejoined { consumer: c } => format!("{} rejoined with new metadata", consumer(sim, *c)),
+                RebalanceReason::MemberRemoved { consumer: c } => format!("{} left the group", consumer(sim, *c)),
+            };
+            format!(
+                "REBALANCE of group {} on broker-{coordinator}: {why}; members must rejoin by {}",
+                group(sim, *g),
+                ms(*deadline)
+            )
+        }
+        Effect::MemberRemoved { group: g, member_id, consumer: c, reason } => {
+            let why = match reason {
+                RemoveReason::SessionTimeout => "no heartbeat within session.timeout.ms",
+                RemoveReason::LeftGroup => "it sent LeaveGroup",
+                RemoveReason::RebalanceTimeout => "it did not rejoin within the rebalance timeout (max.poll.interval.ms)",
+            };
+            format!("group {} removes {member_id} ({}): {why}", group(sim, *g), consumer(sim, *c))
+        }
+        Effect::GenerationStarted { group: g, generation, leader, members, strategy } => {
+            let names: Vec<&str> = members.iter().map(|(c, _)| consumer(sim, *c)).collect();
+            format!(
+                "group {} generation {generation}: members [{}], leader {leader}, assignor {}",
+                group(sim, *g),
+                names.join(", "),
+                strategy.name()
+            )
+        }
+        Effect::AssignmentComputed { consumer: c, assignment, withheld, .. } => {
+            let parts: Vec<String> =
+                assignment.iter().map(|(m, tps)| format!("{} → {}", consumer(sim, *m), partitions(sim, tps))).collect();
+            let mut s = format!("leader {} assigns: {}", consumer(sim, *c), parts.join("; "));
+            if !withheld.is_empty() {
+                let _ = write!(s, " (withheld until revoked: {})", partitions(sim, withheld));
+            }
+            s
+        }
+        Effect::AssignmentFailed { group: g, reason } => format!("group {}: the assignor failed: {reason}", group(sim, *g)),
+        Effect::GroupStable { group: g, generation } => format!("group {} is Stable in generation {generation}", group(sim, *g)),
+        Effect::StaticMemberReplaced { group: g, consumer: c, old_member, new_member } => format!(
+            "static member {} is back ({old_member} → {new_member}) within session.timeout.ms: group {} keeps its assignment, no rebalance",
+            consumer(sim, *c),
+            group(sim, *g)
+        ),
+        Effect::PartitionsRevoked { consumer: c, partitions: p, cooperative } => {
+            let how = if *cooperative { "cooperative: only the partitions that move" } else { "eager: everything" };
+            format!("{} onPartitionsRevoked {} ({how})", consumer(sim, *c), partitions(sim, p))
+        }
+        Effect::PartitionsAssigned { consumer: c, partitions: p, generation } => {
+            format!("{} onPartitionsAssigned {} (generation {generation})", consumer(sim, *c), partitions(sim, p))
+        }
+        Effect::Polled { consumer: c, records: recs } => {
+            let ids: Vec<RecordId> = recs.iter().map(|r| r.2).collect();
+            let (first, last) = (recs.first().expect("not empty"), recs.last().expect("not empty"));
+            format!(
+                "{} poll() returns {} record(s) [{}]; position of {} now {}",
+                consumer(sim, *c),
+                recs.len(),
+                records(sim, &ids),
+                sim.tp_name(last.0),
+                last.1 + 1
+            ) + if first.0 != last.0 { " (and others)" } else { "" }
+        }
+        Effect::RecordProcessed { consumer: c, tp, offset, record, times } => {
+            let again = if *times > 1 { format!(" — DUPLICATE: processed {times} times by this group") } else { String::new() };
+            format!("{} processed {}@{offset} ({}){again}", consumer(sim, *c), sim.tp_name(*tp), record_label(sim, *record))
+        }
+        Effect::CommitSent { consumer: c, offsets: o, kind } => {
+            let why = match kind {
+                CommitKind::Auto => "auto-commit inside poll(): auto.commit.interval.ms passed",
+                CommitKind::BeforeRebalance => "auto-commit before rejoining the group",
+                CommitKind::OnClose => "auto-commit on close()",
+                CommitKind::SyncBeforeProcessing => "commitSync() BEFORE processing",
+                CommitKind::SyncAfterProcessing => "commitSync() after processing",
+                CommitKind::AsyncAfterProcessing => "commitAsync() after processing",
+            };
+            format!("{} commits {} ({why})", consumer(sim, *c), offsets(sim, o))
+        }
+        Effect::OffsetsCommitted { group: g, coordinator, consumer: c, offsets: o } => format!(
+            "broker-{coordinator} stored {}'s commit for group {}: {}",
+            consumer(sim, *c),
+            group(sim, *g),
+            offsets(sim, o)
+        ),
+        Effect::CommitFailed { consumer: c, error, offsets: o } => {
+            format!("{}'s commit of {} FAILED: {error}", consumer(sim, *c), offsets(sim, o))
+        }
+        Effect::PositionFromCommit { consumer: c, tp, offset } => {
+            format!("{} resumes {} at the committed offset {offset}", consumer(sim, *c), sim.tp_name(*tp))
+        }
+        Effect::OffsetReset { consumer: c, tp, offset, policy, out_of_range } => {
+            let why = if *out_of_range { "its position is out of range" } else { "no committed offset" };
+            format!("{} starts {} at {offset}: {why}, auto.offset.reset={}", consumer(sim, *c), sim.tp_name(*tp), policy.name())
+        }
+        Effect::ConsumerRequestFailed { consumer: c, request, error } => {
+            format!("{}'s {request} failed: {error}", consumer(sim, *c))
+        }
+        Effect::PollTimeout { consumer: c, since_poll_ms, max_ms, left_group } => {
+            let then = if *left_group { "it leaves the group" } else { "static member: it waits for session.timeout.ms" };
+            format!(
+                "{} has not called poll() for {} > max.poll.interval.ms ({}): {then}",
+                consumer(sim, *c),
+                ms(*since_poll_ms),
+                ms(*max_ms)
+            )
+        }
+        Effect::ConsumerFailed { consumer: c, error, tp } => {
+            format!("{}'s poll() throws {error} for {}: the consumer stops", consumer(sim, *c), sim.tp_name(*tp))
+        }
+        Effect::GroupLoaded { group: g, coordinator, generation, offsets: o } => format!(
+            "broker-{coordinator} becomes coordinator of group {} and loads it from __consumer_offsets: generation {generation}, committed {}",
+            group(sim, *g),
+            if o.is_empty() { "nothing".to_string() } else { offsets(sim, o) }
+        ),
         Effect::Say { text } => format!("💬 {text}"),
         Effect::Pause { question, answer } => {
             let mut s = format!("⏸ QUESTION: {question}");
@@ -357,9 +579,22 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
 pub fn is_routine(step: &Step) -> bool {
     let quiet_event = match &step.event {
         StepEvent::Deliver { msg, .. } => {
-            matches!(msg, Msg::Heartbeat { .. } | Msg::Fetch { .. } | Msg::FetchResponse { .. } | Msg::MetadataRequest)
+            matches!(
+                msg,
+                Msg::Heartbeat { .. }
+                    | Msg::Fetch { .. }
+                    | Msg::FetchResponse { .. }
+                    | Msg::MetadataRequest
+                    | Msg::GroupHeartbeat { .. }
+                    | Msg::GroupHeartbeatResponse { error: None, .. }
+                    | Msg::ConsumerFetch { .. }
+                    | Msg::ConsumerFetchResponse { error: None, .. }
+            )
         }
-        StepEvent::Timer { timer } => matches!(timer, Timer::Heartbeat { .. } | Timer::FetchWait { .. }),
+        StepEvent::Timer { timer } => matches!(
+            timer,
+            Timer::Heartbeat { .. } | Timer::FetchWait { .. } | Timer::ConsumerTick { .. } | Timer::ConsumerFetchWait { .. }
+        ),
         StepEvent::Dropped { .. } => false,
     };
     quiet_event && step.effects.iter().all(|e| matches!(e, Effect::Sent { dropped: None, .. }))

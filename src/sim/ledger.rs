@@ -1,8 +1,95 @@
 //! The per-record ledger: every record a producer created, each attempt to send it, every place a
 //! leader appended it, and how it ended.
 
-use super::types::{BrokerId, KafkaError, RecordId, Tp};
+use super::types::{record_size, BrokerId, KafkaError, RecordId, Tp};
 use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The producer index the ledger gives the group coordinator's own records.
+pub const COORDINATOR: u32 = u32::MAX;
+
+/// A record the group coordinator writes to `__consumer_offsets`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InternalRecord {
+    /// A committed offset (key: group, topic, partition; value: offset).
+    OffsetCommit {
+        /// Group index.
+        group: u32,
+        /// Partition.
+        tp: Tp,
+        /// The next offset to read.
+        offset: u64,
+    },
+    /// The group's generation, leader and assignment, written when it stabilises.
+    GroupMetadata {
+        /// Group index.
+        group: u32,
+        /// Generation.
+        generation: i32,
+        /// Leader member id.
+        leader: Option<String>,
+        /// Member id → assignment.
+        members: Vec<(String, Vec<Tp>)>,
+    },
+}
+
+/// What one group did with one record.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Consumption {
+    /// Times `poll()` returned it to a member.
+    pub fetched: u32,
+    /// Times a member finished processing it.
+    pub processed: u32,
+    /// Times a commit newly covered it (the committed offset moved past it).
+    pub committed: u32,
+}
+
+/// One processing of a record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Processing {
+    /// When.
+    pub at: u64,
+    /// Consumer.
+    pub consumer: u32,
+    /// Record.
+    pub record: RecordId,
+    /// Partition.
+    pub tp: Tp,
+    /// Offset.
+    pub offset: u64,
+}
+
+/// One point of a lag curve.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LagSample {
+    /// When.
+    pub at: u64,
+    /// Global partition index.
+    pub pidx: u32,
+    /// End offset (the leader's high watermark) minus the committed offset.
+    pub lag: u64,
+}
+
+/// Everything one consumer group did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GroupLedger {
+    /// Per record.
+    pub records: BTreeMap<RecordId, Consumption>,
+    /// Every processing, in order.
+    pub processing: Vec<Processing>,
+    /// Where the group started reading each partition (its first position).
+    pub start_offsets: BTreeMap<u32, u64>,
+    /// The committed offset per partition, as last stored.
+    pub committed: BTreeMap<u32, u64>,
+    /// Lag over time (a sample whenever it changes).
+    pub lag: Vec<LagSample>,
+    /// Rebalances started.
+    pub rebalances: u32,
+    /// The latest lag per partition, so that only changes are sampled.
+    #[serde(skip)]
+    pub(crate) last_lag: BTreeMap<u32, u64>,
+}
 
 /// How a record ended at the producer.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,6 +164,8 @@ pub struct LedgerRecord {
     pub errors: Vec<(u64, KafkaError)>,
     /// Final outcome at the producer.
     pub outcome: Outcome,
+    /// For the coordinator's own records in `__consumer_offsets`: what it says.
+    pub internal: Option<InternalRecord>,
 }
 
 impl LedgerRecord {
@@ -91,6 +180,8 @@ impl LedgerRecord {
 pub struct Ledger {
     /// Records by id.
     pub records: Vec<LedgerRecord>,
+    /// Consumption per consumer group (by group index).
+    pub groups: Vec<GroupLedger>,
 }
 
 impl Ledger {
@@ -109,8 +200,45 @@ impl Ledger {
             replica_copies: 0,
             errors: Vec::new(),
             outcome: Outcome::Pending,
+            internal: None,
         });
         id
+    }
+
+    /// A coordinator record, with key and value as `kafka-console-consumer` would print them.
+    pub(crate) fn create_internal(&mut self, tp: Tp, record: InternalRecord, key: String, value: String, now: u64) -> RecordId {
+        let size = record_size(Some(&key), &value);
+        let id = self.create(COORDINATOR, tp, Some(key), value, size, now);
+        let r = &mut self.records[id as usize];
+        r.internal = Some(record);
+        r.outcome = Outcome::Acknowledged { at: now, offset: None };
+        id
+    }
+
+    pub(crate) fn group_mut(&mut self, g: u32) -> &mut GroupLedger {
+        let g = g as usize;
+        if self.groups.len() <= g {
+            self.groups.resize_with(g + 1, GroupLedger::default);
+        }
+        &mut self.groups[g]
+    }
+
+    pub(crate) fn record_fetched(&mut self, g: u32, id: RecordId) {
+        self.group_mut(g).records.entry(id).or_default().fetched += 1;
+    }
+
+    /// Counts a processing and returns how many times the group has processed the record.
+    pub(crate) fn record_processed(&mut self, g: u32, id: RecordId, consumer: u32, tp: Tp, offset: u64, at: u64) -> u32 {
+        let gl = self.group_mut(g);
+        gl.processing.push(Processing { at, consumer, record: id, tp, offset });
+        let c = gl.records.entry(id).or_default();
+        c.processed += 1;
+        c.processed
+    }
+
+    /// The first position the group took on a partition (records before it were never its to read).
+    pub(crate) fn note_start(&mut self, g: u32, pidx: u32, offset: u64) {
+        self.group_mut(g).start_offsets.entry(pidx).or_insert(offset);
     }
 
     pub(crate) fn record_append(&mut self, id: RecordId, broker: BrokerId, offset: u64, epoch: u32, at: u64) {

@@ -8,7 +8,9 @@
 mod broker;
 pub mod assignor;
 pub mod config;
+pub mod consumer;
 mod controller;
+pub mod coordinator;
 pub mod describe;
 pub mod ledger;
 pub mod log;
@@ -19,7 +21,9 @@ pub mod types;
 pub mod view;
 
 pub use broker::{Broker, Replica, Role};
+pub use consumer::{AppBehaviour, CommitPolicy, Consumer, ConsumerSpec};
 pub use controller::{Controller, PartitionState};
+pub use coordinator::GroupInfo;
 pub use producer::Producer;
 pub use step::{Effect, Msg, Step, StepEvent, Timer};
 pub use types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
@@ -49,6 +53,8 @@ pub struct Setup {
     pub topics: Vec<TopicSpec>,
     /// Producers.
     pub producers: Vec<ProducerSpec>,
+    /// Consumers (their `group.id`s define the groups, in order of first appearance).
+    pub consumers: Vec<ConsumerSpec>,
     /// Timed actions.
     pub timeline: Vec<TimedAction>,
 }
@@ -129,6 +135,19 @@ pub enum Action {
         /// The answer revealed after it.
         answer: Option<String>,
     },
+    /// Start a consumer (or restart a crashed or closed one, with empty memory).
+    StartConsumer(u32),
+    /// Hard-stop a consumer: no commit, no LeaveGroup.
+    CrashConsumer(u32),
+    /// `close()` a consumer.
+    CloseConsumer(u32),
+    /// Block a consumer's application thread for `ms`.
+    StallConsumer {
+        /// Consumer.
+        consumer: u32,
+        /// How long.
+        ms: u64,
+    },
 }
 
 /// Records to produce.
@@ -197,7 +216,14 @@ pub struct Topic {
     pub partitions: u32,
     /// Settings in force.
     pub config: EffectiveTopicConfig,
+    /// True for `__consumer_offsets`.
+    pub internal: bool,
+    /// Real partition numbers when only some partitions are modelled (`__consumer_offsets`).
+    pub partition_ids: Option<Vec<u32>>,
 }
+
+/// The name of the coordinator's topic.
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
 #[derive(Clone, Debug)]
 enum Event {
@@ -263,6 +289,10 @@ pub struct Sim {
     pub controller: Controller,
     /// Producers.
     pub producers: Vec<Producer>,
+    /// Consumers.
+    pub consumers: Vec<Consumer>,
+    /// Consumer groups.
+    pub groups: Vec<GroupInfo>,
     /// The per-record ledger.
     pub ledger: Ledger,
     net: Network,
@@ -281,12 +311,15 @@ impl Sim {
                 base: tps.len() as u32,
                 partitions: spec.assignment.len() as u32,
                 config: spec.config.resolve(&setup.broker_config),
+                internal: false,
+                partition_ids: None,
             });
             for (p, replicas) in spec.assignment.iter().enumerate() {
                 tps.push(Tp { topic: t as u32, partition: p as u32 });
                 assignment.push(replicas.clone());
             }
         }
+        let groups = offsets_topic(&setup, &mut topics, &mut tps, &mut assignment);
         let controller = Controller::new(setup.brokers, &assignment);
         let brokers = (1..=setup.brokers).map(|id| Broker::new(id, &assignment)).collect();
         let producers = setup
@@ -294,6 +327,15 @@ impl Sim {
             .iter()
             .enumerate()
             .map(|(i, spec)| Producer::new(i as u32, spec, topics.len(), &controller))
+            .collect();
+        let consumers = setup
+            .consumers
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let g = groups.iter().position(|g| g.name == spec.config.group_id).expect("every group.id has a group");
+                Consumer::new(i as u32, spec, g as u32, tps.len())
+            })
             .collect();
         let mut net = Network { default: setup.network, ..Network::default() };
         for (a, b, params) in &setup.links {
@@ -315,6 +357,8 @@ impl Sim {
             brokers,
             controller,
             producers,
+            consumers,
+            groups,
             ledger: Ledger::default(),
             net,
             timeline: setup.timeline,
@@ -328,6 +372,12 @@ impl Sim {
             sim.start_broker(id);
             sim.apply_initial_metadata(id);
             sim.schedule_timer(session_timeout, Timer::SessionCheck { broker: id });
+        }
+        sim.ledger.group_mut(sim.groups.len().saturating_sub(1) as u32);
+        for (c, spec) in setup.consumers.iter().enumerate() {
+            if spec.autostart {
+                sim.consumer_start(c as u32);
+            }
         }
         sim.effects.clear();
         sim
@@ -400,17 +450,28 @@ impl Sim {
         self.topics[tp.topic as usize].base + tp.partition
     }
 
-    /// `orders-0` style name.
+    /// `orders-0` style name (with the real partition number for `__consumer_offsets`).
     pub fn tp_name(&self, tp: Tp) -> String {
-        format!("{}-{}", self.topics[tp.topic as usize].name, tp.partition)
+        let topic = &self.topics[tp.topic as usize];
+        let number = topic.partition_ids.as_ref().map_or(tp.partition, |ids| ids[tp.partition as usize]);
+        format!("{}-{number}", topic.name)
     }
 
     /// Looks a partition up by its `topic-N` name.
     pub fn find_tp(&self, name: &str) -> Option<Tp> {
-        let (topic, partition) = name.rsplit_once('-')?;
-        let partition: u32 = partition.parse().ok()?;
+        let (topic, number) = name.rsplit_once('-')?;
+        let number: u32 = number.parse().ok()?;
         let t = self.topics.iter().position(|t| t.name == topic)?;
+        let partition = match &self.topics[t].partition_ids {
+            Some(ids) => ids.iter().position(|&n| n == number)? as u32,
+            None => number,
+        };
         (partition < self.topics[t].partitions).then_some(Tp { topic: t as u32, partition })
+    }
+
+    /// The consumer group with this `group.id`.
+    pub fn find_group(&self, name: &str) -> Option<u32> {
+        self.groups.iter().position(|g| g.name == name).map(|g| g as u32)
     }
 
     /// The broker with this id.
@@ -438,13 +499,17 @@ impl Sim {
     fn incarnation(&self, node: NodeId) -> u32 {
         match node {
             NodeId::Broker(b) => self.broker(b).incarnation,
+            NodeId::Consumer(c) => self.consumers[c as usize].incarnation,
             _ => 0,
         }
     }
 
+    /// Whether a node's process is alive. A closed consumer's last messages (its final commit and
+    /// LeaveGroup) still arrive: close() flushes them.
     fn is_up(&self, node: NodeId) -> bool {
         match node {
             NodeId::Broker(b) => self.broker(b).up,
+            NodeId::Consumer(c) => self.consumers[c as usize].state != consumer::ClientState::Crashed,
             _ => true,
         }
     }
@@ -510,6 +575,7 @@ impl Sim {
     fn connection_refused(&mut self, from: NodeId, to: BrokerId, msg: &Msg) {
         match (from, msg) {
             (NodeId::Producer(p), Msg::Produce { .. }) => self.producer_connection_failed(p, to),
+            (NodeId::Consumer(c), msg) => self.consumer_connection_failed(c, to, msg),
             (NodeId::Broker(b), Msg::Fetch { id, tp, .. }) => {
                 let pidx = self.pidx(*tp);
                 self.follower_connection_failed(b, pidx, *id);
@@ -523,6 +589,7 @@ impl Sim {
             NodeId::Broker(b) => self.broker_receive(b, from, msg),
             NodeId::Controller => self.controller_receive(from, msg),
             NodeId::Producer(p) => self.producer_receive(p, msg),
+            NodeId::Consumer(c) => self.consumer_receive(c, msg),
         }
     }
 
@@ -548,6 +615,19 @@ impl Sim {
             Timer::RetentionCheck { broker, incarnation } => self.broker_retention(broker, incarnation),
             Timer::ProducerDeadline { producer } => self.producer_deadline(producer),
             Timer::ProducerWake { producer } => self.producer_wake(producer),
+            Timer::ConsumerTick { consumer, incarnation } => self.consumer_tick(consumer, incarnation),
+            Timer::ConsumerProcessed { consumer, incarnation } => self.consumer_processed(consumer, incarnation),
+            Timer::ConsumerPoll { consumer, incarnation } => self.consumer_poll_timer(consumer, incarnation),
+            Timer::ConsumerFetchWait { broker, incarnation, pidx, fetch } => {
+                self.leader_consumer_fetch_expired(broker, incarnation, pidx, fetch)
+            }
+            Timer::GroupJoinDeadline { broker, incarnation, group, round } => {
+                self.coordinator_join_deadline(broker, incarnation, group, round)
+            }
+            Timer::MemberSessionCheck { broker, incarnation, group, ref member_id } => {
+                let member_id = member_id.clone();
+                self.coordinator_session_check(broker, incarnation, group, &member_id)
+            }
         }
     }
 
@@ -591,6 +671,10 @@ impl Sim {
             }
             Action::Say(text) => self.emit(Effect::Say { text }),
             Action::Pause { question, answer } => self.emit(Effect::Pause { question, answer }),
+            Action::StartConsumer(c) => self.consumer_start(c),
+            Action::CrashConsumer(c) => self.consumer_crash(c),
+            Action::CloseConsumer(c) => self.consumer_close(c),
+            Action::StallConsumer { consumer, ms } => self.consumer_stall(consumer, ms),
         }
     }
 
@@ -619,4 +703,50 @@ impl Sim {
         self.next_req += 1;
         self.next_req
     }
+}
+
+/// Creates the `__consumer_offsets` partitions that hold the scenario's groups, and the groups.
+///
+/// Simplification: Kafka creates all `offsets.topic.num.partitions` partitions; the simulation
+/// models only the ones a group maps to (with their real numbers and replica placement), because
+/// the others hold nothing and would only add background replication.
+fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Vec<Tp>, assignment: &mut Vec<Vec<BrokerId>>) -> Vec<GroupInfo> {
+    let mut names: Vec<(String, assignor::Strategy)> = Vec::new();
+    for c in &setup.consumers {
+        if !names.iter().any(|(n, _)| *n == c.config.group_id) {
+            names.push((c.config.group_id.clone(), c.config.strategy));
+        }
+    }
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let cfg = &setup.broker_config;
+    let total = cfg.offsets_topic_num_partitions.max(1);
+    let rf = cfg.offsets_topic_replication_factor.clamp(1, setup.brokers);
+    let numbers: BTreeSet<u32> = names.iter().map(|(n, _)| coordinator::offsets_partition_for(n, total)).collect();
+    let numbers: Vec<u32> = numbers.into_iter().collect();
+    let placement = default_assignment(total, rf, setup.brokers);
+    let topic = topics.len() as u32;
+    let base = tps.len() as u32;
+    let config = TopicConfig { retention_ms: Some(-1), retention_bytes: Some(-1), ..TopicConfig::default() };
+    topics.push(Topic {
+        name: OFFSETS_TOPIC.to_string(),
+        base,
+        partitions: numbers.len() as u32,
+        config: config.resolve(cfg),
+        internal: true,
+        partition_ids: Some(numbers.clone()),
+    });
+    for (i, &n) in numbers.iter().enumerate() {
+        tps.push(Tp { topic, partition: i as u32 });
+        assignment.push(placement[n as usize].clone());
+    }
+    names
+        .into_iter()
+        .map(|(name, strategy)| {
+            let offsets_partition = coordinator::offsets_partition_for(&name, total);
+            let i = numbers.iter().position(|&n| n == offsets_partition).expect("listed") as u32;
+            GroupInfo { name, strategy, offsets_partition, pidx: base + i }
+        })
+        .collect()
 }

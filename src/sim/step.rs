@@ -1,6 +1,7 @@
 //! Plain data describing one step: the event that happened and every consequence, with its reason.
 
-use super::config::Acks;
+use super::assignor::Strategy;
+use super::config::{Acks, OffsetReset};
 use super::types::{BrokerId, KafkaError, LogRecord, NodeId, RecordId, Tp};
 use serde::Serialize;
 
@@ -106,6 +107,199 @@ pub enum Msg {
         /// Leader per partition, in global partition order.
         leaders: Vec<Option<BrokerId>>,
     },
+    /// FindCoordinator for a group (answered from the cluster metadata).
+    FindCoordinator {
+        /// Group index.
+        group: u32,
+    },
+    /// The broker leading the group's `__consumer_offsets` partition.
+    FindCoordinatorResponse {
+        /// Group index.
+        group: u32,
+        /// The coordinator, or none while that partition is offline.
+        coordinator: Option<BrokerId>,
+    },
+    /// JoinGroup.
+    JoinGroup {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// The member id, empty for a new member.
+        member_id: String,
+        /// `group.instance.id` for a static member.
+        instance_id: Option<String>,
+        /// Subscribed topic indices.
+        topics: Vec<u32>,
+        /// Partitions it owns now (the cooperative protocol keeps them through the rebalance).
+        owned: Vec<Tp>,
+        /// The generation those partitions are from (-1 for none).
+        generation: i32,
+    },
+    /// JoinGroupResponse: the new generation, and for the leader every member's subscription.
+    JoinGroupResponse {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// The result.
+        result: Result<JoinResult, KafkaError>,
+    },
+    /// SyncGroup: the leader sends the assignment, the others ask for theirs.
+    SyncGroup {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// Generation.
+        generation: i32,
+        /// Member id.
+        member_id: String,
+        /// The leader's assignment (member id → partitions); empty from followers.
+        assignments: Vec<(String, Vec<Tp>)>,
+    },
+    /// SyncGroupResponse: this member's partitions.
+    SyncGroupResponse {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// The assignment or the error.
+        result: Result<Vec<Tp>, KafkaError>,
+    },
+    /// A group member's Heartbeat to its coordinator.
+    GroupHeartbeat {
+        /// Group index.
+        group: u32,
+        /// Generation.
+        generation: i32,
+        /// Member id.
+        member_id: String,
+    },
+    /// HeartbeatResponse.
+    GroupHeartbeatResponse {
+        /// Group index.
+        group: u32,
+        /// Error, if any (REBALANCE_IN_PROGRESS tells the member to rejoin).
+        error: Option<KafkaError>,
+    },
+    /// LeaveGroup.
+    LeaveGroup {
+        /// Group index.
+        group: u32,
+        /// Member id.
+        member_id: String,
+    },
+    /// OffsetCommit: the next offset to read, per partition.
+    OffsetCommit {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// Generation.
+        generation: i32,
+        /// Member id.
+        member_id: String,
+        /// (partition, offset) pairs.
+        offsets: Vec<(Tp, u64)>,
+    },
+    /// OffsetCommitResponse.
+    OffsetCommitResponse {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// Error, if any.
+        error: Option<KafkaError>,
+    },
+    /// OffsetFetch: the group's committed offsets for some partitions.
+    OffsetFetch {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// Partitions.
+        partitions: Vec<Tp>,
+    },
+    /// OffsetFetchResponse.
+    OffsetFetchResponse {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// Committed offset per partition (none = no commit yet), or the error.
+        result: Result<Vec<(Tp, Option<u64>)>, KafkaError>,
+    },
+    /// ListOffsets: the earliest (log start) or latest (high watermark) offset.
+    ListOffsets {
+        /// Request id.
+        req: u64,
+        /// Partition.
+        tp: Tp,
+        /// Earliest or latest.
+        earliest: bool,
+    },
+    /// ListOffsetsResponse.
+    ListOffsetsResponse {
+        /// Request id.
+        req: u64,
+        /// Partition.
+        tp: Tp,
+        /// The offset or the error.
+        result: Result<u64, KafkaError>,
+    },
+    /// A consumer's Fetch (read_uncommitted: only records below the high watermark).
+    ConsumerFetch {
+        /// Fetch id.
+        id: u64,
+        /// Partition.
+        tp: Tp,
+        /// The consumer's position.
+        offset: u64,
+    },
+    /// FetchResponse to a consumer.
+    ConsumerFetchResponse {
+        /// Fetch id.
+        id: u64,
+        /// Partition.
+        tp: Tp,
+        /// Records from the position up to the high watermark.
+        records: Vec<LogRecord>,
+        /// The leader's high watermark.
+        high_watermark: u64,
+        /// Error, if any.
+        error: Option<KafkaError>,
+    },
+}
+
+/// A successful JoinGroupResponse.
+#[derive(Clone, Debug, Serialize)]
+pub struct JoinResult {
+    /// The new generation.
+    pub generation: i32,
+    /// The member's id (assigned by the coordinator for new members).
+    pub member_id: String,
+    /// The leader's member id.
+    pub leader: String,
+    /// The assignor in use.
+    pub strategy: Strategy,
+    /// Every member, for the leader only (others get an empty list).
+    pub members: Vec<JoinMember>,
+}
+
+/// One member as the group leader sees it in JoinGroupResponse.
+#[derive(Clone, Debug, Serialize)]
+pub struct JoinMember {
+    /// Member id.
+    pub member_id: String,
+    /// `group.instance.id`.
+    pub instance_id: Option<String>,
+    /// Subscribed topic indices.
+    pub topics: Vec<u32>,
+    /// Owned partitions.
+    pub owned: Vec<Tp>,
+    /// Generation of the owned partitions.
+    pub generation: i32,
 }
 
 impl Msg {
@@ -121,6 +315,23 @@ impl Msg {
             Msg::PartitionChange { .. } => "PartitionChange",
             Msg::MetadataRequest => "MetadataRequest",
             Msg::MetadataResponse { .. } => "MetadataResponse",
+            Msg::FindCoordinator { .. } => "FindCoordinator",
+            Msg::FindCoordinatorResponse { .. } => "FindCoordinatorResponse",
+            Msg::JoinGroup { .. } => "JoinGroup",
+            Msg::JoinGroupResponse { .. } => "JoinGroupResponse",
+            Msg::SyncGroup { .. } => "SyncGroup",
+            Msg::SyncGroupResponse { .. } => "SyncGroupResponse",
+            Msg::GroupHeartbeat { .. } => "Heartbeat",
+            Msg::GroupHeartbeatResponse { .. } => "HeartbeatResponse",
+            Msg::LeaveGroup { .. } => "LeaveGroup",
+            Msg::OffsetCommit { .. } => "OffsetCommit",
+            Msg::OffsetCommitResponse { .. } => "OffsetCommitResponse",
+            Msg::OffsetFetch { .. } => "OffsetFetch",
+            Msg::OffsetFetchResponse { .. } => "OffsetFetchResponse",
+            Msg::ListOffsets { .. } => "ListOffsets",
+            Msg::ListOffsetsResponse { .. } => "ListOffsetsResponse",
+            Msg::ConsumerFetch { .. } => "Fetch",
+            Msg::ConsumerFetchResponse { .. } => "FetchResponse",
         }
     }
 }
@@ -219,6 +430,60 @@ pub enum Timer {
     ProducerWake {
         /// Producer.
         producer: u32,
+    },
+    /// A consumer's background tick: heartbeat, request deadlines, `max.poll.interval.ms`.
+    ConsumerTick {
+        /// Consumer.
+        consumer: u32,
+        /// Its incarnation (a restart voids older timers).
+        incarnation: u32,
+    },
+    /// A consumer's application finished processing one record.
+    ConsumerProcessed {
+        /// Consumer.
+        consumer: u32,
+        /// Incarnation.
+        incarnation: u32,
+    },
+    /// A consumer's application calls `poll()` again (after a backoff or a stall).
+    ConsumerPoll {
+        /// Consumer.
+        consumer: u32,
+        /// Incarnation.
+        incarnation: u32,
+    },
+    /// A parked consumer fetch reaches `fetch.max.wait.ms`.
+    ConsumerFetchWait {
+        /// Leader.
+        broker: BrokerId,
+        /// Incarnation.
+        incarnation: u32,
+        /// Global partition index.
+        pidx: u32,
+        /// The parked fetch's id.
+        fetch: u64,
+    },
+    /// The coordinator's join phase ends (all members joined, initial delay or rebalance timeout).
+    GroupJoinDeadline {
+        /// Coordinator.
+        broker: BrokerId,
+        /// Incarnation.
+        incarnation: u32,
+        /// Group index.
+        group: u32,
+        /// Which rebalance round set it.
+        round: u32,
+    },
+    /// The coordinator checks a member's session.
+    MemberSessionCheck {
+        /// Coordinator.
+        broker: BrokerId,
+        /// Incarnation.
+        incarnation: u32,
+        /// Group index.
+        group: u32,
+        /// Member id.
+        member_id: String,
     },
 }
 
@@ -589,6 +854,241 @@ pub enum Effect {
         /// New loss probability.
         loss: f64,
     },
+    /// A consumer process started (or restarted).
+    ConsumerStarted {
+        /// Consumer.
+        consumer: u32,
+    },
+    /// A consumer process crashed: no commit, no LeaveGroup.
+    ConsumerCrashed {
+        /// Consumer.
+        consumer: u32,
+        /// Records it had fetched or was processing, now gone with it.
+        unprocessed: u32,
+    },
+    /// A consumer closed gracefully.
+    ConsumerClosed {
+        /// Consumer.
+        consumer: u32,
+        /// Whether it sent LeaveGroup (static members do not).
+        left_group: bool,
+    },
+    /// The application thread blocks (a slow call): no poll until `until`.
+    ConsumerStalled {
+        /// Consumer.
+        consumer: u32,
+        /// When it resumes.
+        until: u64,
+    },
+    /// A consumer learned its group's coordinator.
+    CoordinatorFound {
+        /// Consumer.
+        consumer: u32,
+        /// Coordinator broker.
+        coordinator: BrokerId,
+        /// The `__consumer_offsets` partition it leads.
+        offsets_partition: u32,
+    },
+    /// The coordinator started a rebalance.
+    RebalanceStarted {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// Why.
+        reason: RebalanceReason,
+        /// When the join phase ends at the latest.
+        deadline: u64,
+    },
+    /// The coordinator removed a member.
+    MemberRemoved {
+        /// Group index.
+        group: u32,
+        /// Member id.
+        member_id: String,
+        /// Consumer.
+        consumer: u32,
+        /// Why.
+        reason: RemoveReason,
+    },
+    /// The join phase ended: a new generation with these members.
+    GenerationStarted {
+        /// Group index.
+        group: u32,
+        /// Generation.
+        generation: i32,
+        /// Leader's member id.
+        leader: String,
+        /// Members (consumer index, member id).
+        members: Vec<(u32, String)>,
+        /// The assignor.
+        strategy: Strategy,
+    },
+    /// The group leader computed the assignment.
+    AssignmentComputed {
+        /// Group index.
+        group: u32,
+        /// Leader consumer.
+        consumer: u32,
+        /// Consumer index → partitions.
+        assignment: Vec<(u32, Vec<Tp>)>,
+        /// Partitions withheld this round because their owner must revoke them first (cooperative).
+        withheld: Vec<Tp>,
+    },
+    /// The group leader's assignor failed (the group cannot stabilise).
+    AssignmentFailed {
+        /// Group index.
+        group: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The coordinator stored the assignment: the group is stable.
+    GroupStable {
+        /// Group index.
+        group: u32,
+        /// Generation.
+        generation: i32,
+    },
+    /// A static member came back under the same `group.instance.id`: no rebalance.
+    StaticMemberReplaced {
+        /// Group index.
+        group: u32,
+        /// Consumer.
+        consumer: u32,
+        /// The old member id (now fenced).
+        old_member: String,
+        /// The new member id.
+        new_member: String,
+    },
+    /// `onPartitionsRevoked`.
+    PartitionsRevoked {
+        /// Consumer.
+        consumer: u32,
+        /// Partitions.
+        partitions: Vec<Tp>,
+        /// Cooperative (only moved partitions) or eager (everything).
+        cooperative: bool,
+    },
+    /// `onPartitionsAssigned`.
+    PartitionsAssigned {
+        /// Consumer.
+        consumer: u32,
+        /// Partitions newly assigned.
+        partitions: Vec<Tp>,
+        /// Generation.
+        generation: i32,
+    },
+    /// `poll()` returned records to the application; the position moved past them.
+    Polled {
+        /// Consumer.
+        consumer: u32,
+        /// (partition, offset, record) in the order returned.
+        records: Vec<(Tp, u64, RecordId)>,
+    },
+    /// The application finished processing a record.
+    RecordProcessed {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// Offset.
+        offset: u64,
+        /// Record.
+        record: RecordId,
+        /// How many times this group has processed it now.
+        times: u32,
+    },
+    /// A consumer sent an offset commit.
+    CommitSent {
+        /// Consumer.
+        consumer: u32,
+        /// (partition, next offset).
+        offsets: Vec<(Tp, u64)>,
+        /// Why now.
+        kind: CommitKind,
+    },
+    /// The coordinator stored committed offsets (replicated to `min.insync.replicas`).
+    OffsetsCommitted {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// Consumer that committed.
+        consumer: u32,
+        /// (partition, offset).
+        offsets: Vec<(Tp, u64)>,
+    },
+    /// A commit failed at the consumer.
+    CommitFailed {
+        /// Consumer.
+        consumer: u32,
+        /// The error.
+        error: KafkaError,
+        /// What it tried to commit.
+        offsets: Vec<(Tp, u64)>,
+    },
+    /// The consumer set its position from the group's committed offset.
+    PositionFromCommit {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// Offset.
+        offset: u64,
+    },
+    /// The consumer applied `auto.offset.reset`.
+    OffsetReset {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// New position.
+        offset: u64,
+        /// The policy.
+        policy: OffsetReset,
+        /// True when the old position was out of range, false when there was no committed offset.
+        out_of_range: bool,
+    },
+    /// A consumer request failed; it will retry.
+    ConsumerRequestFailed {
+        /// Consumer.
+        consumer: u32,
+        /// Request kind.
+        request: &'static str,
+        /// Error.
+        error: KafkaError,
+    },
+    /// The heartbeat thread found `max.poll.interval.ms` exceeded.
+    PollTimeout {
+        /// Consumer.
+        consumer: u32,
+        /// Time since the last poll.
+        since_poll_ms: u64,
+        /// `max.poll.interval.ms`.
+        max_ms: u64,
+        /// Whether it sent LeaveGroup (static members do not).
+        left_group: bool,
+    },
+    /// A consumer hit an error that stops its poll loop (e.g. NoOffsetForPartitionException).
+    ConsumerFailed {
+        /// Consumer.
+        consumer: u32,
+        /// The error.
+        error: KafkaError,
+        /// Partition.
+        tp: Tp,
+    },
+    /// A broker became coordinator of a group and loaded it from `__consumer_offsets`.
+    GroupLoaded {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// Generation found.
+        generation: i32,
+        /// Committed offsets found.
+        offsets: Vec<(Tp, u64)>,
+    },
     /// Lecturer narration.
     Say {
         /// Text.
@@ -601,6 +1101,57 @@ pub enum Effect {
         /// Answer revealed on continue.
         answer: Option<String>,
     },
+}
+
+/// Why a rebalance started.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum RebalanceReason {
+    /// A new member joined (consumer index).
+    MemberJoined {
+        /// Consumer.
+        consumer: u32,
+    },
+    /// A known member rejoined (e.g. after its partitions were revoked, cooperative second round).
+    MemberRejoined {
+        /// Consumer.
+        consumer: u32,
+    },
+    /// A member was removed.
+    MemberRemoved {
+        /// Consumer.
+        consumer: u32,
+    },
+}
+
+/// Why the coordinator removed a member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoveReason {
+    /// No heartbeat for `session.timeout.ms`.
+    SessionTimeout,
+    /// It sent LeaveGroup.
+    LeftGroup,
+    /// It did not rejoin before the rebalance timeout (`max.poll.interval.ms`).
+    RebalanceTimeout,
+}
+
+/// Why a consumer committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitKind {
+    /// `enable.auto.commit`: inside `poll()`, every `auto.commit.interval.ms`.
+    Auto,
+    /// Auto-commit before joining a rebalance.
+    BeforeRebalance,
+    /// Auto-commit on `close()`.
+    OnClose,
+    /// `commitSync()` before processing (at-most-once).
+    SyncBeforeProcessing,
+    /// `commitSync()` after processing (at-least-once).
+    SyncAfterProcessing,
+    /// `commitAsync()` after processing.
+    AsyncAfterProcessing,
 }
 
 /// How the producer chose a record's partition.

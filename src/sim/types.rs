@@ -28,6 +28,8 @@ pub enum NodeId {
     Broker(BrokerId),
     /// A producer client, by index in the scenario's producer list.
     Producer(u32),
+    /// A consumer client, by index in the scenario's consumer list.
+    Consumer(u32),
 }
 
 /// The error codes a real Kafka client or broker reports, by their protocol names.
@@ -60,6 +62,22 @@ pub enum KafkaError {
     IneligibleReplica,
     /// The connection to the broker failed (it crashed; its OS reset the connection).
     NetworkException,
+    /// The broker is not the group's coordinator (any more).
+    NotCoordinator,
+    /// The coordinator could not write to `__consumer_offsets` (e.g. too few in-sync replicas).
+    CoordinatorNotAvailable,
+    /// The group is rebalancing: the member must rejoin.
+    RebalanceInProgress,
+    /// The request carried an old generation of the group.
+    IllegalGeneration,
+    /// The coordinator does not know this member (it was removed).
+    UnknownMemberId,
+    /// A newer member took over this `group.instance.id`.
+    FencedInstanceId,
+    /// `session.timeout.ms` is outside the broker's `group.min/max.session.timeout.ms`.
+    InvalidSessionTimeout,
+    /// No committed offset and `auto.offset.reset=none` (the client's `NoOffsetForPartitionException`).
+    NoOffsetForPartition,
 }
 
 impl KafkaError {
@@ -79,11 +97,19 @@ impl KafkaError {
             KafkaError::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
             KafkaError::IneligibleReplica => "INELIGIBLE_REPLICA",
             KafkaError::NetworkException => "NETWORK_EXCEPTION",
+            KafkaError::NotCoordinator => "NOT_COORDINATOR",
+            KafkaError::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            KafkaError::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+            KafkaError::IllegalGeneration => "ILLEGAL_GENERATION",
+            KafkaError::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+            KafkaError::FencedInstanceId => "FENCED_INSTANCE_ID",
+            KafkaError::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
+            KafkaError::NoOffsetForPartition => "NO_OFFSET_FOR_PARTITION",
         }
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 13] = [
+    pub const ALL: [KafkaError; 21] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -97,6 +123,14 @@ impl KafkaError {
         KafkaError::InvalidUpdateVersion,
         KafkaError::IneligibleReplica,
         KafkaError::NetworkException,
+        KafkaError::NotCoordinator,
+        KafkaError::CoordinatorNotAvailable,
+        KafkaError::RebalanceInProgress,
+        KafkaError::IllegalGeneration,
+        KafkaError::UnknownMemberId,
+        KafkaError::FencedInstanceId,
+        KafkaError::InvalidSessionTimeout,
+        KafkaError::NoOffsetForPartition,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).

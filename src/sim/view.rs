@@ -1,12 +1,15 @@
 //! Read-only views of the simulation state: what the JSON output, the expectations and the UI read.
 
 use super::broker::Role;
-use super::config::ProducerConfig;
+use super::config::{ConsumerConfig, ProducerConfig};
+use super::consumer::{AppBehaviour, AppState, ClientState, MemberState};
+use super::coordinator::GroupPhase;
+use super::ledger::GroupLedger;
 use super::ledger::{LedgerRecord, Outcome};
 use super::types::{BrokerId, KafkaError, RecordId, Tp};
 use super::Sim;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One record in a replica's log, with its key and value.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -110,6 +113,8 @@ pub struct LedgerView {
     pub totals: LedgerTotals,
     /// Every record.
     pub records: Vec<RecordFate>,
+    /// Per consumer group.
+    pub groups: Vec<GroupLedgerView>,
 }
 
 /// One producer's state.
@@ -138,6 +143,165 @@ pub struct StateView {
     pub partitions: Vec<PartitionView>,
     /// Producers.
     pub producers: Vec<ProducerView>,
+    /// Consumer groups as their coordinators see them.
+    pub groups: Vec<GroupView>,
+    /// Consumers.
+    pub consumers: Vec<ConsumerView>,
+}
+
+/// One member of a group.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemberView {
+    /// Member id.
+    pub member_id: String,
+    /// Consumer name.
+    pub consumer: String,
+    /// `group.instance.id`.
+    pub group_instance_id: Option<String>,
+    /// Assigned partitions.
+    pub assignment: Vec<String>,
+}
+
+/// A consumer group.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupView {
+    /// `group.id`.
+    pub name: String,
+    /// `__consumer_offsets-N`.
+    pub offsets_partition: String,
+    /// The broker coordinating it now (none while its partition has no leader).
+    pub coordinator: Option<BrokerId>,
+    /// Empty, PreparingRebalance, CompletingRebalance or Stable.
+    pub state: Option<GroupPhase>,
+    /// Generation.
+    pub generation: i32,
+    /// The assignor (protocol) in use.
+    pub protocol: &'static str,
+    /// Eager or cooperative rebalancing.
+    pub rebalance_protocol: &'static str,
+    /// Leader member id.
+    pub leader: Option<String>,
+    /// Members.
+    pub members: Vec<MemberView>,
+    /// Committed offsets by partition.
+    pub committed: BTreeMap<String, u64>,
+    /// Rebalances started so far.
+    pub rebalances: u32,
+}
+
+/// A consumer client.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsumerView {
+    /// Name.
+    pub name: String,
+    /// `group.id`.
+    pub group: String,
+    /// Settings in force.
+    pub config: ConsumerConfig,
+    /// What the application does.
+    pub app: AppBehaviour,
+    /// Process state.
+    pub state: ClientState,
+    /// Group protocol state.
+    pub member_state: MemberState,
+    /// Application thread state.
+    pub app_state: AppState,
+    /// Member id.
+    pub member_id: String,
+    /// Generation.
+    pub generation: i32,
+    /// Owned partitions.
+    pub assignment: Vec<String>,
+    /// Position per owned partition.
+    pub positions: BTreeMap<String, u64>,
+    /// Records fetched but not yet returned by poll().
+    pub buffered: u32,
+    /// Records returned by poll() and not yet processed.
+    pub unprocessed: u32,
+    /// Errors seen and how often.
+    pub errors_seen: BTreeMap<KafkaError, u32>,
+}
+
+/// What happened to one record in one group.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupRecordView {
+    /// Ledger id.
+    pub id: RecordId,
+    /// `topic-N`.
+    pub partition: String,
+    /// Offset in the final log.
+    pub offset: u64,
+    /// Times poll() returned it.
+    pub fetched: u32,
+    /// Times it was processed.
+    pub processed: u32,
+    /// Times a commit newly covered it.
+    pub committed: u32,
+    /// processed, duplicated, lost (skipped: the committed offset is past it) or pending.
+    pub fate: &'static str,
+}
+
+/// Per-group delivery totals.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct GroupTotals {
+    /// Distinct records processed at least once.
+    pub processed: u32,
+    /// Records never processed that the group's committed offset has passed: it will never read them.
+    pub lost: u32,
+    /// Records processed more than once.
+    pub duplicated: u32,
+    /// Records not processed yet, at or after the committed offset (lag).
+    pub pending: u32,
+    /// Records first processed after a later-sent record with the same producer and key.
+    pub out_of_order: u32,
+    /// End offset minus committed offset, summed over partitions, at this moment.
+    pub lag: u64,
+}
+
+/// The delivery guarantee a run showed for a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Nothing lost, nothing processed twice.
+    ExactlyOnce,
+    /// Nothing lost, something processed twice.
+    AtLeastOnce,
+    /// Nothing processed twice, something lost.
+    AtMostOnce,
+    /// Both lost and duplicated records.
+    None,
+}
+
+impl Verdict {
+    /// The scenario-file name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::ExactlyOnce => "exactly-once",
+            Verdict::AtLeastOnce => "at-least-once",
+            Verdict::AtMostOnce => "at-most-once",
+            Verdict::None => "none",
+        }
+    }
+
+    /// Every verdict.
+    pub const ALL: [Verdict; 4] = [Verdict::ExactlyOnce, Verdict::AtLeastOnce, Verdict::AtMostOnce, Verdict::None];
+}
+
+/// One group's share of the ledger.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupLedgerView {
+    /// `group.id`.
+    pub name: String,
+    /// Totals.
+    pub totals: GroupTotals,
+    /// The guarantee that held.
+    pub verdict: Verdict,
+    /// Rebalances started.
+    pub rebalances: u32,
+    /// Every record the group could read, with its fate.
+    pub records: Vec<GroupRecordView>,
+    /// Lag samples: (time, partition, lag).
+    pub lag: Vec<(u64, String, u64)>,
 }
 
 fn role_name(role: &Role) -> &'static str {
@@ -207,6 +371,9 @@ impl Sim {
         let mut copies: BTreeMap<RecordId, u32> = BTreeMap::new();
         let mut out_of_order = 0;
         for &tp in &self.tps {
+            if self.topics[tp.topic as usize].internal {
+                continue;
+            }
             let Some(log) = self.final_log(tp) else { continue };
             let mut newest: BTreeMap<(u32, Option<&str>), RecordId> = BTreeMap::new();
             for id in log {
@@ -226,6 +393,7 @@ impl Sim {
             .ledger
             .records
             .iter()
+            .filter(|r| r.internal.is_none())
             .map(|r: &LedgerRecord| {
                 let n = copies.get(&r.id).copied().unwrap_or(0);
                 let acknowledged = r.acknowledged();
@@ -249,7 +417,125 @@ impl Sim {
                 }
             })
             .collect();
-        LedgerView { totals, records }
+        let groups = (0..self.groups.len() as u32).map(|g| self.group_ledger_view(g)).collect();
+        LedgerView { totals, records, groups }
+    }
+
+    /// One group's delivery record: per record fate, totals, verdict and lag.
+    pub fn group_ledger_view(&self, g: u32) -> GroupLedgerView {
+        let empty = GroupLedger::default();
+        let gl = self.ledger.groups.get(g as usize).unwrap_or(&empty);
+        let mut totals = GroupTotals::default();
+        let mut records = Vec::new();
+        for (&pidx, &start) in &gl.start_offsets {
+            let committed = gl.committed.get(&pidx).copied().unwrap_or(start);
+            let Some(leader) = self.controller.parts[pidx as usize].leader else { continue };
+            let Some(rep) = self.replica(leader, pidx) else { continue };
+            let hw = rep.log.high_watermark();
+            totals.lag += hw.saturating_sub(committed);
+            for r in rep.log.records().filter(|r| r.offset >= start && r.offset < hw) {
+                let c = gl.records.get(&r.record).cloned().unwrap_or_default();
+                let fate = match c.processed {
+                    0 if r.offset < committed => "lost",
+                    0 => "pending",
+                    1 => "processed",
+                    _ => "duplicated",
+                };
+                totals.lost += (fate == "lost") as u32;
+                totals.pending += (fate == "pending") as u32;
+                totals.duplicated += (fate == "duplicated") as u32;
+                records.push(GroupRecordView {
+                    id: r.record,
+                    partition: self.tp_name(self.tps[pidx as usize]),
+                    offset: r.offset,
+                    fetched: c.fetched,
+                    processed: c.processed,
+                    committed: c.committed,
+                    fate,
+                });
+            }
+        }
+        totals.processed = gl.records.values().filter(|c| c.processed > 0).count() as u32;
+        let mut first_seen = BTreeSet::new();
+        let mut newest: BTreeMap<(u32, &str), RecordId> = BTreeMap::new();
+        for p in &gl.processing {
+            if !first_seen.insert(p.record) {
+                continue;
+            }
+            let rec = self.ledger.get(p.record);
+            let Some(key) = rec.key.as_deref() else { continue };
+            match newest.get(&(rec.producer, key)) {
+                Some(&seen) if seen > p.record => totals.out_of_order += 1,
+                _ => {
+                    newest.insert((rec.producer, key), p.record);
+                }
+            }
+        }
+        let verdict = match (totals.lost > 0, totals.duplicated > 0) {
+            (false, false) => Verdict::ExactlyOnce,
+            (false, true) => Verdict::AtLeastOnce,
+            (true, false) => Verdict::AtMostOnce,
+            (true, true) => Verdict::None,
+        };
+        let lag = gl.lag.iter().map(|s| (s.at, self.tp_name(self.tps[s.pidx as usize]), s.lag)).collect();
+        GroupLedgerView { name: self.groups[g as usize].name.clone(), totals, verdict, rebalances: gl.rebalances, records, lag }
+    }
+
+    /// The group as its current coordinator holds it.
+    pub fn group_view(&self, g: u32) -> GroupView {
+        let info = &self.groups[g as usize];
+        let coordinator = self.controller.parts[info.pidx as usize].leader;
+        let state = coordinator.and_then(|b| self.broker(b).groups.get(&g));
+        let names = |tps: &[Tp]| tps.iter().map(|tp| self.tp_name(*tp)).collect::<Vec<_>>();
+        GroupView {
+            name: info.name.clone(),
+            offsets_partition: self.tp_name(self.tps[info.pidx as usize]),
+            coordinator: coordinator.filter(|_| state.is_some()),
+            state: state.map(|s| s.phase),
+            generation: state.map_or(-1, |s| s.generation),
+            protocol: info.strategy.name(),
+            rebalance_protocol: if info.strategy.cooperative() { "cooperative" } else { "eager" },
+            leader: state.and_then(|s| s.leader.clone()),
+            members: state
+                .map(|s| {
+                    s.members
+                        .iter()
+                        .map(|(id, m)| MemberView {
+                            member_id: id.clone(),
+                            consumer: self.consumers[m.consumer as usize].name.clone(),
+                            group_instance_id: m.instance_id.clone(),
+                            assignment: names(&m.assignment),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            committed: state
+                .map(|s| s.offsets.iter().map(|(&p, &o)| (self.tp_name(self.tps[p as usize]), o)).collect())
+                .unwrap_or_default(),
+            rebalances: self.ledger.groups.get(g as usize).map_or(0, |gl| gl.rebalances),
+        }
+    }
+
+    /// A consumer's state.
+    pub fn consumer_view(&self, c: u32) -> ConsumerView {
+        let cons = &self.consumers[c as usize];
+        let name = |p: u32| self.tp_name(self.tps[p as usize]);
+        ConsumerView {
+            name: cons.name.clone(),
+            group: self.groups[cons.group as usize].name.clone(),
+            config: cons.config.clone(),
+            app: cons.app_behaviour.clone(),
+            state: cons.state,
+            member_state: cons.member,
+            app_state: cons.app,
+            member_id: cons.member_id.clone(),
+            generation: cons.generation,
+            assignment: cons.assigned.iter().map(|&p| name(p)).collect(),
+            positions: cons.positions.iter().map(|(&p, &o)| (name(p), o)).collect(),
+            buffered: cons.buffered(),
+            unprocessed: cons.processing.len() as u32,
+            errors_seen: cons.errors_seen.clone(),
+        }
     }
 
     /// The whole state.
@@ -269,6 +555,8 @@ impl Sim {
                     pending: p.batches.values().map(|b| b.records.len() as u32).sum(),
                 })
                 .collect(),
+            groups: (0..self.groups.len() as u32).map(|g| self.group_view(g)).collect(),
+            consumers: (0..self.consumers.len() as u32).map(|c| self.consumer_view(c)).collect(),
         }
     }
 }
