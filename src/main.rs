@@ -256,6 +256,36 @@ fn write_summary(out: &mut impl Write, sim: &Sim) {
         "records: {} sent, {} acknowledged, {} failed, {} lost ({} of them acknowledged), {} duplicated, {} out of order",
         t.sent, t.acknowledged, t.failed, t.lost, t.acknowledged_lost, t.duplicated, t.out_of_order
     );
+    for g in 0..sim.groups.len() as u32 {
+        let v = sim.group_view(g);
+        let members: Vec<String> = v.members.iter().map(|m| format!("{} {:?}", m.consumer, m.assignment)).collect();
+        let committed: Vec<String> = v.committed.iter().map(|(p, o)| format!("{p}={o}")).collect();
+        let state = v.state.map_or("no coordinator".to_string(), |s| format!("{s:?}"));
+        let _ = writeln!(
+            out,
+            "group {}: {state}, generation {}, {} ({}), members [{}], committed [{}]",
+            v.name,
+            v.generation,
+            v.protocol,
+            v.rebalance_protocol,
+            members.join(", "),
+            committed.join(", ")
+        );
+        let l = sim.group_ledger_view(g);
+        let t = &l.totals;
+        let _ = writeln!(
+            out,
+            "  processed {}, lost {}, duplicated {}, pending {}, out of order {}, lag {}, rebalances {}: {}",
+            t.processed,
+            t.lost,
+            t.duplicated,
+            t.pending,
+            t.out_of_order,
+            t.lag,
+            l.rebalances,
+            l.verdict.name()
+        );
+    }
 }
 
 fn scenario_files(paths: &[PathBuf]) -> Vec<PathBuf> {
