@@ -576,6 +576,13 @@ impl Sim {
         // Eager: everything is revoked before joining. A member that lost its generation (removed
         // by the coordinator) has lost its partitions under either protocol.
         let lose_all = !cooperative || cons.generation < 0;
+        // The eager StickyAssignor still reports what it owned (in its subscription userData),
+        // which is what makes it sticky; range and round-robin report nothing after revoking.
+        let previous: Vec<Tp> = if cons.config.strategy == Strategy::Sticky {
+            cons.assigned.iter().map(|&p| self.tps[p as usize]).collect()
+        } else {
+            Vec::new()
+        };
         if lose_all && !cons.assigned.is_empty() {
             let partitions = cons.assigned.iter().map(|&p| self.tps[p as usize]).collect();
             self.emit(Effect::PartitionsRevoked { consumer: c, partitions, cooperative: false });
@@ -586,7 +593,10 @@ impl Sim {
             }
         }
         let cons = &self.consumers[c as usize];
-        let owned: Vec<Tp> = cons.assigned.iter().map(|&p| self.tps[p as usize]).collect();
+        let mut owned: Vec<Tp> = cons.assigned.iter().map(|&p| self.tps[p as usize]).collect();
+        if !cooperative {
+            owned = previous;
+        }
         let (group, member_id, instance_id, topics, generation) =
             (cons.group, cons.member_id.clone(), cons.config.group_instance_id.clone(), cons.topics.clone(), cons.generation);
         let timeout = cons.config.max_poll_interval_ms + 5_000;
