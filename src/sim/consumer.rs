@@ -8,7 +8,7 @@
 
 use super::assignor::{self, Strategy};
 use super::config::{ConsumerConfig, OffsetReset};
-use super::step::{CommitKind, Effect, JoinResult, Msg, Timer};
+use super::step::{CommitKind, Effect, JoinResult, Msg, Revocation, Timer};
 use super::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
 use super::Sim;
 use serde::Serialize;
@@ -535,6 +535,19 @@ impl Sim {
             }
             return;
         };
+        if cons.generation < 0 {
+            // Java's ConsumerCoordinator refuses to send a commit without a generation: the
+            // member was thrown out, so it throws CommitFailedException instead.
+            self.cons(c).saw(KafkaError::CommitFailed);
+            self.emit(Effect::CommitFailed { consumer: c, error: KafkaError::CommitFailed, offsets });
+            if blocking {
+                self.consumer_commit_done(c);
+            }
+            if preparing {
+                self.consumer_send_join(c);
+            }
+            return;
+        }
         let (group, generation, member_id, timeout) =
             (cons.group, cons.generation, cons.member_id.clone(), cons.config.request_timeout_ms);
         self.emit(Effect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
@@ -585,7 +598,8 @@ impl Sim {
         };
         if lose_all && !cons.assigned.is_empty() {
             let partitions = cons.assigned.iter().map(|&p| self.tps[p as usize]).collect();
-            self.emit(Effect::PartitionsRevoked { consumer: c, partitions, cooperative: false });
+            let how = if cons.generation < 0 { Revocation::Lost } else { Revocation::Eager };
+            self.emit(Effect::PartitionsRevoked { consumer: c, partitions, how });
             let cons = self.cons(c);
             let revoked: Vec<u32> = cons.assigned.iter().copied().collect();
             for p in revoked {
@@ -708,7 +722,7 @@ impl Sim {
         let generation = cons.generation;
         if !revoked.is_empty() {
             let partitions = revoked.iter().map(|&p| self.tps[p as usize]).collect();
-            self.emit(Effect::PartitionsRevoked { consumer: c, partitions, cooperative: true });
+            self.emit(Effect::PartitionsRevoked { consumer: c, partitions, how: Revocation::Cooperative });
         }
         let partitions: Vec<Tp> = added.iter().map(|&p| self.tps[p as usize]).collect();
         self.emit(Effect::PartitionsAssigned { consumer: c, partitions, generation });
@@ -1033,7 +1047,15 @@ impl Sim {
         }
         let now = self.now;
         let cons = &self.consumers[c as usize];
-        self.schedule_timer(now + cons.config.heartbeat_interval_ms, Timer::ConsumerTick { consumer: c, incarnation });
+        let mut next = now + cons.config.heartbeat_interval_ms;
+        // Like Java's heartbeat thread, wake up exactly when max.poll.interval.ms would expire.
+        if cons.app != AppState::Polling && cons.member == MemberState::Stable {
+            let deadline = cons.last_poll + cons.config.max_poll_interval_ms + 1;
+            if deadline > now {
+                next = next.min(deadline);
+            }
+        }
+        self.schedule_timer(next, Timer::ConsumerTick { consumer: c, incarnation });
         let cons = &self.consumers[c as usize];
         let in_poll = cons.app == AppState::Polling;
         let since_poll = if in_poll { 0 } else { now - cons.last_poll };

@@ -1,7 +1,7 @@
 //! Formatters that turn steps into narration. The CLI, the page and the golden tests all read
 //! this text, so it lives in the core.
 
-use super::step::{CommitKind, DropReason, Effect, IsrCause, Msg, Partitioning, RebalanceReason, RemoveReason, Step, StepEvent, Timer};
+use super::step::{CommitKind, DropReason, Effect, IsrCause, Msg, Partitioning, RebalanceReason, RemoveReason, Revocation, Step, StepEvent, Timer};
 use super::types::{BrokerId, NodeId, RecordId, Tp};
 use super::Sim;
 use std::fmt::Write;
@@ -493,10 +493,19 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             consumer(sim, *c),
             group(sim, *g)
         ),
-        Effect::PartitionsRevoked { consumer: c, partitions: p, cooperative } => {
-            let how = if *cooperative { "cooperative: only the partitions that move" } else { "eager: everything" };
-            format!("{} onPartitionsRevoked {} ({how})", consumer(sim, *c), partitions(sim, p))
-        }
+        Effect::PartitionsRevoked { consumer: c, partitions: p, how } => match how {
+            Revocation::Eager => format!("{} onPartitionsRevoked {} (eager: everything)", consumer(sim, *c), partitions(sim, p)),
+            Revocation::Cooperative => format!(
+                "{} onPartitionsRevoked {} (cooperative: only the partitions that move)",
+                consumer(sim, *c),
+                partitions(sim, p)
+            ),
+            Revocation::Lost => format!(
+                "{} onPartitionsLost {}: it is no longer in the group, another member may own them already",
+                consumer(sim, *c),
+                partitions(sim, p)
+            ),
+        },
         Effect::PartitionsAssigned { consumer: c, partitions: p, generation } => {
             format!("{} onPartitionsAssigned {} (generation {generation})", consumer(sim, *c), partitions(sim, p))
         }

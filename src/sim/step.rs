@@ -960,14 +960,14 @@ pub enum Effect {
         /// The new member id.
         new_member: String,
     },
-    /// `onPartitionsRevoked`.
+    /// `onPartitionsRevoked` (or `onPartitionsLost`).
     PartitionsRevoked {
         /// Consumer.
         consumer: u32,
         /// Partitions.
         partitions: Vec<Tp>,
-        /// Cooperative (only moved partitions) or eager (everything).
-        cooperative: bool,
+        /// Why they go.
+        how: Revocation,
     },
     /// `onPartitionsAssigned`.
     PartitionsAssigned {
@@ -1122,6 +1122,18 @@ pub enum RebalanceReason {
         /// Consumer.
         consumer: u32,
     },
+}
+
+/// How a consumer gives up partitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    /// Eager protocol: everything, before rejoining.
+    Eager,
+    /// Cooperative protocol: only the partitions that move.
+    Cooperative,
+    /// `onPartitionsLost`: the member was thrown out of the group, another may own them already.
+    Lost,
 }
 
 /// Why the coordinator removed a member.

@@ -78,6 +78,8 @@ pub enum KafkaError {
     InvalidSessionTimeout,
     /// No committed offset and `auto.offset.reset=none` (the client's `NoOffsetForPartitionException`).
     NoOffsetForPartition,
+    /// A commit from a consumer that is no longer in the group (the client's `CommitFailedException`).
+    CommitFailed,
 }
 
 impl KafkaError {
@@ -105,11 +107,12 @@ impl KafkaError {
             KafkaError::FencedInstanceId => "FENCED_INSTANCE_ID",
             KafkaError::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
             KafkaError::NoOffsetForPartition => "NO_OFFSET_FOR_PARTITION",
+            KafkaError::CommitFailed => "COMMIT_FAILED",
         }
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 21] = [
+    pub const ALL: [KafkaError; 22] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -131,6 +134,7 @@ impl KafkaError {
         KafkaError::FencedInstanceId,
         KafkaError::InvalidSessionTimeout,
         KafkaError::NoOffsetForPartition,
+        KafkaError::CommitFailed,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).
