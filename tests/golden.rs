@@ -40,3 +40,8 @@ fn idempotence_no_duplicate() {
 fn unclean_election_loses_committed() {
     golden("unclean-election-loses-committed");
 }
+
+#[test]
+fn consumer_commit_before_processing() {
+    golden("consumer-commit-before-processing");
+}

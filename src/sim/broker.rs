@@ -207,6 +207,7 @@ impl Sim {
             r.role = Role::Unknown;
             r.leader = None;
         }
+        self.consumers_broker_crashed(b);
     }
 
     pub(crate) fn broker_heartbeat(&mut self, b: BrokerId, incarnation: u32) -> bool {

@@ -1020,6 +1020,34 @@ impl Sim {
         self.consumer_poll(c);
     }
 
+    /// A broker crashed: its OS resets every connection, so each running consumer fails the
+    /// requests it had in flight there at once (Java's NetworkClient on a disconnect).
+    pub(crate) fn consumers_broker_crashed(&mut self, b: BrokerId) {
+        for c in 0..self.consumers.len() as u32 {
+            let cons = &self.consumers[c as usize];
+            if !cons.running() {
+                continue;
+            }
+            let fetches: Vec<u32> = cons.fetches.iter().filter(|(_, f)| f.1 == b).map(|(&p, _)| p).collect();
+            let requests: Vec<u64> = cons.requests.iter().filter(|(_, r)| r.broker == b).map(|(&r, _)| r).collect();
+            let heartbeat = cons.coordinator == Some(b) && cons.heartbeat_sent.is_some();
+            if fetches.is_empty() && requests.is_empty() && !heartbeat {
+                continue;
+            }
+            for p in fetches {
+                self.cons(c).fetches.remove(&p);
+            }
+            self.consumer_request_metadata(c);
+            for req in requests {
+                self.consumer_request_failed(c, req, KafkaError::NetworkException);
+            }
+            if heartbeat {
+                self.consumer_lost_coordinator(c);
+            }
+            self.consumer_poll(c);
+        }
+    }
+
     fn consumer_request_failed(&mut self, c: u32, req: u64, error: KafkaError) {
         let Some(p) = self.cons(c).requests.remove(&req) else { return };
         match p.request {

@@ -1,0 +1,270 @@
+//! Consumers and groups, one mechanism per test, each against a small cluster written as a scenario.
+
+mod common;
+
+use kafkasim::scenario::Scenario;
+use kafkasim::sim::coordinator::offsets_partition_for;
+use kafkasim::sim::step::Revocation;
+use kafkasim::sim::{Effect, KafkaError, Sim};
+use std::collections::BTreeMap;
+
+/// Three brokers, topic `t` with `partitions` (RF 3), producer `p`, then the consumers and timeline in `rest`.
+fn scenario(partitions: u32, cluster_config: &str, topic_config: &str, rest: &str) -> Scenario {
+    let text = format!(
+        "title = \"t\"\nsummary = \"s\"\nduration_ms = 60000\n[cluster]\nbrokers = 3\nconfig = {{ {cluster_config} }}\n\
+         [[topics]]\nname = \"t\"\npartitions = {partitions}\n\"replication.factor\" = 3\nconfig = {{ {topic_config} }}\n\
+         [[producers]]\nname = \"p\"\n{rest}"
+    );
+    common::parse(&text).unwrap_or_else(|e| panic!("valid test scenario: {e:?}\n{text}"))
+}
+
+/// A consumer table for group `g` with quick session settings and `extra` config entries.
+fn consumer(name: &str, group: &str, extra: &str, app: &str) -> String {
+    format!(
+        "[[consumers]]\nname = \"{name}\"\ntopics = [\"t\"]\n{app}\nconfig = {{ \"group.id\" = \"{group}\", \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 2000, \"auto.offset.reset\" = \"earliest\"{extra} }}\n"
+    )
+}
+
+fn until(sim: &mut Sim, t: u64) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    sim.run_until(t, |_, step| effects.extend(step.effects));
+    effects
+}
+
+#[test]
+fn the_coordinator_partition_is_javas_string_hash_modulo_the_partition_count() {
+    // Printed by OpenJDK 17: Utils.abs(groupId.hashCode()) % 50.
+    let java = [("billing", 9), ("analytics", 10), ("my-group", 12), ("workers", 41), ("été", 42), ("polygenelubricants", 0)];
+    for (group, partition) in java {
+        assert_eq!(offsets_partition_for(group, 50), partition, "{group}");
+    }
+}
+
+#[test]
+fn the_coordinator_is_the_leader_of_the_groups_offsets_partition() {
+    let s = scenario(1, "", "", &consumer("c1", "billing", "", ""));
+    let sim = s.start(1);
+    let g = sim.find_group("billing").expect("group");
+    let info = &sim.groups[g as usize];
+    assert_eq!(info.offsets_partition, 9);
+    assert_eq!(sim.tp_name(sim.tp(info.pidx)), "__consumer_offsets-9");
+    // Kafka's placement of partition 9 of 50 on 3 brokers starts at broker (9 % 3) + 1.
+    assert_eq!(sim.controller.parts[info.pidx as usize].leader, Some(1));
+}
+
+#[test]
+fn a_consumer_only_receives_records_below_the_high_watermark() {
+    let rest = format!(
+        "[[links]]\nfrom = \"broker-1\"\nto = \"broker-3\"\nlatency_ms = 400\n{}\
+         [[timeline]]\nat = 5000\nproduce = {{ value = \"a\", count = 3 }}\n",
+        consumer("c1", "g", "", "processing_ms = 1")
+    );
+    let s = scenario(1, "", "", &rest);
+    let mut violations = 0;
+    let mut polled = 0;
+    s.run(1, None, |sim, step| {
+        for e in &step.effects {
+            if let Effect::Polled { records, .. } = e {
+                for (tp, offset, _) in records {
+                    polled += 1;
+                    let pidx = sim.pidx(*tp);
+                    let leader = sim.controller.parts[pidx as usize].leader.expect("leader");
+                    let hw = sim.broker(leader).replicas[pidx as usize].as_ref().expect("replica").log.high_watermark();
+                    violations += (*offset >= hw) as u32;
+                }
+            }
+        }
+    });
+    assert_eq!(polled, 3);
+    assert_eq!(violations, 0);
+    // And it waited for the slow follower: nothing is processed before broker-3 fetched (≥ 400 ms).
+    let mut sim = s.start(1);
+    until(&mut sim, 5_300);
+    assert_eq!(sim.group_ledger_view(0).totals.processed, 0);
+    until(&mut sim, 7_000);
+    assert_eq!(sim.group_ledger_view(0).totals.processed, 3);
+}
+
+#[test]
+fn within_a_group_each_partition_has_one_owner_and_every_partition_is_owned() {
+    let s = common::load("rebalance-eager-vs-cooperative");
+    let mut worst_overlap = 0;
+    s.run(1, None, |sim, _| {
+        for g in 0..sim.groups.len() as u32 {
+            let mut owners: BTreeMap<u32, u32> = BTreeMap::new();
+            for c in sim.consumers.iter().filter(|c| c.group == g && c.running()) {
+                for &p in &c.assigned {
+                    *owners.entry(p).or_insert(0) += 1;
+                }
+            }
+            worst_overlap = worst_overlap.max(owners.values().copied().max().unwrap_or(0));
+        }
+    });
+    assert_eq!(worst_overlap, 1, "no partition ever had two owners in one group");
+    let mut sim = s.start(1);
+    until(&mut sim, 40_000);
+    for c in ["eager-3", "coop-3"] {
+        let i = sim.consumers.iter().position(|x| x.name == c).expect("consumer");
+        assert_eq!(sim.consumer_view(i as u32).assignment.len(), 6, "{c} owns all six partitions at the end");
+    }
+}
+
+#[test]
+fn cooperative_rebalancing_revokes_only_moved_partitions_and_takes_two_rounds() {
+    let s = common::load("rebalance-eager-vs-cooperative");
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 12_500);
+    let revoked = |prefix: &str, how: Revocation| -> usize {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::PartitionsRevoked { consumer, partitions, how: h } if *h == how => {
+                    sim.consumers[*consumer as usize].name.starts_with(prefix).then_some(partitions.len())
+                }
+                _ => None,
+            })
+            .sum()
+    };
+    assert_eq!(revoked("eager", Revocation::Eager), 6, "eager: both members revoke all three of theirs");
+    assert_eq!(revoked("coop", Revocation::Cooperative), 2, "cooperative: only the two that move");
+    let generations = |name: &str| effects.iter().filter(|e| matches!(e, Effect::GenerationStarted { group, .. } if sim.groups[*group as usize].name == name)).count();
+    assert_eq!(generations("eager"), 2, "initial join + one rebalance");
+    assert_eq!(generations("coop"), 3, "initial join + two rounds");
+}
+
+#[test]
+fn a_static_member_restarting_within_the_session_timeout_causes_no_rebalance() {
+    let mut sim = common::load("static-member-restart").start(1);
+    let effects = until(&mut sim, 30_000);
+    assert!(effects.iter().any(|e| matches!(e, Effect::StaticMemberReplaced { .. })));
+    let g = sim.find_group("static-group").expect("group");
+    assert_eq!(sim.group_view(g).generation, 1);
+    assert_eq!(sim.group_ledger_view(g).rebalances, 1);
+}
+
+#[test]
+fn a_commit_from_a_member_the_coordinator_removed_is_rejected() {
+    // c1 is cut off from the coordinator (broker-1 leads __consumer_offsets-12 for "my-group")
+    // while it processes a slow batch; the coordinator removes it, and its commit afterwards is refused.
+    let rest = format!(
+        "{}{}[[timeline]]\nat = 0\nproduce = {{ key = \"k{{n}}\", value = \"v{{n}}\", count = 20 }}\n\
+         [[timeline]]\nat = 3500\ncut = {{ from = \"c1\", to = \"broker-1\" }}\n\
+         [[timeline]]\nat = 10000\nheal = {{ from = \"c1\", to = \"broker-1\" }}\n",
+        consumer("c1", "my-group", ", \"max.poll.records\" = 20", "commit = \"after-processing\"\nprocessing_ms = 800"),
+        consumer("c2", "my-group", "", "commit = \"after-processing\"\nprocessing_ms = 1"),
+    );
+    let s = scenario(2, "", "", &rest);
+    let mut sim = s.start(1);
+    let g = sim.find_group("my-group").expect("group");
+    assert_eq!(sim.controller.parts[sim.groups[g as usize].pidx as usize].leader, Some(1));
+    let effects = until(&mut sim, 30_000);
+    assert!(effects.iter().any(|e| matches!(e, Effect::MemberRemoved { consumer: 0, .. })), "c1 was removed");
+    let c1 = &sim.consumers[0];
+    assert!(
+        c1.errors_seen.contains_key(&KafkaError::UnknownMemberId) || c1.errors_seen.contains_key(&KafkaError::IllegalGeneration),
+        "c1's late commit was refused by the coordinator: {:?}",
+        c1.errors_seen
+    );
+    assert!(effects.iter().any(|e| matches!(e, Effect::CommitFailed { consumer: 0, .. })));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::OffsetsCommitted { consumer: 0, .. })), "c1 never got a commit in");
+    assert_eq!(sim.group_ledger_view(g).totals.lost, 0);
+}
+
+#[test]
+fn a_coordinator_failover_keeps_the_committed_offsets() {
+    // "billing" lives on __consumer_offsets-9, led by broker-1. Crash it after commits.
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ value = \"v{{n}}\", count = 10 }}\n\
+         [[timeline]]\nat = 6000\ncrash = 1\n\
+         [[timeline]]\nat = 20000\nproduce = {{ value = \"w{{n}}\", count = 5 }}\n",
+        consumer("c1", "billing", "", "commit = \"after-processing\""),
+    );
+    let s = scenario(1, "\"broker.session.timeout.ms\" = 3000", "\"min.insync.replicas\" = 1", &rest);
+    let mut sim = s.start(1);
+    until(&mut sim, 5_900);
+    let g = sim.find_group("billing").expect("group");
+    assert_eq!(sim.group_view(g).coordinator, Some(1));
+    let committed_before = sim.group_view(g).committed.clone();
+    assert_eq!(committed_before.get("t-0"), Some(&10));
+    let effects = until(&mut sim, 30_000);
+    let view = sim.group_view(g);
+    assert_ne!(view.coordinator, Some(1), "another broker coordinates now");
+    assert!(effects.iter().any(|e| matches!(e, Effect::GroupLoaded { offsets, .. } if offsets.iter().any(|(_, o)| *o == 10))));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::OffsetReset { .. })), "no fallback to auto.offset.reset");
+    assert_eq!(view.committed.get("t-0"), Some(&15));
+    let l = sim.group_ledger_view(g);
+    assert_eq!((l.totals.processed, l.totals.lost, l.totals.duplicated), (15, 0, 0));
+}
+
+#[test]
+fn auto_offset_reset_none_fails_and_latest_skips_old_records() {
+    let rest = format!(
+        "{}{}[[timeline]]\nat = 0\nproduce = {{ value = \"old{{n}}\", count = 5 }}\n\
+         [[timeline]]\nat = 10000\nproduce = {{ value = \"new{{n}}\", count = 2 }}\n",
+        consumer("strict", "a", ", \"auto.offset.reset\" = \"none\"", ""),
+        "[[consumers]]\nname = \"late\"\ntopics = [\"t\"]\nconfig = { \"group.id\" = \"b\", \"auto.offset.reset\" = \"latest\" }\n",
+    );
+    // The table for `strict` sets auto.offset.reset twice; keep only the "none" one.
+    let rest = rest.replacen(", \"auto.offset.reset\" = \"earliest\", \"auto.offset.reset\" = \"none\"", ", \"auto.offset.reset\" = \"none\"", 1);
+    let s = scenario(1, "", "", &rest);
+    let mut sim = s.start(1);
+    until(&mut sim, 20_000);
+    let strict = sim.consumer_view(0);
+    assert_eq!(serde_json::to_value(strict.state).expect("json"), "failed");
+    assert!(strict.errors_seen.contains_key(&KafkaError::NoOffsetForPartition));
+    let late = sim.group_ledger_view(sim.find_group("b").expect("group"));
+    assert_eq!(late.totals.processed, 2, "only the records produced after it started");
+    assert_eq!(late.totals.lost, 0, "records before its first position were never its to read");
+}
+
+#[test]
+fn retention_past_the_committed_offset_resets_the_position_and_the_group_skips_records() {
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ value = \"a{{n}}\", count = 5 }}\n\
+         [[timeline]]\nat = 4500\ncrash_consumer = \"c1\"\n\
+         [[timeline]]\nat = 5000\nproduce = {{ value = \"b{{n}}\", count = 5 }}\n\
+         [[timeline]]\nat = 25000\nstart_consumer = \"c1\"\n",
+        consumer("c1", "g", "", "commit = \"after-processing\""),
+    );
+    let s = scenario(1, "\"log.retention.check.interval.ms\" = 1000", "\"retention.ms\" = 10000", &rest);
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 45_000);
+    assert!(effects.iter().any(|e| matches!(e, Effect::RetentionDeleted { .. })));
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::OffsetReset { out_of_range: true, .. })),
+        "the committed offset 5 fell below the log start"
+    );
+    assert!(sim.consumers[0].errors_seen.contains_key(&KafkaError::OffsetOutOfRange));
+}
+
+#[test]
+fn a_graceful_close_leaves_at_once_and_a_crash_waits_for_the_session_timeout() {
+    let rest = format!(
+        "{}{}{}[[timeline]]\nat = 10000\nclose_consumer = \"a\"\n[[timeline]]\nat = 20000\ncrash_consumer = \"b\"\n",
+        consumer("a", "g", "", ""),
+        consumer("b", "g", "", ""),
+        consumer("c", "g", "", ""),
+    );
+    let s = scenario(3, "", "", &rest);
+    let mut removed_at: BTreeMap<u32, u64> = BTreeMap::new();
+    s.run(1, Some(40_000), |_, step| {
+        for e in &step.effects {
+            if let Effect::MemberRemoved { consumer, .. } = e {
+                removed_at.entry(*consumer).or_insert(step.time);
+            }
+        }
+    });
+    let closed = removed_at[&0];
+    assert!((10_000..10_100).contains(&closed), "LeaveGroup arrives within a round trip: {closed}");
+    let crashed = removed_at[&1];
+    assert!((24_000..=26_100).contains(&crashed), "session.timeout.ms after its last heartbeat: {crashed}");
+}
+
+#[test]
+fn consumer_runs_are_deterministic() {
+    let s = common::load("consumer-auto-commit-timing");
+    let (a, b) = (common::trace(&s, 7), common::trace(&s, 7));
+    assert!(a == b, "two runs with one seed differ");
+    let state = |seed| serde_json::to_string(&s.start(seed).state_view()).expect("json");
+    assert!(state(7) == state(7));
+}
