@@ -133,3 +133,29 @@ fn text_run_hides_routine_steps_unless_asked() {
     assert!(all.lines().count() > quiet.lines().count());
     assert!(quiet.contains("appends user-42=welcome-email to emails-0 at offset 1"), "{quiet}");
 }
+
+#[test]
+fn run_json_reports_groups_consumers_and_the_group_ledger() {
+    let o = kafkasim(&["run", "scenarios/consumer-commit-after-processing.toml", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
+    let group = &doc["final_state"]["groups"][0];
+    assert_eq!(group["name"], "billing");
+    assert_eq!(group["offsets_partition"], "__consumer_offsets-9");
+    assert_eq!(group["state"], "Stable");
+    assert_eq!(group["generation"], 2);
+    assert_eq!(group["protocol"], "range");
+    assert_eq!(group["members"][0]["assignment"][0], "payments-0");
+    assert_eq!(group["committed"]["payments-0"], 10);
+    let consumer = &doc["final_state"]["consumers"][0];
+    assert_eq!(consumer["name"], "billing-1");
+    assert_eq!(consumer["state"], "running");
+    assert_eq!(consumer["positions"]["payments-0"], 10);
+    assert_eq!(consumer["config"]["enable.auto.commit"], false);
+    let ledger = &doc["ledger"]["groups"][0];
+    assert_eq!(ledger["verdict"], "at-least-once");
+    assert_eq!(ledger["totals"]["duplicated"], 3);
+    let twice = ledger["records"].as_array().expect("records").iter().filter(|r| r["processed"] == 2).count();
+    assert_eq!(twice, 3);
+    assert!(doc["steps"].as_array().expect("steps").iter().any(|s| s["event"]["msg"]["type"] == "join_group"));
+}

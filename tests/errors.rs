@@ -172,3 +172,69 @@ fn arbitrary_bytes_never_panic() {
         assert!(common::parse(s).is_err(), "{s:?} is rejected");
     }
 }
+
+const CONSUMER: &str = "[[consumers]]\nname = \"c1\"\ntopics = [\"orders\"]\n";
+
+#[test]
+fn a_consumer_without_a_group_id_is_refused() {
+    assert_error(
+        CONSUMER,
+        "test.toml:14:1: error: \"group.id\" is required: the simulator models consumers in groups (subscribe), not assign()",
+    );
+}
+
+#[test]
+fn an_unknown_commit_policy_suggests_the_closest() {
+    let got = first_error(&format!("{BASE}{CONSUMER}commit = \"after-procesing\"\nconfig = {{ \"group.id\" = \"g\" }}\n"));
+    assert_eq!(
+        got,
+        "test.toml:17:10: error: unknown commit policy \"after-procesing\"\n  hint: did you mean `after-processing`?"
+    );
+}
+
+#[test]
+fn a_subscription_to_an_unknown_topic_suggests_the_closest() {
+    let got = first_error(&format!("{BASE}[[consumers]]\nname = \"c1\"\ntopics = [\"order\"]\nconfig = {{ \"group.id\" = \"g\" }}\n"));
+    assert_eq!(got, "test.toml:16:10: error: unknown topic \"order\"\n  hint: did you mean `orders`?");
+}
+
+#[test]
+fn one_group_with_two_strategies_is_refused_as_kafka_would() {
+    let text = format!(
+        "{BASE}{CONSUMER}config = {{ \"group.id\" = \"g\" }}\n[[consumers]]\nname = \"c2\"\ntopics = [\"orders\"]\nconfig = {{ \"group.id\" = \"g\", \"partition.assignment.strategy\" = \"roundrobin\" }}\n"
+    );
+    let got = first_error(&text);
+    assert!(got.starts_with("test.toml:21:10: error: group \"g\" mixes partition.assignment.strategy range and roundrobin"), "{got}");
+    assert!(got.contains("INCONSISTENT_GROUP_PROTOCOL"), "{got}");
+}
+
+#[test]
+fn heartbeat_interval_must_be_below_the_session_timeout() {
+    let got = first_error(&format!(
+        "{BASE}{CONSUMER}config = {{ \"group.id\" = \"g\", \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 6000 }}\n"
+    ));
+    assert_eq!(
+        got,
+        "test.toml:17:10: error: heartbeat.interval.ms (6000) must be positive and less than session.timeout.ms (6000)"
+    );
+}
+
+#[test]
+fn a_timeline_action_on_an_unknown_consumer_suggests_the_closest() {
+    let got = first_error(&format!("{BASE}{CONSUMER}config = {{ \"group.id\" = \"g\" }}\n[[timeline]]\nat = 5\ncrash_consumer = \"c2\"\n"));
+    assert_eq!(got, "test.toml:20:18: error: unknown consumer \"c2\"\n  hint: did you mean `c1`?");
+}
+
+#[test]
+fn group_checks_need_a_group_and_producer_totals_refuse_one() {
+    let base = format!("{BASE}{CONSUMER}config = {{ \"group.id\" = \"g\" }}\n");
+    assert_eq!(first_error(&format!("{base}[[expect]]\nverdict = \"at-least-once\"\n")), "test.toml:18:1: error: `verdict` needs `group = \"…\"`");
+    assert_eq!(
+        first_error(&format!("{base}[[expect]]\ngroup = \"g\"\nsent = 3\n")),
+        "test.toml:18:1: error: `sent` is a producer total and this expectation names a group\n  hint: put producer totals in their own [[expect]] table without `group`"
+    );
+    assert_eq!(
+        first_error(&format!("{base}[[expect]]\ngroup = \"g\"\nverdict = \"exactly_once\"\n")),
+        "test.toml:20:11: error: unknown verdict \"exactly_once\"\n  hint: did you mean `exactly-once`?"
+    );
+}
