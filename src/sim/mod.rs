@@ -373,7 +373,9 @@ impl Sim {
             sim.apply_initial_metadata(id);
             sim.schedule_timer(session_timeout, Timer::SessionCheck { broker: id });
         }
-        sim.ledger.group_mut(sim.groups.len().saturating_sub(1) as u32);
+        if let Some(last) = sim.groups.len().checked_sub(1) {
+            sim.ledger.group_mut(last as u32);
+        }
         for (c, spec) in setup.consumers.iter().enumerate() {
             if spec.autostart {
                 sim.consumer_start(c as u32);
