@@ -423,7 +423,6 @@ impl Sim {
         records: &[u32],
     ) {
         let tp = self.tp(pidx);
-        let now = self.now;
         let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
         let reply = |sim: &mut Sim, result: Result<u64, KafkaError>| {
             if acks != Acks::None {
@@ -453,7 +452,6 @@ impl Sim {
             });
             return reply(self, Err(KafkaError::NotEnoughReplicas));
         }
-        let epoch = rep.leader_epoch;
         if pid != 0 {
             let last_seq = base_seq + records.len() as i32 - 1;
             match rep.log.check_sequence(pid, base_seq, last_seq) {
@@ -475,7 +473,18 @@ impl Sim {
                 }
             }
         }
-        let base = rep.log.leo();
+        let base = self.leader_append(b, pidx, records, pid, base_seq);
+        self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
+    }
+
+    /// Appends a batch to the leader's log in its current epoch, records it in the ledger and
+    /// answers parked follower fetches. Returns the batch's base offset. Used by produce requests
+    /// and by the group coordinator's own records (`pid` 0: no sequence numbers).
+    pub(crate) fn leader_append(&mut self, b: BrokerId, pidx: u32, records: &[u32], pid: u32, base_seq: i32) -> u64 {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let rep = self.replica(b, pidx).expect("leader replica");
+        let (epoch, base) = (rep.leader_epoch, rep.log.leo());
         let batch: Vec<LogRecord> = records
             .iter()
             .enumerate()
@@ -496,7 +505,7 @@ impl Sim {
         self.replica_mut(b, pidx).expect("leader replica").log.append(&batch);
         self.emit(Effect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
         self.leader_answer_parked(b, pidx);
-        self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
+        base
     }
 
     /// Answers a produce request according to `acks`: at once for acks=1, after replication for all.
@@ -577,35 +586,6 @@ impl Sim {
             };
             self.complete_waiter(b, tp, &w, result);
         }
-    }
-
-    /// The coordinator appends its own records (offset commits, group metadata) as leader.
-    pub(crate) fn leader_append_internal(&mut self, b: BrokerId, pidx: u32, ids: &[u32]) -> (u64, u64) {
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let rep = self.replica(b, pidx).expect("coordinator leads its partition");
-        let (epoch, base) = (rep.leader_epoch, rep.log.leo());
-        let batch: Vec<LogRecord> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, &record)| LogRecord {
-                offset: base + i as u64,
-                epoch,
-                record,
-                pid: 0,
-                seq: -1,
-                batch_start: i == 0,
-                append_time: now,
-                size: self.ledger.records[record as usize].size,
-            })
-            .collect();
-        for r in &batch {
-            self.ledger.record_append(r.record, b, r.offset, epoch, now);
-        }
-        self.replica_mut(b, pidx).expect("leader").log.append(&batch);
-        self.emit(Effect::LeaderAppended { tp, broker: b, first_offset: base, records: ids.to_vec(), epoch });
-        self.leader_answer_parked(b, pidx);
-        (base, base + ids.len() as u64)
     }
 
     /// An offset commit waits, like an acks=all produce, until the HW passes its records.
