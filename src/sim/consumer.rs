@@ -681,7 +681,6 @@ impl Sim {
         };
         let assignments: Vec<(String, Vec<Tp>)> =
             result.iter().map(|(id, tps)| (id.clone(), tps.iter().map(to_tp).collect())).collect();
-        let owner = |id: &str| members.iter().position(|m| m.member_id == id);
         let mut withheld = Vec::new();
         for m in members {
             for tp in &m.owned {
@@ -694,20 +693,10 @@ impl Sim {
         let group = self.consumers[c as usize].group;
         let by_consumer: Vec<(u32, Vec<Tp>)> = assignments
             .iter()
-            .filter_map(|(id, tps)| owner(id).map(|_| (self.consumer_of_member(group, id), tps.clone())))
+            .filter_map(|(id, tps)| members.iter().find(|m| &m.member_id == id).map(|m| (m.consumer, tps.clone())))
             .collect();
         self.emit(Effect::AssignmentComputed { group, consumer: c, assignment: by_consumer, withheld });
         Ok(assignments)
-    }
-
-    /// The consumer that holds a member id (member ids start with the consumer's name).
-    pub(crate) fn consumer_of_member(&self, group: u32, member_id: &str) -> u32 {
-        self.consumers
-            .iter()
-            .filter(|x| x.group == group)
-            .filter(|x| member_id.strip_prefix(x.name.as_str()).is_some_and(|rest| rest.starts_with('-')))
-            .max_by_key(|x| x.name.len())
-            .map_or(0, |x| x.index)
     }
 
     fn consumer_sync_response(&mut self, c: u32, result: &Result<Vec<Tp>, KafkaError>) {

@@ -3,7 +3,7 @@
 //! offsets stored as records in that partition (so a coordinator failover reloads them).
 
 use super::assignor::Strategy;
-use super::ledger::InternalRecord;
+use super::ledger::{InternalRecord, StoredMember};
 use super::step::{Effect, JoinMember, JoinResult, Msg, RebalanceReason, RemoveReason, Timer};
 use super::types::{BrokerId, KafkaError, NodeId, Tp};
 use super::Sim;
@@ -134,44 +134,38 @@ impl Sim {
                     Some(InternalRecord::OffsetCommit { group, tp, offset }) if *group == g => {
                         state.offsets.insert(self.pidx(*tp), *offset);
                     }
-                    Some(InternalRecord::GroupMetadata { group, generation, leader, members }) if *group == g => {
+                    Some(InternalRecord::GroupMetadata { group, generation, leader, members, next_member }) if *group == g => {
                         state.generation = *generation;
                         state.leader = leader.clone();
+                        state.next_member = *next_member;
                         state.members = members
                             .iter()
                             .map(|m| {
-                                let consumer = self.consumer_of_member(g, &m.0);
+                                let consumer = m.consumer;
                                 let cfg = &self.consumers[consumer as usize].config;
                                 (
-                                    m.0.clone(),
+                                    m.member_id.clone(),
                                     MemberMeta {
                                         consumer,
                                         instance_id: cfg.group_instance_id.clone(),
                                         topics: self.consumers[consumer as usize].topics.clone(),
-                                        owned: m.1.clone(),
+                                        owned: m.assignment.clone(),
                                         owned_generation: *generation,
                                         session_timeout_ms: cfg.session_timeout_ms,
                                         rebalance_timeout_ms: cfg.max_poll_interval_ms,
                                         last_heartbeat: now,
                                         join_req: None,
                                         sync_req: None,
-                                        assignment: m.1.clone(),
+                                        assignment: m.assignment.clone(),
                                     },
                                 )
                             })
                             .collect();
-                        state.next_member = state.next_member.max(members.len() as u32 + 1);
                     }
                     _ => {}
                 }
             }
             state.phase = if state.members.is_empty() { GroupPhase::Empty } else { GroupPhase::Stable };
-            // Member ids stay unique across coordinators: continue after the highest suffix seen.
-            for id in state.members.keys() {
-                if let Some(n) = id.rsplit('-').next().and_then(|n| n.parse::<u32>().ok()) {
-                    state.next_member = state.next_member.max(n + 1);
-                }
-            }
             let members: Vec<(String, u64)> = state.members.iter().map(|(id, m)| (id.clone(), m.session_timeout_ms)).collect();
             let offsets = state.offsets.iter().map(|(&p, &o)| (self.tps[p as usize], o)).collect();
             let generation = state.generation;
@@ -419,6 +413,7 @@ impl Sim {
             .iter()
             .map(|(id, m)| JoinMember {
                 member_id: id.clone(),
+                consumer: m.consumer,
                 instance_id: m.instance_id.clone(),
                 topics: m.topics.clone(),
                 owned: m.owned.clone(),
@@ -489,11 +484,14 @@ impl Sim {
                 state.phase = GroupPhase::Stable;
                 let waiting: Vec<(u32, u64, Vec<Tp>)> =
                     state.members.values_mut().filter_map(|m| m.sync_req.take().map(|r| (m.consumer, r, m.assignment.clone()))).collect();
-                let stored: Vec<(String, Vec<Tp>)> = state.members.iter().map(|(id, m)| (id.clone(), m.assignment.clone())).collect();
-                let leader = state.leader.clone();
-                let generation = state.generation;
+                let stored: Vec<StoredMember> = state
+                    .members
+                    .iter()
+                    .map(|(id, m)| StoredMember { member_id: id.clone(), consumer: m.consumer, assignment: m.assignment.clone() })
+                    .collect();
+                let (leader, generation, next_member) = (state.leader.clone(), state.generation, state.next_member);
                 self.emit(Effect::GroupStable { group: g, generation });
-                let record = InternalRecord::GroupMetadata { group: g, generation, leader, members: stored };
+                let record = InternalRecord::GroupMetadata { group: g, generation, leader, members: stored, next_member };
                 self.coordinator_append(b, g, vec![record], None);
                 for (consumer, r, a) in waiting {
                     self.group_reply(b, consumer, Msg::SyncGroupResponse { req: r, group: g, result: Ok(a) });
@@ -551,8 +549,8 @@ impl Sim {
                 state.phase = GroupPhase::Empty;
                 state.generation += 1;
                 state.leader = None;
-                let generation = state.generation;
-                let record = InternalRecord::GroupMetadata { group: g, generation, leader: None, members: Vec::new() };
+                let (generation, next_member) = (state.generation, state.next_member);
+                let record = InternalRecord::GroupMetadata { group: g, generation, leader: None, members: Vec::new(), next_member };
                 self.coordinator_append(b, g, vec![record], None);
             }
             _ => self.coordinator_prepare_rebalance(b, g, RebalanceReason::MemberRemoved { consumer: m.consumer }),

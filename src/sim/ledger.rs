@@ -29,9 +29,22 @@ pub enum InternalRecord {
         generation: i32,
         /// Leader member id.
         leader: Option<String>,
-        /// Member id → assignment.
-        members: Vec<(String, Vec<Tp>)>,
+        /// Every member and its assignment.
+        members: Vec<StoredMember>,
+        /// The coordinator's counter for new member ids, so a new coordinator never reuses one.
+        next_member: u32,
     },
+}
+
+/// One member as a GroupMetadata record stores it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredMember {
+    /// Member id.
+    pub member_id: String,
+    /// The consumer behind it.
+    pub consumer: u32,
+    /// Its partitions.
+    pub assignment: Vec<Tp>,
 }
 
 /// What one group did with one record.

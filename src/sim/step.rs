@@ -292,6 +292,8 @@ pub struct JoinResult {
 pub struct JoinMember {
     /// Member id.
     pub member_id: String,
+    /// The consumer behind it (the simulation's stand-in for Kafka's client id).
+    pub consumer: u32,
     /// `group.instance.id`.
     pub instance_id: Option<String>,
     /// Subscribed topic indices.
