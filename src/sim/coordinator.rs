@@ -649,7 +649,7 @@ impl Sim {
             let covered: Vec<u32> = self.controller.parts[pidx as usize]
                 .leader
                 .and_then(|l| self.replica(l, pidx))
-                .map(|r| r.log.records().filter(|x| x.offset >= from && x.offset < offset).map(|x| x.record).collect())
+                .map(|r| (from..offset).filter_map(|o| r.log.get(o)).map(|x| x.record).collect())
                 .unwrap_or_default();
             let gl = self.ledger.group_mut(g);
             for id in covered {
