@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kafkasim::scenario::{self, ScenarioError};
-use kafkasim::sim::describe::{describe_step, is_routine};
+use kafkasim::sim::describe::{describe_step, is_routine, TraceHash};
 use kafkasim::sim::assignor;
 use kafkasim::sim::murmur2::partition_for_key;
 use kafkasim::sim::{Sim, Step};
@@ -69,6 +69,8 @@ enum Command {
 enum Format {
     Text,
     Json,
+    /// One line: the trace hash the page also shows, and the step count.
+    Hash,
 }
 
 fn main() -> ExitCode {
@@ -194,6 +196,11 @@ fn run(file: &Path, seed: Option<u64>, until: Option<u64>, format: Format, all: 
             if outcome.step_limit_hit {
                 let _ = writeln!(out, "stopped at the limit of {} steps", scenario::limits::STEPS);
             }
+        }
+        Format::Hash => {
+            let mut hash = TraceHash::default();
+            let outcome = s.run(seed, Some(until_ms), |sim: &Sim, step: Step| hash.add(sim, &step));
+            let _ = writeln!(out, "{} {}", hash.hex(), outcome.sim.steps_taken());
         }
         Format::Json => {
             let mut steps = Vec::new();

@@ -634,6 +634,7 @@ fn produce_action(
         value,
         count,
         rate: p.rate.as_ref().map(|r| *r.get_ref()),
+        literal: false,
     }))
 }
 

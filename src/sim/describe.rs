@@ -619,3 +619,104 @@ pub fn describe_step(sim: &Sim, step: &Step) -> String {
     }
     out
 }
+
+/// The kinds of step that get a marker on the page's timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MarkerKind {
+    /// A broker or consumer crashed, closed or stalled.
+    Crash,
+    /// A broker or consumer started again.
+    Restart,
+    /// A leader election, or a partition went offline.
+    Election,
+    /// The ISR shrank or grew.
+    Isr,
+    /// A consumer group started a rebalance.
+    Rebalance,
+    /// A follower truncated records away, or a group processed a record again.
+    Loss,
+    /// A link was cut or healed.
+    Network,
+    /// A pause point with a question.
+    Pause,
+}
+
+impl MarkerKind {
+    /// Every kind, most telling first (the page's legend lists them in this order).
+    pub const ALL: [MarkerKind; 8] = [
+        MarkerKind::Loss,
+        MarkerKind::Crash,
+        MarkerKind::Election,
+        MarkerKind::Rebalance,
+        MarkerKind::Isr,
+        MarkerKind::Restart,
+        MarkerKind::Network,
+        MarkerKind::Pause,
+    ];
+
+    /// The CSS-friendly name (`crash`, `election`…).
+    pub fn name(self) -> &'static str {
+        match self {
+            MarkerKind::Crash => "crash",
+            MarkerKind::Restart => "restart",
+            MarkerKind::Election => "election",
+            MarkerKind::Isr => "isr",
+            MarkerKind::Rebalance => "rebalance",
+            MarkerKind::Loss => "loss",
+            MarkerKind::Network => "network",
+            MarkerKind::Pause => "pause",
+        }
+    }
+}
+
+/// Why a step deserves a timeline marker: its most telling effect (in the order of
+/// [`MarkerKind::ALL`]) decides the kind, and that effect's narration is the label. Routine steps
+/// get none.
+pub fn marker(sim: &Sim, step: &Step) -> Option<(MarkerKind, String)> {
+    step.effects
+        .iter()
+        .filter_map(|effect| {
+            let kind = match effect {
+                Effect::BrokerCrashed { .. } | Effect::ConsumerCrashed { .. } | Effect::ConsumerClosed { .. } | Effect::ConsumerStalled { .. } => MarkerKind::Crash,
+                Effect::BrokerRestarted { .. } | Effect::ConsumerStarted { .. } => MarkerKind::Restart,
+                Effect::LeaderElected { .. } | Effect::PartitionOffline { .. } => MarkerKind::Election,
+                Effect::IsrChanged { .. } => MarkerKind::Isr,
+                Effect::RebalanceStarted { .. } => MarkerKind::Rebalance,
+                Effect::Truncated { removed, .. } if !removed.is_empty() => MarkerKind::Loss,
+                Effect::RecordProcessed { times, .. } if *times > 1 => MarkerKind::Loss,
+                Effect::LinkCut { .. } | Effect::LinkHealed { .. } => MarkerKind::Network,
+                Effect::Pause { .. } => MarkerKind::Pause,
+                _ => return None,
+            };
+            Some((kind, effect))
+        })
+        .min_by_key(|(kind, _)| MarkerKind::ALL.iter().position(|k| k == kind))
+        .map(|(kind, effect)| (kind, describe_effect(sim, effect).unwrap_or_default()))
+}
+
+/// A 64-bit FNV-1a hash of a run's narrated trace (every step, routine ones included), so that
+/// the CLI and the page can show that they ran the same thing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceHash(u64);
+
+impl Default for TraceHash {
+    fn default() -> Self {
+        TraceHash(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl TraceHash {
+    /// Adds one step's narration (and a newline).
+    pub fn add(&mut self, sim: &Sim, step: &Step) {
+        for byte in describe_step(sim, step).bytes().chain(std::iter::once(b'\n')) {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// The hash as 16 hex digits.
+    pub fn hex(self) -> String {
+        format!("{:016x}", self.0)
+    }
+}

@@ -167,11 +167,17 @@ pub struct ProduceAction {
     pub count: u32,
     /// Records per second; none = all at once.
     pub rate: Option<f64>,
+    /// Key and value are literal text (typed at the page), not `{n}` templates.
+    pub literal: bool,
 }
 
 impl ProduceAction {
-    fn fill(template: &str, n: u32) -> String {
-        template.replace("{n}", &(n + 1).to_string())
+    fn fill(&self, template: &str, n: u32) -> String {
+        if self.literal {
+            template.to_string()
+        } else {
+            template.replace("{n}", &(n + 1).to_string())
+        }
     }
 
     /// Virtual time offset of the `n`-th record from the action's start.
@@ -264,6 +270,23 @@ struct Network {
     cut: BTreeSet<(NodeId, NodeId)>,
     /// Latest arrival per directed link: links are TCP connections, so they deliver in order.
     last_arrival: BTreeMap<(NodeId, NodeId), u64>,
+}
+
+/// A message on its way from one node to another.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InFlight {
+    /// Message id.
+    pub id: u64,
+    /// Sender.
+    pub from: NodeId,
+    /// Receiver.
+    pub to: NodeId,
+    /// Message kind (`Produce`, `FetchResponse`…).
+    pub kind: &'static str,
+    /// When it left, in virtual ms.
+    pub sent_at: u64,
+    /// When it arrives (or reaches the end of a cut link), in virtual ms.
+    pub arrives_at: u64,
 }
 
 /// The simulation.
@@ -411,6 +434,22 @@ impl Sim {
         self.timeline.push(TimedAction { at, action });
         let index = self.timeline.len() - 1;
         self.schedule(at, Event::Timer(Timer::Action { index }));
+    }
+
+    /// Messages on their way (sent, not yet arrived), oldest first: what the page animates.
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        let mut list: Vec<InFlight> = self
+            .queue
+            .iter()
+            .filter_map(|s| match &s.event {
+                Event::Deliver { id, from, to, sent_at, msg, .. } => {
+                    Some(InFlight { id: *id, from: *from, to: *to, kind: msg.kind(), sent_at: *sent_at, arrives_at: s.time })
+                }
+                Event::Timer(_) => None,
+            })
+            .collect();
+        list.sort_by_key(|m| m.id);
+        list
     }
 
     /// Runs exactly one event and describes it. `None` when nothing is left to happen.
@@ -686,8 +725,8 @@ impl Sim {
         let start = self.timeline[index].at;
         let mut n = n;
         while n < p.count && start + p.offset_ms(n) <= self.now {
-            let key = p.key.as_deref().map(|k| ProduceAction::fill(k, n));
-            let value = ProduceAction::fill(&p.value, n);
+            let key = p.key.as_deref().map(|k| p.fill(k, n));
+            let value = p.fill(&p.value, n);
             self.producer_send(p.producer, p.topic, p.partition, key, value);
             n += 1;
         }

@@ -1,0 +1,535 @@
+//! Playback of one run, as the page needs it: step forward and back, seek to any step, and fork
+//! the run with a person's actions. Pure and deterministic like the core, so it is tested natively.
+//!
+//! The run is a function of (scenario, seed, user actions): a user action is pinned to the step
+//! count at which it was taken, and applied just before the next step runs. Stepping back or
+//! seeking restores the nearest earlier snapshot and replays forward, so every position lands on
+//! exactly the state the forward run had.
+
+use crate::scenario::{limits, Expectation, ExpectationResult, Scenario};
+use crate::sim::describe::{marker, MarkerKind, TraceHash};
+use crate::sim::{Action, NodeId, ProduceAction, Sim, Step};
+use serde::{Deserialize, Serialize};
+
+/// A snapshot of the whole simulation is kept every this many steps: seeking replays fewer.
+pub const SNAPSHOT_EVERY: u64 = 256;
+
+/// Steps the page runs in one session at most (a run stops there with a note).
+pub const MAX_STEPS: u64 = 2_000_000;
+
+/// Actions one session may carry (a share link holds them all).
+pub const MAX_USER_ACTIONS: usize = 1_000;
+
+/// Something a person did at the page. Clients and links are named as in the scenario file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+pub enum UserAction {
+    /// Crash a broker.
+    CrashBroker {
+        /// `node.id`.
+        broker: u32,
+    },
+    /// Restart a crashed broker.
+    RestartBroker {
+        /// `node.id`.
+        broker: u32,
+    },
+    /// Cut the link between two nodes (both directions).
+    Cut {
+        /// One end (`broker-1`, `controller`, or a client's name).
+        a: String,
+        /// The other end.
+        b: String,
+    },
+    /// Heal a cut link.
+    Heal {
+        /// One end.
+        a: String,
+        /// The other end.
+        b: String,
+    },
+    /// Crash a consumer (no commit, no LeaveGroup).
+    CrashConsumer {
+        /// Its name.
+        consumer: String,
+    },
+    /// `close()` a consumer.
+    CloseConsumer {
+        /// Its name.
+        consumer: String,
+    },
+    /// Start (or restart) a consumer.
+    StartConsumer {
+        /// Its name.
+        consumer: String,
+    },
+    /// The application calls `send()` once.
+    Produce {
+        /// Producer name.
+        producer: String,
+        /// Topic name.
+        topic: String,
+        /// Record key; none is a null key.
+        key: Option<String>,
+        /// Record value.
+        value: String,
+    },
+}
+
+/// A user action and the step count at which it was taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimedUserAction {
+    /// Steps taken when the person acted; the action runs before step number `step` + 1.
+    pub step: u64,
+    /// What they did.
+    pub action: UserAction,
+}
+
+/// A notable step, shown as a marker on the timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Marker {
+    /// Steps taken after it (so seeking to this lands just after the step).
+    pub at: u64,
+    /// What kind.
+    pub kind: MarkerKind,
+    /// Its narration.
+    pub label: String,
+}
+
+fn node_by_name(sim: &Sim, name: &str) -> Option<NodeId> {
+    if name == "controller" {
+        return Some(NodeId::Controller);
+    }
+    if let Some(id) = name.strip_prefix("broker-").and_then(|n| n.parse::<u32>().ok()) {
+        return (1..=sim.brokers.len() as u32).contains(&id).then_some(NodeId::Broker(id));
+    }
+    if let Some(p) = sim.producers.iter().position(|p| p.name == name) {
+        return Some(NodeId::Producer(p as u32));
+    }
+    sim.consumers.iter().position(|c| c.name == name).map(|c| NodeId::Consumer(c as u32))
+}
+
+impl UserAction {
+    /// Translates the action into the core's terms, or says what is wrong with it.
+    pub fn resolve(&self, sim: &Sim) -> Result<Action, String> {
+        let broker = |id: u32| {
+            if (1..=sim.brokers.len() as u32).contains(&id) {
+                Ok(id)
+            } else {
+                Err(format!("there is no broker-{id} (the cluster has {})", sim.brokers.len()))
+            }
+        };
+        let node = |name: &str| node_by_name(sim, name).ok_or_else(|| format!("there is no node named {name:?}"));
+        let consumer = |name: &str| match node_by_name(sim, name) {
+            Some(NodeId::Consumer(c)) => Ok(c),
+            _ => Err(format!("there is no consumer named {name:?}")),
+        };
+        let text = |s: &str| {
+            if s.chars().count() > limits::TEXT {
+                Err(format!("a text of more than {} characters", limits::TEXT))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match self {
+            UserAction::CrashBroker { broker: b } => Action::Crash(broker(*b)?),
+            UserAction::RestartBroker { broker: b } => Action::Restart(broker(*b)?),
+            UserAction::Cut { a, b } => Action::Cut { from: node(a)?, to: node(b)?, both: true },
+            UserAction::Heal { a, b } => Action::Heal { from: node(a)?, to: node(b)?, both: true },
+            UserAction::CrashConsumer { consumer: c } => Action::CrashConsumer(consumer(c)?),
+            UserAction::CloseConsumer { consumer: c } => Action::CloseConsumer(consumer(c)?),
+            UserAction::StartConsumer { consumer: c } => Action::StartConsumer(consumer(c)?),
+            UserAction::Produce { producer, topic, key, value } => {
+                let Some(NodeId::Producer(p)) = node_by_name(sim, producer) else {
+                    return Err(format!("there is no producer named {producer:?}"));
+                };
+                let t = sim
+                    .topics
+                    .iter()
+                    .position(|t| t.name == *topic && !t.internal)
+                    .ok_or_else(|| format!("there is no topic named {topic:?}"))?;
+                text(value)?;
+                if let Some(k) = key {
+                    text(k)?;
+                }
+                Action::Produce(ProduceAction {
+                    producer: p,
+                    topic: t as u32,
+                    partition: None,
+                    key: key.clone(),
+                    value: value.clone(),
+                    count: 1,
+                    rate: None,
+                    literal: true,
+                })
+            }
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Snapshot {
+    sim: Sim,
+    hash: TraceHash,
+    expectations_done: usize,
+}
+
+/// One run being watched: the current position, the snapshots behind it, and a look-ahead that
+/// finds the run's length, its markers, its expectation results and its trace hash.
+pub struct Session {
+    scenario: Scenario,
+    seed: u64,
+    actions: Vec<TimedUserAction>,
+    resolved: Vec<(u64, Action)>,
+    expectations: Vec<Expectation>,
+    current: Sim,
+    last: Option<Step>,
+    snapshots: Vec<Snapshot>,
+    ahead: Sim,
+    ahead_hash: TraceHash,
+    ahead_done: bool,
+    markers: Vec<Marker>,
+    results: Vec<ExpectationResult>,
+}
+
+impl Session {
+    /// Starts a run of `scenario` with `seed` and the given user actions (from a share link, say).
+    pub fn new(scenario: Scenario, seed: u64, actions: Vec<TimedUserAction>) -> Result<Session, String> {
+        if actions.len() > MAX_USER_ACTIONS {
+            return Err(format!("{} user actions; the limit is {MAX_USER_ACTIONS}", actions.len()));
+        }
+        if actions.windows(2).any(|w| w[0].step > w[1].step) {
+            return Err("user actions are not in step order".to_string());
+        }
+        let start = scenario.start(seed);
+        let resolved = actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a.action.resolve(&start).map(|r| (a.step, r)).map_err(|e| format!("user action {}: {e}", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut expectations = scenario.expectations.clone();
+        expectations.sort_by_key(|e| e.at.unwrap_or(scenario.duration_ms));
+        Ok(Session {
+            seed,
+            actions,
+            resolved,
+            expectations,
+            current: start.clone(),
+            last: None,
+            snapshots: vec![Snapshot { sim: start.clone(), hash: TraceHash::default(), expectations_done: 0 }],
+            ahead: start,
+            ahead_hash: TraceHash::default(),
+            ahead_done: false,
+            markers: Vec::new(),
+            results: Vec::new(),
+            scenario,
+        })
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The person's actions so far, in step order.
+    pub fn actions(&self) -> &[TimedUserAction] {
+        &self.actions
+    }
+
+    /// The state at the current position.
+    pub fn sim(&self) -> &Sim {
+        &self.current
+    }
+
+    /// The step that led to the current position (none at the start).
+    pub fn last_step(&self) -> Option<&Step> {
+        self.last.as_ref()
+    }
+
+    /// Steps taken at the current position.
+    pub fn position(&self) -> u64 {
+        self.current.steps_taken()
+    }
+
+    /// Applies the actions pinned to `sim`'s step count, then runs one step, unless the run is over.
+    fn advance(resolved: &[(u64, Action)], duration_ms: u64, sim: &mut Sim) -> Option<Step> {
+        let taken = sim.steps_taken();
+        if taken >= MAX_STEPS {
+            return None;
+        }
+        let first = resolved.partition_point(|(s, _)| *s < taken);
+        for (_, action) in resolved[first..].iter().take_while(|(s, _)| *s == taken) {
+            sim.add_action(sim.now(), action.clone());
+        }
+        if sim.next_event_time().is_none_or(|t| t > duration_ms) {
+            return None;
+        }
+        sim.step()
+    }
+
+    /// Runs the look-ahead for at most `budget` steps; true once it has reached the end of the run.
+    /// The page calls this in slices so that a long run never blocks it.
+    pub fn look_ahead(&mut self, budget: u64) -> bool {
+        let duration = self.scenario.duration_ms;
+        for _ in 0..budget {
+            if self.ahead_done {
+                break;
+            }
+            let taken = self.ahead.steps_taken();
+            if taken.is_multiple_of(SNAPSHOT_EVERY) && taken / SNAPSHOT_EVERY == self.snapshots.len() as u64 {
+                self.snapshots.push(Snapshot { sim: self.ahead.clone(), hash: self.ahead_hash, expectations_done: self.results.len() });
+            }
+            // An expectation holds "at" its time: after every event up to and including it.
+            let next = self.ahead.next_event_time().filter(|t| *t <= duration);
+            self.check_expectations(next);
+            match Session::advance(&self.resolved, duration, &mut self.ahead) {
+                Some(step) => {
+                    self.ahead_hash.add(&self.ahead, &step);
+                    if let Some((kind, label)) = marker(&self.ahead, &step) {
+                        self.markers.push(Marker { at: self.ahead.steps_taken(), kind, label });
+                    }
+                }
+                None => {
+                    self.check_expectations(None);
+                    self.ahead_done = true;
+                }
+            }
+        }
+        self.ahead_done
+    }
+
+    fn check_expectations(&mut self, next_event: Option<u64>) {
+        while let Some(e) = self.expectations.get(self.results.len()) {
+            let at = e.at.unwrap_or(self.scenario.duration_ms);
+            if next_event.is_some_and(|t| t <= at) {
+                break;
+            }
+            let mut result = e.check(&self.ahead);
+            result.time = at;
+            self.results.push(result);
+        }
+    }
+
+    /// Runs the look-ahead to the end (tests and the CLI; the page slices it).
+    pub fn look_ahead_all(&mut self) {
+        while !self.look_ahead(1 << 16) {}
+    }
+
+    /// The run's length in steps, once the look-ahead has finished.
+    pub fn total_steps(&self) -> Option<u64> {
+        self.ahead_done.then(|| self.ahead.steps_taken())
+    }
+
+    /// Steps the look-ahead has covered so far.
+    pub fn known_steps(&self) -> u64 {
+        self.ahead.steps_taken()
+    }
+
+    /// The trace hash of the whole run, once the look-ahead has finished.
+    pub fn trace_hash(&self) -> Option<String> {
+        self.ahead_done.then(|| self.ahead_hash.hex())
+    }
+
+    /// Timeline markers found so far.
+    pub fn markers(&self) -> &[Marker] {
+        &self.markers
+    }
+
+    /// Expectation results found so far (all of them once the look-ahead has finished).
+    pub fn expectation_results(&self) -> &[ExpectationResult] {
+        &self.results
+    }
+
+    /// The expectations, in the order they are checked.
+    pub fn expectations(&self) -> &[Expectation] {
+        &self.expectations
+    }
+
+    /// Runs one step forward; `None` at the end of the run.
+    pub fn step_forward(&mut self) -> Option<&Step> {
+        let step = Session::advance(&self.resolved, self.scenario.duration_ms, &mut self.current)?;
+        self.last = Some(step);
+        self.last.as_ref()
+    }
+
+    /// Whether the current position is the end of the run.
+    pub fn at_end(&self) -> bool {
+        let taken = self.current.steps_taken();
+        let pending = self.resolved.iter().any(|(s, _)| *s >= taken);
+        taken >= MAX_STEPS || (!pending && self.current.next_event_time().is_none_or(|t| t > self.scenario.duration_ms))
+    }
+
+    /// Goes back one step (to exactly the state before it).
+    pub fn step_back(&mut self) {
+        if let Some(target) = self.position().checked_sub(1) {
+            self.seek(target);
+        }
+    }
+
+    /// Moves to the state after `target` steps (or the end of the run, if it is shorter).
+    pub fn seek(&mut self, target: u64) {
+        let target = target.min(MAX_STEPS);
+        while self.known_steps() < target && !self.look_ahead(1 << 14) {}
+        let target = target.min(self.known_steps());
+        if target == self.position() {
+            return;
+        }
+        // Replay from the last snapshot *before* the target, so the step that led there is known.
+        let base = if target == 0 { 0 } else { (target - 1) / SNAPSHOT_EVERY } as usize;
+        if !(self.position() > base as u64 * SNAPSHOT_EVERY && self.position() < target) {
+            self.current = self.snapshots[base].sim.clone();
+            self.last = None;
+        }
+        while self.current.steps_taken() < target {
+            match Session::advance(&self.resolved, self.scenario.duration_ms, &mut self.current) {
+                Some(step) => self.last = Some(step),
+                None => break,
+            }
+        }
+    }
+
+    /// Adds a person's action at the current position. The run forks here: actions that were
+    /// later on the old timeline are dropped, and the look-ahead starts again from this point.
+    pub fn act(&mut self, action: UserAction) -> Result<(), String> {
+        let resolved = action.resolve(&self.current)?;
+        let here = self.position();
+        if self.actions.iter().filter(|a| a.step <= here).count() >= MAX_USER_ACTIONS {
+            return Err(format!("the limit of {MAX_USER_ACTIONS} user actions is reached"));
+        }
+        self.actions.retain(|a| a.step <= here);
+        self.resolved.retain(|(s, _)| *s <= here);
+        self.actions.push(TimedUserAction { step: here, action });
+        self.resolved.push((here, resolved));
+        // The snapshot at or before `here` was taken before the actions at its step, so it holds.
+        let base = (here / SNAPSHOT_EVERY) as usize;
+        self.snapshots.truncate(base + 1);
+        let snap = self.snapshots[base].clone();
+        let from = base as u64 * SNAPSHOT_EVERY;
+        self.markers.retain(|m| m.at <= from);
+        self.results.truncate(snap.expectations_done);
+        self.ahead = snap.sim;
+        self.ahead_hash = snap.hash;
+        self.ahead_done = false;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCENARIO: &str = r#"
+title = "t"
+summary = "s"
+seed = 3
+duration_ms = 20000
+
+[cluster]
+brokers = 3
+
+[[topics]]
+name = "orders"
+partitions = 2
+replication_factor = 3
+
+[[producers]]
+name = "app"
+config = { acks = "all" }
+
+[[timeline]]
+at = 100
+produce = { producer = "app", topic = "orders", key = "k{n}", value = "v{n}", count = 6, rate = 10 }
+
+[[expect]]
+acknowledged = 6
+"#;
+
+    fn session(actions: Vec<TimedUserAction>) -> Session {
+        let scenario = crate::scenario::parse("t.toml", SCENARIO).expect("valid scenario");
+        Session::new(scenario, 3, actions).expect("valid actions")
+    }
+
+    fn state(s: &Session) -> String {
+        serde_json::to_string(&s.sim().state_view()).expect("state serializes")
+    }
+
+    #[test]
+    fn stepping_back_and_seeking_land_on_the_forward_state() {
+        let mut s = session(Vec::new());
+        let mut forward = Vec::new();
+        while s.step_forward().is_some() {
+            forward.push(state(&s));
+        }
+        assert!(forward.len() as u64 > 2 * SNAPSHOT_EVERY, "the run crosses several snapshots ({} steps)", forward.len());
+        s.look_ahead_all();
+        assert_eq!(s.total_steps(), Some(forward.len() as u64));
+        for target in [forward.len() as u64 - 1, 1, SNAPSHOT_EVERY, SNAPSHOT_EVERY + 1, 300, 299] {
+            s.seek(target);
+            assert_eq!(s.position(), target);
+            assert_eq!(state(&s), forward[target as usize - 1], "state after {target} steps");
+        }
+        s.step_back();
+        assert_eq!(state(&s), forward[297]);
+        assert_eq!(s.last_step().map(|st| st.index), Some(297));
+    }
+
+    #[test]
+    fn the_look_ahead_hash_matches_a_plain_run_and_expectations_are_checked() {
+        let mut s = session(Vec::new());
+        s.look_ahead_all();
+        let scenario = crate::scenario::parse("t.toml", SCENARIO).expect("valid scenario");
+        let mut hash = TraceHash::default();
+        let outcome = scenario.run(3, None, |sim, step| hash.add(sim, &step));
+        assert_eq!(s.trace_hash(), Some(hash.hex()));
+        assert_eq!(s.total_steps(), Some(outcome.sim.steps_taken()));
+        assert_eq!(s.expectation_results().len(), 1);
+        assert!(s.expectation_results()[0].passed());
+    }
+
+    #[test]
+    fn a_user_action_forks_the_run_and_replays_identically() {
+        let mut s = session(Vec::new());
+        s.seek(40);
+        s.act(UserAction::CrashBroker { broker: 1 }).expect("broker-1 exists");
+        s.act(UserAction::Produce { producer: "app".into(), topic: "orders".into(), key: Some("{n}".into()), value: "typed".into() })
+            .expect("valid produce");
+        s.look_ahead_all();
+        assert!(s.markers().iter().any(|m| m.kind == MarkerKind::Crash && m.at > 40), "{:?}", s.markers());
+        assert!(s.markers().iter().any(|m| m.kind == MarkerKind::Election), "the crash of a leader elects another: {:?}", s.markers());
+        let hash = s.trace_hash();
+        s.seek(200);
+        let at_200 = state(&s);
+
+        let mut replay = session(s.actions().to_vec());
+        replay.look_ahead_all();
+        assert_eq!(replay.trace_hash(), hash);
+        replay.seek(200);
+        assert_eq!(state(&replay), at_200);
+        assert!(at_200.contains("\"key\":\"{n}\""), "a typed key is not a template");
+
+        // Acting earlier drops the later actions of the old timeline.
+        s.seek(10);
+        s.act(UserAction::RestartBroker { broker: 2 }).expect("broker-2 exists");
+        assert_eq!(s.actions().len(), 1);
+    }
+
+    #[test]
+    fn bad_user_actions_are_refused_with_a_reason() {
+        let scenario = crate::scenario::parse("t.toml", SCENARIO).expect("valid scenario");
+        let bad = |action: UserAction| Session::new(scenario.clone(), 1, vec![TimedUserAction { step: 0, action }]).err().expect("refused");
+        assert_eq!(bad(UserAction::CrashBroker { broker: 9 }), "user action 1: there is no broker-9 (the cluster has 3)");
+        assert_eq!(bad(UserAction::CrashConsumer { consumer: "app".into() }), "user action 1: there is no consumer named \"app\"");
+        assert_eq!(bad(UserAction::Cut { a: "broker-1".into(), b: "nobody".into() }), "user action 1: there is no node named \"nobody\"");
+        let unordered = vec![
+            TimedUserAction { step: 5, action: UserAction::CrashBroker { broker: 1 } },
+            TimedUserAction { step: 2, action: UserAction::RestartBroker { broker: 1 } },
+        ];
+        assert_eq!(Session::new(scenario, 1, unordered).err().as_deref(), Some("user actions are not in step order"));
+    }
+}
