@@ -7,8 +7,8 @@
 //! exactly the state the forward run had.
 
 use crate::scenario::{limits, Expectation, ExpectationResult, Scenario};
-use crate::sim::describe::{marker, MarkerKind, TraceHash};
-use crate::sim::{Action, NodeId, ProduceAction, Sim, Step};
+use crate::sim::describe::{is_routine, marker, MarkerKind, TraceHash};
+use crate::sim::{Action, Effect, NodeId, ProduceAction, RecordId, Sim, Step};
 use serde::{Deserialize, Serialize};
 
 /// A snapshot of the whole simulation is kept every this many steps: seeking replays fewer.
@@ -168,6 +168,37 @@ impl UserAction {
     }
 }
 
+/// Lecturer text from the scenario's timeline, as the look-ahead met it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Caption {
+    /// Narration.
+    Say {
+        /// Steps taken after it.
+        at: u64,
+        /// The text.
+        text: String,
+    },
+    /// A pause point: the run waits here.
+    Pause {
+        /// Steps taken after it.
+        at: u64,
+        /// The question for the class.
+        question: String,
+        /// The answer revealed on continue.
+        answer: Option<String>,
+    },
+}
+
+impl Caption {
+    /// Steps taken after the step that carried it.
+    pub fn at(&self) -> u64 {
+        match self {
+            Caption::Say { at, .. } | Caption::Pause { at, .. } => *at,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Snapshot {
     sim: Sim,
@@ -190,6 +221,9 @@ pub struct Session {
     ahead_hash: TraceHash,
     ahead_done: bool,
     markers: Vec<Marker>,
+    captions: Vec<Caption>,
+    fates: Vec<(u64, RecordId)>,
+    narrated: Vec<u64>,
     results: Vec<ExpectationResult>,
 }
 
@@ -222,6 +256,9 @@ impl Session {
             ahead_hash: TraceHash::default(),
             ahead_done: false,
             markers: Vec::new(),
+            captions: Vec::new(),
+            fates: Vec::new(),
+            narrated: Vec::new(),
             results: Vec::new(),
             scenario,
         })
@@ -291,8 +328,13 @@ impl Session {
             match Session::advance(&self.resolved, duration, &mut self.ahead) {
                 Some(step) => {
                     self.ahead_hash.add(&self.ahead, &step);
+                    let at = self.ahead.steps_taken();
                     if let Some((kind, label)) = marker(&self.ahead, &step) {
-                        self.markers.push(Marker { at: self.ahead.steps_taken(), kind, label });
+                        self.markers.push(Marker { at, kind, label });
+                    }
+                    self.note(at, &step);
+                    if !is_routine(&step) {
+                        self.narrated.push(at);
                     }
                 }
                 None => {
@@ -302,6 +344,25 @@ impl Session {
             }
         }
         self.ahead_done
+    }
+
+    /// Keeps the lecturer's text, and for each record the latest step that changed its fate.
+    fn note(&mut self, at: u64, step: &Step) {
+        for effect in &step.effects {
+            match effect {
+                Effect::Say { text } => self.captions.push(Caption::Say { at, text: text.clone() }),
+                Effect::Pause { question, answer } => {
+                    self.captions.push(Caption::Pause { at, question: question.clone(), answer: answer.clone() })
+                }
+                Effect::Acknowledged { records, .. } | Effect::ProduceError { records, .. } | Effect::Truncated { removed: records, .. } => {
+                    self.fates.extend(records.iter().map(|r| (at, *r)));
+                }
+                Effect::RecordProcessed { record, times, .. } if *times > 1 => {
+                    self.fates.push((at, *record));
+                }
+                _ => {}
+            }
+        }
     }
 
     fn check_expectations(&mut self, next_event: Option<u64>) {
@@ -339,6 +400,30 @@ impl Session {
     /// Timeline markers found so far.
     pub fn markers(&self) -> &[Marker] {
         &self.markers
+    }
+
+    /// Lecturer text found so far, in step order.
+    pub fn captions(&self) -> &[Caption] {
+        &self.captions
+    }
+
+    /// The position just after the step that last decided a record's fate (acknowledged,
+    /// failed, truncated away or processed again), as far as the look-ahead has seen.
+    pub fn fate_step(&self, record: RecordId) -> Option<u64> {
+        self.fates.iter().rev().find(|(_, r)| *r == record).map(|(at, _)| *at)
+    }
+
+    /// The position after the next (`forward`) or previous step that is not routine (heartbeats
+    /// and fetches that changed nothing), as far as the look-ahead has seen.
+    pub fn next_narrated(&self, forward: bool) -> Option<u64> {
+        let here = self.position();
+        let i = self.narrated.partition_point(|at| *at <= here);
+        if forward {
+            self.narrated.get(i).copied()
+        } else {
+            let j = self.narrated.partition_point(|at| *at < here);
+            j.checked_sub(1).map(|k| self.narrated[k])
+        }
     }
 
     /// Expectation results found so far (all of them once the look-ahead has finished).
@@ -412,6 +497,9 @@ impl Session {
         let snap = self.snapshots[base].clone();
         let from = base as u64 * SNAPSHOT_EVERY;
         self.markers.retain(|m| m.at <= from);
+        self.captions.retain(|c| c.at() <= from);
+        self.fates.retain(|(at, _)| *at <= from);
+        self.narrated.retain(|at| *at <= from);
         self.results.truncate(snap.expectations_done);
         self.ahead = snap.sim;
         self.ahead_hash = snap.hash;
@@ -477,6 +565,16 @@ acknowledged = 6
         s.step_back();
         assert_eq!(state(&s), forward[297]);
         assert_eq!(s.last_step().map(|st| st.index), Some(297));
+
+        // Skipping routine steps lands on the next and previous narrated ones.
+        s.seek(20);
+        let next = s.next_narrated(true).unwrap_or_else(|| panic!("a narrated step after 20: {:?}", s.narrated));
+        s.seek(next);
+        assert!(!crate::sim::describe::is_routine(s.last_step().expect("a step")));
+        let back = s.next_narrated(false).expect("a narrated step before");
+        assert!(back < next);
+        s.seek(back);
+        assert!(!crate::sim::describe::is_routine(s.last_step().expect("a step")));
     }
 
     #[test]

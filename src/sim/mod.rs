@@ -547,7 +547,7 @@ impl Sim {
 
     /// Whether a node's process is alive. A closed consumer's last messages (its final commit and
     /// LeaveGroup) still arrive: close() flushes them.
-    fn is_up(&self, node: NodeId) -> bool {
+    pub fn is_up(&self, node: NodeId) -> bool {
         match node {
             NodeId::Broker(b) => self.broker(b).up,
             NodeId::Consumer(c) => self.consumers[c as usize].state != consumer::ClientState::Crashed,

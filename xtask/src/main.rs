@@ -1,9 +1,11 @@
-//! Project tasks: `cargo xtask serve`, `cargo xtask test`, `cargo xtask bench`.
+//! Project tasks: `cargo xtask serve`, `cargo xtask test`, `cargo xtask bench`, `cargo xtask build`.
 //!
-//! Plain std only, so that the first `cargo xtask …` on a fresh machine builds in seconds.
+//! Plain std only, so that the first `cargo xtask …` on a fresh machine builds in seconds. The
+//! tasks install what they need (the wasm target, a matching wasm-bindgen, the npm packages)
+//! when it is missing, so the README's two commands work from zero.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the repository").to_path_buf()
@@ -20,6 +22,12 @@ fn run(program: &str, args: &[&str]) -> bool {
     }
 }
 
+/// Runs a program quietly and returns its standard output, or none if it cannot run or fails.
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).current_dir(root()).stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
@@ -34,16 +42,93 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Builds `dist/`: the page and its assets, ready for any static host.
-fn build_site() -> std::io::Result<PathBuf> {
-    let dist = root().join("dist");
-    if dist.exists() {
-        std::fs::remove_dir_all(&dist)?;
+/// The `wasm-bindgen` version in Cargo.lock: the CLI must match it exactly.
+fn locked_wasm_bindgen() -> Option<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).ok()?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            return lines.next()?.strip_prefix("version = \"")?.strip_suffix('"').map(str::to_string);
+        }
     }
-    std::fs::create_dir_all(&dist)?;
-    std::fs::copy(root().join("index.html"), dist.join("index.html"))?;
-    copy_dir(&root().join("static"), &dist.join("static"))?;
+    None
+}
+
+fn wasm_opt() -> PathBuf {
+    root().join("node_modules/.bin/wasm-opt")
+}
+
+/// Installs whatever the page build needs and is missing.
+fn ensure_web_tools() -> Result<(), String> {
+    let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") && !run("rustup", &["target", "add", "wasm32-unknown-unknown"]) {
+        return Err("could not add the wasm32-unknown-unknown target (is rustup installed?)".into());
+    }
+    let want = locked_wasm_bindgen().ok_or("Cargo.lock names no wasm-bindgen version")?;
+    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) != Some(want.as_str()) {
+        // Not `--locked`: the CLI's own lockfile pins a crate release the registry no longer serves.
+        if !run("cargo", &["install", "wasm-bindgen-cli", "--version", &want]) {
+            return Err(format!("could not install wasm-bindgen-cli {want}"));
+        }
+    }
+    if !root().join("node_modules/.bin/playwright").exists() || !wasm_opt().exists() {
+        if output("npm", &["--version"]).is_none() {
+            return Err("npm is needed for wasm-opt and the browser tests (install Node.js 20)".into());
+        }
+        if !run("npm", &["ci", "--no-audit", "--no-fund"]) {
+            return Err("npm ci failed".into());
+        }
+    }
+    Ok(())
+}
+
+/// Builds `dist/`: the page, its wasm module and assets, ready for any static host.
+fn build_site() -> Result<PathBuf, String> {
+    ensure_web_tools()?;
+    if !run("cargo", &["build", "--lib", "--profile", "web", "--target", "wasm32-unknown-unknown"]) {
+        return Err("the wasm build failed".into());
+    }
+    let dist = root().join("dist");
+    let io = |e: std::io::Error| format!("writing dist/: {e}");
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist).map_err(io)?;
+    }
+    std::fs::create_dir_all(&dist).map_err(io)?;
+    std::fs::copy(root().join("index.html"), dist.join("index.html")).map_err(io)?;
+    copy_dir(&root().join("static"), &dist.join("static")).map_err(io)?;
+    let wasm = root().join("target/wasm32-unknown-unknown/web/kafkasim.wasm");
+    let out_dir = dist.join("static");
+    if !run(
+        "wasm-bindgen",
+        &["--target", "web", "--no-typescript", "--out-name", "kafkasim", "--out-dir", out_dir.to_str().ok_or("non-UTF-8 path")?, wasm.to_str().ok_or("non-UTF-8 path")?],
+    ) {
+        return Err("wasm-bindgen failed".into());
+    }
+    let module = out_dir.join("kafkasim_bg.wasm");
+    let module = module.to_str().ok_or("non-UTF-8 path")?;
+    if !run(wasm_opt().to_str().ok_or("non-UTF-8 path")?, &["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", module, "-o", module]) {
+        return Err("wasm-opt failed".into());
+    }
+    report_size(&dist);
     Ok(dist)
+}
+
+/// Prints the gzipped size of what the page downloads (`gzip -9`, as a static host would serve it).
+fn report_size(dist: &Path) {
+    let files = ["index.html", "static/style.css", "static/loader.js", "static/kafkasim.js", "static/kafkasim_bg.wasm"];
+    let mut total = 0u64;
+    for f in files {
+        let size = Command::new("gzip")
+            .args(["-9", "-c", "-n"])
+            .stdin(std::fs::File::open(dist.join(f)).ok().map_or(Stdio::null(), Stdio::from))
+            .output()
+            .map(|o| o.stdout.len() as u64)
+            .unwrap_or(0);
+        eprintln!("  {f:<28} {:>8.1} KB gzipped", size as f64 / 1024.0);
+        total += size;
+    }
+    eprintln!("  {:<28} {:>8.1} KB gzipped", "total download", total as f64 / 1024.0);
 }
 
 fn serve(port: &str) -> bool {
@@ -60,13 +145,19 @@ fn serve(port: &str) -> bool {
 
 fn test() -> bool {
     // Every Rust test (unit, integration, golden, CLI), then the lecturer's own check of every
-    // shipped scenario through the real binary, then the site build.
-    run("cargo", &["test", "--workspace", "--all-targets"])
-        && run("cargo", &["run", "--quiet", "--bin", "kafkasim", "--", "check", "scenarios"])
-        && build_site().map(|_| true).unwrap_or_else(|e| {
-            eprintln!("building dist/ failed: {e}");
-            false
-        })
+    // shipped scenario through the real binary, then the site build and the browser tests
+    // against it (they compare the page's trace hash with the CLI's, so the CLI is built first).
+    let rust = run("cargo", &["test", "--workspace", "--all-targets"])
+        && run("cargo", &["build", "--bin", "kafkasim"])
+        && run("cargo", &["run", "--quiet", "--bin", "kafkasim", "--", "check", "scenarios"]);
+    if !rust {
+        return false;
+    }
+    if let Err(e) = build_site() {
+        eprintln!("building dist/ failed: {e}");
+        return false;
+    }
+    run("npx", &["playwright", "test"])
 }
 
 fn main() -> ExitCode {
@@ -75,7 +166,7 @@ fn main() -> ExitCode {
         Some("serve") => serve(args.get(1).map_or("8000", String::as_str)),
         Some("test") => test(),
         Some("bench") => run("cargo", &["bench", "--bench", "throughput"]),
-        Some("build") => build_site().is_ok(),
+        Some("build") => build_site().map_err(|e| eprintln!("building dist/ failed: {e}")).is_ok(),
         _ => {
             eprintln!("usage: cargo xtask <serve [PORT] | test | bench | build>");
             return ExitCode::from(2);

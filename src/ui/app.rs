@@ -1,0 +1,657 @@
+//! The page's root component and its playback state (what runs, where the cursor is, how fast
+//! it plays), kept apart from the model: the session holds the simulation and its snapshots.
+
+use super::cluster::Cluster;
+use super::frame::Frame;
+use super::panels::{ActionMenu, Cmd, Controls, Expectations, Ledger, Narration, SPEEDS};
+use crate::scenario::{self, ScenarioError};
+use crate::session::{Session, TimedUserAction};
+use crate::share::{self, ScenarioRef, ShareState};
+use crate::sim::{Effect, NodeId};
+use gloo::events::EventListener;
+use gloo::timers::callback::Interval;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
+use yew::prelude::*;
+
+/// Steps of look-ahead per slice: small enough that one slice stays far below 100 ms.
+const LOOK_AHEAD_SLICE: u64 = 4_000;
+
+/// The shipped scenario opened when a link names none.
+const DEFAULT_SCENARIO: &str = "acks1-acknowledged-loss";
+
+struct BuiltinInfo {
+    name: &'static str,
+    title: String,
+    topic: String,
+}
+
+/// Playback and page state; the model lives in `session`.
+struct Ui {
+    builtins: Vec<BuiltinInfo>,
+    session: Option<Session>,
+    running: ScenarioRef,
+    editor: String,
+    editor_errors: Vec<ScenarioError>,
+    notice: Option<String>,
+    playing: bool,
+    speed: usize,
+    show_routine: bool,
+    selected: Option<NodeId>,
+    epoch: u64,
+    share_url: Option<String>,
+    reader: Option<gloo::file::callbacks::FileReader>,
+    presenter: bool,
+    dark: bool,
+    reduce_motion: bool,
+    seed_input: String,
+}
+
+fn topic_of(tags: &[String]) -> String {
+    match tags.first().map(String::as_str) {
+        Some("producer") => "Producers and durability",
+        Some("replication") => "Replication",
+        Some("consumer") => "Consumers and offsets",
+        Some("consumer-group") => "Consumer groups and rebalances",
+        Some("failures") => "Failures",
+        _ => "More",
+    }
+    .to_string()
+}
+
+impl Ui {
+    fn new() -> Ui {
+        let builtins = crate::builtin::BUILTIN
+            .iter()
+            .map(|(name, text)| {
+                let parsed = scenario::parse(name, text).ok();
+                BuiltinInfo {
+                    name,
+                    title: parsed.as_ref().map_or_else(|| name.to_string(), |s| s.title.clone()),
+                    topic: topic_of(parsed.as_ref().map_or(&[][..], |s| &s.tags[..])),
+                }
+            })
+            .collect();
+        let dark = web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+            .is_some_and(|m| m.matches());
+        let mut ui = Ui {
+            builtins,
+            session: None,
+            running: ScenarioRef::Builtin(DEFAULT_SCENARIO.to_string()),
+            editor: String::new(),
+            editor_errors: Vec::new(),
+            notice: None,
+            playing: false,
+            speed: 1,
+            show_routine: false,
+            selected: None,
+            epoch: 0,
+            share_url: None,
+            reader: None,
+            presenter: false,
+            dark,
+            reduce_motion: false,
+            seed_input: String::new(),
+        };
+        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        let from_link = if hash.len() > 1 { Some(share::decode(&hash)) } else { None };
+        match from_link {
+            Some(Ok(state)) => {
+                let lang = state.lang.clone();
+                if lang.as_deref().is_some_and(|l| l != "en") {
+                    ui.notice = Some("This link asks for a language the page does not have yet; it is shown in English.".into());
+                }
+                ui.open(state.scenario, Some(state.seed), state.actions, state.step);
+                if ui.session.is_none() {
+                    // The link's scenario did not load: its errors are in the editor; give the class something to run.
+                    let notice = ui.notice.take();
+                    let editor = std::mem::take(&mut ui.editor);
+                    let errors = std::mem::take(&mut ui.editor_errors);
+                    ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
+                    ui.editor = editor;
+                    ui.editor_errors = errors;
+                    ui.notice = notice;
+                }
+            }
+            Some(Err(e)) => {
+                ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
+                ui.notice = Some(format!("This link could not be opened: {e}. The default scenario is shown instead."));
+            }
+            None => ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0),
+        }
+        ui
+    }
+
+    /// Loads a scenario. On any error the previous run stays, and the text stays in the editor.
+    fn open(&mut self, source: ScenarioRef, seed: Option<u64>, actions: Vec<TimedUserAction>, step: u64) {
+        let (file, text) = match &source {
+            ScenarioRef::Builtin(name) => match crate::builtin::get(name) {
+                Some(text) => (format!("{name}.toml"), text.to_string()),
+                None => {
+                    self.notice = Some(format!("There is no built-in scenario named {name:?}."));
+                    return;
+                }
+            },
+            ScenarioRef::Text(text) => ("scenario.toml".to_string(), text.clone()),
+        };
+        self.editor = text.clone();
+        match scenario::parse(&file, &text) {
+            Err(errors) => {
+                self.editor_errors = errors;
+                self.notice = Some("The scenario has errors (see the editor below); the previous run is still here.".into());
+            }
+            Ok(parsed) => {
+                self.editor_errors.clear();
+                let seed = seed.unwrap_or(parsed.seed);
+                match Session::new(parsed, seed, actions) {
+                    Ok(mut session) => {
+                        session.seek(step);
+                        self.session = Some(session);
+                        self.running = source;
+                        self.notice = None;
+                        self.playing = false;
+                        self.selected = None;
+                        self.share_url = None;
+                        self.seed_input = seed.to_string();
+                        self.epoch += 1;
+                    }
+                    Err(e) => self.notice = Some(format!("The run could not start: {e}")),
+                }
+            }
+        }
+    }
+
+    fn share_state(&self) -> Option<ShareState> {
+        let s = self.session.as_ref()?;
+        Some(ShareState { scenario: self.running.clone(), seed: s.seed(), actions: s.actions().to_vec(), step: s.position(), lang: None })
+    }
+
+    /// One tick of playback: the next narrated step (or the next step when routine ones show).
+    fn tick(&mut self) {
+        let Some(s) = self.session.as_mut() else { return };
+        if s.at_end() {
+            self.playing = false;
+            return;
+        }
+        self.forward();
+        let waits = self.session.as_ref().and_then(|s| s.last_step()).is_some_and(|st| st.effects.iter().any(|e| matches!(e, Effect::Pause { .. })));
+        if waits || self.session.as_ref().is_some_and(Session::at_end) {
+            self.playing = false;
+        }
+    }
+
+    fn forward(&mut self) {
+        let Some(s) = self.session.as_mut() else { return };
+        match s.next_narrated(true) {
+            Some(target) if !self.show_routine => s.seek(target),
+            _ => {
+                s.step_forward();
+            }
+        }
+    }
+
+    fn back(&mut self) {
+        let Some(s) = self.session.as_mut() else { return };
+        match s.next_narrated(false) {
+            Some(target) if !self.show_routine => s.seek(target),
+            _ => s.step_back(),
+        }
+    }
+
+    fn apply(&mut self, cmd: Cmd) {
+        self.share_url = None;
+        match cmd {
+            Cmd::TogglePlay => {
+                self.playing = !self.playing && !self.session.as_ref().is_some_and(Session::at_end);
+            }
+            Cmd::Forward => {
+                self.playing = false;
+                self.forward();
+            }
+            Cmd::Back => {
+                self.playing = false;
+                self.back();
+            }
+            Cmd::Restart => {
+                self.playing = false;
+                if let Some(s) = self.session.as_mut() {
+                    s.seek(0);
+                }
+            }
+            Cmd::End => {
+                self.playing = false;
+                if let Some(s) = self.session.as_mut() {
+                    s.look_ahead_all();
+                    s.seek(u64::MAX);
+                }
+            }
+            Cmd::Seek(to) => {
+                if let Some(s) = self.session.as_mut() {
+                    s.seek(to);
+                }
+            }
+            Cmd::Marker(forward) => {
+                if let Some(s) = self.session.as_mut() {
+                    let here = s.position();
+                    let target = if forward {
+                        s.markers().iter().find(|m| m.at > here).map(|m| m.at)
+                    } else {
+                        s.markers().iter().rev().find(|m| m.at < here).map(|m| m.at)
+                    };
+                    if let Some(t) = target {
+                        s.seek(t);
+                    }
+                }
+            }
+            Cmd::Speed(i) => self.speed = i.min(SPEEDS.len() - 1),
+            Cmd::Act(action) => {
+                if let Some(s) = self.session.as_mut() {
+                    match s.act(action) {
+                        Ok(()) => {
+                            self.epoch += 1;
+                            self.selected = None;
+                            // Show the action take effect: it is the next step.
+                            self.forward();
+                        }
+                        Err(e) => self.notice = Some(format!("That action is not possible: {e}")),
+                    }
+                }
+            }
+            Cmd::Deselect => self.selected = None,
+            Cmd::Reveal => {}
+        }
+    }
+
+    fn key(&mut self, e: &KeyboardEvent) -> bool {
+        let cmd = match (e.key().as_str(), e.shift_key()) {
+            (" ", _) => Cmd::TogglePlay,
+            ("ArrowRight", false) | (".", _) | ("PageDown", _) => Cmd::Forward,
+            ("ArrowLeft", false) | ("PageUp", _) => Cmd::Back,
+            ("ArrowRight", true) => Cmd::Marker(true),
+            ("ArrowLeft", true) => Cmd::Marker(false),
+            ("Home", _) => Cmd::Restart,
+            ("End", _) => Cmd::End,
+            ("p", _) => {
+                self.presenter = !self.presenter;
+                return true;
+            }
+            ("t", _) => {
+                self.dark = !self.dark;
+                return true;
+            }
+            ("f", _) => {
+                toggle_fullscreen();
+                return true;
+            }
+            ("Escape", _) => Cmd::Deselect,
+            _ => return false,
+        };
+        self.apply(cmd);
+        true
+    }
+}
+
+fn toggle_fullscreen() {
+    let document = gloo::utils::document();
+    if document.fullscreen_element().is_some() {
+        document.exit_fullscreen();
+    } else if let Some(el) = document.document_element() {
+        let _ = el.request_fullscreen();
+    }
+}
+
+fn download(name: &str, text: &str) {
+    let parts = js_sys_array(text);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/toml");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let document = gloo::utils::document();
+    if let Ok(a) = document.create_element("a") {
+        let a: web_sys::HtmlAnchorElement = a.unchecked_into();
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+fn js_sys_array(text: &str) -> wasm_bindgen::JsValue {
+    let array = js_sys::Array::new();
+    array.push(&wasm_bindgen::JsValue::from_str(text));
+    array.into()
+}
+
+/// The page.
+#[function_component]
+pub fn App() -> Html {
+    let ui = use_mut_ref(Ui::new);
+    let redraw = use_force_update();
+    let (playing, speed, epoch) = {
+        let u = ui.borrow();
+        (u.playing, u.speed, u.epoch)
+    };
+
+    // Playback: one tick per interval while playing.
+    {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        use_effect_with((playing, speed), move |(playing, speed)| {
+            let interval = playing.then(|| {
+                Interval::new(SPEEDS[*speed].1, move || {
+                    ui.borrow_mut().tick();
+                    redraw.force_update();
+                })
+            });
+            move || drop(interval)
+        });
+    }
+    // The look-ahead, in slices, whenever a run starts or forks.
+    {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        use_effect_with(epoch, move |_| {
+            let handle: Rc<RefCell<Option<Interval>>> = Rc::new(RefCell::new(None));
+            let inner = handle.clone();
+            *handle.borrow_mut() = Some(Interval::new(1, move || {
+                let done = ui.borrow_mut().session.as_mut().is_none_or(|s| s.look_ahead(LOOK_AHEAD_SLICE));
+                redraw.force_update();
+                if done {
+                    inner.borrow_mut().take();
+                }
+            }));
+            move || drop(handle.borrow_mut().take())
+        });
+    }
+    // Keyboard, for presenters and clickers.
+    {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        use_effect_with((), move |_| {
+            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |e| {
+                let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
+                if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    return;
+                }
+                let typing = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+                if typing {
+                    return;
+                }
+                if ui.borrow_mut().key(e) {
+                    e.prevent_default();
+                    redraw.force_update();
+                }
+            });
+            move || drop(listener)
+        });
+    }
+
+    let cmd = {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |c: Cmd| {
+            ui.borrow_mut().apply(c);
+            redraw.force_update();
+        })
+    };
+    let with_ui = |f: Rc<dyn Fn(&mut Ui)>| {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |_: MouseEvent| {
+            f(&mut ui.borrow_mut());
+            redraw.force_update();
+        })
+    };
+
+    let u = ui.borrow();
+    {
+        let root = gloo::utils::document().document_element();
+        if let Some(root) = root {
+            let _ = root.set_attribute("data-theme", if u.dark { "dark" } else { "light" });
+            let _ = root.set_attribute("class", &format!("{}{}", if u.presenter { "presenter " } else { "" }, if u.reduce_motion { "reduce-motion" } else { "" }));
+        }
+    }
+    let Some(session) = u.session.as_ref() else {
+        return html! { <div class="notice" role="alert">{u.notice.clone().unwrap_or_default()}</div> };
+    };
+    let frame = Rc::new(Frame::new(session));
+    let scenario = session.scenario();
+
+    let on_pick = {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |e: Event| {
+            let name = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            ui.borrow_mut().open(ScenarioRef::Builtin(name), None, Vec::new(), 0);
+            redraw.force_update();
+        })
+    };
+    let current_builtin = match &u.running {
+        ScenarioRef::Builtin(n) => n.clone(),
+        ScenarioRef::Text(_) => String::new(),
+    };
+    let mut topics: Vec<&str> = u.builtins.iter().map(|b| b.topic.as_str()).collect();
+    topics.dedup();
+    topics.sort();
+    topics.dedup();
+    let picker = html! {
+        <select onchange={on_pick} aria-label="Scenario" data-testid="picker">
+            if current_builtin.is_empty() { <option selected=true disabled=true>{"(edited scenario)"}</option> }
+            { for topics.iter().map(|topic| html! {
+                <optgroup label={topic.to_string()}>
+                    { for u.builtins.iter().filter(|b| b.topic == *topic).map(|b| html! {
+                        <option value={b.name} selected={b.name == current_builtin}>{b.title.clone()}</option>
+                    }) }
+                </optgroup>
+            }) }
+        </select>
+    };
+
+    let on_share = with_ui(Rc::new(|u: &mut Ui| {
+        if let Some(state) = u.share_state() {
+            let fragment = share::encode(&state);
+            let location = gloo::utils::window().location();
+            let base = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
+            let url = format!("{base}#{fragment}");
+            if let Ok(history) = gloo::utils::window().history() {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+            let _ = gloo::utils::window().navigator().clipboard().write_text(&url);
+            u.share_url = Some(url);
+        }
+    }));
+    let on_theme = with_ui(Rc::new(|u: &mut Ui| u.dark = !u.dark));
+    let on_presenter = with_ui(Rc::new(|u: &mut Ui| u.presenter = !u.presenter));
+    let on_motion = with_ui(Rc::new(|u: &mut Ui| u.reduce_motion = !u.reduce_motion));
+    let on_routine = with_ui(Rc::new(|u: &mut Ui| u.show_routine = !u.show_routine));
+    let on_fullscreen = with_ui(Rc::new(|_: &mut Ui| toggle_fullscreen()));
+    let on_run_editor = with_ui(Rc::new(|u: &mut Ui| {
+        let text = u.editor.clone();
+        u.open(ScenarioRef::Text(text), None, Vec::new(), 0);
+    }));
+    let on_download = with_ui(Rc::new(|u: &mut Ui| {
+        let name = match &u.running {
+            ScenarioRef::Builtin(n) => format!("{n}.toml"),
+            ScenarioRef::Text(_) => "scenario.toml".to_string(),
+        };
+        download(&name, &u.editor);
+    }));
+    let on_seed = {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let mut u = ui.borrow_mut();
+            match u.seed_input.trim().parse::<u64>() {
+                Ok(seed) => {
+                    let running = u.running.clone();
+                    let text = u.editor.clone();
+                    // A builtin keeps its name (short links) unless its text was edited.
+                    let source = match running {
+                        ScenarioRef::Builtin(n) if crate::builtin::get(&n) == Some(text.as_str()) => ScenarioRef::Builtin(n),
+                        _ => ScenarioRef::Text(text),
+                    };
+                    u.open(source, Some(seed), Vec::new(), 0);
+                }
+                Err(_) => u.notice = Some(format!("The seed {:?} is not a whole number from 0 to {}.", u.seed_input, u64::MAX)),
+            }
+            drop(u);
+            redraw.force_update();
+        })
+    };
+    let on_seed_input = {
+        let ui = ui.clone();
+        Callback::from(move |e: InputEvent| ui.borrow_mut().seed_input = e.target_unchecked_into::<HtmlInputElement>().value())
+    };
+    let on_edit = {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |e: InputEvent| {
+            let text = e.target_unchecked_into::<HtmlTextAreaElement>().value();
+            let mut u = ui.borrow_mut();
+            u.editor_errors = scenario::parse("scenario.toml", &text).err().unwrap_or_default();
+            u.editor = text;
+            drop(u);
+            redraw.force_update();
+        })
+    };
+    let read_file = {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        move |file: web_sys::File| {
+            if file.size() > scenario::limits::FILE_BYTES as f64 {
+                ui.borrow_mut().notice = Some(format!("{} is larger than the limit of {} bytes.", file.name(), scenario::limits::FILE_BYTES));
+                redraw.force_update();
+                return;
+            }
+            let file = gloo::file::File::from(file);
+            let ui2 = ui.clone();
+            let redraw2 = redraw.clone();
+            let reader = gloo::file::callbacks::read_as_text(&file, move |result| {
+                let mut u = ui2.borrow_mut();
+                match result {
+                    Ok(text) => u.open(ScenarioRef::Text(text), None, Vec::new(), 0),
+                    Err(e) => u.notice = Some(format!("The file could not be read: {e}")),
+                }
+                u.reader = None;
+                drop(u);
+                redraw2.force_update();
+            });
+            ui.borrow_mut().reader = Some(reader);
+        }
+    };
+    let on_file = {
+        let read_file = read_file.clone();
+        Callback::from(move |e: Event| {
+            let input = e.target_unchecked_into::<HtmlInputElement>();
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                read_file(file);
+            }
+            input.set_value("");
+        })
+    };
+    let on_drop = Callback::from(move |e: DragEvent| {
+        e.prevent_default();
+        if let Some(file) = e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
+            read_file(file);
+        }
+    });
+    let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
+    let on_select = {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |node: NodeId| {
+            let mut u = ui.borrow_mut();
+            u.selected = if u.selected == Some(node) { None } else { Some(node) };
+            drop(u);
+            redraw.force_update();
+        })
+    };
+    let on_record = {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |record: u32| {
+            let mut u = ui.borrow_mut();
+            if let Some(s) = u.session.as_mut() {
+                s.look_ahead_all();
+                match s.fate_step(record) {
+                    Some(at) => s.seek(at),
+                    None => u.notice = Some(format!("Record #{record} is still pending at the end of the run.")),
+                }
+            }
+            u.playing = false;
+            drop(u);
+            redraw.force_update();
+        })
+    };
+    let dismiss = with_ui(Rc::new(|u: &mut Ui| u.notice = None));
+
+    html! {
+        <div class="app" ondrop={on_drop} ondragover={on_dragover}>
+            <header class="topbar">
+                <span class="brand">{"kafkasim"}</span>
+                {picker}
+                <label class="button">{"Open .toml…"}<input type="file" accept=".toml,text/plain" onchange={on_file} hidden=true /></label>
+                <form class="seed" onsubmit={on_seed}>
+                    <label>{"seed "}<input value={u.seed_input.clone()} oninput={on_seed_input} inputmode="numeric" size="8" aria-label="Seed" /></label>
+                </form>
+                <button onclick={on_share} data-testid="share">{"Share link"}</button>
+                <span class="spacer" />
+                <label class="toggle"><input type="checkbox" checked={u.show_routine} onclick={on_routine} />{"routine steps"}</label>
+                <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{"reduce motion"}</label>
+                <button onclick={on_theme} title="Dark / light theme (t)">{if u.dark { "☀ Light" } else { "☾ Dark" }}</button>
+                <button onclick={on_presenter} title="Presenter mode (p)" data-testid="presenter">{"Presenter"}</button>
+                <button onclick={on_fullscreen} title="Full screen (f)">{"⛶"}</button>
+            </header>
+            if let Some(url) = &u.share_url {
+                <div class="share" data-testid="share-url">
+                    {"Link to this exact run and step (copied): "}<input readonly=true value={url.clone()} aria-label="Share link" />
+                </div>
+            }
+            if let Some(notice) = &u.notice {
+                <div class="notice" role="alert" data-testid="notice">{notice.clone()}<button class="close" onclick={dismiss} aria-label="Dismiss">{"✕"}</button></div>
+            }
+            <main>
+                <div class="stage">
+                    <h1 data-testid="title">{scenario.title.clone()}</h1>
+                    <p class="summary">{scenario.summary.clone()}</p>
+                    <Cluster frame={frame.clone()} selected={u.selected} on_select={on_select} />
+                    if let Some(node) = u.selected {
+                        <ActionMenu frame={frame.clone()} cmd={cmd.clone()} {node} />
+                    }
+                </div>
+                <aside class="side">
+                    <Narration frame={frame.clone()} cmd={cmd.clone()} />
+                    <Expectations frame={frame.clone()} cmd={cmd.clone()} />
+                </aside>
+            </main>
+            <Controls frame={frame.clone()} cmd={cmd.clone()} {playing} {speed} />
+            <Ledger frame={frame.clone()} on_record={on_record} />
+            <section class="editor" aria-label="Scenario editor">
+                <h2>{"Scenario file"}</h2>
+                <p class="hint">{"Edit, or drop a .toml file anywhere on the page. Errors show as you type; the run changes only when you press Run."}</p>
+                <textarea value={u.editor.clone()} oninput={on_edit} spellcheck="false" rows="18" aria-label="Scenario text" data-testid="editor" />
+                <ul class="errors" data-testid="errors">
+                    { for u.editor_errors.iter().map(|e| html! {
+                        <li>
+                            <span class="loc">{format!("line {}, column {}: ", e.line, e.column)}</span>{e.message.clone()}
+                            if let Some(h) = &e.hint { <span class="hint">{format!(" — hint: {h}")}</span> }
+                        </li>
+                    }) }
+                </ul>
+                <button onclick={on_run_editor} disabled={!u.editor_errors.is_empty()} data-testid="run-editor">{"Run this scenario"}</button>
+                <button onclick={on_download}>{"Download .toml"}</button>
+            </section>
+            <footer data-testid="footer" data-trace-hash={frame.trace_hash.clone().unwrap_or_default()} data-seed={frame.seed.to_string()}>
+                {format!("seed {} · trace hash {} · ", frame.seed, frame.trace_hash.clone().unwrap_or_else(|| "computing…".into()))}
+                {"Simplifications are listed in docs/model.md. Keys: space play/pause · ←/→ step · Shift+←/→ markers · p presenter · t theme · f full screen"}
+            </footer>
+        </div>
+    }
+}

@@ -1,0 +1,138 @@
+//! What one render shows, computed from the session: the components only read this.
+
+use crate::scenario::ExpectationResult;
+use crate::session::{Caption, Marker, Session};
+use crate::sim::describe::{describe_step, is_routine, node_name};
+use crate::sim::view::{LedgerView, StateView};
+use crate::sim::{NodeId, Sim, StepEvent};
+
+/// A message on its way, with how far along its link it is at the current virtual time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flight {
+    /// Message id (keeps the element, so the move animates).
+    pub id: u64,
+    /// Sender.
+    pub from: NodeId,
+    /// Receiver.
+    pub to: NodeId,
+    /// Kind.
+    pub kind: &'static str,
+    /// 0 at the sender, 1 at the receiver.
+    pub progress: f64,
+}
+
+/// The lecturer's pause point at the current step, if the run is waiting at one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PauseView {
+    /// The question.
+    pub question: String,
+    /// The answer.
+    pub answer: Option<String>,
+}
+
+/// Everything one render of the page reads.
+pub struct Frame {
+    /// The cluster.
+    pub state: StateView,
+    /// The ledger.
+    pub ledger: LedgerView,
+    /// Messages in flight.
+    pub flights: Vec<Flight>,
+    /// The message delivered in the current step, if any (drawn as a highlighted link).
+    pub delivered: Option<(NodeId, NodeId, &'static str)>,
+    /// Narration of the current step: headline, then one line per effect.
+    pub narration: Vec<String>,
+    /// Whether the current step is routine (heartbeats, empty fetches).
+    pub routine: bool,
+    /// The latest lecturer narration at or before this step.
+    pub caption: Option<String>,
+    /// The pause point at this step.
+    pub pause: Option<PauseView>,
+    /// Steps taken.
+    pub position: u64,
+    /// Run length, once known.
+    pub total: Option<u64>,
+    /// Steps the look-ahead has covered.
+    pub known: u64,
+    /// Timeline markers.
+    pub markers: Vec<Marker>,
+    /// Trace hash, once known.
+    pub trace_hash: Option<String>,
+    /// Expectations and whether they held (once the look-ahead has passed their time).
+    pub expectations: Vec<ExpectationResult>,
+    /// Number of expectations in the scenario.
+    pub expectation_count: usize,
+    /// Node names for the action menu.
+    pub node_names: Vec<(NodeId, String)>,
+    /// Whether the run is over.
+    pub at_end: bool,
+    /// Whether each broker is up, by `node.id` - 1.
+    pub brokers_up: Vec<bool>,
+    /// The seed.
+    pub seed: u64,
+    /// Virtual time.
+    pub now: u64,
+}
+
+fn nodes(sim: &Sim) -> Vec<(NodeId, String)> {
+    let mut list = vec![(NodeId::Controller, node_name(sim, NodeId::Controller))];
+    list.extend((1..=sim.brokers.len() as u32).map(|b| (NodeId::Broker(b), node_name(sim, NodeId::Broker(b)))));
+    list.extend((0..sim.producers.len() as u32).map(|p| (NodeId::Producer(p), node_name(sim, NodeId::Producer(p)))));
+    list.extend((0..sim.consumers.len() as u32).map(|c| (NodeId::Consumer(c), node_name(sim, NodeId::Consumer(c)))));
+    list
+}
+
+impl Frame {
+    /// Reads the session at its current position.
+    pub fn new(session: &Session) -> Frame {
+        let sim = session.sim();
+        let now = sim.now();
+        let flights = sim
+            .in_flight()
+            .into_iter()
+            .map(|m| {
+                let span = m.arrives_at.saturating_sub(m.sent_at).max(1) as f64;
+                let progress = (now.saturating_sub(m.sent_at) as f64 / span).clamp(0.0, 1.0);
+                Flight { id: m.id, from: m.from, to: m.to, kind: m.kind, progress }
+            })
+            .collect();
+        let step = session.last_step();
+        let delivered = step.and_then(|s| match &s.event {
+            StepEvent::Deliver { from, to, msg, .. } => Some((*from, *to, msg.kind())),
+            _ => None,
+        });
+        let narration = step.map(|s| describe_step(sim, s).lines().map(|l| l.trim().trim_start_matches("· ").to_string()).collect()).unwrap_or_default();
+        let position = session.position();
+        let captions = session.captions();
+        let caption = captions.iter().rev().find_map(|c| match c {
+            Caption::Say { at, text } if *at <= position => Some(text.clone()),
+            _ => None,
+        });
+        let pause = captions.iter().find_map(|c| match c {
+            Caption::Pause { at, question, answer } if *at == position => Some(PauseView { question: question.clone(), answer: answer.clone() }),
+            _ => None,
+        });
+        Frame {
+            state: sim.state_view(),
+            ledger: sim.ledger_view(),
+            flights,
+            delivered,
+            narration,
+            routine: step.is_some_and(is_routine),
+            caption,
+            pause,
+            position,
+            total: session.total_steps(),
+            known: session.known_steps(),
+            markers: session.markers().to_vec(),
+            trace_hash: session.trace_hash(),
+            expectations: session.expectation_results().to_vec(),
+            expectation_count: session.expectations().len(),
+            node_names: nodes(sim),
+            at_end: session.at_end(),
+            brokers_up: (1..=sim.brokers.len() as u32).map(|b| sim.is_up(NodeId::Broker(b))).collect(),
+            seed: session.seed(),
+            now,
+        }
+    }
+}

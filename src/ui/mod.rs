@@ -1,0 +1,32 @@
+//! The page: a thin Yew layer over [`crate::session::Session`]. Components read a [`Frame`]
+//! (plain data computed from the session after every change, in `frame.rs`) and send [`Cmd`]s back; all
+//! simulation logic stays in the core.
+
+mod app;
+mod cluster;
+mod frame;
+mod glossary;
+mod panels;
+
+use wasm_bindgen::prelude::*;
+
+/// Shows a message instead of a blank page if anything panics, and keeps the console trace.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("kafkasim stopped because of an internal error: {info}");
+        web_sys::console::error_1(&message.clone().into());
+        if let Some(el) = gloo::utils::document().get_element_by_id("fatal") {
+            el.set_text_content(Some(&format!("{message}\n\nReload the page to start again. Please report this with the share link.")));
+            let _ = el.set_attribute("role", "alert");
+            let _ = el.remove_attribute("hidden");
+        }
+    }));
+}
+
+/// Entry point called by the wasm-bindgen loader in `index.html`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    install_panic_hook();
+    let root = gloo::utils::document().get_element_by_id("app").expect("index.html has #app");
+    yew::Renderer::<app::App>::with_root(root).render();
+}

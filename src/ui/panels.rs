@@ -1,0 +1,403 @@
+//! The panels around the cluster picture: narration, playback controls and timeline, the action
+//! menu, the ledger with its lag chart, and the expectations.
+
+use super::frame::Frame;
+use super::glossary::{annotate, term};
+use crate::session::UserAction;
+use crate::sim::describe::MarkerKind;
+use crate::sim::ledger::Outcome;
+use crate::sim::NodeId;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// Playback speeds: (label, ms between steps shown).
+pub const SPEEDS: [(&str, u32); 5] = [("slow", 1200), ("normal", 500), ("fast", 200), ("very fast", 60), ("fastest", 16)];
+
+/// What the panels ask the app to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cmd {
+    /// Start or stop playback.
+    TogglePlay,
+    /// One step forward.
+    Forward,
+    /// One step back.
+    Back,
+    /// Back to step 0.
+    Restart,
+    /// To the end of the run.
+    End,
+    /// To a position.
+    Seek(u64),
+    /// To the next (true) or previous marker.
+    Marker(bool),
+    /// Playback speed index.
+    Speed(usize),
+    /// A person's action on the cluster.
+    Act(UserAction),
+    /// Close the action menu.
+    Deselect,
+    /// Reveal the answer at a pause point.
+    Reveal,
+}
+
+/// Props shared by the panels: the frame and a way to send commands.
+#[derive(Properties)]
+pub struct PanelProps {
+    /// What to show.
+    pub frame: Rc<Frame>,
+    /// Commands back to the app.
+    pub cmd: Callback<Cmd>,
+}
+
+impl PartialEq for PanelProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.frame, &other.frame)
+    }
+}
+
+/// The current step explained, the lecturer's text, and a pause point's question.
+#[function_component]
+pub fn Narration(props: &PanelProps) -> Html {
+    let f = &props.frame;
+    let revealed = use_state(|| false);
+    {
+        let revealed = revealed.clone();
+        use_effect_with(f.position, move |_| revealed.set(false));
+    }
+    let reveal = {
+        let revealed = revealed.clone();
+        let cmd = props.cmd.clone();
+        Callback::from(move |_: MouseEvent| {
+            revealed.set(true);
+            cmd.emit(Cmd::Reveal);
+        })
+    };
+    let (headline, effects) = match f.narration.split_first() {
+        Some((h, rest)) => (h.clone(), rest.to_vec()),
+        None => ("The run is at its start: press → or Play.".to_string(), Vec::new()),
+    };
+    html! {
+        <section class="narration" aria-live="polite" aria-label="What happened in this step">
+            if let Some(text) = &f.caption {
+                <p class="caption" data-testid="caption">{"💬 "}{annotate(text)}</p>
+            }
+            <p class={classes!("headline", f.routine.then_some("routine"))} data-testid="headline">{annotate(&headline)}</p>
+            <ul class="effects" data-testid="effects">
+                { for effects.iter().map(|e| html! { <li>{annotate(e)}</li> }) }
+            </ul>
+            if let Some(pause) = &f.pause {
+                <div class="pause" role="dialog" aria-label="A question for the class" data-testid="pause">
+                    <p class="question">{"❓ "}{annotate(&pause.question)}</p>
+                    if *revealed {
+                        if let Some(answer) = &pause.answer {
+                            <p class="answer" data-testid="answer">{annotate(answer)}</p>
+                        }
+                    } else {
+                        <button onclick={reveal}>{"Reveal the answer"}</button>
+                    }
+                    <p class="hint">{"The run waits here. Press Play or → to go on."}</p>
+                </div>
+            }
+        </section>
+    }
+}
+
+/// Play/pause, step, restart, speed, and the timeline with its markers.
+#[derive(Properties)]
+pub struct ControlsProps {
+    /// What to show.
+    pub frame: Rc<Frame>,
+    /// Commands back to the app.
+    pub cmd: Callback<Cmd>,
+    /// Whether playback runs.
+    pub playing: bool,
+    /// Speed index.
+    pub speed: usize,
+}
+
+impl PartialEq for ControlsProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.frame, &other.frame) && self.playing == other.playing && self.speed == other.speed
+    }
+}
+
+/// The playback bar.
+#[function_component]
+pub fn Controls(props: &ControlsProps) -> Html {
+    let f = &props.frame;
+    let send = |c: Cmd| props.cmd.reform(move |_: MouseEvent| c.clone());
+    let max = f.total.unwrap_or(f.known).max(1);
+    let on_scrub = props.cmd.reform(|e: InputEvent| Cmd::Seek(e.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0)));
+    let on_speed = props.cmd.reform(|e: Event| Cmd::Speed(e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(1)));
+    let markers = f.markers.iter().map(|m| {
+        let left = m.at as f64 * 100.0 / max as f64;
+        let at = m.at;
+        html! {
+            <button class={classes!("marker", m.kind.name())} style={format!("left: {left:.3}%")} title={format!("step {}: {}", m.at, m.label)}
+                    aria-label={format!("Jump to step {}: {}", m.at, m.label)} onclick={props.cmd.reform(move |_: MouseEvent| Cmd::Seek(at))} />
+        }
+    });
+    html! {
+        <section class="controls" aria-label="Playback">
+            <div class="buttons">
+                <button onclick={send(Cmd::Restart)} title="Restart (Home)" aria-label="Restart">{"⏮"}</button>
+                <button onclick={send(Cmd::Marker(false))} title="Previous marker (Shift+←)" aria-label="Previous marker">{"⇤"}</button>
+                <button onclick={send(Cmd::Back)} title="Step back (←)" aria-label="Step back" data-testid="back">{"◀"}</button>
+                <button class="play" onclick={send(Cmd::TogglePlay)} title="Play / pause (space)" aria-label={if props.playing { "Pause" } else { "Play" }} data-testid="play">
+                    {if props.playing { "⏸ Pause" } else { "▶ Play" }}
+                </button>
+                <button onclick={send(Cmd::Forward)} title="Step forward (→ or .)" aria-label="Step forward" data-testid="forward">{"▶|"}</button>
+                <button onclick={send(Cmd::Marker(true))} title="Next marker (Shift+→)" aria-label="Next marker">{"⇥"}</button>
+                <button onclick={send(Cmd::End)} title="To the end (End)" aria-label="To the end" data-testid="end">{"⏭"}</button>
+                <label class="speed">{"speed "}
+                    <select onchange={on_speed} aria-label="Playback speed">
+                        { for SPEEDS.iter().enumerate().map(|(i, (name, _))| html! { <option value={i.to_string()} selected={i == props.speed}>{*name}</option> }) }
+                    </select>
+                </label>
+                <span class="position" data-testid="position" data-position={f.position.to_string()} data-total={f.total.map(|t| t.to_string()).unwrap_or_default()}>
+                    {format!("step {} / {}", f.position, f.total.map_or(format!("{}…", f.known), |t| t.to_string()))}
+                    {format!(" · {} ms", f.now)}
+                    if f.at_end { <strong class="end">{" · end of run"}</strong> }
+                </span>
+            </div>
+            <div class="timeline">
+                <input type="range" min="0" max={max.to_string()} value={f.position.to_string()} oninput={on_scrub} aria-label="Timeline" data-testid="scrub" />
+                <div class="markers">{ for markers }</div>
+            </div>
+            <div class="legend">
+                { for MarkerKind::ALL.iter().map(|k| html! { <span class={classes!("legend-item", k.name())}><i></i>{k.name()}</span> }) }
+            </div>
+        </section>
+    }
+}
+
+/// Properties of [`ActionMenu`].
+#[derive(Properties)]
+pub struct ActionProps {
+    /// What to show.
+    pub frame: Rc<Frame>,
+    /// Commands back to the app.
+    pub cmd: Callback<Cmd>,
+    /// The node clicked.
+    pub node: NodeId,
+}
+
+impl PartialEq for ActionProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.frame, &other.frame) && self.node == other.node
+    }
+}
+
+/// What a person can do to the clicked node; every action forks the run at this step.
+#[function_component]
+pub fn ActionMenu(props: &ActionProps) -> Html {
+    let f = &props.frame;
+    let name = f.node_names.iter().find(|(n, _)| *n == props.node).map(|(_, s)| s.clone()).unwrap_or_default();
+    let peer = use_state(String::new);
+    let key = use_state(String::new);
+    let value = use_state(|| "v".to_string());
+    let topic = use_state(String::new);
+    let act = |a: UserAction| props.cmd.reform(move |_: MouseEvent| Cmd::Act(a.clone()));
+    let input = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| state.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let peers: Vec<String> = f.node_names.iter().filter(|(n, _)| *n != props.node).map(|(_, s)| s.clone()).collect();
+    let chosen_peer = if peers.contains(&*peer) { (*peer).clone() } else { peers.first().cloned().unwrap_or_default() };
+    let on_peer = {
+        let peer = peer.clone();
+        Callback::from(move |e: Event| peer.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
+    };
+    let topics: Vec<String> = f.state.partitions.iter().filter_map(|p| p.name.rsplit_once('-').map(|(t, _)| t.to_string())).filter(|t| !t.starts_with("__")).fold(Vec::new(), |mut v, t| {
+        if !v.contains(&t) {
+            v.push(t);
+        }
+        v
+    });
+    let chosen_topic = if topics.contains(&*topic) { (*topic).clone() } else { topics.first().cloned().unwrap_or_default() };
+    let on_topic = {
+        let topic = topic.clone();
+        Callback::from(move |e: Event| topic.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
+    };
+    let specific = match props.node {
+        NodeId::Broker(b) => {
+            let up = f.brokers_up.get(b as usize - 1).copied().unwrap_or(false);
+            if up {
+                html! { <button class="danger" data-testid="crash" onclick={act(UserAction::CrashBroker { broker: b })}>{format!("Crash broker-{b}")}</button> }
+            } else {
+                html! { <button data-testid="restart" onclick={act(UserAction::RestartBroker { broker: b })}>{format!("Restart broker-{b}")}</button> }
+            }
+        }
+        NodeId::Consumer(_) => html! {
+            <>
+                <button class="danger" onclick={act(UserAction::CrashConsumer { consumer: name.clone() })}>{"Crash (no commit, no leave)"}</button>
+                <button onclick={act(UserAction::CloseConsumer { consumer: name.clone() })}>{"Close gracefully"}</button>
+                <button onclick={act(UserAction::StartConsumer { consumer: name.clone() })}>{"Start / restart"}</button>
+            </>
+        },
+        NodeId::Producer(_) => {
+            let produce = UserAction::Produce {
+                producer: name.clone(),
+                topic: chosen_topic.clone(),
+                key: (!key.is_empty()).then(|| (*key).clone()),
+                value: (*value).clone(),
+            };
+            html! {
+                <form class="produce" onsubmit={props.cmd.reform(move |e: SubmitEvent| { e.prevent_default(); Cmd::Act(produce.clone()) })}>
+                    <select onchange={on_topic} aria-label="Topic">{ for topics.iter().map(|t| html! { <option selected={*t == chosen_topic}>{t.clone()}</option> }) }</select>
+                    <input placeholder="key (empty = null)" value={(*key).clone()} oninput={input(&key)} aria-label="Key" maxlength="200" />
+                    <input placeholder="value" value={(*value).clone()} oninput={input(&value)} aria-label="Value" maxlength="200" />
+                    <button type="submit">{"send()"}</button>
+                </form>
+            }
+        }
+        NodeId::Controller => html! {},
+    };
+    html! {
+        <section class="action-menu" aria-label={format!("Actions on {name}")} data-testid="action-menu">
+            <header><strong>{name.clone()}</strong><button class="close" aria-label="Close" onclick={props.cmd.reform(|_: MouseEvent| Cmd::Deselect)}>{"✕"}</button></header>
+            <div class="row">{specific}</div>
+            <div class="row">
+                {"link to "}
+                <select onchange={on_peer} aria-label="Other end of the link">{ for peers.iter().map(|p| html! { <option selected={*p == chosen_peer}>{p.clone()}</option> }) }</select>
+                <button onclick={act(UserAction::Cut { a: name.clone(), b: chosen_peer.clone() })}>{"Cut"}</button>
+                <button onclick={act(UserAction::Heal { a: name.clone(), b: chosen_peer.clone() })}>{"Heal"}</button>
+            </div>
+            <p class="hint">{"An action forks the run here; the share link carries it."}</p>
+        </section>
+    }
+}
+
+fn outcome_text(outcome: &Outcome) -> (&'static str, String) {
+    match outcome {
+        Outcome::Pending => ("pending", "awaiting ack".into()),
+        Outcome::Acknowledged { offset, .. } => ("acked", offset.map_or("acknowledged (acks=0)".into(), |o| format!("acked at offset {o}"))),
+        Outcome::Failed { error, .. } => ("failed", format!("failed: {error}")),
+    }
+}
+
+/// The records and their fates, summary badges, and a lag chart per group.
+#[derive(Properties)]
+pub struct LedgerProps {
+    /// What to show.
+    pub frame: Rc<Frame>,
+    /// Jump to the step that decided a record's fate.
+    pub on_record: Callback<u32>,
+}
+
+impl PartialEq for LedgerProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.frame, &other.frame)
+    }
+}
+
+fn lag_chart(name: &str, samples: &[(u64, String, u64)], now: u64) -> Html {
+    // The group's total lag: the latest sample of each partition, summed, at every sample time.
+    let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut points: Vec<(u64, u64)> = Vec::new();
+    for (t, p, lag) in samples {
+        latest.insert(p.as_str(), *lag);
+        points.push((*t, latest.values().sum()));
+    }
+    let max_lag = points.iter().map(|p| p.1).max().unwrap_or(0).max(1);
+    let end = now.max(1);
+    let (w, h) = (260.0, 60.0);
+    let mut path = String::new();
+    let mut prev = 0u64;
+    for (t, lag) in &points {
+        let x = *t as f64 * w / end as f64;
+        path.push_str(&format!("{}{x:.1},{:.1} L{x:.1},{:.1} ", if path.is_empty() { "M" } else { "L" }, h - prev as f64 * h / max_lag as f64, h - *lag as f64 * h / max_lag as f64));
+        prev = *lag;
+    }
+    if !path.is_empty() {
+        path.push_str(&format!("L{w},{:.1}", h - prev as f64 * h / max_lag as f64));
+    }
+    html! {
+        <figure class="lag-chart" data-group={name.to_string()}>
+            <svg viewBox={format!("-2 -2 {} {}", w + 4.0, h + 4.0)} width="264" height="64" role="img" aria-label={format!("Lag of group {name} over time; now {prev}")}>
+                <rect class="chart-bg" x="0" y="0" width={w.to_string()} height={h.to_string()} />
+                <path d={path} class="lag-line" />
+            </svg>
+            <figcaption>{format!("group {name}: ")}{term("lag")}{format!(" now {prev}, peak {}", points.iter().map(|p| p.1).max().unwrap_or(0))}</figcaption>
+        </figure>
+    }
+}
+
+/// The ledger panel.
+#[function_component]
+pub fn Ledger(props: &LedgerProps) -> Html {
+    let l = &props.frame.ledger;
+    let t = &l.totals;
+    let badge = |label: &str, n: u32, bad: bool| {
+        html! { <span class={classes!("badge", (bad && n > 0).then_some("bad"))} data-badge={label.to_string()} data-value={n.to_string()}>{format!("{n} {label}")}</span> }
+    };
+    let group_names: Vec<&str> = l.groups.iter().map(|g| g.name.as_str()).collect();
+    let rows = l.records.iter().map(|r| {
+        let (class, text) = outcome_text(&r.outcome);
+        let id = r.id;
+        let stored: Vec<String> = r.appended.iter().map(|(b, o, _)| format!("b{b}@{o}")).collect();
+        let processed = l.groups.iter().map(|g| {
+            let n = g.records.iter().find(|gr| gr.id == r.id).map_or(0, |gr| gr.processed);
+            html! { <td class={classes!((n > 1).then_some("dup"))}>{n.to_string()}</td> }
+        });
+        let onclick = props.on_record.reform(move |_: MouseEvent| id);
+        html! {
+            <tr class={classes!(class, r.acknowledged_lost.then_some("acked-lost"), (r.copies_in_final_log > 1).then_some("dup"))} {onclick} data-record={r.id.to_string()} title="Click to jump to the step that decided this record's fate">
+                <td>{r.id.to_string()}</td>
+                <td>{r.producer.clone()}</td>
+                <td>{format!("{}{}", r.key.as_ref().map_or(String::new(), |k| format!("{k}=")), r.value)}</td>
+                <td>{r.partition.clone()}</td>
+                <td>{text}</td>
+                <td>{if stored.is_empty() { "nowhere".to_string() } else { stored.join(" ") }}</td>
+                <td>{if r.acknowledged_lost { "LOST (was acked)".to_string() } else { format!("{} in final log", r.copies_in_final_log) }}</td>
+                { for processed }
+            </tr>
+        }
+    });
+    html! {
+        <section class="ledger" aria-label="Ledger of records">
+            <h2>{"Ledger"}</h2>
+            <div class="badges" data-testid="badges">
+                {badge("sent", t.sent, false)}{badge("acknowledged", t.acknowledged, false)}{badge("failed", t.failed, true)}
+                {badge("lost", t.lost, true)}{badge("acked-lost", t.acknowledged_lost, true)}{badge("duplicated", t.duplicated, true)}{badge("out-of-order", t.out_of_order, true)}
+                { for l.groups.iter().map(|g| html! {
+                    <span class={classes!("badge", "verdict", g.verdict.name())} data-group={g.name.clone()} data-verdict={g.verdict.name()}>
+                        {format!("{}: {} · processed {} · lost {} · duplicated {}", g.name, g.verdict.name(), g.totals.processed, g.totals.lost, g.totals.duplicated)}
+                    </span>
+                }) }
+            </div>
+            <div class="charts">{ for l.groups.iter().map(|g| lag_chart(&g.name, &g.lag, props.frame.now)) }</div>
+            <div class="table-wrap">
+                <table>
+                    <thead><tr>
+                        <th>{"#"}</th><th>{"producer"}</th><th>{"key=value"}</th><th>{"partition"}</th><th>{"producer saw"}</th><th>{"appended on"}</th><th>{"final log"}</th>
+                        { for group_names.iter().map(|g| html! { <th>{format!("processed by {g}")}</th> }) }
+                    </tr></thead>
+                    <tbody>{ for rows }</tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// Whether the scenario's expectations held (as far as the look-ahead has checked).
+#[function_component]
+pub fn Expectations(props: &PanelProps) -> Html {
+    let f = &props.frame;
+    if f.expectation_count == 0 {
+        return html! {};
+    }
+    let held = f.expectations.iter().filter(|e| e.passed()).count();
+    html! {
+        <details class="expectations" data-testid="expectations" data-held={held.to_string()} data-count={f.expectation_count.to_string()}>
+            <summary>{format!("Expectations: {held} of {} held", f.expectation_count)}{if f.expectations.len() < f.expectation_count { " (checking…)" } else { "" }}</summary>
+            <ul>
+                { for f.expectations.iter().flat_map(|e| e.checks.iter().map(move |c| html! {
+                    <li class={if c.passed { "ok" } else { "fail" }}>{format!("{} line {} at {} ms: {} (got {})", if c.passed { "✓" } else { "✗" }, e.line, e.time, c.description, c.actual)}</li>
+                })) }
+            </ul>
+        </details>
+    }
+}
