@@ -8,7 +8,7 @@
 
 use crate::scenario::{limits, Expectation, ExpectationResult, Scenario};
 use crate::sim::describe::{is_routine, marker, MarkerKind, TraceHash};
-use crate::sim::{Action, Effect, NodeId, ProduceAction, RecordId, Sim, Step};
+use crate::sim::{Action, Effect, NodeId, ProduceAction, RecordId, Sim, Step, StepEvent, Timer};
 use serde::{Deserialize, Serialize};
 
 /// A snapshot of the whole simulation is kept every this many steps: seeking replays fewer.
@@ -479,6 +479,24 @@ impl Session {
         }
     }
 
+    /// Steps forward until the person's latest action has run (other events due at the same
+    /// moment may come first), so the page shows its effect at once.
+    pub fn step_to_latest_action(&mut self) {
+        let here = self.position();
+        let pending = self.resolved.iter().filter(|(s, _)| *s == here).count();
+        if pending == 0 {
+            return;
+        }
+        let index = self.current.timeline().len() + pending - 1;
+        for _ in 0..limits::TIMELINE + 1_000 {
+            match self.step_forward() {
+                Some(Step { event: StepEvent::Timer { timer: Timer::Action { index: i } }, .. }) if *i >= index => return,
+                Some(_) => {}
+                None => return,
+            }
+        }
+    }
+
     /// Adds a person's action at the current position. The run forks here: actions that were
     /// later on the old timeline are dropped, and the look-ahead starts again from this point.
     pub fn act(&mut self, action: UserAction) -> Result<(), String> {
@@ -595,6 +613,10 @@ acknowledged = 6
         let mut s = session(Vec::new());
         s.seek(40);
         s.act(UserAction::CrashBroker { broker: 1 }).expect("broker-1 exists");
+        s.step_to_latest_action();
+        let crashed = s.last_step().expect("a step").effects.iter().any(|e| matches!(e, Effect::BrokerCrashed { broker: 1 }));
+        assert!(crashed, "the step shown after the click is the crash");
+        s.seek(41);
         s.act(UserAction::Produce { producer: "app".into(), topic: "orders".into(), key: Some("{n}".into()), value: "typed".into() })
             .expect("valid produce");
         s.look_ahead_all();

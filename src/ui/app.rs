@@ -8,7 +8,7 @@ use crate::scenario::{self, ScenarioError};
 use crate::session::{Session, TimedUserAction};
 use crate::share::{self, ScenarioRef, ShareState};
 use crate::sim::{Effect, NodeId};
-use gloo::events::EventListener;
+use gloo::events::{EventListener, EventListenerOptions};
 use gloo::timers::callback::Interval;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -253,8 +253,7 @@ impl Ui {
                         Ok(()) => {
                             self.epoch += 1;
                             self.selected = None;
-                            // Show the action take effect: it is the next step.
-                            self.forward();
+                            s.step_to_latest_action();
                         }
                         Err(e) => self.notice = Some(format!("That action is not possible: {e}")),
                     }
@@ -371,7 +370,8 @@ pub fn App() -> Html {
         let ui = ui.clone();
         let redraw = redraw.clone();
         use_effect_with((), move |_| {
-            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |e| {
+            let options = EventListenerOptions::enable_prevent_default();
+            let listener = EventListener::new_with_options(&gloo::utils::document(), "keydown", options, move |e| {
                 let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
                 if e.ctrl_key() || e.meta_key() || e.alt_key() {
                     return;
@@ -379,7 +379,12 @@ pub fn App() -> Html {
                 let typing = e
                     .target()
                     .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+                    .is_some_and(|el| match el.tag_name().as_str() {
+                        "TEXTAREA" | "SELECT" => true,
+                        // The timeline slider and the checkboxes leave the keys to the page.
+                        "INPUT" => !matches!(el.get_attribute("type").as_deref(), Some("range" | "checkbox")),
+                        _ => false,
+                    });
                 if typing {
                     return;
                 }
@@ -607,7 +612,7 @@ pub fn App() -> Html {
                 <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{"reduce motion"}</label>
                 <button onclick={on_theme} title="Dark / light theme (t)">{if u.dark { "☀ Light" } else { "☾ Dark" }}</button>
                 <button onclick={on_presenter} title="Presenter mode (p)" data-testid="presenter">{"Presenter"}</button>
-                <button onclick={on_fullscreen} title="Full screen (f)">{"⛶"}</button>
+                <button onclick={on_fullscreen} title="Full screen (f)">{"Full screen"}</button>
             </header>
             if let Some(url) = &u.share_url {
                 <div class="share" data-testid="share-url">

@@ -2,7 +2,6 @@
 //! a log strip with HW and LEO marks), consumer groups right, and messages moving between them.
 
 use super::frame::Frame;
-use super::glossary::term;
 use crate::sim::view::ReplicaView;
 use crate::sim::NodeId;
 use serde::Serialize;
@@ -10,21 +9,19 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use yew::prelude::*;
 
-const CELL: f64 = 22.0;
+const CELL: f64 = 20.0;
 /// Cells drawn per log strip; older records are summarised as one "…" cell.
-const MAX_CELLS: usize = 16;
+const MAX_CELLS: usize = 12;
 const ROW: f64 = 24.0;
 const HEAD: f64 = 30.0;
 const PRODUCER_X: f64 = 10.0;
-const PRODUCER_W: f64 = 170.0;
-const BROKER_X: f64 = 250.0;
-const LABEL_W: f64 = 150.0;
+const PRODUCER_W: f64 = 150.0;
+const BROKER_X: f64 = 200.0;
+const LABEL_W: f64 = 130.0;
 const BROKER_W: f64 = LABEL_W + CELL * (MAX_CELLS as f64 + 1.0) + 24.0;
 const LANE: f64 = 26.0;
-const CONSUMER_X: f64 = BROKER_X + BROKER_W + 90.0;
-const CONSUMER_W: f64 = 300.0;
-/// Width of the whole picture.
-pub const WIDTH: f64 = CONSUMER_X + CONSUMER_W + 10.0;
+const CONSUMER_X: f64 = BROKER_X + BROKER_W + 70.0;
+const CONSUMER_W: f64 = 280.0;
 
 #[derive(Clone, Copy)]
 struct Rect {
@@ -113,7 +110,7 @@ fn replica_row(name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &Re
             <text x={(x + 8.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="replica-label">
                 {if is_leader { "★ " } else { "" }}{short(name, 16)}
             </text>
-            <text x={(x + 108.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="replica-meta">
+            <text x={(x + 94.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="replica-meta">
                 {format!("e{epoch}{}", if in_isr { "" } else { " ∉ISR" })}
                 <title>{format!("{role}; leader epoch {epoch}; {}; HW {} LEO {}", if in_isr { "in the ISR" } else { "not in the ISR" }, r.high_watermark, r.log_end_offset)}</title>
             </text>
@@ -257,6 +254,8 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         gy += h + 16.0;
     }
 
+    // Without consumers the right column is left out, so the brokers get the room.
+    let width = if f.state.consumers.is_empty() { CONSUMER_X - 40.0 } else { CONSUMER_X + CONSUMER_W + 10.0 };
     let height = brokers_bottom.max(gy).max(60.0 + f.state.producers.len() as f64 * 86.0) + 10.0;
     let anchors = |a: Rect, b: Rect| -> ((f64, f64), (f64, f64)) {
         let (ya, yb) = (a.y + a.h / 2.0, b.y + b.h / 2.0);
@@ -296,19 +295,22 @@ pub fn Cluster(props: &ClusterProps) -> Html {
 
     let onclick_controller = props.on_select.reform(|_: MouseEvent| NodeId::Controller);
     html! {
-        <svg class="cluster" viewBox={format!("0 0 {WIDTH} {height}")} width="100%" role="img" aria-label="The cluster: producers, brokers with their partition logs, and consumer groups">
+        <svg class="cluster" viewBox={format!("0 0 {width} {height}")} width="100%" role="img" aria-label="The cluster: producers, brokers with their partition logs, and consumer groups">
             <defs>
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
                 </marker>
             </defs>
             <text class="column-title" x={PRODUCER_X.to_string()} y="40">{"Producers"}</text>
-            <text class="column-title" x={CONSUMER_X.to_string()} y="40">{"Consumer groups"}</text>
+            if !f.state.consumers.is_empty() {
+                <text class="column-title" x={CONSUMER_X.to_string()} y="40">{"Consumer groups"}</text>
+            }
             <g class={classes!("node", "controller", (props.selected == Some(NodeId::Controller)).then_some("selected"))} data-node="controller" onclick={onclick_controller} role="button" tabindex="0">
                 <rect class="box" x={controller.x.to_string()} y={controller.y.to_string()} width={controller.w.to_string()} height={controller.h.to_string()} rx="8" />
                 <text class="node-title" x={(controller.x + 10.0).to_string()} y={(controller.y + 20.0).to_string()}>
-                    {"controller (KRaft quorum) · "}{term("ISR")}{" · leaders · "}{term("epoch")}
+                    {"controller"}<tspan class="node-meta">{"  KRaft quorum: elects leaders, keeps ISRs and epochs"}</tspan>
                 </text>
+                <title>{"The KRaft controller quorum (modelled as one always-available node): it fences brokers that stop heartbeating, elects partition leaders, raises leader epochs and records ISR changes."}</title>
             </g>
             { for brokers }
             { for producers }

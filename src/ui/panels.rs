@@ -142,15 +142,15 @@ pub fn Controls(props: &ControlsProps) -> Html {
     html! {
         <section class="controls" aria-label="Playback">
             <div class="buttons">
-                <button onclick={send(Cmd::Restart)} title="Restart (Home)" aria-label="Restart">{"⏮"}</button>
-                <button onclick={send(Cmd::Marker(false))} title="Previous marker (Shift+←)" aria-label="Previous marker">{"⇤"}</button>
+                <button onclick={send(Cmd::Restart)} title="Restart (Home)" aria-label="Restart">{"↺ Restart"}</button>
+                <button onclick={send(Cmd::Marker(false))} title="Previous marker (Shift+←)" aria-label="Previous marker">{"◆◀"}</button>
                 <button onclick={send(Cmd::Back)} title="Step back (←)" aria-label="Step back" data-testid="back">{"◀"}</button>
                 <button class="play" onclick={send(Cmd::TogglePlay)} title="Play / pause (space)" aria-label={if props.playing { "Pause" } else { "Play" }} data-testid="play">
                     {if props.playing { "⏸ Pause" } else { "▶ Play" }}
                 </button>
-                <button onclick={send(Cmd::Forward)} title="Step forward (→ or .)" aria-label="Step forward" data-testid="forward">{"▶|"}</button>
-                <button onclick={send(Cmd::Marker(true))} title="Next marker (Shift+→)" aria-label="Next marker">{"⇥"}</button>
-                <button onclick={send(Cmd::End)} title="To the end (End)" aria-label="To the end" data-testid="end">{"⏭"}</button>
+                <button onclick={send(Cmd::Forward)} title="Step forward (→ or .)" aria-label="Step forward" data-testid="forward">{"▶"}</button>
+                <button onclick={send(Cmd::Marker(true))} title="Next marker (Shift+→)" aria-label="Next marker">{"▶◆"}</button>
+                <button onclick={send(Cmd::End)} title="To the end (End)" aria-label="To the end" data-testid="end">{"End"}</button>
                 <label class="speed">{"speed "}
                     <select onchange={on_speed} aria-label="Playback speed">
                         { for SPEEDS.iter().enumerate().map(|(i, (name, _))| html! { <option value={i.to_string()} selected={i == props.speed}>{*name}</option> }) }

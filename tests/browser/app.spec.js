@@ -1,0 +1,197 @@
+// The page in a real browser: loading, stepping, step back, actions, share links, bad input,
+// and the trace hash against the CLI. Screenshots of the main views go to target/screenshots/.
+const { test, expect } = require('@playwright/test');
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+const fs = require('node:fs');
+
+const ROOT = path.join(__dirname, '..', '..');
+const SHOTS = path.join(ROOT, 'target', 'screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+/** Opens the page and records console errors and any request that leaves 127.0.0.1. */
+async function open(page, hash = '') {
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (!['127.0.0.1', ''].includes(url.hostname) && url.protocol !== 'data:' && url.protocol !== 'blob:') problems.push(`request: ${r.url()}`);
+  });
+  await page.goto('/' + hash);
+  await expect(page.getByTestId('title')).toBeVisible();
+  return problems;
+}
+
+async function position(page) {
+  return Number(await page.getByTestId('position').getAttribute('data-position'));
+}
+
+/** The state a person sees: the cluster picture, the narration and the ledger badges. */
+async function visibleState(page) {
+  return page.evaluate(() => ['.cluster', '.narration', '[data-testid=badges]'].map((s) => document.querySelector(s).outerHTML).join('\n'));
+}
+
+async function pick(page, name) {
+  await page.getByTestId('picker').selectOption(name);
+  await expect(page.getByTestId('position')).toHaveAttribute('data-position', '0');
+}
+
+test('the page loads with no console errors and no request outside 127.0.0.1', async ({ page }) => {
+  const problems = await open(page);
+  await expect(page.getByTestId('title')).toHaveText('acks=1 loses an acknowledged record');
+  await expect(page.getByTestId('footer')).not.toHaveAttribute('data-trace-hash', '');
+  await page.screenshot({ path: path.join(SHOTS, 'start-1280x720.png') });
+  expect(problems).toEqual([]);
+});
+
+test('stepping changes the view as the model says, and step back returns the exact earlier state', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'acks1-acknowledged-loss');
+  const leader = page.locator('[data-node="broker-1"] .replica[data-partition="orders-0"]');
+  await expect(leader).toHaveAttribute('data-leo', '0');
+  // The first narrated steps: the lecturer's text, the send, the leader's append.
+  for (let i = 0; i < 3; i++) await page.getByTestId('forward').click();
+  await expect(page.getByTestId('headline')).toContainText('Produce orders-0');
+  await expect(page.getByTestId('effects')).toContainText('appends order=v1, order=v2, order=v3');
+  await expect(leader).toHaveAttribute('data-leo', '3');
+  await expect(leader).toHaveAttribute('data-hw', '0');
+  await expect(page.getByTestId('caption')).toContainText('Three records go to orders-0');
+
+  const at = await position(page);
+  const before = await visibleState(page);
+  for (let i = 0; i < 4; i++) await page.getByTestId('forward').click();
+  expect(await position(page)).toBeGreaterThan(at);
+  expect(await visibleState(page)).not.toEqual(before);
+  for (let i = 0; i < 4; i++) await page.getByTestId('back').click();
+  expect(await position(page)).toBe(at);
+  expect(await visibleState(page)).toEqual(before);
+
+  // Scrubbing the timeline lands on a step; the keyboard steps too.
+  await page.getByTestId('scrub').fill('40');
+  await expect(page.getByTestId('position')).toHaveAttribute('data-position', '40');
+  await page.keyboard.press('ArrowRight');
+  expect(await position(page)).toBeGreaterThan(40);
+  expect(problems).toEqual([]);
+});
+
+test('a pause point stops playback and reveals its answer', async ({ page }) => {
+  await open(page);
+  await pick(page, 'acks1-acknowledged-loss');
+  await page.getByRole('combobox', { name: 'Playback speed' }).selectOption({ label: 'fastest' });
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('pause')).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByTestId('play')).toHaveText(/Play/);
+  await expect(page.getByTestId('pause')).toContainText('Is v4 safe now?');
+  await page.getByRole('button', { name: 'Reveal the answer' }).click();
+  await expect(page.getByTestId('answer')).toContainText('only broker-1 has it');
+  await page.screenshot({ path: path.join(SHOTS, 'pause-point.png') });
+});
+
+test('crashing a broker by click shows the election', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'acks-all-survives-crash');
+  await page.getByTestId('scrub').fill('20');
+  await page.locator('[data-node="broker-1"] .box').click();
+  await expect(page.getByTestId('action-menu')).toBeVisible();
+  await page.getByTestId('crash').click();
+  await expect(page.locator('[data-node="broker-1"]')).toHaveAttribute('data-up', 'false');
+  await expect(page.locator('[data-node="broker-1"] .down-label')).toContainText('CRASHED');
+  // Jump to the election marker the fork produced.
+  const election = page.locator('.marker.election').first();
+  await expect(election).toBeAttached({ timeout: 20_000 });
+  await election.click();
+  await expect(page.getByTestId('effects')).toContainText('leader');
+  const leaders = page.locator('.replica[data-partition="payments-0"][data-role="leader"]');
+  await expect(leaders).toHaveCount(1);
+  const leaderBroker = await leaders.evaluate((el) => el.closest('[data-node]').getAttribute('data-node'));
+  expect(leaderBroker).not.toBe('broker-1');
+  await page.screenshot({ path: path.join(SHOTS, 'after-crash-election.png') });
+  expect(problems).toEqual([]);
+});
+
+test('a share link restores the same step, state and actions', async ({ page, browser }) => {
+  await open(page);
+  await pick(page, 'acks1-acknowledged-loss');
+  await page.getByTestId('scrub').fill('30');
+  await page.locator('[data-node="broker-2"] .box').click();
+  await page.getByTestId('crash').click();
+  for (let i = 0; i < 3; i++) await page.getByTestId('forward').click();
+  const at = await position(page);
+  const state = await visibleState(page);
+  const hash = await page.getByTestId('footer').getAttribute('data-trace-hash');
+  await page.getByTestId('share').click();
+  const url = await page.getByTestId('share-url').locator('input').inputValue();
+  expect(url).toMatch(/#v1\./);
+
+  const other = await browser.newPage();
+  const problems = await open(other, url.slice(url.indexOf('#')));
+  await expect(other.getByTestId('position')).toHaveAttribute('data-position', String(at));
+  expect(await visibleState(other)).toEqual(state);
+  await expect(other.getByTestId('footer')).toHaveAttribute('data-trace-hash', hash);
+  expect(problems).toEqual([]);
+});
+
+test('a broken scenario shows its line:column error and the page keeps working', async ({ page }) => {
+  await open(page);
+  const editor = page.getByTestId('editor');
+  const original = await editor.inputValue();
+  await editor.fill(original.replace('brokers = 3', 'brokers = "three"'));
+  await expect(page.getByTestId('errors')).toContainText(/line \d+, column \d+/);
+  await expect(page.getByTestId('run-editor')).toBeDisabled();
+  // The previous run is still usable, and the typed text is kept.
+  await page.getByTestId('forward').click();
+  expect(await position(page)).toBeGreaterThan(0);
+  await expect(editor).toHaveValue(/brokers = "three"/);
+  await page.screenshot({ path: path.join(SHOTS, 'editor-error.png'), fullPage: true });
+});
+
+test('hostile and damaged links get a clear message, and text is never markup', async ({ page }) => {
+  const problems = await open(page, '#v1.AAAA%%%');
+  await expect(page.getByTestId('notice')).toContainText('This link could not be opened');
+  await expect(page.getByTestId('title')).toHaveText('acks=1 loses an acknowledged record');
+  problems.length = 0;
+
+  // A scenario whose narration carries markup: it must show as text.
+  const text = fs.readFileSync(path.join(ROOT, 'scenarios', 'acks1-acknowledged-loss.toml'), 'utf8')
+    .replace('say = "Three records go to orders-0.', 'say = "<img src=x onerror=window.pwned=1><b>bold</b> Three records go to orders-0.');
+  const editor = page.getByTestId('editor');
+  await editor.fill(text);
+  await page.getByTestId('run-editor').click();
+  await page.getByTestId('forward').click();
+  await expect(page.getByTestId('caption')).toContainText('<img src=x onerror=window.pwned=1><b>bold</b>');
+  expect(await page.locator('.caption img, .caption b').count()).toBe(0);
+  expect(await page.evaluate(() => window.pwned)).toBeUndefined();
+  expect(problems).toEqual([]);
+});
+
+test('the same scenario and seed give the same trace in the browser as in the CLI', async ({ page }) => {
+  await open(page);
+  for (const name of ['acks1-acknowledged-loss', 'rebalance-eager-vs-cooperative']) {
+    await pick(page, name);
+    await page.getByTestId('end').click();
+    const shown = await page.getByTestId('footer').getAttribute('data-trace-hash');
+    const total = await page.getByTestId('position').getAttribute('data-total');
+    const cli = execFileSync(path.join(ROOT, 'target', 'debug', 'kafkasim'), ['run', path.join(ROOT, 'scenarios', `${name}.toml`), '--format', 'hash']).toString().trim();
+    expect(`${shown} ${total}`).toBe(cli);
+  }
+});
+
+test('views for the lecturer: presenter mode, dark theme, a projector and a phone', async ({ page }) => {
+  await open(page);
+  await pick(page, 'rebalance-eager-vs-cooperative');
+  await page.getByTestId('scrub').fill('900');
+  await page.screenshot({ path: path.join(SHOTS, 'groups-1280x720.png') });
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.keyboard.press('p');
+  await expect(page.locator('html')).toHaveClass(/presenter/);
+  await page.screenshot({ path: path.join(SHOTS, 'presenter-1920x1080.png') });
+  await page.keyboard.press('t');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await page.screenshot({ path: path.join(SHOTS, 'presenter-dark-1920x1080.png') });
+  await page.keyboard.press('p');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(SHOTS, 'phone-390x844.png') });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});
