@@ -81,7 +81,7 @@ pub fn Narration(props: &PanelProps) -> Html {
     html! {
         <section class="narration" aria-live="polite" aria-label="What happened in this step">
             if let Some(text) = &f.caption {
-                <p class="caption" data-testid="caption">{"💬 "}{annotate(text)}</p>
+                <p class="caption" data-testid="caption"><span class="caption-label">{"Lecturer"}</span>{annotate(text)}</p>
             }
             <p class={classes!("headline", f.routine.then_some("routine"))} data-testid="headline">{annotate(&headline)}</p>
             <ul class="effects" data-testid="effects">
@@ -89,7 +89,7 @@ pub fn Narration(props: &PanelProps) -> Html {
             </ul>
             if let Some(pause) = &f.pause {
                 <div class="pause" role="dialog" aria-label="A question for the class" data-testid="pause">
-                    <p class="question">{"❓ "}{annotate(&pause.question)}</p>
+                    <p class="question"><span class="caption-label">{"Question for the class"}</span>{annotate(&pause.question)}</p>
                     if *revealed {
                         if let Some(answer) = &pause.answer {
                             <p class="answer" data-testid="answer">{annotate(answer)}</p>
@@ -135,7 +135,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
         let left = m.at as f64 * 100.0 / max as f64;
         let at = m.at;
         html! {
-            <button class={classes!("marker", m.kind.name())} style={format!("left: {left:.3}%")} title={format!("step {}: {}", m.at, m.label)}
+            <button class={classes!("marker", format!("m-{}", m.kind.name()))} style={format!("left: {left:.3}%")} title={format!("step {}: {}", m.at, m.label)}
                     aria-label={format!("Jump to step {}: {}", m.at, m.label)} onclick={props.cmd.reform(move |_: MouseEvent| Cmd::Seek(at))} />
         }
     });
@@ -167,7 +167,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 <div class="markers">{ for markers }</div>
             </div>
             <div class="legend">
-                { for MarkerKind::ALL.iter().map(|k| html! { <span class={classes!("legend-item", k.name())}><i></i>{k.name()}</span> }) }
+                { for MarkerKind::ALL.iter().map(|k| html! { <span class={classes!("legend-item", format!("m-{}", k.name()))}><i></i>{k.name()}</span> }) }
             </div>
         </section>
     }

@@ -98,7 +98,7 @@ test('crashing a broker by click shows the election', async ({ page }) => {
   await expect(page.locator('[data-node="broker-1"]')).toHaveAttribute('data-up', 'false');
   await expect(page.locator('[data-node="broker-1"] .down-label')).toContainText('CRASHED');
   // Jump to the election marker the fork produced.
-  const election = page.locator('.marker.election').first();
+  const election = page.locator('.marker.m-election').first();
   await expect(election).toBeAttached({ timeout: 20_000 });
   await election.click();
   await expect(page.getByTestId('effects')).toContainText('leader');
