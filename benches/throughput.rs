@@ -35,6 +35,7 @@ fn setup() -> Setup {
                 value: "value-{n}".to_string(),
                 count: per_producer,
                 rate: Some(5_000.0),
+                literal: false,
             }),
         })
         .collect();
