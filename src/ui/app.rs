@@ -260,7 +260,6 @@ impl Ui {
                 }
             }
             Cmd::Deselect => self.selected = None,
-            Cmd::Reveal => {}
         }
     }
 

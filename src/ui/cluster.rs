@@ -108,7 +108,8 @@ fn replica_row(name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &Re
         <g class={classes!("replica", role, (!in_isr).then_some("out-of-isr"))} data-partition={name.to_string()} data-role={role}
            data-hw={r.high_watermark.to_string()} data-leo={r.log_end_offset.to_string()} data-isr={in_isr.to_string()}>
             <text x={(x + 8.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="replica-label">
-                {if is_leader { "★ " } else { "" }}{short(name, 16)}
+                {if is_leader { "★ " } else { "" }}{short(&name.replace("__consumer_offsets-", "__offsets-"), 14)}
+                <title>{name.to_string()}</title>
             </text>
             <text x={(x + 94.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="replica-meta">
                 {format!("e{epoch}{}", if in_isr { "" } else { " ∉ISR" })}

@@ -38,8 +38,6 @@ pub enum Cmd {
     Act(UserAction),
     /// Close the action menu.
     Deselect,
-    /// Reveal the answer at a pause point.
-    Reveal,
 }
 
 /// Props shared by the panels: the frame and a way to send commands.
@@ -68,11 +66,7 @@ pub fn Narration(props: &PanelProps) -> Html {
     }
     let reveal = {
         let revealed = revealed.clone();
-        let cmd = props.cmd.clone();
-        Callback::from(move |_: MouseEvent| {
-            revealed.set(true);
-            cmd.emit(Cmd::Reveal);
-        })
+        Callback::from(move |_: MouseEvent| revealed.set(true))
     };
     let (headline, effects) = match f.narration.split_first() {
         Some((h, rest)) => (h.clone(), rest.to_vec()),
