@@ -607,8 +607,8 @@ pub fn App() -> Html {
                 </form>
                 <button onclick={on_share} data-testid="share">{"Share link"}</button>
                 <span class="spacer" />
-                <label class="toggle"><input type="checkbox" checked={u.show_routine} onclick={on_routine} />{"routine steps"}</label>
-                <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{"reduce motion"}</label>
+                <label class="toggle"><input type="checkbox" checked={u.show_routine} onclick={on_routine} />{"routine"}</label>
+                <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{"less motion"}</label>
                 <button onclick={on_theme} title="Dark / light theme (t)">{if u.dark { "☀ Light" } else { "☾ Dark" }}</button>
                 <button onclick={on_presenter} title="Presenter mode (p)" data-testid="presenter">{"Presenter"}</button>
                 <button onclick={on_fullscreen} title="Full screen (f)">{"Full screen"}</button>

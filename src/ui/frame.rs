@@ -2,9 +2,9 @@
 
 use crate::scenario::ExpectationResult;
 use crate::session::{Caption, Marker, Session};
-use crate::sim::describe::{describe_step, is_routine, node_name};
+use crate::sim::describe::{describe_effect, describe_step, is_routine, node_name};
 use crate::sim::view::{LedgerView, StateView};
-use crate::sim::{NodeId, Sim, StepEvent};
+use crate::sim::{Effect, NodeId, Sim, Step, StepEvent};
 
 /// A message on its way, with how far along its link it is at the current virtual time.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,7 +101,15 @@ impl Frame {
             StepEvent::Deliver { from, to, msg, .. } => Some((*from, *to, msg.kind())),
             _ => None,
         });
-        let narration = step.map(|s| describe_step(sim, s).lines().map(|l| l.trim().trim_start_matches("· ").to_string()).collect()).unwrap_or_default();
+        // The lecturer's text and the pause question have their own panels (the answer must stay
+        // hidden until it is revealed), so the effect list leaves them out.
+        let narration = step
+            .map(|s| {
+                let headline = describe_step(sim, &Step { effects: Vec::new(), ..s.clone() });
+                let effects = s.effects.iter().filter(|e| !matches!(e, Effect::Say { .. } | Effect::Pause { .. })).filter_map(|e| describe_effect(sim, e));
+                std::iter::once(headline).chain(effects).collect()
+            })
+            .unwrap_or_default();
         let position = session.position();
         let captions = session.captions();
         let caption = captions.iter().rev().find_map(|c| match c {

@@ -83,6 +83,8 @@ test('a pause point stops playback and reveals its answer', async ({ page }) => 
   await expect(page.getByTestId('pause')).toBeVisible({ timeout: 20_000 });
   await expect(page.getByTestId('play')).toHaveText(/Play/);
   await expect(page.getByTestId('pause')).toContainText('Is v4 safe now?');
+  // Predict first: the answer is nowhere on the page until it is revealed.
+  await expect(page.locator('.narration')).not.toContainText('only broker-1 has it');
   await page.getByRole('button', { name: 'Reveal the answer' }).click();
   await expect(page.getByTestId('answer')).toContainText('only broker-1 has it');
   await page.screenshot({ path: path.join(SHOTS, 'pause-point.png') });
