@@ -7,7 +7,7 @@
 //! exactly the state the forward run had.
 
 use crate::scenario::{limits, Expectation, ExpectationResult, Scenario};
-use crate::sim::describe::{is_routine, marker, MarkerKind, TraceHash};
+use crate::sim::describe::{self, is_routine, marker, MarkerKind, TraceHash};
 use crate::sim::{Action, Effect, NodeId, ProduceAction, RecordId, Sim, Step, StepEvent, Timer};
 use serde::{Deserialize, Serialize};
 
@@ -98,16 +98,12 @@ pub struct Marker {
 }
 
 fn node_by_name(sim: &Sim, name: &str) -> Option<NodeId> {
-    if name == "controller" {
-        return Some(NodeId::Controller);
-    }
-    if let Some(id) = name.strip_prefix("broker-").and_then(|n| n.parse::<u32>().ok()) {
-        return (1..=sim.brokers.len() as u32).contains(&id).then_some(NodeId::Broker(id));
-    }
-    if let Some(p) = sim.producers.iter().position(|p| p.name == name) {
-        return Some(NodeId::Producer(p as u32));
-    }
-    sim.consumers.iter().position(|c| c.name == name).map(|c| NodeId::Consumer(c as u32))
+    describe::node_by_name(
+        name,
+        sim.brokers.len() as u32,
+        sim.producers.iter().map(|p| p.name.as_str()),
+        sim.consumers.iter().map(|c| c.name.as_str()),
+    )
 }
 
 impl UserAction {

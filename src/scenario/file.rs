@@ -4,6 +4,7 @@ use super::error::{closest, from_toml, Locator, ScenarioError};
 use super::expect::{Check, Expectation, GroupTotal, Total};
 use crate::sim::view::Verdict;
 use super::{limits, Scenario};
+use crate::sim::describe::node_by_name;
 use crate::sim::assignor::Strategy;
 use crate::sim::config::{BrokerConfig, ConsumerConfigRaw, LinkParams, ProducerConfigRaw, TopicConfig};
 use crate::sim::{
@@ -536,17 +537,12 @@ struct Clients<'a> {
 }
 
 fn node_named(s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {
-    let name = s.get_ref().as_str();
-    if name == "controller" {
-        return Some(NodeId::Controller);
-    }
-    if let Some(n) = name.strip_prefix("broker-").and_then(|n| n.parse::<u32>().ok()) {
-        return (1..=clients.brokers).contains(&n).then_some(NodeId::Broker(n));
-    }
-    if let Some(i) = clients.producers.iter().position(|p| p.name == name) {
-        return Some(NodeId::Producer(i as u32));
-    }
-    clients.consumers.iter().position(|c| c.name == name).map(|i| NodeId::Consumer(i as u32))
+    node_by_name(
+        s.get_ref(),
+        clients.brokers,
+        clients.producers.iter().map(|p| p.name.as_str()),
+        clients.consumers.iter().map(|c| c.name.as_str()),
+    )
 }
 
 fn node(cx: &mut Ctx<'_>, s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {

@@ -16,6 +16,26 @@ pub fn node_name(sim: &Sim, node: NodeId) -> String {
     }
 }
 
+/// The inverse of [`node_name`], as scenario files and the page write names: `controller`,
+/// `broker-N` for N in 1..=`brokers`, or a producer's or consumer's name (producers first).
+pub fn node_by_name<'a>(
+    name: &str,
+    brokers: u32,
+    producers: impl IntoIterator<Item = &'a str>,
+    consumers: impl IntoIterator<Item = &'a str>,
+) -> Option<NodeId> {
+    if name == "controller" {
+        return Some(NodeId::Controller);
+    }
+    if let Some(n) = name.strip_prefix("broker-").and_then(|n| n.parse::<u32>().ok()) {
+        return (1..=brokers).contains(&n).then_some(NodeId::Broker(n));
+    }
+    if let Some(i) = producers.into_iter().position(|p| p == name) {
+        return Some(NodeId::Producer(i as u32));
+    }
+    consumers.into_iter().position(|c| c == name).map(|i| NodeId::Consumer(i as u32))
+}
+
 fn consumer(sim: &Sim, c: u32) -> &str {
     &sim.consumers[c as usize].name
 }
