@@ -629,9 +629,14 @@ pub fn is_routine(step: &Step) -> bool {
     quiet_event && step.effects.iter().all(|e| matches!(e, Effect::Sent { dropped: None, .. }))
 }
 
+/// A step's first narration line: time, step number and the event.
+pub fn describe_headline(sim: &Sim, step: &Step) -> String {
+    format!("[{:>9}] #{:<5} {}", ms(step.time), step.index, describe_event(sim, &step.event))
+}
+
 /// The full narration of a step: a headline and one indented line per effect.
 pub fn describe_step(sim: &Sim, step: &Step) -> String {
-    let mut out = format!("[{:>9}] #{:<5} {}", ms(step.time), step.index, describe_event(sim, &step.event));
+    let mut out = describe_headline(sim, step);
     for effect in &step.effects {
         if let Some(line) = describe_effect(sim, effect) {
             let _ = write!(out, "\n              · {line}");

@@ -2,9 +2,9 @@
 
 use crate::scenario::ExpectationResult;
 use crate::session::{Caption, Marker, Session};
-use crate::sim::describe::{describe_effect, describe_step, is_routine, node_name};
+use crate::sim::describe::{describe_effect, describe_headline, is_routine, node_name};
 use crate::sim::view::{LedgerView, StateView};
-use crate::sim::{Effect, NodeId, Sim, Step, StepEvent};
+use crate::sim::{Effect, NodeId, Sim, StepEvent};
 
 /// A message on its way, with how far along its link it is at the current virtual time.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,7 +105,7 @@ impl Frame {
         // hidden until it is revealed), so the effect list leaves them out.
         let narration = step
             .map(|s| {
-                let headline = describe_step(sim, &Step { effects: Vec::new(), ..s.clone() });
+                let headline = describe_headline(sim, s);
                 let effects = s.effects.iter().filter(|e| !matches!(e, Effect::Say { .. } | Effect::Pause { .. })).filter_map(|e| describe_effect(sim, e));
                 std::iter::once(headline).chain(effects).collect()
             })
