@@ -64,6 +64,8 @@ pub struct Frame {
     pub expectation_count: usize,
     /// Node names for the action menu.
     pub node_names: Vec<(NodeId, String)>,
+    /// The scenario's topics (not the internal `__consumer_offsets`), for the produce form.
+    pub topics: Vec<String>,
     /// Whether the run is over.
     pub at_end: bool,
     /// Whether each broker is up, by `node.id` - 1.
@@ -137,6 +139,7 @@ impl Frame {
             expectations: session.expectation_results().to_vec(),
             expectation_count: session.expectations().len(),
             node_names: nodes(sim),
+            topics: sim.topics.iter().filter(|t| !t.internal).map(|t| t.name.clone()).collect(),
             at_end: session.at_end(),
             brokers_up: (1..=sim.brokers.len() as u32).map(|b| sim.is_up(NodeId::Broker(b))).collect(),
             seed: session.seed(),

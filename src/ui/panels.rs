@@ -204,12 +204,7 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
         let peer = peer.clone();
         Callback::from(move |e: Event| peer.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
     };
-    let topics: Vec<String> = f.state.partitions.iter().filter_map(|p| p.name.rsplit_once('-').map(|(t, _)| t.to_string())).filter(|t| !t.starts_with("__")).fold(Vec::new(), |mut v, t| {
-        if !v.contains(&t) {
-            v.push(t);
-        }
-        v
-    });
+    let topics = &f.topics;
     let chosen_topic = if topics.contains(&*topic) { (*topic).clone() } else { topics.first().cloned().unwrap_or_default() };
     let on_topic = {
         let topic = topic.clone();
@@ -328,12 +323,14 @@ pub fn Ledger(props: &LedgerProps) -> Html {
         html! { <span class={classes!("badge", (bad && n > 0).then_some("bad"))} data-badge={label.to_string()} data-value={n.to_string()}>{format!("{n} {label}")}</span> }
     };
     let group_names: Vec<&str> = l.groups.iter().map(|g| g.name.as_str()).collect();
+    // How often each group processed each record, looked up once rather than per table cell.
+    let processed_by: Vec<BTreeMap<u32, u32>> = l.groups.iter().map(|g| g.records.iter().map(|gr| (gr.id, gr.processed)).collect()).collect();
     let rows = l.records.iter().map(|r| {
         let (class, text) = outcome_text(&r.outcome);
         let id = r.id;
         let stored: Vec<String> = r.appended.iter().map(|(b, o, _)| format!("b{b}@{o}")).collect();
-        let processed = l.groups.iter().map(|g| {
-            let n = g.records.iter().find(|gr| gr.id == r.id).map_or(0, |gr| gr.processed);
+        let processed = processed_by.iter().map(|counts| {
+            let n = counts.get(&r.id).copied().unwrap_or(0);
             html! { <td class={classes!((n > 1).then_some("dup"))}>{n.to_string()}</td> }
         });
         let onclick = props.on_record.reform(move |_: MouseEvent| id);
