@@ -2,7 +2,7 @@
 
 mod common;
 
-use kafkasim::sim::assignor::{assign, AssignError, Assignment, Member, Strategy, TopicPartition};
+use kafkasim::sim::assignor::{assign, Assignment, Member, Strategy, TopicPartition};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,11 +98,131 @@ fn equal_generation_double_claims_are_reassigned() {
     assert_eq!(total, 1, "the doubly claimed partition is withheld in this round: {a:?}");
 }
 
+/// Kafka's `verifyValidityAndBalance` (AbstractStickyAssignorTest): every partition goes to one
+/// subscriber, and two members whose counts differ by more than one share no topic (otherwise a
+/// partition could have moved to the lighter one).
+fn verify_validity_and_balance(members: &[Member], a: &Assignment) {
+    for m in members {
+        assert!(a[&m.id].iter().all(|(t, _)| m.subscriptions.contains(t)), "{} got an unsubscribed topic: {a:?}", m.id);
+    }
+    assert!(coverage(a).values().all(|&c| c == 1), "a partition went to two members: {a:?}");
+    for (i, m) in members.iter().enumerate() {
+        for o in &members[i + 1..] {
+            let (x, y) = (&a[&m.id], &a[&o.id]);
+            if x.len().abs_diff(y.len()) <= 1 {
+                continue;
+            }
+            let topics_x: BTreeSet<&String> = x.iter().map(|tp| &tp.0).collect();
+            let shared = y.iter().any(|tp| topics_x.contains(&tp.0));
+            assert!(!shared, "{} and {} could be balanced better: {a:?}", m.id, o.id);
+        }
+    }
+}
+
+fn with_owned(mut m: Member, owned: &[TopicPartition], generation: i32) -> Member {
+    m.owned_partitions = owned.to_vec();
+    m.generation = Some(generation);
+    m
+}
+
+/// Kafka's `testMultipleConsumersMixedTopicSubscriptions`: the general builder's exact output.
 #[test]
-fn sticky_with_different_subscriptions_is_refused_clearly() {
-    let members = [member("C0", &["t0"]), member("C1", &["t0", "t1"])];
-    let err = assign(Strategy::Sticky, &topics(&[("t0", 1), ("t1", 1)]), &members).expect_err("unsupported");
-    assert_eq!(err, AssignError::StickyWithDifferentSubscriptions);
+fn sticky_mixed_subscriptions_match_kafka() {
+    let members = [member("consumer1", &["topic1"]), member("consumer2", &["topic1", "topic2"]), member("consumer3", &["topic1"])];
+    for s in [Strategy::Sticky, Strategy::CooperativeSticky] {
+        let a = assign(s, &topics(&[("topic1", 3), ("topic2", 2)]), &members).expect("assigns");
+        assert_eq!(a["consumer1"], tps(&[("topic1", 0), ("topic1", 2)]), "{s:?}");
+        assert_eq!(a["consumer2"], tps(&[("topic2", 0), ("topic2", 1)]), "{s:?}");
+        assert_eq!(a["consumer3"], tps(&[("topic1", 1)]), "{s:?}");
+        verify_validity_and_balance(&members, &a);
+    }
+}
+
+/// Kafka's `testAssignmentWithMultipleGenerations1` with unequal subscriptions: members keep what
+/// they owned, a departed member's partitions are spread, and a stale generation loses its claims.
+#[test]
+fn sticky_general_case_across_generations_matches_kafka() {
+    let all = ["topic", "topic2"];
+    let parts = topics(&[("topic", 6), ("topic2", 6)]);
+    let c1 = member("consumer1", &all);
+    let c2 = member("consumer2", &["topic"]);
+    let c3 = member("consumer3", &all);
+    let r1 = assign(Strategy::Sticky, &parts, &[c1.clone(), c2.clone(), c3.clone()]).expect("assigns");
+    assert!(r1.values().all(|l| l.len() == 4), "{r1:?}");
+    verify_validity_and_balance(&[c1.clone(), c2.clone(), c3.clone()], &r1);
+
+    let round2 = [with_owned(c1.clone(), &r1["consumer1"], 1), with_owned(c2.clone(), &r1["consumer2"], 1)];
+    let r2 = assign(Strategy::Sticky, &parts, &round2).expect("assigns");
+    assert!(r2.values().all(|l| l.len() == 6), "{r2:?}");
+    assert!(r1["consumer2"].iter().all(|tp| r2["consumer2"].contains(tp)), "consumer2 keeps its partitions: {r2:?}");
+    assert!(r1["consumer3"].iter().any(|tp| r2["consumer2"].contains(tp)), "consumer2 takes some of consumer3's: {r2:?}");
+    verify_validity_and_balance(&round2, &r2);
+
+    let round3 = [with_owned(c2, &r2["consumer2"], 2), with_owned(c3, &r1["consumer3"], 1)];
+    let r3 = assign(Strategy::Sticky, &parts, &round3).expect("assigns");
+    assert!(r3.values().all(|l| l.len() == 6), "{r3:?}");
+    verify_validity_and_balance(&round3, &r3);
+}
+
+/// Kafka's `testAssignmentWithConflictingPreviousGenerations` with unequal subscriptions.
+#[test]
+fn sticky_general_case_settles_conflicting_generations_like_kafka() {
+    let parts = topics(&[("topic", 4), ("topic2", 4), ("topic3", 4)]);
+    let c1 = tps(&[("topic", 0), ("topic", 1), ("topic", 2), ("topic", 3)]);
+    let c2 = tps(&[("topic", 0), ("topic", 1), ("topic2", 0), ("topic2", 1), ("topic2", 2), ("topic2", 3)]);
+    let c3 = tps(&[("topic", 2), ("topic", 3), ("topic3", 0), ("topic3", 1), ("topic3", 2), ("topic3", 3)]);
+    let members = [
+        with_owned(member("consumer1", &["topic"]), &c1, 1),
+        with_owned(member("consumer2", &["topic", "topic2"]), &c2, 2),
+        with_owned(member("consumer3", &["topic", "topic2", "topic3"]), &c3, 2),
+    ];
+    let a = assign(Strategy::Sticky, &parts, &members).expect("assigns");
+    assert!(a.values().all(|l| l.len() == 4), "{a:?}");
+    assert!(a["consumer2"].iter().all(|tp| c2.contains(tp)), "{a:?}");
+    assert!(a["consumer3"].iter().all(|tp| c3.contains(tp)), "{a:?}");
+    verify_validity_and_balance(&members, &a);
+}
+
+/// Kafka's `testReassignmentAfterOneConsumerLeaves`: 19 topics with 1..19 partitions, member i
+/// subscribes to the first i topics; then one member leaves.
+#[test]
+fn sticky_general_case_rebalances_a_staircase_group_after_a_member_leaves() {
+    let name = |prefix: &str, i: usize| format!("{prefix}{i:02}");
+    let parts: BTreeMap<String, u32> = (1..20).map(|i| (name("topic", i), i as u32)).collect();
+    let members: Vec<Member> = (1..20)
+        .map(|i| {
+            let subs: Vec<String> = (1..=i).map(|j| name("topic", j)).collect();
+            member(&name("consumer", i), &subs.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .collect();
+    let first = assign(Strategy::Sticky, &parts, &members).expect("assigns");
+    verify_validity_and_balance(&members, &first);
+    let rest: Vec<Member> =
+        members.iter().filter(|m| m.id != "consumer10").map(|m| with_owned(m.clone(), &first[&m.id], 1)).collect();
+    let second = assign(Strategy::Sticky, &parts, &rest).expect("assigns");
+    verify_validity_and_balance(&rest, &second);
+    let kept: usize = rest.iter().map(|m| second[&m.id].iter().filter(|tp| m.owned_partitions.contains(tp)).count()).sum();
+    let owned: usize = rest.iter().map(|m| m.owned_partitions.len()).sum();
+    assert!(kept * 10 >= owned * 9, "sticky keeps most partitions in place: {kept} of {owned}");
+}
+
+#[test]
+fn property_sticky_general_case_is_valid_balanced_and_cooperative_waits_for_revocation() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4242);
+    for case in 0..400 {
+        let (parts, members) = random_group(&mut rng, false);
+        let sticky = assign(Strategy::Sticky, &parts, &members).expect("assigns");
+        verify_validity_and_balance(&members, &sticky);
+        let coop = assign(Strategy::CooperativeSticky, &parts, &members).expect("assigns");
+        let owner: BTreeMap<&TopicPartition, &str> =
+            members.iter().flat_map(|m| m.owned_partitions.iter().map(move |tp| (tp, m.id.as_str()))).collect();
+        for m in &members {
+            for tp in &coop[&m.id] {
+                assert!(owner.get(tp).is_none_or(|o| *o == m.id), "case {case}: {tp:?} moved from {:?} to {} in one round", owner.get(tp), m.id);
+            }
+            assert!(coop[&m.id].iter().all(|tp| sticky[&m.id].contains(tp)), "case {case}: cooperative is the sticky result minus withheld partitions");
+        }
+    }
 }
 
 fn random_group(rng: &mut ChaCha8Rng, equal: bool) -> (BTreeMap<String, u32>, Vec<Member>) {
@@ -150,13 +270,9 @@ fn property_every_subscribed_partition_is_assigned_exactly_once_to_a_subscriber(
     for case in 0..400 {
         let equal = case % 2 == 0;
         let (parts, members) = random_group(&mut rng, equal);
-        let strategies: &[Strategy] = if equal {
-            &[Strategy::Range, Strategy::RoundRobin, Strategy::Sticky]
-        } else {
-            &[Strategy::Range, Strategy::RoundRobin]
-        };
+        let strategies = [Strategy::Range, Strategy::RoundRobin, Strategy::Sticky];
         let subscribed: BTreeSet<&String> = members.iter().flat_map(|m| &m.subscriptions).collect();
-        for &s in strategies {
+        for s in strategies {
             let a = assign(s, &parts, &members).expect("assigns");
             let seen = coverage(&a);
             let expected: u32 = parts.iter().filter(|(t, _)| subscribed.contains(t)).map(|(_, n)| n).sum();

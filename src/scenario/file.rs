@@ -5,7 +5,6 @@ use super::expect::{Check, Expectation, GroupTotal, Total};
 use crate::sim::view::Verdict;
 use super::{limits, Scenario};
 use crate::sim::describe::node_by_name;
-use crate::sim::assignor::Strategy;
 use crate::sim::config::{BrokerConfig, ConsumerConfigRaw, LinkParams, ProducerConfigRaw, TopicConfig};
 use crate::sim::{
     default_assignment, Action, AppBehaviour, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction,
@@ -951,15 +950,6 @@ fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpe
                         config.strategy.name()
                     ),
                     Some("Kafka would fail the join with INCONSISTENT_GROUP_PROTOCOL; give every member the same strategy".into()),
-                );
-                break;
-            }
-            let sticky = matches!(config.strategy, Strategy::Sticky | Strategy::CooperativeSticky);
-            if sticky && other.topics != subscribed {
-                cx.err(
-                    d.topics.span().start,
-                    "members of a sticky group subscribe to different topics",
-                    Some("the simulator runs the sticky assignors only when every member subscribes to the same topics".into()),
                 );
                 break;
             }

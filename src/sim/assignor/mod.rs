@@ -1,14 +1,16 @@
 //! Consumer-group partition assignors with the same output as Kafka's Java assignors (3.9):
 //! `RangeAssignor`, `RoundRobinAssignor`, `StickyAssignor` and `CooperativeStickyAssignor`.
 //!
-//! The sticky assignors are implemented for the case where every member subscribes to the same
-//! topics (Kafka's `ConstrainedAssignmentBuilder`, without racks). The general case (members with
-//! different subscriptions) is reported as unsupported rather than approximated.
+//! The sticky assignors follow both of Kafka's builders (without racks): `ConstrainedAssignmentBuilder`
+//! when every member subscribes to the same topics, and `GeneralAssignmentBuilder` (in [`general`])
+//! otherwise.
 
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
+
+mod general;
 
 /// A topic name and partition number.
 pub type TopicPartition = (String, u32);
@@ -72,8 +74,6 @@ impl Strategy {
 /// Why an assignment could not be computed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AssignError {
-    /// The sticky assignors' general case (differing subscriptions) is not implemented yet.
-    StickyWithDifferentSubscriptions,
     /// Two members share an id.
     DuplicateMember(String),
 }
@@ -81,9 +81,6 @@ pub enum AssignError {
 impl fmt::Display for AssignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AssignError::StickyWithDifferentSubscriptions => f.write_str(
-                "the sticky assignors are only simulated when every member subscribes to the same topics",
-            ),
             AssignError::DuplicateMember(id) => write!(f, "member id {id:?} appears twice"),
         }
     }
@@ -153,7 +150,7 @@ pub fn assign(strategy: Strategy, partitions_per_topic: &BTreeMap<String, u32>, 
         Strategy::Range => range(&topics, members, &mut result),
         Strategy::RoundRobin => round_robin(&topics, members, &mut result),
         Strategy::Sticky | Strategy::CooperativeSticky => {
-            let transferring = sticky(&topics, members, &mut result)?;
+            let transferring = sticky(&topics, members, &mut result);
             if strategy.cooperative() {
                 // KIP-429: a partition moving to a new owner is withheld until its owner has revoked it.
                 for (tp, consumer) in transferring {
@@ -208,46 +205,40 @@ fn round_robin(topics: &[(&str, u32)], members: &[Member], result: &mut Assignme
     }
 }
 
-/// Kafka's `AbstractStickyAssignor` for equal subscriptions. Returns the partitions that change
-/// owner (`partitionsTransferringOwnership`), which the cooperative variant withholds.
-fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -> Result<Vec<(TopicPartition, String)>, AssignError> {
-    let first: BTreeSet<&String> = members.first().map(|m| m.subscriptions.iter().collect()).unwrap_or_default();
-    if members.iter().any(|m| m.subscriptions.iter().collect::<BTreeSet<_>>() != first) {
-        return Err(AssignError::StickyWithDifferentSubscriptions);
-    }
+/// Kafka's `AbstractStickyAssignor`. Returns the partitions that change owner
+/// (`partitionsTransferringOwnership`), which the cooperative variant withholds.
+fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -> Vec<(TopicPartition, String)> {
     if members.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let all_topics: BTreeSet<&str> = topics.iter().map(|t| t.0).collect();
     let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
     let order = java_hash_map_order(&ids);
 
     // allSubscriptionsEqual: collect owned partitions, settling double claims by generation.
-    let mut owned: BTreeMap<&str, Vec<TopicPartition>> = BTreeMap::new();
+    let mut owned: Vec<Vec<TopicPartition>> = vec![Vec::new(); members.len()];
     let mut owner_of: BTreeMap<TopicPartition, usize> = BTreeMap::new();
     let mut multiple_owners: BTreeSet<TopicPartition> = BTreeSet::new();
     for &i in &order {
-        let m = &members[i];
-        let generation = m.generation.unwrap_or(-1);
-        owned.insert(&m.id, Vec::new());
-        for tp in &m.owned_partitions {
+        let generation = members[i].generation.unwrap_or(-1);
+        for tp in &members[i].owned_partitions {
             if !all_topics.contains(tp.0.as_str()) {
                 continue;
             }
             match owner_of.get(tp).copied() {
                 None => {
-                    owned.get_mut(m.id.as_str()).expect("inserted").push(tp.clone());
+                    owned[i].push(tp.clone());
                     owner_of.insert(tp.clone(), i);
                 }
                 Some(other) => {
                     let other_generation = members[other].generation.unwrap_or(-1);
                     if generation == other_generation {
                         multiple_owners.insert(tp.clone());
-                        owned.get_mut(members[other].id.as_str()).expect("seen").retain(|p| p != tp);
+                        owned[other].retain(|p| p != tp);
                         owner_of.insert(tp.clone(), i);
                     } else if generation > other_generation {
-                        owned.get_mut(m.id.as_str()).expect("inserted").push(tp.clone());
-                        owned.get_mut(members[other].id.as_str()).expect("seen").retain(|p| p != tp);
+                        owned[i].push(tp.clone());
+                        owned[other].retain(|p| p != tp);
                         owner_of.insert(tp.clone(), i);
                     }
                 }
@@ -255,6 +246,36 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
         }
     }
 
+    let first: BTreeSet<&String> = members[0].subscriptions.iter().collect();
+    if members.iter().all(|m| m.subscriptions.iter().collect::<BTreeSet<_>>() == first) {
+        constrained(topics, members, &order, &owned, &multiple_owners, result)
+    } else {
+        let assigned = general::build(topics, members, &order, &owned);
+        for (m, list) in members.iter().zip(assigned) {
+            result.insert(m.id.clone(), list);
+        }
+        // CooperativeStickyAssignor.computePartitionsTransferringOwnership: a partition that one member
+        // gains while another member reported owning it and loses it.
+        let revoked: BTreeSet<&TopicPartition> =
+            members.iter().flat_map(|m| m.owned_partitions.iter().filter(|tp| !result[&m.id].contains(tp))).collect();
+        members
+            .iter()
+            .flat_map(|m| {
+                result[&m.id].iter().filter(|tp| !m.owned_partitions.contains(tp) && revoked.contains(tp)).map(|tp| (tp.clone(), m.id.clone()))
+            })
+            .collect()
+    }
+}
+
+/// Kafka's `ConstrainedAssignmentBuilder`, for a group whose members all subscribe to the same topics.
+fn constrained(
+    topics: &[(&str, u32)],
+    members: &[Member],
+    order: &[usize],
+    owned: &[Vec<TopicPartition>],
+    multiple_owners: &BTreeSet<TopicPartition>,
+    result: &mut Assignment,
+) -> Vec<(TopicPartition, String)> {
     let total: u32 = topics.iter().map(|t| t.1).sum();
     let n = members.len() as u32;
     let (min_quota, max_quota) = ((total / n) as usize, total.div_ceil(n) as usize);
@@ -266,9 +287,9 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
     let mut assigned: BTreeSet<TopicPartition> = BTreeSet::new();
 
     // assignOwnedPartitions, in the Java HashMap's iteration order.
-    for &i in &order {
+    for &i in order {
         let id = members[i].id.as_str();
-        let mut mine = owned[id].clone();
+        let mut mine = owned[i].clone();
         mine.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| java_cmp(&a.0, &b.0)));
         mine.retain(|tp| !multiple_owners.contains(tp));
         let list = result.get_mut(id).expect("member");
@@ -332,7 +353,7 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
             exact.push_back(consumer);
         }
     }
-    Ok(transferring)
+    transferring
 }
 
 #[cfg(test)]
