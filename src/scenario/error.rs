@@ -84,42 +84,6 @@ pub(crate) fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c s
         .map(|(_, c)| c)
 }
 
-/// Turns a TOML/serde error into a located error with a hint.
-pub(crate) fn from_toml(loc: &Locator<'_>, err: &toml::de::Error) -> ScenarioError {
-    let offset = err.span().map_or(0, |s| s.start);
-    let message = err.message().trim().to_string();
-    let hint = hint_for(&message);
-    loc.error(offset, message, hint)
-}
-
-fn backticked(s: &str) -> Vec<&str> {
-    s.split('`').skip(1).step_by(2).collect()
-}
-
-fn hint_for(message: &str) -> Option<String> {
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let names = backticked(rest);
-        let (unknown, expected) = names.split_first()?;
-        if let Some(dotted) = expected.iter().find(|e| e.contains('.') && e.starts_with(&format!("{unknown}."))) {
-            return Some(format!(
-                "Kafka property names contain dots, so TOML needs them quoted: \"{dotted}\" = …"
-            ));
-        }
-        return match closest(unknown, expected.iter().copied()) {
-            Some(best) => Some(format!("did you mean `{best}`?")),
-            None => Some(format!("allowed here: {}", expected.join(", "))),
-        };
-    }
-    if let Some(rest) = message.strip_prefix("missing field ") {
-        let field = backticked(rest).first().copied().unwrap_or("");
-        return Some(format!("add `{field} = …` to this table (see docs/scenario-format.md)"));
-    }
-    if message.contains("invalid type") {
-        return Some("check the value's type: numbers unquoted, text in \"quotes\", lists in [brackets]".to_string());
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,14 +100,5 @@ mod tests {
         assert_eq!(loc.line_col(0), (1, 1));
         assert_eq!(loc.line_col(6), (2, 1));
         assert_eq!(loc.line_col(9), (2, 3));
-    }
-
-    #[test]
-    fn explains_unquoted_dotted_keys() {
-        let hint = hint_for("unknown field `min`, expected one of `acks`, `min.insync.replicas`");
-        assert_eq!(
-            hint.as_deref(),
-            Some("Kafka property names contain dots, so TOML needs them quoted: \"min.insync.replicas\" = …")
-        );
     }
 }

@@ -1,94 +1,125 @@
-//! The scenario file's shape (serde definitions) and its translation into a validated [`Scenario`].
+//! The scenario file's shape (the definitions read from TOML) and its translation into a validated [`Scenario`].
 
-use super::error::{closest, from_toml, Locator, ScenarioError};
+use super::error::{closest, Locator, ScenarioError};
+use super::walk::{from_toml_enum, from_toml_table, parse_root, Ctx, FromToml, Item, Spanned};
+use toml::de::DeValue;
 use super::expect::{Check, Expectation, GroupTotal, Total};
 use crate::sim::view::Verdict;
 use super::{limits, Scenario};
 use crate::sim::describe::node_by_name;
-use crate::sim::config::{BrokerConfig, ConsumerConfigRaw, LinkParams, ProducerConfigRaw, TopicConfig};
+use crate::sim::config::{Acks, BrokerConfig, ConsumerConfigRaw, LinkParams, OffsetReset, ProducerConfigRaw, TopicConfig};
 use crate::sim::{
     default_assignment, Action, AppBehaviour, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction,
     TopicSpec,
 };
 use std::collections::BTreeMap;
 use crate::sim::types::KafkaError;
-use serde::Deserialize;
-use toml::Spanned;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 struct FileDef {
     title: Spanned<String>,
     summary: Spanned<String>,
-    #[serde(default)]
     tags: Vec<String>,
-    #[serde(default)]
     seed: u64,
     duration_ms: Option<Spanned<u64>>,
     cluster: Spanned<ClusterDef>,
-    #[serde(default)]
     links: Vec<Spanned<LinkDef>>,
     topics: Vec<Spanned<TopicDef>>,
-    #[serde(default)]
     producers: Vec<Spanned<ProducerDef>>,
-    #[serde(default)]
     consumers: Vec<Spanned<ConsumerDef>>,
-    #[serde(default)]
     timeline: Vec<Spanned<StepDef>>,
-    #[serde(default)]
     expect: Vec<Spanned<ExpectDef>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(FileDef {
+    title: "title",
+    summary: "summary",
+    tags: "tags",
+    seed: "seed",
+    duration_ms: "duration_ms",
+    cluster: "cluster",
+    links: "links",
+    topics: "topics",
+    producers: "producers",
+    consumers: "consumers",
+    timeline: "timeline",
+    expect: "expect",
+} required: ["title", "summary", "cluster", "topics"]);
+
+#[derive(Default)]
 struct ClusterDef {
     brokers: Spanned<u32>,
     config: Option<Spanned<BrokerConfig>>,
     network: Option<Spanned<LinkParams>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(ClusterDef {
+    brokers: "brokers",
+    config: "config",
+    network: "network",
+} required: ["brokers"]);
+
+#[derive(Default)]
 struct LinkDef {
     from: Spanned<String>,
     to: Spanned<String>,
-    #[serde(default)]
     one_way: bool,
     latency_ms: Option<u64>,
     jitter_ms: Option<u64>,
     loss: Option<f64>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(LinkDef {
+    from: "from",
+    to: "to",
+    one_way: "one_way",
+    latency_ms: "latency_ms",
+    jitter_ms: "jitter_ms",
+    loss: "loss",
+} required: ["from", "to"]);
+
+#[derive(Default)]
 struct LinkRefDef {
     from: Spanned<String>,
     to: Spanned<String>,
-    #[serde(default)]
     one_way: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(LinkRefDef {
+    from: "from",
+    to: "to",
+    one_way: "one_way",
+} required: ["from", "to"]);
+
+#[derive(Default)]
 struct TopicDef {
     name: Spanned<String>,
     partitions: Spanned<u32>,
-    #[serde(rename = "replication.factor", alias = "replication_factor")]
     replication_factor: Spanned<u32>,
-    #[serde(rename = "replica.assignment")]
     assignment: Option<Spanned<Vec<Vec<u32>>>>,
     config: Option<Spanned<TopicConfig>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(TopicDef {
+    name: "name",
+    partitions: "partitions",
+    replication_factor: "replication.factor" | "replication_factor",
+    assignment: "replica.assignment",
+    config: "config",
+} required: ["name", "partitions", "replication.factor"]);
+
+#[derive(Default)]
 struct ProducerDef {
     name: Spanned<String>,
     config: Option<Spanned<ProducerConfigRaw>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(ProducerDef {
+    name: "name",
+    config: "config",
+} required: ["name"]);
+
+#[derive(Default)]
 struct ConsumerDef {
     name: Spanned<String>,
     topics: Spanned<Vec<String>>,
@@ -99,15 +130,28 @@ struct ConsumerDef {
     start: Option<bool>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(ConsumerDef {
+    name: "name",
+    topics: "topics",
+    config: "config",
+    processing_ms: "processing_ms",
+    commit: "commit",
+    processing: "processing",
+    start: "start",
+} required: ["name", "topics"]);
+
+#[derive(Default)]
 struct StallDef {
     consumer: Spanned<String>,
     ms: Spanned<u64>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(StallDef {
+    consumer: "consumer",
+    ms: "ms",
+} required: ["consumer", "ms"]);
+
+#[derive(Default)]
 struct StepDef {
     at: Spanned<u64>,
     produce: Option<Spanned<ProduceDef>>,
@@ -124,8 +168,23 @@ struct StepDef {
     stall_consumer: Option<Spanned<StallDef>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(StepDef {
+    at: "at",
+    produce: "produce",
+    crash: "crash",
+    restart: "restart",
+    cut: "cut",
+    heal: "heal",
+    link: "link",
+    say: "say",
+    pause: "pause",
+    start_consumer: "start_consumer",
+    crash_consumer: "crash_consumer",
+    close_consumer: "close_consumer",
+    stall_consumer: "stall_consumer",
+} required: ["at"]);
+
+#[derive(Default)]
 struct ProduceDef {
     producer: Option<Spanned<String>>,
     topic: Option<Spanned<String>>,
@@ -136,15 +195,28 @@ struct ProduceDef {
     partition: Option<Spanned<u32>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(ProduceDef {
+    producer: "producer",
+    topic: "topic",
+    key: "key",
+    value: "value",
+    count: "count",
+    rate: "rate",
+    partition: "partition",
+});
+
+#[derive(Default)]
 struct PauseDef {
     question: Spanned<String>,
     answer: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+from_toml_table!(PauseDef {
+    question: "question",
+    answer: "answer",
+} required: ["question"]);
+
+#[derive(Default)]
 struct ExpectDef {
     at: Option<Spanned<u64>>,
     sent: Option<u32>,
@@ -180,31 +252,141 @@ struct ExpectDef {
     consumer_state: Option<Spanned<String>>,
 }
 
-struct Ctx<'a> {
-    loc: Locator<'a>,
-    errors: Vec<ScenarioError>,
-}
+from_toml_table!(ExpectDef {
+    at: "at",
+    sent: "sent",
+    acknowledged: "acknowledged",
+    failed: "failed",
+    lost: "lost",
+    acknowledged_lost: "acknowledged_lost",
+    duplicated: "duplicated",
+    out_of_order: "out_of_order",
+    partition: "partition",
+    leader: "leader",
+    offline: "offline",
+    leader_epoch: "leader_epoch",
+    isr: "isr",
+    high_watermark: "high_watermark",
+    replica: "replica",
+    log: "log",
+    log_end_offset: "log_end_offset",
+    producer: "producer",
+    errors_seen: "errors_seen",
+    no_errors: "no_errors",
+    group: "group",
+    processed: "processed",
+    pending: "pending",
+    verdict: "verdict",
+    generation: "generation",
+    rebalances: "rebalances",
+    committed: "committed",
+    lag: "lag",
+    assignment: "assignment",
+    consumer: "consumer",
+    position: "position",
+    consumer_state: "consumer_state",
+});
 
-impl Ctx<'_> {
-    fn err(&mut self, offset: usize, message: impl Into<String>, hint: Option<String>) {
-        self.errors.push(self.loc.error(offset, message, hint));
-    }
+from_toml_table!(BrokerConfig {
+    replica_lag_time_max_ms: "replica.lag.time.max.ms",
+    replica_fetch_wait_max_ms: "replica.fetch.wait.max.ms",
+    replica_fetch_backoff_ms: "replica.fetch.backoff.ms",
+    replica_fetch_max_bytes: "replica.fetch.max.bytes",
+    replica_socket_timeout_ms: "replica.socket.timeout.ms",
+    broker_session_timeout_ms: "broker.session.timeout.ms",
+    broker_heartbeat_interval_ms: "broker.heartbeat.interval.ms",
+    log_retention_check_interval_ms: "log.retention.check.interval.ms",
+    min_insync_replicas: "min.insync.replicas",
+    unclean_leader_election_enable: "unclean.leader.election.enable",
+    log_retention_ms: "log.retention.ms",
+    log_retention_bytes: "log.retention.bytes",
+    offsets_topic_num_partitions: "offsets.topic.num.partitions",
+    offsets_topic_replication_factor: "offsets.topic.replication.factor",
+    group_initial_rebalance_delay_ms: "group.initial.rebalance.delay.ms",
+    group_min_session_timeout_ms: "group.min.session.timeout.ms",
+    group_max_session_timeout_ms: "group.max.session.timeout.ms",
+});
 
-    fn text<'t>(&mut self, s: &'t Spanned<String>, what: &str) -> &'t str {
-        if s.get_ref().chars().count() > limits::TEXT {
-            self.err(s.span().start, format!("{what} is longer than {} characters", limits::TEXT), None);
+from_toml_table!(TopicConfig {
+    min_insync_replicas: "min.insync.replicas",
+    unclean_leader_election_enable: "unclean.leader.election.enable",
+    retention_ms: "retention.ms",
+    retention_bytes: "retention.bytes",
+});
+
+from_toml_table!(ProducerConfigRaw {
+    acks: "acks",
+    retries: "retries",
+    retry_backoff_ms: "retry.backoff.ms",
+    retry_backoff_max_ms: "retry.backoff.max.ms",
+    request_timeout_ms: "request.timeout.ms",
+    delivery_timeout_ms: "delivery.timeout.ms",
+    max_in_flight: "max.in.flight.requests.per.connection",
+    enable_idempotence: "enable.idempotence",
+    linger_ms: "linger.ms",
+    batch_size: "batch.size",
+});
+
+from_toml_table!(ConsumerConfigRaw {
+    group_id: "group.id",
+    group_instance_id: "group.instance.id",
+    partition_assignment_strategy: "partition.assignment.strategy",
+    enable_auto_commit: "enable.auto.commit",
+    auto_commit_interval_ms: "auto.commit.interval.ms",
+    auto_offset_reset: "auto.offset.reset",
+    session_timeout_ms: "session.timeout.ms",
+    heartbeat_interval_ms: "heartbeat.interval.ms",
+    max_poll_interval_ms: "max.poll.interval.ms",
+    max_poll_records: "max.poll.records",
+    fetch_max_wait_ms: "fetch.max.wait.ms",
+    max_partition_fetch_bytes: "max.partition.fetch.bytes",
+    request_timeout_ms: "request.timeout.ms",
+    retry_backoff_ms: "retry.backoff.ms",
+});
+
+from_toml_table!(LinkParams {
+    latency_ms: "latency_ms",
+    jitter_ms: "jitter_ms",
+    loss: "loss",
+});
+
+impl FromToml for Acks {
+    fn from_toml(v: &Item<'_>, cx: &mut Ctx<'_>) -> Option<Self> {
+        let acks = match v.get_ref() {
+            DeValue::Integer(i) => match (i.radix(), i.as_str()) {
+                (10, "0") => Some(Acks::None),
+                (10, "1") => Some(Acks::Leader),
+                (10, "-1") => Some(Acks::All),
+                _ => None,
+            },
+            DeValue::String(s) => match s.as_ref() {
+                "0" => Some(Acks::None),
+                "1" => Some(Acks::Leader),
+                "all" | "-1" => Some(Acks::All),
+                _ => None,
+            },
+            _ => None,
+        };
+        if acks.is_none() {
+            cx.err(v.span().start, "acks must be 0, 1, \"all\" or -1", None);
         }
-        s.get_ref()
+        acks
     }
 }
+
+from_toml_enum!(OffsetReset { Earliest: "earliest", Latest: "latest", None: "none" });
 
 pub(super) fn parse(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioError>> {
     let loc = Locator::new(file, text);
     if text.len() > limits::FILE_BYTES {
         return Err(vec![loc.error(0, format!("the file has {} bytes; the limit is {}", text.len(), limits::FILE_BYTES), None)]);
     }
-    let def: FileDef = toml::from_str(text).map_err(|e| vec![from_toml(&loc, &e)])?;
+    let root = parse_root(text, &loc).map_err(|e| vec![e])?;
     let mut cx = Ctx { loc, errors: Vec::new() };
+    let Some(def) = FileDef::from_toml(&root, &mut cx) else {
+        cx.errors.sort_by_key(|e| (e.line, e.column));
+        return Err(cx.errors);
+    };
     let scenario = translate(&mut cx, def);
     if cx.errors.is_empty() {
         Ok(scenario.expect("no errors means a scenario"))

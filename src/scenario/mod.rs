@@ -4,6 +4,7 @@
 mod error;
 mod expect;
 mod file;
+mod walk;
 
 pub use error::ScenarioError;
 pub use expect::{Expectation, ExpectationResult};

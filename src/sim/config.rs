@@ -1,14 +1,14 @@
 //! Kafka configuration under the real property names, with Kafka 3.9 defaults.
 //!
-//! Each struct deserializes from a scenario's `config` table. Unknown keys are errors so that a
-//! misspelt property never silently falls back to a default.
+//! Each `…Raw` struct (and the broker, topic and link settings) is read from a scenario's `config`
+//! table by `scenario::walk`. Unknown keys are errors so that a misspelt property never silently
+//! falls back to a default.
 
 use super::assignor::Strategy;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 /// Broker (cluster-wide) settings. Topic-level settings here are the cluster defaults.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct BrokerConfig {
     /// A follower that has not caught up for this long is removed from the ISR.
     #[serde(rename = "replica.lag.time.max.ms")]
@@ -89,8 +89,7 @@ impl Default for BrokerConfig {
 }
 
 /// Topic-level overrides; `None` means "use the broker default".
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct TopicConfig {
     /// With acks=all, the fewest ISR members a write needs.
     #[serde(rename = "min.insync.replicas")]
@@ -158,33 +157,8 @@ impl Acks {
     }
 }
 
-impl<'de> Deserialize<'de> for Acks {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(i64),
-            Str(String),
-        }
-        let bad = || serde::de::Error::custom("acks must be 0, 1, \"all\" or -1");
-        match Raw::deserialize(d)? {
-            Raw::Int(0) => Ok(Acks::None),
-            Raw::Int(1) => Ok(Acks::Leader),
-            Raw::Int(-1) => Ok(Acks::All),
-            Raw::Int(_) => Err(bad()),
-            Raw::Str(s) => match s.as_str() {
-                "0" => Ok(Acks::None),
-                "1" => Ok(Acks::Leader),
-                "all" | "-1" => Ok(Acks::All),
-                _ => Err(bad()),
-            },
-        }
-    }
-}
-
 /// Producer client settings, as written in the scenario (unset = not given).
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ProducerConfigRaw {
     /// `acks`.
     pub acks: Option<Acks>,
@@ -308,7 +282,7 @@ impl ProducerConfigRaw {
 }
 
 /// `auto.offset.reset`: where a consumer starts when it has no valid committed offset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OffsetReset {
     /// The log start offset.
@@ -331,8 +305,7 @@ impl OffsetReset {
 }
 
 /// Consumer client settings, as written in the scenario (unset = not given).
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ConsumerConfigRaw {
     /// `group.id`.
     #[serde(rename = "group.id")]
@@ -488,8 +461,7 @@ impl ConsumerConfigRaw {
 }
 
 /// Properties of a network link (not Kafka settings, so they use plain names).
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
 pub struct LinkParams {
     /// One-way delay in virtual milliseconds.
     pub latency_ms: u64,
