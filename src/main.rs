@@ -267,7 +267,7 @@ fn write_summary(out: &mut impl Write, sim: &Sim) {
         let v = sim.group_view(g);
         let members: Vec<String> = v.members.iter().map(|m| format!("{} {:?}", m.consumer, m.assignment)).collect();
         let committed: Vec<String> = v.committed.iter().map(|(p, o)| format!("{p}={o}")).collect();
-        let state = v.state.map_or("no coordinator".to_string(), |s| format!("{s:?}"));
+        let state = v.state.map_or("no coordinator", |s| s.name());
         let _ = writeln!(
             out,
             "group {}: {state}, generation {}, {} ({}), members [{}], committed [{}]",

@@ -9,7 +9,7 @@
 use crate::scenario::{limits, Expectation, ExpectationResult, Scenario};
 use crate::sim::describe::{self, is_routine, marker, MarkerKind, TraceHash};
 use crate::sim::{Action, Effect, NodeId, ProduceAction, RecordId, Sim, Step, StepEvent, Timer};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A snapshot of the whole simulation is kept every this many steps: seeking replays fewer.
 pub const SNAPSHOT_EVERY: u64 = 256;
@@ -21,8 +21,7 @@ pub const MAX_STEPS: u64 = 2_000_000;
 pub const MAX_USER_ACTIONS: usize = 1_000;
 
 /// Something a person did at the page. Clients and links are named as in the scenario file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "do", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UserAction {
     /// Crash a broker.
     CrashBroker {
@@ -77,8 +76,7 @@ pub enum UserAction {
 }
 
 /// A user action and the step count at which it was taken.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimedUserAction {
     /// Steps taken when the person acted; the action runs before step number `step` + 1.
     pub step: u64,

@@ -1,22 +1,25 @@
 //! Share links: everything needed to land on the same run at the same step, in a URL fragment.
 //!
-//! Two forms are read. The packed form `v1.<data>` is what the page writes: JSON, deflated, in
-//! URL-safe base64; it can carry an edited scenario's full text. The plain form
-//! `scenario=NAME&seed=N&step=N` is for lecturers writing links by hand to shipped scenarios.
-//! Decoding is defensive: sizes are checked before anything is allocated or inflated.
+//! Two forms are read. The packed form `v2.<data>` is what the page writes: a small TOML document,
+//! deflated, in URL-safe base64; it can carry an edited scenario's full text. TOML rather than JSON
+//! because the page already carries a TOML reader for scenario files, and a second format would add
+//! about 30 KB to its download. The plain form `scenario=NAME&seed=N&step=N` is for lecturers
+//! writing links by hand to shipped scenarios. Decoding is defensive: sizes are checked before
+//! anything is allocated or inflated.
 
 use crate::scenario::limits;
-use crate::session::TimedUserAction;
+use crate::scenario::walk::{from_toml_table, parse_root, Ctx, FromToml};
+use crate::scenario::Locator;
+use crate::session::{TimedUserAction, UserAction};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use std::fmt::Write;
 
 /// The longest fragment read (a scenario at the size limit deflates to far less than this).
 pub const MAX_LINK_CHARS: usize = 1_500_000;
 
 /// Which scenario a link runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScenarioRef {
     /// A shipped scenario, by file name without `.toml`.
     Builtin(String),
@@ -25,29 +28,179 @@ pub enum ScenarioRef {
 }
 
 /// What a link restores.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShareState {
     /// The scenario.
     pub scenario: ScenarioRef,
     /// The seed.
     pub seed: u64,
     /// The person's actions.
-    #[serde(default)]
     pub actions: Vec<TimedUserAction>,
     /// The step to land on.
-    #[serde(default)]
     pub step: u64,
     /// The interface language (`en` when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+}
+
+/// A TOML basic string: quoted, with quotes, backslashes and control characters escaped.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The link's payload as TOML.
+fn to_toml(state: &ShareState) -> String {
+    let mut out = String::new();
+    match &state.scenario {
+        ScenarioRef::Builtin(name) => writeln!(out, "builtin = {}", toml_string(name)),
+        ScenarioRef::Text(text) => writeln!(out, "text = {}", toml_string(text)),
+    }
+    .expect("writing to a String");
+    let _ = writeln!(out, "seed = {}\nstep = {}", state.seed, state.step);
+    if let Some(lang) = &state.lang {
+        let _ = writeln!(out, "lang = {}", toml_string(lang));
+    }
+    for t in &state.actions {
+        let _ = writeln!(out, "[[actions]]\nstep = {}", t.step);
+        let mut field = |key: &str, value: &str| {
+            let _ = writeln!(out, "{key} = {}", toml_string(value));
+        };
+        match &t.action {
+            UserAction::CrashBroker { broker } => field("crash_broker", &broker.to_string()),
+            UserAction::RestartBroker { broker } => field("restart_broker", &broker.to_string()),
+            UserAction::Cut { a, b } => {
+                field("cut", a);
+                field("to", b);
+            }
+            UserAction::Heal { a, b } => {
+                field("heal", a);
+                field("to", b);
+            }
+            UserAction::CrashConsumer { consumer } => field("crash_consumer", consumer),
+            UserAction::CloseConsumer { consumer } => field("close_consumer", consumer),
+            UserAction::StartConsumer { consumer } => field("start_consumer", consumer),
+            UserAction::Produce { producer, topic, key, value } => {
+                field("produce", producer);
+                field("topic", topic);
+                if let Some(key) = key {
+                    field("key", key);
+                }
+                field("value", value);
+            }
+        }
+    }
+    out
+}
+
+/// The payload's shape as read back.
+#[derive(Default)]
+struct StateDef {
+    builtin: Option<String>,
+    text: Option<String>,
+    seed: u64,
+    step: u64,
+    lang: Option<String>,
+    actions: Vec<ActionDef>,
+}
+
+from_toml_table!(StateDef { builtin: "builtin", text: "text", seed: "seed", step: "step", lang: "lang", actions: "actions" } required: ["seed"]);
+
+/// One action: the key naming the action carries its main argument.
+#[derive(Default)]
+struct ActionDef {
+    step: u64,
+    crash_broker: Option<String>,
+    restart_broker: Option<String>,
+    cut: Option<String>,
+    heal: Option<String>,
+    to: Option<String>,
+    crash_consumer: Option<String>,
+    close_consumer: Option<String>,
+    start_consumer: Option<String>,
+    produce: Option<String>,
+    topic: Option<String>,
+    key: Option<String>,
+    value: Option<String>,
+}
+
+from_toml_table!(ActionDef {
+    step: "step",
+    crash_broker: "crash_broker",
+    restart_broker: "restart_broker",
+    cut: "cut",
+    heal: "heal",
+    to: "to",
+    crash_consumer: "crash_consumer",
+    close_consumer: "close_consumer",
+    start_consumer: "start_consumer",
+    produce: "produce",
+    topic: "topic",
+    key: "key",
+    value: "value",
+} required: ["step"]);
+
+impl ActionDef {
+    fn into_action(self) -> Option<TimedUserAction> {
+        let broker = |b: String| b.parse::<u32>().ok();
+        let action = if let Some(b) = self.crash_broker {
+            UserAction::CrashBroker { broker: broker(b)? }
+        } else if let Some(b) = self.restart_broker {
+            UserAction::RestartBroker { broker: broker(b)? }
+        } else if let Some(a) = self.cut {
+            UserAction::Cut { a, b: self.to? }
+        } else if let Some(a) = self.heal {
+            UserAction::Heal { a, b: self.to? }
+        } else if let Some(consumer) = self.crash_consumer {
+            UserAction::CrashConsumer { consumer }
+        } else if let Some(consumer) = self.close_consumer {
+            UserAction::CloseConsumer { consumer }
+        } else if let Some(consumer) = self.start_consumer {
+            UserAction::StartConsumer { consumer }
+        } else if let Some(producer) = self.produce {
+            UserAction::Produce { producer, topic: self.topic?, key: self.key, value: self.value? }
+        } else {
+            return None;
+        };
+        Some(TimedUserAction { step: self.step, action })
+    }
+}
+
+fn from_toml(text: &str) -> Result<ShareState, String> {
+    let loc = Locator::new("link", text);
+    let damaged = |why: String| format!("the link is damaged (bad content: {why})");
+    let root = parse_root(text, &loc).map_err(|e| damaged(e.message))?;
+    let mut cx = Ctx { loc, errors: Vec::new() };
+    let def = StateDef::from_toml(&root, &mut cx).ok_or_else(|| damaged(cx.errors.first().map(|e| e.message.clone()).unwrap_or_default()))?;
+    let scenario = match (def.builtin, def.text) {
+        (Some(name), None) => ScenarioRef::Builtin(name),
+        (None, Some(text)) => ScenarioRef::Text(text),
+        _ => return Err(damaged("it needs exactly one of builtin or text".into())),
+    };
+    let actions = def
+        .actions
+        .into_iter()
+        .map(|a| a.into_action().ok_or_else(|| damaged("an action is incomplete".into())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ShareState { scenario, seed: def.seed, actions, step: def.step, lang: def.lang })
 }
 
 /// Writes the packed fragment (without the `#`).
 pub fn encode(state: &ShareState) -> String {
-    let json = serde_json::to_vec(state).expect("share state serializes");
-    let packed = miniz_oxide::deflate::compress_to_vec(&json, 9);
-    format!("v1.{}", URL_SAFE_NO_PAD.encode(packed))
+    let packed = miniz_oxide::deflate::compress_to_vec(to_toml(state).as_bytes(), 9);
+    format!("v2.{}", URL_SAFE_NO_PAD.encode(packed))
 }
 
 /// Reads a fragment (with or without the leading `#`), or says in plain words what is wrong.
@@ -56,7 +209,10 @@ pub fn decode(fragment: &str) -> Result<ShareState, String> {
     if fragment.len() > MAX_LINK_CHARS {
         return Err(format!("the link is {} characters long; the limit is {MAX_LINK_CHARS}", fragment.len()));
     }
-    match fragment.strip_prefix("v1.") {
+    if fragment.starts_with("v1.") {
+        return Err("the link was made by an older kafkasim and can no longer be opened; ask for a new one".into());
+    }
+    match fragment.strip_prefix("v2.") {
         Some(data) => decode_packed(data),
         None => decode_plain(fragment),
     }
@@ -66,12 +222,12 @@ fn decode_packed(data: &str) -> Result<ShareState, String> {
     let packed = URL_SAFE_NO_PAD.decode(data.trim_end_matches('=')).map_err(|e| format!("the link is damaged (not base64: {e})"))?;
     // The limit is what stops a decompression bomb: inflating stops there.
     let limit = limits::FILE_BYTES + 256 * 1024;
-    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, limit).map_err(|e| match e.status {
+    let bytes = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, limit).map_err(|e| match e.status {
         miniz_oxide::inflate::TINFLStatus::HasMoreOutput => format!("the link unpacks to more than {limit} bytes; refused"),
         _ => "the link is damaged (it does not unpack)".to_string(),
     })?;
-    let state: ShareState = serde_json::from_slice(&json).map_err(|e| format!("the link is damaged (bad content: {e})"))?;
-    check_sizes(state)
+    let text = String::from_utf8(bytes).map_err(|_| "the link is damaged (bad content: not UTF-8)".to_string())?;
+    check_sizes(from_toml(&text)?)
 }
 
 fn decode_plain(fragment: &str) -> Result<ShareState, String> {
@@ -115,19 +271,28 @@ fn check_sizes(state: ShareState) -> Result<ShareState, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::UserAction;
 
     #[test]
     fn a_packed_link_round_trips() {
         let state = ShareState {
             scenario: ScenarioRef::Text("title = \"ünïcode ✓ سلام\"\n".repeat(50)),
             seed: 42,
-            actions: vec![TimedUserAction { step: 7, action: UserAction::CrashBroker { broker: 2 } }],
+            actions: vec![
+                TimedUserAction { step: 7, action: UserAction::CrashBroker { broker: 2 } },
+                TimedUserAction { step: 8, action: UserAction::RestartBroker { broker: 2 } },
+                TimedUserAction { step: 9, action: UserAction::Cut { a: "broker-1".into(), b: "controller".into() } },
+                TimedUserAction { step: 10, action: UserAction::Heal { a: "broker-1".into(), b: "controller".into() } },
+                TimedUserAction { step: 11, action: UserAction::CrashConsumer { consumer: "c\"1".into() } },
+                TimedUserAction { step: 12, action: UserAction::CloseConsumer { consumer: "c\\2".into() } },
+                TimedUserAction { step: 13, action: UserAction::StartConsumer { consumer: "c\u{7}3".into() } },
+                TimedUserAction { step: 14, action: UserAction::Produce { producer: "p".into(), topic: "t".into(), key: None, value: "v\n".into() } },
+                TimedUserAction { step: 15, action: UserAction::Produce { producer: "p".into(), topic: "t".into(), key: Some("k".into()), value: "".into() } },
+            ],
             step: 99,
             lang: Some("fa".into()),
         };
         let link = encode(&state);
-        assert!(link.starts_with("v1."));
+        assert!(link.starts_with("v2."));
         assert!(link.len() < 400, "repetitive text compresses ({} chars)", link.len());
         assert!(link.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)), "URL-safe: {link}");
         assert_eq!(decode(&format!("#{link}")), Ok(state));
@@ -145,13 +310,16 @@ mod tests {
 
     #[test]
     fn damaged_and_hostile_links_are_refused_with_a_reason() {
-        assert!(decode("v1.***").unwrap_err().starts_with("the link is damaged (not base64"));
-        assert_eq!(decode(&format!("v1.{}", URL_SAFE_NO_PAD.encode(b"not deflate"))).unwrap_err(), "the link is damaged (it does not unpack)");
-        let not_json = miniz_oxide::deflate::compress_to_vec(b"{\"scenario\": 5}", 9);
-        assert!(decode(&format!("v1.{}", URL_SAFE_NO_PAD.encode(not_json))).unwrap_err().starts_with("the link is damaged (bad content"));
+        assert!(decode("v2.***").unwrap_err().starts_with("the link is damaged (not base64"));
+        assert_eq!(decode(&format!("v2.{}", URL_SAFE_NO_PAD.encode(b"not deflate"))).unwrap_err(), "the link is damaged (it does not unpack)");
+        let packed = |text: &str| format!("v2.{}", URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9)));
+        assert_eq!(decode(&packed("seed = \"x\"\nbuiltin = \"a\"")).unwrap_err(), "the link is damaged (bad content: invalid type: string \"x\", expected a whole number of at least 0)");
+        assert_eq!(decode(&packed("seed = 1")).unwrap_err(), "the link is damaged (bad content: it needs exactly one of builtin or text)");
+        assert_eq!(decode(&packed("seed = 1\nbuiltin = \"a\"\n[[actions]]\nstep = 3\ncut = \"broker-1\"")).unwrap_err(), "the link is damaged (bad content: an action is incomplete)");
+        assert!(decode("v1.eJyrVg").unwrap_err().contains("older kafkasim"));
         // 64 MB of zeros deflates to about 64 KB: a bomb that must stop at the limit.
         let bomb = miniz_oxide::deflate::compress_to_vec(&vec![0u8; 64 << 20], 9);
-        let err = decode(&format!("v1.{}", URL_SAFE_NO_PAD.encode(bomb))).unwrap_err();
+        let err = decode(&format!("v2.{}", URL_SAFE_NO_PAD.encode(bomb))).unwrap_err();
         assert!(err.contains("unpacks to more than") && err.ends_with("refused"), "{err}");
         assert!(decode(&"a".repeat(MAX_LINK_CHARS + 1)).unwrap_err().contains("the limit is 1500000"));
     }

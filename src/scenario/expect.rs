@@ -368,10 +368,7 @@ impl Expectation {
                         (format!("position of {} on {}", sim.consumers[*consumer as usize].name, sim.tp_name(*tp)), offset.to_string(), got)
                     }
                     Check::ConsumerState { consumer, state } => {
-                        let got = serde_json::to_value(sim.consumers[*consumer as usize].state)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default();
+                        let got = sim.consumers[*consumer as usize].state.name().to_string();
                         (format!("state of {}", sim.consumers[*consumer as usize].name), state.clone(), got)
                     }
                     Check::ConsumerErrorsSeen { consumer, errors } => {

@@ -4,9 +4,10 @@
 mod error;
 mod expect;
 mod file;
-mod walk;
+pub(crate) mod walk;
 
 pub use error::ScenarioError;
+pub(crate) use error::Locator;
 pub use expect::{Expectation, ExpectationResult};
 
 use crate::sim::{Sim, Step};

@@ -87,6 +87,19 @@ pub enum ClientState {
     Failed,
 }
 
+impl ClientState {
+    /// The state's name, as in JSON output and expectations.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientState::NotStarted => "not_started",
+            ClientState::Running => "running",
+            ClientState::Crashed => "crashed",
+            ClientState::Closed => "closed",
+            ClientState::Failed => "failed",
+        }
+    }
+}
+
 /// Where the member is in the group protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -101,6 +114,19 @@ pub enum MemberState {
     Syncing,
     /// Has an assignment for the current generation.
     Stable,
+}
+
+impl MemberState {
+    /// The state's name, as in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemberState::Unjoined => "unjoined",
+            MemberState::PreparingJoin => "preparing_join",
+            MemberState::Joining => "joining",
+            MemberState::Syncing => "syncing",
+            MemberState::Stable => "stable",
+        }
+    }
 }
 
 /// What the application thread is doing.
@@ -118,6 +144,18 @@ pub enum AppState {
     },
     /// Blocked (a stall) until the given time.
     Stalled,
+}
+
+impl AppState {
+    /// The state's name, as in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            AppState::Polling => "polling",
+            AppState::Processing => "processing",
+            AppState::Committing { .. } => "committing",
+            AppState::Stalled => "stalled",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -1125,5 +1163,29 @@ impl Consumer {
         self.fetches.remove(&p);
         self.offset_lookup.remove(&p);
         self.assigned.remove(&p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page and expectations use `name()`; JSON output uses serde. They must agree.
+    #[test]
+    fn state_names_match_their_json_names() {
+        let json = |v: serde_json::Value| v.as_str().map(str::to_string).or_else(|| v.as_object().and_then(|m| m.keys().next().cloned()));
+        for s in [ClientState::NotStarted, ClientState::Running, ClientState::Crashed, ClientState::Closed, ClientState::Failed] {
+            assert_eq!(json(serde_json::to_value(s).expect("serializes")).as_deref(), Some(s.name()));
+        }
+        for s in [MemberState::Unjoined, MemberState::PreparingJoin, MemberState::Joining, MemberState::Syncing, MemberState::Stable] {
+            assert_eq!(json(serde_json::to_value(s).expect("serializes")).as_deref(), Some(s.name()));
+        }
+        use crate::sim::coordinator::GroupPhase;
+        for s in [GroupPhase::Empty, GroupPhase::PreparingRebalance, GroupPhase::CompletingRebalance, GroupPhase::Stable] {
+            assert_eq!(json(serde_json::to_value(s).expect("serializes")).as_deref(), Some(s.name()));
+        }
+        for s in [AppState::Polling, AppState::Processing, AppState::Committing { then_process: true }, AppState::Stalled] {
+            assert_eq!(json(serde_json::to_value(s).expect("serializes")).as_deref(), Some(s.name()));
+        }
     }
 }

@@ -36,6 +36,18 @@ pub enum GroupPhase {
     Stable,
 }
 
+impl GroupPhase {
+    /// Kafka's name for the state.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupPhase::Empty => "Empty",
+            GroupPhase::PreparingRebalance => "PreparingRebalance",
+            GroupPhase::CompletingRebalance => "CompletingRebalance",
+            GroupPhase::Stable => "Stable",
+        }
+    }
+}
+
 /// One member as the coordinator knows it.
 #[derive(Clone, Debug, Serialize)]
 pub struct MemberMeta {

@@ -4,7 +4,6 @@
 use super::frame::Frame;
 use crate::sim::view::ReplicaView;
 use crate::sim::NodeId;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -31,13 +30,9 @@ struct Rect {
     h: f64,
 }
 
-/// Serde names (`running`, `stable`…) read better than Debug names in the picture.
-fn label<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s.replace('_', " "),
-        Ok(serde_json::Value::Object(map)) => map.keys().next().cloned().unwrap_or_default().replace('_', " "),
-        _ => String::new(),
-    }
+/// State names (`running`, `preparing_join`…) read better with spaces in the picture.
+fn label(name: &str) -> String {
+    name.replace('_', " ")
 }
 
 fn short(text: &str, max: usize) -> String {
@@ -196,7 +191,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
                 <rect class="box" x={rect.x.to_string()} y={rect.y.to_string()} width={rect.w.to_string()} height={rect.h.to_string()} rx="8" />
                 <text class="node-title" x={(rect.x + 10.0).to_string()} y={(rect.y + 19.0).to_string()}>{short(&p.name, 18)}</text>
                 <text class="node-meta" x={(rect.x + 10.0).to_string()} y={(rect.y + 38.0).to_string()}>
-                    {format!("acks={} · idempotent {}", label(&p.config.acks), if p.config.enable_idempotence { "yes" } else { "no" })}
+                    {format!("acks={} · idempotent {}", p.config.acks.name(), if p.config.enable_idempotence { "yes" } else { "no" })}
                 </text>
                 <text class="node-meta" x={(rect.x + 10.0).to_string()} y={(rect.y + 56.0).to_string()}>
                     {format!("{} awaiting ack · {} error(s)", p.pending, errors)}
@@ -219,13 +214,13 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             rects.insert(node, rect);
             let positions: Vec<String> = c.assignment.iter().map(|p| format!("{p}@{}", c.positions.get(p).map_or("?".to_string(), |o| o.to_string()))).collect();
             let onclick = props.on_select.reform(move |_: MouseEvent| node);
-            let alive = label(&c.state);
+            let alive = label(c.state.name());
             html! {
                 <g class={classes!("node", "consumer", format!("state-{}", alive.replace(' ', "-")), (props.selected == Some(node)).then_some("selected"))}
                    data-node={c.name.clone()} data-state={alive.clone()} {onclick} role="button" tabindex="0">
                     <rect class="box" x={rect.x.to_string()} y={rect.y.to_string()} width={rect.w.to_string()} height={rect.h.to_string()} rx="6" />
                     <text class="node-title" x={(rect.x + 8.0).to_string()} y={(rect.y + 16.0).to_string()}>
-                        {short(&c.name, 14)}<tspan class="node-meta">{format!("  {alive} · {} · {}", label(&c.member_state), label(&c.app_state))}</tspan>
+                        {short(&c.name, 14)}<tspan class="node-meta">{format!("  {alive} · {} · {}", label(c.member_state.name()), label(c.app_state.name()))}</tspan>
                     </text>
                     <text class="node-meta" x={(rect.x + 8.0).to_string()} y={(rect.y + 32.0).to_string()}>
                         {if positions.is_empty() { "no partitions".to_string() } else { short(&format!("position {}", positions.join(" ")), 44) }}
@@ -243,7 +238,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
                 <rect class="group-box" x={CONSUMER_X.to_string()} y={gy.to_string()} width={CONSUMER_W.to_string()} height={h.to_string()} rx="10" />
                 <text class="node-title" x={(CONSUMER_X + 10.0).to_string()} y={(gy + 18.0).to_string()}>
                     {format!("group {}", short(&g.name, 16))}
-                    <tspan class="node-meta">{format!("  generation {} · {} · {}", g.generation, g.state.as_ref().map_or("unloaded".to_string(), label), g.protocol)}</tspan>
+                    <tspan class="node-meta">{format!("  generation {} · {} · {}", g.generation, g.state.map_or("unloaded", |s| s.name()), g.protocol)}</tspan>
                 </text>
                 <text class="node-meta" x={(CONSUMER_X + 10.0).to_string()} y={(gy + 36.0).to_string()}>
                     {short(&format!("coordinator {} · committed {}", g.coordinator.map_or("none".to_string(), |b| format!("broker-{b}")), if committed.is_empty() { "none".to_string() } else { committed.join(" ") }), 48)}

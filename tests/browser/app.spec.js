@@ -149,7 +149,7 @@ test('a broken scenario shows its line:column error and the page keeps working',
 });
 
 test('hostile and damaged links get a clear message, and text is never markup', async ({ page }) => {
-  const problems = await open(page, '#v1.AAAA%%%');
+  const problems = await open(page, '#v2.AAAA%%%');
   await expect(page.getByTestId('notice')).toContainText('This link could not be opened');
   await expect(page.getByTestId('title')).toHaveText('acks=1 loses an acknowledged record');
   problems.length = 0;
