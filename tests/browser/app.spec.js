@@ -124,7 +124,7 @@ test('a share link restores the same step, state and actions', async ({ page, br
   const hash = await page.getByTestId('footer').getAttribute('data-trace-hash');
   await page.getByTestId('share').click();
   const url = await page.getByTestId('share-url').locator('input').inputValue();
-  expect(url).toMatch(/#v1\./);
+  expect(url).toMatch(/#v2\./);
 
   const other = await browser.newPage();
   const problems = await open(other, url.slice(url.indexOf('#')));
