@@ -62,6 +62,13 @@ pub enum UserAction {
         /// Its name.
         consumer: String,
     },
+    /// Add a consumer with the group, subscription and settings of `like`.
+    AddConsumer {
+        /// The consumer whose settings it copies.
+        like: String,
+        /// The new consumer's name.
+        name: String,
+    },
     /// The application calls `send()` once.
     Produce {
         /// Producer name.
@@ -95,18 +102,32 @@ pub struct Marker {
     pub label: String,
 }
 
-fn node_by_name(sim: &Sim, name: &str) -> Option<NodeId> {
+/// Finds a node by name. `added` are consumers that earlier actions add but `sim` does not hold
+/// yet; they take the next consumer indices, in order.
+fn node_by_name(sim: &Sim, added: &[String], name: &str) -> Option<NodeId> {
     describe::node_by_name(
         name,
         sim.brokers.len() as u32,
         sim.producers.iter().map(|p| p.name.as_str()),
-        sim.consumers.iter().map(|c| c.name.as_str()),
+        sim.consumers.iter().map(|c| c.name.as_str()).chain(added.iter().map(String::as_str)),
     )
 }
 
+/// The consumers that `actions` add and that `sim` does not hold yet.
+fn pending_additions<'a>(sim: &Sim, actions: impl IntoIterator<Item = &'a UserAction>) -> Vec<String> {
+    actions
+        .into_iter()
+        .filter_map(|a| match a {
+            UserAction::AddConsumer { name, .. } if !sim.consumers.iter().any(|c| c.name == *name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 impl UserAction {
-    /// Translates the action into the core's terms, or says what is wrong with it.
-    pub fn resolve(&self, sim: &Sim) -> Result<Action, String> {
+    /// Translates the action into the core's terms, or says what is wrong with it. `added` are the
+    /// consumers that earlier actions add and `sim` does not hold yet.
+    pub fn resolve(&self, sim: &Sim, added: &[String]) -> Result<Action, String> {
         let broker = |id: u32| {
             if (1..=sim.brokers.len() as u32).contains(&id) {
                 Ok(id)
@@ -114,8 +135,8 @@ impl UserAction {
                 Err(format!("there is no broker-{id} (the cluster has {})", sim.brokers.len()))
             }
         };
-        let node = |name: &str| node_by_name(sim, name).ok_or_else(|| format!("there is no node named {name:?}"));
-        let consumer = |name: &str| match node_by_name(sim, name) {
+        let node = |name: &str| node_by_name(sim, added, name).ok_or_else(|| format!("there is no node named {name:?}"));
+        let consumer = |name: &str| match node_by_name(sim, added, name) {
             Some(NodeId::Consumer(c)) => Ok(c),
             _ => Err(format!("there is no consumer named {name:?}")),
         };
@@ -134,8 +155,19 @@ impl UserAction {
             UserAction::CrashConsumer { consumer: c } => Action::CrashConsumer(consumer(c)?),
             UserAction::CloseConsumer { consumer: c } => Action::CloseConsumer(consumer(c)?),
             UserAction::StartConsumer { consumer: c } => Action::StartConsumer(consumer(c)?),
+            UserAction::AddConsumer { like, name } => {
+                let like = consumer(like)?;
+                if sim.consumers.len() + added.len() >= limits::CONSUMERS {
+                    return Err(format!("the limit of {} consumers is reached", limits::CONSUMERS));
+                }
+                let legal = !name.is_empty() && name.chars().count() <= 64 && !name.chars().any(|c| c.is_whitespace() || c.is_control());
+                if !legal || name.starts_with("broker-") || node_by_name(sim, added, name).is_some() {
+                    return Err(format!("{name:?} cannot name a new consumer (it must be new, at most 64 characters, without spaces)"));
+                }
+                Action::AddConsumer { like, name: name.clone() }
+            }
             UserAction::Produce { producer, topic, key, value } => {
-                let Some(NodeId::Producer(p)) = node_by_name(sim, producer) else {
+                let Some(NodeId::Producer(p)) = node_by_name(sim, added, producer) else {
                     return Err(format!("there is no producer named {producer:?}"));
                 };
                 let t = sim
@@ -234,7 +266,10 @@ impl Session {
         let resolved = actions
             .iter()
             .enumerate()
-            .map(|(i, a)| a.action.resolve(&start).map(|r| (a.step, r)).map_err(|e| format!("user action {}: {e}", i + 1)))
+            .map(|(i, a)| {
+                let added = pending_additions(&start, actions[..i].iter().map(|a| &a.action));
+                a.action.resolve(&start, &added).map(|r| (a.step, r)).map_err(|e| format!("user action {}: {e}", i + 1))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut expectations = scenario.expectations.clone();
         expectations.sort_by_key(|e| e.at.unwrap_or(scenario.duration_ms));
@@ -494,8 +529,9 @@ impl Session {
     /// Adds a person's action at the current position. The run forks here: actions that were
     /// later on the old timeline are dropped, and the look-ahead starts again from this point.
     pub fn act(&mut self, action: UserAction) -> Result<(), String> {
-        let resolved = action.resolve(&self.current)?;
         let here = self.position();
+        let added = pending_additions(&self.current, self.actions.iter().filter(|a| a.step <= here).map(|a| &a.action));
+        let resolved = action.resolve(&self.current, &added)?;
         if self.actions.iter().filter(|a| a.step <= here).count() >= MAX_USER_ACTIONS {
             return Err(format!("the limit of {MAX_USER_ACTIONS} user actions is reached"));
         }
@@ -587,6 +623,36 @@ acknowledged = 6
         assert!(back < next);
         s.seek(back);
         assert!(!crate::sim::describe::is_routine(s.last_step().expect("a step")));
+    }
+
+    #[test]
+    fn an_added_consumer_joins_its_group_and_a_link_replays_it() {
+        let text = crate::builtin::get("more-consumers-than-partitions").expect("built in");
+        let scenario = crate::scenario::parse("m.toml", text).expect("valid scenario");
+        let like = scenario.setup.consumers[0].name.clone();
+        let group = scenario.setup.consumers[0].config.group_id.clone();
+        let mut s = Session::new(scenario.clone(), 1, Vec::new()).expect("valid");
+        s.seek(500);
+        s.act(UserAction::AddConsumer { like: like.clone(), name: "newcomer".into() }).expect("a new name");
+        // An action in the same step may already name the consumer that the first one adds.
+        s.act(UserAction::CloseConsumer { consumer: "newcomer".into() }).expect("the added consumer is known");
+        assert_eq!(
+            s.act(UserAction::AddConsumer { like: like.clone(), name: "newcomer".into() }).unwrap_err(),
+            "\"newcomer\" cannot name a new consumer (it must be new, at most 64 characters, without spaces)"
+        );
+        s.step_to_latest_action();
+        let added = s.sim().consumers.iter().position(|c| c.name == "newcomer").expect("added") as u32;
+        assert_eq!(s.sim().consumers[added as usize].group, s.sim().consumers[0].group);
+        let closed = crate::sim::describe::describe_step(s.sim(), s.last_step().expect("a step"));
+        assert!(closed.contains("newcomer"), "the close runs on the added consumer: {closed}");
+        s.step_back();
+        let added_step = crate::sim::describe::describe_step(s.sim(), s.last_step().expect("a step"));
+        assert!(added_step.contains(&format!("a new consumer newcomer is added to group {group}, with the settings of {like}")), "{added_step}");
+        s.look_ahead_all();
+        let hash = s.trace_hash().expect("finished");
+        let mut replay = Session::new(scenario, 1, s.actions().to_vec()).expect("the actions resolve in order");
+        replay.look_ahead_all();
+        assert_eq!(replay.trace_hash(), Some(hash));
     }
 
     #[test]

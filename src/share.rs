@@ -92,6 +92,10 @@ fn to_toml(state: &ShareState) -> String {
             UserAction::CrashConsumer { consumer } => field("crash_consumer", consumer),
             UserAction::CloseConsumer { consumer } => field("close_consumer", consumer),
             UserAction::StartConsumer { consumer } => field("start_consumer", consumer),
+            UserAction::AddConsumer { like, name } => {
+                field("add_consumer", name);
+                field("like", like);
+            }
             UserAction::Produce { producer, topic, key, value } => {
                 field("produce", producer);
                 field("topic", topic);
@@ -130,6 +134,8 @@ struct ActionDef {
     crash_consumer: Option<String>,
     close_consumer: Option<String>,
     start_consumer: Option<String>,
+    add_consumer: Option<String>,
+    like: Option<String>,
     produce: Option<String>,
     topic: Option<String>,
     key: Option<String>,
@@ -146,6 +152,8 @@ from_toml_table!(ActionDef {
     crash_consumer: "crash_consumer",
     close_consumer: "close_consumer",
     start_consumer: "start_consumer",
+    add_consumer: "add_consumer",
+    like: "like",
     produce: "produce",
     topic: "topic",
     key: "key",
@@ -169,6 +177,8 @@ impl ActionDef {
             UserAction::CloseConsumer { consumer }
         } else if let Some(consumer) = self.start_consumer {
             UserAction::StartConsumer { consumer }
+        } else if let Some(name) = self.add_consumer {
+            UserAction::AddConsumer { like: self.like?, name }
         } else if let Some(producer) = self.produce {
             UserAction::Produce { producer, topic: self.topic?, key: self.key, value: self.value? }
         } else {
@@ -285,6 +295,7 @@ mod tests {
                 TimedUserAction { step: 11, action: UserAction::CrashConsumer { consumer: "c\"1".into() } },
                 TimedUserAction { step: 12, action: UserAction::CloseConsumer { consumer: "c\\2".into() } },
                 TimedUserAction { step: 13, action: UserAction::StartConsumer { consumer: "c\u{7}3".into() } },
+                TimedUserAction { step: 13, action: UserAction::AddConsumer { like: "c1".into(), name: "c4".into() } },
                 TimedUserAction { step: 14, action: UserAction::Produce { producer: "p".into(), topic: "t".into(), key: None, value: "v\n".into() } },
                 TimedUserAction { step: 15, action: UserAction::Produce { producer: "p".into(), topic: "t".into(), key: Some("k".into()), value: "".into() } },
             ],

@@ -332,6 +332,20 @@ impl Sim {
         self.consumer_poll(c);
     }
 
+    /// Adds a consumer with `like`'s group, subscription and settings, and starts it. It joins as a
+    /// dynamic member: two members with one `group.instance.id` would fence each other.
+    pub(crate) fn consumer_add(&mut self, like: u32, name: String) {
+        let model = &self.consumers[like as usize];
+        let mut config = model.config.clone();
+        config.group_instance_id = None;
+        let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app: model.app_behaviour.clone(), autostart: true };
+        let index = self.consumers.len() as u32;
+        let consumer = Consumer::new(index, &spec, model.group, self.tps.len());
+        self.consumers.push(consumer);
+        self.emit(Effect::ConsumerAdded { consumer: index, like });
+        self.consumer_start(index);
+    }
+
     pub(crate) fn consumer_crash(&mut self, c: u32) {
         if !self.consumers[c as usize].running() {
             return;

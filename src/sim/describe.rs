@@ -452,6 +452,9 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             node_name(sim, *to),
             loss * 100.0
         ),
+        Effect::ConsumerAdded { consumer: c, like } => {
+            format!("a new consumer {} is added to group {}, with the settings of {}", consumer(sim, *c), sim.groups[sim.consumers[*c as usize].group as usize].name, consumer(sim, *like))
+        }
         Effect::ConsumerStarted { consumer: c } => format!("{} starts", consumer(sim, *c)),
         Effect::ConsumerCrashed { consumer: c, unprocessed } => format!(
             "{} CRASHES: no commit, no LeaveGroup; {unprocessed} fetched record(s) it had not processed are gone with it",
@@ -704,7 +707,7 @@ pub fn marker(sim: &Sim, step: &Step) -> Option<(MarkerKind, String)> {
         .filter_map(|effect| {
             let kind = match effect {
                 Effect::BrokerCrashed { .. } | Effect::ConsumerCrashed { .. } | Effect::ConsumerClosed { .. } | Effect::ConsumerStalled { .. } => MarkerKind::Crash,
-                Effect::BrokerRestarted { .. } | Effect::ConsumerStarted { .. } => MarkerKind::Restart,
+                Effect::BrokerRestarted { .. } | Effect::ConsumerStarted { .. } | Effect::ConsumerAdded { .. } => MarkerKind::Restart,
                 Effect::LeaderElected { .. } | Effect::PartitionOffline { .. } => MarkerKind::Election,
                 Effect::IsrChanged { .. } => MarkerKind::Isr,
                 Effect::RebalanceStarted { .. } => MarkerKind::Rebalance,

@@ -137,6 +137,14 @@ pub enum Action {
     },
     /// Start a consumer (or restart a crashed or closed one, with empty memory).
     StartConsumer(u32),
+    /// Add a new consumer with another one's group, subscription and settings (as a dynamic
+    /// member, even if that one is static), and start it.
+    AddConsumer {
+        /// The consumer whose settings it copies.
+        like: u32,
+        /// The new consumer's name.
+        name: String,
+    },
     /// Hard-stop a consumer: no commit, no LeaveGroup.
     CrashConsumer(u32),
     /// `close()` a consumer.
@@ -713,6 +721,7 @@ impl Sim {
             Action::Say(text) => self.emit(Effect::Say { text }),
             Action::Pause { question, answer } => self.emit(Effect::Pause { question, answer }),
             Action::StartConsumer(c) => self.consumer_start(c),
+            Action::AddConsumer { like, name } => self.consumer_add(like, name),
             Action::CrashConsumer(c) => self.consumer_crash(c),
             Action::CloseConsumer(c) => self.consumer_close(c),
             Action::StallConsumer { consumer, ms } => self.consumer_stall(consumer, ms),

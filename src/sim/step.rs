@@ -856,6 +856,13 @@ pub enum Effect {
         /// New loss probability.
         loss: f64,
     },
+    /// A new consumer was added to a group.
+    ConsumerAdded {
+        /// The new consumer.
+        consumer: u32,
+        /// The consumer whose settings it copies.
+        like: u32,
+    },
     /// A consumer process started (or restarted).
     ConsumerStarted {
         /// Consumer.

@@ -83,11 +83,11 @@ fn replica_row(name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &Re
         let committed = e.offset < r.high_watermark;
         let class = classes!("cell", format!("epoch-{}", e.epoch % 6), (!committed).then_some("uncommitted"));
         let tip = format!(
-            "offset {} · leader epoch {} · {}{}",
+            "offset {} · leader epoch {} · {}value {}",
             e.offset,
             e.epoch,
             e.key.as_ref().map_or(String::new(), |k| format!("key {k} · ")),
-            format!("value {}", e.value)
+            e.value
         );
         html! {
             <g class={class} data-offset={e.offset.to_string()}>

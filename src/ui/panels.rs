@@ -185,6 +185,19 @@ impl PartialEq for ActionProps {
 }
 
 /// What a person can do to the clicked node; every action forks the run at this step.
+/// A free name for a consumer added next to `like`: its name with the next free number, so that
+/// `billing-1` suggests `billing-2`.
+fn new_consumer_name(like: &str, taken: &[(NodeId, String)]) -> String {
+    let stem = match like.rsplit_once('-') {
+        Some((stem, n)) if !stem.is_empty() && n.parse::<u32>().is_ok() => stem,
+        _ => like,
+    };
+    (2u32..)
+        .map(|n| format!("{stem}-{n}"))
+        .find(|candidate| !taken.iter().any(|(_, name)| name == candidate))
+        .expect("some number is free")
+}
+
 #[function_component]
 pub fn ActionMenu(props: &ActionProps) -> Html {
     let f = &props.frame;
@@ -219,13 +232,17 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
                 html! { <button data-testid="restart" onclick={act(UserAction::RestartBroker { broker: b })}>{format!("Restart broker-{b}")}</button> }
             }
         }
-        NodeId::Consumer(_) => html! {
-            <>
-                <button class="danger" onclick={act(UserAction::CrashConsumer { consumer: name.clone() })}>{"Crash (no commit, no leave)"}</button>
-                <button onclick={act(UserAction::CloseConsumer { consumer: name.clone() })}>{"Close gracefully"}</button>
-                <button onclick={act(UserAction::StartConsumer { consumer: name.clone() })}>{"Start / restart"}</button>
-            </>
-        },
+        NodeId::Consumer(_) => {
+            let add = UserAction::AddConsumer { like: name.clone(), name: new_consumer_name(&name, &f.node_names) };
+            html! {
+                <>
+                    <button class="danger" onclick={act(UserAction::CrashConsumer { consumer: name.clone() })}>{"Crash (no commit, no leave)"}</button>
+                    <button onclick={act(UserAction::CloseConsumer { consumer: name.clone() })}>{"Close gracefully"}</button>
+                    <button onclick={act(UserAction::StartConsumer { consumer: name.clone() })}>{"Start / restart"}</button>
+                    <button data-testid="add-consumer" onclick={act(add)}>{"Add one like it"}</button>
+                </>
+            }
+        }
         NodeId::Producer(_) => {
             let produce = UserAction::Produce {
                 producer: name.clone(),

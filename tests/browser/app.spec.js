@@ -148,6 +148,24 @@ test('a broken scenario shows its line:column error and the page keeps working',
   await page.screenshot({ path: path.join(SHOTS, 'editor-error.png'), fullPage: true });
 });
 
+test('adding a consumer by click puts a new member in the group, and the link keeps it', async ({ page, browser }) => {
+  const problems = await open(page);
+  await pick(page, 'more-consumers-than-partitions');
+  await page.getByTestId('scrub').fill('300');
+  await page.locator('[data-node="agent-3"] .box').click();
+  await page.getByTestId('add-consumer').click();
+  await expect(page.locator('[data-node="agent-4"]')).toBeVisible();
+  await expect(page.locator('.narration')).toContainText('agent-4');
+  await page.getByTestId('share').click();
+  const url = await page.getByTestId('share-url').locator('input').inputValue();
+  const other = await browser.newPage();
+  const otherProblems = await open(other, url.slice(url.indexOf('#')));
+  await expect(other.locator('[data-node="agent-4"]')).toBeVisible();
+  await page.screenshot({ path: path.join(SHOTS, 'added-consumer.png') });
+  expect(problems).toEqual([]);
+  expect(otherProblems).toEqual([]);
+});
+
 test('hostile and damaged links get a clear message, and text is never markup', async ({ page }) => {
   const problems = await open(page, '#v2.AAAA%%%');
   await expect(page.getByTestId('notice')).toContainText('This link could not be opened');
