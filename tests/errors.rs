@@ -166,6 +166,21 @@ fn every_error_is_reported_not_just_the_first() {
 }
 
 #[test]
+fn every_wrong_key_and_type_is_reported_in_one_pass() {
+    let text = BASE.replace("brokers = 3", "brokers = \"three\"\nbrokrs = 3").replace("name = \"app\"", "name = \"app\"\nconfig = { acks = \"some\", retries = -1 }");
+    let errors: Vec<String> = common::parse(&text).expect_err("invalid").iter().map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        [
+            "test.toml:5:11: error: invalid type: string \"three\", expected a whole number from 0 to 4294967295\n  hint: check the value's type: numbers unquoted, text in \"quotes\", lists in [brackets]",
+            "test.toml:6:1: error: unknown field `brokrs`, expected one of `brokers`, `config`, `network`\n  hint: did you mean `brokers`?",
+            "test.toml:15:19: error: acks must be 0, 1, \"all\" or -1",
+            "test.toml:15:37: error: invalid value: integer `-1`, expected a whole number from 0 to 4294967295",
+        ]
+    );
+}
+
+#[test]
 fn arbitrary_bytes_never_panic() {
     let samples = ["", "\u{0}", "[[[", "title = 1", "x = [1, \"a\"]", "[cluster]\nbrokers = -1", "a.b.c.d = {"];
     for s in samples {
