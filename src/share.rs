@@ -8,7 +8,7 @@
 //! anything is allocated or inflated.
 
 use crate::scenario::limits;
-use crate::scenario::walk::{from_toml_table, parse_root, Ctx, FromToml};
+use crate::scenario::walk::{parse_root, toml_table, Ctx, FromToml};
 use crate::scenario::Locator;
 use crate::session::{TimedUserAction, UserAction};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -64,11 +64,10 @@ fn toml_string(s: &str) -> String {
 /// The link's payload as TOML.
 fn to_toml(state: &ShareState) -> String {
     let mut out = String::new();
-    match &state.scenario {
+    let _ = match &state.scenario {
         ScenarioRef::Builtin(name) => writeln!(out, "builtin = {}", toml_string(name)),
         ScenarioRef::Text(text) => writeln!(out, "text = {}", toml_string(text)),
-    }
-    .expect("writing to a String");
+    };
     let _ = writeln!(out, "seed = {}\nstep = {}", state.seed, state.step);
     if let Some(lang) = &state.lang {
         let _ = writeln!(out, "lang = {}", toml_string(lang));
@@ -109,56 +108,38 @@ fn to_toml(state: &ShareState) -> String {
     out
 }
 
-/// The payload's shape as read back.
-#[derive(Default)]
-struct StateDef {
-    builtin: Option<String>,
-    text: Option<String>,
-    seed: u64,
-    step: u64,
-    lang: Option<String>,
-    actions: Vec<ActionDef>,
+toml_table! {
+    /// The payload's shape as read back.
+    struct StateDef {
+        builtin: Option<String> = "builtin",
+        text: Option<String> = "text",
+        seed: u64 = "seed",
+        step: u64 = "step",
+        lang: Option<String> = "lang",
+        actions: Vec<ActionDef> = "actions",
+    } required: ["seed"]
 }
 
-from_toml_table!(StateDef { builtin: "builtin", text: "text", seed: "seed", step: "step", lang: "lang", actions: "actions" } required: ["seed"]);
-
-/// One action: the key naming the action carries its main argument.
-#[derive(Default)]
-struct ActionDef {
-    step: u64,
-    crash_broker: Option<String>,
-    restart_broker: Option<String>,
-    cut: Option<String>,
-    heal: Option<String>,
-    to: Option<String>,
-    crash_consumer: Option<String>,
-    close_consumer: Option<String>,
-    start_consumer: Option<String>,
-    add_consumer: Option<String>,
-    like: Option<String>,
-    produce: Option<String>,
-    topic: Option<String>,
-    key: Option<String>,
-    value: Option<String>,
+toml_table! {
+    /// One action: the key naming the action carries its main argument.
+    struct ActionDef {
+        step: u64 = "step",
+        crash_broker: Option<String> = "crash_broker",
+        restart_broker: Option<String> = "restart_broker",
+        cut: Option<String> = "cut",
+        heal: Option<String> = "heal",
+        to: Option<String> = "to",
+        crash_consumer: Option<String> = "crash_consumer",
+        close_consumer: Option<String> = "close_consumer",
+        start_consumer: Option<String> = "start_consumer",
+        add_consumer: Option<String> = "add_consumer",
+        like: Option<String> = "like",
+        produce: Option<String> = "produce",
+        topic: Option<String> = "topic",
+        key: Option<String> = "key",
+        value: Option<String> = "value",
+    } required: ["step"]
 }
-
-from_toml_table!(ActionDef {
-    step: "step",
-    crash_broker: "crash_broker",
-    restart_broker: "restart_broker",
-    cut: "cut",
-    heal: "heal",
-    to: "to",
-    crash_consumer: "crash_consumer",
-    close_consumer: "close_consumer",
-    start_consumer: "start_consumer",
-    add_consumer: "add_consumer",
-    like: "like",
-    produce: "produce",
-    topic: "topic",
-    key: "key",
-    value: "value",
-} required: ["step"]);
 
 impl ActionDef {
     fn into_action(self) -> Option<TimedUserAction> {

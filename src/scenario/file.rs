@@ -1,7 +1,7 @@
 //! The scenario file's shape (the definitions read from TOML) and its translation into a validated [`Scenario`].
 
 use super::error::{closest, Locator, ScenarioError};
-use super::walk::{from_toml_enum, from_toml_table, parse_root, Ctx, FromToml, Item, Spanned};
+use super::walk::{from_toml_enum, from_toml_table, parse_root, toml_table, Ctx, FromToml, Item, Spanned};
 use toml::de::DeValue;
 use super::expect::{Check, Expectation, GroupTotal, Total};
 use crate::sim::view::Verdict;
@@ -15,277 +15,159 @@ use crate::sim::{
 use std::collections::BTreeMap;
 use crate::sim::types::KafkaError;
 
-#[derive(Default)]
-struct FileDef {
-    title: Spanned<String>,
-    summary: Spanned<String>,
-    tags: Vec<String>,
-    seed: u64,
-    duration_ms: Option<Spanned<u64>>,
-    cluster: Spanned<ClusterDef>,
-    links: Vec<Spanned<LinkDef>>,
-    topics: Vec<Spanned<TopicDef>>,
-    producers: Vec<Spanned<ProducerDef>>,
-    consumers: Vec<Spanned<ConsumerDef>>,
-    timeline: Vec<Spanned<StepDef>>,
-    expect: Vec<Spanned<ExpectDef>>,
+toml_table! {
+    struct FileDef {
+        title: Spanned<String> = "title",
+        summary: Spanned<String> = "summary",
+        tags: Vec<String> = "tags",
+        seed: u64 = "seed",
+        duration_ms: Option<Spanned<u64>> = "duration_ms",
+        cluster: Spanned<ClusterDef> = "cluster",
+        links: Vec<Spanned<LinkDef>> = "links",
+        topics: Vec<Spanned<TopicDef>> = "topics",
+        producers: Vec<Spanned<ProducerDef>> = "producers",
+        consumers: Vec<Spanned<ConsumerDef>> = "consumers",
+        timeline: Vec<Spanned<StepDef>> = "timeline",
+        expect: Vec<Spanned<ExpectDef>> = "expect",
+    } required: ["title", "summary", "cluster", "topics"]
 }
 
-from_toml_table!(FileDef {
-    title: "title",
-    summary: "summary",
-    tags: "tags",
-    seed: "seed",
-    duration_ms: "duration_ms",
-    cluster: "cluster",
-    links: "links",
-    topics: "topics",
-    producers: "producers",
-    consumers: "consumers",
-    timeline: "timeline",
-    expect: "expect",
-} required: ["title", "summary", "cluster", "topics"]);
-
-#[derive(Default)]
-struct ClusterDef {
-    brokers: Spanned<u32>,
-    config: Option<Spanned<BrokerConfig>>,
-    network: Option<Spanned<LinkParams>>,
+toml_table! {
+    struct ClusterDef {
+        brokers: Spanned<u32> = "brokers",
+        config: Option<Spanned<BrokerConfig>> = "config",
+        network: Option<Spanned<LinkParams>> = "network",
+    } required: ["brokers"]
 }
 
-from_toml_table!(ClusterDef {
-    brokers: "brokers",
-    config: "config",
-    network: "network",
-} required: ["brokers"]);
-
-#[derive(Default)]
-struct LinkDef {
-    from: Spanned<String>,
-    to: Spanned<String>,
-    one_way: bool,
-    latency_ms: Option<u64>,
-    jitter_ms: Option<u64>,
-    loss: Option<f64>,
+toml_table! {
+    struct LinkDef {
+        from: Spanned<String> = "from",
+        to: Spanned<String> = "to",
+        one_way: bool = "one_way",
+        latency_ms: Option<u64> = "latency_ms",
+        jitter_ms: Option<u64> = "jitter_ms",
+        loss: Option<f64> = "loss",
+    } required: ["from", "to"]
 }
 
-from_toml_table!(LinkDef {
-    from: "from",
-    to: "to",
-    one_way: "one_way",
-    latency_ms: "latency_ms",
-    jitter_ms: "jitter_ms",
-    loss: "loss",
-} required: ["from", "to"]);
-
-#[derive(Default)]
-struct LinkRefDef {
-    from: Spanned<String>,
-    to: Spanned<String>,
-    one_way: bool,
+toml_table! {
+    struct LinkRefDef {
+        from: Spanned<String> = "from",
+        to: Spanned<String> = "to",
+        one_way: bool = "one_way",
+    } required: ["from", "to"]
 }
 
-from_toml_table!(LinkRefDef {
-    from: "from",
-    to: "to",
-    one_way: "one_way",
-} required: ["from", "to"]);
-
-#[derive(Default)]
-struct TopicDef {
-    name: Spanned<String>,
-    partitions: Spanned<u32>,
-    replication_factor: Spanned<u32>,
-    assignment: Option<Spanned<Vec<Vec<u32>>>>,
-    config: Option<Spanned<TopicConfig>>,
+toml_table! {
+    struct TopicDef {
+        name: Spanned<String> = "name",
+        partitions: Spanned<u32> = "partitions",
+        replication_factor: Spanned<u32> = "replication.factor" | "replication_factor",
+        assignment: Option<Spanned<Vec<Vec<u32>>>> = "replica.assignment",
+        config: Option<Spanned<TopicConfig>> = "config",
+    } required: ["name", "partitions", "replication.factor"]
 }
 
-from_toml_table!(TopicDef {
-    name: "name",
-    partitions: "partitions",
-    replication_factor: "replication.factor" | "replication_factor",
-    assignment: "replica.assignment",
-    config: "config",
-} required: ["name", "partitions", "replication.factor"]);
-
-#[derive(Default)]
-struct ProducerDef {
-    name: Spanned<String>,
-    config: Option<Spanned<ProducerConfigRaw>>,
+toml_table! {
+    struct ProducerDef {
+        name: Spanned<String> = "name",
+        config: Option<Spanned<ProducerConfigRaw>> = "config",
+    } required: ["name"]
 }
 
-from_toml_table!(ProducerDef {
-    name: "name",
-    config: "config",
-} required: ["name"]);
-
-#[derive(Default)]
-struct ConsumerDef {
-    name: Spanned<String>,
-    topics: Spanned<Vec<String>>,
-    config: Option<Spanned<ConsumerConfigRaw>>,
-    processing_ms: Option<Spanned<u64>>,
-    commit: Option<Spanned<String>>,
-    processing: Option<Spanned<String>>,
-    start: Option<bool>,
+toml_table! {
+    struct ConsumerDef {
+        name: Spanned<String> = "name",
+        topics: Spanned<Vec<String>> = "topics",
+        config: Option<Spanned<ConsumerConfigRaw>> = "config",
+        processing_ms: Option<Spanned<u64>> = "processing_ms",
+        commit: Option<Spanned<String>> = "commit",
+        processing: Option<Spanned<String>> = "processing",
+        start: Option<bool> = "start",
+    } required: ["name", "topics"]
 }
 
-from_toml_table!(ConsumerDef {
-    name: "name",
-    topics: "topics",
-    config: "config",
-    processing_ms: "processing_ms",
-    commit: "commit",
-    processing: "processing",
-    start: "start",
-} required: ["name", "topics"]);
-
-#[derive(Default)]
-struct StallDef {
-    consumer: Spanned<String>,
-    ms: Spanned<u64>,
+toml_table! {
+    struct StallDef {
+        consumer: Spanned<String> = "consumer",
+        ms: Spanned<u64> = "ms",
+    } required: ["consumer", "ms"]
 }
 
-from_toml_table!(StallDef {
-    consumer: "consumer",
-    ms: "ms",
-} required: ["consumer", "ms"]);
-
-#[derive(Default)]
-struct StepDef {
-    at: Spanned<u64>,
-    produce: Option<Spanned<ProduceDef>>,
-    crash: Option<Spanned<u32>>,
-    restart: Option<Spanned<u32>>,
-    cut: Option<Spanned<LinkRefDef>>,
-    heal: Option<Spanned<LinkRefDef>>,
-    link: Option<Spanned<LinkDef>>,
-    say: Option<Spanned<String>>,
-    pause: Option<Spanned<PauseDef>>,
-    start_consumer: Option<Spanned<String>>,
-    crash_consumer: Option<Spanned<String>>,
-    close_consumer: Option<Spanned<String>>,
-    stall_consumer: Option<Spanned<StallDef>>,
+toml_table! {
+    struct StepDef {
+        at: Spanned<u64> = "at",
+        produce: Option<Spanned<ProduceDef>> = "produce",
+        crash: Option<Spanned<u32>> = "crash",
+        restart: Option<Spanned<u32>> = "restart",
+        cut: Option<Spanned<LinkRefDef>> = "cut",
+        heal: Option<Spanned<LinkRefDef>> = "heal",
+        link: Option<Spanned<LinkDef>> = "link",
+        say: Option<Spanned<String>> = "say",
+        pause: Option<Spanned<PauseDef>> = "pause",
+        start_consumer: Option<Spanned<String>> = "start_consumer",
+        crash_consumer: Option<Spanned<String>> = "crash_consumer",
+        close_consumer: Option<Spanned<String>> = "close_consumer",
+        stall_consumer: Option<Spanned<StallDef>> = "stall_consumer",
+    } required: ["at"]
 }
 
-from_toml_table!(StepDef {
-    at: "at",
-    produce: "produce",
-    crash: "crash",
-    restart: "restart",
-    cut: "cut",
-    heal: "heal",
-    link: "link",
-    say: "say",
-    pause: "pause",
-    start_consumer: "start_consumer",
-    crash_consumer: "crash_consumer",
-    close_consumer: "close_consumer",
-    stall_consumer: "stall_consumer",
-} required: ["at"]);
-
-#[derive(Default)]
-struct ProduceDef {
-    producer: Option<Spanned<String>>,
-    topic: Option<Spanned<String>>,
-    key: Option<Spanned<String>>,
-    value: Option<Spanned<String>>,
-    count: Option<Spanned<u32>>,
-    rate: Option<Spanned<f64>>,
-    partition: Option<Spanned<u32>>,
+toml_table! {
+    struct ProduceDef {
+        producer: Option<Spanned<String>> = "producer",
+        topic: Option<Spanned<String>> = "topic",
+        key: Option<Spanned<String>> = "key",
+        value: Option<Spanned<String>> = "value",
+        count: Option<Spanned<u32>> = "count",
+        rate: Option<Spanned<f64>> = "rate",
+        partition: Option<Spanned<u32>> = "partition",
+    }
 }
 
-from_toml_table!(ProduceDef {
-    producer: "producer",
-    topic: "topic",
-    key: "key",
-    value: "value",
-    count: "count",
-    rate: "rate",
-    partition: "partition",
-});
-
-#[derive(Default)]
-struct PauseDef {
-    question: Spanned<String>,
-    answer: Option<Spanned<String>>,
+toml_table! {
+    struct PauseDef {
+        question: Spanned<String> = "question",
+        answer: Option<Spanned<String>> = "answer",
+    } required: ["question"]
 }
 
-from_toml_table!(PauseDef {
-    question: "question",
-    answer: "answer",
-} required: ["question"]);
-
-#[derive(Default)]
-struct ExpectDef {
-    at: Option<Spanned<u64>>,
-    sent: Option<u32>,
-    acknowledged: Option<u32>,
-    failed: Option<u32>,
-    lost: Option<u32>,
-    acknowledged_lost: Option<u32>,
-    duplicated: Option<u32>,
-    out_of_order: Option<u32>,
-    partition: Option<Spanned<String>>,
-    leader: Option<Spanned<u32>>,
-    offline: Option<bool>,
-    leader_epoch: Option<u32>,
-    isr: Option<Spanned<Vec<u32>>>,
-    high_watermark: Option<u64>,
-    replica: Option<Spanned<u32>>,
-    log: Option<Vec<String>>,
-    log_end_offset: Option<u64>,
-    producer: Option<Spanned<String>>,
-    errors_seen: Option<Spanned<Vec<String>>>,
-    no_errors: Option<bool>,
-    group: Option<Spanned<String>>,
-    processed: Option<u32>,
-    pending: Option<u32>,
-    verdict: Option<Spanned<String>>,
-    generation: Option<i32>,
-    rebalances: Option<u32>,
-    committed: Option<Spanned<BTreeMap<String, u64>>>,
-    lag: Option<u64>,
-    assignment: Option<Spanned<BTreeMap<String, Vec<String>>>>,
-    consumer: Option<Spanned<String>>,
-    position: Option<Spanned<BTreeMap<String, u64>>>,
-    consumer_state: Option<Spanned<String>>,
+toml_table! {
+    struct ExpectDef {
+        at: Option<Spanned<u64>> = "at",
+        sent: Option<u32> = "sent",
+        acknowledged: Option<u32> = "acknowledged",
+        failed: Option<u32> = "failed",
+        lost: Option<u32> = "lost",
+        acknowledged_lost: Option<u32> = "acknowledged_lost",
+        duplicated: Option<u32> = "duplicated",
+        out_of_order: Option<u32> = "out_of_order",
+        partition: Option<Spanned<String>> = "partition",
+        leader: Option<Spanned<u32>> = "leader",
+        offline: Option<bool> = "offline",
+        leader_epoch: Option<u32> = "leader_epoch",
+        isr: Option<Spanned<Vec<u32>>> = "isr",
+        high_watermark: Option<u64> = "high_watermark",
+        replica: Option<Spanned<u32>> = "replica",
+        log: Option<Vec<String>> = "log",
+        log_end_offset: Option<u64> = "log_end_offset",
+        producer: Option<Spanned<String>> = "producer",
+        errors_seen: Option<Spanned<Vec<String>>> = "errors_seen",
+        no_errors: Option<bool> = "no_errors",
+        group: Option<Spanned<String>> = "group",
+        processed: Option<u32> = "processed",
+        pending: Option<u32> = "pending",
+        verdict: Option<Spanned<String>> = "verdict",
+        generation: Option<i32> = "generation",
+        rebalances: Option<u32> = "rebalances",
+        committed: Option<Spanned<BTreeMap<String, u64>>> = "committed",
+        lag: Option<u64> = "lag",
+        assignment: Option<Spanned<BTreeMap<String, Vec<String>>>> = "assignment",
+        consumer: Option<Spanned<String>> = "consumer",
+        position: Option<Spanned<BTreeMap<String, u64>>> = "position",
+        consumer_state: Option<Spanned<String>> = "consumer_state",
+    }
 }
-
-from_toml_table!(ExpectDef {
-    at: "at",
-    sent: "sent",
-    acknowledged: "acknowledged",
-    failed: "failed",
-    lost: "lost",
-    acknowledged_lost: "acknowledged_lost",
-    duplicated: "duplicated",
-    out_of_order: "out_of_order",
-    partition: "partition",
-    leader: "leader",
-    offline: "offline",
-    leader_epoch: "leader_epoch",
-    isr: "isr",
-    high_watermark: "high_watermark",
-    replica: "replica",
-    log: "log",
-    log_end_offset: "log_end_offset",
-    producer: "producer",
-    errors_seen: "errors_seen",
-    no_errors: "no_errors",
-    group: "group",
-    processed: "processed",
-    pending: "pending",
-    verdict: "verdict",
-    generation: "generation",
-    rebalances: "rebalances",
-    committed: "committed",
-    lag: "lag",
-    assignment: "assignment",
-    consumer: "consumer",
-    position: "position",
-    consumer_state: "consumer_state",
-});
 
 from_toml_table!(BrokerConfig {
     replica_lag_time_max_ms: "replica.lag.time.max.ms",

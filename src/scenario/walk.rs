@@ -252,6 +252,20 @@ macro_rules! from_toml_table {
 }
 pub(crate) use from_toml_table;
 
+/// Declares a definition struct (`Default`, private fields) together with its [`FromToml`] reader,
+/// so that each field's type and its key in files are written once.
+macro_rules! toml_table {
+    ($(#[$meta:meta])* struct $ty:ident { $($field:ident: $fty:ty = $key:literal $(| $alias:literal)*),* $(,)? } $(required: [$($req:literal),* $(,)?])?) => {
+        $(#[$meta])*
+        #[derive(Default)]
+        struct $ty {
+            $($field: $fty),*
+        }
+        $crate::scenario::walk::from_toml_table!($ty { $($field: $key $(| $alias)*),* } $(required: [$($req),*])?);
+    };
+}
+pub(crate) use toml_table;
+
 /// Implements [`FromToml`] for a fieldless enum written as one of the given strings.
 macro_rules! from_toml_enum {
     ($ty:ty { $($variant:ident: $name:literal),* $(,)? }) => {

@@ -116,7 +116,6 @@ struct Builder<'a> {
     current: BTreeMap<usize, Vec<TopicPartition>>,
     owner: BTreeMap<TopicPartition, usize>,
     movements: Movements,
-    total: u32,
 }
 
 impl Builder<'_> {
@@ -132,7 +131,7 @@ impl Builder<'_> {
     }
 
     fn max_assignment_size(&self, c: usize) -> usize {
-        self.consumer_topics[c].iter().map(|t| self.partitions[t] as usize).sum::<usize>().min(self.total as usize)
+        self.consumer_topics[c].iter().map(|t| self.partitions[t] as usize).sum()
     }
 
     fn topic_is_reassignable(&self, topic: &str) -> bool {
@@ -284,7 +283,6 @@ pub(super) fn build(topics: &[(&str, u32)], members: &[Member], order: &[usize],
         current: BTreeMap::new(),
         owner: BTreeMap::new(),
         movements: Movements::default(),
-        total: topics.iter().map(|t| t.1).sum(),
     };
 
     // assignOwnedPartitions: keep what each member owned of the topics it still subscribes to.
