@@ -12,6 +12,8 @@ pub mod sim;
 mod ui;
 
 /// The scenarios shipped in `scenarios/`, embedded at build time.
+pub mod explore;
+
 pub mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 

@@ -3,7 +3,9 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use kafkasim::scenario::{self, ScenarioError};
 use kafkasim::sim::describe::{describe_step, is_routine, TraceHash};
+use kafkasim::explore;
 use kafkasim::sim::assignor;
+use kafkasim::sim::invariants::Invariant;
 use kafkasim::sim::murmur2::partition_for_key;
 use kafkasim::sim::{Sim, Step};
 use serde::Serialize;
@@ -54,6 +56,21 @@ enum Command {
         #[arg(long)]
         strategy: String,
     },
+    /// Run a scenario under many seeds with faults injected, check the invariants after every
+    /// step, and write the first counterexample as a minimal scenario file. Exits 1 when one is found.
+    Explore {
+        /// The scenario file.
+        file: PathBuf,
+        /// Seeds to try: `A..B` (B excluded) or one seed.
+        #[arg(long, default_value = "0..100", value_parser = parse_seeds)]
+        seeds: std::ops::Range<u64>,
+        /// Fault kinds to inject, comma-separated: crash, partition, loss, latency, consumer-crash.
+        #[arg(long, default_value = "crash,partition,loss,latency,consumer-crash")]
+        faults: String,
+        /// Where to write the counterexample (default: `<file name>-seed<N>.toml` here).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print the partition the Java client's partitioner picks for each key, one per line.
     Partition {
         /// Number of partitions of the topic.
@@ -80,6 +97,7 @@ fn main() -> ExitCode {
         Command::Check { paths } => check(&paths),
         Command::Validate { file } => validate(&file),
         Command::Assign { strategy } => assign(&strategy),
+        Command::Explore { file, seeds, faults, out } => explore_cmd(&file, seeds, faults, out),
         Command::Partition { partitions, keys } => {
             let mut out = io::stdout().lock();
             for key in keys {
@@ -94,6 +112,96 @@ fn main() -> ExitCode {
         }
         ExitCode::from(2)
     })
+}
+
+fn parse_seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
+    let number = |t: &str| t.trim().parse::<u64>().map_err(|_| format!("{t:?} is not a seed; expected a number such as 17"));
+    match text.split_once("..") {
+        Some((a, b)) => {
+            let (a, b) = (number(a)?, number(b)?);
+            if a >= b {
+                return Err(format!("{a}..{b} holds no seed; the end is excluded, so write {a}..{}", a + 1));
+            }
+            Ok(a..b)
+        }
+        None => number(text).map(|a| a..a.saturating_add(1)),
+    }
+}
+
+/// `kafkasim explore`: the search runs to its end in one go; progress goes to stderr.
+fn explore_cmd(file: &Path, seeds: std::ops::Range<u64>, faults: String, out: Option<PathBuf>) -> Result<ExitCode, Vec<ScenarioError>> {
+    let kinds = match explore::FaultKind::parse_list(&faults) {
+        Ok(kinds) => kinds,
+        Err(message) => {
+            eprintln!("error: --faults {faults}: {message}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let scenario = scenario::load(file)?;
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let kind_names: Vec<_> = kinds.iter().map(|k| k.name()).collect();
+    let options = explore::Options { seeds: seeds.clone(), kinds: kinds.clone() };
+    let mut explorer = explore::Explorer::new(scenario.clone(), options);
+    let safe = explorer.safe();
+    println!(
+        "exploring {} with seeds {}..{} and faults {}; the configuration is {}",
+        file.display(),
+        seeds.start,
+        seeds.end,
+        kind_names.join(","),
+        if safe { "safe (acks=all, min.insync.replicas ≥ 2, no unclean election)" } else { "unsafe: Kafka does not promise that acknowledged records survive" }
+    );
+    let names: Vec<_> = Invariant::ALL.iter().map(|i| i.name()).collect();
+    println!("invariants checked after every step: {}", names.join(", "));
+    let started = std::time::Instant::now();
+    let progress = loop {
+        match explorer.work(1_000_000) {
+            explore::Progress::Working => {}
+            done => break done,
+        }
+    };
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let rate = format!(
+        "{} seed(s) in {secs:.2} s: {:.0} seeds/s, {:.0} steps/s",
+        explorer.seeds_done,
+        explorer.seeds_done as f64 / secs,
+        explorer.steps_done as f64 / secs
+    );
+    match progress {
+        explore::Progress::Found(found) => {
+            let stem = file.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{stem}-seed{}.toml", found.seed)));
+            let command = format!("kafkasim explore {} --seeds {} --faults {}", file.display(), found.seed, kind_names.join(","));
+            let written = found.scenario_text(&text, &scenario, &command);
+            println!(
+                "seed {} breaks {}: {}\n  at step {} ({} ms): {}\n  fault schedule shrunk from {} to {} fault(s) in {} run(s)",
+                found.seed,
+                found.violation.invariant.name(),
+                found.violation.invariant.sentence(),
+                found.step,
+                found.time,
+                found.violation.detail,
+                found.faults_before_shrinking,
+                found.faults.len(),
+                explorer.shrink_runs,
+            );
+            if !found.safe {
+                println!("  (the configuration is unsafe, so this is a weakness Kafka documents, not a bug)");
+            }
+            match std::fs::write(&out, written) {
+                Ok(()) => println!("  wrote {}; reproduce with: {command}\n{rate}", out.display()),
+                Err(e) => {
+                    eprintln!("error: cannot write {}: {e}", out.display());
+                    return Ok(ExitCode::from(2));
+                }
+            }
+            Ok(ExitCode::from(1))
+        }
+        _ => {
+            println!("no invariant broken; {rate}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -66,6 +66,19 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioError>> {
     file::parse(file, text)
 }
 
+/// `text` with its top-level `seed` set to `seed` (replaced where it is written, or added as
+/// the first line), everything else untouched. Text that does not parse is returned as it is,
+/// with the seed line added.
+pub fn with_seed(text: &str, seed: u64) -> String {
+    if let Ok(root) = toml::de::DeTable::parse(text) {
+        if let Some(value) = root.get_ref().get("seed") {
+            let span = value.span();
+            return format!("{}{seed}{}", &text[..span.start], &text[span.end..]);
+        }
+    }
+    format!("seed = {seed}\n{text}")
+}
+
 /// Reads and parses a scenario file from disk.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load(path: &std::path::Path) -> Result<Scenario, Vec<ScenarioError>> {

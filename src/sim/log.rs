@@ -46,6 +46,8 @@ pub struct ReplicaLog {
     #[serde(skip)]
     producers: BTreeMap<u32, VecDeque<BatchMeta>>,
     bytes: u64,
+    #[serde(skip)]
+    version: u64,
 }
 
 impl ReplicaLog {
@@ -89,13 +91,21 @@ impl ReplicaLog {
         self.epochs.last().map(|e| e.0)
     }
 
+    /// Counts changes: it moves on every append, truncation, deletion, high-watermark or epoch
+    /// change, so that the invariant checker can skip logs it has already checked.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Sets the high watermark, never beyond the LEO.
     pub fn set_high_watermark(&mut self, hw: u64) {
+        self.version += 1;
         self.high_watermark = hw.min(self.leo()).max(self.log_start.min(self.leo()));
     }
 
     /// Records that a new leader epoch starts at the current LEO (done when a replica becomes leader).
     pub fn start_epoch(&mut self, epoch: u32) {
+        self.version += 1;
         let leo = self.leo();
         self.assign_epoch(epoch, leo);
     }
@@ -141,6 +151,7 @@ impl ReplicaLog {
 
     /// Appends records; each must carry the offset equal to the LEO at its turn.
     pub fn append(&mut self, records: &[LogRecord]) {
+        self.version += 1;
         for r in records {
             debug_assert_eq!(r.offset, self.leo());
             self.assign_epoch(r.epoch, r.offset);
@@ -177,6 +188,7 @@ impl ReplicaLog {
     /// Removes every record at or above `offset`; returns the removed records' ids.
     /// The epoch cache and producer state are cut back to match, as Kafka's truncation does.
     pub fn truncate_to(&mut self, offset: u64) -> Vec<RecordId> {
+        self.version += 1;
         let offset = offset.max(self.log_start);
         let mut removed = Vec::new();
         while self.leo() > offset {
@@ -222,6 +234,7 @@ impl ReplicaLog {
 
     /// Moves the log start offset forward, deleting the records before it.
     pub fn advance_log_start(&mut self, new_start: u64) -> Vec<RecordId> {
+        self.version += 1;
         let mut removed = Vec::new();
         while self.log_start < new_start {
             match self.records.pop_front() {

@@ -12,6 +12,7 @@ pub mod consumer;
 mod controller;
 pub mod coordinator;
 pub mod describe;
+pub mod invariants;
 pub mod ledger;
 pub mod log;
 pub mod murmur2;

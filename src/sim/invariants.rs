@@ -1,0 +1,322 @@
+//! Guarantees checked after every step, for `kafkasim explore`, the property tests and the fuzzer.
+//!
+//! Some hold whatever the configuration (a high watermark never passes the log end, one leader per
+//! partition and epoch, logs that agree with each other and with the ledger). One, "no
+//! acknowledged record is lost", is a promise Kafka makes only under a safe configuration; it is
+//! checked always, and [`Checker::safe`] says whether a violation breaks a promise or shows why
+//! the configuration is unsafe.
+
+use super::broker::Role;
+use super::config::Acks;
+use super::ledger::Outcome;
+use super::types::{BrokerId, RecordId};
+use super::Sim;
+use std::collections::BTreeMap;
+
+/// The guarantees checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Invariant {
+    /// Every replica has HW ≤ LEO and log start ≤ HW.
+    HighWatermarkWithinLog,
+    /// At most one broker ever leads a partition in a given leader epoch.
+    OneLeaderPerEpoch,
+    /// Each log has contiguous offsets and non-decreasing epochs, two replicas holding an offset
+    /// in the same epoch hold the same record there, and an idempotent producer's records keep
+    /// their send order.
+    RecordsKeepTheirOrder,
+    /// A record the producer saw acknowledged (acks=1 or all) stays at its offset in the leader's log.
+    AcknowledgedRecordKept,
+    /// A group's committed offset for a partition never goes backwards within a generation.
+    CommittedOffsetMonotonic,
+    /// Every record in every log is in the ledger, for that partition, appended at that offset.
+    LedgerMatchesLogs,
+}
+
+impl Invariant {
+    /// Every invariant, in the order they are checked.
+    pub const ALL: [Invariant; 6] = [
+        Invariant::HighWatermarkWithinLog,
+        Invariant::OneLeaderPerEpoch,
+        Invariant::RecordsKeepTheirOrder,
+        Invariant::AcknowledgedRecordKept,
+        Invariant::CommittedOffsetMonotonic,
+        Invariant::LedgerMatchesLogs,
+    ];
+
+    /// A short name, as the CLI prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::HighWatermarkWithinLog => "hw-within-log",
+            Invariant::OneLeaderPerEpoch => "one-leader-per-epoch",
+            Invariant::RecordsKeepTheirOrder => "records-keep-their-order",
+            Invariant::AcknowledgedRecordKept => "acknowledged-record-kept",
+            Invariant::CommittedOffsetMonotonic => "committed-offset-monotonic",
+            Invariant::LedgerMatchesLogs => "ledger-matches-logs",
+        }
+    }
+
+    /// The guarantee in one sentence, for a class.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Invariant::HighWatermarkWithinLog => "a replica's high watermark never passes its log end offset",
+            Invariant::OneLeaderPerEpoch => "at most one broker leads a partition in each leader epoch",
+            Invariant::RecordsKeepTheirOrder => "records in a partition keep their order on every replica",
+            Invariant::AcknowledgedRecordKept => "no acknowledged record is lost",
+            Invariant::CommittedOffsetMonotonic => "a committed offset never goes backwards within a generation",
+            Invariant::LedgerMatchesLogs => "the ledger agrees with the logs",
+        }
+    }
+}
+
+/// A broken guarantee.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Which one.
+    pub invariant: Invariant,
+    /// What exactly, with names, offsets and epochs.
+    pub detail: String,
+}
+
+/// Remembers what the invariants need across steps (who led each epoch, committed offsets),
+/// and what it has already checked, so that a step that changed nothing costs little.
+#[derive(Clone, Debug, Default)]
+pub struct Checker {
+    leaders: BTreeMap<(u32, u32), BrokerId>,
+    committed: BTreeMap<(u32, u32), (i32, u64)>,
+    /// Each replica log's version when it was last checked, by (partition, broker).
+    checked: BTreeMap<(u32, BrokerId), u64>,
+    /// How far the ledger has been read, and the records read that are still in flight.
+    scanned: usize,
+    in_flight: Vec<RecordId>,
+    /// Acknowledged records with their offsets, by partition.
+    acknowledged: BTreeMap<u32, Vec<(RecordId, u64)>>,
+    /// Per partition: the leader and its log's version when last judged.
+    judged: BTreeMap<u32, (BrokerId, u64)>,
+}
+
+impl Checker {
+    /// A checker that has seen nothing yet.
+    pub fn new() -> Checker {
+        Checker::default()
+    }
+
+    /// Whether Kafka promises that no acknowledged record is lost in this simulation: every
+    /// producer uses acks=all, every topic has `min.insync.replicas` ≥ 2 and
+    /// `unclean.leader.election.enable=false`. (The fault budget, at most
+    /// `replication.factor − min.insync.replicas` brokers down at once, is the caller's part.)
+    pub fn safe(sim: &Sim) -> bool {
+        sim.producers.iter().all(|p| p.config.acks == Acks::All)
+            && sim
+                .topics
+                .iter()
+                .filter(|t| !t.internal)
+                .all(|t| t.config.min_insync_replicas >= 2 && !t.config.unclean_leader_election_enable)
+    }
+
+    /// Checks every invariant against the simulation as it is now; the first broken one, if any.
+    pub fn check(&mut self, sim: &Sim) -> Option<Violation> {
+        for pidx in 0..sim.tps.len() as u32 {
+            if let Some(v) = self.check_partition(sim, pidx) {
+                return Some(v);
+            }
+        }
+        self.check_acknowledged(sim).or_else(|| self.check_committed(sim))
+    }
+    /// The per-replica invariants of one partition. A log whose version has not moved since it
+    /// was last checked is not read again.
+    fn check_partition(&mut self, sim: &Sim, pidx: u32) -> Option<Violation> {
+        let tp = sim.tp(pidx);
+        let name = || sim.tp_name(tp);
+        let fail = |invariant, detail: String| Some(Violation { invariant, detail });
+        let mut changed = false;
+        for broker in &sim.brokers {
+            let Some(rep) = broker.replicas[pidx as usize].as_ref() else { continue };
+            if broker.up && matches!(rep.role, Role::Leader(_)) {
+                let first = *self.leaders.entry((pidx, rep.leader_epoch)).or_insert(broker.id);
+                if first != broker.id {
+                    return fail(
+                        Invariant::OneLeaderPerEpoch,
+                        format!("broker-{} and broker-{first} both led {} in leader epoch {}", broker.id, name(), rep.leader_epoch),
+                    );
+                }
+            }
+            let log = &rep.log;
+            if self.checked.insert((pidx, broker.id), log.version()) == Some(log.version()) {
+                continue;
+            }
+            changed = true;
+            if log.high_watermark() > log.leo() || log.log_start() > log.high_watermark() {
+                return fail(
+                    Invariant::HighWatermarkWithinLog,
+                    format!(
+                        "broker-{} has {} with log start {}, HW {} and LEO {}",
+                        broker.id,
+                        name(),
+                        log.log_start(),
+                        log.high_watermark(),
+                        log.leo()
+                    ),
+                );
+            }
+            let mut newest_by_producer: BTreeMap<u32, RecordId> = BTreeMap::new();
+            let mut last_epoch = 0;
+            for (i, r) in log.records().enumerate() {
+                let expected = log.log_start() + i as u64;
+                if r.offset != expected || r.epoch < last_epoch {
+                    return fail(
+                        Invariant::RecordsKeepTheirOrder,
+                        format!(
+                            "broker-{}'s log of {} has offset {} (epoch {}) where offset {expected} (epoch ≥ {last_epoch}) belongs",
+                            broker.id,
+                            name(),
+                            r.offset,
+                            r.epoch
+                        ),
+                    );
+                }
+                last_epoch = r.epoch;
+                let rec = sim.ledger.get(r.record);
+                if rec.tp != tp || !rec.appends.iter().any(|a| a.offset == r.offset) {
+                    return fail(
+                        Invariant::LedgerMatchesLogs,
+                        format!(
+                            "broker-{}'s log of {} holds record #{} at offset {}, which the ledger never appended there",
+                            broker.id,
+                            name(),
+                            r.record,
+                            r.offset
+                        ),
+                    );
+                }
+                if r.pid != 0 {
+                    if let Some(&newer) = newest_by_producer.get(&r.pid).filter(|&&newer| newer > r.record) {
+                        return fail(
+                            Invariant::RecordsKeepTheirOrder,
+                            format!(
+                                "broker-{}'s log of {} has the idempotent producer's record #{} after #{newer}, which it sent later",
+                                broker.id,
+                                name(),
+                                r.record
+                            ),
+                        );
+                    }
+                    newest_by_producer.insert(r.pid, r.record);
+                }
+            }
+        }
+        if changed {
+            return check_replicas_agree(sim, pidx);
+        }
+        None
+    }
+
+    /// Each acknowledged record with an offset is still at that offset in the current leader's
+    /// log (unless retention has deleted it). A partition with no live leader is not judged. A
+    /// partition is judged again only when its leader, the leader's log or its set of
+    /// acknowledged records changes.
+    fn check_acknowledged(&mut self, sim: &Sim) -> Option<Violation> {
+        let records = &sim.ledger.records;
+        self.in_flight.extend(self.scanned as RecordId..records.len() as RecordId);
+        self.scanned = records.len();
+        let mut newly: Vec<u32> = Vec::new();
+        let acknowledged = &mut self.acknowledged;
+        self.in_flight.retain(|&id| {
+            let rec = &records[id as usize];
+            match rec.outcome {
+                Outcome::Pending => true,
+                Outcome::Acknowledged { offset: Some(offset), .. } if rec.internal.is_none() => {
+                    let pidx = sim.pidx(rec.tp);
+                    acknowledged.entry(pidx).or_default().push((id, offset));
+                    newly.push(pidx);
+                    false
+                }
+                _ => false,
+            }
+        });
+        for (&pidx, acked) in &self.acknowledged {
+            let Some(leader) = sim.controller.parts[pidx as usize].leader else { continue };
+            let broker = sim.broker(leader);
+            let Some(rep) = broker.replicas[pidx as usize].as_ref().filter(|_| broker.up) else { continue };
+            let key = (leader, rep.log.version());
+            if self.judged.insert(pidx, key) == Some(key) && !newly.contains(&pidx) {
+                continue;
+            }
+            for &(id, offset) in acked {
+                if offset < rep.log.log_start() {
+                    continue;
+                }
+                let held = rep.log.get(offset).map(|r| r.record);
+                if held != Some(id) {
+                    let now_there = match held {
+                        Some(other) => format!("holds {:?} there", sim.ledger.get(other).value),
+                        None => format!("has no offset {offset}: its log ends at {}", rep.log.leo()),
+                    };
+                    return Some(Violation {
+                        invariant: Invariant::AcknowledgedRecordKept,
+                        detail: format!(
+                            "{:?} was acknowledged at offset {offset} of {}, but the leader broker-{leader} {now_there}",
+                            sim.ledger.get(id).value,
+                            sim.tp_name(sim.tp(pidx))
+                        ),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Committed offsets, as each group's live coordinator holds them, only move forward while
+    /// the generation stays the same.
+    fn check_committed(&mut self, sim: &Sim) -> Option<Violation> {
+        for (g, info) in sim.groups.iter().enumerate() {
+            let Some(coordinator) = sim.controller.parts[info.pidx as usize].leader else { continue };
+            let broker = sim.broker(coordinator);
+            if !broker.up {
+                continue;
+            }
+            let Some(state) = broker.groups.get(&(g as u32)) else { continue };
+            for (&pidx, &offset) in &state.offsets {
+                let key = (g as u32, pidx);
+                if let Some(&(generation, before)) = self.committed.get(&key) {
+                    if generation == state.generation && offset < before {
+                        return Some(Violation {
+                            invariant: Invariant::CommittedOffsetMonotonic,
+                            detail: format!(
+                                "group {}'s committed offset for {} went from {before} back to {offset} in generation {generation}",
+                                info.name,
+                                sim.tp_name(sim.tp(pidx))
+                            ),
+                        });
+                    }
+                }
+                self.committed.insert(key, (state.generation, offset));
+            }
+        }
+        None
+    }
+}
+
+/// Two replicas that hold an offset written in the same leader epoch hold the same record.
+fn check_replicas_agree(sim: &Sim, pidx: u32) -> Option<Violation> {
+    let holders: Vec<_> = sim.brokers.iter().filter_map(|b| b.replicas[pidx as usize].as_ref().map(|r| (b.id, &r.log))).collect();
+    for (i, (a, la)) in holders.iter().enumerate() {
+        for (b, lb) in &holders[i + 1..] {
+            let from = la.log_start().max(lb.log_start());
+            let to = la.leo().min(lb.leo());
+            for offset in from..to {
+                let (Some(ra), Some(rb)) = (la.get(offset), lb.get(offset)) else { continue };
+                if ra.epoch == rb.epoch && ra.record != rb.record {
+                    return Some(Violation {
+                        invariant: Invariant::RecordsKeepTheirOrder,
+                        detail: format!(
+                            "broker-{a} and broker-{b} hold different records at offset {offset} of {} in the same epoch {}",
+                            sim.tp_name(sim.tp(pidx)),
+                            ra.epoch
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    None
+}
