@@ -194,6 +194,18 @@ impl Run {
     }
 }
 
+/// Runs `scenario` under `seed` with exactly these faults to its end, checking after every step:
+/// the first violation with its step index and time, if any.
+pub fn run_schedule(scenario: &Scenario, seed: u64, faults: &[Fault]) -> Option<(u64, u64, Violation)> {
+    let mut run = Run::new(scenario, seed, faults);
+    // No run has u64::MAX steps (the step limit ends it first), so this budget always finishes it.
+    let mut budget = u64::MAX;
+    match run.advance(&mut budget) {
+        Some(RunEnd::Violated { step, time, violation }) => Some((step, time, violation)),
+        _ => None,
+    }
+}
+
 enum Phase {
     Search { seed: u64, faults: Vec<Fault>, run: Run },
     Shrink { best: Counterexample, index: usize, removed_in_pass: bool, run: Run },

@@ -159,3 +159,38 @@ fn run_json_reports_groups_consumers_and_the_group_ledger() {
     assert_eq!(twice, 3);
     assert!(doc["steps"].as_array().expect("steps").iter().any(|s| s["event"]["msg"]["type"] == "join_group"));
 }
+
+#[test]
+fn explore_writes_a_counterexample_and_exits_1() {
+    let out = std::env::temp_dir().join(format!("kafkasim-cex-{}.toml", std::process::id()));
+    let o = kafkasim(&["explore", "scenarios/explore-acks1-unclean.toml", "--seeds", "0..50", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("breaks acknowledged-record-kept"), "{text}");
+    assert!(text.contains("the configuration is unsafe"), "{text}");
+    assert!(text.contains("reproduce with: kafkasim explore scenarios/explore-acks1-unclean.toml --seeds "), "{text}");
+    // The file it wrote is a valid scenario whose own expectation (nothing lost) now fails.
+    let check = kafkasim(&["check", out.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    assert!(stdout(&check).contains("expected acknowledged_lost = 0"), "{}", stdout(&check));
+    let _ = std::fs::remove_file(out);
+}
+
+#[test]
+fn explore_of_a_safe_configuration_exits_0_and_reports_its_rate() {
+    let o = kafkasim(&["explore", "scenarios/explore-acks-all-safe.toml", "--seeds", "0..20", "--faults", "crash,partition"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(text.contains("the configuration is safe"), "{text}");
+    assert!(text.contains("no invariant broken; 20 seed(s)"), "{text}");
+}
+
+#[test]
+fn explore_rejects_bad_seeds_and_faults_with_exit_2() {
+    let o = kafkasim(&["explore", "scenarios/explore-acks-all-safe.toml", "--faults", "crash,meteor"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown fault \"meteor\""), "{}", stderr(&o));
+    let o = kafkasim(&["explore", "scenarios/explore-acks-all-safe.toml", "--seeds", "9..3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("9..3 holds no seed"), "{}", stderr(&o));
+}

@@ -320,3 +320,61 @@ fn check_replicas_agree(sim: &Sim, pidx: u32) -> Option<Violation> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::broker::LeaderState;
+
+    /// A shipped scenario run to `ms`, with a checker that has seen every step and found nothing.
+    fn run(name: &str, ms: u64) -> (Sim, Checker) {
+        let scenario = crate::scenario::parse(name, crate::builtin::get(name).unwrap()).unwrap();
+        let mut sim = scenario.start(scenario.seed);
+        let mut checker = Checker::new();
+        sim.run_until(ms, |_, _| {});
+        assert_eq!(checker.check(&sim), None);
+        (sim, checker)
+    }
+
+    #[test]
+    fn a_record_the_ledger_never_appended_is_caught() {
+        let (mut sim, _) = run("acks-all-survives-crash", 5_000);
+        let id = sim.brokers[0].replicas[0].as_ref().unwrap().log.records().next().unwrap().record;
+        sim.ledger.records[id as usize].appends.clear();
+        let v = Checker::new().check(&sim).unwrap();
+        assert_eq!(v.invariant, Invariant::LedgerMatchesLogs, "{v:?}");
+    }
+
+    #[test]
+    fn two_leaders_in_one_epoch_are_caught() {
+        let (mut sim, mut checker) = run("acks-all-survives-crash", 1_000);
+        let leader = sim.controller.parts[0].leader.unwrap();
+        let epoch = sim.controller.parts[0].leader_epoch;
+        let other = sim.brokers.iter().position(|b| b.id != leader && b.up && b.replicas[0].is_some()).unwrap();
+        let rep = sim.brokers[other].replicas[0].as_mut().unwrap();
+        rep.role = Role::Leader(LeaderState::default());
+        rep.leader_epoch = epoch;
+        let v = checker.check(&sim).unwrap();
+        assert_eq!(v.invariant, Invariant::OneLeaderPerEpoch, "{v:?}");
+    }
+
+    #[test]
+    fn a_committed_offset_going_back_in_one_generation_is_caught() {
+        let (mut sim, mut checker) = run("consumer-commit-after-processing", 30_000);
+        let coordinator = sim.controller.parts[sim.groups[0].pidx as usize].leader.unwrap();
+        let state = sim.brokers[coordinator as usize - 1].groups.get_mut(&0).unwrap();
+        let committed = state.offsets.values_mut().next().unwrap();
+        assert!(*committed > 0);
+        *committed -= 1;
+        let v = checker.check(&sim).unwrap();
+        assert_eq!(v.invariant, Invariant::CommittedOffsetMonotonic, "{v:?}");
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = Invariant::ALL.iter().map(|i| i.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Invariant::ALL.len());
+    }
+}

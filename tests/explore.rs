@@ -1,0 +1,124 @@
+//! `kafkasim explore` and the invariant checker: they find what unsafe settings lose, find
+//! nothing under safe settings, shrink to a minimal schedule, and write a file that reproduces it.
+
+mod common;
+
+use kafkasim::explore::{self, Explorer, FaultKind, Options, Progress};
+use kafkasim::scenario;
+use kafkasim::sim::invariants::{Checker, Invariant};
+
+fn search(stem: &str, seeds: std::ops::Range<u64>) -> (Progress, Explorer) {
+    let options = Options { seeds, kinds: FaultKind::ALL.to_vec() };
+    let mut explorer = Explorer::new(common::load(stem), options);
+    loop {
+        match explorer.work(50_000) {
+            Progress::Working => {}
+            done => return (done, explorer),
+        }
+    }
+}
+
+/// Runs a shipped scenario as written, checking every invariant after every step.
+fn first_violation(stem: &str) -> Option<Invariant> {
+    let s = common::load(stem);
+    explore::run_schedule(&s, s.seed, &[]).map(|(_, _, v)| v.invariant)
+}
+
+#[test]
+fn shipped_scenarios_break_only_the_guarantee_they_teach() {
+    let lossy = ["acks1-acknowledged-loss", "unclean-election-loses-committed", "zombie-leader"];
+    for path in common::scenario_files() {
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let expected = lossy.contains(&stem.as_str()).then_some(Invariant::AcknowledgedRecordKept);
+        assert_eq!(first_violation(&stem), expected, "{stem}");
+    }
+}
+
+#[test]
+fn unsafe_settings_lose_an_acknowledged_record_within_a_few_hundred_seeds() {
+    let (progress, explorer) = search("explore-acks1-unclean", 0..300);
+    let Progress::Found(found) = progress else { panic!("no counterexample in 300 seeds") };
+    assert_eq!(found.violation.invariant, Invariant::AcknowledgedRecordKept);
+    assert!(!found.safe);
+    assert!(found.faults.len() <= found.faults_before_shrinking);
+    assert!(explorer.seeds_done <= 300);
+
+    // Minimal: without any one of its faults, the schedule no longer loses a record.
+    let s = explorer.scenario();
+    for i in 0..found.faults.len() {
+        let mut fewer = found.faults.clone();
+        fewer.remove(i);
+        let again = explore::run_schedule(s, found.seed, &fewer).map(|(_, _, v)| v.invariant);
+        assert_ne!(again, Some(Invariant::AcknowledgedRecordKept), "fault {i} of {:?} is not needed", found.faults);
+    }
+
+    // The written file reproduces it with no explorer at all: its own timeline and seed suffice.
+    let original = std::fs::read_to_string(common::root().join("scenarios/explore-acks1-unclean.toml")).unwrap();
+    let text = found.scenario_text(&original, s, "kafkasim explore …");
+    let written = scenario::parse("counterexample.toml", &text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    assert_eq!(written.seed, found.seed);
+    let (_, time, violation) = explore::run_schedule(&written, written.seed, &[]).expect("the file reproduces the violation");
+    assert_eq!((time, violation.invariant), (found.time, found.violation.invariant));
+    assert_eq!(violation.detail, found.violation.detail);
+    assert!(text.contains("pause = { question = \"Which guarantee just broke"), "{text}");
+}
+
+#[test]
+fn safe_settings_lose_nothing_over_thousands_of_seeds() {
+    // Two threads, one per core, each with half of the 3,000 seeds.
+    let halves = [0..1_500u64, 1_500..3_000u64].map(|seeds| std::thread::spawn(move || search("explore-acks-all-safe", seeds)));
+    for half in halves {
+        let (progress, explorer) = half.join().unwrap();
+        match progress {
+            Progress::Exhausted => assert_eq!(explorer.seeds_done, 1_500),
+            Progress::Found(found) => panic!(
+                "seed {} breaks {}: {} (faults {:?})",
+                found.seed,
+                found.violation.invariant.name(),
+                found.violation.detail,
+                found.faults
+            ),
+            Progress::Working => unreachable!(),
+        }
+    }
+    assert!(Checker::safe(&common::load("explore-acks-all-safe").start(1)));
+}
+
+#[test]
+fn the_search_is_deterministic_and_resumable_in_any_slices() {
+    let (Progress::Found(a), _) = search("explore-acks1-unclean", 0..300) else { panic!() };
+    let options = Options { seeds: 0..300, kinds: FaultKind::ALL.to_vec() };
+    let mut explorer = Explorer::new(common::load("explore-acks1-unclean"), options);
+    let b = loop {
+        // A tiny budget: the search stops and resumes thousands of times.
+        if let Progress::Found(b) = explorer.work(97) {
+            break b;
+        }
+    };
+    assert_eq!((a.seed, a.step, a.time, &a.faults, &a.violation), (b.seed, b.step, b.time, &b.faults, &b.violation));
+}
+
+#[test]
+fn fault_plans_respect_the_kinds_asked_for_and_the_broker_budget() {
+    let s = common::load("explore-acks-all-safe");
+    for seed in 0..500 {
+        let plan = explore::plan(&s, seed, &[FaultKind::Crash, FaultKind::Partition]);
+        assert!(plan.len() <= explore::MAX_FAULTS as usize);
+        for f in &plan {
+            assert!(f.start <= f.end && f.end <= s.duration_ms, "{f:?}");
+            assert!(matches!(f.what, explore::FaultWhat::Crash(_) | explore::FaultWhat::Partition(_)), "{f:?}");
+            // replication.factor 3 − min.insync.replicas 2: never two brokers faulty at once.
+            let overlapping = plan.iter().filter(|g| g.start < f.end && f.start < g.end).count();
+            assert_eq!(overlapping, 1, "seed {seed}: {plan:?}");
+        }
+    }
+    assert_eq!(FaultKind::parse_list("crash, loss").unwrap(), vec![FaultKind::Crash, FaultKind::Loss]);
+    assert!(FaultKind::parse_list("crash,meteor").unwrap_err().contains("unknown fault \"meteor\""));
+}
+
+#[test]
+fn with_seed_replaces_only_the_top_level_seed() {
+    let text = "title = \"t\"\nseed = 7 # the seed\n[cluster]\nseed_like = 1\n";
+    assert_eq!(scenario::with_seed(text, 42), "title = \"t\"\nseed = 42 # the seed\n[cluster]\nseed_like = 1\n");
+    assert_eq!(scenario::with_seed("title = \"t\"\n", 5), "seed = 5\ntitle = \"t\"\n");
+}
