@@ -87,7 +87,7 @@ fn unknown_acks_value() {
 #[test]
 fn explicit_idempotence_conflicts_like_the_java_client() {
     let got = first_error(&BASE.replace("name = \"app\"\n", "name = \"app\"\nconfig = { acks = 1, \"enable.idempotence\" = true }\n"));
-    assert!(got.starts_with("test.toml:14:10: error: enable.idempotence = true needs acks must be all, not 1"), "{got}");
+    assert!(got.starts_with("test.toml:14:10: error: enable.idempotence = true needs acks = all, but acks = 1"), "{got}");
 }
 
 #[test]

@@ -214,6 +214,12 @@ pub(crate) fn unknown_key(cx: &mut Ctx<'_>, at: usize, key: &str, allowed: &[&st
     cx.err(at, format!("unknown field `{key}`, expected one of {listed}"), Some(hint));
 }
 
+/// Whether a missing required key is already explained by an unknown one: a misspelling of it
+/// (whose error says "did you mean") or its unquoted dotted form. One error is clearer than two.
+pub(crate) fn explained_by_unknown(required: &str, unknown: &[String]) -> bool {
+    unknown.iter().any(|u| required.starts_with(&format!("{u}.")) || closest(u, [required]).is_some())
+}
+
 /// Implements [`FromToml`] for a struct with `Default`, reading each listed field from the keys
 /// given (the first key is its name in files; others are accepted aliases). Fields listed under
 /// `required` must be present.
@@ -225,6 +231,7 @@ macro_rules! from_toml_table {
                 let before = cx.errors.len();
                 let mut out = <$ty>::default();
                 let mut seen: Vec<&str> = Vec::new();
+                let mut unknown: Vec<String> = Vec::new();
                 for (key, item) in table.iter() {
                     match key.get_ref().as_ref() {
                         $($key $(| $alias)* => {
@@ -233,11 +240,14 @@ macro_rules! from_toml_table {
                                 out.$field = x;
                             }
                         })*
-                        other => $crate::scenario::walk::unknown_key(cx, key.span().start, other, &[$($key),*]),
+                        other => {
+                            $crate::scenario::walk::unknown_key(cx, key.span().start, other, &[$($key),*]);
+                            unknown.push(other.to_string());
+                        }
                     }
                 }
                 $($(
-                    if !seen.contains(&$req) {
+                    if !seen.contains(&$req) && !$crate::scenario::walk::explained_by_unknown($req, &unknown) {
                         cx.err(
                             v.span().start,
                             format!("missing field `{}`", $req),
@@ -292,7 +302,17 @@ pub(crate) use from_toml_enum;
 pub(crate) fn parse_root<'i>(text: &'i str, loc: &Locator<'_>) -> Result<Item<'i>, ScenarioError> {
     let root = DeTable::parse(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        loc.error(offset, e.message().trim().to_string(), None)
+        let message = e.message().trim();
+        if message == "duplicate key" {
+            // toml's message does not say which key; the span starts at it.
+            let key: String = text[offset..].chars().take_while(|c| c.is_alphanumeric() || "_-.\"".contains(*c)).collect();
+            return loc.error(
+                offset,
+                format!("duplicate key `{}`", key.trim_matches('"')),
+                Some("a key (or a [table]) may appear once; remove or merge the second one".into()),
+            );
+        }
+        loc.error(offset, message.to_string(), None)
     })?;
     let span = root.span();
     Ok(toml::Spanned::new(span, DeValue::Table(root.into_inner())))

@@ -234,11 +234,11 @@ impl ProducerConfigRaw {
         let retries = self.retries.unwrap_or(i32::MAX as u32);
         let max_in_flight = self.max_in_flight.unwrap_or(5);
         let conflict = if acks != Acks::All {
-            Some(format!("acks must be all, not {}", acks.name()))
+            Some(format!("acks = all, but acks = {}", acks.name()))
         } else if retries == 0 {
-            Some("retries must be greater than 0".to_string())
+            Some("retries > 0, but retries = 0".to_string())
         } else if max_in_flight > 5 {
-            Some("max.in.flight.requests.per.connection must be at most 5".to_string())
+            Some(format!("max.in.flight.requests.per.connection ≤ 5, but it is {max_in_flight}"))
         } else {
             None
         };
