@@ -1,4 +1,5 @@
-//! Project tasks: `cargo xtask serve`, `cargo xtask test`, `cargo xtask bench`, `cargo xtask build`.
+//! Project tasks: `cargo xtask serve`, `cargo xtask test`, `cargo xtask fuzz`, `cargo xtask bench`,
+//! `cargo xtask build`.
 //!
 //! Plain std only, so that the first `cargo xtask …` on a fresh machine builds in seconds. The
 //! tasks install what they need (the page's pinned nightly toolchain, a matching wasm-bindgen, the
@@ -189,6 +190,57 @@ fn serve(port: &str) -> bool {
     run("python3", &["-m", "http.server", port, "--bind", "127.0.0.1", "--directory", dist.to_str().expect("utf-8 path")])
 }
 
+/// The cargo-fuzz release the fuzz targets are run with.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// The fuzz targets in `fuzz/`.
+const FUZZ_TARGETS: [&str; 3] = ["scenario", "share_link", "actions"];
+
+/// Runs each fuzz target for `seconds` from its kept corpus (new finds are added to it), with
+/// libFuzzer's memory and per-input time limits, and prints the executions of each. A crash,
+/// a leak past the memory limit or an input slower than 10 s fails the run; libFuzzer writes the
+/// input that did it under `fuzz/artifacts/`.
+fn fuzz(seconds: u64) -> bool {
+    if let Err(e) = ensure_web_toolchain() {
+        eprintln!("{e}");
+        return false;
+    }
+    let have = output("cargo", &["fuzz", "--version"]).unwrap_or_default();
+    if !have.contains(CARGO_FUZZ_VERSION) && !run("cargo", &["install", "cargo-fuzz", "--locked", "--version", CARGO_FUZZ_VERSION]) {
+        eprintln!("could not install cargo-fuzz {CARGO_FUZZ_VERSION}");
+        return false;
+    }
+    let toolchain = format!("+{WEB_TOOLCHAIN}");
+    let time = format!("-max_total_time={seconds}");
+    let mut report = Vec::new();
+    for target in FUZZ_TARGETS {
+        let args = [toolchain.as_str(), "fuzz", "run", target, "--", time.as_str(), "-rss_limit_mb=1024", "-timeout=10", "-print_final_stats=1"];
+        eprintln!("$ cargo {}", args.join(" "));
+        let out = match Command::new("cargo").args(args).current_dir(root().join("fuzz")).stdout(Stdio::inherit()).stderr(Stdio::piped()).output() {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("cannot start cargo fuzz: {e}");
+                return false;
+            }
+        };
+        let log = String::from_utf8_lossy(&out.stderr);
+        let stat = |name: &str| {
+            log.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().trim_start_matches(':').trim().to_string())).unwrap_or_default()
+        };
+        if !out.status.success() {
+            eprintln!("{log}");
+            eprintln!("fuzz target {target} failed");
+            return false;
+        }
+        report.push(format!("{target:<12} {:>10} executions in {seconds} s ({} per second)", stat("stat::number_of_executed_units"), stat("stat::average_exec_per_sec")));
+    }
+    println!("fuzzing, each target from its corpus in fuzz/corpus/:");
+    for line in report {
+        println!("  {line}");
+    }
+    true
+}
+
 fn test() -> bool {
     // Every Rust test (unit, integration, golden, CLI), then the lecturer's own check of every
     // shipped scenario through the real binary, then the site build and the browser tests
@@ -196,7 +248,7 @@ fn test() -> bool {
     let rust = run("cargo", &["test", "--workspace", "--all-targets"])
         && run("cargo", &["build", "--bin", "kafkasim"])
         && run("cargo", &["run", "--quiet", "--bin", "kafkasim", "--", "check", "scenarios"]);
-    if !rust {
+    if !rust || !fuzz(fuzz_seconds()) {
         return false;
     }
     if let Err(e) = build_site() {
@@ -206,15 +258,21 @@ fn test() -> bool {
     run("npx", &["playwright", "test"])
 }
 
+/// Seconds per fuzz target in `cargo xtask test`: `KAFKASIM_FUZZ_SECONDS`, or 30.
+fn fuzz_seconds() -> u64 {
+    std::env::var("KAFKASIM_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let ok = match args.first().map(String::as_str) {
         Some("serve") => serve(args.get(1).map_or("8000", String::as_str)),
         Some("test") => test(),
         Some("bench") => run("cargo", &["bench", "--bench", "throughput"]),
+        Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or_else(fuzz_seconds)),
         Some("build") => build_site().map_err(|e| eprintln!("building dist/ failed: {e}")).is_ok(),
         _ => {
-            eprintln!("usage: cargo xtask <serve [PORT] | test | bench | build>");
+            eprintln!("usage: cargo xtask <serve [PORT] | test | fuzz [SECONDS] | bench | build>");
             return ExitCode::from(2);
         }
     };

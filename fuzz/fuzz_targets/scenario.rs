@@ -1,0 +1,38 @@
+//! Scenario text: parsing and validation never panic, and a valid scenario runs (a bounded number
+//! of steps) with the logs' structural invariants intact.
+#![no_main]
+
+use kafkasim::scenario;
+use kafkasim::sim::invariants::{Checker, Invariant};
+use libfuzzer_sys::fuzz_target;
+
+/// Steps run per valid input: enough to elect leaders and move records, bounded so that a long
+/// `duration_ms` cannot make one input take seconds.
+const STEPS: u32 = 3_000;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    match scenario::parse("fuzz.toml", text) {
+        Err(errors) => {
+            assert!(!errors.is_empty(), "an error result carries at least one error");
+            for e in errors {
+                assert!(e.line >= 1 && e.column >= 1 && !e.message.is_empty(), "{e:?}");
+            }
+        }
+        Ok(s) => {
+            let mut sim = s.start(s.seed);
+            let mut checker = Checker::new();
+            for _ in 0..STEPS {
+                if sim.step().is_none() {
+                    break;
+                }
+                if let Some(v) = checker.check(&sim) {
+                    assert!(
+                        matches!(v.invariant, Invariant::AcknowledgedRecordKept | Invariant::CommittedOffsetMonotonic),
+                        "{v:?}"
+                    );
+                }
+            }
+        }
+    }
+});
