@@ -244,6 +244,11 @@ impl Explorer {
         Checker::safe(&Sim::new(self.scenario.setup.clone()))
     }
 
+    /// Whether a counterexample was found and is being shrunk.
+    pub fn shrinking(&self) -> bool {
+        matches!(self.phase, Phase::Shrink { .. })
+    }
+
     /// The seed being run now (the end of the range once done).
     pub fn current_seed(&self) -> u64 {
         match &self.phase {

@@ -78,20 +78,23 @@ pub struct Violation {
 }
 
 /// Remembers what the invariants need across steps (who led each epoch, committed offsets),
-/// and what it has already checked, so that a step that changed nothing costs little.
+/// and what it has already checked, so that a step that changed nothing costs little. State is
+/// kept in vectors indexed by partition (not maps), which keeps the page's download small.
 #[derive(Clone, Debug, Default)]
 pub struct Checker {
-    leaders: BTreeMap<(u32, u32), BrokerId>,
-    committed: BTreeMap<(u32, u32), (i32, u64)>,
-    /// Each replica log's version when it was last checked, by (partition, broker).
-    checked: BTreeMap<(u32, BrokerId), u64>,
+    /// Per partition: (leader epoch, the broker that led it).
+    leaders: Vec<Vec<(u32, BrokerId)>>,
+    /// Per group, per partition: (generation, committed offset) last seen.
+    committed: Vec<Vec<Option<(i32, u64)>>>,
+    /// Each replica log's version when it was last checked, at `pidx * brokers + broker - 1`.
+    checked: Vec<Option<u64>>,
     /// How far the ledger has been read, and the records read that are still in flight.
     scanned: usize,
     in_flight: Vec<RecordId>,
-    /// Acknowledged records with their offsets, by partition.
-    acknowledged: BTreeMap<u32, Vec<(RecordId, u64)>>,
+    /// Per partition: acknowledged records with their offsets.
+    acknowledged: Vec<Vec<(RecordId, u64)>>,
     /// Per partition: the leader and its log's version when last judged.
-    judged: BTreeMap<u32, (BrokerId, u64)>,
+    judged: Vec<Option<(BrokerId, u64)>>,
 }
 
 impl Checker {
@@ -115,7 +118,14 @@ impl Checker {
 
     /// Checks every invariant against the simulation as it is now; the first broken one, if any.
     pub fn check(&mut self, sim: &Sim) -> Option<Violation> {
-        for pidx in 0..sim.tps.len() as u32 {
+        let partitions = sim.tps.len();
+        if self.judged.len() != partitions {
+            self.leaders.resize(partitions, Vec::new());
+            self.checked.resize(partitions * sim.brokers.len(), None);
+            self.acknowledged.resize(partitions, Vec::new());
+            self.judged.resize(partitions, None);
+        }
+        for pidx in 0..partitions as u32 {
             if let Some(v) = self.check_partition(sim, pidx) {
                 return Some(v);
             }
@@ -132,7 +142,14 @@ impl Checker {
         for broker in &sim.brokers {
             let Some(rep) = broker.replicas[pidx as usize].as_ref() else { continue };
             if broker.up && matches!(rep.role, Role::Leader(_)) {
-                let first = *self.leaders.entry((pidx, rep.leader_epoch)).or_insert(broker.id);
+                let led = &mut self.leaders[pidx as usize];
+                let first = match led.iter().find(|(epoch, _)| *epoch == rep.leader_epoch) {
+                    Some(&(_, first)) => first,
+                    None => {
+                        led.push((rep.leader_epoch, broker.id));
+                        broker.id
+                    }
+                };
                 if first != broker.id {
                     return fail(
                         Invariant::OneLeaderPerEpoch,
@@ -141,7 +158,8 @@ impl Checker {
                 }
             }
             let log = &rep.log;
-            if self.checked.insert((pidx, broker.id), log.version()) == Some(log.version()) {
+            let slot = &mut self.checked[pidx as usize * sim.brokers.len() + broker.id as usize - 1];
+            if slot.replace(log.version()) == Some(log.version()) {
                 continue;
             }
             changed = true;
@@ -226,19 +244,23 @@ impl Checker {
                 Outcome::Pending => true,
                 Outcome::Acknowledged { offset: Some(offset), .. } if rec.internal.is_none() => {
                     let pidx = sim.pidx(rec.tp);
-                    acknowledged.entry(pidx).or_default().push((id, offset));
+                    acknowledged[pidx as usize].push((id, offset));
                     newly.push(pidx);
                     false
                 }
                 _ => false,
             }
         });
-        for (&pidx, acked) in &self.acknowledged {
+        for (pidx, acked) in self.acknowledged.iter().enumerate() {
+            let pidx = pidx as u32;
+            if acked.is_empty() {
+                continue;
+            }
             let Some(leader) = sim.controller.parts[pidx as usize].leader else { continue };
             let broker = sim.broker(leader);
             let Some(rep) = broker.replicas[pidx as usize].as_ref().filter(|_| broker.up) else { continue };
             let key = (leader, rep.log.version());
-            if self.judged.insert(pidx, key) == Some(key) && !newly.contains(&pidx) {
+            if self.judged[pidx as usize].replace(key) == Some(key) && !newly.contains(&pidx) {
                 continue;
             }
             for &(id, offset) in acked {
@@ -275,9 +297,15 @@ impl Checker {
                 continue;
             }
             let Some(state) = broker.groups.get(&(g as u32)) else { continue };
+            if self.committed.len() <= g {
+                self.committed.resize(g + 1, Vec::new());
+            }
+            let seen = &mut self.committed[g];
             for (&pidx, &offset) in &state.offsets {
-                let key = (g as u32, pidx);
-                if let Some(&(generation, before)) = self.committed.get(&key) {
+                if seen.len() <= pidx as usize {
+                    seen.resize(pidx as usize + 1, None);
+                }
+                if let Some((generation, before)) = seen[pidx as usize] {
                     if generation == state.generation && offset < before {
                         return Some(Violation {
                             invariant: Invariant::CommittedOffsetMonotonic,
@@ -289,7 +317,7 @@ impl Checker {
                         });
                     }
                 }
-                self.committed.insert(key, (state.generation, offset));
+                seen[pidx as usize] = Some((state.generation, offset));
             }
         }
         None

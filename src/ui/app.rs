@@ -4,6 +4,7 @@
 use super::cluster::Cluster;
 use super::frame::Frame;
 use super::panels::{ActionMenu, Cmd, Controls, Expectations, Ledger, Narration, SPEEDS};
+use crate::explore::{Explorer, FaultKind, Options, Progress};
 use crate::scenario::{self, ScenarioError};
 use crate::session::{Session, TimedUserAction};
 use crate::share::{self, ScenarioRef, ShareState};
@@ -18,6 +19,13 @@ use yew::prelude::*;
 
 /// Steps of look-ahead per slice: small enough that one slice stays far below 100 ms.
 const LOOK_AHEAD_SLICE: u64 = 4_000;
+
+/// Steps the explorer simulates per slice (with every invariant checked after each): a few
+/// milliseconds of work, so that the tab stays responsive while it searches.
+const EXPLORE_SLICE: u64 = 8_000;
+
+/// Seeds the page's explorer tries.
+const EXPLORE_SEEDS: u64 = 1_000;
 
 /// The shipped scenario opened when a link names none.
 const DEFAULT_SCENARIO: &str = "acks1-acknowledged-loss";
@@ -47,6 +55,12 @@ struct Ui {
     dark: bool,
     reduce_motion: bool,
     seed_input: String,
+    /// A step to land on once the look-ahead has reached it (a link's step, or the end): the
+    /// run is computed in slices rather than in one long block.
+    landing: Option<u64>,
+    /// A search for a counterexample running in slices, with the text of the scenario it explores.
+    explorer: Option<(Explorer, String)>,
+    explore_epoch: u64,
 }
 
 fn topic_of(tags: &[String]) -> String {
@@ -95,6 +109,9 @@ impl Ui {
             dark,
             reduce_motion: false,
             seed_input: String::new(),
+            landing: None,
+            explorer: None,
+            explore_epoch: 0,
         };
         let hash = gloo::utils::window().location().hash().unwrap_or_default();
         let from_link = if hash.len() > 1 { Some(share::decode(&hash)) } else { None };
@@ -147,8 +164,8 @@ impl Ui {
                 self.editor_errors.clear();
                 let seed = seed.unwrap_or(parsed.seed);
                 match Session::new(parsed, seed, actions) {
-                    Ok(mut session) => {
-                        session.seek(step);
+                    Ok(session) => {
+                        self.landing = (step > 0).then_some(step);
                         self.session = Some(session);
                         self.running = source;
                         self.notice = None;
@@ -224,8 +241,10 @@ impl Ui {
             Cmd::End => {
                 self.playing = false;
                 if let Some(s) = self.session.as_mut() {
-                    s.look_ahead_all();
-                    s.seek(u64::MAX);
+                    match s.total_steps() {
+                        Some(total) => s.seek(total),
+                        None => self.landing = Some(u64::MAX),
+                    }
                 }
             }
             Cmd::Seek(to) => {
@@ -260,6 +279,64 @@ impl Ui {
                 }
             }
             Cmd::Deselect => self.selected = None,
+        }
+    }
+
+    /// One slice of background work: the look-ahead, then landing on a pending step once it is
+    /// known. True when nothing is left to do.
+    fn look_ahead_slice(&mut self) -> bool {
+        let Some(s) = self.session.as_mut() else { return true };
+        let done = s.look_ahead(LOOK_AHEAD_SLICE);
+        if let Some(target) = self.landing {
+            if done || s.known_steps() >= target {
+                s.seek(target);
+                self.landing = None;
+            }
+        }
+        done && self.landing.is_none()
+    }
+
+    /// Starts searching seeds for a schedule of faults that breaks a guarantee of the running scenario.
+    fn start_explore(&mut self) {
+        let Some(s) = self.session.as_ref() else { return };
+        let text = match &self.running {
+            ScenarioRef::Builtin(name) => crate::builtin::get(name).unwrap_or_default().to_string(),
+            ScenarioRef::Text(text) => text.clone(),
+        };
+        let options = Options { seeds: 0..EXPLORE_SEEDS, kinds: FaultKind::ALL.to_vec() };
+        self.explorer = Some((Explorer::new(s.scenario().clone(), options), text));
+        self.playing = false;
+        self.notice = None;
+        self.explore_epoch += 1;
+    }
+
+    /// One slice of the search; true when it has ended (found, exhausted or stopped).
+    fn explore_slice(&mut self) -> bool {
+        let Some((explorer, _)) = self.explorer.as_mut() else { return true };
+        match explorer.work(EXPLORE_SLICE) {
+            Progress::Working => false,
+            Progress::Exhausted => {
+                self.notice = Some(format!(
+                    "Explored {} seeds with crashes, partitions, lossy and slow links and consumer crashes: every guarantee held.",
+                    explorer.seeds_done
+                ));
+                self.explorer = None;
+                true
+            }
+            Progress::Found(found) => {
+                let Some((explorer, text)) = self.explorer.take() else { return true };
+                let counterexample = found.scenario_text(&text, explorer.scenario(), "the page's Explore button");
+                self.open(ScenarioRef::Text(counterexample), None, Vec::new(), 0);
+                self.notice = Some(format!(
+                    "Seed {} breaks a guarantee: {} (at {} ms{}). Its {} fault(s) are now in the scenario below; play to the pause point to see it.",
+                    found.seed,
+                    found.violation.invariant.sentence(),
+                    found.time,
+                    if found.safe { "" } else { "; the settings are unsafe, so Kafka does not promise it" },
+                    found.faults.len()
+                ));
+                true
+            }
         }
     }
 
@@ -355,7 +432,25 @@ pub fn App() -> Html {
             let handle: Rc<RefCell<Option<Interval>>> = Rc::new(RefCell::new(None));
             let inner = handle.clone();
             *handle.borrow_mut() = Some(Interval::new(1, move || {
-                let done = ui.borrow_mut().session.as_mut().is_none_or(|s| s.look_ahead(LOOK_AHEAD_SLICE));
+                let done = ui.borrow_mut().look_ahead_slice();
+                redraw.force_update();
+                if done {
+                    inner.borrow_mut().take();
+                }
+            }));
+            move || drop(handle.borrow_mut().take())
+        });
+    }
+    // The explorer, in slices, while a search runs.
+    {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        let explore_epoch = ui.borrow().explore_epoch;
+        use_effect_with(explore_epoch, move |_| {
+            let handle: Rc<RefCell<Option<Interval>>> = Rc::new(RefCell::new(None));
+            let inner = handle.clone();
+            *handle.borrow_mut() = Some(Interval::new(1, move || {
+                let done = ui.borrow_mut().explore_slice();
                 redraw.force_update();
                 if done {
                     inner.borrow_mut().take();
@@ -583,7 +678,12 @@ pub fn App() -> Html {
         Callback::from(move |record: u32| {
             let mut u = ui.borrow_mut();
             if let Some(s) = u.session.as_mut() {
-                s.look_ahead_all();
+                if s.total_steps().is_none() {
+                    u.notice = Some("The run is still being computed; try again in a moment.".into());
+                    drop(u);
+                    redraw.force_update();
+                    return;
+                }
                 match s.fate_step(record) {
                     Some(at) => s.seek(at),
                     None => u.notice = Some(format!("Record #{record} is still pending at the end of the run.")),
@@ -595,6 +695,12 @@ pub fn App() -> Html {
         })
     };
     let dismiss = with_ui(Rc::new(|u: &mut Ui| u.notice = None));
+    let on_explore = with_ui(Rc::new(|u: &mut Ui| u.start_explore()));
+    let on_stop_explore = with_ui(Rc::new(|u: &mut Ui| {
+        if let Some((explorer, _)) = u.explorer.take() {
+            u.notice = Some(format!("Exploring stopped after {} seeds; no guarantee broken.", explorer.seeds_done));
+        }
+    }));
 
     html! {
         <div class="app" ondrop={on_drop} ondragover={on_dragover}>
@@ -606,6 +712,8 @@ pub fn App() -> Html {
                     <label>{"seed "}<input value={u.seed_input.clone()} oninput={on_seed_input} inputmode="numeric" size="8" aria-label="Seed" /></label>
                 </form>
                 <button onclick={on_share} data-testid="share">{"Share link"}</button>
+                <button onclick={on_explore} disabled={u.explorer.is_some()} data-testid="explore"
+                    title="Search seeds for crashes, partitions and bad links that break a guarantee, and open the first one found">{"Explore"}</button>
                 <span class="spacer" />
                 <label class="toggle"><input type="checkbox" checked={u.show_routine} onclick={on_routine} />{"routine"}</label>
                 <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{"less motion"}</label>
@@ -616,6 +724,22 @@ pub fn App() -> Html {
             if let Some(url) = &u.share_url {
                 <div class="share" data-testid="share-url">
                     {"Link to this exact run and step (copied): "}<input readonly=true value={url.clone()} aria-label="Share link" />
+                </div>
+            }
+            if let Some((explorer, _)) = &u.explorer {
+                <div class="notice" role="status" data-testid="exploring">
+                    {if explorer.shrinking() {
+                        format!("Seed {} breaks a guarantee; shrinking its faults to the fewest that still break it…", explorer.current_seed())
+                    } else {
+                        format!("Exploring seed {} of {}: {} seed(s) done, no guarantee broken yet…", explorer.current_seed(), EXPLORE_SEEDS, explorer.seeds_done)
+                    }}
+                    <button onclick={on_stop_explore} data-testid="stop-explore">{"Stop"}</button>
+                </div>
+            }
+            if let Some(target) = u.landing {
+                <div class="notice" role="status" data-testid="landing">
+                    {if target == u64::MAX { format!("Computing the run to its end: {} steps so far…", session.known_steps()) }
+                     else { format!("Going to step {target}: {} steps computed…", session.known_steps()) }}
                 </div>
             }
             if let Some(notice) = &u.notice {

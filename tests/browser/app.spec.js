@@ -182,6 +182,41 @@ test('hostile and damaged links get a clear message, and text is never markup', 
   await expect(page.getByTestId('caption')).toContainText('<img src=x onerror=window.pwned=1><b>bold</b>');
   expect(await page.locator('.caption img, .caption b').count()).toBe(0);
   expect(await page.evaluate(() => window.pwned)).toBeUndefined();
+
+  // The same narration arriving by a share link is text too.
+  await page.getByTestId('share').click();
+  const url = await page.getByTestId('share-url').locator('input').inputValue();
+  await page.goto('about:blank');
+  await page.goto(url);
+  await expect(page.getByTestId('position')).toHaveAttribute('data-position', '1');
+  await expect(page.getByTestId('caption')).toContainText('<img src=x onerror=window.pwned=1><b>bold</b>');
+  expect(await page.locator('.caption img, .caption b').count()).toBe(0);
+  expect(await page.evaluate(() => window.pwned)).toBeUndefined();
+  expect(problems).toEqual([]);
+});
+
+test('Explore searches seeds in the background and opens the first counterexample', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'explore-acks1-unclean');
+  await page.getByTestId('explore').click();
+  await expect(page.getByTestId('notice')).toContainText('breaks a guarantee: no acknowledged record is lost', { timeout: 60_000 });
+  await expect(page.getByTestId('editor')).toHaveValue(/# Found by `the page's Explore button` \(seed \d+\)/);
+  await expect(page.getByTestId('title')).toHaveText('Explore: acks=1 and unclean election, under random faults');
+  await expect(page.getByTestId('editor')).toHaveValue(/pause = \{ question = "Which guarantee just broke/);
+  // At the end of the loaded run, the scenario's own promise (nothing acknowledged is lost) fails.
+  await page.getByTestId('end').click();
+  await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '');
+  const expectations = page.getByTestId('expectations');
+  expect(Number(await expectations.getAttribute('data-held'))).toBeLessThan(Number(await expectations.getAttribute('data-count')));
+  await page.screenshot({ path: path.join(SHOTS, 'explore-counterexample.png') });
+
+  // A search under safe settings keeps the page responsive: it reports progress and stops on a click.
+  await pick(page, 'explore-acks-all-safe');
+  await page.getByTestId('explore').click();
+  await expect(page.getByTestId('exploring')).toContainText(/[1-9]\d* seed\(s\) done/, { timeout: 30_000 });
+  await page.getByTestId('stop-explore').click();
+  await expect(page.getByTestId('notice')).toContainText(/Exploring stopped after [1-9]\d* seeds; no guarantee broken/);
+  await expect(page.getByTestId('exploring')).toHaveCount(0);
   expect(problems).toEqual([]);
 });
 
