@@ -11,6 +11,7 @@ use crate::sim::invariants::{Checker, Violation};
 use crate::sim::{Action, NodeId, Sim, TimedAction};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use crate::share::toml_string;
 use std::fmt::Write;
 use std::ops::Range;
 
@@ -463,7 +464,8 @@ impl Counterexample {
         if !text.ends_with('\n') {
             text.push('\n');
         }
-        let name = |node: NodeId| node_name(scenario, node);
+        let sim = scenario.start(self.seed);
+        let name = |node: NodeId| crate::sim::describe::node_name(&sim, node);
         let _ = write!(
             text,
             "\n# Found by `{command}` (seed {seed}): {sentence} — broken at {time} ms.\n# {kind} configuration; \
@@ -496,34 +498,6 @@ impl Counterexample {
 fn capitalised(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-/// A TOML basic string: quoted, with backslashes, quotes and control characters escaped.
-fn toml_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn node_name(scenario: &Scenario, node: NodeId) -> String {
-    match node {
-        NodeId::Controller => "controller".into(),
-        NodeId::Broker(b) => format!("broker-{b}"),
-        NodeId::Producer(p) => scenario.setup.producers[p as usize].name.clone(),
-        NodeId::Consumer(c) => scenario.setup.consumers[c as usize].name.clone(),
-    }
 }
 
 /// One fault action as a `[[timeline]]` key (none for actions faults never make).

@@ -43,7 +43,7 @@ pub struct ShareState {
 }
 
 /// A TOML basic string: quoted, with quotes, backslashes and control characters escaped.
-fn toml_string(s: &str) -> String {
+pub(crate) fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
