@@ -400,6 +400,25 @@ fn js_sys_array(text: &str) -> wasm_bindgen::JsValue {
     array.into()
 }
 
+/// Runs `slice` on the page's state every millisecond, redrawing after each, until it returns
+/// true; starts again whenever `epoch` changes. Long work runs this way so that no single block
+/// holds the tab.
+#[hook]
+fn use_slices(ui: Rc<RefCell<Ui>>, redraw: UseForceUpdateHandle, epoch: u64, slice: fn(&mut Ui) -> bool) {
+    use_effect_with(epoch, move |_| {
+        let handle: Rc<RefCell<Option<Interval>>> = Rc::new(RefCell::new(None));
+        let inner = handle.clone();
+        *handle.borrow_mut() = Some(Interval::new(1, move || {
+            let done = slice(&mut ui.borrow_mut());
+            redraw.force_update();
+            if done {
+                inner.borrow_mut().take();
+            }
+        }));
+        move || drop(handle.borrow_mut().take())
+    });
+}
+
 /// The page.
 #[function_component]
 pub fn App() -> Html {
@@ -424,41 +443,10 @@ pub fn App() -> Html {
             move || drop(interval)
         });
     }
-    // The look-ahead, in slices, whenever a run starts or forks.
-    {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        use_effect_with(epoch, move |_| {
-            let handle: Rc<RefCell<Option<Interval>>> = Rc::new(RefCell::new(None));
-            let inner = handle.clone();
-            *handle.borrow_mut() = Some(Interval::new(1, move || {
-                let done = ui.borrow_mut().look_ahead_slice();
-                redraw.force_update();
-                if done {
-                    inner.borrow_mut().take();
-                }
-            }));
-            move || drop(handle.borrow_mut().take())
-        });
-    }
-    // The explorer, in slices, while a search runs.
-    {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        let explore_epoch = ui.borrow().explore_epoch;
-        use_effect_with(explore_epoch, move |_| {
-            let handle: Rc<RefCell<Option<Interval>>> = Rc::new(RefCell::new(None));
-            let inner = handle.clone();
-            *handle.borrow_mut() = Some(Interval::new(1, move || {
-                let done = ui.borrow_mut().explore_slice();
-                redraw.force_update();
-                if done {
-                    inner.borrow_mut().take();
-                }
-            }));
-            move || drop(handle.borrow_mut().take())
-        });
-    }
+    // The look-ahead, in slices, whenever a run starts or forks; the explorer while a search runs.
+    use_slices(ui.clone(), redraw.clone(), epoch, Ui::look_ahead_slice);
+    let explore_epoch = ui.borrow().explore_epoch;
+    use_slices(ui.clone(), redraw.clone(), explore_epoch, Ui::explore_slice);
     // Keyboard, for presenters and clickers.
     {
         let ui = ui.clone();
