@@ -182,7 +182,7 @@ impl Run {
             if self.sim.steps_taken() >= crate::scenario::limits::STEPS {
                 return Some(RunEnd::Passed);
             }
-            if !self.sim.next_event_time().is_some_and(|t| t <= self.duration) {
+            if self.sim.next_event_time().is_none_or(|t| t > self.duration) {
                 return Some(RunEnd::Passed);
             }
             let Some(step) = self.sim.step() else { return Some(RunEnd::Passed) };

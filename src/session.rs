@@ -11,8 +11,14 @@ use crate::sim::describe::{self, is_routine, marker, MarkerKind, TraceHash};
 use crate::sim::{Action, Effect, NodeId, ProduceAction, RecordId, Sim, Step, StepEvent, Timer};
 use serde::Serialize;
 
-/// A snapshot of the whole simulation is kept every this many steps: seeking replays fewer.
+/// A snapshot of the whole simulation is kept every this many steps at first: seeking replays
+/// fewer. A long run doubles the spacing whenever its snapshots outgrow [`SNAPSHOT_BUDGET`].
 pub const SNAPSHOT_EVERY: u64 = 256;
+
+/// The bytes (as [`Sim::clone_bytes_estimate`] counts them) that snapshots may hold together. The
+/// page lives in a browser tab on a lecturer's laptop: a run of 100,000 records must stay within
+/// tens of megabytes, and replaying a few thousand steps after a seek still takes milliseconds.
+pub const SNAPSHOT_BUDGET: usize = 12 << 20;
 
 /// Steps the page runs in one session at most (a run stops there with a note).
 pub const MAX_STEPS: u64 = 2_000_000;
@@ -230,6 +236,7 @@ struct Snapshot {
     sim: Sim,
     hash: TraceHash,
     expectations_done: usize,
+    bytes: usize,
 }
 
 /// One run being watched: the current position, the snapshots behind it, and a look-ahead that
@@ -243,6 +250,9 @@ pub struct Session {
     current: Sim,
     last: Option<Step>,
     snapshots: Vec<Snapshot>,
+    /// Steps between snapshots: `snapshots[i]` is the state after `i * snapshot_every` steps.
+    snapshot_every: u64,
+    snapshot_budget: usize,
     ahead: Sim,
     ahead_hash: TraceHash,
     ahead_done: bool,
@@ -280,7 +290,9 @@ impl Session {
             expectations,
             current: start.clone(),
             last: None,
-            snapshots: vec![Snapshot { sim: start.clone(), hash: TraceHash::default(), expectations_done: 0 }],
+            snapshots: vec![Snapshot { bytes: start.clone_bytes_estimate(), sim: start.clone(), hash: TraceHash::default(), expectations_done: 0 }],
+            snapshot_every: SNAPSHOT_EVERY,
+            snapshot_budget: SNAPSHOT_BUDGET,
             ahead: start,
             ahead_hash: TraceHash::default(),
             ahead_done: false,
@@ -348,8 +360,8 @@ impl Session {
                 break;
             }
             let taken = self.ahead.steps_taken();
-            if taken.is_multiple_of(SNAPSHOT_EVERY) && taken / SNAPSHOT_EVERY == self.snapshots.len() as u64 {
-                self.snapshots.push(Snapshot { sim: self.ahead.clone(), hash: self.ahead_hash, expectations_done: self.results.len() });
+            if taken.is_multiple_of(self.snapshot_every) && taken / self.snapshot_every == self.snapshots.len() as u64 {
+                self.take_snapshot();
             }
             // An expectation holds "at" its time: after every event up to and including it.
             let next = self.ahead.next_event_time().filter(|t| *t <= duration);
@@ -373,6 +385,37 @@ impl Session {
             }
         }
         self.ahead_done
+    }
+
+    /// Keeps a snapshot of the look-ahead, and halves the snapshots (doubling their spacing) while
+    /// together they are over budget.
+    fn take_snapshot(&mut self) {
+        let bytes = self.ahead.clone_bytes_estimate();
+        self.snapshots.push(Snapshot { sim: self.ahead.clone(), hash: self.ahead_hash, expectations_done: self.results.len(), bytes });
+        while self.snapshots.len() > 2 && self.snapshots.iter().map(|s| s.bytes).sum::<usize>() > self.snapshot_budget {
+            let mut index = 0;
+            self.snapshots.retain(|_| {
+                index += 1;
+                index % 2 == 1
+            });
+            self.snapshot_every *= 2;
+        }
+    }
+
+    /// The index of the last snapshot taken at or before `position`.
+    fn snapshot_before(&self, position: u64) -> usize {
+        ((position / self.snapshot_every) as usize).min(self.snapshots.len() - 1)
+    }
+
+    /// Sets the bytes snapshots may hold together (instead of [`SNAPSHOT_BUDGET`]), before the
+    /// look-ahead starts.
+    pub fn set_snapshot_budget(&mut self, bytes: usize) {
+        self.snapshot_budget = bytes;
+    }
+
+    /// Steps between snapshots at present (it grows on long runs).
+    pub fn snapshot_spacing(&self) -> u64 {
+        self.snapshot_every
     }
 
     /// Keeps the lecturer's text, and for each record the latest step that changed its fate.
@@ -495,8 +538,8 @@ impl Session {
             return;
         }
         // Replay from the last snapshot *before* the target, so the step that led there is known.
-        let base = if target == 0 { 0 } else { (target - 1) / SNAPSHOT_EVERY } as usize;
-        if !(self.position() > base as u64 * SNAPSHOT_EVERY && self.position() < target) {
+        let base = self.snapshot_before(target.saturating_sub(1));
+        if !(self.position() > base as u64 * self.snapshot_every && self.position() < target) {
             self.current = self.snapshots[base].sim.clone();
             self.last = None;
         }
@@ -540,10 +583,10 @@ impl Session {
         self.actions.push(TimedUserAction { step: here, action });
         self.resolved.push((here, resolved));
         // The snapshot at or before `here` was taken before the actions at its step, so it holds.
-        let base = (here / SNAPSHOT_EVERY) as usize;
+        let base = self.snapshot_before(here);
         self.snapshots.truncate(base + 1);
         let snap = self.snapshots[base].clone();
-        let from = base as u64 * SNAPSHOT_EVERY;
+        let from = base as u64 * self.snapshot_every;
         self.markers.retain(|m| m.at <= from);
         self.captions.retain(|c| c.at() <= from);
         self.fates.retain(|(at, _)| *at <= from);
@@ -623,6 +666,37 @@ acknowledged = 6
         assert!(back < next);
         s.seek(back);
         assert!(!crate::sim::describe::is_routine(s.last_step().expect("a step")));
+    }
+
+    #[test]
+    fn thinned_snapshots_still_land_on_the_forward_state() {
+        let mut forward = session(Vec::new());
+        let mut states = Vec::new();
+        while forward.step_forward().is_some() {
+            states.push(state(&forward));
+        }
+        let mut s = session(Vec::new());
+        // Room for about three snapshots: the spacing doubles.
+        let budget = 3 * s.sim().clone_bytes_estimate();
+        s.set_snapshot_budget(budget);
+        s.look_ahead_all();
+        let spacing = s.snapshot_spacing();
+        assert!(spacing >= 2 * SNAPSHOT_EVERY, "the spacing grew to {spacing} over {} steps", states.len());
+        assert!(s.snapshots.len() <= 2 || s.snapshots.iter().map(|s| s.bytes).sum::<usize>() <= budget);
+        assert!(s.snapshots.iter().enumerate().all(|(i, snap)| snap.sim.steps_taken() == i as u64 * spacing));
+        for target in [states.len() as u64 - 1, spacing, spacing + 1, spacing - 1, states.len() as u64 / 3, 1] {
+            s.seek(target);
+            assert_eq!(state(&s), states[target as usize - 1], "state after {target} steps");
+        }
+        s.step_back();
+        assert_eq!(s.position(), 0);
+        // A fork after thinning starts again from the snapshot before it, and a replay agrees.
+        s.seek(spacing + 3);
+        s.act(UserAction::CrashBroker { broker: 1 }).expect("broker-1 exists");
+        s.look_ahead_all();
+        let mut replay = session(s.actions().to_vec());
+        replay.look_ahead_all();
+        assert_eq!(s.trace_hash(), replay.trace_hash());
     }
 
     #[test]

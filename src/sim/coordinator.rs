@@ -142,7 +142,7 @@ impl Sim {
         for g in groups {
             let mut state = GroupState::new();
             for &id in &log {
-                match &self.ledger.get(id).internal {
+                match self.ledger.get(id).internal.as_deref() {
                     Some(InternalRecord::OffsetCommit { group, tp, offset }) if *group == g => {
                         state.offsets.insert(self.pidx(*tp), *offset);
                     }
@@ -665,7 +665,7 @@ impl Sim {
                 .unwrap_or_default();
             let gl = self.ledger.group_mut(g);
             for id in covered {
-                gl.records.entry(id).or_default().committed += 1;
+                gl.records.entry(id as usize).committed += 1;
             }
         }
         self.ledger_sample_lag(pidx);

@@ -1,6 +1,7 @@
 //! One replica's log: records, log start offset, LEO, high watermark, the leader-epoch cache
 //! (KIP-101) and the idempotent producer state rebuilt from the log.
 
+use super::shared::History;
 use super::types::{LogRecord, RecordId};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -38,7 +39,7 @@ pub enum SeqCheck {
 /// A replica's log.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ReplicaLog {
-    records: VecDeque<LogRecord>,
+    records: History<LogRecord>,
     log_start: u64,
     high_watermark: u64,
     /// (leader epoch, start offset) pairs in increasing order: the leader-epoch checkpoint.
@@ -72,12 +73,12 @@ impl ReplicaLog {
     }
 
     /// The records currently in the log, oldest first.
-    pub fn records(&self) -> impl Iterator<Item = &LogRecord> {
+    pub fn records(&self) -> impl DoubleEndedIterator<Item = LogRecord> + '_ {
         self.records.iter()
     }
 
     /// The record at `offset`, if it is in the log.
-    pub fn get(&self, offset: u64) -> Option<&LogRecord> {
+    pub fn get(&self, offset: u64) -> Option<LogRecord> {
         offset.checked_sub(self.log_start).and_then(|i| self.records.get(i as usize))
     }
 
@@ -157,7 +158,7 @@ impl ReplicaLog {
             self.assign_epoch(r.epoch, r.offset);
             self.track_producer(r);
             self.bytes += r.size as u64;
-            self.records.push_back(*r);
+            self.records.push(*r);
         }
     }
 
@@ -190,13 +191,13 @@ impl ReplicaLog {
     pub fn truncate_to(&mut self, offset: u64) -> Vec<RecordId> {
         self.version += 1;
         let offset = offset.max(self.log_start);
+        let keep = offset.saturating_sub(self.log_start) as usize;
         let mut removed = Vec::new();
-        while self.leo() > offset {
-            let r = self.records.pop_back().expect("leo > offset implies a record");
+        for r in self.records.iter_from(keep) {
             self.bytes -= r.size as u64;
             removed.push(r.record);
         }
-        removed.reverse();
+        self.records.truncate(keep);
         // Kafka's `truncateFromEnd`: epochs that start at or after the new end are forgotten.
         self.epochs.retain(|&(_, start)| start < offset);
         if self.high_watermark > offset {
@@ -208,9 +209,9 @@ impl ReplicaLog {
 
     fn rebuild_producers(&mut self) {
         self.producers.clear();
-        let records: Vec<LogRecord> = self.records.iter().copied().collect();
-        for r in &records {
-            self.track_producer(r);
+        let records = self.records.clone();
+        for r in records.iter() {
+            self.track_producer(&r);
         }
     }
 
@@ -222,12 +223,12 @@ impl ReplicaLog {
             Some(i) => i as usize,
             None => return out,
         };
-        for r in self.records.range(start.min(self.records.len())..) {
+        for r in self.records.iter_from(start) {
             if !out.is_empty() && bytes + r.size as u64 > max_bytes {
                 break;
             }
             bytes += r.size as u64;
-            out.push(*r);
+            out.push(r);
         }
         out
     }
@@ -235,20 +236,14 @@ impl ReplicaLog {
     /// Moves the log start offset forward, deleting the records before it.
     pub fn advance_log_start(&mut self, new_start: u64) -> Vec<RecordId> {
         self.version += 1;
-        let mut removed = Vec::new();
-        while self.log_start < new_start {
-            match self.records.pop_front() {
-                Some(r) => {
-                    self.bytes -= r.size as u64;
-                    removed.push(r.record);
-                    self.log_start += 1;
-                }
-                None => {
-                    self.log_start = new_start;
-                    break;
-                }
-            }
+        let gone = new_start.saturating_sub(self.log_start).min(self.records.len() as u64) as usize;
+        let mut removed = Vec::with_capacity(gone);
+        for r in self.records.iter().take(gone) {
+            self.bytes -= r.size as u64;
+            removed.push(r.record);
         }
+        self.records.drop_front(gone);
+        self.log_start = self.log_start.max(new_start);
         if self.high_watermark < self.log_start {
             self.high_watermark = self.log_start;
         }
@@ -264,7 +259,7 @@ impl ReplicaLog {
     pub fn retention_cutoff(&self, now: u64, retention_ms: i64, retention_bytes: i64) -> u64 {
         let mut cut = self.log_start;
         let mut bytes = self.bytes as i64;
-        for r in &self.records {
+        for r in self.records.iter() {
             if r.offset >= self.high_watermark {
                 break;
             }

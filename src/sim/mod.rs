@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod log;
 pub mod murmur2;
 mod producer;
+pub mod shared;
 pub mod step;
 pub mod types;
 pub mod view;
@@ -33,6 +34,7 @@ use config::{BrokerConfig, EffectiveTopicConfig, LinkParams, ProducerConfig, Top
 use ledger::Ledger;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::rc::Rc;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use step::DropReason;
@@ -242,8 +244,9 @@ pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
 #[derive(Clone, Debug)]
 enum Event {
-    // Boxed so that heap entries stay small: the queue moves them on every push and pop.
-    Deliver { id: u64, from: NodeId, to: NodeId, from_incarnation: u32, sent_at: u64, msg: Box<Msg> },
+    // Behind a pointer so that heap entries stay small (the queue moves them on every push and
+    // pop), and shared so that a snapshot of the queue does not copy the records messages carry.
+    Deliver { id: u64, from: NodeId, to: NodeId, from_incarnation: u32, sent_at: u64, msg: Rc<Msg> },
     Timer(Timer),
 }
 
@@ -432,6 +435,18 @@ impl Sim {
         self.queue.peek().map(|s| s.time)
     }
 
+    /// Roughly how many bytes a clone allocates that it does not share with this simulation: the
+    /// event queue, the per-partition and per-client state, and the ledger's list of chunks. Logs
+    /// and most of the ledger are shared. The page uses it to keep its snapshots within a budget.
+    pub fn clone_bytes_estimate(&self) -> usize {
+        use std::mem::size_of;
+        let replicas: usize = self.brokers.iter().map(|b| b.replicas.iter().flatten().count()).sum();
+        self.queue.len() * size_of::<Scheduled>()
+            + replicas * (size_of::<broker::Replica>() + 512)
+            + (self.producers.len() + self.consumers.len()) * 4096
+            + self.ledger.records.len() / 4
+    }
+
     /// The scenario timeline.
     pub fn timeline(&self) -> &[TimedAction] {
         &self.timeline
@@ -592,7 +607,7 @@ impl Sim {
         *last = arrives;
         self.emit(Effect::Sent { id, from, to, msg: kind, arrives_at: Some(arrives), dropped: None });
         let from_incarnation = self.incarnation(from);
-        self.schedule(arrives, Event::Deliver { id, from, to, from_incarnation, sent_at: self.now, msg: Box::new(msg) });
+        self.schedule(arrives, Event::Deliver { id, from, to, from_incarnation, sent_at: self.now, msg: Rc::new(msg) });
     }
 
     fn handle(&mut self, event: Event) -> Option<StepEvent> {
@@ -614,7 +629,7 @@ impl Sim {
                     return Some(StepEvent::Dropped { id, from, to, msg: msg.kind(), reason });
                 }
                 self.deliver(from, to, &msg);
-                Some(StepEvent::Deliver { id, from, to, sent_at, msg: *msg })
+                Some(StepEvent::Deliver { id, from, to, sent_at, msg: Rc::unwrap_or_clone(msg) })
             }
             Event::Timer(timer) => self.fire(&timer).then_some(StepEvent::Timer { timer }),
         }

@@ -262,7 +262,7 @@ impl Sim {
         let records = batch.records.clone();
         let base_seq = batch.base_seq.unwrap_or(-1);
         for &r in &records {
-            self.ledger.records[r as usize].attempts.push(super::ledger::Attempt { at: now, broker: leader, req });
+            self.ledger.record_attempt(r, super::ledger::Attempt { at: now, broker: leader, req });
         }
         let msg = Msg::Produce { req, tp, acks, pid, base_seq, records: records.clone() };
         self.send(NodeId::Producer(p), NodeId::Broker(leader), msg);
@@ -368,7 +368,7 @@ impl Sim {
         let records = batch.records.clone();
         let attempt = batch.attempts;
         for &r in &records {
-            self.ledger.records[r as usize].errors.push((now, error));
+            self.ledger.record_error(r, now, error);
         }
         if can_retry {
             let prod = &mut self.producers[p as usize];

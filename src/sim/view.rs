@@ -434,7 +434,7 @@ impl Sim {
             let hw = rep.log.high_watermark();
             totals.lag += hw.saturating_sub(committed);
             for r in rep.log.records().filter(|r| r.offset >= start && r.offset < hw) {
-                let c = gl.records.get(&r.record).cloned().unwrap_or_default();
+                let c = gl.records.get(r.record as usize).cloned().unwrap_or_default();
                 let fate = match c.processed {
                     0 if r.offset < committed => "lost",
                     0 => "pending",
@@ -455,10 +455,10 @@ impl Sim {
                 });
             }
         }
-        totals.processed = gl.records.values().filter(|c| c.processed > 0).count() as u32;
+        totals.processed = gl.records.iter().filter(|c| c.processed > 0).count() as u32;
         let mut first_seen = BTreeSet::new();
         let mut newest: BTreeMap<(u32, &str), RecordId> = BTreeMap::new();
-        for p in &gl.processing {
+        for p in gl.processing.iter() {
             if !first_seen.insert(p.record) {
                 continue;
             }

@@ -30,3 +30,15 @@ pub fn start() {
     let root = gloo::utils::document().get_element_by_id("app").expect("index.html has #app");
     yew::Renderer::<app::App>::with_root(root).render();
 }
+
+/// Steps a built-in scenario to its end and returns how many steps it took, as
+/// `benches/throughput.rs` does natively: `cargo xtask bench` times it in Chromium to compare the
+/// core's speed in wasm with its native speed on the same scenario.
+#[wasm_bindgen]
+pub fn bench_run(name: &str) -> Result<f64, JsError> {
+    let text = crate::builtin::get(name).ok_or_else(|| JsError::new(&format!("no built-in scenario {name:?}")))?;
+    let scenario = crate::scenario::parse(name, text).map_err(|_| JsError::new(&format!("the built-in scenario {name:?} is invalid")))?;
+    let mut sim = scenario.start(scenario.seed);
+    sim.run_until(scenario.duration_ms, |_, _| {});
+    Ok(sim.steps_taken() as f64)
+}
