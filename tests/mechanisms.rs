@@ -264,3 +264,25 @@ fn a_zombie_leader_cannot_shrink_the_isr_alone_so_acks_all_loses_nothing() {
     assert_eq!(totals.acknowledged_lost, 0);
     assert_eq!(totals.duplicated, 0);
 }
+
+#[test]
+fn a_limited_ledger_lists_the_troubled_records_first_and_counts_them_all() {
+    let s = common::load("acks1-acknowledged-loss");
+    let outcome = s.run(s.seed, None, |_, _| {});
+    let full = outcome.sim.ledger_view();
+    let lost: Vec<u32> = full.records.iter().filter(|r| r.acknowledged_lost).map(|r| r.id).collect();
+    assert!(!lost.is_empty() && full.records.len() > 3, "the scenario loses an acknowledged record among several");
+    let limited = outcome.sim.ledger_view_limited(2);
+    assert_eq!(limited.records.len(), 2);
+    assert_eq!(limited.records[0].id, lost[0], "the troubled record comes first");
+    let troubled = |r: &&kafkasim::sim::view::RecordFate| {
+        r.acknowledged_lost || r.copies_in_final_log > 1 || matches!(r.outcome, kafkasim::sim::ledger::Outcome::Failed { .. })
+    };
+    let newest_fine = full.records.iter().rev().find(|r| !troubled(r)).expect("a record that went fine");
+    assert_eq!(limited.records[1].id, newest_fine.id, "then the newest of the others");
+    assert_eq!(serde_json::to_string(&limited.totals).unwrap(), serde_json::to_string(&full.totals).unwrap());
+    for (g, group) in limited.groups.iter().enumerate() {
+        assert!(group.records.iter().all(|r| limited.records.iter().any(|l| l.id == r.id)));
+        assert_eq!(serde_json::to_string(&group.totals).unwrap(), serde_json::to_string(&full.groups[g].totals).unwrap());
+    }
+}

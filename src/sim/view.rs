@@ -9,7 +9,7 @@ use super::ledger::{LedgerRecord, Outcome};
 use super::types::{BrokerId, KafkaError, RecordId, Tp};
 use super::Sim;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One record in a replica's log, with its key and value.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -368,7 +368,17 @@ impl Sim {
 
     /// Each record's fate and the totals.
     pub fn ledger_view(&self) -> LedgerView {
-        let mut copies: BTreeMap<RecordId, u32> = BTreeMap::new();
+        self.ledger_view_limited(usize::MAX)
+    }
+
+    /// The ledger with at most `rows` records listed (and only those in each group's list):
+    /// every record whose fate went wrong (lost after its acknowledgement, duplicated or failed),
+    /// up to half the rows, then the newest others. The totals still count every record. The page
+    /// uses it on large runs, where listing 100,000 records on every step would stall it.
+    pub fn ledger_view_limited(&self, rows: usize) -> LedgerView {
+        // Indexed by record id: a large run has hundreds of thousands of records.
+        let mut copies: Vec<u32> = vec![0; self.ledger.records.len()];
+        let names = self.tp_names();
         let mut out_of_order = 0;
         for &tp in &self.tps {
             if self.topics[tp.topic as usize].internal {
@@ -377,7 +387,7 @@ impl Sim {
             let Some(log) = self.final_log(tp) else { continue };
             let mut newest: BTreeMap<(u32, Option<&str>), RecordId> = BTreeMap::new();
             for id in log {
-                *copies.entry(id).or_insert(0) += 1;
+                copies[id as usize] += 1;
                 let rec = self.ledger.get(id);
                 let group = (rec.producer, rec.key.as_deref());
                 match newest.get(&group) {
@@ -389,40 +399,72 @@ impl Sim {
             }
         }
         let mut totals = LedgerTotals { out_of_order, ..LedgerTotals::default() };
-        let records = self
-            .ledger
-            .records
-            .iter()
-            .filter(|r| r.internal.is_none())
-            .map(|r: &LedgerRecord| {
-                let n = copies.get(&r.id).copied().unwrap_or(0);
-                let acknowledged = r.acknowledged();
-                totals.sent += 1;
-                totals.acknowledged += acknowledged as u32;
-                totals.failed += matches!(r.outcome, Outcome::Failed { .. }) as u32;
-                totals.lost += (n == 0) as u32;
-                totals.acknowledged_lost += (acknowledged && n == 0) as u32;
-                totals.duplicated += (n > 1) as u32;
+        let mut troubled = Vec::new();
+        let mut fine = Vec::new();
+        for r in self.ledger.records.iter().filter(|r| r.internal.is_none()) {
+            let n = copies[r.id as usize];
+            let acknowledged = r.acknowledged();
+            let failed = matches!(r.outcome, Outcome::Failed { .. });
+            totals.sent += 1;
+            totals.acknowledged += acknowledged as u32;
+            totals.failed += failed as u32;
+            totals.lost += (n == 0) as u32;
+            totals.acknowledged_lost += (acknowledged && n == 0) as u32;
+            totals.duplicated += (n > 1) as u32;
+            if (acknowledged && n == 0) || n > 1 || failed {
+                troubled.push(r);
+            } else {
+                fine.push(r);
+            }
+        }
+        // Over the limit: troubled records first (up to half the rows), then the newest others.
+        let shown: Vec<&LedgerRecord> = if troubled.len() + fine.len() <= rows {
+            let mut all = troubled;
+            all.append(&mut fine);
+            all.sort_by_key(|r| r.id);
+            all
+        } else {
+            troubled.truncate(rows / 2);
+            let room = rows - troubled.len();
+            troubled.extend_from_slice(&fine[fine.len().saturating_sub(room)..]);
+            troubled
+        };
+        let mut keep = vec![false; self.ledger.records.len()];
+        let records = shown
+            .into_iter()
+            .map(|r| {
+                keep[r.id as usize] = true;
+                let n = copies[r.id as usize];
                 RecordFate {
                     id: r.id,
                     producer: self.producers[r.producer as usize].name.clone(),
-                    partition: self.tp_name(r.tp),
+                    partition: names[self.pidx(r.tp) as usize].clone(),
                     key: r.key.clone(),
                     value: r.value.clone(),
                     attempts: r.attempts.len() as u32,
                     appended: r.appends.iter().map(|a| (a.broker, a.offset, a.epoch)).collect(),
                     outcome: r.outcome.clone(),
                     copies_in_final_log: n,
-                    acknowledged_lost: acknowledged && n == 0,
+                    acknowledged_lost: r.acknowledged() && n == 0,
                 }
             })
             .collect();
-        let groups = (0..self.groups.len() as u32).map(|g| self.group_ledger_view(g)).collect();
+        let groups = (0..self.groups.len() as u32).map(|g| self.group_ledger_view_named(g, &names, Some(&keep))).collect();
         LedgerView { totals, records, groups }
+    }
+
+    /// Every partition's `topic-N` name, by global index.
+    fn tp_names(&self) -> Vec<String> {
+        self.tps.iter().map(|tp| self.tp_name(*tp)).collect()
     }
 
     /// One group's delivery record: per record fate, totals, verdict and lag.
     pub fn group_ledger_view(&self, g: u32) -> GroupLedgerView {
+        self.group_ledger_view_named(g, &self.tp_names(), None)
+    }
+
+    /// `keep`, when given, says which record ids the per-record list holds; totals count all.
+    fn group_ledger_view_named(&self, g: u32, names: &[String], keep: Option<&[bool]>) -> GroupLedgerView {
         let empty = GroupLedger::default();
         let gl = self.ledger.groups.get(g as usize).unwrap_or(&empty);
         let mut totals = GroupTotals::default();
@@ -444,9 +486,12 @@ impl Sim {
                 totals.lost += (fate == "lost") as u32;
                 totals.pending += (fate == "pending") as u32;
                 totals.duplicated += (fate == "duplicated") as u32;
+                if keep.is_some_and(|keep| !keep[r.record as usize]) {
+                    continue;
+                }
                 records.push(GroupRecordView {
                     id: r.record,
-                    partition: self.tp_name(self.tps[pidx as usize]),
+                    partition: names[pidx as usize].clone(),
                     offset: r.offset,
                     fetched: c.fetched,
                     processed: c.processed,
@@ -456,10 +501,10 @@ impl Sim {
             }
         }
         totals.processed = gl.records.iter().filter(|c| c.processed > 0).count() as u32;
-        let mut first_seen = BTreeSet::new();
+        let mut seen = vec![false; self.ledger.records.len()];
         let mut newest: BTreeMap<(u32, &str), RecordId> = BTreeMap::new();
         for p in gl.processing.iter() {
-            if !first_seen.insert(p.record) {
+            if std::mem::replace(&mut seen[p.record as usize], true) {
                 continue;
             }
             let rec = self.ledger.get(p.record);
@@ -477,7 +522,7 @@ impl Sim {
             (true, false) => Verdict::AtMostOnce,
             (true, true) => Verdict::None,
         };
-        let lag = gl.lag.iter().map(|s| (s.at, self.tp_name(self.tps[s.pidx as usize]), s.lag)).collect();
+        let lag = gl.lag.iter().map(|s| (s.at, names[s.pidx as usize].clone(), s.lag)).collect();
         GroupLedgerView { name: self.groups[g as usize].name.clone(), totals, verdict, rebalances: gl.rebalances, records, lag }
     }
 

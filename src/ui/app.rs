@@ -2,7 +2,7 @@
 //! it plays), kept apart from the model: the session holds the simulation and its snapshots.
 
 use super::cluster::Cluster;
-use super::frame::Frame;
+use super::frame::{Frame, ViewCache};
 use super::panels::{ActionMenu, Cmd, Controls, Expectations, Ledger, Narration, SPEEDS};
 use crate::explore::{Explorer, FaultKind, Options, Progress};
 use crate::scenario::{self, ScenarioError};
@@ -10,9 +10,10 @@ use crate::session::{Session, TimedUserAction};
 use crate::share::{self, ScenarioRef, ShareState};
 use crate::sim::{Effect, NodeId};
 use gloo::events::{EventListener, EventListenerOptions};
+use gloo::render::{request_animation_frame, AnimationFrame};
 use gloo::timers::callback::Interval;
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
@@ -49,6 +50,8 @@ struct Ui {
     show_routine: bool,
     selected: Option<NodeId>,
     epoch: u64,
+    /// The views of the current position, kept between renders.
+    views: ViewCache,
     share_url: Option<String>,
     reader: Option<gloo::file::callbacks::FileReader>,
     presenter: bool,
@@ -100,6 +103,7 @@ impl Ui {
             notice: None,
             playing: false,
             speed: 1,
+            views: ViewCache::default(),
             show_routine: false,
             selected: None,
             epoch: 0,
@@ -400,6 +404,22 @@ fn js_sys_array(text: &str) -> wasm_bindgen::JsValue {
     array.into()
 }
 
+/// Calls `tick` in every animation frame until the returned handle is dropped: the fastest speed
+/// shows one step in each frame the browser draws, never more than the screen can show.
+fn every_frame(tick: Rc<dyn Fn()>) -> Rc<RefCell<Option<AnimationFrame>>> {
+    // The pending frame holds only a weak handle, so dropping the strong one stops the loop.
+    fn schedule(slot: Weak<RefCell<Option<AnimationFrame>>>, tick: Rc<dyn Fn()>) {
+        let Some(strong) = slot.upgrade() else { return };
+        *strong.borrow_mut() = Some(request_animation_frame(move |_| {
+            tick();
+            schedule(slot, tick);
+        }));
+    }
+    let slot = Rc::new(RefCell::new(None));
+    schedule(Rc::downgrade(&slot), tick);
+    slot
+}
+
 /// Runs `slice` on the page's state every millisecond, redrawing after each, until it returns
 /// true; starts again whenever `epoch` changes. Long work runs this way so that no single block
 /// holds the tab.
@@ -434,13 +454,16 @@ pub fn App() -> Html {
         let ui = ui.clone();
         let redraw = redraw.clone();
         use_effect_with((playing, speed), move |(playing, speed)| {
-            let interval = playing.then(|| {
-                Interval::new(SPEEDS[*speed].1, move || {
-                    ui.borrow_mut().tick();
-                    redraw.force_update();
-                })
+            let tick = move || {
+                ui.borrow_mut().tick();
+                redraw.force_update();
+            };
+            // A timer, or the animation frames at the fastest speed: held only to be dropped.
+            let ticker: Option<Box<dyn std::any::Any>> = playing.then(|| match SPEEDS[*speed].1 {
+                0 => Box::new(every_frame(Rc::new(tick))) as Box<dyn std::any::Any>,
+                ms => Box::new(Interval::new(ms, tick)),
             });
-            move || drop(interval)
+            move || drop(ticker)
         });
     }
     // The look-ahead, in slices, whenever a run starts or forks; the explorer while a search runs.
@@ -507,7 +530,7 @@ pub fn App() -> Html {
     let Some(session) = u.session.as_ref() else {
         return html! { <div class="notice" role="alert">{u.notice.clone().unwrap_or_default()}</div> };
     };
-    let frame = Rc::new(Frame::new(session));
+    let frame = Rc::new(Frame::new(session, u.epoch, &u.views));
     let scenario = session.scenario();
 
     let on_pick = {

@@ -57,7 +57,7 @@ pub struct ClusterProps {
 
 impl PartialEq for ClusterProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.frame, &other.frame) && self.selected == other.selected
+        Rc::ptr_eq(&self.frame.state, &other.frame.state) && self.selected == other.selected
     }
 }
 

@@ -5,6 +5,8 @@ use crate::session::{Caption, Marker, Session};
 use crate::sim::describe::{describe_effect, describe_headline, is_routine, node_name};
 use crate::sim::view::{LedgerView, StateView};
 use crate::sim::{Effect, NodeId, Sim, StepEvent};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// A message on its way, with how far along its link it is at the current virtual time.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,9 +35,9 @@ pub struct PauseView {
 /// Everything one render of the page reads.
 pub struct Frame {
     /// The cluster.
-    pub state: StateView,
+    pub state: Rc<StateView>,
     /// The ledger.
-    pub ledger: LedgerView,
+    pub ledger: Rc<LedgerView>,
     /// Messages in flight.
     pub flights: Vec<Flight>,
     /// The message delivered in the current step, if any (drawn as a highlighted link).
@@ -84,10 +86,27 @@ fn nodes(sim: &Sim) -> Vec<(NodeId, String)> {
     list
 }
 
+/// The state and ledger views of one position of one run, kept between renders: the page redraws
+/// after every slice of the look-ahead too, and on a large run these views cost the most.
+pub type ViewCache = RefCell<Option<((u64, u64), Rc<StateView>, Rc<LedgerView>)>>;
+
 impl Frame {
-    /// Reads the session at its current position.
-    pub fn new(session: &Session) -> Frame {
+    /// Reads the session at its current position. `run` names the run (it changes whenever the
+    /// run starts again or forks), so `cache` is reused while the run and the position stay.
+    pub fn new(session: &Session, run: u64, cache: &ViewCache) -> Frame {
         let sim = session.sim();
+        let key = (run, session.position());
+        let (state, ledger) = {
+            let mut cache = cache.borrow_mut();
+            match cache.as_ref() {
+                Some((k, state, ledger)) if *k == key => (state.clone(), ledger.clone()),
+                _ => {
+                    let views = (Rc::new(sim.state_view()), Rc::new(sim.ledger_view_limited(super::panels::LEDGER_ROWS)));
+                    *cache = Some((key, views.0.clone(), views.1.clone()));
+                    views
+                }
+            }
+        };
         let now = sim.now();
         let flights = sim
             .in_flight()
@@ -123,8 +142,8 @@ impl Frame {
             _ => None,
         });
         Frame {
-            state: sim.state_view(),
-            ledger: sim.ledger_view(),
+            state,
+            ledger,
             flights,
             delivered,
             narration,

@@ -12,8 +12,8 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-/// Playback speeds: (label, ms between steps shown).
-pub const SPEEDS: [(&str, u32); 5] = [("slow", 1200), ("normal", 500), ("fast", 200), ("very fast", 60), ("fastest", 16)];
+/// Playback speeds: (label, ms between steps shown; 0 shows one step in every animation frame).
+pub const SPEEDS: [(&str, u32); 5] = [("slow", 1200), ("normal", 500), ("fast", 200), ("very fast", 60), ("fastest", 0)];
 
 /// What the panels ask the app to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -295,7 +295,7 @@ pub struct LedgerProps {
 
 impl PartialEq for LedgerProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.frame, &other.frame)
+        Rc::ptr_eq(&self.frame.ledger, &other.frame.ledger)
     }
 }
 
@@ -331,6 +331,10 @@ fn lag_chart(name: &str, samples: &[(u64, String, u64)], now: u64) -> Html {
     }
 }
 
+/// Rows the ledger table draws at most (see `Sim::ledger_view_limited`): a large run keeps its
+/// table, and the page, light; the badges still count every record.
+pub const LEDGER_ROWS: usize = 200;
+
 /// The ledger panel.
 #[function_component]
 pub fn Ledger(props: &LedgerProps) -> Html {
@@ -342,6 +346,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
     let group_names: Vec<&str> = l.groups.iter().map(|g| g.name.as_str()).collect();
     // How often each group processed each record, looked up once rather than per table cell.
     let processed_by: Vec<BTreeMap<u32, u32>> = l.groups.iter().map(|g| g.records.iter().map(|gr| (gr.id, gr.processed)).collect()).collect();
+    let omitted = (t.sent as usize).saturating_sub(l.records.len());
     let rows = l.records.iter().map(|r| {
         let (class, text) = outcome_text(&r.outcome);
         let id = r.id;
@@ -377,6 +382,9 @@ pub fn Ledger(props: &LedgerProps) -> Html {
                 }) }
             </div>
             <div class="charts">{ for l.groups.iter().map(|g| lag_chart(&g.name, &g.lag, props.frame.now)) }</div>
+            if omitted > 0 {
+                <p class="omitted" data-testid="ledger-omitted">{format!("The table shows {} of {} records: every one that was lost, failed or duplicated (up to {}), then the newest. The badges count them all.", l.records.len() - omitted, l.records.len(), LEDGER_ROWS / 2)}</p>
+            }
             <div class="table-wrap">
                 <table>
                     <thead><tr>
