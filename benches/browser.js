@@ -1,6 +1,6 @@
 // The page's performance in headless Chromium, timed inside the page with performance.now() and
 // requestAnimationFrame. `cargo xtask bench` builds dist/, serves it on PORT and runs this; it
-// prints one JSON object on its last line.
+// prints one `name value` line per figure.
 //
 //   node benches/browser.js PORT
 //
@@ -150,7 +150,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  console.log(JSON.stringify(result));
+  for (const [name, value] of Object.entries(result)) console.log(`${name} ${value}`);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -161,8 +161,9 @@ fn build_site() -> Result<PathBuf, String> {
     Ok(dist)
 }
 
-/// Prints the gzipped size of what the page downloads (`gzip -9`, as a static host would serve it).
-fn report_size(dist: &Path) {
+/// Prints the gzipped size of what the page downloads (`gzip -9`, as a static host would serve it),
+/// and returns the total in bytes.
+fn report_size(dist: &Path) -> u64 {
     let files = ["index.html", "static/style.css", "static/loader.js", "static/kafkasim.js", "static/kafkasim_bg.wasm"];
     let mut total = 0u64;
     for f in files {
@@ -176,6 +177,7 @@ fn report_size(dist: &Path) {
         total += size;
     }
     eprintln!("  {:<28} {:>8.1} KB gzipped", "total download", total as f64 / 1024.0);
+    total
 }
 
 fn serve(port: &str) -> bool {
@@ -258,6 +260,114 @@ fn test() -> bool {
     run("npx", &["playwright", "test"])
 }
 
+/// A figure the bench measures, with its floor from issue 7 and whether lower is better.
+struct Figure {
+    name: &'static str,
+    value: f64,
+    floor: f64,
+    unit: &'static str,
+    lower_is_better: bool,
+}
+
+impl Figure {
+    /// How far the figure is from its floor: 1 or less meets it.
+    fn miss(&self) -> f64 {
+        if self.lower_is_better {
+            self.value / self.floor
+        } else {
+            self.floor / self.value.max(f64::MIN_POSITIVE)
+        }
+    }
+}
+
+/// Reads `name value` lines.
+fn figures(text: &str) -> std::collections::BTreeMap<String, f64> {
+    text.lines().filter_map(|l| l.split_once(' ')).filter_map(|(k, v)| Some((k.to_string(), v.trim().parse().ok()?))).collect()
+}
+
+/// A figure missing its floor by more than this factor makes the bench exit non-zero.
+const WIDE_MISS: f64 = 2.0;
+
+/// Builds the release site, runs the native throughput bench, drives Chromium through the page's
+/// bench (wasm throughput, seek, playback, memory) and prints one table.
+fn bench() -> bool {
+    let dist = match build_site() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("building dist/ failed: {e}");
+            return false;
+        }
+    };
+    let download = report_size(&dist) as f64 / 1024.0;
+    eprintln!("$ cargo bench --bench throughput");
+    let native = match Command::new("cargo").args(["bench", "--bench", "throughput"]).current_dir(root()).output() {
+        Ok(o) if o.status.success() => figures(&String::from_utf8_lossy(&o.stdout)),
+        _ => {
+            eprintln!("the native throughput bench failed");
+            return false;
+        }
+    };
+    const PORT: &str = "8766";
+    let server = Command::new("python3")
+        .args(["-m", "http.server", PORT, "--bind", "127.0.0.1", "--directory"])
+        .arg(&dist)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut server) = server else {
+        eprintln!("cannot start python3 -m http.server");
+        return false;
+    };
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    eprintln!("$ node benches/browser.js {PORT}");
+    let page = Command::new("node").args(["benches/browser.js", PORT]).current_dir(root()).stderr(Stdio::inherit()).output();
+    let _ = server.kill();
+    let page = match page {
+        Ok(o) if o.status.success() => figures(&String::from_utf8_lossy(&o.stdout)),
+        _ => {
+            eprintln!("the browser bench failed");
+            return false;
+        }
+    };
+    let get = |m: &std::collections::BTreeMap<String, f64>, k: &str| m.get(k).copied().unwrap_or(f64::NAN);
+    let native_rate = get(&native, "native_events_per_second");
+    let wasm_rate = get(&page, "wasm_events_per_second");
+    let table = [
+        Figure { name: "native throughput (heavy-load-100k)", value: native_rate, floor: 1_000_000.0, unit: "events/s", lower_is_better: false },
+        Figure { name: "wasm throughput (same run, Chromium)", value: wasm_rate, floor: native_rate / 2.0, unit: "events/s", lower_is_better: false },
+        Figure { name: "seek, median (large-cluster)", value: get(&page, "seek_ms"), floor: 16.0, unit: "ms", lower_is_better: true },
+        Figure { name: "step back, median", value: get(&page, "step_back_ms"), floor: 16.0, unit: "ms", lower_is_better: true },
+        Figure { name: "step forward, median", value: get(&page, "step_forward_ms"), floor: 16.0, unit: "ms", lower_is_better: true },
+        Figure { name: "playback frame, median", value: get(&page, "frame_ms"), floor: 16.0, unit: "ms", lower_is_better: true },
+        Figure { name: "playback frame, 95th percentile", value: get(&page, "frame_p95_ms"), floor: 33.0, unit: "ms", lower_is_better: true },
+        Figure { name: "download, gzipped", value: download, floor: 250.0, unit: "KB", lower_is_better: true },
+        Figure { name: "wasm memory after 100,002 records", value: get(&page, "memory_bytes") / 1048576.0, floor: 64.0, unit: "MB", lower_is_better: true },
+    ];
+    println!("{:<40} {:>14} {:>14}  {:<9} verdict", "figure", "measured", "floor", "unit");
+    let mut wide = false;
+    for f in &table {
+        let verdict = match f.miss() {
+            m if m <= 1.0 => "meets".to_string(),
+            m if m <= WIDE_MISS => format!("misses ({m:.1}x)"),
+            m => {
+                wide = true;
+                format!("WIDE MISS ({m:.1}x)")
+            }
+        };
+        println!("{:<40} {:>14.1} {:>14.1}  {:<9} {verdict}", f.name, f.value, f.floor, f.unit);
+    }
+    println!(
+        "seek run: {} steps; playback reached step {} in {} frames",
+        get(&page, "seek_steps"),
+        get(&page, "playback_position"),
+        get(&page, "frames")
+    );
+    if wide {
+        eprintln!("a figure misses its floor by more than {WIDE_MISS}x: see docs/performance.md");
+    }
+    !wide
+}
+
 /// Seconds per fuzz target in `cargo xtask test`: `KAFKASIM_FUZZ_SECONDS`, or 30.
 fn fuzz_seconds() -> u64 {
     std::env::var("KAFKASIM_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30)
@@ -268,7 +378,7 @@ fn main() -> ExitCode {
     let ok = match args.first().map(String::as_str) {
         Some("serve") => serve(args.get(1).map_or("8000", String::as_str)),
         Some("test") => test(),
-        Some("bench") => run("cargo", &["bench", "--bench", "throughput"]),
+        Some("bench") => bench(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or_else(fuzz_seconds)),
         Some("build") => build_site().map_err(|e| eprintln!("building dist/ failed: {e}")).is_ok(),
         _ => {
