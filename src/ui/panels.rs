@@ -383,7 +383,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
             </div>
             <div class="charts">{ for l.groups.iter().map(|g| lag_chart(&g.name, &g.lag, props.frame.now)) }</div>
             if omitted > 0 {
-                <p class="omitted" data-testid="ledger-omitted">{format!("The table shows {} of {} records: every one that was lost, failed or duplicated (up to {}), then the newest. The badges count them all.", l.records.len() - omitted, l.records.len(), LEDGER_ROWS / 2)}</p>
+                <p class="omitted" data-testid="ledger-omitted">{format!("The table shows {} of {} records: every one that was lost, failed or duplicated (up to {}), then the newest. The badges count them all.", l.records.len(), t.sent, LEDGER_ROWS / 2)}</p>
             }
             <div class="table-wrap">
                 <table>

@@ -250,3 +250,15 @@ test('views for the lecturer: presenter mode, dark theme, a projector and a phon
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });
+
+test('a large run lists at most 200 ledger rows and says how many it holds back', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'large-cluster');
+  await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '', { timeout: 60_000 });
+  await page.getByTestId('end').click();
+  await expect(page.getByTestId('badges').locator('[data-badge=sent]')).toHaveAttribute('data-value', '6000');
+  await expect(page.locator('.ledger tbody tr')).toHaveCount(200);
+  await expect(page.getByTestId('ledger-omitted')).toContainText('The table shows 200 of 6000 records');
+  await page.screenshot({ path: path.join(SHOTS, 'large-cluster-end.png') });
+  expect(problems).toEqual([]);
+});
