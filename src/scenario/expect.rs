@@ -1,9 +1,9 @@
 //! Expectations: what a scenario says must hold, checked against the simulation.
 
-use std::collections::BTreeMap;
 use crate::sim::types::{BrokerId, KafkaError, Tp};
 use crate::sim::view::{GroupLedgerView, Verdict};
 use crate::sim::Sim;
+use std::collections::BTreeMap;
 
 /// A ledger total.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

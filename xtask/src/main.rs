@@ -189,7 +189,15 @@ fn serve(port: &str) -> bool {
         }
     };
     println!("kafkasim is served at http://127.0.0.1:{port}/ (Ctrl-C stops it)");
-    run("python3", &["-m", "http.server", port, "--bind", "127.0.0.1", "--directory", dist.to_str().expect("utf-8 path")])
+    eprintln!("$ python3 -m http.server {port} --bind 127.0.0.1 --directory {}", dist.display());
+    static_server(port, &dist).status().is_ok_and(|s| s.success())
+}
+
+/// A static server for `dist/` on 127.0.0.1, as `serve` and `bench` start it.
+fn static_server(port: &str, dist: &Path) -> Command {
+    let mut server = Command::new("python3");
+    server.args(["-m", "http.server", port, "--bind", "127.0.0.1", "--directory"]).arg(dist);
+    server
 }
 
 /// The cargo-fuzz release the fuzz targets are run with.
@@ -308,12 +316,7 @@ fn bench() -> bool {
         }
     };
     const PORT: &str = "8766";
-    let server = Command::new("python3")
-        .args(["-m", "http.server", PORT, "--bind", "127.0.0.1", "--directory"])
-        .arg(&dist)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
+    let server = static_server(PORT, &dist).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
     let Ok(mut server) = server else {
         eprintln!("cannot start python3 -m http.server");
         return false;
