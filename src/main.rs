@@ -45,6 +45,11 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Write a commented scenario template, NAME.toml, that passes `check`.
+    New {
+        /// The lesson's file name, without `.toml` (also its title until you change it).
+        name: String,
+    },
     /// Parse and validate a scenario without running it.
     Validate {
         /// The scenario file.
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { file, seed, until, format, all } => run(&file, seed, until, format, all),
         Command::Check { paths } => check(&paths),
+        Command::New { name } => new_scenario(&name),
         Command::Validate { file } => validate(&file),
         Command::Assign { strategy } => assign(&strategy),
         Command::Explore { file, seeds, faults, out } => explore_cmd(&file, seeds, faults, out),
@@ -419,6 +425,27 @@ fn scenario_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     files
 }
 
+/// The template `kafkasim new` writes.
+const TEMPLATE: &str = include_str!("template.toml");
+
+fn new_scenario(name: &str) -> Result<ExitCode, Vec<ScenarioError>> {
+    let path = PathBuf::from(if name.ends_with(".toml") { name.to_string() } else { format!("{name}.toml") });
+    let fail = |message: String, hint: Option<String>| vec![ScenarioError { file: path.display().to_string(), line: 1, column: 1, message, hint }];
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or(name);
+    let title = stem.replace(['-', '_'], " ");
+    let text = TEMPLATE.replace("\"TITLE\"", &format!("{title:?}"));
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(fail("the file already exists".into(), Some("choose another name, or delete the file first".into())));
+        }
+        Err(e) => return Err(fail(format!("cannot write the file: {e}"), None)),
+    };
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| fail(format!("cannot write the file: {e}"), None))?;
+    println!("wrote {}: check it with `kafkasim check {}`", path.display(), path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn check(paths: &[PathBuf]) -> Result<ExitCode, Vec<ScenarioError>> {
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for file in scenario_files(paths) {
@@ -431,22 +458,15 @@ fn check(paths: &[PathBuf]) -> Result<ExitCode, Vec<ScenarioError>> {
                 }
             }
             Ok(s) => {
-                let outcome = s.run(s.seed, None, |_, _| {});
-                let checks: usize = outcome.results.iter().map(|r| r.checks.len()).sum();
-                let ok = outcome.results.iter().all(|r| r.passed()) && !outcome.step_limit_hit;
-                if ok {
+                let report = s.verify();
+                if report.failures.is_empty() {
                     passed += 1;
-                    println!("PASS {} — {} ({checks} checks)", file.display(), s.title);
+                    println!("PASS {} — {} ({} checks)", file.display(), s.title, report.checks);
                 } else {
                     failed += 1;
                     println!("FAIL {} — {}", file.display(), s.title);
-                    for r in outcome.results.iter().filter(|r| !r.passed()) {
-                        for c in r.checks.iter().filter(|c| !c.passed) {
-                            println!("  line {} at {} ms: expected {}, got {}", r.line, r.time, c.description, c.actual);
-                        }
-                    }
-                    if outcome.step_limit_hit {
-                        println!("  stopped at the limit of {} steps", scenario::limits::STEPS);
+                    for f in &report.failures {
+                        println!("  {f}");
                     }
                 }
             }

@@ -219,6 +219,12 @@ pub enum Caption {
         question: String,
         /// The answer revealed on continue.
         answer: Option<String>,
+        /// Answers the class picks from (none: an open question).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<String>,
+        /// The right choice's index (from 0), if one is right.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        correct: Option<u32>,
     },
 }
 
@@ -423,9 +429,13 @@ impl Session {
         for effect in &step.effects {
             match effect {
                 Effect::Say { text } => self.captions.push(Caption::Say { at, text: text.clone() }),
-                Effect::Pause { question, answer } => {
-                    self.captions.push(Caption::Pause { at, question: question.clone(), answer: answer.clone() })
-                }
+                Effect::Pause { question, answer, choices, correct } => self.captions.push(Caption::Pause {
+                    at,
+                    question: question.clone(),
+                    answer: answer.clone(),
+                    choices: choices.clone(),
+                    correct: *correct,
+                }),
                 Effect::Acknowledged { records, .. } | Effect::ProduceError { records, .. } | Effect::Truncated { removed: records, .. } => {
                     self.fates.extend(records.iter().map(|r| (at, *r)));
                 }

@@ -33,6 +33,8 @@ fn every_accepted_key_is_documented() {
         format!("{BASE}[[timeline]]\nat = 0\ncut = {{ from = \"p\", to = \"controller\", UNKNOWN }}\n"),
         format!("{BASE}[[links]]\nfrom = \"p\"\nto = \"controller\"\nUNKNOWN\n"),
         format!("{BASE}[[expect]]\nUNKNOWN\n"),
+        format!("{BASE}[challenge]\ngoal = \"g\"\nactions = [\"crash\"]\nexpect = {{ sent = 1 }}\nUNKNOWN\n"),
+        format!("{BASE}[compare]\nleft = \"a\"\nright = \"b\"\nUNKNOWN\n"),
         format!("{BASE}[[consumers]]\nname = \"c\"\ntopics = [\"t\"]\nUNKNOWN\n"),
         format!("{BASE}[[consumers]]\nname = \"c\"\ntopics = [\"t\"]\nconfig = {{ UNKNOWN }}\n"),
         format!("{BASE}[[timeline]]\nat = 0\nstall_consumer = {{ consumer = \"c\", ms = 1, UNKNOWN }}\n"),

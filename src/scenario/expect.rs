@@ -214,6 +214,8 @@ pub struct Expectation {
     pub line: usize,
     /// Checks.
     pub checks: Vec<Check>,
+    /// Whether counts are minimums rather than exact (a challenge's goal).
+    pub at_least: bool,
 }
 
 /// The outcome of one check.
@@ -282,6 +284,9 @@ impl Expectation {
                             Total::Duplicated => t.duplicated,
                             Total::OutOfOrder => t.out_of_order,
                         };
+                        if self.at_least {
+                            return CheckResult { description: format!("{} ≥ {value}", what.name()), actual: got.to_string(), passed: got >= *value };
+                        }
                         (what.name().to_string(), value.to_string(), got.to_string())
                     }
                     Check::Leader { tp, leader } => {
@@ -347,6 +352,13 @@ impl Expectation {
                                 GroupTotal::Lag => t.lag,
                             }
                         });
+                        if self.at_least {
+                            return CheckResult {
+                                description: format!("{} of group {group} ≥ {value}", what.name()),
+                                actual: got.map_or("no such group".into(), |g| g.to_string()),
+                                passed: got.is_some_and(|g| g >= *value),
+                            };
+                        }
                         (format!("{} of group {group}", what.name()), value.to_string(), got.map_or("no such group".into(), |g| g.to_string()))
                     }
                     Check::Verdict { group, verdict } => {

@@ -29,7 +29,33 @@ toml_table! {
         consumers: Vec<Spanned<ConsumerDef>> = "consumers",
         timeline: Vec<Spanned<StepDef>> = "timeline",
         expect: Vec<Spanned<ExpectDef>> = "expect",
+        goal: Option<Spanned<String>> = "goal",
+        module: Option<Spanned<u32>> = "module",
+        lesson: u32 = "lesson",
+        challenge: Option<Spanned<ChallengeDef>> = "challenge",
+        compare: Option<Spanned<CompareDef>> = "compare",
     } required: ["title", "summary", "cluster", "topics"]
+}
+
+toml_table! {
+    struct ChallengeDef {
+        goal: Spanned<String> = "goal",
+        actions: Spanned<Vec<String>> = "actions",
+        expect: Spanned<ExpectDef> = "expect",
+        solution: Vec<Spanned<StepDef>> = "solution",
+    } required: ["goal", "actions", "expect"]
+}
+
+toml_table! {
+    struct CompareDef {
+        left: Spanned<String> = "left",
+        right: Spanned<String> = "right",
+        cluster: Option<Spanned<BrokerConfig>> = "cluster",
+        topics: Option<Spanned<BTreeMap<String, TopicConfig>>> = "topics",
+        producers: Option<Spanned<BTreeMap<String, ProducerConfigRaw>>> = "producers",
+        consumers: Option<Spanned<BTreeMap<String, ConsumerConfigRaw>>> = "consumers",
+        expect: Vec<Spanned<ExpectDef>> = "expect",
+    } required: ["left", "right"]
 }
 
 toml_table! {
@@ -128,6 +154,8 @@ toml_table! {
 toml_table! {
     struct PauseDef {
         question: Spanned<String> = "question",
+        choices: Option<Spanned<Vec<String>>> = "choices",
+        correct: Option<Spanned<u32>> = "correct",
         answer: Option<Spanned<String>> = "answer",
     } required: ["question"]
 }
@@ -269,13 +297,88 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioErro
         cx.errors.sort_by_key(|e| (e.line, e.column));
         return Err(cx.errors);
     };
-    let scenario = translate(&mut cx, def);
+    let compare = def.compare.as_ref().map(|c| (cx.text(&c.get_ref().left, "left").to_string(), cx.text(&c.get_ref().right, "right").to_string()));
+    let mut scenario = translate(&mut cx, def);
+    if let (Some((left, right)), Some(s)) = (compare, scenario.as_mut()) {
+        // The changed run is the same file with the compare table's settings merged into the
+        // tables they name, read and checked as a scenario of its own: an error in it points
+        // at the compare table, whose values keep their place in the file.
+        let variant = variant_root(&root, &mut cx).and_then(|v| FileDef::from_toml(&v, &mut cx)).and_then(|d| translate(&mut cx, d));
+        s.compare = variant.map(|v| super::Compare { left, right, variant: Box::new(v) });
+    }
     if cx.errors.is_empty() {
         Ok(scenario.expect("no errors means a scenario"))
     } else {
         cx.errors.sort_by_key(|e| (e.line, e.column));
         Err(cx.errors)
     }
+}
+
+/// The file's tree with `[compare]`'s settings merged into the tables they name, its
+/// `[[compare.expect]]` in place of `[[expect]]`, and without `[compare]` and `[challenge]`.
+fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
+    let mut tree = root.clone();
+    let DeValue::Table(top) = tree.get_mut() else { return None };
+    let compare = top.remove("compare")?;
+    top.remove("challenge");
+    let DeValue::Table(compare) = compare.into_inner() else { return None };
+    let mut changes = 0;
+    for (section, changed) in compare.iter() {
+        let section = section.get_ref().as_ref();
+        if section == "left" || section == "right" || section == "expect" {
+            continue;
+        }
+        let DeValue::Table(changed) = changed.get_ref() else { continue };
+        if section == "cluster" {
+            let Some(cluster) = top.get_mut("cluster") else { continue };
+            changes += merge_config(cluster, changed);
+            continue;
+        }
+        // `topics`, `producers` and `consumers` map a name (or "*" for every one) to settings.
+        for (name, settings) in changed.iter() {
+            let DeValue::Table(settings) = settings.get_ref() else { continue };
+            let mut found = false;
+            if let Some(DeValue::Array(list)) = top.get_mut(section).map(|v| v.get_mut()) {
+                for entry in list.iter_mut() {
+                    let named = match entry.get_ref() {
+                        DeValue::Table(t) => t.get("name").is_some_and(|n| matches!(n.get_ref(), DeValue::String(s) if s.as_ref() == name.get_ref().as_ref())),
+                        _ => false,
+                    };
+                    if named || name.get_ref().as_ref() == "*" {
+                        found = true;
+                        changes += merge_config(entry, settings);
+                    }
+                }
+            }
+            if !found {
+                let what = section.trim_end_matches('s');
+                cx.err(name.span().start, format!("compare names {what} {:?}, which this scenario does not declare", name.get_ref().as_ref()), Some(format!("name one of the scenario's {section}, or \"*\" for all of them")));
+            }
+        }
+    }
+    // The changed run is checked against what the compare table expects of it.
+    top.remove("expect");
+    if let Some((key, expect)) = compare.get_key_value("expect") {
+        top.insert(key.clone(), expect.clone());
+    }
+    if changes == 0 {
+        cx.err(root.span().start, "[compare] changes no setting", Some("add the setting to change, e.g. producers = { app = { acks = \"all\" } }".into()));
+        return None;
+    }
+    Some(tree)
+}
+
+/// Sets each of `settings` in the `config` table of `target` (creating it), and counts them.
+fn merge_config<'i>(target: &mut Item<'i>, settings: &toml::de::DeTable<'i>) -> usize {
+    let DeValue::Table(target) = target.get_mut() else { return 0 };
+    let config = target
+        .entry(toml::Spanned::new(0..0, "config".into()))
+        .or_insert_with(|| toml::Spanned::new(0..0, DeValue::Table(Default::default())));
+    let DeValue::Table(config) = config.get_mut() else { return 0 };
+    for (k, v) in settings.iter() {
+        config.insert(k.clone(), v.clone());
+    }
+    settings.len()
 }
 
 fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
@@ -427,13 +530,89 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
     }
 
     // Timeline.
-    let mut timeline = Vec::new();
     let mut records: u64 = 0;
     if def.timeline.len() > limits::TIMELINE {
         cx.err(def.timeline[0].span().start, format!("more than {} timeline entries", limits::TIMELINE), None);
         return None;
     }
-    for entry in &def.timeline {
+    let timeline = timeline_actions(cx, &def.timeline, &topics, &clients, network, &mut records);
+    if records > limits::RECORDS {
+        cx.err(0, format!("the timeline produces {records} records; the limit is {}", limits::RECORDS), None);
+    }
+
+    let last_action = timeline.iter().map(|a| a.at).max().unwrap_or(0);
+    let duration_ms = match &def.duration_ms {
+        Some(d) => {
+            let v = *d.get_ref();
+            if v == 0 || v > limits::DURATION_MS {
+                cx.err(d.span().start, format!("duration_ms = {v}, expected 1 to {}", limits::DURATION_MS), None);
+            }
+            v
+        }
+        None => last_action + 30_000,
+    };
+
+    let mut expectations = Vec::new();
+    for e in &def.expect {
+        if let Some(exp) = expectation(cx, e, &topics, &clients, duration_ms) {
+            expectations.push(exp);
+        }
+    }
+
+    let challenge = def.challenge.as_ref().and_then(|ch| {
+        let ch = ch.get_ref();
+        let goal = cx.text(&ch.goal, "goal").to_string();
+        for a in ch.actions.get_ref() {
+            if !super::CHALLENGE_ACTIONS.contains(&a.as_str()) {
+                let hint = closest(a, super::CHALLENGE_ACTIONS).map_or_else(
+                    || format!("use some of {}", super::CHALLENGE_ACTIONS.join(", ")),
+                    |b| format!("did you mean `{b}`?"),
+                );
+                cx.err(ch.actions.span().start, format!("unknown action {a:?}"), Some(hint));
+            }
+        }
+        if ch.actions.get_ref().is_empty() {
+            cx.err(ch.actions.span().start, "a challenge with no actions allowed", Some("list the page's actions the class may use, e.g. [\"crash\", \"restart\"]".into()));
+        }
+        if let Some(at) = &ch.expect.get_ref().at {
+            cx.err(at.span().start, "a challenge's goal has no `at`", Some("it is checked at the step the page shows and at the end of the run".into()));
+        }
+        let solution = timeline_actions(cx, &ch.solution, &topics, &clients, network, &mut records);
+        let mut expectation = expectation(cx, &ch.expect, &topics, &clients, duration_ms)?;
+        if expectation.checks.is_empty() {
+            cx.err(ch.expect.span().start, "the challenge's goal checks nothing", Some("give it a check, e.g. expect = { acknowledged_lost = 1 }".into()));
+        }
+        expectation.at_least = true;
+        Some(super::Challenge { goal, actions: ch.actions.get_ref().clone(), expectation, solution })
+    });
+    let goal = def.goal.as_ref().map(|g| cx.text(g, "goal").to_string());
+    if let Some(m) = &def.module {
+        if !(1..=super::MODULES.len() as u32).contains(m.get_ref()) {
+            cx.err(m.span().start, format!("module = {}, expected 1 to {}", m.get_ref(), super::MODULES.len()), Some(format!("the modules are: {}", super::MODULES.iter().enumerate().map(|(i, m)| format!("{} {m}", i + 1)).collect::<Vec<_>>().join("; "))));
+        }
+    }
+
+    Some(Scenario {
+        goal,
+        module: def.module.as_ref().map(|m| *m.get_ref()),
+        lesson: def.lesson,
+        challenge,
+        compare: None,
+        title,
+        summary,
+        tags: def.tags,
+        seed: def.seed,
+        duration_ms,
+        setup: Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline },
+        expectations,
+    })
+}
+
+/// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
+fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[TopicSpec], clients: &Clients<'_>, network: LinkParams, records: &mut u64) -> Vec<TimedAction> {
+    let (producers, consumers, brokers) = (clients.producers, clients.consumers, clients.brokers);
+    let mut timeline = Vec::new();
+    for entry in entries {
         let start = entry.span().start;
         let e = entry.get_ref();
         let at = *e.at.get_ref();
@@ -471,44 +650,65 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
             timeline.push(TimedAction { at, action: Action::Say(text) });
         }
         let action = if let Some(p) = &e.produce {
-            produce_action(cx, p, &topics, &producers, &mut records)
+            produce_action(cx, p, topics, producers, records)
         } else if let Some(b) = &e.crash {
             broker_ref(cx, b, brokers).map(Action::Crash)
         } else if let Some(b) = &e.restart {
             broker_ref(cx, b, brokers).map(Action::Restart)
         } else if let Some(l) = &e.cut {
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, &clients), node(cx, &l.to, &clients));
+            let (from, to) = (node(cx, &l.from, clients), node(cx, &l.to, clients));
             from.zip(to).map(|(from, to)| Action::Cut { from, to, both: !l.one_way })
         } else if let Some(l) = &e.heal {
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, &clients), node(cx, &l.to, &clients));
+            let (from, to) = (node(cx, &l.from, clients), node(cx, &l.to, clients));
             from.zip(to).map(|(from, to)| Action::Heal { from, to, both: !l.one_way })
         } else if let Some(l) = &e.link {
             let span = l.span().start;
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, &clients), node(cx, &l.to, &clients));
+            let (from, to) = (node(cx, &l.from, clients), node(cx, &l.to, clients));
             let params = link_params(l, network);
             check_link(cx, span, &params);
             from.zip(to).map(|(from, to)| Action::SetLink { from, to, both: !l.one_way, params })
         } else if let Some(c) = &e.start_consumer {
-            consumer_ref(cx, c, &consumers).map(Action::StartConsumer)
+            consumer_ref(cx, c, consumers).map(Action::StartConsumer)
         } else if let Some(c) = &e.crash_consumer {
-            consumer_ref(cx, c, &consumers).map(Action::CrashConsumer)
+            consumer_ref(cx, c, consumers).map(Action::CrashConsumer)
         } else if let Some(c) = &e.close_consumer {
-            consumer_ref(cx, c, &consumers).map(Action::CloseConsumer)
+            consumer_ref(cx, c, consumers).map(Action::CloseConsumer)
         } else if let Some(st) = &e.stall_consumer {
             let st = st.get_ref();
             let ms = *st.ms.get_ref();
             if ms == 0 || ms > limits::DURATION_MS {
                 cx.err(st.ms.span().start, format!("ms = {ms}, expected 1 to {}", limits::DURATION_MS), None);
             }
-            consumer_ref(cx, &st.consumer, &consumers).map(|consumer| Action::StallConsumer { consumer, ms })
+            consumer_ref(cx, &st.consumer, consumers).map(|consumer| Action::StallConsumer { consumer, ms })
         } else if let Some(p) = &e.pause {
             let p = p.get_ref();
             let question = cx.text(&p.question, "question").to_string();
             let answer = p.answer.as_ref().map(|a| cx.text(a, "answer").to_string());
-            Some(Action::Pause { question, answer })
+            let choices: Vec<String> = p.choices.as_ref().map_or_else(Vec::new, |c| c.get_ref().clone());
+            if let Some(c) = &p.choices {
+                if !(2..=6).contains(&choices.len()) {
+                    cx.err(c.span().start, format!("{} choices, expected 2 to 6", choices.len()), Some("a question for the class offers two to six answers to pick from".into()));
+                }
+                if choices.iter().any(|x| x.chars().count() > limits::TEXT) {
+                    cx.err(c.span().start, format!("a choice is longer than {} characters", limits::TEXT), None);
+                }
+            }
+            let correct = match &p.correct {
+                Some(n) if p.choices.is_none() => {
+                    cx.err(n.span().start, "`correct` needs `choices`", Some("list the answers in `choices = [\"…\", \"…\"]`; `correct` is the right one's number, from 1".into()));
+                    None
+                }
+                Some(n) if *n.get_ref() == 0 || *n.get_ref() as usize > choices.len() => {
+                    cx.err(n.span().start, format!("correct = {}, expected 1 to {}", n.get_ref(), choices.len()), Some("`correct` counts the choices from 1".into()));
+                    None
+                }
+                Some(n) => Some(*n.get_ref() - 1),
+                None => None,
+            };
+            Some(Action::Pause { question, answer, choices, correct })
         } else {
             None
         };
@@ -516,38 +716,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
             timeline.push(TimedAction { at, action });
         }
     }
-    if records > limits::RECORDS {
-        cx.err(0, format!("the timeline produces {records} records; the limit is {}", limits::RECORDS), None);
-    }
-
-    let last_action = timeline.iter().map(|a| a.at).max().unwrap_or(0);
-    let duration_ms = match &def.duration_ms {
-        Some(d) => {
-            let v = *d.get_ref();
-            if v == 0 || v > limits::DURATION_MS {
-                cx.err(d.span().start, format!("duration_ms = {v}, expected 1 to {}", limits::DURATION_MS), None);
-            }
-            v
-        }
-        None => last_action + 30_000,
-    };
-
-    let mut expectations = Vec::new();
-    for e in &def.expect {
-        if let Some(exp) = expectation(cx, e, &topics, &clients, duration_ms) {
-            expectations.push(exp);
-        }
-    }
-
-    Some(Scenario {
-        title,
-        summary,
-        tags: def.tags,
-        seed: def.seed,
-        duration_ms,
-        setup: Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline },
-        expectations,
-    })
+    timeline
 }
 
 fn check_broker_config(cx: &mut Ctx<'_>, at: usize, c: &BrokerConfig) {
@@ -920,7 +1089,7 @@ fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[TopicSpec], c
         cx.err(start, "this expectation checks nothing", Some("add e.g. acknowledged_lost = 0, or partition + leader".into()));
         return None;
     }
-    Some(Expectation { at: e.at.as_ref().map(|a| *a.get_ref()), line, checks })
+    Some(Expectation { at: e.at.as_ref().map(|a| *a.get_ref()), line, checks, at_least: false })
 }
 
 fn consumer_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec]) -> Option<u32> {

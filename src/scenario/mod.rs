@@ -59,6 +59,56 @@ pub struct Scenario {
     pub setup: crate::sim::Setup,
     /// What must hold.
     pub expectations: Vec<Expectation>,
+    /// The one-line learning goal.
+    pub goal: Option<String>,
+    /// The curriculum module (1 to 8, see [`MODULES`]) the lesson belongs to.
+    pub module: Option<u32>,
+    /// The lesson's place in its module.
+    pub lesson: u32,
+    /// A goal the class reaches with its own actions.
+    pub challenge: Option<Challenge>,
+    /// The same run with one setting changed, for compare mode.
+    pub compare: Option<Compare>,
+}
+
+/// The curriculum's modules, in the order a course follows them.
+pub const MODULES: [&str; 8] = [
+    "Topics, partitions, keys and ordering",
+    "Replication: leader, followers, ISR, HW",
+    "Producer durability: acks and min.insync.replicas",
+    "Retries, duplicates and idempotence",
+    "Consumers and offsets",
+    "Consumer groups and rebalances",
+    "Failures",
+    "Flow: lag, backpressure and retention",
+];
+
+/// A goal the class must reach using only some actions; the page checks it live.
+#[derive(Clone, Debug)]
+pub struct Challenge {
+    /// What to achieve, in words.
+    pub goal: String,
+    /// The page's actions the class may use (`crash`, `restart`, `cut`, `heal`, …).
+    pub actions: Vec<String>,
+    /// What must hold for the goal to be met; counts are minimums.
+    pub expectation: Expectation,
+    /// Timeline entries that meet the goal, which `kafkasim check` verifies.
+    pub solution: Vec<crate::sim::TimedAction>,
+}
+
+/// The page's actions a challenge may allow, named as in the timeline where they match.
+pub const CHALLENGE_ACTIONS: [&str; 9] =
+    ["crash", "restart", "cut", "heal", "crash_consumer", "close_consumer", "start_consumer", "add_consumer", "produce"];
+
+/// A second run of the same scenario and seed with one setting changed.
+#[derive(Clone, Debug)]
+pub struct Compare {
+    /// What the scenario as written is called (e.g. `acks=1`).
+    pub left: String,
+    /// What the changed run is called (e.g. `acks=all`).
+    pub right: String,
+    /// The changed scenario.
+    pub variant: Box<Scenario>,
 }
 
 /// Parses and validates scenario text. `file` names it in error messages.
@@ -95,6 +145,26 @@ pub fn load(path: &std::path::Path) -> Result<Scenario, Vec<ScenarioError>> {
     parse(&name, &text)
 }
 
+/// What `kafkasim check` found for one scenario.
+pub struct Verification {
+    /// Checks made, over every run.
+    pub checks: usize,
+    /// Each check that failed, in words.
+    pub failures: Vec<String>,
+}
+
+fn failures(run: &str, outcome: &RunOutcome, out: &mut Verification) {
+    out.checks += outcome.results.iter().map(|r| r.checks.len()).sum::<usize>();
+    for r in outcome.results.iter().filter(|r| !r.passed()) {
+        for c in r.checks.iter().filter(|c| !c.passed) {
+            out.failures.push(format!("{run}line {} at {} ms: expected {}, got {}", r.line, r.time, c.description, c.actual));
+        }
+    }
+    if outcome.step_limit_hit {
+        out.failures.push(format!("{run}stopped at the limit of {} steps", limits::STEPS));
+    }
+}
+
 /// The result of running a scenario to its end.
 pub struct RunOutcome {
     /// The simulation at the end.
@@ -111,6 +181,42 @@ impl Scenario {
         let mut setup = self.setup.clone();
         setup.seed = seed;
         Sim::new(setup)
+    }
+
+    /// The scenario with its challenge's solution added to the timeline.
+    pub fn with_solution(&self) -> Option<Scenario> {
+        let challenge = self.challenge.as_ref()?;
+        let mut solved = self.clone();
+        solved.setup.timeline.extend(challenge.solution.iter().cloned());
+        solved.setup.timeline.sort_by_key(|a| a.at);
+        Some(solved)
+    }
+
+    /// Runs everything the file promises with its own seed: its expectations, the compare run's
+    /// expectations, and its challenge (not met by the timeline alone, met with the solution).
+    pub fn verify(&self) -> Verification {
+        let mut out = Verification { checks: 0, failures: Vec::new() };
+        let outcome = self.run(self.seed, None, |_, _| {});
+        failures("", &outcome, &mut out);
+        if let Some(c) = &self.compare {
+            failures(&format!("[{}] ", c.right), &c.variant.run(self.seed, None, |_, _| {}), &mut out);
+        }
+        if let (Some(challenge), Some(solved)) = (&self.challenge, self.with_solution()) {
+            out.checks += 2;
+            if challenge.expectation.check(&outcome.sim).passed() {
+                out.failures.push("[challenge] the goal is met without any action: there is nothing to do".into());
+            }
+            let with = solved.run(self.seed, None, |_, _| {});
+            let result = challenge.expectation.check(&with.sim);
+            if challenge.solution.is_empty() {
+                out.failures.push("[challenge] no [[challenge.solution]] shows that the goal can be met".into());
+            } else if !result.passed() {
+                for c in result.checks.iter().filter(|c| !c.passed) {
+                    out.failures.push(format!("[challenge] the solution does not meet the goal: expected {}, got {}", c.description, c.actual));
+                }
+            }
+        }
+        out
     }
 
     /// Runs to `until` (default: the scenario's duration), checking each expectation at its time.

@@ -596,14 +596,23 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             if o.is_empty() { "nothing".to_string() } else { offsets(sim, o) }
         ),
         Effect::Say { text } => format!("💬 {text}"),
-        Effect::Pause { question, answer } => {
+        Effect::Pause { question, answer, choices, correct } => {
             let mut s = format!("⏸ QUESTION: {question}");
+            for (i, choice) in choices.iter().enumerate() {
+                let mark = if *correct == Some(i as u32) { " ✓" } else { "" };
+                let _ = write!(s, "\n      {}) {choice}{mark}", choice_letter(i));
+            }
             if let Some(a) = answer {
                 let _ = write!(s, "\n      ANSWER: {a}");
             }
             s
         }
     })
+}
+
+/// The letter a pause point's choice is known by: A, B, C…
+pub fn choice_letter(index: usize) -> char {
+    (b'A' + (index % 26) as u8) as char
 }
 
 /// Whether a step is routine background work (heartbeats, empty fetches) that changes nothing a

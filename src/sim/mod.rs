@@ -137,6 +137,10 @@ pub enum Action {
         question: String,
         /// The answer revealed after it.
         answer: Option<String>,
+        /// Answers the class picks from (none: an open question).
+        choices: Vec<String>,
+        /// The right choice's index, if one is right.
+        correct: Option<u32>,
     },
     /// Start a consumer (or restart a crashed or closed one, with empty memory).
     StartConsumer(u32),
@@ -735,7 +739,7 @@ impl Sim {
                 });
             }
             Action::Say(text) => self.emit(Effect::Say { text }),
-            Action::Pause { question, answer } => self.emit(Effect::Pause { question, answer }),
+            Action::Pause { question, answer, choices, correct } => self.emit(Effect::Pause { question, answer, choices, correct }),
             Action::StartConsumer(c) => self.consumer_start(c),
             Action::AddConsumer { like, name } => self.consumer_add(like, name),
             Action::CrashConsumer(c) => self.consumer_crash(c),

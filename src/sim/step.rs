@@ -1109,6 +1109,12 @@ pub enum Effect {
         question: String,
         /// Answer revealed on continue.
         answer: Option<String>,
+        /// Answers the class picks from (none: an open question).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<String>,
+        /// The right choice's index (from 0), if one is right.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        correct: Option<u32>,
     },
 }
 
