@@ -321,6 +321,7 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
     let DeValue::Table(top) = tree.get_mut() else { return None };
     let compare = top.remove("compare")?;
     top.remove("challenge");
+    let at = compare.span().start;
     let DeValue::Table(compare) = compare.into_inner() else { return None };
     let mut changes = 0;
     for (section, changed) in compare.iter() {
@@ -337,6 +338,7 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
         // `topics`, `producers` and `consumers` map a name (or "*" for every one) to settings.
         for (name, settings) in changed.iter() {
             let DeValue::Table(settings) = settings.get_ref() else { continue };
+            changes += settings.len();
             let mut found = false;
             if let Some(DeValue::Array(list)) = top.get_mut(section).map(|v| v.get_mut()) {
                 for entry in list.iter_mut() {
@@ -346,7 +348,7 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
                     };
                     if named || name.get_ref().as_ref() == "*" {
                         found = true;
-                        changes += merge_config(entry, settings);
+                        merge_config(entry, settings);
                     }
                 }
             }
@@ -362,7 +364,7 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
         top.insert(key.clone(), expect.clone());
     }
     if changes == 0 {
-        cx.err(root.span().start, "[compare] changes no setting", Some("add the setting to change, e.g. producers = { app = { acks = \"all\" } }".into()));
+        cx.err(at, "[compare] changes no setting", Some("add the setting to change, e.g. producers = { app = { acks = \"all\" } }".into()));
         return None;
     }
     Some(tree)

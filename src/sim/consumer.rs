@@ -164,7 +164,8 @@ enum Request {
     Sync,
     Commit { offsets: Vec<(Tp, u64)>, kind: CommitKind },
     OffsetFetch { partitions: Vec<u32> },
-    ListOffsets { pidx: u32, out_of_range: bool },
+    /// `from` is the position that was out of range (none when there was no committed offset).
+    ListOffsets { pidx: u32, out_of_range: bool, from: Option<u64> },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -868,9 +869,21 @@ impl Sim {
         };
         let timeout = cons.config.request_timeout_ms;
         self.cons(c).offset_lookup.insert(pidx);
-        self.cons(c).positions.remove(&pidx);
+        let from = self.cons(c).positions.remove(&pidx).filter(|_| out_of_range);
         let earliest = policy == OffsetReset::Earliest;
-        self.consumer_request(c, leader, Request::ListOffsets { pidx, out_of_range }, timeout, |req| Msg::ListOffsets { req, tp, earliest });
+        self.consumer_request(c, leader, Request::ListOffsets { pidx, out_of_range, from }, timeout, |req| Msg::ListOffsets { req, tp, earliest });
+    }
+
+    /// The ledger's account of a reset past records that retention deleted before the group read
+    /// them: they are gone from every log, so the group view could not count them as lost. The
+    /// ledger reads the leader's true log start here; the client never learns it.
+    fn note_deleted_unread(&mut self, group: u32, pidx: u32, from: u64, to: u64) {
+        let Some(leader) = self.controller.parts[pidx as usize].leader else { return };
+        let Some(start) = self.replica(leader, pidx).map(|r| r.log.log_start()) else { return };
+        let deleted = to.min(start).saturating_sub(from);
+        if deleted > 0 {
+            *self.ledger.group_mut(group).deleted_unread.entry(pidx).or_insert(0) += deleted;
+        }
     }
 
     fn consumer_send_fetches(&mut self, c: u32) {
@@ -978,7 +991,7 @@ impl Sim {
                 }
             }
             Msg::ListOffsetsResponse { req, tp, result } => {
-                if let Some(Request::ListOffsets { pidx, out_of_range }) = request(self, *req) {
+                if let Some(Request::ListOffsets { pidx, out_of_range, from }) = request(self, *req) {
                     self.cons(c).offset_lookup.remove(&pidx);
                     match result {
                         Ok(offset) if self.consumers[c as usize].assigned.contains(&pidx) => {
@@ -986,6 +999,9 @@ impl Sim {
                             cons.positions.insert(pidx, *offset);
                             let (policy, group) = (cons.config.auto_offset_reset, cons.group);
                             self.ledger.note_start(group, pidx, *offset);
+                            if let Some(from) = from {
+                                self.note_deleted_unread(group, pidx, from, *offset);
+                            }
                             self.emit(Effect::OffsetReset { consumer: c, tp: *tp, offset: *offset, policy, out_of_range });
                         }
                         Ok(_) => {}

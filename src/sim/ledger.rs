@@ -100,6 +100,10 @@ pub struct GroupLedger {
     pub lag: History<LagSample>,
     /// Rebalances started.
     pub rebalances: u32,
+    /// Per partition, records that retention deleted before the group read them and that a
+    /// consumer then skipped (its position was out of range).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub deleted_unread: BTreeMap<u32, u64>,
     /// The latest lag per partition, so that only changes are sampled.
     #[serde(skip)]
     pub(crate) last_lag: BTreeMap<u32, u64>,

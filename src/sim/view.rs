@@ -475,6 +475,7 @@ impl Sim {
             let Some(rep) = self.replica(leader, pidx) else { continue };
             let hw = rep.log.high_watermark();
             totals.lag += hw.saturating_sub(committed);
+            totals.lost += gl.deleted_unread.get(&pidx).copied().unwrap_or(0) as u32;
             for r in rep.log.records().filter(|r| r.offset >= start && r.offset < hw) {
                 let c = gl.records.get(r.record as usize).cloned().unwrap_or_default();
                 let fate = match c.processed {
