@@ -2,7 +2,7 @@
 //! it plays), kept apart from the model: the session holds the simulation and its snapshots.
 
 use super::cluster::Cluster;
-use super::frame::{Frame, ViewCache};
+use super::frame::{Frame, Picks, ViewCache};
 use super::panels::{ActionMenu, Cmd, Controls, Expectations, Ledger, Narration, SPEEDS};
 use crate::explore::{Explorer, FaultKind, Options, Progress};
 use crate::scenario::{self, ScenarioError};
@@ -34,7 +34,9 @@ const DEFAULT_SCENARIO: &str = "acks1-acknowledged-loss";
 struct BuiltinInfo {
     name: &'static str,
     title: String,
-    topic: String,
+    /// The curriculum module (none: the scale and exploration extras).
+    module: Option<u32>,
+    lesson: u32,
 }
 
 /// Playback and page state; the model lives in `session`.
@@ -52,6 +54,8 @@ struct Ui {
     epoch: u64,
     /// The views of the current position, kept between renders.
     views: ViewCache,
+    /// The class's pick at each pause point of this run.
+    picks: Picks,
     share_url: Option<String>,
     reader: Option<gloo::file::callbacks::FileReader>,
     presenter: bool,
@@ -66,31 +70,22 @@ struct Ui {
     explore_epoch: u64,
 }
 
-fn topic_of(tags: &[String]) -> String {
-    match tags.first().map(String::as_str) {
-        Some("producer") => "Producers and durability",
-        Some("replication") => "Replication",
-        Some("consumer") => "Consumers and offsets",
-        Some("consumer-group") => "Consumer groups and rebalances",
-        Some("failures") => "Failures",
-        _ => "More",
-    }
-    .to_string()
-}
-
 impl Ui {
     fn new() -> Ui {
-        let builtins = crate::builtin::BUILTIN
+        let mut builtins: Vec<BuiltinInfo> = crate::builtin::BUILTIN
             .iter()
             .map(|(name, text)| {
                 let parsed = scenario::parse(name, text).ok();
                 BuiltinInfo {
                     name,
                     title: parsed.as_ref().map_or_else(|| name.to_string(), |s| s.title.clone()),
-                    topic: topic_of(parsed.as_ref().map_or(&[][..], |s| &s.tags[..])),
+                    module: parsed.as_ref().and_then(|s| s.module),
+                    lesson: parsed.as_ref().map_or(0, |s| s.lesson),
                 }
             })
             .collect();
+        // The course order: module by module, lesson by lesson; the extras last.
+        builtins.sort_by_key(|b| (b.module.unwrap_or(u32::MAX), b.lesson));
         let dark = web_sys::window()
             .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
             .is_some_and(|m| m.matches());
@@ -104,6 +99,7 @@ impl Ui {
             playing: false,
             speed: 1,
             views: ViewCache::default(),
+            picks: Picks::new(),
             show_routine: false,
             selected: None,
             epoch: 0,
@@ -177,6 +173,7 @@ impl Ui {
                         self.selected = None;
                         self.share_url = None;
                         self.seed_input = seed.to_string();
+                        self.picks.clear();
                         self.epoch += 1;
                     }
                     Err(e) => self.notice = Some(format!("The run could not start: {e}")),
@@ -283,6 +280,9 @@ impl Ui {
                 }
             }
             Cmd::Deselect => self.selected = None,
+            Cmd::Pick(at, choice) => {
+                self.picks.insert(at, choice);
+            }
         }
     }
 
@@ -530,7 +530,7 @@ pub fn App() -> Html {
     let Some(session) = u.session.as_ref() else {
         return html! { <div class="notice" role="alert">{u.notice.clone().unwrap_or_default()}</div> };
     };
-    let frame = Rc::new(Frame::new(session, u.epoch, &u.views));
+    let frame = Rc::new(Frame::new(session, u.epoch, &u.views, &u.picks));
     let scenario = session.scenario();
 
     let on_pick = {
@@ -546,17 +546,21 @@ pub fn App() -> Html {
         ScenarioRef::Builtin(n) => n.clone(),
         ScenarioRef::Text(_) => String::new(),
     };
-    let mut topics: Vec<&str> = u.builtins.iter().map(|b| b.topic.as_str()).collect();
-    topics.dedup();
-    topics.sort();
-    topics.dedup();
+    let mut modules: Vec<Option<u32>> = u.builtins.iter().map(|b| b.module).collect();
+    modules.dedup();
+    let module_label = |m: Option<u32>| match m {
+        Some(m) => format!("{m}. {}", scenario::MODULES.get(m as usize - 1).copied().unwrap_or_default()),
+        None => "More: scale and exploration".to_string(),
+    };
     let picker = html! {
         <select onchange={on_pick} aria-label="Scenario" data-testid="picker">
             if current_builtin.is_empty() { <option selected=true disabled=true>{"(edited scenario)"}</option> }
-            { for topics.iter().map(|topic| html! {
-                <optgroup label={topic.to_string()}>
-                    { for u.builtins.iter().filter(|b| b.topic == *topic).map(|b| html! {
-                        <option value={b.name} selected={b.name == current_builtin}>{b.title.clone()}</option>
+            { for modules.iter().map(|m| html! {
+                <optgroup label={module_label(*m)}>
+                    { for u.builtins.iter().filter(|b| b.module == *m).map(|b| html! {
+                        <option value={b.name} selected={b.name == current_builtin}>
+                            {match b.module { Some(m) => format!("{m}.{} {}", b.lesson, b.title), None => b.title.clone() }}
+                        </option>
                     }) }
                 </optgroup>
             }) }
@@ -759,6 +763,9 @@ pub fn App() -> Html {
             <main>
                 <div class="stage">
                     <h1 data-testid="title">{scenario.title.clone()}</h1>
+                    if let Some(goal) = &scenario.goal {
+                        <p class="goal" data-testid="goal"><span class="caption-label">{"Learning goal"}</span>{goal.clone()}</p>
+                    }
                     <p class="summary">{scenario.summary.clone()}</p>
                     <Cluster frame={frame.clone()} selected={u.selected} on_select={on_select} />
                     if let Some(node) = u.selected {

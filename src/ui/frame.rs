@@ -23,14 +23,28 @@ pub struct Flight {
     pub progress: f64,
 }
 
-/// The lecturer's pause point at the current step, if the run is waiting at one.
+/// The lecturer's pause point: the question while the run waits at it, then its answer from the
+/// step after it until the next lecturer text (the answer is revealed on continue).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PauseView {
+    /// The step it is at.
+    pub at: u64,
     /// The question.
     pub question: String,
     /// The answer.
     pub answer: Option<String>,
+    /// Answers the class picks from.
+    pub choices: Vec<String>,
+    /// The right choice, if one is right.
+    pub correct: Option<usize>,
+    /// The choice the class picked here, if it did.
+    pub picked: Option<usize>,
+    /// Whether the run waits at it now (otherwise it has moved on and the answer shows).
+    pub waiting: bool,
 }
+
+/// The class's pick at each pause point, by its step.
+pub type Picks = std::collections::BTreeMap<u64, usize>;
 
 /// Everything one render of the page reads.
 pub struct Frame {
@@ -93,7 +107,7 @@ pub type ViewCache = RefCell<Option<((u64, u64), Rc<StateView>, Rc<LedgerView>)>
 impl Frame {
     /// Reads the session at its current position. `run` names the run (it changes whenever the
     /// run starts again or forks), so `cache` is reused while the run and the position stay.
-    pub fn new(session: &Session, run: u64, cache: &ViewCache) -> Frame {
+    pub fn new(session: &Session, run: u64, cache: &ViewCache, picks: &Picks) -> Frame {
         let sim = session.sim();
         let key = (run, session.position());
         let (state, ledger) = {
@@ -137,9 +151,18 @@ impl Frame {
             Caption::Say { at, text } if *at <= position => Some(text.clone()),
             _ => None,
         });
-        let pause = captions.iter().find_map(|c| match c {
-            Caption::Pause { at, question, answer } if *at == position => Some(PauseView { question: question.clone(), answer: answer.clone() }),
-            _ => None,
+        // The latest caption at or before this step: a pause shows while it is the latest.
+        let pause = captions.iter().rev().find(|c| c.at() <= position).and_then(|c| match c {
+            Caption::Pause { at, question, answer, choices, correct } => Some(PauseView {
+                at: *at,
+                question: question.clone(),
+                answer: answer.clone(),
+                choices: choices.clone(),
+                correct: correct.map(|c| c as usize),
+                picked: picks.get(at).copied(),
+                waiting: *at == position,
+            }),
+            Caption::Say { .. } => None,
         });
         Frame {
             state,

@@ -1,10 +1,10 @@
 //! The panels around the cluster picture: narration, playback controls and timeline, the action
 //! menu, the ledger with its lag chart, and the expectations.
 
-use super::frame::Frame;
+use super::frame::{Frame, PauseView};
 use super::glossary::{annotate, term};
 use crate::session::UserAction;
-use crate::sim::describe::MarkerKind;
+use crate::sim::describe::{choice_letter, MarkerKind};
 use crate::sim::ledger::Outcome;
 use crate::sim::NodeId;
 use std::collections::BTreeMap;
@@ -38,6 +38,8 @@ pub enum Cmd {
     Act(UserAction),
     /// Close the action menu.
     Deselect,
+    /// The class picked a choice (by index) at the pause point at a step.
+    Pick(u64, usize),
 }
 
 /// Props shared by the panels: the frame and a way to send commands.
@@ -82,19 +84,57 @@ pub fn Narration(props: &PanelProps) -> Html {
                 { for effects.iter().map(|e| html! { <li>{annotate(e)}</li> }) }
             </ul>
             if let Some(pause) = &f.pause {
-                <div class="pause" role="dialog" aria-label="A question for the class" data-testid="pause">
-                    <p class="question"><span class="caption-label">{"Question for the class"}</span>{annotate(&pause.question)}</p>
-                    if *revealed {
-                        if let Some(answer) = &pause.answer {
-                            <p class="answer" data-testid="answer">{annotate(answer)}</p>
-                        }
-                    } else {
-                        <button onclick={reveal}>{"Reveal the answer"}</button>
-                    }
-                    <p class="hint">{"The run waits here. Press Play or → to go on."}</p>
-                </div>
+                {pause_panel(pause, *revealed || !pause.waiting, reveal, &props.cmd)}
             }
         </section>
+    }
+}
+
+/// A pause point: the question with the class's choices while the run waits; once revealed (or
+/// once the run goes on) the right choice, whether the class picked it, and the answer.
+fn pause_panel(pause: &PauseView, revealed: bool, reveal: Callback<MouseEvent>, cmd: &Callback<Cmd>) -> Html {
+    let choices = pause.choices.iter().enumerate().map(|(i, choice)| {
+        let at = pause.at;
+        let picked = pause.picked == Some(i);
+        let right = revealed && pause.correct == Some(i);
+        let wrong = revealed && picked && pause.correct.is_some_and(|c| c != i);
+        let onclick = cmd.reform(move |_: MouseEvent| Cmd::Pick(at, i));
+        html! {
+            <li>
+                <button class={classes!("choice", picked.then_some("picked"), right.then_some("right"), wrong.then_some("wrong"))}
+                        aria-pressed={picked.to_string()} disabled={revealed} {onclick} data-testid="choice" data-choice={i.to_string()}>
+                    <span class="letter">{choice_letter(i).to_string()}</span>{annotate(choice)}
+                    if right { <span class="mark" aria-label="the right answer">{" ✓"}</span> }
+                </button>
+            </li>
+        }
+    });
+    let verdict = match (revealed, pause.picked, pause.correct) {
+        (true, Some(p), Some(c)) if p == c => Some(("right", format!("The class picked {}: right.", choice_letter(p)))),
+        (true, Some(p), Some(c)) => Some(("wrong", format!("The class picked {}; the answer is {}.", choice_letter(p), choice_letter(c)))),
+        (false, Some(p), _) => Some(("", format!("The class picked {}. Reveal, or go on, to see what happens.", choice_letter(p)))),
+        _ => None,
+    };
+    html! {
+        <div class={classes!("pause", (!pause.waiting).then_some("after"))} role="dialog" aria-label="A question for the class" data-testid="pause" data-waiting={pause.waiting.to_string()}>
+            <p class="question"><span class="caption-label">{if pause.waiting { "Question for the class" } else { "The answer" }}</span>{annotate(&pause.question)}</p>
+            if !pause.choices.is_empty() {
+                <ol class="choices">{ for choices }</ol>
+            }
+            if let Some((class, text)) = verdict {
+                <p class={classes!("verdict", class)} data-testid="pick-verdict">{text}</p>
+            }
+            if revealed {
+                if let Some(answer) = &pause.answer {
+                    <p class="answer" data-testid="answer">{annotate(answer)}</p>
+                }
+            } else {
+                <button class="reveal" onclick={reveal} data-testid="reveal">{"Reveal the answer"}</button>
+            }
+            if pause.waiting {
+                <p class="hint">{if pause.choices.is_empty() { "The run waits here. Press Play or → to go on." } else { "Let the class predict: click its choice, then press Play or → to see what happens." }}</p>
+            }
+        </div>
     }
 }
 
