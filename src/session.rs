@@ -131,6 +131,21 @@ fn pending_additions<'a>(sim: &Sim, actions: impl IntoIterator<Item = &'a UserAc
 }
 
 impl UserAction {
+    /// The action's name in a challenge's `actions` list.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UserAction::CrashBroker { .. } => "crash",
+            UserAction::RestartBroker { .. } => "restart",
+            UserAction::Cut { .. } => "cut",
+            UserAction::Heal { .. } => "heal",
+            UserAction::CrashConsumer { .. } => "crash_consumer",
+            UserAction::CloseConsumer { .. } => "close_consumer",
+            UserAction::StartConsumer { .. } => "start_consumer",
+            UserAction::AddConsumer { .. } => "add_consumer",
+            UserAction::Produce { .. } => "produce",
+        }
+    }
+
     /// Translates the action into the core's terms, or says what is wrong with it. `added` are the
     /// consumers that earlier actions add and `sim` does not hold yet.
     pub fn resolve(&self, sim: &Sim, added: &[String]) -> Result<Action, String> {
@@ -462,6 +477,72 @@ impl Session {
     /// Runs the look-ahead to the end (tests and the CLI; the page slices it).
     pub fn look_ahead_all(&mut self) {
         while !self.look_ahead(1 << 16) {}
+    }
+
+    /// Replays the run from its start to the current position, calling `f` after every step.
+    pub fn replay(&self, mut f: impl FnMut(&Sim, &Step)) {
+        let mut sim = self.snapshots[0].sim.clone();
+        while sim.steps_taken() < self.position() {
+            match Session::advance(&self.resolved, self.scenario.duration_ms, &mut sim) {
+                Some(step) => f(&sim, &step),
+                None => break,
+            }
+        }
+    }
+
+    /// The narrated trace from the start to the current position, as `kafkasim run` prints it
+    /// (with routine steps), for the page's export.
+    pub fn trace_text(&self) -> String {
+        let mut out = format!("# {}\n# seed {} · {} user action(s) · up to step {}\n", self.scenario.title, self.seed, self.actions.len(), self.position());
+        self.replay(|sim, step| {
+            out.push_str(&describe::describe_step(sim, step));
+            out.push('\n');
+        });
+        out
+    }
+
+    /// The trace from the start to the current position as JSON: every step with its text, then
+    /// the state and the ledger at the position (the shape of `kafkasim run --format json`).
+    pub fn trace_json(&self) -> String {
+        let mut steps = Vec::new();
+        self.replay(|sim, step| {
+            // Each step's fields, then its text: the shape `kafkasim run --format json` prints.
+            let mut value = serde_json::to_value(step).unwrap_or_default();
+            if let Some(map) = value.as_object_mut() {
+                map.insert("text".into(), describe::describe_step(sim, step).into());
+            }
+            steps.push(value);
+        });
+        let doc = serde_json::json!({
+            "title": self.scenario.title,
+            "seed": self.seed,
+            "position": self.position(),
+            "until_ms": self.current.now(),
+            "steps": steps,
+            "final_state": self.current.state_view(),
+            "ledger": self.current.ledger_view(),
+        });
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    }
+
+    /// The state at the end of the run, once the look-ahead has finished.
+    pub fn final_state(&self) -> Option<&Sim> {
+        self.ahead_done.then_some(&self.ahead)
+    }
+
+    /// Moves to the last step at or before virtual time `t` (compare mode keeps two runs of
+    /// different lengths at the same time). Starts from the last snapshot before `t`.
+    pub fn seek_time(&mut self, t: u64) {
+        let from = self.snapshots.iter().rposition(|s| s.sim.now() <= t).unwrap_or(0);
+        let start = from as u64 * self.snapshot_every;
+        if self.current.now() > t || self.position() < start {
+            self.seek(start);
+        }
+        while self.current.next_event_time().is_some_and(|next| next <= t) && !self.at_end() {
+            if self.step_forward().is_none() {
+                break;
+            }
+        }
     }
 
     /// The run's length in steps, once the look-ahead has finished.

@@ -40,6 +40,8 @@ pub struct ShareState {
     pub step: u64,
     /// The interface language (`en` when absent).
     pub lang: Option<String>,
+    /// Whether compare mode is on.
+    pub compare: bool,
 }
 
 /// A TOML basic string: quoted, with quotes, backslashes and control characters escaped.
@@ -71,6 +73,9 @@ fn to_toml(state: &ShareState) -> String {
     let _ = writeln!(out, "seed = {}\nstep = {}", state.seed, state.step);
     if let Some(lang) = &state.lang {
         let _ = writeln!(out, "lang = {}", toml_string(lang));
+    }
+    if state.compare {
+        let _ = writeln!(out, "compare = true");
     }
     for t in &state.actions {
         let _ = writeln!(out, "[[actions]]\nstep = {}", t.step);
@@ -116,6 +121,7 @@ toml_table! {
         seed: u64 = "seed",
         step: u64 = "step",
         lang: Option<String> = "lang",
+        compare: bool = "compare",
         actions: Vec<ActionDef> = "actions",
     } required: ["seed"]
 }
@@ -185,7 +191,7 @@ fn from_toml(text: &str) -> Result<ShareState, String> {
         .into_iter()
         .map(|a| a.into_action().ok_or_else(|| damaged("an action is incomplete".into())))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ShareState { scenario, seed: def.seed, actions, step: def.step, lang: def.lang })
+    Ok(ShareState { scenario, seed: def.seed, actions, step: def.step, lang: def.lang, compare: def.compare })
 }
 
 /// Writes the packed fragment (without the `#`).
@@ -226,6 +232,7 @@ fn decode_plain(fragment: &str) -> Result<ShareState, String> {
     let mut seed = None;
     let mut step = 0;
     let mut lang = None;
+    let mut compare = false;
     for pair in fragment.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').ok_or_else(|| format!("the link part {pair:?} is not key=value"))?;
         match key {
@@ -233,7 +240,8 @@ fn decode_plain(fragment: &str) -> Result<ShareState, String> {
             "seed" => seed = Some(value.parse::<u64>().map_err(|_| format!("seed={value} is not a whole number"))?),
             "step" => step = value.parse::<u64>().map_err(|_| format!("step={value} is not a whole number"))?,
             "lang" => lang = Some(value.to_string()),
-            _ => return Err(format!("the link has an unknown part {key:?} (expected scenario, seed, step or lang)")),
+            "compare" => compare = value == "1" || value == "true",
+            _ => return Err(format!("the link has an unknown part {key:?} (expected scenario, seed, step, lang or compare)")),
         }
     }
     let name = name.ok_or("the link names no scenario (expected scenario=NAME)")?;
@@ -244,7 +252,7 @@ fn decode_plain(fragment: &str) -> Result<ShareState, String> {
             crate::scenario::parse(&name, text).map(|s| s.seed).map_err(|_| format!("the built-in scenario {name:?} does not load"))?
         }
     };
-    check_sizes(ShareState { scenario: ScenarioRef::Builtin(name), seed, actions: Vec::new(), step, lang })
+    check_sizes(ShareState { scenario: ScenarioRef::Builtin(name), seed, actions: Vec::new(), step, lang, compare })
 }
 
 fn check_sizes(state: ShareState) -> Result<ShareState, String> {
@@ -282,6 +290,7 @@ mod tests {
             ],
             step: 99,
             lang: Some("fa".into()),
+            compare: true,
         };
         let link = encode(&state);
         assert!(link.starts_with("v2."));
@@ -297,7 +306,7 @@ mod tests {
         assert_eq!((state.seed, state.step), (1, 12), "the seed defaults to the scenario's");
         assert_eq!(decode("scenario=nope").err().as_deref(), Some("there is no built-in scenario named \"nope\""));
         assert_eq!(decode("scenario=x&seed=-1").err().as_deref(), Some("seed=-1 is not a whole number"));
-        assert_eq!(decode("scenario=x&evil=1").err().as_deref(), Some("the link has an unknown part \"evil\" (expected scenario, seed, step or lang)"));
+        assert_eq!(decode("scenario=x&evil=1").err().as_deref(), Some("the link has an unknown part \"evil\" (expected scenario, seed, step, lang or compare)"));
     }
 
     #[test]

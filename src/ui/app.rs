@@ -3,6 +3,7 @@
 
 use super::cluster::Cluster;
 use super::frame::{Frame, Picks, ViewCache};
+use super::i18n::{fill, Lang, Tr};
 use super::panels::{ActionMenu, Cmd, Controls, Expectations, Ledger, Narration, SPEEDS};
 use crate::explore::{Explorer, FaultKind, Options, Progress};
 use crate::scenario::{self, ScenarioError};
@@ -56,6 +57,13 @@ struct Ui {
     views: ViewCache,
     /// The class's pick at each pause point of this run.
     picks: Picks,
+    /// The page's language.
+    lang: Lang,
+    /// Compare mode: the scenario's `[compare]` run, kept at the same virtual time as the main one.
+    compare: Option<Session>,
+    compare_views: ViewCache,
+    /// The step at which the challenge's goal was first seen met, with the run (`epoch`) it was met in.
+    challenge_met: Option<(u64, u64)>,
     share_url: Option<String>,
     reader: Option<gloo::file::callbacks::FileReader>,
     presenter: bool,
@@ -100,6 +108,10 @@ impl Ui {
             speed: 1,
             views: ViewCache::default(),
             picks: Picks::new(),
+            lang: Lang::En,
+            compare: None,
+            compare_views: ViewCache::default(),
+            challenge_met: None,
             show_routine: false,
             selected: None,
             epoch: 0,
@@ -117,11 +129,16 @@ impl Ui {
         let from_link = if hash.len() > 1 { Some(share::decode(&hash)) } else { None };
         match from_link {
             Some(Ok(state)) => {
-                let lang = state.lang.clone();
-                if lang.as_deref().is_some_and(|l| l != "en") {
-                    ui.notice = Some("This link asks for a language the page does not have yet; it is shown in English.".into());
+                match state.lang.as_deref().map(|code| (code, Lang::from_code(code))) {
+                    Some((_, Some(lang))) => ui.lang = lang,
+                    Some((code, None)) => ui.notice = Some(format!("This link asks for the language {code:?}, which the page does not have; it is shown in English.")),
+                    None => {}
                 }
+                let compare = state.compare;
                 ui.open(state.scenario, Some(state.seed), state.actions, state.step);
+                if compare {
+                    ui.toggle_compare();
+                }
                 if ui.session.is_none() {
                     // The link's scenario did not load: its errors are in the editor; give the class something to run.
                     let notice = ui.notice.take();
@@ -174,6 +191,8 @@ impl Ui {
                         self.share_url = None;
                         self.seed_input = seed.to_string();
                         self.picks.clear();
+                        self.compare = None;
+                        self.challenge_met = None;
                         self.epoch += 1;
                     }
                     Err(e) => self.notice = Some(format!("The run could not start: {e}")),
@@ -184,7 +203,37 @@ impl Ui {
 
     fn share_state(&self) -> Option<ShareState> {
         let s = self.session.as_ref()?;
-        Some(ShareState { scenario: self.running.clone(), seed: s.seed(), actions: s.actions().to_vec(), step: s.position(), lang: None })
+        let lang = (self.lang != Lang::En).then(|| self.lang.code().to_string());
+        Some(ShareState { scenario: self.running.clone(), seed: s.seed(), actions: s.actions().to_vec(), step: s.position(), lang, compare: self.compare.is_some() })
+    }
+
+    /// Starts or stops compare mode: the scenario's `[compare]` run with the same seed.
+    fn toggle_compare(&mut self) {
+        if self.compare.take().is_some() {
+            return;
+        }
+        let Some(s) = self.session.as_ref() else { return };
+        let Some(c) = s.scenario().compare.as_ref() else { return };
+        match Session::new((*c.variant).clone(), s.seed(), Vec::new()) {
+            Ok(mut right) => {
+                right.seek_time(s.sim().now());
+                self.compare = Some(right);
+                self.epoch += 1;
+            }
+            Err(e) => self.notice = Some(format!("The compare run could not start: {e}")),
+        }
+    }
+
+    /// Keeps the compare run at the main run's virtual time, and notes when a challenge is met.
+    fn sync(&mut self) {
+        let Some(s) = self.session.as_ref() else { return };
+        if let Some(right) = self.compare.as_mut() {
+            right.seek_time(s.sim().now());
+        }
+        let met_here = s.scenario().challenge.as_ref().is_some_and(|c| c.expectation.check(s.sim()).passed());
+        if met_here && self.challenge_met.is_none_or(|(epoch, _)| epoch != self.epoch) {
+            self.challenge_met = Some((self.epoch, s.position()));
+        }
     }
 
     /// One tick of playback: the next narrated step (or the next step when routine ones show).
@@ -268,6 +317,11 @@ impl Ui {
             }
             Cmd::Speed(i) => self.speed = i.min(SPEEDS.len() - 1),
             Cmd::Act(action) => {
+                let allowed = self.session.as_ref().and_then(|s| s.scenario().challenge.as_ref()).map(|c| c.actions.clone());
+                if let Some(allowed) = allowed.filter(|a| !a.iter().any(|k| k == action.kind())) {
+                    self.notice = Some(fill(Tr(self.lang).not_allowed, &[&allowed.join(", ")]));
+                    return;
+                }
                 if let Some(s) = self.session.as_mut() {
                     match s.act(action) {
                         Ok(()) => {
@@ -289,6 +343,9 @@ impl Ui {
     /// One slice of background work: the look-ahead, then landing on a pending step once it is
     /// known. True when nothing is left to do.
     fn look_ahead_slice(&mut self) -> bool {
+        if let Some(right) = self.compare.as_mut() {
+            right.look_ahead(LOOK_AHEAD_SLICE);
+        }
         let Some(s) = self.session.as_mut() else { return true };
         let done = s.look_ahead(LOOK_AHEAD_SLICE);
         if let Some(target) = self.landing {
@@ -373,6 +430,148 @@ impl Ui {
     }
 }
 
+/// What the export menu writes.
+#[derive(Clone, Copy)]
+enum Export {
+    /// The cluster picture as a standalone SVG.
+    Svg,
+    /// The cluster picture as a PNG, for slides.
+    Png,
+    /// The narrated trace up to the step shown.
+    Text,
+    /// The trace as JSON, with the state and ledger at the step shown.
+    Json,
+}
+
+impl Ui {
+    /// A file name for an export of the current run at the current step.
+    fn export_name(&self, ext: &str) -> String {
+        let stem = match &self.running {
+            ScenarioRef::Builtin(n) => n.clone(),
+            ScenarioRef::Text(_) => "scenario".to_string(),
+        };
+        let step = self.session.as_ref().map_or(0, Session::position);
+        format!("{stem}-step{step}.{ext}")
+    }
+
+    fn export(&mut self, kind: Export) {
+        let Some(s) = self.session.as_ref() else { return };
+        match kind {
+            Export::Text => download(&self.export_name("txt"), &s.trace_text(), "text/plain"),
+            Export::Json => download(&self.export_name("json"), &s.trace_json(), "application/json"),
+            Export::Svg | Export::Png => {
+                let Some(svg) = cluster_svg(self.dark, &format!("{} · step {} · {} ms", s.scenario().title, s.position(), s.sim().now())) else { return };
+                match kind {
+                    Export::Svg => download(&self.export_name("svg"), &svg, "image/svg+xml"),
+                    _ => svg_to_png(&svg, self.export_name("png")),
+                }
+            }
+        }
+    }
+}
+
+/// The page's stylesheet, embedded in exported pictures so that they look as on screen.
+const STYLE: &str = include_str!("../../static/style.css");
+
+/// The cluster picture as it is drawn now, as a standalone SVG file with the page's styles and
+/// a caption naming the run, the step and the time.
+fn cluster_svg(dark: bool, caption: &str) -> Option<String> {
+    let svg = gloo::utils::document().query_selector("svg.cluster").ok().flatten()?;
+    let body = svg.outer_html();
+    let (width, height) = svg.get_attribute("viewBox").and_then(|v| {
+        let n: Vec<f64> = v.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        (n.len() == 4).then(|| (n[2], n[3]))
+    })?;
+    let caption = caption.replace('&', "&amp;").replace('<', "&lt;");
+    // The page draws the picture at its container's width; the file gives it its own size.
+    let inner = body.replacen(" width=\"100%\"", "", 1).replacen("<svg ", &format!("<svg y=\"28\" width=\"{width}\" height=\"{height}\" "), 1);
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" data-theme=\"{theme}\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\"><style>{STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"var(--bg)\"/><text x=\"8\" y=\"20\" fill=\"var(--ink)\" font-family=\"sans-serif\" font-size=\"14\">{caption}</text>{inner}</svg>",
+        theme = if dark { "dark" } else { "light" },
+        h = height + 28.0,
+    ))
+}
+
+/// Draws the SVG on a canvas at twice its size and downloads the PNG.
+fn svg_to_png(svg: &str, name: String) {
+    let document = gloo::utils::document();
+    let Ok(img) = document.create_element("img") else { return };
+    let img: web_sys::HtmlImageElement = img.unchecked_into();
+    let url = format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(svg));
+    let loaded = img.clone();
+    EventListener::once(&img, "load", move |_| {
+        let Ok(canvas) = gloo::utils::document().create_element("canvas") else { return };
+        let canvas: web_sys::HtmlCanvasElement = canvas.unchecked_into();
+        let (w, h) = (loaded.natural_width() * 2, loaded.natural_height() * 2);
+        canvas.set_width(w);
+        canvas.set_height(h);
+        let Some(ctx) = canvas.get_context("2d").ok().flatten() else { return };
+        let ctx: web_sys::CanvasRenderingContext2d = ctx.unchecked_into();
+        let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(&loaded, 0.0, 0.0, w as f64, h as f64);
+        if let Ok(data) = canvas.to_data_url_with_type("image/png") {
+            save_url(&name, &data);
+        }
+    })
+    .forget();
+    img.set_src(&url);
+}
+
+/// The challenge: its goal, the actions it allows, and whether the goal holds here and at the
+/// end of the run (with the class's actions).
+fn challenge_panel(t: Tr, challenge: &scenario::Challenge, session: &Session, met_at: Option<u64>) -> Html {
+    let here = challenge.expectation.check(session.sim()).passed();
+    let end = session.final_state().map(|sim| challenge.expectation.check(sim).passed());
+    let met = here || end == Some(true) || met_at.is_some();
+    let word = |ok: bool| if ok { t.met } else { t.not_yet };
+    html! {
+        <section class={classes!("challenge", met.then_some("met"))} data-testid="challenge" data-met={met.to_string()} aria-live="polite">
+            <p><span class="caption-label">{t.challenge}</span><strong dir="auto">{challenge.goal.clone()}</strong></p>
+            <p class="hint">{fill(t.challenge_actions, &[&challenge.actions.join(", ")])}{" · "}{t.challenge_how}</p>
+            if met {
+                <p class="status" data-testid="challenge-met">{t.challenge_met}</p>
+            }
+            <p>
+                {fill(t.challenge_here, &[&word(here)])}
+                if let Some(end) = end { {" · "}{fill(t.challenge_end, &[&word(end)])} }
+            </p>
+        </section>
+    }
+}
+
+/// Compare mode's outcome table: each total for both runs at the same virtual time, with the
+/// rows that differ highlighted and named.
+fn compare_panel(t: Tr, compare: &scenario::Compare, left: &Frame, right: &Frame) -> Html {
+    let totals = |f: &Frame| {
+        let l = &f.ledger.totals;
+        let errors: u32 = f.state.producers.iter().map(|p| p.errors_seen.values().sum::<u32>()).sum();
+        let rebalances: u32 = f.ledger.groups.iter().map(|g| g.rebalances).sum();
+        [l.acknowledged as u64, l.acknowledged_lost as u64, l.lost as u64, l.duplicated as u64, l.failed as u64, errors as u64, rebalances as u64]
+    };
+    let (a, b) = (totals(left), totals(right));
+    let differ: Vec<&str> = t.compare_rows.iter().zip(a.iter().zip(&b)).filter(|(_, (x, y))| x != y).map(|(name, _)| *name).collect();
+    html! {
+        <section class="compare" data-testid="compare-panel" data-differ={differ.len().to_string()}>
+            <h2>{fill(t.compare_heading, &[&compare.left, &compare.right, &left.now])}</h2>
+            <table class="compare-table">
+                <thead><tr><th>{t.compare_outcome}</th><th>{compare.left.clone()}</th><th>{compare.right.clone()}</th></tr></thead>
+                <tbody>
+                    { for t.compare_rows.iter().enumerate().map(|(i, name)| {
+                        let diff = a[i] != b[i];
+                        html! {
+                            <tr data-row={i.to_string()}>
+                                <td>{*name}</td>
+                                <td class={classes!(diff.then_some("diff"))} data-testid={format!("left-{i}")}>{a[i].to_string()}</td>
+                                <td class={classes!(diff.then_some("diff"))} data-testid={format!("right-{i}")}>{b[i].to_string()}</td>
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+            <p data-testid="compare-summary">{if differ.is_empty() { t.compare_same.to_string() } else { fill(t.compare_differ, &[&differ.join(", ")]) }}</p>
+        </section>
+    }
+}
+
 fn toggle_fullscreen() {
     let document = gloo::utils::document();
     if document.fullscreen_element().is_some() {
@@ -382,20 +581,28 @@ fn toggle_fullscreen() {
     }
 }
 
-fn download(name: &str, text: &str) {
+fn download(name: &str, text: &str, mime: &str) {
     let parts = js_sys_array(text);
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/toml");
+    options.set_type(mime);
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    let document = gloo::utils::document();
-    if let Ok(a) = document.create_element("a") {
+    save_url(name, &url);
+    // The download reads the blob after this returns: revoking the URL at once can cancel it.
+    gloo::timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+}
+
+/// Saves what `url` points to as a file called `name`.
+fn save_url(name: &str, url: &str) {
+    if let Ok(a) = gloo::utils::document().create_element("a") {
         let a: web_sys::HtmlAnchorElement = a.unchecked_into();
-        a.set_href(&url);
+        a.set_href(url);
         a.set_download(name);
         a.click();
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 fn js_sys_array(text: &str) -> wasm_bindgen::JsValue {
@@ -459,7 +666,7 @@ pub fn App() -> Html {
                 redraw.force_update();
             };
             // A timer, or the animation frames at the fastest speed: held only to be dropped.
-            let ticker: Option<Box<dyn std::any::Any>> = playing.then(|| match SPEEDS[*speed].1 {
+            let ticker: Option<Box<dyn std::any::Any>> = playing.then(|| match SPEEDS[*speed] {
                 0 => Box::new(every_frame(Rc::new(tick))) as Box<dyn std::any::Any>,
                 ms => Box::new(Interval::new(ms, tick)),
             });
@@ -519,10 +726,14 @@ pub fn App() -> Html {
         })
     };
 
+    ui.borrow_mut().sync();
     let u = ui.borrow();
+    let t = Tr(u.lang);
     {
         let root = gloo::utils::document().document_element();
         if let Some(root) = root {
+            let _ = root.set_attribute("lang", u.lang.code());
+            let _ = root.set_attribute("dir", u.lang.dir());
             let _ = root.set_attribute("data-theme", if u.dark { "dark" } else { "light" });
             let _ = root.set_attribute("class", &format!("{}{}", if u.presenter { "presenter " } else { "" }, if u.reduce_motion { "reduce-motion" } else { "" }));
         }
@@ -531,6 +742,7 @@ pub fn App() -> Html {
         return html! { <div class="notice" role="alert">{u.notice.clone().unwrap_or_default()}</div> };
     };
     let frame = Rc::new(Frame::new(session, u.epoch, &u.views, &u.picks));
+    let right_frame = u.compare.as_ref().map(|c| Rc::new(Frame::new(c, u.epoch, &u.compare_views, &u.picks)));
     let scenario = session.scenario();
 
     let on_pick = {
@@ -549,12 +761,12 @@ pub fn App() -> Html {
     let mut modules: Vec<Option<u32>> = u.builtins.iter().map(|b| b.module).collect();
     modules.dedup();
     let module_label = |m: Option<u32>| match m {
-        Some(m) => format!("{m}. {}", scenario::MODULES.get(m as usize - 1).copied().unwrap_or_default()),
-        None => "More: scale and exploration".to_string(),
+        Some(m) => format!("{m}. {}", t.modules.get(m as usize - 1).copied().unwrap_or_default()),
+        None => t.more_scenarios.to_string(),
     };
     let picker = html! {
-        <select onchange={on_pick} aria-label="Scenario" data-testid="picker">
-            if current_builtin.is_empty() { <option selected=true disabled=true>{"(edited scenario)"}</option> }
+        <select onchange={on_pick} aria-label={t.scenario} data-testid="picker" dir="auto">
+            if current_builtin.is_empty() { <option selected=true disabled=true>{t.edited_scenario}</option> }
             { for modules.iter().map(|m| html! {
                 <optgroup label={module_label(*m)}>
                     { for u.builtins.iter().filter(|b| b.module == *m).map(|b| html! {
@@ -581,6 +793,12 @@ pub fn App() -> Html {
         }
     }));
     let on_theme = with_ui(Rc::new(|u: &mut Ui| u.dark = !u.dark));
+    let on_lang = with_ui(Rc::new(|u: &mut Ui| {
+        u.lang = if u.lang == Lang::En { Lang::Fa } else { Lang::En };
+        u.share_url = None;
+    }));
+    let on_compare = with_ui(Rc::new(Ui::toggle_compare));
+    let on_export = |kind: Export| with_ui(Rc::new(move |u: &mut Ui| u.export(kind)));
     let on_presenter = with_ui(Rc::new(|u: &mut Ui| u.presenter = !u.presenter));
     let on_motion = with_ui(Rc::new(|u: &mut Ui| u.reduce_motion = !u.reduce_motion));
     let on_routine = with_ui(Rc::new(|u: &mut Ui| u.show_routine = !u.show_routine));
@@ -594,7 +812,7 @@ pub fn App() -> Html {
             ScenarioRef::Builtin(n) => format!("{n}.toml"),
             ScenarioRef::Text(_) => "scenario.toml".to_string(),
         };
-        download(&name, &u.editor);
+        download(&name, &u.editor, "application/toml");
     }));
     let on_seed = {
         let ui = ui.clone();
@@ -718,27 +936,42 @@ pub fn App() -> Html {
     }));
 
     html! {
+        <ContextProvider<Tr> context={t}>
         <div class="app" ondrop={on_drop} ondragover={on_dragover}>
             <header class="topbar">
                 <span class="brand">{"kafkasim"}</span>
                 {picker}
-                <label class="button">{"Open .toml…"}<input type="file" accept=".toml,text/plain" onchange={on_file} hidden=true /></label>
+                <label class="button">{t.open_file}<input type="file" accept=".toml,text/plain" onchange={on_file} hidden=true /></label>
                 <form class="seed" onsubmit={on_seed}>
-                    <label>{"seed "}<input value={u.seed_input.clone()} oninput={on_seed_input} inputmode="numeric" size="8" aria-label="Seed" /></label>
+                    <label>{t.seed}<input value={u.seed_input.clone()} oninput={on_seed_input} inputmode="numeric" size="8" aria-label={t.seed.trim()} dir="ltr" /></label>
                 </form>
-                <button onclick={on_share} data-testid="share">{"Share link"}</button>
-                <button onclick={on_explore} disabled={u.explorer.is_some()} data-testid="explore"
-                    title="Search seeds for crashes, partitions and bad links that break a guarantee, and open the first one found">{"Explore"}</button>
+                <button onclick={on_share} data-testid="share">{t.share}</button>
+                <button onclick={on_explore} disabled={u.explorer.is_some()} data-testid="explore" title={t.explore_title}>{t.explore}</button>
+                if scenario.compare.is_some() {
+                    <button onclick={on_compare} data-testid="compare" aria-pressed={u.compare.is_some().to_string()} title={t.compare_title}>
+                        {if u.compare.is_some() { t.stop_compare } else { t.compare }}
+                    </button>
+                }
+                <details class="export" data-testid="export">
+                    <summary>{t.export}</summary>
+                    <div class="export-menu">
+                        <button onclick={on_export(Export::Svg)} data-testid="export-svg">{t.export_svg}</button>
+                        <button onclick={on_export(Export::Png)} data-testid="export-png">{t.export_png}</button>
+                        <button onclick={on_export(Export::Text)} data-testid="export-text">{t.export_text}</button>
+                        <button onclick={on_export(Export::Json)} data-testid="export-json">{t.export_json}</button>
+                    </div>
+                </details>
                 <span class="spacer" />
-                <label class="toggle"><input type="checkbox" checked={u.show_routine} onclick={on_routine} />{"routine"}</label>
-                <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{"less motion"}</label>
-                <button onclick={on_theme} title="Dark / light theme (t)">{if u.dark { "☀ Light" } else { "☾ Dark" }}</button>
-                <button onclick={on_presenter} title="Presenter mode (p)" data-testid="presenter">{"Presenter"}</button>
-                <button onclick={on_fullscreen} title="Full screen (f)">{"Full screen"}</button>
+                <label class="toggle"><input type="checkbox" checked={u.show_routine} onclick={on_routine} />{t.routine}</label>
+                <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{t.less_motion}</label>
+                <button onclick={on_lang} data-testid="lang" lang={if u.lang == Lang::En { "fa" } else { "en" }}>{t.switch_language}</button>
+                <button onclick={on_theme} title={t.theme_title}>{if u.dark { t.light } else { t.dark }}</button>
+                <button onclick={on_presenter} title={t.presenter_title} data-testid="presenter">{t.presenter}</button>
+                <button onclick={on_fullscreen} title={t.full_screen_title}>{t.full_screen}</button>
             </header>
             if let Some(url) = &u.share_url {
                 <div class="share" data-testid="share-url">
-                    {"Link to this exact run and step (copied): "}<input readonly=true value={url.clone()} aria-label="Share link" />
+                    {t.share_copied}<input readonly=true value={url.clone()} aria-label={t.share} dir="ltr" />
                 </div>
             }
             if let Some((explorer, _)) = &u.explorer {
@@ -748,7 +981,7 @@ pub fn App() -> Html {
                     } else {
                         format!("Exploring seed {} of {}: {} seed(s) done, no guarantee broken yet…", explorer.current_seed(), EXPLORE_SEEDS, explorer.seeds_done)
                     }}
-                    <button onclick={on_stop_explore} data-testid="stop-explore">{"Stop"}</button>
+                    <button onclick={on_stop_explore} data-testid="stop-explore">{t.stop}</button>
                 </div>
             }
             if let Some(target) = u.landing {
@@ -758,16 +991,33 @@ pub fn App() -> Html {
                 </div>
             }
             if let Some(notice) = &u.notice {
-                <div class="notice" role="alert" data-testid="notice">{notice.clone()}<button class="close" onclick={dismiss} aria-label="Dismiss">{"✕"}</button></div>
+                <div class="notice" role="alert" data-testid="notice">{notice.clone()}<button class="close" onclick={dismiss} aria-label={t.dismiss}>{"✕"}</button></div>
             }
             <main>
                 <div class="stage">
-                    <h1 data-testid="title">{scenario.title.clone()}</h1>
+                    <h1 data-testid="title" dir="auto">{scenario.title.clone()}</h1>
                     if let Some(goal) = &scenario.goal {
-                        <p class="goal" data-testid="goal"><span class="caption-label">{"Learning goal"}</span>{goal.clone()}</p>
+                        <p class="goal" data-testid="goal"><span class="caption-label">{t.learning_goal}</span><span dir="auto">{goal.clone()}</span></p>
                     }
-                    <p class="summary">{scenario.summary.clone()}</p>
-                    <Cluster frame={frame.clone()} selected={u.selected} on_select={on_select} />
+                    <p class="summary" dir="auto">{scenario.summary.clone()}</p>
+                    if let Some(challenge) = &scenario.challenge {
+                        {challenge_panel(t, challenge, session, u.challenge_met.filter(|(e, _)| *e == u.epoch).map(|(_, at)| at))}
+                    }
+                    if let (Some(right), Some(compare)) = (&right_frame, &scenario.compare) {
+                        {compare_panel(t, compare, &frame, right)}
+                    }
+                    <div class={classes!("clusters", right_frame.is_some().then_some("side-by-side"))}>
+                        <div class="cluster-pane" data-testid="left-pane" data-now={frame.now.to_string()}>
+                            if let Some(c) = scenario.compare.as_ref().filter(|_| right_frame.is_some()) { <h3 class="pane-label">{c.left.clone()}</h3> }
+                            <Cluster frame={frame.clone()} selected={u.selected} on_select={on_select} />
+                        </div>
+                        if let (Some(right), Some(c)) = (&right_frame, &scenario.compare) {
+                            <div class="cluster-pane" data-testid="right-pane" data-position={right.position.to_string()} data-now={right.now.to_string()}>
+                                <h3 class="pane-label">{c.right.clone()}</h3>
+                                <Cluster frame={right.clone()} selected={None::<NodeId>} on_select={Callback::from(|_: NodeId| ())} />
+                            </div>
+                        }
+                    </div>
                     if let Some(node) = u.selected {
                         <ActionMenu frame={frame.clone()} cmd={cmd.clone()} {node} />
                     }
@@ -780,24 +1030,25 @@ pub fn App() -> Html {
             <Controls frame={frame.clone()} cmd={cmd.clone()} {playing} {speed} />
             <Ledger frame={frame.clone()} on_record={on_record} />
             <section class="editor" aria-label="Scenario editor">
-                <h2>{"Scenario file"}</h2>
-                <p class="hint">{"Edit, or drop a .toml file anywhere on the page. Errors show as you type; the run changes only when you press Run."}</p>
-                <textarea value={u.editor.clone()} oninput={on_edit} spellcheck="false" rows="18" aria-label="Scenario text" data-testid="editor" />
+                <h2>{t.editor}</h2>
+                <p class="hint">{t.editor_hint}</p>
+                <textarea value={u.editor.clone()} oninput={on_edit} spellcheck="false" rows="18" aria-label={t.editor} data-testid="editor" dir="ltr" />
                 <ul class="errors" data-testid="errors">
                     { for u.editor_errors.iter().map(|e| html! {
                         <li>
-                            <span class="loc">{format!("line {}, column {}: ", e.line, e.column)}</span>{e.message.clone()}
-                            if let Some(h) = &e.hint { <span class="hint">{format!(" — hint: {h}")}</span> }
+                            <span class="loc">{fill(t.error_at, &[&e.line, &e.column])}</span><span dir="ltr">{e.message.clone()}</span>
+                            if let Some(h) = &e.hint { <span class="hint">{t.hint}<span dir="ltr">{h.clone()}</span></span> }
                         </li>
                     }) }
                 </ul>
-                <button onclick={on_run_editor} disabled={!u.editor_errors.is_empty()} data-testid="run-editor">{"Run this scenario"}</button>
-                <button onclick={on_download}>{"Download .toml"}</button>
+                <button onclick={on_run_editor} disabled={!u.editor_errors.is_empty()} data-testid="run-editor">{t.run_editor}</button>
+                <button onclick={on_download}>{t.download}</button>
             </section>
             <footer data-testid="footer" data-trace-hash={frame.trace_hash.clone().unwrap_or_default()} data-seed={frame.seed.to_string()}>
-                {format!("seed {} · trace hash {} · ", frame.seed, frame.trace_hash.clone().unwrap_or_else(|| "computing…".into()))}
-                {"Simplifications are listed in docs/model.md. Keys: space play/pause · ←/→ step · Shift+←/→ markers · p presenter · t theme · f full screen"}
+                <span dir="ltr">{format!("seed {} · trace hash {}", frame.seed, frame.trace_hash.clone().unwrap_or_else(|| t.computing.into()))}</span>
+                {" · "}{t.footer}
             </footer>
         </div>
+        </ContextProvider<Tr>>
     }
 }

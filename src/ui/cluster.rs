@@ -133,6 +133,7 @@ fn replica_row(name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &Re
 #[function_component]
 pub fn Cluster(props: &ClusterProps) -> Html {
     let f = &props.frame;
+    let t = super::i18n::use_tr();
     let mut rects: BTreeMap<NodeId, Rect> = BTreeMap::new();
 
     // Brokers and their replica rows.
@@ -291,15 +292,15 @@ pub fn Cluster(props: &ClusterProps) -> Html {
 
     let onclick_controller = props.on_select.reform(|_: MouseEvent| NodeId::Controller);
     html! {
-        <svg class="cluster" viewBox={format!("0 0 {width} {height}")} width="100%" role="img" aria-label="The cluster: producers, brokers with their partition logs, and consumer groups">
+        <svg class="cluster" viewBox={format!("0 0 {width} {height}")} width="100%" role="img" aria-label={t.cluster_label} direction="ltr" dir="ltr">
             <defs>
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
                 </marker>
             </defs>
-            <text class="column-title" x={PRODUCER_X.to_string()} y="40">{"Producers"}</text>
+            <text class="column-title" x={PRODUCER_X.to_string()} y="40">{t.producers}</text>
             if !f.state.consumers.is_empty() {
-                <text class="column-title" x={CONSUMER_X.to_string()} y="40">{"Consumer groups"}</text>
+                <text class="column-title" x={CONSUMER_X.to_string()} y="40">{t.consumer_groups}</text>
             }
             <g class={classes!("node", "controller", (props.selected == Some(NodeId::Controller)).then_some("selected"))} data-node="controller" onclick={onclick_controller} role="button" tabindex="0">
                 <rect class="box" x={controller.x.to_string()} y={controller.y.to_string()} width={controller.w.to_string()} height={controller.h.to_string()} rx="8" />

@@ -90,6 +90,8 @@ pub struct Frame {
     pub seed: u64,
     /// Virtual time.
     pub now: u64,
+    /// The actions a challenge allows (none: every action).
+    pub allowed_actions: Option<Vec<String>>,
 }
 
 fn nodes(sim: &Sim) -> Vec<(NodeId, String)> {
@@ -186,6 +188,7 @@ impl Frame {
             brokers_up: (1..=sim.brokers.len() as u32).map(|b| sim.is_up(NodeId::Broker(b))).collect(),
             seed: session.seed(),
             now,
+            allowed_actions: session.scenario().challenge.as_ref().map(|c| c.actions.clone()),
         }
     }
 }

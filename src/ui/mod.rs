@@ -6,6 +6,7 @@ mod app;
 mod cluster;
 mod frame;
 mod glossary;
+mod i18n;
 mod panels;
 
 use wasm_bindgen::prelude::*;

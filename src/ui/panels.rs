@@ -3,6 +3,7 @@
 
 use super::frame::{Frame, PauseView};
 use super::glossary::{annotate, term};
+use super::i18n::{fill, use_tr, Tr};
 use crate::session::UserAction;
 use crate::sim::describe::{choice_letter, MarkerKind};
 use crate::sim::ledger::Outcome;
@@ -12,8 +13,9 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-/// Playback speeds: (label, ms between steps shown; 0 shows one step in every animation frame).
-pub const SPEEDS: [(&str, u32); 5] = [("slow", 1200), ("normal", 500), ("fast", 200), ("very fast", 60), ("fastest", 0)];
+/// Playback speeds: ms between steps shown; 0 shows one step in every animation frame. Their
+/// names are in the translation tables.
+pub const SPEEDS: [u32; 5] = [1200, 500, 200, 60, 0];
 
 /// What the panels ask the app to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +63,7 @@ impl PartialEq for PanelProps {
 #[function_component]
 pub fn Narration(props: &PanelProps) -> Html {
     let f = &props.frame;
+    let t = use_tr();
     let revealed = use_state(|| false);
     {
         let revealed = revealed.clone();
@@ -72,19 +75,22 @@ pub fn Narration(props: &PanelProps) -> Html {
     };
     let (headline, effects) = match f.narration.split_first() {
         Some((h, rest)) => (h.clone(), rest.to_vec()),
-        None => ("The run is at its start: press → or Play.".to_string(), Vec::new()),
+        None => (t.at_start.to_string(), Vec::new()),
     };
     html! {
-        <section class="narration" aria-live="polite" aria-label="What happened in this step">
+        <section class="narration" aria-live="polite" aria-label={t.step_label}>
             if let Some(text) = &f.caption {
-                <p class="caption" data-testid="caption"><span class="caption-label">{"Lecturer"}</span>{annotate(text)}</p>
+                <p class="caption" data-testid="caption"><span class="caption-label">{t.lecturer}</span><span class="caption-text" dir="auto">{annotate(text)}</span></p>
             }
-            <p class={classes!("headline", f.routine.then_some("routine"))} data-testid="headline">{annotate(&headline)}</p>
-            <ul class="effects" data-testid="effects">
+            if !t.narration_note.is_empty() {
+                <p class="hint narration-note">{t.narration_note}</p>
+            }
+            <p class={classes!("headline", f.routine.then_some("routine"))} data-testid="headline" dir="ltr">{annotate(&headline)}</p>
+            <ul class="effects" data-testid="effects" dir="ltr">
                 { for effects.iter().map(|e| html! { <li>{annotate(e)}</li> }) }
             </ul>
             if let Some(pause) = &f.pause {
-                {pause_panel(pause, *revealed || !pause.waiting, reveal, &props.cmd)}
+                {pause_panel(t, pause, *revealed || !pause.waiting, reveal, &props.cmd)}
             }
         </section>
     }
@@ -92,7 +98,7 @@ pub fn Narration(props: &PanelProps) -> Html {
 
 /// A pause point: the question with the class's choices while the run waits; once revealed (or
 /// once the run goes on) the right choice, whether the class picked it, and the answer.
-fn pause_panel(pause: &PauseView, revealed: bool, reveal: Callback<MouseEvent>, cmd: &Callback<Cmd>) -> Html {
+fn pause_panel(t: Tr, pause: &PauseView, revealed: bool, reveal: Callback<MouseEvent>, cmd: &Callback<Cmd>) -> Html {
     let choices = pause.choices.iter().enumerate().map(|(i, choice)| {
         let at = pause.at;
         let picked = pause.picked == Some(i);
@@ -103,21 +109,21 @@ fn pause_panel(pause: &PauseView, revealed: bool, reveal: Callback<MouseEvent>, 
             <li>
                 <button class={classes!("choice", picked.then_some("picked"), right.then_some("right"), wrong.then_some("wrong"))}
                         aria-pressed={picked.to_string()} disabled={revealed} {onclick} data-testid="choice" data-choice={i.to_string()}>
-                    <span class="letter">{choice_letter(i).to_string()}</span>{annotate(choice)}
-                    if right { <span class="mark" aria-label="the right answer">{" ✓"}</span> }
+                    <span class="letter">{choice_letter(i).to_string()}</span><span dir="auto">{annotate(choice)}</span>
+                    if right { <span class="mark" aria-label={t.right_answer}>{" ✓"}</span> }
                 </button>
             </li>
         }
     });
     let verdict = match (revealed, pause.picked, pause.correct) {
-        (true, Some(p), Some(c)) if p == c => Some(("right", format!("The class picked {}: right.", choice_letter(p)))),
-        (true, Some(p), Some(c)) => Some(("wrong", format!("The class picked {}; the answer is {}.", choice_letter(p), choice_letter(c)))),
-        (false, Some(p), _) => Some(("", format!("The class picked {}. Reveal, or go on, to see what happens.", choice_letter(p)))),
+        (true, Some(p), Some(c)) if p == c => Some(("right", fill(t.picked_right, &[&choice_letter(p)]))),
+        (true, Some(p), Some(c)) => Some(("wrong", fill(t.picked_wrong, &[&choice_letter(p), &choice_letter(c)]))),
+        (false, Some(p), _) => Some(("", fill(t.picked_pending, &[&choice_letter(p)]))),
         _ => None,
     };
     html! {
-        <div class={classes!("pause", (!pause.waiting).then_some("after"))} role="dialog" aria-label="A question for the class" data-testid="pause" data-waiting={pause.waiting.to_string()}>
-            <p class="question"><span class="caption-label">{if pause.waiting { "Question for the class" } else { "The answer" }}</span>{annotate(&pause.question)}</p>
+        <div class={classes!("pause", (!pause.waiting).then_some("after"))} role="dialog" aria-label={t.question} data-testid="pause" data-waiting={pause.waiting.to_string()}>
+            <p class="question"><span class="caption-label">{if pause.waiting { t.question } else { t.the_answer }}</span><span dir="auto">{annotate(&pause.question)}</span></p>
             if !pause.choices.is_empty() {
                 <ol class="choices">{ for choices }</ol>
             }
@@ -126,13 +132,13 @@ fn pause_panel(pause: &PauseView, revealed: bool, reveal: Callback<MouseEvent>, 
             }
             if revealed {
                 if let Some(answer) = &pause.answer {
-                    <p class="answer" data-testid="answer">{annotate(answer)}</p>
+                    <p class="answer" data-testid="answer" dir="auto">{annotate(answer)}</p>
                 }
             } else {
-                <button class="reveal" onclick={reveal} data-testid="reveal">{"Reveal the answer"}</button>
+                <button class="reveal" onclick={reveal} data-testid="reveal">{t.reveal}</button>
             }
             if pause.waiting {
-                <p class="hint">{if pause.choices.is_empty() { "The run waits here. Press Play or → to go on." } else { "Let the class predict: click its choice, then press Play or → to see what happens." }}</p>
+                <p class="hint">{if pause.choices.is_empty() { t.waits_open } else { t.waits_choices }}</p>
             }
         </div>
     }
@@ -161,6 +167,7 @@ impl PartialEq for ControlsProps {
 #[function_component]
 pub fn Controls(props: &ControlsProps) -> Html {
     let f = &props.frame;
+    let t = use_tr();
     let send = |c: Cmd| props.cmd.reform(move |_: MouseEvent| c.clone());
     let max = f.total.unwrap_or(f.known).max(1);
     let on_scrub = props.cmd.reform(|e: InputEvent| Cmd::Seek(e.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0)));
@@ -169,35 +176,34 @@ pub fn Controls(props: &ControlsProps) -> Html {
         let left = m.at as f64 * 100.0 / max as f64;
         let at = m.at;
         html! {
-            <button class={classes!("marker", format!("m-{}", m.kind.name()))} style={format!("left: {left:.3}%")} title={format!("step {}: {}", m.at, m.label)}
-                    aria-label={format!("Jump to step {}: {}", m.at, m.label)} onclick={props.cmd.reform(move |_: MouseEvent| Cmd::Seek(at))} />
+            <button class={classes!("marker", format!("m-{}", m.kind.name()))} style={format!("left: {left:.3}%")} title={fill(t.jump_to, &[&m.at, &m.label])}
+                    aria-label={fill(t.jump_to, &[&m.at, &m.label])} onclick={props.cmd.reform(move |_: MouseEvent| Cmd::Seek(at))} />
         }
     });
     html! {
-        <section class="controls" aria-label="Playback">
-            <div class="buttons">
-                <button onclick={send(Cmd::Restart)} title="Restart (Home)" aria-label="Restart">{"↺ Restart"}</button>
-                <button onclick={send(Cmd::Marker(false))} title="Previous marker (Shift+←)" aria-label="Previous marker">{"◆◀"}</button>
-                <button onclick={send(Cmd::Back)} title="Step back (←)" aria-label="Step back" data-testid="back">{"◀"}</button>
-                <button class="play" onclick={send(Cmd::TogglePlay)} title="Play / pause (space)" aria-label={if props.playing { "Pause" } else { "Play" }} data-testid="play">
-                    {if props.playing { "⏸ Pause" } else { "▶ Play" }}
+        <section class="controls" aria-label={t.playback}>
+            <div class="buttons" dir="ltr">
+                <button onclick={send(Cmd::Restart)} title={t.restart_title} aria-label={t.restart_title}>{t.restart}</button>
+                <button onclick={send(Cmd::Marker(false))} title={t.prev_marker} aria-label={t.prev_marker}>{"◆◀"}</button>
+                <button onclick={send(Cmd::Back)} title={t.back} aria-label={t.back} data-testid="back">{"◀"}</button>
+                <button class="play" onclick={send(Cmd::TogglePlay)} title={t.play_title} aria-label={if props.playing { t.pause } else { t.play }} data-testid="play">
+                    {if props.playing { t.pause } else { t.play }}
                 </button>
-                <button onclick={send(Cmd::Forward)} title="Step forward (→ or .)" aria-label="Step forward" data-testid="forward">{"▶"}</button>
-                <button onclick={send(Cmd::Marker(true))} title="Next marker (Shift+→)" aria-label="Next marker">{"▶◆"}</button>
-                <button onclick={send(Cmd::End)} title="To the end (End)" aria-label="To the end" data-testid="end">{"End"}</button>
-                <label class="speed">{"speed "}
-                    <select onchange={on_speed} aria-label="Playback speed">
-                        { for SPEEDS.iter().enumerate().map(|(i, (name, _))| html! { <option value={i.to_string()} selected={i == props.speed}>{*name}</option> }) }
+                <button onclick={send(Cmd::Forward)} title={t.forward} aria-label={t.forward} data-testid="forward">{"▶"}</button>
+                <button onclick={send(Cmd::Marker(true))} title={t.next_marker} aria-label={t.next_marker}>{"▶◆"}</button>
+                <button onclick={send(Cmd::End)} title={t.end_title} aria-label={t.end_title} data-testid="end">{t.end}</button>
+                <label class="speed" dir="auto">{t.speed}
+                    <select onchange={on_speed} aria-label={t.playback_speed}>
+                        { for t.speeds.iter().enumerate().map(|(i, name)| html! { <option value={i.to_string()} selected={i == props.speed}>{*name}</option> }) }
                     </select>
                 </label>
-                <span class="position" data-testid="position" data-position={f.position.to_string()} data-total={f.total.map(|t| t.to_string()).unwrap_or_default()}>
-                    {format!("step {} / {}", f.position, f.total.map_or(format!("{}…", f.known), |t| t.to_string()))}
-                    {format!(" · {} ms", f.now)}
-                    if f.at_end { <strong class="end">{" · end of run"}</strong> }
+                <span class="position" dir="auto" data-testid="position" data-position={f.position.to_string()} data-total={f.total.map(|t| t.to_string()).unwrap_or_default()}>
+                    {fill(t.position, &[&f.position, &f.total.map_or(format!("{}…", f.known), |t| t.to_string()), &f.now])}
+                    if f.at_end { <strong class="end">{t.end_of_run}</strong> }
                 </span>
             </div>
-            <div class="timeline">
-                <input type="range" min="0" max={max.to_string()} value={f.position.to_string()} oninput={on_scrub} aria-label="Timeline" data-testid="scrub" />
+            <div class="timeline" dir="ltr">
+                <input type="range" min="0" max={max.to_string()} value={f.position.to_string()} oninput={on_scrub} aria-label={t.timeline} data-testid="scrub" />
                 <div class="markers">{ for markers }</div>
             </div>
             <div class="legend">
@@ -241,6 +247,9 @@ fn new_consumer_name(like: &str, taken: &[(NodeId, String)]) -> String {
 #[function_component]
 pub fn ActionMenu(props: &ActionProps) -> Html {
     let f = &props.frame;
+    let t = use_tr();
+    // A challenge offers only the actions it allows.
+    let ok = |kind: &str| f.allowed_actions.as_ref().is_none_or(|a| a.iter().any(|x| x == kind));
     let name = f.node_names.iter().find(|(n, _)| *n == props.node).map(|(_, s)| s.clone()).unwrap_or_default();
     let peer = use_state(String::new);
     let key = use_state(String::new);
@@ -266,24 +275,27 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
     let specific = match props.node {
         NodeId::Broker(b) => {
             let up = f.brokers_up.get(b as usize - 1).copied().unwrap_or(false);
-            if up {
-                html! { <button class="danger" data-testid="crash" onclick={act(UserAction::CrashBroker { broker: b })}>{format!("Crash broker-{b}")}</button> }
+            let broker = format!("broker-{b}");
+            if up && ok("crash") {
+                html! { <button class="danger" data-testid="crash" onclick={act(UserAction::CrashBroker { broker: b })}>{fill(t.crash_broker, &[&broker])}</button> }
+            } else if !up && ok("restart") {
+                html! { <button data-testid="restart" onclick={act(UserAction::RestartBroker { broker: b })}>{fill(t.restart_broker, &[&broker])}</button> }
             } else {
-                html! { <button data-testid="restart" onclick={act(UserAction::RestartBroker { broker: b })}>{format!("Restart broker-{b}")}</button> }
+                html! {}
             }
         }
         NodeId::Consumer(_) => {
             let add = UserAction::AddConsumer { like: name.clone(), name: new_consumer_name(&name, &f.node_names) };
             html! {
                 <>
-                    <button class="danger" onclick={act(UserAction::CrashConsumer { consumer: name.clone() })}>{"Crash (no commit, no leave)"}</button>
-                    <button onclick={act(UserAction::CloseConsumer { consumer: name.clone() })}>{"Close gracefully"}</button>
-                    <button onclick={act(UserAction::StartConsumer { consumer: name.clone() })}>{"Start / restart"}</button>
-                    <button data-testid="add-consumer" onclick={act(add)}>{"Add one like it"}</button>
+                    if ok("crash_consumer") { <button class="danger" onclick={act(UserAction::CrashConsumer { consumer: name.clone() })}>{t.crash_consumer}</button> }
+                    if ok("close_consumer") { <button onclick={act(UserAction::CloseConsumer { consumer: name.clone() })}>{t.close_consumer}</button> }
+                    if ok("start_consumer") { <button onclick={act(UserAction::StartConsumer { consumer: name.clone() })}>{t.start_consumer}</button> }
+                    if ok("add_consumer") { <button data-testid="add-consumer" onclick={act(add)}>{t.add_consumer}</button> }
                 </>
             }
         }
-        NodeId::Producer(_) => {
+        NodeId::Producer(_) if ok("produce") => {
             let produce = UserAction::Produce {
                 producer: name.clone(),
                 topic: chosen_topic.clone(),
@@ -292,26 +304,28 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
             };
             html! {
                 <form class="produce" onsubmit={props.cmd.reform(move |e: SubmitEvent| { e.prevent_default(); Cmd::Act(produce.clone()) })}>
-                    <select onchange={on_topic} aria-label="Topic">{ for topics.iter().map(|t| html! { <option selected={*t == chosen_topic}>{t.clone()}</option> }) }</select>
-                    <input placeholder="key (empty = null)" value={(*key).clone()} oninput={input(&key)} aria-label="Key" maxlength="200" />
-                    <input placeholder="value" value={(*value).clone()} oninput={input(&value)} aria-label="Value" maxlength="200" />
+                    <select onchange={on_topic} aria-label={t.topic}>{ for topics.iter().map(|t| html! { <option selected={*t == chosen_topic}>{t.clone()}</option> }) }</select>
+                    <input placeholder={t.key_placeholder} value={(*key).clone()} oninput={input(&key)} aria-label={t.key_placeholder} maxlength="200" dir="auto" />
+                    <input placeholder={t.value_placeholder} value={(*value).clone()} oninput={input(&value)} aria-label={t.value_placeholder} maxlength="200" dir="auto" />
                     <button type="submit">{"send()"}</button>
                 </form>
             }
         }
-        NodeId::Controller => html! {},
+        NodeId::Producer(_) | NodeId::Controller => html! {},
     };
     html! {
-        <section class="action-menu" aria-label={format!("Actions on {name}")} data-testid="action-menu">
-            <header><strong>{name.clone()}</strong><button class="close" aria-label="Close" onclick={props.cmd.reform(|_: MouseEvent| Cmd::Deselect)}>{"✕"}</button></header>
+        <section class="action-menu" aria-label={fill(t.actions_on, &[&name])} data-testid="action-menu">
+            <header><strong>{name.clone()}</strong><button class="close" aria-label={t.close} onclick={props.cmd.reform(|_: MouseEvent| Cmd::Deselect)}>{"✕"}</button></header>
             <div class="row">{specific}</div>
-            <div class="row">
-                {"link to "}
-                <select onchange={on_peer} aria-label="Other end of the link">{ for peers.iter().map(|p| html! { <option selected={*p == chosen_peer}>{p.clone()}</option> }) }</select>
-                <button onclick={act(UserAction::Cut { a: name.clone(), b: chosen_peer.clone() })}>{"Cut"}</button>
-                <button onclick={act(UserAction::Heal { a: name.clone(), b: chosen_peer.clone() })}>{"Heal"}</button>
-            </div>
-            <p class="hint">{"An action forks the run here; the share link carries it."}</p>
+            if ok("cut") || ok("heal") {
+                <div class="row">
+                    {t.link_to}
+                    <select onchange={on_peer} aria-label={t.link_to.trim()}>{ for peers.iter().map(|p| html! { <option selected={*p == chosen_peer}>{p.clone()}</option> }) }</select>
+                    if ok("cut") { <button onclick={act(UserAction::Cut { a: name.clone(), b: chosen_peer.clone() })}>{t.cut}</button> }
+                    if ok("heal") { <button onclick={act(UserAction::Heal { a: name.clone(), b: chosen_peer.clone() })}>{t.heal}</button> }
+                </div>
+            }
+            <p class="hint">{t.fork_hint}</p>
         </section>
     }
 }
@@ -380,8 +394,10 @@ pub const LEDGER_ROWS: usize = 200;
 pub fn Ledger(props: &LedgerProps) -> Html {
     let l = &props.frame.ledger;
     let t = &l.totals;
-    let badge = |label: &str, n: u32, bad: bool| {
-        html! { <span class={classes!("badge", (bad && n > 0).then_some("bad"))} data-badge={label.to_string()} data-value={n.to_string()}>{format!("{n} {label}")}</span> }
+    let tr = use_tr();
+    // `name` keeps the tests' handle whatever the language; `label` is what people read.
+    let badge = |name: &str, label: &str, n: u32, bad: bool| {
+        html! { <span class={classes!("badge", (bad && n > 0).then_some("bad"))} data-badge={name.to_string()} data-value={n.to_string()}>{format!("{n} {label}")}</span> }
     };
     let group_names: Vec<&str> = l.groups.iter().map(|g| g.name.as_str()).collect();
     // How often each group processed each record, looked up once rather than per table cell.
@@ -411,10 +427,11 @@ pub fn Ledger(props: &LedgerProps) -> Html {
     });
     html! {
         <section class="ledger" aria-label="Ledger of records">
-            <h2>{"Ledger"}</h2>
+            <h2>{tr.ledger}</h2>
             <div class="badges" data-testid="badges">
-                {badge("sent", t.sent, false)}{badge("acknowledged", t.acknowledged, false)}{badge("failed", t.failed, true)}
-                {badge("lost", t.lost, true)}{badge("acked-lost", t.acknowledged_lost, true)}{badge("duplicated", t.duplicated, true)}{badge("out-of-order", t.out_of_order, true)}
+                {badge("sent", tr.badge_sent, t.sent, false)}{badge("acknowledged", tr.badge_acknowledged, t.acknowledged, false)}{badge("failed", tr.badge_failed, t.failed, true)}
+                {badge("lost", tr.badge_lost, t.lost, true)}{badge("acked-lost", tr.badge_acked_lost, t.acknowledged_lost, true)}
+                {badge("duplicated", tr.badge_duplicated, t.duplicated, true)}{badge("out-of-order", tr.badge_out_of_order, t.out_of_order, true)}
                 { for l.groups.iter().map(|g| html! {
                     <span class={classes!("badge", "verdict", g.verdict.name())} data-group={g.name.clone()} data-verdict={g.verdict.name()}>
                         {format!("{}: {} · processed {} · lost {} · duplicated {}", g.name, g.verdict.name(), g.totals.processed, g.totals.lost, g.totals.duplicated)}
@@ -423,13 +440,13 @@ pub fn Ledger(props: &LedgerProps) -> Html {
             </div>
             <div class="charts">{ for l.groups.iter().map(|g| lag_chart(&g.name, &g.lag, props.frame.now)) }</div>
             if omitted > 0 {
-                <p class="omitted" data-testid="ledger-omitted">{format!("The table shows {} of {} records: every one that was lost, failed or duplicated (up to {}), then the newest. The badges count them all.", l.records.len(), t.sent, LEDGER_ROWS / 2)}</p>
+                <p class="omitted" data-testid="ledger-omitted">{fill(tr.ledger_omitted, &[&l.records.len(), &t.sent, &(LEDGER_ROWS / 2)])}</p>
             }
             <div class="table-wrap">
                 <table>
                     <thead><tr>
-                        <th>{"#"}</th><th>{"producer"}</th><th>{"key=value"}</th><th>{"partition"}</th><th>{"producer saw"}</th><th>{"appended on"}</th><th>{"final log"}</th>
-                        { for group_names.iter().map(|g| html! { <th>{format!("processed by {g}")}</th> }) }
+                        { for tr.columns.iter().map(|c| html! { <th>{*c}</th> }) }
+                        { for group_names.iter().map(|g| html! { <th>{fill(tr.processed_by, &[g])}</th> }) }
                     </tr></thead>
                     <tbody>{ for rows }</tbody>
                 </table>
@@ -442,14 +459,15 @@ pub fn Ledger(props: &LedgerProps) -> Html {
 #[function_component]
 pub fn Expectations(props: &PanelProps) -> Html {
     let f = &props.frame;
+    let t = use_tr();
     if f.expectation_count == 0 {
         return html! {};
     }
     let held = f.expectations.iter().filter(|e| e.passed()).count();
     html! {
         <details class="expectations" data-testid="expectations" data-held={held.to_string()} data-count={f.expectation_count.to_string()}>
-            <summary>{format!("Expectations: {held} of {} held", f.expectation_count)}{if f.expectations.len() < f.expectation_count { " (checking…)" } else { "" }}</summary>
-            <ul>
+            <summary>{fill(t.expectations, &[&held, &f.expectation_count])}{if f.expectations.len() < f.expectation_count { t.checking } else { "" }}</summary>
+            <ul dir="ltr">
                 { for f.expectations.iter().flat_map(|e| e.checks.iter().map(move |c| html! {
                     <li class={if c.passed { "ok" } else { "fail" }}>{format!("{} line {} at {} ms: {} (got {})", if c.passed { "✓" } else { "✗" }, e.line, e.time, c.description, c.actual)}</li>
                 })) }

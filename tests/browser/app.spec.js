@@ -262,3 +262,173 @@ test('a large run lists at most 200 ledger rows and says how many it holds back'
   await page.screenshot({ path: path.join(SHOTS, 'large-cluster-end.png') });
   expect(problems).toEqual([]);
 });
+
+test('predict-then-reveal: the class picks a choice, the reveal marks the right one, and the answer shows on continue', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'acks1-acknowledged-loss');
+  await page.getByRole('combobox', { name: 'Playback speed' }).selectOption({ label: 'fastest' });
+  await page.getByTestId('play').click();
+  const pause = page.getByTestId('pause');
+  await expect(pause).toHaveAttribute('data-waiting', 'true', { timeout: 20_000 });
+  const choices = page.getByTestId('choice');
+  await expect(choices).toHaveCount(3);
+  // The class predicts A, which is wrong; nothing says so until the reveal.
+  await choices.nth(0).click();
+  await expect(choices.nth(0)).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('pick-verdict')).toHaveText('The class picked A. Reveal, or go on, to see what happens.');
+  await expect(page.locator('.choice.right')).toHaveCount(0);
+  await expect(page.getByTestId('answer')).toHaveCount(0);
+  await page.getByTestId('reveal').click();
+  await expect(page.locator('.choice.right')).toHaveAttribute('data-choice', '1');
+  await expect(page.locator('.choice.wrong')).toHaveAttribute('data-choice', '0');
+  await expect(page.getByTestId('pick-verdict')).toHaveText('The class picked A; the answer is B.');
+  await expect(page.getByTestId('answer')).toContainText('only broker-1 has it');
+  await page.screenshot({ path: path.join(SHOTS, 'predict-then-reveal.png') });
+  // Going on reveals the answer too, and keeps the class's pick.
+  await page.getByTestId('back').click();
+  await page.getByTestId('forward').click();
+  await page.getByTestId('forward').click();
+  await expect(pause).toHaveAttribute('data-waiting', 'false');
+  await expect(page.getByTestId('answer')).toContainText('only broker-1 has it');
+  await expect(page.getByTestId('pick-verdict')).toHaveText('The class picked A; the answer is B.');
+  expect(problems).toEqual([]);
+});
+
+test('compare mode runs acks=1 and acks=all side by side in lockstep and highlights the lost record', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'acks1-acknowledged-loss');
+  await page.getByTestId('compare').click();
+  const left = page.getByTestId('left-pane');
+  const right = page.getByTestId('right-pane');
+  await expect(right).toBeVisible();
+  await expect(right.locator('.pane-label')).toHaveText('acks=all');
+  await expect(left.locator('.pane-label')).toHaveText('acks=1');
+  // Both sides advance together: the right run is always at the latest step at or before the left's time.
+  for (let i = 0; i < 8; i++) {
+    await page.getByTestId('forward').click();
+    const now = Number(await left.getAttribute('data-now'));
+    const rightNow = Number(await right.getAttribute('data-now'));
+    expect(rightNow).toBeLessThanOrEqual(now);
+    expect(now - rightNow).toBeLessThan(1000);
+  }
+  await page.getByTestId('end').click();
+  await expect(page.getByTestId('position')).toHaveAttribute('data-position', /^[1-9]/);
+  await expect(page.getByTestId('left-1')).toHaveText('1', { timeout: 20_000 });
+  await expect(page.getByTestId('right-1')).toHaveText('0');
+  await expect(page.getByTestId('left-1')).toHaveClass(/diff/);
+  await expect(page.getByTestId('compare-summary')).toContainText('acked-lost');
+  expect(Number(await right.getAttribute('data-now'))).toBeLessThanOrEqual(Number(await left.getAttribute('data-now')));
+  await page.screenshot({ path: path.join(SHOTS, 'compare-acks1-vs-all.png'), fullPage: true });
+  // The share link carries compare mode.
+  await page.getByTestId('share').click();
+  const url = await page.getByTestId('share-url').locator('input').inputValue();
+  const other = await page.context().newPage();
+  await open(other, url.slice(url.indexOf('#')));
+  await expect(other.getByTestId('right-pane')).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test('a challenge is checked live and says when the class meets it', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'challenge-lose-an-ack');
+  const challenge = page.getByTestId('challenge');
+  await expect(challenge).toHaveAttribute('data-met', 'false');
+  await expect(challenge).toContainText('Allowed actions: crash, restart');
+  // Play to the pause point, then step until broker-1 has acknowledged v3.
+  await page.getByRole('combobox', { name: 'Playback speed' }).selectOption({ label: 'fastest' });
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('pause')).toHaveAttribute('data-waiting', 'true', { timeout: 20_000 });
+  for (let i = 0; i < 20; i++) {
+    await page.getByTestId('forward').click();
+    if ((await page.getByTestId('headline').textContent()).includes('ProduceResponse')) break;
+  }
+  await expect(page.getByTestId('headline')).toContainText('ProduceResponse');
+  await page.locator('[data-node="broker-1"] .box').click();
+  // Only the allowed actions are offered.
+  await expect(page.getByTestId('action-menu')).toBeVisible();
+  await expect(page.getByTestId('action-menu').getByRole('button', { name: 'Cut' })).toHaveCount(0);
+  await page.getByTestId('crash').click();
+  await expect(page.getByTestId('challenge-met')).toHaveText('Challenge met ✓', { timeout: 20_000 });
+  await expect(challenge).toHaveAttribute('data-met', 'true');
+  await page.getByTestId('end').click();
+  await expect(page.locator('[data-badge="acked-lost"]')).toHaveAttribute('data-value', /^[1-9]/);
+  await page.screenshot({ path: path.join(SHOTS, 'challenge-met.png') });
+  expect(problems).toEqual([]);
+});
+
+test('the Persian interface renders right to left, and the share link carries the language', async ({ page }) => {
+  const problems = await open(page);
+  await page.getByTestId('lang').click();
+  await expect(page.locator('html')).toHaveAttribute('dir', 'rtl');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'fa');
+  await expect(page.getByTestId('play')).toHaveText('▶ پخش');
+  await expect(page.getByTestId('share')).toHaveText('پیوند اشتراک');
+  expect(await page.locator('.topbar').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+  // Mirrored: the brand, first in the top bar, sits at its right edge.
+  const brand = await page.locator('.brand').boundingBox();
+  expect(brand.x + brand.width).toBeGreaterThan(page.viewportSize().width - 60);
+  // The diagram, the timeline and the core's English narration stay left to right.
+  expect(await page.locator('svg.cluster').evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
+  await page.getByTestId('forward').click();
+  expect(await page.getByTestId('headline').evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
+  await page.screenshot({ path: path.join(SHOTS, 'persian-rtl.png') });
+  await page.getByTestId('share').click();
+  const url = await page.getByTestId('share-url').locator('input').inputValue();
+  const other = await page.context().newPage();
+  await open(other, url.slice(url.indexOf('#')));
+  await expect(other.locator('html')).toHaveAttribute('dir', 'rtl');
+  await expect(other.getByTestId('play')).toHaveText('▶ پخش');
+  // Back to English.
+  await page.getByTestId('lang').click();
+  await expect(page.locator('html')).toHaveAttribute('dir', 'ltr');
+  await expect(page.getByTestId('play')).toHaveText('▶ Play');
+  expect(problems).toEqual([]);
+});
+
+test('narration in any script shows in its own direction', async ({ page }) => {
+  const problems = await open(page);
+  const text = fs.readFileSync(path.join(ROOT, 'scenarios', 'acks1-acknowledged-loss.toml'), 'utf8')
+    .replace('say = "Three records go to orders-0.', 'say = "سه رکورد به orders-0 می‌روند. Three records go to orders-0.');
+  await page.getByTestId('editor').fill(text);
+  await page.getByTestId('run-editor').click();
+  await page.getByTestId('forward').click();
+  const caption = page.getByTestId('caption');
+  await expect(caption).toContainText('سه رکورد به orders-0 می‌روند.');
+  expect(await caption.locator('.caption-text').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+  expect(problems).toEqual([]);
+});
+
+test('export: the picture as SVG and PNG, the trace as text and JSON', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'acks1-acknowledged-loss');
+  for (let i = 0; i < 4; i++) await page.getByTestId('forward').click();
+  const at = await position(page);
+  const save = async (id) => {
+    const menu = page.getByTestId('export');
+    if (!(await menu.evaluate((el) => el.open))) await menu.locator('summary').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(id).click()]);
+    const file = path.join(SHOTS, download.suggestedFilename());
+    await download.saveAs(file);
+    return { name: download.suggestedFilename(), body: fs.readFileSync(file) };
+  };
+  const text = await save('export-text');
+  expect(text.name).toBe(`acks1-acknowledged-loss-step${at}.txt`);
+  const lines = text.body.toString('utf8');
+  expect(lines).toContain('# acks=1 loses an acknowledged record');
+  expect(lines).toContain('appends order=v1, order=v2, order=v3');
+  const json = JSON.parse((await save('export-json')).body.toString('utf8'));
+  expect(json.position).toBe(at);
+  expect(json.steps.length).toBe(at);
+  expect(json.ledger.totals.sent).toBe(3);
+  const svg = await save('export-svg');
+  expect(svg.body.toString('utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  expect(svg.body.toString('utf8')).toContain('data-node="broker-1"');
+  // A well-formed SVG file, as image viewers and slide tools read it.
+  const parsed = await page.evaluate((text) => new DOMParser().parseFromString(text, 'image/svg+xml').getElementsByTagName('parsererror').length, svg.body.toString('utf8'));
+  expect(parsed).toBe(0);
+  const png = await save('export-png');
+  expect(png.name).toBe(`acks1-acknowledged-loss-step${at}.png`);
+  expect(png.body.subarray(1, 4).toString('latin1')).toBe('PNG');
+  expect(png.body.length).toBeGreaterThan(5000);
+  expect(problems).toEqual([]);
+});
