@@ -194,3 +194,24 @@ fn explore_rejects_bad_seeds_and_faults_with_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("9..3 holds no seed"), "{}", stderr(&o));
 }
+
+#[test]
+fn new_writes_a_commented_template_that_passes_check_and_never_overwrites() {
+    let dir = std::env::temp_dir().join(format!("kafkasim-new-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("my-lesson.toml");
+    let _ = std::fs::remove_file(&file);
+    let out = kafkasim(&["new", file.with_extension("").to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&file).expect("written");
+    assert!(text.contains("title = \"my lesson\""), "the title comes from the name");
+    assert!(text.lines().filter(|l| l.starts_with('#')).count() >= 5, "the template explains itself");
+    let check = kafkasim(&["check", file.to_str().expect("utf-8")]);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("1 passed, 0 failed"));
+    let again = kafkasim(&["new", file.to_str().expect("utf-8")]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("the file already exists"));
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), text, "the existing file is untouched");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -182,3 +182,38 @@ consumers = { "*" = { "partition.assignment.strategy" = "cooperative-sticky" } }
     }
     assert_eq!(v.setup.consumers[0].config.session_timeout_ms, 7000);
 }
+
+#[test]
+fn the_exported_trace_replays_the_run_with_the_person_s_actions_up_to_the_step_shown() {
+    use kafkasim::session::{Session, UserAction};
+    let s = load("challenge-lose-an-ack");
+    let mut session = Session::new(s.clone(), s.seed, Vec::new()).expect("starts");
+    session.look_ahead_all();
+    session.seek(40);
+    session.act(UserAction::CrashBroker { broker: 1 }).expect("crash is possible");
+    session.step_to_latest_action();
+    for _ in 0..30 {
+        session.step_forward();
+    }
+    let text = session.trace_text();
+    let steps = text.lines().filter(|l| l.starts_with('[')).count() as u64;
+    assert_eq!(steps, session.position(), "one line per step up to the position");
+    assert!(text.contains("broker-1 CRASHES"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&session.trace_json()).expect("JSON");
+    assert_eq!(json["position"], session.position());
+    assert_eq!(json["steps"].as_array().map(Vec::len), Some(session.position() as usize));
+    assert_eq!(json["steps"][0]["text"].as_str().map(|t| t.starts_with('[')), Some(true));
+}
+
+#[test]
+fn seek_time_lands_on_the_last_step_at_or_before_the_time_going_both_ways() {
+    use kafkasim::session::Session;
+    let s = load("acks1-acknowledged-loss");
+    let mut session = Session::new(s.clone(), s.seed, Vec::new()).expect("starts");
+    session.look_ahead_all();
+    for t in [1_030, 16_000, 500, 12_000, 0] {
+        session.seek_time(t);
+        assert!(session.sim().now() <= t, "at {} for {t}", session.sim().now());
+        assert!(session.sim().next_event_time().is_none_or(|next| next > t), "the next event is after {t}");
+    }
+}
