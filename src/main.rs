@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kafkasim::scenario::{self, ScenarioError};
-use kafkasim::sim::describe::{describe_step, is_routine, TraceHash};
+use kafkasim::sim::describe::{describe_step, is_routine, step_json, TraceHash};
 use kafkasim::explore;
 use kafkasim::sim::assignor;
 use kafkasim::sim::invariants::Invariant;
@@ -259,13 +259,6 @@ fn validate(file: &Path) -> Result<ExitCode, Vec<ScenarioError>> {
 }
 
 #[derive(Serialize)]
-struct JsonStep<'a> {
-    #[serde(flatten)]
-    step: &'a Step,
-    text: String,
-}
-
-#[derive(Serialize)]
 struct JsonExpectation {
     line: usize,
     time: u64,
@@ -318,10 +311,7 @@ fn run(file: &Path, seed: Option<u64>, until: Option<u64>, format: Format, all: 
         }
         Format::Json => {
             let mut steps = Vec::new();
-            let outcome = s.run(seed, Some(until_ms), |sim: &Sim, step: Step| {
-                let text = describe_step(sim, &step);
-                steps.push(serde_json::to_value(JsonStep { step: &step, text }).expect("steps serialize"));
-            });
+            let outcome = s.run(seed, Some(until_ms), |sim: &Sim, step: Step| steps.push(step_json(sim, &step)));
             let expectations: Vec<JsonExpectation> = outcome
                 .results
                 .iter()

@@ -505,14 +505,7 @@ impl Session {
     /// the state and the ledger at the position (the shape of `kafkasim run --format json`).
     pub fn trace_json(&self) -> String {
         let mut steps = Vec::new();
-        self.replay(|sim, step| {
-            // Each step's fields, then its text: the shape `kafkasim run --format json` prints.
-            let mut value = serde_json::to_value(step).unwrap_or_default();
-            if let Some(map) = value.as_object_mut() {
-                map.insert("text".into(), describe::describe_step(sim, step).into());
-            }
-            steps.push(value);
-        });
+        self.replay(|sim, step| steps.push(describe::step_json(sim, step)));
         let doc = serde_json::json!({
             "title": self.scenario.title,
             "seed": self.seed,

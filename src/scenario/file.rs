@@ -332,7 +332,8 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
         let DeValue::Table(changed) = changed.get_ref() else { continue };
         if section == "cluster" {
             let Some(cluster) = top.get_mut("cluster") else { continue };
-            changes += merge_config(cluster, changed);
+            changes += changed.len();
+            merge_config(cluster, changed);
             continue;
         }
         // `topics`, `producers` and `consumers` map a name (or "*" for every one) to settings.
@@ -370,17 +371,16 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
     Some(tree)
 }
 
-/// Sets each of `settings` in the `config` table of `target` (creating it), and counts them.
-fn merge_config<'i>(target: &mut Item<'i>, settings: &toml::de::DeTable<'i>) -> usize {
-    let DeValue::Table(target) = target.get_mut() else { return 0 };
+/// Sets each of `settings` in the `config` table of `target` (creating it).
+fn merge_config<'i>(target: &mut Item<'i>, settings: &toml::de::DeTable<'i>) {
+    let DeValue::Table(target) = target.get_mut() else { return };
     let config = target
         .entry(toml::Spanned::new(0..0, "config".into()))
         .or_insert_with(|| toml::Spanned::new(0..0, DeValue::Table(Default::default())));
-    let DeValue::Table(config) = config.get_mut() else { return 0 };
+    let DeValue::Table(config) = config.get_mut() else { return };
     for (k, v) in settings.iter() {
         config.insert(k.clone(), v.clone());
     }
-    settings.len()
 }
 
 fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {

@@ -96,6 +96,13 @@ pub struct Challenge {
     pub solution: Vec<crate::sim::TimedAction>,
 }
 
+impl Challenge {
+    /// Whether the class may use the page's action `kind` (as [`CHALLENGE_ACTIONS`] names it).
+    pub fn allows(&self, kind: &str) -> bool {
+        self.actions.iter().any(|a| a == kind)
+    }
+}
+
 /// The page's actions a challenge may allow, named as in the timeline where they match.
 pub const CHALLENGE_ACTIONS: [&str; 9] =
     ["crash", "restart", "cut", "heal", "crash_consumer", "close_consumer", "start_consumer", "add_consumer", "produce"];

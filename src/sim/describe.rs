@@ -610,6 +610,18 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
     })
 }
 
+/// One step as JSON: its fields and its narration under `text`, as `kafkasim run --format json`
+/// and the page's export write it.
+pub fn step_json(sim: &Sim, step: &Step) -> serde_json::Value {
+    #[derive(serde::Serialize)]
+    struct JsonStep<'a> {
+        #[serde(flatten)]
+        step: &'a Step,
+        text: String,
+    }
+    serde_json::to_value(JsonStep { step, text: describe_step(sim, step) }).expect("steps serialize")
+}
+
 /// The letter a pause point's choice is known by: A, B, C…
 pub fn choice_letter(index: usize) -> char {
     (b'A' + (index % 26) as u8) as char

@@ -62,8 +62,8 @@ struct Ui {
     /// Compare mode: the scenario's `[compare]` run, kept at the same virtual time as the main one.
     compare: Option<Session>,
     compare_views: ViewCache,
-    /// The step at which the challenge's goal was first seen met, with the run (`epoch`) it was met in.
-    challenge_met: Option<(u64, u64)>,
+    /// The challenge's goal in the current run, checked once per position.
+    challenge: ChallengeStatus,
     share_url: Option<String>,
     reader: Option<gloo::file::callbacks::FileReader>,
     presenter: bool,
@@ -111,7 +111,7 @@ impl Ui {
             lang: Lang::En,
             compare: None,
             compare_views: ViewCache::default(),
-            challenge_met: None,
+            challenge: ChallengeStatus::default(),
             show_routine: false,
             selected: None,
             epoch: 0,
@@ -192,7 +192,6 @@ impl Ui {
                         self.seed_input = seed.to_string();
                         self.picks.clear();
                         self.compare = None;
-                        self.challenge_met = None;
                         self.epoch += 1;
                     }
                     Err(e) => self.notice = Some(format!("The run could not start: {e}")),
@@ -224,15 +223,27 @@ impl Ui {
         }
     }
 
-    /// Keeps the compare run at the main run's virtual time, and notes when a challenge is met.
+    /// Keeps the compare run at the main run's virtual time, and checks a challenge's goal where
+    /// the run stands (once per position: the page redraws after every look-ahead slice too) and
+    /// at its end (once, when the look-ahead reaches it).
     fn sync(&mut self) {
         let Some(s) = self.session.as_ref() else { return };
         if let Some(right) = self.compare.as_mut() {
             right.seek_time(s.sim().now());
         }
-        let met_here = s.scenario().challenge.as_ref().is_some_and(|c| c.expectation.check(s.sim()).passed());
-        if met_here && self.challenge_met.is_none_or(|(epoch, _)| epoch != self.epoch) {
-            self.challenge_met = Some((self.epoch, s.position()));
+        let Some(challenge) = s.scenario().challenge.as_ref() else { return };
+        let st = &mut self.challenge;
+        if st.checked.map(|(epoch, _)| epoch) != Some(self.epoch) {
+            *st = ChallengeStatus::default();
+        }
+        let key = (self.epoch, s.position());
+        if st.checked != Some(key) {
+            st.here = challenge.expectation.check(s.sim()).passed();
+            st.seen |= st.here;
+            st.checked = Some(key);
+        }
+        if st.end.is_none() {
+            st.end = s.final_state().map(|sim| challenge.expectation.check(sim).passed());
         }
     }
 
@@ -317,9 +328,9 @@ impl Ui {
             }
             Cmd::Speed(i) => self.speed = i.min(SPEEDS.len() - 1),
             Cmd::Act(action) => {
-                let allowed = self.session.as_ref().and_then(|s| s.scenario().challenge.as_ref()).map(|c| c.actions.clone());
-                if let Some(allowed) = allowed.filter(|a| !a.iter().any(|k| k == action.kind())) {
-                    self.notice = Some(fill(Tr(self.lang).not_allowed, &[&allowed.join(", ")]));
+                let refused = self.session.as_ref().and_then(|s| s.scenario().challenge.as_ref()).filter(|c| !c.allows(action.kind()));
+                if let Some(challenge) = refused {
+                    self.notice = Some(fill(Tr(self.lang).not_allowed, &[&challenge.actions.join(", ")]));
                     return;
                 }
                 if let Some(s) = self.session.as_mut() {
@@ -430,6 +441,19 @@ impl Ui {
     }
 }
 
+/// A challenge's goal in one run (one `epoch`).
+#[derive(Default)]
+struct ChallengeStatus {
+    /// The run and position `here` was checked at.
+    checked: Option<(u64, u64)>,
+    /// Whether the goal holds at the step shown.
+    here: bool,
+    /// Whether it holds at the end of the run, once the look-ahead has reached it.
+    end: Option<bool>,
+    /// Whether it has held at any step shown in this run.
+    seen: bool,
+}
+
 /// What the export menu writes.
 #[derive(Clone, Copy)]
 enum Export {
@@ -518,10 +542,9 @@ fn svg_to_png(svg: &str, name: String) {
 
 /// The challenge: its goal, the actions it allows, and whether the goal holds here and at the
 /// end of the run (with the class's actions).
-fn challenge_panel(t: Tr, challenge: &scenario::Challenge, session: &Session, met_at: Option<u64>) -> Html {
-    let here = challenge.expectation.check(session.sim()).passed();
-    let end = session.final_state().map(|sim| challenge.expectation.check(sim).passed());
-    let met = here || end == Some(true) || met_at.is_some();
+fn challenge_panel(t: Tr, challenge: &scenario::Challenge, status: &ChallengeStatus) -> Html {
+    let (here, end) = (status.here, status.end);
+    let met = status.seen || end == Some(true);
     let word = |ok: bool| if ok { t.met } else { t.not_yet };
     html! {
         <section class={classes!("challenge", met.then_some("met"))} data-testid="challenge" data-met={met.to_string()} aria-live="polite">
@@ -1001,7 +1024,7 @@ pub fn App() -> Html {
                     }
                     <p class="summary" dir="auto">{scenario.summary.clone()}</p>
                     if let Some(challenge) = &scenario.challenge {
-                        {challenge_panel(t, challenge, session, u.challenge_met.filter(|(e, _)| *e == u.epoch).map(|(_, at)| at))}
+                        {challenge_panel(t, challenge, &u.challenge)}
                     }
                     if let (Some(right), Some(compare)) = (&right_frame, &scenario.compare) {
                         {compare_panel(t, compare, &frame, right)}
