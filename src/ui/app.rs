@@ -131,7 +131,7 @@ impl Ui {
             Some(Ok(state)) => {
                 match state.lang.as_deref().map(|code| (code, Lang::from_code(code))) {
                     Some((_, Some(lang))) => ui.lang = lang,
-                    Some((code, None)) => ui.notice = Some(format!("This link asks for the language {code:?}, which the page does not have; it is shown in English.")),
+                    Some((code, None)) => ui.notice = Some(fill(Tr(Lang::En).notice_unknown_lang, &[&format!("{code:?}")])),
                     None => {}
                 }
                 let compare = state.compare;
@@ -152,7 +152,7 @@ impl Ui {
             }
             Some(Err(e)) => {
                 ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
-                ui.notice = Some(format!("This link could not be opened: {e}. The default scenario is shown instead."));
+                ui.notice = Some(fill(Tr(ui.lang).notice_bad_link, &[&e]));
             }
             None => ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0),
         }
@@ -165,7 +165,7 @@ impl Ui {
             ScenarioRef::Builtin(name) => match crate::builtin::get(name) {
                 Some(text) => (format!("{name}.toml"), text.to_string()),
                 None => {
-                    self.notice = Some(format!("There is no built-in scenario named {name:?}."));
+                    self.notice = Some(fill(Tr(self.lang).notice_no_builtin, &[&format!("{name:?}")]));
                     return;
                 }
             },
@@ -175,7 +175,7 @@ impl Ui {
         match scenario::parse(&file, &text) {
             Err(errors) => {
                 self.editor_errors = errors;
-                self.notice = Some("The scenario has errors (see the editor below); the previous run is still here.".into());
+                self.notice = Some(Tr(self.lang).notice_editor_errors.into());
             }
             Ok(parsed) => {
                 self.editor_errors.clear();
@@ -194,7 +194,7 @@ impl Ui {
                         self.compare = None;
                         self.epoch += 1;
                     }
-                    Err(e) => self.notice = Some(format!("The run could not start: {e}")),
+                    Err(e) => self.notice = Some(fill(Tr(self.lang).notice_run_failed, &[&e])),
                 }
             }
         }
@@ -219,7 +219,7 @@ impl Ui {
                 self.compare = Some(right);
                 self.epoch += 1;
             }
-            Err(e) => self.notice = Some(format!("The compare run could not start: {e}")),
+            Err(e) => self.notice = Some(fill(Tr(self.lang).notice_compare_failed, &[&e])),
         }
     }
 
@@ -340,7 +340,7 @@ impl Ui {
                             self.selected = None;
                             s.step_to_latest_action();
                         }
-                        Err(e) => self.notice = Some(format!("That action is not possible: {e}")),
+                        Err(e) => self.notice = Some(fill(Tr(self.lang).notice_action_failed, &[&e])),
                     }
                 }
             }
@@ -388,10 +388,7 @@ impl Ui {
         match explorer.work(EXPLORE_SLICE) {
             Progress::Working => false,
             Progress::Exhausted => {
-                self.notice = Some(format!(
-                    "Explored {} seeds with crashes, partitions, lossy and slow links and consumer crashes: every guarantee held.",
-                    explorer.seeds_done
-                ));
+                self.notice = Some(fill(Tr(self.lang).explore_held, &[&explorer.seeds_done]));
                 self.explorer = None;
                 true
             }
@@ -399,14 +396,9 @@ impl Ui {
                 let Some((explorer, text)) = self.explorer.take() else { return true };
                 let counterexample = found.scenario_text(&text, explorer.scenario(), "the page's Explore button");
                 self.open(ScenarioRef::Text(counterexample), None, Vec::new(), 0);
-                self.notice = Some(format!(
-                    "Seed {} breaks a guarantee: {} (at {} ms{}). Its {} fault(s) are now in the scenario below; play to the pause point to see it.",
-                    found.seed,
-                    found.violation.invariant.sentence(),
-                    found.time,
-                    if found.safe { "" } else { "; the settings are unsafe, so Kafka does not promise it" },
-                    found.faults.len()
-                ));
+                let t = Tr(self.lang);
+                let unsafe_note = if found.safe { "" } else { t.explore_unsafe };
+                self.notice = Some(fill(t.explore_found, &[&found.seed, &found.violation.invariant.sentence(), &found.time, &unsafe_note, &found.faults.len()]));
                 true
             }
         }
@@ -854,7 +846,7 @@ pub fn App() -> Html {
                     };
                     u.open(source, Some(seed), Vec::new(), 0);
                 }
-                Err(_) => u.notice = Some(format!("The seed {:?} is not a whole number from 0 to {}.", u.seed_input, u64::MAX)),
+                Err(_) => u.notice = Some(fill(Tr(u.lang).notice_bad_seed, &[&format!("{:?}", u.seed_input), &u64::MAX])),
             }
             drop(u);
             redraw.force_update();
@@ -881,7 +873,9 @@ pub fn App() -> Html {
         let redraw = redraw.clone();
         move |file: web_sys::File| {
             if file.size() > scenario::limits::FILE_BYTES as f64 {
-                ui.borrow_mut().notice = Some(format!("{} is larger than the limit of {} bytes.", file.name(), scenario::limits::FILE_BYTES));
+                let mut u = ui.borrow_mut();
+                u.notice = Some(fill(Tr(u.lang).notice_file_too_large, &[&file.name(), &scenario::limits::FILE_BYTES]));
+                drop(u);
                 redraw.force_update();
                 return;
             }
@@ -892,7 +886,7 @@ pub fn App() -> Html {
                 let mut u = ui2.borrow_mut();
                 match result {
                     Ok(text) => u.open(ScenarioRef::Text(text), None, Vec::new(), 0),
-                    Err(e) => u.notice = Some(format!("The file could not be read: {e}")),
+                    Err(e) => u.notice = Some(fill(Tr(u.lang).notice_file_unreadable, &[&e])),
                 }
                 u.reader = None;
                 drop(u);
@@ -935,14 +929,14 @@ pub fn App() -> Html {
             let mut u = ui.borrow_mut();
             if let Some(s) = u.session.as_mut() {
                 if s.total_steps().is_none() {
-                    u.notice = Some("The run is still being computed; try again in a moment.".into());
+                    u.notice = Some(Tr(u.lang).notice_still_computing.into());
                     drop(u);
                     redraw.force_update();
                     return;
                 }
                 match s.fate_step(record) {
                     Some(at) => s.seek(at),
-                    None => u.notice = Some(format!("Record #{record} is still pending at the end of the run.")),
+                    None => u.notice = Some(fill(Tr(u.lang).notice_record_pending, &[&record])),
                 }
             }
             u.playing = false;
@@ -954,7 +948,7 @@ pub fn App() -> Html {
     let on_explore = with_ui(Rc::new(|u: &mut Ui| u.start_explore()));
     let on_stop_explore = with_ui(Rc::new(|u: &mut Ui| {
         if let Some((explorer, _)) = u.explorer.take() {
-            u.notice = Some(format!("Exploring stopped after {} seeds; no guarantee broken.", explorer.seeds_done));
+            u.notice = Some(fill(Tr(u.lang).explore_stopped, &[&explorer.seeds_done]));
         }
     }));
 
@@ -1000,17 +994,17 @@ pub fn App() -> Html {
             if let Some((explorer, _)) = &u.explorer {
                 <div class="notice" role="status" data-testid="exploring">
                     {if explorer.shrinking() {
-                        format!("Seed {} breaks a guarantee; shrinking its faults to the fewest that still break it…", explorer.current_seed())
+                        fill(t.explore_shrinking, &[&explorer.current_seed()])
                     } else {
-                        format!("Exploring seed {} of {}: {} seed(s) done, no guarantee broken yet…", explorer.current_seed(), EXPLORE_SEEDS, explorer.seeds_done)
+                        fill(t.explore_progress, &[&explorer.current_seed(), &EXPLORE_SEEDS, &explorer.seeds_done])
                     }}
                     <button onclick={on_stop_explore} data-testid="stop-explore">{t.stop}</button>
                 </div>
             }
             if let Some(target) = u.landing {
                 <div class="notice" role="status" data-testid="landing">
-                    {if target == u64::MAX { format!("Computing the run to its end: {} steps so far…", session.known_steps()) }
-                     else { format!("Going to step {target}: {} steps computed…", session.known_steps()) }}
+                    {if target == u64::MAX { fill(t.landing_end, &[&session.known_steps()]) }
+                     else { fill(t.landing_step, &[&target, &session.known_steps()]) }}
                 </div>
             }
             if let Some(notice) = &u.notice {
@@ -1052,7 +1046,7 @@ pub fn App() -> Html {
             </main>
             <Controls frame={frame.clone()} cmd={cmd.clone()} {playing} {speed} />
             <Ledger frame={frame.clone()} on_record={on_record} />
-            <section class="editor" aria-label="Scenario editor">
+            <section class="editor" aria-label={t.editor_region}>
                 <h2>{t.editor}</h2>
                 <p class="hint">{t.editor_hint}</p>
                 <textarea value={u.editor.clone()} oninput={on_edit} spellcheck="false" rows="18" aria-label={t.editor} data-testid="editor" dir="ltr" />
@@ -1068,7 +1062,7 @@ pub fn App() -> Html {
                 <button onclick={on_download}>{t.download}</button>
             </section>
             <footer data-testid="footer" data-trace-hash={frame.trace_hash.clone().unwrap_or_default()} data-seed={frame.seed.to_string()}>
-                <span dir="ltr">{format!("seed {} · trace hash {}", frame.seed, frame.trace_hash.clone().unwrap_or_else(|| t.computing.into()))}</span>
+                <span dir="ltr">{fill(t.footer_run, &[&frame.seed, &frame.trace_hash.clone().unwrap_or_else(|| t.computing.into())])}</span>
                 {" · "}{t.footer}
             </footer>
         </div>

@@ -2,6 +2,7 @@
 //! a log strip with HW and LEO marks), consumer groups right, and messages moving between them.
 
 use super::frame::Frame;
+use super::i18n::{fill, use_tr, Tr};
 use crate::sim::view::ReplicaView;
 use crate::sim::NodeId;
 use std::collections::BTreeMap;
@@ -70,9 +71,12 @@ fn node_key(node: NodeId) -> String {
     }
 }
 
-fn replica_row(name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &ReplicaView, x: f64, y: f64) -> Html {
+fn replica_row(t: Tr, name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &ReplicaView, x: f64, y: f64) -> Html {
     let is_leader = leader == Some(r.broker);
-    let role = if leader.is_none() { "offline" } else if is_leader { "leader" } else { "follower" };
+    // `role` is the class and the tests' handle; `role_word` is what people read.
+    let role_index = if leader.is_none() { 0 } else if is_leader { 1 } else { 2 };
+    let role = ["offline", "leader", "follower"][role_index];
+    let role_word = t.replica_roles[role_index];
     let first_shown = r.log.len().saturating_sub(MAX_CELLS);
     let hidden = first_shown > 0;
     let cells_x = x + LABEL_W + if hidden { CELL } else { 0.0 };
@@ -82,13 +86,8 @@ fn replica_row(name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &Re
         let cx = mark_x(e.offset);
         let committed = e.offset < r.high_watermark;
         let class = classes!("cell", format!("epoch-{}", e.epoch % 6), (!committed).then_some("uncommitted"));
-        let tip = format!(
-            "offset {} · leader epoch {} · {}value {}",
-            e.offset,
-            e.epoch,
-            e.key.as_ref().map_or(String::new(), |k| format!("key {k} · ")),
-            e.value
-        );
+        let key = e.key.as_ref().map_or(String::new(), |k| fill(t.cell_key, &[k]));
+        let tip = fill(t.cell_tip, &[&e.offset, &e.epoch, &key, &e.value]);
         html! {
             <g class={class} data-offset={e.offset.to_string()}>
                 <rect x={cx.to_string()} y={(y + 2.0).to_string()} width={(CELL - 2.0).to_string()} height={(ROW - 6.0).to_string()} rx="3" />
@@ -108,21 +107,21 @@ fn replica_row(name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &Re
             </text>
             <text x={(x + 94.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="replica-meta">
                 {format!("e{epoch}{}", if in_isr { "" } else { " ∉ISR" })}
-                <title>{format!("{role}; leader epoch {epoch}; {}; HW {} LEO {}", if in_isr { "in the ISR" } else { "not in the ISR" }, r.high_watermark, r.log_end_offset)}</title>
+                <title>{fill(t.replica_tip, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }, &r.high_watermark, &r.log_end_offset])}</title>
             </text>
             if hidden {
                 <g class="cell collapsed">
                     <rect x={(x + LABEL_W).to_string()} y={(y + 2.0).to_string()} width={(CELL - 2.0).to_string()} height={(ROW - 6.0).to_string()} rx="3" />
                     <text x={(x + LABEL_W + CELL / 2.0 - 1.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="cell-text">{"…"}</text>
-                    <title>{format!("{first_shown} older records (offsets {}…{})", r.log[0].offset, base_offset.saturating_sub(1))}</title>
+                    <title>{fill(t.older_records, &[&first_shown, &r.log[0].offset, &base_offset.saturating_sub(1)])}</title>
                 </g>
             }
             <line class="hw" x1={(hw_x - 1.0).to_string()} x2={(hw_x - 1.0).to_string()} y1={y.to_string()} y2={(y + ROW - 2.0).to_string()}>
-                <title>{format!("HW {}: records below it are on every ISR member", r.high_watermark)}</title>
+                <title>{fill(t.hw_tip, &[&r.high_watermark])}</title>
             </line>
             <text class="hw-label" x={(hw_x - 4.0).to_string()} y={(y + ROW + 5.0).to_string()}>{"HW"}</text>
             <line class="leo" x1={(leo_x - 1.0).to_string()} x2={(leo_x - 1.0).to_string()} y1={y.to_string()} y2={(y + ROW - 2.0).to_string()}>
-                <title>{format!("LEO {}: the next record gets this offset", r.log_end_offset)}</title>
+                <title>{fill(t.leo_tip, &[&r.log_end_offset])}</title>
             </line>
             { for cells }
         </g>
@@ -133,7 +132,7 @@ fn replica_row(name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &Re
 #[function_component]
 pub fn Cluster(props: &ClusterProps) -> Html {
     let f = &props.frame;
-    let t = super::i18n::use_tr();
+    let t = use_tr();
     let mut rects: BTreeMap<NodeId, Rect> = BTreeMap::new();
 
     // Brokers and their replica rows.
@@ -159,19 +158,19 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         let replicas = list.iter().enumerate().map(|(n, (p, r))| {
             let part = &f.state.partitions[*p];
             let rep = &part.replicas[*r];
-            replica_row(&part.name, part.leader, part.leader_epoch, part.isr.contains(&rep.broker), rep, rect.x, rect.y + HEAD + n as f64 * (ROW + 6.0))
+            replica_row(t, &part.name, part.leader, part.leader_epoch, part.isr.contains(&rep.broker), rep, rect.x, rect.y + HEAD + n as f64 * (ROW + 6.0))
         });
         let node = NodeId::Broker(id);
         let onclick = props.on_select.reform(move |_: MouseEvent| node);
         brokers.push(html! {
             <g class={classes!("node", "broker", (!up).then_some("down"), (props.selected == Some(node)).then_some("selected"))}
                data-node={format!("broker-{id}")} data-up={up.to_string()} {onclick} role="button" tabindex="0"
-               aria-label={format!("broker-{id}, {}; click for actions", if up { "up" } else { "crashed" })}>
+               aria-label={fill(t.broker_aria, &[&format!("broker-{id}"), &if up { t.broker_up } else { t.broker_crashed }])}>
                 <rect class="box" x={rect.x.to_string()} y={rect.y.to_string()} width={rect.w.to_string()} height={rect.h.to_string()} rx="8" />
                 <text class="node-title" x={(rect.x + 10.0).to_string()} y={(rect.y + 19.0).to_string()}>
                     {format!("broker-{id}")}
-                    if !up { <tspan class="down-label">{"  ✖ CRASHED"}</tspan> }
-                    if !coordinates.is_empty() { <tspan class="coord-label">{format!("  coordinator of {}", coordinates.join(", "))}</tspan> }
+                    if !up { <tspan class="down-label">{t.isolate(t.crashed_label)}</tspan> }
+                    if !coordinates.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.coordinator_of, &[&coordinates.join(", ")]))}</tspan> }
                 </text>
                 { for replicas }
             </g>
@@ -192,10 +191,10 @@ pub fn Cluster(props: &ClusterProps) -> Html {
                 <rect class="box" x={rect.x.to_string()} y={rect.y.to_string()} width={rect.w.to_string()} height={rect.h.to_string()} rx="8" />
                 <text class="node-title" x={(rect.x + 10.0).to_string()} y={(rect.y + 19.0).to_string()}>{short(&p.name, 18)}</text>
                 <text class="node-meta" x={(rect.x + 10.0).to_string()} y={(rect.y + 38.0).to_string()}>
-                    {format!("acks={} · idempotent {}", p.config.acks.name(), if p.config.enable_idempotence { "yes" } else { "no" })}
+                    {t.isolate(fill(t.producer_config, &[&p.config.acks.name(), &if p.config.enable_idempotence { t.yes } else { t.no }]))}
                 </text>
                 <text class="node-meta" x={(rect.x + 10.0).to_string()} y={(rect.y + 56.0).to_string()}>
-                    {format!("{} awaiting ack · {} error(s)", p.pending, errors)}
+                    {t.isolate(fill(t.producer_status, &[&p.pending, &errors]))}
                 </text>
             </g>
         }
@@ -224,11 +223,11 @@ pub fn Cluster(props: &ClusterProps) -> Html {
                         {short(&c.name, 14)}<tspan class="node-meta">{format!("  {alive} · {} · {}", label(c.member_state.name()), label(c.app_state.name()))}</tspan>
                     </text>
                     <text class="node-meta" x={(rect.x + 8.0).to_string()} y={(rect.y + 32.0).to_string()}>
-                        {if positions.is_empty() { "no partitions".to_string() } else { short(&format!("position {}", positions.join(" ")), 44) }}
-                        <title>{format!("assignment and position (next offset to fetch): {}", positions.join(", "))}</title>
+                        {t.isolate(if positions.is_empty() { t.no_partitions.to_string() } else { short(&fill(t.positions, &[&positions.join(" ")]), 44) })}
+                        <title>{fill(t.positions_tip, &[&positions.join(", ")])}</title>
                     </text>
                     <text class="node-meta" x={(rect.x + 8.0).to_string()} y={(rect.y + 46.0).to_string()}>
-                        {format!("gen {} · {} buffered · {} to process", c.generation, c.buffered, c.unprocessed)}
+                        {t.isolate(fill(t.consumer_status, &[&c.generation, &c.buffered, &c.unprocessed]))}
                     </text>
                 </g>
             }
@@ -238,12 +237,12 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             <g class="group" data-group={g.name.clone()} data-generation={g.generation.to_string()}>
                 <rect class="group-box" x={CONSUMER_X.to_string()} y={gy.to_string()} width={CONSUMER_W.to_string()} height={h.to_string()} rx="10" />
                 <text class="node-title" x={(CONSUMER_X + 10.0).to_string()} y={(gy + 18.0).to_string()}>
-                    {format!("group {}", short(&g.name, 16))}
-                    <tspan class="node-meta">{format!("  generation {} · {} · {}", g.generation, g.state.map_or("unloaded", |s| s.name()), g.protocol)}</tspan>
+                    {t.isolate(fill(t.group_title, &[&short(&g.name, 16)]))}
+                    <tspan class="node-meta">{t.isolate(fill(t.group_meta, &[&g.generation, &g.state.map_or(t.unloaded, |s| s.name()), &g.protocol]))}</tspan>
                 </text>
                 <text class="node-meta" x={(CONSUMER_X + 10.0).to_string()} y={(gy + 36.0).to_string()}>
-                    {short(&format!("coordinator {} · committed {}", g.coordinator.map_or("none".to_string(), |b| format!("broker-{b}")), if committed.is_empty() { "none".to_string() } else { committed.join(" ") }), 48)}
-                    <title>{format!("committed offsets (next record to read after a restart): {}", committed.join(", "))}</title>
+                    {t.isolate(short(&fill(t.group_line, &[&g.coordinator.map_or(t.none.to_string(), |b| format!("broker-{b}")), &if committed.is_empty() { t.none.to_string() } else { committed.join(" ") }]), 48))}
+                    <title>{fill(t.committed_tip, &[&committed.join(", ")])}</title>
                 </text>
                 { for rows }
             </g>
@@ -298,16 +297,16 @@ pub fn Cluster(props: &ClusterProps) -> Html {
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
                 </marker>
             </defs>
-            <text class="column-title" x={PRODUCER_X.to_string()} y="40">{t.producers}</text>
+            <text class="column-title" x={PRODUCER_X.to_string()} y="40">{t.isolate(t.producers)}</text>
             if !f.state.consumers.is_empty() {
-                <text class="column-title" x={CONSUMER_X.to_string()} y="40">{t.consumer_groups}</text>
+                <text class="column-title" x={CONSUMER_X.to_string()} y="40">{t.isolate(t.consumer_groups)}</text>
             }
             <g class={classes!("node", "controller", (props.selected == Some(NodeId::Controller)).then_some("selected"))} data-node="controller" onclick={onclick_controller} role="button" tabindex="0">
                 <rect class="box" x={controller.x.to_string()} y={controller.y.to_string()} width={controller.w.to_string()} height={controller.h.to_string()} rx="8" />
                 <text class="node-title" x={(controller.x + 10.0).to_string()} y={(controller.y + 20.0).to_string()}>
-                    {"controller"}<tspan class="node-meta">{"  KRaft quorum: elects leaders, keeps ISRs and epochs"}</tspan>
+                    {"controller"}<tspan class="node-meta">{t.isolate(t.controller_meta)}</tspan>
                 </text>
-                <title>{"The KRaft controller quorum (modelled as one always-available node): it fences brokers that stop heartbeating, elects partition leaders, raises leader epochs and records ISR changes."}</title>
+                <title>{t.controller_tip}</title>
             </g>
             { for brokers }
             { for producers }

@@ -14,10 +14,13 @@ use wasm_bindgen::prelude::*;
 /// Shows a message instead of a blank page if anything panics, and keeps the console trace.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let message = format!("kafkasim stopped because of an internal error: {info}");
+        // The hook cannot reach the app's state, so it reads the language the app last set on `<html>`.
+        let document = gloo::utils::document();
+        let code = document.document_element().and_then(|e| e.get_attribute("lang")).unwrap_or_default();
+        let message = i18n::fill(i18n::Tr(i18n::Lang::from_code(&code).unwrap_or_default()).fatal, &[&info]);
         web_sys::console::error_1(&message.clone().into());
-        if let Some(el) = gloo::utils::document().get_element_by_id("fatal") {
-            el.set_text_content(Some(&format!("{message}\n\nReload the page to start again. Please report this with the share link.")));
+        if let Some(el) = document.get_element_by_id("fatal") {
+            el.set_text_content(Some(&message));
             let _ = el.set_attribute("role", "alert");
             let _ = el.remove_attribute("hidden");
         }

@@ -80,14 +80,14 @@ pub fn Narration(props: &PanelProps) -> Html {
     html! {
         <section class="narration" aria-live="polite" aria-label={t.step_label}>
             if let Some(text) = &f.caption {
-                <p class="caption" data-testid="caption"><span class="caption-label">{t.lecturer}</span><span class="caption-text" dir="auto">{annotate(text)}</span></p>
+                <p class="caption" data-testid="caption"><span class="caption-label">{t.lecturer}</span><span class="caption-text" dir="auto">{annotate(t, text)}</span></p>
             }
             if !t.narration_note.is_empty() {
                 <p class="hint narration-note">{t.narration_note}</p>
             }
-            <p class={classes!("headline", f.routine.then_some("routine"))} data-testid="headline" dir="ltr">{annotate(&headline)}</p>
+            <p class={classes!("headline", f.routine.then_some("routine"))} data-testid="headline" dir="ltr">{annotate(t, &headline)}</p>
             <ul class="effects" data-testid="effects" dir="ltr">
-                { for effects.iter().map(|e| html! { <li>{annotate(e)}</li> }) }
+                { for effects.iter().map(|e| html! { <li>{annotate(t, e)}</li> }) }
             </ul>
             if let Some(pause) = &f.pause {
                 {pause_panel(t, pause, *revealed || !pause.waiting, reveal, &props.cmd)}
@@ -109,7 +109,7 @@ fn pause_panel(t: Tr, pause: &PauseView, revealed: bool, reveal: Callback<MouseE
             <li>
                 <button class={classes!("choice", picked.then_some("picked"), right.then_some("right"), wrong.then_some("wrong"))}
                         aria-pressed={picked.to_string()} disabled={revealed} {onclick} data-testid="choice" data-choice={i.to_string()}>
-                    <span class="letter">{choice_letter(i).to_string()}</span><span dir="auto">{annotate(choice)}</span>
+                    <span class="letter">{choice_letter(i).to_string()}</span><span dir="auto">{annotate(t, choice)}</span>
                     if right { <span class="mark" aria-label={t.right_answer}>{" ✓"}</span> }
                 </button>
             </li>
@@ -123,7 +123,7 @@ fn pause_panel(t: Tr, pause: &PauseView, revealed: bool, reveal: Callback<MouseE
     };
     html! {
         <div class={classes!("pause", (!pause.waiting).then_some("after"))} role="dialog" aria-label={t.question} data-testid="pause" data-waiting={pause.waiting.to_string()}>
-            <p class="question"><span class="caption-label">{if pause.waiting { t.question } else { t.the_answer }}</span><span dir="auto">{annotate(&pause.question)}</span></p>
+            <p class="question"><span class="caption-label">{if pause.waiting { t.question } else { t.the_answer }}</span><span dir="auto">{annotate(t, &pause.question)}</span></p>
             if !pause.choices.is_empty() {
                 <ol class="choices">{ for choices }</ol>
             }
@@ -132,7 +132,7 @@ fn pause_panel(t: Tr, pause: &PauseView, revealed: bool, reveal: Callback<MouseE
             }
             if revealed {
                 if let Some(answer) = &pause.answer {
-                    <p class="answer" data-testid="answer" dir="auto">{annotate(answer)}</p>
+                    <p class="answer" data-testid="answer" dir="auto">{annotate(t, answer)}</p>
                 }
             } else {
                 <button class="reveal" onclick={reveal} data-testid="reveal">{t.reveal}</button>
@@ -330,11 +330,11 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
     }
 }
 
-fn outcome_text(outcome: &Outcome) -> (&'static str, String) {
+fn outcome_text(t: Tr, outcome: &Outcome) -> (&'static str, String) {
     match outcome {
-        Outcome::Pending => ("pending", "awaiting ack".into()),
-        Outcome::Acknowledged { offset, .. } => ("acked", offset.map_or("acknowledged (acks=0)".into(), |o| format!("acked at offset {o}"))),
-        Outcome::Failed { error, .. } => ("failed", format!("failed: {error}")),
+        Outcome::Pending => ("pending", t.outcome_pending.into()),
+        Outcome::Acknowledged { offset, .. } => ("acked", offset.map_or(t.outcome_acked_acks0.into(), |o| fill(t.outcome_acked_at, &[&o]))),
+        Outcome::Failed { error, .. } => ("failed", fill(t.outcome_failed, &[error])),
     }
 }
 
@@ -353,7 +353,7 @@ impl PartialEq for LedgerProps {
     }
 }
 
-fn lag_chart(name: &str, samples: &[(u64, String, u64)], now: u64) -> Html {
+fn lag_chart(tr: Tr, name: &str, samples: &[(u64, String, u64)], now: u64) -> Html {
     // The group's total lag: the latest sample of each partition, summed, at every sample time.
     let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
     let mut points: Vec<(u64, u64)> = Vec::new();
@@ -376,11 +376,11 @@ fn lag_chart(name: &str, samples: &[(u64, String, u64)], now: u64) -> Html {
     }
     html! {
         <figure class="lag-chart" data-group={name.to_string()}>
-            <svg viewBox={format!("-2 -2 {} {}", w + 4.0, h + 4.0)} width="264" height="64" role="img" aria-label={format!("Lag of group {name} over time; now {prev}")}>
+            <svg viewBox={format!("-2 -2 {} {}", w + 4.0, h + 4.0)} width="264" height="64" role="img" aria-label={fill(tr.lag_label, &[&name, &prev])}>
                 <rect class="chart-bg" x="0" y="0" width={w.to_string()} height={h.to_string()} />
                 <path d={path} class="lag-line" />
             </svg>
-            <figcaption>{format!("group {name}: ")}{term("lag")}{format!(" now {prev}, peak {}", points.iter().map(|p| p.1).max().unwrap_or(0))}</figcaption>
+            <figcaption>{fill(tr.lag_group, &[&name])}{term(tr, "lag")}{" "}{fill(tr.lag_now, &[&prev, &points.iter().map(|p| p.1).max().unwrap_or(0)])}</figcaption>
         </figure>
     }
 }
@@ -404,7 +404,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
     let processed_by: Vec<BTreeMap<u32, u32>> = l.groups.iter().map(|g| g.records.iter().map(|gr| (gr.id, gr.processed)).collect()).collect();
     let omitted = (t.sent as usize).saturating_sub(l.records.len());
     let rows = l.records.iter().map(|r| {
-        let (class, text) = outcome_text(&r.outcome);
+        let (class, text) = outcome_text(tr, &r.outcome);
         let id = r.id;
         let stored: Vec<String> = r.appended.iter().map(|(b, o, _)| format!("b{b}@{o}")).collect();
         let processed = processed_by.iter().map(|counts| {
@@ -413,20 +413,20 @@ pub fn Ledger(props: &LedgerProps) -> Html {
         });
         let onclick = props.on_record.reform(move |_: MouseEvent| id);
         html! {
-            <tr class={classes!(class, r.acknowledged_lost.then_some("acked-lost"), (r.copies_in_final_log > 1).then_some("dup"))} {onclick} data-record={r.id.to_string()} title="Click to jump to the step that decided this record's fate">
+            <tr class={classes!(class, r.acknowledged_lost.then_some("acked-lost"), (r.copies_in_final_log > 1).then_some("dup"))} {onclick} data-record={r.id.to_string()} title={tr.record_title}>
                 <td>{r.id.to_string()}</td>
                 <td>{r.producer.clone()}</td>
                 <td>{format!("{}{}", r.key.as_ref().map_or(String::new(), |k| format!("{k}=")), r.value)}</td>
                 <td>{r.partition.clone()}</td>
                 <td>{text}</td>
-                <td>{if stored.is_empty() { "nowhere".to_string() } else { stored.join(" ") }}</td>
-                <td>{if r.acknowledged_lost { "LOST (was acked)".to_string() } else { format!("{} in final log", r.copies_in_final_log) }}</td>
+                <td>{if stored.is_empty() { tr.nowhere.to_string() } else { stored.join(" ") }}</td>
+                <td>{if r.acknowledged_lost { tr.lost_was_acked.to_string() } else { fill(tr.in_final_log, &[&r.copies_in_final_log]) }}</td>
                 { for processed }
             </tr>
         }
     });
     html! {
-        <section class="ledger" aria-label="Ledger of records">
+        <section class="ledger" aria-label={tr.ledger_region}>
             <h2>{tr.ledger}</h2>
             <div class="badges" data-testid="badges">
                 {badge("sent", tr.badge_sent, t.sent, false)}{badge("acknowledged", tr.badge_acknowledged, t.acknowledged, false)}{badge("failed", tr.badge_failed, t.failed, true)}
@@ -434,11 +434,11 @@ pub fn Ledger(props: &LedgerProps) -> Html {
                 {badge("duplicated", tr.badge_duplicated, t.duplicated, true)}{badge("out-of-order", tr.badge_out_of_order, t.out_of_order, true)}
                 { for l.groups.iter().map(|g| html! {
                     <span class={classes!("badge", "verdict", g.verdict.name())} data-group={g.name.clone()} data-verdict={g.verdict.name()}>
-                        {format!("{}: {} · processed {} · lost {} · duplicated {}", g.name, g.verdict.name(), g.totals.processed, g.totals.lost, g.totals.duplicated)}
+                        {fill(tr.group_verdict, &[&g.name, &g.verdict.name(), &g.totals.processed, &g.totals.lost, &g.totals.duplicated])}
                     </span>
                 }) }
             </div>
-            <div class="charts">{ for l.groups.iter().map(|g| lag_chart(&g.name, &g.lag, props.frame.now)) }</div>
+            <div class="charts">{ for l.groups.iter().map(|g| lag_chart(tr, &g.name, &g.lag, props.frame.now)) }</div>
             if omitted > 0 {
                 <p class="omitted" data-testid="ledger-omitted">{fill(tr.ledger_omitted, &[&l.records.len(), &t.sent, &(LEDGER_ROWS / 2)])}</p>
             }
@@ -469,7 +469,7 @@ pub fn Expectations(props: &PanelProps) -> Html {
             <summary>{fill(t.expectations, &[&held, &f.expectation_count])}{if f.expectations.len() < f.expectation_count { t.checking } else { "" }}</summary>
             <ul dir="ltr">
                 { for f.expectations.iter().flat_map(|e| e.checks.iter().map(move |c| html! {
-                    <li class={if c.passed { "ok" } else { "fail" }}>{format!("{} line {} at {} ms: {} (got {})", if c.passed { "✓" } else { "✗" }, e.line, e.time, c.description, c.actual)}</li>
+                    <li class={if c.passed { "ok" } else { "fail" }}>{fill(t.expectation_line, &[&if c.passed { "✓" } else { "✗" }, &e.line, &e.time, &c.description, &c.actual])}</li>
                 })) }
             </ul>
         </details>

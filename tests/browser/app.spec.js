@@ -371,6 +371,11 @@ test('the Persian interface renders right to left, and the share link carries th
   expect(await page.locator('svg.cluster').evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
   await page.getByTestId('forward').click();
   expect(await page.getByTestId('headline').evaluate((el) => getComputedStyle(el).direction)).toBe('ltr');
+  // The diagram's own words and the glossary's tooltips come from the Persian table too.
+  await expect(page.locator('g.producer .node-meta').nth(1)).toContainText('چشم‌به‌راه ack');
+  expect(await page.locator('g.controller > title').textContent()).toContain('کوئورم controller');
+  for (let i = 0; i < 20 && (await page.locator('abbr.term').count()) === 0; i++) await page.getByTestId('forward').click();
+  expect(await page.locator('abbr.term').first().getAttribute('title')).toMatch(/[\u0600-\u06FF]/);
   await page.screenshot({ path: path.join(SHOTS, 'persian-rtl.png') });
   await page.getByTestId('share').click();
   const url = await page.getByTestId('share-url').locator('input').inputValue();
