@@ -27,7 +27,7 @@ pub struct LogEntryView {
 }
 
 /// One replica.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ReplicaView {
     /// Broker.
     pub broker: BrokerId,
@@ -323,20 +323,33 @@ impl Sim {
 
     /// A replica's log with keys and values.
     pub fn replica_log(&self, broker: BrokerId, tp: Tp) -> Option<Vec<LogEntryView>> {
+        self.replica_log_tail(broker, tp, usize::MAX)
+    }
+
+    /// The newest `records` entries of a replica's log, oldest first.
+    pub fn replica_log_tail(&self, broker: BrokerId, tp: Tp, records: usize) -> Option<Vec<LogEntryView>> {
         let rep = self.broker(broker).replicas[self.pidx(tp) as usize].as_ref()?;
-        Some(
-            rep.log
-                .records()
-                .map(|r| {
-                    let l = self.ledger.get(r.record);
-                    LogEntryView { offset: r.offset, epoch: r.epoch, record: r.record, key: l.key.clone(), value: l.value.clone() }
-                })
-                .collect(),
-        )
+        let mut tail: Vec<LogEntryView> = rep
+            .log
+            .records()
+            .rev()
+            .take(records)
+            .map(|r| {
+                let l = self.ledger.get(r.record);
+                LogEntryView { offset: r.offset, epoch: r.epoch, record: r.record, key: l.key.clone(), value: l.value.clone() }
+            })
+            .collect();
+        tail.reverse();
+        Some(tail)
     }
 
     /// The view of one partition.
     pub fn partition_view(&self, tp: Tp) -> PartitionView {
+        self.partition_view_tail(tp, usize::MAX)
+    }
+
+    /// The view of one partition, each replica's log cut to its newest `records` entries.
+    pub fn partition_view_tail(&self, tp: Tp, records: usize) -> PartitionView {
         let pidx = self.pidx(tp) as usize;
         let part = &self.controller.parts[pidx];
         let replicas = part
@@ -353,7 +366,7 @@ impl Sim {
                     high_watermark: rep.log.high_watermark(),
                     log_start_offset: rep.log.log_start(),
                     epochs: rep.log.epochs().to_vec(),
-                    log: self.replica_log(b, tp).unwrap_or_default(),
+                    log: self.replica_log_tail(b, tp, records).unwrap_or_default(),
                 }
             })
             .collect();
@@ -586,10 +599,16 @@ impl Sim {
 
     /// The whole state.
     pub fn state_view(&self) -> StateView {
+        self.state_view_tail(usize::MAX)
+    }
+
+    /// The whole state with each replica's log cut to its newest `records` entries: what a
+    /// picture that draws only the newest records needs, at a fraction of the cost on a long run.
+    pub fn state_view_tail(&self, records: usize) -> StateView {
         StateView {
             time: self.now(),
             steps: self.steps_taken(),
-            partitions: self.tps.iter().map(|&tp| self.partition_view(tp)).collect(),
+            partitions: self.tps.iter().map(|&tp| self.partition_view_tail(tp, records)).collect(),
             producers: self
                 .producers
                 .iter()

@@ -12,8 +12,8 @@ use crate::share::{self, ScenarioRef, ShareState};
 use crate::sim::{Effect, NodeId};
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
-use gloo::timers::callback::Interval;
-use std::cell::RefCell;
+use gloo::timers::callback::{Interval, Timeout};
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
@@ -31,6 +31,10 @@ const EXPLORE_SEEDS: u64 = 1_000;
 
 /// The shipped scenario opened when a link names none.
 const DEFAULT_SCENARIO: &str = "acks1-acknowledged-loss";
+/// How long stepping must pause before the ledger catches up with the picture (ms).
+const LEDGER_PAUSE_MS: u32 = 100;
+/// How often the ledger catches up during playback (ms).
+const LEDGER_PLAYING_MS: u32 = 500;
 
 struct BuiltinInfo {
     name: &'static str,
@@ -55,6 +59,13 @@ struct Ui {
     epoch: u64,
     /// The views of the current position, kept between renders.
     views: ViewCache,
+    /// The ledger's catch-up after the picture moved on (see `Frame::new`): the timer, whether it
+    /// is due to fire and for which (run, position), and whether the next render computes the
+    /// ledger of its position.
+    ledger_timer: RefCell<Option<Timeout>>,
+    ledger_pending: Cell<bool>,
+    ledger_position: Cell<(u64, u64)>,
+    ledger_now: Cell<bool>,
     /// The class's pick at each pause point of this run.
     picks: Picks,
     /// The page's language.
@@ -107,6 +118,10 @@ impl Ui {
             playing: false,
             speed: 1,
             views: ViewCache::default(),
+            ledger_timer: RefCell::new(None),
+            ledger_pending: Cell::new(false),
+            ledger_position: Cell::new((0, 0)),
+            ledger_now: Cell::new(false),
             picks: Picks::new(),
             lang: Lang::En,
             compare: None,
@@ -747,17 +762,43 @@ pub fn App() -> Html {
     {
         let root = gloo::utils::document().document_element();
         if let Some(root) = root {
-            let _ = root.set_attribute("lang", u.lang.code());
-            let _ = root.set_attribute("dir", u.lang.dir());
-            let _ = root.set_attribute("data-theme", if u.dark { "dark" } else { "light" });
-            let _ = root.set_attribute("class", &format!("{}{}", if u.presenter { "presenter " } else { "" }, if u.reduce_motion { "reduce-motion" } else { "" }));
+            // Written only when they change: setting an attribute of <html>, even to its own value,
+            // can make the browser restyle the whole page, and this runs on every frame of playback.
+            let set = |name: &str, value: &str| {
+                if root.get_attribute(name).as_deref() != Some(value) {
+                    let _ = root.set_attribute(name, value);
+                }
+            };
+            set("lang", u.lang.code());
+            set("dir", u.lang.dir());
+            set("data-theme", if u.dark { "dark" } else { "light" });
+            set("class", &format!("{}{}", if u.presenter { "presenter " } else { "" }, if u.reduce_motion { "reduce-motion" } else { "" }));
         }
     }
     let Some(session) = u.session.as_ref() else {
         return html! { <div class="notice" role="alert">{u.notice.clone().unwrap_or_default()}</div> };
     };
-    let frame = Rc::new(Frame::new(session, u.epoch, &u.views, &u.picks));
-    let right_frame = u.compare.as_ref().map(|c| Rc::new(Frame::new(c, u.epoch, &u.compare_views, &u.picks)));
+    // Compare mode shows both runs' totals side by side, so there neither ledger is ever behind.
+    let frame = Rc::new(Frame::new(session, u.epoch, &u.views, &u.picks, !u.ledger_now.replace(false) && u.compare.is_none()));
+    let right_frame = u.compare.as_ref().map(|c| Rc::new(Frame::new(c, u.epoch, &u.compare_views, &u.picks, false)));
+    if frame.ledger_stale {
+        // The ledger catches up once stepping pauses for a moment; while playing, a few times a
+        // second, so that no frame of the animation waits for it. Redraws that do not move the
+        // position (the look-ahead's) leave the timer alone.
+        let (playing, position) = (u.playing, (u.epoch, frame.position));
+        if !(u.ledger_pending.get() && (playing || u.ledger_position.get() == position)) {
+            let (ui, redraw) = (ui.clone(), redraw.clone());
+            u.ledger_pending.set(true);
+            u.ledger_position.set(position);
+            *u.ledger_timer.borrow_mut() = Some(Timeout::new(if playing { LEDGER_PLAYING_MS } else { LEDGER_PAUSE_MS }, move || {
+                let u = ui.borrow();
+                u.ledger_pending.set(false);
+                u.ledger_now.set(true);
+                drop(u);
+                redraw.force_update();
+            }));
+        }
+    }
     let scenario = session.scenario();
 
     let on_pick = {

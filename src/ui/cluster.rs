@@ -3,7 +3,7 @@
 
 use super::frame::Frame;
 use super::i18n::{fill, use_tr, Tr};
-use crate::sim::view::ReplicaView;
+use crate::sim::view::{ReplicaView, StateView};
 use crate::sim::NodeId;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -11,7 +11,12 @@ use yew::prelude::*;
 
 const CELL: f64 = 20.0;
 /// Cells drawn per log strip; older records are summarised as one "…" cell.
-const MAX_CELLS: usize = 12;
+pub const MAX_CELLS: usize = 12;
+/// Above this many replica rows the picture draws each log as a bar instead of cells: a large
+/// cluster stays readable, and the page stays quick (a cell costs four SVG elements).
+const COMPACT_ROWS: usize = 60;
+/// The width of a compact log bar; its numbers are drawn after it.
+const BAR_W: f64 = CELL * MAX_CELLS as f64 - 40.0;
 const ROW: f64 = 24.0;
 const HEAD: f64 = 30.0;
 const PRODUCER_X: f64 = 10.0;
@@ -23,7 +28,7 @@ const LANE: f64 = 26.0;
 const CONSUMER_X: f64 = BROKER_X + BROKER_W + 70.0;
 const CONSUMER_W: f64 = 280.0;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Rect {
     x: f64,
     y: f64,
@@ -34,6 +39,12 @@ struct Rect {
 /// State names (`running`, `preparing_join`…) read better with spaces in the picture.
 fn label(name: &str) -> String {
     name.replace('_', " ")
+}
+
+/// A coordinate in whole pixels: integers format much faster than floats in wasm, and a large
+/// picture formats thousands of them on every step.
+fn px(v: f64) -> String {
+    (v.round() as i64).to_string()
 }
 
 fn short(text: &str, max: usize) -> String {
@@ -71,18 +82,71 @@ fn node_key(node: NodeId) -> String {
     }
 }
 
-fn replica_row(t: Tr, name: &str, leader: Option<u32>, epoch: u32, in_isr: bool, r: &ReplicaView, x: f64, y: f64) -> Html {
+/// What a replica row shows: the partition and its leadership, and how the row is drawn.
+struct RowSpec<'a> {
+    name: &'a str,
+    leader: Option<u32>,
+    epoch: u32,
+    in_isr: bool,
+    /// In compact mode, the largest log end offset of the partition's topic: the bar's full width.
+    compact_scale: Option<u64>,
+}
+
+fn replica_row(t: Tr, spec: &RowSpec, r: &ReplicaView, x: f64, y: f64) -> Html {
+    let RowSpec { name, leader, epoch, in_isr, compact_scale } = *spec;
     let is_leader = leader == Some(r.broker);
     // `role` is the class and the tests' handle; `role_word` is what people read.
     let role_index = if leader.is_none() { 0 } else if is_leader { 1 } else { 2 };
     let role = ["offline", "leader", "follower"][role_index];
     let role_word = t.replica_roles[role_index];
-    let first_shown = r.log.len().saturating_sub(MAX_CELLS);
-    let hidden = first_shown > 0;
+    let compact = compact_scale.is_some();
+    // The compact row's tooltip leaves out HW and LEO: its numbers show them, and a tooltip that
+    // changes on every step would cost a DOM update per row on every step of a large run.
+    let tip = if compact {
+        fill(t.replica_tip_compact, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }])
+    } else {
+        fill(t.replica_tip, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }, &r.high_watermark, &r.log_end_offset])
+    };
+    let text_y = px(y + ROW / 2.0 + 3.0);
+    let label = html! {
+        <>
+            <text x={px(x + 8.0)} y={text_y.clone()} class="replica-label">
+                {if is_leader { "★ " } else { "" }}{short(&name.replace("__consumer_offsets-", "__offsets-"), 14)}
+                <title>{name.to_string()}</title>
+            </text>
+            <text x={px(x + 94.0)} y={text_y.clone()} class="replica-meta">
+                {format!("e{epoch}{}", if in_isr { "" } else { " ∉ISR" })}
+                <title>{tip}</title>
+            </text>
+        </>
+    };
+    let class = classes!("replica", role, (!in_isr).then_some("out-of-isr"), compact.then_some("compact"));
+    if let Some(scale) = compact_scale {
+        // The faint bar runs from the log start to the LEO, the solid one on it up to the HW.
+        let unit = BAR_W / scale.max(1) as f64;
+        let bar_x = x + LABEL_W;
+        let width = |from: u64, to: u64| px(to.min(scale).saturating_sub(from.min(scale)) as f64 * unit);
+        let (start, hw, leo) = (r.log_start_offset, r.high_watermark.max(r.log_start_offset), r.log_end_offset);
+        let (bar_y, bar_h, start_x) = (px(y + 6.0), px(ROW - 14.0), px(bar_x + start.min(scale) as f64 * unit));
+        return html! {
+            <g {class} data-partition={name.to_string()} data-role={role}
+               data-hw={r.high_watermark.to_string()} data-leo={r.log_end_offset.to_string()} data-isr={in_isr.to_string()}>
+                {label}
+                <rect class="bar-track" x={px(bar_x)} y={bar_y.clone()} width={px(BAR_W)} height={bar_h.clone()} rx="2" />
+                <rect class="bar-log" x={start_x.clone()} y={bar_y.clone()} width={width(start, leo)} height={bar_h.clone()} />
+                <rect class="bar-committed" x={start_x} y={bar_y} width={width(start, hw)} height={bar_h} />
+                <text class="bar-numbers" x={px(bar_x + BAR_W + 6.0)} y={text_y}>{format!("{hw}/{leo}")}</text>
+            </g>
+        };
+    }
+    // The view may hold only the newest records; what lies before them is counted by offsets.
+    let shown = &r.log[r.log.len().saturating_sub(MAX_CELLS)..];
+    let base_offset = shown.first().map_or(r.log_end_offset, |e| e.offset);
+    let older = base_offset.saturating_sub(r.log_start_offset);
+    let hidden = older > 0;
     let cells_x = x + LABEL_W + if hidden { CELL } else { 0.0 };
-    let base_offset = r.log.get(first_shown).map_or(r.log_end_offset, |e| e.offset);
     let mark_x = |offset: u64| cells_x + (offset.saturating_sub(base_offset)) as f64 * CELL;
-    let cells = r.log[first_shown..].iter().map(|e| {
+    let cells = shown.iter().map(|e| {
         let cx = mark_x(e.offset);
         let committed = e.offset < r.high_watermark;
         let class = classes!("cell", format!("epoch-{}", e.epoch % 6), (!committed).then_some("uncommitted"));
@@ -99,21 +163,14 @@ fn replica_row(t: Tr, name: &str, leader: Option<u32>, epoch: u32, in_isr: bool,
     let hw_x = mark_x(r.high_watermark.max(base_offset));
     let leo_x = mark_x(r.log_end_offset);
     html! {
-        <g class={classes!("replica", role, (!in_isr).then_some("out-of-isr"))} data-partition={name.to_string()} data-role={role}
+        <g {class} data-partition={name.to_string()} data-role={role}
            data-hw={r.high_watermark.to_string()} data-leo={r.log_end_offset.to_string()} data-isr={in_isr.to_string()}>
-            <text x={(x + 8.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="replica-label">
-                {if is_leader { "★ " } else { "" }}{short(&name.replace("__consumer_offsets-", "__offsets-"), 14)}
-                <title>{name.to_string()}</title>
-            </text>
-            <text x={(x + 94.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="replica-meta">
-                {format!("e{epoch}{}", if in_isr { "" } else { " ∉ISR" })}
-                <title>{fill(t.replica_tip, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }, &r.high_watermark, &r.log_end_offset])}</title>
-            </text>
+            {label}
             if hidden {
                 <g class="cell collapsed">
                     <rect x={(x + LABEL_W).to_string()} y={(y + 2.0).to_string()} width={(CELL - 2.0).to_string()} height={(ROW - 6.0).to_string()} rx="3" />
                     <text x={(x + LABEL_W + CELL / 2.0 - 1.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="cell-text">{"…"}</text>
-                    <title>{fill(t.older_records, &[&first_shown, &r.log[0].offset, &base_offset.saturating_sub(1)])}</title>
+                    <title>{fill(t.older_records, &[&older, &r.log_start_offset, &base_offset.saturating_sub(1)])}</title>
                 </g>
             }
             <line class="hw" x1={(hw_x - 1.0).to_string()} x2={(hw_x - 1.0).to_string()} y1={y.to_string()} y2={(y + ROW - 2.0).to_string()}>
@@ -124,6 +181,79 @@ fn replica_row(t: Tr, name: &str, leader: Option<u32>, epoch: u32, in_isr: bool,
                 <title>{fill(t.leo_tip, &[&r.log_end_offset])}</title>
             </line>
             { for cells }
+        </g>
+    }
+}
+
+/// Properties of [`BrokerBox`].
+#[derive(Properties)]
+struct BrokerProps {
+    state: Rc<StateView>,
+    id: u32,
+    up: bool,
+    selected: bool,
+    rect: Rect,
+    /// The replicas it holds: (partition, replica) indexes into `state`.
+    rows: Vec<(usize, usize)>,
+    /// Compact mode's scale per topic.
+    scales: Option<Rc<BTreeMap<String, u64>>>,
+    on_select: Callback<NodeId>,
+}
+
+impl PartialEq for BrokerProps {
+    /// Equal when this broker's part of the picture is: a step changes one or two brokers, so the
+    /// others keep their elements without being drawn again. (The click callback is left out: it
+    /// only names the broker.)
+    fn eq(&self, other: &Self) -> bool {
+        let coordinates = |s: &StateView| s.groups.iter().filter(|g| g.coordinator == Some(self.id)).map(|g| g.name.clone()).collect::<Vec<_>>();
+        self.id == other.id
+            && self.up == other.up
+            && self.selected == other.selected
+            && self.rect == other.rect
+            && self.rows == other.rows
+            && self.scales == other.scales
+            && (Rc::ptr_eq(&self.state, &other.state)
+                || (coordinates(&self.state) == coordinates(&other.state)
+                    && self.rows.iter().all(|&(p, r)| {
+                        let (a, b) = (&self.state.partitions[p], &other.state.partitions[p]);
+                        a.name == b.name && a.leader == b.leader && a.leader_epoch == b.leader_epoch && a.isr == b.isr && a.replicas[r] == b.replicas[r]
+                    })))
+    }
+}
+
+/// One broker: its box, its title and a row per replica it holds.
+#[function_component]
+fn BrokerBox(props: &BrokerProps) -> Html {
+    let t = use_tr();
+    let (id, up, rect) = (props.id, props.up, props.rect);
+    let state = &props.state;
+    let coordinates: Vec<&str> = state.groups.iter().filter(|g| g.coordinator == Some(id)).map(|g| g.name.as_str()).collect();
+    let topic_of = |name: &str| name.rsplit_once('-').map_or(name, |(topic, _)| topic).to_string();
+    let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| {
+        let part = &state.partitions[p];
+        let rep = &part.replicas[r];
+        let spec = RowSpec {
+            name: &part.name,
+            leader: part.leader,
+            epoch: part.leader_epoch,
+            in_isr: part.isr.contains(&rep.broker),
+            compact_scale: props.scales.as_ref().map(|s| s.get(&topic_of(&part.name)).copied().unwrap_or(0)),
+        };
+        replica_row(t, &spec, rep, rect.x, rect.y + HEAD + n as f64 * (ROW + 6.0))
+    });
+    let node = NodeId::Broker(id);
+    let onclick = props.on_select.reform(move |_: MouseEvent| node);
+    html! {
+        <g class={classes!("node", "broker", (!up).then_some("down"), props.selected.then_some("selected"))}
+           data-node={format!("broker-{id}")} data-up={up.to_string()} {onclick} role="button" tabindex="0"
+           aria-label={fill(t.broker_aria, &[&format!("broker-{id}"), &if up { t.broker_up } else { t.broker_crashed }])}>
+            <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" />
+            <text class="node-title" x={px(rect.x + 10.0)} y={px(rect.y + 19.0)}>
+                {format!("broker-{id}")}
+                if !up { <tspan class="down-label">{t.isolate(t.crashed_label)}</tspan> }
+                if !coordinates.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.coordinator_of, &[&coordinates.join(", ")]))}</tspan> }
+            </text>
+            { for replicas }
         </g>
     }
 }
@@ -144,36 +274,30 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             }
         }
     }
+    let compact = rows.iter().map(Vec::len).sum::<usize>() > COMPACT_ROWS;
+    // In compact mode a topic's bars share one scale, so a follower that lags shows a shorter bar.
+    let topic_of = |name: &str| name.rsplit_once('-').map_or(name, |(topic, _)| topic).to_string();
+    let mut topic_scale: BTreeMap<String, u64> = BTreeMap::new();
+    if compact {
+        for part in &f.state.partitions {
+            let leo = part.replicas.iter().map(|r| r.log_end_offset).max().unwrap_or(0);
+            let max = topic_scale.entry(topic_of(&part.name)).or_default();
+            *max = (*max).max(leo);
+        }
+    }
     let controller = Rect { x: BROKER_X, y: 10.0, w: BROKER_W, h: 30.0 };
     rects.insert(NodeId::Controller, controller);
+    let scales = compact.then(|| Rc::new(topic_scale));
     let mut y = 60.0;
     let mut brokers = Vec::new();
-    for (i, list) in rows.iter().enumerate() {
+    for (i, list) in rows.into_iter().enumerate() {
         let id = i as u32 + 1;
         let h = HEAD + list.len() as f64 * (ROW + 6.0) + 6.0;
         let rect = Rect { x: BROKER_X, y, w: BROKER_W, h };
         rects.insert(NodeId::Broker(id), rect);
-        let up = f.brokers_up[i];
-        let coordinates: Vec<&str> = f.state.groups.iter().filter(|g| g.coordinator == Some(id)).map(|g| g.name.as_str()).collect();
-        let replicas = list.iter().enumerate().map(|(n, (p, r))| {
-            let part = &f.state.partitions[*p];
-            let rep = &part.replicas[*r];
-            replica_row(t, &part.name, part.leader, part.leader_epoch, part.isr.contains(&rep.broker), rep, rect.x, rect.y + HEAD + n as f64 * (ROW + 6.0))
-        });
-        let node = NodeId::Broker(id);
-        let onclick = props.on_select.reform(move |_: MouseEvent| node);
         brokers.push(html! {
-            <g class={classes!("node", "broker", (!up).then_some("down"), (props.selected == Some(node)).then_some("selected"))}
-               data-node={format!("broker-{id}")} data-up={up.to_string()} {onclick} role="button" tabindex="0"
-               aria-label={fill(t.broker_aria, &[&format!("broker-{id}"), &if up { t.broker_up } else { t.broker_crashed }])}>
-                <rect class="box" x={rect.x.to_string()} y={rect.y.to_string()} width={rect.w.to_string()} height={rect.h.to_string()} rx="8" />
-                <text class="node-title" x={(rect.x + 10.0).to_string()} y={(rect.y + 19.0).to_string()}>
-                    {format!("broker-{id}")}
-                    if !up { <tspan class="down-label">{t.isolate(t.crashed_label)}</tspan> }
-                    if !coordinates.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.coordinator_of, &[&coordinates.join(", ")]))}</tspan> }
-                </text>
-                { for replicas }
-            </g>
+            <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))}
+                       {rect} rows={list} scales={scales.clone()} on_select={props.on_select.clone()} />
         });
         y += h + 16.0;
     }
@@ -291,6 +415,10 @@ pub fn Cluster(props: &ClusterProps) -> Html {
 
     let onclick_controller = props.on_select.reform(|_: MouseEvent| NodeId::Controller);
     html! {
+        <>
+        if compact {
+            <p class="hint compact-note" data-testid="compact-note">{t.compact_note}</p>
+        }
         <svg class="cluster" viewBox={format!("0 0 {width} {height}")} width="100%" role="img" aria-label={t.cluster_label} direction="ltr" dir="ltr">
             <defs>
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
@@ -314,5 +442,6 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             { for delivered }
             <g class="flights">{ for flights }</g>
         </svg>
+        </>
     }
 }

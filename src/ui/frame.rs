@@ -52,6 +52,8 @@ pub struct Frame {
     pub state: Rc<StateView>,
     /// The ledger.
     pub ledger: Rc<LedgerView>,
+    /// Whether `ledger` is of an earlier position of this run (see [`Frame::new`]).
+    pub ledger_stale: bool,
     /// Messages in flight.
     pub flights: Vec<Flight>,
     /// The message delivered in the current step, if any (drawn as a highlighted link).
@@ -102,25 +104,36 @@ fn nodes(sim: &Sim) -> Vec<(NodeId, String)> {
     list
 }
 
-/// The state and ledger views of one position of one run, kept between renders: the page redraws
-/// after every slice of the look-ahead too, and on a large run these views cost the most.
-pub type ViewCache = RefCell<Option<((u64, u64), Rc<StateView>, Rc<LedgerView>)>>;
+/// The state and ledger views of one run, kept between renders: the page redraws after every
+/// slice of the look-ahead too, and on a large run these views cost the most.
+#[derive(Default)]
+pub struct ViewCache {
+    state: RefCell<Option<((u64, u64), Rc<StateView>)>>,
+    ledger: RefCell<Option<((u64, u64), Rc<LedgerView>)>>,
+}
 
 impl Frame {
     /// Reads the session at its current position. `run` names the run (it changes whenever the
     /// run starts again or forks), so `cache` is reused while the run and the position stay.
-    pub fn new(session: &Session, run: u64, cache: &ViewCache, picks: &Picks) -> Frame {
+    /// With `defer_ledger`, a new position of the same run keeps the previous position's ledger
+    /// (and says so in `ledger_stale`): the ledger sits below the picture and costs more than it,
+    /// so the page draws the picture at once and the ledger when the person pauses.
+    pub fn new(session: &Session, run: u64, cache: &ViewCache, picks: &Picks, defer_ledger: bool) -> Frame {
         let sim = session.sim();
         let key = (run, session.position());
-        let (state, ledger) = {
-            let mut cache = cache.borrow_mut();
-            match cache.as_ref() {
-                Some((k, state, ledger)) if *k == key => (state.clone(), ledger.clone()),
-                _ => {
-                    let views = (Rc::new(sim.state_view()), Rc::new(sim.ledger_view_limited(super::panels::LEDGER_ROWS)));
-                    *cache = Some((key, views.0.clone(), views.1.clone()));
-                    views
-                }
+        let state = {
+            let mut cached = cache.state.borrow_mut();
+            match cached.as_ref() {
+                Some((k, state)) if *k == key => state.clone(),
+                _ => cached.insert((key, Rc::new(sim.state_view_tail(super::cluster::MAX_CELLS)))).1.clone(),
+            }
+        };
+        let (ledger, ledger_stale) = {
+            let mut cached = cache.ledger.borrow_mut();
+            match cached.as_ref() {
+                Some((k, ledger)) if *k == key => (ledger.clone(), false),
+                Some(((r, _), ledger)) if *r == run && defer_ledger => (ledger.clone(), true),
+                _ => (cached.insert((key, Rc::new(sim.ledger_view_limited(super::panels::LEDGER_ROWS)))).1.clone(), false),
             }
         };
         let now = sim.now();
@@ -169,6 +182,7 @@ impl Frame {
         Frame {
             state,
             ledger,
+            ledger_stale,
             flights,
             delivered,
             narration,

@@ -259,6 +259,7 @@ pub struct Text {
     /// The replica's role: no leader, leader, follower.
     pub replica_roles: [&'static str; 3],
     pub replica_tip: &'static str,
+    pub replica_tip_compact: &'static str,
     pub in_isr: &'static str,
     pub not_in_isr: &'static str,
     pub older_records: &'static str,
@@ -286,6 +287,8 @@ pub struct Text {
     pub committed_tip: &'static str,
     pub controller_meta: &'static str,
     pub controller_tip: &'static str,
+    /// Above the picture of a large cluster, whose logs are drawn as bars.
+    pub compact_note: &'static str,
     /// The glossary's definitions, in the order of `glossary::TERMS`.
     pub definitions: [&'static str; super::glossary::TERMS.len()],
 }
@@ -449,6 +452,7 @@ pub static EN: Text = Text {
     cell_key: "key {1} · ",
     replica_roles: ["offline", "leader", "follower"],
     replica_tip: "{1}; leader epoch {2}; {3}; HW {4} LEO {5}",
+    replica_tip_compact: "{1}; leader epoch {2}; {3}",
     in_isr: "in the ISR",
     not_in_isr: "not in the ISR",
     older_records: "{1} older records (offsets {2}…{3})",
@@ -474,6 +478,7 @@ pub static EN: Text = Text {
     none: "none",
     committed_tip: "committed offsets (next record to read after a restart): {1}",
     controller_meta: "  KRaft quorum: elects leaders, keeps ISRs and epochs",
+    compact_note: "A large cluster: each replica's log is drawn as a bar, solid up to the high watermark (HW) and faint from there to the log end offset (LEO). The numbers read HW/LEO; the bars of one topic share a scale, so a follower that lags has a shorter bar.",
     controller_tip: "The KRaft controller quorum (modelled as one always-available node): it fences brokers that stop heartbeating, elects partition leaders, raises leader epochs and records ISR changes.",
     definitions: DEFINITIONS_EN,
 };
@@ -646,6 +651,7 @@ pub static FA: Text = Text {
     cell_key: "کلید {1} · ",
     replica_roles: ["بی leader", "leader", "follower"],
     replica_tip: "{1}؛ leader epoch {2}؛ {3}؛ HW {4} LEO {5}",
+    replica_tip_compact: "{1}؛ leader epoch {2}؛ {3}",
     in_isr: "در ISR",
     not_in_isr: "بیرون از ISR",
     older_records: "{1} رکورد قدیمی‌تر (offsetهای {2}…{3})",
@@ -671,6 +677,7 @@ pub static FA: Text = Text {
     none: "هیچ",
     committed_tip: "offsetهای commit‌شده (رکورد بعدی برای خواندن پس از شروع دوباره): {1}",
     controller_meta: "  کوئورم KRaft: گزینش leader، نگه‌داری ISR و epoch",
+    compact_note: "یک خوشهٔ بزرگ: لاگ هر replica یک نوار است، پررنگ تا high watermark ‏(HW) و کم‌رنگ از آنجا تا log end offset ‏(LEO). عددها HW/LEO را نشان می‌دهند؛ نوارهای یک تاپیک یک مقیاس دارند، پس followerی که عقب است نوار کوتاه‌تری دارد.",
     controller_tip: "کوئورم controller در KRaft (به شکل یک گرهٔ همیشه در دسترس مدل شده): بروکرهایی را که heartbeat نمی‌فرستند کنار می‌گذارد، leader پارتیشن‌ها را برمی‌گزیند، leader epoch را بالا می‌برد و تغییرهای ISR را ثبت می‌کند.",
     definitions: DEFINITIONS_FA,
 };

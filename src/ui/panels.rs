@@ -349,7 +349,7 @@ pub struct LedgerProps {
 
 impl PartialEq for LedgerProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.frame.ledger, &other.frame.ledger)
+        Rc::ptr_eq(&self.frame.ledger, &other.frame.ledger) && self.frame.ledger_stale == other.frame.ledger_stale
     }
 }
 
@@ -426,7 +426,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
         }
     });
     html! {
-        <section class="ledger" aria-label={tr.ledger_region}>
+        <section class="ledger" aria-label={tr.ledger_region} data-stale={props.frame.ledger_stale.to_string()} aria-busy={props.frame.ledger_stale.to_string()}>
             <h2>{tr.ledger}</h2>
             <div class="badges" data-testid="badges">
                 {badge("sent", tr.badge_sent, t.sent, false)}{badge("acknowledged", tr.badge_acknowledged, t.acknowledged, false)}{badge("failed", tr.badge_failed, t.failed, true)}

@@ -29,6 +29,8 @@ async function position(page) {
 
 /** The state a person sees: the cluster picture, the narration and the ledger badges. */
 async function visibleState(page) {
+  // The ledger catches up with the picture a moment after the position changes.
+  await expect(page.locator('.ledger')).toHaveAttribute('data-stale', 'false');
   return page.evaluate(() => ['.cluster', '.narration', '[data-testid=badges]'].map((s) => document.querySelector(s).outerHTML).join('\n'));
 }
 
@@ -56,6 +58,9 @@ test('stepping changes the view as the model says, and step back returns the exa
   await expect(page.getByTestId('effects')).toContainText('appends order=v1, order=v2, order=v3');
   await expect(leader).toHaveAttribute('data-leo', '3');
   await expect(leader).toHaveAttribute('data-hw', '0');
+  // A small cluster draws every record as a cell.
+  await expect(leader.locator('.cell')).toHaveCount(3);
+  await expect(page.getByTestId('compact-note')).toHaveCount(0);
   await expect(page.getByTestId('caption')).toContainText('Three records go to orders-0');
 
   const at = await position(page);
@@ -259,6 +264,16 @@ test('a large run lists at most 200 ledger rows and says how many it holds back'
   await expect(page.getByTestId('badges').locator('[data-badge=sent]')).toHaveAttribute('data-value', '6000');
   await expect(page.locator('.ledger tbody tr')).toHaveCount(200);
   await expect(page.getByTestId('ledger-omitted')).toContainText('The table shows 200 of 6000 records');
+  // At this scale each replica's log is a bar, not cells: solid to the HW, faint to the LEO.
+  await expect(page.getByTestId('compact-note')).toBeVisible();
+  expect(await page.locator('.replica.compact').count()).toBeGreaterThan(60);
+  await expect(page.locator('.cell')).toHaveCount(0);
+  const row = page.locator('.replica.compact[data-role=leader]').first();
+  const [hw, leo] = [await row.getAttribute('data-hw'), await row.getAttribute('data-leo')];
+  await expect(row.locator('.bar-numbers')).toHaveText(`${hw}/${leo}`);
+  const width = async (sel) => Number(await row.locator(sel).getAttribute('width'));
+  expect(await width('.bar-log')).toBeGreaterThan(0);
+  expect(await width('.bar-committed')).toBeLessThanOrEqual(await width('.bar-log'));
   await page.screenshot({ path: path.join(SHOTS, 'large-cluster-end.png') });
   expect(problems).toEqual([]);
 });
