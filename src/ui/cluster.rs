@@ -41,6 +41,11 @@ fn label(name: &str) -> String {
     name.replace('_', " ")
 }
 
+/// The topic of a partition named `topic-N`.
+fn topic_of(partition: &str) -> String {
+    partition.rsplit_once('-').map_or(partition, |(topic, _)| topic).to_string()
+}
+
 /// A coordinate in whole pixels: integers format much faster than floats in wasm, and a large
 /// picture formats thousands of them on every step.
 fn px(v: f64) -> String {
@@ -228,7 +233,6 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     let (id, up, rect) = (props.id, props.up, props.rect);
     let state = &props.state;
     let coordinates: Vec<&str> = state.groups.iter().filter(|g| g.coordinator == Some(id)).map(|g| g.name.as_str()).collect();
-    let topic_of = |name: &str| name.rsplit_once('-').map_or(name, |(topic, _)| topic).to_string();
     let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| {
         let part = &state.partitions[p];
         let rep = &part.replicas[r];
@@ -276,7 +280,6 @@ pub fn Cluster(props: &ClusterProps) -> Html {
     }
     let compact = rows.iter().map(Vec::len).sum::<usize>() > COMPACT_ROWS;
     // In compact mode a topic's bars share one scale, so a follower that lags shows a shorter bar.
-    let topic_of = |name: &str| name.rsplit_once('-').map_or(name, |(topic, _)| topic).to_string();
     let mut topic_scale: BTreeMap<String, u64> = BTreeMap::new();
     if compact {
         for part in &f.state.partitions {
