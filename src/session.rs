@@ -753,6 +753,23 @@ acknowledged = 6
     }
 
     #[test]
+    fn every_page_action_has_the_name_a_challenge_lists() {
+        let s = || String::from("x");
+        let all = [
+            UserAction::CrashBroker { broker: 1 },
+            UserAction::RestartBroker { broker: 1 },
+            UserAction::Cut { a: s(), b: s() },
+            UserAction::Heal { a: s(), b: s() },
+            UserAction::CrashConsumer { consumer: s() },
+            UserAction::CloseConsumer { consumer: s() },
+            UserAction::StartConsumer { consumer: s() },
+            UserAction::AddConsumer { like: s(), name: s() },
+            UserAction::Produce { producer: s(), topic: s(), key: None, value: s() },
+        ];
+        assert_eq!(all.iter().map(UserAction::kind).collect::<Vec<_>>(), crate::scenario::CHALLENGE_ACTIONS.to_vec());
+    }
+
+    #[test]
     fn thinned_snapshots_still_land_on_the_forward_state() {
         let mut forward = session(Vec::new());
         let mut states = Vec::new();

@@ -59,12 +59,11 @@ struct Ui {
     epoch: u64,
     /// The views of the current position, kept between renders.
     views: ViewCache,
-    /// The ledger's catch-up after the picture moved on (see `Frame::new`): the timer, whether it
-    /// is due to fire and for which (run, position), and whether the next render computes the
+    /// The ledger's catch-up after the picture moved on (see `Frame::new`): the timer, the (run,
+    /// position) it is due for while it has not fired, and whether the next render computes the
     /// ledger of its position.
     ledger_timer: RefCell<Option<Timeout>>,
-    ledger_pending: Cell<bool>,
-    ledger_position: Cell<(u64, u64)>,
+    ledger_due: Cell<Option<(u64, u64)>>,
     ledger_now: Cell<bool>,
     /// The class's pick at each pause point of this run.
     picks: Picks,
@@ -119,8 +118,7 @@ impl Ui {
             speed: 1,
             views: ViewCache::default(),
             ledger_timer: RefCell::new(None),
-            ledger_pending: Cell::new(false),
-            ledger_position: Cell::new((0, 0)),
+            ledger_due: Cell::new(None),
             ledger_now: Cell::new(false),
             picks: Picks::new(),
             lang: Lang::En,
@@ -786,13 +784,13 @@ pub fn App() -> Html {
         // second, so that no frame of the animation waits for it. Redraws that do not move the
         // position (the look-ahead's) leave the timer alone.
         let (playing, position) = (u.playing, (u.epoch, frame.position));
-        if !(u.ledger_pending.get() && (playing || u.ledger_position.get() == position)) {
+        let due = u.ledger_due.get();
+        if !(due.is_some() && (playing || due == Some(position))) {
             let (ui, redraw) = (ui.clone(), redraw.clone());
-            u.ledger_pending.set(true);
-            u.ledger_position.set(position);
+            u.ledger_due.set(Some(position));
             *u.ledger_timer.borrow_mut() = Some(Timeout::new(if playing { LEDGER_PLAYING_MS } else { LEDGER_PAUSE_MS }, move || {
                 let u = ui.borrow();
-                u.ledger_pending.set(false);
+                u.ledger_due.set(None);
                 u.ledger_now.set(true);
                 drop(u);
                 redraw.force_update();

@@ -190,6 +190,11 @@ fn replica_row(t: Tr, spec: &RowSpec, r: &ReplicaView, x: f64, y: f64) -> Html {
     }
 }
 
+/// The groups whose coordinator is `broker`.
+fn coordinated_groups(state: &StateView, broker: u32) -> impl Iterator<Item = &str> {
+    state.groups.iter().filter(move |g| g.coordinator == Some(broker)).map(|g| g.name.as_str())
+}
+
 /// Properties of [`BrokerBox`].
 #[derive(Properties)]
 struct BrokerProps {
@@ -210,7 +215,6 @@ impl PartialEq for BrokerProps {
     /// others keep their elements without being drawn again. (The click callback is left out: it
     /// only names the broker.)
     fn eq(&self, other: &Self) -> bool {
-        let coordinates = |s: &StateView| s.groups.iter().filter(|g| g.coordinator == Some(self.id)).map(|g| g.name.clone()).collect::<Vec<_>>();
         self.id == other.id
             && self.up == other.up
             && self.selected == other.selected
@@ -218,7 +222,7 @@ impl PartialEq for BrokerProps {
             && self.rows == other.rows
             && self.scales == other.scales
             && (Rc::ptr_eq(&self.state, &other.state)
-                || (coordinates(&self.state) == coordinates(&other.state)
+                || (coordinated_groups(&self.state, self.id).eq(coordinated_groups(&other.state, self.id))
                     && self.rows.iter().all(|&(p, r)| {
                         let (a, b) = (&self.state.partitions[p], &other.state.partitions[p]);
                         a.name == b.name && a.leader == b.leader && a.leader_epoch == b.leader_epoch && a.isr == b.isr && a.replicas[r] == b.replicas[r]
@@ -232,7 +236,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     let t = use_tr();
     let (id, up, rect) = (props.id, props.up, props.rect);
     let state = &props.state;
-    let coordinates: Vec<&str> = state.groups.iter().filter(|g| g.coordinator == Some(id)).map(|g| g.name.as_str()).collect();
+    let coordinates: Vec<&str> = coordinated_groups(state, id).collect();
     let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| {
         let part = &state.partitions[p];
         let rep = &part.replicas[r];
