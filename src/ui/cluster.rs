@@ -3,7 +3,7 @@
 
 use super::frame::Frame;
 use super::i18n::{fill, use_tr, Tr};
-use crate::sim::view::{ReplicaView, StateView};
+use crate::sim::view::StateView;
 use crate::sim::NodeId;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -18,6 +18,9 @@ const COMPACT_ROWS: usize = 60;
 /// The width of a compact log bar; its numbers are drawn after it.
 const BAR_W: f64 = CELL * MAX_CELLS as f64 - 40.0;
 const ROW: f64 = 24.0;
+/// A compact bar's place inside its row.
+const BAR_Y: &str = "6";
+const BAR_H: &str = "10";
 const HEAD: f64 = 30.0;
 const PRODUCER_X: f64 = 10.0;
 const PRODUCER_W: f64 = 150.0;
@@ -87,24 +90,33 @@ fn node_key(node: NodeId) -> String {
     }
 }
 
-/// What a replica row shows: the partition and its leadership, and how the row is drawn.
-struct RowSpec<'a> {
-    name: &'a str,
-    leader: Option<u32>,
-    epoch: u32,
-    in_isr: bool,
+/// Where a replica row is: the partition and replica (indexes into the state) and the row's
+/// origin. The row's own elements are placed relative to the origin, so when rows shift (a
+/// partition appears above them) only what each row shows is written again, not its coordinates.
+struct RowAt {
+    partition: usize,
+    replica: usize,
+    x: f64,
+    y: f64,
     /// In compact mode, the largest log end offset of the partition's topic: the bar's full width.
     compact_scale: Option<u64>,
 }
 
-fn replica_row(t: Tr, spec: &RowSpec, r: &ReplicaView, x: f64, y: f64) -> Html {
-    let RowSpec { name, leader, epoch, in_isr, compact_scale } = *spec;
+/// One replica: its partition's name and leadership, then its log, as cells or, in compact mode,
+/// as a bar. A plain function rather than a component, and rows are not keyed: on a seek every
+/// row changes, and a component per row, or Yew's keyed diff of them, cost more than they save
+/// (keys added about 14 ms to a seek of `large-cluster`).
+fn replica_row(t: Tr, state: &StateView, props: &RowAt) -> Html {
+    let part = &state.partitions[props.partition];
+    let r = &part.replicas[props.replica];
+    let (name, leader, epoch) = (part.name.as_str(), part.leader, part.leader_epoch);
+    let in_isr = part.isr.contains(&r.broker);
     let is_leader = leader == Some(r.broker);
     // `role` is the class and the tests' handle; `role_word` is what people read.
     let role_index = if leader.is_none() { 0 } else if is_leader { 1 } else { 2 };
     let role = ["offline", "leader", "follower"][role_index];
     let role_word = t.replica_roles[role_index];
-    let compact = compact_scale.is_some();
+    let compact = props.compact_scale.is_some();
     // The compact row's tooltip leaves out HW and LEO: its numbers show them, and a tooltip that
     // changes on every step would cost a DOM update per row on every step of a large run.
     let tip = if compact {
@@ -112,35 +124,35 @@ fn replica_row(t: Tr, spec: &RowSpec, r: &ReplicaView, x: f64, y: f64) -> Html {
     } else {
         fill(t.replica_tip, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }, &r.high_watermark, &r.log_end_offset])
     };
-    let text_y = px(y + ROW / 2.0 + 3.0);
+    let text_y = px(ROW / 2.0 + 3.0);
     let label = html! {
         <>
-            <text x={px(x + 8.0)} y={text_y.clone()} class="replica-label">
+            <text x="8" y={text_y.clone()} class="replica-label">
                 {if is_leader { "★ " } else { "" }}{short(&name.replace("__consumer_offsets-", "__offsets-"), 14)}
                 <title>{name.to_string()}</title>
             </text>
-            <text x={px(x + 94.0)} y={text_y.clone()} class="replica-meta">
+            <text x="94" y={text_y.clone()} class="replica-meta">
                 {format!("e{epoch}{}", if in_isr { "" } else { " ∉ISR" })}
                 <title>{tip}</title>
             </text>
         </>
     };
     let class = classes!("replica", role, (!in_isr).then_some("out-of-isr"), compact.then_some("compact"));
-    if let Some(scale) = compact_scale {
+    let transform = format!("translate({} {})", px(props.x), px(props.y));
+    if let Some(scale) = props.compact_scale {
         // The faint bar runs from the log start to the LEO, the solid one on it up to the HW.
         let unit = BAR_W / scale.max(1) as f64;
-        let bar_x = x + LABEL_W;
         let width = |from: u64, to: u64| px(to.min(scale).saturating_sub(from.min(scale)) as f64 * unit);
         let (start, hw, leo) = (r.log_start_offset, r.high_watermark.max(r.log_start_offset), r.log_end_offset);
-        let (bar_y, bar_h, start_x) = (px(y + 6.0), px(ROW - 14.0), px(bar_x + start.min(scale) as f64 * unit));
+        let start_x = px(LABEL_W + start.min(scale) as f64 * unit);
         return html! {
-            <g {class} data-partition={name.to_string()} data-role={role}
+            <g {class} {transform} data-partition={name.to_string()} data-role={role}
                data-hw={r.high_watermark.to_string()} data-leo={r.log_end_offset.to_string()} data-isr={in_isr.to_string()}>
                 {label}
-                <rect class="bar-track" x={px(bar_x)} y={bar_y.clone()} width={px(BAR_W)} height={bar_h.clone()} rx="2" />
-                <rect class="bar-log" x={start_x.clone()} y={bar_y.clone()} width={width(start, leo)} height={bar_h.clone()} />
-                <rect class="bar-committed" x={start_x} y={bar_y} width={width(start, hw)} height={bar_h} />
-                <text class="bar-numbers" x={px(bar_x + BAR_W + 6.0)} y={text_y}>{format!("{hw}/{leo}")}</text>
+                <rect class="bar-track" x={px(LABEL_W)} y={BAR_Y} width={px(BAR_W)} height={BAR_H} rx="2" />
+                <rect class="bar-log" x={start_x.clone()} y={BAR_Y} width={width(start, leo)} height={BAR_H} />
+                <rect class="bar-committed" x={start_x} y={BAR_Y} width={width(start, hw)} height={BAR_H} />
+                <text class="bar-numbers" x={px(LABEL_W + BAR_W + 6.0)} y={text_y}>{format!("{hw}/{leo}")}</text>
             </g>
         };
     }
@@ -149,7 +161,7 @@ fn replica_row(t: Tr, spec: &RowSpec, r: &ReplicaView, x: f64, y: f64) -> Html {
     let base_offset = shown.first().map_or(r.log_end_offset, |e| e.offset);
     let older = base_offset.saturating_sub(r.log_start_offset);
     let hidden = older > 0;
-    let cells_x = x + LABEL_W + if hidden { CELL } else { 0.0 };
+    let cells_x = LABEL_W + if hidden { CELL } else { 0.0 };
     let mark_x = |offset: u64| cells_x + (offset.saturating_sub(base_offset)) as f64 * CELL;
     let cells = shown.iter().map(|e| {
         let cx = mark_x(e.offset);
@@ -159,30 +171,30 @@ fn replica_row(t: Tr, spec: &RowSpec, r: &ReplicaView, x: f64, y: f64) -> Html {
         let tip = fill(t.cell_tip, &[&e.offset, &e.epoch, &key, &e.value]);
         html! {
             <g class={class} data-offset={e.offset.to_string()}>
-                <rect x={cx.to_string()} y={(y + 2.0).to_string()} width={(CELL - 2.0).to_string()} height={(ROW - 6.0).to_string()} rx="3" />
-                <text x={(cx + CELL / 2.0 - 1.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="cell-text">{short(&e.value, 3)}</text>
+                <rect x={px(cx)} y="2" width={px(CELL - 2.0)} height={px(ROW - 6.0)} rx="3" />
+                <text x={px(cx + CELL / 2.0 - 1.0)} y={text_y.clone()} class="cell-text">{short(&e.value, 3)}</text>
                 <title>{tip}</title>
             </g>
         }
     });
-    let hw_x = mark_x(r.high_watermark.max(base_offset));
-    let leo_x = mark_x(r.log_end_offset);
+    let hw_x = px(mark_x(r.high_watermark.max(base_offset)) - 1.0);
+    let leo_x = px(mark_x(r.log_end_offset) - 1.0);
     html! {
-        <g {class} data-partition={name.to_string()} data-role={role}
+        <g {class} {transform} data-partition={name.to_string()} data-role={role}
            data-hw={r.high_watermark.to_string()} data-leo={r.log_end_offset.to_string()} data-isr={in_isr.to_string()}>
             {label}
             if hidden {
                 <g class="cell collapsed">
-                    <rect x={(x + LABEL_W).to_string()} y={(y + 2.0).to_string()} width={(CELL - 2.0).to_string()} height={(ROW - 6.0).to_string()} rx="3" />
-                    <text x={(x + LABEL_W + CELL / 2.0 - 1.0).to_string()} y={(y + ROW / 2.0 + 3.0).to_string()} class="cell-text">{"…"}</text>
+                    <rect x={px(LABEL_W)} y="2" width={px(CELL - 2.0)} height={px(ROW - 6.0)} rx="3" />
+                    <text x={px(LABEL_W + CELL / 2.0 - 1.0)} y={text_y.clone()} class="cell-text">{"…"}</text>
                     <title>{fill(t.older_records, &[&older, &r.log_start_offset, &base_offset.saturating_sub(1)])}</title>
                 </g>
             }
-            <line class="hw" x1={(hw_x - 1.0).to_string()} x2={(hw_x - 1.0).to_string()} y1={y.to_string()} y2={(y + ROW - 2.0).to_string()}>
+            <line class="hw" x1={hw_x.clone()} x2={hw_x.clone()} y1="0" y2={px(ROW - 2.0)}>
                 <title>{fill(t.hw_tip, &[&r.high_watermark])}</title>
             </line>
-            <text class="hw-label" x={(hw_x - 4.0).to_string()} y={(y + ROW + 5.0).to_string()}>{"HW"}</text>
-            <line class="leo" x1={(leo_x - 1.0).to_string()} x2={(leo_x - 1.0).to_string()} y1={y.to_string()} y2={(y + ROW - 2.0).to_string()}>
+            <text class="hw-label" x={px(mark_x(r.high_watermark.max(base_offset)) - 4.0)} y={px(ROW + 5.0)}>{"HW"}</text>
+            <line class="leo" x1={leo_x.clone()} x2={leo_x} y1="0" y2={px(ROW - 2.0)}>
                 <title>{fill(t.leo_tip, &[&r.log_end_offset])}</title>
             </line>
             { for cells }
@@ -239,15 +251,8 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     let coordinates: Vec<&str> = coordinated_groups(state, id).collect();
     let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| {
         let part = &state.partitions[p];
-        let rep = &part.replicas[r];
-        let spec = RowSpec {
-            name: &part.name,
-            leader: part.leader,
-            epoch: part.leader_epoch,
-            in_isr: part.isr.contains(&rep.broker),
-            compact_scale: props.scales.as_ref().map(|s| s.get(&topic_of(&part.name)).copied().unwrap_or(0)),
-        };
-        replica_row(t, &spec, rep, rect.x, rect.y + HEAD + n as f64 * (ROW + 6.0))
+        let compact_scale = props.scales.as_ref().map(|s| s.get(&topic_of(&part.name)).copied().unwrap_or(0));
+        replica_row(t, state, &RowAt { partition: p, replica: r, x: rect.x, y: rect.y + HEAD + n as f64 * (ROW + 6.0), compact_scale })
     });
     let node = NodeId::Broker(id);
     let onclick = props.on_select.reform(move |_: MouseEvent| node);
