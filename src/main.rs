@@ -361,7 +361,7 @@ fn write_summary(out: &mut impl Write, sim: &Sim) {
             );
         }
     }
-    let t = sim.ledger_view().totals;
+    let t = sim.ledger_totals();
     let _ = writeln!(
         out,
         "records: {} sent, {} acknowledged, {} failed, {} lost ({} of them acknowledged), {} duplicated, {} out of order",
@@ -382,7 +382,7 @@ fn write_summary(out: &mut impl Write, sim: &Sim) {
             members.join(", "),
             committed.join(", ")
         );
-        let l = sim.group_ledger_view(g);
+        let l = sim.group_ledger_totals(g);
         let t = &l.totals;
         let _ = writeln!(
             out,

@@ -286,3 +286,23 @@ fn a_limited_ledger_lists_the_troubled_records_first_and_counts_them_all() {
         assert_eq!(serde_json::to_string(&group.totals).unwrap(), serde_json::to_string(&full.groups[g].totals).unwrap());
     }
 }
+
+#[test]
+fn the_totals_alone_match_the_full_ledger_on_runs_that_lose_and_duplicate() {
+    // Expectations read only the totals; they must be the ones the ledger table shows.
+    for name in ["acks1-acknowledged-loss", "retry-duplicate", "consumer-commit-before-processing", "two-groups-fan-out"] {
+        let s = common::load(name);
+        let outcome = s.run(s.seed, None, |_, _| {});
+        let full = outcome.sim.ledger_view();
+        assert_eq!(outcome.sim.ledger_totals(), full.totals, "{name}");
+        assert!(!full.groups.is_empty() || name != "two-groups-fan-out", "{name} has groups");
+        for (g, group) in full.groups.iter().enumerate() {
+            let alone = outcome.sim.group_ledger_totals(g as u32);
+            assert_eq!(serde_json::to_string(&alone.totals).unwrap(), serde_json::to_string(&group.totals).unwrap(), "{name}");
+            assert_eq!((alone.verdict, alone.rebalances), (group.verdict, group.rebalances), "{name}");
+            assert!(alone.records.is_empty() && alone.lag.is_empty(), "{name}: totals only");
+        }
+    }
+    let loss = common::load("acks1-acknowledged-loss");
+    assert!(loss.run(loss.seed, None, |_, _| {}).sim.ledger_totals().acknowledged_lost > 0, "the check compares something that is not all zeros");
+}

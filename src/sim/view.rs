@@ -106,6 +106,33 @@ pub struct LedgerTotals {
     pub out_of_order: u32,
 }
 
+impl LedgerTotals {
+    /// Counts one record with `copies` copies in the final logs; true when its fate went wrong
+    /// (lost after its acknowledgement, duplicated or failed).
+    fn count(&mut self, r: &LedgerRecord, copies: u32) -> bool {
+        let acknowledged = r.acknowledged();
+        let failed = matches!(r.outcome, Outcome::Failed { .. });
+        self.sent += 1;
+        self.acknowledged += acknowledged as u32;
+        self.failed += failed as u32;
+        self.lost += (copies == 0) as u32;
+        self.acknowledged_lost += (acknowledged && copies == 0) as u32;
+        self.duplicated += (copies > 1) as u32;
+        (acknowledged && copies == 0) || copies > 1 || failed
+    }
+}
+
+/// Which records a group's per-record list holds.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    /// Every record.
+    All,
+    /// The records whose id is marked.
+    Only(&'a [bool]),
+    /// None, and no lag curve either: totals only.
+    None,
+}
+
 /// The ledger with each record's fate and the totals.
 #[derive(Clone, Debug, Serialize)]
 pub struct LedgerView {
@@ -389,42 +416,13 @@ impl Sim {
     /// up to half the rows, then the newest others. The totals still count every record. The page
     /// uses it on large runs, where listing 100,000 records on every step would stall it.
     pub fn ledger_view_limited(&self, rows: usize) -> LedgerView {
-        // Indexed by record id: a large run has hundreds of thousands of records.
-        let mut copies: Vec<u32> = vec![0; self.ledger.records.len()];
+        let (copies, out_of_order) = self.final_copies();
         let names = self.tp_names();
-        let mut out_of_order = 0;
-        for &tp in &self.tps {
-            if self.topics[tp.topic as usize].internal {
-                continue;
-            }
-            let Some(log) = self.final_log(tp) else { continue };
-            let mut newest: BTreeMap<(u32, Option<&str>), RecordId> = BTreeMap::new();
-            for id in log {
-                copies[id as usize] += 1;
-                let rec = self.ledger.get(id);
-                let group = (rec.producer, rec.key.as_deref());
-                match newest.get(&group) {
-                    Some(&seen) if seen > id => out_of_order += 1,
-                    _ => {
-                        newest.insert(group, id);
-                    }
-                }
-            }
-        }
         let mut totals = LedgerTotals { out_of_order, ..LedgerTotals::default() };
         let mut troubled = Vec::new();
         let mut fine = Vec::new();
         for r in self.ledger.records.iter().filter(|r| r.internal.is_none()) {
-            let n = copies[r.id as usize];
-            let acknowledged = r.acknowledged();
-            let failed = matches!(r.outcome, Outcome::Failed { .. });
-            totals.sent += 1;
-            totals.acknowledged += acknowledged as u32;
-            totals.failed += failed as u32;
-            totals.lost += (n == 0) as u32;
-            totals.acknowledged_lost += (acknowledged && n == 0) as u32;
-            totals.duplicated += (n > 1) as u32;
-            if (acknowledged && n == 0) || n > 1 || failed {
+            if totals.count(r, copies[r.id as usize]) {
                 troubled.push(r);
             } else {
                 fine.push(r);
@@ -462,8 +460,46 @@ impl Sim {
                 }
             })
             .collect();
-        let groups = (0..self.groups.len() as u32).map(|g| self.group_ledger_view_named(g, &names, Some(&keep))).collect();
+        let groups = (0..self.groups.len() as u32).map(|g| self.group_ledger_view_named(g, &names, Rows::Only(&keep))).collect();
         LedgerView { totals, records, groups }
+    }
+
+    /// The ledger's totals alone. Expectations read only these, and on a run of 100,000 records
+    /// the whole view would copy every record's key and value (a peak of about 30 MB).
+    pub fn ledger_totals(&self) -> LedgerTotals {
+        let (copies, out_of_order) = self.final_copies();
+        let mut totals = LedgerTotals { out_of_order, ..LedgerTotals::default() };
+        for r in self.ledger.records.iter().filter(|r| r.internal.is_none()) {
+            totals.count(r, copies[r.id as usize]);
+        }
+        totals
+    }
+
+    /// How many copies of each record (by id) the final logs hold, and how many records of a
+    /// producer and key sit in a final log after a newer one.
+    fn final_copies(&self) -> (Vec<u32>, u32) {
+        // Indexed by record id: a large run has hundreds of thousands of records.
+        let mut copies: Vec<u32> = vec![0; self.ledger.records.len()];
+        let mut out_of_order = 0;
+        for &tp in &self.tps {
+            if self.topics[tp.topic as usize].internal {
+                continue;
+            }
+            let Some(log) = self.final_log(tp) else { continue };
+            let mut newest: BTreeMap<(u32, Option<&str>), RecordId> = BTreeMap::new();
+            for id in log {
+                copies[id as usize] += 1;
+                let rec = self.ledger.get(id);
+                let group = (rec.producer, rec.key.as_deref());
+                match newest.get(&group) {
+                    Some(&seen) if seen > id => out_of_order += 1,
+                    _ => {
+                        newest.insert(group, id);
+                    }
+                }
+            }
+        }
+        (copies, out_of_order)
     }
 
     /// Every partition's `topic-N` name, by global index.
@@ -473,11 +509,16 @@ impl Sim {
 
     /// One group's delivery record: per record fate, totals, verdict and lag.
     pub fn group_ledger_view(&self, g: u32) -> GroupLedgerView {
-        self.group_ledger_view_named(g, &self.tp_names(), None)
+        self.group_ledger_view_named(g, &self.tp_names(), Rows::All)
     }
 
-    /// `keep`, when given, says which record ids the per-record list holds; totals count all.
-    fn group_ledger_view_named(&self, g: u32, names: &[String], keep: Option<&[bool]>) -> GroupLedgerView {
+    /// One group's totals, verdict and rebalances, with no per-record list and no lag curve.
+    pub fn group_ledger_totals(&self, g: u32) -> GroupLedgerView {
+        self.group_ledger_view_named(g, &self.tp_names(), Rows::None)
+    }
+
+    /// `rows` says which records the per-record list holds; totals count all.
+    fn group_ledger_view_named(&self, g: u32, names: &[String], rows: Rows) -> GroupLedgerView {
         let empty = GroupLedger::default();
         let gl = self.ledger.groups.get(g as usize).unwrap_or(&empty);
         let mut totals = GroupTotals::default();
@@ -500,7 +541,12 @@ impl Sim {
                 totals.lost += (fate == "lost") as u32;
                 totals.pending += (fate == "pending") as u32;
                 totals.duplicated += (fate == "duplicated") as u32;
-                if keep.is_some_and(|keep| !keep[r.record as usize]) {
+                let listed = match rows {
+                    Rows::All => true,
+                    Rows::Only(keep) => keep[r.record as usize],
+                    Rows::None => false,
+                };
+                if !listed {
                     continue;
                 }
                 records.push(GroupRecordView {
@@ -536,7 +582,10 @@ impl Sim {
             (true, false) => Verdict::AtMostOnce,
             (true, true) => Verdict::None,
         };
-        let lag = gl.lag.iter().map(|s| (s.at, names[s.pidx as usize].clone(), s.lag)).collect();
+        let lag = match rows {
+            Rows::None => Vec::new(),
+            _ => gl.lag.iter().map(|s| (s.at, names[s.pidx as usize].clone(), s.lag)).collect(),
+        };
         GroupLedgerView { name: self.groups[g as usize].name.clone(), totals, verdict, rebalances: gl.rebalances, records, lag }
     }
 
