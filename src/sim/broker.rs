@@ -843,9 +843,6 @@ impl Sim {
             rep.log.append(&fresh);
             let count = fresh.len() as u32;
             let new_leo = rep.log.leo();
-            for r in &fresh {
-                self.ledger.record_replica_append(r.record);
-            }
             self.emit(Effect::FollowerAppended { tp, broker: b, first_offset: leo, count, leo: new_leo });
         }
         let rep = self.replica_mut(b, pidx).expect("follower");

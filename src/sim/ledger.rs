@@ -131,17 +131,6 @@ pub enum Outcome {
     },
 }
 
-/// One send attempt.
-#[derive(Clone, Debug, Serialize)]
-pub struct Attempt {
-    /// When it was sent.
-    pub at: u64,
-    /// To which broker.
-    pub broker: BrokerId,
-    /// Request id.
-    pub req: u64,
-}
-
 /// One leader append of the record.
 #[derive(Clone, Debug, Serialize)]
 pub struct Append {
@@ -172,14 +161,10 @@ pub struct LedgerRecord {
     pub size: u32,
     /// When send() was called.
     pub created_at: u64,
-    /// Send attempts.
-    pub attempts: Vec<Attempt>,
+    /// Send attempts: the produce requests that carried it.
+    pub attempts: u32,
     /// Leader appends (more than one means a duplicate was written).
     pub appends: Vec<Append>,
-    /// Follower copies made.
-    pub replica_copies: u32,
-    /// Errors the producer saw for it.
-    pub errors: Vec<(u64, KafkaError)>,
     /// Final outcome at the producer.
     pub outcome: Outcome,
     /// For the coordinator's own records in `__consumer_offsets`: what it says.
@@ -213,10 +198,8 @@ impl Ledger {
             value,
             size,
             created_at: now,
-            attempts: Vec::new(),
+            attempts: 0,
             appends: Vec::new(),
-            replica_copies: 0,
-            errors: Vec::new(),
             outcome: Outcome::Pending,
             internal: None,
         });
@@ -263,16 +246,8 @@ impl Ledger {
         push_exact(&mut self.records[id as usize].appends, Append { at, broker, offset, epoch });
     }
 
-    pub(crate) fn record_attempt(&mut self, id: RecordId, attempt: Attempt) {
-        push_exact(&mut self.records[id as usize].attempts, attempt);
-    }
-
-    pub(crate) fn record_error(&mut self, id: RecordId, at: u64, error: KafkaError) {
-        push_exact(&mut self.records[id as usize].errors, (at, error));
-    }
-
-    pub(crate) fn record_replica_append(&mut self, id: RecordId) {
-        self.records[id as usize].replica_copies += 1;
+    pub(crate) fn record_attempt(&mut self, id: RecordId) {
+        self.records[id as usize].attempts += 1;
     }
 
     /// The record with this id.
@@ -281,8 +256,8 @@ impl Ledger {
     }
 }
 
-/// Appends without the spare capacity a `Vec` usually reserves: a record has one or two attempts
-/// and appends, and on a run of 100,000 records the spare room of four would cost megabytes.
+/// Appends without the spare capacity a `Vec` usually reserves: a record has one or two appends,
+/// and on a run of 100,000 records the spare room of four would cost megabytes.
 fn push_exact<T>(items: &mut Vec<T>, item: T) {
     items.reserve_exact(1);
     items.push(item);

@@ -262,7 +262,7 @@ impl Sim {
         let records = batch.records.clone();
         let base_seq = batch.base_seq.unwrap_or(-1);
         for &r in &records {
-            self.ledger.record_attempt(r, super::ledger::Attempt { at: now, broker: leader, req });
+            self.ledger.record_attempt(r);
         }
         let msg = Msg::Produce { req, tp, acks, pid, base_seq, records: records.clone() };
         self.send(NodeId::Producer(p), NodeId::Broker(leader), msg);
@@ -367,9 +367,6 @@ impl Sim {
             && retry_at < batch.created_at + cfg.delivery_timeout_ms;
         let records = batch.records.clone();
         let attempt = batch.attempts;
-        for &r in &records {
-            self.ledger.record_error(r, now, error);
-        }
         if can_retry {
             let prod = &mut self.producers[p as usize];
             let batch = prod.batches.get_mut(&bid).expect("batch");

@@ -452,7 +452,7 @@ impl Sim {
                     partition: names[self.pidx(r.tp) as usize].clone(),
                     key: r.key.clone(),
                     value: r.value.clone(),
-                    attempts: r.attempts.len() as u32,
+                    attempts: r.attempts,
                     appended: r.appends.iter().map(|a| (a.broker, a.offset, a.epoch)).collect(),
                     outcome: r.outcome.clone(),
                     copies_in_final_log: n,
