@@ -133,12 +133,15 @@ pub struct FollowerState {
 }
 
 impl Broker {
-    pub(crate) fn new(id: BrokerId, assignment: &[Vec<BrokerId>]) -> Broker {
+    /// A broker holding its replicas of `assignment`; each starts as a clone of the partition's
+    /// entry in `logs`.
+    pub(crate) fn new(id: BrokerId, assignment: &[Vec<BrokerId>], logs: &[ReplicaLog]) -> Broker {
         let replicas = assignment
             .iter()
-            .map(|replicas| {
+            .zip(logs)
+            .map(|(replicas, log)| {
                 replicas.contains(&id).then(|| Replica {
-                    log: ReplicaLog::default(),
+                    log: log.clone(),
                     leader: None,
                     leader_epoch: 0,
                     partition_epoch: 0,

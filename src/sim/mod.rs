@@ -360,7 +360,10 @@ impl Sim {
         }
         let groups = offsets_topic(&setup, &mut topics, &mut tps, &mut assignment);
         let controller = Controller::new(setup.brokers, &assignment);
-        let brokers = (1..=setup.brokers).map(|id| Broker::new(id, &assignment)).collect();
+        // The replicas of a partition start from one log, so their copies of the same records
+        // share one buffer: the followers' appends only widen their view of what the leader wrote.
+        let logs: Vec<log::ReplicaLog> = assignment.iter().map(|_| log::ReplicaLog::default()).collect();
+        let brokers = (1..=setup.brokers).map(|id| Broker::new(id, &assignment, &logs)).collect();
         let producers = setup
             .producers
             .iter()
