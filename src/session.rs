@@ -19,7 +19,9 @@ pub const SNAPSHOT_EVERY: u64 = 256;
 /// The bytes (as [`Sim::clone_bytes_estimate`] counts them) that snapshots may hold together. The
 /// page lives in a browser tab on a lecturer's laptop: a run of 100,000 records must stay within
 /// tens of megabytes, and replaying a few thousand steps after a seek still takes milliseconds.
-pub const SNAPSHOT_BUDGET: usize = 12 << 20;
+/// (Snapshots really hold about a third more than the estimate: what a step changes in the
+/// brokers' maps and the ledger's chunks after a snapshot is copied, not shared.)
+pub const SNAPSHOT_BUDGET: usize = 10 << 20;
 
 /// Steps the page runs in one session at most (a run stops there with a note).
 pub const MAX_STEPS: u64 = 2_000_000;
@@ -270,6 +272,10 @@ pub struct Session {
     resolved: Vec<(u64, Action)>,
     expectations: Vec<Expectation>,
     current: Sim,
+    /// The state at the last multiple of [`SNAPSHOT_EVERY`] steps that a seek replayed through:
+    /// stepping back from there replays at most that many steps, however far apart the
+    /// snapshots of a long run have grown.
+    checkpoint: Option<Sim>,
     last: Option<Step>,
     snapshots: Vec<Snapshot>,
     /// Steps between snapshots: `snapshots[i]` is the state after `i * snapshot_every` steps.
@@ -315,6 +321,7 @@ impl Session {
             resolved,
             expectations,
             current: start.clone(),
+            checkpoint: None,
             last: None,
             snapshots: vec![Snapshot { bytes: start.clone_bytes_estimate(), sim: start.clone(), hash: TraceHash::default(), expectations_done: 0 }],
             snapshot_every: SNAPSHOT_EVERY,
@@ -629,13 +636,24 @@ impl Session {
         if target == self.position() {
             return;
         }
-        // Replay from the last snapshot *before* the target, so the step that led there is known.
+        // Replay from the latest known state *before* the target, so the step that led there is
+        // known: the current state, the checkpoint or the last snapshot before it.
         let base = self.snapshot_before(target.saturating_sub(1));
-        if !(self.position() > base as u64 * self.snapshot_every && self.position() < target) {
-            self.current = self.snapshots[base].sim.clone();
+        let mut from = base as u64 * self.snapshot_every;
+        let checkpoint = self.checkpoint.as_ref().map(Sim::steps_taken).filter(|&at| at > from && at < target);
+        if let Some(at) = checkpoint {
+            from = at;
+        }
+        if !(self.position() > from && self.position() < target) {
+            let start = if checkpoint.is_some() { self.checkpoint.as_ref() } else { None };
+            self.current = start.unwrap_or(&self.snapshots[base].sim).clone();
             self.last = None;
         }
+        let mark = target.saturating_sub(1) / SNAPSHOT_EVERY * SNAPSHOT_EVERY;
         while self.current.steps_taken() < target {
+            if self.current.steps_taken() == mark && checkpoint != Some(mark) {
+                self.checkpoint = Some(self.current.clone());
+            }
             match Session::advance(&self.resolved, self.scenario.duration_ms, &mut self.current) {
                 Some(step) => self.last = Some(step),
                 None => break,
@@ -687,6 +705,7 @@ impl Session {
             run.end = run.end.min(from + 1);
         }
         self.results.truncate(snap.expectations_done);
+        self.checkpoint = None;
         self.ahead = snap.sim;
         self.ahead_hash = snap.hash;
         self.ahead_done = false;
@@ -822,6 +841,18 @@ acknowledged = 6
         }
         s.step_back();
         assert_eq!(s.position(), 0);
+        // Stepping back one step at a time, across a checkpoint and a snapshot, from deep in a
+        // spacing: each lands on the forward state, and most replay from the checkpoint.
+        let deep = states.len() as u64 - 1;
+        assert!(deep > spacing && spacing > SNAPSHOT_EVERY, "the run ({deep} steps) reaches past a snapshot, and a checkpoint lies between two");
+        s.seek(deep);
+        for target in (1..deep).rev() {
+            s.step_back();
+            assert_eq!(s.position(), target);
+            assert_eq!(state(&s), states[target as usize - 1], "state after stepping back to {target}");
+            let checkpoint = s.checkpoint.as_ref().map(Sim::steps_taken).expect("a seek leaves a checkpoint");
+            assert!(checkpoint < target && target - checkpoint <= SNAPSHOT_EVERY, "checkpoint {checkpoint} near {target}");
+        }
         // A fork after thinning starts again from the snapshot before it, and a replay agrees.
         s.seek(spacing + 3);
         s.act(UserAction::CrashBroker { broker: 1 }).expect("broker-1 exists");
