@@ -6,11 +6,11 @@
 //! seeking restores the nearest earlier snapshot and replays forward, so every position lands on
 //! exactly the state the forward run had.
 
-use std::ops::Range;
 use crate::scenario::{limits, Expectation, ExpectationResult, Scenario};
 use crate::sim::describe::{self, is_routine, marker, MarkerKind, TraceHash};
 use crate::sim::{Action, Effect, NodeId, ProduceAction, RecordId, Sim, Step, StepEvent, Timer};
 use serde::Serialize;
+use std::ops::Range;
 
 /// A snapshot of the whole simulation is kept every this many steps at first: seeking replays
 /// fewer. A long run doubles the spacing whenever its snapshots outgrow [`SNAPSHOT_BUDGET`].
@@ -289,8 +289,8 @@ pub struct Session {
     /// (position, record) for every step that decided a record's fate. Positions fit in 32 bits
     /// (a run stops at `MAX_STEPS`), which halves this list on a run of 100,000 records.
     fates: Vec<(u32, RecordId)>,
-    /// The positions after non-routine steps, as runs of consecutive positions: a busy run has
-    /// hundreds of thousands of them, nearly all in long runs.
+    /// The positions after non-routine steps, as ranges of consecutive positions: a busy run has
+    /// hundreds of thousands of them, nearly all next to each other.
     narrated: Vec<Range<u64>>,
     results: Vec<ExpectationResult>,
 }
@@ -645,8 +645,7 @@ impl Session {
             from = at;
         }
         if !(self.position() > from && self.position() < target) {
-            let start = if checkpoint.is_some() { self.checkpoint.as_ref() } else { None };
-            self.current = start.unwrap_or(&self.snapshots[base].sim).clone();
+            self.current = checkpoint.and(self.checkpoint.as_ref()).unwrap_or(&self.snapshots[base].sim).clone();
             self.last = None;
         }
         let mark = target.saturating_sub(1) / SNAPSHOT_EVERY * SNAPSHOT_EVERY;

@@ -288,6 +288,40 @@ mod tests {
     }
 
     #[test]
+    fn a_follower_cloned_from_the_leaders_log_shares_what_it_copies_until_it_diverges() {
+        let mut leader = ReplicaLog::default();
+        let mut follower = leader.clone();
+        leader.append(&[rec(0, 0, 0), rec(1, 0, 1), rec(2, 0, 2)]);
+        follower.append(&[rec(0, 0, 0), rec(1, 0, 1)]);
+        assert!(follower.records.shares_buffer_with(&leader.records), "the copy only widens the follower's view");
+        assert_eq!(follower.leo(), 2);
+        follower.truncate_to(1);
+        follower.append(&[rec(1, 1, 9)]);
+        assert!(!follower.records.shares_buffer_with(&leader.records), "a diverging follower has its own buffer");
+        assert_eq!(follower.records().map(|r| r.record).collect::<Vec<_>>(), vec![0, 9]);
+        assert_eq!(leader.records().map(|r| r.record).collect::<Vec<_>>(), vec![0, 1, 2], "the leader's log is untouched");
+    }
+
+    #[test]
+    fn the_replicas_of_a_partition_share_one_buffer_after_a_run() {
+        let text = crate::builtin::get("replication-hw-and-leo").expect("built in");
+        let scenario = crate::scenario::parse("r.toml", text).expect("valid");
+        let mut sim = scenario.start(scenario.seed);
+        sim.run_until(scenario.duration_ms, |_, _| {});
+        let mut checked = 0;
+        for pidx in 0..sim.tps.len() {
+            let logs: Vec<&ReplicaLog> = sim.brokers.iter().filter_map(|b| b.replicas[pidx].as_ref()).map(|r| &r.log).collect();
+            for pair in logs.windows(2) {
+                if pair[0].leo() > 0 && pair[0].records().eq(pair[1].records()) {
+                    assert!(pair[0].records.shares_buffer_with(&pair[1].records), "partition {pidx}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 0, "some replicas hold the same records");
+    }
+
+    #[test]
     fn epoch_end_offsets_follow_the_cache() {
         let mut log = ReplicaLog::default();
         log.append(&[rec(0, 1, 0), rec(1, 1, 1), rec(2, 3, 2)]);

@@ -96,6 +96,12 @@ impl<T: Clone + PartialEq> History<T> {
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = T> + '_ {
         self.iter_from(0)
     }
+
+    /// Whether this version and `other` read the same buffer.
+    #[cfg(test)]
+    pub(crate) fn shares_buffer_with(&self, other: &History<T>) -> bool {
+        Rc::ptr_eq(&self.buf, &other.buf)
+    }
 }
 
 impl<T: Clone + PartialEq + fmt::Debug> fmt::Debug for History<T> {
