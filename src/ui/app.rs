@@ -506,7 +506,7 @@ const STYLE: &str = include_str!("../../static/style.css");
 /// a caption naming the run, the step and the time.
 fn cluster_svg(dark: bool, caption: &str) -> Option<String> {
     let svg = gloo::utils::document().query_selector("svg.cluster").ok().flatten()?;
-    let body = svg.outer_html();
+    let body = picture_markup(&svg)?;
     let (width, height) = svg.get_attribute("viewBox").and_then(|v| {
         let n: Vec<f64> = v.split_whitespace().filter_map(|x| x.parse().ok()).collect();
         (n.len() == 4).then(|| (n[2], n[3]))
@@ -519,6 +519,28 @@ fn cluster_svg(dark: bool, caption: &str) -> Option<String> {
         theme = if dark { "dark" } else { "light" },
         h = height + 28.0,
     ))
+}
+
+/// The picture's markup, each canvas in it (a large cluster's replica rows) replaced by an image
+/// of what it shows: a canvas's markup does not carry its pixels.
+fn picture_markup(svg: &web_sys::Element) -> Option<String> {
+    let canvases = svg.query_selector_all("canvas").ok()?;
+    if canvases.length() == 0 {
+        return Some(svg.outer_html());
+    }
+    let copy: web_sys::Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
+    let holders = copy.query_selector_all("foreignObject").ok()?;
+    for i in 0..canvases.length() {
+        let canvas: web_sys::HtmlCanvasElement = canvases.item(i)?.dyn_into().ok()?;
+        let holder: web_sys::Element = holders.item(i)?.dyn_into().ok()?;
+        let image = gloo::utils::document().create_element_ns(Some("http://www.w3.org/2000/svg"), "image").ok()?;
+        for name in ["x", "y", "width", "height"] {
+            image.set_attribute(name, &holder.get_attribute(name)?).ok()?;
+        }
+        image.set_attribute("href", &canvas.to_data_url().ok()?).ok()?;
+        holder.replace_with_with_node_1(&image).ok()?;
+    }
+    Some(copy.outer_html())
 }
 
 /// Draws the SVG on a canvas at twice its size and downloads the PNG.
@@ -1065,12 +1087,12 @@ pub fn App() -> Html {
                     <div class={classes!("clusters", right_frame.is_some().then_some("side-by-side"))}>
                         <div class="cluster-pane" data-testid="left-pane" data-now={frame.now.to_string()}>
                             if let Some(c) = scenario.compare.as_ref().filter(|_| right_frame.is_some()) { <h3 class="pane-label">{c.left.clone()}</h3> }
-                            <Cluster frame={frame.clone()} selected={u.selected} on_select={on_select} />
+                            <Cluster frame={frame.clone()} selected={u.selected} dark={u.dark} on_select={on_select} />
                         </div>
                         if let (Some(right), Some(c)) = (&right_frame, &scenario.compare) {
                             <div class="cluster-pane" data-testid="right-pane" data-position={right.position.to_string()} data-now={right.now.to_string()}>
                                 <h3 class="pane-label">{c.right.clone()}</h3>
-                                <Cluster frame={right.clone()} selected={None::<NodeId>} on_select={Callback::from(|_: NodeId| ())} />
+                                <Cluster frame={right.clone()} selected={None::<NodeId>} dark={u.dark} on_select={Callback::from(|_: NodeId| ())} />
                             </div>
                         }
                     </div>

@@ -7,6 +7,8 @@ use crate::sim::view::StateView;
 use crate::sim::NodeId;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
 const CELL: f64 = 20.0;
@@ -19,8 +21,8 @@ const COMPACT_ROWS: usize = 60;
 const BAR_W: f64 = CELL * MAX_CELLS as f64 - 40.0;
 const ROW: f64 = 24.0;
 /// A compact bar's place inside its row.
-const BAR_Y: &str = "6";
-const BAR_H: &str = "10";
+const BAR_Y: f64 = 6.0;
+const BAR_H: f64 = 10.0;
 const HEAD: f64 = 30.0;
 const PRODUCER_X: f64 = 10.0;
 const PRODUCER_W: f64 = 150.0;
@@ -71,13 +73,15 @@ pub struct ClusterProps {
     pub frame: Rc<Frame>,
     /// The node whose action menu is open.
     pub selected: Option<NodeId>,
+    /// The dark theme: the canvas of a large cluster's rows takes its colours when drawn.
+    pub dark: bool,
     /// Clicking a node.
     pub on_select: Callback<NodeId>,
 }
 
 impl PartialEq for ClusterProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.frame.state, &other.frame.state) && self.selected == other.selected
+        Rc::ptr_eq(&self.frame.state, &other.frame.state) && self.selected == other.selected && self.dark == other.dark
     }
 }
 
@@ -98,8 +102,6 @@ struct RowAt {
     replica: usize,
     x: f64,
     y: f64,
-    /// In compact mode, the largest log end offset of the partition's topic: the bar's full width.
-    compact_scale: Option<u64>,
 }
 
 /// One replica: its partition's name and leadership, then its log, as cells or, in compact mode,
@@ -116,14 +118,7 @@ fn replica_row(t: Tr, state: &StateView, props: &RowAt) -> Html {
     let role_index = if leader.is_none() { 0 } else if is_leader { 1 } else { 2 };
     let role = ["offline", "leader", "follower"][role_index];
     let role_word = t.replica_roles[role_index];
-    let compact = props.compact_scale.is_some();
-    // The compact row's tooltip leaves out HW and LEO: its numbers show them, and a tooltip that
-    // changes on every step would cost a DOM update per row on every step of a large run.
-    let tip = if compact {
-        fill(t.replica_tip_compact, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }])
-    } else {
-        fill(t.replica_tip, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }, &r.high_watermark, &r.log_end_offset])
-    };
+    let tip = fill(t.replica_tip, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }, &r.high_watermark, &r.log_end_offset]);
     let text_y = px(ROW / 2.0 + 3.0);
     let label = html! {
         <>
@@ -137,25 +132,8 @@ fn replica_row(t: Tr, state: &StateView, props: &RowAt) -> Html {
             </text>
         </>
     };
-    let class = classes!("replica", role, (!in_isr).then_some("out-of-isr"), compact.then_some("compact"));
+    let class = classes!("replica", role, (!in_isr).then_some("out-of-isr"));
     let transform = format!("translate({} {})", px(props.x), px(props.y));
-    if let Some(scale) = props.compact_scale {
-        // The faint bar runs from the log start to the LEO, the solid one on it up to the HW.
-        let unit = BAR_W / scale.max(1) as f64;
-        let width = |from: u64, to: u64| px(to.min(scale).saturating_sub(from.min(scale)) as f64 * unit);
-        let (start, hw, leo) = (r.log_start_offset, r.high_watermark.max(r.log_start_offset), r.log_end_offset);
-        let start_x = px(LABEL_W + start.min(scale) as f64 * unit);
-        return html! {
-            <g {class} {transform} data-partition={name.to_string()} data-role={role}
-               data-hw={r.high_watermark.to_string()} data-leo={r.log_end_offset.to_string()} data-isr={in_isr.to_string()}>
-                {label}
-                <rect class="bar-track" x={px(LABEL_W)} y={BAR_Y} width={px(BAR_W)} height={BAR_H} rx="2" />
-                <rect class="bar-log" x={start_x.clone()} y={BAR_Y} width={width(start, leo)} height={BAR_H} />
-                <rect class="bar-committed" x={start_x} y={BAR_Y} width={width(start, hw)} height={BAR_H} />
-                <text class="bar-numbers" x={px(LABEL_W + BAR_W + 6.0)} y={text_y}>{format!("{hw}/{leo}")}</text>
-            </g>
-        };
-    }
     // The view may hold only the newest records; what lies before them is counted by offsets.
     let shown = &r.log[r.log.len().saturating_sub(MAX_CELLS)..];
     let base_offset = shown.first().map_or(r.log_end_offset, |e| e.offset);
@@ -214,6 +192,7 @@ struct BrokerProps {
     id: u32,
     up: bool,
     selected: bool,
+    dark: bool,
     rect: Rect,
     /// The replicas it holds: (partition, replica) indexes into `state`.
     rows: Vec<(usize, usize)>,
@@ -230,6 +209,7 @@ impl PartialEq for BrokerProps {
         self.id == other.id
             && self.up == other.up
             && self.selected == other.selected
+            && self.dark == other.dark
             && self.rect == other.rect
             && self.rows == other.rows
             && self.scales == other.scales
@@ -242,6 +222,144 @@ impl PartialEq for BrokerProps {
     }
 }
 
+/// One replica row of a large cluster, as the canvas draws it and its label reads it.
+#[derive(Clone, PartialEq)]
+struct CompactRow {
+    name: String,
+    /// 0 offline, 1 leader, 2 follower (as `Tr::replica_roles`).
+    role: usize,
+    epoch: u32,
+    in_isr: bool,
+    log_start: u64,
+    hw: u64,
+    leo: u64,
+    /// The largest log end offset of the partition's topic: the bar's full width.
+    scale: u64,
+}
+
+impl CompactRow {
+    fn new(state: &StateView, (p, r): (usize, usize), scales: &BTreeMap<String, u64>) -> CompactRow {
+        let part = &state.partitions[p];
+        let rep = &part.replicas[r];
+        let role = match part.leader {
+            None => 0,
+            Some(l) if l == rep.broker => 1,
+            Some(_) => 2,
+        };
+        CompactRow {
+            name: part.name.clone(),
+            role,
+            epoch: part.leader_epoch,
+            in_isr: part.isr.contains(&rep.broker),
+            log_start: rep.log_start_offset,
+            hw: rep.high_watermark.max(rep.log_start_offset),
+            leo: rep.log_end_offset,
+            scale: scales.get(&topic_of(&part.name)).copied().unwrap_or(0),
+        }
+    }
+
+    /// What a person hovering the row, or a screen reader, is told about it.
+    fn describe(&self, t: Tr) -> String {
+        let tip = fill(t.replica_tip, &[&t.replica_roles[self.role], &self.epoch, &if self.in_isr { t.in_isr } else { t.not_in_isr }, &self.hw, &self.leo]);
+        format!("{}: {tip}", self.name)
+    }
+}
+
+/// The page's colours, read from its stylesheet's variables, so that the canvas follows the theme.
+struct Palette {
+    ink: String,
+    muted: String,
+    bad: String,
+    line: String,
+    log: String,
+    uncommitted: f64,
+}
+
+impl Palette {
+    fn read() -> Option<Palette> {
+        let root = gloo::utils::document().document_element()?;
+        let style = web_sys::window()?.get_computed_style(&root).ok()??;
+        let var = |name: &str| style.get_property_value(name).map(|v| v.trim().to_string()).unwrap_or_default();
+        Some(Palette {
+            ink: var("--ink"),
+            muted: var("--muted"),
+            bad: var("--bad"),
+            line: var("--line"),
+            log: var("--e0"),
+            uncommitted: var("--uncommitted").parse().unwrap_or(0.45),
+        })
+    }
+}
+
+/// Canvas pixels per unit of the picture: enough that the rows stay sharp when the picture is
+/// drawn up to half again larger than its own size (a projector, a zoomed page).
+fn canvas_resolution() -> f64 {
+    web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0) * 1.5
+}
+
+/// Draws a broker's replica rows of a large cluster: per row its name and leadership, then its log
+/// as a bar (faint from the log start to the LEO, solid to the HW, on one scale per topic), then
+/// `HW/LEO`. One canvas per broker instead of about ten SVG elements per row: a seek of a large
+/// run changes every row, and the browser lays out and paints a canvas far faster than hundreds
+/// of elements.
+fn draw_compact(canvas: &HtmlCanvasElement, rows: &[CompactRow], up: bool) -> Option<()> {
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    let colors = Palette::read()?;
+    let scale = canvas_resolution();
+    let (width, height) = ((BROKER_W * scale).round() as u32, (rows.len() as f64 * (ROW + 6.0) * scale).round() as u32);
+    // Setting a canvas's size clears it; setting it to the size it has would too, so only a
+    // change of size touches it.
+    if canvas.width() != width || canvas.height() != height {
+        canvas.set_width(width);
+        canvas.set_height(height);
+    }
+    ctx.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).ok()?;
+    ctx.clear_rect(0.0, 0.0, BROKER_W, rows.len() as f64 * (ROW + 6.0));
+    // A crashed broker's rows are faded, as its cells are in the full picture.
+    let alpha = if up { 1.0 } else { 0.55 };
+    let text_y = ROW / 2.0 + 3.0;
+    for (n, row) in rows.iter().enumerate() {
+        let y = n as f64 * (ROW + 6.0);
+        ctx.set_global_alpha(alpha);
+        let weight = if row.role == 1 || row.role == 0 { "800" } else { "400" };
+        ctx.set_font(&format!("{weight} 11.5px ui-monospace, SFMono-Regular, Menlo, monospace"));
+        ctx.set_fill_style_str(if row.role == 0 { &colors.bad } else { &colors.ink });
+        let star = if row.role == 1 { "★ " } else { "" };
+        // Squeezed to end before the epoch column, where a leader's star and bold type would run on.
+        ctx.fill_text_with_max_width(&format!("{star}{}", short(&row.name.replace("__consumer_offsets-", "__offsets-"), 14)), 8.0, y + text_y, 84.0).ok()?;
+        ctx.set_font(&format!("{} 11px system-ui, sans-serif", if row.in_isr { "400" } else { "700" }));
+        ctx.set_fill_style_str(if row.in_isr { &colors.muted } else { &colors.bad });
+        ctx.fill_text(&format!("e{}{}", row.epoch, if row.in_isr { "" } else { " ∉ISR" }), 94.0, y + text_y).ok()?;
+        let unit = BAR_W / row.scale.max(1) as f64;
+        let at = |offset: u64| LABEL_W + offset.min(row.scale) as f64 * unit;
+        let (bar_y, bar_h) = (y + BAR_Y, BAR_H);
+        ctx.set_fill_style_str(&colors.line);
+        ctx.fill_rect(LABEL_W, bar_y, BAR_W, bar_h);
+        ctx.set_fill_style_str(&colors.log);
+        ctx.set_global_alpha(alpha * colors.uncommitted);
+        ctx.fill_rect(at(row.log_start), bar_y, at(row.leo) - at(row.log_start), bar_h);
+        ctx.set_global_alpha(alpha);
+        ctx.set_fill_style_str(if row.in_isr { &colors.log } else { &colors.bad });
+        ctx.fill_rect(at(row.log_start), bar_y, at(row.hw) - at(row.log_start), bar_h);
+        ctx.set_font("10.5px system-ui, sans-serif");
+        ctx.set_fill_style_str(&colors.muted);
+        ctx.fill_text(&format!("{}/{}", row.hw, row.leo), LABEL_W + BAR_W + 6.0, y + text_y).ok()?;
+    }
+    Some(())
+}
+
+/// The canvas inside `holder`, made on first use. Yew would make a `<canvas>` written in the
+/// picture an SVG element (everything inside `<svg>` gets its namespace), which draws nothing, so
+/// the canvas is an HTML element made here; Yew leaves children it did not make alone.
+fn html_canvas_in(holder: &web_sys::Element) -> Option<HtmlCanvasElement> {
+    if let Some(canvas) = holder.first_element_child() {
+        return canvas.dyn_into().ok();
+    }
+    let canvas = gloo::utils::document().create_element("canvas").ok()?;
+    holder.append_child(&canvas).ok()?;
+    canvas.dyn_into().ok()
+}
+
 /// One broker: its box, its title and a row per replica it holds.
 #[function_component]
 fn BrokerBox(props: &BrokerProps) -> Html {
@@ -249,13 +367,47 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     let (id, up, rect) = (props.id, props.up, props.rect);
     let state = &props.state;
     let coordinates: Vec<&str> = coordinated_groups(state, id).collect();
-    let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| {
-        let part = &state.partitions[p];
-        let compact_scale = props.scales.as_ref().map(|s| s.get(&topic_of(&part.name)).copied().unwrap_or(0));
-        replica_row(t, state, &RowAt { partition: p, replica: r, x: rect.x, y: rect.y + HEAD + n as f64 * (ROW + 6.0), compact_scale })
-    });
+    let compact: Option<Rc<Vec<CompactRow>>> = props.scales.as_ref().map(|scales| Rc::new(props.rows.iter().map(|&at| CompactRow::new(state, at, scales)).collect()));
+    let holder = use_node_ref();
+    {
+        // The component renders only when its part of the picture changed, so the canvas is
+        // drawn after every render.
+        let (holder, compact) = (holder.clone(), compact.clone());
+        use_effect(move || {
+            if let (Some(el), Some(rows)) = (holder.cast::<web_sys::Element>(), compact) {
+                if let Some(canvas) = html_canvas_in(&el) {
+                    draw_compact(&canvas, &rows, up);
+                }
+            }
+        });
+    }
     let node = NodeId::Broker(id);
     let onclick = props.on_select.reform(move |_: MouseEvent| node);
+    let rows_y = rect.y + HEAD;
+    let body = match compact {
+        Some(rows) => {
+            let height = rows.len() as f64 * (ROW + 6.0);
+            let label = rows.iter().map(|r| r.describe(t)).collect::<Vec<_>>().join("; ");
+            // Hovering a row names it, as the cells' tooltips do in the full picture.
+            let onmousemove = Callback::from(move |e: MouseEvent| {
+                let Some(el) = e.target().and_then(|t| t.dyn_into::<HtmlCanvasElement>().ok()) else { return };
+                let units_per_px = height / f64::from(el.client_height().max(1));
+                let row = (f64::from(e.offset_y()) * units_per_px / (ROW + 6.0)) as usize;
+                let tip = rows.get(row).map(|r| r.describe(t)).unwrap_or_default();
+                if el.title() != tip {
+                    el.set_title(&tip);
+                }
+            });
+            html! {
+                <foreignObject ref={holder} class="compact-rows" x={px(rect.x)} y={px(rows_y)} width={px(BROKER_W)} height={px(height)}
+                               data-rows={props.rows.len().to_string()} role="img" aria-label={label} {onmousemove} />
+            }
+        }
+        None => {
+            let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| replica_row(t, state, &RowAt { partition: p, replica: r, x: rect.x, y: rows_y + n as f64 * (ROW + 6.0) }));
+            html! { <>{ for replicas }</> }
+        }
+    };
     html! {
         <g class={classes!("node", "broker", (!up).then_some("down"), props.selected.then_some("selected"))}
            data-node={format!("broker-{id}")} data-up={up.to_string()} {onclick} role="button" tabindex="0"
@@ -266,7 +418,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
                 if !up { <tspan class="down-label">{t.isolate(t.crashed_label)}</tspan> }
                 if !coordinates.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.coordinator_of, &[&coordinates.join(", ")]))}</tspan> }
             </text>
-            { for replicas }
+            { body }
         </g>
     }
 }
@@ -308,7 +460,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         let rect = Rect { x: BROKER_X, y, w: BROKER_W, h };
         rects.insert(NodeId::Broker(id), rect);
         brokers.push(html! {
-            <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))}
+            <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))} dark={props.dark}
                        {rect} rows={list} scales={scales.clone()} on_select={props.on_select.clone()} />
         });
         y += h + 16.0;

@@ -259,7 +259,6 @@ pub struct Text {
     /// The replica's role: no leader, leader, follower.
     pub replica_roles: [&'static str; 3],
     pub replica_tip: &'static str,
-    pub replica_tip_compact: &'static str,
     pub in_isr: &'static str,
     pub not_in_isr: &'static str,
     pub older_records: &'static str,
@@ -452,7 +451,6 @@ pub static EN: Text = Text {
     cell_key: "key {1} · ",
     replica_roles: ["offline", "leader", "follower"],
     replica_tip: "{1}; leader epoch {2}; {3}; HW {4} LEO {5}",
-    replica_tip_compact: "{1}; leader epoch {2}; {3}",
     in_isr: "in the ISR",
     not_in_isr: "not in the ISR",
     older_records: "{1} older records (offsets {2}…{3})",
@@ -651,7 +649,6 @@ pub static FA: Text = Text {
     cell_key: "کلید {1} · ",
     replica_roles: ["بی leader", "leader", "follower"],
     replica_tip: "{1}؛ leader epoch {2}؛ {3}؛ HW {4} LEO {5}",
-    replica_tip_compact: "{1}؛ leader epoch {2}؛ {3}",
     in_isr: "در ISR",
     not_in_isr: "بیرون از ISR",
     older_records: "{1} رکورد قدیمی‌تر (offsetهای {2}…{3})",
