@@ -276,6 +276,22 @@ struct Palette {
 }
 
 impl Palette {
+    /// The colours of a theme, read from the stylesheet once: reading them makes the browser
+    /// compute the page's style there and then.
+    fn of_theme(dark: bool) -> Option<Rc<Palette>> {
+        thread_local! {
+            static READ: std::cell::RefCell<Option<(bool, Rc<Palette>)>> = const { std::cell::RefCell::new(None) };
+        }
+        READ.with_borrow_mut(|read| {
+            if let Some((_, palette)) = read.as_ref().filter(|(theme, _)| *theme == dark) {
+                return Some(palette.clone());
+            }
+            let palette = Rc::new(Palette::read()?);
+            *read = Some((dark, palette.clone()));
+            Some(palette)
+        })
+    }
+
     fn read() -> Option<Palette> {
         let root = gloo::utils::document().document_element()?;
         let style = web_sys::window()?.get_computed_style(&root).ok()??;
@@ -291,10 +307,14 @@ impl Palette {
     }
 }
 
-/// Canvas pixels per unit of the picture: enough that the rows stay sharp when the picture is
-/// drawn up to half again larger than its own size (a projector, a zoomed page).
-fn canvas_resolution() -> f64 {
-    web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0) * 1.5
+/// Canvas pixels per unit of the picture: the picture's scale on the screen (it is drawn at its
+/// container's width) times the screen's pixel ratio, so that the rows are sharp and no pixel is
+/// drawn that the screen does not show. Reading the size lays the page out, which the browser
+/// would do before painting anyway.
+fn canvas_resolution(holder: &web_sys::Element) -> f64 {
+    let shown = holder.get_bounding_client_rect().width() / BROKER_W;
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+    if shown > 0.0 { shown * ratio } else { ratio }
 }
 
 /// Draws a broker's replica rows of a large cluster: per row its name and leadership, then its log
@@ -302,10 +322,11 @@ fn canvas_resolution() -> f64 {
 /// `HW/LEO`. One canvas per broker instead of about ten SVG elements per row: a seek of a large
 /// run changes every row, and the browser lays out and paints a canvas far faster than hundreds
 /// of elements.
-fn draw_compact(canvas: &HtmlCanvasElement, rows: &[CompactRow], up: bool) -> Option<()> {
+fn draw_compact(holder: &web_sys::Element, rows: &[CompactRow], up: bool, dark: bool) -> Option<()> {
+    let canvas = html_canvas_in(holder)?;
     let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
-    let colors = Palette::read()?;
-    let scale = canvas_resolution();
+    let colors = Palette::of_theme(dark)?;
+    let scale = canvas_resolution(holder);
     let (width, height) = ((BROKER_W * scale).round() as u32, (rows.len() as f64 * (ROW + 6.0) * scale).round() as u32);
     // Setting a canvas's size clears it; setting it to the size it has would too, so only a
     // change of size touches it.
@@ -317,35 +338,48 @@ fn draw_compact(canvas: &HtmlCanvasElement, rows: &[CompactRow], up: bool) -> Op
     ctx.clear_rect(0.0, 0.0, BROKER_W, rows.len() as f64 * (ROW + 6.0));
     // A crashed broker's rows are faded, as its cells are in the full picture.
     let alpha = if up { 1.0 } else { 0.55 };
-    let text_y = ROW / 2.0 + 3.0;
+    let top = |n: usize| n as f64 * (ROW + 6.0);
     for (n, row) in rows.iter().enumerate() {
-        let y = n as f64 * (ROW + 6.0);
-        ctx.set_global_alpha(alpha);
-        let weight = if row.role == 1 || row.role == 0 { "800" } else { "400" };
-        ctx.set_font(&format!("{weight} 11.5px ui-monospace, SFMono-Regular, Menlo, monospace"));
-        ctx.set_fill_style_str(if row.role == 0 { &colors.bad } else { &colors.ink });
-        let star = if row.role == 1 { "★ " } else { "" };
-        // Squeezed to end before the epoch column, where a leader's star and bold type would run on.
-        ctx.fill_text_with_max_width(&format!("{star}{}", short(&row.name.replace("__consumer_offsets-", "__offsets-"), 14)), 8.0, y + text_y, 84.0).ok()?;
-        ctx.set_font(&format!("{} 11px system-ui, sans-serif", if row.in_isr { "400" } else { "700" }));
-        ctx.set_fill_style_str(if row.in_isr { &colors.muted } else { &colors.bad });
-        ctx.fill_text(&format!("e{}{}", row.epoch, if row.in_isr { "" } else { " ∉ISR" }), 94.0, y + text_y).ok()?;
         let unit = BAR_W / row.scale.max(1) as f64;
         let at = |offset: u64| LABEL_W + offset.min(row.scale) as f64 * unit;
-        let (bar_y, bar_h) = (y + BAR_Y, BAR_H);
+        let bar_y = top(n) + BAR_Y;
+        ctx.set_global_alpha(alpha);
         ctx.set_fill_style_str(&colors.line);
-        ctx.fill_rect(LABEL_W, bar_y, BAR_W, bar_h);
+        ctx.fill_rect(LABEL_W, bar_y, BAR_W, BAR_H);
         ctx.set_fill_style_str(&colors.log);
         ctx.set_global_alpha(alpha * colors.uncommitted);
-        ctx.fill_rect(at(row.log_start), bar_y, at(row.leo) - at(row.log_start), bar_h);
+        ctx.fill_rect(at(row.log_start), bar_y, at(row.leo) - at(row.log_start), BAR_H);
         ctx.set_global_alpha(alpha);
         ctx.set_fill_style_str(if row.in_isr { &colors.log } else { &colors.bad });
-        ctx.fill_rect(at(row.log_start), bar_y, at(row.hw) - at(row.log_start), bar_h);
-        ctx.set_font("10.5px system-ui, sans-serif");
-        ctx.set_fill_style_str(&colors.muted);
-        ctx.fill_text(&format!("{}/{}", row.hw, row.leo), LABEL_W + BAR_W + 6.0, y + text_y).ok()?;
+        ctx.fill_rect(at(row.log_start), bar_y, at(row.hw) - at(row.log_start), BAR_H);
     }
-    Some(())
+    // The text goes in passes, one per font and colour: setting a font costs about as much as
+    // drawing a line of text with it.
+    let text_y = ROW / 2.0 + 3.0;
+    let pass = |font: &str, color: &str, x: f64, max_width: Option<f64>, text: &dyn Fn(&CompactRow) -> Option<String>| -> Option<()> {
+        ctx.set_font(font);
+        ctx.set_fill_style_str(color);
+        for (n, row) in rows.iter().enumerate() {
+            if let Some(text) = text(row) {
+                match max_width {
+                    Some(w) => ctx.fill_text_with_max_width(&text, x, top(n) + text_y, w),
+                    None => ctx.fill_text(&text, x, top(n) + text_y),
+                }
+                .ok()?;
+            }
+        }
+        Some(())
+    };
+    let name = |row: &CompactRow| format!("{}{}", if row.role == 1 { "★ " } else { "" }, short(&row.name.replace("__consumer_offsets-", "__offsets-"), 14));
+    const MONO: &str = "11.5px ui-monospace, SFMono-Regular, Menlo, monospace";
+    // Names are squeezed to end before the epoch column, where a leader's star and bold type would
+    // run on. Leaders are bold, and a partition without a leader is bold in the colour of trouble.
+    pass(&format!("400 {MONO}"), &colors.ink, 8.0, Some(84.0), &|r| (r.role == 2).then(|| name(r)))?;
+    pass(&format!("800 {MONO}"), &colors.ink, 8.0, Some(84.0), &|r| (r.role == 1).then(|| name(r)))?;
+    pass(&format!("800 {MONO}"), &colors.bad, 8.0, Some(84.0), &|r| (r.role == 0).then(|| name(r)))?;
+    pass("400 11px system-ui, sans-serif", &colors.muted, 94.0, None, &|r| r.in_isr.then(|| format!("e{}", r.epoch)))?;
+    pass("700 11px system-ui, sans-serif", &colors.bad, 94.0, None, &|r| (!r.in_isr).then(|| format!("e{} ∉ISR", r.epoch)))?;
+    pass("10.5px system-ui, sans-serif", &colors.muted, LABEL_W + BAR_W + 6.0, None, &|r| Some(format!("{}/{}", r.hw, r.leo)))
 }
 
 /// The canvas inside `holder`, made on first use. Yew would make a `<canvas>` written in the
@@ -364,7 +398,7 @@ fn html_canvas_in(holder: &web_sys::Element) -> Option<HtmlCanvasElement> {
 #[function_component]
 fn BrokerBox(props: &BrokerProps) -> Html {
     let t = use_tr();
-    let (id, up, rect) = (props.id, props.up, props.rect);
+    let (id, up, rect, dark) = (props.id, props.up, props.rect, props.dark);
     let state = &props.state;
     let coordinates: Vec<&str> = coordinated_groups(state, id).collect();
     let compact: Option<Rc<Vec<CompactRow>>> = props.scales.as_ref().map(|scales| Rc::new(props.rows.iter().map(|&at| CompactRow::new(state, at, scales)).collect()));
@@ -375,9 +409,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
         let (holder, compact) = (holder.clone(), compact.clone());
         use_effect(move || {
             if let (Some(el), Some(rows)) = (holder.cast::<web_sys::Element>(), compact) {
-                if let Some(canvas) = html_canvas_in(&el) {
-                    draw_compact(&canvas, &rows, up);
-                }
+                draw_compact(&el, &rows, up, dark);
             }
         });
     }
@@ -600,10 +632,13 @@ pub fn Cluster(props: &ClusterProps) -> Html {
                 </text>
                 <title>{t.controller_tip}</title>
             </g>
-            { for brokers }
-            { for producers }
-            { for groups }
-            { for delivered }
+            // Each kind of element sits in a group of its own: Yew pairs an element's children
+            // by position, counting from the end, so a list whose length changes (the delivered
+            // link comes and goes) would otherwise shift every broker onto another's elements.
+            <g class="brokers">{ for brokers }</g>
+            <g class="producers">{ for producers }</g>
+            <g class="groups">{ for groups }</g>
+            <g class="delivered-link">{ for delivered }</g>
             <g class="flights">{ for flights }</g>
         </svg>
         </>
