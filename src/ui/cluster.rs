@@ -17,6 +17,11 @@ pub const MAX_CELLS: usize = 12;
 /// Above this many replica rows the picture draws each log as a bar instead of cells: a large
 /// cluster stays readable, and the page stays quick (a cell costs four SVG elements).
 const COMPACT_ROWS: usize = 60;
+/// Whether a picture of this many replica rows draws each log as a bar rather than cells.
+pub fn is_compact(replica_rows: usize) -> bool {
+    replica_rows > COMPACT_ROWS
+}
+
 /// The width of a compact log bar; its numbers are drawn after it.
 const BAR_W: f64 = CELL * MAX_CELLS as f64 - 40.0;
 const ROW: f64 = 24.0;
@@ -471,7 +476,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             }
         }
     }
-    let compact = rows.iter().map(Vec::len).sum::<usize>() > COMPACT_ROWS;
+    let compact = is_compact(rows.iter().map(Vec::len).sum());
     // In compact mode a topic's bars share one scale, so a follower that lags shows a shorter bar.
     let mut topic_scale: BTreeMap<String, u64> = BTreeMap::new();
     if compact {

@@ -125,7 +125,12 @@ impl Frame {
             let mut cached = cache.state.borrow_mut();
             match cached.as_ref() {
                 Some((k, state)) if *k == key => state.clone(),
-                _ => cached.insert((key, Rc::new(sim.state_view_tail(super::cluster::MAX_CELLS)))).1.clone(),
+                _ => {
+                    // A large cluster's picture draws no cells, so its view carries no records.
+                    let rows = sim.brokers.iter().map(|b| b.replicas.iter().flatten().count()).sum();
+                    let records = if super::cluster::is_compact(rows) { 0 } else { super::cluster::MAX_CELLS };
+                    cached.insert((key, Rc::new(sim.state_view_tail(records)))).1.clone()
+                }
             }
         };
         let (ledger, ledger_stale) = {
