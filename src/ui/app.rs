@@ -521,24 +521,37 @@ fn cluster_svg(dark: bool, caption: &str) -> Option<String> {
     ))
 }
 
-/// The picture's markup, each canvas in it (a large cluster's replica rows) replaced by an image
-/// of what it shows: a canvas's markup does not carry its pixels.
+/// The picture's markup, each group of canvases in it (a large cluster's replica rows, labels
+/// beside logs) replaced by one image of what they show: a canvas's markup does not carry its
+/// pixels.
 fn picture_markup(svg: &web_sys::Element) -> Option<String> {
-    let canvases = svg.query_selector_all("canvas").ok()?;
-    if canvases.length() == 0 {
+    let holders = svg.query_selector_all("foreignObject").ok()?;
+    if holders.length() == 0 {
         return Some(svg.outer_html());
     }
+    let document = gloo::utils::document();
     let copy: web_sys::Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
-    let holders = copy.query_selector_all("foreignObject").ok()?;
-    for i in 0..canvases.length() {
-        let canvas: web_sys::HtmlCanvasElement = canvases.item(i)?.dyn_into().ok()?;
+    let copies = copy.query_selector_all("foreignObject").ok()?;
+    for i in 0..holders.length() {
         let holder: web_sys::Element = holders.item(i)?.dyn_into().ok()?;
-        let image = gloo::utils::document().create_element_ns(Some("http://www.w3.org/2000/svg"), "image").ok()?;
+        let canvases = holder.query_selector_all("canvas").ok()?;
+        let parts: Vec<web_sys::HtmlCanvasElement> = (0..canvases.length()).filter_map(|c| canvases.item(c)?.dyn_into().ok()).collect();
+        let whole: web_sys::HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
+        whole.set_width(parts.iter().map(|p| p.width()).sum());
+        whole.set_height(parts.iter().map(|p| p.height()).max().unwrap_or(0));
+        let ctx: web_sys::CanvasRenderingContext2d = whole.get_context("2d").ok()??.dyn_into().ok()?;
+        let mut x = 0.0;
+        for part in &parts {
+            ctx.draw_image_with_html_canvas_element(part, x, 0.0).ok()?;
+            x += f64::from(part.width());
+        }
+        let image = document.create_element_ns(Some("http://www.w3.org/2000/svg"), "image").ok()?;
         for name in ["x", "y", "width", "height"] {
             image.set_attribute(name, &holder.get_attribute(name)?).ok()?;
         }
-        image.set_attribute("href", &canvas.to_data_url().ok()?).ok()?;
-        holder.replace_with_with_node_1(&image).ok()?;
+        image.set_attribute("href", &whole.to_data_url().ok()?).ok()?;
+        let place: web_sys::Element = copies.item(i)?.dyn_into().ok()?;
+        place.replace_with_with_node_1(&image).ok()?;
     }
     Some(copy.outer_html())
 }

@@ -322,32 +322,78 @@ fn canvas_resolution(holder: &web_sys::Element) -> f64 {
     if shown > 0.0 { shown * ratio } else { ratio }
 }
 
-/// Draws a broker's replica rows of a large cluster: per row its name and leadership, then its log
-/// as a bar (faint from the log start to the LEO, solid to the HW, on one scale per topic), then
-/// `HW/LEO`. One canvas per broker instead of about ten SVG elements per row: a seek of a large
-/// run changes every row, and the browser lays out and paints a canvas far faster than hundreds
-/// of elements.
-fn draw_compact(holder: &web_sys::Element, rows: &[CompactRow], up: bool, dark: bool) -> Option<()> {
-    let canvas = html_canvas_in(holder)?;
-    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
-    let colors = Palette::of_theme(dark)?;
-    let scale = canvas_resolution(holder);
-    let (width, height) = ((BROKER_W * scale).round() as u32, (rows.len() as f64 * (ROW + 6.0) * scale).round() as u32);
-    // Setting a canvas's size clears it; setting it to the size it has would too, so only a
-    // change of size touches it.
-    if canvas.width() != width || canvas.height() != height {
-        canvas.set_width(width);
-        canvas.set_height(height);
+/// What a compact row's label shows: it changes far less often than its numbers.
+type LabelKey = (String, usize, u32, bool);
+
+impl CompactRow {
+    fn label_key(&self) -> LabelKey {
+        (self.name.clone(), self.role, self.epoch, self.in_isr)
     }
-    ctx.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).ok()?;
-    ctx.clear_rect(0.0, 0.0, BROKER_W, rows.len() as f64 * (ROW + 6.0));
-    // A crashed broker's rows are faded, as its cells are in the full picture.
-    let alpha = if up { 1.0 } else { 0.55 };
-    let top = |n: usize| n as f64 * (ROW + 6.0);
+}
+
+/// Sizes `canvas` to `units` of the picture at `scale` pixels each and readies it to draw in
+/// units, with `origin` at its left edge; true when its size changed (which clears it).
+fn size_canvas(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, (width, height): (f64, f64), origin: f64, scale: f64) -> Option<bool> {
+    let (w, h) = ((width * scale).round() as u32, (height * scale).round() as u32);
+    // Setting a canvas's size clears it, even to the size it has, so only a change touches it.
+    let resized = canvas.width() != w || canvas.height() != h;
+    if resized {
+        canvas.set_width(w);
+        canvas.set_height(h);
+    }
+    ctx.set_transform(scale, 0.0, 0.0, scale, -origin * scale, 0.0).ok()?;
+    ctx.clear_rect(origin, 0.0, width, height);
+    Some(resized)
+}
+
+fn context_of(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok()??.dyn_into().ok()
+}
+
+fn row_top(n: usize) -> f64 {
+    n as f64 * (ROW + 6.0)
+}
+
+/// Draws lines of text on a compact row canvas, one per row that `text` gives one for, in one
+/// font and colour: setting a font costs about as much as drawing a line of text with it.
+fn text_pass(ctx: &CanvasRenderingContext2d, rows: &[CompactRow], (font, color): (&str, &str), (x, max_width): (f64, f64), text: impl Fn(&CompactRow) -> Option<String>) -> Option<()> {
+    ctx.set_font(font);
+    ctx.set_fill_style_str(color);
+    for (n, row) in rows.iter().enumerate() {
+        if let Some(text) = text(row) {
+            ctx.fill_text_with_max_width(&text, x, row_top(n) + ROW / 2.0 + 3.0, max_width).ok()?;
+        }
+    }
+    Some(())
+}
+
+/// Draws the labels of a broker's compact rows (name and leadership, leader epoch, ISR) on the
+/// left canvas.
+fn draw_labels(canvas: &HtmlCanvasElement, rows: &[CompactRow], alpha: f64, colors: &Palette, scale: f64) -> Option<()> {
+    let ctx = context_of(canvas)?;
+    size_canvas(canvas, &ctx, (LABEL_W, row_top(rows.len())), 0.0, scale)?;
+    ctx.set_global_alpha(alpha);
+    let name = |row: &CompactRow| format!("{}{}", if row.role == 1 { "★ " } else { "" }, short(&row.name.replace("__consumer_offsets-", "__offsets-"), 14));
+    const MONO: &str = "11.5px ui-monospace, SFMono-Regular, Menlo, monospace";
+    // Names are squeezed to end before the epoch column, where a leader's star and bold type would
+    // run on. Leaders are bold, and a partition without a leader is bold in the colour of trouble.
+    let (name_x, meta_x) = ((8.0, 84.0), (94.0, LABEL_W - 96.0));
+    text_pass(&ctx, rows, (&format!("400 {MONO}"), &colors.ink), name_x, |r| (r.role == 2).then(|| name(r)))?;
+    text_pass(&ctx, rows, (&format!("800 {MONO}"), &colors.ink), name_x, |r| (r.role == 1).then(|| name(r)))?;
+    text_pass(&ctx, rows, (&format!("800 {MONO}"), &colors.bad), name_x, |r| (r.role == 0).then(|| name(r)))?;
+    text_pass(&ctx, rows, ("400 11px system-ui, sans-serif", &colors.muted), meta_x, |r| r.in_isr.then(|| format!("e{}", r.epoch)))?;
+    text_pass(&ctx, rows, ("700 11px system-ui, sans-serif", &colors.bad), meta_x, |r| (!r.in_isr).then(|| format!("e{} ∉ISR", r.epoch)))
+}
+
+/// Draws the logs of a broker's compact rows on the right canvas: each as a bar (faint from the
+/// log start to the LEO, solid to the HW, on one scale per topic), then `HW/LEO`.
+fn draw_bars(canvas: &HtmlCanvasElement, rows: &[CompactRow], alpha: f64, colors: &Palette, scale: f64) -> Option<()> {
+    let ctx = context_of(canvas)?;
+    size_canvas(canvas, &ctx, (BROKER_W - LABEL_W, row_top(rows.len())), LABEL_W, scale)?;
     for (n, row) in rows.iter().enumerate() {
         let unit = BAR_W / row.scale.max(1) as f64;
         let at = |offset: u64| LABEL_W + offset.min(row.scale) as f64 * unit;
-        let bar_y = top(n) + BAR_Y;
+        let bar_y = row_top(n) + BAR_Y;
         ctx.set_global_alpha(alpha);
         ctx.set_fill_style_str(&colors.line);
         ctx.fill_rect(LABEL_W, bar_y, BAR_W, BAR_H);
@@ -358,45 +404,48 @@ fn draw_compact(holder: &web_sys::Element, rows: &[CompactRow], up: bool, dark: 
         ctx.set_fill_style_str(if row.in_isr { &colors.log } else { &colors.bad });
         ctx.fill_rect(at(row.log_start), bar_y, at(row.hw) - at(row.log_start), BAR_H);
     }
-    // The text goes in passes, one per font and colour: setting a font costs about as much as
-    // drawing a line of text with it.
-    let text_y = ROW / 2.0 + 3.0;
-    let pass = |font: &str, color: &str, x: f64, max_width: Option<f64>, text: &dyn Fn(&CompactRow) -> Option<String>| -> Option<()> {
-        ctx.set_font(font);
-        ctx.set_fill_style_str(color);
-        for (n, row) in rows.iter().enumerate() {
-            if let Some(text) = text(row) {
-                match max_width {
-                    Some(w) => ctx.fill_text_with_max_width(&text, x, top(n) + text_y, w),
-                    None => ctx.fill_text(&text, x, top(n) + text_y),
-                }
-                .ok()?;
-            }
-        }
-        Some(())
-    };
-    let name = |row: &CompactRow| format!("{}{}", if row.role == 1 { "★ " } else { "" }, short(&row.name.replace("__consumer_offsets-", "__offsets-"), 14));
-    const MONO: &str = "11.5px ui-monospace, SFMono-Regular, Menlo, monospace";
-    // Names are squeezed to end before the epoch column, where a leader's star and bold type would
-    // run on. Leaders are bold, and a partition without a leader is bold in the colour of trouble.
-    pass(&format!("400 {MONO}"), &colors.ink, 8.0, Some(84.0), &|r| (r.role == 2).then(|| name(r)))?;
-    pass(&format!("800 {MONO}"), &colors.ink, 8.0, Some(84.0), &|r| (r.role == 1).then(|| name(r)))?;
-    pass(&format!("800 {MONO}"), &colors.bad, 8.0, Some(84.0), &|r| (r.role == 0).then(|| name(r)))?;
-    pass("400 11px system-ui, sans-serif", &colors.muted, 94.0, None, &|r| r.in_isr.then(|| format!("e{}", r.epoch)))?;
-    pass("700 11px system-ui, sans-serif", &colors.bad, 94.0, None, &|r| (!r.in_isr).then(|| format!("e{} ∉ISR", r.epoch)))?;
-    pass("10.5px system-ui, sans-serif", &colors.muted, LABEL_W + BAR_W + 6.0, None, &|r| Some(format!("{}/{}", r.hw, r.leo)))
+    text_pass(&ctx, rows, ("10.5px system-ui, sans-serif", &colors.muted), (LABEL_W + BAR_W + 6.0, BROKER_W - LABEL_W - BAR_W - 8.0), |r| Some(format!("{}/{}", r.hw, r.leo)))
 }
 
-/// The canvas inside `holder`, made on first use. Yew would make a `<canvas>` written in the
-/// picture an SVG element (everything inside `<svg>` gets its namespace), which draws nothing, so
-/// the canvas is an HTML element made here; Yew leaves children it did not make alone.
-fn html_canvas_in(holder: &web_sys::Element) -> Option<HtmlCanvasElement> {
-    if let Some(canvas) = holder.first_element_child() {
-        return canvas.dyn_into().ok();
+/// The labels and bars canvases inside `holder`, made on first use. Yew would make a `<canvas>`
+/// written in the picture an SVG element (everything inside `<svg>` gets its namespace), which
+/// draws nothing, so they are HTML elements made here; Yew leaves children it did not make alone.
+/// Also says whether it made them.
+fn canvases_in(holder: &web_sys::Element) -> Option<(HtmlCanvasElement, HtmlCanvasElement, bool)> {
+    let make = holder.child_element_count() == 0;
+    if make {
+        for (class, width) in [("labels", LABEL_W), ("bars", BROKER_W - LABEL_W)] {
+            let canvas = gloo::utils::document().create_element("canvas").ok()?;
+            canvas.set_class_name(class);
+            canvas.set_attribute("style", &format!("width: {}%", width / BROKER_W * 100.0)).ok()?;
+            holder.append_child(&canvas).ok()?;
+        }
     }
-    let canvas = gloo::utils::document().create_element("canvas").ok()?;
-    holder.append_child(&canvas).ok()?;
-    canvas.dyn_into().ok()
+    Some((holder.first_element_child()?.dyn_into().ok()?, holder.last_element_child()?.dyn_into().ok()?, make))
+}
+
+/// What the labels canvas of a broker shows, to draw it again only when that changes.
+type DrawnLabels = Option<(Vec<LabelKey>, bool, bool, u32)>;
+
+/// Draws a broker's replica rows of a large cluster: labels on one canvas, logs on another. Two
+/// canvases per broker instead of about ten SVG elements per row: a seek of a large run changes
+/// every row, and the browser lays out and paints a canvas far faster than hundreds of elements.
+/// The labels change far less often than the logs, so their canvas is drawn only when they do.
+fn draw_compact(holder: &web_sys::Element, rows: &[CompactRow], (up, dark): (bool, bool), drawn: &mut DrawnLabels) -> Option<()> {
+    let (labels, bars, made) = canvases_in(holder)?;
+    if made {
+        *drawn = None;
+    }
+    let colors = Palette::of_theme(dark)?;
+    let scale = canvas_resolution(holder);
+    // A crashed broker's rows are faded, as its cells are in the full picture.
+    let alpha = if up { 1.0 } else { 0.55 };
+    let shows = Some((rows.iter().map(CompactRow::label_key).collect(), up, dark, (scale * 1000.0).round() as u32));
+    if *drawn != shows {
+        draw_labels(&labels, rows, alpha, &colors, scale)?;
+        *drawn = shows;
+    }
+    draw_bars(&bars, rows, alpha, &colors, scale)
 }
 
 /// One broker: its box, its title and a row per replica it holds.
@@ -408,13 +457,14 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     let coordinates: Vec<&str> = coordinated_groups(state, id).collect();
     let compact: Option<Rc<Vec<CompactRow>>> = props.scales.as_ref().map(|scales| Rc::new(props.rows.iter().map(|&at| CompactRow::new(state, at, scales)).collect()));
     let holder = use_node_ref();
+    let drawn = use_mut_ref(|| None);
     {
-        // The component renders only when its part of the picture changed, so the canvas is
+        // The component renders only when its part of the picture changed, so the canvases are
         // drawn after every render.
         let (holder, compact) = (holder.clone(), compact.clone());
         use_effect(move || {
             if let (Some(el), Some(rows)) = (holder.cast::<web_sys::Element>(), compact) {
-                draw_compact(&el, &rows, up, dark);
+                draw_compact(&el, &rows, (up, dark), &mut drawn.borrow_mut());
             }
         });
     }

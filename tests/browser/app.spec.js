@@ -280,21 +280,36 @@ test('a large run lists at most 200 ledger rows and says how many it holds back'
   // The committed part of a row's bar is drawn in the log colour where the row is in the ISR.
   const n = described.findIndex(([, , , , isr, hw]) => isr === 'in the ISR' && Number(hw) > 0);
   expect(n).toBeGreaterThanOrEqual(0);
-  const pixel = await broker.locator('.compact-rows canvas').evaluate((canvas, n) => {
-    // Canvas pixels per unit of the picture; a broker box is 414 units wide.
-    const scale = canvas.width / 414;
-    const [x, y] = [Math.round(132 * scale), Math.round((n * 30 + 11) * scale)];
+  const bars = broker.locator('.compact-rows canvas.bars');
+  const pixel = await bars.evaluate((canvas, n) => {
+    // Canvas pixels per unit of the picture: the logs canvas is the right 284 units of a broker's
+    // 414, its bars start 2 units in, and a row is 30 units high with its bar from 6 to 16.
+    const scale = canvas.width / 284;
+    const [x, y] = [Math.round(2 * scale), Math.round((n * 30 + 11) * scale)];
     return Array.from(canvas.getContext('2d').getImageData(x, y, 1, 1).data);
   }, n);
   const up = (await broker.getAttribute('data-up')) === 'true';
   expect(pixel[3]).toBe(up ? 255 : Math.round(0.55 * 255));
   if (up) expect(pixel.slice(0, 3)).toEqual([0x8a, 0xb4, 0xf8]);
+  // The labels canvas has ink in each row's name.
+  const inked = await broker.locator('.compact-rows canvas.labels').evaluate((canvas, rows) => {
+    const scale = canvas.width / 130;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const y = Math.round((r * 30 + 12) * scale);
+      let ink = false;
+      for (let x = 0; x < Math.round(90 * scale); x++) if (data[(y * canvas.width + x) * 4 + 3] > 0) ink = true;
+      if (ink) count++;
+    }
+    return count;
+  }, rowCounts[0]);
+  expect(inked).toBe(rowCounts[0]);
   // Hovering a row names it.
-  const canvas = broker.locator('.compact-rows canvas');
-  const box = await canvas.boundingBox();
-  await canvas.hover({ position: { x: 40, y: (n * 30 + 11) * (box.height / (rowCounts[0] * 30)) } });
-  await expect(canvas).toHaveAttribute('title', `${described[n][1]}: ${described[n][2]}; leader epoch ${described[n][3]}; ${described[n][4]}; HW ${described[n][5]} LEO ${described[n][6]}`);
-  // The exported picture carries each canvas as an image.
+  const box = await bars.boundingBox();
+  await bars.hover({ position: { x: 40, y: (n * 30 + 11) * (box.height / (rowCounts[0] * 30)) } });
+  await expect(bars).toHaveAttribute('title', `${described[n][1]}: ${described[n][2]}; leader epoch ${described[n][3]}; ${described[n][4]}; HW ${described[n][5]} LEO ${described[n][6]}`);
+  // The exported picture carries each broker's canvases as one image.
   const menu = page.getByTestId('export');
   await menu.locator('summary').click();
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-svg').click()]);
