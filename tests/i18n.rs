@@ -17,6 +17,7 @@ const NOT_PAGE_TEXT: &[&str] = &[
     "the built-in scenario {name:?} is invalid",
     "some number is free",
     "transform: translate({x:.1}px, {y:.1}px)",
+    "11.5px ui-monospace, SFMono-Regular, Menlo, monospace",
 ];
 
 fn string_literals(line: &str) -> Vec<(usize, String)> {
