@@ -499,8 +499,22 @@ impl Ui {
     }
 }
 
-/// The page's stylesheet, embedded in exported pictures so that they look as on screen.
-const STYLE: &str = include_str!("../../static/style.css");
+/// The page's stylesheet as the browser holds it, embedded in exported pictures so that they look
+/// as on screen. Read from the page rather than compiled into the module: the page has it already.
+fn page_style() -> String {
+    let sheets = gloo::utils::document().style_sheets();
+    let mut style = String::new();
+    for i in 0..sheets.length() {
+        let Some(rules) = sheets.item(i).and_then(|s| s.dyn_into::<web_sys::CssStyleSheet>().ok()).and_then(|s| s.css_rules().ok()) else { continue };
+        for r in 0..rules.length() {
+            if let Some(rule) = rules.item(r) {
+                style.push_str(&rule.css_text());
+                style.push('\n');
+            }
+        }
+    }
+    style
+}
 
 /// The cluster picture as it is drawn now, as a standalone SVG file with the page's styles and
 /// a caption naming the run, the step and the time.
@@ -515,8 +529,9 @@ fn cluster_svg(dark: bool, caption: &str) -> Option<String> {
     // The page draws the picture at its container's width; the file gives it its own size.
     let inner = body.replacen(" width=\"100%\"", "", 1).replacen("<svg ", &format!("<svg y=\"28\" width=\"{width}\" height=\"{height}\" "), 1);
     Some(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" data-theme=\"{theme}\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\"><style>{STYLE}</style><rect width=\"100%\" height=\"100%\" fill=\"var(--bg)\"/><text x=\"8\" y=\"20\" fill=\"var(--ink)\" font-family=\"sans-serif\" font-size=\"14\">{caption}</text>{inner}</svg>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" data-theme=\"{theme}\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\"><style>{style}</style><rect width=\"100%\" height=\"100%\" fill=\"var(--bg)\"/><text x=\"8\" y=\"20\" fill=\"var(--ink)\" font-family=\"sans-serif\" font-size=\"14\">{caption}</text>{inner}</svg>",
         theme = if dark { "dark" } else { "light" },
+        style = page_style(),
         h = height + 28.0,
     ))
 }

@@ -485,6 +485,10 @@ test('export: the picture as SVG and PNG, the trace as text and JSON', async ({ 
   const svg = await save('export-svg');
   expect(svg.body.toString('utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   expect(svg.body.toString('utf8')).toContain('data-node="broker-1"');
+  // The page's stylesheet travels with the picture, themes and all.
+  const style = svg.body.toString('utf8').match(/<style>([^<]*)<\/style>/)[1];
+  expect(style).toContain('--e0: #8ab4f8');
+  expect(style).toContain('[data-theme="dark"]');
   // A well-formed SVG file, as image viewers and slide tools read it.
   const parsed = await page.evaluate((text) => new DOMParser().parseFromString(text, 'image/svg+xml').getElementsByTagName('parsererror').length, svg.body.toString('utf8'));
   expect(parsed).toBe(0);
