@@ -19,8 +19,10 @@ pub struct Broker {
     pub up: bool,
     /// Bumped at every start; timers and messages of an older incarnation are void.
     pub incarnation: u32,
-    /// Hosted replicas by global partition index (`None` where it hosts no replica).
-    pub replicas: Vec<Option<Replica>>,
+    /// Hosted replicas by global partition index (`None` where it hosts no replica). Boxed, so
+    /// that the partitions a broker does not host cost a pointer each, not a replica's size: a
+    /// snapshot of a large cluster copies every broker's list.
+    pub replicas: Vec<Option<Box<Replica>>>,
     /// Consumer groups this broker coordinates (in memory; rebuilt from the log on failover).
     pub groups: BTreeMap<u32, GroupState>,
 }
@@ -140,13 +142,8 @@ impl Broker {
             .iter()
             .zip(logs)
             .map(|(replicas, log)| {
-                replicas.contains(&id).then(|| Replica {
-                    log: log.clone(),
-                    leader: None,
-                    leader_epoch: 0,
-                    partition_epoch: 0,
-                    isr: Vec::new(),
-                    role: Role::Unknown,
+                replicas.contains(&id).then(|| {
+                    Box::new(Replica { log: log.clone(), leader: None, leader_epoch: 0, partition_epoch: 0, isr: Vec::new(), role: Role::Unknown })
                 })
             })
             .collect();
@@ -281,11 +278,11 @@ impl Sim {
     }
 
     pub(crate) fn replica(&self, b: BrokerId, pidx: u32) -> Option<&Replica> {
-        self.broker(b).replicas[pidx as usize].as_ref()
+        self.broker(b).replicas[pidx as usize].as_deref()
     }
 
     fn replica_mut(&mut self, b: BrokerId, pidx: u32) -> Option<&mut Replica> {
-        self.broker_mut(b).replicas[pidx as usize].as_mut()
+        self.broker_mut(b).replicas[pidx as usize].as_deref_mut()
     }
 
     /// Applies the controller's view of a partition on broker `b`: become leader, follower, or

@@ -4,13 +4,12 @@
 use super::shared::History;
 use super::types::{LogRecord, RecordId};
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
 
 /// Kafka keeps the metadata of the last five batches per producer for duplicate detection.
 const PRODUCER_BATCHES_KEPT: usize = 5;
 
 /// Metadata of one idempotent batch, as `ProducerStateManager` keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BatchMeta {
     /// First sequence number in the batch.
     pub first_seq: i32,
@@ -20,6 +19,33 @@ pub struct BatchMeta {
     pub first_offset: u64,
     /// Offset of the last record.
     pub last_offset: u64,
+}
+
+/// The last batches of one idempotent producer, oldest first. Held inline, so that a replica's
+/// producer state is one small allocation: a snapshot of a large cluster copies hundreds of
+/// replicas, and a map of queues cost about a kilobyte each.
+#[derive(Clone, Copy, Debug)]
+struct ProducerBatches {
+    pid: u32,
+    len: usize,
+    batches: [BatchMeta; PRODUCER_BATCHES_KEPT],
+}
+
+impl ProducerBatches {
+    fn kept(&self) -> &[BatchMeta] {
+        &self.batches[..self.len]
+    }
+
+    /// Keeps `batch` as the newest, forgetting the oldest when all places are taken.
+    fn push(&mut self, batch: BatchMeta) {
+        if self.len == PRODUCER_BATCHES_KEPT {
+            self.batches.rotate_left(1);
+            self.batches[PRODUCER_BATCHES_KEPT - 1] = batch;
+        } else {
+            self.batches[self.len] = batch;
+            self.len += 1;
+        }
+    }
 }
 
 /// What the leader concludes from an idempotent batch's sequence numbers.
@@ -44,8 +70,9 @@ pub struct ReplicaLog {
     high_watermark: u64,
     /// (leader epoch, start offset) pairs in increasing order: the leader-epoch checkpoint.
     epochs: Vec<(u32, u64)>,
+    /// Each idempotent producer's last batches, by producer id.
     #[serde(skip)]
-    producers: BTreeMap<u32, VecDeque<BatchMeta>>,
+    producers: Vec<ProducerBatches>,
     bytes: u64,
     #[serde(skip)]
     version: u64,
@@ -136,13 +163,14 @@ impl ReplicaLog {
 
     /// Checks an idempotent batch's sequence numbers against the producer state.
     pub fn check_sequence(&self, pid: u32, first_seq: i32, last_seq: i32) -> SeqCheck {
-        let Some(batches) = self.producers.get(&pid) else {
+        let Ok(at) = self.producers.binary_search_by_key(&pid, |p| p.pid) else {
             return if first_seq == 0 { SeqCheck::Append } else { SeqCheck::OutOfOrder { expected: 0 } };
         };
+        let batches = self.producers[at].kept();
         if let Some(dup) = batches.iter().find(|b| b.first_seq == first_seq && b.last_seq == last_seq) {
             return SeqCheck::Duplicate(*dup);
         }
-        let expected = batches.back().map_or(0, |b| b.last_seq + 1);
+        let expected = batches.last().map_or(0, |b| b.last_seq + 1);
         if first_seq == expected {
             SeqCheck::Append
         } else {
@@ -166,23 +194,20 @@ impl ReplicaLog {
         if r.pid == 0 {
             return;
         }
-        let batches = self.producers.entry(r.pid).or_default();
-        match batches.back_mut() {
+        let at = match self.producers.binary_search_by_key(&r.pid, |p| p.pid) {
+            Ok(at) => at,
+            Err(at) => {
+                self.producers.insert(at, ProducerBatches { pid: r.pid, len: 0, batches: Default::default() });
+                at
+            }
+        };
+        let batches = &mut self.producers[at];
+        match batches.len.checked_sub(1).map(|last| &mut batches.batches[last]) {
             Some(b) if !r.batch_start && b.last_offset + 1 == r.offset => {
                 b.last_seq = r.seq;
                 b.last_offset = r.offset;
             }
-            _ => {
-                batches.push_back(BatchMeta {
-                    first_seq: r.seq,
-                    last_seq: r.seq,
-                    first_offset: r.offset,
-                    last_offset: r.offset,
-                });
-                if batches.len() > PRODUCER_BATCHES_KEPT {
-                    batches.pop_front();
-                }
-            }
+            _ => batches.push(BatchMeta { first_seq: r.seq, last_seq: r.seq, first_offset: r.offset, last_offset: r.offset }),
         }
     }
 
