@@ -254,6 +254,11 @@ enum Event {
     Timer(Timer),
 }
 
+/// `size_of::<Scheduled>()` in a 64-bit build (a test holds them equal there).
+const SCHEDULED_BYTES: usize = 64;
+/// `size_of::<Replica>()` in a 64-bit build (a test holds them equal there).
+const REPLICA_BYTES: usize = 264;
+
 #[derive(Clone, Debug)]
 struct Scheduled {
     time: u64,
@@ -445,13 +450,11 @@ impl Sim {
     /// Roughly how many bytes a clone allocates that it does not share with this simulation: the
     /// event queue, the per-partition and per-client state, and the ledger's list of chunks. Logs
     /// and most of the ledger are shared. The page uses it to keep its snapshots within a budget.
+    /// It counts the sizes of a 64-bit build on every platform, so that the page (32-bit wasm)
+    /// spaces its snapshots exactly as the native tests and benches see them.
     pub fn clone_bytes_estimate(&self) -> usize {
-        use std::mem::size_of;
         let replicas: usize = self.brokers.iter().map(|b| b.replicas.iter().flatten().count()).sum();
-        self.queue.len() * size_of::<Scheduled>()
-            + replicas * (size_of::<broker::Replica>() + 512)
-            + (self.producers.len() + self.consumers.len()) * 4096
-            + self.ledger.records.len() / 4
+        self.queue.len() * SCHEDULED_BYTES + replicas * (REPLICA_BYTES + 512) + (self.producers.len() + self.consumers.len()) * 4096 + self.ledger.records.len() / 4
     }
 
     /// The scenario timeline.
@@ -822,4 +825,15 @@ fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Vec<Tp>, assi
             GroupInfo { name, strategy, offsets_partition, pidx: base + i }
         })
         .collect()
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod estimate_tests {
+    /// The clone estimate's sizes are a 64-bit build's, on every platform: they must follow the
+    /// types when these change.
+    #[test]
+    fn estimate_sizes_are_those_of_a_64_bit_build() {
+        assert_eq!(std::mem::size_of::<super::Scheduled>(), super::SCHEDULED_BYTES);
+        assert_eq!(std::mem::size_of::<super::broker::Replica>(), super::REPLICA_BYTES);
+    }
 }
