@@ -109,10 +109,10 @@ struct RowAt {
     y: f64,
 }
 
-/// One replica: its partition's name and leadership, then its log, as cells or, in compact mode,
-/// as a bar. A plain function rather than a component, and rows are not keyed: on a seek every
-/// row changes, and a component per row, or Yew's keyed diff of them, cost more than they save
-/// (keys added about 14 ms to a seek of `large-cluster`).
+/// One replica of the full picture: its partition's name and leadership, then its log as cells
+/// (a large cluster's rows are canvases, see [`draw_compact`]). A plain function rather than a
+/// component, and rows are not keyed: on a seek every row changes, and a component per row, or
+/// Yew's keyed diff of them, cost more than they save.
 fn replica_row(t: Tr, state: &StateView, props: &RowAt) -> Html {
     let part = &state.partitions[props.partition];
     let r = &part.replicas[props.replica];
