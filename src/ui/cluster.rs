@@ -7,6 +7,7 @@ use crate::sim::view::StateView;
 use crate::sim::NodeId;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
@@ -198,6 +199,8 @@ struct BrokerProps {
     up: bool,
     selected: bool,
     dark: bool,
+    /// The picture's width on screen, in CSS pixels: a change draws the canvases again.
+    shown_width: u32,
     rect: Rect,
     /// The replicas it holds: (partition, replica) indexes into `state`.
     rows: Vec<(usize, usize)>,
@@ -215,6 +218,7 @@ impl PartialEq for BrokerProps {
             && self.up == other.up
             && self.selected == other.selected
             && self.dark == other.dark
+            && self.shown_width == other.shown_width
             && self.rect == other.rect
             && self.rows == other.rows
             && self.scales == other.scales
@@ -510,11 +514,42 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     }
 }
 
+/// The width in CSS pixels at which `element` is shown, followed as it changes (the window is
+/// resized, presenter mode or the side panel changes the layout): a large cluster's canvases are
+/// drawn again at the new size, so their rows stay sharp on a projector.
+#[hook]
+fn use_shown_width(element: &NodeRef) -> u32 {
+    let width = use_state_eq(|| 0u32);
+    {
+        let (element, width) = (element.clone(), width.setter());
+        use_effect_with((), move |_| {
+            let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                if let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
+                    width.set(entry.content_rect().width().round() as u32);
+                }
+            });
+            let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+            if let (Some(observer), Some(el)) = (&observer, element.cast::<web_sys::Element>()) {
+                observer.observe(&el);
+            }
+            move || {
+                if let Some(observer) = observer {
+                    observer.disconnect();
+                }
+                drop(on_resize);
+            }
+        });
+    }
+    *width
+}
+
 /// The cluster picture.
 #[function_component]
 pub fn Cluster(props: &ClusterProps) -> Html {
     let f = &props.frame;
     let t = use_tr();
+    let picture = use_node_ref();
+    let shown_width = use_shown_width(&picture);
     let mut rects: BTreeMap<NodeId, Rect> = BTreeMap::new();
 
     // Brokers and their replica rows.
@@ -547,7 +582,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         let rect = Rect { x: BROKER_X, y, w: BROKER_W, h };
         rects.insert(NodeId::Broker(id), rect);
         brokers.push(html! {
-            <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))} dark={props.dark}
+            <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))} dark={props.dark} {shown_width}
                        {rect} rows={list} scales={scales.clone()} on_select={props.on_select.clone()} />
         });
         y += h + 16.0;
@@ -670,7 +705,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         if compact {
             <p class="hint compact-note" data-testid="compact-note">{t.compact_note}</p>
         }
-        <svg class="cluster" viewBox={format!("0 0 {width} {height}")} width="100%" role="img" aria-label={t.cluster_label} direction="ltr" dir="ltr">
+        <svg ref={picture} class="cluster" viewBox={format!("0 0 {width} {height}")} width="100%" role="img" aria-label={t.cluster_label} direction="ltr" dir="ltr">
             <defs>
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />

@@ -309,6 +309,14 @@ test('a large run lists at most 200 ledger rows and says how many it holds back'
   const box = await bars.boundingBox();
   await bars.hover({ position: { x: 40, y: (n * 30 + 11) * (box.height / (rowCounts[0] * 30)) } });
   await expect(bars).toHaveAttribute('title', `${described[n][1]}: ${described[n][2]}; leader epoch ${described[n][3]}; ${described[n][4]}; HW ${described[n][5]} LEO ${described[n][6]}`);
+  // The canvases are drawn at the size they are shown, again when that changes (a projector).
+  const sharp = () => bars.evaluate((c) => Math.abs(c.width - c.getBoundingClientRect().width * devicePixelRatio) <= 1);
+  expect(await sharp()).toBe(true);
+  const before = await bars.evaluate((c) => c.width);
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await expect.poll(() => bars.evaluate((c) => c.width)).not.toBe(before);
+  expect(await sharp()).toBe(true);
+  await page.setViewportSize({ width: 1280, height: 720 });
   // The exported picture carries each broker's canvases as one image.
   const menu = page.getByTestId('export');
   await menu.locator('summary').click();
