@@ -381,7 +381,7 @@ fn draw_labels(canvas: &HtmlCanvasElement, rows: &[CompactRow], alpha: f64, colo
     const MONO: &str = "11.5px ui-monospace, SFMono-Regular, Menlo, monospace";
     // Names are squeezed to end before the epoch column, where a leader's star and bold type would
     // run on. Leaders are bold, and a partition without a leader is bold in the colour of trouble.
-    let (name_x, meta_x) = ((8.0, 84.0), (94.0, LABEL_W - 96.0));
+    let (name_x, meta_x) = ((8.0, 80.0), (94.0, LABEL_W - 96.0));
     text_pass(&ctx, rows, (&format!("400 {MONO}"), &colors.ink), name_x, |r| (r.role == 2).then(|| name(r)))?;
     text_pass(&ctx, rows, (&format!("800 {MONO}"), &colors.ink), name_x, |r| (r.role == 1).then(|| name(r)))?;
     text_pass(&ctx, rows, (&format!("800 {MONO}"), &colors.bad), name_x, |r| (r.role == 0).then(|| name(r)))?;
