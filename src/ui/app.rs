@@ -139,37 +139,45 @@ impl Ui {
             explore_epoch: 0,
         };
         let hash = gloo::utils::window().location().hash().unwrap_or_default();
-        let from_link = if hash.len() > 1 { Some(share::decode(&hash)) } else { None };
-        match from_link {
-            Some(Ok(state)) => {
+        if hash.len() > 1 {
+            ui.open_link(&hash);
+        } else {
+            ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
+        }
+        ui
+    }
+
+    /// Opens the run a share link's fragment names: at start-up, and whenever the fragment
+    /// changes (a link pasted into the address bar of the open page, or the browser's back button).
+    fn open_link(&mut self, hash: &str) {
+        match share::decode(hash) {
+            Ok(state) => {
                 match state.lang.as_deref().map(|code| (code, Lang::from_code(code))) {
-                    Some((_, Some(lang))) => ui.lang = lang,
-                    Some((code, None)) => ui.notice = Some(fill(Tr(Lang::En).notice_unknown_lang, &[&format!("{code:?}")])),
+                    Some((_, Some(lang))) => self.lang = lang,
+                    Some((code, None)) => self.notice = Some(fill(Tr(Lang::En).notice_unknown_lang, &[&format!("{code:?}")])),
                     None => {}
                 }
                 let compare = state.compare;
-                ui.open(state.scenario, Some(state.seed), state.actions, state.step);
+                self.open(state.scenario, Some(state.seed), state.actions, state.step);
                 if compare {
-                    ui.toggle_compare();
-                }
-                if ui.session.is_none() {
-                    // The link's scenario did not load: its errors are in the editor; give the class something to run.
-                    let notice = ui.notice.take();
-                    let editor = std::mem::take(&mut ui.editor);
-                    let errors = std::mem::take(&mut ui.editor_errors);
-                    ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
-                    ui.editor = editor;
-                    ui.editor_errors = errors;
-                    ui.notice = notice;
+                    self.toggle_compare();
                 }
             }
-            Some(Err(e)) => {
-                ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
-                ui.notice = Some(fill(Tr(ui.lang).notice_bad_link, &[&e]));
-            }
-            None => ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0),
+            Err(e) => self.notice = Some(fill(Tr(self.lang).notice_bad_link, &[&e])),
         }
-        ui
+        if self.session.is_none() {
+            // Nothing runs yet (the page is starting) and the link did not load: the class gets the
+            // default scenario, and the link's text and errors, if it had any, stay in the editor.
+            let notice = self.notice.take();
+            let editor = std::mem::take(&mut self.editor);
+            let errors = std::mem::take(&mut self.editor_errors);
+            self.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
+            if !editor.is_empty() {
+                self.editor = editor;
+                self.editor_errors = errors;
+            }
+            self.notice = notice;
+        }
     }
 
     /// Loads a scenario. On any error the previous run stays, and the text stays in the editor.
@@ -755,6 +763,23 @@ pub fn App() -> Html {
     use_slices(ui.clone(), redraw.clone(), epoch, Ui::look_ahead_slice);
     let explore_epoch = ui.borrow().explore_epoch;
     use_slices(ui.clone(), redraw.clone(), explore_epoch, Ui::explore_slice);
+    // A link pasted into the address bar of the open page changes only the fragment, which does
+    // not load the page again: the run it names is opened here. (The share button writes the
+    // fragment with `replaceState`, which fires no event.)
+    {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        use_effect_with((), move |_| {
+            let listener = EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
+                let hash = gloo::utils::window().location().hash().unwrap_or_default();
+                if hash.len() > 1 {
+                    ui.borrow_mut().open_link(&hash);
+                    redraw.force_update();
+                }
+            });
+            move || drop(listener)
+        });
+    }
     // Keyboard, for presenters and clickers.
     {
         let ui = ui.clone();

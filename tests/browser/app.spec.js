@@ -139,6 +139,21 @@ test('a share link restores the same step, state and actions', async ({ page, br
   expect(problems).toEqual([]);
 });
 
+test('a link pasted into the address bar of the open page opens its run there', async ({ page }) => {
+  const problems = await open(page);
+  await expect(page.getByTestId('title')).toHaveText('acks=1 loses an acknowledged record');
+  // Only the fragment changes, so the browser does not load the page again.
+  await page.evaluate(() => { location.hash = '#scenario=retry-duplicate&seed=3&step=12'; });
+  await expect(page.getByTestId('title')).toHaveText('Retries without idempotence write a duplicate when an ack is lost');
+  await expect(page.getByTestId('position')).toHaveAttribute('data-position', '12');
+  await expect(page.getByLabel('seed', { exact: true })).toHaveValue('3');
+  // A broken link keeps the run and says what is wrong with the link.
+  await page.evaluate(() => { location.hash = '#v2.!!!'; });
+  await expect(page.getByTestId('notice')).toBeVisible();
+  await expect(page.getByTestId('title')).toHaveText('Retries without idempotence write a duplicate when an ack is lost');
+  expect(problems).toEqual([]);
+});
+
 test('a broken scenario shows its line:column error and the page keeps working', async ({ page }) => {
   await open(page);
   const editor = page.getByTestId('editor');
