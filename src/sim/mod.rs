@@ -447,14 +447,18 @@ impl Sim {
         self.queue.peek().map(|s| s.time)
     }
 
+    /// Replicas across all brokers (a partition with replication factor 3 counts three times).
+    pub fn replica_count(&self) -> usize {
+        self.brokers.iter().map(|b| b.replicas.iter().flatten().count()).sum()
+    }
+
     /// Roughly how many bytes a clone allocates that it does not share with this simulation: the
     /// event queue, the per-partition and per-client state, and the ledger's list of chunks. Logs
     /// and most of the ledger are shared. The page uses it to keep its snapshots within a budget.
     /// It counts the sizes of a 64-bit build on every platform, so that the page (32-bit wasm)
     /// spaces its snapshots exactly as the native tests and benches see them.
     pub fn clone_bytes_estimate(&self) -> usize {
-        let replicas: usize = self.brokers.iter().map(|b| b.replicas.iter().flatten().count()).sum();
-        self.queue.len() * SCHEDULED_BYTES + replicas * (REPLICA_BYTES + 512) + (self.producers.len() + self.consumers.len()) * 4096 + self.ledger.records.len() / 4
+        self.queue.len() * SCHEDULED_BYTES + self.replica_count() * (REPLICA_BYTES + 512) + (self.producers.len() + self.consumers.len()) * 4096 + self.ledger.records.len() / 4
     }
 
     /// The scenario timeline.

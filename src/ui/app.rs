@@ -1,7 +1,7 @@
 //! The page's root component and its playback state (what runs, where the cursor is, how fast
 //! it plays), kept apart from the model: the session holds the simulation and its snapshots.
 
-use super::cluster::Cluster;
+use super::cluster::{context_of, Cluster};
 use super::frame::{Frame, Picks, ViewCache};
 use super::i18n::{fill, Lang, Tr};
 use super::panels::{ActionMenu, Cmd, Controls, Expectations, Ledger, Narration, SPEEDS};
@@ -562,7 +562,7 @@ fn picture_markup(svg: &web_sys::Element) -> Option<String> {
         let whole: web_sys::HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
         whole.set_width(parts.iter().map(|p| p.width()).sum());
         whole.set_height(parts.iter().map(|p| p.height()).max().unwrap_or(0));
-        let ctx: web_sys::CanvasRenderingContext2d = whole.get_context("2d").ok()??.dyn_into().ok()?;
+        let ctx = context_of(&whole)?;
         let mut x = 0.0;
         for part in &parts {
             ctx.draw_image_with_html_canvas_element(part, x, 0.0).ok()?;
@@ -592,8 +592,7 @@ fn svg_to_png(svg: &str, name: String) {
         let (w, h) = (loaded.natural_width() * 2, loaded.natural_height() * 2);
         canvas.set_width(w);
         canvas.set_height(h);
-        let Some(ctx) = canvas.get_context("2d").ok().flatten() else { return };
-        let ctx: web_sys::CanvasRenderingContext2d = ctx.unchecked_into();
+        let Some(ctx) = context_of(&canvas) else { return };
         let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(&loaded, 0.0, 0.0, w as f64, h as f64);
         if let Ok(data) = canvas.to_data_url_with_type("image/png") {
             save_url(&name, &data);

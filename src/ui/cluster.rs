@@ -199,8 +199,9 @@ struct BrokerProps {
     up: bool,
     selected: bool,
     dark: bool,
-    /// The picture's width on screen, in CSS pixels: a change draws the canvases again.
-    shown_width: u32,
+    /// CSS pixels per unit of the picture on screen (zero until measured): a change draws the
+    /// canvases again at the new size.
+    shown_scale: f64,
     rect: Rect,
     /// The replicas it holds: (partition, replica) indexes into `state`.
     rows: Vec<(usize, usize)>,
@@ -218,7 +219,7 @@ impl PartialEq for BrokerProps {
             && self.up == other.up
             && self.selected == other.selected
             && self.dark == other.dark
-            && self.shown_width == other.shown_width
+            && self.shown_scale == other.shown_scale
             && self.rect == other.rect
             && self.rows == other.rows
             && self.scales == other.scales
@@ -317,13 +318,11 @@ impl Palette {
 }
 
 /// Canvas pixels per unit of the picture: the picture's scale on the screen (it is drawn at its
-/// container's width) times the screen's pixel ratio, so that the rows are sharp and no pixel is
-/// drawn that the screen does not show. Reading the size lays the page out, which the browser
-/// would do before painting anyway.
-fn canvas_resolution(holder: &web_sys::Element) -> f64 {
-    let shown = holder.get_bounding_client_rect().width() / BROKER_W;
+/// container's width; zero until first measured) times the screen's pixel ratio, so that the rows
+/// are sharp and no pixel is drawn that the screen does not show.
+fn canvas_resolution(shown_scale: f64) -> f64 {
     let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
-    if shown > 0.0 { shown * ratio } else { ratio }
+    if shown_scale > 0.0 { shown_scale * ratio } else { ratio }
 }
 
 /// What a compact row's label shows: it changes far less often than its numbers.
@@ -335,25 +334,26 @@ impl CompactRow {
     }
 }
 
-/// Sizes `canvas` to `units` of the picture at `scale` pixels each and readies it to draw in
-/// units, with `origin` at its left edge; true when its size changed (which clears it).
-fn size_canvas(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, (width, height): (f64, f64), origin: f64, scale: f64) -> Option<bool> {
+/// Sizes `canvas` to `(width, height)` units of the picture at `scale` pixels each, clears it, and
+/// readies it to draw in units, with `origin` at its left edge.
+fn size_canvas(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, (width, height): (f64, f64), origin: f64, scale: f64) -> Option<()> {
     let (w, h) = ((width * scale).round() as u32, (height * scale).round() as u32);
     // Setting a canvas's size clears it, even to the size it has, so only a change touches it.
-    let resized = canvas.width() != w || canvas.height() != h;
-    if resized {
+    if canvas.width() != w || canvas.height() != h {
         canvas.set_width(w);
         canvas.set_height(h);
     }
     ctx.set_transform(scale, 0.0, 0.0, scale, -origin * scale, 0.0).ok()?;
     ctx.clear_rect(origin, 0.0, width, height);
-    Some(resized)
+    Some(())
 }
 
-fn context_of(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+/// A canvas's 2D drawing context.
+pub(super) fn context_of(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
 }
 
+/// The top of replica row `n` below a broker's title.
 fn row_top(n: usize) -> f64 {
     n as f64 * (ROW + 6.0)
 }
@@ -435,13 +435,13 @@ type DrawnLabels = Option<(Vec<LabelKey>, bool, bool, u32)>;
 /// canvases per broker instead of about ten SVG elements per row: a seek of a large run changes
 /// every row, and the browser lays out and paints a canvas far faster than hundreds of elements.
 /// The labels change far less often than the logs, so their canvas is drawn only when they do.
-fn draw_compact(holder: &web_sys::Element, rows: &[CompactRow], (up, dark): (bool, bool), drawn: &mut DrawnLabels) -> Option<()> {
+fn draw_compact(holder: &web_sys::Element, rows: &[CompactRow], (up, dark, shown_scale): (bool, bool, f64), drawn: &mut DrawnLabels) -> Option<()> {
     let (labels, bars, made) = canvases_in(holder)?;
     if made {
         *drawn = None;
     }
     let colors = Palette::of_theme(dark)?;
-    let scale = canvas_resolution(holder);
+    let scale = canvas_resolution(shown_scale);
     // A crashed broker's rows are faded, as its cells are in the full picture.
     let alpha = if up { 1.0 } else { 0.55 };
     let shows = Some((rows.iter().map(CompactRow::label_key).collect(), up, dark, (scale * 1000.0).round() as u32));
@@ -456,7 +456,7 @@ fn draw_compact(holder: &web_sys::Element, rows: &[CompactRow], (up, dark): (boo
 #[function_component]
 fn BrokerBox(props: &BrokerProps) -> Html {
     let t = use_tr();
-    let (id, up, rect, dark) = (props.id, props.up, props.rect, props.dark);
+    let (id, up, rect, dark, shown_scale) = (props.id, props.up, props.rect, props.dark, props.shown_scale);
     let state = &props.state;
     let coordinates: Vec<&str> = coordinated_groups(state, id).collect();
     let compact: Option<Rc<Vec<CompactRow>>> = props.scales.as_ref().map(|scales| Rc::new(props.rows.iter().map(|&at| CompactRow::new(state, at, scales)).collect()));
@@ -468,7 +468,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
         let (holder, compact) = (holder.clone(), compact.clone());
         use_effect(move || {
             if let (Some(el), Some(rows)) = (holder.cast::<web_sys::Element>(), compact) {
-                draw_compact(&el, &rows, (up, dark), &mut drawn.borrow_mut());
+                draw_compact(&el, &rows, (up, dark, shown_scale), &mut drawn.borrow_mut());
             }
         });
     }
@@ -477,7 +477,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     let rows_y = rect.y + HEAD;
     let body = match compact {
         Some(rows) => {
-            let height = rows.len() as f64 * (ROW + 6.0);
+            let height = row_top(rows.len());
             let label = rows.iter().map(|r| r.describe(t)).collect::<Vec<_>>().join("; ");
             // Hovering a row names it, as the cells' tooltips do in the full picture.
             let onmousemove = Callback::from(move |e: MouseEvent| {
@@ -495,7 +495,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
             }
         }
         None => {
-            let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| replica_row(t, state, &RowAt { partition: p, replica: r, x: rect.x, y: rows_y + n as f64 * (ROW + 6.0) }));
+            let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| replica_row(t, state, &RowAt { partition: p, replica: r, x: rect.x, y: rows_y + row_top(n) }));
             html! { <>{ for replicas }</> }
         }
     };
@@ -549,7 +549,9 @@ pub fn Cluster(props: &ClusterProps) -> Html {
     let f = &props.frame;
     let t = use_tr();
     let picture = use_node_ref();
-    let shown_width = use_shown_width(&picture);
+    // Without consumers the right column is left out, so the brokers get the room.
+    let width = if f.state.consumers.is_empty() { CONSUMER_X - 40.0 } else { CONSUMER_X + CONSUMER_W + 10.0 };
+    let shown_scale = f64::from(use_shown_width(&picture)) / width;
     let mut rects: BTreeMap<NodeId, Rect> = BTreeMap::new();
 
     // Brokers and their replica rows.
@@ -578,11 +580,11 @@ pub fn Cluster(props: &ClusterProps) -> Html {
     let mut brokers = Vec::new();
     for (i, list) in rows.into_iter().enumerate() {
         let id = i as u32 + 1;
-        let h = HEAD + list.len() as f64 * (ROW + 6.0) + 6.0;
+        let h = HEAD + row_top(list.len()) + 6.0;
         let rect = Rect { x: BROKER_X, y, w: BROKER_W, h };
         rects.insert(NodeId::Broker(id), rect);
         brokers.push(html! {
-            <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))} dark={props.dark} {shown_width}
+            <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))} dark={props.dark} {shown_scale}
                        {rect} rows={list} scales={scales.clone()} on_select={props.on_select.clone()} />
         });
         y += h + 16.0;
@@ -660,8 +662,6 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         gy += h + 16.0;
     }
 
-    // Without consumers the right column is left out, so the brokers get the room.
-    let width = if f.state.consumers.is_empty() { CONSUMER_X - 40.0 } else { CONSUMER_X + CONSUMER_W + 10.0 };
     let height = brokers_bottom.max(gy).max(60.0 + f.state.producers.len() as f64 * 86.0) + 10.0;
     let anchors = |a: Rect, b: Rect| -> ((f64, f64), (f64, f64)) {
         let (ya, yb) = (a.y + a.h / 2.0, b.y + b.h / 2.0);

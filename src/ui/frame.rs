@@ -127,8 +127,7 @@ impl Frame {
                 Some((k, state)) if *k == key => state.clone(),
                 _ => {
                     // A large cluster's picture draws no cells, so its view carries no records.
-                    let rows = sim.brokers.iter().map(|b| b.replicas.iter().flatten().count()).sum();
-                    let records = if super::cluster::is_compact(rows) { 0 } else { super::cluster::MAX_CELLS };
+                    let records = if super::cluster::is_compact(sim.replica_count()) { 0 } else { super::cluster::MAX_CELLS };
                     cached.insert((key, Rc::new(sim.state_view_tail(records)))).1.clone()
                 }
             }
