@@ -93,7 +93,7 @@ fn within_a_group_each_partition_has_one_owner_and_every_partition_is_owned() {
         for g in 0..sim.groups.len() as u32 {
             let mut owners: BTreeMap<u32, u32> = BTreeMap::new();
             for c in sim.consumers.iter().filter(|c| c.group == g && c.running()) {
-                for &p in &c.assigned {
+                for p in c.assigned() {
                     *owners.entry(p).or_insert(0) += 1;
                 }
             }

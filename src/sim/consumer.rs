@@ -12,7 +12,7 @@ use super::step::{CommitKind, Effect, JoinResult, Msg, Revocation, Timer};
 use super::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
 use super::Sim;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// When the application commits offsets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -158,7 +158,7 @@ impl AppState {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 enum Request {
     Join,
     Sync,
@@ -168,7 +168,7 @@ enum Request {
     ListOffsets { pidx: u32, out_of_range: bool, from: Option<u64> },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 struct Pending {
     request: Request,
     broker: BrokerId,
@@ -176,7 +176,7 @@ struct Pending {
 }
 
 /// A consumer client.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Consumer {
     /// Index.
     pub index: u32,
@@ -204,16 +204,10 @@ pub struct Consumer {
     /// Group protocol state.
     pub member: MemberState,
     rejoin_needed: bool,
-    /// Owned partitions (global indices).
-    pub assigned: BTreeSet<u32>,
-    /// Position per owned partition: the next offset `poll()` returns.
-    pub positions: BTreeMap<u32, u64>,
-    /// Partitions waiting for OffsetFetch or ListOffsets.
-    offset_lookup: BTreeSet<u32>,
-    /// Fetch in flight per partition: (fetch id, leader).
-    fetches: BTreeMap<u32, (u64, BrokerId)>,
-    /// Fetched records not yet returned by `poll()`.
-    buffer: BTreeMap<u32, VecDeque<LogRecord>>,
+    /// Owned partitions, sorted by global index. One entry holds all the consumer knows of a
+    /// partition (Java's `SubscriptionState` per partition), so `poll()` walks one short list
+    /// instead of looking each partition up in four maps.
+    owned: Vec<Owned>,
     leaders: Vec<Option<BrokerId>>,
     metadata_in_flight: bool,
     /// The application thread.
@@ -247,11 +241,7 @@ impl Consumer {
             generation: -1,
             member: MemberState::Unjoined,
             rejoin_needed: true,
-            assigned: BTreeSet::new(),
-            positions: BTreeMap::new(),
-            offset_lookup: BTreeSet::new(),
-            fetches: BTreeMap::new(),
-            buffer: BTreeMap::new(),
+            owned: Vec::new(),
             leaders: vec![None; partitions],
             metadata_in_flight: false,
             app: AppState::Polling,
@@ -273,7 +263,26 @@ impl Consumer {
 
     /// Records fetched but not yet returned by `poll()`.
     pub fn buffered(&self) -> u32 {
-        self.buffer.values().map(|q| q.len() as u32).sum()
+        self.owned.iter().map(|o| o.buffer.len() as u32).sum()
+    }
+
+    /// The owned partitions (global indices), in order.
+    pub fn assigned(&self) -> impl Iterator<Item = u32> + '_ {
+        self.owned.iter().map(|o| o.pidx)
+    }
+
+    /// The position of each owned partition that has one: the next offset `poll()` returns.
+    pub fn positions(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.owned.iter().filter_map(|o| o.position.map(|p| (o.pidx, p)))
+    }
+
+    fn owns(&self, pidx: u32) -> bool {
+        self.owned.binary_search_by_key(&pidx, |o| o.pidx).is_ok()
+    }
+
+    fn owned_mut(&mut self, pidx: u32) -> Option<&mut Owned> {
+        let i = self.owned.binary_search_by_key(&pidx, |o| o.pidx).ok()?;
+        Some(&mut self.owned[i])
     }
 
     fn saw(&mut self, error: KafkaError) {
@@ -474,20 +483,15 @@ impl Sim {
         let cons = self.cons(c);
         let mut left = cons.config.max_poll_records as usize;
         let mut out = Vec::new();
-        let pidxs: Vec<u32> = cons.buffer.keys().copied().collect();
-        for pidx in pidxs {
+        for o in &mut cons.owned {
             if left == 0 {
                 break;
             }
-            let Some(queue) = cons.buffer.get_mut(&pidx) else { continue };
             while left > 0 {
-                let Some(r) = queue.pop_front() else { break };
-                cons.positions.insert(pidx, r.offset + 1);
-                out.push((pidx, r));
+                let Some(r) = o.buffer.pop_front() else { break };
+                o.position = Some(r.offset + 1);
+                out.push((o.pidx, r));
                 left -= 1;
-            }
-            if queue.is_empty() {
-                cons.buffer.remove(&pidx);
             }
         }
         for (_, r) in &out {
@@ -571,12 +575,7 @@ impl Sim {
     /// Sends an OffsetCommit of the current positions (what `poll()` has returned so far).
     fn consumer_commit(&mut self, c: u32, kind: CommitKind) {
         let cons = &self.consumers[c as usize];
-        let offsets: Vec<(Tp, u64)> = cons
-            .positions
-            .iter()
-            .filter(|(p, _)| cons.assigned.contains(p))
-            .map(|(&p, &o)| (self.tps[p as usize], o))
-            .collect();
+        let offsets: Vec<(Tp, u64)> = cons.positions().map(|(p, o)| (self.tps[p as usize], o)).collect();
         let blocking = matches!(cons.app, AppState::Committing { .. }) && kind != CommitKind::Auto;
         let preparing = cons.member == MemberState::PreparingJoin;
         let Some(coord) = cons.coordinator.filter(|_| !offsets.is_empty()) else {
@@ -623,7 +622,7 @@ impl Sim {
     /// `onJoinPrepare`: with auto-commit, commit and wait before (re)joining.
     fn consumer_prepare_join(&mut self, c: u32) {
         let cons = &self.consumers[c as usize];
-        let commit_first = cons.config.enable_auto_commit && cons.member == MemberState::Stable && !cons.assigned.is_empty();
+        let commit_first = cons.config.enable_auto_commit && cons.member == MemberState::Stable && !cons.owned.is_empty();
         if commit_first {
             self.cons(c).member = MemberState::PreparingJoin;
             self.consumer_commit(c, CommitKind::BeforeRebalance);
@@ -645,22 +644,18 @@ impl Sim {
         // The eager StickyAssignor still reports what it owned (in its subscription userData),
         // which is what makes it sticky; range and round-robin report nothing after revoking.
         let previous: Vec<Tp> = if cons.config.strategy == Strategy::Sticky {
-            cons.assigned.iter().map(|&p| self.tps[p as usize]).collect()
+            cons.assigned().map(|p| self.tps[p as usize]).collect()
         } else {
             Vec::new()
         };
-        if lose_all && !cons.assigned.is_empty() {
-            let partitions = cons.assigned.iter().map(|&p| self.tps[p as usize]).collect();
+        if lose_all && !cons.owned.is_empty() {
+            let partitions = cons.assigned().map(|p| self.tps[p as usize]).collect();
             let how = if cons.generation < 0 { Revocation::Lost } else { Revocation::Eager };
             self.emit(Effect::PartitionsRevoked { consumer: c, partitions, how });
-            let cons = self.cons(c);
-            let revoked: Vec<u32> = cons.assigned.iter().copied().collect();
-            for p in revoked {
-                cons.drop_partition(p);
-            }
+            self.cons(c).owned.clear();
         }
         let cons = &self.consumers[c as usize];
-        let mut owned: Vec<Tp> = cons.assigned.iter().map(|&p| self.tps[p as usize]).collect();
+        let mut owned: Vec<Tp> = cons.assigned().map(|p| self.tps[p as usize]).collect();
         if !cooperative {
             owned = previous;
         }
@@ -757,10 +752,12 @@ impl Sim {
             Ok(a) => a,
             Err(e) => return self.consumer_group_error(c, "SyncGroup", *e),
         };
-        let new: BTreeSet<u32> = assignment.iter().map(|&tp| self.pidx(tp)).collect();
+        let mut new: Vec<u32> = assignment.iter().map(|&tp| self.pidx(tp)).collect();
+        new.sort_unstable();
+        new.dedup();
         let cons = &self.consumers[c as usize];
-        let revoked: Vec<u32> = cons.assigned.difference(&new).copied().collect();
-        let added: Vec<u32> = new.difference(&cons.assigned).copied().collect();
+        let revoked: Vec<u32> = cons.assigned().filter(|p| new.binary_search(p).is_err()).collect();
+        let added: Vec<u32> = new.iter().copied().filter(|&p| !cons.owns(p)).collect();
         let generation = cons.generation;
         if !revoked.is_empty() {
             let partitions = revoked.iter().map(|&p| self.tps[p as usize]).collect();
@@ -769,10 +766,11 @@ impl Sim {
         let partitions: Vec<Tp> = added.iter().map(|&p| self.tps[p as usize]).collect();
         self.emit(Effect::PartitionsAssigned { consumer: c, partitions, generation });
         let cons = self.cons(c);
-        for p in &revoked {
-            cons.drop_partition(*p);
+        cons.owned.retain(|o| new.binary_search(&o.pidx).is_ok());
+        for &pidx in &added {
+            let at = cons.owned.partition_point(|o| o.pidx < pidx);
+            cons.owned.insert(at, Owned::new(pidx));
         }
-        cons.assigned = new;
         cons.member = MemberState::Stable;
         // KIP-429: a member that gave partitions up rejoins at once so they can be handed out.
         cons.rejoin_needed = !revoked.is_empty();
@@ -813,23 +811,21 @@ impl Sim {
 
     fn consumer_lookup_offsets(&mut self, c: u32) {
         let cons = &self.consumers[c as usize];
-        let missing: Vec<u32> = cons
-            .assigned
-            .iter()
-            .copied()
-            .filter(|p| !cons.positions.contains_key(p) && !cons.offset_lookup.contains(p))
-            .collect();
+        let missing: Vec<u32> = cons.owned.iter().filter(|o| o.position.is_none() && !o.lookup).map(|o| o.pidx).collect();
         let Some(coord) = cons.coordinator.filter(|_| !missing.is_empty()) else { return };
         let (group, timeout) = (cons.group, cons.config.request_timeout_ms);
         let partitions: Vec<Tp> = missing.iter().map(|&p| self.tps[p as usize]).collect();
-        self.cons(c).offset_lookup.extend(missing.iter().copied());
+        let cons = self.cons(c);
+        for &p in &missing {
+            cons.set_lookup(p, true);
+        }
         let request = Request::OffsetFetch { partitions: missing };
         self.consumer_request(c, coord, request, timeout, |req| Msg::OffsetFetch { req, group, partitions });
     }
 
     fn consumer_offset_fetch_response(&mut self, c: u32, partitions: &[u32], result: &Result<Vec<(Tp, Option<u64>)>, KafkaError>) {
-        for p in partitions {
-            self.cons(c).offset_lookup.remove(p);
+        for &p in partitions {
+            self.cons(c).set_lookup(p, false);
         }
         let offsets = match result {
             Ok(o) => o,
@@ -837,12 +833,10 @@ impl Sim {
         };
         for &(tp, offset) in offsets {
             let pidx = self.pidx(tp);
-            if !self.consumers[c as usize].assigned.contains(&pidx) {
-                continue;
-            }
+            let Some(owned) = self.cons(c).owned_mut(pidx) else { continue };
             match offset {
                 Some(o) => {
-                    self.cons(c).positions.insert(pidx, o);
+                    owned.position = Some(o);
                     let group = self.consumers[c as usize].group;
                     self.ledger.note_start(group, pidx, o);
                     self.emit(Effect::PositionFromCommit { consumer: c, tp, offset: o });
@@ -868,8 +862,11 @@ impl Sim {
             return self.consumer_request_metadata(c);
         };
         let timeout = cons.config.request_timeout_ms;
-        self.cons(c).offset_lookup.insert(pidx);
-        let from = self.cons(c).positions.remove(&pidx).filter(|_| out_of_range);
+        let from = self.cons(c).owned_mut(pidx).and_then(|o| {
+            o.lookup = true;
+            o.position.take()
+        });
+        let from = from.filter(|_| out_of_range);
         let earliest = policy == OffsetReset::Earliest;
         self.consumer_request(c, leader, Request::ListOffsets { pidx, out_of_range, from }, timeout, |req| Msg::ListOffsets { req, tp, earliest });
     }
@@ -889,15 +886,17 @@ impl Sim {
     fn consumer_send_fetches(&mut self, c: u32) {
         let cons = &self.consumers[c as usize];
         let wanted: Vec<(u32, u64, BrokerId)> = cons
-            .positions
+            .owned
             .iter()
-            .filter(|(p, _)| cons.assigned.contains(p) && !cons.fetches.contains_key(p) && !cons.buffer.contains_key(p))
-            .filter_map(|(&p, &o)| cons.leaders[p as usize].map(|l| (p, o, l)))
+            .filter(|o| o.fetch.is_none() && o.buffer.is_empty())
+            .filter_map(|o| Some((o.pidx, o.position?, cons.leaders[o.pidx as usize]?)))
             .collect();
-        let unknown_leader = cons.positions.keys().any(|p| cons.assigned.contains(p) && cons.leaders[*p as usize].is_none());
+        let unknown_leader = cons.positions().any(|(p, _)| cons.leaders[p as usize].is_none());
         for (pidx, offset, leader) in wanted {
             let id = self.next_request_id();
-            self.cons(c).fetches.insert(pidx, (id, leader));
+            if let Some(o) = self.cons(c).owned_mut(pidx) {
+                o.fetch = Some((id, leader));
+            }
             let tp = self.tps[pidx as usize];
             self.consumer_send(c, leader, Msg::ConsumerFetch { id, tp, offset });
         }
@@ -909,10 +908,8 @@ impl Sim {
     fn consumer_fetch_response(&mut self, c: u32, id: u64, tp: Tp, records: &[LogRecord], error: Option<KafkaError>) {
         let pidx = self.pidx(tp);
         let cons = self.cons(c);
-        if cons.fetches.get(&pidx).map(|f| f.0) != Some(id) {
-            return;
-        }
-        cons.fetches.remove(&pidx);
+        let Some(owned) = cons.owned_mut(pidx).filter(|o| o.fetch.is_some_and(|f| f.0 == id)) else { return };
+        owned.fetch = None;
         if let Some(error) = error {
             cons.saw(error);
             self.emit(Effect::ConsumerRequestFailed { consumer: c, request: "Fetch", error });
@@ -923,14 +920,9 @@ impl Sim {
             }
             return;
         }
-        let Some(&position) = cons.positions.get(&pidx) else { return };
-        if !cons.assigned.contains(&pidx) {
-            return;
-        }
-        let fresh: VecDeque<LogRecord> = records.iter().filter(|r| r.offset >= position).copied().collect();
-        if !fresh.is_empty() {
-            cons.buffer.insert(pidx, fresh);
-        }
+        let Some(owned) = cons.owned_mut(pidx) else { return };
+        let Some(position) = owned.position else { return };
+        owned.buffer = records.iter().filter(|r| r.offset >= position).copied().collect();
     }
 
     pub(crate) fn consumer_receive(&mut self, c: u32, msg: &Msg) {
@@ -992,11 +984,11 @@ impl Sim {
             }
             Msg::ListOffsetsResponse { req, tp, result } => {
                 if let Some(Request::ListOffsets { pidx, out_of_range, from }) = request(self, *req) {
-                    self.cons(c).offset_lookup.remove(&pidx);
+                    self.cons(c).set_lookup(pidx, false);
                     match result {
-                        Ok(offset) if self.consumers[c as usize].assigned.contains(&pidx) => {
+                        Ok(offset) if self.consumers[c as usize].owns(pidx) => {
                             let cons = self.cons(c);
-                            cons.positions.insert(pidx, *offset);
+                            cons.set_position(pidx, *offset);
                             let (policy, group) = (cons.config.auto_offset_reset, cons.group);
                             self.ledger.note_start(group, pidx, *offset);
                             if let Some(from) = from {
@@ -1057,8 +1049,8 @@ impl Sim {
             Msg::ConsumerFetch { id, tp, .. } => {
                 let pidx = self.pidx(*tp);
                 let cons = self.cons(c);
-                if cons.fetches.get(&pidx).map(|f| f.0) == Some(*id) {
-                    cons.fetches.remove(&pidx);
+                if let Some(o) = cons.owned_mut(pidx).filter(|o| o.fetch.is_some_and(|f| f.0 == *id)) {
+                    o.fetch = None;
                 }
                 self.consumer_request_metadata(c);
             }
@@ -1085,14 +1077,16 @@ impl Sim {
             if !cons.running() {
                 continue;
             }
-            let fetches: Vec<u32> = cons.fetches.iter().filter(|(_, f)| f.1 == b).map(|(&p, _)| p).collect();
+            let fetches: Vec<u32> = cons.owned.iter().filter(|o| o.fetch.is_some_and(|f| f.1 == b)).map(|o| o.pidx).collect();
             let requests: Vec<u64> = cons.requests.iter().filter(|(_, r)| r.broker == b).map(|(&r, _)| r).collect();
             let heartbeat = cons.coordinator == Some(b) && cons.heartbeat_sent.is_some();
             if fetches.is_empty() && requests.is_empty() && !heartbeat {
                 continue;
             }
             for p in fetches {
-                self.cons(c).fetches.remove(&p);
+                if let Some(o) = self.cons(c).owned_mut(p) {
+                    o.fetch = None;
+                }
             }
             self.consumer_request_metadata(c);
             for req in requests {
@@ -1113,12 +1107,12 @@ impl Sim {
             Request::Commit { offsets, kind } => self.consumer_commit_response(c, offsets, kind, Some(error)),
             Request::OffsetFetch { partitions } => {
                 for pidx in partitions {
-                    self.cons(c).offset_lookup.remove(&pidx);
+                    self.cons(c).set_lookup(pidx, false);
                 }
                 self.consumer_group_error(c, "OffsetFetch", error);
             }
             Request::ListOffsets { pidx, .. } => {
-                self.cons(c).offset_lookup.remove(&pidx);
+                self.cons(c).set_lookup(pidx, false);
                 self.consumer_request_metadata(c);
             }
         }
@@ -1186,13 +1180,39 @@ impl Sim {
     }
 }
 
+/// What a consumer holds for one partition it owns.
+#[derive(Clone, Debug)]
+struct Owned {
+    pidx: u32,
+    /// The next offset `poll()` returns; unknown until OffsetFetch or ListOffsets answers.
+    position: Option<u64>,
+    /// Waiting for OffsetFetch or ListOffsets.
+    lookup: bool,
+    /// The fetch in flight: (fetch id, leader).
+    fetch: Option<(u64, BrokerId)>,
+    /// Fetched records not yet returned by `poll()`.
+    buffer: VecDeque<LogRecord>,
+}
+
+impl Owned {
+    fn new(pidx: u32) -> Owned {
+        Owned { pidx, position: None, lookup: false, fetch: None, buffer: VecDeque::new() }
+    }
+}
+
 impl Consumer {
-    fn drop_partition(&mut self, p: u32) {
-        self.positions.remove(&p);
-        self.buffer.remove(&p);
-        self.fetches.remove(&p);
-        self.offset_lookup.remove(&p);
-        self.assigned.remove(&p);
+    /// Marks a partition as waiting (or no longer waiting) for its offset; a partition given up
+    /// meanwhile has nothing to mark.
+    fn set_lookup(&mut self, pidx: u32, waiting: bool) {
+        if let Some(o) = self.owned_mut(pidx) {
+            o.lookup = waiting;
+        }
+    }
+
+    fn set_position(&mut self, pidx: u32, offset: u64) {
+        if let Some(o) = self.owned_mut(pidx) {
+            o.position = Some(offset);
+        }
     }
 }
 
