@@ -47,7 +47,7 @@ pub struct InFlight {
 }
 
 /// A producer client.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Producer {
     /// Index.
     pub index: u32,
@@ -63,12 +63,12 @@ pub struct Producer {
     /// Sticky partitioner state per topic: (partition, bytes produced to it).
     sticky: Vec<Option<(u32, u32)>>,
     /// All live batches by id.
-    pub batches: BTreeMap<u64, Batch>,
-    /// Batches waiting to be sent, per partition, in send order.
-    queues: BTreeMap<u32, VecDeque<u64>>,
+    pub batches: ById<Batch>,
+    /// Batches waiting to be sent, per partition (global index), in send order.
+    queues: Vec<VecDeque<u64>>,
     next_seq: BTreeMap<u32, i32>,
     /// Requests in flight by request id.
-    pub in_flight: BTreeMap<u64, InFlight>,
+    pub in_flight: ById<InFlight>,
     /// Requests in flight per broker id (index), kept beside `in_flight` for the Sender's check.
     in_flight_per_broker: Vec<u32>,
     next_batch: u64,
@@ -88,10 +88,10 @@ impl Producer {
             leaders: controller.parts.iter().map(|p| p.leader).collect(),
             metadata_in_flight: false,
             sticky: vec![None; topics],
-            batches: BTreeMap::new(),
-            queues: BTreeMap::new(),
+            batches: ById::default(),
+            queues: vec![VecDeque::new(); controller.parts.len()],
             next_seq: BTreeMap::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: ById::default(),
             in_flight_per_broker: vec![0; controller.sessions.len() + 1],
             next_batch: 0,
             deadline_at: None,
@@ -106,11 +106,11 @@ impl Producer {
 
     fn add_in_flight(&mut self, req: u64, f: InFlight) {
         self.in_flight_per_broker[f.broker as usize] += 1;
-        self.in_flight.insert(req, f);
+        self.in_flight.push(req, f);
     }
 
     fn take_in_flight(&mut self, req: u64) -> Option<InFlight> {
-        let f = self.in_flight.remove(&req)?;
+        let f = self.in_flight.remove(req)?;
         self.in_flight_per_broker[f.broker as usize] -= 1;
         Some(f)
     }
@@ -145,27 +145,25 @@ impl Sim {
         self.emit(Effect::RecordsCreated { producer: p, tp, records: vec![id], how });
         let batch_size = self.producers[p as usize].config.batch_size;
         let prod = self.producer(p);
-        let open = prod
-            .queues
-            .get(&pidx)
-            .and_then(|q| q.back())
-            .and_then(|b| prod.batches.get(b))
+        let open = prod.queues[pidx as usize]
+            .back()
+            .and_then(|&b| prod.batches.get(b))
             .filter(|b| !b.closed && b.bytes + size <= batch_size)
             .map(|b| b.id);
         match open {
             Some(bid) => {
-                let batch = prod.batches.get_mut(&bid).expect("open batch");
+                let batch = prod.batches.get_mut(bid).expect("open batch");
                 batch.records.push(id);
                 batch.bytes += size;
             }
             None => {
                 prod.next_batch += 1;
                 let bid = prod.next_batch;
-                prod.batches.insert(
+                prod.batches.push(
                     bid,
                     Batch { id: bid, pidx, records: vec![id], bytes: size, created_at: now, base_seq: None, attempts: 0, retry_at: now, closed: false },
                 );
-                prod.queues.entry(pidx).or_default().push_back(bid);
+                prod.queues[pidx as usize].push_back(bid);
             }
         }
         self.producer_arm_deadline(p);
@@ -201,12 +199,11 @@ impl Sim {
         let now = self.now;
         let mut wake: Option<u64> = None;
         let mut need_metadata = false;
-        let pidxs: Vec<u32> = self.producers[p as usize].queues.keys().copied().collect();
-        for pidx in pidxs {
+        for pidx in 0..self.producers[p as usize].queues.len() as u32 {
             loop {
                 let prod = &self.producers[p as usize];
-                let Some(&bid) = prod.queues.get(&pidx).and_then(|q| q.front()) else { break };
-                let batch = &prod.batches[&bid];
+                let Some(&bid) = prod.queues[pidx as usize].front() else { break };
+                let batch = prod.batches.get(bid).expect("a queued batch is live");
                 let cfg = &prod.config;
                 let ready_at = if batch.attempts > 0 {
                     batch.retry_at
@@ -242,16 +239,12 @@ impl Sim {
         let tp = self.tp(pidx);
         let req = self.next_request_id();
         let prod = self.producer(p);
-        let queue = prod.queues.get_mut(&pidx).expect("queue");
-        queue.pop_front();
-        if queue.is_empty() {
-            prod.queues.remove(&pidx);
-        }
+        prod.queues[pidx as usize].pop_front();
         let idempotent = prod.config.enable_idempotence;
         let acks = prod.config.acks;
         let deadline = now + prod.config.request_timeout_ms;
         let pid = prod.pid;
-        let batch = prod.batches.get_mut(&bid).expect("batch");
+        let batch = prod.batches.get_mut(bid).expect("batch");
         batch.closed = true;
         batch.attempts += 1;
         if idempotent && batch.base_seq.is_none() {
@@ -268,7 +261,7 @@ impl Sim {
         self.send(NodeId::Producer(p), NodeId::Broker(leader), msg);
         if acks == Acks::None {
             // acks=0: the client completes the send as soon as the request is written.
-            self.producer(p).batches.remove(&bid);
+            self.producer(p).batches.remove(bid);
             for &r in &records {
                 self.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: None };
             }
@@ -305,7 +298,8 @@ impl Sim {
                 let offline_wanted = self.producers[p as usize]
                     .queues
                     .iter()
-                    .any(|(&pidx, q)| !q.is_empty() && leaders[pidx as usize].is_none());
+                    .zip(leaders)
+                    .any(|(q, leader)| !q.is_empty() && leader.is_none());
                 if offline_wanted {
                     self.producer_arm_wake(p, self.now + backoff);
                 }
@@ -319,7 +313,7 @@ impl Sim {
     /// fails with NETWORK_EXCEPTION, and metadata is refreshed.
     pub(crate) fn producer_connection_failed(&mut self, p: u32, broker: BrokerId) {
         let failed: Vec<(u64, u64)> =
-            self.producers[p as usize].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(&r, f)| (r, f.batch)).collect();
+            self.producers[p as usize].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(r, f)| (r, f.batch)).collect();
         for (req, bid) in failed {
             self.producer(p).take_in_flight(req);
             self.producer_batch_failed(p, bid, KafkaError::NetworkException);
@@ -337,7 +331,7 @@ impl Sim {
         let acks = self.producers[p as usize].config.acks;
         match result {
             Ok(base) => {
-                let Some(batch) = self.producer(p).batches.remove(&inflight.batch) else { return };
+                let Some(batch) = self.producer(p).batches.remove(inflight.batch) else { return };
                 for (i, &r) in batch.records.iter().enumerate() {
                     self.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: Some(base + i as u64) };
                 }
@@ -355,7 +349,7 @@ impl Sim {
         let prod = &mut self.producers[p as usize];
         *prod.errors_seen.entry(error).or_insert(0) += 1;
         let cfg = prod.config.clone();
-        let Some(batch) = prod.batches.get(&bid) else { return };
+        let Some(batch) = prod.batches.get(bid) else { return };
         let tp = self.tps[batch.pidx as usize];
         // KIP-580: backoff doubles per attempt up to retry.backoff.max.ms, with ±20% jitter.
         let exp = cfg.retry_backoff_ms.saturating_mul(1u64 << batch.attempts.saturating_sub(1).min(20));
@@ -369,18 +363,18 @@ impl Sim {
         let attempt = batch.attempts;
         if can_retry {
             let prod = &mut self.producers[p as usize];
-            let batch = prod.batches.get_mut(&bid).expect("batch");
+            let batch = prod.batches.get_mut(bid).expect("batch");
             batch.retry_at = retry_at;
             let pidx = batch.pidx;
             let seq = batch.base_seq;
-            let queue = prod.queues.entry(pidx).or_default();
+            let queue = &mut prod.queues[pidx as usize];
             // Java's RecordAccumulator.reenqueue: an idempotent producer puts the batch back in
             // sequence order; without idempotence it goes to the front, behind nothing already sent,
             // which is how a retry can overtake later batches and reorder the log.
             let pos = match seq {
                 Some(s) => queue
                     .iter()
-                    .position(|b| prod.batches.get(b).and_then(|x| x.base_seq).is_none_or(|other| other > s))
+                    .position(|&b| prod.batches.get(b).and_then(|x| x.base_seq).is_none_or(|other| other > s))
                     .unwrap_or(queue.len()),
                 None => 0,
             };
@@ -401,14 +395,9 @@ impl Sim {
     fn producer_fail_batch(&mut self, p: u32, bid: u64, error: KafkaError, attempt: u32) {
         let now = self.now;
         let prod = self.producer(p);
-        let Some(batch) = prod.batches.remove(&bid) else { return };
-        if let Some(q) = prod.queues.get_mut(&batch.pidx) {
-            q.retain(|&b| b != bid);
-            if q.is_empty() {
-                prod.queues.remove(&batch.pidx);
-            }
-        }
-        let reqs: Vec<u64> = prod.in_flight.iter().filter(|(_, f)| f.batch == bid).map(|(&r, _)| r).collect();
+        let Some(batch) = prod.batches.remove(bid) else { return };
+        prod.queues[batch.pidx as usize].retain(|&b| b != bid);
+        let reqs: Vec<u64> = prod.in_flight.iter().filter(|(_, f)| f.batch == bid).map(|(r, _)| r).collect();
         for req in reqs {
             prod.take_in_flight(req);
         }
@@ -455,7 +444,7 @@ impl Sim {
         self.producer(p).deadline_at = None;
         let prod = &self.producers[p as usize];
         let timed_out: Vec<(u64, u64)> =
-            prod.in_flight.iter().filter(|(_, f)| f.deadline <= now).map(|(&r, f)| (r, f.batch)).collect();
+            prod.in_flight.iter().filter(|(_, f)| f.deadline <= now).map(|(r, f)| (r, f.batch)).collect();
         let expired: Vec<(u64, u32)> = prod
             .batches
             .values()
@@ -476,5 +465,56 @@ impl Sim {
             self.producer_drain(p);
         }
         acted
+    }
+}
+
+/// Entries keyed by an id that only grows (batch ids, request ids), kept in id order. New entries
+/// go to the back and most leave near the front, so a deque searched by bisection does what a
+/// `BTreeMap` did without allocating nodes; this is the producer's hottest state.
+#[derive(Clone, Debug)]
+pub struct ById<T> {
+    entries: VecDeque<(u64, T)>,
+}
+
+impl<T> Default for ById<T> {
+    fn default() -> Self {
+        ById { entries: VecDeque::new() }
+    }
+}
+
+impl<T> ById<T> {
+    /// Adds an entry whose id is above every id held.
+    fn push(&mut self, id: u64, value: T) {
+        debug_assert!(self.entries.back().is_none_or(|&(last, _)| last < id), "ids only grow");
+        self.entries.push_back((id, value));
+    }
+
+    fn index(&self, id: u64) -> Option<usize> {
+        self.entries.binary_search_by_key(&id, |&(k, _)| k).ok()
+    }
+
+    /// The entry with this id.
+    pub fn get(&self, id: u64) -> Option<&T> {
+        self.index(id).map(|i| &self.entries[i].1)
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut T> {
+        let i = self.index(id)?;
+        Some(&mut self.entries[i].1)
+    }
+
+    fn remove(&mut self, id: u64) -> Option<T> {
+        let i = self.index(id)?;
+        self.entries.remove(i).map(|(_, v)| v)
+    }
+
+    /// Ids and entries, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &T)> {
+        self.entries.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Entries in id order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().map(|(_, v)| v)
     }
 }
