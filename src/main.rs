@@ -234,7 +234,8 @@ fn assign(strategy: &str) -> Result<ExitCode, Vec<ScenarioError>> {
         Ok(i) => i,
         Err(e) => return fail(format!("<stdin>:{}:{}: {e}", e.line(), e.column())),
     };
-    match assignor::assign(strategy, &input.partitions_per_topic, &input.members) {
+    let partitions_per_topic = input.partitions_per_topic.into_iter().collect();
+    match assignor::assign(strategy, &partitions_per_topic, &input.members) {
         Ok(result) => {
             println!("{}", serde_json::to_string(&result).expect("assignments serialize"));
             Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ use kafkasim::sim::assignor::{assign, Assignment, Member, Strategy, TopicPartiti
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
+use kafkasim::sim::map::VecMap;
 
 fn member(id: &str, topics: &[&str]) -> Member {
     Member {
@@ -21,7 +22,7 @@ fn tps(list: &[(&str, u32)]) -> Vec<TopicPartition> {
     list.iter().map(|(t, p)| (t.to_string(), *p)).collect()
 }
 
-fn topics(list: &[(&str, u32)]) -> BTreeMap<String, u32> {
+fn topics(list: &[(&str, u32)]) -> VecMap<String, u32> {
     list.iter().map(|(t, n)| (t.to_string(), *n)).collect()
 }
 
@@ -188,7 +189,7 @@ fn sticky_general_case_settles_conflicting_generations_like_kafka() {
 #[test]
 fn sticky_general_case_rebalances_a_staircase_group_after_a_member_leaves() {
     let name = |prefix: &str, i: usize| format!("{prefix}{i:02}");
-    let parts: BTreeMap<String, u32> = (1..20).map(|i| (name("topic", i), i as u32)).collect();
+    let parts: VecMap<String, u32> = (1..20).map(|i| (name("topic", i), i as u32)).collect();
     let members: Vec<Member> = (1..20)
         .map(|i| {
             let subs: Vec<String> = (1..=i).map(|j| name("topic", j)).collect();
@@ -225,10 +226,10 @@ fn property_sticky_general_case_is_valid_balanced_and_cooperative_waits_for_revo
     }
 }
 
-fn random_group(rng: &mut ChaCha8Rng, equal: bool) -> (BTreeMap<String, u32>, Vec<Member>) {
+fn random_group(rng: &mut ChaCha8Rng, equal: bool) -> (VecMap<String, u32>, Vec<Member>) {
     let n_topics = rng.random_range(1..=4);
     let names: Vec<String> = (0..n_topics).map(|i| format!("t{i}")).collect();
-    let parts: BTreeMap<String, u32> = names.iter().map(|t| (t.clone(), rng.random_range(1..=8))).collect();
+    let parts: VecMap<String, u32> = names.iter().map(|t| (t.clone(), rng.random_range(1..=8))).collect();
     let n_members = rng.random_range(1..=7);
     let mut members: Vec<Member> = (0..n_members)
         .map(|i| {

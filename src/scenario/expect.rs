@@ -3,7 +3,7 @@
 use crate::sim::types::{BrokerId, KafkaError, Tp};
 use crate::sim::view::{GroupLedgerView, Verdict};
 use crate::sim::Sim;
-use std::collections::BTreeMap;
+use crate::sim::map::VecMap;
 
 /// A ledger total.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,7 +261,7 @@ impl Expectation {
         // The ledger totals read every record: each is counted once per expectation, and only when
         // a check needs it (a run of 100,000 records spent half its time recounting them).
         let ledger = self.checks.iter().any(|c| matches!(c, Check::Total { .. })).then(|| sim.ledger_totals());
-        let mut groups: BTreeMap<&str, Option<GroupLedgerView>> = BTreeMap::new();
+        let mut groups: VecMap<&str, Option<GroupLedgerView>> = VecMap::new();
         for c in &self.checks {
             if let Check::GroupTotal { group, .. } | Check::Verdict { group, .. } = c {
                 groups.entry(group.as_str()).or_insert_with(|| group_ledger(sim, group));

@@ -8,7 +8,7 @@ use super::types::{BrokerId, KafkaError, LogRecord, NodeId};
 use super::coordinator::GroupState;
 use super::Sim;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use super::map::VecMap;
 
 /// A broker and the replicas it hosts.
 #[derive(Clone, Debug, Serialize)]
@@ -24,7 +24,7 @@ pub struct Broker {
     /// snapshot of a large cluster copies every broker's list.
     pub replicas: Vec<Option<Box<Replica>>>,
     /// Consumer groups this broker coordinates (in memory; rebuilt from the log on failover).
-    pub groups: BTreeMap<u32, GroupState>,
+    pub groups: VecMap<u32, GroupState>,
 }
 
 /// One replica of a partition on a broker.
@@ -147,7 +147,7 @@ impl Broker {
                 })
             })
             .collect();
-        Broker { id, up: false, incarnation: 0, replicas, groups: BTreeMap::new() }
+        Broker { id, up: false, incarnation: 0, replicas, groups: VecMap::new() }
     }
 
     /// Whether this broker currently acts as leader of partition `pidx`.

@@ -12,7 +12,8 @@ use super::step::{CommitKind, Effect, JoinResult, Msg, Revocation, Timer};
 use super::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
 use super::Sim;
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use super::map::VecMap;
+use std::collections::VecDeque;
 
 /// When the application commits offsets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -218,10 +219,10 @@ pub struct Consumer {
     stalled_until: u64,
     last_poll: u64,
     next_auto_commit: u64,
-    requests: BTreeMap<u64, Pending>,
+    requests: VecMap<u64, Pending>,
     heartbeat_sent: Option<u64>,
     /// How often each error was seen.
-    pub errors_seen: BTreeMap<KafkaError, u32>,
+    pub errors_seen: VecMap<KafkaError, u32>,
 }
 
 impl Consumer {
@@ -250,9 +251,9 @@ impl Consumer {
             stalled_until: 0,
             last_poll: 0,
             next_auto_commit: 0,
-            requests: BTreeMap::new(),
+            requests: VecMap::new(),
             heartbeat_sent: None,
-            errors_seen: BTreeMap::new(),
+            errors_seen: VecMap::new(),
         }
     }
 
@@ -720,7 +721,7 @@ impl Sim {
                 group_instance_id: m.instance_id.clone(),
             })
             .collect();
-        let partitions: BTreeMap<String, u32> =
+        let partitions: VecMap<String, u32> =
             self.topics.iter().filter(|t| !t.internal).map(|t| (t.name.clone(), t.partitions)).collect();
         let result = assignor::assign(strategy, &partitions, &list).map_err(|e| e.to_string())?;
         let to_tp = |(name, p): &(String, u32)| {

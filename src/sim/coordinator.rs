@@ -8,7 +8,7 @@ use super::step::{Effect, JoinMember, JoinResult, Msg, RebalanceReason, RemoveRe
 use super::types::{BrokerId, KafkaError, NodeId, Tp};
 use super::Sim;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use super::map::VecMap;
 
 /// A consumer group as the scenario declares it.
 #[derive(Clone, Debug, Serialize)]
@@ -85,11 +85,11 @@ pub struct GroupState {
     /// Leader member id.
     pub leader: Option<String>,
     /// Members by id.
-    pub members: BTreeMap<String, MemberMeta>,
+    pub members: VecMap<String, MemberMeta>,
     /// Committed offsets by global partition index.
-    pub offsets: BTreeMap<u32, u64>,
+    pub offsets: VecMap<u32, u64>,
     /// Commits waiting for replication: request id → (consumer, offsets).
-    pub pending_commits: BTreeMap<u64, (u32, Vec<(Tp, u64)>)>,
+    pub pending_commits: VecMap<u64, (u32, Vec<(Tp, u64)>)>,
     round: u32,
     initial_delay: bool,
     next_member: u32,
@@ -101,9 +101,9 @@ impl GroupState {
             phase: GroupPhase::Empty,
             generation: 0,
             leader: None,
-            members: BTreeMap::new(),
-            offsets: BTreeMap::new(),
-            pending_commits: BTreeMap::new(),
+            members: VecMap::new(),
+            offsets: VecMap::new(),
+            pending_commits: VecMap::new(),
             round: 0,
             initial_delay: false,
             next_member: 1,

@@ -11,7 +11,7 @@ use super::config::Acks;
 use super::ledger::Outcome;
 use super::types::{BrokerId, RecordId};
 use super::Sim;
-use std::collections::BTreeMap;
+use super::map::VecMap;
 
 /// The guarantees checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -176,7 +176,7 @@ impl Checker {
                     ),
                 );
             }
-            let mut newest_by_producer: BTreeMap<u32, RecordId> = BTreeMap::new();
+            let mut newest_by_producer: VecMap<u32, RecordId> = VecMap::new();
             let mut last_epoch = 0;
             for (i, r) in log.records().enumerate() {
                 let expected = log.log_start() + i as u64;

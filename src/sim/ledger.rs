@@ -4,7 +4,7 @@
 use super::shared::{Chunked, History};
 use super::types::{record_size, BrokerId, KafkaError, RecordId, Tp};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use super::map::VecMap;
 
 /// The producer index the ledger gives the group coordinator's own records.
 pub const COORDINATOR: u32 = u32::MAX;
@@ -93,20 +93,20 @@ pub struct GroupLedger {
     /// Every processing, in order.
     pub processing: History<Processing>,
     /// Where the group started reading each partition (its first position).
-    pub start_offsets: BTreeMap<u32, u64>,
+    pub start_offsets: VecMap<u32, u64>,
     /// The committed offset per partition, as last stored.
-    pub committed: BTreeMap<u32, u64>,
+    pub committed: VecMap<u32, u64>,
     /// Lag over time (a sample whenever it changes).
     pub lag: History<LagSample>,
     /// Rebalances started.
     pub rebalances: u32,
     /// Per partition, records that retention deleted before the group read them and that a
     /// consumer then skipped (its position was out of range).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub deleted_unread: BTreeMap<u32, u64>,
+    #[serde(skip_serializing_if = "VecMap::is_empty")]
+    pub deleted_unread: VecMap<u32, u64>,
     /// The latest lag per partition, so that only changes are sampled.
     #[serde(skip)]
-    pub(crate) last_lag: BTreeMap<u32, u64>,
+    pub(crate) last_lag: VecMap<u32, u64>,
 }
 
 /// How a record ended at the producer.

@@ -15,6 +15,7 @@ pub mod describe;
 pub mod invariants;
 pub mod ledger;
 pub mod log;
+pub mod map;
 pub mod murmur2;
 mod producer;
 pub mod shared;
@@ -37,7 +38,8 @@ use rand_chacha::ChaCha8Rng;
 use std::rc::Rc;
 use std::fmt::Write;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use map::{VecMap, VecSet};
+use std::collections::BinaryHeap;
 use step::DropReason;
 
 /// Everything needed to start a run: the cluster, topics, clients and the timeline.
@@ -302,10 +304,10 @@ impl Ord for Scheduled {
 #[derive(Clone, Debug, Default)]
 struct Network {
     default: LinkParams,
-    overrides: BTreeMap<(NodeId, NodeId), LinkParams>,
-    cut: BTreeSet<(NodeId, NodeId)>,
+    overrides: VecMap<(NodeId, NodeId), LinkParams>,
+    cut: VecSet<(NodeId, NodeId)>,
     /// Latest arrival per directed link: links are TCP connections, so they deliver in order.
-    last_arrival: BTreeMap<(NodeId, NodeId), u64>,
+    last_arrival: VecMap<(NodeId, NodeId), u64>,
 }
 
 /// A message on its way from one node to another.
@@ -822,7 +824,7 @@ fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Vec<Tp>, assi
     let cfg = &setup.broker_config;
     let total = cfg.offsets_topic_num_partitions.max(1);
     let rf = cfg.offsets_topic_replication_factor.clamp(1, setup.brokers);
-    let numbers: BTreeSet<u32> = names.iter().map(|(n, _)| coordinator::offsets_partition_for(n, total)).collect();
+    let numbers: VecSet<u32> = names.iter().map(|(n, _)| coordinator::offsets_partition_for(n, total)).collect();
     let numbers: Vec<u32> = numbers.into_iter().collect();
     let placement = default_assignment(total, rf, setup.brokers);
     let topic = topics.len() as u32;

@@ -10,7 +10,8 @@ use super::types::{record_size, BrokerId, KafkaError, NodeId, RecordId, Tp};
 use super::{ProducerSpec, Sim};
 use rand::RngExt;
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use super::map::VecMap;
+use std::collections::VecDeque;
 
 /// A batch of records for one partition (Kafka's `ProducerBatch`).
 #[derive(Clone, Debug, Serialize)]
@@ -66,7 +67,7 @@ pub struct Producer {
     pub batches: ById<Batch>,
     /// Batches waiting to be sent, per partition (global index), in send order.
     queues: Vec<VecDeque<u64>>,
-    next_seq: BTreeMap<u32, i32>,
+    next_seq: VecMap<u32, i32>,
     /// Requests in flight by request id.
     pub in_flight: ById<InFlight>,
     /// Requests in flight per broker id (index), kept beside `in_flight` for the Sender's check.
@@ -75,7 +76,7 @@ pub struct Producer {
     deadline_at: Option<u64>,
     wake_at: Option<u64>,
     /// How often each error was seen.
-    pub errors_seen: BTreeMap<KafkaError, u32>,
+    pub errors_seen: VecMap<KafkaError, u32>,
 }
 
 impl Producer {
@@ -90,13 +91,13 @@ impl Producer {
             sticky: vec![None; topics],
             batches: ById::default(),
             queues: vec![VecDeque::new(); controller.parts.len()],
-            next_seq: BTreeMap::new(),
+            next_seq: VecMap::new(),
             in_flight: ById::default(),
             in_flight_per_broker: vec![0; controller.sessions.len() + 1],
             next_batch: 0,
             deadline_at: None,
             wake_at: None,
-            errors_seen: BTreeMap::new(),
+            errors_seen: VecMap::new(),
         }
     }
 
@@ -470,7 +471,7 @@ impl Sim {
 
 /// Entries keyed by an id that only grows (batch ids, request ids), kept in id order. New entries
 /// go to the back and most leave near the front, so a deque searched by bisection does what a
-/// `BTreeMap` did without allocating nodes; this is the producer's hottest state.
+/// `VecMap` did without allocating nodes; this is the producer's hottest state.
 #[derive(Clone, Debug)]
 pub struct ById<T> {
     entries: VecDeque<(u64, T)>,

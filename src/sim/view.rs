@@ -9,6 +9,7 @@ use super::ledger::{LedgerRecord, Outcome};
 use super::types::{BrokerId, KafkaError, RecordId, Tp};
 use super::Sim;
 use serde::Serialize;
+use super::map::VecMap;
 use std::collections::BTreeMap;
 
 /// One record in a replica's log, with its key and value.
@@ -154,7 +155,7 @@ pub struct ProducerView {
     /// Producer id (0 = not idempotent).
     pub producer_id: u32,
     /// Errors seen and how often.
-    pub errors_seen: BTreeMap<KafkaError, u32>,
+    pub errors_seen: VecMap<KafkaError, u32>,
     /// Records not yet acknowledged or failed.
     pub pending: u32,
 }
@@ -211,7 +212,7 @@ pub struct GroupView {
     /// Members.
     pub members: Vec<MemberView>,
     /// Committed offsets by partition.
-    pub committed: BTreeMap<String, u64>,
+    pub committed: VecMap<String, u64>,
     /// Rebalances started so far.
     pub rebalances: u32,
 }
@@ -240,13 +241,13 @@ pub struct ConsumerView {
     /// Owned partitions.
     pub assignment: Vec<String>,
     /// Position per owned partition.
-    pub positions: BTreeMap<String, u64>,
+    pub positions: VecMap<String, u64>,
     /// Records fetched but not yet returned by poll().
     pub buffered: u32,
     /// Records returned by poll() and not yet processed.
     pub unprocessed: u32,
     /// Errors seen and how often.
-    pub errors_seen: BTreeMap<KafkaError, u32>,
+    pub errors_seen: VecMap<KafkaError, u32>,
 }
 
 /// What happened to one record in one group.
@@ -486,6 +487,7 @@ impl Sim {
                 continue;
             }
             let Some(log) = self.final_log(tp) else { continue };
+            // A std `BTreeMap`: a partition's log can hold thousands of keys, arriving in no order.
             let mut newest: BTreeMap<(u32, Option<&str>), RecordId> = BTreeMap::new();
             for id in log {
                 copies[id as usize] += 1;
@@ -562,6 +564,7 @@ impl Sim {
         }
         totals.processed = gl.records.iter().filter(|c| c.processed > 0).count() as u32;
         let mut seen = vec![false; self.ledger.records.len()];
+        // A std `BTreeMap`: a group reads every key of the run, in no order.
         let mut newest: BTreeMap<(u32, &str), RecordId> = BTreeMap::new();
         for p in gl.processing.iter() {
             if std::mem::replace(&mut seen[p.record as usize], true) {

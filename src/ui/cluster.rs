@@ -5,7 +5,7 @@ use super::frame::Frame;
 use super::i18n::{fill, use_tr, Tr};
 use crate::sim::view::StateView;
 use crate::sim::NodeId;
-use std::collections::BTreeMap;
+use crate::sim::map::VecMap;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -206,7 +206,7 @@ struct BrokerProps {
     /// The replicas it holds: (partition, replica) indexes into `state`.
     rows: Vec<(usize, usize)>,
     /// Compact mode's scale per topic.
-    scales: Option<Rc<BTreeMap<String, u64>>>,
+    scales: Option<Rc<VecMap<String, u64>>>,
     on_select: Callback<NodeId>,
 }
 
@@ -248,7 +248,7 @@ struct CompactRow {
 }
 
 impl CompactRow {
-    fn new(state: &StateView, (p, r): (usize, usize), scales: &BTreeMap<String, u64>) -> CompactRow {
+    fn new(state: &StateView, (p, r): (usize, usize), scales: &VecMap<String, u64>) -> CompactRow {
         let part = &state.partitions[p];
         let rep = &part.replicas[r];
         let role = match part.leader {
@@ -552,7 +552,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
     // Without consumers the right column is left out, so the brokers get the room.
     let width = if f.state.consumers.is_empty() { CONSUMER_X - 40.0 } else { CONSUMER_X + CONSUMER_W + 10.0 };
     let shown_scale = f64::from(use_shown_width(&picture)) / width;
-    let mut rects: BTreeMap<NodeId, Rect> = BTreeMap::new();
+    let mut rects: VecMap<NodeId, Rect> = VecMap::new();
 
     // Brokers and their replica rows.
     let mut rows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); f.brokers_up.len()];
@@ -565,7 +565,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
     }
     let compact = is_compact(rows.iter().map(Vec::len).sum());
     // In compact mode a topic's bars share one scale, so a follower that lags shows a shorter bar.
-    let mut topic_scale: BTreeMap<String, u64> = BTreeMap::new();
+    let mut topic_scale: VecMap<String, u64> = VecMap::new();
     if compact {
         for part in &f.state.partitions {
             let leo = part.replicas.iter().map(|r| r.log_end_offset).max().unwrap_or(0);

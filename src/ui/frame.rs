@@ -44,7 +44,7 @@ pub struct PauseView {
 }
 
 /// The class's pick at each pause point, by its step.
-pub type Picks = std::collections::BTreeMap<u64, usize>;
+pub type Picks = crate::sim::map::VecMap<u64, usize>;
 
 /// Everything one render of the page reads.
 pub struct Frame {

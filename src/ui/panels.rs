@@ -8,7 +8,7 @@ use crate::session::UserAction;
 use crate::sim::describe::{choice_letter, MarkerKind};
 use crate::sim::ledger::Outcome;
 use crate::sim::NodeId;
-use std::collections::BTreeMap;
+use crate::sim::map::VecMap;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -355,7 +355,7 @@ impl PartialEq for LedgerProps {
 
 fn lag_chart(tr: Tr, name: &str, samples: &[(u64, String, u64)], now: u64) -> Html {
     // The group's total lag: the latest sample of each partition, summed, at every sample time.
-    let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut latest: VecMap<&str, u64> = VecMap::new();
     let mut points: Vec<(u64, u64)> = Vec::new();
     for (t, p, lag) in samples {
         latest.insert(p.as_str(), *lag);
@@ -401,7 +401,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
     };
     let group_names: Vec<&str> = l.groups.iter().map(|g| g.name.as_str()).collect();
     // How often each group processed each record, looked up once rather than per table cell.
-    let processed_by: Vec<BTreeMap<u32, u32>> = l.groups.iter().map(|g| g.records.iter().map(|gr| (gr.id, gr.processed)).collect()).collect();
+    let processed_by: Vec<VecMap<u32, u32>> = l.groups.iter().map(|g| g.records.iter().map(|gr| (gr.id, gr.processed)).collect()).collect();
     let omitted = (t.sent as usize).saturating_sub(l.records.len());
     let rows = l.records.iter().map(|r| {
         let (class, text) = outcome_text(tr, &r.outcome);

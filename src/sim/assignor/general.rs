@@ -7,7 +7,7 @@
 //! result does not depend on the order there.
 
 use super::{java_cmp, java_hash, Member, TopicPartition};
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sim::map::{VecMap, VecSet};
 
 /// Kafka's `DEFAULT_GENERATION` for members that report none.
 const DEFAULT_GENERATION: i32 = -1;
@@ -60,9 +60,9 @@ impl JavaHashSet {
 #[derive(Default)]
 struct Movements {
     /// Partition → (source, destination) member index.
-    of_partition: BTreeMap<TopicPartition, (usize, usize)>,
+    of_partition: VecMap<TopicPartition, (usize, usize)>,
     /// Topic → (source, destination) → the partitions moved that way.
-    by_topic: BTreeMap<String, BTreeMap<(usize, usize), JavaHashSet>>,
+    by_topic: VecMap<String, VecMap<(usize, usize), JavaHashSet>>,
 }
 
 impl Movements {
@@ -107,14 +107,14 @@ impl Movements {
 struct Builder<'a> {
     members: &'a [Member],
     /// Existing subscribed topics and their partition counts.
-    partitions: BTreeMap<&'a str, u32>,
+    partitions: VecMap<&'a str, u32>,
     /// Topic → the members that subscribe to it.
-    topic_consumers: BTreeMap<&'a str, Vec<usize>>,
+    topic_consumers: VecMap<&'a str, Vec<usize>>,
     /// Member → the existing topics it subscribes to.
-    consumer_topics: Vec<BTreeSet<&'a str>>,
+    consumer_topics: Vec<VecSet<&'a str>>,
     /// The members still open to reassignment (Java's `currentAssignment` keys) and their partitions.
-    current: BTreeMap<usize, Vec<TopicPartition>>,
-    owner: BTreeMap<TopicPartition, usize>,
+    current: VecMap<usize, Vec<TopicPartition>>,
+    owner: VecMap<TopicPartition, usize>,
     movements: Movements,
 }
 
@@ -195,7 +195,7 @@ impl Builder<'_> {
 
     /// `performReassignments`: move partitions off overloaded members until the assignment is balanced
     /// or a full pass changes nothing.
-    fn perform_reassignments(&mut self, partitions: &[TopicPartition], previous: &BTreeMap<TopicPartition, (usize, i32)>) -> bool {
+    fn perform_reassignments(&mut self, partitions: &[TopicPartition], previous: &VecMap<TopicPartition, (usize, i32)>) -> bool {
         let mut performed = false;
         loop {
             let mut modified = false;
@@ -231,7 +231,7 @@ impl Builder<'_> {
 }
 
 /// Balance score: the sum over all pairs of members of the difference in their partition counts.
-fn balance_score(assignment: &BTreeMap<usize, Vec<TopicPartition>>) -> usize {
+fn balance_score(assignment: &VecMap<usize, Vec<TopicPartition>>) -> usize {
     let sizes: Vec<usize> = assignment.values().map(Vec::len).collect();
     let mut score = 0;
     for (i, a) in sizes.iter().enumerate() {
@@ -246,9 +246,9 @@ fn balance_score(assignment: &BTreeMap<usize, Vec<TopicPartition>>) -> usize {
 /// `HashMap` iteration order of the members, and `owned` each member's still-valid owned partitions
 /// (as `allSubscriptionsEqual` left them). Returns each member's partitions, indexed like `members`.
 pub(super) fn build(topics: &[(&str, u32)], members: &[Member], order: &[usize], owned: &[Vec<TopicPartition>]) -> Vec<Vec<TopicPartition>> {
-    let partitions: BTreeMap<&str, u32> = topics.iter().copied().collect();
-    let mut topic_consumers: BTreeMap<&str, Vec<usize>> = topics.iter().map(|t| (t.0, Vec::new())).collect();
-    let mut consumer_topics = vec![BTreeSet::new(); members.len()];
+    let partitions: VecMap<&str, u32> = topics.iter().copied().collect();
+    let mut topic_consumers: VecMap<&str, Vec<usize>> = topics.iter().map(|t| (t.0, Vec::new())).collect();
+    let mut consumer_topics = vec![VecSet::new(); members.len()];
     for &i in order {
         for t in &members[i].subscriptions {
             if let Some(list) = topic_consumers.get_mut(t.as_str()) {
@@ -261,7 +261,7 @@ pub(super) fn build(topics: &[(&str, u32)], members: &[Member], order: &[usize],
     // prepopulateCurrentAssignments: the owner of each partition in the latest generation before the
     // newest one, in the members' HashMap order so that equal generations resolve as in Java.
     let max_generation = members.iter().map(|m| m.generation.unwrap_or(DEFAULT_GENERATION)).max().unwrap_or(DEFAULT_GENERATION);
-    let mut previous: BTreeMap<TopicPartition, (usize, i32)> = BTreeMap::new();
+    let mut previous: VecMap<TopicPartition, (usize, i32)> = VecMap::new();
     for &i in order {
         let generation = match members[i].generation {
             Some(g) if g < max_generation => g,
@@ -280,8 +280,8 @@ pub(super) fn build(topics: &[(&str, u32)], members: &[Member], order: &[usize],
         partitions,
         topic_consumers,
         consumer_topics,
-        current: BTreeMap::new(),
-        owner: BTreeMap::new(),
+        current: VecMap::new(),
+        owner: VecMap::new(),
         movements: Movements::default(),
     };
 

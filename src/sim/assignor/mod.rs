@@ -7,7 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use crate::sim::map::{VecMap, VecSet};
+use std::collections::VecDeque;
 use std::fmt;
 
 mod general;
@@ -87,7 +88,7 @@ impl fmt::Display for AssignError {
 }
 
 /// Member id → assigned partitions, each list sorted by topic and partition.
-pub type Assignment = BTreeMap<String, Vec<TopicPartition>>;
+pub type Assignment = VecMap<String, Vec<TopicPartition>>;
 
 /// Java's `String.compareTo`: lexicographic over UTF-16 code units.
 pub fn java_cmp(a: &str, b: &str) -> Ordering {
@@ -134,14 +135,14 @@ fn tp_cmp(a: &TopicPartition, b: &TopicPartition) -> Ordering {
 ///
 /// `partitions_per_topic` may list topics nobody subscribes to; like Kafka's
 /// `AbstractPartitionAssignor`, only subscribed topics that exist are assigned.
-pub fn assign(strategy: Strategy, partitions_per_topic: &BTreeMap<String, u32>, members: &[Member]) -> Result<Assignment, AssignError> {
-    let mut seen = BTreeSet::new();
+pub fn assign(strategy: Strategy, partitions_per_topic: &VecMap<String, u32>, members: &[Member]) -> Result<Assignment, AssignError> {
+    let mut seen = VecSet::new();
     for m in members {
         if !seen.insert(m.id.as_str()) {
             return Err(AssignError::DuplicateMember(m.id.clone()));
         }
     }
-    let subscribed: BTreeSet<&str> = members.iter().flat_map(|m| m.subscriptions.iter().map(String::as_str)).collect();
+    let subscribed: VecSet<&str> = members.iter().flat_map(|m| m.subscriptions.iter().map(String::as_str)).collect();
     let mut topics: Vec<(&str, u32)> =
         partitions_per_topic.iter().filter(|(t, _)| subscribed.contains(t.as_str())).map(|(t, &n)| (t.as_str(), n)).collect();
     topics.sort_by(|a, b| java_cmp(a.0, b.0));
@@ -211,14 +212,14 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
     if members.is_empty() {
         return Vec::new();
     }
-    let all_topics: BTreeSet<&str> = topics.iter().map(|t| t.0).collect();
+    let all_topics: VecSet<&str> = topics.iter().map(|t| t.0).collect();
     let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
     let order = java_hash_map_order(&ids);
 
     // allSubscriptionsEqual: collect owned partitions, settling double claims by generation.
     let mut owned: Vec<Vec<TopicPartition>> = vec![Vec::new(); members.len()];
-    let mut owner_of: BTreeMap<TopicPartition, usize> = BTreeMap::new();
-    let mut multiple_owners: BTreeSet<TopicPartition> = BTreeSet::new();
+    let mut owner_of: VecMap<TopicPartition, usize> = VecMap::new();
+    let mut multiple_owners: VecSet<TopicPartition> = VecSet::new();
     for &i in &order {
         let generation = members[i].generation.unwrap_or(-1);
         for tp in &members[i].owned_partitions {
@@ -246,8 +247,8 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
         }
     }
 
-    let first: BTreeSet<&String> = members[0].subscriptions.iter().collect();
-    if members.iter().all(|m| m.subscriptions.iter().collect::<BTreeSet<_>>() == first) {
+    let first: VecSet<&String> = members[0].subscriptions.iter().collect();
+    if members.iter().all(|m| m.subscriptions.iter().collect::<VecSet<_>>() == first) {
         constrained(topics, members, &order, &owned, &multiple_owners, result)
     } else {
         let assigned = general::build(topics, members, &order, &owned);
@@ -256,7 +257,7 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
         }
         // CooperativeStickyAssignor.computePartitionsTransferringOwnership: a partition that one member
         // gains while another member reported owning it and loses it.
-        let revoked: BTreeSet<&TopicPartition> =
+        let revoked: VecSet<&TopicPartition> =
             members.iter().flat_map(|m| m.owned_partitions.iter().filter(|tp| !result[&m.id].contains(tp))).collect();
         members
             .iter()
@@ -273,7 +274,7 @@ fn constrained(
     members: &[Member],
     order: &[usize],
     owned: &[Vec<TopicPartition>],
-    multiple_owners: &BTreeSet<TopicPartition>,
+    multiple_owners: &VecSet<TopicPartition>,
     result: &mut Assignment,
 ) -> Vec<(TopicPartition, String)> {
     let total: u32 = topics.iter().map(|t| t.1).sum();
@@ -281,10 +282,10 @@ fn constrained(
     let (min_quota, max_quota) = ((total / n) as usize, total.div_ceil(n) as usize);
     let expected_over = (total % n) as usize;
     let mut current_over = 0usize;
-    let mut revoked: BTreeSet<TopicPartition> = BTreeSet::new();
+    let mut revoked: VecSet<TopicPartition> = VecSet::new();
     let mut under: Vec<String> = Vec::new();
     let mut exact: VecDeque<String> = VecDeque::new();
-    let mut assigned: BTreeSet<TopicPartition> = BTreeSet::new();
+    let mut assigned: VecSet<TopicPartition> = VecSet::new();
 
     // assignOwnedPartitions, in the Java HashMap's iteration order.
     for &i in order {
