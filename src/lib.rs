@@ -11,9 +11,9 @@ pub mod sim;
 #[cfg(target_arch = "wasm32")]
 mod ui;
 
-/// The scenarios shipped in `scenarios/`, embedded at build time.
 pub mod explore;
 
+/// The scenarios shipped in `scenarios/`, embedded at build time.
 pub mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
