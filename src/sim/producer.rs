@@ -67,6 +67,9 @@ pub struct Producer {
     pub batches: ById<Batch>,
     /// Batches waiting to be sent, per partition (global index), in send order.
     queues: Vec<VecDeque<u64>>,
+    /// The partitions whose queue holds a batch, in order: the Sender walks these rather than
+    /// every partition of the cluster.
+    waiting: Vec<u32>,
     next_seq: VecMap<u32, i32>,
     /// Requests in flight by request id.
     pub in_flight: ById<InFlight>,
@@ -91,6 +94,7 @@ impl Producer {
             sticky: vec![None; topics],
             batches: ById::default(),
             queues: vec![VecDeque::new(); controller.parts.len()],
+            waiting: Vec::new(),
             next_seq: VecMap::new(),
             in_flight: ById::default(),
             in_flight_per_broker: vec![0; controller.sessions.len() + 1],
@@ -98,6 +102,18 @@ impl Producer {
             deadline_at: None,
             wake_at: None,
             errors_seen: VecMap::new(),
+        }
+    }
+
+    /// Keeps `waiting` in step with a partition's queue after the queue changed.
+    fn queue_changed(&mut self, pidx: u32) {
+        let queued = !self.queues[pidx as usize].is_empty();
+        match (self.waiting.binary_search(&pidx), queued) {
+            (Err(at), true) => self.waiting.insert(at, pidx),
+            (Ok(at), false) => {
+                self.waiting.remove(at);
+            }
+            _ => {}
         }
     }
 
@@ -165,6 +181,7 @@ impl Sim {
                     Batch { id: bid, pidx, records: vec![id], bytes: size, created_at: now, base_seq: None, attempts: 0, retry_at: now, closed: false },
                 );
                 prod.queues[pidx as usize].push_back(bid);
+                prod.queue_changed(pidx);
             }
         }
         self.producer_arm_deadline(p);
@@ -200,7 +217,8 @@ impl Sim {
         let now = self.now;
         let mut wake: Option<u64> = None;
         let mut need_metadata = false;
-        for pidx in 0..self.producers[p as usize].queues.len() as u32 {
+        let mut next = 0;
+        while let Some(&pidx) = self.producers[p as usize].waiting.get(next) {
             loop {
                 let prod = &self.producers[p as usize];
                 let Some(&bid) = prod.queues[pidx as usize].front() else { break };
@@ -226,6 +244,11 @@ impl Sim {
                 }
                 self.producer_send_batch(p, pidx, bid, leader);
             }
+            // Sending the last batch of a queue takes its partition off the list, which brings
+            // the next partition to this place.
+            if self.producers[p as usize].waiting.get(next) == Some(&pidx) {
+                next += 1;
+            }
         }
         if need_metadata {
             self.producer_request_metadata(p);
@@ -241,6 +264,7 @@ impl Sim {
         let req = self.next_request_id();
         let prod = self.producer(p);
         prod.queues[pidx as usize].pop_front();
+        prod.queue_changed(pidx);
         let idempotent = prod.config.enable_idempotence;
         let acks = prod.config.acks;
         let deadline = now + prod.config.request_timeout_ms;
@@ -296,11 +320,7 @@ impl Sim {
                 let changed = changed_idx.iter().map(|&(i, l)| (self.tp(i), l)).collect();
                 self.emit(Effect::MetadataUpdated { producer: p, changed });
                 let backoff = self.producers[p as usize].config.retry_backoff_ms;
-                let offline_wanted = self.producers[p as usize]
-                    .queues
-                    .iter()
-                    .zip(leaders)
-                    .any(|(q, leader)| !q.is_empty() && leader.is_none());
+                let offline_wanted = self.producers[p as usize].waiting.iter().any(|&pidx| leaders[pidx as usize].is_none());
                 if offline_wanted {
                     self.producer_arm_wake(p, self.now + backoff);
                 }
@@ -380,6 +400,7 @@ impl Sim {
                 None => 0,
             };
             queue.insert(pos, bid);
+            prod.queue_changed(pidx);
             self.emit(Effect::ProduceError { producer: p, tp, records, error, attempt, retry_at: Some(retry_at) });
             if matches!(
                 error,
@@ -398,6 +419,7 @@ impl Sim {
         let prod = self.producer(p);
         let Some(batch) = prod.batches.remove(bid) else { return };
         prod.queues[batch.pidx as usize].retain(|&b| b != bid);
+        prod.queue_changed(batch.pidx);
         let reqs: Vec<u64> = prod.in_flight.iter().filter(|(_, f)| f.batch == bid).map(|(r, _)| r).collect();
         for req in reqs {
             prod.take_in_flight(req);
