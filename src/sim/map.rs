@@ -203,6 +203,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
 }
 
 impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
+    /// Inserts one by one, so a later value replaces an earlier one of the same key.
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
@@ -353,10 +354,12 @@ impl<T: Ord> FromIterator<T> for VecSet<T> {
 }
 
 impl<T: Ord> Extend<T> for VecSet<T> {
+    /// Appends and sorts once. The sort is stable and the first of equal values stays, so a value
+    /// already in the set is kept, as `BTreeSet` keeps it.
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        for value in iter {
-            self.insert(value);
-        }
+        self.items.extend(iter);
+        self.items.sort();
+        self.items.dedup();
     }
 }
 
@@ -439,6 +442,8 @@ mod tests {
         assert_eq!(ours.insert(3), theirs.insert(3));
         assert_eq!(ours.remove(&1), theirs.remove(&1));
         assert_eq!(ours.remove(&9), theirs.remove(&9));
+        ours.extend([8, 2, 0, 8]);
+        theirs.extend([8, 2, 0, 8]);
         assert!(ours.iter().eq(theirs.iter()));
         assert_eq!((ours.first(), ours.last()), (theirs.first(), theirs.last()));
         assert_eq!(serde_json::to_string(&ours).expect("serializes"), serde_json::to_string(&theirs).expect("serializes"));
