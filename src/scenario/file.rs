@@ -12,7 +12,7 @@ use crate::sim::{
     default_assignment, Action, AppBehaviour, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction,
     TopicSpec,
 };
-use std::collections::BTreeMap;
+use crate::sim::map::VecMap;
 use crate::sim::types::KafkaError;
 
 toml_table! {
@@ -51,9 +51,9 @@ toml_table! {
         left: Spanned<String> = "left",
         right: Spanned<String> = "right",
         cluster: Option<Spanned<BrokerConfig>> = "cluster",
-        topics: Option<Spanned<BTreeMap<String, TopicConfig>>> = "topics",
-        producers: Option<Spanned<BTreeMap<String, ProducerConfigRaw>>> = "producers",
-        consumers: Option<Spanned<BTreeMap<String, ConsumerConfigRaw>>> = "consumers",
+        topics: Option<Spanned<VecMap<String, TopicConfig>>> = "topics",
+        producers: Option<Spanned<VecMap<String, ProducerConfigRaw>>> = "producers",
+        consumers: Option<Spanned<VecMap<String, ConsumerConfigRaw>>> = "consumers",
         expect: Vec<Spanned<ExpectDef>> = "expect",
     } required: ["left", "right"]
 }
@@ -188,11 +188,11 @@ toml_table! {
         verdict: Option<Spanned<String>> = "verdict",
         generation: Option<i32> = "generation",
         rebalances: Option<u32> = "rebalances",
-        committed: Option<Spanned<BTreeMap<String, u64>>> = "committed",
+        committed: Option<Spanned<VecMap<String, u64>>> = "committed",
         lag: Option<u64> = "lag",
-        assignment: Option<Spanned<BTreeMap<String, Vec<String>>>> = "assignment",
+        assignment: Option<Spanned<VecMap<String, Vec<String>>>> = "assignment",
         consumer: Option<Spanned<String>> = "consumer",
-        position: Option<Spanned<BTreeMap<String, u64>>> = "position",
+        position: Option<Spanned<VecMap<String, u64>>> = "position",
         consumer_state: Option<Spanned<String>> = "consumer_state",
     }
 }

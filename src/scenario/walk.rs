@@ -7,7 +7,7 @@
 
 use super::error::{closest, Locator, ScenarioError};
 use super::limits;
-use std::collections::BTreeMap;
+use crate::sim::map::VecMap;
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 
@@ -180,11 +180,11 @@ impl<T: FromToml> FromToml for Vec<T> {
     }
 }
 
-impl<T: FromToml> FromToml for BTreeMap<String, T> {
+impl<T: FromToml> FromToml for VecMap<String, T> {
     fn from_toml(v: &Item<'_>, cx: &mut Ctx<'_>) -> Option<Self> {
         let table = table(v, cx)?;
         let before = cx.errors.len();
-        let out: BTreeMap<String, T> =
+        let out: VecMap<String, T> =
             table.iter().filter_map(|(k, item)| Some((k.get_ref().to_string(), T::from_toml(item, cx)?))).collect();
         (cx.errors.len() == before).then_some(out)
     }
