@@ -1,9 +1,9 @@
 //! Expectations: what a scenario says must hold, checked against the simulation.
 
+use crate::sim::map::VecMap;
 use crate::sim::types::{BrokerId, KafkaError, Tp};
 use crate::sim::view::{GroupLedgerView, Verdict};
 use crate::sim::Sim;
-use crate::sim::map::VecMap;
 
 /// A ledger total.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

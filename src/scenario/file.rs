@@ -4,6 +4,7 @@ use super::error::{closest, Locator, ScenarioError};
 use super::walk::{from_toml_enum, from_toml_table, parse_root, toml_table, Ctx, FromToml, Item, Spanned};
 use toml::de::DeValue;
 use super::expect::{Check, Expectation, GroupTotal, Total};
+use crate::sim::map::VecMap;
 use crate::sim::view::Verdict;
 use super::{limits, Scenario};
 use crate::sim::describe::node_by_name;
@@ -12,7 +13,6 @@ use crate::sim::{
     default_assignment, Action, AppBehaviour, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction,
     TopicSpec,
 };
-use crate::sim::map::VecMap;
 use crate::sim::types::KafkaError;
 
 toml_table! {

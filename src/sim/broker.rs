@@ -3,12 +3,12 @@
 
 use super::config::Acks;
 use super::log::{ReplicaLog, SeqCheck};
+use super::map::VecMap;
 use super::step::{Effect, Msg, Timer};
 use super::types::{BrokerId, KafkaError, LogRecord, NodeId};
 use super::coordinator::GroupState;
 use super::Sim;
 use serde::Serialize;
-use super::map::VecMap;
 
 /// A broker and the replicas it hosts.
 #[derive(Clone, Debug, Serialize)]

@@ -8,11 +8,11 @@
 
 use super::assignor::{self, Strategy};
 use super::config::{ConsumerConfig, OffsetReset};
+use super::map::VecMap;
 use super::step::{CommitKind, Effect, JoinResult, Msg, Revocation, Timer};
 use super::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
 use super::Sim;
 use serde::Serialize;
-use super::map::VecMap;
 use std::collections::VecDeque;
 
 /// When the application commits offsets.

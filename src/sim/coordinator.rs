@@ -4,11 +4,11 @@
 
 use super::assignor::Strategy;
 use super::ledger::{InternalRecord, StoredMember};
+use super::map::VecMap;
 use super::step::{Effect, JoinMember, JoinResult, Msg, RebalanceReason, RemoveReason, Timer};
 use super::types::{BrokerId, KafkaError, NodeId, Tp};
 use super::Sim;
 use serde::Serialize;
-use super::map::VecMap;
 
 /// A consumer group as the scenario declares it.
 #[derive(Clone, Debug, Serialize)]

@@ -9,9 +9,9 @@
 use super::broker::Role;
 use super::config::Acks;
 use super::ledger::Outcome;
+use super::map::VecMap;
 use super::types::{BrokerId, RecordId};
 use super::Sim;
-use super::map::VecMap;
 
 /// The guarantees checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,10 +1,10 @@
 //! The per-record ledger: every record a producer created, each attempt to send it, every place a
 //! leader appended it, and how it ended.
 
+use super::map::VecMap;
 use super::shared::{Chunked, History};
 use super::types::{record_size, BrokerId, KafkaError, RecordId, Tp};
 use serde::Serialize;
-use super::map::VecMap;
 
 /// The producer index the ledger gives the group coordinator's own records.
 pub const COORDINATOR: u32 = u32::MAX;

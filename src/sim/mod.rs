@@ -33,11 +33,11 @@ pub use types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
 
 use config::{BrokerConfig, EffectiveTopicConfig, LinkParams, ProducerConfig, TopicConfig};
 use ledger::Ledger;
+use map::{VecMap, VecSet};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::rc::Rc;
 use std::cmp::Ordering;
-use map::{VecMap, VecSet};
 use std::collections::BinaryHeap;
 use step::DropReason;
 

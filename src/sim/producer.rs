@@ -4,13 +4,13 @@
 use super::config::{Acks, ProducerConfig};
 use super::controller::Controller;
 use super::ledger::Outcome;
+use super::map::VecMap;
 use super::murmur2::partition_for_key;
 use super::step::{Effect, Msg, Partitioning, Timer};
 use super::types::{record_size, BrokerId, KafkaError, NodeId, RecordId, Tp};
 use super::{ProducerSpec, Sim};
 use rand::RngExt;
 use serde::Serialize;
-use super::map::VecMap;
 use std::collections::VecDeque;
 
 /// A batch of records for one partition (Kafka's `ProducerBatch`).

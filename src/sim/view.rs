@@ -6,10 +6,10 @@ use super::consumer::{AppBehaviour, AppState, ClientState, MemberState};
 use super::coordinator::GroupPhase;
 use super::ledger::GroupLedger;
 use super::ledger::{LedgerRecord, Outcome};
+use super::map::VecMap;
 use super::types::{BrokerId, KafkaError, RecordId, Tp};
 use super::Sim;
 use serde::Serialize;
-use super::map::VecMap;
 use std::collections::BTreeMap;
 
 /// One record in a replica's log, with its key and value.

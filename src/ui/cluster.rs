@@ -3,9 +3,9 @@
 
 use super::frame::Frame;
 use super::i18n::{fill, use_tr, Tr};
+use crate::sim::map::VecMap;
 use crate::sim::view::StateView;
 use crate::sim::NodeId;
-use crate::sim::map::VecMap;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
