@@ -909,8 +909,9 @@ impl Sim {
     fn consumer_fetch_response(&mut self, c: u32, id: u64, tp: Tp, records: &[LogRecord], error: Option<KafkaError>) {
         let pidx = self.pidx(tp);
         let cons = self.cons(c);
-        let Some(owned) = cons.owned_mut(pidx).filter(|o| o.fetch.is_some_and(|f| f.0 == id)) else { return };
-        owned.fetch = None;
+        if !cons.end_fetch(pidx, id) {
+            return;
+        }
         if let Some(error) = error {
             cons.saw(error);
             self.emit(Effect::ConsumerRequestFailed { consumer: c, request: "Fetch", error });
@@ -1049,10 +1050,7 @@ impl Sim {
         match msg {
             Msg::ConsumerFetch { id, tp, .. } => {
                 let pidx = self.pidx(*tp);
-                let cons = self.cons(c);
-                if let Some(o) = cons.owned_mut(pidx).filter(|o| o.fetch.is_some_and(|f| f.0 == *id)) {
-                    o.fetch = None;
-                }
+                self.cons(c).end_fetch(pidx, *id);
                 self.consumer_request_metadata(c);
             }
             Msg::GroupHeartbeat { .. } => {
@@ -1078,16 +1076,15 @@ impl Sim {
             if !cons.running() {
                 continue;
             }
-            let fetches: Vec<u32> = cons.owned.iter().filter(|o| o.fetch.is_some_and(|f| f.1 == b)).map(|o| o.pidx).collect();
+            let to_broker = |o: &Owned| o.fetch.is_some_and(|f| f.1 == b);
+            let fetches = cons.owned.iter().any(to_broker);
             let requests: Vec<u64> = cons.requests.iter().filter(|(_, r)| r.broker == b).map(|(&r, _)| r).collect();
             let heartbeat = cons.coordinator == Some(b) && cons.heartbeat_sent.is_some();
-            if fetches.is_empty() && requests.is_empty() && !heartbeat {
+            if !fetches && requests.is_empty() && !heartbeat {
                 continue;
             }
-            for p in fetches {
-                if let Some(o) = self.cons(c).owned_mut(p) {
-                    o.fetch = None;
-                }
+            for o in self.cons(c).owned.iter_mut().filter(|o| to_broker(o)) {
+                o.fetch = None;
             }
             self.consumer_request_metadata(c);
             for req in requests {
@@ -1202,6 +1199,18 @@ impl Owned {
 }
 
 impl Consumer {
+    /// Ends the fetch `id` of a partition if it is the one in flight there; false for a fetch that
+    /// a newer one or a lost partition made stale.
+    fn end_fetch(&mut self, pidx: u32, id: u64) -> bool {
+        match self.owned_mut(pidx) {
+            Some(o) if o.fetch.is_some_and(|f| f.0 == id) => {
+                o.fetch = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Marks a partition as waiting (or no longer waiting) for its offset; a partition given up
     /// meanwhile has nothing to mark.
     fn set_lookup(&mut self, pidx: u32, waiting: bool) {

@@ -492,8 +492,9 @@ impl Sim {
 }
 
 /// Entries keyed by an id that only grows (batch ids, request ids), kept in id order. New entries
-/// go to the back and most leave near the front, so a deque searched by bisection does what a
-/// `VecMap` did without allocating nodes; this is the producer's hottest state.
+/// go to the back and most leave near the front, so this is a deque searched by bisection: unlike
+/// a [`VecMap`], whose vector shifts every later entry when one leaves, taking the oldest entry out
+/// is cheap. This is the producer's hottest state.
 #[derive(Clone, Debug)]
 pub struct ById<T> {
     entries: VecDeque<(u64, T)>,
