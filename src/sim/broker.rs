@@ -69,6 +69,9 @@ pub struct LeaderState {
     pub parked: Vec<Parked>,
     /// Consumer fetches held until the high watermark moves or `fetch.max.wait.ms` passes.
     pub consumer_parked: Vec<ConsumerParked>,
+    /// The HW last reported as held back by the min ISR rule (0: none), so that a hold is narrated
+    /// once for each new record it holds, not on every fetch.
+    pub held_hw: u64,
 }
 
 /// A consumer fetch held by the leader.
@@ -532,8 +535,16 @@ impl Sim {
 
     /// Kafka's `maybeIncrementLeaderHW`: the HW is the smallest LEO in the maximal ISR (the committed
     /// ISR plus any pending additions, KIP-497). Followers whose LEO the leader has not heard yet hold it.
+    ///
+    /// Since Kafka 3.7 (KAFKA-15583) the HW does not move at all while the committed ISR is smaller
+    /// than the effective `min.insync.replicas` (the setting, at most the partition's replica count),
+    /// whatever the producer's `acks`: a record written then is in the leader's log but not below the
+    /// HW, so consumers do not see it until the ISR grows back. That keeps every record below the HW
+    /// on at least min ISR replicas, which is what makes those replicas safe to elect (KIP-966).
     fn leader_maybe_advance_hw(&mut self, b: BrokerId, pidx: u32) {
         let tp = self.tp(pidx);
+        let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
+        let effective_min_isr = min_isr.min(self.controller.parts[pidx as usize].replicas.len() as u32);
         let Some(rep) = self.replica(b, pidx) else { return };
         let Role::Leader(ls) = &rep.role else { return };
         let leo = rep.log.leo();
@@ -549,7 +560,15 @@ impl Sim {
             }
         }
         let old = rep.log.high_watermark();
-        if hw > old {
+        let isr_size = rep.isr.len() as u32;
+        if hw > old && isr_size < effective_min_isr {
+            if ls.held_hw != hw {
+                if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+                    ls.held_hw = hw;
+                }
+                self.emit(Effect::HighWatermarkHeld { tp, broker: b, hw: old, would_be: hw, isr_size, min_isr: effective_min_isr });
+            }
+        } else if hw > old {
             self.replica_mut(b, pidx).expect("leader").log.set_high_watermark(hw);
             self.emit(Effect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
             self.leader_complete_waiters(b, pidx);

@@ -854,9 +854,13 @@ impl Sim {
         let tp = self.tps[pidx as usize];
         let policy = cons.config.auto_offset_reset;
         if policy == OffsetReset::None {
-            self.cons(c).saw(KafkaError::NoOffsetForPartition);
+            // Java's `SubscriptionState` throws `OffsetOutOfRangeException` when a fetch position
+            // fell out of the log, and `NoOffsetForPartitionException` only when there was no
+            // committed offset to start from.
+            let error = if out_of_range { KafkaError::OffsetOutOfRange } else { KafkaError::NoOffsetForPartition };
+            self.cons(c).saw(error);
             self.cons(c).state = ClientState::Failed;
-            self.emit(Effect::ConsumerFailed { consumer: c, error: KafkaError::NoOffsetForPartition, tp });
+            self.emit(Effect::ConsumerFailed { consumer: c, error, tp });
             return;
         }
         let Some(leader) = cons.leaders[pidx as usize] else {

@@ -312,6 +312,11 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
                 format!("broker-{broker} learns the high watermark of {} from its fetch: {from} → {to}", tpn(tp))
             }
         }
+        Effect::HighWatermarkHeld { tp, broker, hw, would_be, isr_size, min_isr } => format!(
+            "{} high watermark stays at {hw} on leader broker-{broker} (the ISR has offsets up to {}): an ISR of {isr_size} is below min.insync.replicas {min_isr}, so these records are not committed and consumers cannot read them yet",
+            tpn(tp),
+            would_be - 1
+        ),
         Effect::IsrShrinkRequested { tp, leader, removed, lag_ms, max_lag_ms } => format!(
             "broker-{leader} asks to remove broker(s) {} from the ISR of {}: not caught up for {} (replica.lag.time.max.ms = {})",
             brokers(removed),
@@ -588,7 +593,12 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             )
         }
         Effect::ConsumerFailed { consumer: c, error, tp } => {
-            format!("{}'s poll() throws {error} for {}: the consumer stops", consumer(sim, *c), sim.tp_name(*tp))
+            let thrown = match error {
+                super::KafkaError::NoOffsetForPartition => "NoOffsetForPartitionException (no committed offset and auto.offset.reset=none)".to_string(),
+                super::KafkaError::OffsetOutOfRange => "OffsetOutOfRangeException (its position is outside the log and auto.offset.reset=none)".to_string(),
+                other => other.to_string(),
+            };
+            format!("{}'s poll() throws {thrown} for {}: the consumer stops", consumer(sim, *c), sim.tp_name(*tp))
         }
         Effect::GroupLoaded { group: g, coordinator, generation, offsets: o } => format!(
             "broker-{coordinator} becomes coordinator of group {} and loads it from __consumer_offsets: generation {generation}, committed {}",

@@ -377,9 +377,11 @@ impl Sim {
         let base = exp.min(cfg.retry_backoff_max_ms) as f64;
         let jitter: f64 = self.rng.random_range(0.8..=1.2);
         let retry_at = now + (base * jitter).round().max(1.0) as u64;
-        let can_retry = error.retriable()
-            && batch.attempts <= cfg.retries
-            && retry_at < batch.created_at + cfg.delivery_timeout_ms;
+        // Java's `Sender.canRetry` asks only whether the delivery deadline has passed *now*, not
+        // whether the next attempt would come before it: a batch that keeps getting a retriable
+        // error goes back to the queue and is expired by the accumulator at creation +
+        // `delivery.timeout.ms`, so the application sees a timeout, not the last error.
+        let can_retry = error.retriable() && batch.attempts <= cfg.retries && now < batch.created_at + cfg.delivery_timeout_ms;
         let records = batch.records.clone();
         let attempt = batch.attempts;
         if can_retry {

@@ -632,6 +632,22 @@ pub enum Effect {
         /// True on the leader (computed from ISR LEOs), false on a follower (learned by fetch).
         leader: bool,
     },
+    /// The leader's high watermark would have moved, but the ISR is below the effective
+    /// `min.insync.replicas`, so it stays (Kafka 3.7+, KAFKA-15583).
+    HighWatermarkHeld {
+        /// Partition.
+        tp: Tp,
+        /// Leader.
+        broker: BrokerId,
+        /// The HW that stays.
+        hw: u64,
+        /// Where it would have moved with the rule of Kafka before 3.7.
+        would_be: u64,
+        /// Committed ISR size.
+        isr_size: u32,
+        /// `min.insync.replicas`, at most the replica count.
+        min_isr: u32,
+    },
     /// A leader asked the controller to remove lagging followers from the ISR.
     IsrShrinkRequested {
         /// Partition.
