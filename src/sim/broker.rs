@@ -230,6 +230,7 @@ impl Sim {
                 let pidx = self.pidx(*tp);
                 self.leader_consumer_fetch(b, pidx, c, *id, *offset);
             }
+            Msg::ApiVersions => self.send(NodeId::Broker(b), from, Msg::ApiVersionsResponse { broker: b }),
             Msg::ListOffsets { req, tp, earliest } => {
                 let pidx = self.pidx(*tp);
                 let result = match self.replica(b, pidx) {
@@ -250,10 +251,10 @@ impl Sim {
                     self.coordinator_receive(b, c, msg);
                 }
             }
-            Msg::Produce { req, tp, acks, pid, base_seq, records } => {
+            Msg::Produce { req, tp, acks, pid, producer_epoch, base_seq, records } => {
                 let NodeId::Producer(producer) = from else { return };
                 let pidx = self.pidx(*tp);
-                self.leader_produce(b, pidx, producer, *req, *acks, *pid, *base_seq, records);
+                self.leader_produce(b, pidx, producer, *req, *acks, (*pid, *producer_epoch), *base_seq, records);
             }
             Msg::Fetch { id, tp, replica, fetch_offset, last_fetched_epoch, leader_epoch } => {
                 let pidx = self.pidx(*tp);
@@ -421,7 +422,7 @@ impl Sim {
         producer: u32,
         req: u64,
         acks: Acks,
-        pid: u32,
+        (pid, producer_epoch): (u32, u16),
         base_seq: i32,
         records: &[u32],
     ) {
@@ -457,7 +458,7 @@ impl Sim {
         }
         if pid != 0 {
             let last_seq = base_seq + records.len() as i32 - 1;
-            match rep.log.check_sequence(pid, base_seq, last_seq) {
+            match rep.log.check_sequence(pid, producer_epoch, base_seq, last_seq) {
                 SeqCheck::Append => {}
                 SeqCheck::Duplicate(meta) => {
                     self.emit(Effect::DuplicateIgnored { tp, broker: b, pid, first_seq: base_seq, offset: meta.first_offset });
@@ -474,16 +475,27 @@ impl Sim {
                     });
                     return reply(self, Err(KafkaError::OutOfOrderSequenceNumber));
                 }
+                SeqCheck::StaleEpoch => {
+                    self.emit(Effect::ProduceRejected {
+                        tp,
+                        broker: b,
+                        error: KafkaError::InvalidProducerEpoch,
+                        isr_size,
+                        min_isr,
+                        expected_seq: None,
+                    });
+                    return reply(self, Err(KafkaError::InvalidProducerEpoch));
+                }
             }
         }
-        let base = self.leader_append(b, pidx, records, pid, base_seq);
+        let base = self.leader_append(b, pidx, records, (pid, producer_epoch), base_seq);
         self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
     }
 
     /// Appends a batch to the leader's log in its current epoch, records it in the ledger and
     /// answers parked follower fetches. Returns the batch's base offset. Used by produce requests
     /// and by the group coordinator's own records (`pid` 0: no sequence numbers).
-    pub(crate) fn leader_append(&mut self, b: BrokerId, pidx: u32, records: &[u32], pid: u32, base_seq: i32) -> u64 {
+    pub(crate) fn leader_append(&mut self, b: BrokerId, pidx: u32, records: &[u32], (pid, producer_epoch): (u32, u16), base_seq: i32) -> u64 {
         let now = self.now;
         let tp = self.tp(pidx);
         let rep = self.replica(b, pidx).expect("leader replica");
@@ -498,6 +510,7 @@ impl Sim {
                 pid,
                 seq: if pid != 0 { base_seq + i as i32 } else { -1 },
                 batch_start: i == 0,
+                producer_epoch,
                 append_time: now,
                 size: self.ledger.records[record as usize].size,
             })

@@ -649,9 +649,13 @@ impl Sim {
         } else {
             Vec::new()
         };
-        if lose_all && !cons.owned.is_empty() {
+        // As `ConsumerCoordinator.onJoinPrepare`: the lost path calls onPartitionsLost only for a
+        // non-empty set, while the eager path calls onPartitionsRevoked even when the member owns
+        // nothing (a member that was in a generation and got no partitions still hears of it).
+        let lost = cons.generation < 0;
+        if lose_all && (!lost || !cons.owned.is_empty()) {
             let partitions = cons.assigned().map(|p| self.tps[p as usize]).collect();
-            let how = if cons.generation < 0 { Revocation::Lost } else { Revocation::Eager };
+            let how = if lost { Revocation::Lost } else { Revocation::Eager };
             self.emit(Effect::PartitionsRevoked { consumer: c, partitions, how });
             self.cons(c).owned.clear();
         }
@@ -890,11 +894,16 @@ impl Sim {
 
     fn consumer_send_fetches(&mut self, c: u32) {
         let cons = &self.consumers[c as usize];
+        // Kafka 4.0+ (KAFKA-17182): no fetch goes to a broker that leads a partition whose records
+        // are still buffered, even for its other partitions, until the application has taken them.
+        let buffered_leaders: Vec<BrokerId> =
+            cons.owned.iter().filter(|o| !o.buffer.is_empty()).filter_map(|o| cons.leaders[o.pidx as usize]).collect();
         let wanted: Vec<(u32, u64, BrokerId)> = cons
             .owned
             .iter()
             .filter(|o| o.fetch.is_none() && o.buffer.is_empty())
             .filter_map(|o| Some((o.pidx, o.position?, cons.leaders[o.pidx as usize]?)))
+            .filter(|(_, _, leader)| !buffered_leaders.contains(leader))
             .collect();
         let unknown_leader = cons.positions().any(|(p, _)| cons.leaders[p as usize].is_none());
         for (pidx, offset, leader) in wanted {

@@ -615,7 +615,7 @@ impl Sim {
                 self.ledger.create_internal(tp, r, key, value, now)
             })
             .collect();
-        let base = self.leader_append(b, pidx, &ids, 0, -1);
+        let base = self.leader_append(b, pidx, &ids, (0, 0), -1);
         if let Some((c, req)) = commit {
             self.leader_wait_for_commit(b, pidx, g, c, req, base, base + ids.len() as u64);
         }

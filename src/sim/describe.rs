@@ -100,14 +100,19 @@ fn drop_reason(reason: DropReason) -> &'static str {
         DropReason::Loss => "lost on the link",
         DropReason::ReceiverDown => "the receiver is down",
         DropReason::SenderCrashed => "the sender crashed while it was in flight",
+        DropReason::ConnectionBroken => "its connection broke when an earlier message was lost; nothing gets through until the producer reconnects",
     }
 }
 
 /// A one-line description of a message.
 pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
     match msg {
-        Msg::Produce { tp, acks, records: recs, base_seq, .. } => {
-            let seq = if *base_seq >= 0 { format!(", seq {base_seq}") } else { String::new() };
+        Msg::Produce { tp, acks, records: recs, base_seq, producer_epoch, .. } => {
+            let seq = match (*base_seq, *producer_epoch) {
+                (s, _) if s < 0 => String::new(),
+                (s, 0) => format!(", seq {s}"),
+                (s, e) => format!(", producer epoch {e}, seq {s}"),
+            };
             format!("Produce {} [{}] acks={}{}", sim.tp_name(*tp), records(sim, recs), acks.name(), seq)
         }
         Msg::ProduceResponse { tp, result, .. } => match result {
@@ -137,6 +142,8 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
             leader.map_or("none".to_string(), |l| l.to_string()),
             brokers(isr)
         ),
+        Msg::ApiVersions => "ApiVersions (opening a connection)".to_string(),
+        Msg::ApiVersionsResponse { .. } => "ApiVersionsResponse (the connection is ready)".to_string(),
         Msg::MetadataRequest => "MetadataRequest".to_string(),
         Msg::MetadataResponse { .. } => "MetadataResponse".to_string(),
         Msg::FindCoordinator { group: g } => format!("FindCoordinator for group {}", group(sim, *g)),
@@ -217,6 +224,9 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::RetentionCheck { broker, .. } => format!("broker-{broker} retention check"),
         Timer::ProducerDeadline { producer } => format!("{} deadline check", sim.producers[*producer as usize].name),
         Timer::ProducerWake { producer } => format!("{} sender wakes up", sim.producers[*producer as usize].name),
+        Timer::ProducerConnectTimeout { producer, broker, .. } => {
+            format!("{}'s connection to broker-{broker} hit socket.connection.setup.timeout.ms", sim.producers[*producer as usize].name)
+        }
         Timer::ConsumerTick { consumer: c, .. } => format!("{} heartbeat thread", consumer(sim, *c)),
         Timer::ConsumerProcessed { consumer: c, .. } => format!("{} finished processing a record", consumer(sim, *c)),
         Timer::ConsumerPoll { consumer: c, .. } => format!("{} calls poll() again", consumer(sim, *c)),
@@ -297,10 +307,24 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
                 super::KafkaError::OutOfOrderSequenceNumber => {
                     format!("expected sequence {}, a gap means an earlier batch is missing", expected_seq.unwrap_or(0))
                 }
+                super::KafkaError::InvalidProducerEpoch => "the producer has since moved to a newer epoch on this partition".to_string(),
                 _ => "this broker does not lead the partition".to_string(),
             };
             format!("broker-{broker} rejects the write to {} with {error}: {why}", tpn(tp))
         }
+        Effect::ProducerDisconnected { producer: p, broker, cause, reconnect_at } => format!(
+            "{} is disconnected from broker-{broker} ({cause}): it sends nothing there and tries to connect again at {} (reconnect.backoff.ms, doubling up to reconnect.backoff.max.ms); requests in flight there fail, queued batches wait, and it refreshes metadata",
+            sim.producers[*p as usize].name,
+            ms(*reconnect_at)
+        ),
+        Effect::ProducerConnected { producer: p, broker } => {
+            format!("{}'s connection to broker-{broker} is ready: queued batches can go", sim.producers[*p as usize].name)
+        }
+        Effect::ProducerEpochBumped { producer: p, tp, epoch } => format!(
+            "{} bumps its producer epoch for {} to {epoch} and numbers its unacknowledged batches there from sequence 0 again (OUT_OF_ORDER_SEQUENCE_NUMBER is not fatal for an idempotent producer)",
+            sim.producers[*p as usize].name,
+            tpn(tp)
+        ),
         Effect::AwaitingReplication { tp, broker, required_offset } => format!(
             "broker-{broker} holds the response (acks=all) until the high watermark of {} reaches {required_offset}",
             tpn(tp)
@@ -522,6 +546,9 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             group(sim, *g)
         ),
         Effect::PartitionsRevoked { consumer: c, partitions: p, how } => match how {
+            Revocation::Eager if p.is_empty() => {
+                format!("{} onPartitionsRevoked [] (eager: called before every rejoin, even when it owns nothing)", consumer(sim, *c))
+            }
             Revocation::Eager => format!("{} onPartitionsRevoked {} (eager: everything)", consumer(sim, *c), partitions(sim, p)),
             Revocation::Cooperative => format!(
                 "{} onPartitionsRevoked {} (cooperative: only the partitions that move)",

@@ -27,6 +27,8 @@ pub struct BatchMeta {
 #[derive(Clone, Copy, Debug)]
 struct ProducerBatches {
     pid: u32,
+    /// The producer epoch of the kept batches: a newer epoch starts the producer's sequences anew.
+    epoch: u16,
     len: usize,
     batches: [BatchMeta; PRODUCER_BATCHES_KEPT],
 }
@@ -60,6 +62,8 @@ pub enum SeqCheck {
         /// The sequence number the leader expected.
         expected: i32,
     },
+    /// The batch's producer epoch is older than the one the leader has: INVALID_PRODUCER_EPOCH.
+    StaleEpoch,
 }
 
 /// A replica's log.
@@ -161,12 +165,21 @@ impl ReplicaLog {
         Some((epoch, end))
     }
 
-    /// Checks an idempotent batch's sequence numbers against the producer state.
-    pub fn check_sequence(&self, pid: u32, first_seq: i32, last_seq: i32) -> SeqCheck {
+    /// Checks an idempotent batch's sequence numbers against the producer state, as Kafka 4.1's
+    /// `ProducerAppendInfo.checkSequence`: with no state for the producer (all its records were
+    /// lost or truncated away) any sequence is accepted; a newer producer epoch must start at 0.
+    pub fn check_sequence(&self, pid: u32, epoch: u16, first_seq: i32, last_seq: i32) -> SeqCheck {
         let Ok(at) = self.producers.binary_search_by_key(&pid, |p| p.pid) else {
-            return if first_seq == 0 { SeqCheck::Append } else { SeqCheck::OutOfOrder { expected: 0 } };
+            return SeqCheck::Append;
         };
-        let batches = self.producers[at].kept();
+        let state = &self.producers[at];
+        if epoch < state.epoch {
+            return SeqCheck::StaleEpoch;
+        }
+        if epoch > state.epoch {
+            return if first_seq == 0 { SeqCheck::Append } else { SeqCheck::OutOfOrder { expected: 0 } };
+        }
+        let batches = state.kept();
         if let Some(dup) = batches.iter().find(|b| b.first_seq == first_seq && b.last_seq == last_seq) {
             return SeqCheck::Duplicate(*dup);
         }
@@ -197,11 +210,15 @@ impl ReplicaLog {
         let at = match self.producers.binary_search_by_key(&r.pid, |p| p.pid) {
             Ok(at) => at,
             Err(at) => {
-                self.producers.insert(at, ProducerBatches { pid: r.pid, len: 0, batches: Default::default() });
+                self.producers.insert(at, ProducerBatches { pid: r.pid, epoch: r.producer_epoch, len: 0, batches: Default::default() });
                 at
             }
         };
         let batches = &mut self.producers[at];
+        if batches.epoch != r.producer_epoch {
+            batches.epoch = r.producer_epoch;
+            batches.len = 0;
+        }
         match batches.len.checked_sub(1).map(|last| &mut batches.batches[last]) {
             Some(b) if !r.batch_start && b.last_offset + 1 == r.offset => {
                 b.last_seq = r.seq;
@@ -305,11 +322,15 @@ mod tests {
     use super::*;
 
     fn rec(offset: u64, epoch: u32, record: RecordId) -> LogRecord {
-        LogRecord { offset, epoch, record, pid: 0, seq: -1, batch_start: true, append_time: offset, size: 10 }
+        LogRecord { offset, epoch, record, pid: 0, seq: -1, batch_start: true, producer_epoch: 0, append_time: offset, size: 10 }
     }
 
     fn idem(offset: u64, seq: i32, batch_start: bool) -> LogRecord {
-        LogRecord { offset, epoch: 1, record: offset as u32, pid: 7, seq, batch_start, append_time: 0, size: 10 }
+        idem_in(offset, 0, seq, batch_start)
+    }
+
+    fn idem_in(offset: u64, producer_epoch: u16, seq: i32, batch_start: bool) -> LogRecord {
+        LogRecord { offset, epoch: 1, record: offset as u32, pid: 7, seq, batch_start, producer_epoch, append_time: 0, size: 10 }
     }
 
     #[test]
@@ -373,16 +394,33 @@ mod tests {
     #[test]
     fn sequence_check_finds_duplicates_and_gaps() {
         let mut log = ReplicaLog::default();
-        assert_eq!(log.check_sequence(7, 1, 1), SeqCheck::OutOfOrder { expected: 0 });
         log.append(&[idem(0, 0, true), idem(1, 1, false), idem(2, 2, true)]);
         assert_eq!(
-            log.check_sequence(7, 0, 1),
+            log.check_sequence(7, 0, 0, 1),
             SeqCheck::Duplicate(BatchMeta { first_seq: 0, last_seq: 1, first_offset: 0, last_offset: 1 })
         );
-        assert_eq!(log.check_sequence(7, 3, 3), SeqCheck::Append);
-        assert_eq!(log.check_sequence(7, 5, 5), SeqCheck::OutOfOrder { expected: 3 });
+        assert_eq!(log.check_sequence(7, 0, 3, 3), SeqCheck::Append);
+        assert_eq!(log.check_sequence(7, 0, 5, 5), SeqCheck::OutOfOrder { expected: 3 });
         log.truncate_to(2);
-        assert_eq!(log.check_sequence(7, 2, 2), SeqCheck::Append);
+        assert_eq!(log.check_sequence(7, 0, 2, 2), SeqCheck::Append);
+    }
+
+    /// Kafka 4.1's `ProducerAppendInfo.checkSequence`: no state, any sequence; a newer epoch must
+    /// start at 0 and then replaces the old epoch's batches; an older epoch is refused.
+    #[test]
+    fn sequence_check_follows_the_producer_epoch() {
+        let mut log = ReplicaLog::default();
+        assert_eq!(log.check_sequence(7, 0, 4, 4), SeqCheck::Append, "no state for the producer: any sequence");
+        log.append(&[idem(0, 0, true), idem(1, 1, false)]);
+        assert_eq!(log.check_sequence(7, 1, 2, 2), SeqCheck::OutOfOrder { expected: 0 }, "a new epoch starts at 0");
+        assert_eq!(log.check_sequence(7, 1, 0, 0), SeqCheck::Append);
+        log.append(&[idem_in(2, 1, 0, true)]);
+        assert_eq!(log.check_sequence(7, 0, 2, 2), SeqCheck::StaleEpoch);
+        assert_eq!(log.check_sequence(7, 1, 1, 1), SeqCheck::Append, "the new epoch's sequence goes on from 0");
+        assert_eq!(
+            log.check_sequence(7, 1, 0, 0),
+            SeqCheck::Duplicate(BatchMeta { first_seq: 0, last_seq: 0, first_offset: 2, last_offset: 2 })
+        );
     }
 
     #[test]

@@ -274,7 +274,7 @@ enum Event {
 /// `size_of::<Scheduled>()` in a 64-bit build (a test holds them equal there).
 const SCHEDULED_BYTES: usize = 64;
 /// `size_of::<Replica>()` in a 64-bit build (a test holds them equal there).
-const REPLICA_BYTES: usize = 264;
+const REPLICA_BYTES: usize = 272;
 
 #[derive(Clone, Debug)]
 struct Scheduled {
@@ -308,6 +308,31 @@ struct Network {
     cut: VecSet<(NodeId, NodeId)>,
     /// Latest arrival per directed link: links are TCP connections, so they deliver in order.
     last_arrival: VecMap<(NodeId, NodeId), u64>,
+    /// Producer connections (both directions) broken by a lost message. A TCP connection cannot
+    /// lose one request and deliver the next, so everything after a loss is dropped too until the
+    /// producer opens a new connection (its ApiVersions), as the Java client does after the
+    /// request timeout closes the old one. The value is the id of the lost message: messages sent
+    /// before it are still delivered.
+    broken: VecMap<(NodeId, NodeId), u64>,
+}
+
+impl Network {
+    /// Whether messages between these nodes travel on a producer's connection to a broker.
+    fn producer_connection(from: NodeId, to: NodeId) -> bool {
+        matches!((from, to), (NodeId::Producer(_), NodeId::Broker(_)) | (NodeId::Broker(_), NodeId::Producer(_)))
+    }
+
+    fn break_connection(&mut self, from: NodeId, to: NodeId, lost: u64) {
+        if Network::producer_connection(from, to) {
+            self.broken.entry((from, to)).or_insert(lost);
+            self.broken.entry((to, from)).or_insert(lost);
+        }
+    }
+
+    /// Whether message `id` travels on a connection that broke before it was sent.
+    fn broken_before(&self, from: NodeId, to: NodeId, id: u64) -> bool {
+        self.broken.get(&(from, to)).is_some_and(|&lost| id > lost)
+    }
 }
 
 /// A message on its way from one node to another.
@@ -620,14 +645,21 @@ impl Sim {
         let id = self.next_msg;
         let kind = msg.kind();
         let params = self.link(from, to);
+        if matches!(msg, Msg::ApiVersions) {
+            self.net.broken.remove(&(from, to));
+            self.net.broken.remove(&(to, from));
+        }
         let dropped = if self.net.cut.contains(&(from, to)) {
             Some(DropReason::LinkCut)
+        } else if self.net.broken_before(from, to, id) {
+            Some(DropReason::ConnectionBroken)
         } else if params.loss > 0.0 && self.rng.random::<f64>() < params.loss {
             Some(DropReason::Loss)
         } else {
             None
         };
         if let Some(reason) = dropped {
+            self.net.break_connection(from, to, id);
             self.emit(Effect::Sent { id, from, to, msg: kind, arrives_at: None, dropped: Some(reason) });
             return;
         }
@@ -647,7 +679,10 @@ impl Sim {
                 let reason = if !self.is_up(from) || self.incarnation(from) != from_incarnation {
                     Some(DropReason::SenderCrashed)
                 } else if self.net.cut.contains(&(from, to)) {
+                    self.net.break_connection(from, to, id);
                     Some(DropReason::LinkCut)
+                } else if self.net.broken_before(from, to, id) {
+                    Some(DropReason::ConnectionBroken)
                 } else if !self.is_up(to) {
                     Some(DropReason::ReceiverDown)
                 } else {
@@ -670,7 +705,7 @@ impl Sim {
     /// failed (a cut link, by contrast, stays silent until a timeout).
     fn connection_refused(&mut self, from: NodeId, to: BrokerId, msg: &Msg) {
         match (from, msg) {
-            (NodeId::Producer(p), Msg::Produce { .. }) => self.producer_connection_failed(p, to),
+            (NodeId::Producer(p), msg) => self.producer_refused(p, to, msg),
             (NodeId::Consumer(c), msg) => self.consumer_connection_failed(c, to, msg),
             (NodeId::Broker(b), Msg::Fetch { id, tp, .. }) => {
                 let pidx = self.pidx(*tp);
@@ -711,6 +746,7 @@ impl Sim {
             Timer::RetentionCheck { broker, incarnation } => self.broker_retention(broker, incarnation),
             Timer::ProducerDeadline { producer } => self.producer_deadline(producer),
             Timer::ProducerWake { producer } => self.producer_wake(producer),
+            Timer::ProducerConnectTimeout { producer, broker, attempt } => self.producer_connect_timeout(producer, broker, attempt),
             Timer::ConsumerTick { consumer, incarnation } => self.consumer_tick(consumer, incarnation),
             Timer::ConsumerProcessed { consumer, incarnation } => self.consumer_processed(consumer, incarnation),
             Timer::ConsumerPoll { consumer, incarnation } => self.consumer_poll_timer(consumer, incarnation),

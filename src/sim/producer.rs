@@ -47,6 +47,37 @@ pub struct InFlight {
     pub deadline: u64,
 }
 
+/// `reconnect.backoff.ms` and `reconnect.backoff.max.ms` (the Java client's defaults, not settable).
+const RECONNECT_BACKOFF_MS: (u64, u64) = (50, 1_000);
+/// `socket.connection.setup.timeout.ms` and its `.max.ms` (the Java client's defaults, not settable).
+const CONNECTION_SETUP_TIMEOUT_MS: (u64, u64) = (10_000, 30_000);
+
+/// A producer's connection to one broker (`NetworkClient`'s `ClusterConnectionStates`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Conn {
+    /// Connected and ready. Connections exist when a run starts: the producer has been running.
+    Ready,
+    /// A connection is being set up (its ApiVersions is on the way).
+    Connecting {
+        /// Which attempt this is.
+        attempt: u32,
+    },
+    /// Disconnected: not used until `reconnect_at`.
+    Disconnected {
+        /// When it may connect again.
+        reconnect_at: u64,
+    },
+}
+
+/// Kafka's `ExponentialBackoff` with jitter 0.2: `initial · 2^n`, times a factor drawn in
+/// [0.8, 1.2], at most `max`.
+fn exponential_backoff(rng: &mut rand_chacha::ChaCha8Rng, (initial, max): (u64, u64), n: u32) -> u64 {
+    let exp = initial.saturating_mul(1u64 << n.min(20));
+    let jitter: f64 = rng.random_range(0.8..=1.2);
+    ((exp as f64 * jitter) as u64).min(max).max(1)
+}
+
 /// A producer client.
 #[derive(Clone, Debug)]
 pub struct Producer {
@@ -71,10 +102,22 @@ pub struct Producer {
     /// every partition of the cluster.
     waiting: Vec<u32>,
     next_seq: VecMap<u32, i32>,
+    /// The producer epoch per partition (global index); absent = 0. Kafka 4.1's idempotent
+    /// producer bumps it locally for one partition to restart that partition's sequences at 0.
+    epochs: VecMap<u32, u16>,
+    /// The highest sequence acknowledged per partition under its current epoch (absent: none).
+    last_acked: VecMap<u32, i32>,
+    /// Partitions whose epoch is to be bumped once their requests in flight have completed
+    /// (`TransactionManager.requestIdempotentEpochBumpForPartition`).
+    bump_pending: Vec<u32>,
     /// Requests in flight by request id.
     pub in_flight: ById<InFlight>,
     /// Requests in flight per broker id (index), kept beside `in_flight` for the Sender's check.
     in_flight_per_broker: Vec<u32>,
+    /// The connection to each broker, by broker id (index 0 unused).
+    pub conns: Vec<Conn>,
+    /// Connection attempts that failed in a row, per broker id: they lengthen the backoff.
+    failed_connects: Vec<u32>,
     next_batch: u64,
     deadline_at: Option<u64>,
     wake_at: Option<u64>,
@@ -96,8 +139,13 @@ impl Producer {
             queues: vec![VecDeque::new(); controller.parts.len()],
             waiting: Vec::new(),
             next_seq: VecMap::new(),
+            epochs: VecMap::new(),
+            last_acked: VecMap::new(),
+            bump_pending: Vec::new(),
             in_flight: ById::default(),
             in_flight_per_broker: vec![0; controller.sessions.len() + 1],
+            conns: vec![Conn::Ready; controller.sessions.len() + 1],
+            failed_connects: vec![0; controller.sessions.len() + 1],
             next_batch: 0,
             deadline_at: None,
             wake_at: None,
@@ -239,8 +287,31 @@ impl Sim {
                     need_metadata = true;
                     break;
                 };
+                // As `Sender.sendProducerData`: a node whose connection is not ready is left out of
+                // this round and its batches stay queued; the client opens a connection when the
+                // reconnect backoff allows.
+                match prod.conns[leader as usize] {
+                    Conn::Ready => {}
+                    Conn::Connecting { .. } => break,
+                    Conn::Disconnected { reconnect_at } if reconnect_at > now => {
+                        wake = Some(wake.map_or(reconnect_at, |w: u64| w.min(reconnect_at)));
+                        break;
+                    }
+                    Conn::Disconnected { .. } => {
+                        self.producer_connect(p, leader);
+                        break;
+                    }
+                }
                 if prod.in_flight_to(leader) >= cfg.max_in_flight {
                     break;
+                }
+                if prod.bump_pending.contains(&pidx) {
+                    // As `shouldStopDrainBatchesForPartition`: no batch of the new epoch goes out
+                    // while a batch of the old one is still in flight.
+                    if prod.in_flight.values().any(|f| prod.batches.get(f.batch).is_some_and(|b| b.pidx == pidx)) {
+                        break;
+                    }
+                    self.producer_bump_epoch(p, pidx);
                 }
                 self.producer_send_batch(p, pidx, bid, leader);
             }
@@ -269,6 +340,7 @@ impl Sim {
         let acks = prod.config.acks;
         let deadline = now + prod.config.request_timeout_ms;
         let pid = prod.pid;
+        let producer_epoch = prod.epochs.get(&pidx).copied().unwrap_or(0);
         let batch = prod.batches.get_mut(bid).expect("batch");
         batch.closed = true;
         batch.attempts += 1;
@@ -282,7 +354,7 @@ impl Sim {
         for &r in &records {
             self.ledger.record_attempt(r);
         }
-        let msg = Msg::Produce { req, tp, acks, pid, base_seq, records: records.clone() };
+        let msg = Msg::Produce { req, tp, acks, pid, producer_epoch, base_seq, records: records.clone() };
         self.send(NodeId::Producer(p), NodeId::Broker(leader), msg);
         if acks == Acks::None {
             // acks=0: the client completes the send as soon as the request is written.
@@ -307,6 +379,15 @@ impl Sim {
     pub(crate) fn producer_receive(&mut self, p: u32, msg: &Msg) {
         match msg {
             Msg::ProduceResponse { req, tp, result } => self.producer_response(p, *req, *tp, *result),
+            Msg::ApiVersionsResponse { broker } => {
+                let prod = self.producer(p);
+                if matches!(prod.conns[*broker as usize], Conn::Connecting { .. }) {
+                    prod.conns[*broker as usize] = Conn::Ready;
+                    prod.failed_connects[*broker as usize] = 0;
+                    self.emit(Effect::ProducerConnected { producer: p, broker: *broker });
+                    self.producer_drain(p);
+                }
+            }
             Msg::MetadataResponse { leaders } => {
                 let prod = self.producer(p);
                 prod.metadata_in_flight = false;
@@ -330,17 +411,61 @@ impl Sim {
         }
     }
 
-    /// The connection to a broker broke: like Java's `NetworkClient`, every request in flight on it
-    /// fails with NETWORK_EXCEPTION, and metadata is refreshed.
-    pub(crate) fn producer_connection_failed(&mut self, p: u32, broker: BrokerId) {
+    /// Opens a connection to a broker: the first request on it is ApiVersions, and it is ready once
+    /// answered (or fails when refused, or at `socket.connection.setup.timeout.ms`).
+    fn producer_connect(&mut self, p: u32, broker: BrokerId) {
+        let attempt = self.producers[p as usize].failed_connects[broker as usize];
+        let timeout = exponential_backoff(&mut self.rng, CONNECTION_SETUP_TIMEOUT_MS, attempt);
+        self.producer(p).conns[broker as usize] = Conn::Connecting { attempt };
+        self.send(NodeId::Producer(p), NodeId::Broker(broker), Msg::ApiVersions);
+        self.schedule_timer(self.now + timeout, Timer::ProducerConnectTimeout { producer: p, broker, attempt });
+    }
+
+    /// The connection to a broker broke or could not be made: like Java's `NetworkClient`, every
+    /// request in flight on it fails (with NETWORK_EXCEPTION, or REQUEST_TIMED_OUT when a request
+    /// timeout closed it), the node waits out the reconnect backoff, and metadata is refreshed.
+    pub(crate) fn producer_connection_failed(&mut self, p: u32, broker: BrokerId, cause: &'static str) {
+        let error = if cause == "request timeout" { KafkaError::RequestTimedOut } else { KafkaError::NetworkException };
+        let failures = self.producers[p as usize].failed_connects[broker as usize];
+        let backoff = exponential_backoff(&mut self.rng, RECONNECT_BACKOFF_MS, failures);
+        let reconnect_at = self.now + backoff;
+        let prod = self.producer(p);
+        prod.failed_connects[broker as usize] = failures + 1;
+        prod.conns[broker as usize] = Conn::Disconnected { reconnect_at };
+        self.emit(Effect::ProducerDisconnected { producer: p, broker, cause, reconnect_at });
         let failed: Vec<(u64, u64)> =
             self.producers[p as usize].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(r, f)| (r, f.batch)).collect();
         for (req, bid) in failed {
             self.producer(p).take_in_flight(req);
-            self.producer_batch_failed(p, bid, KafkaError::NetworkException);
+            self.producer_batch_failed(p, bid, error);
         }
         self.producer_request_metadata(p);
+        self.producer_arm_wake(p, reconnect_at);
         self.producer_drain(p);
+    }
+
+    /// A request to a crashed broker was refused: the connection it went on is gone. Only the
+    /// first refusal counts; later ones meet a connection that is already down or being remade.
+    pub(crate) fn producer_refused(&mut self, p: u32, broker: BrokerId, msg: &Msg) {
+        let conn = self.producers[p as usize].conns[broker as usize];
+        let current = match msg {
+            Msg::Produce { .. } => conn == Conn::Ready,
+            Msg::ApiVersions => matches!(conn, Conn::Connecting { .. }),
+            _ => false,
+        };
+        if current {
+            self.producer_connection_failed(p, broker, "connection refused");
+        }
+    }
+
+    /// A connection attempt that got no answer within `socket.connection.setup.timeout.ms` (a cut
+    /// link) is given up.
+    pub(crate) fn producer_connect_timeout(&mut self, p: u32, broker: BrokerId, attempt: u32) -> bool {
+        if self.producers[p as usize].conns[broker as usize] != (Conn::Connecting { attempt }) {
+            return false;
+        }
+        self.producer_connection_failed(p, broker, "connection setup timed out");
+        true
     }
 
     fn producer_response(&mut self, p: u32, req: u64, tp: super::Tp, result: Result<u64, KafkaError>) {
@@ -352,7 +477,13 @@ impl Sim {
         let acks = self.producers[p as usize].config.acks;
         match result {
             Ok(base) => {
-                let Some(batch) = self.producer(p).batches.remove(inflight.batch) else { return };
+                let prod = self.producer(p);
+                let Some(batch) = prod.batches.remove(inflight.batch) else { return };
+                if let Some(first) = batch.base_seq {
+                    let last = first + batch.records.len() as i32 - 1;
+                    let acked = prod.last_acked.entry(batch.pidx).or_insert(last);
+                    *acked = (*acked).max(last);
+                }
                 for (i, &r) in batch.records.iter().enumerate() {
                     self.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: Some(base + i as u64) };
                 }
@@ -403,6 +534,13 @@ impl Sim {
             };
             queue.insert(pos, bid);
             prod.queue_changed(pidx);
+            // `TransactionManager.canRetry`: only the batch right after the last acknowledged one
+            // shows that the leader lost records, so only it asks for an epoch bump; a later batch's
+            // gap is an earlier batch's failure, and it is simply retried.
+            let next_after_acked = prod.last_acked.get(&pidx).map_or(0, |s| s + 1);
+            if error == KafkaError::OutOfOrderSequenceNumber && seq == Some(next_after_acked) && !prod.bump_pending.contains(&pidx) {
+                prod.bump_pending.push(pidx);
+            }
             self.emit(Effect::ProduceError { producer: p, tp, records, error, attempt, retry_at: Some(retry_at) });
             if matches!(
                 error,
@@ -414,6 +552,29 @@ impl Sim {
         } else {
             self.producer_fail_batch(p, bid, error, attempt);
         }
+    }
+
+    /// Kafka 4.1's answer to OUT_OF_ORDER_SEQUENCE_NUMBER for an idempotent producer (not fatal):
+    /// bump the producer epoch of that partition locally, with no InitProducerId, and number the
+    /// partition's unacknowledged batches again from sequence 0 in their order
+    /// (`bumpIdempotentProducerEpoch`, `startSequencesAtBeginning`). The leader takes a new epoch
+    /// that starts at 0, so the producer goes on; records lost before stay lost.
+    fn producer_bump_epoch(&mut self, p: u32, pidx: u32) {
+        let tp = self.tps[pidx as usize];
+        let prod = self.producer(p);
+        prod.bump_pending.retain(|&q| q != pidx);
+        let epoch = prod.epochs.get(&pidx).copied().unwrap_or(0) + 1;
+        prod.epochs.insert(pidx, epoch);
+        let mut seq = 0i32;
+        for &bid in &prod.queues[pidx as usize] {
+            if let Some(batch) = prod.batches.get_mut(bid) {
+                batch.base_seq = Some(seq);
+                seq += batch.records.len() as i32;
+            }
+        }
+        prod.next_seq.insert(pidx, seq);
+        prod.last_acked.remove(&pidx);
+        self.emit(Effect::ProducerEpochBumped { producer: p, tp, epoch });
     }
 
     fn producer_fail_batch(&mut self, p: u32, bid: u64, error: KafkaError, attempt: u32) {
@@ -477,9 +638,16 @@ impl Sim {
             .map(|b| (b.id, b.attempts))
             .collect();
         let acted = !timed_out.is_empty() || !expired.is_empty();
-        for (req, bid) in timed_out {
-            self.producer(p).take_in_flight(req);
-            self.producer_batch_failed(p, bid, KafkaError::RequestTimedOut);
+        // `NetworkClient.handleTimedOutRequests`: a request past `request.timeout.ms` closes its
+        // whole connection, failing every request in flight on it.
+        let mut closed: Vec<BrokerId> = Vec::new();
+        for (req, _) in timed_out {
+            if let Some(broker) = self.producers[p as usize].in_flight.get(req).map(|f| f.broker) {
+                if !closed.contains(&broker) {
+                    closed.push(broker);
+                    self.producer_connection_failed(p, broker, "request timeout");
+                }
+            }
         }
         for (bid, attempts) in expired {
             *self.producer(p).errors_seen.entry(KafkaError::DeliveryTimeout).or_insert(0) += 1;

@@ -19,6 +19,8 @@ pub enum Msg {
         acks: Acks,
         /// Producer id (0 without idempotence).
         pid: u32,
+        /// The producer's epoch for this partition (bumped to restart sequences at 0).
+        producer_epoch: u16,
         /// Sequence number of the first record (-1 without idempotence).
         base_seq: i32,
         /// The batch's records.
@@ -99,6 +101,13 @@ pub enum Msg {
         isr: Vec<BrokerId>,
         /// Partition epoch (bumped on every change).
         partition_epoch: u32,
+    },
+    /// ApiVersions: the first request on a new connection; the connection is ready once answered.
+    ApiVersions,
+    /// ApiVersionsResponse from this broker.
+    ApiVersionsResponse {
+        /// The answering broker.
+        broker: BrokerId,
     },
     /// A client's MetadataRequest.
     MetadataRequest,
@@ -315,6 +324,8 @@ impl Msg {
             Msg::Heartbeat { .. } => "BrokerHeartbeat",
             Msg::AlterPartition { .. } => "AlterPartition",
             Msg::PartitionChange { .. } => "PartitionChange",
+            Msg::ApiVersions => "ApiVersions",
+            Msg::ApiVersionsResponse { .. } => "ApiVersionsResponse",
             Msg::MetadataRequest => "MetadataRequest",
             Msg::MetadataResponse { .. } => "MetadataResponse",
             Msg::FindCoordinator { .. } => "FindCoordinator",
@@ -350,6 +361,9 @@ pub enum DropReason {
     ReceiverDown,
     /// The sender crashed after sending; a hard stop loses what it had in flight.
     SenderCrashed,
+    /// An earlier message on this producer's connection was lost, so the connection is broken:
+    /// TCP delivers in order, so nothing later gets through until the client reconnects.
+    ConnectionBroken,
 }
 
 /// Timers that fire inside the simulation.
@@ -432,6 +446,15 @@ pub enum Timer {
     ProducerWake {
         /// Producer.
         producer: u32,
+    },
+    /// A producer's connection attempt to a broker hit `socket.connection.setup.timeout.ms`.
+    ProducerConnectTimeout {
+        /// Producer.
+        producer: u32,
+        /// Broker.
+        broker: BrokerId,
+        /// Which attempt set it (a later attempt voids it).
+        attempt: u32,
     },
     /// A consumer's background tick: heartbeat, request deadlines, `max.poll.interval.ms`.
     ConsumerTick {
@@ -609,6 +632,35 @@ pub enum Effect {
         min_isr: u32,
         /// For OUT_OF_ORDER_SEQUENCE_NUMBER: the expected sequence.
         expected_seq: Option<i32>,
+    },
+    /// An idempotent producer bumped its epoch for a partition after OUT_OF_ORDER_SEQUENCE_NUMBER,
+    /// numbering its unacknowledged batches there again from sequence 0.
+    ProducerEpochBumped {
+        /// Producer.
+        producer: u32,
+        /// Partition.
+        tp: Tp,
+        /// The new producer epoch.
+        epoch: u16,
+    },
+    /// A producer's connection to a broker broke or could not be made: it is not used until
+    /// `reconnect_at` (`reconnect.backoff.ms`, doubling up to `reconnect.backoff.max.ms`).
+    ProducerDisconnected {
+        /// Producer.
+        producer: u32,
+        /// Broker.
+        broker: BrokerId,
+        /// Why: the connection was refused, reset, or timed out.
+        cause: &'static str,
+        /// When it may connect again.
+        reconnect_at: u64,
+    },
+    /// A producer's new connection to a broker is ready (its ApiVersions was answered).
+    ProducerConnected {
+        /// Producer.
+        producer: u32,
+        /// Broker.
+        broker: BrokerId,
     },
     /// acks=all: the leader parked the response until the HW passes `required_offset`.
     AwaitingReplication {

@@ -44,6 +44,8 @@ pub enum KafkaError {
     NotEnoughReplicasAfterAppend,
     /// An idempotent batch arrived with a gap in its sequence numbers.
     OutOfOrderSequenceNumber,
+    /// An idempotent batch carried an older producer epoch than the leader has seen.
+    InvalidProducerEpoch,
     /// The client gave up waiting for a response after `request.timeout.ms`.
     RequestTimedOut,
     /// The record was not acknowledged within `delivery.timeout.ms` (the client's TimeoutException).
@@ -90,6 +92,7 @@ impl KafkaError {
             KafkaError::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
             KafkaError::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
             KafkaError::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            KafkaError::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
             KafkaError::RequestTimedOut => "REQUEST_TIMED_OUT",
             KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT",
             KafkaError::LeaderNotAvailable => "LEADER_NOT_AVAILABLE",
@@ -112,11 +115,12 @@ impl KafkaError {
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 22] = [
+    pub const ALL: [KafkaError; 23] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
         KafkaError::OutOfOrderSequenceNumber,
+        KafkaError::InvalidProducerEpoch,
         KafkaError::RequestTimedOut,
         KafkaError::DeliveryTimeout,
         KafkaError::LeaderNotAvailable,
@@ -139,7 +143,7 @@ impl KafkaError {
 
     /// Whether the Java producer retries this error (a `RetriableException`).
     pub fn retriable(self) -> bool {
-        !matches!(self, KafkaError::DeliveryTimeout)
+        !matches!(self, KafkaError::DeliveryTimeout | KafkaError::InvalidProducerEpoch)
     }
 }
 
@@ -164,6 +168,8 @@ pub struct LogRecord {
     pub seq: i32,
     /// True on the first record of a producer batch (batch boundaries drive duplicate detection).
     pub batch_start: bool,
+    /// The idempotent producer's epoch for this partition (it bumps it to restart sequences at 0).
+    pub producer_epoch: u16,
     /// Virtual time the leader appended it (used by `retention.ms`).
     pub append_time: u64,
     /// Size in bytes, as the simulation counts it (key + value + a fixed overhead).
