@@ -353,3 +353,17 @@ fn cli_assign_reads_stdin_and_prints_json() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("<stdin>:1:"), "{}", String::from_utf8_lossy(&bad.stderr));
     assert_eq!(run("fastest", input).status.code(), Some(2));
 }
+
+/// Found by the conformance harness (Kafka 4.1.2's answer): `allSubscriptionsEqual` takes the first
+/// subscription in the members' HashMap order as the reference only while it is empty, so when a member
+/// with no subscriptions comes first ("m36" before "consumer-17-4a0b302b" here) the group counts as
+/// all-equal and the constrained builder gives that member a partition of a topic it never asked for.
+#[test]
+fn sticky_counts_a_first_empty_subscription_as_equal_like_kafka() {
+    let members = [member("consumer-17-4a0b302b", &["payments"]), member("m36", &[])];
+    for strategy in [Strategy::Sticky, Strategy::CooperativeSticky] {
+        let result = assign(strategy, &topics(&[("payments", 2)]), &members).unwrap();
+        assert_eq!(result["consumer-17-4a0b302b"], tps(&[("payments", 0)]), "{strategy:?}");
+        assert_eq!(result["m36"], tps(&[("payments", 1)]), "{strategy:?}");
+    }
+}

@@ -247,8 +247,7 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
         }
     }
 
-    let first: VecSet<&String> = members[0].subscriptions.iter().collect();
-    if members.iter().all(|m| m.subscriptions.iter().collect::<VecSet<_>>() == first) {
+    if all_subscriptions_equal(members, &order) {
         constrained(topics, members, &order, &owned, &multiple_owners, result)
     } else {
         let assigned = general::build(topics, members, &order, &owned);
@@ -266,6 +265,23 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
             })
             .collect()
     }
+}
+
+/// Kafka's `allSubscriptionsEqual` test, in the members' `HashMap` order. Java takes the first
+/// subscription it meets as the reference only while the reference is still empty, so a member with no
+/// subscriptions that comes first is not compared at all, and the group still counts as "all equal"
+/// (and goes to the constrained builder, which gives that member partitions too).
+fn all_subscriptions_equal(members: &[Member], order: &[usize]) -> bool {
+    let mut reference: VecSet<&String> = VecSet::new();
+    for &i in order {
+        let topics: VecSet<&String> = members[i].subscriptions.iter().collect();
+        if reference.iter().next().is_none() {
+            reference = topics;
+        } else if topics != reference {
+            return false;
+        }
+    }
+    true
 }
 
 /// Kafka's `ConstrainedAssignmentBuilder`, for a group whose members all subscribe to the same topics.

@@ -9,13 +9,18 @@ import java.io.BufferedWriter;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The oracle of kafkasim's differential conformance harness.
  *
  * <p>Reads one case per line on stdin ({@code {"kind": "...", "id": N, ...}}) and writes one answer per
- * line on stdout ({@code {"id": N, ...}}), computed by the real Apache Kafka client classes. One JVM
- * answers every case of a run, so the start-up cost is paid once. A case whose Kafka call throws is
+ * line on stdout ({@code {"id": N, ...}}, in the order of the cases), computed by the real Apache Kafka
+ * client classes. One JVM answers every case of a run, so the start-up cost is paid once. A case whose Kafka call throws is
  * answered with the exception's class and message under {@code "error"}; a case the harness itself cannot
  * read is answered under {@code "harness_error"}, so that the Rust side can tell the two apart.
  */
@@ -25,18 +30,30 @@ public final class Main {
     private Main() {
     }
 
+    /**
+     * Cases are answered on a few threads: building and closing a real {@code KafkaProducer} mostly waits
+     * for its sender thread to stop, so one thread would spend most of a run asleep.
+     */
+    private static final int THREADS = 8;
+
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        List<Future<ObjectNode>> answers = new ArrayList<>();
         String line;
         while ((line = in.readLine()) != null) {
-            if (line.isBlank()) {
-                continue;
+            if (!line.isBlank()) {
+                String request = line;
+                answers.add(pool.submit(() -> answer(request)));
             }
-            out.write(JSON.writeValueAsString(answer(line)));
+        }
+        for (Future<ObjectNode> answer : answers) {
+            out.write(JSON.writeValueAsString(answer.get()));
             out.newLine();
         }
         out.flush();
+        pool.shutdown();
     }
 
     static ObjectNode answer(String line) {
