@@ -8,7 +8,7 @@
 //!
 //! `KAFKASIM_CONFORMANCE_SEED=N` replaces the default seed, to explore other cases or to reproduce a run.
 
-use kafkasim::sim::assignor::{assign, Member, Strategy};
+use kafkasim::sim::assignor::{assign, AssignError, Member, Strategy};
 use kafkasim::sim::config::{Acks, ConsumerConfigRaw, OffsetReset, ProducerConfigRaw};
 use kafkasim::sim::map::VecMap;
 use kafkasim::sim::murmur2::{murmur2, partition_for_key};
@@ -299,6 +299,9 @@ fn sim_assignor(case: &Value) -> Value {
     let members: Vec<Member> = serde_json::from_value(case["members"].clone()).expect("members as the simulator reads them");
     match assign(strategy, &partitions, &members) {
         Ok(assignment) => json!({"assignment": assignment.iter().map(|(m, tps)| (m.clone(), json!(tps))).collect::<Map<_, _>>()}),
+        // The simulator fails exactly where Kafka throws; the one other refusal (a duplicate member id)
+        // cannot be put to Kafka, whose group subscription is a map by member id.
+        Err(e @ AssignError::PreviousOwnerNotReassignable(_)) => json!({"error": {"class": "java.lang.NullPointerException", "message": e.to_string()}}),
         Err(e) => json!({"error": {"class": "kafkasim.AssignError", "message": e.to_string()}}),
     }
 }
