@@ -498,8 +498,10 @@ fn consumer_raw(props: &Value) -> Result<ConsumerConfigRaw, String> {
 fn sim_consumer(case: &Value) -> Value {
     // `false`: the application does not commit by itself, so the defaults are the Java client's own.
     match consumer_raw(&case["properties"]).and_then(|raw| raw.resolve(false)) {
-        // The Java client's one check outside ConfigDef is the heartbeat's, an IllegalArgumentException.
-        Err(message) if message.contains("heartbeat.interval.ms") => json!({"error": {"class": "java.lang.IllegalArgumentException"}}),
+        // The simulator's messages name the exception the Java client throws where it is not a
+        // ConfigException: the heartbeat check's and the assignor list's.
+        Err(message) if message.contains("IllegalArgumentException") => json!({"error": {"class": "java.lang.IllegalArgumentException"}}),
+        Err(message) if message.contains("KafkaException") => json!({"error": {"class": "org.apache.kafka.common.KafkaException"}}),
         Err(_) => json!({"error": {"class": CONFIG_EXCEPTION}}),
         Ok(c) => json!({"effective": {
             "group.id": c.group_id,

@@ -389,7 +389,7 @@ pub struct ConsumerConfigRaw {
     pub retry_backoff_ms: Option<u64>,
 }
 
-/// Consumer settings in force (Java client 3.9 defaults filled in).
+/// Consumer settings in force (Java client 4.1.2 defaults filled in).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ConsumerConfig {
     /// `group.id`.
@@ -445,57 +445,83 @@ impl ConsumerConfigRaw {
             _ => return Err("\"group.id\" is required: the simulator models consumers in groups (subscribe), not assign()".into()),
         };
         if self.group_instance_id.as_deref() == Some("") {
-            return Err("group.instance.id must not be empty".into());
+            return Err("group.instance.id must not be empty (the Java client throws ConfigException)".into());
         }
+        // The settings are Java ints (ConfigDef refuses larger values with a ConfigException before the
+        // constructor's own checks run).
+        let int = |name: &str, value: Option<u64>, default: u64| java_int(name, value.unwrap_or(default));
+        let auto_commit_interval_ms = int("auto.commit.interval.ms", self.auto_commit_interval_ms, 5_000)?;
+        let session_timeout_ms = int("session.timeout.ms", self.session_timeout_ms, 45_000)?;
+        let heartbeat_interval_ms = int("heartbeat.interval.ms", self.heartbeat_interval_ms, 3_000)?;
+        let max_poll_interval_ms = int("max.poll.interval.ms", self.max_poll_interval_ms, 300_000)?;
+        let max_poll_records = int("max.poll.records", self.max_poll_records.map(u64::from), 500)? as u32;
+        let fetch_max_wait_ms = int("fetch.max.wait.ms", self.fetch_max_wait_ms, 500)?;
+        let max_partition_fetch_bytes = int("max.partition.fetch.bytes", self.max_partition_fetch_bytes, 1_048_576)?;
+        let request_timeout_ms = int("request.timeout.ms", self.request_timeout_ms, 30_000)?;
+        let retry_backoff_ms = java_long("retry.backoff.ms", self.retry_backoff_ms.unwrap_or(100))?;
+        if max_poll_records == 0 {
+            return Err("max.poll.records must be at least 1 (the Java client throws ConfigException)".into());
+        }
+        if max_poll_interval_ms == 0 {
+            return Err("max.poll.interval.ms must be at least 1 (the Java client throws ConfigException)".into());
+        }
+        // The constructor makes the assignors (a KafkaException for a bad list) before the coordinator
+        // checks the heartbeat.
         let strategy = match &self.partition_assignment_strategy {
             None => Strategy::Range,
-            Some(name) => {
-                let short = name.strip_prefix("org.apache.kafka.clients.consumer.").unwrap_or(name);
-                let short = match short {
-                    "RangeAssignor" => "range",
-                    "RoundRobinAssignor" => "roundrobin",
-                    "StickyAssignor" => "sticky",
-                    "CooperativeStickyAssignor" => "cooperative-sticky",
-                    other => other,
-                };
-                Strategy::parse(short).ok_or_else(|| {
-                    format!("partition.assignment.strategy {name:?} is not one of range, roundrobin, sticky, cooperative-sticky")
-                })?
-            }
+            Some(list) => parse_strategies(list)?,
         };
-        let session_timeout_ms = self.session_timeout_ms.unwrap_or(45_000);
-        let heartbeat_interval_ms = self.heartbeat_interval_ms.unwrap_or(3_000);
+        // Java accepts a zero heartbeat interval; the simulator refuses it because its heartbeat timer
+        // would never let virtual time advance.
         if heartbeat_interval_ms == 0 || heartbeat_interval_ms >= session_timeout_ms {
             return Err(format!(
-                "heartbeat.interval.ms ({heartbeat_interval_ms}) must be positive and less than session.timeout.ms ({session_timeout_ms})"
+                "heartbeat.interval.ms ({heartbeat_interval_ms}) must be positive and less than session.timeout.ms ({session_timeout_ms}) (the Java client throws IllegalArgumentException)"
             ));
         }
-        let max_poll_records = self.max_poll_records.unwrap_or(500);
-        if max_poll_records == 0 {
-            return Err("max.poll.records must be at least 1".into());
-        }
-        let max_poll_interval_ms = self.max_poll_interval_ms.unwrap_or(300_000);
-        if max_poll_interval_ms == 0 {
-            return Err("max.poll.interval.ms must be positive".into());
-        }
-        let request_timeout_ms = self.request_timeout_ms.unwrap_or(30_000).max(1);
         Ok(ConsumerConfig {
             group_id,
             group_instance_id: self.group_instance_id.clone(),
             strategy,
             enable_auto_commit: self.enable_auto_commit.unwrap_or(!manual_commits),
-            auto_commit_interval_ms: self.auto_commit_interval_ms.unwrap_or(5_000).max(1),
+            // The simulator raises a zero interval, fetch size or backoff to 1, where Java takes 0: a
+            // zero-length timer would never let virtual time advance.
+            auto_commit_interval_ms: auto_commit_interval_ms.max(1),
             auto_offset_reset: self.auto_offset_reset.unwrap_or(OffsetReset::Latest),
             session_timeout_ms,
             heartbeat_interval_ms,
             max_poll_interval_ms,
             max_poll_records,
-            fetch_max_wait_ms: self.fetch_max_wait_ms.unwrap_or(500),
-            max_partition_fetch_bytes: self.max_partition_fetch_bytes.unwrap_or(1_048_576).max(1),
-            request_timeout_ms,
-            retry_backoff_ms: self.retry_backoff_ms.unwrap_or(100).max(1),
+            fetch_max_wait_ms,
+            max_partition_fetch_bytes: max_partition_fetch_bytes.max(1),
+            request_timeout_ms: request_timeout_ms.max(1),
+            retry_backoff_ms: retry_backoff_ms.max(1),
         })
     }
+}
+
+/// `partition.assignment.strategy`: a comma-separated list of assignor classes, the first of which the
+/// group uses (the simulator's groups have members of one kind). The simulator also takes the short
+/// names (`range`, `cooperative-sticky`, ...) and unqualified class names, which Java does not.
+fn parse_strategies(list: &str) -> Result<Strategy, String> {
+    let mut strategies = Vec::new();
+    for name in list.split(',').map(str::trim) {
+        let short = name.strip_prefix("org.apache.kafka.clients.consumer.").unwrap_or(name);
+        let short = match short {
+            "RangeAssignor" => "range",
+            "RoundRobinAssignor" => "roundrobin",
+            "StickyAssignor" => "sticky",
+            "CooperativeStickyAssignor" => "cooperative-sticky",
+            other => other,
+        };
+        let strategy = Strategy::parse(short).ok_or_else(|| {
+            format!("partition.assignment.strategy {name:?} is not one of range, roundrobin, sticky, cooperative-sticky (the Java client throws KafkaException)")
+        })?;
+        if strategies.contains(&strategy) {
+            return Err(format!("partition.assignment.strategy names {name:?} twice (the Java client throws KafkaException)"));
+        }
+        strategies.push(strategy);
+    }
+    Ok(strategies[0])
 }
 
 /// Properties of a network link (not Kafka settings, so they use plain names).
@@ -546,5 +572,25 @@ mod tests {
         let backoff = ProducerConfigRaw { retry_backoff_ms: Some(2_000), retry_backoff_max_ms: Some(500), ..Default::default() };
         let backoff = backoff.resolve().unwrap();
         assert_eq!((backoff.retry_backoff_ms, backoff.retry_backoff_max_ms), (500, 500));
+    }
+
+    /// Kafka 4.1.2's answers, found by the conformance harness.
+    #[test]
+    fn consumer_resolve_follows_kafka_4_1_2() {
+        let raw = |strategy: &str| ConsumerConfigRaw {
+            group_id: Some("g".into()),
+            partition_assignment_strategy: Some(strategy.into()),
+            ..Default::default()
+        };
+        let range = "org.apache.kafka.clients.consumer.RangeAssignor";
+        let cooperative = "org.apache.kafka.clients.consumer.CooperativeStickyAssignor";
+        // A list of assignors is accepted, and the first one is used.
+        assert_eq!(raw(&format!("{range}, {cooperative}")).resolve(false).unwrap().strategy, Strategy::Range);
+        assert!(raw(&format!("{range},{range}")).resolve(false).unwrap_err().contains("KafkaException"));
+        // Java ints: a value past Integer.MAX_VALUE is refused.
+        let big = ConsumerConfigRaw { group_id: Some("g".into()), max_poll_records: Some(i32::MAX as u32 + 1), ..Default::default() };
+        assert!(big.resolve(false).unwrap_err().contains("ConfigException"));
+        let big = ConsumerConfigRaw { group_id: Some("g".into()), session_timeout_ms: Some(i32::MAX as u64 + 1), ..Default::default() };
+        assert!(big.resolve(false).unwrap_err().contains("ConfigException"));
     }
 }
