@@ -353,3 +353,38 @@ fn cli_assign_reads_stdin_and_prints_json() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("<stdin>:1:"), "{}", String::from_utf8_lossy(&bad.stderr));
     assert_eq!(run("fastest", input).status.code(), Some(2));
 }
+
+/// Found by the conformance harness (Kafka 4.1.2's answer): `allSubscriptionsEqual` takes the first
+/// subscription in the members' HashMap order as the reference only while it is empty, so when a member
+/// with no subscriptions comes first ("m36" before "consumer-17-4a0b302b" here) the group counts as
+/// all-equal and the constrained builder gives that member a partition of a topic it never asked for.
+#[test]
+fn sticky_counts_a_first_empty_subscription_as_equal_like_kafka() {
+    let members = [member("consumer-17-4a0b302b", &["payments"]), member("m36", &[])];
+    for strategy in [Strategy::Sticky, Strategy::CooperativeSticky] {
+        let result = assign(strategy, &topics(&[("payments", 2)]), &members).unwrap();
+        assert_eq!(result["consumer-17-4a0b302b"], tps(&[("payments", 0)]), "{strategy:?}");
+        assert_eq!(result["m36"], tps(&[("payments", 1)]), "{strategy:?}");
+    }
+}
+
+/// Found by the conformance harness: Kafka 4.1.2's `CooperativeStickyAssignor` throws a
+/// `NullPointerException` on this group (generated case, members with unequal subscriptions and owned
+/// partitions from several generations): `GeneralAssignmentBuilder.performReassignments` looks up the
+/// partitions of a partition's previous owner after that member was set aside as not reassignable.
+#[test]
+fn sticky_fails_where_kafka_throws_on_a_set_aside_previous_owner() {
+    let members: Vec<Member> = serde_json::from_str(
+        r#"[
+        {"id":"consumer-1","subscriptions":["orders","t1","missing"],"owned_partitions":[["orders",0],["t1",0],["deleted",0]],"generation":3},
+        {"id":"consumer-2","subscriptions":["t1"],"owned_partitions":[["orders",2]],"generation":5},
+        {"id":"consumer-15-96cf7835","subscriptions":[],"owned_partitions":[["orders",1]]},
+        {"id":"consumer-4","subscriptions":["t1","missing"],"owned_partitions":[["orders",1],["orders",5]],"generation":5},
+        {"id":"consumer-18-414a402c","subscriptions":["orders"],"owned_partitions":[["orders",0]],"generation":2},
+        {"id":"m24","subscriptions":["orders","missing"],"group_instance_id":"instance-5"}
+    ]"#,
+    )
+    .unwrap();
+    let result = assign(Strategy::CooperativeSticky, &topics(&[("orders", 6), ("t1", 1)]), &members);
+    assert!(matches!(result, Err(kafkasim::sim::assignor::AssignError::PreviousOwnerNotReassignable(_))), "{result:?}");
+}

@@ -230,7 +230,7 @@ fn heartbeat_interval_must_be_below_the_session_timeout() {
     ));
     assert_eq!(
         got,
-        "test.toml:17:10: error: heartbeat.interval.ms (6000) must be positive and less than session.timeout.ms (6000)"
+        "test.toml:17:10: error: heartbeat.interval.ms (6000) must be positive and less than session.timeout.ms (6000) (the Java client throws IllegalArgumentException)"
     );
 }
 

@@ -1,4 +1,4 @@
-//! Kafka configuration under the real property names, with Kafka 3.9 defaults.
+//! Kafka configuration under the real property names, with Kafka 4.1.2 defaults.
 //!
 //! Each `…Raw` struct (and the broker, topic and link settings) is read from a scenario's `config`
 //! table by `scenario::walk`. Unknown keys are errors so that a misspelt property never silently
@@ -197,7 +197,7 @@ pub struct ProducerConfig {
     pub acks: Acks,
     /// `retries`.
     pub retries: u32,
-    /// `retry.backoff.ms`.
+    /// The first retry's backoff: `retry.backoff.ms`, or `retry.backoff.max.ms` if that is smaller.
     #[serde(rename = "retry.backoff.ms")]
     pub retry_backoff_ms: u64,
     /// `retry.backoff.max.ms`.
@@ -206,7 +206,8 @@ pub struct ProducerConfig {
     /// `request.timeout.ms`.
     #[serde(rename = "request.timeout.ms")]
     pub request_timeout_ms: u64,
-    /// `delivery.timeout.ms`.
+    /// `delivery.timeout.ms` as the producer applies it (an unset one is raised to
+    /// `linger.ms + request.timeout.ms`).
     #[serde(rename = "delivery.timeout.ms")]
     pub delivery_timeout_ms: u64,
     /// `max.in.flight.requests.per.connection`.
@@ -223,60 +224,97 @@ pub struct ProducerConfig {
     pub batch_size: u32,
 }
 
+/// Java's `int` configs (`Type.INT`) refuse values past `Integer.MAX_VALUE` with a `ConfigException`.
+fn java_int(name: &str, value: u64) -> Result<u64, String> {
+    if value > i32::MAX as u64 {
+        Err(format!("{name} = {value} is larger than a Java int ({}); the Java client throws ConfigException", i32::MAX))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Java's `long` configs (`Type.LONG`) refuse values past `Long.MAX_VALUE`.
+fn java_long(name: &str, value: u64) -> Result<u64, String> {
+    if value > i64::MAX as u64 {
+        Err(format!("{name} = {value} is larger than a Java long; the Java client throws ConfigException"))
+    } else {
+        Ok(value)
+    }
+}
+
 impl ProducerConfigRaw {
-    /// Applies the Java client's (3.9) defaults and its `ProducerConfig` consistency rules.
+    /// Applies the Java client's (4.1.2) defaults, `ProducerConfig`'s consistency rules and the checks
+    /// `KafkaProducer`'s constructor makes, so that the result is what the producer runs with.
     ///
-    /// Idempotence is on by default; if the user sets a conflicting value (acks other than all,
-    /// retries=0, more than 5 in flight) without asking for idempotence, it is silently turned off,
-    /// and if they asked for it explicitly the configuration is rejected, exactly as the client does.
+    /// Idempotence is on by default. With it on, retries=0 or acks other than all turn it silently off
+    /// when the user did not set `enable.idempotence`, and are rejected when they set it to true; more
+    /// than 5 requests in flight are rejected either way (Kafka checks them before it turns idempotence
+    /// off). An unset `delivery.timeout.ms` below `linger.ms + request.timeout.ms` is raised to that sum;
+    /// an explicit one is rejected.
     pub fn resolve(&self) -> Result<ProducerConfig, String> {
         let acks = self.acks.unwrap_or(Acks::All);
-        let retries = self.retries.unwrap_or(i32::MAX as u32);
-        let max_in_flight = self.max_in_flight.unwrap_or(5);
-        let conflict = if acks != Acks::All {
-            Some(format!("acks = all, but acks = {}", acks.name()))
-        } else if retries == 0 {
-            Some("retries > 0, but retries = 0".to_string())
-        } else if max_in_flight > 5 {
-            Some(format!("max.in.flight.requests.per.connection ≤ 5, but it is {max_in_flight}"))
-        } else {
-            None
-        };
-        let enable_idempotence = match (self.enable_idempotence, &conflict) {
-            (Some(true), Some(why)) => {
-                return Err(format!(
-                    "enable.idempotence = true needs {why} (the Java client throws ConfigException)"
-                ))
-            }
-            (Some(explicit), _) => explicit,
-            (None, Some(_)) => false,
-            (None, None) => true,
-        };
-        let linger_ms = self.linger_ms.unwrap_or(0);
-        let request_timeout_ms = self.request_timeout_ms.unwrap_or(30_000);
-        let delivery_timeout_ms = self.delivery_timeout_ms.unwrap_or(120_000);
-        if delivery_timeout_ms < linger_ms + request_timeout_ms {
-            return Err(format!(
-                "delivery.timeout.ms ({delivery_timeout_ms}) must be at least linger.ms + request.timeout.ms ({})",
-                linger_ms + request_timeout_ms
-            ));
-        }
+        let retries = java_int("retries", self.retries.map_or(i32::MAX as u64, u64::from))? as u32;
+        let max_in_flight = java_int("max.in.flight.requests.per.connection", self.max_in_flight.map_or(5, u64::from))? as u32;
         if max_in_flight == 0 {
-            return Err("max.in.flight.requests.per.connection must be at least 1".to_string());
+            return Err("max.in.flight.requests.per.connection must be at least 1 (the Java client throws ConfigException)".to_string());
         }
-        let retry_backoff_ms = self.retry_backoff_ms.unwrap_or(100);
+        let explicit = self.enable_idempotence;
+        let mut enable_idempotence = explicit.unwrap_or(true);
+        if enable_idempotence {
+            let conflict = if retries == 0 {
+                Some("retries > 0, but retries = 0".to_string())
+            } else if acks != Acks::All {
+                Some(format!("acks = all, but acks = {}", acks.name()))
+            } else {
+                None
+            };
+            if let Some(why) = conflict {
+                if explicit == Some(true) {
+                    return Err(format!("enable.idempotence = true needs {why} (the Java client throws ConfigException)"));
+                }
+                // ProducerConfig checks the in-flight limit below before it turns idempotence off.
+                enable_idempotence = false;
+            }
+            if max_in_flight > 5 {
+                return Err(format!(
+                    "an idempotent producer (the default unless enable.idempotence = false) needs max.in.flight.requests.per.connection ≤ 5, but it is {max_in_flight} (the Java client throws ConfigException)"
+                ));
+            }
+        }
+        // KafkaProducer reads linger.ms (a long) as an int, capped at Integer.MAX_VALUE.
+        let linger_ms = java_long("linger.ms", self.linger_ms.unwrap_or(5))?.min(i32::MAX as u64);
+        let request_timeout_ms = java_int("request.timeout.ms", self.request_timeout_ms.unwrap_or(30_000))?;
+        let linger_and_request = (linger_ms + request_timeout_ms).min(i32::MAX as u64);
+        let delivery_timeout_ms = match self.delivery_timeout_ms {
+            Some(explicit) => {
+                let explicit = java_int("delivery.timeout.ms", explicit)?;
+                if explicit < linger_and_request {
+                    return Err(format!(
+                        "delivery.timeout.ms ({explicit}) must be at least linger.ms + request.timeout.ms ({linger_and_request}) (the Java client throws ConfigException)"
+                    ));
+                }
+                explicit
+            }
+            // KafkaProducer raises the default to linger.ms + request.timeout.ms, for backward compatibility.
+            None => 120_000u64.max(linger_and_request),
+        };
+        let batch_size = java_int("batch.size", self.batch_size.map_or(16_384, u64::from))? as u32;
+        let retry_backoff_max_ms = java_long("retry.backoff.max.ms", self.retry_backoff_max_ms.unwrap_or(1_000))?;
+        // Kafka's ExponentialBackoff starts from min(retry.backoff.ms, retry.backoff.max.ms): a base above
+        // the maximum gives a constant backoff of the maximum.
+        let retry_backoff_ms = java_long("retry.backoff.ms", self.retry_backoff_ms.unwrap_or(100))?.min(retry_backoff_max_ms);
         Ok(ProducerConfig {
             acks,
             retries,
             retry_backoff_ms,
-            // As in the Java client, the maximum is never below the base backoff.
-            retry_backoff_max_ms: self.retry_backoff_max_ms.unwrap_or(1_000).max(retry_backoff_ms),
+            retry_backoff_max_ms,
             request_timeout_ms,
             delivery_timeout_ms,
             max_in_flight,
             enable_idempotence,
             linger_ms,
-            batch_size: self.batch_size.unwrap_or(16_384).max(1),
+            // batch.size = 0 disables batching, which the client runs as a batch size of 1.
+            batch_size: batch_size.max(1),
         })
     }
 }
@@ -351,7 +389,7 @@ pub struct ConsumerConfigRaw {
     pub retry_backoff_ms: Option<u64>,
 }
 
-/// Consumer settings in force (Java client 3.9 defaults filled in).
+/// Consumer settings in force (Java client 4.1.2 defaults filled in).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ConsumerConfig {
     /// `group.id`.
@@ -407,57 +445,83 @@ impl ConsumerConfigRaw {
             _ => return Err("\"group.id\" is required: the simulator models consumers in groups (subscribe), not assign()".into()),
         };
         if self.group_instance_id.as_deref() == Some("") {
-            return Err("group.instance.id must not be empty".into());
+            return Err("group.instance.id must not be empty (the Java client throws ConfigException)".into());
         }
+        // The settings are Java ints (ConfigDef refuses larger values with a ConfigException before the
+        // constructor's own checks run).
+        let int = |name: &str, value: Option<u64>, default: u64| java_int(name, value.unwrap_or(default));
+        let auto_commit_interval_ms = int("auto.commit.interval.ms", self.auto_commit_interval_ms, 5_000)?;
+        let session_timeout_ms = int("session.timeout.ms", self.session_timeout_ms, 45_000)?;
+        let heartbeat_interval_ms = int("heartbeat.interval.ms", self.heartbeat_interval_ms, 3_000)?;
+        let max_poll_interval_ms = int("max.poll.interval.ms", self.max_poll_interval_ms, 300_000)?;
+        let max_poll_records = int("max.poll.records", self.max_poll_records.map(u64::from), 500)? as u32;
+        let fetch_max_wait_ms = int("fetch.max.wait.ms", self.fetch_max_wait_ms, 500)?;
+        let max_partition_fetch_bytes = int("max.partition.fetch.bytes", self.max_partition_fetch_bytes, 1_048_576)?;
+        let request_timeout_ms = int("request.timeout.ms", self.request_timeout_ms, 30_000)?;
+        let retry_backoff_ms = java_long("retry.backoff.ms", self.retry_backoff_ms.unwrap_or(100))?;
+        if max_poll_records == 0 {
+            return Err("max.poll.records must be at least 1 (the Java client throws ConfigException)".into());
+        }
+        if max_poll_interval_ms == 0 {
+            return Err("max.poll.interval.ms must be at least 1 (the Java client throws ConfigException)".into());
+        }
+        // The constructor makes the assignors (a KafkaException for a bad list) before the coordinator
+        // checks the heartbeat.
         let strategy = match &self.partition_assignment_strategy {
             None => Strategy::Range,
-            Some(name) => {
-                let short = name.strip_prefix("org.apache.kafka.clients.consumer.").unwrap_or(name);
-                let short = match short {
-                    "RangeAssignor" => "range",
-                    "RoundRobinAssignor" => "roundrobin",
-                    "StickyAssignor" => "sticky",
-                    "CooperativeStickyAssignor" => "cooperative-sticky",
-                    other => other,
-                };
-                Strategy::parse(short).ok_or_else(|| {
-                    format!("partition.assignment.strategy {name:?} is not one of range, roundrobin, sticky, cooperative-sticky")
-                })?
-            }
+            Some(list) => parse_strategies(list)?,
         };
-        let session_timeout_ms = self.session_timeout_ms.unwrap_or(45_000);
-        let heartbeat_interval_ms = self.heartbeat_interval_ms.unwrap_or(3_000);
+        // Java accepts a zero heartbeat interval; the simulator refuses it because its heartbeat timer
+        // would never let virtual time advance.
         if heartbeat_interval_ms == 0 || heartbeat_interval_ms >= session_timeout_ms {
             return Err(format!(
-                "heartbeat.interval.ms ({heartbeat_interval_ms}) must be positive and less than session.timeout.ms ({session_timeout_ms})"
+                "heartbeat.interval.ms ({heartbeat_interval_ms}) must be positive and less than session.timeout.ms ({session_timeout_ms}) (the Java client throws IllegalArgumentException)"
             ));
         }
-        let max_poll_records = self.max_poll_records.unwrap_or(500);
-        if max_poll_records == 0 {
-            return Err("max.poll.records must be at least 1".into());
-        }
-        let max_poll_interval_ms = self.max_poll_interval_ms.unwrap_or(300_000);
-        if max_poll_interval_ms == 0 {
-            return Err("max.poll.interval.ms must be positive".into());
-        }
-        let request_timeout_ms = self.request_timeout_ms.unwrap_or(30_000).max(1);
         Ok(ConsumerConfig {
             group_id,
             group_instance_id: self.group_instance_id.clone(),
             strategy,
             enable_auto_commit: self.enable_auto_commit.unwrap_or(!manual_commits),
-            auto_commit_interval_ms: self.auto_commit_interval_ms.unwrap_or(5_000).max(1),
+            // The simulator raises a zero interval, fetch size or backoff to 1, where Java takes 0: a
+            // zero-length timer would never let virtual time advance.
+            auto_commit_interval_ms: auto_commit_interval_ms.max(1),
             auto_offset_reset: self.auto_offset_reset.unwrap_or(OffsetReset::Latest),
             session_timeout_ms,
             heartbeat_interval_ms,
             max_poll_interval_ms,
             max_poll_records,
-            fetch_max_wait_ms: self.fetch_max_wait_ms.unwrap_or(500),
-            max_partition_fetch_bytes: self.max_partition_fetch_bytes.unwrap_or(1_048_576).max(1),
-            request_timeout_ms,
-            retry_backoff_ms: self.retry_backoff_ms.unwrap_or(100).max(1),
+            fetch_max_wait_ms,
+            max_partition_fetch_bytes: max_partition_fetch_bytes.max(1),
+            request_timeout_ms: request_timeout_ms.max(1),
+            retry_backoff_ms: retry_backoff_ms.max(1),
         })
     }
+}
+
+/// `partition.assignment.strategy`: a comma-separated list of assignor classes, the first of which the
+/// group uses (the simulator's groups have members of one kind). The simulator also takes the short
+/// names (`range`, `cooperative-sticky`, ...) and unqualified class names, which Java does not.
+fn parse_strategies(list: &str) -> Result<Strategy, String> {
+    let mut strategies = Vec::new();
+    for name in list.split(',').map(str::trim) {
+        let short = name.strip_prefix("org.apache.kafka.clients.consumer.").unwrap_or(name);
+        let short = match short {
+            "RangeAssignor" => "range",
+            "RoundRobinAssignor" => "roundrobin",
+            "StickyAssignor" => "sticky",
+            "CooperativeStickyAssignor" => "cooperative-sticky",
+            other => other,
+        };
+        let strategy = Strategy::parse(short).ok_or_else(|| {
+            format!("partition.assignment.strategy {name:?} is not one of range, roundrobin, sticky, cooperative-sticky (the Java client throws KafkaException)")
+        })?;
+        if strategies.contains(&strategy) {
+            return Err(format!("partition.assignment.strategy names {name:?} twice (the Java client throws KafkaException)"));
+        }
+        strategies.push(strategy);
+    }
+    Ok(strategies[0])
 }
 
 /// Properties of a network link (not Kafka settings, so they use plain names).
@@ -474,5 +538,59 @@ pub struct LinkParams {
 impl Default for LinkParams {
     fn default() -> Self {
         LinkParams { latency_ms: 5, jitter_ms: 0, loss: 0.0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each expectation is Kafka 4.1.2's answer, found by the conformance harness (tests/conformance.rs).
+    #[test]
+    fn producer_resolve_follows_kafka_4_1_2() {
+        let default = ProducerConfigRaw::default().resolve().unwrap();
+        // KIP-1030: linger.ms defaults to 5 from Kafka 4.0.
+        assert_eq!(default.linger_ms, 5);
+        assert_eq!(default.delivery_timeout_ms, 120_000);
+        // An unset delivery.timeout.ms is raised to linger.ms + request.timeout.ms...
+        let raised = ProducerConfigRaw { request_timeout_ms: Some(200_000), ..Default::default() }.resolve().unwrap();
+        assert_eq!(raised.delivery_timeout_ms, 200_005);
+        // ...an explicit one below it is refused.
+        assert!(ProducerConfigRaw { delivery_timeout_ms: Some(30_004), ..Default::default() }.resolve().is_err());
+        assert_eq!(ProducerConfigRaw { delivery_timeout_ms: Some(30_005), ..Default::default() }.resolve().unwrap().delivery_timeout_ms, 30_005);
+        // More than 5 in flight is refused while idempotence is on, even by default and with acks=1.
+        assert!(ProducerConfigRaw { max_in_flight: Some(6), ..Default::default() }.resolve().is_err());
+        assert!(ProducerConfigRaw { max_in_flight: Some(6), acks: Some(Acks::Leader), ..Default::default() }.resolve().is_err());
+        let off = ProducerConfigRaw { max_in_flight: Some(6), enable_idempotence: Some(false), ..Default::default() };
+        assert_eq!(off.resolve().unwrap().max_in_flight, 6);
+        // Java ints and the long linger.ms read as an int.
+        assert!(ProducerConfigRaw { batch_size: Some(i32::MAX as u32 + 1), ..Default::default() }.resolve().is_err());
+        assert!(ProducerConfigRaw { retries: Some(i32::MAX as u32 + 1), ..Default::default() }.resolve().is_err());
+        let long_linger = ProducerConfigRaw { linger_ms: Some(i32::MAX as u64 + 1), ..Default::default() }.resolve().unwrap();
+        assert_eq!((long_linger.linger_ms, long_linger.delivery_timeout_ms), (i32::MAX as u64, i32::MAX as u64));
+        // ExponentialBackoff starts from the smaller of the base and the maximum.
+        let backoff = ProducerConfigRaw { retry_backoff_ms: Some(2_000), retry_backoff_max_ms: Some(500), ..Default::default() };
+        let backoff = backoff.resolve().unwrap();
+        assert_eq!((backoff.retry_backoff_ms, backoff.retry_backoff_max_ms), (500, 500));
+    }
+
+    /// Kafka 4.1.2's answers, found by the conformance harness.
+    #[test]
+    fn consumer_resolve_follows_kafka_4_1_2() {
+        let raw = |strategy: &str| ConsumerConfigRaw {
+            group_id: Some("g".into()),
+            partition_assignment_strategy: Some(strategy.into()),
+            ..Default::default()
+        };
+        let range = "org.apache.kafka.clients.consumer.RangeAssignor";
+        let cooperative = "org.apache.kafka.clients.consumer.CooperativeStickyAssignor";
+        // A list of assignors is accepted, and the first one is used.
+        assert_eq!(raw(&format!("{range}, {cooperative}")).resolve(false).unwrap().strategy, Strategy::Range);
+        assert!(raw(&format!("{range},{range}")).resolve(false).unwrap_err().contains("KafkaException"));
+        // Java ints: a value past Integer.MAX_VALUE is refused.
+        let big = ConsumerConfigRaw { group_id: Some("g".into()), max_poll_records: Some(i32::MAX as u32 + 1), ..Default::default() };
+        assert!(big.resolve(false).unwrap_err().contains("ConfigException"));
+        let big = ConsumerConfigRaw { group_id: Some("g".into()), session_timeout_ms: Some(i32::MAX as u64 + 1), ..Default::default() };
+        assert!(big.resolve(false).unwrap_err().contains("ConfigException"));
     }
 }

@@ -1,5 +1,5 @@
 //! Project tasks: `cargo xtask serve`, `cargo xtask test`, `cargo xtask fuzz`, `cargo xtask bench`,
-//! `cargo xtask build`.
+//! `cargo xtask build`, `cargo xtask conformance`.
 //!
 //! Plain std only, so that the first `cargo xtask …` on a fresh machine builds in seconds. The
 //! tasks install what they need (the page's pinned nightly toolchain, a matching wasm-bindgen, the
@@ -387,6 +387,59 @@ fn bench() -> bool {
     !wide
 }
 
+/// Builds the Kafka oracle's jar and runs every `tests/conformance*.rs` (the class-level comparisons and,
+/// where its file exists, the real-cluster one, whose tests are `#[ignore]`d in plain `cargo test`), then
+/// prints one table of their `conformance: <kind> <cases> <agree> <disagree>` lines. Fails if a test
+/// fails or any case disagrees.
+fn conformance() -> bool {
+    if !run("mvn", &["-q", "-B", "-Dstyle.color=never", "-f", "conformance/pom.xml", "package", "-DskipTests"]) {
+        eprintln!("building the conformance oracle failed (it needs Java 17 and Maven)");
+        return false;
+    }
+    let mut files: Vec<String> = std::fs::read_dir(root().join("tests"))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter_map(|name| Some(name.strip_suffix(".rs")?.to_string()))
+                .filter(|stem| stem.starts_with("conformance"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut args = vec!["test", "--release"];
+    for stem in &files {
+        args.extend(["--test", stem.as_str()]);
+    }
+    args.extend(["--", "--include-ignored", "--nocapture", "--test-threads=1"]);
+    eprintln!("$ cargo {}", args.join(" "));
+    let out = match Command::new("cargo").args(&args).current_dir(root()).stderr(Stdio::inherit()).output() {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("cannot start cargo: {e}");
+            return false;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("conformance: "))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|fields| fields.len() == 4)
+        .collect();
+    println!();
+    println!("{:<24} {:>8} {:>8} {:>9}", "kind", "cases", "agree", "disagree");
+    let mut disagree = false;
+    for row in &rows {
+        println!("{:<24} {:>8} {:>8} {:>9}", row[0], row[1], row[2], row[3]);
+        disagree |= row[3] != "0";
+    }
+    if rows.is_empty() {
+        eprintln!("no conformance test printed a result");
+        return false;
+    }
+    out.status.success() && !disagree
+}
+
 /// Seconds per fuzz target in `cargo xtask test`: `KAFKASIM_FUZZ_SECONDS`, or 30.
 fn fuzz_seconds() -> u64 {
     std::env::var("KAFKASIM_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(30)
@@ -400,8 +453,9 @@ fn main() -> ExitCode {
         Some("bench") => bench(),
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or_else(fuzz_seconds)),
         Some("build") => build_site().map_err(|e| eprintln!("building dist/ failed: {e}")).is_ok(),
+        Some("conformance") => conformance(),
         _ => {
-            eprintln!("usage: cargo xtask <serve [PORT] | test | fuzz [SECONDS] | bench | build>");
+            eprintln!("usage: cargo xtask <serve [PORT] | test | fuzz [SECONDS] | bench | build | conformance>");
             return ExitCode::from(2);
         }
     };

@@ -1,12 +1,12 @@
 //! The sticky assignors' general case: Kafka's `AbstractStickyAssignor.GeneralAssignmentBuilder`
-//! (3.9, without racks), used when group members subscribe to different topics.
+//! (4.1.2, without racks), used when group members subscribe to different topics.
 //!
 //! The Java code walks `HashMap`s and `HashSet`s in several places. Where that order can change the
 //! result (the previous-generation owner of a partition, and which earlier move is undone first), this
 //! port reproduces Java's iteration order; everywhere else it uses ordered maps, because the Java
 //! result does not depend on the order there.
 
-use super::{java_cmp, java_hash, Member, TopicPartition};
+use super::{java_cmp, java_hash, AssignError, Member, TopicPartition};
 use crate::sim::map::{VecMap, VecSet};
 
 /// Kafka's `DEFAULT_GENERATION` for members that report none.
@@ -195,7 +195,14 @@ impl Builder<'_> {
 
     /// `performReassignments`: move partitions off overloaded members until the assignment is balanced
     /// or a full pass changes nothing.
-    fn perform_reassignments(&mut self, partitions: &[TopicPartition], previous: &VecMap<TopicPartition, (usize, i32)>) -> bool {
+    ///
+    /// Fails where Kafka 4.1.2 throws a `NullPointerException`: a partition's previous owner is a member
+    /// that was set aside as not reassignable, so Java's `currentAssignment.get(prevConsumer)` is null.
+    fn perform_reassignments(
+        &mut self,
+        partitions: &[TopicPartition],
+        previous: &VecMap<TopicPartition, (usize, i32)>,
+    ) -> Result<bool, AssignError> {
         let mut performed = false;
         loop {
             let mut modified = false;
@@ -205,9 +212,10 @@ impl Builder<'_> {
                 }
                 let consumer = self.owner[tp];
                 if let Some(&(prev, _)) = previous.get(tp) {
-                    // Java would fail here on a previous owner that is not open to reassignment; the
-                    // simulator skips the shortcut instead.
-                    if self.current.contains_key(&prev) && self.size(consumer) > self.size(prev) + 1 {
+                    if !self.current.contains_key(&prev) {
+                        return Err(AssignError::PreviousOwnerNotReassignable(tp.clone()));
+                    }
+                    if self.size(consumer) > self.size(prev) + 1 {
                         self.reassign(tp, prev);
                         performed = true;
                         modified = true;
@@ -224,7 +232,7 @@ impl Builder<'_> {
                 }
             }
             if !modified {
-                return performed;
+                return Ok(performed);
             }
         }
     }
@@ -245,7 +253,12 @@ fn balance_score(assignment: &VecMap<usize, Vec<TopicPartition>>) -> usize {
 /// Runs the general builder. `topics` are the subscribed topics that exist, `order` is the Java
 /// `HashMap` iteration order of the members, and `owned` each member's still-valid owned partitions
 /// (as `allSubscriptionsEqual` left them). Returns each member's partitions, indexed like `members`.
-pub(super) fn build(topics: &[(&str, u32)], members: &[Member], order: &[usize], owned: &[Vec<TopicPartition>]) -> Vec<Vec<TopicPartition>> {
+pub(super) fn build(
+    topics: &[(&str, u32)],
+    members: &[Member],
+    order: &[usize],
+    owned: &[Vec<TopicPartition>],
+) -> Result<Vec<Vec<TopicPartition>>, AssignError> {
     let partitions: VecMap<&str, u32> = topics.iter().copied().collect();
     let mut topic_consumers: VecMap<&str, Vec<usize>> = topics.iter().map(|t| (t.0, Vec::new())).collect();
     let mut consumer_topics = vec![VecSet::new(); members.len()];
@@ -320,14 +333,14 @@ pub(super) fn build(topics: &[(&str, u32)], members: &[Member], order: &[usize],
 
     let before = (b.current.clone(), b.owner.clone());
     if !revocation_required {
-        b.perform_reassignments(&unassigned, &previous);
+        b.perform_reassignments(&unassigned, &previous)?;
     }
-    let performed = b.perform_reassignments(&all, &previous);
+    let performed = b.perform_reassignments(&all, &previous)?;
     if !initializing && performed && balance_score(&b.current) >= balance_score(&before.0) {
         (b.current, b.owner) = before;
     }
     b.current.extend(fixed);
-    (0..members.len()).map(|i| b.current.remove(&i).unwrap_or_default()).collect()
+    Ok((0..members.len()).map(|i| b.current.remove(&i).unwrap_or_default()).collect())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Consumer-group partition assignors with the same output as Kafka's Java assignors (3.9):
+//! Consumer-group partition assignors with the same output as Kafka's Java assignors (4.1.2):
 //! `RangeAssignor`, `RoundRobinAssignor`, `StickyAssignor` and `CooperativeStickyAssignor`.
 //!
 //! The sticky assignors follow both of Kafka's builders (without racks): `ConstrainedAssignmentBuilder`
@@ -77,12 +77,20 @@ impl Strategy {
 pub enum AssignError {
     /// Two members share an id.
     DuplicateMember(String),
+    /// Kafka 4.1.2's sticky assignors throw a `NullPointerException` here (`GeneralAssignmentBuilder`
+    /// asks for the current partitions of this partition's previous owner, a member set aside because
+    /// it can take no other partition); the group leader's rebalance fails with it.
+    PreviousOwnerNotReassignable(TopicPartition),
 }
 
 impl fmt::Display for AssignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AssignError::DuplicateMember(id) => write!(f, "member id {id:?} appears twice"),
+            AssignError::PreviousOwnerNotReassignable((topic, p)) => write!(
+                f,
+                "the sticky assignor fails (Kafka 4.1.2 throws NullPointerException): the previous owner of {topic}-{p} can take no other partition"
+            ),
         }
     }
 }
@@ -151,7 +159,7 @@ pub fn assign(strategy: Strategy, partitions_per_topic: &VecMap<String, u32>, me
         Strategy::Range => range(&topics, members, &mut result),
         Strategy::RoundRobin => round_robin(&topics, members, &mut result),
         Strategy::Sticky | Strategy::CooperativeSticky => {
-            let transferring = sticky(&topics, members, &mut result);
+            let transferring = sticky(&topics, members, &mut result)?;
             if strategy.cooperative() {
                 // KIP-429: a partition moving to a new owner is withheld until its owner has revoked it.
                 for (tp, consumer) in transferring {
@@ -208,9 +216,9 @@ fn round_robin(topics: &[(&str, u32)], members: &[Member], result: &mut Assignme
 
 /// Kafka's `AbstractStickyAssignor`. Returns the partitions that change owner
 /// (`partitionsTransferringOwnership`), which the cooperative variant withholds.
-fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -> Vec<(TopicPartition, String)> {
+fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -> Result<Vec<(TopicPartition, String)>, AssignError> {
     if members.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let all_topics: VecSet<&str> = topics.iter().map(|t| t.0).collect();
     let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
@@ -247,11 +255,10 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
         }
     }
 
-    let first: VecSet<&String> = members[0].subscriptions.iter().collect();
-    if members.iter().all(|m| m.subscriptions.iter().collect::<VecSet<_>>() == first) {
-        constrained(topics, members, &order, &owned, &multiple_owners, result)
+    if all_subscriptions_equal(members, &order) {
+        Ok(constrained(topics, members, &order, &owned, &multiple_owners, result))
     } else {
-        let assigned = general::build(topics, members, &order, &owned);
+        let assigned = general::build(topics, members, &order, &owned)?;
         for (m, list) in members.iter().zip(assigned) {
             result.insert(m.id.clone(), list);
         }
@@ -259,13 +266,30 @@ fn sticky(topics: &[(&str, u32)], members: &[Member], result: &mut Assignment) -
         // gains while another member reported owning it and loses it.
         let revoked: VecSet<&TopicPartition> =
             members.iter().flat_map(|m| m.owned_partitions.iter().filter(|tp| !result[&m.id].contains(tp))).collect();
-        members
+        Ok(members
             .iter()
             .flat_map(|m| {
                 result[&m.id].iter().filter(|tp| !m.owned_partitions.contains(tp) && revoked.contains(tp)).map(|tp| (tp.clone(), m.id.clone()))
             })
-            .collect()
+            .collect())
     }
+}
+
+/// Kafka's `allSubscriptionsEqual` test, in the members' `HashMap` order. Java takes the first
+/// subscription it meets as the reference only while the reference is still empty, so a member with no
+/// subscriptions that comes first is not compared at all, and the group still counts as "all equal"
+/// (and goes to the constrained builder, which gives that member partitions too).
+fn all_subscriptions_equal(members: &[Member], order: &[usize]) -> bool {
+    let mut reference: VecSet<&String> = VecSet::new();
+    for &i in order {
+        let topics: VecSet<&String> = members[i].subscriptions.iter().collect();
+        if reference.iter().next().is_none() {
+            reference = topics;
+        } else if topics != reference {
+            return false;
+        }
+    }
+    true
 }
 
 /// Kafka's `ConstrainedAssignmentBuilder`, for a group whose members all subscribe to the same topics.

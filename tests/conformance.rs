@@ -1,0 +1,528 @@
+//! Differential conformance: the simulator's pure functions against the real Apache Kafka 4.1.2 client
+//! classes (docs/conformance.md).
+//!
+//! Each kind of case (partitioner, assignor, producer_config, consumer_config) is generated from a seeded
+//! `ChaCha8Rng` and read from the curated files under `conformance/cases/`. Every case goes, in one JVM
+//! per kind, to the Java oracle in `conformance/` (built here with Maven when its jar is missing or stale),
+//! and to the simulator's own function; the two answers, in one JSON shape, must be equal in full.
+//!
+//! `KAFKASIM_CONFORMANCE_SEED=N` replaces the default seed, to explore other cases or to reproduce a run.
+
+use kafkasim::sim::assignor::{assign, AssignError, Member, Strategy};
+use kafkasim::sim::config::{Acks, ConsumerConfigRaw, OffsetReset, ProducerConfigRaw};
+use kafkasim::sim::map::VecMap;
+use kafkasim::sim::murmur2::{murmur2, partition_for_key};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Map, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+/// Generated cases per kind.
+const GENERATED: usize = 2_500;
+
+/// The seed used unless `KAFKASIM_CONFORMANCE_SEED` says otherwise. Fixed, so that CI is reproducible.
+const DEFAULT_SEED: u64 = 0x6b61_666b_6173_696d;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn seed() -> u64 {
+    match std::env::var("KAFKASIM_CONFORMANCE_SEED") {
+        Ok(s) => s.trim().parse().unwrap_or_else(|_| panic!("KAFKASIM_CONFORMANCE_SEED={s:?} is not a u64")),
+        Err(_) => DEFAULT_SEED,
+    }
+}
+
+/// The newest modification time of a file or of any file under a folder.
+fn newest(path: &Path) -> SystemTime {
+    let meta = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if !meta.is_dir() {
+        return meta.modified().expect("file times are available");
+    }
+    std::fs::read_dir(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .map(|entry| newest(&entry.expect("readable folder").path()))
+        .fold(SystemTime::UNIX_EPOCH, SystemTime::max)
+}
+
+fn runs(program: &str) -> bool {
+    Command::new(program).arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+}
+
+/// The oracle's jar, built once per test binary (the lock keeps parallel tests from running Maven twice)
+/// when it is missing or older than `conformance/pom.xml` or anything under `conformance/src`.
+fn jar() -> &'static Path {
+    static JAR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = JAR.get_or_init(|| {
+        let dir = root().join("conformance");
+        let jar = dir.join("target/kafkasim-conformance.jar");
+        if !runs("java") {
+            return Err("the conformance tests need Java 17 (`java` is not on PATH; on Debian: apt-get install openjdk-17-jdk-headless maven)".into());
+        }
+        let sources = newest(&dir.join("pom.xml")).max(newest(&dir.join("src")));
+        let fresh = std::fs::metadata(&jar).and_then(|m| m.modified()).is_ok_and(|built| built >= sources);
+        if fresh {
+            return Ok(jar);
+        }
+        if !runs("mvn") {
+            return Err("the conformance tests build their Java oracle with Maven (`mvn` is not on PATH; on Debian: apt-get install openjdk-17-jdk-headless maven)".into());
+        }
+        let pom = dir.join("pom.xml");
+        let status = Command::new("mvn")
+            .args(["-q", "-B", "-Dstyle.color=never", "-f"])
+            .arg(&pom)
+            .args(["package", "-DskipTests"])
+            .status()
+            .map_err(|e| format!("cannot start mvn: {e}"))?;
+        if !status.success() || !jar.exists() {
+            return Err(format!("`mvn -q -B -f {} package -DskipTests` failed (Java 17 and Maven Central are needed)", pom.display()));
+        }
+        Ok(jar)
+    });
+    match built {
+        Ok(jar) => jar,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Runs the oracle once over all cases and returns its answers in case order.
+fn oracle(cases: &[Value]) -> Vec<Value> {
+    let mut child = Command::new("java")
+        .arg("-jar")
+        .arg(jar())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start java -jar kafkasim-conformance.jar");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input: String = cases.iter().map(|c| format!("{c}\n")).collect();
+    // The oracle answers while it reads, so the cases are written from another thread.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let mut answers: VecMap<u64, Value> = VecMap::new();
+    for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+        let line = line.expect("oracle output is UTF-8");
+        let answer: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("oracle wrote {line:?}: {e}"));
+        if let Some(problem) = answer.get("harness_error") {
+            panic!("the oracle could not run a case: {problem} (answer {answer})");
+        }
+        let id = answer["id"].as_u64().unwrap_or_else(|| panic!("oracle answer without id: {answer}"));
+        answers.insert(id, answer);
+    }
+    writer.join().expect("writer thread").expect("write cases to the oracle");
+    assert!(child.wait().expect("oracle exits").success(), "the oracle failed");
+    cases
+        .iter()
+        .map(|c| {
+            let id = c["id"].as_u64().expect("case id");
+            let mut a = answers.remove(&id).unwrap_or_else(|| panic!("the oracle did not answer case {c}"));
+            a.as_object_mut().expect("an object").remove("id");
+            a
+        })
+        .collect()
+}
+
+/// The curated cases of a kind, one JSON object a line in `conformance/cases/<kind>.jsonl`.
+fn curated(kind: &str) -> Vec<Value> {
+    let path = root().join("conformance/cases").join(format!("{kind}.jsonl"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1)))
+        .collect()
+}
+
+/// Compares the simulator with Kafka on the curated and generated cases of a kind, prints the
+/// `conformance:` line and fails on any disagreement.
+/// `compared` reduces an answer (Kafka's, and the simulator's in the same shape) to what is compared.
+fn conform(kind: &str, generate: fn(&mut ChaCha8Rng) -> Value, simulate: fn(&Value) -> Value, compared: fn(&Value) -> Value) {
+    let seed = seed();
+    println!("conformance seed {seed} (KAFKASIM_CONFORMANCE_SEED={seed} reproduces this run)");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut cases = curated(kind);
+    let curated_count = cases.len();
+    cases.extend((0..GENERATED).map(|_| generate(&mut rng)));
+    for (id, case) in cases.iter_mut().enumerate() {
+        let case = case.as_object_mut().expect("a case is a JSON object");
+        case.insert("kind".into(), kind.into());
+        case.insert("id".into(), (id as u64).into());
+    }
+    let kafka = oracle(&cases);
+    let mut disagree = 0;
+    for (i, (case, kafka)) in cases.iter().zip(&kafka).enumerate() {
+        let (sim, kafka) = (compared(&simulate(case)), compared(kafka));
+        if sim != kafka {
+            disagree += 1;
+            if disagree <= 20 {
+                let origin = if i < curated_count { format!("curated line {}", i + 1) } else { format!("generated, seed {seed}") };
+                eprintln!("DISAGREE {kind} ({origin})\n  case:  {case}\n  kafka: {kafka}\n  sim:   {sim}");
+            }
+        }
+    }
+    println!("conformance: {kind} {} {} {disagree}", cases.len(), cases.len() - disagree);
+    assert_eq!(disagree, 0, "{disagree} of {} {kind} cases disagree with Kafka 4.1.2 (seed {seed})", cases.len());
+}
+
+// ---------------------------------------------------------------------------------------------
+// partitioner: {"key_hex", "partitions"} → {"murmur2", "partition"}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex key")).collect()
+}
+
+/// A random key of 0 to 64 characters (rarely up to 10,000), drawn from ASCII, two- and three-byte
+/// characters and four-byte ones (outside the Basic Multilingual Plane).
+fn random_key(rng: &mut ChaCha8Rng) -> String {
+    let len = if rng.random_bool(0.02) { rng.random_range(0..=10_000) } else { rng.random_range(0..=64) };
+    (0..len)
+        .map(|_| {
+            let code = match rng.random_range(0..10) {
+                0..=5 => rng.random_range(0x20..0x7f),
+                6 => rng.random_range(0x80..0x800),
+                7 | 8 => rng.random_range(0x800..0xd800),
+                _ => rng.random_range(0x1_0000..0x11_0000),
+            };
+            char::from_u32(code).expect("no surrogates drawn")
+        })
+        .collect()
+}
+
+fn gen_partitioner(rng: &mut ChaCha8Rng) -> Value {
+    let partitions = match rng.random_range(0..4) {
+        0 => 1,
+        1 => rng.random_range(1..=12),
+        2 => rng.random_range(1..=1_000),
+        _ => rng.random_range(1..=i32::MAX as u32),
+    };
+    json!({"key_hex": hex(random_key(rng).as_bytes()), "partitions": partitions})
+}
+
+fn sim_partitioner(case: &Value) -> Value {
+    let bytes = unhex(case["key_hex"].as_str().expect("key_hex"));
+    // The simulator's keys are `&str`: a record's key is its UTF-8 bytes.
+    let key = std::str::from_utf8(&bytes).expect("curated keys are UTF-8, as the simulator's keys are");
+    let partitions = case["partitions"].as_u64().expect("partitions") as u32;
+    json!({"murmur2": murmur2(&bytes), "partition": partition_for_key(key, partitions)})
+}
+
+#[test]
+fn partitioner() {
+    conform("partitioner", gen_partitioner, sim_partitioner, Value::clone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// assignor: {"strategy", "partitions_per_topic", "members"} → {"assignment": {member: [[topic, p]]}}
+
+const STRATEGIES: [&str; 4] = ["range", "roundrobin", "sticky", "cooperative-sticky"];
+
+fn gen_assignor(rng: &mut ChaCha8Rng) -> Value {
+    let strategy = STRATEGIES[rng.random_range(0..STRATEGIES.len())];
+    let pool = ["t0", "t1", "t2", "orders", "payments", "a.b", "T-9", "ü"];
+    let n_topics = rng.random_range(1..=4);
+    let mut topics: Vec<&str> = Vec::new();
+    while topics.len() < n_topics {
+        let t = pool[rng.random_range(0..pool.len())];
+        if !topics.contains(&t) {
+            topics.push(t);
+        }
+    }
+    let partitions: Map<String, Value> = topics.iter().map(|t| (t.to_string(), rng.random_range(1..=8u32).into())).collect();
+    // Sometimes members subscribe to a topic that does not exist (yet).
+    let subscribable: Vec<&str> = topics.iter().copied().chain(["missing"]).collect();
+    let same_subscriptions = rng.random_bool(0.5);
+    let common: Vec<&str> = subscribable.iter().copied().filter(|_| rng.random_bool(0.6)).collect();
+    // A group always has at least one member: its leader, which runs the assignor.
+    let n_members = rng.random_range(1..=7);
+    let max_generation = rng.random_range(1..=6);
+    let mut members = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..n_members {
+        let id = match rng.random_range(0..3) {
+            0 => format!("consumer-{}", i + 1),
+            1 => format!("consumer-{}-{:08x}", rng.random_range(1..=20), rng.random::<u32>()),
+            _ => format!("m{}", rng.random_range(0..100)),
+        };
+        if ids.contains(&id) {
+            continue;
+        }
+        ids.push(id.clone());
+        let subs: Vec<&str> =
+            if same_subscriptions { common.clone() } else { subscribable.iter().copied().filter(|_| rng.random_bool(0.5)).collect() };
+        // A previous assignment: partitions of existing topics, some claimed by two members, and now and
+        // then one of a topic that has since been deleted.
+        let mut owned: Vec<Value> = Vec::new();
+        if rng.random_bool(0.6) {
+            for (t, n) in &partitions {
+                for p in 0..n.as_u64().expect("count") {
+                    if rng.random_bool(0.3) {
+                        owned.push(json!([t, p]));
+                    }
+                }
+            }
+            if rng.random_bool(0.05) {
+                owned.push(json!(["deleted", 0]));
+            }
+        }
+        let generation: Value = match rng.random_range(0..4) {
+            0 => Value::Null,
+            1 => max_generation.into(),
+            _ => rng.random_range(1..=max_generation).into(),
+        };
+        // The coordinator fences a second member with the same group.instance.id, so the leader never
+        // sees two.
+        let instance: Value = if rng.random_bool(0.25) { format!("instance-{i}").into() } else { Value::Null };
+        members.push(json!({
+            "id": id, "subscriptions": subs, "owned_partitions": owned, "generation": generation, "group_instance_id": instance,
+        }));
+    }
+    json!({"strategy": strategy, "partitions_per_topic": partitions, "members": members})
+}
+
+fn sim_assignor(case: &Value) -> Value {
+    let strategy = Strategy::parse(case["strategy"].as_str().expect("strategy")).expect("a known strategy");
+    let partitions: VecMap<String, u32> = case["partitions_per_topic"]
+        .as_object()
+        .expect("partitions_per_topic")
+        .iter()
+        .map(|(t, n)| (t.clone(), n.as_u64().expect("count") as u32))
+        .collect();
+    let members: Vec<Member> = serde_json::from_value(case["members"].clone()).expect("members as the simulator reads them");
+    match assign(strategy, &partitions, &members) {
+        Ok(assignment) => json!({"assignment": assignment.iter().map(|(m, tps)| (m.clone(), json!(tps))).collect::<Map<_, _>>()}),
+        // The simulator fails exactly where Kafka throws; the one other refusal (a duplicate member id)
+        // cannot be put to Kafka, whose group subscription is a map by member id.
+        Err(e @ AssignError::PreviousOwnerNotReassignable(_)) => json!({"error": {"class": "java.lang.NullPointerException", "message": e.to_string()}}),
+        Err(e) => json!({"error": {"class": "kafkasim.AssignError", "message": e.to_string()}}),
+    }
+}
+
+#[test]
+fn assignor() {
+    conform("assignor", gen_assignor, sim_assignor, error_class);
+}
+
+// ---------------------------------------------------------------------------------------------
+// producer_config and consumer_config: {"properties": {name: value as written}} →
+// {"effective": {...}} or {"error": {"class", "message"}}.
+
+const CONFIG_EXCEPTION: &str = "org.apache.kafka.common.config.ConfigException";
+
+/// What is compared of an answer: the result in full, or, for a refusal, only the exception's class.
+/// The simulator's messages are its own, written for a scenario's author, so they are not compared.
+fn error_class(answer: &Value) -> Value {
+    match answer.get("error") {
+        Some(error) => json!({"error": {"class": error["class"]}}),
+        None => answer.clone(),
+    }
+}
+
+/// A property as the scenario reader would give it to the simulator, or the simulator's refusal.
+fn parse<T: std::str::FromStr>(props: &Value, name: &str) -> Result<Option<T>, String> {
+    match props.get(name) {
+        None => Ok(None),
+        Some(v) => {
+            let text = v.as_str().expect("property values are strings");
+            text.parse().map(Some).map_err(|_| format!("{name} = {text:?} is not a value the scenario reader accepts"))
+        }
+    }
+}
+
+fn number(rng: &mut ChaCha8Rng, picks: &[u64], max: u64) -> String {
+    if rng.random_bool(0.7) {
+        picks[rng.random_range(0..picks.len())].to_string()
+    } else {
+        rng.random_range(0..=max).to_string()
+    }
+}
+
+/// Sets each property with probability `p`.
+fn maybe(props: &mut Map<String, Value>, rng: &mut ChaCha8Rng, p: f64, name: &str, value: impl FnOnce(&mut ChaCha8Rng) -> String) {
+    if rng.random_bool(p) {
+        let v = value(rng);
+        props.insert(name.into(), v.into());
+    }
+}
+
+const INT_MAX: u64 = i32::MAX as u64;
+
+fn gen_producer(rng: &mut ChaCha8Rng) -> Value {
+    let mut props = Map::new();
+    let p = 0.35;
+    maybe(&mut props, rng, p, "acks", |r| ["0", "1", "all", "-1"][r.random_range(0..4)].into());
+    maybe(&mut props, rng, p, "retries", |r| number(r, &[0, 1, 3, 10, INT_MAX, INT_MAX + 1], INT_MAX));
+    maybe(&mut props, rng, p, "enable.idempotence", |r| r.random_bool(0.5).to_string());
+    maybe(&mut props, rng, p, "max.in.flight.requests.per.connection", |r| number(r, &[0, 1, 2, 5, 6, 10], 20));
+    maybe(&mut props, rng, p, "linger.ms", |r| number(r, &[0, 1, 5, 10, 100, 1_000, 60_000, INT_MAX + 10], 200_000));
+    maybe(&mut props, rng, p, "batch.size", |r| number(r, &[0, 1, 100, 16_384, 1 << 20, INT_MAX + 1], 1 << 21));
+    maybe(&mut props, rng, p, "request.timeout.ms", |r| number(r, &[0, 1, 1_000, 30_000, 120_000, INT_MAX], 200_000));
+    maybe(&mut props, rng, p, "delivery.timeout.ms", |r| number(r, &[0, 1_000, 30_000, 30_005, 35_000, 120_000, INT_MAX + 1], 250_000));
+    maybe(&mut props, rng, p, "retry.backoff.ms", |r| number(r, &[0, 10, 100, 500, 1_000, 2_000], 10_000));
+    maybe(&mut props, rng, p, "retry.backoff.max.ms", |r| number(r, &[0, 10, 100, 500, 1_000, 2_000], 10_000));
+    json!({"properties": props})
+}
+
+fn producer_raw(props: &Value) -> Result<ProducerConfigRaw, String> {
+    let acks = match props.get("acks").map(|v| v.as_str().expect("a string")) {
+        None => None,
+        Some("0") => Some(Acks::None),
+        Some("1") => Some(Acks::Leader),
+        Some("all" | "-1") => Some(Acks::All),
+        Some(other) => return Err(format!("acks = {other:?}")),
+    };
+    Ok(ProducerConfigRaw {
+        acks,
+        retries: parse(props, "retries")?,
+        retry_backoff_ms: parse(props, "retry.backoff.ms")?,
+        retry_backoff_max_ms: parse(props, "retry.backoff.max.ms")?,
+        request_timeout_ms: parse(props, "request.timeout.ms")?,
+        delivery_timeout_ms: parse(props, "delivery.timeout.ms")?,
+        max_in_flight: parse(props, "max.in.flight.requests.per.connection")?,
+        enable_idempotence: parse(props, "enable.idempotence")?,
+        linger_ms: parse(props, "linger.ms")?,
+        batch_size: parse(props, "batch.size")?,
+    })
+}
+
+fn sim_producer(case: &Value) -> Value {
+    match producer_raw(&case["properties"]).and_then(|raw| raw.resolve()) {
+        Err(_) => json!({"error": {"class": CONFIG_EXCEPTION}}),
+        Ok(c) => json!({"effective": {
+            "acks": c.acks.name(),
+            "retries": c.retries,
+            "enable.idempotence": c.enable_idempotence,
+            "max.in.flight.requests.per.connection": c.max_in_flight,
+            "linger.ms": c.linger_ms,
+            "batch.size": c.batch_size,
+            "request.timeout.ms": c.request_timeout_ms,
+            "delivery.timeout.ms": c.delivery_timeout_ms,
+            "retry.backoff.ms": c.retry_backoff_ms,
+            "retry.backoff.max.ms": c.retry_backoff_max_ms,
+        }}),
+    }
+}
+
+#[test]
+fn producer_config() {
+    conform("producer_config", gen_producer, sim_producer, error_class);
+}
+
+const ASSIGNORS: [(&str, Strategy); 4] = [
+    ("org.apache.kafka.clients.consumer.RangeAssignor", Strategy::Range),
+    ("org.apache.kafka.clients.consumer.RoundRobinAssignor", Strategy::RoundRobin),
+    ("org.apache.kafka.clients.consumer.StickyAssignor", Strategy::Sticky),
+    ("org.apache.kafka.clients.consumer.CooperativeStickyAssignor", Strategy::CooperativeSticky),
+];
+
+/// Turns a drawn "0" into "1", for the timings the simulator cannot run at zero.
+trait ReplaceZero {
+    fn replace_zero(self) -> String;
+}
+
+impl ReplaceZero for String {
+    fn replace_zero(self) -> String {
+        if self == "0" {
+            "1".into()
+        } else {
+            self
+        }
+    }
+}
+
+fn gen_consumer(rng: &mut ChaCha8Rng) -> Value {
+    let mut props = Map::new();
+    // The simulator models consumers in groups only, so every generated consumer has a group.id.
+    props.insert("group.id".into(), ["g", "orders-app", "ü-group"][rng.random_range(0..3)].into());
+    let p = 0.35;
+    maybe(&mut props, rng, p, "group.instance.id", |r| ["instance-1", "consumer-a", ""][r.random_range(0..3)].into());
+    maybe(&mut props, rng, p, "partition.assignment.strategy", |r| {
+        let first = ASSIGNORS[r.random_range(0..4)].0;
+        if r.random_bool(0.3) {
+            format!("{first},{}", ASSIGNORS[r.random_range(0..4)].0)
+        } else {
+            first.into()
+        }
+    });
+    maybe(&mut props, rng, p, "enable.auto.commit", |r| r.random_bool(0.5).to_string());
+    // Zero is left out of the five timings below: the simulator raises it to 1 ms (or, for the heartbeat,
+    // refuses it), because a zero-length timer would never let its virtual time advance. Java takes 0.
+    maybe(&mut props, rng, p, "auto.commit.interval.ms", |r| number(r, &[1, 100, 1_000, 5_000, INT_MAX + 1], 60_000).replace_zero());
+    maybe(&mut props, rng, p, "auto.offset.reset", |r| ["earliest", "latest", "none"][r.random_range(0..3)].into());
+    maybe(&mut props, rng, p, "session.timeout.ms", |r| number(r, &[1_000, 6_000, 10_000, 45_000, 300_000, INT_MAX + 1], 600_000));
+    maybe(&mut props, rng, p, "heartbeat.interval.ms", |r| number(r, &[1, 1_000, 3_000, 10_000, 45_000, 50_000], 100_000).replace_zero());
+    maybe(&mut props, rng, p, "max.poll.interval.ms", |r| number(r, &[0, 1, 1_000, 300_000, INT_MAX + 1], 600_000));
+    maybe(&mut props, rng, p, "max.poll.records", |r| number(r, &[0, 1, 10, 500, INT_MAX + 1], 2_000));
+    maybe(&mut props, rng, p, "fetch.max.wait.ms", |r| number(r, &[0, 1, 100, 500, INT_MAX + 1], 10_000));
+    maybe(&mut props, rng, p, "max.partition.fetch.bytes", |r| number(r, &[1, 1_024, 1_048_576, INT_MAX + 1], 1 << 24).replace_zero());
+    maybe(&mut props, rng, p, "request.timeout.ms", |r| number(r, &[1, 1_000, 30_000, INT_MAX + 1], 120_000).replace_zero());
+    maybe(&mut props, rng, p, "retry.backoff.ms", |r| number(r, &[1, 100, 1_000], 10_000).replace_zero());
+    json!({"properties": props})
+}
+
+fn consumer_raw(props: &Value) -> Result<ConsumerConfigRaw, String> {
+    let text = |name: &str| props.get(name).map(|v| v.as_str().expect("a string").to_string());
+    let auto_offset_reset = match text("auto.offset.reset").as_deref() {
+        None => None,
+        Some("earliest") => Some(OffsetReset::Earliest),
+        Some("latest") => Some(OffsetReset::Latest),
+        Some("none") => Some(OffsetReset::None),
+        Some(other) => return Err(format!("auto.offset.reset = {other:?}")),
+    };
+    Ok(ConsumerConfigRaw {
+        group_id: text("group.id"),
+        group_instance_id: text("group.instance.id"),
+        partition_assignment_strategy: text("partition.assignment.strategy"),
+        enable_auto_commit: parse(props, "enable.auto.commit")?,
+        auto_commit_interval_ms: parse(props, "auto.commit.interval.ms")?,
+        auto_offset_reset,
+        session_timeout_ms: parse(props, "session.timeout.ms")?,
+        heartbeat_interval_ms: parse(props, "heartbeat.interval.ms")?,
+        max_poll_interval_ms: parse(props, "max.poll.interval.ms")?,
+        max_poll_records: parse(props, "max.poll.records")?,
+        fetch_max_wait_ms: parse(props, "fetch.max.wait.ms")?,
+        max_partition_fetch_bytes: parse(props, "max.partition.fetch.bytes")?,
+        request_timeout_ms: parse(props, "request.timeout.ms")?,
+        retry_backoff_ms: parse(props, "retry.backoff.ms")?,
+    })
+}
+
+fn sim_consumer(case: &Value) -> Value {
+    // `false`: the application does not commit by itself, so the defaults are the Java client's own.
+    match consumer_raw(&case["properties"]).and_then(|raw| raw.resolve(false)) {
+        // The simulator's messages name the exception the Java client throws where it is not a
+        // ConfigException: the heartbeat check's and the assignor list's.
+        Err(message) if message.contains("IllegalArgumentException") => json!({"error": {"class": "java.lang.IllegalArgumentException"}}),
+        Err(message) if message.contains("KafkaException") => json!({"error": {"class": "org.apache.kafka.common.KafkaException"}}),
+        Err(_) => json!({"error": {"class": CONFIG_EXCEPTION}}),
+        Ok(c) => json!({"effective": {
+            "group.id": c.group_id,
+            "group.instance.id": c.group_instance_id,
+            "partition.assignment.strategy": ASSIGNORS.iter().find(|a| a.1 == c.strategy).expect("every strategy has a class").0,
+            "enable.auto.commit": c.enable_auto_commit,
+            "auto.commit.interval.ms": c.auto_commit_interval_ms,
+            "auto.offset.reset": c.auto_offset_reset.name(),
+            "session.timeout.ms": c.session_timeout_ms,
+            "heartbeat.interval.ms": c.heartbeat_interval_ms,
+            "max.poll.interval.ms": c.max_poll_interval_ms,
+            "max.poll.records": c.max_poll_records,
+            "fetch.max.wait.ms": c.fetch_max_wait_ms,
+            "max.partition.fetch.bytes": c.max_partition_fetch_bytes,
+            "request.timeout.ms": c.request_timeout_ms,
+            "retry.backoff.ms": c.retry_backoff_ms,
+        }}),
+    }
+}
+
+#[test]
+fn consumer_config() {
+    conform("consumer_config", gen_consumer, sim_consumer, error_class);
+}
