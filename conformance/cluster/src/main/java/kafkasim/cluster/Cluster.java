@@ -232,7 +232,7 @@ final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Each node logs at WARN to its own file. The controller also logs its elections at INFO, because an
+     * Each node logs at WARN (or KAFKASIM_CLUSTER_LOG_LEVEL, to investigate a case) to its own file. The controller also logs its elections at INFO, because an
      * unclean election (or one from the ELR) is reported nowhere else: PartitionChangeBuilder logs it.
      */
     private void writeLog4j(String node, boolean controller) throws IOException {
@@ -245,7 +245,7 @@ final class Cluster implements AutoCloseable {
                 "appender.file.fileName = " + nodeDir.resolve("server.log"),
                 "appender.file.layout.type = PatternLayout",
                 "appender.file.layout.pattern = [%d] %p %m (%c)%n",
-                "rootLogger.level = warn",
+                "rootLogger.level = " + System.getenv().getOrDefault("KAFKASIM_CLUSTER_LOG_LEVEL", "warn"),
                 "rootLogger.appenderRef.file.ref = file",
                 controller ? "logger.elect.name = org.apache.kafka.controller.PartitionChangeBuilder" : "",
                 controller ? "logger.elect.level = info" : "",

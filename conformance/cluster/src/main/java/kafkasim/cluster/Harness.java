@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -12,6 +14,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -38,7 +41,8 @@ import java.util.stream.Collectors;
  * one JSON document on stdout: the result of every produced record, what a consumer reading from the
  * beginning got at each consume_all, the partition state at each wait and observe, the state at the end,
  * and the unclean elections the controller made. Every wait is bounded; a case whose wait times out fails
- * with exit code 2 and a message on stderr naming the step, and its cluster directory is kept to inspect.
+ * with exit code 2 and a message on stderr naming the step, and its cluster directory is kept to inspect
+ * (KAFKASIM_CLUSTER_KEEP=1 keeps it after a successful case too).
  */
 public final class Harness {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -83,7 +87,11 @@ public final class Harness {
             if (h.producer != null) {
                 h.producer.close(Duration.ZERO);
             }
-            h.cluster.close(!ok);
+            boolean keep = !ok || System.getenv("KAFKASIM_CLUSTER_KEEP") != null;
+            if (keep && ok) {
+                System.err.println("case " + spec.path("name").asText() + ": cluster logs kept in " + h.cluster.dir());
+            }
+            h.cluster.close(keep);
         }
         System.exit(ok ? 0 : 2);
     }
@@ -115,7 +123,6 @@ public final class Harness {
         ObjectNode info = outcome.putObject("info");
         info.put("kafka", org.apache.kafka.common.utils.AppInfoParser.getVersion());
         info.put("elr_elections", cluster.controllerLogLines("using ELR"));
-        info.set("final_elr", describeElr());
         return outcome;
     }
 
@@ -135,7 +142,7 @@ public final class Harness {
                 }
             }
             case "sleep" -> Thread.sleep(s.path("ms").asLong());
-            case "wait_isr", "wait_leader" -> {
+            case "wait_isr", "wait_leader", "wait_hw" -> {
                 await(index, s, timeout);
                 states.add(state(index, op));
             }
@@ -220,6 +227,7 @@ public final class Harness {
                 last = "leader " + leader + ", isr " + ids(p.isr());
                 boolean reached = switch (s.path("op").asText()) {
                     case "wait_isr" -> ids(p.isr()).equals(intSet(s.path("isr")));
+                    case "wait_hw" -> highWatermark(partition) >= s.path("offset").asLong();
                     default -> Objects.equals(leader, s.path("leader").isNull() ? null : s.path("leader").asInt());
                 };
                 if (reached) {
@@ -237,11 +245,32 @@ public final class Harness {
         ObjectNode st = JSON.createObjectNode();
         st.put("step", index);
         st.put("op", op);
-        st.set("partitions", describe());
+        ObjectNode parts = describe();
+        if (op.equals("wait_hw")) {
+            for (int p = 0; p < assignment.size(); p++) {
+                ((ObjectNode) parts.get(topic + "-" + p)).put("high_watermark", highWatermark(p));
+            }
+        }
+        st.set("partitions", parts);
         return st;
     }
 
-    /** Leader and ISR of every partition, as the brokers' metadata reports them. */
+    /**
+     * The partition's high watermark: the leader's answer to ListOffsets for the latest offset with
+     * read_uncommitted. Once it has passed a record, every member of the ISR has that record, which is how
+     * a case makes sure the followers replicated an acks=1 record before it stops them.
+     */
+    private long highWatermark(int partition) throws Exception {
+        TopicPartition tp = new TopicPartition(topic, partition);
+        return cluster.admin()
+                .listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+                .partitionResult(tp).get(10, TimeUnit.SECONDS).offset();
+    }
+
+    /**
+     * Leader and ISR of every partition, as the brokers' metadata reports them, and the eligible leader
+     * replicas (KIP-966), which the simulator does not model: those are reported, not compared.
+     */
     private ObjectNode describe() throws Exception {
         ObjectNode out = JSON.createObjectNode();
         for (TopicPartitionInfo p : topicDescription().partitions()) {
@@ -254,15 +283,6 @@ public final class Harness {
             }
             ArrayNode isr = o.putArray("isr");
             ids(p.isr()).forEach(isr::add);
-        }
-        return out;
-    }
-
-    /** The eligible leader replicas (KIP-966), which the simulator does not model: reported, not compared. */
-    private ObjectNode describeElr() throws Exception {
-        ObjectNode out = JSON.createObjectNode();
-        for (TopicPartitionInfo p : topicDescription().partitions()) {
-            ObjectNode o = out.putObject(topic + "-" + p.partition());
             ArrayNode elr = o.putArray("elr");
             ids(p.elr()).forEach(elr::add);
             ArrayNode lastKnown = o.putArray("last_known_elr");
