@@ -191,6 +191,18 @@ fn translate(case: &Value) -> Plan {
                 action(&mut t, at, format!("crash = {}", u64_of(s, "broker")));
                 at += stretch(1);
             }
+            // A paused process is silent in both directions, as a broker whose every link is cut: the
+            // simulator's cut, like SIGSTOP, resets nothing and is noticed only by timeouts.
+            "pause_broker" | "resume_broker" => {
+                let b = u64_of(s, "broker");
+                let verb = if op == "pause_broker" { "cut" } else { "heal" };
+                let brokers = case["brokers"].as_u64().unwrap_or(3);
+                let peers = (1..=brokers).filter(|&o| o != b).map(|o| format!("broker-{o}")).chain(["controller".to_string()]);
+                for peer in peers {
+                    action(&mut t, at, format!("{verb} = {{ from = \"broker-{b}\", to = \"{peer}\" }}"));
+                }
+                at += stretch(1);
+            }
             "start_broker" => {
                 action(&mut t, at, format!("restart = {}", u64_of(s, "broker")));
                 at += stretch(5000);

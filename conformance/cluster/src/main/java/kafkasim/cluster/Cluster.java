@@ -116,6 +116,19 @@ final class Cluster implements AutoCloseable {
         processes.remove(id);
     }
 
+    /**
+     * SIGSTOP or SIGCONT to the broker's process. A paused broker neither answers nor sends anything, as if
+     * it were cut off from the network, and nothing resets its connections; its heartbeats stop too, so a
+     * pause longer than broker.session.timeout.ms gets it fenced.
+     */
+    void signal(int id, String signal) throws Exception {
+        Process p = running(id);
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + signal + " of broker " + id + " failed");
+        }
+    }
+
     /** Starts a stopped broker again on its old port and log directory and waits until it is unfenced. */
     void restart(int id, long timeoutMs) throws Exception {
         if (processes.containsKey(id)) {

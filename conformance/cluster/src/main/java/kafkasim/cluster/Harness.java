@@ -133,6 +133,8 @@ public final class Harness {
             case "produce" -> produce(s);
             case "flush" -> producer.flush();
             case "stop_broker" -> cluster.kill(s.path("broker").asInt());
+            case "pause_broker" -> cluster.signal(s.path("broker").asInt(), "STOP");
+            case "resume_broker" -> cluster.signal(s.path("broker").asInt(), "CONT");
             case "shutdown_broker" -> cluster.shutdown(s.path("broker").asInt(), timeout);
             case "start_broker" -> {
                 try {
