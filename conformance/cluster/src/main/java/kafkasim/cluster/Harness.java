@@ -37,9 +37,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * Runs one durability case (a JSON file, see cases/README.md) on a fresh cluster and prints its outcome as
- * one JSON document on stdout: the result of every produced record, what a consumer reading from the
- * beginning got at each consume_all, the partition state at each wait and observe, the state at the end,
+ * Runs one durability case (a JSON file in cases/, described in README.md) on a fresh cluster and prints
+ * its outcome as one JSON document on stdout: the result of every produced record, what a consumer reading
+ * from the beginning got at each consume_all, the partition state at each wait and observe, the state at the end,
  * and the unclean elections the controller made. Every wait is bounded; a case whose wait times out fails
  * with exit code 2 and a message on stderr naming the step, and its cluster directory is kept to inspect
  * (KAFKASIM_CLUSTER_KEEP=1 keeps it after a successful case too).
