@@ -60,9 +60,6 @@ fn ensure_jar() -> PathBuf {
     let sources = newest_mtime(&project().join("src")).max(project().join("pom.xml").metadata().and_then(|m| m.modified()).expect("pom.xml"));
     let stale = jar.metadata().and_then(|m| m.modified()).map_or(true, |built| built < sources);
     if stale {
-        // The brokers' class-data-sharing archive (see Cluster.archivePath) only serves the classpath it was
-        // made from; the next cluster writes a new one.
-        let _ = std::fs::remove_file(project().join("target").join("broker-classes.jsa"));
         let status = Command::new("mvn")
             .args(["-q", "-B", "-f"])
             .arg(project().join("pom.xml"))

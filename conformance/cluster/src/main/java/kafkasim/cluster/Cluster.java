@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -46,7 +47,8 @@ final class Cluster implements AutoCloseable {
     private final Path dir;
     private final int controllerPort;
     private final Map<Integer, Integer> brokerPorts = new LinkedHashMap<>();
-    private final Map<Integer, Process> processes = new LinkedHashMap<>();
+    /** The running nodes; concurrent because the shutdown hook reads it from another thread. */
+    private final Map<Integer, Process> processes = new ConcurrentSkipListMap<>();
     private final Map<String, String> brokerConfig;
     private final Path archive = archivePath();
     private final boolean dumping = archive != null && !Files.exists(archive);
@@ -56,6 +58,9 @@ final class Cluster implements AutoCloseable {
         this.dir = Files.createTempDirectory("kafkasim-cluster-");
         this.brokerConfig = brokerConfig;
         this.controllerPort = freePort();
+        // Should the harness itself be stopped (Ctrl-C, SIGTERM from a test runner's timeout), no broker may
+        // outlive it holding its ports and directory.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> processes.values().forEach(Process::destroyForcibly)));
         for (int id = 1; id <= brokers; id++) {
             brokerPorts.put(id, freePort());
         }
@@ -297,13 +302,23 @@ final class Cluster implements AutoCloseable {
      * does not run from its jar). Loading Kafka's and Scala's classes is most of a broker's start-up, and
      * four JVMs start at once on two cores; with the archive they map the classes instead, which makes a
      * case about a third faster. The first cluster that finds no archive has its brokers write one when
-     * they exit cleanly (-XX:ArchiveClassesAtExit); tests/conformance_cluster.rs deletes it when it rebuilds
-     * the jar, since an archive only serves the exact classpath it was made from.
+     * they exit cleanly (-XX:ArchiveClassesAtExit). An archive serves only the exact classpath it was made
+     * from, so its name carries a hash of the classpath's files, sizes and times: a rebuilt jar or a changed
+     * dependency makes a new one, and the old ones are deleted when it is written.
      */
     private static Path archivePath() {
         try {
             Path jar = Path.of(Cluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            return Files.isRegularFile(jar) ? jar.resolveSibling("broker-classes.jsa") : null;
+            if (!Files.isRegularFile(jar)) {
+                return null;
+            }
+            StringBuilder key = new StringBuilder();
+            for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+                File f = new File(entry);
+                key.append(f.getAbsolutePath()).append(' ').append(f.length()).append(' ').append(f.lastModified()).append('\n');
+            }
+            String hash = Integer.toHexString(key.toString().hashCode());
+            return jar.resolveSibling("broker-classes-" + hash + ".jsa");
         } catch (Exception e) {
             return null;
         }
@@ -345,6 +360,13 @@ final class Cluster implements AutoCloseable {
                     Files.move(dump, archive, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 }
                 Files.deleteIfExists(dump);
+            }
+            if (Files.exists(archive)) {
+                try (Stream<Path> old = Files.list(archive.getParent())) {
+                    for (Path stale : old.filter(c -> c.getFileName().toString().matches("broker-classes-.*\\.jsa") && !c.equals(archive)).toList()) {
+                        Files.deleteIfExists(stale);
+                    }
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
