@@ -40,7 +40,7 @@ import java.util.stream.Stream;
  * with a broker, so that killing brokers never costs the metadata quorum; the simulator's controller is
  * likewise one always-available node. Broker ids are 1..N as in the simulator; the controller is node 100.
  */
-final class Cluster implements AutoCloseable {
+final class Cluster {
     static final int CONTROLLER_ID = 100;
     private static final String CLUSTER_ID = "a2Fma2FzaW0tY2x1c3Rlcg";
 
@@ -49,6 +49,7 @@ final class Cluster implements AutoCloseable {
     private final Map<Integer, Integer> brokerPorts = new LinkedHashMap<>();
     /** The running nodes; concurrent because the shutdown hook reads it from another thread. */
     private final Map<Integer, Process> processes = new ConcurrentSkipListMap<>();
+    private final Set<Integer> paused = new TreeSet<>();
     private final Map<String, String> brokerConfig;
     private final Path archive = archivePath();
     private final boolean dumping = archive != null && !Files.exists(archive);
@@ -98,8 +99,15 @@ final class Cluster implements AutoCloseable {
         return brokerPorts.values().stream().map(port -> "127.0.0.1:" + port).collect(Collectors.joining(","));
     }
 
-    Set<Integer> brokerIds() {
-        return brokerPorts.keySet();
+    /**
+     * The brokers that are running and not paused, for a client made mid-case. A paused broker accepts
+     * connections (the kernel does) but never answers, so a client that bootstraps from it waits out its
+     * request timeout; a stopped one at least refuses at once.
+     */
+    String bootstrapLive() {
+        return brokerPorts.entrySet().stream()
+                .filter(e -> processes.containsKey(e.getKey()) && !paused.contains(e.getKey()))
+                .map(e -> "127.0.0.1:" + e.getValue()).collect(Collectors.joining(","));
     }
 
     /** SIGKILL: the broker gets no chance to shut down cleanly. */
@@ -133,6 +141,11 @@ final class Cluster implements AutoCloseable {
         Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new IllegalStateException("kill -" + signal + " of broker " + id + " failed");
+        }
+        if (signal.equals("STOP")) {
+            paused.add(id);
+        } else {
+            paused.remove(id);
         }
     }
 
@@ -410,10 +423,5 @@ final class Cluster implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         }
-    }
-
-    @Override
-    public void close() {
-        close(false);
     }
 }

@@ -311,7 +311,10 @@ public final class Harness {
         read.put("step", index);
         ObjectNode parts = read.putObject("partitions");
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapLive());
+        // Later metadata requests may still pick a paused broker (it is in the metadata); a short request
+        // timeout sends them elsewhere soon enough for the end-offset lookup's own timeout.
+        p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
@@ -322,7 +325,7 @@ public final class Harness {
             for (int i = 0; i < assignment.size(); i++) {
                 TopicPartition tp = new TopicPartition(topic, i);
                 try {
-                    ends.put(tp, consumer.endOffsets(List.of(tp), Duration.ofMillis(5_000)).get(tp));
+                    ends.put(tp, consumer.endOffsets(List.of(tp), Duration.ofMillis(8_000)).get(tp));
                     parts.putObject(tp.toString()).putArray("records");
                 } catch (org.apache.kafka.common.errors.TimeoutException e) {
                     parts.putObject(tp.toString()).put("unavailable", e.getMessage());
