@@ -127,6 +127,7 @@ fn toml_value(v: &Value) -> String {
     }
 }
 
+/// A TOML basic string: JSON's escapes (`\"`, `\\`, `\n`, `\uXXXX`) are TOML's too.
 fn toml_str(s: &str) -> String {
     serde_json::to_string(s).expect("a string serializes")
 }
@@ -143,14 +144,13 @@ fn u64_of(v: &Value, key: &str) -> u64 {
 /// What the simulator cannot express of a case: the reason, or None when every operation translates.
 fn lacks(case: &Value) -> Option<String> {
     let steps = case["steps"].as_array().expect("steps");
-    let missing: Vec<&str> = steps.iter().filter_map(|s| s["op"].as_str()).filter(|op| *op == "shutdown_broker").collect();
-    (!missing.is_empty()).then(|| "the simulator lacks a controlled shutdown (shutdown_broker): its only way to stop a broker is a crash".to_string())
+    steps.iter().any(|s| s["op"] == "shutdown_broker").then(|| "the simulator lacks a controlled shutdown (shutdown_broker): its only way to stop a broker is a crash".to_string())
 }
 
 /// Translates the case into a scenario. Operations the Java side waits for (a shrunk ISR, a new leader)
 /// become generous stretches of virtual time, so that the simulated events happen in the same order;
-/// each op's `sim_ms` overrides its stretch. The state at the end of a wait's stretch is compared with the
-/// state the Java side saw when its wait succeeded.
+/// each op's `sim_ms` overrides its stretch. At the end of a wait's stretch the simulator must have reached
+/// what the Java side waited for.
 fn translate(case: &Value) -> Plan {
     let topic = &case["topic"];
     let name = topic["name"].as_str().expect("topic.name");
@@ -409,11 +409,8 @@ fn partitions_view(parts: &Value) -> Value {
 fn state_view(case: &Value, state: &Value) -> Value {
     let step = state["step"].as_u64().expect("step") as usize;
     let spec = &case["steps"][step];
-    let part = |p: &Value| -> Value {
-        let name = format!("{}-{}", case["topic"]["name"].as_str().expect("topic.name"), spec.get("partition").and_then(Value::as_u64).unwrap_or(0));
-        p["partitions"][name.as_str()].clone()
-    };
-    let p = part(state);
+    let name = format!("{}-{}", case["topic"]["name"].as_str().expect("topic.name"), spec.get("partition").and_then(Value::as_u64).unwrap_or(0));
+    let p = &state["partitions"][name.as_str()];
     let view = match state["op"].as_str() {
         Some("wait_isr") => json!({ "isr": p["isr"] }),
         Some("wait_leader") => json!({ "leader": p["leader"] }),
