@@ -462,7 +462,9 @@ fn real_cluster_agrees_with_simulator() {
     let files = case_files();
     assert!(!files.is_empty(), "no cases in conformance/cluster/cases (or none named by CLUSTER_CASES)");
     let mut report = String::new();
+    let mut documented = String::new();
     let mut agree = 0;
+    let mut known = 0;
     for file in &files {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(file).expect("case readable")).expect("case is JSON");
         let name = case["name"].as_str().expect("name").to_string();
@@ -488,11 +490,35 @@ fn real_cluster_agrees_with_simulator() {
             (Ok(r), Some(s)) => problems.extend(differences(&case, r, s)),
             (Ok(_), None) => {}
         }
-        let verdict = if problems.is_empty() { "agree" } else { "DISAGREE" };
+        // A case may name a simplification of the simulator that explains its disagreement
+        // (`known_divergence`, listed in docs/conformance.md). It is reported but does not fail;
+        // once the case agrees, the note is stale and must go.
+        let known_divergence = case.get("known_divergence").and_then(Value::as_str);
+        let verdict = match (problems.is_empty(), known_divergence) {
+            (true, None) => "agree",
+            (true, Some(_)) => "AGREES, but is listed as a known divergence",
+            (false, Some(_)) => "disagrees (documented)",
+            (false, None) => "DISAGREE",
+        };
         eprintln!("cluster case {name}: {verdict} ({secs:.0} s on the real cluster)");
-        if problems.is_empty() {
-            agree += 1;
-            continue;
+        match (problems.is_empty(), known_divergence) {
+            (true, None) => {
+                agree += 1;
+                continue;
+            }
+            (true, Some(_)) => {
+                let _ = writeln!(report, "\n=== {name} agrees now: remove its known_divergence and its line in docs/conformance.md");
+                continue;
+            }
+            (false, Some(reason)) => {
+                known += 1;
+                let _ = writeln!(documented, "  {name}: {reason}");
+                for p in &problems {
+                    let _ = writeln!(documented, "    - {p}");
+                }
+                continue;
+            }
+            (false, None) => {}
         }
         let _ = writeln!(report, "\n=== {name}: {} difference(s)", problems.len());
         for p in &problems {
@@ -505,7 +531,10 @@ fn real_cluster_agrees_with_simulator() {
             let _ = writeln!(report, "  simulator outcome:\n{}", serde_json::to_string_pretty(s).expect("JSON"));
         }
     }
-    println!("conformance: cluster {} {} {}", files.len(), agree, files.len() - agree);
+    if !documented.is_empty() {
+        eprintln!("documented divergences (docs/conformance.md):\n{documented}");
+    }
+    println!("conformance: cluster {} {} {} {known}", files.len(), agree, files.len() - agree - known);
     assert!(report.is_empty(), "the real cluster and the simulator disagree:{report}");
 }
 
