@@ -150,17 +150,16 @@ fn build(part: &PartitionState, mut target_isr: Vec<BrokerId>, unclean_shutdown:
             });
         }
     }
-    let isr = if unclean.is_some() && leader != part.leader {
-        vec![leader.expect("an unclean election elects someone")]
-    } else if (!target_isr.is_empty() || rules.elr) && target_isr != part.isr {
-        target_isr
-    } else {
+    let reset = unclean.is_some() && leader != part.leader;
+    let isr = match leader {
+        Some(l) if reset => vec![l],
+        _ if (!target_isr.is_empty() || rules.elr) && target_isr != part.isr => target_isr,
         // Without eligible leader replicas the controller never writes an empty ISR: the last
         // member stays, so it can lead again cleanly when it returns.
-        part.isr.clone()
+        _ => part.isr.clone(),
     };
     // maybeUpdateRecordElr: an unclean election, or the feature being off, clears the ELR.
-    if !rules.elr || (unclean.is_some() && leader != part.leader) {
+    if !rules.elr || reset {
         elr.clear();
     }
 
