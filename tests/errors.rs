@@ -253,3 +253,12 @@ fn group_checks_need_a_group_and_producer_totals_refuse_one() {
         "test.toml:20:11: error: unknown verdict \"exactly_once\"\n  hint: did you mean `exactly-once`?"
     );
 }
+
+#[test]
+fn an_unknown_eligible_leader_replicas_version_is_refused() {
+    let got = first_error(&BASE.replace("brokers = 3", "brokers = 3\nconfig = { \"eligible.leader.replicas.version\" = 2 }"));
+    assert_eq!(
+        got,
+        "test.toml:6:10: error: eligible.leader.replicas.version = 2, expected 0 or 1\n  hint: Kafka 4.1 knows feature levels 0 (off) and 1 (eligible leader replicas on)"
+    );
+}

@@ -4,6 +4,7 @@ mod common;
 
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::config::{Acks, ProducerConfigRaw};
+use kafkasim::sim::step::Election;
 use kafkasim::sim::{default_assignment, Effect, Sim, StepEvent};
 
 
@@ -107,11 +108,11 @@ fn the_controller_fences_a_crashed_broker_after_the_session_timeout_and_elects_i
     assert_eq!(isr(&sim), vec![2, 3]);
 }
 
-fn two_brokers_both_crash(unclean: bool) -> Sim {
+fn two_brokers_both_crash(unclean: bool, cluster_config: &str) -> Sim {
     let s = scenario(
         2,
         2,
-        "",
+        cluster_config,
         &format!("\"unclean.leader.election.enable\" = {unclean}"),
         "",
         "[[timeline]]\nat = 0\ncrash = 2\n[[timeline]]\nat = 10000\ncrash = 1\n[[timeline]]\nat = 20000\nrestart = 2\n",
@@ -122,8 +123,24 @@ fn two_brokers_both_crash(unclean: bool) -> Sim {
 }
 
 #[test]
-fn without_unclean_election_the_partition_waits_offline_for_the_last_isr_member() {
-    let mut sim = two_brokers_both_crash(false);
+fn without_unclean_election_the_partition_waits_offline_for_its_last_leader() {
+    let mut sim = two_brokers_both_crash(false, "");
+    assert_eq!(leader(&sim), None);
+    let part = &sim.controller.parts[0];
+    assert_eq!((part.isr.clone(), part.elr.clone(), part.last_known_elr.clone()), (vec![], vec![1], vec![1]), "the ISR empties; broker 1 is eligible and the last leader");
+    sim.add_action(30_000, kafkasim::sim::Action::Restart(1));
+    let effects = until(&mut sim, 31_000);
+    assert_eq!(leader(&sim), Some(1));
+    let elected = effects.iter().find_map(|e| match e {
+        Effect::LeaderElected { leader, election, .. } => Some((*leader, *election)),
+        _ => None,
+    });
+    assert_eq!(elected, Some((1, Election::LastKnownLeader)), "its crash took it out of the ELR, but it was the last leader");
+}
+
+#[test]
+fn without_elr_or_unclean_election_kraft_keeps_the_last_isr_member() {
+    let mut sim = two_brokers_both_crash(false, "\"eligible.leader.replicas.version\" = 0");
     assert_eq!(leader(&sim), None);
     assert_eq!(isr(&sim), vec![1], "KRaft keeps the last ISR member");
     sim.add_action(30_000, kafkasim::sim::Action::Restart(1));
@@ -133,7 +150,7 @@ fn without_unclean_election_the_partition_waits_offline_for_the_last_isr_member(
 
 #[test]
 fn with_unclean_election_an_out_of_sync_replica_takes_over() {
-    let sim = two_brokers_both_crash(true);
+    let sim = two_brokers_both_crash(true, "");
     assert_eq!(leader(&sim), Some(2));
     assert_eq!(isr(&sim), vec![2]);
 }

@@ -102,6 +102,13 @@ pub enum Check {
         /// Expected members.
         isr: Vec<BrokerId>,
     },
+    /// The eligible leader replicas (order-insensitive).
+    Elr {
+        /// Partition.
+        tp: Tp,
+        /// Expected members.
+        elr: Vec<BrokerId>,
+    },
     /// The HW of a replica (default: the leader).
     HighWatermark {
         /// Partition.
@@ -304,6 +311,12 @@ impl Expectation {
                         let mut got = sim.controller.parts[sim.pidx(*tp) as usize].isr.clone();
                         got.sort_unstable();
                         (format!("ISR of {}", sim.tp_name(*tp)), list(&want), list(&got))
+                    }
+                    Check::Elr { tp, elr } => {
+                        let mut want = elr.clone();
+                        want.sort_unstable();
+                        let got = &sim.controller.parts[sim.pidx(*tp) as usize].elr;
+                        (format!("ELR of {}", sim.tp_name(*tp)), list(&want), list(got))
                     }
                     Check::HighWatermark { tp, replica, value } => {
                         let who = replica.or(sim.controller.parts[sim.pidx(*tp) as usize].leader);

@@ -175,6 +175,7 @@ toml_table! {
         offline: Option<bool> = "offline",
         leader_epoch: Option<u32> = "leader_epoch",
         isr: Option<Spanned<Vec<u32>>> = "isr",
+        elr: Option<Spanned<Vec<u32>>> = "elr",
         high_watermark: Option<u64> = "high_watermark",
         replica: Option<Spanned<u32>> = "replica",
         log: Option<Vec<String>> = "log",
@@ -213,6 +214,7 @@ from_toml_table!(BrokerConfig {
     offsets_topic_num_partitions: "offsets.topic.num.partitions",
     offsets_topic_replication_factor: "offsets.topic.replication.factor",
     group_initial_rebalance_delay_ms: "group.initial.rebalance.delay.ms",
+    eligible_leader_replicas_version: "eligible.leader.replicas.version",
     group_min_session_timeout_ms: "group.min.session.timeout.ms",
     group_max_session_timeout_ms: "group.max.session.timeout.ms",
 });
@@ -744,6 +746,13 @@ fn check_broker_config(cx: &mut Ctx<'_>, at: usize, c: &BrokerConfig) {
     if c.replica_fetch_max_bytes == 0 {
         cx.err(at, "replica.fetch.max.bytes must be positive", None);
     }
+    if c.eligible_leader_replicas_version > 1 {
+        cx.err(
+            at,
+            format!("eligible.leader.replicas.version = {}, expected 0 or 1", c.eligible_leader_replicas_version),
+            Some("Kafka 4.1 knows feature levels 0 (off) and 1 (eligible leader replicas on)".into()),
+        );
+    }
 }
 
 fn check_link(cx: &mut Ctx<'_>, at: usize, l: &LinkParams) {
@@ -1002,7 +1011,7 @@ fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[TopicSpec], c
     } else if e.position.is_some() || e.consumer_state.is_some() {
         cx.err(start, "`position` and `consumer_state` need `consumer = \"…\"`", None);
     }
-    let needs_partition = e.leader.is_some() || e.offline.is_some() || e.leader_epoch.is_some() || e.isr.is_some()
+    let needs_partition = e.leader.is_some() || e.offline.is_some() || e.leader_epoch.is_some() || e.isr.is_some() || e.elr.is_some()
         || e.high_watermark.is_some() || e.log.is_some() || e.log_end_offset.is_some() || e.replica.is_some();
     let tp = match &e.partition {
         Some(p) => {
@@ -1056,6 +1065,14 @@ fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[TopicSpec], c
                 }
             }
             checks.push(Check::Isr { tp, isr: isr.get_ref().clone() });
+        }
+        if let Some(elr) = &e.elr {
+            for &b in elr.get_ref() {
+                if !(1..=brokers).contains(&b) {
+                    cx.err(elr.span().start, format!("there is no broker {b}"), None);
+                }
+            }
+            checks.push(Check::Elr { tp, elr: elr.get_ref().clone() });
         }
         if let Some(value) = e.high_watermark {
             checks.push(Check::HighWatermark { tp, replica, value });

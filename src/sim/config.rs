@@ -56,6 +56,12 @@ pub struct BrokerConfig {
     /// How long the coordinator waits for more members before the first rebalance of an empty group.
     #[serde(rename = "group.initial.rebalance.delay.ms")]
     pub group_initial_rebalance_delay_ms: u64,
+    /// The cluster's finalized `eligible.leader.replicas.version` feature level (KIP-966): 1
+    /// turns eligible leader replicas on, as `kafka-storage format` does for a new Kafka 4.1
+    /// cluster; 0 is the behaviour before (a cluster upgraded from 3.9 or 4.0 keeps it until an
+    /// operator runs `kafka-features upgrade`).
+    #[serde(rename = "eligible.leader.replicas.version")]
+    pub eligible_leader_replicas_version: u32,
     /// The smallest `session.timeout.ms` a consumer may ask for.
     #[serde(rename = "group.min.session.timeout.ms")]
     pub group_min_session_timeout_ms: u64,
@@ -82,6 +88,7 @@ impl Default for BrokerConfig {
             offsets_topic_num_partitions: 50,
             offsets_topic_replication_factor: 3,
             group_initial_rebalance_delay_ms: 3_000,
+            eligible_leader_replicas_version: 1,
             group_min_session_timeout_ms: 6_000,
             group_max_session_timeout_ms: 1_800_000,
         }

@@ -3,7 +3,7 @@
 //! Simplification: the controller quorum is one node that never fails; brokers receive partition
 //! changes as messages instead of replaying the metadata log.
 
-use super::step::{Effect, IsrCause, Msg, Timer};
+use super::step::{Effect, Election, IsrCause, Msg, Timer};
 use super::types::{BrokerId, KafkaError, NodeId};
 use super::Sim;
 use serde::Serialize;
@@ -17,8 +17,15 @@ pub struct PartitionState {
     pub leader: Option<BrokerId>,
     /// Leader epoch, bumped at every leader change.
     pub leader_epoch: u32,
-    /// In-sync replicas.
+    /// In-sync replicas. With eligible leader replicas on it may be empty.
     pub isr: Vec<BrokerId>,
+    /// Eligible leader replicas (KIP-966), in ascending order: replicas that left the ISR while it
+    /// was below the effective `min.insync.replicas`. The high watermark cannot move then, so each
+    /// holds every committed record and may lead cleanly once the ISR is empty.
+    pub elr: Vec<BrokerId>,
+    /// `lastKnownElr`: the leader the partition had when it last became leaderless, kept until it
+    /// has a leader again. It may lead again when the ISR and the ELR are both empty.
+    pub last_known_elr: Vec<BrokerId>,
     /// Bumped at every change of the partition.
     pub partition_epoch: u32,
 }
@@ -26,7 +33,8 @@ pub struct PartitionState {
 /// A broker's session as the controller sees it.
 #[derive(Clone, Debug, Serialize)]
 pub struct BrokerSession {
-    /// Fenced brokers lead nothing and are in no ISR (but the last member).
+    /// Fenced brokers lead nothing and are in no ISR (without eligible leader replicas, except
+    /// where they were the last member).
     pub fenced: bool,
     /// Time of the last heartbeat.
     pub last_heartbeat: u64,
@@ -53,6 +61,8 @@ impl Controller {
                     leader: replicas.first().copied(),
                     leader_epoch: 0,
                     isr: replicas.clone(),
+                    elr: Vec::new(),
+                    last_known_elr: Vec::new(),
                     partition_epoch: 0,
                 })
                 .collect(),
@@ -63,6 +73,107 @@ impl Controller {
     fn fenced(&self, b: BrokerId) -> bool {
         self.sessions[(b - 1) as usize].fenced
     }
+}
+
+/// The settings one partition change is computed under.
+#[derive(Clone, Copy, Debug)]
+struct Rules {
+    /// `min(min.insync.replicas, replica count)`, as `ReplicationControlManager.getTopicEffectiveMinIsr`.
+    min_isr: usize,
+    /// `eligible.leader.replicas.version` ≥ 1.
+    elr: bool,
+    /// The topic's `unclean.leader.election.enable`.
+    unclean_allowed: bool,
+}
+
+/// What one partition change record holds: the partition's fields after it.
+#[derive(Clone, Debug, PartialEq)]
+struct Change {
+    isr: Vec<BrokerId>,
+    elr: Vec<BrokerId>,
+    last_known_elr: Vec<BrokerId>,
+    leader: Option<BrokerId>,
+    /// How the new leader was chosen, when the leader changes to a broker.
+    election: Option<Election>,
+}
+
+/// `PartitionChangeBuilder.build()` for a change that sets `target_isr`, without reassignments:
+/// the ELR bookkeeping, then the election (`electAnyLeader`), then the ISR and the last known
+/// leader. `unclean_shutdown` is the broker that re-registered after an unclean shutdown, which
+/// also leaves the ELR; `acceptable` says who may lead (`isAcceptableLeader`).
+fn build(part: &PartitionState, mut target_isr: Vec<BrokerId>, unclean_shutdown: Option<BrokerId>, acceptable: impl Fn(BrokerId) -> bool, rules: Rules) -> Change {
+    // maybePopulateTargetElr: replicas that leave an ISR that is (or becomes) too small join the ELR.
+    let mut elr = part.elr.clone();
+    if rules.elr {
+        if target_isr.len() >= rules.min_isr {
+            elr.clear();
+        } else {
+            elr.extend(part.isr.iter().copied());
+            elr.retain(|r| !target_isr.contains(r) && Some(*r) != unclean_shutdown);
+            // Java collects into a HashSet<Integer>, which iterates small broker ids in ascending order.
+            elr.sort_unstable();
+            elr.dedup();
+        }
+    }
+
+    // electAnyLeader: keep a valid leader, else the first valid replica in assignment order, else
+    // the last known leader (checked before the unclean test, so it needs no unclean election),
+    // else, if the topic allows it, the first acceptable replica.
+    let valid = |r: BrokerId| (target_isr.contains(&r) || (target_isr.is_empty() && elr.contains(&r))) && acceptable(r);
+    let last_known = match part.last_known_elr[..] {
+        [only] if rules.elr && target_isr.is_empty() && elr.is_empty() && acceptable(only) => Some(only),
+        _ => None,
+    };
+    let (leader, unclean) = if part.leader.is_some_and(valid) {
+        (part.leader, None)
+    } else if let Some(r) = part.replicas.iter().copied().find(|&r| valid(r)) {
+        (Some(r), None)
+    } else if let Some(r) = last_known {
+        (Some(r), Some(Election::LastKnownLeader))
+    } else if let Some(r) = part.replicas.iter().copied().find(|&r| rules.unclean_allowed && acceptable(r)) {
+        (Some(r), Some(Election::Unclean))
+    } else {
+        (None, None)
+    };
+
+    // tryElection: a leader taken from the ELR becomes the whole ISR and leaves the ELR; an unclean
+    // election (the last known leader's included) forces the ISR to the new leader.
+    let mut election = None;
+    if leader != part.leader {
+        if let Some(l) = leader {
+            election = Some(if elr.contains(&l) {
+                target_isr = vec![l];
+                elr.retain(|&r| r != l);
+                unclean.unwrap_or(Election::Elr)
+            } else {
+                unclean.unwrap_or(Election::Isr)
+            });
+        }
+    }
+    let reset = unclean.is_some() && leader != part.leader;
+    let isr = match leader {
+        Some(l) if reset => vec![l],
+        _ if (!target_isr.is_empty() || rules.elr) && target_isr != part.isr => target_isr,
+        // Without eligible leader replicas the controller never writes an empty ISR: the last
+        // member stays, so it can lead again cleanly when it returns.
+        _ => part.isr.clone(),
+    };
+    // maybeUpdateRecordElr: an unclean election, or the feature being off, clears the ELR.
+    if !rules.elr || reset {
+        elr.clear();
+    }
+
+    // maybeUpdateLastKnownLeader: remembered when the partition first becomes leaderless, forgotten
+    // once it has a leader again.
+    let mut last_known_elr = part.last_known_elr.clone();
+    if rules.elr && leader != part.leader {
+        match (leader, part.leader) {
+            (None, Some(previous)) if last_known_elr.is_empty() => last_known_elr = vec![previous],
+            (Some(_), _) => last_known_elr.clear(),
+            _ => {}
+        }
+    }
+    Change { isr, elr, last_known_elr, leader, election }
 }
 
 impl Sim {
@@ -88,15 +199,16 @@ impl Sim {
         }
     }
 
+    /// Whether the cluster runs with eligible leader replicas (KIP-966).
+    fn elr_enabled(&self) -> bool {
+        self.broker_config.eligible_leader_replicas_version >= 1
+    }
+
     fn controller_heartbeat(&mut self, b: BrokerId, incarnation: u32) {
         let now = self.now;
         let timeout = self.broker_config.broker_session_timeout_ms;
-        let session = &self.controller.sessions[(b - 1) as usize];
-        if !session.fenced && session.incarnation != incarnation {
-            // A new incarnation re-registers: the old one's in-memory state is gone, so it is
-            // fenced first (losing leadership and ISR membership) and then admitted again.
-            let silent = now - session.last_heartbeat;
-            self.controller_fence(b, silent);
+        if self.controller.sessions[(b - 1) as usize].incarnation != incarnation {
+            self.controller_register(b);
         }
         let session = &mut self.controller.sessions[(b - 1) as usize];
         session.last_heartbeat = now;
@@ -114,6 +226,37 @@ impl Sim {
         self.schedule_timer(now + timeout, Timer::SessionCheck { broker: b });
     }
 
+    /// A new incarnation registers (`ClusterControlManager.registerBroker`). The old one's
+    /// in-memory state is gone, so it is fenced (losing leadership and ISR membership) before it
+    /// is admitted again. The only way a simulated broker stops is a crash, and a crash leaves no
+    /// clean-shutdown file, so with eligible leader replicas the broker also leaves every ELR
+    /// (`handleBrokerShutdown` with `isCleanShutdown = false`): it may have lost records it
+    /// had not flushed, so it must not lead cleanly.
+    fn controller_register(&mut self, b: BrokerId) {
+        let session = &self.controller.sessions[(b - 1) as usize];
+        let (was_fenced, silent) = (session.fenced, self.now - session.last_heartbeat);
+        if !self.elr_enabled() {
+            if !was_fenced {
+                self.controller_fence(b, silent);
+            }
+            return;
+        }
+        if !was_fenced {
+            self.controller.sessions[(b - 1) as usize].fenced = true;
+            let timeout_ms = self.broker_config.broker_session_timeout_ms;
+            self.emit(Effect::BrokerFenced { broker: b, silent_ms: silent, timeout_ms });
+        }
+        for pidx in 0..self.controller.parts.len() as u32 {
+            let part = &self.controller.parts[pidx as usize];
+            if part.isr.contains(&b) || part.elr.contains(&b) {
+                let target: Vec<BrokerId> = part.isr.iter().copied().filter(|&m| m != b).collect();
+                if self.controller_change(pidx, target, Some(b), IsrCause::UncleanShutdown) {
+                    self.controller_broadcast(pidx);
+                }
+            }
+        }
+    }
+
     pub(crate) fn controller_session_check(&mut self, b: BrokerId) -> bool {
         let timeout = self.broker_config.broker_session_timeout_ms;
         let session = &self.controller.sessions[(b - 1) as usize];
@@ -125,81 +268,103 @@ impl Sim {
         true
     }
 
+    /// `handleBrokerFenced`: the broker leaves the ISR of every partition that has it, and a
+    /// partition it led elects another leader.
     fn controller_fence(&mut self, b: BrokerId, silent_ms: u64) {
         let timeout = self.broker_config.broker_session_timeout_ms;
         self.controller.sessions[(b - 1) as usize].fenced = true;
         self.emit(Effect::BrokerFenced { broker: b, silent_ms, timeout_ms: timeout });
         for pidx in 0..self.controller.parts.len() as u32 {
-            let tp = self.tp(pidx);
-            let part = &mut self.controller.parts[pidx as usize];
-            if !part.replicas.contains(&b) {
-                continue;
-            }
-            let mut changed = false;
-            // KRaft never empties the ISR: the last member stays, so it can lead again cleanly.
-            if part.isr.contains(&b) && part.isr.len() > 1 {
-                let from = part.isr.clone();
-                part.isr.retain(|&m| m != b);
-                part.partition_epoch += 1;
-                let (to, partition_epoch) = (part.isr.clone(), part.partition_epoch);
-                self.emit(Effect::IsrChanged { tp, from, to, partition_epoch, cause: IsrCause::BrokerFenced });
-                changed = true;
-            }
-            if self.controller.parts[pidx as usize].leader == Some(b) {
-                self.controller_elect(pidx);
-                changed = true;
-            }
-            if changed {
-                self.controller_broadcast(pidx);
+            let part = &self.controller.parts[pidx as usize];
+            if part.isr.contains(&b) {
+                let target: Vec<BrokerId> = part.isr.iter().copied().filter(|&m| m != b).collect();
+                if self.controller_change(pidx, target, None, IsrCause::BrokerFenced) {
+                    self.controller_broadcast(pidx);
+                }
             }
         }
     }
 
-    /// Chooses a leader: the first replica in assignment order that is in the ISR and unfenced;
-    /// failing that, with `unclean.leader.election.enable`, the first unfenced replica.
-    fn controller_elect(&mut self, pidx: u32) -> bool {
+    /// `handleBrokerUnfenced`: every leaderless partition tries an election again.
+    fn controller_elect_offline(&mut self) {
+        for pidx in 0..self.controller.parts.len() as u32 {
+            let part = &self.controller.parts[pidx as usize];
+            if part.leader.is_none() {
+                let target = part.isr.clone();
+                if self.controller_change(pidx, target, None, IsrCause::BrokerUnfenced) {
+                    self.controller_broadcast(pidx);
+                }
+            }
+        }
+    }
+
+    /// Applies one partition change (see [`build`]) and narrates it; false when nothing changed.
+    /// `cause` explains an ISR or ELR change that no election made.
+    ///
+    /// Simplification: Kafka writes one record and bumps the partition epoch once; here a
+    /// change that both shrinks the ISR and elects a clean leader bumps it twice, once for each.
+    fn controller_change(&mut self, pidx: u32, target_isr: Vec<BrokerId>, unclean_shutdown: Option<BrokerId>, cause: IsrCause) -> bool {
         let tp = self.tp(pidx);
-        let unclean_allowed = self.topics[tp.topic as usize].config.unclean_leader_election_enable;
+        let topic = &self.topics[tp.topic as usize].config;
         let part = &self.controller.parts[pidx as usize];
-        let clean = part.replicas.iter().copied().find(|&r| part.isr.contains(&r) && !self.controller.fenced(r));
-        let unclean = || part.replicas.iter().copied().find(|&r| !self.controller.fenced(r));
-        let (leader, was_unclean) = match clean {
-            Some(l) => (Some(l), false),
-            None if unclean_allowed => (unclean(), true),
-            None => (None, false),
+        let rules = Rules {
+            min_isr: (topic.min_insync_replicas as usize).min(part.replicas.len()),
+            elr: self.elr_enabled(),
+            unclean_allowed: topic.unclean_leader_election_enable,
         };
-        let previous = part.leader;
-        if leader.is_none() && previous.is_none() {
+        let controller = &self.controller;
+        // The broker being fenced or re-registered is already marked fenced, so it cannot lead.
+        let change = build(part, target_isr, unclean_shutdown, |r| !controller.fenced(r), rules);
+        let leader_changes = change.leader != part.leader;
+        let membership_changes = change.isr != part.isr || change.elr != part.elr;
+        if !leader_changes && !membership_changes {
             return false;
         }
         let part = &mut self.controller.parts[pidx as usize];
-        part.leader = leader;
-        part.leader_epoch += 1;
-        part.partition_epoch += 1;
-        let epoch = part.leader_epoch;
-        match leader {
-            Some(l) => {
-                if was_unclean {
-                    let from = std::mem::replace(&mut part.isr, vec![l]);
-                    let partition_epoch = part.partition_epoch;
-                    self.emit(Effect::IsrChanged { tp, from, to: vec![l], partition_epoch, cause: IsrCause::UncleanElection });
-                }
-                self.emit(Effect::LeaderElected { tp, leader: l, previous, epoch, unclean: was_unclean });
+        let (isr_before, elr_before) = (part.isr.clone(), part.elr.clone());
+        let previous = part.leader;
+        part.isr = change.isr.clone();
+        part.elr = change.elr.clone();
+        part.last_known_elr = change.last_known_elr.clone();
+        // An election that picks a leader outside the ISR rewrites the ISR itself, so its ISR
+        // change is narrated as the election's; any other ISR change comes first, on its own.
+        let election_cause = match change.election {
+            Some(Election::Elr) => Some(IsrCause::ElrElection),
+            Some(Election::LastKnownLeader) => Some(IsrCause::LastKnownLeaderElection),
+            Some(Election::Unclean) => Some(IsrCause::UncleanElection),
+            Some(Election::Isr) | None => None,
+        };
+        if membership_changes && election_cause.is_none() {
+            part.partition_epoch += 1;
+            let partition_epoch = part.partition_epoch;
+            let (to, elr_to) = (change.isr.clone(), change.elr.clone());
+            self.emit(Effect::IsrChanged { tp, from: isr_before.clone(), to, elr_from: elr_before.clone(), elr_to, partition_epoch, cause });
+        }
+        if leader_changes {
+            let part = &mut self.controller.parts[pidx as usize];
+            part.leader = change.leader;
+            part.leader_epoch += 1;
+            part.partition_epoch += 1;
+            let (epoch, partition_epoch) = (part.leader_epoch, part.partition_epoch);
+            if let Some(cause) = election_cause {
+                let (to, elr_to) = (change.isr.clone(), change.elr.clone());
+                self.emit(Effect::IsrChanged { tp, from: isr_before, to, elr_from: elr_before, elr_to, partition_epoch, cause });
             }
-            None => {
-                let isr = part.isr.clone();
-                self.emit(Effect::PartitionOffline { tp, isr, unclean_allowed });
+            match (change.leader, change.election) {
+                (Some(leader), Some(election)) => self.emit(Effect::LeaderElected { tp, leader, previous, epoch, election }),
+                _ => {
+                    let last_known_leader = change.last_known_elr.first().copied();
+                    self.emit(Effect::PartitionOffline {
+                        tp,
+                        isr: change.isr,
+                        elr: change.elr,
+                        last_known_leader,
+                        unclean_allowed: rules.unclean_allowed,
+                    });
+                }
             }
         }
         true
-    }
-
-    fn controller_elect_offline(&mut self) {
-        for pidx in 0..self.controller.parts.len() as u32 {
-            if self.controller.parts[pidx as usize].leader.is_none() && self.controller_elect(pidx) {
-                self.controller_broadcast(pidx);
-            }
-        }
     }
 
     fn controller_alter_partition(
@@ -225,12 +390,12 @@ impl Sim {
             self.emit(Effect::AlterPartitionRejected { tp, leader, error });
             return self.controller_notify(pidx, leader);
         }
-        let part = &mut self.controller.parts[pidx as usize];
-        let from = std::mem::replace(&mut part.isr, new_isr.to_vec());
-        part.partition_epoch += 1;
-        let partition_epoch = part.partition_epoch;
-        self.emit(Effect::IsrChanged { tp, from, to: new_isr.to_vec(), partition_epoch, cause: IsrCause::AlterPartition });
-        self.controller_broadcast(pidx);
+        if self.controller_change(pidx, new_isr.to_vec(), None, IsrCause::AlterPartition) {
+            self.controller_broadcast(pidx);
+        } else {
+            // Nothing to write: the answer is the partition as it stands.
+            self.controller_notify(pidx, leader);
+        }
     }
 
     /// Sends the partition's current state to every replica host.
@@ -252,5 +417,165 @@ impl Sim {
             partition_epoch: part.partition_epoch,
         };
         self.send(NodeId::Controller, NodeId::Broker(b), msg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three brokers, one partition with replicas [1, 2, 3] and `min.insync.replicas = 2`, and
+    /// `timeline` run to `until` ms. A broker cut off from the controller is fenced without
+    /// restarting; `crash` and `restart` are the unclean shutdown.
+    fn run(cluster_config: &str, topic_config: &str, timeline: &str, until: u64) -> Sim {
+        run_with_elections(cluster_config, topic_config, timeline, until).0
+    }
+
+    /// [`run`], and every election on the way: the new leader and how it was chosen.
+    fn run_with_elections(cluster_config: &str, topic_config: &str, timeline: &str, until: u64) -> (Sim, Vec<(BrokerId, Election)>) {
+        let text = format!(
+            "title = \"t\"\nsummary = \"s\"\n\n[cluster]\nbrokers = 3\nnetwork = {{ latency_ms = 5 }}\nconfig = {{ {cluster_config} }}\n\n\
+             [[topics]]\nname = \"t\"\npartitions = 1\n\"replication.factor\" = 3\nconfig = {{ \"min.insync.replicas\" = 2{topic_config} }}\n\n{timeline}"
+        );
+        let scenario = crate::scenario::parse("test.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut sim = scenario.start(scenario.seed);
+        let mut elections = Vec::new();
+        sim.run_until(until, |_, step| {
+            for effect in step.effects {
+                if let Effect::LeaderElected { leader, election, .. } = effect {
+                    elections.push((leader, election));
+                }
+            }
+        });
+        (sim, elections)
+    }
+
+    fn state(sim: &Sim) -> (Option<BrokerId>, Vec<BrokerId>, Vec<BrokerId>, Vec<BrokerId>) {
+        let p = &sim.controller.parts[0];
+        (p.leader, p.isr.clone(), p.elr.clone(), p.last_known_elr.clone())
+    }
+
+    /// Fences broker 3, then 2, then 1 (each cut off from the controller), then lets broker 2
+    /// heartbeat again at 38 s.
+    const FENCE_3_2_1_THEN_HEAL_2: &str = "\
+        [[timeline]]\nat = 0\ncut = { from = \"broker-3\", to = \"controller\" }\n\n\
+        [[timeline]]\nat = 12000\ncut = { from = \"broker-2\", to = \"controller\" }\n\n\
+        [[timeline]]\nat = 24000\ncut = { from = \"broker-1\", to = \"controller\" }\n\n\
+        [[timeline]]\nat = 38000\nheal = { from = \"broker-2\", to = \"controller\" }\n";
+
+    #[test]
+    fn replicas_leaving_an_isr_below_min_isr_join_the_elr_and_one_leads_cleanly() {
+        let at = |ms| state(&run("", "", FENCE_3_2_1_THEN_HEAL_2, ms));
+        assert_eq!(at(11_500), (Some(1), vec![1, 2], vec![], vec![]), "an ISR at min ISR keeps the ELR empty");
+        assert_eq!(at(23_500), (Some(1), vec![1], vec![2], vec![]), "broker 2 left an ISR that fell below min ISR");
+        assert_eq!(at(37_000), (None, vec![], vec![1, 2], vec![1]), "the ISR may be empty; broker 1 was the last leader");
+        let sim = run("", "", FENCE_3_2_1_THEN_HEAL_2, 41_000);
+        assert_eq!(state(&sim), (Some(2), vec![2], vec![1], vec![]), "broker 2 leads from the ELR and is the whole ISR");
+        assert_eq!(sim.controller.parts[0].leader_epoch, 2);
+    }
+
+    #[test]
+    fn without_elr_the_last_member_stays_in_the_isr_and_nobody_else_may_lead() {
+        let off = "\"eligible.leader.replicas.version\" = 0";
+        let at = |ms| state(&run(off, "", FENCE_3_2_1_THEN_HEAL_2, ms));
+        assert_eq!(at(23_500), (Some(1), vec![1], vec![], vec![]));
+        assert_eq!(at(37_000), (None, vec![1], vec![], vec![]));
+        assert_eq!(at(41_000), (None, vec![1], vec![], vec![]), "broker 2 is back but outside the ISR");
+    }
+
+    #[test]
+    fn a_broker_restarting_after_a_crash_leaves_the_elr() {
+        let timeline = format!(
+            "{FENCE_3_2_1_THEN_HEAL_2}\n[[timeline]]\nat = 36000\ncrash = 2\n\n[[timeline]]\nat = 39000\nrestart = 2\n\n\
+             [[timeline]]\nat = 44000\nheal = {{ from = \"broker-1\", to = \"controller\" }}\n"
+        );
+        let sim = run("", "", &timeline, 43_000);
+        assert!(!sim.controller.fenced(2), "broker 2 is registered and unfenced again");
+        assert_eq!(state(&sim), (None, vec![], vec![1], vec![1]), "but it is no longer eligible, so the partition stays offline");
+        let (sim, elections) = run_with_elections("", "", &timeline, 50_000);
+        assert_eq!(elections, vec![(1, Election::Elr)], "broker 1 returns and leads from the ELR");
+        assert_eq!(state(&sim), (Some(1), vec![1, 2], vec![], vec![]), "broker 2 caught up from it and is back in the ISR");
+    }
+
+    /// Brokers 3 and then 2 are fenced (ISR [1], ELR [2]), leader broker-1 crashes, then broker 2
+    /// crashes and restarts and so leaves the ELR, and broker 1 restarts last.
+    const LAST_LEADER_RETURNS: &str = "\
+        [[timeline]]\nat = 0\ncut = { from = \"broker-3\", to = \"controller\" }\n\n\
+        [[timeline]]\nat = 3000\ncut = { from = \"broker-2\", to = \"controller\" }\n\n\
+        [[timeline]]\nat = 14000\ncrash = 1\n\n\
+        [[timeline]]\nat = 26000\ncrash = 2\n\n\
+        [[timeline]]\nat = 27000\nheal = { from = \"broker-2\", to = \"controller\" }\n\n\
+        [[timeline]]\nat = 27000\nrestart = 2\n\n\
+        [[timeline]]\nat = 32000\nrestart = 1\n";
+
+    #[test]
+    fn the_last_known_leader_leads_again_with_unclean_election_off() {
+        let at = |ms| state(&run("", "", LAST_LEADER_RETURNS, ms));
+        assert_eq!(at(13_500), (Some(1), vec![1], vec![2], vec![]));
+        assert_eq!(at(25_000), (None, vec![], vec![1, 2], vec![1]));
+        assert_eq!(at(31_000), (None, vec![], vec![1], vec![1]), "broker 2 restarted uncleanly and left the ELR");
+        let (sim, elections) = run_with_elections("", "", LAST_LEADER_RETURNS, 36_000);
+        assert_eq!(elections, vec![(1, Election::LastKnownLeader)], "broker 1 left the ELR too, but it was the last leader");
+        assert_eq!((sim.controller.parts[0].leader, &sim.controller.parts[0].elr), (Some(1), &vec![]));
+        assert!(!sim.topics[0].config.unclean_leader_election_enable);
+    }
+
+    #[test]
+    fn without_elr_the_restarted_last_member_leads_from_the_isr_it_never_left() {
+        let off = "\"eligible.leader.replicas.version\" = 0";
+        assert_eq!(state(&run(off, "", LAST_LEADER_RETURNS, 31_000)), (None, vec![1], vec![], vec![]));
+        let (_, elections) = run_with_elections(off, "", LAST_LEADER_RETURNS, 36_000);
+        assert_eq!(elections, vec![(1, Election::Isr)]);
+    }
+
+    fn partition(isr: &[BrokerId], elr: &[BrokerId], last_known_elr: &[BrokerId]) -> PartitionState {
+        PartitionState {
+            replicas: vec![2, 1, 3],
+            leader: None,
+            leader_epoch: 3,
+            isr: isr.to_vec(),
+            elr: elr.to_vec(),
+            last_known_elr: last_known_elr.to_vec(),
+            partition_epoch: 7,
+        }
+    }
+
+    const ELR_ON: Rules = Rules { min_isr: 2, elr: true, unclean_allowed: false };
+
+    #[test]
+    fn the_last_known_leader_is_tried_before_an_unclean_election() {
+        let part = partition(&[], &[], &[1]);
+        let rules = Rules { unclean_allowed: true, ..ELR_ON };
+        let change = build(&part, vec![], None, |_| true, rules);
+        assert_eq!((change.leader, change.election), (Some(1), Some(Election::LastKnownLeader)), "not broker 2, first in assignment order");
+        assert_eq!((change.isr, change.elr, change.last_known_elr), (vec![1], vec![], vec![]));
+        let unclean = build(&part, vec![], None, |r| r != 1, rules);
+        assert_eq!((unclean.leader, unclean.election, unclean.isr), (Some(2), Some(Election::Unclean), vec![2]));
+    }
+
+    #[test]
+    fn an_elr_member_leads_only_when_the_isr_is_empty() {
+        let part = PartitionState { leader: Some(1), ..partition(&[1], &[3], &[]) };
+        let kept = build(&part, vec![1], None, |_| true, ELR_ON);
+        assert_eq!((kept.leader, kept.election, kept.elr.clone()), (Some(1), None, vec![3]));
+        let fenced = build(&part, vec![], None, |r| r != 1, ELR_ON);
+        assert_eq!((fenced.leader, fenced.election), (Some(3), Some(Election::Elr)));
+        assert_eq!((fenced.isr, fenced.elr), (vec![3], vec![1]), "the old leader joins the ELR, the new one leaves it");
+    }
+
+    #[test]
+    fn an_unclean_shutdown_removes_the_broker_from_the_elr_but_a_fence_does_not() {
+        let part = PartitionState { leader: Some(1), ..partition(&[1, 2], &[], &[]) };
+        let fence = build(&part, vec![1], None, |r| r != 2, ELR_ON);
+        assert_eq!((fence.isr, fence.elr), (vec![1], vec![2]));
+        let crash = build(&part, vec![1], Some(2), |r| r != 2, ELR_ON);
+        assert_eq!((crash.isr, crash.elr), (vec![1], vec![]));
+    }
+
+    #[test]
+    fn an_isr_back_at_min_isr_clears_the_elr() {
+        let part = PartitionState { leader: Some(1), ..partition(&[1], &[2, 3], &[]) };
+        let change = build(&part, vec![1, 3], None, |_| true, ELR_ON);
+        assert_eq!((change.isr, change.elr), (vec![1, 3], vec![]));
     }
 }

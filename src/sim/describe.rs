@@ -1,7 +1,7 @@
 //! Formatters that turn steps into narration. The CLI, the page and the golden tests all read
 //! this text, so it lives in the core.
 
-use super::step::{CommitKind, DropReason, Effect, IsrCause, Msg, Partitioning, RebalanceReason, RemoveReason, Revocation, Step, StepEvent, Timer};
+use super::step::{CommitKind, DropReason, Effect, Election, IsrCause, Msg, Partitioning, RebalanceReason, RemoveReason, Revocation, Step, StepEvent, Timer};
 use super::types::{BrokerId, NodeId, RecordId, Tp};
 use super::Sim;
 use std::fmt::Write;
@@ -352,13 +352,37 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             "broker-{leader} asks to add broker-{added} back to the ISR of {}: it caught up to offset {follower_leo}",
             tpn(tp)
         ),
-        Effect::IsrChanged { tp, from, to, partition_epoch, cause } => {
+        Effect::IsrChanged { tp, from, to, elr_from, elr_to, partition_epoch, cause } => {
             let why = match cause {
                 IsrCause::AlterPartition => "at the leader's request",
                 IsrCause::BrokerFenced => "the broker was fenced",
+                IsrCause::BrokerUnfenced => "a broker was unfenced",
+                IsrCause::UncleanShutdown => "the broker restarted after an unclean shutdown and may have lost unflushed records, so it is no longer eligible",
+                IsrCause::ElrElection => "the new leader comes from the ELR and becomes the ISR",
+                IsrCause::LastKnownLeaderElection => "the last known leader is elected and the ISR resets to it",
                 IsrCause::UncleanElection => "unclean election resets the ISR to the new leader",
             };
-            format!("controller: ISR of {} {} → {} ({why}; partition epoch {partition_epoch})", tpn(tp), brokers(from), brokers(to))
+            // Without eligible leader replicas the ELR is always empty, and the line stays as it was.
+            if elr_from.is_empty() && elr_to.is_empty() {
+                format!("controller: ISR of {} {} → {} ({why}; partition epoch {partition_epoch})", tpn(tp), brokers(from), brokers(to))
+            } else if from == to {
+                format!(
+                    "controller: ELR of {} {} → {}, ISR stays {} ({why}; partition epoch {partition_epoch})",
+                    tpn(tp),
+                    brokers(elr_from),
+                    brokers(elr_to),
+                    brokers(to)
+                )
+            } else {
+                format!(
+                    "controller: ISR of {} {} → {}, ELR {} → {} ({why}; partition epoch {partition_epoch})",
+                    tpn(tp),
+                    brokers(from),
+                    brokers(to),
+                    brokers(elr_from),
+                    brokers(elr_to)
+                )
+            }
         }
         Effect::AlterPartitionRejected { tp, leader, error } => {
             format!("controller rejects broker-{leader}'s AlterPartition for {} with {error}: it is based on stale state", tpn(tp))
@@ -375,26 +399,35 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             }
         }
         Effect::BrokerUnfenced { broker } => format!("controller unfences broker-{broker}: it heartbeats again"),
-        Effect::LeaderElected { tp, leader, previous, epoch, unclean } => {
+        Effect::LeaderElected { tp, leader, previous, epoch, election } => {
             let prev = previous.map_or("none".to_string(), |p| format!("broker-{p}"));
-            if *unclean {
-                format!(
-                    "controller elects broker-{leader} leader of {} in epoch {epoch} (was {prev}) UNCLEANLY: no ISR member is alive and unclean.leader.election.enable = true",
-                    tpn(tp)
-                )
-            } else {
-                format!("controller elects broker-{leader} leader of {} in epoch {epoch} (was {prev}): first live ISR member in replica order", tpn(tp))
+            let head = format!("controller elects broker-{leader} leader of {} in epoch {epoch} (was {prev})", tpn(tp));
+            match election {
+                Election::Isr => format!("{head}: first live ISR member in replica order"),
+                Election::Elr => format!(
+                    "{head} from the ELR: the ISR is empty, and broker-{leader} left it while it was below min.insync.replicas, so it has every committed record"
+                ),
+                Election::LastKnownLeader => format!(
+                    "{head} as its last known leader: the ISR and the ELR are empty and it was the last to lead, so it may lead again even with unclean.leader.election.enable = false"
+                ),
+                Election::Unclean => {
+                    format!("{head} UNCLEANLY: no ISR member is alive and unclean.leader.election.enable = true")
+                }
             }
         }
-        Effect::PartitionOffline { tp, isr, unclean_allowed } => {
+        Effect::PartitionOffline { tp, isr, elr, last_known_leader, unclean_allowed } => {
             if *unclean_allowed {
                 format!("{} is OFFLINE: no replica is alive", tpn(tp))
-            } else {
+            } else if !isr.is_empty() {
                 format!(
                     "{} is OFFLINE: no ISR member of {} is alive and unclean.leader.election.enable = false",
                     tpn(tp),
                     brokers(isr)
                 )
+            } else {
+                let elr = if elr.is_empty() { "the ELR is empty too".to_string() } else { format!("no ELR member of {} is alive", brokers(elr)) };
+                let back = last_known_leader.map_or(String::new(), |l| format!("; broker-{l}, its last known leader, may lead again when it returns"));
+                format!("{} is OFFLINE: the ISR is empty, {elr}, and unclean.leader.election.enable = false{back}", tpn(tp))
             }
         }
         Effect::BecameLeader { tp, broker, epoch, leo } => {

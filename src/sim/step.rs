@@ -732,6 +732,10 @@ pub enum Effect {
         from: Vec<BrokerId>,
         /// After.
         to: Vec<BrokerId>,
+        /// Eligible leader replicas before (always empty without them).
+        elr_from: Vec<BrokerId>,
+        /// Eligible leader replicas after.
+        elr_to: Vec<BrokerId>,
         /// New partition epoch.
         partition_epoch: u32,
         /// What caused it.
@@ -770,15 +774,19 @@ pub enum Effect {
         previous: Option<BrokerId>,
         /// New leader epoch.
         epoch: u32,
-        /// True when the leader was not in the ISR (`unclean.leader.election.enable`).
-        unclean: bool,
+        /// Where the leader came from.
+        election: Election,
     },
     /// No replica can lead: the partition is offline.
     PartitionOffline {
         /// Partition.
         tp: Tp,
-        /// The ISR, none of which is alive.
+        /// The ISR, none of which is alive (empty with eligible leader replicas).
         isr: Vec<BrokerId>,
+        /// The eligible leader replicas, none of which is alive.
+        elr: Vec<BrokerId>,
+        /// The leader it had, which may lead again when it returns (eligible leader replicas only).
+        last_known_leader: Option<BrokerId>,
         /// Whether unclean election is allowed (and no live replica exists at all).
         unclean_allowed: bool,
     },
@@ -1269,8 +1277,34 @@ pub enum IsrCause {
     AlterPartition,
     /// The controller removed a fenced broker.
     BrokerFenced,
+    /// A broker was unfenced and the controller tried an election again.
+    BrokerUnfenced,
+    /// A broker re-registered after an unclean shutdown: it leaves the ISR and the ELR.
+    UncleanShutdown,
+    /// A leader was elected from the ELR and is now the whole ISR.
+    ElrElection,
+    /// The last known leader was elected and is now the whole ISR.
+    LastKnownLeaderElection,
     /// An unclean election reset the ISR to the new leader.
     UncleanElection,
+}
+
+/// How the controller chose a leader (`PartitionChangeBuilder.electAnyLeader`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Election {
+    /// The first live ISR member in assignment order.
+    Isr,
+    /// The ISR was empty: the first live eligible leader replica (KIP-966). Clean: it has every
+    /// committed record.
+    Elr,
+    /// The ISR and the ELR were empty: the partition's last leader came back and leads again,
+    /// with the ISR reset to it (leader recovery state RECOVERING). Kafka allows this even with
+    /// `unclean.leader.election.enable=false`.
+    LastKnownLeader,
+    /// No ISR or ELR member was alive and `unclean.leader.election.enable` let an out-of-sync
+    /// replica lead.
+    Unclean,
 }
 
 /// One step of the simulation: exactly one event and what followed from it.

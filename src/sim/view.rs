@@ -59,6 +59,10 @@ pub struct PartitionView {
     pub leader_epoch: u32,
     /// In-sync replicas.
     pub isr: Vec<BrokerId>,
+    /// Eligible leader replicas (KIP-966).
+    pub elr: Vec<BrokerId>,
+    /// The leader a leaderless partition last had (`lastKnownElr`).
+    pub last_known_elr: Vec<BrokerId>,
     /// Replicas in assignment order.
     pub replicas: Vec<ReplicaView>,
 }
@@ -403,6 +407,8 @@ impl Sim {
             leader: part.leader,
             leader_epoch: part.leader_epoch,
             isr: part.isr.clone(),
+            elr: part.elr.clone(),
+            last_known_elr: part.last_known_elr.clone(),
             replicas,
         }
     }
