@@ -52,7 +52,8 @@ fn replica_placement_follows_kafkas_rack_unaware_assignment() {
 
 #[test]
 fn high_watermark_needs_every_isr_member_and_followers_learn_it_on_the_next_fetch() {
-    let s = scenario(3, 3, "", "", "acks = 1", "[[timeline]]\nat = 1000\nproduce = { value = \"a\" }\n");
+    // linger.ms = 0 so that the record leaves at once and the times below are its own round trips.
+    let s = scenario(3, 3, "", "", "acks = 1, \"linger.ms\" = 0", "[[timeline]]\nat = 1000\nproduce = { value = \"a\" }\n");
     let mut sim = s.start(1);
     until(&mut sim, 1005);
     assert_eq!((leo(&sim, 1), hw(&sim, 1)), (1, 0), "appended, not yet replicated");
@@ -164,7 +165,8 @@ fn a_follower_whose_tail_matches_the_leader_keeps_it() {
         2,
         "",
         "",
-        "acks = 1",
+        // linger.ms = 0: the crash at 1012 ms must fall between broker-2's copy and its next fetch.
+        "acks = 1, \"linger.ms\" = 0",
         "[[timeline]]\nat = 1000\nproduce = { value = \"a\" }\n[[timeline]]\nat = 1012\ncrash = 1\n[[timeline]]\nat = 20000\nrestart = 1\n",
     );
     let mut sim = s.start(1);
@@ -236,8 +238,10 @@ fn producer_config_follows_the_java_clients_rules() {
     assert_eq!((defaults.retry_backoff_ms, defaults.retry_backoff_max_ms, defaults.request_timeout_ms, defaults.delivery_timeout_ms), (100, 1000, 30_000, 120_000));
     let acks1 = ProducerConfigRaw { acks: Some(Acks::Leader), ..Default::default() }.resolve().expect("valid");
     assert!(!acks1.enable_idempotence, "a conflicting setting quietly disables default idempotence");
-    let six = ProducerConfigRaw { max_in_flight: Some(6), ..Default::default() }.resolve().expect("valid");
-    assert!(!six.enable_idempotence);
+    let six = ProducerConfigRaw { max_in_flight: Some(6), ..Default::default() };
+    assert!(six.resolve().is_err(), "Kafka 4.x refuses more than 5 in flight while idempotence is on, even by default");
+    let six_plain = ProducerConfigRaw { max_in_flight: Some(6), enable_idempotence: Some(false), ..Default::default() }.resolve().expect("valid");
+    assert!(!six_plain.enable_idempotence);
     let explicit = ProducerConfigRaw { acks: Some(Acks::None), enable_idempotence: Some(true), ..Default::default() };
     assert!(explicit.resolve().is_err(), "explicit idempotence with acks=0 is a ConfigException");
     let short = ProducerConfigRaw { delivery_timeout_ms: Some(1000), ..Default::default() };

@@ -439,8 +439,8 @@ impl Sim {
             self.producer(p).take_in_flight(req);
             self.producer_batch_failed(p, bid, error);
         }
+        // The drain below arms the wake-up at `reconnect_at` if a batch is waiting for this broker.
         self.producer_request_metadata(p);
-        self.producer_arm_wake(p, reconnect_at);
         self.producer_drain(p);
     }
 
