@@ -1,7 +1,7 @@
 //! The panels around the cluster picture: narration, playback controls and timeline, the action
 //! menu, the ledger with its lag chart, and the expectations.
 
-use super::frame::{Frame, PauseView};
+use super::frame::{Frame, PauseView, LEDGER_ROWS};
 use super::glossary::{annotate, term};
 use super::i18n::{fill, use_tr, Tr};
 use crate::session::UserAction;
@@ -384,10 +384,6 @@ fn lag_chart(tr: Tr, name: &str, samples: &[(u64, String, u64)], now: u64) -> Ht
         </figure>
     }
 }
-
-/// Rows the ledger table draws at most (see `Sim::ledger_view_limited`): a large run keeps its
-/// table, and the page, light; the badges still count every record.
-pub const LEDGER_ROWS: usize = 200;
 
 /// The ledger panel.
 #[function_component]
