@@ -127,9 +127,12 @@ fn nodes(sim: &Sim) -> Vec<(NodeId, String)> {
 /// slice of the look-ahead too, and on a large run these views cost the most.
 #[derive(Default)]
 pub struct ViewCache {
-    state: RefCell<Option<((u64, u64), Rc<StateView>)>>,
-    ledger: RefCell<Option<((u64, u64), Rc<LedgerView>)>>,
+    state: Cached<StateView>,
+    ledger: Cached<LedgerView>,
 }
+
+/// A view kept with the (run, position) it is of.
+type Cached<T> = RefCell<Option<((u64, u64), Rc<T>)>>;
 
 impl Frame {
     /// Reads the session at its current position. `run` names the run (it changes whenever the
