@@ -1,7 +1,9 @@
 //! The page's root component and its playback state (what runs, where the cursor is, how fast
 //! it plays), kept apart from the model: the session holds the simulation and its snapshots.
 
-use super::cluster::{context_of, Cluster};
+use super::browser::{location_hash, publish_link, toggle_fullscreen};
+use super::cluster::Cluster;
+use super::export::{export, Export, ExportMenu};
 use super::frame::{Frame, Picks, ViewCache};
 use super::i18n::{fill, Lang, Tr};
 use super::panels::{ActionMenu, Cmd, Controls, Expectations, Ledger, Narration, SPEEDS};
@@ -138,7 +140,7 @@ impl Ui {
             explorer: None,
             explore_epoch: 0,
         };
-        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        let hash = location_hash();
         if hash.len() > 1 {
             ui.open_link(&hash);
         } else {
@@ -467,141 +469,6 @@ struct ChallengeStatus {
     seen: bool,
 }
 
-/// What the export menu writes.
-#[derive(Clone, Copy)]
-enum Export {
-    /// The cluster picture as a standalone SVG.
-    Svg,
-    /// The cluster picture as a PNG, for slides.
-    Png,
-    /// The narrated trace up to the step shown.
-    Text,
-    /// The trace as JSON, with the state and ledger at the step shown.
-    Json,
-}
-
-impl Ui {
-    /// A file name for an export of the current run at the current step.
-    fn export_name(&self, ext: &str) -> String {
-        let stem = match &self.running {
-            ScenarioRef::Builtin(n) => n.clone(),
-            ScenarioRef::Text(_) => "scenario".to_string(),
-        };
-        let step = self.session.as_ref().map_or(0, Session::position);
-        format!("{stem}-step{step}.{ext}")
-    }
-
-    fn export(&mut self, kind: Export) {
-        let Some(s) = self.session.as_ref() else { return };
-        match kind {
-            Export::Text => download(&self.export_name("txt"), &s.trace_text(), "text/plain"),
-            Export::Json => download(&self.export_name("json"), &s.trace_json(), "application/json"),
-            Export::Svg | Export::Png => {
-                let Some(svg) = cluster_svg(self.dark, &format!("{} · step {} · {} ms", s.scenario().title, s.position(), s.sim().now())) else { return };
-                match kind {
-                    Export::Svg => download(&self.export_name("svg"), &svg, "image/svg+xml"),
-                    _ => svg_to_png(&svg, self.export_name("png")),
-                }
-            }
-        }
-    }
-}
-
-/// The page's stylesheet as the browser holds it, embedded in exported pictures so that they look
-/// as on screen. Read from the page rather than compiled into the module: the page has it already.
-fn page_style() -> String {
-    let sheets = gloo::utils::document().style_sheets();
-    let mut style = String::new();
-    for i in 0..sheets.length() {
-        let Some(rules) = sheets.item(i).and_then(|s| s.dyn_into::<web_sys::CssStyleSheet>().ok()).and_then(|s| s.css_rules().ok()) else { continue };
-        for r in 0..rules.length() {
-            if let Some(rule) = rules.item(r) {
-                style.push_str(&rule.css_text());
-                style.push('\n');
-            }
-        }
-    }
-    style
-}
-
-/// The cluster picture as it is drawn now, as a standalone SVG file with the page's styles and
-/// a caption naming the run, the step and the time.
-fn cluster_svg(dark: bool, caption: &str) -> Option<String> {
-    let svg = gloo::utils::document().query_selector("svg.cluster").ok().flatten()?;
-    let body = picture_markup(&svg)?;
-    let (width, height) = svg.get_attribute("viewBox").and_then(|v| {
-        let n: Vec<f64> = v.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-        (n.len() == 4).then(|| (n[2], n[3]))
-    })?;
-    let caption = caption.replace('&', "&amp;").replace('<', "&lt;");
-    // The page draws the picture at its container's width; the file gives it its own size.
-    let inner = body.replacen(" width=\"100%\"", "", 1).replacen("<svg ", &format!("<svg y=\"28\" width=\"{width}\" height=\"{height}\" "), 1);
-    Some(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" data-theme=\"{theme}\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\"><style>{style}</style><rect width=\"100%\" height=\"100%\" fill=\"var(--bg)\"/><text x=\"8\" y=\"20\" fill=\"var(--ink)\" font-family=\"sans-serif\" font-size=\"14\">{caption}</text>{inner}</svg>",
-        theme = if dark { "dark" } else { "light" },
-        style = page_style(),
-        h = height + 28.0,
-    ))
-}
-
-/// The picture's markup, each group of canvases in it (a large cluster's replica rows, labels
-/// beside logs) replaced by one image of what they show: a canvas's markup does not carry its
-/// pixels.
-fn picture_markup(svg: &web_sys::Element) -> Option<String> {
-    let holders = svg.query_selector_all("foreignObject").ok()?;
-    if holders.length() == 0 {
-        return Some(svg.outer_html());
-    }
-    let document = gloo::utils::document();
-    let copy: web_sys::Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
-    let copies = copy.query_selector_all("foreignObject").ok()?;
-    for i in 0..holders.length() {
-        let holder: web_sys::Element = holders.item(i)?.dyn_into().ok()?;
-        let canvases = holder.query_selector_all("canvas").ok()?;
-        let parts: Vec<web_sys::HtmlCanvasElement> = (0..canvases.length()).filter_map(|c| canvases.item(c)?.dyn_into().ok()).collect();
-        let whole: web_sys::HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
-        whole.set_width(parts.iter().map(|p| p.width()).sum());
-        whole.set_height(parts.iter().map(|p| p.height()).max().unwrap_or(0));
-        let ctx = context_of(&whole)?;
-        let mut x = 0.0;
-        for part in &parts {
-            ctx.draw_image_with_html_canvas_element(part, x, 0.0).ok()?;
-            x += f64::from(part.width());
-        }
-        let image = document.create_element_ns(Some("http://www.w3.org/2000/svg"), "image").ok()?;
-        for name in ["x", "y", "width", "height"] {
-            image.set_attribute(name, &holder.get_attribute(name)?).ok()?;
-        }
-        image.set_attribute("href", &whole.to_data_url().ok()?).ok()?;
-        let place: web_sys::Element = copies.item(i)?.dyn_into().ok()?;
-        place.replace_with_with_node_1(&image).ok()?;
-    }
-    Some(copy.outer_html())
-}
-
-/// Draws the SVG on a canvas at twice its size and downloads the PNG.
-fn svg_to_png(svg: &str, name: String) {
-    let document = gloo::utils::document();
-    let Ok(img) = document.create_element("img") else { return };
-    let img: web_sys::HtmlImageElement = img.unchecked_into();
-    let url = format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(svg));
-    let loaded = img.clone();
-    EventListener::once(&img, "load", move |_| {
-        let Ok(canvas) = gloo::utils::document().create_element("canvas") else { return };
-        let canvas: web_sys::HtmlCanvasElement = canvas.unchecked_into();
-        let (w, h) = (loaded.natural_width() * 2, loaded.natural_height() * 2);
-        canvas.set_width(w);
-        canvas.set_height(h);
-        let Some(ctx) = context_of(&canvas) else { return };
-        let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(&loaded, 0.0, 0.0, w as f64, h as f64);
-        if let Ok(data) = canvas.to_data_url_with_type("image/png") {
-            save_url(&name, &data);
-        }
-    })
-    .forget();
-    img.set_src(&url);
-}
-
 /// The challenge: its goal, the actions it allows, and whether the goal holds here and at the
 /// end of the run (with the class's actions).
 fn challenge_panel(t: Tr, challenge: &scenario::Challenge, status: &ChallengeStatus) -> Html {
@@ -655,45 +522,6 @@ fn compare_panel(t: Tr, compare: &scenario::Compare, left: &Frame, right: &Frame
             <p data-testid="compare-summary">{if differ.is_empty() { t.compare_same.to_string() } else { fill(t.compare_differ, &[&differ.join(", ")]) }}</p>
         </section>
     }
-}
-
-fn toggle_fullscreen() {
-    let document = gloo::utils::document();
-    if document.fullscreen_element().is_some() {
-        document.exit_fullscreen();
-    } else if let Some(el) = document.document_element() {
-        let _ = el.request_fullscreen();
-    }
-}
-
-fn download(name: &str, text: &str, mime: &str) {
-    let parts = js_sys_array(text);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    save_url(name, &url);
-    // The download reads the blob after this returns: revoking the URL at once can cancel it.
-    gloo::timers::callback::Timeout::new(60_000, move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    })
-    .forget();
-}
-
-/// Saves what `url` points to as a file called `name`.
-fn save_url(name: &str, url: &str) {
-    if let Ok(a) = gloo::utils::document().create_element("a") {
-        let a: web_sys::HtmlAnchorElement = a.unchecked_into();
-        a.set_href(url);
-        a.set_download(name);
-        a.click();
-    }
-}
-
-fn js_sys_array(text: &str) -> wasm_bindgen::JsValue {
-    let array = js_sys::Array::new();
-    array.push(&wasm_bindgen::JsValue::from_str(text));
-    array.into()
 }
 
 /// Calls `tick` in every animation frame until the returned handle is dropped: the fastest speed
@@ -770,7 +598,7 @@ pub fn App() -> Html {
         let redraw = redraw.clone();
         use_effect_with((), move |_| {
             let listener = EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
-                let hash = gloo::utils::window().location().hash().unwrap_or_default();
+                let hash = location_hash();
                 if hash.len() > 1 {
                     ui.borrow_mut().open_link(&hash);
                     redraw.force_update();
@@ -909,15 +737,7 @@ pub fn App() -> Html {
 
     let on_share = with_ui(Rc::new(|u: &mut Ui| {
         if let Some(state) = u.share_state() {
-            let fragment = share::encode(&state);
-            let location = gloo::utils::window().location();
-            let base = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
-            let url = format!("{base}#{fragment}");
-            if let Ok(history) = gloo::utils::window().history() {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-            }
-            let _ = gloo::utils::window().navigator().clipboard().write_text(&url);
-            u.share_url = Some(url);
+            u.share_url = Some(publish_link(&share::encode(&state)));
         }
     }));
     let on_theme = with_ui(Rc::new(|u: &mut Ui| u.dark = !u.dark));
@@ -926,7 +746,18 @@ pub fn App() -> Html {
         u.share_url = None;
     }));
     let on_compare = with_ui(Rc::new(Ui::toggle_compare));
-    let on_export = |kind: Export| with_ui(Rc::new(move |u: &mut Ui| u.export(kind)));
+    let on_export = {
+        let ui = ui.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |kind: Export| {
+            let u = ui.borrow();
+            if let Some(s) = u.session.as_ref() {
+                export(kind, s, &u.running, u.dark);
+            }
+            drop(u);
+            redraw.force_update();
+        })
+    };
     let on_presenter = with_ui(Rc::new(|u: &mut Ui| u.presenter = !u.presenter));
     let on_motion = with_ui(Rc::new(|u: &mut Ui| u.reduce_motion = !u.reduce_motion));
     let on_routine = with_ui(Rc::new(|u: &mut Ui| u.show_routine = !u.show_routine));
@@ -940,7 +771,7 @@ pub fn App() -> Html {
             ScenarioRef::Builtin(n) => format!("{n}.toml"),
             ScenarioRef::Text(_) => "scenario.toml".to_string(),
         };
-        download(&name, &u.editor, "application/toml");
+        super::browser::download(&name, &u.editor, "application/toml");
     }));
     let on_seed = {
         let ui = ui.clone();
@@ -1082,15 +913,7 @@ pub fn App() -> Html {
                         {if u.compare.is_some() { t.stop_compare } else { t.compare }}
                     </button>
                 }
-                <details class="export" data-testid="export">
-                    <summary>{t.export}</summary>
-                    <div class="export-menu">
-                        <button onclick={on_export(Export::Svg)} data-testid="export-svg">{t.export_svg}</button>
-                        <button onclick={on_export(Export::Png)} data-testid="export-png">{t.export_png}</button>
-                        <button onclick={on_export(Export::Text)} data-testid="export-text">{t.export_text}</button>
-                        <button onclick={on_export(Export::Json)} data-testid="export-json">{t.export_json}</button>
-                    </div>
-                </details>
+                <ExportMenu {on_export} />
                 <span class="spacer" />
                 <label class="toggle"><input type="checkbox" checked={u.show_routine} onclick={on_routine} />{t.routine}</label>
                 <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{t.less_motion}</label>

@@ -1,6 +1,7 @@
 //! The cluster picture: producers left, the controller and brokers in the middle (each replica
 //! a log strip with HW and LEO marks), consumer groups right, and messages moving between them.
 
+use super::browser::context_of;
 use super::frame::{is_compact, Frame, MAX_CELLS};
 use super::i18n::{fill, use_tr, Tr};
 use crate::sim::map::VecMap;
@@ -337,11 +338,6 @@ fn size_canvas(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, (widt
     ctx.set_transform(scale, 0.0, 0.0, scale, -origin * scale, 0.0).ok()?;
     ctx.clear_rect(origin, 0.0, width, height);
     Some(())
-}
-
-/// A canvas's 2D drawing context.
-pub(super) fn context_of(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok()??.dyn_into().ok()
 }
 
 /// The top of replica row `n` below a broker's title.

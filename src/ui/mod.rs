@@ -3,7 +3,9 @@
 //! simulation logic stays in the core.
 
 mod app;
+mod browser;
 mod cluster;
+mod export;
 mod frame;
 mod glossary;
 mod i18n;
