@@ -113,7 +113,7 @@ pub fn SeedField(props: &SeedProps) -> Html {
 #[hook]
 pub fn use_file_reader(cmd: Callback<Cmd>) -> Callback<web_sys::File> {
     let reader = use_mut_ref(|| None::<gloo::file::callbacks::FileReader>);
-    Callback::from(move |file: web_sys::File| {
+    use_callback(cmd, move |file: web_sys::File, cmd| {
         if file.size() > scenario::limits::FILE_BYTES as f64 {
             cmd.emit(Cmd::FileTooLarge(file.name()));
             return;
