@@ -6,14 +6,14 @@
 use super::browser::location_hash;
 use super::cluster::Cluster;
 use super::cmd::{use_keys, use_link_changes, Cmd};
-use super::editor::{use_file_reader, EditorPanel};
+use super::editor::{editor_panel, use_file_reader};
 use super::frame::Frame;
 use super::i18n::{fill, Tr};
 use super::page::Page;
 use super::panels::{ActionMenu, Controls, Expectations, Ledger, Narration};
 use super::playback::{landing_note, use_slices, use_ticker};
 use super::run::{challenge_panel, compare_panel, share_box};
-use super::topbar::TopBar;
+use super::topbar::{top_bar, TopBar};
 use crate::share::ScenarioRef;
 use crate::sim::NodeId;
 use std::cell::RefCell;
@@ -25,8 +25,8 @@ use yew::prelude::*;
 pub fn App() -> Html {
     let page = use_mut_ref(|| Page::new(&location_hash()));
     let redraw = use_force_update();
-    // One callback for the page's life, so that components whose data did not change need not
-    // render again.
+    // One callback for the page's life: every component gets it, and the panels, which render
+    // again only when their frame changes, need not compare it.
     let cmd = {
         let (page, redraw) = (page.clone(), redraw.clone());
         use_callback((), move |c: Cmd, _| {
@@ -66,8 +66,8 @@ pub fn App() -> Html {
     }
     let scenario = session.scenario();
     let current = match &p.run.source {
-        ScenarioRef::Builtin(n) => AttrValue::from(n.clone()),
-        ScenarioRef::Text(_) => AttrValue::default(),
+        ScenarioRef::Builtin(n) => n.as_str(),
+        ScenarioRef::Text(_) => "",
     };
     let on_drop = {
         let read_file = read_file.clone();
@@ -83,9 +83,17 @@ pub fn App() -> Html {
     html! {
         <ContextProvider<Tr> context={t}>
         <div class="app" ondrop={on_drop} ondragover={on_dragover}>
-            <TopBar builtins={p.builtins.clone()} {current} seed={AttrValue::from(p.editor.seed.clone())} exploring={p.exploration.running()}
-                    compare={scenario.compare.is_some().then_some(p.run.compare.is_some())} show_routine={p.playback.show_routine}
-                    reduce_motion={p.prefs.reduce_motion} lang={p.prefs.lang} dark={p.prefs.dark} cmd={cmd.clone()} on_file={read_file} />
+            {top_bar(t, &TopBar {
+                builtins: &p.builtins,
+                current,
+                seed: &p.editor.seed,
+                exploring: p.exploration.running(),
+                compare: scenario.compare.is_some().then_some(p.run.compare.is_some()),
+                show_routine: p.playback.show_routine,
+                reduce_motion: p.prefs.reduce_motion,
+                lang: p.prefs.lang,
+                dark: p.prefs.dark,
+            }, &cmd, &read_file)}
             {share_box(t, p.run.share_url.as_deref())}
             {p.exploration.note(t, cmd.reform(|_: MouseEvent| Cmd::StopExplore))}
             {landing_note(t, p.playback.landing, session.known_steps())}
@@ -128,7 +136,7 @@ pub fn App() -> Html {
             </main>
             <Controls frame={frame.clone()} cmd={cmd.clone()} {playing} {speed} />
             <Ledger frame={frame.clone()} on_record={cmd.reform(Cmd::Record)} />
-            <EditorPanel text={AttrValue::from(p.editor.text.clone())} errors={p.editor.errors.clone()} cmd={cmd.clone()} />
+            {editor_panel(t, &p.editor, &cmd)}
             {footer(t, &frame)}
         </div>
         </ContextProvider<Tr>>

@@ -3,7 +3,7 @@
 //! commands and the words, nothing else of the page.
 
 use super::cmd::Cmd;
-use super::i18n::use_tr;
+use super::i18n::Tr;
 use crate::scenario;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -39,23 +39,11 @@ pub fn catalog() -> Rc<[Builtin]> {
     builtins.into()
 }
 
-/// Properties of [`Picker`].
-#[derive(Properties, PartialEq)]
-pub struct PickerProps {
-    /// The shipped scenarios.
-    pub builtins: Rc<[Builtin]>,
-    /// The shipped scenario that runs (empty: an edited or opened one).
-    pub current: AttrValue,
-    /// Opens the one picked.
-    pub cmd: Callback<Cmd>,
-}
-
-/// The scenario picker, grouped by the curriculum's modules.
-#[function_component]
-pub fn Picker(props: &PickerProps) -> Html {
-    let t = use_tr();
-    let on_pick = props.cmd.reform(|e: Event| Cmd::OpenBuiltin(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value()));
-    let mut modules: Vec<Option<u32>> = props.builtins.iter().map(|b| b.module).collect();
+/// The scenario picker, grouped by the curriculum's modules; `current` is the shipped scenario
+/// that runs (empty: an edited or opened one).
+pub fn picker(t: Tr, builtins: &[Builtin], current: &str, cmd: &Callback<Cmd>) -> Html {
+    let on_pick = cmd.reform(|e: Event| Cmd::OpenBuiltin(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value()));
+    let mut modules: Vec<Option<u32>> = builtins.iter().map(|b| b.module).collect();
     modules.dedup();
     let module_label = |m: Option<u32>| match m {
         Some(m) => format!("{m}. {}", t.modules.get(m as usize - 1).copied().unwrap_or_default()),
@@ -63,11 +51,11 @@ pub fn Picker(props: &PickerProps) -> Html {
     };
     html! {
         <select onchange={on_pick} aria-label={t.scenario} data-testid="picker" dir="auto">
-            if props.current.is_empty() { <option selected=true disabled=true>{t.edited_scenario}</option> }
+            if current.is_empty() { <option selected=true disabled=true>{t.edited_scenario}</option> }
             { for modules.iter().map(|m| html! {
                 <optgroup label={module_label(*m)}>
-                    { for props.builtins.iter().filter(|b| b.module == *m).map(|b| html! {
-                        <option value={b.name} selected={b.name == props.current.as_str()}>
+                    { for builtins.iter().filter(|b| b.module == *m).map(|b| html! {
+                        <option value={b.name} selected={b.name == current}>
                             {match b.module { Some(m) => format!("{m}.{} {}", b.lesson, b.title), None => b.title.clone() }}
                         </option>
                     }) }

@@ -4,7 +4,7 @@
 
 use super::browser::download;
 use super::cmd::Cmd;
-use super::i18n::{fill, use_tr};
+use super::i18n::{fill, Tr};
 use crate::scenario::{self, ScenarioError};
 use crate::share::ScenarioRef;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -47,62 +47,38 @@ impl Editor {
     }
 }
 
-/// Properties of [`EditorPanel`].
-#[derive(Properties, PartialEq)]
-pub struct EditorProps {
-    /// The text.
-    pub text: AttrValue,
-    /// Its errors.
-    pub errors: Vec<ScenarioError>,
-    /// Edits, runs and downloads.
-    pub cmd: Callback<Cmd>,
-}
-
 /// The editor's panel: the text, its errors, and the buttons that run and download it.
-#[function_component]
-pub fn EditorPanel(props: &EditorProps) -> Html {
-    let t = use_tr();
-    let on_edit = props.cmd.reform(|e: InputEvent| Cmd::Edit(e.target_unchecked_into::<HtmlTextAreaElement>().value()));
+pub fn editor_panel(t: Tr, editor: &Editor, cmd: &Callback<Cmd>) -> Html {
+    let on_edit = cmd.reform(|e: InputEvent| Cmd::Edit(e.target_unchecked_into::<HtmlTextAreaElement>().value()));
     html! {
         <section class="editor" aria-label={t.editor_region}>
             <h2>{t.editor}</h2>
             <p class="hint">{t.editor_hint}</p>
-            <textarea value={props.text.clone()} oninput={on_edit} spellcheck="false" rows="18" aria-label={t.editor} data-testid="editor" dir="ltr" />
+            <textarea value={editor.text.clone()} oninput={on_edit} spellcheck="false" rows="18" aria-label={t.editor} data-testid="editor" dir="ltr" />
             <ul class="errors" data-testid="errors">
-                { for props.errors.iter().map(|e| html! {
+                { for editor.errors.iter().map(|e| html! {
                     <li>
                         <span class="loc">{fill(t.error_at, &[&e.line, &e.column])}</span><span dir="ltr">{e.message.clone()}</span>
                         if let Some(h) = &e.hint { <span class="hint">{t.hint}<span dir="ltr">{h.clone()}</span></span> }
                     </li>
                 }) }
             </ul>
-            <button onclick={props.cmd.reform(|_: MouseEvent| Cmd::RunEditor)} disabled={!props.errors.is_empty()} data-testid="run-editor">{t.run_editor}</button>
-            <button onclick={props.cmd.reform(|_: MouseEvent| Cmd::Download)}>{t.download}</button>
+            <button onclick={cmd.reform(|_: MouseEvent| Cmd::RunEditor)} disabled={!editor.errors.is_empty()} data-testid="run-editor">{t.run_editor}</button>
+            <button onclick={cmd.reform(|_: MouseEvent| Cmd::Download)}>{t.download}</button>
         </section>
     }
 }
 
-/// Properties of [`SeedField`].
-#[derive(Properties, PartialEq)]
-pub struct SeedProps {
-    /// The field's text.
-    pub seed: AttrValue,
-    /// Typing and submitting.
-    pub cmd: Callback<Cmd>,
-}
-
 /// The top bar's seed field: Enter runs the scenario again with its seed.
-#[function_component]
-pub fn SeedField(props: &SeedProps) -> Html {
-    let t = use_tr();
-    let on_submit = props.cmd.reform(|e: SubmitEvent| {
+pub fn seed_field(t: Tr, seed: &str, cmd: &Callback<Cmd>) -> Html {
+    let on_submit = cmd.reform(|e: SubmitEvent| {
         e.prevent_default();
         Cmd::SubmitSeed
     });
-    let on_input = props.cmd.reform(|e: InputEvent| Cmd::SeedText(e.target_unchecked_into::<HtmlInputElement>().value()));
+    let on_input = cmd.reform(|e: InputEvent| Cmd::SeedText(e.target_unchecked_into::<HtmlInputElement>().value()));
     html! {
         <form class="seed" onsubmit={on_submit}>
-            <label>{t.seed}<input value={props.seed.clone()} oninput={on_input} inputmode="numeric" size="8" aria-label={t.seed.trim()} dir="ltr" /></label>
+            <label>{t.seed}<input value={seed.to_string()} oninput={on_input} inputmode="numeric" size="8" aria-label={t.seed.trim()} dir="ltr" /></label>
         </form>
     }
 }

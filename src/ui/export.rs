@@ -3,7 +3,7 @@
 //! drew it, and uses the browser helpers and the words; nothing else of the page.
 
 use super::browser::{context_of, download, save_url};
-use super::i18n::use_tr;
+use super::i18n::Tr;
 use crate::session::Session;
 use crate::share::ScenarioRef;
 use gloo::events::EventListener;
@@ -23,18 +23,9 @@ pub enum Export {
     Json,
 }
 
-/// Properties of [`ExportMenu`].
-#[derive(Properties, PartialEq)]
-pub struct ExportMenuProps {
-    /// The export picked.
-    pub on_export: Callback<Export>,
-}
-
 /// The top bar's export menu.
-#[function_component]
-pub fn ExportMenu(props: &ExportMenuProps) -> Html {
-    let t = use_tr();
-    let item = |kind: Export| props.on_export.reform(move |_: MouseEvent| kind);
+pub fn export_menu(t: Tr, on_export: &Callback<Export>) -> Html {
+    let item = |kind: Export| on_export.reform(move |_: MouseEvent| kind);
     html! {
         <details class="export" data-testid="export">
             <summary>{t.export}</summary>
