@@ -5,11 +5,9 @@
 use super::cmd::Cmd;
 use super::i18n::Tr;
 use crate::scenario;
-use std::rc::Rc;
 use yew::prelude::*;
 
 /// One shipped scenario, as the picker lists it.
-#[derive(PartialEq, Eq)]
 pub struct Builtin {
     /// Its file name without `.toml`.
     pub name: &'static str,
@@ -22,7 +20,7 @@ pub struct Builtin {
 }
 
 /// The shipped scenarios in the course's order.
-pub fn catalog() -> Rc<[Builtin]> {
+pub fn catalog() -> Vec<Builtin> {
     let mut builtins: Vec<Builtin> = crate::builtin::BUILTIN
         .iter()
         .map(|(name, text)| {
@@ -36,7 +34,7 @@ pub fn catalog() -> Rc<[Builtin]> {
         })
         .collect();
     builtins.sort_by_key(|b| (b.module.unwrap_or(u32::MAX), b.lesson));
-    builtins.into()
+    builtins
 }
 
 /// The scenario picker, grouped by the curriculum's modules; `current` is the shipped scenario

@@ -16,7 +16,6 @@ use super::run::Run;
 use crate::scenario;
 use crate::session::{Session, TimedUserAction};
 use crate::share::{self, ScenarioRef};
-use std::rc::Rc;
 
 /// The shipped scenario opened when a link names none.
 const DEFAULT_SCENARIO: &str = "acks1-acknowledged-loss";
@@ -24,7 +23,7 @@ const DEFAULT_SCENARIO: &str = "acks1-acknowledged-loss";
 /// Everything the page holds; the simulation itself lives in the run's sessions.
 pub struct Page {
     /// The shipped scenarios, for the picker.
-    pub builtins: Rc<[Builtin]>,
+    pub builtins: Vec<Builtin>,
     /// The run shown.
     pub run: Run,
     /// How the page moves through it.
