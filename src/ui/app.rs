@@ -1,6 +1,6 @@
 //! The page's root component: it holds the [`Page`] model, drives its timers (playback, the
-//! look-ahead, the explorer, the ledger's catch-up), and composes the parts' components around
-//! one [`Frame`] per render. It decides nothing itself: every change goes through
+//! look-ahead, the explorer, the ledger's catch-up), and composes the parts' components and
+//! views around one [`Frame`] per render. It decides nothing itself: every change goes through
 //! [`Page::apply`]. It uses every part of the page and nothing of the core but its names.
 
 use super::browser::location_hash;

@@ -4,7 +4,7 @@
 //!
 //! By responsibility: `page` composes the models of the current run and its sharing (`run`),
 //! playback (`playback`), the editor (`editor`), exploration (`exploration`) and the page's look
-//! (`prefs`); `app` is the root component that drives them and lays out the components: the top
+//! (`prefs`); `app` is the root component that drives them and lays out the views: the top
 //! bar (`topbar`, with `catalog`'s picker and `export`'s menu), the picture (`cluster`) and the
 //! panels (`panels`). The words (`i18n`), the browser calls (`browser`) and the frame import
 //! nothing else of the page, and `cmd` only the export kinds, so that the page's modules import
