@@ -1,1127 +1,104 @@
-//! The page's root component and its playback state (what runs, where the cursor is, how fast
-//! it plays), kept apart from the model: the session holds the simulation and its snapshots.
+//! The page's root component: it holds the [`Page`] model, drives its timers (playback, the
+//! look-ahead, the explorer, the ledger's catch-up), and composes the parts' components and
+//! views around one [`Frame`] per render. It decides nothing itself: every change goes through
+//! [`Page::apply`]. It uses every part of the page and nothing of the core but its names.
 
-use super::cluster::{context_of, Cluster};
-use super::frame::{Frame, Picks, ViewCache};
-use super::i18n::{fill, Lang, Tr};
-use super::panels::{ActionMenu, Cmd, Controls, Expectations, Ledger, Narration, SPEEDS};
-use crate::explore::{Explorer, FaultKind, Options, Progress};
-use crate::scenario::{self, ScenarioError};
-use crate::session::{Session, TimedUserAction};
-use crate::share::{self, ScenarioRef, ShareState};
-use crate::sim::{Effect, NodeId};
-use gloo::events::{EventListener, EventListenerOptions};
-use gloo::render::{request_animation_frame, AnimationFrame};
-use gloo::timers::callback::{Interval, Timeout};
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
+use super::browser::location_hash;
+use super::cluster::Cluster;
+use super::cmd::{use_keys, use_link_changes, Cmd};
+use super::editor::{editor_panel, use_file_reader};
+use super::frame::Frame;
+use super::i18n::{fill, Tr};
+use super::page::Page;
+use super::panels::{ActionMenu, Controls, Expectations, Ledger, Narration};
+use super::playback::{landing_note, use_slices, use_ticker};
+use super::run::{challenge_panel, compare_panel, share_box};
+use super::topbar::{top_bar, TopBar};
+use crate::share::ScenarioRef;
+use crate::sim::NodeId;
+use std::cell::RefCell;
+use std::rc::Rc;
 use yew::prelude::*;
-
-/// Steps of look-ahead per slice: small enough that one slice stays far below 100 ms.
-const LOOK_AHEAD_SLICE: u64 = 4_000;
-
-/// Steps the explorer simulates per slice (with every invariant checked after each): a few
-/// milliseconds of work, so that the tab stays responsive while it searches.
-const EXPLORE_SLICE: u64 = 8_000;
-
-/// Seeds the page's explorer tries.
-const EXPLORE_SEEDS: u64 = 1_000;
-
-/// The shipped scenario opened when a link names none.
-const DEFAULT_SCENARIO: &str = "acks1-acknowledged-loss";
-/// How long stepping must pause before the ledger catches up with the picture (ms).
-const LEDGER_PAUSE_MS: u32 = 100;
-/// How often the ledger catches up during playback (ms).
-const LEDGER_PLAYING_MS: u32 = 500;
-
-struct BuiltinInfo {
-    name: &'static str,
-    title: String,
-    /// The curriculum module (none: the scale and exploration extras).
-    module: Option<u32>,
-    lesson: u32,
-}
-
-/// Playback and page state; the model lives in `session`.
-struct Ui {
-    builtins: Vec<BuiltinInfo>,
-    session: Option<Session>,
-    running: ScenarioRef,
-    editor: String,
-    editor_errors: Vec<ScenarioError>,
-    notice: Option<String>,
-    playing: bool,
-    speed: usize,
-    show_routine: bool,
-    selected: Option<NodeId>,
-    epoch: u64,
-    /// The views of the current position, kept between renders.
-    views: ViewCache,
-    /// The ledger's catch-up after the picture moved on (see `Frame::new`): the timer, the (run,
-    /// position) it is due for while it has not fired, and whether the next render computes the
-    /// ledger of its position.
-    ledger_timer: RefCell<Option<Timeout>>,
-    ledger_due: Cell<Option<(u64, u64)>>,
-    ledger_now: Cell<bool>,
-    /// The class's pick at each pause point of this run.
-    picks: Picks,
-    /// The page's language.
-    lang: Lang,
-    /// Compare mode: the scenario's `[compare]` run, kept at the same virtual time as the main one.
-    compare: Option<Session>,
-    compare_views: ViewCache,
-    /// The challenge's goal in the current run, checked once per position.
-    challenge: ChallengeStatus,
-    share_url: Option<String>,
-    reader: Option<gloo::file::callbacks::FileReader>,
-    presenter: bool,
-    dark: bool,
-    reduce_motion: bool,
-    seed_input: String,
-    /// A step to land on once the look-ahead has reached it (a link's step, or the end): the
-    /// run is computed in slices rather than in one long block.
-    landing: Option<u64>,
-    /// A search for a counterexample running in slices, with the text of the scenario it explores.
-    explorer: Option<(Explorer, String)>,
-    explore_epoch: u64,
-}
-
-impl Ui {
-    fn new() -> Ui {
-        let mut builtins: Vec<BuiltinInfo> = crate::builtin::BUILTIN
-            .iter()
-            .map(|(name, text)| {
-                let parsed = scenario::parse(name, text).ok();
-                BuiltinInfo {
-                    name,
-                    title: parsed.as_ref().map_or_else(|| name.to_string(), |s| s.title.clone()),
-                    module: parsed.as_ref().and_then(|s| s.module),
-                    lesson: parsed.as_ref().map_or(0, |s| s.lesson),
-                }
-            })
-            .collect();
-        // The course order: module by module, lesson by lesson; the extras last.
-        builtins.sort_by_key(|b| (b.module.unwrap_or(u32::MAX), b.lesson));
-        let dark = web_sys::window()
-            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-            .is_some_and(|m| m.matches());
-        let mut ui = Ui {
-            builtins,
-            session: None,
-            running: ScenarioRef::Builtin(DEFAULT_SCENARIO.to_string()),
-            editor: String::new(),
-            editor_errors: Vec::new(),
-            notice: None,
-            playing: false,
-            speed: 1,
-            views: ViewCache::default(),
-            ledger_timer: RefCell::new(None),
-            ledger_due: Cell::new(None),
-            ledger_now: Cell::new(false),
-            picks: Picks::new(),
-            lang: Lang::En,
-            compare: None,
-            compare_views: ViewCache::default(),
-            challenge: ChallengeStatus::default(),
-            show_routine: false,
-            selected: None,
-            epoch: 0,
-            share_url: None,
-            reader: None,
-            presenter: false,
-            dark,
-            reduce_motion: false,
-            seed_input: String::new(),
-            landing: None,
-            explorer: None,
-            explore_epoch: 0,
-        };
-        let hash = gloo::utils::window().location().hash().unwrap_or_default();
-        if hash.len() > 1 {
-            ui.open_link(&hash);
-        } else {
-            ui.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
-        }
-        ui
-    }
-
-    /// Opens the run a share link's fragment names: at start-up, and whenever the fragment
-    /// changes (a link pasted into the address bar of the open page, or the browser's back button).
-    fn open_link(&mut self, hash: &str) {
-        match share::decode(hash) {
-            Ok(state) => {
-                match state.lang.as_deref().map(|code| (code, Lang::from_code(code))) {
-                    Some((_, Some(lang))) => self.lang = lang,
-                    Some((code, None)) => self.notice = Some(fill(Tr(Lang::En).notice_unknown_lang, &[&format!("{code:?}")])),
-                    None => {}
-                }
-                let compare = state.compare;
-                self.open(state.scenario, Some(state.seed), state.actions, state.step);
-                if compare {
-                    self.toggle_compare();
-                }
-            }
-            Err(e) => self.notice = Some(fill(Tr(self.lang).notice_bad_link, &[&e])),
-        }
-        if self.session.is_none() {
-            // Nothing runs yet (the page is starting) and the link did not load: the class gets the
-            // default scenario, and the link's text and errors, if it had any, stay in the editor.
-            let notice = self.notice.take();
-            let editor = std::mem::take(&mut self.editor);
-            let errors = std::mem::take(&mut self.editor_errors);
-            self.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
-            if !editor.is_empty() {
-                self.editor = editor;
-                self.editor_errors = errors;
-            }
-            self.notice = notice;
-        }
-    }
-
-    /// Loads a scenario. On any error the previous run stays, and the text stays in the editor.
-    fn open(&mut self, source: ScenarioRef, seed: Option<u64>, actions: Vec<TimedUserAction>, step: u64) {
-        let (file, text) = match &source {
-            ScenarioRef::Builtin(name) => match crate::builtin::get(name) {
-                Some(text) => (format!("{name}.toml"), text.to_string()),
-                None => {
-                    self.notice = Some(fill(Tr(self.lang).notice_no_builtin, &[&format!("{name:?}")]));
-                    return;
-                }
-            },
-            ScenarioRef::Text(text) => ("scenario.toml".to_string(), text.clone()),
-        };
-        self.editor = text.clone();
-        match scenario::parse(&file, &text) {
-            Err(errors) => {
-                self.editor_errors = errors;
-                self.notice = Some(Tr(self.lang).notice_editor_errors.into());
-            }
-            Ok(parsed) => {
-                self.editor_errors.clear();
-                let seed = seed.unwrap_or(parsed.seed);
-                match Session::new(parsed, seed, actions) {
-                    Ok(session) => {
-                        self.landing = (step > 0).then_some(step);
-                        self.session = Some(session);
-                        self.running = source;
-                        self.notice = None;
-                        self.playing = false;
-                        self.selected = None;
-                        self.share_url = None;
-                        self.seed_input = seed.to_string();
-                        self.picks.clear();
-                        self.compare = None;
-                        self.epoch += 1;
-                    }
-                    Err(e) => self.notice = Some(fill(Tr(self.lang).notice_run_failed, &[&e])),
-                }
-            }
-        }
-    }
-
-    fn share_state(&self) -> Option<ShareState> {
-        let s = self.session.as_ref()?;
-        let lang = (self.lang != Lang::En).then(|| self.lang.code().to_string());
-        Some(ShareState { scenario: self.running.clone(), seed: s.seed(), actions: s.actions().to_vec(), step: s.position(), lang, compare: self.compare.is_some() })
-    }
-
-    /// Starts or stops compare mode: the scenario's `[compare]` run with the same seed.
-    fn toggle_compare(&mut self) {
-        if self.compare.take().is_some() {
-            return;
-        }
-        let Some(s) = self.session.as_ref() else { return };
-        let Some(c) = s.scenario().compare.as_ref() else { return };
-        match Session::new((*c.variant).clone(), s.seed(), Vec::new()) {
-            Ok(mut right) => {
-                right.seek_time(s.sim().now());
-                self.compare = Some(right);
-                self.epoch += 1;
-            }
-            Err(e) => self.notice = Some(fill(Tr(self.lang).notice_compare_failed, &[&e])),
-        }
-    }
-
-    /// Keeps the compare run at the main run's virtual time, and checks a challenge's goal where
-    /// the run stands (once per position: the page redraws after every look-ahead slice too) and
-    /// at its end (once, when the look-ahead reaches it).
-    fn sync(&mut self) {
-        let Some(s) = self.session.as_ref() else { return };
-        if let Some(right) = self.compare.as_mut() {
-            right.seek_time(s.sim().now());
-        }
-        let Some(challenge) = s.scenario().challenge.as_ref() else { return };
-        let st = &mut self.challenge;
-        if st.checked.map(|(epoch, _)| epoch) != Some(self.epoch) {
-            *st = ChallengeStatus::default();
-        }
-        let key = (self.epoch, s.position());
-        if st.checked != Some(key) {
-            st.here = challenge.expectation.check(s.sim()).passed();
-            st.seen |= st.here;
-            st.checked = Some(key);
-        }
-        if st.end.is_none() {
-            st.end = s.final_state().map(|sim| challenge.expectation.check(sim).passed());
-        }
-    }
-
-    /// One tick of playback: the next narrated step (or the next step when routine ones show).
-    fn tick(&mut self) {
-        let Some(s) = self.session.as_mut() else { return };
-        if s.at_end() {
-            self.playing = false;
-            return;
-        }
-        self.forward();
-        let waits = self.session.as_ref().and_then(|s| s.last_step()).is_some_and(|st| st.effects.iter().any(|e| matches!(e, Effect::Pause { .. })));
-        if waits || self.session.as_ref().is_some_and(Session::at_end) {
-            self.playing = false;
-        }
-    }
-
-    fn forward(&mut self) {
-        let Some(s) = self.session.as_mut() else { return };
-        match s.next_narrated(true) {
-            Some(target) if !self.show_routine => s.seek(target),
-            _ => {
-                s.step_forward();
-            }
-        }
-    }
-
-    fn back(&mut self) {
-        let Some(s) = self.session.as_mut() else { return };
-        match s.next_narrated(false) {
-            Some(target) if !self.show_routine => s.seek(target),
-            _ => s.step_back(),
-        }
-    }
-
-    fn apply(&mut self, cmd: Cmd) {
-        self.share_url = None;
-        match cmd {
-            Cmd::TogglePlay => {
-                self.playing = !self.playing && !self.session.as_ref().is_some_and(Session::at_end);
-            }
-            Cmd::Forward => {
-                self.playing = false;
-                self.forward();
-            }
-            Cmd::Back => {
-                self.playing = false;
-                self.back();
-            }
-            Cmd::Restart => {
-                self.playing = false;
-                if let Some(s) = self.session.as_mut() {
-                    s.seek(0);
-                }
-            }
-            Cmd::End => {
-                self.playing = false;
-                if let Some(s) = self.session.as_mut() {
-                    match s.total_steps() {
-                        Some(total) => s.seek(total),
-                        None => self.landing = Some(u64::MAX),
-                    }
-                }
-            }
-            Cmd::Seek(to) => {
-                if let Some(s) = self.session.as_mut() {
-                    s.seek(to);
-                }
-            }
-            Cmd::Marker(forward) => {
-                if let Some(s) = self.session.as_mut() {
-                    let here = s.position();
-                    let target = if forward {
-                        s.markers().iter().find(|m| m.at > here).map(|m| m.at)
-                    } else {
-                        s.markers().iter().rev().find(|m| m.at < here).map(|m| m.at)
-                    };
-                    if let Some(t) = target {
-                        s.seek(t);
-                    }
-                }
-            }
-            Cmd::Speed(i) => self.speed = i.min(SPEEDS.len() - 1),
-            Cmd::Act(action) => {
-                let refused = self.session.as_ref().and_then(|s| s.scenario().challenge.as_ref()).filter(|c| !c.allows(action.kind()));
-                if let Some(challenge) = refused {
-                    self.notice = Some(fill(Tr(self.lang).not_allowed, &[&challenge.actions.join(", ")]));
-                    return;
-                }
-                if let Some(s) = self.session.as_mut() {
-                    match s.act(action) {
-                        Ok(()) => {
-                            self.epoch += 1;
-                            self.selected = None;
-                            s.step_to_latest_action();
-                        }
-                        Err(e) => self.notice = Some(fill(Tr(self.lang).notice_action_failed, &[&e])),
-                    }
-                }
-            }
-            Cmd::Deselect => self.selected = None,
-            Cmd::Pick(at, choice) => {
-                self.picks.insert(at, choice);
-            }
-        }
-    }
-
-    /// One slice of background work: the look-ahead, then landing on a pending step once it is
-    /// known. True when nothing is left to do.
-    fn look_ahead_slice(&mut self) -> bool {
-        if let Some(right) = self.compare.as_mut() {
-            right.look_ahead(LOOK_AHEAD_SLICE);
-        }
-        let Some(s) = self.session.as_mut() else { return true };
-        let done = s.look_ahead(LOOK_AHEAD_SLICE);
-        if let Some(target) = self.landing {
-            if done || s.known_steps() >= target {
-                s.seek(target);
-                self.landing = None;
-            }
-        }
-        done && self.landing.is_none()
-    }
-
-    /// Starts searching seeds for a schedule of faults that breaks a guarantee of the running scenario.
-    fn start_explore(&mut self) {
-        let Some(s) = self.session.as_ref() else { return };
-        let text = match &self.running {
-            ScenarioRef::Builtin(name) => crate::builtin::get(name).unwrap_or_default().to_string(),
-            ScenarioRef::Text(text) => text.clone(),
-        };
-        let options = Options { seeds: 0..EXPLORE_SEEDS, kinds: FaultKind::ALL.to_vec() };
-        self.explorer = Some((Explorer::new(s.scenario().clone(), options), text));
-        self.playing = false;
-        self.notice = None;
-        self.explore_epoch += 1;
-    }
-
-    /// One slice of the search; true when it has ended (found, exhausted or stopped).
-    fn explore_slice(&mut self) -> bool {
-        let Some((explorer, _)) = self.explorer.as_mut() else { return true };
-        match explorer.work(EXPLORE_SLICE) {
-            Progress::Working => false,
-            Progress::Exhausted => {
-                self.notice = Some(fill(Tr(self.lang).explore_held, &[&explorer.seeds_done]));
-                self.explorer = None;
-                true
-            }
-            Progress::Found(found) => {
-                let Some((explorer, text)) = self.explorer.take() else { return true };
-                let counterexample = found.scenario_text(&text, explorer.scenario(), "the page's Explore button");
-                self.open(ScenarioRef::Text(counterexample), None, Vec::new(), 0);
-                let t = Tr(self.lang);
-                let unsafe_note = if found.safe { "" } else { t.explore_unsafe };
-                self.notice = Some(fill(t.explore_found, &[&found.seed, &found.violation.invariant.sentence(), &found.time, &unsafe_note, &found.faults.len()]));
-                true
-            }
-        }
-    }
-
-    fn key(&mut self, e: &KeyboardEvent) -> bool {
-        let cmd = match (e.key().as_str(), e.shift_key()) {
-            (" ", _) => Cmd::TogglePlay,
-            ("ArrowRight", false) | (".", _) | ("PageDown", _) => Cmd::Forward,
-            ("ArrowLeft", false) | ("PageUp", _) => Cmd::Back,
-            ("ArrowRight", true) => Cmd::Marker(true),
-            ("ArrowLeft", true) => Cmd::Marker(false),
-            ("Home", _) => Cmd::Restart,
-            ("End", _) => Cmd::End,
-            ("p", _) => {
-                self.presenter = !self.presenter;
-                return true;
-            }
-            ("t", _) => {
-                self.dark = !self.dark;
-                return true;
-            }
-            ("f", _) => {
-                toggle_fullscreen();
-                return true;
-            }
-            ("Escape", _) => Cmd::Deselect,
-            _ => return false,
-        };
-        self.apply(cmd);
-        true
-    }
-}
-
-/// A challenge's goal in one run (one `epoch`).
-#[derive(Default)]
-struct ChallengeStatus {
-    /// The run and position `here` was checked at.
-    checked: Option<(u64, u64)>,
-    /// Whether the goal holds at the step shown.
-    here: bool,
-    /// Whether it holds at the end of the run, once the look-ahead has reached it.
-    end: Option<bool>,
-    /// Whether it has held at any step shown in this run.
-    seen: bool,
-}
-
-/// What the export menu writes.
-#[derive(Clone, Copy)]
-enum Export {
-    /// The cluster picture as a standalone SVG.
-    Svg,
-    /// The cluster picture as a PNG, for slides.
-    Png,
-    /// The narrated trace up to the step shown.
-    Text,
-    /// The trace as JSON, with the state and ledger at the step shown.
-    Json,
-}
-
-impl Ui {
-    /// A file name for an export of the current run at the current step.
-    fn export_name(&self, ext: &str) -> String {
-        let stem = match &self.running {
-            ScenarioRef::Builtin(n) => n.clone(),
-            ScenarioRef::Text(_) => "scenario".to_string(),
-        };
-        let step = self.session.as_ref().map_or(0, Session::position);
-        format!("{stem}-step{step}.{ext}")
-    }
-
-    fn export(&mut self, kind: Export) {
-        let Some(s) = self.session.as_ref() else { return };
-        match kind {
-            Export::Text => download(&self.export_name("txt"), &s.trace_text(), "text/plain"),
-            Export::Json => download(&self.export_name("json"), &s.trace_json(), "application/json"),
-            Export::Svg | Export::Png => {
-                let Some(svg) = cluster_svg(self.dark, &format!("{} · step {} · {} ms", s.scenario().title, s.position(), s.sim().now())) else { return };
-                match kind {
-                    Export::Svg => download(&self.export_name("svg"), &svg, "image/svg+xml"),
-                    _ => svg_to_png(&svg, self.export_name("png")),
-                }
-            }
-        }
-    }
-}
-
-/// The page's stylesheet as the browser holds it, embedded in exported pictures so that they look
-/// as on screen. Read from the page rather than compiled into the module: the page has it already.
-fn page_style() -> String {
-    let sheets = gloo::utils::document().style_sheets();
-    let mut style = String::new();
-    for i in 0..sheets.length() {
-        let Some(rules) = sheets.item(i).and_then(|s| s.dyn_into::<web_sys::CssStyleSheet>().ok()).and_then(|s| s.css_rules().ok()) else { continue };
-        for r in 0..rules.length() {
-            if let Some(rule) = rules.item(r) {
-                style.push_str(&rule.css_text());
-                style.push('\n');
-            }
-        }
-    }
-    style
-}
-
-/// The cluster picture as it is drawn now, as a standalone SVG file with the page's styles and
-/// a caption naming the run, the step and the time.
-fn cluster_svg(dark: bool, caption: &str) -> Option<String> {
-    let svg = gloo::utils::document().query_selector("svg.cluster").ok().flatten()?;
-    let body = picture_markup(&svg)?;
-    let (width, height) = svg.get_attribute("viewBox").and_then(|v| {
-        let n: Vec<f64> = v.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-        (n.len() == 4).then(|| (n[2], n[3]))
-    })?;
-    let caption = caption.replace('&', "&amp;").replace('<', "&lt;");
-    // The page draws the picture at its container's width; the file gives it its own size.
-    let inner = body.replacen(" width=\"100%\"", "", 1).replacen("<svg ", &format!("<svg y=\"28\" width=\"{width}\" height=\"{height}\" "), 1);
-    Some(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" data-theme=\"{theme}\" width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\"><style>{style}</style><rect width=\"100%\" height=\"100%\" fill=\"var(--bg)\"/><text x=\"8\" y=\"20\" fill=\"var(--ink)\" font-family=\"sans-serif\" font-size=\"14\">{caption}</text>{inner}</svg>",
-        theme = if dark { "dark" } else { "light" },
-        style = page_style(),
-        h = height + 28.0,
-    ))
-}
-
-/// The picture's markup, each group of canvases in it (a large cluster's replica rows, labels
-/// beside logs) replaced by one image of what they show: a canvas's markup does not carry its
-/// pixels.
-fn picture_markup(svg: &web_sys::Element) -> Option<String> {
-    let holders = svg.query_selector_all("foreignObject").ok()?;
-    if holders.length() == 0 {
-        return Some(svg.outer_html());
-    }
-    let document = gloo::utils::document();
-    let copy: web_sys::Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
-    let copies = copy.query_selector_all("foreignObject").ok()?;
-    for i in 0..holders.length() {
-        let holder: web_sys::Element = holders.item(i)?.dyn_into().ok()?;
-        let canvases = holder.query_selector_all("canvas").ok()?;
-        let parts: Vec<web_sys::HtmlCanvasElement> = (0..canvases.length()).filter_map(|c| canvases.item(c)?.dyn_into().ok()).collect();
-        let whole: web_sys::HtmlCanvasElement = document.create_element("canvas").ok()?.dyn_into().ok()?;
-        whole.set_width(parts.iter().map(|p| p.width()).sum());
-        whole.set_height(parts.iter().map(|p| p.height()).max().unwrap_or(0));
-        let ctx = context_of(&whole)?;
-        let mut x = 0.0;
-        for part in &parts {
-            ctx.draw_image_with_html_canvas_element(part, x, 0.0).ok()?;
-            x += f64::from(part.width());
-        }
-        let image = document.create_element_ns(Some("http://www.w3.org/2000/svg"), "image").ok()?;
-        for name in ["x", "y", "width", "height"] {
-            image.set_attribute(name, &holder.get_attribute(name)?).ok()?;
-        }
-        image.set_attribute("href", &whole.to_data_url().ok()?).ok()?;
-        let place: web_sys::Element = copies.item(i)?.dyn_into().ok()?;
-        place.replace_with_with_node_1(&image).ok()?;
-    }
-    Some(copy.outer_html())
-}
-
-/// Draws the SVG on a canvas at twice its size and downloads the PNG.
-fn svg_to_png(svg: &str, name: String) {
-    let document = gloo::utils::document();
-    let Ok(img) = document.create_element("img") else { return };
-    let img: web_sys::HtmlImageElement = img.unchecked_into();
-    let url = format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(svg));
-    let loaded = img.clone();
-    EventListener::once(&img, "load", move |_| {
-        let Ok(canvas) = gloo::utils::document().create_element("canvas") else { return };
-        let canvas: web_sys::HtmlCanvasElement = canvas.unchecked_into();
-        let (w, h) = (loaded.natural_width() * 2, loaded.natural_height() * 2);
-        canvas.set_width(w);
-        canvas.set_height(h);
-        let Some(ctx) = context_of(&canvas) else { return };
-        let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(&loaded, 0.0, 0.0, w as f64, h as f64);
-        if let Ok(data) = canvas.to_data_url_with_type("image/png") {
-            save_url(&name, &data);
-        }
-    })
-    .forget();
-    img.set_src(&url);
-}
-
-/// The challenge: its goal, the actions it allows, and whether the goal holds here and at the
-/// end of the run (with the class's actions).
-fn challenge_panel(t: Tr, challenge: &scenario::Challenge, status: &ChallengeStatus) -> Html {
-    let (here, end) = (status.here, status.end);
-    let met = status.seen || end == Some(true);
-    let word = |ok: bool| if ok { t.met } else { t.not_yet };
-    html! {
-        <section class={classes!("challenge", met.then_some("met"))} data-testid="challenge" data-met={met.to_string()} aria-live="polite">
-            <p><span class="caption-label">{t.challenge}</span><strong dir="auto">{challenge.goal.clone()}</strong></p>
-            <p class="hint">{fill(t.challenge_actions, &[&challenge.actions.join(", ")])}{" · "}{t.challenge_how}</p>
-            if met {
-                <p class="status" data-testid="challenge-met">{t.challenge_met}</p>
-            }
-            <p>
-                {fill(t.challenge_here, &[&word(here)])}
-                if let Some(end) = end { {" · "}{fill(t.challenge_end, &[&word(end)])} }
-            </p>
-        </section>
-    }
-}
-
-/// Compare mode's outcome table: each total for both runs at the same virtual time, with the
-/// rows that differ highlighted and named.
-fn compare_panel(t: Tr, compare: &scenario::Compare, left: &Frame, right: &Frame) -> Html {
-    let totals = |f: &Frame| {
-        let l = &f.ledger.totals;
-        let errors: u32 = f.state.producers.iter().map(|p| p.errors_seen.values().sum::<u32>()).sum();
-        let rebalances: u32 = f.ledger.groups.iter().map(|g| g.rebalances).sum();
-        [l.acknowledged as u64, l.acknowledged_lost as u64, l.lost as u64, l.duplicated as u64, l.failed as u64, errors as u64, rebalances as u64]
-    };
-    let (a, b) = (totals(left), totals(right));
-    let differ: Vec<&str> = t.compare_rows.iter().zip(a.iter().zip(&b)).filter(|(_, (x, y))| x != y).map(|(name, _)| *name).collect();
-    html! {
-        <section class="compare" data-testid="compare-panel" data-differ={differ.len().to_string()}>
-            <h2>{fill(t.compare_heading, &[&compare.left, &compare.right, &left.now])}</h2>
-            <table class="compare-table">
-                <thead><tr><th>{t.compare_outcome}</th><th>{compare.left.clone()}</th><th>{compare.right.clone()}</th></tr></thead>
-                <tbody>
-                    { for t.compare_rows.iter().enumerate().map(|(i, name)| {
-                        let diff = a[i] != b[i];
-                        html! {
-                            <tr data-row={i.to_string()}>
-                                <td>{*name}</td>
-                                <td class={classes!(diff.then_some("diff"))} data-testid={format!("left-{i}")}>{a[i].to_string()}</td>
-                                <td class={classes!(diff.then_some("diff"))} data-testid={format!("right-{i}")}>{b[i].to_string()}</td>
-                            </tr>
-                        }
-                    }) }
-                </tbody>
-            </table>
-            <p data-testid="compare-summary">{if differ.is_empty() { t.compare_same.to_string() } else { fill(t.compare_differ, &[&differ.join(", ")]) }}</p>
-        </section>
-    }
-}
-
-fn toggle_fullscreen() {
-    let document = gloo::utils::document();
-    if document.fullscreen_element().is_some() {
-        document.exit_fullscreen();
-    } else if let Some(el) = document.document_element() {
-        let _ = el.request_fullscreen();
-    }
-}
-
-fn download(name: &str, text: &str, mime: &str) {
-    let parts = js_sys_array(text);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    save_url(name, &url);
-    // The download reads the blob after this returns: revoking the URL at once can cancel it.
-    gloo::timers::callback::Timeout::new(60_000, move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    })
-    .forget();
-}
-
-/// Saves what `url` points to as a file called `name`.
-fn save_url(name: &str, url: &str) {
-    if let Ok(a) = gloo::utils::document().create_element("a") {
-        let a: web_sys::HtmlAnchorElement = a.unchecked_into();
-        a.set_href(url);
-        a.set_download(name);
-        a.click();
-    }
-}
-
-fn js_sys_array(text: &str) -> wasm_bindgen::JsValue {
-    let array = js_sys::Array::new();
-    array.push(&wasm_bindgen::JsValue::from_str(text));
-    array.into()
-}
-
-/// Calls `tick` in every animation frame until the returned handle is dropped: the fastest speed
-/// shows one step in each frame the browser draws, never more than the screen can show.
-fn every_frame(tick: Rc<dyn Fn()>) -> Rc<RefCell<Option<AnimationFrame>>> {
-    // The pending frame holds only a weak handle, so dropping the strong one stops the loop.
-    fn schedule(slot: Weak<RefCell<Option<AnimationFrame>>>, tick: Rc<dyn Fn()>) {
-        let Some(strong) = slot.upgrade() else { return };
-        *strong.borrow_mut() = Some(request_animation_frame(move |_| {
-            tick();
-            schedule(slot, tick);
-        }));
-    }
-    let slot = Rc::new(RefCell::new(None));
-    schedule(Rc::downgrade(&slot), tick);
-    slot
-}
-
-/// Runs `slice` on the page's state every millisecond, redrawing after each, until it returns
-/// true; starts again whenever `epoch` changes. Long work runs this way so that no single block
-/// holds the tab.
-#[hook]
-fn use_slices(ui: Rc<RefCell<Ui>>, redraw: UseForceUpdateHandle, epoch: u64, slice: fn(&mut Ui) -> bool) {
-    use_effect_with(epoch, move |_| {
-        let handle: Rc<RefCell<Option<Interval>>> = Rc::new(RefCell::new(None));
-        let inner = handle.clone();
-        *handle.borrow_mut() = Some(Interval::new(1, move || {
-            let done = slice(&mut ui.borrow_mut());
-            redraw.force_update();
-            if done {
-                inner.borrow_mut().take();
-            }
-        }));
-        move || drop(handle.borrow_mut().take())
-    });
-}
 
 /// The page.
 #[function_component]
 pub fn App() -> Html {
-    let ui = use_mut_ref(Ui::new);
+    let page = use_mut_ref(|| Page::new(&location_hash()));
     let redraw = use_force_update();
-    let (playing, speed, epoch) = {
-        let u = ui.borrow();
-        (u.playing, u.speed, u.epoch)
-    };
-
-    // Playback: one tick per interval while playing.
-    {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        use_effect_with((playing, speed), move |(playing, speed)| {
-            let tick = move || {
-                ui.borrow_mut().tick();
-                redraw.force_update();
-            };
-            // A timer, or the animation frames at the fastest speed: held only to be dropped.
-            let ticker: Option<Box<dyn std::any::Any>> = playing.then(|| match SPEEDS[*speed] {
-                0 => Box::new(every_frame(Rc::new(tick))) as Box<dyn std::any::Any>,
-                ms => Box::new(Interval::new(ms, tick)),
-            });
-            move || drop(ticker)
-        });
-    }
-    // The look-ahead, in slices, whenever a run starts or forks; the explorer while a search runs.
-    use_slices(ui.clone(), redraw.clone(), epoch, Ui::look_ahead_slice);
-    let explore_epoch = ui.borrow().explore_epoch;
-    use_slices(ui.clone(), redraw.clone(), explore_epoch, Ui::explore_slice);
-    // A link pasted into the address bar of the open page changes only the fragment, which does
-    // not load the page again: the run it names is opened here. (The share button writes the
-    // fragment with `replaceState`, which fires no event.)
-    {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        use_effect_with((), move |_| {
-            let listener = EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
-                let hash = gloo::utils::window().location().hash().unwrap_or_default();
-                if hash.len() > 1 {
-                    ui.borrow_mut().open_link(&hash);
-                    redraw.force_update();
-                }
-            });
-            move || drop(listener)
-        });
-    }
-    // Keyboard, for presenters and clickers.
-    {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        use_effect_with((), move |_| {
-            let options = EventListenerOptions::enable_prevent_default();
-            let listener = EventListener::new_with_options(&gloo::utils::document(), "keydown", options, move |e| {
-                let Some(e) = e.dyn_ref::<KeyboardEvent>() else { return };
-                if e.ctrl_key() || e.meta_key() || e.alt_key() {
-                    return;
-                }
-                let typing = e
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|el| match el.tag_name().as_str() {
-                        "TEXTAREA" | "SELECT" => true,
-                        // The timeline slider and the checkboxes leave the keys to the page.
-                        "INPUT" => !matches!(el.get_attribute("type").as_deref(), Some("range" | "checkbox")),
-                        _ => false,
-                    });
-                if typing {
-                    return;
-                }
-                if ui.borrow_mut().key(e) {
-                    e.prevent_default();
-                    redraw.force_update();
-                }
-            });
-            move || drop(listener)
-        });
-    }
-
+    // One callback for the page's life: every component gets it, and the panels, which render
+    // again only when their frame changes, need not compare it.
     let cmd = {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        Callback::from(move |c: Cmd| {
-            ui.borrow_mut().apply(c);
+        let (page, redraw) = (page.clone(), redraw.clone());
+        use_callback((), move |c: Cmd, _| {
+            page.borrow_mut().apply(c);
             redraw.force_update();
         })
     };
-    let with_ui = |f: Rc<dyn Fn(&mut Ui)>| {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        Callback::from(move |_: MouseEvent| {
-            f(&mut ui.borrow_mut());
-            redraw.force_update();
-        })
+    let (playing, speed, epoch, explore_epoch) = {
+        let p = page.borrow();
+        (p.playback.playing, p.playback.speed, p.run.epoch, p.exploration.epoch)
     };
-
-    ui.borrow_mut().sync();
-    let u = ui.borrow();
-    let t = Tr(u.lang);
+    // Playback: one tick per step shown while playing; the look-ahead, in slices, whenever a run
+    // starts or forks; the explorer while a search runs.
     {
-        let root = gloo::utils::document().document_element();
-        if let Some(root) = root {
-            // Written only when they change: setting an attribute of <html>, even to its own value,
-            // can make the browser restyle the whole page, and this runs on every frame of playback.
-            let set = |name: &str, value: &str| {
-                if root.get_attribute(name).as_deref() != Some(value) {
-                    let _ = root.set_attribute(name, value);
-                }
-            };
-            set("lang", u.lang.code());
-            set("dir", u.lang.dir());
-            set("data-theme", if u.dark { "dark" } else { "light" });
-            set("class", &format!("{}{}", if u.presenter { "presenter " } else { "" }, if u.reduce_motion { "reduce-motion" } else { "" }));
-        }
+        let (page, redraw) = (page.clone(), redraw.clone());
+        use_ticker(playing, speed, move || {
+            page.borrow_mut().tick();
+            redraw.force_update();
+        });
     }
-    let Some(session) = u.session.as_ref() else {
-        return html! { <div class="notice" role="alert">{u.notice.clone().unwrap_or_default()}</div> };
+    use_slices(epoch, in_slices(&page, &redraw, Page::look_ahead_slice));
+    use_slices(explore_epoch, in_slices(&page, &redraw, Page::explore_slice));
+    use_link_changes(cmd.clone());
+    use_keys(cmd.clone());
+    let read_file = use_file_reader(cmd.clone());
+
+    page.borrow_mut().run.sync();
+    let p = page.borrow();
+    let t = p.t();
+    p.prefs.write_to_document();
+    let (Some(session), Some((frame, right_frame))) = (p.run.session.as_ref(), p.run.frames(p.playback.ledger.defer())) else {
+        return html! { <div class="notice" role="alert">{p.notice.clone().unwrap_or_default()}</div> };
     };
-    // Compare mode shows both runs' totals side by side, so there neither ledger is ever behind.
-    let frame = Rc::new(Frame::new(session, u.epoch, &u.views, &u.picks, !u.ledger_now.replace(false) && u.compare.is_none()));
-    let right_frame = u.compare.as_ref().map(|c| Rc::new(Frame::new(c, u.epoch, &u.compare_views, &u.picks, false)));
     if frame.ledger_stale {
-        // The ledger catches up once stepping pauses for a moment; while playing, a few times a
-        // second, so that no frame of the animation waits for it. Redraws that do not move the
-        // position (the look-ahead's) leave the timer alone.
-        let (playing, position) = (u.playing, (u.epoch, frame.position));
-        let due = u.ledger_due.get();
-        if !(due.is_some() && (playing || due == Some(position))) {
-            let (ui, redraw) = (ui.clone(), redraw.clone());
-            u.ledger_due.set(Some(position));
-            *u.ledger_timer.borrow_mut() = Some(Timeout::new(if playing { LEDGER_PLAYING_MS } else { LEDGER_PAUSE_MS }, move || {
-                let u = ui.borrow();
-                u.ledger_due.set(None);
-                u.ledger_now.set(true);
-                drop(u);
-                redraw.force_update();
-            }));
-        }
+        let redraw = redraw.clone();
+        p.playback.ledger.follow((p.run.epoch, frame.position), p.playback.playing, Callback::from(move |()| redraw.force_update()));
     }
     let scenario = session.scenario();
-
-    let on_pick = {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        Callback::from(move |e: Event| {
-            let name = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
-            ui.borrow_mut().open(ScenarioRef::Builtin(name), None, Vec::new(), 0);
-            redraw.force_update();
-        })
+    let current = match &p.run.source {
+        ScenarioRef::Builtin(n) => n.as_str(),
+        ScenarioRef::Text(_) => "",
     };
-    let current_builtin = match &u.running {
-        ScenarioRef::Builtin(n) => n.clone(),
-        ScenarioRef::Text(_) => String::new(),
-    };
-    let mut modules: Vec<Option<u32>> = u.builtins.iter().map(|b| b.module).collect();
-    modules.dedup();
-    let module_label = |m: Option<u32>| match m {
-        Some(m) => format!("{m}. {}", t.modules.get(m as usize - 1).copied().unwrap_or_default()),
-        None => t.more_scenarios.to_string(),
-    };
-    let picker = html! {
-        <select onchange={on_pick} aria-label={t.scenario} data-testid="picker" dir="auto">
-            if current_builtin.is_empty() { <option selected=true disabled=true>{t.edited_scenario}</option> }
-            { for modules.iter().map(|m| html! {
-                <optgroup label={module_label(*m)}>
-                    { for u.builtins.iter().filter(|b| b.module == *m).map(|b| html! {
-                        <option value={b.name} selected={b.name == current_builtin}>
-                            {match b.module { Some(m) => format!("{m}.{} {}", b.lesson, b.title), None => b.title.clone() }}
-                        </option>
-                    }) }
-                </optgroup>
-            }) }
-        </select>
-    };
-
-    let on_share = with_ui(Rc::new(|u: &mut Ui| {
-        if let Some(state) = u.share_state() {
-            let fragment = share::encode(&state);
-            let location = gloo::utils::window().location();
-            let base = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
-            let url = format!("{base}#{fragment}");
-            if let Ok(history) = gloo::utils::window().history() {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-            }
-            let _ = gloo::utils::window().navigator().clipboard().write_text(&url);
-            u.share_url = Some(url);
-        }
-    }));
-    let on_theme = with_ui(Rc::new(|u: &mut Ui| u.dark = !u.dark));
-    let on_lang = with_ui(Rc::new(|u: &mut Ui| {
-        u.lang = if u.lang == Lang::En { Lang::Fa } else { Lang::En };
-        u.share_url = None;
-    }));
-    let on_compare = with_ui(Rc::new(Ui::toggle_compare));
-    let on_export = |kind: Export| with_ui(Rc::new(move |u: &mut Ui| u.export(kind)));
-    let on_presenter = with_ui(Rc::new(|u: &mut Ui| u.presenter = !u.presenter));
-    let on_motion = with_ui(Rc::new(|u: &mut Ui| u.reduce_motion = !u.reduce_motion));
-    let on_routine = with_ui(Rc::new(|u: &mut Ui| u.show_routine = !u.show_routine));
-    let on_fullscreen = with_ui(Rc::new(|_: &mut Ui| toggle_fullscreen()));
-    let on_run_editor = with_ui(Rc::new(|u: &mut Ui| {
-        let text = u.editor.clone();
-        u.open(ScenarioRef::Text(text), None, Vec::new(), 0);
-    }));
-    let on_download = with_ui(Rc::new(|u: &mut Ui| {
-        let name = match &u.running {
-            ScenarioRef::Builtin(n) => format!("{n}.toml"),
-            ScenarioRef::Text(_) => "scenario.toml".to_string(),
-        };
-        download(&name, &u.editor, "application/toml");
-    }));
-    let on_seed = {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let mut u = ui.borrow_mut();
-            match u.seed_input.trim().parse::<u64>() {
-                Ok(seed) => {
-                    let running = u.running.clone();
-                    let text = u.editor.clone();
-                    // A builtin keeps its name (short links) unless its text was edited.
-                    let source = match running {
-                        ScenarioRef::Builtin(n) if crate::builtin::get(&n) == Some(text.as_str()) => ScenarioRef::Builtin(n),
-                        _ => ScenarioRef::Text(text),
-                    };
-                    u.open(source, Some(seed), Vec::new(), 0);
-                }
-                Err(_) => u.notice = Some(fill(Tr(u.lang).notice_bad_seed, &[&format!("{:?}", u.seed_input), &u64::MAX])),
-            }
-            drop(u);
-            redraw.force_update();
-        })
-    };
-    let on_seed_input = {
-        let ui = ui.clone();
-        Callback::from(move |e: InputEvent| ui.borrow_mut().seed_input = e.target_unchecked_into::<HtmlInputElement>().value())
-    };
-    let on_edit = {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        Callback::from(move |e: InputEvent| {
-            let text = e.target_unchecked_into::<HtmlTextAreaElement>().value();
-            let mut u = ui.borrow_mut();
-            u.editor_errors = scenario::parse("scenario.toml", &text).err().unwrap_or_default();
-            u.editor = text;
-            drop(u);
-            redraw.force_update();
-        })
-    };
-    let read_file = {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        move |file: web_sys::File| {
-            if file.size() > scenario::limits::FILE_BYTES as f64 {
-                let mut u = ui.borrow_mut();
-                u.notice = Some(fill(Tr(u.lang).notice_file_too_large, &[&file.name(), &scenario::limits::FILE_BYTES]));
-                drop(u);
-                redraw.force_update();
-                return;
-            }
-            let file = gloo::file::File::from(file);
-            let ui2 = ui.clone();
-            let redraw2 = redraw.clone();
-            let reader = gloo::file::callbacks::read_as_text(&file, move |result| {
-                let mut u = ui2.borrow_mut();
-                match result {
-                    Ok(text) => u.open(ScenarioRef::Text(text), None, Vec::new(), 0),
-                    Err(e) => u.notice = Some(fill(Tr(u.lang).notice_file_unreadable, &[&e])),
-                }
-                u.reader = None;
-                drop(u);
-                redraw2.force_update();
-            });
-            ui.borrow_mut().reader = Some(reader);
-        }
-    };
-    let on_file = {
+    let on_drop = {
         let read_file = read_file.clone();
-        Callback::from(move |e: Event| {
-            let input = e.target_unchecked_into::<HtmlInputElement>();
-            if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                read_file(file);
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if let Some(file) = e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
+                read_file.emit(file);
             }
-            input.set_value("");
         })
     };
-    let on_drop = Callback::from(move |e: DragEvent| {
-        e.prevent_default();
-        if let Some(file) = e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
-            read_file(file);
-        }
-    });
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
-    let on_select = {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        Callback::from(move |node: NodeId| {
-            let mut u = ui.borrow_mut();
-            u.selected = if u.selected == Some(node) { None } else { Some(node) };
-            drop(u);
-            redraw.force_update();
-        })
-    };
-    let on_record = {
-        let ui = ui.clone();
-        let redraw = redraw.clone();
-        Callback::from(move |record: u32| {
-            let mut u = ui.borrow_mut();
-            if let Some(s) = u.session.as_mut() {
-                if s.total_steps().is_none() {
-                    u.notice = Some(Tr(u.lang).notice_still_computing.into());
-                    drop(u);
-                    redraw.force_update();
-                    return;
-                }
-                match s.fate_step(record) {
-                    Some(at) => s.seek(at),
-                    None => u.notice = Some(fill(Tr(u.lang).notice_record_pending, &[&record])),
-                }
-            }
-            u.playing = false;
-            drop(u);
-            redraw.force_update();
-        })
-    };
-    let dismiss = with_ui(Rc::new(|u: &mut Ui| u.notice = None));
-    let on_explore = with_ui(Rc::new(|u: &mut Ui| u.start_explore()));
-    let on_stop_explore = with_ui(Rc::new(|u: &mut Ui| {
-        if let Some((explorer, _)) = u.explorer.take() {
-            u.notice = Some(fill(Tr(u.lang).explore_stopped, &[&explorer.seeds_done]));
-        }
-    }));
 
     html! {
         <ContextProvider<Tr> context={t}>
         <div class="app" ondrop={on_drop} ondragover={on_dragover}>
-            <header class="topbar">
-                <span class="brand">{"kafkasim"}</span>
-                {picker}
-                <label class="button">{t.open_file}<input type="file" accept=".toml,text/plain" onchange={on_file} hidden=true /></label>
-                <form class="seed" onsubmit={on_seed}>
-                    <label>{t.seed}<input value={u.seed_input.clone()} oninput={on_seed_input} inputmode="numeric" size="8" aria-label={t.seed.trim()} dir="ltr" /></label>
-                </form>
-                <button onclick={on_share} data-testid="share">{t.share}</button>
-                <button onclick={on_explore} disabled={u.explorer.is_some()} data-testid="explore" title={t.explore_title}>{t.explore}</button>
-                if scenario.compare.is_some() {
-                    <button onclick={on_compare} data-testid="compare" aria-pressed={u.compare.is_some().to_string()} title={t.compare_title}>
-                        {if u.compare.is_some() { t.stop_compare } else { t.compare }}
-                    </button>
-                }
-                <details class="export" data-testid="export">
-                    <summary>{t.export}</summary>
-                    <div class="export-menu">
-                        <button onclick={on_export(Export::Svg)} data-testid="export-svg">{t.export_svg}</button>
-                        <button onclick={on_export(Export::Png)} data-testid="export-png">{t.export_png}</button>
-                        <button onclick={on_export(Export::Text)} data-testid="export-text">{t.export_text}</button>
-                        <button onclick={on_export(Export::Json)} data-testid="export-json">{t.export_json}</button>
-                    </div>
-                </details>
-                <span class="spacer" />
-                <label class="toggle"><input type="checkbox" checked={u.show_routine} onclick={on_routine} />{t.routine}</label>
-                <label class="toggle"><input type="checkbox" checked={u.reduce_motion} onclick={on_motion} />{t.less_motion}</label>
-                <button onclick={on_lang} data-testid="lang" lang={if u.lang == Lang::En { "fa" } else { "en" }}>{t.switch_language}</button>
-                <button onclick={on_theme} title={t.theme_title}>{if u.dark { t.light } else { t.dark }}</button>
-                <button onclick={on_presenter} title={t.presenter_title} data-testid="presenter">{t.presenter}</button>
-                <button onclick={on_fullscreen} title={t.full_screen_title}>{t.full_screen}</button>
-            </header>
-            if let Some(url) = &u.share_url {
-                <div class="share" data-testid="share-url">
-                    {t.share_copied}<input readonly=true value={url.clone()} aria-label={t.share} dir="ltr" />
-                </div>
-            }
-            if let Some((explorer, _)) = &u.explorer {
-                <div class="notice" role="status" data-testid="exploring">
-                    {if explorer.shrinking() {
-                        fill(t.explore_shrinking, &[&explorer.current_seed()])
-                    } else {
-                        fill(t.explore_progress, &[&explorer.current_seed(), &EXPLORE_SEEDS, &explorer.seeds_done])
-                    }}
-                    <button onclick={on_stop_explore} data-testid="stop-explore">{t.stop}</button>
-                </div>
-            }
-            if let Some(target) = u.landing {
-                <div class="notice" role="status" data-testid="landing">
-                    {if target == u64::MAX { fill(t.landing_end, &[&session.known_steps()]) }
-                     else { fill(t.landing_step, &[&target, &session.known_steps()]) }}
-                </div>
-            }
-            if let Some(notice) = &u.notice {
-                <div class="notice" role="alert" data-testid="notice">{notice.clone()}<button class="close" onclick={dismiss} aria-label={t.dismiss}>{"✕"}</button></div>
+            {top_bar(t, &TopBar {
+                builtins: &p.builtins,
+                current,
+                seed: &p.editor.seed,
+                exploring: p.exploration.running(),
+                compare: scenario.compare.is_some().then_some(p.run.compare.is_some()),
+                show_routine: p.playback.show_routine,
+                reduce_motion: p.prefs.reduce_motion,
+                lang: p.prefs.lang,
+                dark: p.prefs.dark,
+            }, &cmd, &read_file)}
+            {share_box(t, p.run.share_url.as_deref())}
+            {p.exploration.note(t, cmd.reform(|_: MouseEvent| Cmd::StopExplore))}
+            {landing_note(t, p.playback.landing, session.known_steps())}
+            if let Some(notice) = &p.notice {
+                <div class="notice" role="alert" data-testid="notice">{notice.clone()}<button class="close" onclick={cmd.reform(|_: MouseEvent| Cmd::Dismiss)} aria-label={t.dismiss}>{"✕"}</button></div>
             }
             <main>
                 <div class="stage">
@@ -1131,7 +108,7 @@ pub fn App() -> Html {
                     }
                     <p class="summary" dir="auto">{scenario.summary.clone()}</p>
                     if let Some(challenge) = &scenario.challenge {
-                        {challenge_panel(t, challenge, &u.challenge)}
+                        {challenge_panel(t, challenge, &p.run.challenge)}
                     }
                     if let (Some(right), Some(compare)) = (&right_frame, &scenario.compare) {
                         {compare_panel(t, compare, &frame, right)}
@@ -1139,16 +116,16 @@ pub fn App() -> Html {
                     <div class={classes!("clusters", right_frame.is_some().then_some("side-by-side"))}>
                         <div class="cluster-pane" data-testid="left-pane" data-now={frame.now.to_string()}>
                             if let Some(c) = scenario.compare.as_ref().filter(|_| right_frame.is_some()) { <h3 class="pane-label">{c.left.clone()}</h3> }
-                            <Cluster frame={frame.clone()} selected={u.selected} dark={u.dark} on_select={on_select} />
+                            <Cluster frame={frame.clone()} selected={p.run.selected} dark={p.prefs.dark} on_select={cmd.reform(Cmd::Select)} />
                         </div>
                         if let (Some(right), Some(c)) = (&right_frame, &scenario.compare) {
                             <div class="cluster-pane" data-testid="right-pane" data-position={right.position.to_string()} data-now={right.now.to_string()}>
                                 <h3 class="pane-label">{c.right.clone()}</h3>
-                                <Cluster frame={right.clone()} selected={None::<NodeId>} dark={u.dark} on_select={Callback::from(|_: NodeId| ())} />
+                                <Cluster frame={right.clone()} selected={None::<NodeId>} dark={p.prefs.dark} on_select={Callback::from(|_: NodeId| ())} />
                             </div>
                         }
                     </div>
-                    if let Some(node) = u.selected {
+                    if let Some(node) = p.run.selected {
                         <ActionMenu frame={frame.clone()} cmd={cmd.clone()} {node} />
                     }
                 </div>
@@ -1158,27 +135,31 @@ pub fn App() -> Html {
                 </aside>
             </main>
             <Controls frame={frame.clone()} cmd={cmd.clone()} {playing} {speed} />
-            <Ledger frame={frame.clone()} on_record={on_record} />
-            <section class="editor" aria-label={t.editor_region}>
-                <h2>{t.editor}</h2>
-                <p class="hint">{t.editor_hint}</p>
-                <textarea value={u.editor.clone()} oninput={on_edit} spellcheck="false" rows="18" aria-label={t.editor} data-testid="editor" dir="ltr" />
-                <ul class="errors" data-testid="errors">
-                    { for u.editor_errors.iter().map(|e| html! {
-                        <li>
-                            <span class="loc">{fill(t.error_at, &[&e.line, &e.column])}</span><span dir="ltr">{e.message.clone()}</span>
-                            if let Some(h) = &e.hint { <span class="hint">{t.hint}<span dir="ltr">{h.clone()}</span></span> }
-                        </li>
-                    }) }
-                </ul>
-                <button onclick={on_run_editor} disabled={!u.editor_errors.is_empty()} data-testid="run-editor">{t.run_editor}</button>
-                <button onclick={on_download}>{t.download}</button>
-            </section>
-            <footer data-testid="footer" data-trace-hash={frame.trace_hash.clone().unwrap_or_default()} data-seed={frame.seed.to_string()}>
-                <span dir="ltr">{fill(t.footer_run, &[&frame.seed, &frame.trace_hash.clone().unwrap_or_else(|| t.computing.into())])}</span>
-                {" · "}{t.footer}
-            </footer>
+            <Ledger frame={frame.clone()} on_record={cmd.reform(Cmd::Record)} />
+            {editor_panel(t, &p.editor, &cmd)}
+            {footer(t, &frame)}
         </div>
         </ContextProvider<Tr>>
+    }
+}
+
+/// `slice` of the page's background work, rendering the page again after it; true when the work
+/// is done.
+fn in_slices(page: &Rc<RefCell<Page>>, redraw: &UseForceUpdateHandle, slice: fn(&mut Page) -> bool) -> impl Fn() -> bool + 'static {
+    let (page, redraw) = (page.clone(), redraw.clone());
+    move || {
+        let done = slice(&mut page.borrow_mut());
+        redraw.force_update();
+        done
+    }
+}
+
+/// The footer: the run's seed and trace hash (which `kafkasim run --format hash` prints too).
+fn footer(t: Tr, frame: &Frame) -> Html {
+    html! {
+        <footer data-testid="footer" data-trace-hash={frame.trace_hash.clone().unwrap_or_default()} data-seed={frame.seed.to_string()}>
+            <span dir="ltr">{fill(t.footer_run, &[&frame.seed, &frame.trace_hash.clone().unwrap_or_else(|| t.computing.into())])}</span>
+            {" · "}{t.footer}
+        </footer>
     }
 }

@@ -1,7 +1,8 @@
 //! The cluster picture: producers left, the controller and brokers in the middle (each replica
 //! a log strip with HW and LEO marks), consumer groups right, and messages moving between them.
 
-use super::frame::Frame;
+use super::browser::context_of;
+use super::frame::{is_compact, Frame, MAX_CELLS};
 use super::i18n::{fill, use_tr, Tr};
 use crate::sim::map::VecMap;
 use crate::sim::view::StateView;
@@ -13,15 +14,6 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
 const CELL: f64 = 20.0;
-/// Cells drawn per log strip; older records are summarised as one "…" cell.
-pub const MAX_CELLS: usize = 12;
-/// Above this many replica rows the picture draws each log as a bar instead of cells: a large
-/// cluster stays readable, and the page stays quick (a cell costs four SVG elements).
-const COMPACT_ROWS: usize = 60;
-/// Whether a picture of this many replica rows draws each log as a bar rather than cells.
-pub fn is_compact(replica_rows: usize) -> bool {
-    replica_rows > COMPACT_ROWS
-}
 
 /// The width of a compact log bar; its numbers are drawn after it.
 const BAR_W: f64 = CELL * MAX_CELLS as f64 - 40.0;
@@ -346,11 +338,6 @@ fn size_canvas(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, (widt
     ctx.set_transform(scale, 0.0, 0.0, scale, -origin * scale, 0.0).ok()?;
     ctx.clear_rect(origin, 0.0, width, height);
     Some(())
-}
-
-/// A canvas's 2D drawing context.
-pub(super) fn context_of(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok()??.dyn_into().ok()
 }
 
 /// The top of replica row `n` below a broker's title.

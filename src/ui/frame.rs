@@ -1,4 +1,7 @@
-//! What one render shows, computed from the session: the components only read this.
+//! What one render shows, computed from the session: the components only read this. It also
+//! owns how much of the state a render reads (the cells per log strip, when the picture turns
+//! compact, the ledger's rows), so the views it asks the core for are exactly what the picture and
+//! the panels draw. It uses the session and the core, and nothing else of the page.
 
 use crate::scenario::ExpectationResult;
 use crate::session::{Caption, Marker, Session};
@@ -7,6 +10,22 @@ use crate::sim::view::{LedgerView, StateView};
 use crate::sim::{Effect, NodeId, Sim, StepEvent};
 use std::cell::RefCell;
 use std::rc::Rc;
+
+/// Cells drawn per log strip; older records are summarised as one "…" cell.
+pub const MAX_CELLS: usize = 12;
+
+/// Above this many replica rows the picture draws each log as a bar instead of cells: a large
+/// cluster stays readable, and the page stays quick (a cell costs four SVG elements).
+const COMPACT_ROWS: usize = 60;
+
+/// Whether a picture of this many replica rows draws each log as a bar rather than cells.
+pub fn is_compact(replica_rows: usize) -> bool {
+    replica_rows > COMPACT_ROWS
+}
+
+/// Rows the ledger table draws at most (see `Sim::ledger_view_limited`): a large run keeps its
+/// table, and the page, light; the badges still count every record.
+pub const LEDGER_ROWS: usize = 200;
 
 /// A message on its way, with how far along its link it is at the current virtual time.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,9 +127,12 @@ fn nodes(sim: &Sim) -> Vec<(NodeId, String)> {
 /// slice of the look-ahead too, and on a large run these views cost the most.
 #[derive(Default)]
 pub struct ViewCache {
-    state: RefCell<Option<((u64, u64), Rc<StateView>)>>,
-    ledger: RefCell<Option<((u64, u64), Rc<LedgerView>)>>,
+    state: Cached<StateView>,
+    ledger: Cached<LedgerView>,
 }
+
+/// A view kept with the (run, position) it is of.
+type Cached<T> = RefCell<Option<((u64, u64), Rc<T>)>>;
 
 impl Frame {
     /// Reads the session at its current position. `run` names the run (it changes whenever the
@@ -127,7 +149,7 @@ impl Frame {
                 Some((k, state)) if *k == key => state.clone(),
                 _ => {
                     // A large cluster's picture draws no cells, so its view carries no records.
-                    let records = if super::cluster::is_compact(sim.replica_count()) { 0 } else { super::cluster::MAX_CELLS };
+                    let records = if is_compact(sim.replica_count()) { 0 } else { MAX_CELLS };
                     cached.insert((key, Rc::new(sim.state_view_tail(records)))).1.clone()
                 }
             }
@@ -137,7 +159,7 @@ impl Frame {
             match cached.as_ref() {
                 Some((k, ledger)) if *k == key => (ledger.clone(), false),
                 Some(((r, _), ledger)) if *r == run && defer_ledger => (ledger.clone(), true),
-                _ => (cached.insert((key, Rc::new(sim.ledger_view_limited(super::panels::LEDGER_ROWS)))).1.clone(), false),
+                _ => (cached.insert((key, Rc::new(sim.ledger_view_limited(LEDGER_ROWS)))).1.clone(), false),
             }
         };
         let now = sim.now();

@@ -1,33 +1,9 @@
-//! Short definitions of Kafka terms, shown as tooltips wherever the terms appear.
+//! Short definitions of Kafka terms, shown as tooltips wherever the terms appear. The terms and
+//! their definitions are words of the page, so they live in [`super::i18n`]; this module only finds
+//! them in text and draws the tooltips.
 
-use super::i18n::Tr;
+use super::i18n::{Tr, TERMS};
 use yew::prelude::*;
-
-/// The terms with a definition, as written. Matching is exact and case-sensitive, on whole
-/// words; the definitions are in each language's table (`Text::definitions`), in this order.
-pub const TERMS: [&str; 21] = [
-    "ISR",
-    "HW",
-    "LEO",
-    "acks",
-    "acks=1",
-    "acks=all",
-    "acks=0",
-    "epoch",
-    "generation",
-    "offset",
-    "leader",
-    "follower",
-    "coordinator",
-    "rebalance",
-    "committed",
-    "position",
-    "lag",
-    "min.insync.replicas",
-    "NOT_ENOUGH_REPLICAS",
-    "truncates",
-    "fenced",
-];
 
 fn definition(t: Tr, word: &str) -> Option<&'static str> {
     TERMS.iter().position(|term| *term == word).map(|i| t.definitions[i])

@@ -88,6 +88,33 @@ pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
     out
 }
 
+/// The terms with a definition, as written. Matching is exact and case-sensitive, on whole
+/// words; the definitions are in each language's table (`Text::definitions`), in this order. They
+/// sit here, with the words, so that the tables' length is checked without the glossary's code.
+pub const TERMS: [&str; 21] = [
+    "ISR",
+    "HW",
+    "LEO",
+    "acks",
+    "acks=1",
+    "acks=all",
+    "acks=0",
+    "epoch",
+    "generation",
+    "offset",
+    "leader",
+    "follower",
+    "coordinator",
+    "rebalance",
+    "committed",
+    "position",
+    "lag",
+    "min.insync.replicas",
+    "NOT_ENOUGH_REPLICAS",
+    "truncates",
+    "fenced",
+];
+
 /// Every word the page shows outside the core's narration.
 pub struct Text {
     /// The language switch's label: the other language's own name.
@@ -288,8 +315,8 @@ pub struct Text {
     pub controller_tip: &'static str,
     /// Above the picture of a large cluster, whose logs are drawn as bars.
     pub compact_note: &'static str,
-    /// The glossary's definitions, in the order of `glossary::TERMS`.
-    pub definitions: [&'static str; super::glossary::TERMS.len()],
+    /// The glossary's definitions, in the order of `TERMS`.
+    pub definitions: [&'static str; TERMS.len()],
 }
 
 /// English.
@@ -679,8 +706,8 @@ pub static FA: Text = Text {
     definitions: DEFINITIONS_FA,
 };
 
-/// The glossary in English, in the order of `glossary::TERMS`.
-const DEFINITIONS_EN: [&str; super::glossary::TERMS.len()] = [
+/// The glossary in English, in the order of `TERMS`.
+const DEFINITIONS_EN: [&str; TERMS.len()] = [
     "In-sync replicas: the leader and the followers that are caught up. Only they may become leader in a clean election.",
     "High watermark: the offset up to which every ISR member has the record. Consumers read only below it.",
     "Log end offset: the offset the next record appended to this replica will get.",
@@ -704,8 +731,8 @@ const DEFINITIONS_EN: [&str; super::glossary::TERMS.len()] = [
     "The controller stopped trusting the broker (no heartbeat in time): it leads nothing.",
 ];
 
-/// The glossary in Persian, in the order of `glossary::TERMS`.
-const DEFINITIONS_FA: [&str; super::glossary::TERMS.len()] = [
+/// The glossary in Persian, in the order of `TERMS`.
+const DEFINITIONS_FA: [&str; TERMS.len()] = [
     "replicaهای همگام: leader و followerهایی که به‌روزند. تنها آن‌ها می‌توانند در یک انتخاب پاک leader شوند.",
     "high watermark: offsetی که هر عضو ISR رکوردها را تا آن دارد. consumerها تنها زیر آن را می‌خوانند.",
     "log end offset: offsetی که رکورد بعدیِ افزوده به این replica می‌گیرد.",

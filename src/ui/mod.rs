@@ -1,13 +1,33 @@
-//! The page: a thin Yew layer over [`crate::session::Session`]. Components read a [`Frame`]
-//! (plain data computed from the session after every change, in `frame.rs`) and send [`Cmd`]s back; all
-//! simulation logic stays in the core.
+//! The page: a thin Yew layer over [`crate::session::Session`]. Components read a [`frame::Frame`]
+//! (plain data computed from the session after every change) and send [`cmd::Cmd`]s back, which
+//! the model in `page.rs` carries out; all simulation logic stays in the core.
+//!
+//! By responsibility: `page` composes the models of the current run and its sharing (`run`),
+//! playback (`playback`), the editor (`editor`), exploration (`exploration`) and the page's look
+//! (`prefs`); `app` is the root component that drives them and lays out the views: the top
+//! bar (`topbar`, with `catalog`'s picker and `export`'s menu), the picture (`cluster`) and the
+//! panels (`panels`). The words (`i18n`), the browser calls (`browser`) and the frame import
+//! nothing else of the page, and `cmd` only the export kinds, so that the page's modules import
+//! each other in one direction: components and models down to them, `page` down to the models,
+//! `app` down to everything.
 
 mod app;
+mod browser;
+mod catalog;
 mod cluster;
+mod cmd;
+mod editor;
+mod exploration;
+mod export;
 mod frame;
 mod glossary;
 mod i18n;
+mod page;
 mod panels;
+mod playback;
+mod prefs;
+mod run;
+mod topbar;
 
 use wasm_bindgen::prelude::*;
 

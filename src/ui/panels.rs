@@ -1,7 +1,9 @@
 //! The panels around the cluster picture: narration, playback controls and timeline, the action
-//! menu, the ledger with its lag chart, and the expectations.
+//! menu, the ledger with its lag chart, and the expectations. They read a [`Frame`] and send
+//! [`Cmd`]s; they use the frame, the commands, the glossary and the words.
 
-use super::frame::{Frame, PauseView};
+use super::cmd::Cmd;
+use super::frame::{Frame, PauseView, LEDGER_ROWS};
 use super::glossary::{annotate, term};
 use super::i18n::{fill, use_tr, Tr};
 use crate::session::UserAction;
@@ -12,37 +14,6 @@ use crate::sim::NodeId;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
-
-/// Playback speeds: ms between steps shown; 0 shows one step in every animation frame. Their
-/// names are in the translation tables.
-pub const SPEEDS: [u32; 5] = [1200, 500, 200, 60, 0];
-
-/// What the panels ask the app to do.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Cmd {
-    /// Start or stop playback.
-    TogglePlay,
-    /// One step forward.
-    Forward,
-    /// One step back.
-    Back,
-    /// Back to step 0.
-    Restart,
-    /// To the end of the run.
-    End,
-    /// To a position.
-    Seek(u64),
-    /// To the next (true) or previous marker.
-    Marker(bool),
-    /// Playback speed index.
-    Speed(usize),
-    /// A person's action on the cluster.
-    Act(UserAction),
-    /// Close the action menu.
-    Deselect,
-    /// The class picked a choice (by index) at the pause point at a step.
-    Pick(u64, usize),
-}
 
 /// Props shared by the panels: the frame and a way to send commands.
 #[derive(Properties)]
@@ -384,10 +355,6 @@ fn lag_chart(tr: Tr, name: &str, samples: &[(u64, String, u64)], now: u64) -> Ht
         </figure>
     }
 }
-
-/// Rows the ledger table draws at most (see `Sim::ledger_view_limited`): a large run keeps its
-/// table, and the page, light; the badges still count every record.
-pub const LEDGER_ROWS: usize = 200;
 
 /// The ledger panel.
 #[function_component]

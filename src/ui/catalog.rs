@@ -1,0 +1,64 @@
+//! The shipped scenarios in the course's order (module by module, lesson by lesson, the extras
+//! last) and the picker that opens them. It reads the embedded scenario files, and uses the
+//! commands and the words, nothing else of the page.
+
+use super::cmd::Cmd;
+use super::i18n::Tr;
+use crate::scenario;
+use yew::prelude::*;
+
+/// One shipped scenario, as the picker lists it.
+pub struct Builtin {
+    /// Its file name without `.toml`.
+    pub name: &'static str,
+    /// Its title.
+    pub title: String,
+    /// The curriculum module (none: the scale and exploration extras).
+    pub module: Option<u32>,
+    /// Its lesson number in the module.
+    pub lesson: u32,
+}
+
+/// The shipped scenarios in the course's order.
+pub fn catalog() -> Vec<Builtin> {
+    let mut builtins: Vec<Builtin> = crate::builtin::BUILTIN
+        .iter()
+        .map(|(name, text)| {
+            let parsed = scenario::parse(name, text).ok();
+            Builtin {
+                name,
+                title: parsed.as_ref().map_or_else(|| name.to_string(), |s| s.title.clone()),
+                module: parsed.as_ref().and_then(|s| s.module),
+                lesson: parsed.as_ref().map_or(0, |s| s.lesson),
+            }
+        })
+        .collect();
+    builtins.sort_by_key(|b| (b.module.unwrap_or(u32::MAX), b.lesson));
+    builtins
+}
+
+/// The scenario picker, grouped by the curriculum's modules; `current` is the shipped scenario
+/// that runs (empty: an edited or opened one).
+pub fn picker(t: Tr, builtins: &[Builtin], current: &str, cmd: &Callback<Cmd>) -> Html {
+    let on_pick = cmd.reform(|e: Event| Cmd::OpenBuiltin(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value()));
+    let mut modules: Vec<Option<u32>> = builtins.iter().map(|b| b.module).collect();
+    modules.dedup();
+    let module_label = |m: Option<u32>| match m {
+        Some(m) => format!("{m}. {}", t.modules.get(m as usize - 1).copied().unwrap_or_default()),
+        None => t.more_scenarios.to_string(),
+    };
+    html! {
+        <select onchange={on_pick} aria-label={t.scenario} data-testid="picker" dir="auto">
+            if current.is_empty() { <option selected=true disabled=true>{t.edited_scenario}</option> }
+            { for modules.iter().map(|m| html! {
+                <optgroup label={module_label(*m)}>
+                    { for builtins.iter().filter(|b| b.module == *m).map(|b| html! {
+                        <option value={b.name} selected={b.name == current}>
+                            {match b.module { Some(m) => format!("{m}.{} {}", b.lesson, b.title), None => b.title.clone() }}
+                        </option>
+                    }) }
+                </optgroup>
+            }) }
+        </select>
+    }
+}
