@@ -52,8 +52,9 @@ test('stepping changes the view as the model says, and step back returns the exa
   await pick(page, 'acks1-acknowledged-loss');
   const leader = page.locator('[data-node="broker-1"] .replica[data-partition="orders-0"]');
   await expect(leader).toHaveAttribute('data-leo', '0');
-  // The first narrated steps: the lecturer's text, the send, the leader's append.
-  for (let i = 0; i < 3; i++) await page.getByTestId('forward').click();
+  // The first narrated steps: the lecturer's text, the sender waking after linger.ms (5 ms since
+  // Kafka 4.0), the send, the leader's append.
+  for (let i = 0; i < 4; i++) await page.getByTestId('forward').click();
   await expect(page.getByTestId('headline')).toContainText('Produce orders-0');
   await expect(page.getByTestId('effects')).toContainText('appends order=v1, order=v2, order=v3');
   await expect(leader).toHaveAttribute('data-leo', '3');
