@@ -337,7 +337,7 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             }
         }
         Effect::HighWatermarkHeld { tp, broker, hw, would_be, isr_size, min_isr } => format!(
-            "{} high watermark stays at {hw} on leader broker-{broker} (the ISR has offsets up to {}): an ISR of {isr_size} is below min.insync.replicas {min_isr}, so these records are not committed and consumers cannot read them yet",
+            "{} high watermark stays at {hw} on leader broker-{broker}, though the ISR holds records up to offset {}: an ISR of {isr_size} is below min.insync.replicas {min_isr}, so they are not committed and consumers cannot read them yet",
             tpn(tp),
             would_be - 1
         ),
