@@ -327,3 +327,45 @@ fn the_totals_alone_match_the_full_ledger_on_runs_that_lose_and_duplicate() {
     let loss = common::load("acks1-acknowledged-loss");
     assert!(loss.run(loss.seed, None, |_, _| {}).sim.ledger_totals().acknowledged_lost > 0, "the check compares something that is not all zeros");
 }
+
+/// Values in the log of partition 0 on broker 1, in offset order.
+fn log_values(sim: &Sim) -> Vec<String> {
+    let log = &sim.broker(1).replicas[0].as_ref().expect("replica").log;
+    log.records().map(|r| sim.ledger.records[r.record as usize].value.clone()).collect()
+}
+
+/// A lost request breaks the producer's connection, as a TCP connection cannot lose one request and
+/// deliver the next: the second request is dropped too, the request timeout closes the connection,
+/// and the producer reconnects (ApiVersions) and sends both again, in sequence order since it is
+/// idempotent (a non-idempotent one would put each back at the front: the key-ordering lesson). An acks=0 producer
+/// awaits no response, so its connection is not broken and the second record gets through.
+#[test]
+fn a_lost_request_breaks_the_producers_connection_until_it_reconnects() {
+    let timeline = "[[timeline]]\nat = 1000\ncut = { from = \"p\", to = \"broker-1\", one_way = true }\n\
+                    [[timeline]]\nat = 1000\nproduce = { value = \"first\" }\n\
+                    [[timeline]]\nat = 1001\nheal = { from = \"p\", to = \"broker-1\", one_way = true }\n\
+                    [[timeline]]\nat = 1010\nproduce = { value = \"second\" }\n";
+    let s = scenario(1, 1, "", "", "acks = \"all\", \"linger.ms\" = 0, \"request.timeout.ms\" = 2000", timeline);
+    let mut sim = s.start(1);
+    let mut drops = Vec::new();
+    let mut reconnected = false;
+    sim.run_until(6_000, |_, step| {
+        if let StepEvent::Timer { .. } | StepEvent::Deliver { .. } | StepEvent::Dropped { .. } = &step.event {
+            for e in &step.effects {
+                match e {
+                    Effect::Sent { dropped: Some(reason), .. } => drops.push(format!("{reason:?}")),
+                    Effect::ProducerConnected { .. } => reconnected = true,
+                    _ => {}
+                }
+            }
+        }
+    });
+    assert_eq!(drops, vec!["LinkCut", "ConnectionBroken"], "the second request dies with the connection");
+    assert!(reconnected, "the producer opened a new connection after the request timeout");
+    assert_eq!(log_values(&sim), vec!["first", "second"]);
+
+    let s = scenario(1, 1, "", "", "acks = 0, \"linger.ms\" = 0", timeline);
+    let mut sim = s.start(1);
+    sim.run_until(6_000, |_, _| {});
+    assert_eq!(log_values(&sim), vec!["second"], "acks=0 loses only the record on the wire");
+}

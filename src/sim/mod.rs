@@ -322,7 +322,13 @@ impl Network {
         matches!((from, to), (NodeId::Producer(_), NodeId::Broker(_)) | (NodeId::Broker(_), NodeId::Producer(_)))
     }
 
-    fn break_connection(&mut self, from: NodeId, to: NodeId, lost: u64) {
+    /// Marks the connection broken by the loss of message `lost`. Not for an acks=0 produce: no
+    /// response is awaited, so no request timeout would ever reopen the connection, and the model
+    /// keeps such a producer's losses to the records that were on the wire.
+    fn break_connection(&mut self, from: NodeId, to: NodeId, lost: u64, msg: &Msg) {
+        if matches!(msg, Msg::Produce { acks: config::Acks::None, .. }) {
+            return;
+        }
         if Network::producer_connection(from, to) {
             self.broken.entry((from, to)).or_insert(lost);
             self.broken.entry((to, from)).or_insert(lost);
@@ -659,7 +665,7 @@ impl Sim {
             None
         };
         if let Some(reason) = dropped {
-            self.net.break_connection(from, to, id);
+            self.net.break_connection(from, to, id, &msg);
             self.emit(Effect::Sent { id, from, to, msg: kind, arrives_at: None, dropped: Some(reason) });
             return;
         }
@@ -679,7 +685,7 @@ impl Sim {
                 let reason = if !self.is_up(from) || self.incarnation(from) != from_incarnation {
                     Some(DropReason::SenderCrashed)
                 } else if self.net.cut.contains(&(from, to)) {
-                    self.net.break_connection(from, to, id);
+                    self.net.break_connection(from, to, id, &msg);
                     Some(DropReason::LinkCut)
                 } else if self.net.broken_before(from, to, id) {
                     Some(DropReason::ConnectionBroken)
