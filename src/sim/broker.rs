@@ -195,7 +195,6 @@ impl Sim {
         broker.up = true;
         broker.incarnation += 1;
         broker.groups.clear();
-        broker.controlled_shutdown = None;
         broker.previous_broker_epoch = broker.clean_shutdown_file.take();
         let incarnation = broker.incarnation;
         for r in broker.replicas.iter_mut().flatten() {

@@ -226,12 +226,12 @@ impl Sim {
         let session = &mut self.controller.sessions[(b - 1) as usize];
         session.last_heartbeat = now;
         session.incarnation = incarnation;
+        let fenced = session.fenced;
         if want_shut_down {
             let should_shut_down = self.controller_shutdown_request(b);
             self.send(NodeId::Controller, NodeId::Broker(b), Msg::HeartbeatResponse { should_shut_down });
-        } else if self.controller.sessions[(b - 1) as usize].fenced {
-            let session = &mut self.controller.sessions[(b - 1) as usize];
-            session.fenced = false;
+        } else if fenced {
+            self.controller.sessions[(b - 1) as usize].fenced = false;
             self.emit(Effect::BrokerUnfenced { broker: b });
             self.controller_elect_offline();
             for pidx in 0..self.controller.parts.len() as u32 {
