@@ -126,6 +126,7 @@ toml_table! {
         at: Spanned<u64> = "at",
         produce: Option<Spanned<ProduceDef>> = "produce",
         crash: Option<Spanned<u32>> = "crash",
+        controlled_shutdown: Option<Spanned<u32>> = "controlled_shutdown",
         restart: Option<Spanned<u32>> = "restart",
         cut: Option<Spanned<LinkRefDef>> = "cut",
         heal: Option<Spanned<LinkRefDef>> = "heal",
@@ -626,6 +627,7 @@ fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[To
         let actions = [
             e.produce.is_some(),
             e.crash.is_some(),
+            e.controlled_shutdown.is_some(),
             e.restart.is_some(),
             e.cut.is_some(),
             e.heal.is_some(),
@@ -645,7 +647,7 @@ fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[To
             cx.err(
                 start,
                 "a timeline entry with nothing to do",
-                Some("add one of produce, crash, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer or stall_consumer".into()),
+                Some("add one of produce, crash, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer or stall_consumer".into()),
             );
             continue;
         }
@@ -657,6 +659,8 @@ fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[To
             produce_action(cx, p, topics, producers, records)
         } else if let Some(b) = &e.crash {
             broker_ref(cx, b, brokers).map(Action::Crash)
+        } else if let Some(b) = &e.controlled_shutdown {
+            broker_ref(cx, b, brokers).map(Action::ControlledShutdown)
         } else if let Some(b) = &e.restart {
             broker_ref(cx, b, brokers).map(Action::Restart)
         } else if let Some(l) = &e.cut {

@@ -25,6 +25,25 @@ pub struct Broker {
     pub replicas: Vec<Option<Box<Replica>>>,
     /// Consumer groups this broker coordinates (in memory; rebuilt from the log on failover).
     pub groups: VecMap<u32, GroupState>,
+    /// A controlled shutdown under way (PENDING_CONTROLLED_SHUTDOWN), in memory.
+    pub controlled_shutdown: Option<PendingShutdown>,
+    /// The clean-shutdown file on disk: the incarnation the broker stopped cleanly in. A clean
+    /// stop writes it, and the next start reads and deletes it, so a crash after that finds none.
+    pub clean_shutdown_file: Option<u32>,
+    /// `previousBrokerEpoch`, read from the clean-shutdown file at start and sent to the
+    /// controller, which tells a clean restart from an unclean one by it.
+    pub previous_broker_epoch: Option<u32>,
+}
+
+/// A broker's controlled shutdown while it waits for the controller (`BrokerLifecycleManager`).
+#[derive(Clone, Debug, Serialize)]
+pub struct PendingShutdown {
+    /// Bumped at every shutdown heartbeat sent and every answer, so that only the heartbeat timer
+    /// set last fires.
+    pub seq: u32,
+    /// Whether an answer came already: the first one brings the next heartbeat forward to 50 ms,
+    /// later ones leave the usual interval.
+    pub answered: bool,
 }
 
 /// One replica of a partition on a broker.
@@ -150,7 +169,16 @@ impl Broker {
                 })
             })
             .collect();
-        Broker { id, up: false, incarnation: 0, replicas, groups: VecMap::new() }
+        Broker {
+            id,
+            up: false,
+            incarnation: 0,
+            replicas,
+            groups: VecMap::new(),
+            controlled_shutdown: None,
+            clean_shutdown_file: None,
+            previous_broker_epoch: None,
+        }
     }
 
     /// Whether this broker currently acts as leader of partition `pidx`.
@@ -167,6 +195,7 @@ impl Sim {
         broker.up = true;
         broker.incarnation += 1;
         broker.groups.clear();
+        broker.previous_broker_epoch = broker.clean_shutdown_file.take();
         let incarnation = broker.incarnation;
         for r in broker.replicas.iter_mut().flatten() {
             r.role = Role::Unknown;
@@ -203,9 +232,15 @@ impl Sim {
             return;
         }
         self.emit(Effect::BrokerCrashed { broker: b });
+        self.stop_broker(b);
+    }
+
+    /// The process stops: its in-memory state is gone, its log stays on disk.
+    fn stop_broker(&mut self, b: BrokerId) {
         let broker = self.broker_mut(b);
         broker.up = false;
         broker.groups.clear();
+        broker.controlled_shutdown = None;
         for r in broker.replicas.iter_mut().flatten() {
             r.role = Role::Unknown;
             r.leader = None;
@@ -214,13 +249,71 @@ impl Sim {
     }
 
     pub(crate) fn broker_heartbeat(&mut self, b: BrokerId, incarnation: u32) -> bool {
-        if !self.timer_is_live(b, incarnation) {
+        // In controlled shutdown the heartbeats follow the controller's answers instead.
+        if !self.timer_is_live(b, incarnation) || self.broker(b).controlled_shutdown.is_some() {
             return false;
         }
-        self.send(NodeId::Broker(b), NodeId::Controller, Msg::Heartbeat { broker: b, incarnation });
+        let previous_broker_epoch = self.broker(b).previous_broker_epoch;
+        let msg = Msg::Heartbeat { broker: b, incarnation, want_shut_down: false, previous_broker_epoch };
+        self.send(NodeId::Broker(b), NodeId::Controller, msg);
         let next = self.now + self.broker_config.broker_heartbeat_interval_ms;
         self.schedule_timer(next, Timer::Heartbeat { broker: b, incarnation });
         true
+    }
+
+    /// `BrokerLifecycleManager.beginControlledShutdown`: the broker enters
+    /// PENDING_CONTROLLED_SHUTDOWN and heartbeats at once with `wantShutDown`, so that the
+    /// controller can move its leaderships away before it stops.
+    pub(crate) fn begin_controlled_shutdown(&mut self, b: BrokerId) {
+        let broker = self.broker_mut(b);
+        if !broker.up || broker.controlled_shutdown.is_some() {
+            return;
+        }
+        broker.controlled_shutdown = Some(PendingShutdown { seq: 0, answered: false });
+        self.emit(Effect::ControlledShutdownBegan { broker: b });
+        self.send_shutdown_heartbeat(b);
+    }
+
+    /// Sends a heartbeat with `wantShutDown`. If no answer comes (a cut link), the next one goes
+    /// after `broker.heartbeat.interval.ms`, as Kafka schedules it after a failed request.
+    fn send_shutdown_heartbeat(&mut self, b: BrokerId) {
+        let interval = self.broker_config.broker_heartbeat_interval_ms;
+        let broker = self.broker_mut(b);
+        let Some(pending) = broker.controlled_shutdown.as_mut() else { return };
+        pending.seq += 1;
+        let (incarnation, seq, previous_broker_epoch) = (broker.incarnation, pending.seq, broker.previous_broker_epoch);
+        self.send(NodeId::Broker(b), NodeId::Controller, Msg::Heartbeat { broker: b, incarnation, want_shut_down: true, previous_broker_epoch });
+        self.schedule_timer(self.now + interval, Timer::ShutdownHeartbeat { broker: b, incarnation, seq });
+    }
+
+    pub(crate) fn broker_shutdown_heartbeat(&mut self, b: BrokerId, incarnation: u32, seq: u32) -> bool {
+        let current = self.broker(b).controlled_shutdown.as_ref().map(|p| p.seq);
+        if !self.timer_is_live(b, incarnation) || current != Some(seq) {
+            return false;
+        }
+        self.send_shutdown_heartbeat(b);
+        true
+    }
+
+    /// The controller's answer to a shutdown heartbeat: stop cleanly, or heartbeat again (50 ms
+    /// after the first answer, then at the usual interval) until it may.
+    fn broker_heartbeat_response(&mut self, b: BrokerId, should_shut_down: bool) {
+        let interval = self.broker_config.broker_heartbeat_interval_ms;
+        let broker = self.broker_mut(b);
+        let incarnation = broker.incarnation;
+        let Some(pending) = broker.controlled_shutdown.as_mut() else { return };
+        if should_shut_down {
+            // The clean-shutdown file records the incarnation, for the next registration.
+            broker.clean_shutdown_file = Some(incarnation);
+            self.emit(Effect::BrokerShutDown { broker: b });
+            self.stop_broker(b);
+            return;
+        }
+        pending.seq += 1;
+        let delay = if pending.answered { interval } else { 50 };
+        pending.answered = true;
+        let seq = pending.seq;
+        self.schedule_timer(self.now + delay, Timer::ShutdownHeartbeat { broker: b, incarnation, seq });
     }
 
     pub(crate) fn broker_receive(&mut self, b: BrokerId, from: NodeId, msg: &Msg) {
@@ -230,6 +323,7 @@ impl Sim {
                 let pidx = self.pidx(*tp);
                 self.leader_consumer_fetch(b, pidx, c, *id, *offset);
             }
+            Msg::HeartbeatResponse { should_shut_down } => self.broker_heartbeat_response(b, *should_shut_down),
             Msg::ApiVersions => self.send(NodeId::Broker(b), from, Msg::ApiVersionsResponse { broker: b }),
             Msg::ListOffsets { req, tp, earliest } => {
                 let pidx = self.pidx(*tp);
@@ -735,6 +829,9 @@ impl Sim {
         let hw = log.high_watermark();
         let epoch_start = log.epochs().last().map_or(0, |e| e.1);
         let records = log.read(fetch_offset, max_bytes);
+        // `Partition.isReplicaIsrEligible`: a broker in controlled shutdown may not rejoin the ISR.
+        // Simplification: the leader reads the controller's registration, not a metadata cache.
+        let shutting_down = self.controller.sessions[(replica - 1) as usize].in_controlled_shutdown;
         let rep = self.replica_mut(b, pidx).expect("leader");
         let isr = rep.isr.clone();
         let Role::Leader(ls) = &mut rep.role else { return };
@@ -750,7 +847,7 @@ impl Sim {
             f.leo = Some(fetch_offset);
         }
         // ISR expansion: a caught-up follower (LEO ≥ HW and ≥ the start of the current epoch).
-        if ls.pending_isr.is_none() && !isr.contains(&replica) && fetch_offset >= hw && fetch_offset >= epoch_start {
+        if ls.pending_isr.is_none() && !isr.contains(&replica) && !shutting_down && fetch_offset >= hw && fetch_offset >= epoch_start {
             let mut new_isr = isr.clone();
             new_isr.push(replica);
             ls.pending_isr = Some(new_isr.clone());

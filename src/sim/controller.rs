@@ -40,6 +40,9 @@ pub struct BrokerSession {
     pub last_heartbeat: u64,
     /// Incarnation seen in the last heartbeat.
     pub incarnation: u32,
+    /// In CONTROLLED_SHUTDOWN: the broker asked to shut down while it led partitions. It is in
+    /// no ISR and may neither lead nor rejoin an ISR, until it registers again.
+    pub in_controlled_shutdown: bool,
 }
 
 /// The controller.
@@ -66,12 +69,20 @@ impl Controller {
                     partition_epoch: 0,
                 })
                 .collect(),
-            sessions: (0..brokers).map(|_| BrokerSession { fenced: false, last_heartbeat: 0, incarnation: 1 }).collect(),
+            sessions: (0..brokers).map(|_| BrokerSession { fenced: false, last_heartbeat: 0, incarnation: 1, in_controlled_shutdown: false }).collect(),
         }
     }
 
-    fn fenced(&self, b: BrokerId) -> bool {
-        self.sessions[(b - 1) as usize].fenced
+    /// `ClusterControlManager.isActive`: unfenced and not in controlled shutdown, so the broker
+    /// may lead and join an ISR.
+    pub(crate) fn active(&self, b: BrokerId) -> bool {
+        let session = &self.sessions[(b - 1) as usize];
+        !session.fenced && !session.in_controlled_shutdown
+    }
+
+    /// `BrokerToIsrs.hasLeaderships`.
+    fn has_leaderships(&self, b: BrokerId) -> bool {
+        self.parts.iter().any(|p| p.leader == Some(b))
     }
 }
 
@@ -179,7 +190,9 @@ fn build(part: &PartitionState, mut target_isr: Vec<BrokerId>, unclean_shutdown:
 impl Sim {
     pub(crate) fn controller_receive(&mut self, from: NodeId, msg: &Msg) {
         match msg {
-            Msg::Heartbeat { broker, incarnation } => self.controller_heartbeat(*broker, *incarnation),
+            Msg::Heartbeat { broker, incarnation, want_shut_down, previous_broker_epoch } => {
+                self.controller_heartbeat(*broker, *incarnation, *want_shut_down, *previous_broker_epoch);
+            }
             Msg::AlterPartition { tp, leader, leader_epoch, partition_epoch, new_isr } => {
                 let pidx = self.pidx(*tp);
                 self.controller_alter_partition(pidx, *leader, *leader_epoch, *partition_epoch, new_isr);
@@ -204,17 +217,21 @@ impl Sim {
         self.broker_config.eligible_leader_replicas_version >= 1
     }
 
-    fn controller_heartbeat(&mut self, b: BrokerId, incarnation: u32) {
+    fn controller_heartbeat(&mut self, b: BrokerId, incarnation: u32, want_shut_down: bool, previous_broker_epoch: Option<u32>) {
         let now = self.now;
         let timeout = self.broker_config.broker_session_timeout_ms;
         if self.controller.sessions[(b - 1) as usize].incarnation != incarnation {
-            self.controller_register(b);
+            self.controller_register(b, previous_broker_epoch);
         }
         let session = &mut self.controller.sessions[(b - 1) as usize];
         session.last_heartbeat = now;
         session.incarnation = incarnation;
-        if session.fenced {
-            session.fenced = false;
+        let fenced = session.fenced;
+        if want_shut_down {
+            let should_shut_down = self.controller_shutdown_request(b);
+            self.send(NodeId::Controller, NodeId::Broker(b), Msg::HeartbeatResponse { should_shut_down });
+        } else if fenced {
+            self.controller.sessions[(b - 1) as usize].fenced = false;
             self.emit(Effect::BrokerUnfenced { broker: b });
             self.controller_elect_offline();
             for pidx in 0..self.controller.parts.len() as u32 {
@@ -226,16 +243,47 @@ impl Sim {
         self.schedule_timer(now + timeout, Timer::SessionCheck { broker: b });
     }
 
+    /// `BrokerHeartbeatManager.calculateNextBrokerState` for a heartbeat with `wantShutDown`;
+    /// true is SHUTDOWN_NOW. A broker that leads partitions goes to CONTROLLED_SHUTDOWN first:
+    /// in one step it leaves every ISR it is in, and the partitions it led elect other leaders
+    /// (`handleBrokerInControlledShutdown`). Later heartbeats only check that it leads nothing
+    /// any more; then it is fenced and may stop.
+    ///
+    /// Simplification: Kafka also waits until every active broker has replayed the metadata up to
+    /// those changes (`controlledShutdownOffset <= lowestActiveOffset`); here the changes are
+    /// messages already on their way, and the shutdown is granted at the next heartbeat.
+    fn controller_shutdown_request(&mut self, b: BrokerId) -> bool {
+        let session = &self.controller.sessions[(b - 1) as usize];
+        if session.fenced {
+            return true;
+        }
+        if !self.controller.has_leaderships(b) {
+            self.controller.sessions[(b - 1) as usize].fenced = true;
+            self.emit(Effect::ShutdownGranted { broker: b });
+            self.controller_leave_isrs(b, IsrCause::BrokerFenced);
+            return true;
+        }
+        if !session.in_controlled_shutdown {
+            self.controller.sessions[(b - 1) as usize].in_controlled_shutdown = true;
+            self.emit(Effect::BrokerInControlledShutdown { broker: b });
+            self.controller_leave_isrs(b, IsrCause::ControlledShutdown);
+        }
+        false
+    }
+
     /// A new incarnation registers (`ClusterControlManager.registerBroker`). The old one's
     /// in-memory state is gone, so it is fenced (losing leadership and ISR membership) before it
-    /// is admitted again. The only way a simulated broker stops is a crash, and a crash leaves no
-    /// clean-shutdown file, so with eligible leader replicas the broker also leaves every ELR
-    /// (`handleBrokerShutdown` with `isCleanShutdown = false`): it may have lost records it
-    /// had not flushed, so it must not lead cleanly.
-    fn controller_register(&mut self, b: BrokerId) {
-        let session = &self.controller.sessions[(b - 1) as usize];
+    /// is admitted again. The shutdown was clean if the broker's `previousBrokerEpoch` (from its
+    /// clean-shutdown file) is the incarnation the controller knew. After an unclean one, with
+    /// eligible leader replicas, the broker also leaves every ELR (`handleBrokerShutdown` with
+    /// `isCleanShutdown = false`): it may have lost records it had not flushed, so it must not
+    /// lead cleanly. A clean one is handled like a fence, so the broker stays in the ELRs.
+    fn controller_register(&mut self, b: BrokerId, previous_broker_epoch: Option<u32>) {
+        let session = &mut self.controller.sessions[(b - 1) as usize];
+        session.in_controlled_shutdown = false;
+        let clean = previous_broker_epoch == Some(session.incarnation);
         let (was_fenced, silent) = (session.fenced, self.now - session.last_heartbeat);
-        if !self.elr_enabled() {
+        if !self.elr_enabled() || clean {
             if !was_fenced {
                 self.controller_fence(b, silent);
             }
@@ -274,11 +322,18 @@ impl Sim {
         let timeout = self.broker_config.broker_session_timeout_ms;
         self.controller.sessions[(b - 1) as usize].fenced = true;
         self.emit(Effect::BrokerFenced { broker: b, silent_ms, timeout_ms: timeout });
+        self.controller_leave_isrs(b, IsrCause::BrokerFenced);
+    }
+
+    /// `generateLeaderAndIsrUpdates` over `partitionsWithBrokerInIsr`: the broker, no longer an
+    /// acceptable leader, leaves the ISR of every partition that has it, and a partition it led
+    /// elects another leader.
+    fn controller_leave_isrs(&mut self, b: BrokerId, cause: IsrCause) {
         for pidx in 0..self.controller.parts.len() as u32 {
             let part = &self.controller.parts[pidx as usize];
             if part.isr.contains(&b) {
                 let target: Vec<BrokerId> = part.isr.iter().copied().filter(|&m| m != b).collect();
-                if self.controller_change(pidx, target, None, IsrCause::BrokerFenced) {
+                if self.controller_change(pidx, target, None, cause) {
                     self.controller_broadcast(pidx);
                 }
             }
@@ -313,8 +368,8 @@ impl Sim {
             unclean_allowed: topic.unclean_leader_election_enable,
         };
         let controller = &self.controller;
-        // The broker being fenced or re-registered is already marked fenced, so it cannot lead.
-        let change = build(part, target_isr, unclean_shutdown, |r| !controller.fenced(r), rules);
+        // The broker being fenced, re-registered or shut down is already marked so, and cannot lead.
+        let change = build(part, target_isr, unclean_shutdown, |r| controller.active(r), rules);
         let leader_changes = change.leader != part.leader;
         let membership_changes = change.isr != part.isr || change.elr != part.elr;
         if !leader_changes && !membership_changes {
@@ -381,7 +436,7 @@ impl Sim {
             Some(KafkaError::FencedLeaderEpoch)
         } else if part.partition_epoch != partition_epoch {
             Some(KafkaError::InvalidUpdateVersion)
-        } else if new_isr.iter().any(|&m| !part.isr.contains(&m) && self.controller.fenced(m)) {
+        } else if new_isr.iter().any(|&m| !part.isr.contains(&m) && !self.controller.active(m)) {
             Some(KafkaError::IneligibleReplica)
         } else {
             None
@@ -426,7 +481,8 @@ mod tests {
 
     /// Three brokers, one partition with replicas [1, 2, 3] and `min.insync.replicas = 2`, and
     /// `timeline` run to `until` ms. A broker cut off from the controller is fenced without
-    /// restarting; `crash` and `restart` are the unclean shutdown.
+    /// restarting; `crash` and `restart` are the unclean shutdown, `controlled_shutdown` and
+    /// `restart` the clean one.
     fn run(cluster_config: &str, topic_config: &str, timeline: &str, until: u64) -> Sim {
         run_with_elections(cluster_config, topic_config, timeline, until).0
     }
@@ -490,7 +546,7 @@ mod tests {
              [[timeline]]\nat = 44000\nheal = {{ from = \"broker-1\", to = \"controller\" }}\n"
         );
         let sim = run("", "", &timeline, 43_000);
-        assert!(!sim.controller.fenced(2), "broker 2 is registered and unfenced again");
+        assert!(!sim.controller.sessions[1].fenced, "broker 2 is registered and unfenced again");
         assert_eq!(state(&sim), (None, vec![], vec![1], vec![1]), "but it is no longer eligible, so the partition stays offline");
         let (sim, elections) = run_with_elections("", "", &timeline, 50_000);
         assert_eq!(elections, vec![(1, Election::Elr)], "broker 1 returns and leads from the ELR");
@@ -526,6 +582,68 @@ mod tests {
         assert_eq!(state(&run(off, "", LAST_LEADER_RETURNS, 31_000)), (None, vec![1], vec![], vec![]));
         let (_, elections) = run_with_elections(off, "", LAST_LEADER_RETURNS, 36_000);
         assert_eq!(elections, vec![(1, Election::Isr)]);
+    }
+
+    /// 40 records sent with acks=all over two seconds; the leader, broker 1, shuts down cleanly
+    /// at 1 s and restarts at 5 s.
+    const SHUT_DOWN_THE_LEADER: &str = "\
+        [[producers]]\nname = \"app\"\nconfig = { acks = \"all\" }\n\n\
+        [[timeline]]\nat = 0\nproduce = { key = \"k\", value = \"v{n}\", count = 40, rate = 20 }\n\n\
+        [[timeline]]\nat = 1000\ncontrolled_shutdown = 1\n\n\
+        [[timeline]]\nat = 5000\nrestart = 1\n";
+
+    #[test]
+    fn a_controlled_shutdown_moves_leadership_and_leaves_the_isr_before_the_broker_stops() {
+        // The first heartbeat asking to shut down reaches the controller at 1,005 ms; the broker
+        // heartbeats again 50 ms after the answer, and that answer lets it stop.
+        let sim = run("", "", SHUT_DOWN_THE_LEADER, 1_030);
+        assert!(sim.brokers[0].up, "broker 1 still runs");
+        assert!(sim.controller.sessions[0].in_controlled_shutdown);
+        assert_eq!(state(&sim), (Some(2), vec![2, 3], vec![], vec![]), "it already left the ISR and leads nothing");
+        let sim = run("", "", SHUT_DOWN_THE_LEADER, 1_200);
+        assert!(!sim.brokers[0].up && sim.controller.sessions[0].fenced, "it stopped once it led nothing, fenced at its request");
+        assert_eq!(sim.brokers[0].clean_shutdown_file, Some(1), "it left a clean-shutdown file");
+        let (sim, elections) = run_with_elections("", "", SHUT_DOWN_THE_LEADER, 20_000);
+        assert_eq!(elections, vec![(2, Election::Isr)], "one clean election, without waiting for broker.session.timeout.ms");
+        let totals = sim.ledger_totals();
+        assert_eq!((totals.sent, totals.acknowledged, totals.acknowledged_lost), (40, 40, 0));
+        assert_eq!(state(&sim), (Some(2), vec![2, 3, 1], vec![], vec![]), "broker 1 restarted, caught up and rejoined the ISR");
+    }
+
+    #[test]
+    fn a_broker_that_leads_nothing_shuts_down_at_its_first_heartbeat() {
+        let timeline = "[[timeline]]\nat = 1000\ncontrolled_shutdown = 3\n";
+        let sim = run("", "", timeline, 1_011);
+        assert!(!sim.brokers[2].up, "SHUTDOWN_NOW: the first answer lets it stop");
+        assert!(!sim.controller.sessions[2].in_controlled_shutdown, "it never needed CONTROLLED_SHUTDOWN");
+        assert_eq!(state(&sim), (Some(1), vec![1, 2], vec![], vec![]), "fenced, it left the ISR");
+    }
+
+    /// Broker 3 is fenced (ISR [1, 2]); broker 2 stops at 12 s (`stop` is its action) and so
+    /// leaves an ISR that falls below min ISR, joining the ELR; leader broker 1 crashes at 14 s;
+    /// broker 2 restarts at 30 s.
+    fn broker_2_stops_then_returns(stop: &str) -> String {
+        format!(
+            "[[timeline]]\nat = 0\ncut = {{ from = \"broker-3\", to = \"controller\" }}\n\n\
+             [[timeline]]\nat = 12000\n{stop} = 2\n\n\
+             [[timeline]]\nat = 14000\ncrash = 1\n\n\
+             [[timeline]]\nat = 30000\nrestart = 2\n"
+        )
+    }
+
+    #[test]
+    fn a_clean_restart_keeps_the_elr_membership_a_crash_loses() {
+        let clean = broker_2_stops_then_returns("controlled_shutdown");
+        let crash = broker_2_stops_then_returns("crash");
+        assert_eq!(state(&run("", "", &clean, 12_100)), (Some(1), vec![1], vec![2], vec![]), "fenced at its request, broker 2 joined the ELR");
+        assert_eq!(state(&run("", "", &clean, 29_000)), (None, vec![], vec![1, 2], vec![1]));
+        assert_eq!(state(&run("", "", &crash, 29_000)), (None, vec![], vec![1, 2], vec![1]), "the same state before the restarts");
+        let (sim, elections) = run_with_elections("", "", &clean, 34_000);
+        assert_eq!(elections, vec![(2, Election::Elr)], "after a clean shutdown broker 2 is still eligible and leads cleanly");
+        assert_eq!(state(&sim), (Some(2), vec![2], vec![1], vec![]));
+        let (sim, elections) = run_with_elections("", "", &crash, 34_000);
+        assert_eq!(elections, vec![], "after a crash it left the ELR and may not lead");
+        assert_eq!(state(&sim), (None, vec![], vec![1], vec![1]));
     }
 
     fn partition(isr: &[BrokerId], elr: &[BrokerId], last_known_elr: &[BrokerId]) -> PartitionState {

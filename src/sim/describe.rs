@@ -132,7 +132,9 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
                 format!("FetchResponse {} {} record(s), HW {high_watermark}", sim.tp_name(*tp), records.len())
             }
         }
+        Msg::Heartbeat { want_shut_down: true, .. } => "BrokerHeartbeat wantShutDown".to_string(),
         Msg::Heartbeat { .. } => "BrokerHeartbeat".to_string(),
+        Msg::HeartbeatResponse { should_shut_down } => format!("BrokerHeartbeatResponse shouldShutDown = {should_shut_down}"),
         Msg::AlterPartition { tp, new_isr, .. } => {
             format!("AlterPartition {} ISR → {}", sim.tp_name(*tp), brokers(new_isr))
         }
@@ -209,6 +211,7 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::Action { index } => format!("scenario action #{}", index + 1),
         Timer::ProduceTick { index, n } => format!("scenario action #{}: record {}", index + 1, n + 1),
         Timer::Heartbeat { broker, .. } => format!("broker-{broker} heartbeat timer"),
+        Timer::ShutdownHeartbeat { broker, .. } => format!("broker-{broker} heartbeats again, still waiting to shut down"),
         Timer::SessionCheck { broker } => format!("controller checks broker-{broker}'s session"),
         Timer::FetchWait { broker, pidx, .. } => format!(
             "broker-{broker}: parked fetch for {} reached replica.fetch.wait.max.ms",
@@ -357,6 +360,7 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
                 IsrCause::AlterPartition => "at the leader's request",
                 IsrCause::BrokerFenced => "the broker was fenced",
                 IsrCause::BrokerUnfenced => "a broker was unfenced",
+                IsrCause::ControlledShutdown => "the broker is shutting down and may not lead",
                 IsrCause::UncleanShutdown => "the broker restarted after an unclean shutdown and may have lost unflushed records, so it is no longer eligible",
                 IsrCause::ElrElection => "the new leader comes from the ELR and becomes the ISR",
                 IsrCause::LastKnownLeaderElection => "the last known leader is elected and the ISR resets to it",
@@ -495,6 +499,18 @@ pub fn describe_effect(sim: &Sim, effect: &Effect) -> Option<String> {
             tpn(tp)
         ),
         Effect::BrokerCrashed { broker } => format!("broker-{broker} CRASHES: its in-memory state and in-flight messages are lost; its log stays on disk"),
+        Effect::ControlledShutdownBegan { broker } => format!(
+            "broker-{broker} begins a controlled shutdown: it asks the controller to move its leaderships away before it stops"
+        ),
+        Effect::BrokerShutDown { broker } => format!(
+            "broker-{broker} shuts down cleanly: it leads nothing, its log is flushed and a clean-shutdown file is written"
+        ),
+        Effect::BrokerInControlledShutdown { broker } => format!(
+            "controller puts broker-{broker} in controlled shutdown: it leaves every ISR, and the partitions it led elect new leaders"
+        ),
+        Effect::ShutdownGranted { broker } => {
+            format!("controller fences broker-{broker}, which leads nothing now, and lets it shut down (shouldShutDown = true)")
+        }
         Effect::BrokerRestarted { broker } => format!("broker-{broker} restarts and registers with the controller"),
         Effect::LinkCut { from, to, both } => format!(
             "network partition: {} {} {} cut",
@@ -797,7 +813,7 @@ pub fn marker(sim: &Sim, step: &Step) -> Option<(MarkerKind, String)> {
         .iter()
         .filter_map(|effect| {
             let kind = match effect {
-                Effect::BrokerCrashed { .. } | Effect::ConsumerCrashed { .. } | Effect::ConsumerClosed { .. } | Effect::ConsumerStalled { .. } => MarkerKind::Crash,
+                Effect::BrokerCrashed { .. } | Effect::BrokerShutDown { .. } | Effect::ConsumerCrashed { .. } | Effect::ConsumerClosed { .. } | Effect::ConsumerStalled { .. } => MarkerKind::Crash,
                 Effect::BrokerRestarted { .. } | Effect::ConsumerStarted { .. } | Effect::ConsumerAdded { .. } => MarkerKind::Restart,
                 Effect::LeaderElected { .. } | Effect::PartitionOffline { .. } => MarkerKind::Election,
                 Effect::IsrChanged { .. } => MarkerKind::Isr,

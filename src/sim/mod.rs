@@ -100,7 +100,10 @@ pub enum Action {
     Produce(ProduceAction),
     /// Hard-stop a broker.
     Crash(BrokerId),
-    /// Start a crashed broker again.
+    /// Shut a broker down cleanly (SIGTERM): a controlled shutdown moves its leaderships away
+    /// before it stops.
+    ControlledShutdown(BrokerId),
+    /// Start a crashed or shut-down broker again.
     Restart(BrokerId),
     /// Cut a link.
     Cut {
@@ -742,6 +745,7 @@ impl Sim {
                 true
             }
             Timer::Heartbeat { broker, incarnation } => self.broker_heartbeat(broker, incarnation),
+            Timer::ShutdownHeartbeat { broker, incarnation, seq } => self.broker_shutdown_heartbeat(broker, incarnation, seq),
             Timer::SessionCheck { broker } => self.controller_session_check(broker),
             Timer::FetchWait { broker, incarnation, pidx, fetch } => {
                 self.leader_fetch_wait_expired(broker, incarnation, pidx, fetch)
@@ -774,6 +778,7 @@ impl Sim {
         match action {
             Action::Produce(_) => self.produce_one(index, 0),
             Action::Crash(b) => self.crash_broker(b),
+            Action::ControlledShutdown(b) => self.begin_controlled_shutdown(b),
             Action::Restart(b) => {
                 if !self.broker(b).up {
                     self.emit(Effect::BrokerRestarted { broker: b });

@@ -75,6 +75,17 @@ pub enum Msg {
         broker: BrokerId,
         /// The broker's incarnation: a new one means it restarted and lost its in-memory state.
         incarnation: u32,
+        /// `wantShutDown`: the broker is in controlled shutdown (PENDING_CONTROLLED_SHUTDOWN).
+        want_shut_down: bool,
+        /// `previousBrokerEpoch`: the incarnation the broker last stopped cleanly in, read from
+        /// its clean-shutdown file at start; none after a crash. The controller reads it when a
+        /// new incarnation registers.
+        previous_broker_epoch: Option<u32>,
+    },
+    /// BrokerHeartbeatResponse to a heartbeat that asked to shut down.
+    HeartbeatResponse {
+        /// `shouldShutDown`: the broker leads nothing and may stop now.
+        should_shut_down: bool,
     },
     /// AlterPartition: a leader asks the controller to change the ISR.
     AlterPartition {
@@ -322,6 +333,7 @@ impl Msg {
             Msg::Fetch { .. } => "Fetch",
             Msg::FetchResponse { .. } => "FetchResponse",
             Msg::Heartbeat { .. } => "BrokerHeartbeat",
+            Msg::HeartbeatResponse { .. } => "BrokerHeartbeatResponse",
             Msg::AlterPartition { .. } => "AlterPartition",
             Msg::PartitionChange { .. } => "PartitionChange",
             Msg::ApiVersions => "ApiVersions",
@@ -388,6 +400,17 @@ pub enum Timer {
         broker: BrokerId,
         /// Incarnation that set it.
         incarnation: u32,
+    },
+    /// A broker in controlled shutdown heartbeats again: 50 ms after the first answer, then every
+    /// `broker.heartbeat.interval.ms`, or once that long after a heartbeat that got no answer.
+    ShutdownHeartbeat {
+        /// Broker.
+        broker: BrokerId,
+        /// Incarnation that set it.
+        incarnation: u32,
+        /// The broker's shutdown sequence number when it was set; a later heartbeat or answer
+        /// voids it.
+        seq: u32,
     },
     /// The controller checks a broker's session (`broker.session.timeout.ms`).
     SessionCheck {
@@ -759,6 +782,18 @@ pub enum Effect {
         /// `broker.session.timeout.ms`.
         timeout_ms: u64,
     },
+    /// The controller put a broker that wants to shut down and still leads partitions in
+    /// CONTROLLED_SHUTDOWN: it leaves every ISR and may not lead.
+    BrokerInControlledShutdown {
+        /// Broker.
+        broker: BrokerId,
+    },
+    /// The controller granted a shutdown (SHUTDOWN_NOW): the broker leads nothing, so it is
+    /// fenced and told it may stop.
+    ShutdownGranted {
+        /// Broker.
+        broker: BrokerId,
+    },
     /// The controller unfenced a broker that heartbeats again.
     BrokerUnfenced {
         /// Broker.
@@ -893,6 +928,18 @@ pub enum Effect {
     },
     /// A broker crashed (hard stop).
     BrokerCrashed {
+        /// Broker.
+        broker: BrokerId,
+    },
+    /// A broker began a controlled shutdown (the operator's SIGTERM): it asks the controller to
+    /// move its leaderships away before it stops.
+    ControlledShutdownBegan {
+        /// Broker.
+        broker: BrokerId,
+    },
+    /// The controller answered the broker's shutdown heartbeat with `shouldShutDown = true`, and
+    /// the broker stopped cleanly, leaving a clean-shutdown file.
+    BrokerShutDown {
         /// Broker.
         broker: BrokerId,
     },
@@ -1279,6 +1326,8 @@ pub enum IsrCause {
     BrokerFenced,
     /// A broker was unfenced and the controller tried an election again.
     BrokerUnfenced,
+    /// A broker entered controlled shutdown: it leaves the ISR, and leadership moves away.
+    ControlledShutdown,
     /// A broker re-registered after an unclean shutdown: it leaves the ISR and the ELR.
     UncleanShutdown,
     /// A leader was elected from the ELR and is now the whole ISR.
