@@ -237,6 +237,36 @@ fn retention_past_the_committed_offset_resets_the_position_and_the_group_skips_r
     assert!(sim.consumers[0].errors_seen.contains_key(&KafkaError::OffsetOutOfRange));
 }
 
+/// With `auto.offset.reset = "none"`, a committed position that retention moved out of the log makes
+/// `poll()` throw `OffsetOutOfRangeException`, not `NoOffsetForPartitionException` (which is for a
+/// partition with no committed offset at all), as Java's `FetchCollector` does. `c1` commits and
+/// crashes; `c2`, of the same group, starts after retention deleted what the commit pointed at.
+#[test]
+fn auto_offset_reset_none_throws_offset_out_of_range_when_the_position_left_the_log() {
+    let c2 = consumer("c2", "g", ", \"auto.offset.reset\" = \"none\"", "start = false");
+    let c2 = c2.replacen(", \"auto.offset.reset\" = \"earliest\", \"auto.offset.reset\" = \"none\"", ", \"auto.offset.reset\" = \"none\"", 1);
+    let rest = format!(
+        "{}{c2}[[timeline]]\nat = 0\nproduce = {{ value = \"a{{n}}\", count = 5 }}\n\
+         [[timeline]]\nat = 4500\ncrash_consumer = \"c1\"\n\
+         [[timeline]]\nat = 5000\nproduce = {{ value = \"b{{n}}\", count = 5 }}\n\
+         [[timeline]]\nat = 25000\nstart_consumer = \"c2\"\n",
+        consumer("c1", "g", "", "commit = \"after-processing\""),
+    );
+    let s = scenario(1, "\"log.retention.check.interval.ms\" = 1000", "\"retention.ms\" = 10000", &rest);
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 45_000);
+    let failed: Vec<KafkaError> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ConsumerFailed { error, .. } => Some(*error),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, vec![KafkaError::OffsetOutOfRange]);
+    assert_eq!(serde_json::to_value(sim.consumer_view(1).state).expect("json"), "failed");
+    assert!(!sim.consumers[1].errors_seen.contains_key(&KafkaError::NoOffsetForPartition));
+}
+
 #[test]
 fn a_graceful_close_leaves_at_once_and_a_crash_waits_for_the_session_timeout() {
     let rest = format!(

@@ -5,7 +5,8 @@ mod common;
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::config::{Acks, ProducerConfigRaw};
 use kafkasim::sim::step::Election;
-use kafkasim::sim::{default_assignment, Effect, Sim, StepEvent};
+use kafkasim::sim::ledger::Outcome;
+use kafkasim::sim::{default_assignment, Effect, KafkaError, Sim, StepEvent};
 
 
 /// A scenario with `brokers`, one topic `t` (1 partition, RF = `rf`), producer `p`, plus `rest`.
@@ -350,13 +351,11 @@ fn a_lost_request_breaks_the_producers_connection_until_it_reconnects() {
     let mut drops = Vec::new();
     let mut reconnected = false;
     sim.run_until(6_000, |_, step| {
-        if let StepEvent::Timer { .. } | StepEvent::Deliver { .. } | StepEvent::Dropped { .. } = &step.event {
-            for e in &step.effects {
-                match e {
-                    Effect::Sent { dropped: Some(reason), .. } => drops.push(format!("{reason:?}")),
-                    Effect::ProducerConnected { .. } => reconnected = true,
-                    _ => {}
-                }
+        for e in &step.effects {
+            match e {
+                Effect::Sent { dropped: Some(reason), .. } => drops.push(format!("{reason:?}")),
+                Effect::ProducerConnected { .. } => reconnected = true,
+                _ => {}
             }
         }
     });
@@ -368,4 +367,29 @@ fn a_lost_request_breaks_the_producers_connection_until_it_reconnects() {
     let mut sim = s.start(1);
     sim.run_until(6_000, |_, _| {});
     assert_eq!(log_values(&sim), vec!["second"], "acks=0 loses only the record on the wire");
+}
+
+/// `Sender.canRetry` asks only whether the delivery deadline has passed now: a batch that keeps
+/// getting NOT_ENOUGH_REPLICAS is retried and expires at creation + `delivery.timeout.ms` with the
+/// client's TimeoutException, not earlier with the broker's last error.
+#[test]
+fn a_batch_that_keeps_failing_expires_at_its_delivery_timeout() {
+    let s = scenario(
+        2,
+        2,
+        "",
+        "\"min.insync.replicas\" = 2",
+        "\"linger.ms\" = 0, \"request.timeout.ms\" = 2000, \"delivery.timeout.ms\" = 10000",
+        "[[timeline]]\nat = 100\ncrash = 2\n[[timeline]]\nat = 15000\nproduce = { value = \"v\" }\n",
+    );
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 40_000);
+    assert!(effects.iter().any(|e| matches!(e, Effect::ProduceError { error: KafkaError::NotEnoughReplicas, .. })));
+    match &sim.ledger.records[0].outcome {
+        Outcome::Failed { at, error } => {
+            assert_eq!(*error, KafkaError::DeliveryTimeout);
+            assert_eq!(*at, 15_000 + 10_000, "expired at creation + delivery.timeout.ms");
+        }
+        other => panic!("expected a failed record, got {other:?}"),
+    }
 }
