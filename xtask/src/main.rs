@@ -87,9 +87,16 @@ fn ensure_web_toolchain() -> Result<(), String> {
     Ok(())
 }
 
-/// Installs whatever the page build needs and is missing.
-fn ensure_web_tools() -> Result<(), String> {
-    ensure_web_toolchain()?;
+/// Installs whatever the page build needs and is missing. Returns whether the pinned nightly is
+/// there: without it the page is built with stable Rust, a little larger, rather than not at all.
+fn ensure_web_tools() -> Result<bool, String> {
+    let nightly = match ensure_web_toolchain() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("note: {e}; building the page with stable Rust instead (the standard library is not rebuilt for size, so the download is about 6% larger)");
+            false
+        }
+    };
     let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") && !run("rustup", &["target", "add", "wasm32-unknown-unknown"]) {
         return Err("could not add the wasm32-unknown-unknown target (is rustup installed?)".into());
@@ -110,33 +117,27 @@ fn ensure_web_tools() -> Result<(), String> {
             return Err("npm ci failed".into());
         }
     }
-    Ok(())
+    Ok(nightly)
 }
 
 /// Builds `dist/`: the page, its wasm module and assets, ready for any static host.
 fn build_site() -> Result<PathBuf, String> {
-    ensure_web_tools()?;
+    let nightly = ensure_web_tools()?;
     let plus = format!("+{WEB_TOOLCHAIN}");
     let web_target = root().join("target/web");
-    let args = [
-        plus.as_str(),
-        "build",
-        "--lib",
-        "--profile",
-        "web",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--target-dir",
-        web_target.to_str().ok_or("non-UTF-8 path")?,
-        "-Z",
-        "build-std=std,panic_abort",
-        "-Z",
-        "build-std-features=optimize_for_size",
-    ];
-    // Panic messages keep their text but not their file and line: the locations (and the source
-    // paths they carry) are about 3% of the download.
-    eprintln!("$ RUSTFLAGS=-Zlocation-detail=none cargo {}", args.join(" "));
-    let built = Command::new("cargo").args(args).env("RUSTFLAGS", "-Zlocation-detail=none").current_dir(root()).status();
+    let mut args = vec!["build", "--lib", "--profile", "web", "--target", "wasm32-unknown-unknown", "--target-dir", web_target.to_str().ok_or("non-UTF-8 path")?];
+    let mut build = Command::new("cargo");
+    if nightly {
+        args.insert(0, plus.as_str());
+        args.extend(["-Z", "build-std=std,panic_abort", "-Z", "build-std-features=optimize_for_size"]);
+        // Panic messages keep their text but not their file and line: the locations (and the
+        // source paths they carry) are about 3% of the download.
+        build.env("RUSTFLAGS", "-Zlocation-detail=none");
+        eprintln!("$ RUSTFLAGS=-Zlocation-detail=none cargo {}", args.join(" "));
+    } else {
+        eprintln!("$ cargo {}", args.join(" "));
+    }
+    let built = build.args(&args).current_dir(root()).status();
     if !built.is_ok_and(|s| s.success()) {
         return Err("the wasm build failed".into());
     }
