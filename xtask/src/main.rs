@@ -424,7 +424,9 @@ fn conformance() -> bool {
     print!("{stdout}");
     let rows: Vec<Vec<&str>> = stdout
         .lines()
-        .filter_map(|l| l.strip_prefix("conformance: "))
+        // Not only at the start of a line: with `--nocapture` the test harness's own "test NAME ... "
+        // can stand before what a test prints.
+        .filter_map(|l| l.find("conformance: ").map(|at| &l[at + "conformance: ".len()..]))
         .map(|l| l.split_whitespace().collect::<Vec<_>>())
         .filter(|fields| fields.len() == 4 || fields.len() == 5)
         .collect();
