@@ -5,23 +5,27 @@
 //! One call to [`Sim::step`] handles exactly one event (a message arriving or a timer firing) and
 //! returns a [`Step`] describing what happened and why.
 
-mod broker;
-pub mod assignor;
+pub mod client;
+pub mod cluster;
 pub mod config;
-pub mod consumer;
-mod controller;
-pub mod coordinator;
 pub mod describe;
+pub mod group;
 pub mod invariants;
 pub mod ledger;
-pub mod log;
 pub mod map;
 pub mod murmur2;
-mod producer;
 pub mod shared;
 pub mod step;
 pub mod types;
 pub mod view;
+
+// The layers' modules under their short paths (`sim::log`, `sim::consumer`…), which the scenario
+// reader, the session, the page and the tests use.
+use client::producer;
+use cluster::{broker, controller};
+pub use client::consumer;
+pub use cluster::log;
+pub use group::{assignor, coordinator};
 
 pub use broker::{Broker, Replica, Role};
 pub use consumer::{AppBehaviour, CommitPolicy, Consumer, ConsumerSpec};

@@ -6,12 +6,12 @@
 //! polls (or on a worker thread), rebalances are only joined from inside `poll()`, and the
 //! heartbeat thread enforces `max.poll.interval.ms`.
 
-use super::assignor::{self, Strategy};
-use super::config::{ConsumerConfig, OffsetReset};
-use super::map::VecMap;
-use super::step::{CommitKind, Effect, JoinResult, Msg, Revocation, Timer};
-use super::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
-use super::Sim;
+use crate::sim::assignor::{self, Strategy};
+use crate::sim::config::{ConsumerConfig, OffsetReset};
+use crate::sim::map::VecMap;
+use crate::sim::step::{CommitKind, Effect, JoinResult, Msg, Revocation, Timer};
+use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
+use crate::sim::Sim;
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -712,7 +712,7 @@ impl Sim {
         &mut self,
         c: u32,
         strategy: Strategy,
-        members: &[super::step::JoinMember],
+        members: &[crate::sim::step::JoinMember],
     ) -> Result<Vec<(String, Vec<Tp>)>, String> {
         let topic_name = |t: u32| self.topics[t as usize].name.clone();
         let list: Vec<assignor::Member> = members

@@ -1,13 +1,13 @@
 //! Brokers: the leader's produce and fetch handling, the follower's fetch loop, the ISR and the
 //! high watermark, truncation by leader epoch, and retention.
 
-use super::config::Acks;
-use super::log::{ReplicaLog, SeqCheck};
-use super::map::VecMap;
-use super::step::{Effect, Msg, Timer};
-use super::types::{BrokerId, KafkaError, LogRecord, NodeId};
-use super::coordinator::GroupState;
-use super::Sim;
+use crate::sim::config::Acks;
+use crate::sim::log::{ReplicaLog, SeqCheck};
+use crate::sim::map::VecMap;
+use crate::sim::step::{Effect, Msg, Timer};
+use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId};
+use crate::sim::coordinator::GroupState;
+use crate::sim::Sim;
 use serde::Serialize;
 
 /// A broker and the replicas it hosts.
@@ -466,7 +466,7 @@ impl Sim {
     }
 
     /// Answers a waiting produce request, or completes a waiting offset commit.
-    fn complete_waiter(&mut self, b: BrokerId, tp: super::Tp, w: &Waiter, result: Result<u64, KafkaError>) {
+    fn complete_waiter(&mut self, b: BrokerId, tp: crate::sim::Tp, w: &Waiter, result: Result<u64, KafkaError>) {
         match (w.client, w.group) {
             (NodeId::Consumer(c), Some(g)) => self.coordinator_commit_done(b, g, c, w.req, result),
             (client, _) => self.send(NodeId::Broker(b), client, Msg::ProduceResponse { req: w.req, tp, result }),
@@ -1124,7 +1124,7 @@ impl Sim {
 
 /// What a consumer may read: from `offset` up to the high watermark (read_uncommitted), at most
 /// `max_bytes` (but always at least one record, as Kafka does).
-fn consumer_read(log: &super::log::ReplicaLog, offset: u64, max_bytes: u64) -> Vec<LogRecord> {
+fn consumer_read(log: &crate::sim::log::ReplicaLog, offset: u64, max_bytes: u64) -> Vec<LogRecord> {
     let hw = log.high_watermark();
     if offset >= hw {
         return Vec::new();

@@ -1,8 +1,8 @@
 //! One replica's log: records, log start offset, LEO, high watermark, the leader-epoch cache
 //! (KIP-101) and the idempotent producer state rebuilt from the log.
 
-use super::shared::History;
-use super::types::{LogRecord, RecordId};
+use crate::sim::shared::History;
+use crate::sim::types::{LogRecord, RecordId};
 use serde::Serialize;
 
 /// Kafka keeps the metadata of the last five batches per producer for duplicate detection.

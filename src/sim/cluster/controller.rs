@@ -3,9 +3,9 @@
 //! Simplification: the controller quorum is one node that never fails; brokers receive partition
 //! changes as messages instead of replaying the metadata log.
 
-use super::step::{Effect, Election, IsrCause, Msg, Timer};
-use super::types::{BrokerId, KafkaError, NodeId};
-use super::Sim;
+use crate::sim::step::{Effect, Election, IsrCause, Msg, Timer};
+use crate::sim::types::{BrokerId, KafkaError, NodeId};
+use crate::sim::Sim;
 use serde::Serialize;
 
 /// The controller's record of one partition.

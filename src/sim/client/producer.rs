@@ -1,14 +1,14 @@
 //! The producer client: partitioning, batching, in-flight requests, retries, idempotence and
 //! metadata, after the Java client (`KafkaProducer`, `RecordAccumulator`, `Sender`).
 
-use super::config::{Acks, ProducerConfig};
-use super::controller::Controller;
-use super::ledger::Outcome;
-use super::map::VecMap;
-use super::murmur2::partition_for_key;
-use super::step::{Effect, Msg, Partitioning, Timer};
-use super::types::{record_size, BrokerId, KafkaError, NodeId, RecordId, Tp};
-use super::{ProducerSpec, Sim};
+use crate::sim::config::{Acks, ProducerConfig};
+use crate::sim::controller::Controller;
+use crate::sim::ledger::Outcome;
+use crate::sim::map::VecMap;
+use crate::sim::murmur2::partition_for_key;
+use crate::sim::step::{Effect, Msg, Partitioning, Timer};
+use crate::sim::types::{record_size, BrokerId, KafkaError, NodeId, RecordId, Tp};
+use crate::sim::{ProducerSpec, Sim};
 use rand::RngExt;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -468,7 +468,7 @@ impl Sim {
         true
     }
 
-    fn producer_response(&mut self, p: u32, req: u64, tp: super::Tp, result: Result<u64, KafkaError>) {
+    fn producer_response(&mut self, p: u32, req: u64, tp: crate::sim::Tp, result: Result<u64, KafkaError>) {
         let now = self.now;
         let Some(inflight) = self.producer(p).take_in_flight(req) else {
             self.emit(Effect::StaleResponse { producer: p, req });

@@ -2,12 +2,12 @@
 //! `__consumer_offsets` partition: membership, generations, rebalances, sessions, and committed
 //! offsets stored as records in that partition (so a coordinator failover reloads them).
 
-use super::assignor::Strategy;
-use super::ledger::{InternalRecord, StoredMember};
-use super::map::VecMap;
-use super::step::{Effect, JoinMember, JoinResult, Msg, RebalanceReason, RemoveReason, Timer};
-use super::types::{BrokerId, KafkaError, NodeId, Tp};
-use super::Sim;
+use crate::sim::assignor::Strategy;
+use crate::sim::ledger::{InternalRecord, StoredMember};
+use crate::sim::map::VecMap;
+use crate::sim::step::{Effect, JoinMember, JoinResult, Msg, RebalanceReason, RemoveReason, Timer};
+use crate::sim::types::{BrokerId, KafkaError, NodeId, Tp};
+use crate::sim::Sim;
 use serde::Serialize;
 
 /// A consumer group as the scenario declares it.
@@ -683,7 +683,7 @@ impl Sim {
             let Some(&base) = gl.committed.get(&pidx).or(gl.start_offsets.get(&pidx)) else { continue };
             let lag = end.saturating_sub(base);
             if gl.last_lag.insert(pidx, lag) != Some(lag) {
-                gl.lag.push(super::ledger::LagSample { at: now, pidx, lag });
+                gl.lag.push(crate::sim::ledger::LagSample { at: now, pidx, lag });
             }
         }
     }
