@@ -70,6 +70,36 @@ pub enum Conn {
     },
 }
 
+/// Why a producer's connection to a broker went down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Disconnect {
+    /// The broker's process was gone: its OS refused or reset the connection.
+    Refused,
+    /// A request past `request.timeout.ms` closed it (`NetworkClient.handleTimedOutRequests`).
+    RequestTimeout,
+    /// A new connection got no answer within `socket.connection.setup.timeout.ms`.
+    SetupTimeout,
+}
+
+impl Disconnect {
+    /// How the trace names it.
+    fn cause(self) -> &'static str {
+        match self {
+            Disconnect::Refused => "connection refused",
+            Disconnect::RequestTimeout => "request timeout",
+            Disconnect::SetupTimeout => "connection setup timed out",
+        }
+    }
+
+    /// What the requests in flight on the connection fail with.
+    fn error(self) -> KafkaError {
+        match self {
+            Disconnect::RequestTimeout => KafkaError::RequestTimedOut,
+            Disconnect::Refused | Disconnect::SetupTimeout => KafkaError::NetworkException,
+        }
+    }
+}
+
 /// Kafka's `ExponentialBackoff` with jitter 0.2: `initial · 2^n`, times a factor drawn in
 /// [0.8, 1.2], at most `max`.
 fn exponential_backoff(rng: &mut rand_chacha::ChaCha8Rng, (initial, max): (u64, u64), n: u32) -> u64 {
@@ -424,8 +454,8 @@ impl Sim {
     /// The connection to a broker broke or could not be made: like Java's `NetworkClient`, every
     /// request in flight on it fails (with NETWORK_EXCEPTION, or REQUEST_TIMED_OUT when a request
     /// timeout closed it), the node waits out the reconnect backoff, and metadata is refreshed.
-    pub(crate) fn producer_connection_failed(&mut self, p: u32, broker: BrokerId, cause: &'static str) {
-        let error = if cause == "request timeout" { KafkaError::RequestTimedOut } else { KafkaError::NetworkException };
+    fn producer_connection_failed(&mut self, p: u32, broker: BrokerId, why: Disconnect) {
+        let (cause, error) = (why.cause(), why.error());
         let failures = self.producers[p as usize].failed_connects[broker as usize];
         let backoff = exponential_backoff(&mut self.rng, RECONNECT_BACKOFF_MS, failures);
         let reconnect_at = self.now + backoff;
@@ -454,7 +484,7 @@ impl Sim {
             _ => false,
         };
         if current {
-            self.producer_connection_failed(p, broker, "connection refused");
+            self.producer_connection_failed(p, broker, Disconnect::Refused);
         }
     }
 
@@ -464,7 +494,7 @@ impl Sim {
         if self.producers[p as usize].conns[broker as usize] != (Conn::Connecting { attempt }) {
             return false;
         }
-        self.producer_connection_failed(p, broker, "connection setup timed out");
+        self.producer_connection_failed(p, broker, Disconnect::SetupTimeout);
         true
     }
 
@@ -645,7 +675,7 @@ impl Sim {
             if let Some(broker) = self.producers[p as usize].in_flight.get(req).map(|f| f.broker) {
                 if !closed.contains(&broker) {
                     closed.push(broker);
-                    self.producer_connection_failed(p, broker, "request timeout");
+                    self.producer_connection_failed(p, broker, Disconnect::RequestTimeout);
                 }
             }
         }
