@@ -74,7 +74,7 @@ fn absurd_sizes_are_refused_before_running() {
     assert_eq!(got, "test.toml:5:11: error: brokers = 100000, expected 1 to 64");
     assert_error(
         "\n[[timeline]]\nat = 0\nproduce = { count = 2000000 }\n",
-        "test.toml:1:1: error: the timeline produces 2000000 records; the limit is 1000000",
+        "test.toml:17:21: error: the timeline and the challenge's solution produce 2000000 records; the limit is 1000000\n  hint: lower the produce entries' count",
     );
 }
 
@@ -175,7 +175,7 @@ fn every_wrong_key_and_type_is_reported_in_one_pass() {
             "test.toml:5:11: error: invalid type: string \"three\", expected a whole number from 0 to 4294967295\n  hint: check the value's type: numbers unquoted, text in \"quotes\", lists in [brackets]",
             "test.toml:6:1: error: unknown field `brokrs`, expected one of `brokers`, `config`, `network`\n  hint: did you mean `brokers`?",
             "test.toml:15:19: error: acks must be 0, 1, \"all\" or -1",
-            "test.toml:15:37: error: invalid value: integer `-1`, expected a whole number from 0 to 4294967295",
+            "test.toml:15:37: error: retries = -1 is out of range: expected 0 to 2147483647\n  hint: Kafka 4.1.2's ProducerConfig declares it INT, between(0, Integer.MAX_VALUE)",
         ]
     );
 }
@@ -259,6 +259,6 @@ fn an_unknown_eligible_leader_replicas_version_is_refused() {
     let got = first_error(&BASE.replace("brokers = 3", "brokers = 3\nconfig = { \"eligible.leader.replicas.version\" = 2 }"));
     assert_eq!(
         got,
-        "test.toml:6:10: error: eligible.leader.replicas.version = 2, expected 0 or 1\n  hint: Kafka 4.1 knows feature levels 0 (off) and 1 (eligible leader replicas on)"
+        "test.toml:6:49: error: eligible.leader.replicas.version = 2 is out of range: expected 0 to 1\n  hint: Kafka 4.1.2 knows feature levels 0 (off) and 1 (eligible leader replicas on)"
     );
 }

@@ -214,6 +214,7 @@ from_toml_table!(BrokerConfig {
     log_retention_bytes: "log.retention.bytes",
     offsets_topic_num_partitions: "offsets.topic.num.partitions",
     offsets_topic_replication_factor: "offsets.topic.replication.factor",
+    offsets_commit_timeout_ms: "offsets.commit.timeout.ms",
     group_initial_rebalance_delay_ms: "group.initial.rebalance.delay.ms",
     eligible_leader_replicas_version: "eligible.leader.replicas.version",
     group_min_session_timeout_ms: "group.min.session.timeout.ms",
@@ -426,13 +427,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         let at = t.span().start;
         let t = t.get_ref();
         let name = t.name.get_ref().clone();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) || name.len() > 249 {
-            cx.err(
-                t.name.span().start,
-                format!("topic name {name:?} is not a legal Kafka topic name"),
-                Some("use 1 to 249 characters from a-z, A-Z, 0-9, '.', '_' and '-'".into()),
-            );
-        }
+        check_topic_name(cx, &t.name, &topics);
         if topics.iter().any(|x: &TopicSpec| x.name == name) {
             cx.err(t.name.span().start, format!("topic {name:?} is declared twice"), None);
         }
@@ -503,9 +498,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
     for p in &def.producers {
         let p = p.get_ref();
         let name = p.name.get_ref().clone();
-        if name.is_empty() || name == "controller" || name.starts_with("broker-") {
-            cx.err(p.name.span().start, format!("producer name {name:?} is reserved or empty"), None);
-        }
+        check_client_name(cx, "producer", &p.name);
         if producers.iter().any(|x| x.name == name) {
             cx.err(p.name.span().start, format!("producer {name:?} is declared twice"), None);
         }
@@ -515,6 +508,11 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
             Err(message) => {
                 let offset = p.config.as_ref().map_or(p.name.span().start, |c| c.span().start);
                 cx.err(offset, message, None);
+                // Kept with the defaults, so that the timeline's references to it raise no second,
+                // misleading error.
+                if let Ok(config) = ProducerConfigRaw::default().resolve() {
+                    producers.push(ProducerSpec { name, config });
+                }
             }
         }
     }
@@ -526,10 +524,10 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
     for l in &def.links {
         let span = l.span().start;
         let l = l.get_ref();
-        let (from, to) = (node(cx, &l.from, &clients), node(cx, &l.to, &clients));
+        let ends = link_ends(cx, &l.from, &l.to, &clients);
         let params = link_params(l, network);
         check_link(cx, span, &params);
-        if let (Some(from), Some(to)) = (from, to) {
+        if let Some((from, to)) = ends {
             links.push((from, to, params));
         }
     }
@@ -541,9 +539,6 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         return None;
     }
     let timeline = timeline_actions(cx, &def.timeline, &topics, &clients, network, &mut records);
-    if records > limits::RECORDS {
-        cx.err(0, format!("the timeline produces {records} records; the limit is {}", limits::RECORDS), None);
-    }
 
     let last_action = timeline.iter().map(|a| a.at).max().unwrap_or(0);
     let duration_ms = match &def.duration_ms {
@@ -556,6 +551,8 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         }
         None => last_action + 30_000,
     };
+
+    after_the_end(cx, &def.timeline, duration_ms, "timeline entry");
 
     let mut expectations = Vec::new();
     for e in &def.expect {
@@ -583,6 +580,17 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
             cx.err(at.span().start, "a challenge's goal has no `at`", Some("it is checked at the step the page shows and at the end of the run".into()));
         }
         let solution = timeline_actions(cx, &ch.solution, &topics, &clients, network, &mut records);
+        after_the_end(cx, &ch.solution, duration_ms, "solution entry");
+        for entry in &ch.solution {
+            let Some(kind) = step_kind(entry.get_ref()) else { continue };
+            if !ch.actions.get_ref().iter().any(|a| a == kind) {
+                cx.err(
+                    entry.span().start,
+                    format!("the solution uses `{kind}`, which the challenge does not allow"),
+                    Some(format!("a solution may use only the challenge's actions ({}), as the class can", ch.actions.get_ref().join(", "))),
+                );
+            }
+        }
         let mut expectation = expectation(cx, &ch.expect, &topics, &clients, duration_ms)?;
         if expectation.checks.is_empty() {
             cx.err(ch.expect.span().start, "the challenge's goal checks nothing", Some("give it a check, e.g. expect = { acknowledged_lost = 1 }".into()));
@@ -590,6 +598,22 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         expectation.at_least = true;
         Some(super::Challenge { goal, actions: ch.actions.get_ref().clone(), expectation, solution })
     });
+    if records > limits::RECORDS {
+        // The largest count is the one to lower.
+        let solution = def.challenge.as_ref().map_or(&[][..], |c| &c.get_ref().solution[..]);
+        let at = def
+            .timeline
+            .iter()
+            .chain(solution)
+            .filter_map(|e| e.get_ref().produce.as_ref()?.get_ref().count.as_ref())
+            .max_by_key(|c| *c.get_ref())
+            .map_or(0, |c| c.span().start);
+        cx.err(
+            at,
+            format!("the timeline and the challenge's solution produce {records} records; the limit is {}", limits::RECORDS),
+            Some("lower the produce entries' count".into()),
+        );
+    }
     let goal = def.goal.as_ref().map(|g| cx.text(g, "goal").to_string());
     if let Some(m) = &def.module {
         if !(1..=super::MODULES.len() as u32).contains(m.get_ref()) {
@@ -612,6 +636,113 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         expectations,
     })
 }
+
+/// Refuses entries that would happen after the run's end, where they would silently never run:
+/// an entry's `at`, and the last record of a produce spread out by `rate`.
+fn after_the_end(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], duration_ms: u64, what: &str) {
+    for entry in entries {
+        let e = entry.get_ref();
+        let at = *e.at.get_ref();
+        if at > duration_ms {
+            cx.err(e.at.span().start, format!("this {what} at {at} ms is after the end of the run ({duration_ms} ms)"), Some("raise duration_ms or move the entry earlier; it would never run".into()));
+            continue;
+        }
+        let Some(p) = &e.produce else { continue };
+        let p = p.get_ref();
+        let (Some(rate), count) = (p.rate.as_ref(), p.count.as_ref().map_or(1, |c| *c.get_ref())) else { continue };
+        let rate = *rate.get_ref();
+        if rate > 0.0 {
+            let last = at as f64 + f64::from(count.saturating_sub(1)) * 1000.0 / rate;
+            if last > duration_ms as f64 {
+                cx.err(
+                    p.rate.as_ref().map_or(entry.span().start, |r| r.span().start),
+                    format!("at rate = {rate} the last of {count} records would be sent at {} ms, after the end of the run ({duration_ms} ms)", last.ceil()),
+                    Some("raise the rate or duration_ms, or lower the count".into()),
+                );
+            }
+        }
+    }
+}
+
+/// The action a timeline entry holds, named as a challenge's `actions` name it.
+fn step_kind(e: &StepDef) -> Option<&'static str> {
+    let kinds = [
+        (e.produce.is_some(), "produce"),
+        (e.crash.is_some(), "crash"),
+        (e.controlled_shutdown.is_some(), "controlled_shutdown"),
+        (e.restart.is_some(), "restart"),
+        (e.cut.is_some(), "cut"),
+        (e.heal.is_some(), "heal"),
+        (e.link.is_some(), "link"),
+        (e.pause.is_some(), "pause"),
+        (e.start_consumer.is_some(), "start_consumer"),
+        (e.crash_consumer.is_some(), "crash_consumer"),
+        (e.close_consumer.is_some(), "close_consumer"),
+        (e.stall_consumer.is_some(), "stall_consumer"),
+    ];
+    kinds.iter().find(|(set, _)| *set).map(|(_, k)| *k)
+}
+
+/// Kafka's rules for a new topic's name (`Topic.validate` and the controller's collision check in
+/// `ReplicationControlManager.validateNewTopicNames`), plus the internal topics the simulated
+/// cluster creates itself.
+fn check_topic_name(cx: &mut Ctx<'_>, name: &Spanned<String>, earlier: &[TopicSpec]) {
+    let at = name.span().start;
+    let name = name.get_ref();
+    let invalid = if name.is_empty() {
+        Some("the empty string is not allowed".to_string())
+    } else if name == "." || name == ".." {
+        Some(format!("'{name}' is not allowed"))
+    } else if name.chars().count() > 249 {
+        Some(format!("it is {} characters long; the limit is 249", name.chars().count()))
+    } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        Some(format!("{} contains characters other than ASCII alphanumerics, '.', '_' and '-'", printable(name)))
+    } else {
+        None
+    };
+    if let Some(reason) = invalid {
+        cx.err(at, format!("topic name {} is invalid: {reason}", printable(name)), Some("Kafka answers INVALID_TOPIC_EXCEPTION; use 1 to 249 characters from a-z, A-Z, 0-9, '.', '_' and '-'".into()));
+        return;
+    }
+    if INTERNAL_TOPICS.contains(&name.as_str()) {
+        cx.err(at, format!("{name} is one of Kafka's internal topics"), Some("the cluster creates it itself (CreateTopics would answer TOPIC_ALREADY_EXISTS); give your topic another name".into()));
+        return;
+    }
+    let unified = name.replace('.', "_");
+    if let Some(other) = earlier.iter().find(|t| t.name != *name && t.name.replace('.', "_") == unified) {
+        cx.err(
+            at,
+            format!("topic {name:?} collides with topic {:?}", other.name),
+            Some("Kafka refuses two topics whose names differ only by '.' against '_' (their metric names would be the same)".into()),
+        );
+    }
+}
+
+/// Kafka's internal topics, which the simulated cluster creates itself.
+const INTERNAL_TOPICS: [&str; 2] = ["__consumer_offsets", "__transaction_state"];
+
+/// A name as the error shows it: quoted, with control characters escaped so that a terminal
+/// prints them as text.
+fn printable(name: &str) -> String {
+    format!("{:?}", name.chars().take(60).collect::<String>()) + if name.chars().count() > 60 { "…" } else { "" }
+}
+
+/// The rules for a client's name (a producer or consumer): the page and the trace show it, so it
+/// must be short and printable, and it must not be a broker's or the controller's name.
+fn check_client_name(cx: &mut Ctx<'_>, what: &str, name: &Spanned<String>) {
+    let at = name.span().start;
+    let text = name.get_ref();
+    if text.is_empty() || text == "controller" || text.starts_with("broker-") {
+        cx.err(at, format!("{what} name {} is reserved or empty", printable(text)), Some("brokers are named broker-1, broker-2…; give the client another name".into()));
+    } else if text.chars().count() > NAME_CHARS {
+        cx.err(at, format!("{what} name is {} characters long; the limit is {NAME_CHARS}", text.chars().count()), None);
+    } else if text.chars().any(char::is_control) {
+        cx.err(at, format!("{what} name {} contains a control character", printable(text)), Some("names are shown in the trace and the page; use printable characters".into()));
+    }
+}
+
+/// The longest client name: long enough for any real one, short enough to draw.
+const NAME_CHARS: usize = 100;
 
 /// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
 fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[TopicSpec], clients: &Clients<'_>, network: LinkParams, records: &mut u64) -> Vec<TimedAction> {
@@ -665,19 +796,19 @@ fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[To
             broker_ref(cx, b, brokers).map(Action::Restart)
         } else if let Some(l) = &e.cut {
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, clients), node(cx, &l.to, clients));
-            from.zip(to).map(|(from, to)| Action::Cut { from, to, both: !l.one_way })
+            let ends = link_ends(cx, &l.from, &l.to, clients);
+            ends.map(|(from, to)| Action::Cut { from, to, both: !l.one_way })
         } else if let Some(l) = &e.heal {
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, clients), node(cx, &l.to, clients));
-            from.zip(to).map(|(from, to)| Action::Heal { from, to, both: !l.one_way })
+            let ends = link_ends(cx, &l.from, &l.to, clients);
+            ends.map(|(from, to)| Action::Heal { from, to, both: !l.one_way })
         } else if let Some(l) = &e.link {
             let span = l.span().start;
             let l = l.get_ref();
-            let (from, to) = (node(cx, &l.from, clients), node(cx, &l.to, clients));
+            let ends = link_ends(cx, &l.from, &l.to, clients);
             let params = link_params(l, network);
             check_link(cx, span, &params);
-            from.zip(to).map(|(from, to)| Action::SetLink { from, to, both: !l.one_way, params })
+            ends.map(|(from, to)| Action::SetLink { from, to, both: !l.one_way, params })
         } else if let Some(c) = &e.start_consumer {
             consumer_ref(cx, c, consumers).map(Action::StartConsumer)
         } else if let Some(c) = &e.crash_consumer {
@@ -728,33 +859,29 @@ fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[To
 }
 
 fn check_broker_config(cx: &mut Ctx<'_>, at: usize, c: &BrokerConfig) {
-    let timeouts = [
-        ("replica.lag.time.max.ms", c.replica_lag_time_max_ms),
-        ("replica.socket.timeout.ms", c.replica_socket_timeout_ms),
-        ("broker.session.timeout.ms", c.broker_session_timeout_ms),
-        ("broker.heartbeat.interval.ms", c.broker_heartbeat_interval_ms),
-        ("log.retention.check.interval.ms", c.log_retention_check_interval_ms),
-    ];
-    for (name, v) in timeouts {
-        if v == 0 || v > limits::DURATION_MS {
-            cx.err(at, format!("{name} = {v}, expected 1 to {}", limits::DURATION_MS), None);
-        }
+    // KafkaConfig.validateValues refuses these combinations at broker start-up.
+    if c.log_retention_ms == 0 {
+        cx.err(at, "log.retention.ms = 0", Some("Kafka requires log.retention.ms to be -1 (unlimited) or at least 1".into()));
+    }
+    if c.replica_fetch_wait_max_ms > c.replica_socket_timeout_ms {
+        cx.err(
+            at,
+            format!("replica.fetch.wait.max.ms = {} is above replica.socket.timeout.ms = {}", c.replica_fetch_wait_max_ms, c.replica_socket_timeout_ms),
+            Some("Kafka requires replica.socket.timeout.ms to be at least replica.fetch.wait.max.ms, to prevent unnecessary socket timeouts".into()),
+        );
+    }
+    if c.replica_fetch_wait_max_ms > c.replica_lag_time_max_ms {
+        cx.err(
+            at,
+            format!("replica.fetch.wait.max.ms = {} is above replica.lag.time.max.ms = {}", c.replica_fetch_wait_max_ms, c.replica_lag_time_max_ms),
+            Some("Kafka requires replica.fetch.wait.max.ms to be at most replica.lag.time.max.ms, to prevent frequent changes in the ISR".into()),
+        );
     }
     if c.broker_heartbeat_interval_ms >= c.broker_session_timeout_ms {
         cx.err(
             at,
             "broker.heartbeat.interval.ms must be less than broker.session.timeout.ms",
             Some("otherwise every broker is fenced between two heartbeats".into()),
-        );
-    }
-    if c.replica_fetch_max_bytes == 0 {
-        cx.err(at, "replica.fetch.max.bytes must be positive", None);
-    }
-    if c.eligible_leader_replicas_version > 1 {
-        cx.err(
-            at,
-            format!("eligible.leader.replicas.version = {}, expected 0 or 1", c.eligible_leader_replicas_version),
-            Some("Kafka 4.1 knows feature levels 0 (off) and 1 (eligible leader replicas on)".into()),
         );
     }
 }
@@ -793,6 +920,13 @@ fn node_named(s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {
 }
 
 fn node(cx: &mut Ctx<'_>, s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {
+    if let Some(id) = s.get_ref().strip_prefix("broker-") {
+        if id.starts_with('0') || id.starts_with('+') {
+            let canonical = id.trim_start_matches(['0', '+']);
+            cx.err(s.span().start, format!("unknown node {}", printable(s.get_ref())), Some(format!("brokers are named without leading zeros: broker-{canonical}")));
+            return None;
+        }
+    }
     let found = node_named(s, clients);
     if found.is_none() {
         let mut names: Vec<String> = (1..=clients.brokers).map(|b| format!("broker-{b}")).collect();
@@ -806,6 +940,17 @@ fn node(cx: &mut Ctx<'_>, s: &Spanned<String>, clients: &Clients<'_>) -> Option<
         cx.err(s.span().start, format!("unknown node {:?}", s.get_ref()), Some(hint));
     }
     found
+}
+
+/// The two ends of a link, which must be two different nodes.
+fn link_ends(cx: &mut Ctx<'_>, from: &Spanned<String>, to: &Spanned<String>, clients: &Clients<'_>) -> Option<(NodeId, NodeId)> {
+    let ends = (node(cx, from, clients), node(cx, to, clients));
+    let (Some(a), Some(b)) = ends else { return None };
+    if a == b {
+        cx.err(to.span().start, format!("a link from {} to itself", printable(from.get_ref())), Some("a link joins two different nodes; name the other end in `to`".into()));
+        return None;
+    }
+    Some((a, b))
 }
 
 fn broker_ref(cx: &mut Ctx<'_>, b: &Spanned<u32>, brokers: u32) -> Option<u32> {
@@ -836,6 +981,9 @@ fn lookup(cx: &mut Ctx<'_>, what: &str, given: Option<&Spanned<String>>, at: usi
     }
 }
 
+/// The slowest produce rate, in records per second: one record every 1000 s of virtual time.
+const MIN_RATE: f64 = 0.001;
+
 fn produce_action(
     cx: &mut Ctx<'_>,
     p: &Spanned<ProduceDef>,
@@ -856,8 +1004,8 @@ fn produce_action(
     *records += count as u64;
     if let Some(r) = &p.rate {
         let rate = *r.get_ref();
-        if !(rate > 0.0 && rate <= 1_000_000.0) {
-            cx.err(r.span().start, format!("rate = {rate}, expected records per second from above 0 to 1,000,000"), None);
+        if !(MIN_RATE..=1_000_000.0).contains(&rate) {
+            cx.err(r.span().start, format!("rate = {rate}, expected records per second from {MIN_RATE} to 1000000"), Some("a rate of 0.001 sends one record every 1000 s".into()));
         }
     }
     let key = p.key.as_ref().map(|k| cx.text(k, "key").to_string());
@@ -1131,9 +1279,9 @@ fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpe
         let at = d.span().start;
         let d = d.get_ref();
         let name = d.name.get_ref().clone();
-        let reserved = name.is_empty() || name == "controller" || name.starts_with("broker-");
-        if reserved || producers.iter().any(|p| p.name == name) || out.iter().any(|c| c.name == name) {
-            cx.err(d.name.span().start, format!("consumer name {name:?} is reserved, empty or already used"), None);
+        check_client_name(cx, "consumer", &d.name);
+        if producers.iter().any(|p| p.name == name) || out.iter().any(|c| c.name == name) {
+            cx.err(d.name.span().start, format!("consumer name {} is already used", printable(&name)), Some("every producer and consumer needs its own name".into()));
         }
         let mut subscribed = Vec::new();
         for t in d.topics.get_ref() {
@@ -1181,7 +1329,11 @@ fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpe
             Ok(c) => c,
             Err(message) => {
                 cx.err(config_at, message, None);
-                continue;
+                // The consumer is kept, with the defaults, so that the timeline's references to it
+                // raise no second, misleading error.
+                let fallback = ConsumerConfigRaw { group_id: Some(name.clone()), ..Default::default() };
+                let Ok(c) = fallback.resolve(false) else { continue };
+                c
             }
         };
         if commit == CommitPolicy::Auto && !config.enable_auto_commit {

@@ -4,6 +4,7 @@
 mod error;
 mod expect;
 mod file;
+pub(crate) mod ranges;
 pub(crate) mod walk;
 
 pub use error::ScenarioError;

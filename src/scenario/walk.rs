@@ -214,6 +214,16 @@ pub(crate) fn unknown_key(cx: &mut Ctx<'_>, at: usize, key: &str, allowed: &[&st
     cx.err(at, format!("unknown field `{key}`, expected one of {listed}"), Some(hint));
 }
 
+/// Reports a setting given twice in one table under two of its names (a key and its alias), which
+/// TOML's own duplicate-key check cannot see.
+pub(crate) fn same_setting_twice(cx: &mut Ctx<'_>, at: usize, written: &str, name: &str) {
+    cx.err(
+        at,
+        format!("`{written}` sets `{name}` a second time in this table"),
+        Some(format!("`{name}` and its other spelling are one setting; give it once")),
+    );
+}
+
 /// Whether a missing required key is already explained by an unknown one: a misspelling of it
 /// (whose error says "did you mean") or its unquoted dotted form. One error is clearer than two.
 pub(crate) fn explained_by_unknown(required: &str, unknown: &[String]) -> bool {
@@ -235,9 +245,14 @@ macro_rules! from_toml_table {
                 for (key, item) in table.iter() {
                     match key.get_ref().as_ref() {
                         $($key $(| $alias)* => {
+                            if seen.contains(&$key) {
+                                $crate::scenario::walk::same_setting_twice(cx, key.span().start, key.get_ref(), $key);
+                            }
                             seen.push($key);
-                            if let Some(x) = $crate::scenario::walk::FromToml::from_toml(item, cx) {
-                                out.$field = x;
+                            if $crate::scenario::ranges::check(cx, $key, item) {
+                                if let Some(x) = $crate::scenario::walk::FromToml::from_toml(item, cx) {
+                                    out.$field = x;
+                                }
                             }
                         })*
                         other => {

@@ -53,6 +53,10 @@ pub struct BrokerConfig {
     /// Replication factor of `__consumer_offsets` (capped at the number of brokers).
     #[serde(rename = "offsets.topic.replication.factor")]
     pub offsets_topic_replication_factor: u32,
+    /// How long the group coordinator waits for an offset commit to be replicated to every ISR
+    /// member of its `__consumer_offsets` partition before it answers REQUEST_TIMED_OUT.
+    #[serde(rename = "offsets.commit.timeout.ms")]
+    pub offsets_commit_timeout_ms: u64,
     /// How long the coordinator waits for more members before the first rebalance of an empty group.
     #[serde(rename = "group.initial.rebalance.delay.ms")]
     pub group_initial_rebalance_delay_ms: u64,
@@ -87,6 +91,7 @@ impl Default for BrokerConfig {
             log_retention_bytes: -1,
             offsets_topic_num_partitions: 50,
             offsets_topic_replication_factor: 3,
+            offsets_commit_timeout_ms: 5_000,
             group_initial_rebalance_delay_ms: 3_000,
             eligible_leader_replicas_version: 1,
             group_min_session_timeout_ms: 6_000,
