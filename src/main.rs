@@ -234,6 +234,17 @@ fn assign(strategy: &str) -> Result<ExitCode, Vec<ScenarioError>> {
         Ok(i) => i,
         Err(e) => return fail(format!("<stdin>:{}:{}: {e}", e.line(), e.column())),
     };
+    // The same limits as a scenario file's: the assignors build every partition of every topic.
+    let total: u64 = input.partitions_per_topic.values().map(|&n| u64::from(n)).sum();
+    if let Some((topic, n)) = input.partitions_per_topic.iter().find(|(_, &n)| n > scenario::limits::PARTITIONS_PER_TOPIC) {
+        return fail(format!("topic {topic:?} has {n} partitions; the limit is {}", scenario::limits::PARTITIONS_PER_TOPIC));
+    }
+    if total > u64::from(scenario::limits::PARTITIONS_TOTAL) {
+        return fail(format!("the topics have {total} partitions in all; the limit is {}", scenario::limits::PARTITIONS_TOTAL));
+    }
+    if input.members.len() > scenario::limits::CONSUMERS {
+        return fail(format!("{} members; the limit is {}", input.members.len(), scenario::limits::CONSUMERS));
+    }
     let partitions_per_topic = input.partitions_per_topic.into_iter().collect();
     match assignor::assign(strategy, &partitions_per_topic, &input.members) {
         Ok(result) => {
@@ -304,6 +315,9 @@ fn run(file: &Path, seed: Option<u64>, until: Option<u64>, format: Format, all: 
             if outcome.step_limit_hit {
                 let _ = writeln!(out, "stopped at the limit of {} steps", scenario::limits::STEPS);
             }
+            if let Some(stall) = &outcome.stalled {
+                let _ = writeln!(out, "stopped: {stall}");
+            }
         }
         Format::Hash => {
             let mut hash = TraceHash::default();
@@ -333,6 +347,7 @@ fn run(file: &Path, seed: Option<u64>, until: Option<u64>, format: Format, all: 
                 "ledger": outcome.sim.ledger_view(),
                 "expectations": expectations,
                 "step_limit_hit": outcome.step_limit_hit,
+                "stalled": outcome.stalled.as_ref().map(ToString::to_string),
             });
             let _ = serde_json::to_writer_pretty(&mut out, &doc);
             let _ = writeln!(out);

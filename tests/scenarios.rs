@@ -4,6 +4,7 @@ mod common;
 
 use common::{load, scenario_files, trace};
 use kafkasim::sim::describe::describe_step;
+use kafkasim::scenario;
 
 #[test]
 fn every_shipped_scenario_meets_its_expectations() {
@@ -61,4 +62,50 @@ fn acknowledged_loss_is_attributed_to_the_right_record() {
     assert_eq!(lost, ["v4"]);
     let v4 = ledger.records.iter().find(|r| r.value == "v4").expect("v4 in ledger");
     assert_eq!(v4.appended, vec![(1, 3, 0)], "appended once, by broker-1 at offset 3 in epoch 0");
+}
+
+/// The cost estimate that refuses files beyond a budget must not refuse what it should run: for
+/// every shipped scenario (its compare run and its solved challenge too) it is at least the steps
+/// the run takes, and within a small factor of them, so that it means something; and every
+/// shipped scenario fits the page's budget.
+#[test]
+fn the_cost_estimate_bounds_every_shipped_run() {
+    let (mut report, mut failures) = (Vec::new(), Vec::new());
+    for path in common::scenario_files() {
+        let s = scenario::load(&path).unwrap();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut runs = vec![(stem.clone(), s.clone())];
+        if let Some(c) = &s.compare {
+            runs.push((format!("{stem} [compare]"), (*c.variant).clone()));
+        }
+        if let Some(solved) = s.with_solution() {
+            runs.push((format!("{stem} [solution]"), solved));
+        }
+        for (name, run) in runs {
+            let cost = scenario::cost::estimate(&run.setup, run.duration_ms);
+            let page = scenario::cost::PAGE;
+            if cost.steps() > page.steps || cost.bytes() > page.bytes {
+                failures.push(format!("{name}: the estimate ({} steps, {} bytes) is beyond the page's budget", cost.steps(), cost.bytes()));
+            }
+            let estimate = cost.steps();
+            let (mut last, mut same, mut most_same) = (0, 0u64, 0u64);
+            let outcome = run.run(run.seed, None, |sim, _| {
+                same = if sim.now() == last { same + 1 } else { 0 };
+                last = sim.now();
+                most_same = most_same.max(same);
+            });
+            // A loop that takes no time is stopped at STEPS_AT_ONE_TIME steps; real runs stay far below.
+            if most_same * 10 > scenario::limits::STEPS_AT_ONE_TIME || outcome.stalled.is_some() {
+                failures.push(format!("{name}: {most_same} steps in a row at one virtual time"));
+            }
+            let actual = outcome.sim.steps_taken();
+            let ratio = estimate as f64 / actual.max(1) as f64;
+            report.push(format!("{name}: estimate {estimate}, actual {actual}, ratio {ratio:.2}, most steps at one time {most_same}"));
+            if estimate < actual || ratio > 12.0 {
+                failures.push(format!("{name}: the estimate {estimate} is {ratio:.2} times the {actual} steps the run takes"));
+            }
+        }
+    }
+    println!("{}", report.join("\n"));
+    assert!(failures.is_empty(), "estimates below the run or more than 12 times it:\n{}", failures.join("\n"));
 }

@@ -6,6 +6,7 @@ use toml::de::DeValue;
 use super::expect::{Check, Expectation, GroupTotal, Total};
 use crate::sim::map::VecMap;
 use crate::sim::view::Verdict;
+use super::cost::{self, Budget, Driver};
 use super::{limits, Scenario};
 use crate::sim::describe::node_by_name;
 use crate::sim::config::{Acks, BrokerConfig, ConsumerConfigRaw, LinkParams, OffsetReset, ProducerConfigRaw, TopicConfig};
@@ -290,7 +291,7 @@ impl FromToml for Acks {
 
 from_toml_enum!(OffsetReset { Earliest: "earliest", Latest: "latest", None: "none" });
 
-pub(super) fn parse(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioError>> {
+pub(super) fn parse(file: &str, text: &str, budget: &Budget) -> Result<Scenario, Vec<ScenarioError>> {
     let loc = Locator::new(file, text);
     if text.len() > limits::FILE_BYTES {
         return Err(vec![loc.error(0, format!("the file has {} bytes; the limit is {}", text.len(), limits::FILE_BYTES), None)]);
@@ -302,12 +303,12 @@ pub(super) fn parse(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioErro
         return Err(cx.errors);
     };
     let compare = def.compare.as_ref().map(|c| (cx.text(&c.get_ref().left, "left").to_string(), cx.text(&c.get_ref().right, "right").to_string()));
-    let mut scenario = translate(&mut cx, def);
+    let mut scenario = translate(&mut cx, def, budget);
     if let (Some((left, right)), Some(s)) = (compare, scenario.as_mut()) {
         // The changed run is the same file with the compare table's settings merged into the
         // tables they name, read and checked as a scenario of its own: an error in it points
         // at the compare table, whose values keep their place in the file.
-        let variant = variant_root(&root, &mut cx).and_then(|v| FileDef::from_toml(&v, &mut cx)).and_then(|d| translate(&mut cx, d));
+        let variant = variant_root(&root, &mut cx).and_then(|v| FileDef::from_toml(&v, &mut cx)).and_then(|d| translate(&mut cx, d, budget));
         s.compare = variant.map(|v| super::Compare { left, right, variant: Box::new(v) });
     }
     if cx.errors.is_empty() {
@@ -333,15 +334,17 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
         if section == "left" || section == "right" || section == "expect" {
             continue;
         }
+        let span = changed.span();
         let DeValue::Table(changed) = changed.get_ref() else { continue };
         if section == "cluster" {
             let Some(cluster) = top.get_mut("cluster") else { continue };
             changes += changed.len();
-            merge_config(cluster, changed);
+            merge_config(cluster, changed, span);
             continue;
         }
         // `topics`, `producers` and `consumers` map a name (or "*" for every one) to settings.
         for (name, settings) in changed.iter() {
+            let span = settings.span();
             let DeValue::Table(settings) = settings.get_ref() else { continue };
             changes += settings.len();
             let mut found = false;
@@ -353,7 +356,7 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
                     };
                     if named || name.get_ref().as_ref() == "*" {
                         found = true;
-                        merge_config(entry, settings);
+                        merge_config(entry, settings, span.clone());
                     }
                 }
             }
@@ -375,19 +378,25 @@ fn variant_root<'i>(root: &Item<'i>, cx: &mut Ctx<'_>) -> Option<Item<'i>> {
     Some(tree)
 }
 
-/// Sets each of `settings` in the `config` table of `target` (creating it).
-fn merge_config<'i>(target: &mut Item<'i>, settings: &toml::de::DeTable<'i>) {
+/// Sets each of `settings` (the compare table's, at `span`) in the `config` table of `target`
+/// (creating it). The merged table takes the compare table's place in the file, so that an error
+/// the change causes points at the change, not at the base table or at the file's start.
+fn merge_config<'i>(target: &mut Item<'i>, settings: &toml::de::DeTable<'i>, span: std::ops::Range<usize>) {
     let DeValue::Table(target) = target.get_mut() else { return };
     let config = target
-        .entry(toml::Spanned::new(0..0, "config".into()))
-        .or_insert_with(|| toml::Spanned::new(0..0, DeValue::Table(Default::default())));
-    let DeValue::Table(config) = config.get_mut() else { return };
+        .entry(toml::Spanned::new(span.clone(), "config".into()))
+        .or_insert_with(|| toml::Spanned::new(span.clone(), DeValue::Table(Default::default())));
+    let mut merged = match config.get_ref() {
+        DeValue::Table(t) => t.clone(),
+        _ => return,
+    };
     for (k, v) in settings.iter() {
-        config.insert(k.clone(), v.clone());
+        merged.insert(k.clone(), v.clone());
     }
+    *config = toml::Spanned::new(span, DeValue::Table(merged));
 }
 
-fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
+fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario> {
     let title = cx.text(&def.title, "title").to_string();
     let summary = cx.text(&def.summary, "summary").to_string();
     if title.trim().is_empty() {
@@ -518,6 +527,20 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
     }
 
     let consumers = consumers(cx, &def.consumers, &topics, &producers);
+    // A group's first FindCoordinator makes the cluster create `__consumer_offsets` with all its
+    // partitions, which count toward the cluster's limit like any topic's.
+    let offsets_partitions = broker_config.offsets_topic_num_partitions;
+    if !consumers.is_empty() && u64::from(total_partitions) + u64::from(offsets_partitions) > u64::from(limits::PARTITIONS_TOTAL) {
+        let at = cluster.config.as_ref().map_or(cluster.brokers.span().start, |c| c.span().start);
+        cx.err(
+            at,
+            format!(
+                "the topics' {total_partitions} partitions and __consumer_offsets' {offsets_partitions} (offsets.topic.num.partitions) are more than the {} partitions a cluster may have here",
+                limits::PARTITIONS_TOTAL
+            ),
+            Some("lower offsets.topic.num.partitions (Kafka's default is 50) or the topics' partitions".into()),
+        );
+    }
     let clients = Clients { producers: &producers, consumers: &consumers, brokers };
 
     let mut links = Vec::new();
@@ -621,6 +644,11 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         }
     }
 
+    let setup = Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline };
+    if cx.errors.is_empty() {
+        check_cost(cx, &def, &setup, challenge.as_ref().map_or(&[][..], |c| &c.solution[..]), duration_ms, budget);
+    }
+
     Some(Scenario {
         goal,
         module: def.module.as_ref().map(|m| *m.get_ref()),
@@ -632,9 +660,69 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef) -> Option<Scenario> {
         tags: def.tags,
         seed: def.seed,
         duration_ms,
-        setup: Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline },
+        setup,
         expectations,
     })
+}
+
+/// Refuses a file whose run would never advance virtual time, or whose estimated steps or memory
+/// are beyond `budget`, pointing at what drives the cost. The challenge's solution runs in the
+/// same budget, so its records count too.
+fn check_cost(cx: &mut Ctx<'_>, def: &FileDef, setup: &Setup, solution_actions: &[TimedAction], duration_ms: u64, budget: &Budget) {
+    let cluster = def.cluster.get_ref();
+    let cluster_at = cluster.config.as_ref().map_or(cluster.brokers.span().start, |c| c.span().start);
+    if let Some(setting) = cost::zero_delay_loop(setup) {
+        cx.err(
+            cluster.network.as_ref().map_or(cluster_at, |n| n.span().start),
+            format!("with {setting} = 0 and links that take 0 ms, a fetch is answered and sent again at the same virtual millisecond, forever"),
+            Some(format!("give the network latency_ms = 1 or more, or raise {setting}")),
+        );
+        return;
+    }
+    let mut full = setup.clone();
+    full.timeline.extend(solution_actions.iter().cloned());
+    let estimate = cost::estimate(&full, duration_ms);
+    let solution = def.challenge.as_ref().map_or(&[][..], |c| &c.get_ref().solution[..]);
+    let records_at = def
+        .timeline
+        .iter()
+        .chain(solution)
+        .filter_map(|e| e.get_ref().produce.as_ref()?.get_ref().count.as_ref())
+        .max_by_key(|c| *c.get_ref())
+        .map_or(0, |c| c.span().start);
+    let at = |driver: Driver| match driver {
+        Driver::Records => records_at,
+        Driver::FollowerFetches | Driver::BrokerHeartbeats => def.duration_ms.as_ref().map_or(cluster_at, |d| d.span().start),
+        Driver::ConsumerFetches => def.consumers.first().map_or(cluster_at, |c| c.span().start),
+        Driver::Faults => def.timeline.first().map_or(cluster_at, |e| e.span().start),
+    };
+    let (steps, bytes) = (estimate.steps(), estimate.bytes());
+    if steps > budget.steps {
+        let part = estimate.most_steps().expect("an estimate has parts");
+        cx.err(
+            at(part.driver),
+            format!("this run would take about {steps} steps, more than the {} a run may take {}; most come from {}", budget.steps, budget.place, part.what),
+            Some(hint(part.driver)),
+        );
+    } else if bytes > budget.bytes {
+        let part = estimate.most_bytes().expect("an estimate has parts");
+        cx.err(
+            at(part.driver),
+            format!("this run would need about {} MB, more than the {} MB a run may use {}; most of it is for {}", bytes >> 20, budget.bytes >> 20, budget.place, part.what),
+            Some(hint(part.driver)),
+        );
+    }
+}
+
+fn hint(driver: Driver) -> String {
+    match driver {
+        Driver::Records => "produce fewer records, or shorter keys and values",
+        Driver::FollowerFetches => "shorten duration_ms, use fewer partitions or a lower replication.factor, or raise replica.fetch.wait.max.ms",
+        Driver::ConsumerFetches => "shorten duration_ms, use fewer consumers, or raise fetch.max.wait.ms",
+        Driver::BrokerHeartbeats => "shorten duration_ms or raise broker.heartbeat.interval.ms",
+        Driver::Faults => "use fewer crashes, restarts and link changes",
+    }
+    .to_string()
 }
 
 /// Refuses entries that would happen after the run's end, where they would silently never run:

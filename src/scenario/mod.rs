@@ -1,6 +1,7 @@
 //! Scenario files: TOML lessons that set up a cluster, drive it along a timeline and state what
 //! must hold. Parsing is serde + the `toml` crate; this module only validates and translates.
 
+pub mod cost;
 mod error;
 mod expect;
 mod file;
@@ -35,6 +36,10 @@ pub mod limits {
     pub const DURATION_MS: u64 = 86_400_000;
     /// Steps in one run.
     pub const STEPS: u64 = 50_000_000;
+    /// Steps in a row at one virtual millisecond before a run is stopped as a loop that never
+    /// advances the clock. The most a shipped lesson takes is about 46,000, in `heavy-load-100k`'s
+    /// burst of records (a test keeps every lesson below a tenth of this).
+    pub const STEPS_AT_ONE_TIME: u64 = 1_000_000;
     /// Characters in any one text (narration, question, key, value).
     pub const TEXT: usize = 10_000;
     /// Bytes of a scenario file.
@@ -119,9 +124,16 @@ pub struct Compare {
     pub variant: Box<Scenario>,
 }
 
-/// Parses and validates scenario text. `file` names it in error messages.
+/// Parses and validates scenario text for a native run (the command line, the tests). `file`
+/// names it in error messages.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, Vec<ScenarioError>> {
-    file::parse(file, text)
+    file::parse(file, text, &cost::NATIVE)
+}
+
+/// Parses and validates scenario text for a run within `budget`: a file whose estimated cost
+/// is beyond it is refused (see [`cost`]).
+pub fn parse_within(file: &str, text: &str, budget: &cost::Budget) -> Result<Scenario, Vec<ScenarioError>> {
+    file::parse(file, text, budget)
 }
 
 /// `text` with its top-level `seed` set to `seed` (replaced where it is written, or added as
@@ -149,7 +161,23 @@ pub fn load(path: &std::path::Path) -> Result<Scenario, Vec<ScenarioError>> {
         return Err(io_error(format!("the file has {} bytes; the limit is {}", meta.len(), limits::FILE_BYTES)));
     }
     let bytes = std::fs::read(path).map_err(|e| io_error(format!("cannot read the file: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| io_error(format!("the file is not UTF-8: {e}")))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            // Locate the first bad byte by the line and column of the valid text before it.
+            let valid = e.utf8_error().valid_up_to();
+            let before = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or_default();
+            let (line, column) = Locator::new(&name, before).line_col(valid);
+            let byte = e.as_bytes()[valid];
+            return Err(vec![ScenarioError {
+                file: name,
+                line,
+                column,
+                message: format!("the file is not UTF-8: byte 0x{byte:02x} here starts no UTF-8 character"),
+                hint: Some("save the file as UTF-8 (most editors offer it under \"Save with encoding\")".into()),
+            }]);
+        }
+    };
     parse(&name, &text)
 }
 
@@ -171,6 +199,9 @@ fn failures(run: &str, outcome: &RunOutcome, out: &mut Verification) {
     if outcome.step_limit_hit {
         out.failures.push(format!("{run}stopped at the limit of {} steps", limits::STEPS));
     }
+    if let Some(stall) = &outcome.stalled {
+        out.failures.push(format!("{run}{stall}"));
+    }
 }
 
 /// The result of running a scenario to its end.
@@ -181,6 +212,30 @@ pub struct RunOutcome {
     pub results: Vec<ExpectationResult>,
     /// Set when the run stopped at the step limit.
     pub step_limit_hit: bool,
+    /// Set when the run stopped because virtual time stopped advancing.
+    pub stalled: Option<Stall>,
+}
+
+/// A run whose virtual time stopped advancing: [`limits::STEPS_AT_ONE_TIME`] steps in a row at
+/// one virtual millisecond, which only a loop of events that take no time can cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stall {
+    /// The virtual time that stopped.
+    pub at_ms: u64,
+    /// The last step, in words: one turn of the loop.
+    pub step: String,
+}
+
+impl std::fmt::Display for Stall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "virtual time stopped at {} ms: {} steps in a row took no time, a loop of events that never advances the clock (the last was: {})",
+            self.at_ms,
+            limits::STEPS_AT_ONE_TIME,
+            self.step
+        )
+    }
 }
 
 impl Scenario {
@@ -235,14 +290,26 @@ impl Scenario {
         order.sort_by_key(|e| e.at.unwrap_or(self.duration_ms));
         let mut results = Vec::new();
         let mut step_limit_hit = false;
+        let mut stalled = None;
+        let (mut last_time, mut same_time) = (0, 0u64);
         let mut advance = |sim: &mut Sim, to: u64| {
-            while sim.next_event_time().is_some_and(|t| t <= to) {
+            while stalled.is_none() && sim.next_event_time().is_some_and(|t| t <= to) {
                 if sim.steps_taken() >= limits::STEPS {
                     step_limit_hit = true;
                     return;
                 }
                 match sim.step() {
-                    Some(step) => on_step(sim, step),
+                    Some(step) => {
+                        if sim.now() == last_time {
+                            same_time += 1;
+                        } else {
+                            (last_time, same_time) = (sim.now(), 0);
+                        }
+                        if same_time >= limits::STEPS_AT_ONE_TIME {
+                            stalled = Some(Stall { at_ms: last_time, step: crate::sim::describe::describe_step(sim, &step) });
+                        }
+                        on_step(sim, step);
+                    }
                     None => return,
                 }
             }
@@ -258,6 +325,6 @@ impl Scenario {
             results.push(result);
         }
         advance(&mut sim, until);
-        RunOutcome { sim, results, step_limit_hit }
+        RunOutcome { sim, results, step_limit_hit, stalled }
     }
 }

@@ -24,7 +24,7 @@ pub struct Editor {
 impl Editor {
     /// The person edited the text: its errors are found again at once.
     pub fn edit(&mut self, text: String) {
-        self.errors = scenario::parse("scenario.toml", &text).err().unwrap_or_default();
+        self.errors = scenario::parse_within("scenario.toml", &text, &scenario::cost::PAGE).err().unwrap_or_default();
         self.text = text;
     }
 

@@ -110,7 +110,7 @@ impl Page {
             ScenarioRef::Text(text) => ("scenario.toml".to_string(), text.clone()),
         };
         self.editor.text = text.clone();
-        match scenario::parse(&file, &text) {
+        match scenario::parse_within(&file, &text, &scenario::cost::PAGE) {
             Err(errors) => {
                 self.editor.errors = errors;
                 self.notice = Some(t.notice_editor_errors.into());
