@@ -482,12 +482,16 @@ impl Counterexample {
                 let _ = write!(text, "\n[[timeline]]\nat = {}\n{line}\n", action.at);
             }
         }
+        // Actions at a virtual time run before the events due then, so a pause at the break's own
+        // time would stop one step early: it goes at the next millisecond, after the break,
+        // unless that is past the run's end.
+        let pause_at = if self.time < scenario.duration_ms { self.time + 1 } else { self.time };
         let question = "Which guarantee just broke, and which fault or setting made it possible?";
         let answer = format!("{}: {}.", capitalised(self.violation.invariant.sentence()), self.violation.detail);
         let _ = write!(
             text,
             "\n[[timeline]]\nat = {}\npause = {{ question = {}, answer = {} }}\n",
-            self.time,
+            pause_at,
             toml_string(question),
             toml_string(&answer)
         );

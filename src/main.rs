@@ -130,7 +130,11 @@ fn parse_seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
             }
             Ok(a..b)
         }
-        None => number(text).map(|a| a..a.saturating_add(1)),
+        None => {
+            let a = number(text)?;
+            // The range's end is excluded, so the largest seed cannot be named on its own.
+            a.checked_add(1).map(|b| a..b).ok_or_else(|| format!("{a} is past the last seed that can be explored, {}", u64::MAX - 1))
+        }
     }
 }
 

@@ -193,6 +193,10 @@ fn explore_rejects_bad_seeds_and_faults_with_exit_2() {
     let o = kafkasim(&["explore", "scenarios/explore-acks-all-safe.toml", "--seeds", "9..3"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("9..3 holds no seed"), "{}", stderr(&o));
+    // The largest seed cannot be named alone (the range's end is excluded): refused, never "0 seeds, nothing broken".
+    let o = kafkasim(&["explore", "scenarios/explore-acks-all-safe.toml", "--seeds", "18446744073709551615"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("past the last seed that can be explored, 18446744073709551614"), "{}", stderr(&o));
 }
 
 #[test]

@@ -61,6 +61,23 @@ fn unsafe_settings_lose_an_acknowledged_record_within_a_few_hundred_seeds() {
     assert_eq!((time, violation.invariant), (found.time, found.violation.invariant));
     assert_eq!(violation.detail, found.violation.detail);
     assert!(text.contains("pause = { question = \"Which guarantee just broke"), "{text}");
+
+    // The pause comes after the step that broke the guarantee, not before it.
+    let (break_step, _, _) = explore::run_schedule(&written, written.seed, &[]).unwrap();
+    let mut pause_step = None;
+    written.run(written.seed, None, |sim, step| {
+        if pause_step.is_none() && kafkasim::sim::describe::describe_step(sim, &step).contains("Which guarantee just broke") {
+            pause_step = Some(step.index);
+        }
+    });
+    let pause_step = pause_step.expect("the written file pauses");
+    assert!(pause_step > break_step, "the pause (step {pause_step}) comes before the break (step {break_step})");
+
+    // A file that starts with a byte order mark and has no seed line still parses once written.
+    let bom = format!("\u{feff}{}", original.lines().filter(|l| !l.starts_with("seed")).collect::<Vec<_>>().join("\n"));
+    let text = found.scenario_text(&bom, s, "kafkasim explore …");
+    let written = scenario::parse("counterexample.toml", &text).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    assert_eq!(written.seed, found.seed);
 }
 
 #[test]

@@ -146,7 +146,11 @@ pub fn with_seed(text: &str, seed: u64) -> String {
             return format!("{}{seed}{}", &text[..span.start], &text[span.end..]);
         }
     }
-    format!("seed = {seed}\n{text}")
+    // A byte order mark must stay the file's first character, or the parser sees it as text.
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => format!("\u{feff}seed = {seed}\n{rest}"),
+        None => format!("seed = {seed}\n{text}"),
+    }
 }
 
 /// Reads and parses a scenario file from disk.
