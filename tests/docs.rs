@@ -67,3 +67,12 @@ fn the_example_parses_and_passes() {
     let outcome = s.run(s.seed, None, |_, _| {});
     assert!(outcome.results.iter().all(|r| r.passed()));
 }
+
+#[test]
+fn every_numeric_range_is_documented_as_checked() {
+    let doc = doc();
+    for r in kafkasim::scenario::ranges::RANGES {
+        let row = format!("| `\"{}\"` | {} | {} |", r.key, r.min, r.max);
+        assert!(doc.contains(&row), "docs/scenario-format.md lacks the row {row}");
+    }
+}

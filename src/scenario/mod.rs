@@ -5,7 +5,7 @@ pub mod cost;
 mod error;
 mod expect;
 mod file;
-pub(crate) mod ranges;
+pub mod ranges;
 pub(crate) mod walk;
 
 pub use error::ScenarioError;

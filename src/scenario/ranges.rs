@@ -17,15 +17,15 @@ const LONG: i128 = i64::MAX as i128;
 const SHORT: i128 = i16::MAX as i128;
 
 /// One setting's allowed values and where the rule comes from.
-pub(crate) struct Range {
+pub struct Range {
     /// The Kafka property name.
-    pub(crate) key: &'static str,
+    pub key: &'static str,
     /// Smallest allowed value.
-    pub(crate) min: i128,
+    pub min: i128,
     /// Largest allowed value.
-    pub(crate) max: i128,
+    pub max: i128,
     /// Kafka's declaration, shown as the hint.
-    pub(crate) kafka: &'static str,
+    pub kafka: &'static str,
 }
 
 const fn r(key: &'static str, min: i128, max: i128, kafka: &'static str) -> Range {
@@ -35,7 +35,7 @@ const fn r(key: &'static str, min: i128, max: i128, kafka: &'static str) -> Rang
 /// Every numeric setting with Kafka's type and validator. Where Kafka declares no validator the
 /// type's own range applies, except that a negative time or size, which the simulator cannot
 /// represent, is refused (the setting is then listed with a minimum of 0 and says so).
-pub(crate) const RANGES: &[Range] = &[
+pub const RANGES: &[Range] = &[
     // Producer (ProducerConfig).
     r("retries", 0, INT, "Kafka 4.1.2's ProducerConfig declares it INT, between(0, Integer.MAX_VALUE)"),
     r("retry.backoff.ms", 0, LONG, "Kafka 4.1.2's ProducerConfig and ConsumerConfig declare it LONG, atLeast(0)"),
@@ -77,7 +77,7 @@ pub(crate) const RANGES: &[Range] = &[
 ];
 
 /// The range declared for `key`, if it is a numeric Kafka setting.
-pub(crate) fn range_of(key: &str) -> Option<&'static Range> {
+pub fn range_of(key: &str) -> Option<&'static Range> {
     RANGES.iter().find(|r| r.key == key)
 }
 
