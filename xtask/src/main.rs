@@ -221,7 +221,12 @@ fn static_server(port: &str, dist: &Path) -> Command {
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// The fuzz targets in `fuzz/`.
-const FUZZ_TARGETS: [&str; 3] = ["scenario", "share_link", "actions"];
+const FUZZ_TARGETS: [&str; 4] = ["scenario", "share_link", "actions", "bounded_run"];
+
+/// The fuzz targets that read scenario text, and the folders that seed them besides their own
+/// corpus: the malformed corpus (a file per defect, each at a limit) and the shipped lessons.
+const TEXT_TARGETS: [&str; 2] = ["scenario", "bounded_run"];
+const TEXT_SEEDS: [&str; 2] = ["../tests/malformed", "../scenarios"];
 
 /// Runs each fuzz target for `seconds` from its kept corpus (new finds are added to it), with
 /// libFuzzer's memory and per-input time limits, and prints the executions of each. A crash,
@@ -241,7 +246,17 @@ fn fuzz(seconds: u64) -> bool {
     let time = format!("-max_total_time={seconds}");
     let mut report = Vec::new();
     for target in FUZZ_TARGETS {
-        let args = [toolchain.as_str(), "fuzz", "run", target, "--", time.as_str(), "-rss_limit_mb=1024", "-timeout=10", "-print_final_stats=1"];
+        let corpus = format!("corpus/{target}");
+        // libFuzzer adds its finds to the first folder, which must exist.
+        if let Err(e) = std::fs::create_dir_all(root().join("fuzz").join(&corpus)) {
+            eprintln!("cannot create fuzz/{corpus}: {e}");
+            return false;
+        }
+        let mut args = vec![toolchain.as_str(), "fuzz", "run", target, corpus.as_str()];
+        if TEXT_TARGETS.contains(&target) {
+            args.extend(TEXT_SEEDS);
+        }
+        args.extend(["--", time.as_str(), "-rss_limit_mb=1024", "-timeout=10", "-print_final_stats=1"]);
         eprintln!("$ cargo {}", args.join(" "));
         let out = match Command::new("cargo").args(args).current_dir(root().join("fuzz")).stdout(Stdio::inherit()).stderr(Stdio::piped()).output() {
             Ok(out) => out,
@@ -261,7 +276,7 @@ fn fuzz(seconds: u64) -> bool {
         }
         report.push(format!("{target:<12} {:>10} executions in {seconds} s ({} per second)", stat("stat::number_of_executed_units"), stat("stat::average_exec_per_sec")));
     }
-    println!("fuzzing, each target from its corpus in fuzz/corpus/:");
+    println!("fuzzing, each target from its corpus in fuzz/corpus/ (the scenario-text targets also from tests/malformed/ and scenarios/):");
     for line in report {
         println!("  {line}");
     }
