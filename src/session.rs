@@ -619,7 +619,9 @@ impl Session {
     /// Whether the current position is the end of the run.
     pub fn at_end(&self) -> bool {
         let taken = self.current.steps_taken();
-        let pending = self.resolved.iter().any(|(s, _)| *s >= taken);
+        // Only an action pinned to this very step can start more events: one pinned to a later
+        // step (a share link can hold any) is never reached once no event is left.
+        let pending = self.resolved.iter().any(|(s, _)| *s == taken);
         taken >= MAX_STEPS || (!pending && self.current.next_event_time().is_none_or(|t| t > self.scenario.duration_ms))
     }
 
@@ -771,6 +773,18 @@ acknowledged = 6
             assert_eq!(s.next_narrated(true), narrated.iter().copied().find(|&at| at > here), "forward from {here}");
             assert_eq!(s.next_narrated(false), narrated.iter().copied().rev().find(|&at| at < here), "back from {here}");
         }
+    }
+
+    #[test]
+    fn an_action_pinned_after_the_end_of_the_run_does_not_keep_it_playing() {
+        let cut = UserAction::Cut { a: "broker-1".into(), b: "broker-2".into() };
+        let mut s = session(vec![TimedUserAction { step: 1_000_000, action: cut }]);
+        let mut steps = 0;
+        while s.step_forward().is_some() {
+            steps += 1;
+        }
+        assert!(steps > 0 && (steps as u64) < 1_000_000, "the run ends on its own after {steps} steps");
+        assert!(s.at_end(), "the run is at its end although an action is pinned to a step it never reaches");
     }
 
     #[test]
