@@ -185,7 +185,8 @@ pub fn estimate(setup: &Setup, duration_ms: u64) -> Cost {
         })
         .count() as u64;
     if faults > 0 {
-        let session = setup.broker_config.broker_session_timeout_ms;
+        // Clients retry until the broker is fenced, or at most until the run ends.
+        let session = setup.broker_config.broker_session_timeout_ms.min(duration_ms);
         let consumer_retries: u64 = setup.consumers.iter().map(|c| 6 * (session / c.config.retry_backoff_ms.max(1)).max(1)).sum();
         // A producer reconnects with `reconnect.backoff.ms` growing to its maximum, 1000 ms.
         let producer_retries = setup.producers.len() as u64 * 4 * (session / 1000).max(1);

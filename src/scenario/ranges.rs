@@ -6,8 +6,9 @@
 //! start with a `ConfigException`. The table below copies those declarations from Kafka 4.1.2
 //! (`ProducerConfig`, `ConsumerConfig`, `ReplicationConfigs`, `KRaftConfigs`, `ServerLogConfigs`,
 //! `LogConfig`, `GroupCoordinatorConfig`), so a file is refused for the same values Kafka refuses,
-//! and no value that passes can overflow the simulator's clock: the largest is a LONG's maximum,
-//! and the core adds such values to a time with saturating arithmetic.
+//! and no value that passes can overflow the simulator's clock: the largest is a LONG's maximum and
+//! a run lasts at most a day, so a time plus any setting fits in 64 bits (`tests/limits.rs` runs
+//! every setting at either end of its range with overflow checks on).
 
 use super::walk::{Ctx, Item};
 use toml::de::DeValue;
