@@ -9,7 +9,9 @@
 use crate::sim::assignor::{self, Strategy};
 use crate::sim::config::{ConsumerConfig, OffsetReset};
 use crate::sim::map::VecMap;
-use crate::sim::step::{CommitKind, Effect, JoinResult, Msg, Revocation, Timer};
+use crate::sim::client::effect::{CommitKind, ConsumerEffect, Revocation};
+use crate::sim::msg::{JoinMember, JoinResult, Msg};
+use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
 use crate::sim::Sim;
 use serde::Serialize;
@@ -337,7 +339,7 @@ impl Sim {
         cons.last_poll = now;
         cons.next_auto_commit = now + cons.config.auto_commit_interval_ms;
         let tick = cons.config.heartbeat_interval_ms;
-        self.emit(Effect::ConsumerStarted { consumer: c });
+        self.emit(ConsumerEffect::ConsumerStarted { consumer: c });
         self.schedule_timer(now + tick, Timer::ConsumerTick { consumer: c, incarnation });
         self.consumer_request_metadata(c);
         self.consumer_poll(c);
@@ -353,7 +355,7 @@ impl Sim {
         let index = self.consumers.len() as u32;
         let consumer = Consumer::new(index, &spec, model.group, self.tps.len());
         self.consumers.push(consumer);
-        self.emit(Effect::ConsumerAdded { consumer: index, like });
+        self.emit(ConsumerEffect::ConsumerAdded { consumer: index, like });
         self.consumer_start(index);
     }
 
@@ -364,7 +366,7 @@ impl Sim {
         let cons = self.cons(c);
         let unprocessed = cons.processing.len() as u32 + cons.buffered();
         cons.state = ClientState::Crashed;
-        self.emit(Effect::ConsumerCrashed { consumer: c, unprocessed });
+        self.emit(ConsumerEffect::ConsumerCrashed { consumer: c, unprocessed });
     }
 
     /// `close()`: auto-commit (if enabled), then LeaveGroup for a dynamic member. Like Java's
@@ -385,7 +387,7 @@ impl Sim {
             self.consumer_send(c, coord, msg);
         }
         self.cons(c).state = ClientState::Closed;
-        self.emit(Effect::ConsumerClosed { consumer: c, left_group: left });
+        self.emit(ConsumerEffect::ConsumerClosed { consumer: c, left_group: left });
     }
 
     pub(crate) fn consumer_stall(&mut self, c: u32, ms: u64) {
@@ -396,7 +398,7 @@ impl Sim {
         let incarnation = self.consumers[c as usize].incarnation;
         let cons = self.cons(c);
         cons.stalled_until = cons.stalled_until.max(until);
-        self.emit(Effect::ConsumerStalled { consumer: c, until });
+        self.emit(ConsumerEffect::ConsumerStalled { consumer: c, until });
         if self.consumers[c as usize].app == AppState::Polling {
             self.cons(c).app = AppState::Stalled;
             self.schedule_timer(until, Timer::ConsumerPoll { consumer: c, incarnation });
@@ -461,7 +463,7 @@ impl Sim {
             return;
         }
         let records = returned.iter().map(|(pidx, r)| (self.tp(*pidx), r.offset, r.record)).collect();
-        self.emit(Effect::Polled { consumer: c, records });
+        self.emit(ConsumerEffect::Polled { consumer: c, records });
         let behaviour = self.consumers[c as usize].app_behaviour.clone();
         if behaviour.worker {
             self.cons(c).processing.extend(returned);
@@ -532,7 +534,7 @@ impl Sim {
         let group = self.consumers[c as usize].group;
         let tp = self.tp(pidx);
         let times = self.ledger.record_processed(group, r.record, c, tp, r.offset, now);
-        self.emit(Effect::RecordProcessed { consumer: c, tp, offset: r.offset, record: r.record, times });
+        self.emit(ConsumerEffect::RecordProcessed { consumer: c, tp, offset: r.offset, record: r.record, times });
         let cons = &self.consumers[c as usize];
         if !cons.processing.is_empty() {
             self.consumer_schedule_processing(c);
@@ -592,7 +594,7 @@ impl Sim {
             // Java's ConsumerCoordinator refuses to send a commit without a generation: the
             // member was thrown out, so it throws CommitFailedException instead.
             self.cons(c).saw(KafkaError::CommitFailed);
-            self.emit(Effect::CommitFailed { consumer: c, error: KafkaError::CommitFailed, offsets });
+            self.emit(ConsumerEffect::CommitFailed { consumer: c, error: KafkaError::CommitFailed, offsets });
             if blocking {
                 self.consumer_commit_done(c);
             }
@@ -603,7 +605,7 @@ impl Sim {
         }
         let (group, generation, member_id, timeout) =
             (cons.group, cons.generation, cons.member_id.clone(), cons.config.request_timeout_ms);
-        self.emit(Effect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
+        self.emit(ConsumerEffect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
         let request = Request::Commit { offsets: offsets.clone(), kind };
         self.consumer_request(c, coord, request, timeout, |req| Msg::OffsetCommit { req, group, generation, member_id, offsets });
     }
@@ -656,7 +658,7 @@ impl Sim {
         if lose_all && (!lost || !cons.owned.is_empty()) {
             let partitions = cons.assigned().map(|p| self.tps[p as usize]).collect();
             let how = if lost { Revocation::Lost } else { Revocation::Eager };
-            self.emit(Effect::PartitionsRevoked { consumer: c, partitions, how });
+            self.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how });
             self.cons(c).owned.clear();
         }
         let cons = &self.consumers[c as usize];
@@ -698,7 +700,7 @@ impl Sim {
             match self.consumer_compute_assignment(c, r.strategy, &r.members) {
                 Ok(a) => assignments = a,
                 Err(reason) => {
-                    self.emit(Effect::AssignmentFailed { group, reason });
+                    self.emit(ConsumerEffect::AssignmentFailed { group, reason });
                     return;
                 }
             }
@@ -712,7 +714,7 @@ impl Sim {
         &mut self,
         c: u32,
         strategy: Strategy,
-        members: &[crate::sim::step::JoinMember],
+        members: &[JoinMember],
     ) -> Result<Vec<(String, Vec<Tp>)>, String> {
         let topic_name = |t: u32| self.topics[t as usize].name.clone();
         let list: Vec<assignor::Member> = members
@@ -748,7 +750,7 @@ impl Sim {
             .iter()
             .filter_map(|(id, tps)| members.iter().find(|m| &m.member_id == id).map(|m| (m.consumer, tps.clone())))
             .collect();
-        self.emit(Effect::AssignmentComputed { group, consumer: c, assignment: by_consumer, withheld });
+        self.emit(ConsumerEffect::AssignmentComputed { group, consumer: c, assignment: by_consumer, withheld });
         Ok(assignments)
     }
 
@@ -766,10 +768,10 @@ impl Sim {
         let generation = cons.generation;
         if !revoked.is_empty() {
             let partitions = revoked.iter().map(|&p| self.tps[p as usize]).collect();
-            self.emit(Effect::PartitionsRevoked { consumer: c, partitions, how: Revocation::Cooperative });
+            self.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how: Revocation::Cooperative });
         }
         let partitions: Vec<Tp> = added.iter().map(|&p| self.tps[p as usize]).collect();
-        self.emit(Effect::PartitionsAssigned { consumer: c, partitions, generation });
+        self.emit(ConsumerEffect::PartitionsAssigned { consumer: c, partitions, generation });
         let cons = self.cons(c);
         cons.owned.retain(|o| new.binary_search(&o.pidx).is_ok());
         for &pidx in &added {
@@ -786,7 +788,7 @@ impl Sim {
     /// Errors from the group protocol, handled as `AbstractCoordinator` does.
     fn consumer_group_error(&mut self, c: u32, request: &'static str, error: KafkaError) {
         self.cons(c).saw(error);
-        self.emit(Effect::ConsumerRequestFailed { consumer: c, request, error });
+        self.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request, error });
         let cons = self.cons(c);
         match error {
             KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::NetworkException | KafkaError::RequestTimedOut => {
@@ -844,7 +846,7 @@ impl Sim {
                     owned.position = Some(o);
                     let group = self.consumers[c as usize].group;
                     self.ledger.note_start(group, pidx, o);
-                    self.emit(Effect::PositionFromCommit { consumer: c, tp, offset: o });
+                    self.emit(ConsumerEffect::PositionFromCommit { consumer: c, tp, offset: o });
                 }
                 None => self.consumer_reset(c, pidx, false),
             }
@@ -864,7 +866,7 @@ impl Sim {
             let error = if out_of_range { KafkaError::OffsetOutOfRange } else { KafkaError::NoOffsetForPartition };
             self.cons(c).saw(error);
             self.cons(c).state = ClientState::Failed;
-            self.emit(Effect::ConsumerFailed { consumer: c, error, tp });
+            self.emit(ConsumerEffect::ConsumerFailed { consumer: c, error, tp });
             return;
         }
         let Some(leader) = cons.leaders[pidx as usize] else {
@@ -927,7 +929,7 @@ impl Sim {
         }
         if let Some(error) = error {
             cons.saw(error);
-            self.emit(Effect::ConsumerRequestFailed { consumer: c, request: "Fetch", error });
+            self.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "Fetch", error });
             if error == KafkaError::OffsetOutOfRange {
                 self.consumer_reset(c, pidx, true);
             } else {
@@ -958,7 +960,7 @@ impl Sim {
                     Some(b) => {
                         cons.coordinator = Some(b);
                         let offsets_partition = self.groups[self.consumers[c as usize].group as usize].offsets_partition;
-                        self.emit(Effect::CoordinatorFound { consumer: c, coordinator: b, offsets_partition });
+                        self.emit(ConsumerEffect::CoordinatorFound { consumer: c, coordinator: b, offsets_partition });
                     }
                     None => {
                         let (incarnation, backoff) = (cons.incarnation, cons.config.retry_backoff_ms);
@@ -1009,12 +1011,12 @@ impl Sim {
                             if let Some(from) = from {
                                 self.note_deleted_unread(group, pidx, from, *offset);
                             }
-                            self.emit(Effect::OffsetReset { consumer: c, tp: *tp, offset: *offset, policy, out_of_range });
+                            self.emit(ConsumerEffect::OffsetReset { consumer: c, tp: *tp, offset: *offset, policy, out_of_range });
                         }
                         Ok(_) => {}
                         Err(e) => {
                             self.cons(c).saw(*e);
-                            self.emit(Effect::ConsumerRequestFailed { consumer: c, request: "ListOffsets", error: *e });
+                            self.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "ListOffsets", error: *e });
                             self.consumer_request_metadata(c);
                         }
                     }
@@ -1031,7 +1033,7 @@ impl Sim {
     fn consumer_commit_response(&mut self, c: u32, offsets: Vec<(Tp, u64)>, kind: CommitKind, error: Option<KafkaError>) {
         if let Some(error) = error {
             self.cons(c).saw(error);
-            self.emit(Effect::CommitFailed { consumer: c, error, offsets });
+            self.emit(ConsumerEffect::CommitFailed { consumer: c, error, offsets });
             match error {
                 KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::RequestTimedOut | KafkaError::NetworkException => {
                     self.consumer_lost_coordinator(c)
@@ -1157,7 +1159,7 @@ impl Sim {
                 let msg = Msg::LeaveGroup { group: cons.group, member_id: cons.member_id.clone() };
                 self.consumer_send(c, coord, msg);
             }
-            self.emit(Effect::PollTimeout { consumer: c, since_poll_ms: since_poll, max_ms, left_group: !is_static });
+            self.emit(ConsumerEffect::PollTimeout { consumer: c, since_poll_ms: since_poll, max_ms, left_group: !is_static });
             let cons = self.cons(c);
             if !is_static {
                 cons.member_id.clear();

@@ -5,5 +5,6 @@
 //! It may use the foundation modules of `sim` and speaks to the cluster only through messages. Its
 //! handlers are still `impl Sim` blocks, as in the cluster layer.
 
+pub mod effect;
 pub mod consumer;
 pub mod producer;

@@ -4,7 +4,9 @@
 use crate::sim::config::Acks;
 use crate::sim::log::{ReplicaLog, SeqCheck};
 use crate::sim::map::VecMap;
-use crate::sim::step::{Effect, Msg, Timer};
+use crate::sim::cluster::effect::ClusterEffect;
+use crate::sim::msg::Msg;
+use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId};
 use crate::sim::coordinator::GroupState;
 use crate::sim::Sim;
@@ -231,7 +233,7 @@ impl Sim {
         if !self.broker(b).up {
             return;
         }
-        self.emit(Effect::BrokerCrashed { broker: b });
+        self.emit(ClusterEffect::BrokerCrashed { broker: b });
         self.stop_broker(b);
     }
 
@@ -270,7 +272,7 @@ impl Sim {
             return;
         }
         broker.controlled_shutdown = Some(PendingShutdown { seq: 0, answered: false });
-        self.emit(Effect::ControlledShutdownBegan { broker: b });
+        self.emit(ClusterEffect::ControlledShutdownBegan { broker: b });
         self.send_shutdown_heartbeat(b);
     }
 
@@ -305,7 +307,7 @@ impl Sim {
         if should_shut_down {
             // The clean-shutdown file records the incarnation, for the next registration.
             broker.clean_shutdown_file = Some(incarnation);
-            self.emit(Effect::BrokerShutDown { broker: b });
+            self.emit(ClusterEffect::BrokerShutDown { broker: b });
             self.stop_broker(b);
             return;
         }
@@ -426,7 +428,7 @@ impl Sim {
                 .collect();
             let rep = self.replica_mut(b, pidx).expect("replica exists");
             rep.role = Role::Leader(LeaderState { followers, ..LeaderState::default() });
-            self.emit(Effect::BecameLeader { tp, broker: b, epoch: leader_epoch, leo });
+            self.emit(ClusterEffect::BecameLeader { tp, broker: b, epoch: leader_epoch, leo });
             self.leader_maybe_advance_hw(b, pidx);
             self.coordinator_load(b, pidx);
         } else {
@@ -436,7 +438,7 @@ impl Sim {
             }
             let rep = self.replica_mut(b, pidx).expect("replica exists");
             rep.role = Role::Follower(FollowerState::default());
-            self.emit(Effect::BecameFollower { tp, broker: b, leader, epoch: leader_epoch });
+            self.emit(ClusterEffect::BecameFollower { tp, broker: b, leader, epoch: leader_epoch });
             if leader.is_some() {
                 self.follower_send_fetch(b, pidx);
             }
@@ -528,7 +530,7 @@ impl Sim {
             }
         };
         let Some(rep) = self.replica(b, pidx).filter(|r| matches!(r.role, Role::Leader(_))) else {
-            self.emit(Effect::ProduceRejected {
+            self.emit(ClusterEffect::ProduceRejected {
                 tp,
                 broker: b,
                 error: KafkaError::NotLeaderOrFollower,
@@ -540,7 +542,7 @@ impl Sim {
         };
         let isr_size = rep.isr.len() as u32;
         if acks == Acks::All && isr_size < min_isr {
-            self.emit(Effect::ProduceRejected {
+            self.emit(ClusterEffect::ProduceRejected {
                 tp,
                 broker: b,
                 error: KafkaError::NotEnoughReplicas,
@@ -555,11 +557,11 @@ impl Sim {
             match rep.log.check_sequence(pid, producer_epoch, base_seq, last_seq) {
                 SeqCheck::Append => {}
                 SeqCheck::Duplicate(meta) => {
-                    self.emit(Effect::DuplicateIgnored { tp, broker: b, pid, first_seq: base_seq, offset: meta.first_offset });
+                    self.emit(ClusterEffect::DuplicateIgnored { tp, broker: b, pid, first_seq: base_seq, offset: meta.first_offset });
                     return self.leader_await(b, pidx, producer, req, acks, meta.first_offset, meta.last_offset + 1);
                 }
                 SeqCheck::OutOfOrder { expected } => {
-                    self.emit(Effect::ProduceRejected {
+                    self.emit(ClusterEffect::ProduceRejected {
                         tp,
                         broker: b,
                         error: KafkaError::OutOfOrderSequenceNumber,
@@ -570,7 +572,7 @@ impl Sim {
                     return reply(self, Err(KafkaError::OutOfOrderSequenceNumber));
                 }
                 SeqCheck::StaleEpoch => {
-                    self.emit(Effect::ProduceRejected {
+                    self.emit(ClusterEffect::ProduceRejected {
                         tp,
                         broker: b,
                         error: KafkaError::InvalidProducerEpoch,
@@ -613,7 +615,7 @@ impl Sim {
             self.ledger.record_append(r.record, b, r.offset, epoch, now);
         }
         self.replica_mut(b, pidx).expect("leader replica").log.append(&batch);
-        self.emit(Effect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
+        self.emit(ClusterEffect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
         self.leader_answer_parked(b, pidx);
         base
     }
@@ -633,7 +635,7 @@ impl Sim {
                 if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
                     ls.waiters.push(Waiter { client: NodeId::Producer(producer), group: None, req, required, base_offset: base });
                 }
-                self.emit(Effect::AwaitingReplication { tp, broker: b, required_offset: required });
+                self.emit(ClusterEffect::AwaitingReplication { tp, broker: b, required_offset: required });
                 self.leader_maybe_advance_hw(b, pidx);
                 self.leader_complete_waiters(b, pidx);
             }
@@ -673,11 +675,11 @@ impl Sim {
                 if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
                     ls.held_hw = hw;
                 }
-                self.emit(Effect::HighWatermarkHeld { tp, broker: b, hw: old, would_be: hw, isr_size, min_isr: effective_min_isr });
+                self.emit(ClusterEffect::HighWatermarkHeld { tp, broker: b, hw: old, would_be: hw, isr_size, min_isr: effective_min_isr });
             }
         } else if hw > old {
             self.replica_mut(b, pidx).expect("leader").log.set_high_watermark(hw);
-            self.emit(Effect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
+            self.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
             self.leader_complete_waiters(b, pidx);
             self.leader_answer_consumers(b, pidx);
             self.ledger_sample_lag(pidx);
@@ -700,7 +702,7 @@ impl Sim {
             let result = if isr_size >= min_isr {
                 Ok(w.base_offset)
             } else {
-                self.emit(Effect::ProduceRejected {
+                self.emit(ClusterEffect::ProduceRejected {
                     tp,
                     broker: b,
                     error: KafkaError::NotEnoughReplicasAfterAppend,
@@ -851,7 +853,7 @@ impl Sim {
             let mut new_isr = isr.clone();
             new_isr.push(replica);
             ls.pending_isr = Some(new_isr.clone());
-            self.emit(Effect::IsrExpandRequested { tp, leader: b, added: replica, follower_leo: fetch_offset });
+            self.emit(ClusterEffect::IsrExpandRequested { tp, leader: b, added: replica, follower_leo: fetch_offset });
             self.send_alter_partition(b, pidx, new_isr);
         }
         self.leader_maybe_advance_hw(b, pidx);
@@ -943,11 +945,11 @@ impl Sim {
                 let from = rep.log.leo();
                 let mut removed = rep.log.truncate_to(rep.log.log_start());
                 removed.extend(rep.log.advance_log_start(resp.log_start));
-                self.emit(Effect::Truncated { tp, broker: b, from, to: resp.log_start, removed, leader_epoch_end: (0, resp.log_start) });
+                self.emit(ClusterEffect::Truncated { tp, broker: b, from, to: resp.log_start, removed, leader_epoch_end: (0, resp.log_start) });
                 return self.follower_send_fetch(b, pidx);
             }
             let incarnation = self.broker(b).incarnation;
-            self.emit(Effect::FetchFailed { tp, broker: b, error, retry_at: now + backoff });
+            self.emit(ClusterEffect::FetchFailed { tp, broker: b, error, retry_at: now + backoff });
             self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
             return;
         }
@@ -963,7 +965,7 @@ impl Sim {
             let target = end.min(own_end).min(rep.log.leo());
             let from = rep.log.leo();
             let removed = rep.log.truncate_to(target);
-            self.emit(Effect::Truncated { tp, broker: b, from, to: target, removed, leader_epoch_end: (epoch, end) });
+            self.emit(ClusterEffect::Truncated { tp, broker: b, from, to: target, removed, leader_epoch_end: (epoch, end) });
             return self.follower_send_fetch(b, pidx);
         }
         let leo = rep.log.leo();
@@ -972,13 +974,13 @@ impl Sim {
             rep.log.append(&fresh);
             let count = fresh.len() as u32;
             let new_leo = rep.log.leo();
-            self.emit(Effect::FollowerAppended { tp, broker: b, first_offset: leo, count, leo: new_leo });
+            self.emit(ClusterEffect::FollowerAppended { tp, broker: b, first_offset: leo, count, leo: new_leo });
         }
         let rep = self.replica_mut(b, pidx).expect("follower");
         if resp.log_start > rep.log.log_start() {
             let removed = rep.log.advance_log_start(resp.log_start);
             if !removed.is_empty() {
-                self.emit(Effect::RetentionDeleted { tp, broker: b, records: removed, log_start: resp.log_start });
+                self.emit(ClusterEffect::RetentionDeleted { tp, broker: b, records: removed, log_start: resp.log_start });
             }
         }
         let rep = self.replica_mut(b, pidx).expect("follower");
@@ -986,7 +988,7 @@ impl Sim {
         let new_hw = resp.high_watermark.min(rep.log.leo());
         if new_hw > old_hw {
             rep.log.set_high_watermark(new_hw);
-            self.emit(Effect::HighWatermark { tp, broker: b, from: old_hw, to: new_hw, leader: false });
+            self.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old_hw, to: new_hw, leader: false });
         }
         self.follower_send_fetch(b, pidx);
     }
@@ -1001,7 +1003,7 @@ impl Sim {
             return;
         }
         fs.outstanding = None;
-        self.emit(Effect::FetchFailed { tp, broker: b, error: KafkaError::NetworkException, retry_at: now + backoff });
+        self.emit(ClusterEffect::FetchFailed { tp, broker: b, error: KafkaError::NetworkException, retry_at: now + backoff });
         self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
     }
 
@@ -1034,7 +1036,7 @@ impl Sim {
             Some((_, sent)) if sent + timeout <= now => {
                 fs.outstanding = None;
                 fs.watchdog = false;
-                self.emit(Effect::FetchFailed { tp, broker: b, error: KafkaError::RequestTimedOut, retry_at: now + backoff });
+                self.emit(ClusterEffect::FetchFailed { tp, broker: b, error: KafkaError::RequestTimedOut, retry_at: now + backoff });
                 self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
                 true
             }
@@ -1091,7 +1093,7 @@ impl Sim {
             if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
                 ls.pending_isr = Some(new_isr.clone());
             }
-            self.emit(Effect::IsrShrinkRequested { tp, leader: b, removed: out, lag_ms, max_lag_ms: max_lag });
+            self.emit(ClusterEffect::IsrShrinkRequested { tp, leader: b, removed: out, lag_ms, max_lag_ms: max_lag });
             self.send_alter_partition(b, pidx, new_isr);
             changed = true;
         }
@@ -1114,7 +1116,7 @@ impl Sim {
             let cut = rep.log.retention_cutoff(now, cfg.retention_ms, cfg.retention_bytes);
             if cut > rep.log.log_start() {
                 let records = rep.log.advance_log_start(cut);
-                self.emit(Effect::RetentionDeleted { tp, broker: b, records, log_start: cut });
+                self.emit(ClusterEffect::RetentionDeleted { tp, broker: b, records, log_start: cut });
                 deleted = true;
             }
         }

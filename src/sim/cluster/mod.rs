@@ -6,6 +6,7 @@
 //! still `impl Sim` blocks that reach the simulation root for the clock, the queue and the RNG;
 //! giving them a narrow context of their own is the next step of the layout (issue 21).
 
+pub mod effect;
 pub mod broker;
 pub mod controller;
 pub mod log;

@@ -5,7 +5,9 @@
 use crate::sim::assignor::Strategy;
 use crate::sim::ledger::{InternalRecord, StoredMember};
 use crate::sim::map::VecMap;
-use crate::sim::step::{Effect, JoinMember, JoinResult, Msg, RebalanceReason, RemoveReason, Timer};
+use crate::sim::group::effect::{GroupEffect, RebalanceReason, RemoveReason};
+use crate::sim::msg::{JoinMember, JoinResult, Msg};
+use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, NodeId, Tp};
 use crate::sim::Sim;
 use serde::Serialize;
@@ -184,7 +186,7 @@ impl Sim {
             self.broker_mut(b).groups.insert(g, state);
             let loaded = generation > 0 || !log.is_empty();
             if loaded {
-                self.emit(Effect::GroupLoaded { group: g, coordinator: b, generation, offsets });
+                self.emit(GroupEffect::GroupLoaded { group: g, coordinator: b, generation, offsets });
             }
             let incarnation = self.broker(b).incarnation;
             for (member_id, timeout) in members {
@@ -307,7 +309,7 @@ impl Sim {
             old_meta.consumer = c;
             old_meta.last_heartbeat = now;
             let phase = state.phase;
-            self.emit(Effect::StaticMemberReplaced { group: g, consumer: c, old_member: old.clone(), new_member: id.clone() });
+            self.emit(GroupEffect::StaticMemberReplaced { group: g, consumer: c, old_member: old.clone(), new_member: id.clone() });
             if phase == GroupPhase::Stable {
                 let state = self.group_mut(b, g).expect("loaded");
                 let (generation, leader) = (state.generation, state.leader.clone().unwrap_or_default());
@@ -364,7 +366,7 @@ impl Sim {
             let msg = Msg::SyncGroupResponse { req, group: g, result: Err(KafkaError::RebalanceInProgress) };
             self.group_reply(b, consumer, msg);
         }
-        self.emit(Effect::RebalanceStarted { group: g, coordinator: b, reason, deadline: now + wait });
+        self.emit(GroupEffect::RebalanceStarted { group: g, coordinator: b, reason, deadline: now + wait });
         self.ledger.group_mut(g).rebalances += 1;
         self.schedule_timer(now + wait, Timer::GroupJoinDeadline { broker: b, incarnation, group: g, round });
         if !from_empty {
@@ -404,7 +406,7 @@ impl Sim {
         for id in missing {
             let state = self.group_mut(b, g).expect("loaded");
             let consumer = state.members.remove(&id).expect("listed").consumer;
-            self.emit(Effect::MemberRemoved { group: g, member_id: id, consumer, reason: RemoveReason::RebalanceTimeout });
+            self.emit(GroupEffect::MemberRemoved { group: g, member_id: id, consumer, reason: RemoveReason::RebalanceTimeout });
         }
         let strategy = self.groups[g as usize].strategy;
         let state = self.group_mut(b, g).expect("loaded");
@@ -441,7 +443,7 @@ impl Sim {
             })
             .collect();
         let members = replies.iter().map(|(id, c, _)| (*c, id.clone())).collect();
-        self.emit(Effect::GenerationStarted { group: g, generation, leader: leader.clone(), members, strategy });
+        self.emit(GroupEffect::GenerationStarted { group: g, generation, leader: leader.clone(), members, strategy });
         for (id, consumer, req) in replies {
             let members = if id == leader { everyone.clone() } else { Vec::new() };
             let result = JoinResult { generation, member_id: id.clone(), leader: leader.clone(), strategy, members };
@@ -502,7 +504,7 @@ impl Sim {
                     .map(|(id, m)| StoredMember { member_id: id.clone(), consumer: m.consumer, assignment: m.assignment.clone() })
                     .collect();
                 let (leader, generation, next_member) = (state.leader.clone(), state.generation, state.next_member);
-                self.emit(Effect::GroupStable { group: g, generation });
+                self.emit(GroupEffect::GroupStable { group: g, generation });
                 let record = InternalRecord::GroupMetadata { group: g, generation, leader, members: stored, next_member };
                 self.coordinator_append(b, g, vec![record], None);
                 for (consumer, r, a) in waiting {
@@ -553,7 +555,7 @@ impl Sim {
             let msg = Msg::JoinGroupResponse { req, group: g, result: Err(KafkaError::UnknownMemberId) };
             self.group_reply(b, m.consumer, msg);
         }
-        self.emit(Effect::MemberRemoved { group: g, member_id: member_id.to_string(), consumer: m.consumer, reason });
+        self.emit(GroupEffect::MemberRemoved { group: g, member_id: member_id.to_string(), consumer: m.consumer, reason });
         match phase {
             GroupPhase::PreparingRebalance => self.coordinator_maybe_complete_join(b, g),
             _ if empty => {
@@ -634,7 +636,7 @@ impl Sim {
                         }
                         self.ledger_commit(g, pidx, offset);
                     }
-                    self.emit(Effect::OffsetsCommitted { group: g, coordinator: b, consumer, offsets });
+                    self.emit(GroupEffect::OffsetsCommitted { group: g, coordinator: b, consumer, offsets });
                 }
                 None
             }

@@ -5,5 +5,6 @@
 //! The assignors are pure functions over their inputs (they use only `sim::map`); the coordinator
 //! writes through the cluster layer's logs.
 
+pub mod effect;
 pub mod assignor;
 pub mod coordinator;
