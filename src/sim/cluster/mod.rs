@@ -10,3 +10,5 @@ pub mod effect;
 pub mod broker;
 pub mod controller;
 pub mod log;
+mod produce;
+mod replication;
