@@ -154,6 +154,10 @@ pub struct Sim {
     pub groups: Vec<GroupInfo>,
     /// The per-record ledger.
     pub ledger: Ledger,
+    /// The consumer groups each broker coordinates, by broker index (`id - 1`). They live in the
+    /// coordinator's memory, are lost when it stops and are rebuilt from `__consumer_offsets` by
+    /// the next one; the group layer owns them, so they are kept here rather than in [`Broker`].
+    group_states: Vec<map::VecMap<u32, coordinator::GroupState>>,
     net: Network,
     timeline: Vec<TimedAction>,
 }
@@ -222,6 +226,7 @@ impl Sim {
             consumers,
             groups,
             ledger: Ledger::default(),
+            group_states: (0..setup.brokers).map(|_| map::VecMap::new()).collect(),
             net,
             timeline: setup.timeline,
         };

@@ -693,7 +693,7 @@ mod tests {
         for s in [MemberState::Unjoined, MemberState::PreparingJoin, MemberState::Joining, MemberState::Syncing, MemberState::Stable] {
             assert_eq!(json(serde_json::to_value(s).expect("serializes")).as_deref(), Some(s.name()));
         }
-        use crate::sim::coordinator::GroupPhase;
+        use crate::sim::group::coordinator::GroupPhase;
         for s in [GroupPhase::Empty, GroupPhase::PreparingRebalance, GroupPhase::CompletingRebalance, GroupPhase::Stable] {
             assert_eq!(json(serde_json::to_value(s).expect("serializes")).as_deref(), Some(s.name()));
         }

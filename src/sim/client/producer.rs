@@ -2,7 +2,7 @@
 //! metadata, after the Java client (`KafkaProducer`, `RecordAccumulator`, `Sender`).
 
 use crate::sim::config::{Acks, ProducerConfig};
-use crate::sim::controller::Controller;
+use crate::sim::cluster::controller::Controller;
 use crate::sim::ledger::Outcome;
 use crate::sim::map::VecMap;
 use crate::sim::murmur2::partition_for_key;
@@ -510,7 +510,7 @@ impl Sim {
         true
     }
 
-    fn producer_response(&mut self, p: u32, req: u64, tp: crate::sim::Tp, result: Result<u64, KafkaError>) {
+    fn producer_response(&mut self, p: u32, req: u64, tp: Tp, result: Result<u64, KafkaError>) {
         let now = self.now;
         let Some(inflight) = self.producer(p).take_in_flight(req) else {
             self.emit(ProducerEffect::StaleResponse { producer: p, req });

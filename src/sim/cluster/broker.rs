@@ -3,13 +3,11 @@
 //! metadata changes from the controller, and retention. The produce path is in `produce.rs`,
 //! replication in `replication.rs`.
 
-use crate::sim::log::ReplicaLog;
-use crate::sim::map::VecMap;
+use crate::sim::cluster::log::ReplicaLog;
 use crate::sim::cluster::effect::ClusterEffect;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, NodeId};
-use crate::sim::coordinator::GroupState;
 use crate::sim::Sim;
 use super::replication::FetchReply;
 use serde::Serialize;
@@ -27,8 +25,6 @@ pub struct Broker {
     /// that the partitions a broker does not host cost a pointer each, not a replica's size: a
     /// snapshot of a large cluster copies every broker's list.
     pub replicas: Vec<Option<Box<Replica>>>,
-    /// Consumer groups this broker coordinates (in memory; rebuilt from the log on failover).
-    pub groups: VecMap<u32, GroupState>,
     /// A controlled shutdown under way (PENDING_CONTROLLED_SHUTDOWN), in memory.
     pub controlled_shutdown: Option<PendingShutdown>,
     /// The clean-shutdown file on disk: the incarnation the broker stopped cleanly in. A clean
@@ -178,7 +174,6 @@ impl Broker {
             up: false,
             incarnation: 0,
             replicas,
-            groups: VecMap::new(),
             controlled_shutdown: None,
             clean_shutdown_file: None,
             previous_broker_epoch: None,
@@ -195,10 +190,10 @@ impl Sim {
     pub(crate) fn start_broker(&mut self, b: BrokerId) {
         let now = self.now;
         let cfg = self.broker_config.clone();
+        self.forget_coordinated_groups(b);
         let broker = self.broker_mut(b);
         broker.up = true;
         broker.incarnation += 1;
-        broker.groups.clear();
         broker.previous_broker_epoch = broker.clean_shutdown_file.take();
         let incarnation = broker.incarnation;
         for r in broker.replicas.iter_mut().flatten() {
@@ -241,9 +236,9 @@ impl Sim {
 
     /// The process stops: its in-memory state is gone, its log stays on disk.
     pub(super) fn stop_broker(&mut self, b: BrokerId) {
+        self.forget_coordinated_groups(b);
         let broker = self.broker_mut(b);
         broker.up = false;
-        broker.groups.clear();
         broker.controlled_shutdown = None;
         for r in broker.replicas.iter_mut().flatten() {
             r.role = Role::Unknown;

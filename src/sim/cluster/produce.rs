@@ -3,7 +3,7 @@
 //! consumers' fetches that read up to it.
 
 use crate::sim::config::Acks;
-use crate::sim::log::{ReplicaLog, SeqCheck};
+use crate::sim::cluster::log::{ReplicaLog, SeqCheck};
 use crate::sim::cluster::effect::ClusterEffect;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;

@@ -2,7 +2,7 @@
 //! `__consumer_offsets` partition: membership, generations, rebalances, sessions, and committed
 //! offsets stored as records in that partition (so a coordinator failover reloads them).
 
-use crate::sim::assignor::Strategy;
+use crate::sim::group::assignor::Strategy;
 use crate::sim::ledger::{InternalRecord, StoredMember};
 use crate::sim::map::VecMap;
 use crate::sim::group::effect::{GroupEffect, RebalanceReason, RemoveReason};
@@ -121,8 +121,23 @@ pub fn offsets_partition_for(group_id: &str, partitions: u32) -> u32 {
 }
 
 impl Sim {
+    /// The groups broker `b` coordinates, in its memory.
+    pub fn coordinated_groups(&self, b: BrokerId) -> &VecMap<u32, GroupState> {
+        &self.group_states[(b - 1) as usize]
+    }
+
+    fn coordinated_groups_mut(&mut self, b: BrokerId) -> &mut VecMap<u32, GroupState> {
+        &mut self.group_states[(b - 1) as usize]
+    }
+
+    /// A broker that stops or starts again has lost the groups it coordinated: they live in
+    /// memory, and the next coordinator loads them from `__consumer_offsets`.
+    pub(crate) fn forget_coordinated_groups(&mut self, b: BrokerId) {
+        self.coordinated_groups_mut(b).clear();
+    }
+
     fn group_mut(&mut self, b: BrokerId, g: u32) -> Option<&mut GroupState> {
-        self.broker_mut(b).groups.get_mut(&g)
+        self.coordinated_groups_mut(b).get_mut(&g)
     }
 
     fn group_reply(&mut self, b: BrokerId, c: u32, msg: Msg) {
@@ -183,7 +198,7 @@ impl Sim {
             let members: Vec<(String, u64)> = state.members.iter().map(|(id, m)| (id.clone(), m.session_timeout_ms)).collect();
             let offsets = state.offsets.iter().map(|(&p, &o)| (self.tps[p as usize], o)).collect();
             let generation = state.generation;
-            self.broker_mut(b).groups.insert(g, state);
+            self.coordinated_groups_mut(b).insert(g, state);
             let loaded = generation > 0 || !log.is_empty();
             if loaded {
                 self.emit(GroupEffect::GroupLoaded { group: g, coordinator: b, generation, offsets });
@@ -200,7 +215,7 @@ impl Sim {
     pub(crate) fn coordinator_unload(&mut self, b: BrokerId, pidx: u32) {
         let groups: Vec<u32> = (0..self.groups.len() as u32).filter(|&g| self.groups[g as usize].pidx == pidx).collect();
         for g in groups {
-            let Some(state) = self.broker_mut(b).groups.remove(&g) else { continue };
+            let Some(state) = self.coordinated_groups_mut(b).remove(&g) else { continue };
             for m in state.members.values() {
                 if let Some(req) = m.join_req {
                     let msg = Msg::JoinGroupResponse { req, group: g, result: Err(KafkaError::NotCoordinator) };
@@ -227,7 +242,7 @@ impl Sim {
                 self.group_reply(b, c, Msg::GroupHeartbeatResponse { group: *group, error });
             }
             Msg::LeaveGroup { group, member_id }
-                if self.broker(b).groups.get(group).is_some_and(|s| s.members.contains_key(member_id)) =>
+                if self.coordinated_groups(b).get(group).is_some_and(|s| s.members.contains_key(member_id)) =>
             {
                 self.coordinator_remove(b, *group, member_id, RemoveReason::LeftGroup);
             }
@@ -235,7 +250,7 @@ impl Sim {
                 self.coordinator_commit(b, c, *req, *group, *generation, member_id, offsets)
             }
             Msg::OffsetFetch { req, group, partitions } => {
-                let result = match self.broker(b).groups.get(group) {
+                let result = match self.coordinated_groups(b).get(group) {
                     None => Err(KafkaError::NotCoordinator),
                     Some(s) => Ok(partitions.iter().map(|&tp| (tp, s.offsets.get(&self.pidx(tp)).copied())).collect()),
                 };

@@ -1,7 +1,7 @@
 //! The group coordinator's effects: rebalances, generations, members removed and offsets stored,
 //! each next to the sentence that narrates it.
 
-use crate::sim::assignor::Strategy;
+use crate::sim::group::assignor::Strategy;
 use crate::sim::narrate::{ms, offsets, Names};
 use crate::sim::types::{BrokerId, Tp};
 use serde::Serialize;

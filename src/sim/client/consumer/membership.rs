@@ -3,7 +3,7 @@
 //! commits and their responses.
 
 use super::{AppState, MemberState, Owned, Request};
-use crate::sim::assignor::{self, Strategy};
+use crate::sim::group::assignor::{self, Strategy};
 use crate::sim::map::VecMap;
 use crate::sim::client::effect::{CommitKind, ConsumerEffect, Revocation};
 use crate::sim::msg::{JoinMember, JoinResult, Msg};
