@@ -45,14 +45,6 @@ pub fn node_by_name<'a>(
     consumers.into_iter().position(|c| c == name).map(|i| NodeId::Consumer(i as u32))
 }
 
-fn consumer(sim: &Sim, c: u32) -> &str {
-    &sim.consumers[c as usize].name
-}
-
-fn group(sim: &Sim, g: u32) -> &str {
-    &sim.groups[g as usize].name
-}
-
 fn error_or_ok(error: &Option<KafkaError>) -> String {
     error.map_or("ok".to_string(), |e| format!("error {e}"))
 }
@@ -71,11 +63,11 @@ impl Names for Sim {
     }
 
     fn consumer_name(&self, c: u32) -> &str {
-        consumer(self, c)
+        &self.consumers[c as usize].name
     }
 
     fn group_name(&self, g: u32) -> &str {
-        group(self, g)
+        &self.groups[g as usize].name
     }
 
     fn consumer_group(&self, c: u32) -> u32 {
@@ -139,48 +131,48 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
         Msg::ApiVersionsResponse { .. } => "ApiVersionsResponse (the connection is ready)".to_string(),
         Msg::MetadataRequest => "MetadataRequest".to_string(),
         Msg::MetadataResponse { .. } => "MetadataResponse".to_string(),
-        Msg::FindCoordinator { group: g } => format!("FindCoordinator for group {}", group(sim, *g)),
+        Msg::FindCoordinator { group: g } => format!("FindCoordinator for group {}", sim.group_name(*g)),
         Msg::FindCoordinatorResponse { group: g, coordinator } => match coordinator {
-            Some(b) => format!("FindCoordinatorResponse: group {} → broker-{b}", group(sim, *g)),
-            None => format!("FindCoordinatorResponse: group {} has no coordinator (COORDINATOR_NOT_AVAILABLE)", group(sim, *g)),
+            Some(b) => format!("FindCoordinatorResponse: group {} → broker-{b}", sim.group_name(*g)),
+            None => format!("FindCoordinatorResponse: group {} has no coordinator (COORDINATOR_NOT_AVAILABLE)", sim.group_name(*g)),
         },
         Msg::JoinGroup { group: g, member_id, owned, generation, .. } => {
             let who = if member_id.is_empty() { "new member".to_string() } else { member_id.clone() };
             let owned = if owned.is_empty() { String::new() } else { format!(", owns {} from generation {generation}", partitions(sim, owned)) };
-            format!("JoinGroup {} ({who}{owned})", group(sim, *g))
+            format!("JoinGroup {} ({who}{owned})", sim.group_name(*g))
         }
         Msg::JoinGroupResponse { group: g, result, .. } => match result {
             Ok(r) => {
                 let role = if r.leader == r.member_id { ", you are the leader" } else { "" };
-                format!("JoinGroupResponse {} generation {} as {}{role}", group(sim, *g), r.generation, r.member_id)
+                format!("JoinGroupResponse {} generation {} as {}{role}", sim.group_name(*g), r.generation, r.member_id)
             }
-            Err(e) => format!("JoinGroupResponse {} error {e}", group(sim, *g)),
+            Err(e) => format!("JoinGroupResponse {} error {e}", sim.group_name(*g)),
         },
         Msg::SyncGroup { group: g, generation, assignments, .. } => {
             let what = if assignments.is_empty() { "" } else { " with the assignment" };
-            format!("SyncGroup {} generation {generation}{what}", group(sim, *g))
+            format!("SyncGroup {} generation {generation}{what}", sim.group_name(*g))
         }
         Msg::SyncGroupResponse { group: g, result, .. } => match result {
-            Ok(a) => format!("SyncGroupResponse {}: assigned {}", group(sim, *g), partitions(sim, a)),
-            Err(e) => format!("SyncGroupResponse {} error {e}", group(sim, *g)),
+            Ok(a) => format!("SyncGroupResponse {}: assigned {}", sim.group_name(*g), partitions(sim, a)),
+            Err(e) => format!("SyncGroupResponse {} error {e}", sim.group_name(*g)),
         },
-        Msg::GroupHeartbeat { group: g, generation, .. } => format!("Heartbeat {} generation {generation}", group(sim, *g)),
-        Msg::GroupHeartbeatResponse { group: g, error } => format!("HeartbeatResponse {} {}", group(sim, *g), error_or_ok(error)),
-        Msg::LeaveGroup { group: g, member_id } => format!("LeaveGroup {} ({member_id})", group(sim, *g)),
+        Msg::GroupHeartbeat { group: g, generation, .. } => format!("Heartbeat {} generation {generation}", sim.group_name(*g)),
+        Msg::GroupHeartbeatResponse { group: g, error } => format!("HeartbeatResponse {} {}", sim.group_name(*g), error_or_ok(error)),
+        Msg::LeaveGroup { group: g, member_id } => format!("LeaveGroup {} ({member_id})", sim.group_name(*g)),
         Msg::OffsetCommit { group: g, generation, offsets: o, .. } => {
-            format!("OffsetCommit {} generation {generation}: {}", group(sim, *g), offsets(sim, o))
+            format!("OffsetCommit {} generation {generation}: {}", sim.group_name(*g), offsets(sim, o))
         }
-        Msg::OffsetCommitResponse { group: g, error, .. } => format!("OffsetCommitResponse {} {}", group(sim, *g), error_or_ok(error)),
-        Msg::OffsetFetch { group: g, partitions: p, .. } => format!("OffsetFetch {} for {}", group(sim, *g), partitions(sim, p)),
+        Msg::OffsetCommitResponse { group: g, error, .. } => format!("OffsetCommitResponse {} {}", sim.group_name(*g), error_or_ok(error)),
+        Msg::OffsetFetch { group: g, partitions: p, .. } => format!("OffsetFetch {} for {}", sim.group_name(*g), partitions(sim, p)),
         Msg::OffsetFetchResponse { group: g, result, .. } => match result {
             Ok(list) => {
                 let parts: Vec<String> = list
                     .iter()
                     .map(|(tp, o)| format!("{}={}", sim.tp_name(*tp), o.map_or("none".to_string(), |o| o.to_string())))
                     .collect();
-                format!("OffsetFetchResponse {}: {}", group(sim, *g), parts.join(", "))
+                format!("OffsetFetchResponse {}: {}", sim.group_name(*g), parts.join(", "))
             }
-            Err(e) => format!("OffsetFetchResponse {} error {e}", group(sim, *g)),
+            Err(e) => format!("OffsetFetchResponse {} error {e}", sim.group_name(*g)),
         },
         Msg::ListOffsets { tp, earliest, .. } => {
             format!("ListOffsets {} {}", sim.tp_name(*tp), if *earliest { "earliest" } else { "latest" })
@@ -216,23 +208,23 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         }
         Timer::IsrCheck { broker, .. } => format!("broker-{broker} ISR check (every replica.lag.time.max.ms / 2)"),
         Timer::RetentionCheck { broker, .. } => format!("broker-{broker} retention check"),
-        Timer::ProducerDeadline { producer } => format!("{} deadline check", sim.producers[*producer as usize].name),
-        Timer::ProducerWake { producer } => format!("{} sender wakes up", sim.producers[*producer as usize].name),
+        Timer::ProducerDeadline { producer } => format!("{} deadline check", sim.producer_name(*producer)),
+        Timer::ProducerWake { producer } => format!("{} sender wakes up", sim.producer_name(*producer)),
         Timer::ProducerConnectTimeout { producer, broker, .. } => {
-            format!("{}'s connection to broker-{broker} hit socket.connection.setup.timeout.ms", sim.producers[*producer as usize].name)
+            format!("{}'s connection to broker-{broker} hit socket.connection.setup.timeout.ms", sim.producer_name(*producer))
         }
-        Timer::ConsumerTick { consumer: c, .. } => format!("{} heartbeat thread", consumer(sim, *c)),
-        Timer::ConsumerProcessed { consumer: c, .. } => format!("{} finished processing a record", consumer(sim, *c)),
-        Timer::ConsumerPoll { consumer: c, .. } => format!("{} calls poll() again", consumer(sim, *c)),
+        Timer::ConsumerTick { consumer: c, .. } => format!("{} heartbeat thread", sim.consumer_name(*c)),
+        Timer::ConsumerProcessed { consumer: c, .. } => format!("{} finished processing a record", sim.consumer_name(*c)),
+        Timer::ConsumerPoll { consumer: c, .. } => format!("{} calls poll() again", sim.consumer_name(*c)),
         Timer::ConsumerFetchWait { broker, pidx, .. } => format!(
             "broker-{broker}: consumer fetch for {} reached fetch.max.wait.ms",
             sim.tp_name(sim.tp(*pidx))
         ),
         Timer::GroupJoinDeadline { broker, group: g, .. } => {
-            format!("broker-{broker}: the join phase of group {} ends", group(sim, *g))
+            format!("broker-{broker}: the join phase of group {} ends", sim.group_name(*g))
         }
         Timer::MemberSessionCheck { broker, group: g, member_id, .. } => {
-            format!("broker-{broker} checks the session of {member_id} in group {}", group(sim, *g))
+            format!("broker-{broker} checks the session of {member_id} in group {}", sim.group_name(*g))
         }
     }
 }
