@@ -8,7 +8,7 @@
 
 use crate::scenario::{limits, Expectation, ExpectationResult, Scenario};
 use crate::sim::describe::{self, is_routine, marker, MarkerKind, TraceHash};
-use crate::sim::{Action, Effect, NodeId, ProduceAction, RecordId, Sim, Step, StepEvent, Timer};
+use crate::sim::{Action, ClusterEffect, ConsumerEffect, Effect, ProducerEffect, ScenarioEffect, NodeId, ProduceAction, RecordId, Sim, Step, StepEvent, Timer};
 use serde::Serialize;
 use std::ops::Range;
 
@@ -460,18 +460,18 @@ impl Session {
     fn note(&mut self, at: u64, step: &Step) {
         for effect in &step.effects {
             match effect {
-                Effect::Say { text } => self.captions.push(Caption::Say { at, text: text.clone() }),
-                Effect::Pause { question, answer, choices, correct } => self.captions.push(Caption::Pause {
+                Effect::Scenario(ScenarioEffect::Say { text }) => self.captions.push(Caption::Say { at, text: text.clone() }),
+                Effect::Scenario(ScenarioEffect::Pause { question, answer, choices, correct }) => self.captions.push(Caption::Pause {
                     at,
                     question: question.clone(),
                     answer: answer.clone(),
                     choices: choices.clone(),
                     correct: *correct,
                 }),
-                Effect::Acknowledged { records, .. } | Effect::ProduceError { records, .. } | Effect::Truncated { removed: records, .. } => {
+                Effect::Producer(ProducerEffect::Acknowledged { records, .. }) | Effect::Producer(ProducerEffect::ProduceError { records, .. }) | Effect::Cluster(ClusterEffect::Truncated { removed: records, .. }) => {
                     self.fates.extend(records.iter().map(|r| (at as u32, *r)));
                 }
-                Effect::RecordProcessed { record, times, .. } if *times > 1 => {
+                Effect::Consumer(ConsumerEffect::RecordProcessed { record, times, .. }) if *times > 1 => {
                     self.fates.push((at as u32, *record));
                 }
                 _ => {}
@@ -926,7 +926,7 @@ acknowledged = 6
         s.seek(40);
         s.act(UserAction::CrashBroker { broker: 1 }).expect("broker-1 exists");
         s.step_to_latest_action();
-        let crashed = s.last_step().expect("a step").effects.iter().any(|e| matches!(e, Effect::BrokerCrashed { broker: 1 }));
+        let crashed = s.last_step().expect("a step").effects.iter().any(|e| matches!(e, Effect::Cluster(ClusterEffect::BrokerCrashed { broker: 1 })));
         assert!(crashed, "the step shown after the click is the crash");
         s.seek(41);
         s.act(UserAction::Produce { producer: "app".into(), topic: "orders".into(), key: Some("{n}".into()), value: "typed".into() })

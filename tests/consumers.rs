@@ -4,8 +4,7 @@ mod common;
 
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::coordinator::offsets_partition_for;
-use kafkasim::sim::step::Revocation;
-use kafkasim::sim::{Effect, KafkaError, Sim};
+use kafkasim::sim::{ClusterEffect, ConsumerEffect, Effect, GroupEffect, KafkaError, Revocation, Sim};
 use std::collections::BTreeMap;
 
 /// Three brokers, topic `t` with `partitions` (RF 3), producer `p`, then the consumers and timeline in `rest`.
@@ -64,7 +63,7 @@ fn a_consumer_only_receives_records_below_the_high_watermark() {
     let mut polled = 0;
     s.run(1, None, |sim, step| {
         for e in &step.effects {
-            if let Effect::Polled { records, .. } = e {
+            if let Effect::Consumer(ConsumerEffect::Polled { records, .. }) = e {
                 for (tp, offset, _) in records {
                     polled += 1;
                     let pidx = sim.pidx(*tp);
@@ -118,7 +117,7 @@ fn cooperative_rebalancing_revokes_only_moved_partitions_and_takes_two_rounds() 
         effects
             .iter()
             .filter_map(|e| match e {
-                Effect::PartitionsRevoked { consumer, partitions, how: h } if *h == how => {
+                Effect::Consumer(ConsumerEffect::PartitionsRevoked { consumer, partitions, how: h }) if *h == how => {
                     sim.consumers[*consumer as usize].name.starts_with(prefix).then_some(partitions.len())
                 }
                 _ => None,
@@ -127,7 +126,7 @@ fn cooperative_rebalancing_revokes_only_moved_partitions_and_takes_two_rounds() 
     };
     assert_eq!(revoked("eager", Revocation::Eager), 6, "eager: both members revoke all three of theirs");
     assert_eq!(revoked("coop", Revocation::Cooperative), 2, "cooperative: only the two that move");
-    let generations = |name: &str| effects.iter().filter(|e| matches!(e, Effect::GenerationStarted { group, .. } if sim.groups[*group as usize].name == name)).count();
+    let generations = |name: &str| effects.iter().filter(|e| matches!(e, Effect::Group(GroupEffect::GenerationStarted { group, .. }) if sim.groups[*group as usize].name == name)).count();
     assert_eq!(generations("eager"), 2, "initial join + one rebalance");
     assert_eq!(generations("coop"), 3, "initial join + two rounds");
 }
@@ -136,7 +135,7 @@ fn cooperative_rebalancing_revokes_only_moved_partitions_and_takes_two_rounds() 
 fn a_static_member_restarting_within_the_session_timeout_causes_no_rebalance() {
     let mut sim = common::load("static-member-restart").start(1);
     let effects = until(&mut sim, 30_000);
-    assert!(effects.iter().any(|e| matches!(e, Effect::StaticMemberReplaced { .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Group(GroupEffect::StaticMemberReplaced { .. }))));
     let g = sim.find_group("static-group").expect("group");
     assert_eq!(sim.group_view(g).generation, 1);
     assert_eq!(sim.group_ledger_view(g).rebalances, 1);
@@ -158,15 +157,15 @@ fn a_commit_from_a_member_the_coordinator_removed_is_rejected() {
     let g = sim.find_group("my-group").expect("group");
     assert_eq!(sim.controller.parts[sim.groups[g as usize].pidx as usize].leader, Some(1));
     let effects = until(&mut sim, 30_000);
-    assert!(effects.iter().any(|e| matches!(e, Effect::MemberRemoved { consumer: 0, .. })), "c1 was removed");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Group(GroupEffect::MemberRemoved { consumer: 0, .. }))), "c1 was removed");
     let c1 = &sim.consumers[0];
     assert!(
         c1.errors_seen.contains_key(&KafkaError::UnknownMemberId) || c1.errors_seen.contains_key(&KafkaError::IllegalGeneration),
         "c1's late commit was refused by the coordinator: {:?}",
         c1.errors_seen
     );
-    assert!(effects.iter().any(|e| matches!(e, Effect::CommitFailed { consumer: 0, .. })));
-    assert!(!effects.iter().any(|e| matches!(e, Effect::OffsetsCommitted { consumer: 0, .. })), "c1 never got a commit in");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::CommitFailed { consumer: 0, .. }))));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Group(GroupEffect::OffsetsCommitted { consumer: 0, .. }))), "c1 never got a commit in");
     assert_eq!(sim.group_ledger_view(g).totals.lost, 0);
 }
 
@@ -189,8 +188,8 @@ fn a_coordinator_failover_keeps_the_committed_offsets() {
     let effects = until(&mut sim, 30_000);
     let view = sim.group_view(g);
     assert_ne!(view.coordinator, Some(1), "another broker coordinates now");
-    assert!(effects.iter().any(|e| matches!(e, Effect::GroupLoaded { offsets, .. } if offsets.iter().any(|(_, o)| *o == 10))));
-    assert!(!effects.iter().any(|e| matches!(e, Effect::OffsetReset { .. })), "no fallback to auto.offset.reset");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Group(GroupEffect::GroupLoaded { offsets, .. }) if offsets.iter().any(|(_, o)| *o == 10))));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::OffsetReset { .. }))), "no fallback to auto.offset.reset");
     assert_eq!(view.committed.get("t-0"), Some(&15));
     let l = sim.group_ledger_view(g);
     assert_eq!((l.totals.processed, l.totals.lost, l.totals.duplicated), (15, 0, 0));
@@ -229,9 +228,9 @@ fn retention_past_the_committed_offset_resets_the_position_and_the_group_skips_r
     let s = scenario(1, "\"log.retention.check.interval.ms\" = 1000", "\"retention.ms\" = 10000", &rest);
     let mut sim = s.start(1);
     let effects = until(&mut sim, 45_000);
-    assert!(effects.iter().any(|e| matches!(e, Effect::RetentionDeleted { .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Cluster(ClusterEffect::RetentionDeleted { .. }))));
     assert!(
-        effects.iter().any(|e| matches!(e, Effect::OffsetReset { out_of_range: true, .. })),
+        effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::OffsetReset { out_of_range: true, .. }))),
         "the committed offset 5 fell below the log start"
     );
     assert!(sim.consumers[0].errors_seen.contains_key(&KafkaError::OffsetOutOfRange));
@@ -258,7 +257,7 @@ fn auto_offset_reset_none_throws_offset_out_of_range_when_the_position_left_the_
     let failed: Vec<KafkaError> = effects
         .iter()
         .filter_map(|e| match e {
-            Effect::ConsumerFailed { error, .. } => Some(*error),
+            Effect::Consumer(ConsumerEffect::ConsumerFailed { error, .. }) => Some(*error),
             _ => None,
         })
         .collect();
@@ -279,7 +278,7 @@ fn a_graceful_close_leaves_at_once_and_a_crash_waits_for_the_session_timeout() {
     let mut removed_at: BTreeMap<u32, u64> = BTreeMap::new();
     s.run(1, Some(40_000), |_, step| {
         for e in &step.effects {
-            if let Effect::MemberRemoved { consumer, .. } = e {
+            if let Effect::Group(GroupEffect::MemberRemoved { consumer, .. }) = e {
                 removed_at.entry(*consumer).or_insert(step.time);
             }
         }

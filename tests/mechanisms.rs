@@ -4,9 +4,8 @@ mod common;
 
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::config::{Acks, ProducerConfigRaw};
-use kafkasim::sim::step::Election;
 use kafkasim::sim::ledger::Outcome;
-use kafkasim::sim::{default_assignment, Effect, KafkaError, Sim, StepEvent};
+use kafkasim::sim::{default_assignment, ClusterEffect, Effect, Election, KafkaError, NetEffect, ProducerEffect, Sim, StepEvent};
 
 
 /// A scenario with `brokers`, one topic `t` (1 partition, RF = `rf`), producer `p`, plus `rest`.
@@ -84,7 +83,7 @@ fn isr_shrink_happens_at_the_first_check_past_the_lag() {
     until(&mut sim, 14_999);
     assert_eq!(isr(&sim), vec![1, 2, 3]);
     let effects = until(&mut sim, 15_100);
-    assert!(effects.iter().any(|e| matches!(e, Effect::IsrShrinkRequested { removed, .. } if removed == &vec![3])));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Cluster(ClusterEffect::IsrShrinkRequested { removed, .. }) if removed == &vec![3])));
     assert_eq!(isr(&sim), vec![1, 2]);
 }
 
@@ -104,7 +103,7 @@ fn the_controller_fences_a_crashed_broker_after_the_session_timeout_and_elects_i
     until(&mut sim, 8_999);
     assert_eq!(leader(&sim), Some(1), "no heartbeat since 0 ms, but 9,000 ms have not passed");
     let effects = until(&mut sim, 9_000);
-    assert!(effects.iter().any(|e| matches!(e, Effect::BrokerFenced { broker: 1, silent_ms: 9_000, .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Cluster(ClusterEffect::BrokerFenced { broker: 1, silent_ms: 9_000, .. }))));
     assert_eq!(leader(&sim), Some(2), "first live ISR member in assignment order [1,2,3]");
     assert_eq!(sim.controller.parts[0].leader_epoch, 1);
     assert_eq!(isr(&sim), vec![2, 3]);
@@ -134,7 +133,7 @@ fn without_unclean_election_the_partition_waits_offline_for_its_last_leader() {
     let effects = until(&mut sim, 31_000);
     assert_eq!(leader(&sim), Some(1));
     let elected = effects.iter().find_map(|e| match e {
-        Effect::LeaderElected { leader, election, .. } => Some((*leader, *election)),
+        Effect::Cluster(ClusterEffect::LeaderElected { leader, election, .. }) => Some((*leader, *election)),
         _ => None,
     });
     assert_eq!(elected, Some((1, Election::LastKnownLeader)), "its crash took it out of the ELR, but it was the last leader");
@@ -173,7 +172,7 @@ fn a_follower_whose_tail_matches_the_leader_keeps_it() {
     let mut sim = s.start(1);
     let effects = until(&mut sim, 40_000);
     assert_eq!(leader(&sim), Some(2));
-    assert!(!effects.iter().any(|e| matches!(e, Effect::Truncated { .. })), "no truncation at all");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Cluster(ClusterEffect::Truncated { .. }))), "no truncation at all");
     assert_eq!((leo(&sim, 1), leo(&sim, 2)), (1, 1));
     assert_eq!(sim.ledger_view().totals.lost, 0);
 }
@@ -262,7 +261,7 @@ fn acks_all_is_refused_below_min_insync_replicas_and_nothing_is_appended() {
     let mut sim = s.start(1);
     let effects = until(&mut sim, 13_000);
     assert_eq!(isr(&sim), vec![1]);
-    assert!(effects.iter().any(|e| matches!(e, Effect::ProduceRejected { error: kafkasim::sim::KafkaError::NotEnoughReplicas, isr_size: 1, min_isr: 2, .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Cluster(ClusterEffect::ProduceRejected { error: kafkasim::sim::KafkaError::NotEnoughReplicas, isr_size: 1, min_isr: 2, .. }))));
     assert_eq!(leo(&sim, 1), 0);
     assert_eq!(sim.producers[0].errors_seen.get(&kafkasim::sim::KafkaError::NotEnoughReplicas), Some(&2), "first try and one retry");
 }
@@ -276,9 +275,9 @@ fn a_zombie_leader_cannot_shrink_the_isr_alone_so_acks_all_loses_nothing() {
     let s = common::parse(&text).expect("valid");
     let mut sim = s.start(s.seed);
     let effects = until(&mut sim, 19_999);
-    let zombie_asked = effects.iter().any(|e| matches!(e, Effect::IsrShrinkRequested { leader: 1, .. }));
+    let zombie_asked = effects.iter().any(|e| matches!(e, Effect::Cluster(ClusterEffect::IsrShrinkRequested { leader: 1, .. })));
     assert!(zombie_asked, "broker-1 notices its followers lag and asks the controller");
-    let granted_to_zombie = effects.iter().any(|e| matches!(e, Effect::IsrChanged { to, .. } if to == &vec![1]));
+    let granted_to_zombie = effects.iter().any(|e| matches!(e, Effect::Cluster(ClusterEffect::IsrChanged { to, .. }) if to == &vec![1]));
     assert!(!granted_to_zombie, "the request never reaches the controller");
     assert_eq!(sim.broker(1).replicas[0].as_ref().expect("replica").log.high_watermark(), 2, "the zombie's HW is stuck");
     until(&mut sim, 40_000);
@@ -353,8 +352,8 @@ fn a_lost_request_breaks_the_producers_connection_until_it_reconnects() {
     sim.run_until(6_000, |_, step| {
         for e in &step.effects {
             match e {
-                Effect::Sent { dropped: Some(reason), .. } => drops.push(format!("{reason:?}")),
-                Effect::ProducerConnected { .. } => reconnected = true,
+                Effect::Net(NetEffect::Sent { dropped: Some(reason), .. }) => drops.push(format!("{reason:?}")),
+                Effect::Producer(ProducerEffect::ProducerConnected { .. }) => reconnected = true,
                 _ => {}
             }
         }
@@ -384,7 +383,7 @@ fn a_batch_that_keeps_failing_expires_at_its_delivery_timeout() {
     );
     let mut sim = s.start(1);
     let effects = until(&mut sim, 40_000);
-    assert!(effects.iter().any(|e| matches!(e, Effect::ProduceError { error: KafkaError::NotEnoughReplicas, .. })));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Producer(ProducerEffect::ProduceError { error: KafkaError::NotEnoughReplicas, .. }))));
     match &sim.ledger.records[0].outcome {
         Outcome::Failed { at, error } => {
             assert_eq!(*error, KafkaError::DeliveryTimeout);

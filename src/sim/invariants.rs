@@ -296,7 +296,7 @@ impl Checker {
             if !broker.up {
                 continue;
             }
-            let Some(state) = broker.groups.get(&(g as u32)) else { continue };
+            let Some(state) = sim.coordinated_groups(coordinator).get(&(g as u32)) else { continue };
             if self.committed.len() <= g {
                 self.committed.resize(g + 1, Vec::new());
             }
@@ -390,7 +390,7 @@ mod tests {
     fn a_committed_offset_going_back_in_one_generation_is_caught() {
         let (mut sim, mut checker) = run("consumer-commit-after-processing", 30_000);
         let coordinator = sim.controller.parts[sim.groups[0].pidx as usize].leader.unwrap();
-        let state = sim.brokers[coordinator as usize - 1].groups.get_mut(&0).unwrap();
+        let state = sim.group_states[coordinator as usize - 1].get_mut(&0).unwrap();
         let committed = state.offsets.values_mut().next().unwrap();
         assert!(*committed > 0);
         *committed -= 1;

@@ -4,6 +4,14 @@
 //! comes from one ChaCha8 generator seeded by the scenario. Every map iterates in a fixed order.
 //! One call to [`Sim::step`] handles exactly one event (a message arriving or a timer firing) and
 //! returns a [`Step`] describing what happened and why.
+//!
+//! The layers, from the bottom: `cluster` (brokers, the controller, logs), `group` (the group
+//! coordinator and the assignors), `client` (producer and consumer). Each may use the layers below
+//! it and the foundation modules here (`types`, `config`, `map`, `shared`, `ledger`, `murmur2`,
+//! `msg`, `timer`, `narrate`), never a layer above. Each defines the effects it produces and their
+//! narration in its `effect.rs`. The root (this module, `net`, `setup`, `step`, `describe`,
+//! `view`, `invariants`) runs the event loop, owns the network and the timeline, and gathers the
+//! layers' effects into [`Effect`].
 
 pub mod client;
 pub mod cluster;
@@ -13,9 +21,14 @@ pub mod group;
 pub mod invariants;
 pub mod ledger;
 pub mod map;
+pub mod msg;
 pub mod murmur2;
+pub mod narrate;
+pub mod net;
+pub mod setup;
 pub mod shared;
 pub mod step;
+pub mod timer;
 pub mod types;
 pub mod view;
 
@@ -28,227 +41,30 @@ pub use cluster::log;
 pub use group::{assignor, coordinator};
 
 pub use broker::{Broker, Replica, Role};
+pub use client::effect::{CommitKind, ConsumerEffect, Partitioning, ProducerEffect, Revocation};
+pub use cluster::effect::{ClusterEffect, Election, IsrCause};
 pub use consumer::{AppBehaviour, CommitPolicy, Consumer, ConsumerSpec};
 pub use controller::{Controller, PartitionState};
 pub use coordinator::GroupInfo;
-pub use producer::Producer;
-pub use step::{Effect, Msg, Step, StepEvent, Timer};
+pub use group::effect::{GroupEffect, RebalanceReason, RemoveReason};
+pub use msg::Msg;
+pub use net::{InFlight, NetEffect};
+pub use producer::{Producer, ProducerSpec};
+pub use setup::{default_assignment, Action, ProduceAction, ScenarioEffect, Setup, TimedAction, TopicSpec};
+pub use step::{Effect, Step, StepEvent};
+pub use timer::Timer;
 pub use types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
 
-use config::{BrokerConfig, EffectiveTopicConfig, LinkParams, ProducerConfig, TopicConfig};
+use config::{BrokerConfig, EffectiveTopicConfig};
 use ledger::Ledger;
-use map::{VecMap, VecSet};
+use msg::DropReason;
+use net::Network;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::rc::Rc;
+use setup::offsets_topic;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use step::DropReason;
-
-/// Everything needed to start a run: the cluster, topics, clients and the timeline.
-#[derive(Clone, Debug)]
-pub struct Setup {
-    /// Seed of the one RNG.
-    pub seed: u64,
-    /// Number of brokers (ids 1..=brokers).
-    pub brokers: u32,
-    /// Broker settings.
-    pub broker_config: BrokerConfig,
-    /// Default properties of every link.
-    pub network: LinkParams,
-    /// Per-link overrides, applied in both directions.
-    pub links: Vec<(NodeId, NodeId, LinkParams)>,
-    /// Topics.
-    pub topics: Vec<TopicSpec>,
-    /// Producers.
-    pub producers: Vec<ProducerSpec>,
-    /// Consumers (their `group.id`s define the groups, in order of first appearance).
-    pub consumers: Vec<ConsumerSpec>,
-    /// Timed actions.
-    pub timeline: Vec<TimedAction>,
-}
-
-/// A topic to create at time 0.
-#[derive(Clone, Debug)]
-pub struct TopicSpec {
-    /// Name.
-    pub name: String,
-    /// Replica assignment: for each partition, its replicas in preference order.
-    pub assignment: Vec<Vec<BrokerId>>,
-    /// Topic-level configs.
-    pub config: TopicConfig,
-}
-
-/// A producer client.
-#[derive(Clone, Debug)]
-pub struct ProducerSpec {
-    /// Name used in scenarios and traces.
-    pub name: String,
-    /// Settings in force.
-    pub config: ProducerConfig,
-}
-
-/// An action at a virtual time.
-#[derive(Clone, Debug)]
-pub struct TimedAction {
-    /// When, in virtual ms.
-    pub at: u64,
-    /// What.
-    pub action: Action,
-}
-
-/// Something the scenario (or, later, a person at the page) does to the running cluster.
-#[derive(Clone, Debug)]
-pub enum Action {
-    /// The application calls `send()` `count` times.
-    Produce(ProduceAction),
-    /// Hard-stop a broker.
-    Crash(BrokerId),
-    /// Shut a broker down cleanly (SIGTERM): a controlled shutdown moves its leaderships away
-    /// before it stops.
-    ControlledShutdown(BrokerId),
-    /// Start a crashed or shut-down broker again.
-    Restart(BrokerId),
-    /// Cut a link.
-    Cut {
-        /// One end.
-        from: NodeId,
-        /// The other end.
-        to: NodeId,
-        /// Both directions, or only from → to.
-        both: bool,
-    },
-    /// Heal a cut link.
-    Heal {
-        /// One end.
-        from: NodeId,
-        /// The other end.
-        to: NodeId,
-        /// Both directions, or only from → to.
-        both: bool,
-    },
-    /// Change a link's latency, jitter or loss.
-    SetLink {
-        /// One end.
-        from: NodeId,
-        /// The other end.
-        to: NodeId,
-        /// Both directions, or only from → to.
-        both: bool,
-        /// New properties.
-        params: LinkParams,
-    },
-    /// Lecturer narration.
-    Say(String),
-    /// A pause point with a question.
-    Pause {
-        /// The question.
-        question: String,
-        /// The answer revealed after it.
-        answer: Option<String>,
-        /// Answers the class picks from (none: an open question).
-        choices: Vec<String>,
-        /// The right choice's index, if one is right.
-        correct: Option<u32>,
-    },
-    /// Start a consumer (or restart a crashed or closed one, with empty memory).
-    StartConsumer(u32),
-    /// Add a new consumer with another one's group, subscription and settings (as a dynamic
-    /// member, even if that one is static), and start it.
-    AddConsumer {
-        /// The consumer whose settings it copies.
-        like: u32,
-        /// The new consumer's name.
-        name: String,
-    },
-    /// Hard-stop a consumer: no commit, no LeaveGroup.
-    CrashConsumer(u32),
-    /// `close()` a consumer.
-    CloseConsumer(u32),
-    /// Block a consumer's application thread for `ms`.
-    StallConsumer {
-        /// Consumer.
-        consumer: u32,
-        /// How long.
-        ms: u64,
-    },
-}
-
-/// Records to produce.
-#[derive(Clone, Debug)]
-pub struct ProduceAction {
-    /// Producer index.
-    pub producer: u32,
-    /// Topic index.
-    pub topic: u32,
-    /// Explicit partition, if any.
-    pub partition: Option<u32>,
-    /// Key template (`{n}` becomes the record's 1-based number in this action); none = null key.
-    pub key: Option<String>,
-    /// Value template.
-    pub value: String,
-    /// How many records.
-    pub count: u32,
-    /// Records per second; none = all at once.
-    pub rate: Option<f64>,
-    /// Key and value are literal text (typed at the page), not `{n}` templates.
-    pub literal: bool,
-}
-
-impl ProduceAction {
-    fn fill(&self, template: &str, n: u32) -> String {
-        if self.literal {
-            return template.to_string();
-        }
-        // Found by its brace and written by `itoa`, rather than by `str::replace` and `format!`:
-        // in the page, filling templates that way was 5% of a run's time.
-        let mut out = String::with_capacity(template.len() + 8);
-        let mut number = itoa::Buffer::new();
-        let mut rest = template;
-        while let Some(i) = rest.bytes().position(|b| b == b'{') {
-            out.push_str(&rest[..i]);
-            if let Some(after) = rest[i..].strip_prefix("{n}") {
-                out.push_str(number.format(n + 1));
-                rest = after;
-            } else {
-                out.push('{');
-                rest = &rest[i + 1..];
-            }
-        }
-        out.push_str(rest);
-        out
-    }
-
-    /// Virtual time offset of the `n`-th record from the action's start.
-    fn offset_ms(&self, n: u32) -> u64 {
-        match self.rate {
-            Some(rate) if rate > 0.0 => (n as f64 * 1000.0 / rate).floor() as u64,
-            _ => 0,
-        }
-    }
-}
-
-/// Kafka's rack-unaware replica placement (`AdminUtils.assignReplicasToBrokers`) with the random
-/// start index and shift fixed at 0, so that placement is predictable for a class:
-/// partition 0 on brokers 1,2,3, partition 1 on 2,3,1, and so on.
-pub fn default_assignment(partitions: u32, replication_factor: u32, brokers: u32) -> Vec<Vec<BrokerId>> {
-    let n = brokers;
-    let mut shift = 0u32;
-    (0..partitions)
-        .map(|p| {
-            if p > 0 && p % n == 0 {
-                shift += 1;
-            }
-            let first = p % n;
-            let mut replicas = vec![first + 1];
-            for j in 0..replication_factor.saturating_sub(1) {
-                let s = 1 + (shift + j) % (n - 1).max(1);
-                replicas.push((first + s) % n + 1);
-            }
-            replicas
-        })
-        .collect()
-}
+use std::rc::Rc;
 
 /// A topic as the simulation knows it.
 #[derive(Clone, Debug)]
@@ -308,62 +124,6 @@ impl Ord for Scheduled {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-struct Network {
-    default: LinkParams,
-    overrides: VecMap<(NodeId, NodeId), LinkParams>,
-    cut: VecSet<(NodeId, NodeId)>,
-    /// Latest arrival per directed link: links are TCP connections, so they deliver in order.
-    last_arrival: VecMap<(NodeId, NodeId), u64>,
-    /// Producer connections (both directions) broken by a lost message. A TCP connection cannot
-    /// lose one request and deliver the next, so everything after a loss is dropped too until the
-    /// producer opens a new connection (its ApiVersions), as the Java client does after the
-    /// request timeout closes the old one. The value is the id of the lost message: messages sent
-    /// before it are still delivered.
-    broken: VecMap<(NodeId, NodeId), u64>,
-}
-
-impl Network {
-    /// Whether messages between these nodes travel on a producer's connection to a broker.
-    fn producer_connection(from: NodeId, to: NodeId) -> bool {
-        matches!((from, to), (NodeId::Producer(_), NodeId::Broker(_)) | (NodeId::Broker(_), NodeId::Producer(_)))
-    }
-
-    /// Marks the connection broken by the loss of message `lost`. Not for an acks=0 produce: no
-    /// response is awaited, so no request timeout would ever reopen the connection, and the model
-    /// keeps such a producer's losses to the records that were on the wire.
-    fn break_connection(&mut self, from: NodeId, to: NodeId, lost: u64, msg: &Msg) {
-        if matches!(msg, Msg::Produce { acks: config::Acks::None, .. }) {
-            return;
-        }
-        if Network::producer_connection(from, to) {
-            self.broken.entry((from, to)).or_insert(lost);
-            self.broken.entry((to, from)).or_insert(lost);
-        }
-    }
-
-    /// Whether message `id` travels on a connection that broke before it was sent.
-    fn broken_before(&self, from: NodeId, to: NodeId, id: u64) -> bool {
-        self.broken.get(&(from, to)).is_some_and(|&lost| id > lost)
-    }
-}
-
-/// A message on its way from one node to another.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct InFlight {
-    /// Message id.
-    pub id: u64,
-    /// Sender.
-    pub from: NodeId,
-    /// Receiver.
-    pub to: NodeId,
-    /// Message kind (`Produce`, `FetchResponse`…).
-    pub kind: &'static str,
-    /// When it left, in virtual ms.
-    pub sent_at: u64,
-    /// When it arrives (or reaches the end of a cut link), in virtual ms.
-    pub arrives_at: u64,
-}
 
 /// The simulation.
 #[derive(Clone, Debug)]
@@ -394,6 +154,10 @@ pub struct Sim {
     pub groups: Vec<GroupInfo>,
     /// The per-record ledger.
     pub ledger: Ledger,
+    /// The consumer groups each broker coordinates, by broker index (`id - 1`). They live in the
+    /// coordinator's memory, are lost when it stops and are rebuilt from `__consumer_offsets` by
+    /// the next one; the group layer owns them, so they are kept here rather than in [`Broker`].
+    group_states: Vec<map::VecMap<u32, coordinator::GroupState>>,
     net: Network,
     timeline: Vec<TimedAction>,
 }
@@ -462,6 +226,7 @@ impl Sim {
             consumers,
             groups,
             ledger: Ledger::default(),
+            group_states: (0..setup.brokers).map(|_| map::VecMap::new()).collect(),
             net,
             timeline: setup.timeline,
         };
@@ -527,22 +292,6 @@ impl Sim {
         self.timeline.push(TimedAction { at, action });
         let index = self.timeline.len() - 1;
         self.schedule(at, Event::Timer(Timer::Action { index }));
-    }
-
-    /// Messages on their way (sent, not yet arrived), oldest first: what the page animates.
-    pub fn in_flight(&self) -> Vec<InFlight> {
-        let mut list: Vec<InFlight> = self
-            .queue
-            .iter()
-            .filter_map(|s| match &s.event {
-                Event::Deliver { id, from, to, sent_at, msg, .. } => {
-                    Some(InFlight { id: *id, from: *from, to: *to, kind: msg.kind(), sent_at: *sent_at, arrives_at: s.time })
-                }
-                Event::Timer(_) => None,
-            })
-            .collect();
-        list.sort_by_key(|m| m.id);
-        list
     }
 
     /// Runs exactly one event and describes it. `None` when nothing is left to happen.
@@ -626,8 +375,8 @@ impl Sim {
         self.schedule(time, Event::Timer(timer));
     }
 
-    fn emit(&mut self, effect: Effect) {
-        self.effects.push(effect);
+    fn emit(&mut self, effect: impl Into<Effect>) {
+        self.effects.push(effect.into());
     }
 
     fn incarnation(&self, node: NodeId) -> u32 {
@@ -646,44 +395,6 @@ impl Sim {
             NodeId::Consumer(c) => self.consumers[c as usize].state != consumer::ClientState::Crashed,
             _ => true,
         }
-    }
-
-    fn link(&self, from: NodeId, to: NodeId) -> LinkParams {
-        *self.net.overrides.get(&(from, to)).unwrap_or(&self.net.default)
-    }
-
-    /// Puts a message on the link from → to. Loss and jitter are drawn from the simulation's RNG.
-    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
-        self.next_msg += 1;
-        let id = self.next_msg;
-        let kind = msg.kind();
-        let params = self.link(from, to);
-        if matches!(msg, Msg::ApiVersions) {
-            self.net.broken.remove(&(from, to));
-            self.net.broken.remove(&(to, from));
-        }
-        let dropped = if self.net.cut.contains(&(from, to)) {
-            Some(DropReason::LinkCut)
-        } else if self.net.broken_before(from, to, id) {
-            Some(DropReason::ConnectionBroken)
-        } else if params.loss > 0.0 && self.rng.random::<f64>() < params.loss {
-            Some(DropReason::Loss)
-        } else {
-            None
-        };
-        if let Some(reason) = dropped {
-            self.net.break_connection(from, to, id, &msg);
-            self.emit(Effect::Sent { id, from, to, msg: kind, arrives_at: None, dropped: Some(reason) });
-            return;
-        }
-        let jitter = if params.jitter_ms > 0 { self.rng.random_range(0..=params.jitter_ms) } else { 0 };
-        let earliest = self.now + params.latency_ms + jitter;
-        let last = self.net.last_arrival.entry((from, to)).or_insert(0);
-        let arrives = earliest.max(*last);
-        *last = arrives;
-        self.emit(Effect::Sent { id, from, to, msg: kind, arrives_at: Some(arrives), dropped: None });
-        let from_incarnation = self.incarnation(from);
-        self.schedule(arrives, Event::Deliver { id, from, to, from_incarnation, sent_at: self.now, msg: Rc::new(msg) });
     }
 
     fn handle(&mut self, event: Event) -> Option<StepEvent> {
@@ -777,76 +488,6 @@ impl Sim {
         }
     }
 
-    fn run_action(&mut self, index: usize) {
-        let action = self.timeline[index].action.clone();
-        match action {
-            Action::Produce(_) => self.produce_one(index, 0),
-            Action::Crash(b) => self.crash_broker(b),
-            Action::ControlledShutdown(b) => self.begin_controlled_shutdown(b),
-            Action::Restart(b) => {
-                if !self.broker(b).up {
-                    self.emit(Effect::BrokerRestarted { broker: b });
-                    self.start_broker(b);
-                }
-            }
-            Action::Cut { from, to, both } => {
-                self.net.cut.insert((from, to));
-                if both {
-                    self.net.cut.insert((to, from));
-                }
-                self.emit(Effect::LinkCut { from, to, both });
-            }
-            Action::Heal { from, to, both } => {
-                self.net.cut.remove(&(from, to));
-                if both {
-                    self.net.cut.remove(&(to, from));
-                }
-                self.emit(Effect::LinkHealed { from, to, both });
-            }
-            Action::SetLink { from, to, both, params } => {
-                self.net.overrides.insert((from, to), params);
-                if both {
-                    self.net.overrides.insert((to, from), params);
-                }
-                self.emit(Effect::LinkChanged {
-                    from,
-                    to,
-                    latency_ms: params.latency_ms,
-                    jitter_ms: params.jitter_ms,
-                    loss: params.loss,
-                });
-            }
-            Action::Say(text) => self.emit(Effect::Say { text }),
-            Action::Pause { question, answer, choices, correct } => self.emit(Effect::Pause { question, answer, choices, correct }),
-            Action::StartConsumer(c) => self.consumer_start(c),
-            Action::AddConsumer { like, name } => self.consumer_add(like, name),
-            Action::CrashConsumer(c) => self.consumer_crash(c),
-            Action::CloseConsumer(c) => self.consumer_close(c),
-            Action::StallConsumer { consumer, ms } => self.consumer_stall(consumer, ms),
-        }
-    }
-
-    fn produce_one(&mut self, index: usize, n: u32) {
-        let Action::Produce(p) = &self.timeline[index].action else { return };
-        // Records due at the same virtual time go out in one step, as one send() loop would.
-        let start = self.timeline[index].at;
-        let (producer, topic, partition) = (p.producer, p.topic, p.partition);
-        let mut due = Vec::new();
-        let mut next = n;
-        while next < p.count && start + p.offset_ms(next) <= self.now {
-            due.push((p.key.as_deref().map(|k| p.fill(k, next)), p.fill(&p.value, next)));
-            next += 1;
-        }
-        let later = (next < p.count).then(|| start + p.offset_ms(next));
-        for (key, value) in due {
-            self.producer_send(producer, topic, partition, key, value);
-        }
-        self.producer_drain(producer);
-        if let Some(at) = later {
-            self.schedule_timer(at, Timer::ProduceTick { index, n: next });
-        }
-    }
-
     fn random_index(&mut self, len: usize) -> usize {
         self.rng.random_range(0..len)
     }
@@ -857,52 +498,6 @@ impl Sim {
     }
 }
 
-/// Creates the `__consumer_offsets` partitions that hold the scenario's groups, and the groups.
-///
-/// Simplification: Kafka creates all `offsets.topic.num.partitions` partitions; the simulation
-/// models only the ones a group maps to (with their real numbers and replica placement), because
-/// the others hold nothing and would only add background replication.
-fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Vec<Tp>, assignment: &mut Vec<Vec<BrokerId>>) -> Vec<GroupInfo> {
-    let mut names: Vec<(String, assignor::Strategy)> = Vec::new();
-    for c in &setup.consumers {
-        if !names.iter().any(|(n, _)| *n == c.config.group_id) {
-            names.push((c.config.group_id.clone(), c.config.strategy));
-        }
-    }
-    if names.is_empty() {
-        return Vec::new();
-    }
-    let cfg = &setup.broker_config;
-    let total = cfg.offsets_topic_num_partitions.max(1);
-    let rf = cfg.offsets_topic_replication_factor.clamp(1, setup.brokers);
-    let numbers: VecSet<u32> = names.iter().map(|(n, _)| coordinator::offsets_partition_for(n, total)).collect();
-    let numbers: Vec<u32> = numbers.into_iter().collect();
-    let placement = default_assignment(total, rf, setup.brokers);
-    let topic = topics.len() as u32;
-    let base = tps.len() as u32;
-    let config = TopicConfig { retention_ms: Some(-1), retention_bytes: Some(-1), ..TopicConfig::default() };
-    topics.push(Topic {
-        name: OFFSETS_TOPIC.to_string(),
-        base,
-        partitions: numbers.len() as u32,
-        config: config.resolve(cfg),
-        internal: true,
-        partition_ids: Some(numbers.clone()),
-    });
-    for (i, &n) in numbers.iter().enumerate() {
-        tps.push(Tp { topic, partition: i as u32 });
-        assignment.push(placement[n as usize].clone());
-    }
-    names
-        .into_iter()
-        .map(|(name, strategy)| {
-            let offsets_partition = coordinator::offsets_partition_for(&name, total);
-            let i = numbers.iter().position(|&n| n == offsets_partition).expect("listed") as u32;
-            GroupInfo { name, strategy, offsets_partition, pidx: base + i }
-        })
-        .collect()
-}
-
 #[cfg(all(test, target_pointer_width = "64"))]
 mod estimate_tests {
     /// The clone estimate's sizes are a 64-bit build's, on every platform: they must follow the
@@ -911,30 +506,5 @@ mod estimate_tests {
     fn estimate_sizes_are_those_of_a_64_bit_build() {
         assert_eq!(std::mem::size_of::<super::Scheduled>(), super::SCHEDULED_BYTES);
         assert_eq!(std::mem::size_of::<super::broker::Replica>(), super::REPLICA_BYTES);
-    }
-}
-
-#[cfg(test)]
-mod fill_tests {
-    use super::ProduceAction;
-
-    fn action(literal: bool) -> ProduceAction {
-        ProduceAction { producer: 0, topic: 0, partition: None, key: None, value: String::new(), count: 1, rate: None, literal }
-    }
-
-    #[test]
-    fn every_n_placeholder_becomes_the_one_based_number_and_other_braces_stay() {
-        let p = action(false);
-        assert_eq!(p.fill("order-{n}", 0), "order-1");
-        assert_eq!(p.fill("{n}:{n}", 41), "42:42");
-        assert_eq!(p.fill("{x} {n", 4), "{x} {n");
-        assert_eq!(p.fill("{{n}}", 9), "{10}");
-        assert_eq!(p.fill("plain", 3), "plain");
-        assert_eq!(p.fill("é{n}ü{", 0), "é1ü{");
-    }
-
-    #[test]
-    fn literal_text_is_kept_as_typed() {
-        assert_eq!(action(true).fill("order-{n}", 0), "order-{n}");
     }
 }

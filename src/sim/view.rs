@@ -602,7 +602,7 @@ impl Sim {
     pub fn group_view(&self, g: u32) -> GroupView {
         let info = &self.groups[g as usize];
         let coordinator = self.controller.parts[info.pidx as usize].leader;
-        let state = coordinator.and_then(|b| self.broker(b).groups.get(&g));
+        let state = coordinator.and_then(|b| self.coordinated_groups(b).get(&g));
         let names = |tps: &[Tp]| tps.iter().map(|tp| self.tp_name(*tp)).collect::<Vec<_>>();
         GroupView {
             name: info.name.clone(),

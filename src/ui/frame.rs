@@ -7,7 +7,7 @@ use crate::scenario::ExpectationResult;
 use crate::session::{Caption, Marker, Session};
 use crate::sim::describe::{describe_effect, describe_headline, is_routine, node_name};
 use crate::sim::view::{LedgerView, StateView};
-use crate::sim::{Effect, NodeId, Sim, StepEvent};
+use crate::sim::{Effect, NodeId, ScenarioEffect, Sim, StepEvent};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -182,7 +182,7 @@ impl Frame {
         let narration = step
             .map(|s| {
                 let headline = describe_headline(sim, s);
-                let effects = s.effects.iter().filter(|e| !matches!(e, Effect::Say { .. } | Effect::Pause { .. })).filter_map(|e| describe_effect(sim, e));
+                let effects = s.effects.iter().filter(|e| !matches!(e, Effect::Scenario(ScenarioEffect::Say { .. }) | Effect::Scenario(ScenarioEffect::Pause { .. }))).filter_map(|e| describe_effect(sim, e));
                 std::iter::once(headline).chain(effects).collect()
             })
             .unwrap_or_default();

@@ -7,7 +7,7 @@
 
 use super::i18n::{fill, Tr};
 use crate::session::Session;
-use crate::sim::Effect;
+use crate::sim::{Effect, ScenarioEffect};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use gloo::timers::callback::{Interval, Timeout};
 use std::cell::{Cell, RefCell};
@@ -61,7 +61,7 @@ impl Playback {
             return;
         }
         self.forward(s);
-        let waits = s.last_step().is_some_and(|st| st.effects.iter().any(|e| matches!(e, Effect::Pause { .. })));
+        let waits = s.last_step().is_some_and(|st| st.effects.iter().any(|e| matches!(e, Effect::Scenario(ScenarioEffect::Pause { .. }))));
         if waits || s.at_end() {
             self.playing = false;
         }

@@ -2,16 +2,28 @@
 //! metadata, after the Java client (`KafkaProducer`, `RecordAccumulator`, `Sender`).
 
 use crate::sim::config::{Acks, ProducerConfig};
-use crate::sim::controller::Controller;
+use crate::sim::cluster::controller::Controller;
 use crate::sim::ledger::Outcome;
 use crate::sim::map::VecMap;
 use crate::sim::murmur2::partition_for_key;
-use crate::sim::step::{Effect, Msg, Partitioning, Timer};
+use crate::sim::client::effect::{Partitioning, ProducerEffect};
+use crate::sim::msg::Msg;
+use crate::sim::timer::Timer;
 use crate::sim::types::{record_size, BrokerId, KafkaError, NodeId, RecordId, Tp};
-use crate::sim::{ProducerSpec, Sim};
+use crate::sim::Sim;
 use rand::RngExt;
 use serde::Serialize;
 use std::collections::VecDeque;
+
+/// A producer client.
+#[derive(Clone, Debug)]
+pub struct ProducerSpec {
+    /// Name used in scenarios and traces.
+    pub name: String,
+    /// Settings in force.
+    pub config: ProducerConfig,
+}
+
 
 /// A batch of records for one partition (Kafka's `ProducerBatch`).
 #[derive(Clone, Debug, Serialize)]
@@ -237,7 +249,7 @@ impl Sim {
         let tp = Tp { topic, partition };
         let pidx = self.pidx(tp);
         let id = self.ledger.create(p, tp, key, value, size, now);
-        self.emit(Effect::RecordsCreated { producer: p, tp, records: vec![id], how });
+        self.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
         let batch_size = self.producers[p as usize].config.batch_size;
         let prod = self.producer(p);
         let open = prod.queues[pidx as usize]
@@ -392,7 +404,7 @@ impl Sim {
             for &r in &records {
                 self.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: None };
             }
-            self.emit(Effect::Acknowledged { producer: p, tp, records, offset: None, acks });
+            self.emit(ProducerEffect::Acknowledged { producer: p, tp, records, offset: None, acks });
         } else {
             self.producer(p).add_in_flight(req, InFlight { batch: bid, broker: leader, deadline });
             self.producer_arm_deadline(p);
@@ -414,7 +426,7 @@ impl Sim {
                 if matches!(prod.conns[*broker as usize], Conn::Connecting { .. }) {
                     prod.conns[*broker as usize] = Conn::Ready;
                     prod.failed_connects[*broker as usize] = 0;
-                    self.emit(Effect::ProducerConnected { producer: p, broker: *broker });
+                    self.emit(ProducerEffect::ProducerConnected { producer: p, broker: *broker });
                     self.producer_drain(p);
                 }
             }
@@ -429,7 +441,7 @@ impl Sim {
                     .collect();
                 prod.leaders = leaders.clone();
                 let changed = changed_idx.iter().map(|&(i, l)| (self.tp(i), l)).collect();
-                self.emit(Effect::MetadataUpdated { producer: p, changed });
+                self.emit(ProducerEffect::MetadataUpdated { producer: p, changed });
                 let backoff = self.producers[p as usize].config.retry_backoff_ms;
                 let offline_wanted = self.producers[p as usize].waiting.iter().any(|&pidx| leaders[pidx as usize].is_none());
                 if offline_wanted {
@@ -462,7 +474,7 @@ impl Sim {
         let prod = self.producer(p);
         prod.failed_connects[broker as usize] = failures + 1;
         prod.conns[broker as usize] = Conn::Disconnected { reconnect_at };
-        self.emit(Effect::ProducerDisconnected { producer: p, broker, cause, reconnect_at });
+        self.emit(ProducerEffect::ProducerDisconnected { producer: p, broker, cause, reconnect_at });
         let failed: Vec<(u64, u64)> =
             self.producers[p as usize].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(r, f)| (r, f.batch)).collect();
         for (req, bid) in failed {
@@ -498,10 +510,10 @@ impl Sim {
         true
     }
 
-    fn producer_response(&mut self, p: u32, req: u64, tp: crate::sim::Tp, result: Result<u64, KafkaError>) {
+    fn producer_response(&mut self, p: u32, req: u64, tp: Tp, result: Result<u64, KafkaError>) {
         let now = self.now;
         let Some(inflight) = self.producer(p).take_in_flight(req) else {
-            self.emit(Effect::StaleResponse { producer: p, req });
+            self.emit(ProducerEffect::StaleResponse { producer: p, req });
             return;
         };
         let acks = self.producers[p as usize].config.acks;
@@ -517,7 +529,7 @@ impl Sim {
                 for (i, &r) in batch.records.iter().enumerate() {
                     self.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: Some(base + i as u64) };
                 }
-                self.emit(Effect::Acknowledged { producer: p, tp, records: batch.records, offset: Some(base), acks });
+                self.emit(ProducerEffect::Acknowledged { producer: p, tp, records: batch.records, offset: Some(base), acks });
             }
             Err(error) => self.producer_batch_failed(p, inflight.batch, error),
         }
@@ -571,7 +583,7 @@ impl Sim {
             if error == KafkaError::OutOfOrderSequenceNumber && seq == Some(next_after_acked) && !prod.bump_pending.contains(&pidx) {
                 prod.bump_pending.push(pidx);
             }
-            self.emit(Effect::ProduceError { producer: p, tp, records, error, attempt, retry_at: Some(retry_at) });
+            self.emit(ProducerEffect::ProduceError { producer: p, tp, records, error, attempt, retry_at: Some(retry_at) });
             if matches!(
                 error,
                 KafkaError::NotLeaderOrFollower | KafkaError::RequestTimedOut | KafkaError::LeaderNotAvailable | KafkaError::NetworkException
@@ -604,7 +616,7 @@ impl Sim {
         }
         prod.next_seq.insert(pidx, seq);
         prod.last_acked.remove(&pidx);
-        self.emit(Effect::ProducerEpochBumped { producer: p, tp, epoch });
+        self.emit(ProducerEffect::ProducerEpochBumped { producer: p, tp, epoch });
     }
 
     fn producer_fail_batch(&mut self, p: u32, bid: u64, error: KafkaError, attempt: u32) {
@@ -621,7 +633,7 @@ impl Sim {
         for &r in &batch.records {
             self.ledger.records[r as usize].outcome = Outcome::Failed { at: now, error };
         }
-        self.emit(Effect::ProduceError { producer: p, tp, records: batch.records, error, attempt, retry_at: None });
+        self.emit(ProducerEffect::ProduceError { producer: p, tp, records: batch.records, error, attempt, retry_at: None });
     }
 
     /// Keeps one timer at the earliest request or delivery deadline.

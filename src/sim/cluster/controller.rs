@@ -3,7 +3,9 @@
 //! Simplification: the controller quorum is one node that never fails; brokers receive partition
 //! changes as messages instead of replaying the metadata log.
 
-use crate::sim::step::{Effect, Election, IsrCause, Msg, Timer};
+use crate::sim::cluster::effect::{ClusterEffect, Election, IsrCause};
+use crate::sim::msg::Msg;
+use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, NodeId};
 use crate::sim::Sim;
 use serde::Serialize;
@@ -232,7 +234,7 @@ impl Sim {
             self.send(NodeId::Controller, NodeId::Broker(b), Msg::HeartbeatResponse { should_shut_down });
         } else if fenced {
             self.controller.sessions[(b - 1) as usize].fenced = false;
-            self.emit(Effect::BrokerUnfenced { broker: b });
+            self.emit(ClusterEffect::BrokerUnfenced { broker: b });
             self.controller_elect_offline();
             for pidx in 0..self.controller.parts.len() as u32 {
                 if self.controller.parts[pidx as usize].replicas.contains(&b) {
@@ -259,13 +261,13 @@ impl Sim {
         }
         if !self.controller.has_leaderships(b) {
             self.controller.sessions[(b - 1) as usize].fenced = true;
-            self.emit(Effect::ShutdownGranted { broker: b });
+            self.emit(ClusterEffect::ShutdownGranted { broker: b });
             self.controller_leave_isrs(b, IsrCause::BrokerFenced);
             return true;
         }
         if !session.in_controlled_shutdown {
             self.controller.sessions[(b - 1) as usize].in_controlled_shutdown = true;
-            self.emit(Effect::BrokerInControlledShutdown { broker: b });
+            self.emit(ClusterEffect::BrokerInControlledShutdown { broker: b });
             self.controller_leave_isrs(b, IsrCause::ControlledShutdown);
         }
         false
@@ -292,7 +294,7 @@ impl Sim {
         if !was_fenced {
             self.controller.sessions[(b - 1) as usize].fenced = true;
             let timeout_ms = self.broker_config.broker_session_timeout_ms;
-            self.emit(Effect::BrokerFenced { broker: b, silent_ms: silent, timeout_ms });
+            self.emit(ClusterEffect::BrokerFenced { broker: b, silent_ms: silent, timeout_ms });
         }
         for pidx in 0..self.controller.parts.len() as u32 {
             let part = &self.controller.parts[pidx as usize];
@@ -321,7 +323,7 @@ impl Sim {
     fn controller_fence(&mut self, b: BrokerId, silent_ms: u64) {
         let timeout = self.broker_config.broker_session_timeout_ms;
         self.controller.sessions[(b - 1) as usize].fenced = true;
-        self.emit(Effect::BrokerFenced { broker: b, silent_ms, timeout_ms: timeout });
+        self.emit(ClusterEffect::BrokerFenced { broker: b, silent_ms, timeout_ms: timeout });
         self.controller_leave_isrs(b, IsrCause::BrokerFenced);
     }
 
@@ -393,7 +395,7 @@ impl Sim {
             part.partition_epoch += 1;
             let partition_epoch = part.partition_epoch;
             let (to, elr_to) = (change.isr.clone(), change.elr.clone());
-            self.emit(Effect::IsrChanged { tp, from: isr_before.clone(), to, elr_from: elr_before.clone(), elr_to, partition_epoch, cause });
+            self.emit(ClusterEffect::IsrChanged { tp, from: isr_before.clone(), to, elr_from: elr_before.clone(), elr_to, partition_epoch, cause });
         }
         if leader_changes {
             let part = &mut self.controller.parts[pidx as usize];
@@ -403,13 +405,13 @@ impl Sim {
             let (epoch, partition_epoch) = (part.leader_epoch, part.partition_epoch);
             if let Some(cause) = election_cause {
                 let (to, elr_to) = (change.isr.clone(), change.elr.clone());
-                self.emit(Effect::IsrChanged { tp, from: isr_before, to, elr_from: elr_before, elr_to, partition_epoch, cause });
+                self.emit(ClusterEffect::IsrChanged { tp, from: isr_before, to, elr_from: elr_before, elr_to, partition_epoch, cause });
             }
             match (change.leader, change.election) {
-                (Some(leader), Some(election)) => self.emit(Effect::LeaderElected { tp, leader, previous, epoch, election }),
+                (Some(leader), Some(election)) => self.emit(ClusterEffect::LeaderElected { tp, leader, previous, epoch, election }),
                 _ => {
                     let last_known_leader = change.last_known_elr.first().copied();
-                    self.emit(Effect::PartitionOffline {
+                    self.emit(ClusterEffect::PartitionOffline {
                         tp,
                         isr: change.isr,
                         elr: change.elr,
@@ -442,7 +444,7 @@ impl Sim {
             None
         };
         if let Some(error) = error {
-            self.emit(Effect::AlterPartitionRejected { tp, leader, error });
+            self.emit(ClusterEffect::AlterPartitionRejected { tp, leader, error });
             return self.controller_notify(pidx, leader);
         }
         if self.controller_change(pidx, new_isr.to_vec(), None, IsrCause::AlterPartition) {
@@ -478,6 +480,7 @@ impl Sim {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::Effect;
 
     /// Three brokers, one partition with replicas [1, 2, 3] and `min.insync.replicas = 2`, and
     /// `timeline` run to `until` ms. A broker cut off from the controller is fenced without
@@ -498,7 +501,7 @@ mod tests {
         let mut elections = Vec::new();
         sim.run_until(until, |_, step| {
             for effect in step.effects {
-                if let Effect::LeaderElected { leader, election, .. } = effect {
+                if let Effect::Cluster(ClusterEffect::LeaderElected { leader, election, .. }) = effect {
                     elections.push((leader, election));
                 }
             }

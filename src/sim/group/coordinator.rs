@@ -2,10 +2,12 @@
 //! `__consumer_offsets` partition: membership, generations, rebalances, sessions, and committed
 //! offsets stored as records in that partition (so a coordinator failover reloads them).
 
-use crate::sim::assignor::Strategy;
+use crate::sim::group::assignor::Strategy;
 use crate::sim::ledger::{InternalRecord, StoredMember};
 use crate::sim::map::VecMap;
-use crate::sim::step::{Effect, JoinMember, JoinResult, Msg, RebalanceReason, RemoveReason, Timer};
+use crate::sim::group::effect::{GroupEffect, RebalanceReason, RemoveReason};
+use crate::sim::msg::{JoinMember, JoinResult, Msg};
+use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, NodeId, Tp};
 use crate::sim::Sim;
 use serde::Serialize;
@@ -119,8 +121,23 @@ pub fn offsets_partition_for(group_id: &str, partitions: u32) -> u32 {
 }
 
 impl Sim {
+    /// The groups broker `b` coordinates, in its memory.
+    pub fn coordinated_groups(&self, b: BrokerId) -> &VecMap<u32, GroupState> {
+        &self.group_states[(b - 1) as usize]
+    }
+
+    fn coordinated_groups_mut(&mut self, b: BrokerId) -> &mut VecMap<u32, GroupState> {
+        &mut self.group_states[(b - 1) as usize]
+    }
+
+    /// A broker that stops or starts again has lost the groups it coordinated: they live in
+    /// memory, and the next coordinator loads them from `__consumer_offsets`.
+    pub(crate) fn forget_coordinated_groups(&mut self, b: BrokerId) {
+        self.coordinated_groups_mut(b).clear();
+    }
+
     fn group_mut(&mut self, b: BrokerId, g: u32) -> Option<&mut GroupState> {
-        self.broker_mut(b).groups.get_mut(&g)
+        self.coordinated_groups_mut(b).get_mut(&g)
     }
 
     fn group_reply(&mut self, b: BrokerId, c: u32, msg: Msg) {
@@ -181,10 +198,10 @@ impl Sim {
             let members: Vec<(String, u64)> = state.members.iter().map(|(id, m)| (id.clone(), m.session_timeout_ms)).collect();
             let offsets = state.offsets.iter().map(|(&p, &o)| (self.tps[p as usize], o)).collect();
             let generation = state.generation;
-            self.broker_mut(b).groups.insert(g, state);
+            self.coordinated_groups_mut(b).insert(g, state);
             let loaded = generation > 0 || !log.is_empty();
             if loaded {
-                self.emit(Effect::GroupLoaded { group: g, coordinator: b, generation, offsets });
+                self.emit(GroupEffect::GroupLoaded { group: g, coordinator: b, generation, offsets });
             }
             let incarnation = self.broker(b).incarnation;
             for (member_id, timeout) in members {
@@ -198,7 +215,7 @@ impl Sim {
     pub(crate) fn coordinator_unload(&mut self, b: BrokerId, pidx: u32) {
         let groups: Vec<u32> = (0..self.groups.len() as u32).filter(|&g| self.groups[g as usize].pidx == pidx).collect();
         for g in groups {
-            let Some(state) = self.broker_mut(b).groups.remove(&g) else { continue };
+            let Some(state) = self.coordinated_groups_mut(b).remove(&g) else { continue };
             for m in state.members.values() {
                 if let Some(req) = m.join_req {
                     let msg = Msg::JoinGroupResponse { req, group: g, result: Err(KafkaError::NotCoordinator) };
@@ -225,7 +242,7 @@ impl Sim {
                 self.group_reply(b, c, Msg::GroupHeartbeatResponse { group: *group, error });
             }
             Msg::LeaveGroup { group, member_id }
-                if self.broker(b).groups.get(group).is_some_and(|s| s.members.contains_key(member_id)) =>
+                if self.coordinated_groups(b).get(group).is_some_and(|s| s.members.contains_key(member_id)) =>
             {
                 self.coordinator_remove(b, *group, member_id, RemoveReason::LeftGroup);
             }
@@ -233,7 +250,7 @@ impl Sim {
                 self.coordinator_commit(b, c, *req, *group, *generation, member_id, offsets)
             }
             Msg::OffsetFetch { req, group, partitions } => {
-                let result = match self.broker(b).groups.get(group) {
+                let result = match self.coordinated_groups(b).get(group) {
                     None => Err(KafkaError::NotCoordinator),
                     Some(s) => Ok(partitions.iter().map(|&tp| (tp, s.offsets.get(&self.pidx(tp)).copied())).collect()),
                 };
@@ -307,7 +324,7 @@ impl Sim {
             old_meta.consumer = c;
             old_meta.last_heartbeat = now;
             let phase = state.phase;
-            self.emit(Effect::StaticMemberReplaced { group: g, consumer: c, old_member: old.clone(), new_member: id.clone() });
+            self.emit(GroupEffect::StaticMemberReplaced { group: g, consumer: c, old_member: old.clone(), new_member: id.clone() });
             if phase == GroupPhase::Stable {
                 let state = self.group_mut(b, g).expect("loaded");
                 let (generation, leader) = (state.generation, state.leader.clone().unwrap_or_default());
@@ -364,7 +381,7 @@ impl Sim {
             let msg = Msg::SyncGroupResponse { req, group: g, result: Err(KafkaError::RebalanceInProgress) };
             self.group_reply(b, consumer, msg);
         }
-        self.emit(Effect::RebalanceStarted { group: g, coordinator: b, reason, deadline: now + wait });
+        self.emit(GroupEffect::RebalanceStarted { group: g, coordinator: b, reason, deadline: now + wait });
         self.ledger.group_mut(g).rebalances += 1;
         self.schedule_timer(now + wait, Timer::GroupJoinDeadline { broker: b, incarnation, group: g, round });
         if !from_empty {
@@ -404,7 +421,7 @@ impl Sim {
         for id in missing {
             let state = self.group_mut(b, g).expect("loaded");
             let consumer = state.members.remove(&id).expect("listed").consumer;
-            self.emit(Effect::MemberRemoved { group: g, member_id: id, consumer, reason: RemoveReason::RebalanceTimeout });
+            self.emit(GroupEffect::MemberRemoved { group: g, member_id: id, consumer, reason: RemoveReason::RebalanceTimeout });
         }
         let strategy = self.groups[g as usize].strategy;
         let state = self.group_mut(b, g).expect("loaded");
@@ -441,7 +458,7 @@ impl Sim {
             })
             .collect();
         let members = replies.iter().map(|(id, c, _)| (*c, id.clone())).collect();
-        self.emit(Effect::GenerationStarted { group: g, generation, leader: leader.clone(), members, strategy });
+        self.emit(GroupEffect::GenerationStarted { group: g, generation, leader: leader.clone(), members, strategy });
         for (id, consumer, req) in replies {
             let members = if id == leader { everyone.clone() } else { Vec::new() };
             let result = JoinResult { generation, member_id: id.clone(), leader: leader.clone(), strategy, members };
@@ -502,7 +519,7 @@ impl Sim {
                     .map(|(id, m)| StoredMember { member_id: id.clone(), consumer: m.consumer, assignment: m.assignment.clone() })
                     .collect();
                 let (leader, generation, next_member) = (state.leader.clone(), state.generation, state.next_member);
-                self.emit(Effect::GroupStable { group: g, generation });
+                self.emit(GroupEffect::GroupStable { group: g, generation });
                 let record = InternalRecord::GroupMetadata { group: g, generation, leader, members: stored, next_member };
                 self.coordinator_append(b, g, vec![record], None);
                 for (consumer, r, a) in waiting {
@@ -553,7 +570,7 @@ impl Sim {
             let msg = Msg::JoinGroupResponse { req, group: g, result: Err(KafkaError::UnknownMemberId) };
             self.group_reply(b, m.consumer, msg);
         }
-        self.emit(Effect::MemberRemoved { group: g, member_id: member_id.to_string(), consumer: m.consumer, reason });
+        self.emit(GroupEffect::MemberRemoved { group: g, member_id: member_id.to_string(), consumer: m.consumer, reason });
         match phase {
             GroupPhase::PreparingRebalance => self.coordinator_maybe_complete_join(b, g),
             _ if empty => {
@@ -634,7 +651,7 @@ impl Sim {
                         }
                         self.ledger_commit(g, pidx, offset);
                     }
-                    self.emit(Effect::OffsetsCommitted { group: g, coordinator: b, consumer, offsets });
+                    self.emit(GroupEffect::OffsetsCommitted { group: g, coordinator: b, consumer, offsets });
                 }
                 None
             }

@@ -1,0 +1,500 @@
+//! The client layer's effects: what a producer or a consumer did in a step, each next to the
+//! sentence that narrates it.
+
+use crate::sim::config::{Acks, OffsetReset};
+use crate::sim::narrate::{ms, offsets, partitions, records, Names};
+use crate::sim::types::{BrokerId, KafkaError, RecordId, Tp};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// A consequence of a step at a producer: records created, connections, acks and errors.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum ProducerEffect {
+    /// A producer created records (the application called send()).
+    RecordsCreated {
+        /// Producer.
+        producer: u32,
+        /// Partition chosen.
+        tp: Tp,
+        /// Records.
+        records: Vec<RecordId>,
+        /// How the partition was chosen.
+        how: Partitioning,
+    },
+    /// An idempotent producer bumped its epoch for a partition after OUT_OF_ORDER_SEQUENCE_NUMBER,
+    /// numbering its unacknowledged batches there again from sequence 0.
+    ProducerEpochBumped {
+        /// Producer.
+        producer: u32,
+        /// Partition.
+        tp: Tp,
+        /// The new producer epoch.
+        epoch: u16,
+    },
+    /// A producer's connection to a broker broke or could not be made: it is not used until
+    /// `reconnect_at` (`reconnect.backoff.ms`, doubling up to `reconnect.backoff.max.ms`).
+    ProducerDisconnected {
+        /// Producer.
+        producer: u32,
+        /// Broker.
+        broker: BrokerId,
+        /// Why: the connection was refused, reset, or timed out.
+        cause: &'static str,
+        /// When it may connect again.
+        reconnect_at: u64,
+    },
+    /// A producer's new connection to a broker is ready (its ApiVersions was answered).
+    ProducerConnected {
+        /// Producer.
+        producer: u32,
+        /// Broker.
+        broker: BrokerId,
+    },
+    /// A produce request completed successfully at the producer.
+    Acknowledged {
+        /// Producer.
+        producer: u32,
+        /// Partition.
+        tp: Tp,
+        /// Records.
+        records: Vec<RecordId>,
+        /// Base offset (none for acks=0).
+        offset: Option<u64>,
+        /// `acks`.
+        acks: Acks,
+    },
+    /// A producer got an error for a batch.
+    ProduceError {
+        /// Producer.
+        producer: u32,
+        /// Partition.
+        tp: Tp,
+        /// Records.
+        records: Vec<RecordId>,
+        /// Error.
+        error: KafkaError,
+        /// Attempts so far.
+        attempt: u32,
+        /// When it retries, or none if the records failed for good.
+        retry_at: Option<u64>,
+    },
+    /// A producer refreshed its metadata.
+    MetadataUpdated {
+        /// Producer.
+        producer: u32,
+        /// Partitions whose leader it now sees differently.
+        changed: Vec<(Tp, Option<BrokerId>)>,
+    },
+    /// A late response for a request the producer already gave up on.
+    StaleResponse {
+        /// Producer.
+        producer: u32,
+        /// Request id.
+        req: u64,
+    },
+}
+
+/// How the producer chose a record's partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Partitioning {
+    /// The record named its partition.
+    Explicit,
+    /// murmur2 of the key.
+    Key,
+    /// No key: the sticky partitioner's current partition.
+    Sticky,
+}
+
+/// A consequence of a step at a consumer: its lifecycle, the group protocol as it sees it, polls,
+/// processing and commits.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum ConsumerEffect {
+    /// A new consumer was added to a group.
+    ConsumerAdded {
+        /// The new consumer.
+        consumer: u32,
+        /// The consumer whose settings it copies.
+        like: u32,
+    },
+    /// A consumer process started (or restarted).
+    ConsumerStarted {
+        /// Consumer.
+        consumer: u32,
+    },
+    /// A consumer process crashed: no commit, no LeaveGroup.
+    ConsumerCrashed {
+        /// Consumer.
+        consumer: u32,
+        /// Records it had fetched or was processing, now gone with it.
+        unprocessed: u32,
+    },
+    /// A consumer closed gracefully.
+    ConsumerClosed {
+        /// Consumer.
+        consumer: u32,
+        /// Whether it sent LeaveGroup (static members do not).
+        left_group: bool,
+    },
+    /// The application thread blocks (a slow call): no poll until `until`.
+    ConsumerStalled {
+        /// Consumer.
+        consumer: u32,
+        /// When it resumes.
+        until: u64,
+    },
+    /// A consumer learned its group's coordinator.
+    CoordinatorFound {
+        /// Consumer.
+        consumer: u32,
+        /// Coordinator broker.
+        coordinator: BrokerId,
+        /// The `__consumer_offsets` partition it leads.
+        offsets_partition: u32,
+    },
+    /// The group leader computed the assignment.
+    AssignmentComputed {
+        /// Group index.
+        group: u32,
+        /// Leader consumer.
+        consumer: u32,
+        /// Consumer index → partitions.
+        assignment: Vec<(u32, Vec<Tp>)>,
+        /// Partitions withheld this round because their owner must revoke them first (cooperative).
+        withheld: Vec<Tp>,
+    },
+    /// The group leader's assignor failed (the group cannot stabilise).
+    AssignmentFailed {
+        /// Group index.
+        group: u32,
+        /// Why.
+        reason: String,
+    },
+    /// `onPartitionsRevoked` (or `onPartitionsLost`).
+    PartitionsRevoked {
+        /// Consumer.
+        consumer: u32,
+        /// Partitions.
+        partitions: Vec<Tp>,
+        /// Why they go.
+        how: Revocation,
+    },
+    /// `onPartitionsAssigned`.
+    PartitionsAssigned {
+        /// Consumer.
+        consumer: u32,
+        /// Partitions newly assigned.
+        partitions: Vec<Tp>,
+        /// Generation.
+        generation: i32,
+    },
+    /// `poll()` returned records to the application; the position moved past them.
+    Polled {
+        /// Consumer.
+        consumer: u32,
+        /// (partition, offset, record) in the order returned.
+        records: Vec<(Tp, u64, RecordId)>,
+    },
+    /// The application finished processing a record.
+    RecordProcessed {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// Offset.
+        offset: u64,
+        /// Record.
+        record: RecordId,
+        /// How many times this group has processed it now.
+        times: u32,
+    },
+    /// A consumer sent an offset commit.
+    CommitSent {
+        /// Consumer.
+        consumer: u32,
+        /// (partition, next offset).
+        offsets: Vec<(Tp, u64)>,
+        /// Why now.
+        kind: CommitKind,
+    },
+    /// A commit failed at the consumer.
+    CommitFailed {
+        /// Consumer.
+        consumer: u32,
+        /// The error.
+        error: KafkaError,
+        /// What it tried to commit.
+        offsets: Vec<(Tp, u64)>,
+    },
+    /// The consumer set its position from the group's committed offset.
+    PositionFromCommit {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// Offset.
+        offset: u64,
+    },
+    /// The consumer applied `auto.offset.reset`.
+    OffsetReset {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// New position.
+        offset: u64,
+        /// The policy.
+        policy: OffsetReset,
+        /// True when the old position was out of range, false when there was no committed offset.
+        out_of_range: bool,
+    },
+    /// A consumer request failed; it will retry.
+    ConsumerRequestFailed {
+        /// Consumer.
+        consumer: u32,
+        /// Request kind.
+        request: &'static str,
+        /// Error.
+        error: KafkaError,
+    },
+    /// The heartbeat thread found `max.poll.interval.ms` exceeded.
+    PollTimeout {
+        /// Consumer.
+        consumer: u32,
+        /// Time since the last poll.
+        since_poll_ms: u64,
+        /// `max.poll.interval.ms`.
+        max_ms: u64,
+        /// Whether it sent LeaveGroup (static members do not).
+        left_group: bool,
+    },
+    /// A consumer hit an error that stops its poll loop (e.g. NoOffsetForPartitionException).
+    ConsumerFailed {
+        /// Consumer.
+        consumer: u32,
+        /// The error.
+        error: KafkaError,
+        /// Partition.
+        tp: Tp,
+    },
+}
+
+/// How a consumer gives up partitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    /// Eager protocol: everything, before rejoining.
+    Eager,
+    /// Cooperative protocol: only the partitions that move.
+    Cooperative,
+    /// `onPartitionsLost`: the member was thrown out of the group, another may own them already.
+    Lost,
+}
+
+/// Why a consumer committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitKind {
+    /// `enable.auto.commit`: inside `poll()`, every `auto.commit.interval.ms`.
+    Auto,
+    /// Auto-commit before joining a rebalance.
+    BeforeRebalance,
+    /// Auto-commit on `close()`.
+    OnClose,
+    /// `commitSync()` before processing (at-most-once).
+    SyncBeforeProcessing,
+    /// `commitSync()` after processing (at-least-once).
+    SyncAfterProcessing,
+    /// `commitAsync()` after processing.
+    AsyncAfterProcessing,
+}
+
+impl ProducerEffect {
+    /// The effect as a sentence that says why.
+    pub fn describe(&self, names: &dyn Names) -> String {
+        let tpn = |tp: &Tp| names.tp_name(*tp);
+        match self {
+            ProducerEffect::RecordsCreated { producer, tp, records: recs, how } => {
+                let why = match how {
+                    Partitioning::Explicit => "partition given explicitly".to_string(),
+                    Partitioning::Key => format!(
+                        "murmur2(key) % {} partitions",
+                        names.topic_partitions(tp.topic)
+                    ),
+                    Partitioning::Sticky => "no key: sticky partitioner".to_string(),
+                };
+                format!("{} sends {} to {} ({why})", names.producer_name(*producer), records(names, recs), tpn(tp))
+            }
+            ProducerEffect::ProducerEpochBumped { producer: p, tp, epoch } => format!(
+                "{} bumps its producer epoch for {} to {epoch} and numbers its unacknowledged batches there from sequence 0 again (OUT_OF_ORDER_SEQUENCE_NUMBER is not fatal for an idempotent producer)",
+                names.producer_name(*p),
+                tpn(tp)
+            ),
+            ProducerEffect::ProducerDisconnected { producer: p, broker, cause, reconnect_at } => format!(
+                "{} is disconnected from broker-{broker} ({cause}): it sends nothing there and tries to connect again at {} (reconnect.backoff.ms, doubling up to reconnect.backoff.max.ms); requests in flight there fail, queued batches wait, and it refreshes metadata",
+                names.producer_name(*p),
+                ms(*reconnect_at)
+            ),
+            ProducerEffect::ProducerConnected { producer: p, broker } => {
+                format!("{}'s connection to broker-{broker} is ready: queued batches can go", names.producer_name(*p))
+            }
+            ProducerEffect::Acknowledged { producer, tp, records: recs, offset, acks } => match offset {
+                Some(o) => format!(
+                    "{} gets the ack for {} at offset {o} of {} (acks={})",
+                    names.producer_name(*producer),
+                    records(names, recs),
+                    tpn(tp),
+                    acks.name()
+                ),
+                None => format!(
+                    "{} counts {} as sent without any answer (acks=0)",
+                    names.producer_name(*producer),
+                    records(names, recs)
+                ),
+            },
+            ProducerEffect::ProduceError { producer, tp, records: recs, error, attempt, retry_at } => {
+                let name = &names.producer_name(*producer);
+                match retry_at {
+                    Some(at) => format!(
+                        "{name} gets {error} for {} on {} (attempt {attempt}); retries at {} (retry.backoff.ms, doubling up to retry.backoff.max.ms)",
+                        records(names, recs),
+                        tpn(tp),
+                        ms(*at)
+                    ),
+                    None => format!("{name} gives up on {} for {}: {error} after {attempt} attempt(s)", records(names, recs), tpn(tp)),
+                }
+            }
+            ProducerEffect::MetadataUpdated { producer, changed } => {
+                let name = &names.producer_name(*producer);
+                if changed.is_empty() {
+                    format!("{name} refreshes metadata: no leader changed")
+                } else {
+                    let list: Vec<String> = changed
+                        .iter()
+                        .map(|(tp, l)| format!("{} → {}", tpn(tp), l.map_or("none".to_string(), |l| format!("broker-{l}"))))
+                        .collect();
+                    format!("{name} refreshes metadata: {}", list.join(", "))
+                }
+            }
+            ProducerEffect::StaleResponse { producer, req } => format!(
+                "{} ignores the response to request {req}: it already gave up on it",
+                names.producer_name(*producer)
+            ),
+        }
+    }
+}
+
+impl ConsumerEffect {
+    /// The effect as a sentence that says why.
+    pub fn describe(&self, names: &dyn Names) -> String {
+        match self {
+            ConsumerEffect::ConsumerAdded { consumer: c, like } => {
+                format!("a new consumer {} is added to group {}, with the settings of {}", names.consumer_name(*c), names.group_name(names.consumer_group(*c)), names.consumer_name(*like))
+            }
+            ConsumerEffect::ConsumerStarted { consumer: c } => format!("{} starts", names.consumer_name(*c)),
+            ConsumerEffect::ConsumerCrashed { consumer: c, unprocessed } => format!(
+                "{} CRASHES: no commit, no LeaveGroup; {unprocessed} fetched record(s) it had not processed are gone with it",
+                names.consumer_name(*c)
+            ),
+            ConsumerEffect::ConsumerClosed { consumer: c, left_group } => {
+                let how = if *left_group { "sends LeaveGroup so the group rebalances at once" } else { "is static: no LeaveGroup" };
+                format!("{} closes and {how}", names.consumer_name(*c))
+            }
+            ConsumerEffect::ConsumerStalled { consumer: c, until } => {
+                format!("{}'s application thread blocks until {} (no poll() meanwhile)", names.consumer_name(*c), ms(*until))
+            }
+            ConsumerEffect::CoordinatorFound { consumer: c, coordinator, offsets_partition } => format!(
+                "{} finds its coordinator: broker-{coordinator}, leader of __consumer_offsets-{offsets_partition}",
+                names.consumer_name(*c)
+            ),
+            ConsumerEffect::AssignmentComputed { consumer: c, assignment, withheld, .. } => {
+                let parts: Vec<String> =
+                    assignment.iter().map(|(m, tps)| format!("{} → {}", names.consumer_name(*m), partitions(names, tps))).collect();
+                let mut s = format!("leader {} assigns: {}", names.consumer_name(*c), parts.join("; "));
+                if !withheld.is_empty() {
+                    let _ = write!(s, " (withheld until revoked: {})", partitions(names, withheld));
+                }
+                s
+            }
+            ConsumerEffect::AssignmentFailed { group: g, reason } => format!("group {}: the assignor failed: {reason}", names.group_name(*g)),
+            ConsumerEffect::PartitionsRevoked { consumer: c, partitions: p, how } => match how {
+                Revocation::Eager if p.is_empty() => {
+                    format!("{} onPartitionsRevoked [] (eager: called before every rejoin, even when it owns nothing)", names.consumer_name(*c))
+                }
+                Revocation::Eager => format!("{} onPartitionsRevoked {} (eager: everything)", names.consumer_name(*c), partitions(names, p)),
+                Revocation::Cooperative => format!(
+                    "{} onPartitionsRevoked {} (cooperative: only the partitions that move)",
+                    names.consumer_name(*c),
+                    partitions(names, p)
+                ),
+                Revocation::Lost => format!(
+                    "{} onPartitionsLost {}: it is no longer in the group, another member may own them already",
+                    names.consumer_name(*c),
+                    partitions(names, p)
+                ),
+            },
+            ConsumerEffect::PartitionsAssigned { consumer: c, partitions: p, generation } => {
+                format!("{} onPartitionsAssigned {} (generation {generation})", names.consumer_name(*c), partitions(names, p))
+            }
+            ConsumerEffect::Polled { consumer: c, records: recs } => {
+                let ids: Vec<RecordId> = recs.iter().map(|r| r.2).collect();
+                let (first, last) = (recs.first().expect("not empty"), recs.last().expect("not empty"));
+                format!(
+                    "{} poll() returns {} record(s) [{}]; position of {} now {}",
+                    names.consumer_name(*c),
+                    recs.len(),
+                    records(names, &ids),
+                    names.tp_name(last.0),
+                    last.1 + 1
+                ) + if first.0 != last.0 { " (and others)" } else { "" }
+            }
+            ConsumerEffect::RecordProcessed { consumer: c, tp, offset, record, times } => {
+                let again = if *times > 1 { format!(" — DUPLICATE: processed {times} times by this group") } else { String::new() };
+                format!("{} processed {}@{offset} ({}){again}", names.consumer_name(*c), names.tp_name(*tp), names.record_label(*record))
+            }
+            ConsumerEffect::CommitSent { consumer: c, offsets: o, kind } => {
+                let why = match kind {
+                    CommitKind::Auto => "auto-commit inside poll(): auto.commit.interval.ms passed",
+                    CommitKind::BeforeRebalance => "auto-commit before rejoining the group",
+                    CommitKind::OnClose => "auto-commit on close()",
+                    CommitKind::SyncBeforeProcessing => "commitSync() BEFORE processing",
+                    CommitKind::SyncAfterProcessing => "commitSync() after processing",
+                    CommitKind::AsyncAfterProcessing => "commitAsync() after processing",
+                };
+                format!("{} commits {} ({why})", names.consumer_name(*c), offsets(names, o))
+            }
+            ConsumerEffect::CommitFailed { consumer: c, error, offsets: o } => {
+                format!("{}'s commit of {} FAILED: {error}", names.consumer_name(*c), offsets(names, o))
+            }
+            ConsumerEffect::PositionFromCommit { consumer: c, tp, offset } => {
+                format!("{} resumes {} at the committed offset {offset}", names.consumer_name(*c), names.tp_name(*tp))
+            }
+            ConsumerEffect::OffsetReset { consumer: c, tp, offset, policy, out_of_range } => {
+                let why = if *out_of_range { "its position is out of range" } else { "no committed offset" };
+                format!("{} starts {} at {offset}: {why}, auto.offset.reset={}", names.consumer_name(*c), names.tp_name(*tp), policy.name())
+            }
+            ConsumerEffect::ConsumerRequestFailed { consumer: c, request, error } => {
+                format!("{}'s {request} failed: {error}", names.consumer_name(*c))
+            }
+            ConsumerEffect::PollTimeout { consumer: c, since_poll_ms, max_ms, left_group } => {
+                let then = if *left_group { "it leaves the group" } else { "static member: it waits for session.timeout.ms" };
+                format!(
+                    "{} has not called poll() for {} > max.poll.interval.ms ({}): {then}",
+                    names.consumer_name(*c),
+                    ms(*since_poll_ms),
+                    ms(*max_ms)
+                )
+            }
+            ConsumerEffect::ConsumerFailed { consumer: c, error, tp } => {
+                let thrown = match error {
+                    KafkaError::NoOffsetForPartition => "NoOffsetForPartitionException (no committed offset and auto.offset.reset=none)".to_string(),
+                    KafkaError::OffsetOutOfRange => "OffsetOutOfRangeException (its position is outside the log and auto.offset.reset=none)".to_string(),
+                    other => other.to_string(),
+                };
+                format!("{}'s poll() throws {thrown} for {}: the consumer stops", names.consumer_name(*c), names.tp_name(*tp))
+            }
+        }
+    }
+}

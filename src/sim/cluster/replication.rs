@@ -1,0 +1,370 @@
+//! Replication between a leader and its followers: the followers' fetch loop with its backoff and
+//! watchdog, the leader's answers (parked until data arrives or `replica.fetch.wait.max.ms`),
+//! truncation by leader epoch, and the leader's ISR checks that ask the controller to shrink or
+//! expand the ISR.
+
+use crate::sim::cluster::effect::ClusterEffect;
+use crate::sim::msg::Msg;
+use crate::sim::timer::Timer;
+use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId};
+use crate::sim::Sim;
+use super::broker::{Parked, Role};
+
+impl Sim {
+    pub(super) fn send_fetch_error(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, error: KafkaError) {
+        self.send_fetch_response(b, pidx, id, replica, Vec::new(), None, Some(error));
+    }
+
+    pub(super) fn send_fetch_data(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, records: Vec<LogRecord>) {
+        self.send_fetch_response(b, pidx, id, replica, records, None, None);
+    }
+
+    /// Answers a follower's fetch with this replica's epoch, HW and log start.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send_fetch_response(
+        &mut self,
+        b: BrokerId,
+        pidx: u32,
+        id: u64,
+        replica: BrokerId,
+        records: Vec<LogRecord>,
+        diverging: Option<(u32, u64)>,
+        error: Option<KafkaError>,
+    ) {
+        let tp = self.tp(pidx);
+        let rep = self.replica(b, pidx).expect("replica exists");
+        let msg = Msg::FetchResponse {
+            id,
+            tp,
+            leader_epoch: rep.leader_epoch,
+            records,
+            high_watermark: rep.log.high_watermark(),
+            log_start_offset: rep.log.log_start(),
+            diverging,
+            error,
+        };
+        self.send(NodeId::Broker(b), NodeId::Broker(replica), msg);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn leader_fetch(
+        &mut self,
+        b: BrokerId,
+        pidx: u32,
+        id: u64,
+        replica: BrokerId,
+        fetch_offset: u64,
+        last_fetched_epoch: Option<u32>,
+        their_epoch: u32,
+    ) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let max_bytes = self.broker_config.replica_fetch_max_bytes;
+        let wait = self.broker_config.replica_fetch_wait_max_ms;
+        let Some(rep) = self.replica(b, pidx) else { return };
+        let Role::Leader(_) = &rep.role else {
+            return self.send_fetch_error(b, pidx, id, replica, KafkaError::NotLeaderOrFollower);
+        };
+        if their_epoch < rep.leader_epoch {
+            return self.send_fetch_error(b, pidx, id, replica, KafkaError::FencedLeaderEpoch);
+        }
+        if their_epoch > rep.leader_epoch {
+            return self.send_fetch_error(b, pidx, id, replica, KafkaError::UnknownLeaderEpoch);
+        }
+        let log = &rep.log;
+        if let Some(epoch) = last_fetched_epoch {
+            match log.end_offset_for_epoch(epoch) {
+                Some((le, end)) if le == epoch && end >= fetch_offset => {}
+                Some(diverging) => {
+                    return self.send_fetch_response(b, pidx, id, replica, Vec::new(), Some(diverging), None);
+                }
+                None => return self.send_fetch_error(b, pidx, id, replica, KafkaError::OffsetOutOfRange),
+            }
+        }
+        if fetch_offset < log.log_start() || fetch_offset > log.leo() {
+            return self.send_fetch_error(b, pidx, id, replica, KafkaError::OffsetOutOfRange);
+        }
+        let leader_leo = log.leo();
+        let hw = log.high_watermark();
+        let epoch_start = log.epochs().last().map_or(0, |e| e.1);
+        let records = log.read(fetch_offset, max_bytes);
+        // `Partition.isReplicaIsrEligible`: a broker in controlled shutdown may not rejoin the ISR.
+        // Simplification: the leader reads the controller's registration, not a metadata cache.
+        let shutting_down = self.controller.sessions[(replica - 1) as usize].in_controlled_shutdown;
+        let rep = self.replica_mut(b, pidx).expect("leader");
+        let isr = rep.isr.clone();
+        let Role::Leader(ls) = &mut rep.role else { return };
+        if let Some(f) = ls.followers.iter_mut().find(|f| f.id == replica) {
+            // Kafka's `Replica.updateFetchState`.
+            if fetch_offset >= leader_leo {
+                f.last_caught_up = f.last_caught_up.max(now);
+            } else if fetch_offset >= f.last_fetch_leader_leo {
+                f.last_caught_up = f.last_caught_up.max(f.last_fetch_time);
+            }
+            f.last_fetch_leader_leo = leader_leo;
+            f.last_fetch_time = now;
+            f.leo = Some(fetch_offset);
+        }
+        // ISR expansion: a caught-up follower (LEO ≥ HW and ≥ the start of the current epoch).
+        if ls.pending_isr.is_none() && !isr.contains(&replica) && !shutting_down && fetch_offset >= hw && fetch_offset >= epoch_start {
+            let mut new_isr = isr.clone();
+            new_isr.push(replica);
+            ls.pending_isr = Some(new_isr.clone());
+            self.emit(ClusterEffect::IsrExpandRequested { tp, leader: b, added: replica, follower_leo: fetch_offset });
+            self.send_alter_partition(b, pidx, new_isr);
+        }
+        self.leader_maybe_advance_hw(b, pidx);
+        if records.is_empty() {
+            if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+                ls.parked.push(Parked { fetch: id, replica, fetch_offset });
+            }
+            let incarnation = self.broker(b).incarnation;
+            self.schedule_timer(now + wait, Timer::FetchWait { broker: b, incarnation, pidx, fetch: id });
+        } else {
+            self.send_fetch_data(b, pidx, id, replica, records);
+        }
+    }
+
+    pub(super) fn send_alter_partition(&mut self, b: BrokerId, pidx: u32, new_isr: Vec<BrokerId>) {
+        let tp = self.tp(pidx);
+        let rep = self.replica(b, pidx).expect("leader");
+        let msg = Msg::AlterPartition {
+            tp,
+            leader: b,
+            leader_epoch: rep.leader_epoch,
+            partition_epoch: rep.partition_epoch,
+            new_isr,
+        };
+        self.send(NodeId::Broker(b), NodeId::Controller, msg);
+    }
+
+    /// New data arrived: every parked fetch is answered now.
+    pub(super) fn leader_answer_parked(&mut self, b: BrokerId, pidx: u32) {
+        let max_bytes = self.broker_config.replica_fetch_max_bytes;
+        let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return };
+        let parked = std::mem::take(&mut ls.parked);
+        for p in parked {
+            let records = self.replica(b, pidx).expect("leader").log.read(p.fetch_offset, max_bytes);
+            self.send_fetch_data(b, pidx, p.fetch, p.replica, records);
+        }
+    }
+
+    pub(crate) fn leader_fetch_wait_expired(&mut self, b: BrokerId, incarnation: u32, pidx: u32, fetch: u64) -> bool {
+        if !self.timer_is_live(b, incarnation) {
+            return false;
+        }
+        let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return false };
+        let Some(pos) = ls.parked.iter().position(|p| p.fetch == fetch) else { return false };
+        let p = ls.parked.remove(pos);
+        self.send_fetch_data(b, pidx, p.fetch, p.replica, Vec::new());
+        true
+    }
+
+    pub(crate) fn follower_send_fetch(&mut self, b: BrokerId, pidx: u32) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let timeout = self.broker_config.replica_socket_timeout_ms;
+        let id = self.next_request_id();
+        let incarnation = self.broker(b).incarnation;
+        let Some(rep) = self.replica_mut(b, pidx) else { return };
+        let Some(leader) = rep.leader else { return };
+        let Role::Follower(fs) = &mut rep.role else { return };
+        fs.outstanding = Some((id, now));
+        let needs_watchdog = !fs.watchdog;
+        fs.watchdog = true;
+        let msg = Msg::Fetch {
+            id,
+            tp,
+            replica: b,
+            fetch_offset: rep.log.leo(),
+            last_fetched_epoch: if rep.log.leo() > rep.log.log_start() { rep.log.latest_epoch() } else { None },
+            leader_epoch: rep.leader_epoch,
+        };
+        self.send(NodeId::Broker(b), NodeId::Broker(leader), msg);
+        if needs_watchdog {
+            self.schedule_timer(now + timeout, Timer::FetchWatchdog { broker: b, incarnation, pidx });
+        }
+    }
+
+    pub(super) fn follower_fetch_response(&mut self, b: BrokerId, pidx: u32, resp: FetchReply<'_>) {
+        let tp = self.tp(pidx);
+        let now = self.now;
+        let backoff = self.broker_config.replica_fetch_backoff_ms;
+        let Some(rep) = self.replica_mut(b, pidx) else { return };
+        let Role::Follower(fs) = &mut rep.role else { return };
+        if fs.outstanding.map(|o| o.0) != Some(resp.id) {
+            return;
+        }
+        fs.outstanding = None;
+        if let Some(error) = resp.error {
+            if error == KafkaError::OffsetOutOfRange && rep.log.leo() < resp.log_start {
+                // Kafka's truncateFullyAndStartAt: the leader no longer has what we need.
+                let from = rep.log.leo();
+                let mut removed = rep.log.truncate_to(rep.log.log_start());
+                removed.extend(rep.log.advance_log_start(resp.log_start));
+                self.emit(ClusterEffect::Truncated { tp, broker: b, from, to: resp.log_start, removed, leader_epoch_end: (0, resp.log_start) });
+                return self.follower_send_fetch(b, pidx);
+            }
+            let incarnation = self.broker(b).incarnation;
+            self.emit(ClusterEffect::FetchFailed { tp, broker: b, error, retry_at: now + backoff });
+            self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+            return;
+        }
+        if resp.leader_epoch != rep.leader_epoch {
+            return self.follower_send_fetch(b, pidx);
+        }
+        if let Some((epoch, end)) = resp.diverging {
+            // KIP-101/KIP-279: truncate to the end of the last epoch both logs agree on.
+            let own_end = match rep.log.end_offset_for_epoch(epoch) {
+                Some((_, own)) => own,
+                None => rep.log.log_start(),
+            };
+            let target = end.min(own_end).min(rep.log.leo());
+            let from = rep.log.leo();
+            let removed = rep.log.truncate_to(target);
+            self.emit(ClusterEffect::Truncated { tp, broker: b, from, to: target, removed, leader_epoch_end: (epoch, end) });
+            return self.follower_send_fetch(b, pidx);
+        }
+        let leo = rep.log.leo();
+        let fresh: Vec<LogRecord> = resp.records.iter().filter(|r| r.offset >= leo).copied().collect();
+        if fresh.first().is_some_and(|r| r.offset == leo) {
+            rep.log.append(&fresh);
+            let count = fresh.len() as u32;
+            let new_leo = rep.log.leo();
+            self.emit(ClusterEffect::FollowerAppended { tp, broker: b, first_offset: leo, count, leo: new_leo });
+        }
+        let rep = self.replica_mut(b, pidx).expect("follower");
+        if resp.log_start > rep.log.log_start() {
+            let removed = rep.log.advance_log_start(resp.log_start);
+            if !removed.is_empty() {
+                self.emit(ClusterEffect::RetentionDeleted { tp, broker: b, records: removed, log_start: resp.log_start });
+            }
+        }
+        let rep = self.replica_mut(b, pidx).expect("follower");
+        let old_hw = rep.log.high_watermark();
+        let new_hw = resp.high_watermark.min(rep.log.leo());
+        if new_hw > old_hw {
+            rep.log.set_high_watermark(new_hw);
+            self.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old_hw, to: new_hw, leader: false });
+        }
+        self.follower_send_fetch(b, pidx);
+    }
+
+    pub(crate) fn follower_connection_failed(&mut self, b: BrokerId, pidx: u32, id: u64) {
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let backoff = self.broker_config.replica_fetch_backoff_ms;
+        let incarnation = self.broker(b).incarnation;
+        let Some(Role::Follower(fs)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return };
+        if fs.outstanding.map(|o| o.0) != Some(id) {
+            return;
+        }
+        fs.outstanding = None;
+        self.emit(ClusterEffect::FetchFailed { tp, broker: b, error: KafkaError::NetworkException, retry_at: now + backoff });
+        self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+    }
+
+    pub(crate) fn follower_backoff_done(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
+        if !self.timer_is_live(b, incarnation) {
+            return false;
+        }
+        match self.replica(b, pidx).map(|r| &r.role) {
+            Some(Role::Follower(fs)) if fs.outstanding.is_none() => {
+                self.follower_send_fetch(b, pidx);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Checks the outstanding fetch against `replica.socket.timeout.ms`. Re-arming is housekeeping,
+    /// not a step; only a real timeout is.
+    pub(crate) fn follower_watchdog(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
+        if !self.timer_is_live(b, incarnation) {
+            return false;
+        }
+        let now = self.now;
+        let tp = self.tp(pidx);
+        let timeout = self.broker_config.replica_socket_timeout_ms;
+        let backoff = self.broker_config.replica_fetch_backoff_ms;
+        let Some(rep) = self.replica_mut(b, pidx) else { return false };
+        let Role::Follower(fs) = &mut rep.role else { return false };
+        match fs.outstanding {
+            Some((_, sent)) if sent + timeout <= now => {
+                fs.outstanding = None;
+                fs.watchdog = false;
+                self.emit(ClusterEffect::FetchFailed { tp, broker: b, error: KafkaError::RequestTimedOut, retry_at: now + backoff });
+                self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+                true
+            }
+            Some((_, sent)) => {
+                self.schedule_timer(sent + timeout, Timer::FetchWatchdog { broker: b, incarnation, pidx });
+                false
+            }
+            None => {
+                fs.watchdog = false;
+                false
+            }
+        }
+    }
+
+    /// Kafka's isr-expiration task: followers not caught up within `replica.lag.time.max.ms`
+    /// are proposed for removal. Only a check that requests a change is a step.
+    pub(crate) fn leader_isr_check(&mut self, b: BrokerId, incarnation: u32) -> bool {
+        if !self.timer_is_live(b, incarnation) {
+            return false;
+        }
+        let now = self.now;
+        let max_lag = self.broker_config.replica_lag_time_max_ms;
+        self.schedule_timer(now + (max_lag / 2).max(1), Timer::IsrCheck { broker: b, incarnation });
+        let mut changed = false;
+        for pidx in 0..self.tps.len() as u32 {
+            let Some(rep) = self.replica(b, pidx) else { continue };
+            let Role::Leader(ls) = &rep.role else { continue };
+            if ls.pending_isr.is_some() {
+                continue;
+            }
+            let leo = rep.log.leo();
+            let mut lag_ms = 0;
+            let out: Vec<BrokerId> = rep
+                .isr
+                .iter()
+                .copied()
+                .filter(|&m| m != b)
+                .filter(|&m| match ls.followers.iter().find(|f| f.id == m) {
+                    Some(f) => {
+                        let caught_up = f.leo == Some(leo) || now - f.last_caught_up <= max_lag;
+                        if !caught_up {
+                            lag_ms = lag_ms.max(now - f.last_caught_up);
+                        }
+                        !caught_up
+                    }
+                    None => false,
+                })
+                .collect();
+            if out.is_empty() {
+                continue;
+            }
+            let new_isr: Vec<BrokerId> = rep.isr.iter().copied().filter(|m| !out.contains(m)).collect();
+            let tp = self.tp(pidx);
+            if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+                ls.pending_isr = Some(new_isr.clone());
+            }
+            self.emit(ClusterEffect::IsrShrinkRequested { tp, leader: b, removed: out, lag_ms, max_lag_ms: max_lag });
+            self.send_alter_partition(b, pidx, new_isr);
+            changed = true;
+        }
+        changed
+    }
+}
+
+/// A fetch response as the follower reads it.
+pub(super) struct FetchReply<'a> {
+    pub(super) id: u64,
+    pub(super) leader_epoch: u32,
+    pub(super) records: &'a [LogRecord],
+    pub(super) high_watermark: u64,
+    pub(super) log_start: u64,
+    pub(super) diverging: Option<(u32, u64)>,
+    pub(super) error: Option<KafkaError>,
+}

@@ -1,0 +1,400 @@
+//! What a run starts from and what its timeline does: the cluster, topics and clients to build,
+//! the timed actions, and the effects the lecturer's own actions have (narration, pause points).
+
+use super::cluster::effect::ClusterEffect;
+use super::config::{BrokerConfig, LinkParams, TopicConfig};
+use super::consumer::ConsumerSpec;
+use super::coordinator::{self, GroupInfo};
+use super::map::VecSet;
+use super::narrate::choice_letter;
+use super::net::NetEffect;
+use super::producer::ProducerSpec;
+use super::timer::Timer;
+use super::types::{BrokerId, NodeId, Tp};
+use super::{assignor, Sim, Topic, OFFSETS_TOPIC};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Everything needed to start a run: the cluster, topics, clients and the timeline.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    /// Seed of the one RNG.
+    pub seed: u64,
+    /// Number of brokers (ids 1..=brokers).
+    pub brokers: u32,
+    /// Broker settings.
+    pub broker_config: BrokerConfig,
+    /// Default properties of every link.
+    pub network: LinkParams,
+    /// Per-link overrides, applied in both directions.
+    pub links: Vec<(NodeId, NodeId, LinkParams)>,
+    /// Topics.
+    pub topics: Vec<TopicSpec>,
+    /// Producers.
+    pub producers: Vec<ProducerSpec>,
+    /// Consumers (their `group.id`s define the groups, in order of first appearance).
+    pub consumers: Vec<ConsumerSpec>,
+    /// Timed actions.
+    pub timeline: Vec<TimedAction>,
+}
+
+/// A topic to create at time 0.
+#[derive(Clone, Debug)]
+pub struct TopicSpec {
+    /// Name.
+    pub name: String,
+    /// Replica assignment: for each partition, its replicas in preference order.
+    pub assignment: Vec<Vec<BrokerId>>,
+    /// Topic-level configs.
+    pub config: TopicConfig,
+}
+
+/// An action at a virtual time.
+#[derive(Clone, Debug)]
+pub struct TimedAction {
+    /// When, in virtual ms.
+    pub at: u64,
+    /// What.
+    pub action: Action,
+}
+
+/// Something the scenario (or, later, a person at the page) does to the running cluster.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// The application calls `send()` `count` times.
+    Produce(ProduceAction),
+    /// Hard-stop a broker.
+    Crash(BrokerId),
+    /// Shut a broker down cleanly (SIGTERM): a controlled shutdown moves its leaderships away
+    /// before it stops.
+    ControlledShutdown(BrokerId),
+    /// Start a crashed or shut-down broker again.
+    Restart(BrokerId),
+    /// Cut a link.
+    Cut {
+        /// One end.
+        from: NodeId,
+        /// The other end.
+        to: NodeId,
+        /// Both directions, or only from → to.
+        both: bool,
+    },
+    /// Heal a cut link.
+    Heal {
+        /// One end.
+        from: NodeId,
+        /// The other end.
+        to: NodeId,
+        /// Both directions, or only from → to.
+        both: bool,
+    },
+    /// Change a link's latency, jitter or loss.
+    SetLink {
+        /// One end.
+        from: NodeId,
+        /// The other end.
+        to: NodeId,
+        /// Both directions, or only from → to.
+        both: bool,
+        /// New properties.
+        params: LinkParams,
+    },
+    /// Lecturer narration.
+    Say(String),
+    /// A pause point with a question.
+    Pause {
+        /// The question.
+        question: String,
+        /// The answer revealed after it.
+        answer: Option<String>,
+        /// Answers the class picks from (none: an open question).
+        choices: Vec<String>,
+        /// The right choice's index, if one is right.
+        correct: Option<u32>,
+    },
+    /// Start a consumer (or restart a crashed or closed one, with empty memory).
+    StartConsumer(u32),
+    /// Add a new consumer with another one's group, subscription and settings (as a dynamic
+    /// member, even if that one is static), and start it.
+    AddConsumer {
+        /// The consumer whose settings it copies.
+        like: u32,
+        /// The new consumer's name.
+        name: String,
+    },
+    /// Hard-stop a consumer: no commit, no LeaveGroup.
+    CrashConsumer(u32),
+    /// `close()` a consumer.
+    CloseConsumer(u32),
+    /// Block a consumer's application thread for `ms`.
+    StallConsumer {
+        /// Consumer.
+        consumer: u32,
+        /// How long.
+        ms: u64,
+    },
+}
+
+/// Records to produce.
+#[derive(Clone, Debug)]
+pub struct ProduceAction {
+    /// Producer index.
+    pub producer: u32,
+    /// Topic index.
+    pub topic: u32,
+    /// Explicit partition, if any.
+    pub partition: Option<u32>,
+    /// Key template (`{n}` becomes the record's 1-based number in this action); none = null key.
+    pub key: Option<String>,
+    /// Value template.
+    pub value: String,
+    /// How many records.
+    pub count: u32,
+    /// Records per second; none = all at once.
+    pub rate: Option<f64>,
+    /// Key and value are literal text (typed at the page), not `{n}` templates.
+    pub literal: bool,
+}
+
+impl ProduceAction {
+    fn fill(&self, template: &str, n: u32) -> String {
+        if self.literal {
+            return template.to_string();
+        }
+        // Found by its brace and written by `itoa`, rather than by `str::replace` and `format!`:
+        // in the page, filling templates that way was 5% of a run's time.
+        let mut out = String::with_capacity(template.len() + 8);
+        let mut number = itoa::Buffer::new();
+        let mut rest = template;
+        while let Some(i) = rest.bytes().position(|b| b == b'{') {
+            out.push_str(&rest[..i]);
+            if let Some(after) = rest[i..].strip_prefix("{n}") {
+                out.push_str(number.format(n + 1));
+                rest = after;
+            } else {
+                out.push('{');
+                rest = &rest[i + 1..];
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Virtual time offset of the `n`-th record from the action's start.
+    fn offset_ms(&self, n: u32) -> u64 {
+        match self.rate {
+            Some(rate) if rate > 0.0 => (n as f64 * 1000.0 / rate).floor() as u64,
+            _ => 0,
+        }
+    }
+}
+
+/// Kafka's rack-unaware replica placement (`AdminUtils.assignReplicasToBrokers`) with the random
+/// start index and shift fixed at 0, so that placement is predictable for a class:
+/// partition 0 on brokers 1,2,3, partition 1 on 2,3,1, and so on.
+pub fn default_assignment(partitions: u32, replication_factor: u32, brokers: u32) -> Vec<Vec<BrokerId>> {
+    let n = brokers;
+    let mut shift = 0u32;
+    (0..partitions)
+        .map(|p| {
+            if p > 0 && p % n == 0 {
+                shift += 1;
+            }
+            let first = p % n;
+            let mut replicas = vec![first + 1];
+            for j in 0..replication_factor.saturating_sub(1) {
+                let s = 1 + (shift + j) % (n - 1).max(1);
+                replicas.push((first + s) % n + 1);
+            }
+            replicas
+        })
+        .collect()
+}
+
+/// What the lecturer put on the timeline: narration and pause points.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum ScenarioEffect {
+    /// Lecturer narration.
+    Say {
+        /// Text.
+        text: String,
+    },
+    /// A pause point with a question for the class.
+    Pause {
+        /// Question.
+        question: String,
+        /// Answer revealed on continue.
+        answer: Option<String>,
+        /// Answers the class picks from (none: an open question).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<String>,
+        /// The right choice's index (from 0), if one is right.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        correct: Option<u32>,
+    },
+}
+
+impl ScenarioEffect {
+    /// The effect as a sentence: the lecturer's words as they are.
+    pub fn describe(&self) -> String {
+        match self {
+            ScenarioEffect::Say { text } => format!("💬 {text}"),
+            ScenarioEffect::Pause { question, answer, choices, correct } => {
+                let mut s = format!("⏸ QUESTION: {question}");
+                for (i, choice) in choices.iter().enumerate() {
+                    let mark = if *correct == Some(i as u32) { " ✓" } else { "" };
+                    let _ = write!(s, "\n      {}) {choice}{mark}", choice_letter(i));
+                }
+                if let Some(a) = answer {
+                    let _ = write!(s, "\n      ANSWER: {a}");
+                }
+                s
+            }
+        }
+    }
+}
+
+impl Sim {
+    pub(super) fn run_action(&mut self, index: usize) {
+        let action = self.timeline[index].action.clone();
+        match action {
+            Action::Produce(_) => self.produce_one(index, 0),
+            Action::Crash(b) => self.crash_broker(b),
+            Action::ControlledShutdown(b) => self.begin_controlled_shutdown(b),
+            Action::Restart(b) => {
+                if !self.broker(b).up {
+                    self.emit(ClusterEffect::BrokerRestarted { broker: b });
+                    self.start_broker(b);
+                }
+            }
+            Action::Cut { from, to, both } => {
+                self.net.cut.insert((from, to));
+                if both {
+                    self.net.cut.insert((to, from));
+                }
+                self.emit(NetEffect::LinkCut { from, to, both });
+            }
+            Action::Heal { from, to, both } => {
+                self.net.cut.remove(&(from, to));
+                if both {
+                    self.net.cut.remove(&(to, from));
+                }
+                self.emit(NetEffect::LinkHealed { from, to, both });
+            }
+            Action::SetLink { from, to, both, params } => {
+                self.net.overrides.insert((from, to), params);
+                if both {
+                    self.net.overrides.insert((to, from), params);
+                }
+                self.emit(NetEffect::LinkChanged {
+                    from,
+                    to,
+                    latency_ms: params.latency_ms,
+                    jitter_ms: params.jitter_ms,
+                    loss: params.loss,
+                });
+            }
+            Action::Say(text) => self.emit(ScenarioEffect::Say { text }),
+            Action::Pause { question, answer, choices, correct } => self.emit(ScenarioEffect::Pause { question, answer, choices, correct }),
+            Action::StartConsumer(c) => self.consumer_start(c),
+            Action::AddConsumer { like, name } => self.consumer_add(like, name),
+            Action::CrashConsumer(c) => self.consumer_crash(c),
+            Action::CloseConsumer(c) => self.consumer_close(c),
+            Action::StallConsumer { consumer, ms } => self.consumer_stall(consumer, ms),
+        }
+    }
+
+    pub(super) fn produce_one(&mut self, index: usize, n: u32) {
+        let Action::Produce(p) = &self.timeline[index].action else { return };
+        // Records due at the same virtual time go out in one step, as one send() loop would.
+        let start = self.timeline[index].at;
+        let (producer, topic, partition) = (p.producer, p.topic, p.partition);
+        let mut due = Vec::new();
+        let mut next = n;
+        while next < p.count && start + p.offset_ms(next) <= self.now {
+            due.push((p.key.as_deref().map(|k| p.fill(k, next)), p.fill(&p.value, next)));
+            next += 1;
+        }
+        let later = (next < p.count).then(|| start + p.offset_ms(next));
+        for (key, value) in due {
+            self.producer_send(producer, topic, partition, key, value);
+        }
+        self.producer_drain(producer);
+        if let Some(at) = later {
+            self.schedule_timer(at, Timer::ProduceTick { index, n: next });
+        }
+    }
+}
+
+/// Creates the `__consumer_offsets` partitions that hold the scenario's groups, and the groups.
+///
+/// Simplification: Kafka creates all `offsets.topic.num.partitions` partitions; the simulation
+/// models only the ones a group maps to (with their real numbers and replica placement), because
+/// the others hold nothing and would only add background replication.
+pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Vec<Tp>, assignment: &mut Vec<Vec<BrokerId>>) -> Vec<GroupInfo> {
+    let mut names: Vec<(String, assignor::Strategy)> = Vec::new();
+    for c in &setup.consumers {
+        if !names.iter().any(|(n, _)| *n == c.config.group_id) {
+            names.push((c.config.group_id.clone(), c.config.strategy));
+        }
+    }
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let cfg = &setup.broker_config;
+    let total = cfg.offsets_topic_num_partitions.max(1);
+    let rf = cfg.offsets_topic_replication_factor.clamp(1, setup.brokers);
+    let numbers: VecSet<u32> = names.iter().map(|(n, _)| coordinator::offsets_partition_for(n, total)).collect();
+    let numbers: Vec<u32> = numbers.into_iter().collect();
+    let placement = default_assignment(total, rf, setup.brokers);
+    let topic = topics.len() as u32;
+    let base = tps.len() as u32;
+    let config = TopicConfig { retention_ms: Some(-1), retention_bytes: Some(-1), ..TopicConfig::default() };
+    topics.push(Topic {
+        name: OFFSETS_TOPIC.to_string(),
+        base,
+        partitions: numbers.len() as u32,
+        config: config.resolve(cfg),
+        internal: true,
+        partition_ids: Some(numbers.clone()),
+    });
+    for (i, &n) in numbers.iter().enumerate() {
+        tps.push(Tp { topic, partition: i as u32 });
+        assignment.push(placement[n as usize].clone());
+    }
+    names
+        .into_iter()
+        .map(|(name, strategy)| {
+            let offsets_partition = coordinator::offsets_partition_for(&name, total);
+            let i = numbers.iter().position(|&n| n == offsets_partition).expect("listed") as u32;
+            GroupInfo { name, strategy, offsets_partition, pidx: base + i }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod fill_tests {
+    use super::ProduceAction;
+
+    fn action(literal: bool) -> ProduceAction {
+        ProduceAction { producer: 0, topic: 0, partition: None, key: None, value: String::new(), count: 1, rate: None, literal }
+    }
+
+    #[test]
+    fn every_n_placeholder_becomes_the_one_based_number_and_other_braces_stay() {
+        let p = action(false);
+        assert_eq!(p.fill("order-{n}", 0), "order-1");
+        assert_eq!(p.fill("{n}:{n}", 41), "42:42");
+        assert_eq!(p.fill("{x} {n", 4), "{x} {n");
+        assert_eq!(p.fill("{{n}}", 9), "{10}");
+        assert_eq!(p.fill("plain", 3), "plain");
+        assert_eq!(p.fill("é{n}ü{", 0), "é1ü{");
+    }
+
+    #[test]
+    fn literal_text_is_kept_as_typed() {
+        assert_eq!(action(true).fill("order-{n}", 0), "order-{n}");
+    }
+}
+
