@@ -5,7 +5,7 @@ mod common;
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::config::{Acks, ProducerConfigRaw};
 use kafkasim::sim::ledger::Outcome;
-use kafkasim::sim::{default_assignment, ClusterEffect, Effect, Election, KafkaError, NetEffect, ProducerEffect, Sim, StepEvent};
+use kafkasim::sim::{default_assignment, ClusterEffect, Effect, Election, GroupEffect, KafkaError, NetEffect, ProducerEffect, Sim, StepEvent};
 
 
 /// A scenario with `brokers`, one topic `t` (1 partition, RF = `rf`), producer `p`, plus `rest`.
@@ -391,4 +391,53 @@ fn a_batch_that_keeps_failing_expires_at_its_delivery_timeout() {
         }
         other => panic!("expected a failed record, got {other:?}"),
     }
+}
+
+/// Kafka 4.x's group coordinator gives an offset commit `offsets.commit.timeout.ms` to be
+/// replicated: past it, the consumer is answered COORDINATOR_NOT_AVAILABLE, while the records stay
+/// in the log and count once the high watermark passes them (the write is not rolled back). An
+/// OffsetFetch meanwhile waits for them (`require_stable`).
+#[test]
+fn a_commit_not_replicated_in_time_is_answered_but_still_counts_once_replicated() {
+    let cut: String = [(1, 2), (1, 3), (2, 3)]
+        .iter()
+        .map(|(a, b)| format!("[[timeline]]\nat = 6000\ncut = {{ from = \"broker-{a}\", to = \"broker-{b}\" }}\n[[timeline]]\nat = 16000\nheal = {{ from = \"broker-{a}\", to = \"broker-{b}\" }}\n"))
+        .collect();
+    let s = scenario(
+        3,
+        1,
+        "\"offsets.commit.timeout.ms\" = 3000",
+        "",
+        "",
+        &format!(
+            "[[consumers]]\nname = \"c\"\ntopics = [\"t\"]\ncommit = \"after-processing\"\nconfig = {{ \"group.id\" = \"g\" }}\n\
+             [[timeline]]\nat = 5000\nproduce = {{ count = 20, rate = 10 }}\n{cut}"
+        ),
+    );
+    let mut sim = s.start(1);
+    let (mut sent, mut timed_out, mut stored_after_heal) = (Vec::new(), Vec::new(), Vec::new());
+    sim.run_until(60_000, |_, step| {
+        if let StepEvent::Deliver { msg: kafkasim::sim::Msg::OffsetCommit { offsets, .. }, .. } = &step.event {
+            sent.push((step.time, offsets.clone()));
+        }
+        for e in &step.effects {
+            match e {
+                Effect::Group(GroupEffect::CommitTimedOut { timeout_ms, .. }) => timed_out.push((step.time, *timeout_ms)),
+                Effect::Group(GroupEffect::OffsetsCommitted { offsets, .. }) if step.time >= 16_000 => stored_after_heal.push(offsets.clone()),
+                _ => {}
+            }
+        }
+    });
+    let stuck = sent.iter().filter(|(t, _)| (6_000..13_000).contains(t)).collect::<Vec<_>>();
+    assert!(!stuck.is_empty(), "commits were sent while the brokers were cut off: {sent:?}");
+    assert!(!timed_out.is_empty(), "a commit timed out");
+    // Each timeout is exactly offsets.commit.timeout.ms after a commit reached the coordinator.
+    for (at, timeout) in &timed_out {
+        assert_eq!(*timeout, 3_000);
+        assert!(sent.iter().any(|(t, _)| t + 3_000 == *at), "timeout at {at} matches no commit: {sent:?}");
+    }
+    // The timed-out commits are stored once the links heal and the followers fetch again (after
+    // their lost fetch hits replica.socket.timeout.ms), and the high watermark passes them.
+    let first_stuck = &stuck[0].1;
+    assert!(stored_after_heal.iter().any(|o| o == first_stuck), "{first_stuck:?} is stored after the heal: {stored_after_heal:?}");
 }

@@ -223,6 +223,12 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::GroupJoinDeadline { broker, group: g, .. } => {
             format!("broker-{broker}: the join phase of group {} ends", sim.group_name(*g))
         }
+        Timer::CommitTimeout { broker, group: g, .. } => {
+            format!("broker-{broker}: offsets.commit.timeout.ms of a commit for group {} ends", sim.group_name(*g))
+        }
+        Timer::OffsetFetchTimeout { broker, group: g, .. } => {
+            format!("broker-{broker}: offsets.commit.timeout.ms of a held OffsetFetch for group {} ends", sim.group_name(*g))
+        }
         Timer::MemberSessionCheck { broker, group: g, member_id, .. } => {
             format!("broker-{broker} checks the session of {member_id} in group {}", sim.group_name(*g))
         }

@@ -481,6 +481,8 @@ impl Sim {
             Timer::GroupJoinDeadline { broker, incarnation, group, round } => {
                 self.coordinator_join_deadline(broker, incarnation, group, round)
             }
+            Timer::CommitTimeout { broker, incarnation, group, req } => self.coordinator_commit_timeout(broker, incarnation, group, req),
+            Timer::OffsetFetchTimeout { broker, incarnation, group, req } => self.coordinator_fetch_timeout(broker, incarnation, group, req),
             Timer::MemberSessionCheck { broker, incarnation, group, ref member_id } => {
                 let member_id = member_id.clone();
                 self.coordinator_session_check(broker, incarnation, group, &member_id)

@@ -148,6 +148,28 @@ pub enum Timer {
         /// Which rebalance round set it.
         round: u32,
     },
+    /// An offset commit's `offsets.commit.timeout.ms` ends.
+    CommitTimeout {
+        /// Coordinator.
+        broker: BrokerId,
+        /// Incarnation.
+        incarnation: u32,
+        /// Group index.
+        group: u32,
+        /// The commit's request id.
+        req: u64,
+    },
+    /// A held OffsetFetch's `offsets.commit.timeout.ms` ends.
+    OffsetFetchTimeout {
+        /// Coordinator.
+        broker: BrokerId,
+        /// Incarnation.
+        incarnation: u32,
+        /// Group index.
+        group: u32,
+        /// The fetch's request id.
+        req: u64,
+    },
     /// The coordinator checks a member's session.
     MemberSessionCheck {
         /// Coordinator.

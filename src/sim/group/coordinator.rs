@@ -90,8 +90,11 @@ pub struct GroupState {
     pub members: VecMap<String, MemberMeta>,
     /// Committed offsets by global partition index.
     pub offsets: VecMap<u32, u64>,
-    /// Commits waiting for replication: request id → (consumer, offsets).
-    pub pending_commits: VecMap<u64, (u32, Vec<(Tp, u64)>)>,
+    /// Commits waiting for replication, by request id (in the order they were written).
+    pub pending_commits: VecMap<u64, PendingCommit>,
+    /// OffsetFetch requests held until the pending commits are replicated: (consumer, request
+    /// id, partitions).
+    pub held_fetches: Vec<(u32, u64, Vec<Tp>)>,
     round: u32,
     initial_delay: bool,
     next_member: u32,
@@ -106,11 +109,24 @@ impl GroupState {
             members: VecMap::new(),
             offsets: VecMap::new(),
             pending_commits: VecMap::new(),
+            held_fetches: Vec::new(),
             round: 0,
             initial_delay: false,
             next_member: 1,
         }
     }
+}
+
+/// An offset commit whose records are in the log but not yet below the high watermark.
+#[derive(Clone, Debug, Serialize)]
+pub struct PendingCommit {
+    /// The consumer that committed.
+    pub consumer: u32,
+    /// (partition, offset).
+    pub offsets: Vec<(Tp, u64)>,
+    /// Whether the consumer already had its answer (COORDINATOR_NOT_AVAILABLE at
+    /// `offsets.commit.timeout.ms`): the records still count once replicated.
+    pub answered: bool,
 }
 
 /// Kafka's `Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions`.
@@ -249,13 +265,7 @@ impl Sim {
             Msg::OffsetCommit { req, group, generation, member_id, offsets } => {
                 self.coordinator_commit(b, c, *req, *group, *generation, member_id, offsets)
             }
-            Msg::OffsetFetch { req, group, partitions } => {
-                let result = match self.coordinated_groups(b).get(group) {
-                    None => Err(KafkaError::NotCoordinator),
-                    Some(s) => Ok(partitions.iter().map(|&tp| (tp, s.offsets.get(&self.pidx(tp)).copied())).collect()),
-                };
-                self.group_reply(b, c, Msg::OffsetFetchResponse { req: *req, group: *group, result });
-            }
+            Msg::OffsetFetch { req, group, partitions } => self.coordinator_offset_fetch(b, c, *req, *group, partitions),
             _ => {}
         }
     }
@@ -599,9 +609,72 @@ impl Sim {
         if state.phase == GroupPhase::CompletingRebalance {
             return reply(self, Some(KafkaError::RebalanceInProgress));
         }
-        state.pending_commits.insert(req, (c, offsets.to_vec()));
+        state.pending_commits.insert(req, PendingCommit { consumer: c, offsets: offsets.to_vec(), answered: false });
         let records = offsets.iter().map(|&(tp, offset)| InternalRecord::OffsetCommit { group: g, tp, offset }).collect();
         self.coordinator_append(b, g, records, Some((c, req)));
+        // Kafka 4.x's coordinator runtime gives a write `offsets.commit.timeout.ms` to be
+        // replicated; a commit already done when the timer fires finds nothing to do.
+        if self.group_mut(b, g).is_some_and(|s| s.pending_commits.contains_key(&req)) {
+            let (at, incarnation) = (self.now.saturating_add(self.broker_config.offsets_commit_timeout_ms), self.broker(b).incarnation);
+            self.schedule_timer(at, Timer::CommitTimeout { broker: b, incarnation, group: g, req });
+        }
+    }
+
+    /// The commit's `offsets.commit.timeout.ms` ended before its records were replicated: the
+    /// consumer is answered COORDINATOR_NOT_AVAILABLE (Kafka's runtime fails the write with a
+    /// TimeoutException, REQUEST_TIMED_OUT, which the group coordinator maps so), while the
+    /// records stay in the log and count when the high watermark passes them.
+    pub(crate) fn coordinator_commit_timeout(&mut self, b: BrokerId, incarnation: u32, g: u32, req: u64) -> bool {
+        if !self.timer_is_live(b, incarnation) {
+            return false;
+        }
+        let Some(pending) = self.group_mut(b, g).and_then(|s| s.pending_commits.get_mut(&req)) else { return false };
+        if pending.answered {
+            return false;
+        }
+        pending.answered = true;
+        let consumer = pending.consumer;
+        let timeout_ms = self.broker_config.offsets_commit_timeout_ms;
+        self.emit(GroupEffect::CommitTimedOut { group: g, coordinator: b, consumer, timeout_ms });
+        self.group_reply(b, consumer, Msg::OffsetCommitResponse { req, group: g, error: Some(KafkaError::CoordinatorNotAvailable) });
+        true
+    }
+
+    /// OffsetFetch: the consumer asks with `require_stable`, so Kafka 4.x's coordinator runs it
+    /// as a write that waits until everything written before it is replicated, and answers with
+    /// every offset written. Simplification: it waits for the group's own pending commits, not
+    /// for every write to its `__consumer_offsets` partition.
+    fn coordinator_offset_fetch(&mut self, b: BrokerId, c: u32, req: u64, g: u32, partitions: &[Tp]) {
+        let Some(state) = self.group_mut(b, g) else {
+            return self.group_reply(b, c, Msg::OffsetFetchResponse { req, group: g, result: Err(KafkaError::NotCoordinator) });
+        };
+        if state.pending_commits.is_empty() {
+            return self.coordinator_answer_fetch(b, g, c, req, partitions);
+        }
+        state.held_fetches.push((c, req, partitions.to_vec()));
+        let pending = state.pending_commits.values().count() as u32;
+        self.emit(GroupEffect::OffsetFetchHeld { group: g, coordinator: b, consumer: c, pending });
+        let (at, incarnation) = (self.now.saturating_add(self.broker_config.offsets_commit_timeout_ms), self.broker(b).incarnation);
+        self.schedule_timer(at, Timer::OffsetFetchTimeout { broker: b, incarnation, group: g, req });
+    }
+
+    fn coordinator_answer_fetch(&mut self, b: BrokerId, g: u32, c: u32, req: u64, partitions: &[Tp]) {
+        let Some(state) = self.coordinated_groups(b).get(&g) else { return };
+        let result = Ok(partitions.iter().map(|&tp| (tp, state.offsets.get(&self.pidx(tp)).copied())).collect());
+        self.group_reply(b, c, Msg::OffsetFetchResponse { req, group: g, result });
+    }
+
+    /// A held OffsetFetch reached `offsets.commit.timeout.ms`.
+    pub(crate) fn coordinator_fetch_timeout(&mut self, b: BrokerId, incarnation: u32, g: u32, req: u64) -> bool {
+        if !self.timer_is_live(b, incarnation) {
+            return false;
+        }
+        let Some(state) = self.group_mut(b, g) else { return false };
+        let Some(i) = state.held_fetches.iter().position(|(_, r, _)| *r == req) else { return false };
+        let (consumer, _, _) = state.held_fetches.remove(i);
+        self.emit(GroupEffect::OffsetFetchTimedOut { group: g, coordinator: b, consumer });
+        self.group_reply(b, consumer, Msg::OffsetFetchResponse { req, group: g, result: Err(KafkaError::CoordinatorNotAvailable) });
+        true
     }
 
     /// Appends records to the group's `__consumer_offsets` partition with acks=all (as the
@@ -641,9 +714,10 @@ impl Sim {
     /// The commit's records are replicated (or failed): apply them and answer the member.
     pub(crate) fn coordinator_commit_done(&mut self, b: BrokerId, g: u32, c: u32, req: u64, result: Result<u64, KafkaError>) {
         let pending = self.group_mut(b, g).and_then(|s| s.pending_commits.remove(&req));
+        let answered = pending.as_ref().is_some_and(|p| p.answered);
         let error = match result {
             Ok(_) => {
-                if let Some((consumer, offsets)) = pending {
+                if let Some(PendingCommit { consumer, offsets, .. }) = pending {
                     for &(tp, offset) in &offsets {
                         let pidx = self.pidx(tp);
                         if let Some(s) = self.group_mut(b, g) {
@@ -658,7 +732,16 @@ impl Sim {
             Err(KafkaError::NotLeaderOrFollower) => Some(KafkaError::NotCoordinator),
             Err(_) => Some(KafkaError::CoordinatorNotAvailable),
         };
-        self.group_reply(b, c, Msg::OffsetCommitResponse { req, group: g, error });
+        if !answered {
+            self.group_reply(b, c, Msg::OffsetCommitResponse { req, group: g, error });
+        }
+        // Held fetches are answered once nothing written before them is pending.
+        let Some(state) = self.group_mut(b, g) else { return };
+        if state.pending_commits.is_empty() {
+            for (consumer, fetch, partitions) in std::mem::take(&mut state.held_fetches) {
+                self.coordinator_answer_fetch(b, g, consumer, fetch, &partitions);
+            }
+        }
     }
 }
 

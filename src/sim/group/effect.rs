@@ -74,6 +74,40 @@ pub enum GroupEffect {
         /// (partition, offset).
         offsets: Vec<(Tp, u64)>,
     },
+    /// A commit's records were not replicated within `offsets.commit.timeout.ms`: the coordinator
+    /// answers COORDINATOR_NOT_AVAILABLE (its REQUEST_TIMED_OUT, mapped as Kafka 4.x maps it); the
+    /// records stay in the log and count once the high watermark passes them.
+    CommitTimedOut {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// Consumer that committed.
+        consumer: u32,
+        /// `offsets.commit.timeout.ms`.
+        timeout_ms: u64,
+    },
+    /// An OffsetFetch (the consumer asks with `require_stable`) waits until the group's pending
+    /// commits are replicated, so that it answers with every offset written so far.
+    OffsetFetchHeld {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// Consumer that asked.
+        consumer: u32,
+        /// Commits it waits for.
+        pending: u32,
+    },
+    /// A held OffsetFetch reached `offsets.commit.timeout.ms`: COORDINATOR_NOT_AVAILABLE.
+    OffsetFetchTimedOut {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// Consumer that asked.
+        consumer: u32,
+    },
     /// A broker became coordinator of a group and loaded it from `__consumer_offsets`.
     GroupLoaded {
         /// Group index.
@@ -164,6 +198,21 @@ impl GroupEffect {
                 names.consumer_name(*c),
                 names.group_name(*g),
                 offsets(names, o)
+            ),
+            GroupEffect::CommitTimedOut { group: g, coordinator, consumer: c, timeout_ms } => format!(
+                "broker-{coordinator}: {}'s commit for group {} is not replicated after offsets.commit.timeout.ms ({timeout_ms} ms): it answers COORDINATOR_NOT_AVAILABLE (REQUEST_TIMED_OUT); the records stay in the log and count once the high watermark passes them",
+                names.consumer_name(*c),
+                names.group_name(*g)
+            ),
+            GroupEffect::OffsetFetchHeld { group: g, coordinator, consumer: c, pending } => format!(
+                "broker-{coordinator} holds {}'s OffsetFetch for group {} until its {pending} pending commit(s) are replicated (require_stable: it answers with every offset written)",
+                names.consumer_name(*c),
+                names.group_name(*g)
+            ),
+            GroupEffect::OffsetFetchTimedOut { group: g, coordinator, consumer: c } => format!(
+                "broker-{coordinator}: {}'s OffsetFetch for group {} waited offsets.commit.timeout.ms for pending commits: COORDINATOR_NOT_AVAILABLE (REQUEST_TIMED_OUT)",
+                names.consumer_name(*c),
+                names.group_name(*g)
             ),
             GroupEffect::GroupLoaded { group: g, coordinator, generation, offsets: o } => format!(
                 "broker-{coordinator} becomes coordinator of group {} and loads it from __consumer_offsets: generation {generation}, committed {}",
