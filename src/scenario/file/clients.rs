@@ -1,0 +1,111 @@
+//! The `[[consumers]]` tables read into consumer specs.
+
+use super::*;
+
+pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpec], producers: &[ProducerSpec]) -> Vec<ConsumerSpec> {
+    let mut out: Vec<ConsumerSpec> = Vec::new();
+    if defs.len() > limits::CONSUMERS {
+        cx.err(defs[0].span().start, format!("more than {} consumers", limits::CONSUMERS), None);
+        return out;
+    }
+    let tnames: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+    for d in defs {
+        let at = d.span().start;
+        let d = d.get_ref();
+        let name = d.name.get_ref().clone();
+        check_client_name(cx, "consumer", &d.name);
+        if producers.iter().any(|p| p.name == name) || out.iter().any(|c| c.name == name) {
+            cx.err(d.name.span().start, format!("consumer name {} is already used", printable(&name)), Some("every producer and consumer needs its own name".into()));
+        }
+        let mut subscribed = Vec::new();
+        for t in d.topics.get_ref() {
+            match tnames.iter().position(|n| n == t) {
+                Some(i) if !subscribed.contains(&(i as u32)) => subscribed.push(i as u32),
+                Some(_) => {}
+                None => {
+                    let hint = closest(t, tnames.iter().copied()).map(|b| format!("did you mean `{b}`?"));
+                    cx.err(d.topics.span().start, format!("unknown topic {t:?}"), hint);
+                }
+            }
+        }
+        if d.topics.get_ref().is_empty() {
+            cx.err(d.topics.span().start, "a consumer must subscribe to at least one topic", None);
+        }
+        let commit = match &d.commit {
+            None => CommitPolicy::Auto,
+            Some(c) => match CommitPolicy::ALL.iter().find(|p| p.name() == c.get_ref()) {
+                Some(p) => *p,
+                None => {
+                    let hint = closest(c.get_ref(), CommitPolicy::ALL.iter().map(|p| p.name()))
+                        .map_or("use auto, before-processing, after-processing or after-processing-async".to_string(), |b| format!("did you mean `{b}`?"));
+                    cx.err(c.span().start, format!("unknown commit policy {:?}", c.get_ref()), Some(hint));
+                    CommitPolicy::Auto
+                }
+            },
+        };
+        let worker = match d.processing.as_ref().map(|p| p.get_ref().as_str()) {
+            None | Some("in-loop") => false,
+            Some("worker") => true,
+            Some(other) => {
+                let span = d.processing.as_ref().map_or(at, |p| p.span().start);
+                cx.err(span, format!("unknown processing mode {other:?}"), Some("use \"in-loop\" or \"worker\"".into()));
+                false
+            }
+        };
+        let processing_ms = d.processing_ms.as_ref().map_or(5, |p| *p.get_ref());
+        if processing_ms > limits::DURATION_MS {
+            let span = d.processing_ms.as_ref().map_or(at, |p| p.span().start);
+            cx.err(span, format!("processing_ms = {processing_ms} is beyond the limit of {} ms", limits::DURATION_MS), None);
+        }
+        let raw = d.config.as_ref().map(|c| c.get_ref().clone()).unwrap_or_default();
+        let config_at = d.config.as_ref().map_or(at, |c| c.span().start);
+        let config = match raw.resolve(commit != CommitPolicy::Auto) {
+            Ok(c) => c,
+            Err(message) => {
+                cx.err(config_at, message, None);
+                // The consumer is kept, with the defaults, so that the timeline's references to it
+                // raise no second, misleading error.
+                let fallback = ConsumerConfigRaw { group_id: Some(name.clone()), ..Default::default() };
+                let Ok(c) = fallback.resolve(false) else { continue };
+                c
+            }
+        };
+        if commit == CommitPolicy::Auto && !config.enable_auto_commit {
+            cx.err(
+                config_at,
+                "commit = \"auto\" with enable.auto.commit = false: this consumer would never commit",
+                Some("set enable.auto.commit = true, or choose commit = \"after-processing\"".into()),
+            );
+        }
+        if worker && commit != CommitPolicy::Auto {
+            let span = d.processing.as_ref().map_or(at, |p| p.span().start);
+            cx.err(span, "processing = \"worker\" is simulated with commit = \"auto\" only", Some("manual commits from a worker thread are not modelled".into()));
+        }
+        for other in out.iter().filter(|o| o.config.group_id == config.group_id) {
+            if other.config.strategy != config.strategy {
+                cx.err(
+                    config_at,
+                    format!(
+                        "group {:?} mixes partition.assignment.strategy {} and {}",
+                        config.group_id,
+                        other.config.strategy.name(),
+                        config.strategy.name()
+                    ),
+                    Some("Kafka would fail the join with INCONSISTENT_GROUP_PROTOCOL; give every member the same strategy".into()),
+                );
+                break;
+            }
+            if other.config.group_instance_id.is_some() && other.config.group_instance_id == config.group_instance_id {
+                cx.err(config_at, format!("group.instance.id {:?} is used twice in one group", config.group_instance_id.as_deref().unwrap_or("")), Some("static members need distinct ids; two at once fence each other (FENCED_INSTANCE_ID)".into()));
+            }
+        }
+        out.push(ConsumerSpec {
+            name,
+            config,
+            topics: subscribed,
+            app: AppBehaviour { processing_ms, commit, worker },
+            autostart: d.start.unwrap_or(true),
+        });
+    }
+    out
+}

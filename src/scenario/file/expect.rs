@@ -1,0 +1,265 @@
+//! The `[[expect]]` tables read into expectations.
+
+use super::*;
+
+pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[TopicSpec], clients: &Clients<'_>, duration_ms: u64) -> Option<Expectation> {
+    let (producers, brokers) = (clients.producers, clients.brokers);
+    let start = e.span().start;
+    let line = cx.loc.line_col(start).0;
+    let errors_before = cx.errors.len();
+    let e = e.get_ref();
+    let mut checks = Vec::new();
+    if let Some(at) = &e.at {
+        if *at.get_ref() > duration_ms {
+            cx.err(at.span().start, format!("at = {} is after the end of the run ({duration_ms} ms)", at.get_ref()), Some("raise duration_ms or move the expectation earlier".into()));
+        }
+    }
+    let group = match &e.group {
+        Some(gname) => {
+            let mut names: Vec<&str> = Vec::new();
+            for c in clients.consumers {
+                if !names.contains(&c.config.group_id.as_str()) {
+                    names.push(&c.config.group_id);
+                }
+            }
+            let g = lookup(cx, "group", Some(gname), start, &names);
+            g.map(|g| names[g as usize].to_string())
+        }
+        None => None,
+    };
+    if e.group.is_some() {
+        let producer_only = [("sent", e.sent.is_some()), ("acknowledged", e.acknowledged.is_some()), ("failed", e.failed.is_some()), ("acknowledged_lost", e.acknowledged_lost.is_some())];
+        for (name, set) in producer_only {
+            if set {
+                cx.err(start, format!("`{name}` is a producer total and this expectation names a group"), Some("put producer totals in their own [[expect]] table without `group`".into()));
+            }
+        }
+        if let Some(g) = &group {
+            let group_totals = [
+                (GroupTotal::Processed, e.processed.map(u64::from)),
+                (GroupTotal::Lost, e.lost.map(u64::from)),
+                (GroupTotal::Duplicated, e.duplicated.map(u64::from)),
+                (GroupTotal::Pending, e.pending.map(u64::from)),
+                (GroupTotal::OutOfOrder, e.out_of_order.map(u64::from)),
+                (GroupTotal::Rebalances, e.rebalances.map(u64::from)),
+                (GroupTotal::Lag, e.lag),
+            ];
+            for (what, v) in group_totals {
+                if let Some(value) = v {
+                    checks.push(Check::GroupTotal { group: g.clone(), what, value });
+                }
+            }
+            if let Some(v) = &e.verdict {
+                match Verdict::ALL.iter().find(|x| x.name() == v.get_ref()) {
+                    Some(verdict) => checks.push(Check::Verdict { group: g.clone(), verdict: *verdict }),
+                    None => {
+                        let hint = closest(v.get_ref(), Verdict::ALL.iter().map(|x| x.name())).map_or(
+                            "use exactly-once, at-least-once, at-most-once or none".to_string(),
+                            |b| format!("did you mean `{b}`?"),
+                        );
+                        cx.err(v.span().start, format!("unknown verdict {:?}", v.get_ref()), Some(hint));
+                    }
+                }
+            }
+            if let Some(value) = e.generation {
+                checks.push(Check::Generation { group: g.clone(), value });
+            }
+            if let Some(map) = &e.committed {
+                for (name, &offset) in map.get_ref() {
+                    if let Some(tp) = partition_named(cx, map.span().start, name, topics) {
+                        checks.push(Check::Committed { group: g.clone(), tp, offset });
+                    }
+                }
+            }
+            if let Some(map) = &e.assignment {
+                for (cname, parts) in map.get_ref() {
+                    let Some(consumer) = clients.consumers.iter().position(|c| &c.name == cname) else {
+                        cx.err(map.span().start, format!("unknown consumer {cname:?}"), None);
+                        continue;
+                    };
+                    let tps: Vec<_> = parts.iter().filter_map(|p| partition_named(cx, map.span().start, p, topics)).collect();
+                    checks.push(Check::Assignment { consumer: consumer as u32, tps });
+                }
+            }
+        }
+    } else {
+        let totals = [
+            (Total::Sent, e.sent),
+            (Total::Acknowledged, e.acknowledged),
+            (Total::Failed, e.failed),
+            (Total::Lost, e.lost),
+            (Total::AcknowledgedLost, e.acknowledged_lost),
+            (Total::Duplicated, e.duplicated),
+            (Total::OutOfOrder, e.out_of_order),
+        ];
+        for (what, v) in totals {
+            if let Some(value) = v {
+                checks.push(Check::Total { what, value });
+            }
+        }
+        let group_only = [
+            ("processed", e.processed.is_some()),
+            ("pending", e.pending.is_some()),
+            ("verdict", e.verdict.is_some()),
+            ("generation", e.generation.is_some()),
+            ("rebalances", e.rebalances.is_some()),
+            ("committed", e.committed.is_some()),
+            ("lag", e.lag.is_some()),
+            ("assignment", e.assignment.is_some()),
+        ];
+        for (name, set) in group_only {
+            if set {
+                cx.err(start, format!("`{name}` needs `group = \"…\"`"), None);
+            }
+        }
+    }
+    let consumer = match &e.consumer {
+        Some(c) => consumer_ref(cx, c, clients.consumers),
+        None => None,
+    };
+    if let Some(c) = consumer {
+        if let Some(map) = &e.position {
+            for (name, &offset) in map.get_ref() {
+                if let Some(tp) = partition_named(cx, map.span().start, name, topics) {
+                    checks.push(Check::Position { consumer: c, tp, offset });
+                }
+            }
+        }
+        if let Some(st) = &e.consumer_state {
+            const STATES: [&str; 5] = ["not_started", "running", "crashed", "closed", "failed"];
+            if STATES.contains(&st.get_ref().as_str()) {
+                checks.push(Check::ConsumerState { consumer: c, state: st.get_ref().clone() });
+            } else {
+                cx.err(st.span().start, format!("unknown consumer state {:?}", st.get_ref()), Some(format!("use one of {}", STATES.join(", "))));
+            }
+        }
+    } else if e.position.is_some() || e.consumer_state.is_some() {
+        cx.err(start, "`position` and `consumer_state` need `consumer = \"…\"`", None);
+    }
+    let needs_partition = e.leader.is_some() || e.offline.is_some() || e.leader_epoch.is_some() || e.isr.is_some() || e.elr.is_some()
+        || e.high_watermark.is_some() || e.log.is_some() || e.log_end_offset.is_some() || e.replica.is_some();
+    let tp = match &e.partition {
+        Some(p) => {
+            let name = p.get_ref();
+            let found = name.rsplit_once('-').and_then(|(t, n)| {
+                let topic = topics.iter().position(|x| x.name == t)?;
+                let n: u32 = n.parse().ok()?;
+                (n < topics[topic].assignment.len() as u32).then_some(crate::sim::Tp { topic: topic as u32, partition: n })
+            });
+            if found.is_none() {
+                let all: Vec<String> = topics
+                    .iter()
+                    .flat_map(|t| (0..t.assignment.len()).map(move |i| format!("{}-{i}", t.name)))
+                    .collect();
+                let hint = closest(name, all.iter().map(String::as_str)).map(|b| format!("did you mean `{b}`?"))
+                    .or_else(|| Some("name a partition as topic-N, e.g. orders-0".into()));
+                cx.err(p.span().start, format!("unknown partition {name:?}"), hint);
+            }
+            found
+        }
+        None => {
+            if needs_partition {
+                cx.err(start, "this expectation needs `partition = \"topic-N\"`", None);
+            }
+            None
+        }
+    };
+    let replica = match &e.replica {
+        Some(r) => broker_ref(cx, r, brokers),
+        None => None,
+    };
+    if (e.log.is_some() || e.log_end_offset.is_some()) && e.replica.is_none() {
+        cx.err(start, "`log` and `log_end_offset` need `replica = N` (the broker whose log to read)", None);
+    }
+    if let Some(tp) = tp {
+        if let Some(l) = &e.leader {
+            if let Some(b) = broker_ref(cx, l, brokers) {
+                checks.push(Check::Leader { tp, leader: Some(b) });
+            }
+        }
+        if e.offline == Some(true) {
+            checks.push(Check::Leader { tp, leader: None });
+        }
+        if let Some(epoch) = e.leader_epoch {
+            checks.push(Check::LeaderEpoch { tp, epoch });
+        }
+        if let Some(isr) = &e.isr {
+            for &b in isr.get_ref() {
+                if !(1..=brokers).contains(&b) {
+                    cx.err(isr.span().start, format!("there is no broker {b}"), None);
+                }
+            }
+            checks.push(Check::Isr { tp, isr: isr.get_ref().clone() });
+        }
+        if let Some(elr) = &e.elr {
+            for &b in elr.get_ref() {
+                if !(1..=brokers).contains(&b) {
+                    cx.err(elr.span().start, format!("there is no broker {b}"), None);
+                }
+            }
+            checks.push(Check::Elr { tp, elr: elr.get_ref().clone() });
+        }
+        if let Some(value) = e.high_watermark {
+            checks.push(Check::HighWatermark { tp, replica, value });
+        }
+        if let (Some(b), Some(value)) = (replica, e.log_end_offset) {
+            checks.push(Check::LogEndOffset { tp, replica: b, value });
+        }
+        if let (Some(b), Some(values)) = (replica, &e.log) {
+            checks.push(Check::Log { tp, replica: b, values: values.clone() });
+        }
+    }
+    if let (Some(c), true) = (consumer, e.errors_seen.is_some() || e.no_errors.is_some()) {
+        let errors = error_names(cx, e.errors_seen.as_ref());
+        if e.errors_seen.is_some() {
+            checks.push(Check::ConsumerErrorsSeen { consumer: c, errors });
+        }
+        if e.no_errors == Some(true) {
+            checks.push(Check::ConsumerErrorsSeen { consumer: c, errors: Vec::new() });
+        }
+    } else if e.errors_seen.is_some() || e.no_errors.is_some() {
+        let pnames: Vec<&str> = producers.iter().map(|x| x.name.as_str()).collect();
+        if let Some(p) = lookup(cx, "producer", e.producer.as_ref(), start, &pnames) {
+            if e.errors_seen.is_some() {
+                let errors = error_names(cx, e.errors_seen.as_ref());
+                checks.push(Check::ErrorsSeen { producer: p, errors });
+            }
+            if e.no_errors == Some(true) {
+                checks.push(Check::NoErrors { producer: p });
+            }
+        }
+    }
+    if checks.is_empty() && cx.errors.len() == errors_before {
+        cx.err(start, "this expectation checks nothing", Some("add e.g. acknowledged_lost = 0, or partition + leader".into()));
+        return None;
+    }
+    Some(Expectation { at: e.at.as_ref().map(|a| *a.get_ref()), line, checks, at_least: false })
+}
+
+pub(super) fn error_names(cx: &mut Ctx<'_>, list: Option<&Spanned<Vec<String>>>) -> Vec<KafkaError> {
+    let mut errors = Vec::new();
+    let Some(list) = list else { return errors };
+    for name in list.get_ref() {
+        match KafkaError::ALL.iter().find(|k| k.name() == name) {
+            Some(k) => errors.push(*k),
+            None => {
+                let hint = closest(name, KafkaError::ALL.iter().map(|k| k.name())).map(|b| format!("did you mean `{b}`?"));
+                cx.err(list.span().start, format!("unknown error name {name:?}"), hint);
+            }
+        }
+    }
+    errors
+}
+
+/// A user topic's partition by its `topic-N` name.
+pub(super) fn partition_named(cx: &mut Ctx<'_>, at: usize, name: &str, topics: &[TopicSpec]) -> Option<crate::sim::Tp> {
+    let found = name.rsplit_once('-').and_then(|(t, n)| {
+        let topic = topics.iter().position(|x| x.name == t)?;
+        let n: u32 = n.parse().ok()?;
+        (n < topics[topic].assignment.len() as u32).then_some(crate::sim::Tp { topic: topic as u32, partition: n })
+    });
+    if found.is_none() {
+        cx.err(at, format!("unknown partition {name:?}"), Some("name a partition as topic-N, e.g. orders-0".into()));
+    }
+    found
+}

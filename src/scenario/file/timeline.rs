@@ -1,0 +1,305 @@
+//! The `[[timeline]]` entries (and a challenge's solution) read into actions, with the names of
+//! nodes, producers, topics and consumers they refer to.
+
+use super::*;
+
+/// Refuses entries that would happen after the run's end, where they would silently never run:
+/// an entry's `at`, and the last record of a produce spread out by `rate`.
+pub(super) fn after_the_end(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], duration_ms: u64, what: &str) {
+    for entry in entries {
+        let e = entry.get_ref();
+        let at = *e.at.get_ref();
+        if at > duration_ms {
+            cx.err(e.at.span().start, format!("this {what} at {at} ms is after the end of the run ({duration_ms} ms)"), Some("raise duration_ms or move the entry earlier; it would never run".into()));
+            continue;
+        }
+        let Some(p) = &e.produce else { continue };
+        let p = p.get_ref();
+        let (Some(rate), count) = (p.rate.as_ref(), p.count.as_ref().map_or(1, |c| *c.get_ref())) else { continue };
+        let rate = *rate.get_ref();
+        if (MIN_RATE..=1_000_000.0).contains(&rate) {
+            let last = at as f64 + f64::from(count.saturating_sub(1)) * 1000.0 / rate;
+            if last > duration_ms as f64 {
+                cx.err(
+                    p.rate.as_ref().map_or(entry.span().start, |r| r.span().start),
+                    format!("at rate = {rate} the last of {count} records would be sent at {} ms, after the end of the run ({duration_ms} ms)", last.ceil()),
+                    Some("raise the rate or duration_ms, or lower the count".into()),
+                );
+            }
+        }
+    }
+}
+
+/// The action a timeline entry holds, named as a challenge's `actions` name it.
+pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
+    let kinds = [
+        (e.produce.is_some(), "produce"),
+        (e.crash.is_some(), "crash"),
+        (e.controlled_shutdown.is_some(), "controlled_shutdown"),
+        (e.restart.is_some(), "restart"),
+        (e.cut.is_some(), "cut"),
+        (e.heal.is_some(), "heal"),
+        (e.link.is_some(), "link"),
+        (e.pause.is_some(), "pause"),
+        (e.start_consumer.is_some(), "start_consumer"),
+        (e.crash_consumer.is_some(), "crash_consumer"),
+        (e.close_consumer.is_some(), "close_consumer"),
+        (e.stall_consumer.is_some(), "stall_consumer"),
+    ];
+    kinds.iter().find(|(set, _)| *set).map(|(_, k)| *k)
+}
+
+/// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
+pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[TopicSpec], clients: &Clients<'_>, network: LinkParams, records: &mut u64) -> Vec<TimedAction> {
+    let (producers, consumers, brokers) = (clients.producers, clients.consumers, clients.brokers);
+    let mut timeline = Vec::new();
+    for entry in entries {
+        let start = entry.span().start;
+        let e = entry.get_ref();
+        let at = *e.at.get_ref();
+        if at > limits::DURATION_MS {
+            cx.err(e.at.span().start, format!("at = {at} is beyond the limit of {} ms", limits::DURATION_MS), None);
+        }
+        let actions = [
+            e.produce.is_some(),
+            e.crash.is_some(),
+            e.controlled_shutdown.is_some(),
+            e.restart.is_some(),
+            e.cut.is_some(),
+            e.heal.is_some(),
+            e.link.is_some(),
+            e.pause.is_some(),
+            e.start_consumer.is_some(),
+            e.crash_consumer.is_some(),
+            e.close_consumer.is_some(),
+            e.stall_consumer.is_some(),
+        ];
+        let n = actions.iter().filter(|x| **x).count();
+        if n > 1 {
+            cx.err(start, "a timeline entry holds more than one action", Some("split it into several [[timeline]] entries with the same `at`".into()));
+            continue;
+        }
+        if n == 0 && e.say.is_none() {
+            cx.err(
+                start,
+                "a timeline entry with nothing to do",
+                Some("add one of produce, crash, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer or stall_consumer".into()),
+            );
+            continue;
+        }
+        if let Some(say) = &e.say {
+            let text = cx.text(say, "say").to_string();
+            timeline.push(TimedAction { at, action: Action::Say(text) });
+        }
+        let action = if let Some(p) = &e.produce {
+            produce_action(cx, p, topics, producers, records)
+        } else if let Some(b) = &e.crash {
+            broker_ref(cx, b, brokers).map(Action::Crash)
+        } else if let Some(b) = &e.controlled_shutdown {
+            broker_ref(cx, b, brokers).map(Action::ControlledShutdown)
+        } else if let Some(b) = &e.restart {
+            broker_ref(cx, b, brokers).map(Action::Restart)
+        } else if let Some(l) = &e.cut {
+            let l = l.get_ref();
+            let ends = link_ends(cx, &l.from, &l.to, clients);
+            ends.map(|(from, to)| Action::Cut { from, to, both: !l.one_way })
+        } else if let Some(l) = &e.heal {
+            let l = l.get_ref();
+            let ends = link_ends(cx, &l.from, &l.to, clients);
+            ends.map(|(from, to)| Action::Heal { from, to, both: !l.one_way })
+        } else if let Some(l) = &e.link {
+            let span = l.span().start;
+            let l = l.get_ref();
+            let ends = link_ends(cx, &l.from, &l.to, clients);
+            let params = link_params(l, network);
+            check_link(cx, span, &params);
+            ends.map(|(from, to)| Action::SetLink { from, to, both: !l.one_way, params })
+        } else if let Some(c) = &e.start_consumer {
+            consumer_ref(cx, c, consumers).map(Action::StartConsumer)
+        } else if let Some(c) = &e.crash_consumer {
+            consumer_ref(cx, c, consumers).map(Action::CrashConsumer)
+        } else if let Some(c) = &e.close_consumer {
+            consumer_ref(cx, c, consumers).map(Action::CloseConsumer)
+        } else if let Some(st) = &e.stall_consumer {
+            let st = st.get_ref();
+            let ms = *st.ms.get_ref();
+            if ms == 0 || ms > limits::DURATION_MS {
+                cx.err(st.ms.span().start, format!("ms = {ms}, expected 1 to {}", limits::DURATION_MS), None);
+            }
+            consumer_ref(cx, &st.consumer, consumers).map(|consumer| Action::StallConsumer { consumer, ms })
+        } else if let Some(p) = &e.pause {
+            let p = p.get_ref();
+            let question = cx.text(&p.question, "question").to_string();
+            let answer = p.answer.as_ref().map(|a| cx.text(a, "answer").to_string());
+            let choices: Vec<String> = p.choices.as_ref().map_or_else(Vec::new, |c| c.get_ref().clone());
+            if let Some(c) = &p.choices {
+                if !(2..=6).contains(&choices.len()) {
+                    cx.err(c.span().start, format!("{} choices, expected 2 to 6", choices.len()), Some("a question for the class offers two to six answers to pick from".into()));
+                }
+                if choices.iter().any(|x| x.chars().count() > limits::TEXT) {
+                    cx.err(c.span().start, format!("a choice is longer than {} characters", limits::TEXT), None);
+                }
+            }
+            let correct = match &p.correct {
+                Some(n) if p.choices.is_none() => {
+                    cx.err(n.span().start, "`correct` needs `choices`", Some("list the answers in `choices = [\"…\", \"…\"]`; `correct` is the right one's number, from 1".into()));
+                    None
+                }
+                Some(n) if *n.get_ref() == 0 || *n.get_ref() as usize > choices.len() => {
+                    cx.err(n.span().start, format!("correct = {}, expected 1 to {}", n.get_ref(), choices.len()), Some("`correct` counts the choices from 1".into()));
+                    None
+                }
+                Some(n) => Some(*n.get_ref() - 1),
+                None => None,
+            };
+            Some(Action::Pause { question, answer, choices, correct })
+        } else {
+            None
+        };
+        if let Some(action) = action {
+            timeline.push(TimedAction { at, action });
+        }
+    }
+    timeline
+}
+
+pub(super) fn link_params(l: &LinkDef, base: LinkParams) -> LinkParams {
+    LinkParams {
+        latency_ms: l.latency_ms.unwrap_or(base.latency_ms),
+        jitter_ms: l.jitter_ms.unwrap_or(base.jitter_ms),
+        loss: l.loss.unwrap_or(base.loss),
+    }
+}
+
+/// The clients and brokers a scenario names.
+pub(super) struct Clients<'a> {
+    pub(super) producers: &'a [ProducerSpec],
+    pub(super) consumers: &'a [ConsumerSpec],
+    pub(super) brokers: u32,
+}
+
+pub(super) fn node_named(s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {
+    node_by_name(
+        s.get_ref(),
+        clients.brokers,
+        clients.producers.iter().map(|p| p.name.as_str()),
+        clients.consumers.iter().map(|c| c.name.as_str()),
+    )
+}
+
+pub(super) fn node(cx: &mut Ctx<'_>, s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {
+    if let Some(id) = s.get_ref().strip_prefix("broker-") {
+        if id.starts_with('0') || id.starts_with('+') {
+            let canonical = id.trim_start_matches(['0', '+']);
+            cx.err(s.span().start, format!("unknown node {}", printable(s.get_ref())), Some(format!("brokers are named without leading zeros: broker-{canonical}")));
+            return None;
+        }
+    }
+    let found = node_named(s, clients);
+    if found.is_none() {
+        let mut names: Vec<String> = (1..=clients.brokers).map(|b| format!("broker-{b}")).collect();
+        names.push("controller".into());
+        names.extend(clients.producers.iter().map(|p| p.name.clone()));
+        names.extend(clients.consumers.iter().map(|c| c.name.clone()));
+        let hint = match closest(s.get_ref(), names.iter().map(String::as_str)) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!("known nodes: {}", names.join(", ")),
+        };
+        cx.err(s.span().start, format!("unknown node {:?}", s.get_ref()), Some(hint));
+    }
+    found
+}
+
+/// The two ends of a link, which must be two different nodes.
+pub(super) fn link_ends(cx: &mut Ctx<'_>, from: &Spanned<String>, to: &Spanned<String>, clients: &Clients<'_>) -> Option<(NodeId, NodeId)> {
+    let ends = (node(cx, from, clients), node(cx, to, clients));
+    let (Some(a), Some(b)) = ends else { return None };
+    if a == b {
+        cx.err(to.span().start, format!("a link from {} to itself", printable(from.get_ref())), Some("a link joins two different nodes; name the other end in `to`".into()));
+        return None;
+    }
+    Some((a, b))
+}
+
+pub(super) fn broker_ref(cx: &mut Ctx<'_>, b: &Spanned<u32>, brokers: u32) -> Option<u32> {
+    let id = *b.get_ref();
+    if (1..=brokers).contains(&id) {
+        Some(id)
+    } else {
+        cx.err(b.span().start, format!("there is no broker {id}"), Some(format!("brokers are numbered 1 to {brokers}")));
+        None
+    }
+}
+
+pub(super) fn lookup(cx: &mut Ctx<'_>, what: &str, given: Option<&Spanned<String>>, at: usize, names: &[&str]) -> Option<u32> {
+    match given {
+        Some(s) => match names.iter().position(|n| *n == s.get_ref()) {
+            Some(i) => Some(i as u32),
+            None => {
+                let hint = closest(s.get_ref(), names.iter().copied()).map(|b| format!("did you mean `{b}`?"));
+                cx.err(s.span().start, format!("unknown {what} {:?}", s.get_ref()), hint);
+                None
+            }
+        },
+        None if names.len() == 1 => Some(0),
+        None => {
+            cx.err(at, format!("which {what}? there are {}", names.len()), Some(format!("add `{what} = \"…\"`")));
+            None
+        }
+    }
+}
+
+/// The slowest produce rate, in records per second: one record every 1000 s of virtual time.
+pub(super) const MIN_RATE: f64 = 0.001;
+
+pub(super) fn produce_action(
+    cx: &mut Ctx<'_>,
+    p: &Spanned<ProduceDef>,
+    topics: &[TopicSpec],
+    producers: &[ProducerSpec],
+    records: &mut u64,
+) -> Option<Action> {
+    let at = p.span().start;
+    let p = p.get_ref();
+    let pnames: Vec<&str> = producers.iter().map(|x| x.name.as_str()).collect();
+    let tnames: Vec<&str> = topics.iter().map(|x| x.name.as_str()).collect();
+    let producer = lookup(cx, "producer", p.producer.as_ref(), at, &pnames);
+    let topic = lookup(cx, "topic", p.topic.as_ref(), at, &tnames);
+    let count = p.count.as_ref().map_or(1, |c| *c.get_ref());
+    if count == 0 {
+        cx.err(p.count.as_ref().map_or(at, |c| c.span().start), "count = 0 produces nothing", Some("use count = 1 or more".into()));
+    }
+    *records += count as u64;
+    if let Some(r) = &p.rate {
+        let rate = *r.get_ref();
+        if !(MIN_RATE..=1_000_000.0).contains(&rate) {
+            // Display writes a tiny rate with hundreds of zeros; the scientific form stays short.
+            let shown = if rate != 0.0 && rate.abs() < MIN_RATE { format!("{rate:e}") } else { format!("{rate}") };
+            cx.err(r.span().start, format!("rate = {shown}, expected records per second from {MIN_RATE} to 1000000"), Some("a rate of 0.001 sends one record every 1000 s".into()));
+        }
+    }
+    let key = p.key.as_ref().map(|k| cx.text(k, "key").to_string());
+    let value = p.value.as_ref().map_or("v{n}".to_string(), |v| cx.text(v, "value").to_string());
+    let (producer, topic) = (producer?, topic?);
+    if let Some(part) = &p.partition {
+        let n = topics[topic as usize].assignment.len() as u32;
+        if *part.get_ref() >= n {
+            cx.err(part.span().start, format!("partition {} does not exist", part.get_ref()), Some(format!("topic has partitions 0 to {}", n - 1)));
+        }
+    }
+    Some(Action::Produce(ProduceAction {
+        producer,
+        topic,
+        partition: p.partition.as_ref().map(|x| *x.get_ref()),
+        key,
+        value,
+        count,
+        rate: p.rate.as_ref().map(|r| *r.get_ref()),
+        literal: false,
+    }))
+}
+
+pub(super) fn consumer_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec]) -> Option<u32> {
+    let names: Vec<&str> = consumers.iter().map(|c| c.name.as_str()).collect();
+    lookup(cx, "consumer", Some(s), s.span().start, &names)
+}
