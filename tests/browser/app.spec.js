@@ -169,6 +169,28 @@ test('a broken scenario shows its line:column error and the page keeps working',
   await page.screenshot({ path: path.join(SHOTS, 'editor-error.png'), fullPage: true });
 });
 
+test('a file beyond the page\'s budget is refused before it runs, with the setting that drives its cost', async ({ page }) => {
+  await open(page);
+  const editor = page.getByTestId('editor');
+  const original = await editor.inputValue();
+  // Valid for the format's limits, but 64 brokers replicating 64 x 64 partitions for a day would
+  // take about two billion steps: a dead tab if it ran.
+  const heavy = original
+    .replace(/brokers = \d+/, 'brokers = 64')
+    .replace(/partitions = \d+/, 'partitions = 64')
+    .replace(/"replication.factor" = \d+/, '"replication.factor" = 64')
+    .replace(/duration_ms = \d+/, 'duration_ms = 86400000');
+  await editor.fill(heavy);
+  await expect(page.getByTestId('errors')).toContainText(/line \d+, column \d+/);
+  await expect(page.getByTestId('errors')).toContainText('more than the 2000000 a run may take in the page');
+  await expect(page.getByTestId('run-editor')).toBeDisabled();
+  // The run before it still plays, and the typed text is kept.
+  await page.getByTestId('forward').click();
+  expect(await position(page)).toBeGreaterThan(0);
+  await expect(editor).toHaveValue(/brokers = 64/);
+  await page.screenshot({ path: path.join(SHOTS, 'editor-over-budget.png'), fullPage: true });
+});
+
 test('adding a consumer by click puts a new member in the group, and the link keeps it', async ({ page, browser }) => {
   const problems = await open(page);
   await pick(page, 'more-consumers-than-partitions');
