@@ -182,7 +182,7 @@ test('a file beyond the page\'s budget is refused before it runs, with the setti
     .replace(/duration_ms = \d+/, 'duration_ms = 86400000');
   await editor.fill(heavy);
   await expect(page.getByTestId('errors')).toContainText(/line \d+, column \d+/);
-  await expect(page.getByTestId('errors')).toContainText('more than the 2000000 a run may take in the page');
+  await expect(page.getByTestId('errors')).toContainText('more than the 2,000,000 a run may take in the page');
   await expect(page.getByTestId('run-editor')).toBeDisabled();
   // The run before it still plays, and the typed text is kept.
   await page.getByTestId('forward').click();

@@ -20,14 +20,7 @@ pub(super) fn check_cost(cx: &mut Ctx<'_>, def: &FileDef, setup: &Setup, solutio
     let mut full = setup.clone();
     full.timeline.extend(solution_actions.iter().cloned());
     let estimate = cost::estimate(&full, duration_ms);
-    let solution = def.challenge.as_ref().map_or(&[][..], |c| &c.get_ref().solution[..]);
-    let records_at = def
-        .timeline
-        .iter()
-        .chain(solution)
-        .filter_map(|e| e.get_ref().produce.as_ref()?.get_ref().count.as_ref())
-        .max_by_key(|c| *c.get_ref())
-        .map_or(0, |c| c.span().start);
+    let records_at = largest_count_at(def);
     let at = |driver: Driver| match driver {
         Driver::Records => records_at,
         Driver::FollowerFetches | Driver::BrokerHeartbeats => def.duration_ms.as_ref().map_or(cluster_at, |d| d.span().start),
@@ -39,14 +32,14 @@ pub(super) fn check_cost(cx: &mut Ctx<'_>, def: &FileDef, setup: &Setup, solutio
         let part = estimate.most_steps().expect("an estimate has parts");
         cx.err(
             at(part.driver),
-            format!("this run would take about {steps} steps, more than the {} a run may take {}; most come from {}", budget.steps, budget.place, part.what),
+            format!("this run would take about {} steps, more than the {} a run may take {}; most come from {}", grouped(steps), grouped(budget.steps), budget.place, part.what),
             Some(hint(part.driver)),
         );
     } else if bytes > budget.bytes {
         let part = estimate.most_bytes().expect("an estimate has parts");
         cx.err(
             at(part.driver),
-            format!("this run would need about {} MB, more than the {} MB a run may use {}; most of it is for {}", bytes >> 20, budget.bytes >> 20, budget.place, part.what),
+            format!("this run would need about {} MB, more than the {} MB a run may use {}; most of it is for {}", grouped(bytes >> 20), grouped(budget.bytes >> 20), budget.place, part.what),
             Some(hint(part.driver)),
         );
     }
@@ -158,5 +151,41 @@ pub(super) fn check_link(cx: &mut Ctx<'_>, at: usize, l: &LinkParams) {
     }
     if l.latency_ms > limits::LATENCY_MS || l.jitter_ms > limits::LATENCY_MS {
         cx.err(at, format!("latency_ms and jitter_ms must be at most {}", limits::LATENCY_MS), None);
+    }
+}
+
+/// Where the largest produce `count` of the timeline or the challenge's solution is written: the
+/// one to lower when a file produces too much.
+pub(super) fn largest_count_at(def: &FileDef) -> usize {
+    let solution = def.challenge.as_ref().map_or(&[][..], |c| &c.get_ref().solution[..]);
+    def.timeline
+        .iter()
+        .chain(solution)
+        .filter_map(|e| e.get_ref().produce.as_ref()?.get_ref().count.as_ref())
+        .max_by_key(|c| *c.get_ref())
+        .map_or(0, |c| c.span().start)
+}
+
+/// A number with thousands separators, as a person reads a large one: 2,060,212,290.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn large_numbers_are_grouped_in_thousands() {
+        assert_eq!(super::grouped(0), "0");
+        assert_eq!(super::grouped(999), "999");
+        assert_eq!(super::grouped(1_000), "1,000");
+        assert_eq!(super::grouped(2_060_212_290), "2,060,212,290");
     }
 }

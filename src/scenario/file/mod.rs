@@ -632,17 +632,8 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
         Some(super::Challenge { goal, actions: ch.actions.get_ref().clone(), expectation, solution })
     });
     if records > limits::RECORDS {
-        // The largest count is the one to lower.
-        let solution = def.challenge.as_ref().map_or(&[][..], |c| &c.get_ref().solution[..]);
-        let at = def
-            .timeline
-            .iter()
-            .chain(solution)
-            .filter_map(|e| e.get_ref().produce.as_ref()?.get_ref().count.as_ref())
-            .max_by_key(|c| *c.get_ref())
-            .map_or(0, |c| c.span().start);
         cx.err(
-            at,
+            largest_count_at(&def),
             format!("the timeline and the challenge's solution produce {records} records; the limit is {}", limits::RECORDS),
             Some("lower the produce entries' count".into()),
         );
