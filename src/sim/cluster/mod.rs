@@ -4,11 +4,15 @@
 //! leader replicas, controlled shutdown) and each replica's log. `effect` defines the effects the
 //! layer produces and narrates them.
 //!
-//! It may use only the foundation modules of `sim` (types, config, map, shared, ledger, msg,
-//! timer, narrate), never the group or client layers. Its handlers are still `impl Sim` blocks
-//! that reach the simulation root for the clock, the queue and the RNG (and call the group layer
-//! once, when a stopping broker forgets the groups it coordinated); giving them a narrow context of
-//! their own is the next step of the layout (issue 21).
+//! It may use only the foundation modules of `sim` (types, config, topic, map, shared, ledger, msg,
+//! timer, narrate, ctx), never the group or client layers. The controller's handlers are methods
+//! of [`controller::Controller`]: they reach the rest of the simulation only through a
+//! [`Ctx`](crate::sim::ctx::Ctx) (the clock, and an outbox for messages, timers and
+//! [`effect::ClusterEffect`]s that the root drains in order) and a read-only
+//! `controller::Layout` (partitions, topics and broker settings). The brokers' handlers are
+//! still `impl Sim` blocks that reach the simulation root for the clock, the queue and the RNG
+//! (and call the group layer once, when a stopping broker forgets the groups it coordinated);
+//! giving them a context too is the rest of issue 21.
 
 pub mod broker;
 pub mod controller;
