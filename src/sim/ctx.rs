@@ -1,6 +1,6 @@
-//! What a layer's handler may use of the simulation root: the clock, and one outbox for the
-//! messages it sends, the timers it sets and the effects it reports. The root owns the network,
-//! the event queue and the RNG, and drains the outbox once the handler returns.
+//! What a layer's handler may use of the simulation root: the clock, the request ids, and one
+//! outbox for the messages it sends, the timers it sets and the effects it reports. The root owns
+//! the network, the event queue and the RNG, and drains the outbox once the handler returns.
 //!
 //! The outbox is one list rather than one per kind because the order across kinds is part of the
 //! trace: sending a message reports its `Sent` effect among the handler's own effects, and
@@ -36,22 +36,31 @@ pub enum Out<E> {
     Effect(E),
 }
 
-/// A handler's narrow view of the simulation: the time of the event it handles and its outbox.
-/// `E` is the handler's layer's effect type, which the root gathers into its `Effect`.
+/// A handler's narrow view of the simulation: the time of the event it handles, the counter of
+/// request ids (one for all clients and brokers, so that ids are unique in the trace), and its
+/// outbox. `E` is the handler's layer's effect type, which the root gathers into its `Effect`.
 pub struct Ctx<'a, E> {
     now: u64,
+    last_request_id: &'a mut u64,
     out: &'a mut Vec<Out<E>>,
 }
 
 impl<'a, E> Ctx<'a, E> {
-    /// A context at virtual time `now` whose requests go to `out`.
-    pub fn new(now: u64, out: &'a mut Vec<Out<E>>) -> Ctx<'a, E> {
-        Ctx { now, out }
+    /// A context at virtual time `now` that takes request ids after `last_request_id` and whose
+    /// requests go to `out`.
+    pub fn new(now: u64, last_request_id: &'a mut u64, out: &'a mut Vec<Out<E>>) -> Ctx<'a, E> {
+        Ctx { now, last_request_id, out }
     }
 
     /// Current virtual time in ms.
     pub fn now(&self) -> u64 {
         self.now
+    }
+
+    /// A request id not used before.
+    pub fn next_request_id(&mut self) -> u64 {
+        *self.last_request_id += 1;
+        *self.last_request_id
     }
 
     /// Sends a message; the root draws its loss and jitter when it drains the outbox.

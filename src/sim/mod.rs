@@ -384,10 +384,21 @@ impl Sim {
     /// Runs a controller handler with a context at the current time and the layout it reads,
     /// then does what it asked. Deferring is exact here: the controller draws nothing from the
     /// RNG and reads nothing that sending changes.
-    fn with_controller<R>(&mut self, handler: impl FnOnce(&mut Controller, &mut Ctx<'_, ClusterEffect>, &controller::Layout) -> R) -> R {
+    fn with_controller<R>(&mut self, handler: impl FnOnce(&mut Controller, &mut Ctx<'_, ClusterEffect>, &cluster::Layout) -> R) -> R {
         let mut out = Vec::new();
-        let layout = controller::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
-        let result = handler(&mut self.controller, &mut Ctx::new(self.now, &mut out), &layout);
+        let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
+        let result = handler(&mut self.controller, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout);
+        self.drain(out);
+        result
+    }
+
+    /// Runs a handler of broker `b` as [`Sim::with_controller`] runs the controller's. The
+    /// handlers given a context so far (the followers') draw nothing from the RNG either.
+    fn with_broker<R>(&mut self, b: BrokerId, handler: impl FnOnce(&mut Broker, &mut Ctx<'_, ClusterEffect>, &cluster::Layout) -> R) -> R {
+        let mut out = Vec::new();
+        let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
+        let broker = &mut self.brokers[(b - 1) as usize];
+        let result = handler(broker, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout);
         self.drain(out);
         result
     }
@@ -446,7 +457,7 @@ impl Sim {
             (NodeId::Consumer(c), msg) => self.consumer_connection_failed(c, to, msg),
             (NodeId::Broker(b), Msg::Fetch { id, tp, .. }) => {
                 let pidx = self.pidx(*tp);
-                self.follower_connection_failed(b, pidx, *id);
+                self.with_broker(b, |broker, cx, layout| broker.follower_connection_failed(cx, layout, pidx, *id));
             }
             _ => {}
         }
@@ -484,8 +495,12 @@ impl Sim {
             Timer::FetchWait { broker, incarnation, pidx, fetch } => {
                 self.leader_fetch_wait_expired(broker, incarnation, pidx, fetch)
             }
-            Timer::FetchBackoff { broker, incarnation, pidx } => self.follower_backoff_done(broker, incarnation, pidx),
-            Timer::FetchWatchdog { broker, incarnation, pidx } => self.follower_watchdog(broker, incarnation, pidx),
+            Timer::FetchBackoff { broker, incarnation, pidx } => {
+                self.with_broker(broker, |b, cx, layout| b.follower_backoff_done(cx, layout, incarnation, pidx))
+            }
+            Timer::FetchWatchdog { broker, incarnation, pidx } => {
+                self.with_broker(broker, |b, cx, layout| b.follower_watchdog(cx, layout, incarnation, pidx))
+            }
             Timer::IsrCheck { broker, incarnation } => self.leader_isr_check(broker, incarnation),
             Timer::RetentionCheck { broker, incarnation } => self.broker_retention(broker, incarnation),
             Timer::ProducerDeadline { producer } => self.producer_deadline(producer),

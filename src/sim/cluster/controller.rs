@@ -4,12 +4,11 @@
 //! changes as messages instead of replaying the metadata log.
 
 use crate::sim::cluster::effect::{ClusterEffect, Election, IsrCause};
-use crate::sim::config::BrokerConfig;
 use crate::sim::ctx::Ctx;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
-use crate::sim::topic::Topic;
-use crate::sim::types::{BrokerId, KafkaError, NodeId, Tp};
+use crate::sim::types::{BrokerId, KafkaError, NodeId};
+use super::Layout;
 use serde::Serialize;
 
 /// The controller's record of one partition.
@@ -189,25 +188,6 @@ fn build(part: &PartitionState, mut target_isr: Vec<BrokerId>, unclean_shutdown:
         }
     }
     Change { isr, elr, last_known_elr, leader, election }
-}
-
-/// What the controller reads of the state the root owns, all fixed at setup: the partitions by
-/// global index, the topics with their settings, and the brokers' settings.
-pub(crate) struct Layout<'a> {
-    pub(crate) tps: &'a [Tp],
-    pub(crate) topics: &'a [Topic],
-    pub(crate) config: &'a BrokerConfig,
-}
-
-impl Layout<'_> {
-    /// Whether the cluster runs with eligible leader replicas (KIP-966).
-    fn elr_enabled(&self) -> bool {
-        self.config.eligible_leader_replicas_version >= 1
-    }
-
-    fn pidx(&self, tp: Tp) -> u32 {
-        self.topics[tp.topic as usize].base + tp.partition
-    }
 }
 
 /// The controller's handlers. Each reads the clock and sends, sets timers and reports effects

@@ -9,8 +9,8 @@
 //! of [`controller::Controller`]: they reach the rest of the simulation only through a
 //! [`Ctx`](crate::sim::ctx::Ctx) (the clock, and an outbox for messages, timers and
 //! [`effect::ClusterEffect`]s that the root drains in order) and a read-only
-//! `controller::Layout` (partitions, topics and broker settings). The brokers' handlers are
-//! still `impl Sim` blocks that reach the simulation root for the clock, the queue and the RNG
+//! `Layout` (partitions, topics and broker settings). So are the followers' handlers, as methods
+//! of [`broker::Broker`]. The rest of the brokers' handlers are still `impl Sim` blocks that reach the simulation root for the clock, the queue and the RNG
 //! (and call the group layer once, when a stopping broker forgets the groups it coordinated);
 //! giving them a context too is the rest of issue 21.
 
@@ -20,3 +20,26 @@ pub mod effect;
 pub mod log;
 mod produce;
 mod replication;
+
+use crate::sim::config::BrokerConfig;
+use crate::sim::topic::Topic;
+use crate::sim::types::Tp;
+
+/// What the layer's handlers read of the state the root owns, all fixed at setup: the partitions
+/// by global index, the topics with their settings, and the brokers' settings.
+pub(crate) struct Layout<'a> {
+    pub(crate) tps: &'a [Tp],
+    pub(crate) topics: &'a [Topic],
+    pub(crate) config: &'a BrokerConfig,
+}
+
+impl Layout<'_> {
+    /// Whether the cluster runs with eligible leader replicas (KIP-966).
+    fn elr_enabled(&self) -> bool {
+        self.config.eligible_leader_replicas_version >= 1
+    }
+
+    fn pidx(&self, tp: Tp) -> u32 {
+        self.topics[tp.topic as usize].base + tp.partition
+    }
+}

@@ -2,13 +2,18 @@
 //! watchdog, the leader's answers (parked until data arrives or `replica.fetch.wait.max.ms`),
 //! truncation by leader epoch, and the leader's ISR checks that ask the controller to shrink or
 //! expand the ISR.
+//!
+//! The followers' side is methods of [`Broker`] that reach the rest of the simulation through a
+//! [`Ctx`] and the cluster's [`Layout`]; the leaders' side is still `impl Sim`.
 
 use crate::sim::cluster::effect::ClusterEffect;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId};
 use crate::sim::Sim;
-use super::broker::{Parked, Role};
+use crate::sim::ctx::Ctx;
+use super::broker::{Broker, Parked, Replica, Role};
+use super::Layout;
 
 impl Sim {
     pub(super) fn send_fetch_error(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, error: KafkaError) {
@@ -160,154 +165,6 @@ impl Sim {
         true
     }
 
-    pub(crate) fn follower_send_fetch(&mut self, b: BrokerId, pidx: u32) {
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let timeout = self.broker_config.replica_socket_timeout_ms;
-        let id = self.next_request_id();
-        let incarnation = self.broker(b).incarnation;
-        let Some(rep) = self.replica_mut(b, pidx) else { return };
-        let Some(leader) = rep.leader else { return };
-        let Role::Follower(fs) = &mut rep.role else { return };
-        fs.outstanding = Some((id, now));
-        let needs_watchdog = !fs.watchdog;
-        fs.watchdog = true;
-        let msg = Msg::Fetch {
-            id,
-            tp,
-            replica: b,
-            fetch_offset: rep.log.leo(),
-            last_fetched_epoch: if rep.log.leo() > rep.log.log_start() { rep.log.latest_epoch() } else { None },
-            leader_epoch: rep.leader_epoch,
-        };
-        self.send(NodeId::Broker(b), NodeId::Broker(leader), msg);
-        if needs_watchdog {
-            self.schedule_timer(now + timeout, Timer::FetchWatchdog { broker: b, incarnation, pidx });
-        }
-    }
-
-    pub(super) fn follower_fetch_response(&mut self, b: BrokerId, pidx: u32, resp: FetchReply<'_>) {
-        let tp = self.tp(pidx);
-        let now = self.now;
-        let backoff = self.broker_config.replica_fetch_backoff_ms;
-        let Some(rep) = self.replica_mut(b, pidx) else { return };
-        let Role::Follower(fs) = &mut rep.role else { return };
-        if fs.outstanding.map(|o| o.0) != Some(resp.id) {
-            return;
-        }
-        fs.outstanding = None;
-        if let Some(error) = resp.error {
-            if error == KafkaError::OffsetOutOfRange && rep.log.leo() < resp.log_start {
-                // Kafka's truncateFullyAndStartAt: the leader no longer has what we need.
-                let from = rep.log.leo();
-                let mut removed = rep.log.truncate_to(rep.log.log_start());
-                removed.extend(rep.log.advance_log_start(resp.log_start));
-                self.emit(ClusterEffect::Truncated { tp, broker: b, from, to: resp.log_start, removed, leader_epoch_end: (0, resp.log_start) });
-                return self.follower_send_fetch(b, pidx);
-            }
-            let incarnation = self.broker(b).incarnation;
-            self.emit(ClusterEffect::FetchFailed { tp, broker: b, error, retry_at: now + backoff });
-            self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
-            return;
-        }
-        if resp.leader_epoch != rep.leader_epoch {
-            return self.follower_send_fetch(b, pidx);
-        }
-        if let Some((epoch, end)) = resp.diverging {
-            // KIP-101/KIP-279: truncate to the end of the last epoch both logs agree on.
-            let own_end = match rep.log.end_offset_for_epoch(epoch) {
-                Some((_, own)) => own,
-                None => rep.log.log_start(),
-            };
-            let target = end.min(own_end).min(rep.log.leo());
-            let from = rep.log.leo();
-            let removed = rep.log.truncate_to(target);
-            self.emit(ClusterEffect::Truncated { tp, broker: b, from, to: target, removed, leader_epoch_end: (epoch, end) });
-            return self.follower_send_fetch(b, pidx);
-        }
-        let leo = rep.log.leo();
-        let fresh: Vec<LogRecord> = resp.records.iter().filter(|r| r.offset >= leo).copied().collect();
-        if fresh.first().is_some_and(|r| r.offset == leo) {
-            rep.log.append(&fresh);
-            let count = fresh.len() as u32;
-            let new_leo = rep.log.leo();
-            self.emit(ClusterEffect::FollowerAppended { tp, broker: b, first_offset: leo, count, leo: new_leo });
-        }
-        let rep = self.replica_mut(b, pidx).expect("follower");
-        if resp.log_start > rep.log.log_start() {
-            let removed = rep.log.advance_log_start(resp.log_start);
-            if !removed.is_empty() {
-                self.emit(ClusterEffect::RetentionDeleted { tp, broker: b, records: removed, log_start: resp.log_start });
-            }
-        }
-        let rep = self.replica_mut(b, pidx).expect("follower");
-        let old_hw = rep.log.high_watermark();
-        let new_hw = resp.high_watermark.min(rep.log.leo());
-        if new_hw > old_hw {
-            rep.log.set_high_watermark(new_hw);
-            self.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old_hw, to: new_hw, leader: false });
-        }
-        self.follower_send_fetch(b, pidx);
-    }
-
-    pub(crate) fn follower_connection_failed(&mut self, b: BrokerId, pidx: u32, id: u64) {
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let backoff = self.broker_config.replica_fetch_backoff_ms;
-        let incarnation = self.broker(b).incarnation;
-        let Some(Role::Follower(fs)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return };
-        if fs.outstanding.map(|o| o.0) != Some(id) {
-            return;
-        }
-        fs.outstanding = None;
-        self.emit(ClusterEffect::FetchFailed { tp, broker: b, error: KafkaError::NetworkException, retry_at: now + backoff });
-        self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
-    }
-
-    pub(crate) fn follower_backoff_done(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
-        if !self.timer_is_live(b, incarnation) {
-            return false;
-        }
-        match self.replica(b, pidx).map(|r| &r.role) {
-            Some(Role::Follower(fs)) if fs.outstanding.is_none() => {
-                self.follower_send_fetch(b, pidx);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Checks the outstanding fetch against `replica.socket.timeout.ms`. Re-arming is housekeeping,
-    /// not a step; only a real timeout is.
-    pub(crate) fn follower_watchdog(&mut self, b: BrokerId, incarnation: u32, pidx: u32) -> bool {
-        if !self.timer_is_live(b, incarnation) {
-            return false;
-        }
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let timeout = self.broker_config.replica_socket_timeout_ms;
-        let backoff = self.broker_config.replica_fetch_backoff_ms;
-        let Some(rep) = self.replica_mut(b, pidx) else { return false };
-        let Role::Follower(fs) = &mut rep.role else { return false };
-        match fs.outstanding {
-            Some((_, sent)) if sent + timeout <= now => {
-                fs.outstanding = None;
-                fs.watchdog = false;
-                self.emit(ClusterEffect::FetchFailed { tp, broker: b, error: KafkaError::RequestTimedOut, retry_at: now + backoff });
-                self.schedule_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
-                true
-            }
-            Some((_, sent)) => {
-                self.schedule_timer(sent + timeout, Timer::FetchWatchdog { broker: b, incarnation, pidx });
-                false
-            }
-            None => {
-                fs.watchdog = false;
-                false
-            }
-        }
-    }
-
     /// Kafka's isr-expiration task: followers not caught up within `replica.lag.time.max.ms`
     /// are proposed for removal. Only a check that requests a change is a step.
     pub(crate) fn leader_isr_check(&mut self, b: BrokerId, incarnation: u32) -> bool {
@@ -355,6 +212,162 @@ impl Sim {
             changed = true;
         }
         changed
+    }
+}
+
+/// The followers' side of replication. Each handler reads the clock, takes request ids and sends,
+/// sets timers and reports effects through `cx`; `layout` gives the partitions and the settings.
+impl Broker {
+    fn replica_mut(&mut self, pidx: u32) -> Option<&mut Replica> {
+        self.replicas[pidx as usize].as_deref_mut()
+    }
+
+    pub(crate) fn follower_send_fetch(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32) {
+        let now = cx.now();
+        let tp = layout.tps[pidx as usize];
+        let timeout = layout.config.replica_socket_timeout_ms;
+        // Taken before knowing whether a fetch goes out, as the ids of the trace always were.
+        let id = cx.next_request_id();
+        let (b, incarnation) = (self.id, self.incarnation);
+        let Some(rep) = self.replica_mut(pidx) else { return };
+        let Some(leader) = rep.leader else { return };
+        let Role::Follower(fs) = &mut rep.role else { return };
+        fs.outstanding = Some((id, now));
+        let needs_watchdog = !fs.watchdog;
+        fs.watchdog = true;
+        let msg = Msg::Fetch {
+            id,
+            tp,
+            replica: b,
+            fetch_offset: rep.log.leo(),
+            last_fetched_epoch: if rep.log.leo() > rep.log.log_start() { rep.log.latest_epoch() } else { None },
+            leader_epoch: rep.leader_epoch,
+        };
+        cx.send(NodeId::Broker(b), NodeId::Broker(leader), msg);
+        if needs_watchdog {
+            cx.set_timer(now + timeout, Timer::FetchWatchdog { broker: b, incarnation, pidx });
+        }
+    }
+
+    pub(super) fn follower_fetch_response(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, resp: FetchReply<'_>) {
+        let tp = layout.tps[pidx as usize];
+        let now = cx.now();
+        let backoff = layout.config.replica_fetch_backoff_ms;
+        let (b, incarnation) = (self.id, self.incarnation);
+        let Some(rep) = self.replica_mut(pidx) else { return };
+        let Role::Follower(fs) = &mut rep.role else { return };
+        if fs.outstanding.map(|o| o.0) != Some(resp.id) {
+            return;
+        }
+        fs.outstanding = None;
+        if let Some(error) = resp.error {
+            if error == KafkaError::OffsetOutOfRange && rep.log.leo() < resp.log_start {
+                // Kafka's truncateFullyAndStartAt: the leader no longer has what we need.
+                let from = rep.log.leo();
+                let mut removed = rep.log.truncate_to(rep.log.log_start());
+                removed.extend(rep.log.advance_log_start(resp.log_start));
+                cx.emit(ClusterEffect::Truncated { tp, broker: b, from, to: resp.log_start, removed, leader_epoch_end: (0, resp.log_start) });
+                return self.follower_send_fetch(cx, layout, pidx);
+            }
+            cx.emit(ClusterEffect::FetchFailed { tp, broker: b, error, retry_at: now + backoff });
+            cx.set_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+            return;
+        }
+        if resp.leader_epoch != rep.leader_epoch {
+            return self.follower_send_fetch(cx, layout, pidx);
+        }
+        if let Some((epoch, end)) = resp.diverging {
+            // KIP-101/KIP-279: truncate to the end of the last epoch both logs agree on.
+            let own_end = match rep.log.end_offset_for_epoch(epoch) {
+                Some((_, own)) => own,
+                None => rep.log.log_start(),
+            };
+            let target = end.min(own_end).min(rep.log.leo());
+            let from = rep.log.leo();
+            let removed = rep.log.truncate_to(target);
+            cx.emit(ClusterEffect::Truncated { tp, broker: b, from, to: target, removed, leader_epoch_end: (epoch, end) });
+            return self.follower_send_fetch(cx, layout, pidx);
+        }
+        let leo = rep.log.leo();
+        let fresh: Vec<LogRecord> = resp.records.iter().filter(|r| r.offset >= leo).copied().collect();
+        if fresh.first().is_some_and(|r| r.offset == leo) {
+            rep.log.append(&fresh);
+            let count = fresh.len() as u32;
+            let new_leo = rep.log.leo();
+            cx.emit(ClusterEffect::FollowerAppended { tp, broker: b, first_offset: leo, count, leo: new_leo });
+        }
+        if resp.log_start > rep.log.log_start() {
+            let removed = rep.log.advance_log_start(resp.log_start);
+            if !removed.is_empty() {
+                cx.emit(ClusterEffect::RetentionDeleted { tp, broker: b, records: removed, log_start: resp.log_start });
+            }
+        }
+        let old_hw = rep.log.high_watermark();
+        let new_hw = resp.high_watermark.min(rep.log.leo());
+        if new_hw > old_hw {
+            rep.log.set_high_watermark(new_hw);
+            cx.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old_hw, to: new_hw, leader: false });
+        }
+        self.follower_send_fetch(cx, layout, pidx);
+    }
+
+    pub(crate) fn follower_connection_failed(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, id: u64) {
+        let now = cx.now();
+        let tp = layout.tps[pidx as usize];
+        let backoff = layout.config.replica_fetch_backoff_ms;
+        let (b, incarnation) = (self.id, self.incarnation);
+        let Some(Role::Follower(fs)) = self.replica_mut(pidx).map(|r| &mut r.role) else { return };
+        if fs.outstanding.map(|o| o.0) != Some(id) {
+            return;
+        }
+        fs.outstanding = None;
+        cx.emit(ClusterEffect::FetchFailed { tp, broker: b, error: KafkaError::NetworkException, retry_at: now + backoff });
+        cx.set_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+    }
+
+    pub(crate) fn follower_backoff_done(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, incarnation: u32, pidx: u32) -> bool {
+        if !self.timer_is_live(incarnation) {
+            return false;
+        }
+        match self.replicas[pidx as usize].as_deref().map(|r| &r.role) {
+            Some(Role::Follower(fs)) if fs.outstanding.is_none() => {
+                self.follower_send_fetch(cx, layout, pidx);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Checks the outstanding fetch against `replica.socket.timeout.ms`. Re-arming is housekeeping,
+    /// not a step; only a real timeout is.
+    pub(crate) fn follower_watchdog(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, incarnation: u32, pidx: u32) -> bool {
+        if !self.timer_is_live(incarnation) {
+            return false;
+        }
+        let now = cx.now();
+        let tp = layout.tps[pidx as usize];
+        let timeout = layout.config.replica_socket_timeout_ms;
+        let backoff = layout.config.replica_fetch_backoff_ms;
+        let b = self.id;
+        let Some(rep) = self.replica_mut(pidx) else { return false };
+        let Role::Follower(fs) = &mut rep.role else { return false };
+        match fs.outstanding {
+            Some((_, sent)) if sent + timeout <= now => {
+                fs.outstanding = None;
+                fs.watchdog = false;
+                cx.emit(ClusterEffect::FetchFailed { tp, broker: b, error: KafkaError::RequestTimedOut, retry_at: now + backoff });
+                cx.set_timer(now + backoff, Timer::FetchBackoff { broker: b, incarnation, pidx });
+                true
+            }
+            Some((_, sent)) => {
+                cx.set_timer(sent + timeout, Timer::FetchWatchdog { broker: b, incarnation, pidx });
+                false
+            }
+            None => {
+                fs.watchdog = false;
+                false
+            }
+        }
     }
 }
 
