@@ -393,7 +393,7 @@ impl Sim {
     }
 
     /// Runs a handler of broker `b` as [`Sim::with_controller`] runs the controller's. The
-    /// handlers given a context so far (the followers') draw nothing from the RNG either.
+    /// handlers given a context so far (replication's) draw nothing from the RNG either.
     fn with_broker<R>(&mut self, b: BrokerId, handler: impl FnOnce(&mut Broker, &mut Ctx<'_, ClusterEffect>, &cluster::Layout) -> R) -> R {
         let mut out = Vec::new();
         let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
@@ -493,7 +493,7 @@ impl Sim {
             Timer::ShutdownHeartbeat { broker, incarnation, seq } => self.broker_shutdown_heartbeat(broker, incarnation, seq),
             Timer::SessionCheck { broker } => self.with_controller(|controller, cx, layout| controller.session_check(cx, layout, broker)),
             Timer::FetchWait { broker, incarnation, pidx, fetch } => {
-                self.leader_fetch_wait_expired(broker, incarnation, pidx, fetch)
+                self.with_broker(broker, |b, cx, layout| b.leader_fetch_wait_expired(cx, layout, incarnation, pidx, fetch))
             }
             Timer::FetchBackoff { broker, incarnation, pidx } => {
                 self.with_broker(broker, |b, cx, layout| b.follower_backoff_done(cx, layout, incarnation, pidx))
@@ -501,7 +501,7 @@ impl Sim {
             Timer::FetchWatchdog { broker, incarnation, pidx } => {
                 self.with_broker(broker, |b, cx, layout| b.follower_watchdog(cx, layout, incarnation, pidx))
             }
-            Timer::IsrCheck { broker, incarnation } => self.leader_isr_check(broker, incarnation),
+            Timer::IsrCheck { broker, incarnation } => self.with_broker(broker, |b, cx, layout| b.leader_isr_check(cx, layout, incarnation)),
             Timer::RetentionCheck { broker, incarnation } => self.broker_retention(broker, incarnation),
             Timer::ProducerDeadline { producer } => self.producer_deadline(producer),
             Timer::ProducerWake { producer } => self.producer_wake(producer),

@@ -454,7 +454,7 @@ impl Sim {
             self.complete_waiter(b, tp, &w, Err(KafkaError::NotLeaderOrFollower));
         }
         for p in old.parked {
-            self.send_fetch_error(b, pidx, p.fetch, p.replica, KafkaError::NotLeaderOrFollower);
+            self.with_broker(b, |broker, cx, layout| broker.send_fetch_error(cx, layout, pidx, p.fetch, p.replica, KafkaError::NotLeaderOrFollower));
         }
         for p in old.consumer_parked {
             let msg = Msg::ConsumerFetchResponse {

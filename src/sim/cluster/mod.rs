@@ -6,13 +6,15 @@
 //!
 //! It may use only the foundation modules of `sim` (types, config, topic, map, shared, ledger, msg,
 //! timer, narrate, ctx), never the group or client layers. The controller's handlers are methods
-//! of [`controller::Controller`]: they reach the rest of the simulation only through a
-//! [`Ctx`](crate::sim::ctx::Ctx) (the clock, and an outbox for messages, timers and
-//! [`effect::ClusterEffect`]s that the root drains in order) and a read-only
-//! `Layout` (partitions, topics and broker settings). So are the followers' handlers, as methods
-//! of [`broker::Broker`]. The rest of the brokers' handlers are still `impl Sim` blocks that reach the simulation root for the clock, the queue and the RNG
-//! (and call the group layer once, when a stopping broker forgets the groups it coordinated);
-//! giving them a context too is the rest of issue 21.
+//! of [`controller::Controller`], and replication's (both the followers' and the leaders') are
+//! methods of [`broker::Broker`]: they reach the rest of the simulation only through a
+//! [`Ctx`](crate::sim::ctx::Ctx) (the clock, request ids, and an outbox for messages, timers and
+//! [`effect::ClusterEffect`]s that the root drains in order) and a read-only `Layout`
+//! (partitions, topics and broker settings). The rest of the brokers' handlers (lifecycle,
+//! metadata changes, the produce path, retention) are still `impl Sim` blocks that reach the
+//! simulation root for the clock, the queue and the RNG (and call the group layer once, when a
+//! stopping broker forgets the groups it coordinated); giving them a context too is the rest of
+//! issue 21.
 
 pub mod broker;
 pub mod controller;

@@ -3,54 +3,24 @@
 //! truncation by leader epoch, and the leader's ISR checks that ask the controller to shrink or
 //! expand the ISR.
 //!
-//! The followers' side is methods of [`Broker`] that reach the rest of the simulation through a
-//! [`Ctx`] and the cluster's [`Layout`]; the leaders' side is still `impl Sim`.
+//! Both sides are methods of [`Broker`] that reach the rest of the simulation through a [`Ctx`]
+//! and the cluster's [`Layout`]. Only the glue of a follower's fetch at the leader is `impl Sim`:
+//! between checking the fetch and answering it, the leader moves its high watermark, which
+//! completes produce requests and consumer fetches (`produce.rs`, still `impl Sim`).
 
 use crate::sim::cluster::effect::ClusterEffect;
+use crate::sim::ctx::Ctx;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId};
 use crate::sim::Sim;
-use crate::sim::ctx::Ctx;
 use super::broker::{Broker, Parked, Replica, Role};
 use super::Layout;
 
 impl Sim {
-    pub(super) fn send_fetch_error(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, error: KafkaError) {
-        self.send_fetch_response(b, pidx, id, replica, Vec::new(), None, Some(error));
-    }
-
-    pub(super) fn send_fetch_data(&mut self, b: BrokerId, pidx: u32, id: u64, replica: BrokerId, records: Vec<LogRecord>) {
-        self.send_fetch_response(b, pidx, id, replica, records, None, None);
-    }
-
-    /// Answers a follower's fetch with this replica's epoch, HW and log start.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn send_fetch_response(
-        &mut self,
-        b: BrokerId,
-        pidx: u32,
-        id: u64,
-        replica: BrokerId,
-        records: Vec<LogRecord>,
-        diverging: Option<(u32, u64)>,
-        error: Option<KafkaError>,
-    ) {
-        let tp = self.tp(pidx);
-        let rep = self.replica(b, pidx).expect("replica exists");
-        let msg = Msg::FetchResponse {
-            id,
-            tp,
-            leader_epoch: rep.leader_epoch,
-            records,
-            high_watermark: rep.log.high_watermark(),
-            log_start_offset: rep.log.log_start(),
-            diverging,
-            error,
-        };
-        self.send(NodeId::Broker(b), NodeId::Broker(replica), msg);
-    }
-
+    /// A follower's fetch at leader `b`. Checking it and answering it are the broker's; moving the
+    /// high watermark between the two completes produce requests and consumer fetches, which
+    /// reach beyond the broker.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn leader_fetch(
         &mut self,
@@ -62,43 +32,113 @@ impl Sim {
         last_fetched_epoch: Option<u32>,
         their_epoch: u32,
     ) {
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let max_bytes = self.broker_config.replica_fetch_max_bytes;
-        let wait = self.broker_config.replica_fetch_wait_max_ms;
-        let Some(rep) = self.replica(b, pidx) else { return };
-        let Role::Leader(_) = &rep.role else {
-            return self.send_fetch_error(b, pidx, id, replica, KafkaError::NotLeaderOrFollower);
+        // `Partition.isReplicaIsrEligible`: a broker in controlled shutdown may not rejoin the ISR.
+        // Simplification: the leader reads the controller's registration, not a metadata cache.
+        let shutting_down = self.controller.sessions[(replica - 1) as usize].in_controlled_shutdown;
+        let fetch = FollowerFetch { id, replica, fetch_offset, last_fetched_epoch, their_epoch };
+        let Some(records) = self.with_broker(b, |broker, cx, layout| broker.leader_fetch_check(cx, layout, pidx, &fetch, shutting_down)) else {
+            return;
         };
-        if their_epoch < rep.leader_epoch {
-            return self.send_fetch_error(b, pidx, id, replica, KafkaError::FencedLeaderEpoch);
-        }
-        if their_epoch > rep.leader_epoch {
-            return self.send_fetch_error(b, pidx, id, replica, KafkaError::UnknownLeaderEpoch);
+        self.leader_maybe_advance_hw(b, pidx);
+        self.with_broker(b, |broker, cx, layout| broker.leader_fetch_answer(cx, layout, pidx, &fetch, records));
+    }
+}
+
+/// A follower's fetch request as the leader reads it.
+struct FollowerFetch {
+    id: u64,
+    replica: BrokerId,
+    fetch_offset: u64,
+    last_fetched_epoch: Option<u32>,
+    their_epoch: u32,
+}
+
+/// The leaders' side of replication. Each handler reads the clock and sends, sets timers and
+/// reports effects through `cx`; `layout` gives the partitions and the settings.
+impl Broker {
+    pub(super) fn send_fetch_error(&self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, id: u64, replica: BrokerId, error: KafkaError) {
+        self.send_fetch_response(cx, layout, pidx, id, replica, Vec::new(), None, Some(error));
+    }
+
+    fn send_fetch_data(&self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, id: u64, replica: BrokerId, records: Vec<LogRecord>) {
+        self.send_fetch_response(cx, layout, pidx, id, replica, records, None, None);
+    }
+
+    /// Answers a follower's fetch with this replica's epoch, HW and log start.
+    #[allow(clippy::too_many_arguments)]
+    fn send_fetch_response(
+        &self,
+        cx: &mut Ctx<'_, ClusterEffect>,
+        layout: &Layout,
+        pidx: u32,
+        id: u64,
+        replica: BrokerId,
+        records: Vec<LogRecord>,
+        diverging: Option<(u32, u64)>,
+        error: Option<KafkaError>,
+    ) {
+        let rep = self.replicas[pidx as usize].as_deref().expect("replica exists");
+        let msg = Msg::FetchResponse {
+            id,
+            tp: layout.tps[pidx as usize],
+            leader_epoch: rep.leader_epoch,
+            records,
+            high_watermark: rep.log.high_watermark(),
+            log_start_offset: rep.log.log_start(),
+            diverging,
+            error,
+        };
+        cx.send(NodeId::Broker(self.id), NodeId::Broker(replica), msg);
+    }
+
+    /// The first half of a follower's fetch: validates it, records the follower's progress and
+    /// asks the controller to add a caught-up follower to the ISR. The records to answer with, or
+    /// none when the fetch was answered already (with an error or a diverging epoch).
+    fn leader_fetch_check(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, fetch: &FollowerFetch, shutting_down: bool) -> Option<Vec<LogRecord>> {
+        let now = cx.now();
+        let tp = layout.tps[pidx as usize];
+        let max_bytes = layout.config.replica_fetch_max_bytes;
+        let &FollowerFetch { id, replica, fetch_offset, last_fetched_epoch, their_epoch } = fetch;
+        let b = self.id;
+        let rep = self.replicas[pidx as usize].as_deref()?;
+        let rejection = if !matches!(rep.role, Role::Leader(_)) {
+            Some(KafkaError::NotLeaderOrFollower)
+        } else if their_epoch < rep.leader_epoch {
+            Some(KafkaError::FencedLeaderEpoch)
+        } else if their_epoch > rep.leader_epoch {
+            Some(KafkaError::UnknownLeaderEpoch)
+        } else {
+            None
+        };
+        if let Some(error) = rejection {
+            self.send_fetch_error(cx, layout, pidx, id, replica, error);
+            return None;
         }
         let log = &rep.log;
         if let Some(epoch) = last_fetched_epoch {
             match log.end_offset_for_epoch(epoch) {
                 Some((le, end)) if le == epoch && end >= fetch_offset => {}
                 Some(diverging) => {
-                    return self.send_fetch_response(b, pidx, id, replica, Vec::new(), Some(diverging), None);
+                    self.send_fetch_response(cx, layout, pidx, id, replica, Vec::new(), Some(diverging), None);
+                    return None;
                 }
-                None => return self.send_fetch_error(b, pidx, id, replica, KafkaError::OffsetOutOfRange),
+                None => {
+                    self.send_fetch_error(cx, layout, pidx, id, replica, KafkaError::OffsetOutOfRange);
+                    return None;
+                }
             }
         }
         if fetch_offset < log.log_start() || fetch_offset > log.leo() {
-            return self.send_fetch_error(b, pidx, id, replica, KafkaError::OffsetOutOfRange);
+            self.send_fetch_error(cx, layout, pidx, id, replica, KafkaError::OffsetOutOfRange);
+            return None;
         }
         let leader_leo = log.leo();
         let hw = log.high_watermark();
         let epoch_start = log.epochs().last().map_or(0, |e| e.1);
         let records = log.read(fetch_offset, max_bytes);
-        // `Partition.isReplicaIsrEligible`: a broker in controlled shutdown may not rejoin the ISR.
-        // Simplification: the leader reads the controller's registration, not a metadata cache.
-        let shutting_down = self.controller.sessions[(replica - 1) as usize].in_controlled_shutdown;
-        let rep = self.replica_mut(b, pidx).expect("leader");
+        let rep = self.replicas[pidx as usize].as_deref_mut().expect("leader");
         let isr = rep.isr.clone();
-        let Role::Leader(ls) = &mut rep.role else { return };
+        let Role::Leader(ls) = &mut rep.role else { return None };
         if let Some(f) = ls.followers.iter_mut().find(|f| f.id == replica) {
             // Kafka's `Replica.updateFetchState`.
             if fetch_offset >= leader_leo {
@@ -115,68 +155,72 @@ impl Sim {
             let mut new_isr = isr.clone();
             new_isr.push(replica);
             ls.pending_isr = Some(new_isr.clone());
-            self.emit(ClusterEffect::IsrExpandRequested { tp, leader: b, added: replica, follower_leo: fetch_offset });
-            self.send_alter_partition(b, pidx, new_isr);
+            cx.emit(ClusterEffect::IsrExpandRequested { tp, leader: b, added: replica, follower_leo: fetch_offset });
+            self.send_alter_partition(cx, layout, pidx, new_isr);
         }
-        self.leader_maybe_advance_hw(b, pidx);
-        if records.is_empty() {
-            if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-                ls.parked.push(Parked { fetch: id, replica, fetch_offset });
-            }
-            let incarnation = self.broker(b).incarnation;
-            self.schedule_timer(now + wait, Timer::FetchWait { broker: b, incarnation, pidx, fetch: id });
-        } else {
-            self.send_fetch_data(b, pidx, id, replica, records);
-        }
+        Some(records)
     }
 
-    pub(super) fn send_alter_partition(&mut self, b: BrokerId, pidx: u32, new_isr: Vec<BrokerId>) {
-        let tp = self.tp(pidx);
-        let rep = self.replica(b, pidx).expect("leader");
+    /// The second half of a follower's fetch: the records go out now, or, when there are none,
+    /// the fetch waits for data or `replica.fetch.wait.max.ms`.
+    fn leader_fetch_answer(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, fetch: &FollowerFetch, records: Vec<LogRecord>) {
+        if !records.is_empty() {
+            return self.send_fetch_data(cx, layout, pidx, fetch.id, fetch.replica, records);
+        }
+        if let Some(Role::Leader(ls)) = self.replicas[pidx as usize].as_deref_mut().map(|r| &mut r.role) {
+            ls.parked.push(Parked { fetch: fetch.id, replica: fetch.replica, fetch_offset: fetch.fetch_offset });
+        }
+        let at = cx.now() + layout.config.replica_fetch_wait_max_ms;
+        cx.set_timer(at, Timer::FetchWait { broker: self.id, incarnation: self.incarnation, pidx, fetch: fetch.id });
+    }
+
+    fn send_alter_partition(&self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, new_isr: Vec<BrokerId>) {
+        let rep = self.replicas[pidx as usize].as_deref().expect("leader");
         let msg = Msg::AlterPartition {
-            tp,
-            leader: b,
+            tp: layout.tps[pidx as usize],
+            leader: self.id,
             leader_epoch: rep.leader_epoch,
             partition_epoch: rep.partition_epoch,
             new_isr,
         };
-        self.send(NodeId::Broker(b), NodeId::Controller, msg);
+        cx.send(NodeId::Broker(self.id), NodeId::Controller, msg);
     }
 
     /// New data arrived: every parked fetch is answered now.
-    pub(super) fn leader_answer_parked(&mut self, b: BrokerId, pidx: u32) {
-        let max_bytes = self.broker_config.replica_fetch_max_bytes;
-        let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return };
+    pub(super) fn leader_answer_parked(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32) {
+        let max_bytes = layout.config.replica_fetch_max_bytes;
+        let Some(Role::Leader(ls)) = self.replica_mut(pidx).map(|r| &mut r.role) else { return };
         let parked = std::mem::take(&mut ls.parked);
         for p in parked {
-            let records = self.replica(b, pidx).expect("leader").log.read(p.fetch_offset, max_bytes);
-            self.send_fetch_data(b, pidx, p.fetch, p.replica, records);
+            let records = self.replicas[pidx as usize].as_deref().expect("leader").log.read(p.fetch_offset, max_bytes);
+            self.send_fetch_data(cx, layout, pidx, p.fetch, p.replica, records);
         }
     }
 
-    pub(crate) fn leader_fetch_wait_expired(&mut self, b: BrokerId, incarnation: u32, pidx: u32, fetch: u64) -> bool {
-        if !self.timer_is_live(b, incarnation) {
+    pub(crate) fn leader_fetch_wait_expired(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, incarnation: u32, pidx: u32, fetch: u64) -> bool {
+        if !self.timer_is_live(incarnation) {
             return false;
         }
-        let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) else { return false };
+        let Some(Role::Leader(ls)) = self.replica_mut(pidx).map(|r| &mut r.role) else { return false };
         let Some(pos) = ls.parked.iter().position(|p| p.fetch == fetch) else { return false };
         let p = ls.parked.remove(pos);
-        self.send_fetch_data(b, pidx, p.fetch, p.replica, Vec::new());
+        self.send_fetch_data(cx, layout, pidx, p.fetch, p.replica, Vec::new());
         true
     }
 
     /// Kafka's isr-expiration task: followers not caught up within `replica.lag.time.max.ms`
     /// are proposed for removal. Only a check that requests a change is a step.
-    pub(crate) fn leader_isr_check(&mut self, b: BrokerId, incarnation: u32) -> bool {
-        if !self.timer_is_live(b, incarnation) {
+    pub(crate) fn leader_isr_check(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, incarnation: u32) -> bool {
+        if !self.timer_is_live(incarnation) {
             return false;
         }
-        let now = self.now;
-        let max_lag = self.broker_config.replica_lag_time_max_ms;
-        self.schedule_timer(now + (max_lag / 2).max(1), Timer::IsrCheck { broker: b, incarnation });
+        let now = cx.now();
+        let b = self.id;
+        let max_lag = layout.config.replica_lag_time_max_ms;
+        cx.set_timer(now + (max_lag / 2).max(1), Timer::IsrCheck { broker: b, incarnation });
         let mut changed = false;
-        for pidx in 0..self.tps.len() as u32 {
-            let Some(rep) = self.replica(b, pidx) else { continue };
+        for pidx in 0..self.replicas.len() as u32 {
+            let Some(rep) = self.replicas[pidx as usize].as_deref() else { continue };
             let Role::Leader(ls) = &rep.role else { continue };
             if ls.pending_isr.is_some() {
                 continue;
@@ -203,12 +247,12 @@ impl Sim {
                 continue;
             }
             let new_isr: Vec<BrokerId> = rep.isr.iter().copied().filter(|m| !out.contains(m)).collect();
-            let tp = self.tp(pidx);
-            if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
+            let tp = layout.tps[pidx as usize];
+            if let Some(Role::Leader(ls)) = self.replica_mut(pidx).map(|r| &mut r.role) {
                 ls.pending_isr = Some(new_isr.clone());
             }
-            self.emit(ClusterEffect::IsrShrinkRequested { tp, leader: b, removed: out, lag_ms, max_lag_ms: max_lag });
-            self.send_alter_partition(b, pidx, new_isr);
+            cx.emit(ClusterEffect::IsrShrinkRequested { tp, leader: b, removed: out, lag_ms, max_lag_ms: max_lag });
+            self.send_alter_partition(cx, layout, pidx, new_isr);
             changed = true;
         }
         changed
