@@ -7,15 +7,18 @@
 //!
 //! The layers, from the bottom: `cluster` (brokers, the controller, logs), `group` (the group
 //! coordinator and the assignors), `client` (producer and consumer). Each may use the layers below
-//! it and the foundation modules here (`types`, `config`, `map`, `shared`, `ledger`, `murmur2`,
-//! `msg`, `timer`, `narrate`), never a layer above. Each defines the effects it produces and their
-//! narration in its `effect.rs`. The root (this module, `net`, `setup`, `step`, `describe`,
-//! `view`, `invariants`) runs the event loop, owns the network and the timeline, and gathers the
-//! layers' effects into [`Effect`].
+//! it and the foundation modules here (`types`, `config`, `topic`, `map`, `shared`, `ledger`,
+//! `murmur2`, `msg`, `timer`, `narrate`, `ctx`), never a layer above. Each defines the effects it
+//! produces and their narration in its `effect.rs`. The root (this module, `net`, `setup`, `step`,
+//! `describe`, `view`, `invariants`) runs the event loop, owns the network, the clock, the queue,
+//! the RNG and the timeline, and gathers the layers' effects into [`Effect`]. A handler that has
+//! been given a narrow context ([`ctx::Ctx`]) reads the clock and sends, sets timers and reports
+//! effects through it; the root drains its outbox in order.
 
 pub mod client;
 pub mod cluster;
 pub mod config;
+pub mod ctx;
 pub mod describe;
 pub mod group;
 pub mod invariants;
@@ -29,6 +32,7 @@ pub mod setup;
 pub mod shared;
 pub mod step;
 pub mod timer;
+pub mod topic;
 pub mod types;
 pub mod view;
 
@@ -53,9 +57,11 @@ pub use producer::{Producer, ProducerSpec};
 pub use setup::{default_assignment, Action, ProduceAction, ScenarioEffect, Setup, TimedAction, TopicSpec};
 pub use step::{Effect, Step, StepEvent};
 pub use timer::Timer;
+pub use topic::Topic;
 pub use types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
 
-use config::{BrokerConfig, EffectiveTopicConfig};
+use config::BrokerConfig;
+use ctx::{Ctx, Out};
 use ledger::Ledger;
 use msg::DropReason;
 use net::Network;
@@ -65,23 +71,6 @@ use setup::offsets_topic;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
-
-/// A topic as the simulation knows it.
-#[derive(Clone, Debug)]
-pub struct Topic {
-    /// Name.
-    pub name: String,
-    /// Global index of partition 0.
-    pub base: u32,
-    /// Number of partitions.
-    pub partitions: u32,
-    /// Settings in force.
-    pub config: EffectiveTopicConfig,
-    /// True for `__consumer_offsets`.
-    pub internal: bool,
-    /// Real partition numbers when only some partitions are modelled (`__consumer_offsets`).
-    pub partition_ids: Option<Vec<u32>>,
-}
 
 /// The name of the coordinator's topic.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
@@ -379,6 +368,41 @@ impl Sim {
         self.effects.push(effect.into());
     }
 
+    /// Does what a handler asked through its context, in the order it asked, so that the messages
+    /// draw from the RNG and the queue in that order and their `Sent` effects fall among the
+    /// handler's own effects where they were sent.
+    fn drain<E: Into<Effect>>(&mut self, out: Vec<Out<E>>) {
+        for request in out {
+            match request {
+                Out::Send { from, to, msg } => self.send(from, to, msg),
+                Out::Timer { at, timer } => self.schedule_timer(at, timer),
+                Out::Effect(effect) => self.emit(effect),
+            }
+        }
+    }
+
+    /// Runs a controller handler with a context at the current time and the layout it reads,
+    /// then does what it asked. Deferring is exact here: the controller draws nothing from the
+    /// RNG and reads nothing that sending changes.
+    fn with_controller<R>(&mut self, handler: impl FnOnce(&mut Controller, &mut Ctx<'_, ClusterEffect>, &cluster::Layout) -> R) -> R {
+        let mut out = Vec::new();
+        let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
+        let result = handler(&mut self.controller, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout);
+        self.drain(out);
+        result
+    }
+
+    /// Runs a handler of broker `b` as [`Sim::with_controller`] runs the controller's. The
+    /// handlers given a context so far (replication's) draw nothing from the RNG either.
+    fn with_broker<R>(&mut self, b: BrokerId, handler: impl FnOnce(&mut Broker, &mut Ctx<'_, ClusterEffect>, &cluster::Layout) -> R) -> R {
+        let mut out = Vec::new();
+        let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
+        let broker = &mut self.brokers[(b - 1) as usize];
+        let result = handler(broker, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout);
+        self.drain(out);
+        result
+    }
+
     fn incarnation(&self, node: NodeId) -> u32 {
         match node {
             NodeId::Broker(b) => self.broker(b).incarnation,
@@ -433,7 +457,7 @@ impl Sim {
             (NodeId::Consumer(c), msg) => self.consumer_connection_failed(c, to, msg),
             (NodeId::Broker(b), Msg::Fetch { id, tp, .. }) => {
                 let pidx = self.pidx(*tp);
-                self.follower_connection_failed(b, pidx, *id);
+                self.with_broker(b, |broker, cx, layout| broker.follower_connection_failed(cx, layout, pidx, *id));
             }
             _ => {}
         }
@@ -442,7 +466,13 @@ impl Sim {
     fn deliver(&mut self, from: NodeId, to: NodeId, msg: &Msg) {
         match to {
             NodeId::Broker(b) => self.broker_receive(b, from, msg),
-            NodeId::Controller => self.controller_receive(from, msg),
+            NodeId::Controller => match *msg {
+                Msg::FindCoordinator { group } => {
+                    let pidx = self.groups[group as usize].pidx;
+                    self.with_controller(|controller, cx, _| controller.find_coordinator(cx, from, group, pidx));
+                }
+                _ => self.with_controller(|controller, cx, layout| controller.receive(cx, layout, from, msg)),
+            },
             NodeId::Producer(p) => self.producer_receive(p, msg),
             NodeId::Consumer(c) => self.consumer_receive(c, msg),
         }
@@ -461,13 +491,17 @@ impl Sim {
             }
             Timer::Heartbeat { broker, incarnation } => self.broker_heartbeat(broker, incarnation),
             Timer::ShutdownHeartbeat { broker, incarnation, seq } => self.broker_shutdown_heartbeat(broker, incarnation, seq),
-            Timer::SessionCheck { broker } => self.controller_session_check(broker),
+            Timer::SessionCheck { broker } => self.with_controller(|controller, cx, layout| controller.session_check(cx, layout, broker)),
             Timer::FetchWait { broker, incarnation, pidx, fetch } => {
-                self.leader_fetch_wait_expired(broker, incarnation, pidx, fetch)
+                self.with_broker(broker, |b, cx, layout| b.leader_fetch_wait_expired(cx, layout, incarnation, pidx, fetch))
             }
-            Timer::FetchBackoff { broker, incarnation, pidx } => self.follower_backoff_done(broker, incarnation, pidx),
-            Timer::FetchWatchdog { broker, incarnation, pidx } => self.follower_watchdog(broker, incarnation, pidx),
-            Timer::IsrCheck { broker, incarnation } => self.leader_isr_check(broker, incarnation),
+            Timer::FetchBackoff { broker, incarnation, pidx } => {
+                self.with_broker(broker, |b, cx, layout| b.follower_backoff_done(cx, layout, incarnation, pidx))
+            }
+            Timer::FetchWatchdog { broker, incarnation, pidx } => {
+                self.with_broker(broker, |b, cx, layout| b.follower_watchdog(cx, layout, incarnation, pidx))
+            }
+            Timer::IsrCheck { broker, incarnation } => self.with_broker(broker, |b, cx, layout| b.leader_isr_check(cx, layout, incarnation)),
             Timer::RetentionCheck { broker, incarnation } => self.broker_retention(broker, incarnation),
             Timer::ProducerDeadline { producer } => self.producer_deadline(producer),
             Timer::ProducerWake { producer } => self.producer_wake(producer),

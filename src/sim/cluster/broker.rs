@@ -180,6 +180,11 @@ impl Broker {
         }
     }
 
+    /// A broker timer only counts if the broker is up and in the incarnation that set it.
+    pub(crate) fn timer_is_live(&self, incarnation: u32) -> bool {
+        self.up && self.incarnation == incarnation
+    }
+
     /// Whether this broker currently acts as leader of partition `pidx`.
     pub fn is_leader(&self, pidx: u32) -> bool {
         matches!(self.replicas[pidx as usize].as_ref().map(|r| &r.role), Some(Role::Leader(_)))
@@ -220,10 +225,9 @@ impl Sim {
         }
     }
 
-    /// A broker timer only counts if the broker is up and in the incarnation that set it.
+    /// A timer of broker `b` only counts if the broker is up and in the incarnation that set it.
     pub(crate) fn timer_is_live(&self, b: BrokerId, incarnation: u32) -> bool {
-        let broker = self.broker(b);
-        broker.up && broker.incarnation == incarnation
+        self.broker(b).timer_is_live(incarnation)
     }
 
     pub(crate) fn crash_broker(&mut self, b: BrokerId) {
@@ -364,7 +368,7 @@ impl Sim {
                     diverging: *diverging,
                     error: *error,
                 };
-                self.follower_fetch_response(b, pidx, resp);
+                self.with_broker(b, |broker, cx, layout| broker.follower_fetch_response(cx, layout, pidx, resp));
             }
             Msg::PartitionChange { tp, leader, leader_epoch, isr, partition_epoch } => {
                 let pidx = self.pidx(*tp);
@@ -437,7 +441,7 @@ impl Sim {
             rep.role = Role::Follower(FollowerState::default());
             self.emit(ClusterEffect::BecameFollower { tp, broker: b, leader, epoch: leader_epoch });
             if leader.is_some() {
-                self.follower_send_fetch(b, pidx);
+                self.with_broker(b, |broker, cx, layout| broker.follower_send_fetch(cx, layout, pidx));
             }
         }
     }
@@ -450,7 +454,7 @@ impl Sim {
             self.complete_waiter(b, tp, &w, Err(KafkaError::NotLeaderOrFollower));
         }
         for p in old.parked {
-            self.send_fetch_error(b, pidx, p.fetch, p.replica, KafkaError::NotLeaderOrFollower);
+            self.with_broker(b, |broker, cx, layout| broker.send_fetch_error(cx, layout, pidx, p.fetch, p.replica, KafkaError::NotLeaderOrFollower));
         }
         for p in old.consumer_parked {
             let msg = Msg::ConsumerFetchResponse {

@@ -4,10 +4,11 @@
 //! changes as messages instead of replaying the metadata log.
 
 use crate::sim::cluster::effect::{ClusterEffect, Election, IsrCause};
+use crate::sim::ctx::Ctx;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, NodeId};
-use crate::sim::Sim;
+use super::Layout;
 use serde::Serialize;
 
 /// The controller's record of one partition.
@@ -189,60 +190,63 @@ fn build(part: &PartitionState, mut target_isr: Vec<BrokerId>, unclean_shutdown:
     Change { isr, elr, last_known_elr, leader, election }
 }
 
-impl Sim {
-    pub(crate) fn controller_receive(&mut self, from: NodeId, msg: &Msg) {
+/// The controller's handlers. Each reads the clock and sends, sets timers and reports effects
+/// through `cx`; what it needs of the rest of the simulation comes in `layout` or as arguments.
+impl Controller {
+    /// A message for the controller. FindCoordinator is not among them: it names a group, whose
+    /// partition only the group layer knows, so the root looks that up and calls
+    /// [`Controller::find_coordinator`].
+    pub(crate) fn receive(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, from: NodeId, msg: &Msg) {
         match msg {
             Msg::Heartbeat { broker, incarnation, want_shut_down, previous_broker_epoch } => {
-                self.controller_heartbeat(*broker, *incarnation, *want_shut_down, *previous_broker_epoch);
+                self.heartbeat(cx, layout, *broker, *incarnation, *want_shut_down, *previous_broker_epoch);
             }
             Msg::AlterPartition { tp, leader, leader_epoch, partition_epoch, new_isr } => {
-                let pidx = self.pidx(*tp);
-                self.controller_alter_partition(pidx, *leader, *leader_epoch, *partition_epoch, new_isr);
-            }
-            Msg::FindCoordinator { group } => {
-                // Simplification: answered from the metadata the controller holds, instead of by
-                // any broker from its metadata cache.
-                let pidx = self.groups[*group as usize].pidx;
-                let coordinator = self.controller.parts[pidx as usize].leader;
-                self.send(NodeId::Controller, from, Msg::FindCoordinatorResponse { group: *group, coordinator });
+                let pidx = layout.pidx(*tp);
+                self.alter_partition(cx, layout, pidx, *leader, *leader_epoch, *partition_epoch, new_isr);
             }
             Msg::MetadataRequest => {
-                let leaders = self.controller.parts.iter().map(|p| p.leader).collect();
-                self.send(NodeId::Controller, from, Msg::MetadataResponse { leaders });
+                let leaders = self.parts.iter().map(|p| p.leader).collect();
+                cx.send(NodeId::Controller, from, Msg::MetadataResponse { leaders });
             }
             _ => {}
         }
     }
 
-    /// Whether the cluster runs with eligible leader replicas (KIP-966).
-    fn elr_enabled(&self) -> bool {
-        self.broker_config.eligible_leader_replicas_version >= 1
+    /// Answers a FindCoordinator for `group`, whose offsets live in partition `pidx` (the group
+    /// layer knows which; the root looks it up).
+    ///
+    /// Simplification: answered from the metadata the controller holds, instead of by any broker
+    /// from its metadata cache.
+    pub(crate) fn find_coordinator(&self, cx: &mut Ctx<'_, ClusterEffect>, from: NodeId, group: u32, pidx: u32) {
+        let coordinator = self.parts[pidx as usize].leader;
+        cx.send(NodeId::Controller, from, Msg::FindCoordinatorResponse { group, coordinator });
     }
 
-    fn controller_heartbeat(&mut self, b: BrokerId, incarnation: u32, want_shut_down: bool, previous_broker_epoch: Option<u32>) {
-        let now = self.now;
-        let timeout = self.broker_config.broker_session_timeout_ms;
-        if self.controller.sessions[(b - 1) as usize].incarnation != incarnation {
-            self.controller_register(b, previous_broker_epoch);
+    fn heartbeat(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, b: BrokerId, incarnation: u32, want_shut_down: bool, previous_broker_epoch: Option<u32>) {
+        let now = cx.now();
+        let timeout = layout.config.broker_session_timeout_ms;
+        if self.sessions[(b - 1) as usize].incarnation != incarnation {
+            self.register(cx, layout, b, previous_broker_epoch);
         }
-        let session = &mut self.controller.sessions[(b - 1) as usize];
+        let session = &mut self.sessions[(b - 1) as usize];
         session.last_heartbeat = now;
         session.incarnation = incarnation;
         let fenced = session.fenced;
         if want_shut_down {
-            let should_shut_down = self.controller_shutdown_request(b);
-            self.send(NodeId::Controller, NodeId::Broker(b), Msg::HeartbeatResponse { should_shut_down });
+            let should_shut_down = self.shutdown_request(cx, layout, b);
+            cx.send(NodeId::Controller, NodeId::Broker(b), Msg::HeartbeatResponse { should_shut_down });
         } else if fenced {
-            self.controller.sessions[(b - 1) as usize].fenced = false;
-            self.emit(ClusterEffect::BrokerUnfenced { broker: b });
-            self.controller_elect_offline();
-            for pidx in 0..self.controller.parts.len() as u32 {
-                if self.controller.parts[pidx as usize].replicas.contains(&b) {
-                    self.controller_notify(pidx, b);
+            self.sessions[(b - 1) as usize].fenced = false;
+            cx.emit(ClusterEffect::BrokerUnfenced { broker: b });
+            self.elect_offline(cx, layout);
+            for pidx in 0..self.parts.len() as u32 {
+                if self.parts[pidx as usize].replicas.contains(&b) {
+                    self.notify(cx, layout, pidx, b);
                 }
             }
         }
-        self.schedule_timer(now + timeout, Timer::SessionCheck { broker: b });
+        cx.set_timer(now + timeout, Timer::SessionCheck { broker: b });
     }
 
     /// `BrokerHeartbeatManager.calculateNextBrokerState` for a heartbeat with `wantShutDown`;
@@ -254,21 +258,21 @@ impl Sim {
     /// Simplification: Kafka also waits until every active broker has replayed the metadata up to
     /// those changes (`controlledShutdownOffset <= lowestActiveOffset`); here the changes are
     /// messages already on their way, and the shutdown is granted at the next heartbeat.
-    fn controller_shutdown_request(&mut self, b: BrokerId) -> bool {
-        let session = &self.controller.sessions[(b - 1) as usize];
+    fn shutdown_request(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, b: BrokerId) -> bool {
+        let session = &self.sessions[(b - 1) as usize];
         if session.fenced {
             return true;
         }
-        if !self.controller.has_leaderships(b) {
-            self.controller.sessions[(b - 1) as usize].fenced = true;
-            self.emit(ClusterEffect::ShutdownGranted { broker: b });
-            self.controller_leave_isrs(b, IsrCause::BrokerFenced);
+        if !self.has_leaderships(b) {
+            self.sessions[(b - 1) as usize].fenced = true;
+            cx.emit(ClusterEffect::ShutdownGranted { broker: b });
+            self.leave_isrs(cx, layout, b, IsrCause::BrokerFenced);
             return true;
         }
         if !session.in_controlled_shutdown {
-            self.controller.sessions[(b - 1) as usize].in_controlled_shutdown = true;
-            self.emit(ClusterEffect::BrokerInControlledShutdown { broker: b });
-            self.controller_leave_isrs(b, IsrCause::ControlledShutdown);
+            self.sessions[(b - 1) as usize].in_controlled_shutdown = true;
+            cx.emit(ClusterEffect::BrokerInControlledShutdown { broker: b });
+            self.leave_isrs(cx, layout, b, IsrCause::ControlledShutdown);
         }
         false
     }
@@ -280,76 +284,78 @@ impl Sim {
     /// eligible leader replicas, the broker also leaves every ELR (`handleBrokerShutdown` with
     /// `isCleanShutdown = false`): it may have lost records it had not flushed, so it must not
     /// lead cleanly. A clean one is handled like a fence, so the broker stays in the ELRs.
-    fn controller_register(&mut self, b: BrokerId, previous_broker_epoch: Option<u32>) {
-        let session = &mut self.controller.sessions[(b - 1) as usize];
+    fn register(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, b: BrokerId, previous_broker_epoch: Option<u32>) {
+        let session = &mut self.sessions[(b - 1) as usize];
         session.in_controlled_shutdown = false;
         let clean = previous_broker_epoch == Some(session.incarnation);
-        let (was_fenced, silent) = (session.fenced, self.now - session.last_heartbeat);
-        if !self.elr_enabled() || clean {
+        let (was_fenced, silent) = (session.fenced, cx.now() - session.last_heartbeat);
+        if !layout.elr_enabled() || clean {
             if !was_fenced {
-                self.controller_fence(b, silent);
+                self.fence(cx, layout, b, silent);
             }
             return;
         }
         if !was_fenced {
-            self.controller.sessions[(b - 1) as usize].fenced = true;
-            let timeout_ms = self.broker_config.broker_session_timeout_ms;
-            self.emit(ClusterEffect::BrokerFenced { broker: b, silent_ms: silent, timeout_ms });
+            self.sessions[(b - 1) as usize].fenced = true;
+            let timeout_ms = layout.config.broker_session_timeout_ms;
+            cx.emit(ClusterEffect::BrokerFenced { broker: b, silent_ms: silent, timeout_ms });
         }
-        for pidx in 0..self.controller.parts.len() as u32 {
-            let part = &self.controller.parts[pidx as usize];
+        for pidx in 0..self.parts.len() as u32 {
+            let part = &self.parts[pidx as usize];
             if part.isr.contains(&b) || part.elr.contains(&b) {
                 let target: Vec<BrokerId> = part.isr.iter().copied().filter(|&m| m != b).collect();
-                if self.controller_change(pidx, target, Some(b), IsrCause::UncleanShutdown) {
-                    self.controller_broadcast(pidx);
+                if self.change(cx, layout, pidx, target, Some(b), IsrCause::UncleanShutdown) {
+                    self.broadcast(cx, layout, pidx);
                 }
             }
         }
     }
 
-    pub(crate) fn controller_session_check(&mut self, b: BrokerId) -> bool {
-        let timeout = self.broker_config.broker_session_timeout_ms;
-        let session = &self.controller.sessions[(b - 1) as usize];
-        let silent = self.now - session.last_heartbeat;
+    /// The session timer of broker `b` fired: it is fenced if it has not heartbeaten within
+    /// `broker.session.timeout.ms`. False when the timer is stale (not a step).
+    pub(crate) fn session_check(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, b: BrokerId) -> bool {
+        let timeout = layout.config.broker_session_timeout_ms;
+        let session = &self.sessions[(b - 1) as usize];
+        let silent = cx.now() - session.last_heartbeat;
         if session.fenced || silent < timeout {
             return false;
         }
-        self.controller_fence(b, silent);
+        self.fence(cx, layout, b, silent);
         true
     }
 
     /// `handleBrokerFenced`: the broker leaves the ISR of every partition that has it, and a
     /// partition it led elects another leader.
-    fn controller_fence(&mut self, b: BrokerId, silent_ms: u64) {
-        let timeout = self.broker_config.broker_session_timeout_ms;
-        self.controller.sessions[(b - 1) as usize].fenced = true;
-        self.emit(ClusterEffect::BrokerFenced { broker: b, silent_ms, timeout_ms: timeout });
-        self.controller_leave_isrs(b, IsrCause::BrokerFenced);
+    fn fence(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, b: BrokerId, silent_ms: u64) {
+        let timeout = layout.config.broker_session_timeout_ms;
+        self.sessions[(b - 1) as usize].fenced = true;
+        cx.emit(ClusterEffect::BrokerFenced { broker: b, silent_ms, timeout_ms: timeout });
+        self.leave_isrs(cx, layout, b, IsrCause::BrokerFenced);
     }
 
     /// `generateLeaderAndIsrUpdates` over `partitionsWithBrokerInIsr`: the broker, no longer an
     /// acceptable leader, leaves the ISR of every partition that has it, and a partition it led
     /// elects another leader.
-    fn controller_leave_isrs(&mut self, b: BrokerId, cause: IsrCause) {
-        for pidx in 0..self.controller.parts.len() as u32 {
-            let part = &self.controller.parts[pidx as usize];
+    fn leave_isrs(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, b: BrokerId, cause: IsrCause) {
+        for pidx in 0..self.parts.len() as u32 {
+            let part = &self.parts[pidx as usize];
             if part.isr.contains(&b) {
                 let target: Vec<BrokerId> = part.isr.iter().copied().filter(|&m| m != b).collect();
-                if self.controller_change(pidx, target, None, cause) {
-                    self.controller_broadcast(pidx);
+                if self.change(cx, layout, pidx, target, None, cause) {
+                    self.broadcast(cx, layout, pidx);
                 }
             }
         }
     }
 
     /// `handleBrokerUnfenced`: every leaderless partition tries an election again.
-    fn controller_elect_offline(&mut self) {
-        for pidx in 0..self.controller.parts.len() as u32 {
-            let part = &self.controller.parts[pidx as usize];
+    fn elect_offline(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout) {
+        for pidx in 0..self.parts.len() as u32 {
+            let part = &self.parts[pidx as usize];
             if part.leader.is_none() {
                 let target = part.isr.clone();
-                if self.controller_change(pidx, target, None, IsrCause::BrokerUnfenced) {
-                    self.controller_broadcast(pidx);
+                if self.change(cx, layout, pidx, target, None, IsrCause::BrokerUnfenced) {
+                    self.broadcast(cx, layout, pidx);
                 }
             }
         }
@@ -360,24 +366,23 @@ impl Sim {
     ///
     /// Simplification: Kafka writes one record and bumps the partition epoch once; here a
     /// change that both shrinks the ISR and elects a clean leader bumps it twice, once for each.
-    fn controller_change(&mut self, pidx: u32, target_isr: Vec<BrokerId>, unclean_shutdown: Option<BrokerId>, cause: IsrCause) -> bool {
-        let tp = self.tp(pidx);
-        let topic = &self.topics[tp.topic as usize].config;
-        let part = &self.controller.parts[pidx as usize];
+    fn change(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, target_isr: Vec<BrokerId>, unclean_shutdown: Option<BrokerId>, cause: IsrCause) -> bool {
+        let tp = layout.tps[pidx as usize];
+        let topic = &layout.topics[tp.topic as usize].config;
+        let part = &self.parts[pidx as usize];
         let rules = Rules {
             min_isr: (topic.min_insync_replicas as usize).min(part.replicas.len()),
-            elr: self.elr_enabled(),
+            elr: layout.elr_enabled(),
             unclean_allowed: topic.unclean_leader_election_enable,
         };
-        let controller = &self.controller;
         // The broker being fenced, re-registered or shut down is already marked so, and cannot lead.
-        let change = build(part, target_isr, unclean_shutdown, |r| controller.active(r), rules);
+        let change = build(part, target_isr, unclean_shutdown, |r| self.active(r), rules);
         let leader_changes = change.leader != part.leader;
         let membership_changes = change.isr != part.isr || change.elr != part.elr;
         if !leader_changes && !membership_changes {
             return false;
         }
-        let part = &mut self.controller.parts[pidx as usize];
+        let part = &mut self.parts[pidx as usize];
         let (isr_before, elr_before) = (part.isr.clone(), part.elr.clone());
         let previous = part.leader;
         part.isr = change.isr.clone();
@@ -395,23 +400,22 @@ impl Sim {
             part.partition_epoch += 1;
             let partition_epoch = part.partition_epoch;
             let (to, elr_to) = (change.isr.clone(), change.elr.clone());
-            self.emit(ClusterEffect::IsrChanged { tp, from: isr_before.clone(), to, elr_from: elr_before.clone(), elr_to, partition_epoch, cause });
+            cx.emit(ClusterEffect::IsrChanged { tp, from: isr_before.clone(), to, elr_from: elr_before.clone(), elr_to, partition_epoch, cause });
         }
         if leader_changes {
-            let part = &mut self.controller.parts[pidx as usize];
             part.leader = change.leader;
             part.leader_epoch += 1;
             part.partition_epoch += 1;
             let (epoch, partition_epoch) = (part.leader_epoch, part.partition_epoch);
             if let Some(cause) = election_cause {
                 let (to, elr_to) = (change.isr.clone(), change.elr.clone());
-                self.emit(ClusterEffect::IsrChanged { tp, from: isr_before, to, elr_from: elr_before, elr_to, partition_epoch, cause });
+                cx.emit(ClusterEffect::IsrChanged { tp, from: isr_before, to, elr_from: elr_before, elr_to, partition_epoch, cause });
             }
             match (change.leader, change.election) {
-                (Some(leader), Some(election)) => self.emit(ClusterEffect::LeaderElected { tp, leader, previous, epoch, election }),
+                (Some(leader), Some(election)) => cx.emit(ClusterEffect::LeaderElected { tp, leader, previous, epoch, election }),
                 _ => {
                     let last_known_leader = change.last_known_elr.first().copied();
-                    self.emit(ClusterEffect::PartitionOffline {
+                    cx.emit(ClusterEffect::PartitionOffline {
                         tp,
                         isr: change.isr,
                         elr: change.elr,
@@ -424,63 +428,65 @@ impl Sim {
         true
     }
 
-    fn controller_alter_partition(
+    #[allow(clippy::too_many_arguments)]
+    fn alter_partition(
         &mut self,
+        cx: &mut Ctx<'_, ClusterEffect>,
+        layout: &Layout,
         pidx: u32,
         leader: BrokerId,
         leader_epoch: u32,
         partition_epoch: u32,
         new_isr: &[BrokerId],
     ) {
-        let tp = self.tp(pidx);
-        let part = &self.controller.parts[pidx as usize];
+        let tp = layout.tps[pidx as usize];
+        let part = &self.parts[pidx as usize];
         let error = if part.leader != Some(leader) || part.leader_epoch != leader_epoch {
             Some(KafkaError::FencedLeaderEpoch)
         } else if part.partition_epoch != partition_epoch {
             Some(KafkaError::InvalidUpdateVersion)
-        } else if new_isr.iter().any(|&m| !part.isr.contains(&m) && !self.controller.active(m)) {
+        } else if new_isr.iter().any(|&m| !part.isr.contains(&m) && !self.active(m)) {
             Some(KafkaError::IneligibleReplica)
         } else {
             None
         };
         if let Some(error) = error {
-            self.emit(ClusterEffect::AlterPartitionRejected { tp, leader, error });
-            return self.controller_notify(pidx, leader);
+            cx.emit(ClusterEffect::AlterPartitionRejected { tp, leader, error });
+            return self.notify(cx, layout, pidx, leader);
         }
-        if self.controller_change(pidx, new_isr.to_vec(), None, IsrCause::AlterPartition) {
-            self.controller_broadcast(pidx);
+        if self.change(cx, layout, pidx, new_isr.to_vec(), None, IsrCause::AlterPartition) {
+            self.broadcast(cx, layout, pidx);
         } else {
             // Nothing to write: the answer is the partition as it stands.
-            self.controller_notify(pidx, leader);
+            self.notify(cx, layout, pidx, leader);
         }
     }
 
     /// Sends the partition's current state to every replica host.
-    fn controller_broadcast(&mut self, pidx: u32) {
-        let replicas = self.controller.parts[pidx as usize].replicas.clone();
-        for b in replicas {
-            self.controller_notify(pidx, b);
+    fn broadcast(&self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32) {
+        for &b in &self.parts[pidx as usize].replicas {
+            self.notify(cx, layout, pidx, b);
         }
     }
 
-    fn controller_notify(&mut self, pidx: u32, b: BrokerId) {
-        let tp = self.tp(pidx);
-        let part = &self.controller.parts[pidx as usize];
+    fn notify(&self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, b: BrokerId) {
+        let part = &self.parts[pidx as usize];
         let msg = Msg::PartitionChange {
-            tp,
+            tp: layout.tps[pidx as usize],
             leader: part.leader,
             leader_epoch: part.leader_epoch,
             isr: part.isr.clone(),
             partition_epoch: part.partition_epoch,
         };
-        self.send(NodeId::Controller, NodeId::Broker(b), msg);
+        cx.send(NodeId::Controller, NodeId::Broker(b), msg);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::Effect;
+    // These tests run whole scenarios, so they drive the controller through the simulation.
+    use crate::sim::{Effect, Sim};
 
     /// Three brokers, one partition with replicas [1, 2, 3] and `min.insync.replicas = 2`, and
     /// `timeline` run to `until` ms. A broker cut off from the controller is fenced without

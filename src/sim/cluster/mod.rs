@@ -4,11 +4,17 @@
 //! leader replicas, controlled shutdown) and each replica's log. `effect` defines the effects the
 //! layer produces and narrates them.
 //!
-//! It may use only the foundation modules of `sim` (types, config, map, shared, ledger, msg,
-//! timer, narrate), never the group or client layers. Its handlers are still `impl Sim` blocks
-//! that reach the simulation root for the clock, the queue and the RNG (and call the group layer
-//! once, when a stopping broker forgets the groups it coordinated); giving them a narrow context of
-//! their own is the next step of the layout (issue 21).
+//! It may use only the foundation modules of `sim` (types, config, topic, map, shared, ledger, msg,
+//! timer, narrate, ctx), never the group or client layers. The controller's handlers are methods
+//! of [`controller::Controller`], and replication's (both the followers' and the leaders') are
+//! methods of [`broker::Broker`]: they reach the rest of the simulation only through a
+//! [`Ctx`](crate::sim::ctx::Ctx) (the clock, request ids, and an outbox for messages, timers and
+//! [`effect::ClusterEffect`]s that the root drains in order) and a read-only `Layout`
+//! (partitions, topics and broker settings). The rest of the brokers' handlers (lifecycle,
+//! metadata changes, the produce path, retention) are still `impl Sim` blocks that reach the
+//! simulation root for the clock, the queue and the RNG (and call the group layer once, when a
+//! stopping broker forgets the groups it coordinated); giving them a context too is the rest of
+//! issue 21.
 
 pub mod broker;
 pub mod controller;
@@ -16,3 +22,26 @@ pub mod effect;
 pub mod log;
 mod produce;
 mod replication;
+
+use crate::sim::config::BrokerConfig;
+use crate::sim::topic::Topic;
+use crate::sim::types::Tp;
+
+/// What the layer's handlers read of the state the root owns, all fixed at setup: the partitions
+/// by global index, the topics with their settings, and the brokers' settings.
+pub(crate) struct Layout<'a> {
+    pub(crate) tps: &'a [Tp],
+    pub(crate) topics: &'a [Topic],
+    pub(crate) config: &'a BrokerConfig,
+}
+
+impl Layout<'_> {
+    /// Whether the cluster runs with eligible leader replicas (KIP-966).
+    fn elr_enabled(&self) -> bool {
+        self.config.eligible_leader_replicas_version >= 1
+    }
+
+    fn pidx(&self, tp: Tp) -> u32 {
+        self.topics[tp.topic as usize].base + tp.partition
+    }
+}

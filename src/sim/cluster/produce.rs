@@ -126,7 +126,7 @@ impl Sim {
         }
         self.replica_mut(b, pidx).expect("leader replica").log.append(&batch);
         self.emit(ClusterEffect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
-        self.leader_answer_parked(b, pidx);
+        self.with_broker(b, |broker, cx, layout| broker.leader_answer_parked(cx, layout, pidx));
         base
     }
 
