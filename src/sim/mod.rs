@@ -10,7 +10,8 @@
 //! it and the foundation modules here (`types`, `config`, `topic`, `map`, `shared`, `ledger`,
 //! `murmur2`, `msg`, `timer`, `narrate`, `ctx`), never a layer above. Each defines the effects it
 //! produces and their narration in its `effect.rs`. The root (this module, `net`, `setup`, `step`,
-//! `describe`, `view`, `invariants`) runs the event loop, owns the network, the clock, the queue,
+//! `describe`, `view`, `invariants`, and `coordinator_glue`, which joins the group coordinator to
+//! the cluster's produce path and the ledger) runs the event loop, owns the network, the clock, the queue,
 //! the RNG and the timeline, and gathers the layers' effects into [`Effect`]. A handler that has
 //! been given a narrow context ([`ctx::Ctx`]) reads the clock and sends, sets timers and reports
 //! effects through it; the root drains its outbox in order.
@@ -18,6 +19,7 @@
 pub mod client;
 pub mod cluster;
 pub mod config;
+mod coordinator_glue;
 pub mod ctx;
 pub mod describe;
 pub mod group;
@@ -146,7 +148,7 @@ pub struct Sim {
     /// The consumer groups each broker coordinates, by broker index (`id - 1`). They live in the
     /// coordinator's memory, are lost when it stops and are rebuilt from `__consumer_offsets` by
     /// the next one; the group layer owns them, so they are kept here rather than in [`Broker`].
-    group_states: Vec<map::VecMap<u32, coordinator::GroupState>>,
+    group_states: Vec<coordinator::Coordinator>,
     net: Network,
     timeline: Vec<TimedAction>,
 }
@@ -215,7 +217,7 @@ impl Sim {
             consumers,
             groups,
             ledger: Ledger::default(),
-            group_states: (0..setup.brokers).map(|_| map::VecMap::new()).collect(),
+            group_states: (0..setup.brokers).map(|_| coordinator::Coordinator::default()).collect(),
             net,
             timeline: setup.timeline,
         };
@@ -513,13 +515,18 @@ impl Sim {
                 self.leader_consumer_fetch_expired(broker, incarnation, pidx, fetch)
             }
             Timer::GroupJoinDeadline { broker, incarnation, group, round } => {
-                self.coordinator_join_deadline(broker, incarnation, group, round)
+                self.timer_is_live(broker, incarnation)
+                    && self.with_coordinator(broker, |co, cx, layout, _| co.join_deadline(cx, layout, group, round))
             }
-            Timer::CommitTimeout { broker, incarnation, group, req } => self.coordinator_commit_timeout(broker, incarnation, group, req),
-            Timer::OffsetFetchTimeout { broker, incarnation, group, req } => self.coordinator_fetch_timeout(broker, incarnation, group, req),
+            Timer::CommitTimeout { broker, incarnation, group, req } => {
+                self.timer_is_live(broker, incarnation) && self.with_coordinator(broker, |co, cx, layout, _| co.commit_timeout(cx, layout, group, req))
+            }
+            Timer::OffsetFetchTimeout { broker, incarnation, group, req } => {
+                self.timer_is_live(broker, incarnation) && self.with_coordinator(broker, |co, cx, layout, _| co.fetch_timeout(cx, layout, group, req))
+            }
             Timer::MemberSessionCheck { broker, incarnation, group, ref member_id } => {
-                let member_id = member_id.clone();
-                self.coordinator_session_check(broker, incarnation, group, &member_id)
+                self.timer_is_live(broker, incarnation)
+                    && self.with_coordinator(broker, |co, cx, layout, ledger| co.session_check(cx, layout, ledger, group, member_id))
             }
         }
     }

@@ -12,9 +12,10 @@
 //! [`effect::ClusterEffect`]s that the root drains in order) and a read-only `Layout`
 //! (partitions, topics and broker settings). The rest of the brokers' handlers (lifecycle,
 //! metadata changes, the produce path, retention) are still `impl Sim` blocks that reach the
-//! simulation root for the clock, the queue and the RNG (and call the group layer once, when a
-//! stopping broker forgets the groups it coordinated); giving them a context too is the rest of
-//! issue 21.
+//! simulation root for the clock, the queue and the RNG, and reach the group coordinator only
+//! through the root's glue in `sim::coordinator_glue` (a group request, a change of leadership of
+//! a `__consumer_offsets` partition, a commit the high watermark completes, a stopping broker);
+//! giving them a context too is the rest of issue 21.
 
 pub mod broker;
 pub mod controller;
