@@ -512,7 +512,7 @@ impl Sim {
             Timer::ConsumerProcessed { consumer, incarnation } => self.consumer_processed(consumer, incarnation),
             Timer::ConsumerPoll { consumer, incarnation } => self.consumer_poll_timer(consumer, incarnation),
             Timer::ConsumerFetchWait { broker, incarnation, pidx, fetch } => {
-                self.leader_consumer_fetch_expired(broker, incarnation, pidx, fetch)
+                self.with_broker(broker, |b, cx, layout| b.leader_consumer_fetch_expired(cx, layout, incarnation, pidx, fetch))
             }
             Timer::GroupJoinDeadline { broker, incarnation, group, round } => {
                 self.timer_is_live(broker, incarnation)

@@ -1,6 +1,12 @@
 //! The leader's produce path: appends (with the idempotent producer's sequence check), acks=all
 //! responses parked until the high watermark passes them, the high watermark itself, and the
 //! consumers' fetches that read up to it.
+//!
+//! The consumers' fetches (answering, parking, and answering when the high watermark moves or the
+//! wait ends) are methods of [`Broker`] taking a [`Ctx`] and the cluster's [`Layout`]; the
+//! consumer's fetch limits come in as arguments. The rest is still `impl Sim`: an append records
+//! its batch in the ledger, and the high watermark's advance completes offset commits in the group
+//! layer and samples the groups' lag, all of which reach beyond one broker.
 
 use crate::sim::config::Acks;
 use crate::sim::cluster::log::{ReplicaLog, SeqCheck};
@@ -8,8 +14,10 @@ use crate::sim::cluster::effect::ClusterEffect;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
+use crate::sim::ctx::Ctx;
 use crate::sim::Sim;
-use super::broker::{ConsumerParked, Role, Waiter};
+use super::broker::{Broker, ConsumerParked, Role, Waiter};
+use super::Layout;
 
 impl Sim {
     /// Answers a waiting produce request, or completes a waiting offset commit.
@@ -191,7 +199,7 @@ impl Sim {
             self.replica_mut(b, pidx).expect("leader").log.set_high_watermark(hw);
             self.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
             self.leader_complete_waiters(b, pidx);
-            self.leader_answer_consumers(b, pidx);
+            self.with_broker(b, |broker, cx, layout| broker.leader_answer_consumers(cx, layout, pidx));
             self.ledger_sample_lag(pidx);
         }
     }
@@ -235,40 +243,51 @@ impl Sim {
         self.leader_maybe_advance_hw(b, pidx);
         self.leader_complete_waiters(b, pidx);
     }
+}
 
-    pub(super) fn leader_consumer_fetch(&mut self, b: BrokerId, pidx: u32, c: u32, id: u64, offset: u64) {
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let (max_bytes, wait) = {
-            let cfg = &self.consumers[c as usize].config;
-            (cfg.max_partition_fetch_bytes, cfg.fetch_max_wait_ms)
+impl Broker {
+    /// A consumer's fetch from `offset`: answered at once with what is below the high watermark,
+    /// or parked until the high watermark passes it or the consumer's `fetch.max.wait.ms` (`wait`)
+    /// ends. `max_bytes` is its `max.partition.fetch.bytes`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn leader_consumer_fetch(
+        &mut self,
+        cx: &mut Ctx<'_, ClusterEffect>,
+        layout: &Layout,
+        pidx: u32,
+        c: u32,
+        id: u64,
+        offset: u64,
+        (max_bytes, wait): (u64, u64),
+    ) {
+        let (b, tp) = (self.id, layout.tps[pidx as usize]);
+        let reply = |cx: &mut Ctx<'_, ClusterEffect>, records: Vec<LogRecord>, hw: u64, error: Option<KafkaError>| {
+            cx.send(NodeId::Broker(b), NodeId::Consumer(c), Msg::ConsumerFetchResponse { id, tp, records, high_watermark: hw, error });
         };
-        let reply = |sim: &mut Sim, records: Vec<LogRecord>, hw: u64, error: Option<KafkaError>| {
-            sim.send(NodeId::Broker(b), NodeId::Consumer(c), Msg::ConsumerFetchResponse { id, tp, records, high_watermark: hw, error });
+        let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else {
+            return reply(cx, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
         };
-        let Some(rep) = self.replica(b, pidx).filter(|r| matches!(r.role, Role::Leader(_))) else {
-            return reply(self, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
+        let Role::Leader(ls) = &mut rep.role else {
+            return reply(cx, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
         };
         let log = &rep.log;
         let hw = log.high_watermark();
         if offset < log.log_start() || offset > log.leo() {
-            return reply(self, Vec::new(), hw, Some(KafkaError::OffsetOutOfRange));
+            return reply(cx, Vec::new(), hw, Some(KafkaError::OffsetOutOfRange));
         }
         let records = consumer_read(log, offset, max_bytes);
         if !records.is_empty() {
-            return reply(self, records, hw, None);
+            return reply(cx, records, hw, None);
         }
-        if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-            ls.consumer_parked.push(ConsumerParked { fetch: id, consumer: c, offset, max_bytes });
-        }
-        let incarnation = self.broker(b).incarnation;
-        self.schedule_timer(now + wait, Timer::ConsumerFetchWait { broker: b, incarnation, pidx, fetch: id });
+        ls.consumer_parked.push(ConsumerParked { fetch: id, consumer: c, offset, max_bytes });
+        let incarnation = self.incarnation;
+        cx.set_timer(cx.now() + wait, Timer::ConsumerFetchWait { broker: b, incarnation, pidx, fetch: id });
     }
 
     /// The HW moved: parked consumer fetches that can now see records are answered.
-    pub(super) fn leader_answer_consumers(&mut self, b: BrokerId, pidx: u32) {
-        let tp = self.tp(pidx);
-        let Some(rep) = self.replica_mut(b, pidx) else { return };
+    pub(super) fn leader_answer_consumers(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32) {
+        let (b, tp) = (self.id, layout.tps[pidx as usize]);
+        let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else { return };
         let hw = rep.log.high_watermark();
         let Role::Leader(ls) = &mut rep.role else { return };
         if ls.consumer_parked.is_empty() {
@@ -278,24 +297,25 @@ impl Sim {
             ls.consumer_parked.drain(..).partition(|p| p.offset < hw);
         ls.consumer_parked = waiting;
         for p in ready {
-            let records = consumer_read(&self.replica(b, pidx).expect("leader").log, p.offset, p.max_bytes);
+            let records = consumer_read(&rep.log, p.offset, p.max_bytes);
             let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records, high_watermark: hw, error: None };
-            self.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
+            cx.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
         }
     }
 
-    pub(crate) fn leader_consumer_fetch_expired(&mut self, b: BrokerId, incarnation: u32, pidx: u32, fetch: u64) -> bool {
-        if !self.timer_is_live(b, incarnation) {
+    /// A parked consumer fetch reached its `fetch.max.wait.ms`: it is answered with no records.
+    pub(crate) fn leader_consumer_fetch_expired(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, incarnation: u32, pidx: u32, fetch: u64) -> bool {
+        if !self.timer_is_live(incarnation) {
             return false;
         }
-        let tp = self.tp(pidx);
-        let Some(rep) = self.replica_mut(b, pidx) else { return false };
+        let (b, tp) = (self.id, layout.tps[pidx as usize]);
+        let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else { return false };
         let hw = rep.log.high_watermark();
         let Role::Leader(ls) = &mut rep.role else { return false };
         let Some(pos) = ls.consumer_parked.iter().position(|p| p.fetch == fetch) else { return false };
         let p = ls.consumer_parked.remove(pos);
         let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records: Vec::new(), high_watermark: hw, error: None };
-        self.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
+        cx.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
         true
     }
 }
