@@ -2,11 +2,12 @@
 //! responses parked until the high watermark passes them, the high watermark itself, and the
 //! consumers' fetches that read up to it.
 //!
-//! The consumers' fetches (answering, parking, and answering when the high watermark moves or the
-//! wait ends) are methods of [`Broker`] taking a [`Ctx`] and the cluster's [`Layout`]; the
-//! consumer's fetch limits come in as arguments. The rest is still `impl Sim`: an append records
-//! its batch in the ledger, and the high watermark's advance completes offset commits in the group
-//! layer and samples the groups' lag, all of which reach beyond one broker.
+//! The high watermark's computation and the consumers' fetches (answering, parking, and
+//! answering when the high watermark moves or the wait ends) are methods of [`Broker`] taking a
+//! [`Ctx`] and the cluster's [`Layout`]; the partition's replica count and the consumer's fetch
+//! limits come in as arguments. The rest is still `impl Sim`: an append records its batch in the
+//! ledger, and a moved high watermark completes offset commits in the group layer and samples the
+//! groups' lag, all of which reach beyond one broker.
 
 use crate::sim::config::Acks;
 use crate::sim::cluster::log::{ReplicaLog, SeqCheck};
@@ -160,44 +161,12 @@ impl Sim {
         }
     }
 
-    /// Kafka's `maybeIncrementLeaderHW`: the HW is the smallest LEO in the maximal ISR (the committed
-    /// ISR plus any pending additions, KIP-497). Followers whose LEO the leader has not heard yet hold it.
-    ///
-    /// Since Kafka 3.7 (KAFKA-15583) the HW does not move at all while the committed ISR is smaller
-    /// than the effective `min.insync.replicas` (the setting, at most the partition's replica count),
-    /// whatever the producer's `acks`: a record written then is in the leader's log but not below the
-    /// HW, so consumers do not see it until the ISR grows back. That keeps every record below the HW
-    /// on at least min ISR replicas, which is what makes those replicas safe to elect (KIP-966).
+    /// Moves the leader's HW if it can ([`Broker::leader_advance_hw`]); a moved HW completes the
+    /// acks=all requests and offset commits below it, answers parked consumer fetches and samples
+    /// the groups' lag.
     pub(super) fn leader_maybe_advance_hw(&mut self, b: BrokerId, pidx: u32) {
-        let tp = self.tp(pidx);
-        let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
-        let effective_min_isr = min_isr.min(self.controller.parts[pidx as usize].replicas.len() as u32);
-        let Some(rep) = self.replica(b, pidx) else { return };
-        let Role::Leader(ls) = &rep.role else { return };
-        let leo = rep.log.leo();
-        let mut hw = leo;
-        let maximal = rep.isr.iter().chain(ls.pending_isr.iter().flatten());
-        for &member in maximal {
-            if member == b {
-                continue;
-            }
-            match ls.followers.iter().find(|f| f.id == member).and_then(|f| f.leo) {
-                Some(f_leo) => hw = hw.min(f_leo),
-                None => return,
-            }
-        }
-        let old = rep.log.high_watermark();
-        let isr_size = rep.isr.len() as u32;
-        if hw > old && isr_size < effective_min_isr {
-            if ls.held_hw != hw {
-                if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-                    ls.held_hw = hw;
-                }
-                self.emit(ClusterEffect::HighWatermarkHeld { tp, broker: b, hw: old, would_be: hw, isr_size, min_isr: effective_min_isr });
-            }
-        } else if hw > old {
-            self.replica_mut(b, pidx).expect("leader").log.set_high_watermark(hw);
-            self.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
+        let replicas = self.controller.parts[pidx as usize].replicas.len() as u32;
+        if self.with_broker(b, |broker, cx, layout| broker.leader_advance_hw(cx, layout, pidx, replicas)) {
             self.leader_complete_waiters(b, pidx);
             self.with_broker(b, |broker, cx, layout| broker.leader_answer_consumers(cx, layout, pidx));
             self.ledger_sample_lag(pidx);
@@ -246,6 +215,50 @@ impl Sim {
 }
 
 impl Broker {
+    /// Kafka's `maybeIncrementLeaderHW`: the HW is the smallest LEO in the maximal ISR (the committed
+    /// ISR plus any pending additions, KIP-497). Followers whose LEO the leader has not heard yet hold it.
+    /// `replicas` is the partition's replica count. Returns whether the HW moved.
+    ///
+    /// Since Kafka 3.7 (KAFKA-15583) the HW does not move at all while the committed ISR is smaller
+    /// than the effective `min.insync.replicas` (the setting, at most the partition's replica count),
+    /// whatever the producer's `acks`: a record written then is in the leader's log but not below the
+    /// HW, so consumers do not see it until the ISR grows back. That keeps every record below the HW
+    /// on at least min ISR replicas, which is what makes those replicas safe to elect (KIP-966).
+    pub(super) fn leader_advance_hw(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, replicas: u32) -> bool {
+        let (b, tp) = (self.id, layout.tps[pidx as usize]);
+        let min_isr = layout.topics[tp.topic as usize].config.min_insync_replicas;
+        let effective_min_isr = min_isr.min(replicas);
+        let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else { return false };
+        let Role::Leader(ls) = &mut rep.role else { return false };
+        let leo = rep.log.leo();
+        let mut hw = leo;
+        let maximal = rep.isr.iter().chain(ls.pending_isr.iter().flatten());
+        for &member in maximal {
+            if member == b {
+                continue;
+            }
+            match ls.followers.iter().find(|f| f.id == member).and_then(|f| f.leo) {
+                Some(f_leo) => hw = hw.min(f_leo),
+                None => return false,
+            }
+        }
+        let old = rep.log.high_watermark();
+        let isr_size = rep.isr.len() as u32;
+        if hw > old && isr_size < effective_min_isr {
+            if ls.held_hw != hw {
+                ls.held_hw = hw;
+                cx.emit(ClusterEffect::HighWatermarkHeld { tp, broker: b, hw: old, would_be: hw, isr_size, min_isr: effective_min_isr });
+            }
+            false
+        } else if hw > old {
+            rep.log.set_high_watermark(hw);
+            cx.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
+            true
+        } else {
+            false
+        }
+    }
+
     /// A consumer's fetch from `offset`: answered at once with what is below the high watermark,
     /// or parked until the high watermark passes it or the consumer's `fetch.max.wait.ms` (`wait`)
     /// ends. `max_bytes` is its `max.partition.fetch.bytes`.
