@@ -112,7 +112,7 @@ impl Sim {
                 self.ledger.create_internal(tp, r, key, value, now)
             })
             .collect();
-        let base = self.leader_append(b, pidx, &ids, (0, 0), -1);
+        let base = self.with_broker_ledger(b, |broker, cx, layout, ledger| broker.leader_append(cx, layout, ledger, pidx, &ids, (0, 0), -1));
         if let Some((c, req)) = commit {
             self.leader_wait_for_commit(b, pidx, g, c, req, base, base + ids.len() as u64);
             self.with_coordinator(b, |coordinator, cx, layout, _| coordinator.arm_commit_timeout(cx, layout, g, req));

@@ -395,12 +395,23 @@ impl Sim {
     }
 
     /// Runs a handler of broker `b` as [`Sim::with_controller`] runs the controller's. The
-    /// handlers given a context so far (replication's) draw nothing from the RNG either.
+    /// handlers given a context so far (replication's, the high watermark's, the consumers'
+    /// fetches and the appends) draw nothing from the RNG either.
     fn with_broker<R>(&mut self, b: BrokerId, handler: impl FnOnce(&mut Broker, &mut Ctx<'_, ClusterEffect>, &cluster::Layout) -> R) -> R {
+        self.with_broker_ledger(b, |broker, cx, layout, _| handler(broker, cx, layout))
+    }
+
+    /// [`Sim::with_broker`] for a handler that also writes to the ledger (an append records
+    /// where each record went).
+    fn with_broker_ledger<R>(
+        &mut self,
+        b: BrokerId,
+        handler: impl FnOnce(&mut Broker, &mut Ctx<'_, ClusterEffect>, &cluster::Layout, &mut Ledger) -> R,
+    ) -> R {
         let mut out = Vec::new();
         let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
         let broker = &mut self.brokers[(b - 1) as usize];
-        let result = handler(broker, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout);
+        let result = handler(broker, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout, &mut self.ledger);
         self.drain(out);
         result
     }

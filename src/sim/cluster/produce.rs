@@ -2,12 +2,14 @@
 //! responses parked until the high watermark passes them, the high watermark itself, and the
 //! consumers' fetches that read up to it.
 //!
-//! The high watermark's computation and the consumers' fetches (answering, parking, and
+//! Appends, the high watermark's computation and the consumers' fetches (answering, parking, and
 //! answering when the high watermark moves or the wait ends) are methods of [`Broker`] taking a
-//! [`Ctx`] and the cluster's [`Layout`]; the partition's replica count and the consumer's fetch
-//! limits come in as arguments. The rest is still `impl Sim`: an append records its batch in the
-//! ledger, and a moved high watermark completes offset commits in the group layer and samples the
-//! groups' lag, all of which reach beyond one broker.
+//! [`Ctx`] and the cluster's [`Layout`]; an append also takes the [`Ledger`], where it records
+//! each batch, and the partition's replica count and the consumer's fetch limits come in as
+//! arguments. The rest is still `impl Sim`: the produce request's checks and its answer by
+//! `acks`, and what a moved high watermark sets off (acks=all waiters, which include the group
+//! layer's offset commits, parked consumer fetches and the groups' lag samples), since those
+//! reach beyond one broker.
 
 use crate::sim::config::Acks;
 use crate::sim::cluster::log::{ReplicaLog, SeqCheck};
@@ -16,6 +18,7 @@ use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
 use crate::sim::ctx::Ctx;
+use crate::sim::ledger::Ledger;
 use crate::sim::Sim;
 use super::broker::{Broker, ConsumerParked, Role, Waiter};
 use super::Layout;
@@ -103,40 +106,10 @@ impl Sim {
                 }
             }
         }
-        let base = self.leader_append(b, pidx, records, (pid, producer_epoch), base_seq);
+        let base = self.with_broker_ledger(b, |broker, cx, layout, ledger| {
+            broker.leader_append(cx, layout, ledger, pidx, records, (pid, producer_epoch), base_seq)
+        });
         self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
-    }
-
-    /// Appends a batch to the leader's log in its current epoch, records it in the ledger and
-    /// answers parked follower fetches. Returns the batch's base offset. Used by produce requests
-    /// and by the group coordinator's own records (`pid` 0: no sequence numbers).
-    pub(crate) fn leader_append(&mut self, b: BrokerId, pidx: u32, records: &[u32], (pid, producer_epoch): (u32, u16), base_seq: i32) -> u64 {
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let rep = self.replica(b, pidx).expect("leader replica");
-        let (epoch, base) = (rep.leader_epoch, rep.log.leo());
-        let batch: Vec<LogRecord> = records
-            .iter()
-            .enumerate()
-            .map(|(i, &record)| LogRecord {
-                offset: base + i as u64,
-                epoch,
-                record,
-                pid,
-                seq: if pid != 0 { base_seq + i as i32 } else { -1 },
-                batch_start: i == 0,
-                producer_epoch,
-                append_time: now,
-                size: self.ledger.records[record as usize].size,
-            })
-            .collect();
-        for r in &batch {
-            self.ledger.record_append(r.record, b, r.offset, epoch, now);
-        }
-        self.replica_mut(b, pidx).expect("leader replica").log.append(&batch);
-        self.emit(ClusterEffect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
-        self.with_broker(b, |broker, cx, layout| broker.leader_answer_parked(cx, layout, pidx));
-        base
     }
 
     /// Answers a produce request according to `acks`: at once for acks=1, after replication for all.
@@ -215,6 +188,47 @@ impl Sim {
 }
 
 impl Broker {
+    /// Appends a batch to the leader's log in its current epoch, records it in the ledger and
+    /// answers parked follower fetches. Returns the batch's base offset. Used by produce requests
+    /// and by the group coordinator's own records (`pid` 0: no sequence numbers).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn leader_append(
+        &mut self,
+        cx: &mut Ctx<'_, ClusterEffect>,
+        layout: &Layout,
+        ledger: &mut Ledger,
+        pidx: u32,
+        records: &[u32],
+        (pid, producer_epoch): (u32, u16),
+        base_seq: i32,
+    ) -> u64 {
+        let (now, b, tp) = (cx.now(), self.id, layout.tps[pidx as usize]);
+        let rep = self.replicas[pidx as usize].as_deref_mut().expect("leader replica");
+        let (epoch, base) = (rep.leader_epoch, rep.log.leo());
+        let batch: Vec<LogRecord> = records
+            .iter()
+            .enumerate()
+            .map(|(i, &record)| LogRecord {
+                offset: base + i as u64,
+                epoch,
+                record,
+                pid,
+                seq: if pid != 0 { base_seq + i as i32 } else { -1 },
+                batch_start: i == 0,
+                producer_epoch,
+                append_time: now,
+                size: ledger.records[record as usize].size,
+            })
+            .collect();
+        for r in &batch {
+            ledger.record_append(r.record, b, r.offset, epoch, now);
+        }
+        rep.log.append(&batch);
+        cx.emit(ClusterEffect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
+        self.leader_answer_parked(cx, layout, pidx);
+        base
+    }
+
     /// Kafka's `maybeIncrementLeaderHW`: the HW is the smallest LEO in the maximal ISR (the committed
     /// ISR plus any pending additions, KIP-497). Followers whose LEO the leader has not heard yet hold it.
     /// `replicas` is the partition's replica count. Returns whether the HW moved.
