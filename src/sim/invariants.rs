@@ -390,7 +390,7 @@ mod tests {
     fn a_committed_offset_going_back_in_one_generation_is_caught() {
         let (mut sim, mut checker) = run("consumer-commit-after-processing", 30_000);
         let coordinator = sim.controller.parts[sim.groups[0].pidx as usize].leader.unwrap();
-        let state = sim.group_states[coordinator as usize - 1].get_mut(&0).unwrap();
+        let state = sim.group_states[coordinator as usize - 1].groups.get_mut(&0).unwrap();
         let committed = state.offsets.values_mut().next().unwrap();
         assert!(*committed > 0);
         *committed -= 1;

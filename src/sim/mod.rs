@@ -10,7 +10,8 @@
 //! it and the foundation modules here (`types`, `config`, `topic`, `map`, `shared`, `ledger`,
 //! `murmur2`, `msg`, `timer`, `narrate`, `ctx`), never a layer above. Each defines the effects it
 //! produces and their narration in its `effect.rs`. The root (this module, `net`, `setup`, `step`,
-//! `describe`, `view`, `invariants`) runs the event loop, owns the network, the clock, the queue,
+//! `describe`, `view`, `invariants`, and `coordinator_glue`, which joins the group coordinator to
+//! the cluster's produce path and the ledger) runs the event loop, owns the network, the clock, the queue,
 //! the RNG and the timeline, and gathers the layers' effects into [`Effect`]. A handler that has
 //! been given a narrow context ([`ctx::Ctx`]) reads the clock and sends, sets timers and reports
 //! effects through it; the root drains its outbox in order.
@@ -18,6 +19,7 @@
 pub mod client;
 pub mod cluster;
 pub mod config;
+mod coordinator_glue;
 pub mod ctx;
 pub mod describe;
 pub mod group;
@@ -146,7 +148,7 @@ pub struct Sim {
     /// The consumer groups each broker coordinates, by broker index (`id - 1`). They live in the
     /// coordinator's memory, are lost when it stops and are rebuilt from `__consumer_offsets` by
     /// the next one; the group layer owns them, so they are kept here rather than in [`Broker`].
-    group_states: Vec<map::VecMap<u32, coordinator::GroupState>>,
+    group_states: Vec<coordinator::Coordinator>,
     net: Network,
     timeline: Vec<TimedAction>,
 }
@@ -215,7 +217,7 @@ impl Sim {
             consumers,
             groups,
             ledger: Ledger::default(),
-            group_states: (0..setup.brokers).map(|_| map::VecMap::new()).collect(),
+            group_states: (0..setup.brokers).map(|_| coordinator::Coordinator::default()).collect(),
             net,
             timeline: setup.timeline,
         };
@@ -393,12 +395,23 @@ impl Sim {
     }
 
     /// Runs a handler of broker `b` as [`Sim::with_controller`] runs the controller's. The
-    /// handlers given a context so far (replication's) draw nothing from the RNG either.
+    /// handlers given a context so far (replication's, the high watermark's, the consumers'
+    /// fetches and the appends) draw nothing from the RNG either.
     fn with_broker<R>(&mut self, b: BrokerId, handler: impl FnOnce(&mut Broker, &mut Ctx<'_, ClusterEffect>, &cluster::Layout) -> R) -> R {
+        self.with_broker_ledger(b, |broker, cx, layout, _| handler(broker, cx, layout))
+    }
+
+    /// [`Sim::with_broker`] for a handler that also writes to the ledger (an append records
+    /// where each record went).
+    fn with_broker_ledger<R>(
+        &mut self,
+        b: BrokerId,
+        handler: impl FnOnce(&mut Broker, &mut Ctx<'_, ClusterEffect>, &cluster::Layout, &mut Ledger) -> R,
+    ) -> R {
         let mut out = Vec::new();
         let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
         let broker = &mut self.brokers[(b - 1) as usize];
-        let result = handler(broker, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout);
+        let result = handler(broker, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout, &mut self.ledger);
         self.drain(out);
         result
     }
@@ -510,16 +523,21 @@ impl Sim {
             Timer::ConsumerProcessed { consumer, incarnation } => self.consumer_processed(consumer, incarnation),
             Timer::ConsumerPoll { consumer, incarnation } => self.consumer_poll_timer(consumer, incarnation),
             Timer::ConsumerFetchWait { broker, incarnation, pidx, fetch } => {
-                self.leader_consumer_fetch_expired(broker, incarnation, pidx, fetch)
+                self.with_broker(broker, |b, cx, layout| b.leader_consumer_fetch_expired(cx, layout, incarnation, pidx, fetch))
             }
             Timer::GroupJoinDeadline { broker, incarnation, group, round } => {
-                self.coordinator_join_deadline(broker, incarnation, group, round)
+                self.timer_is_live(broker, incarnation)
+                    && self.with_coordinator(broker, |co, cx, layout, _| co.join_deadline(cx, layout, group, round))
             }
-            Timer::CommitTimeout { broker, incarnation, group, req } => self.coordinator_commit_timeout(broker, incarnation, group, req),
-            Timer::OffsetFetchTimeout { broker, incarnation, group, req } => self.coordinator_fetch_timeout(broker, incarnation, group, req),
+            Timer::CommitTimeout { broker, incarnation, group, req } => {
+                self.timer_is_live(broker, incarnation) && self.with_coordinator(broker, |co, cx, layout, _| co.commit_timeout(cx, layout, group, req))
+            }
+            Timer::OffsetFetchTimeout { broker, incarnation, group, req } => {
+                self.timer_is_live(broker, incarnation) && self.with_coordinator(broker, |co, cx, layout, _| co.fetch_timeout(cx, layout, group, req))
+            }
             Timer::MemberSessionCheck { broker, incarnation, group, ref member_id } => {
-                let member_id = member_id.clone();
-                self.coordinator_session_check(broker, incarnation, group, &member_id)
+                self.timer_is_live(broker, incarnation)
+                    && self.with_coordinator(broker, |co, cx, layout, ledger| co.session_check(cx, layout, ledger, group, member_id))
             }
         }
     }

@@ -324,7 +324,9 @@ impl Sim {
             Msg::ConsumerFetch { id, tp, offset } => {
                 let NodeId::Consumer(c) = from else { return };
                 let pidx = self.pidx(*tp);
-                self.leader_consumer_fetch(b, pidx, c, *id, *offset);
+                let cfg = &self.consumers[c as usize].config;
+                let limits = (cfg.max_partition_fetch_bytes, cfg.fetch_max_wait_ms);
+                self.with_broker(b, |broker, cx, layout| broker.leader_consumer_fetch(cx, layout, pidx, c, *id, *offset, limits));
             }
             Msg::HeartbeatResponse { should_shut_down } => self.broker_heartbeat_response(b, *should_shut_down),
             Msg::ApiVersions => self.send(NodeId::Broker(b), from, Msg::ApiVersionsResponse { broker: b }),

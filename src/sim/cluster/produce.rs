@@ -1,6 +1,15 @@
 //! The leader's produce path: appends (with the idempotent producer's sequence check), acks=all
 //! responses parked until the high watermark passes them, the high watermark itself, and the
 //! consumers' fetches that read up to it.
+//!
+//! Appends, the high watermark's computation and the consumers' fetches (answering, parking, and
+//! answering when the high watermark moves or the wait ends) are methods of [`Broker`] taking a
+//! [`Ctx`] and the cluster's [`Layout`]; an append also takes the [`Ledger`], where it records
+//! each batch, and the partition's replica count and the consumer's fetch limits come in as
+//! arguments. The rest is still `impl Sim`: the produce request's checks and its answer by
+//! `acks`, and what a moved high watermark sets off (acks=all waiters, which include the group
+//! layer's offset commits, parked consumer fetches and the groups' lag samples), since those
+//! reach beyond one broker.
 
 use crate::sim::config::Acks;
 use crate::sim::cluster::log::{ReplicaLog, SeqCheck};
@@ -8,8 +17,11 @@ use crate::sim::cluster::effect::ClusterEffect;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
+use crate::sim::ctx::Ctx;
+use crate::sim::ledger::Ledger;
 use crate::sim::Sim;
-use super::broker::{ConsumerParked, Role, Waiter};
+use super::broker::{Broker, ConsumerParked, Role, Waiter};
+use super::Layout;
 
 impl Sim {
     /// Answers a waiting produce request, or completes a waiting offset commit.
@@ -94,40 +106,10 @@ impl Sim {
                 }
             }
         }
-        let base = self.leader_append(b, pidx, records, (pid, producer_epoch), base_seq);
+        let base = self.with_broker_ledger(b, |broker, cx, layout, ledger| {
+            broker.leader_append(cx, layout, ledger, pidx, records, (pid, producer_epoch), base_seq)
+        });
         self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
-    }
-
-    /// Appends a batch to the leader's log in its current epoch, records it in the ledger and
-    /// answers parked follower fetches. Returns the batch's base offset. Used by produce requests
-    /// and by the group coordinator's own records (`pid` 0: no sequence numbers).
-    pub(crate) fn leader_append(&mut self, b: BrokerId, pidx: u32, records: &[u32], (pid, producer_epoch): (u32, u16), base_seq: i32) -> u64 {
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let rep = self.replica(b, pidx).expect("leader replica");
-        let (epoch, base) = (rep.leader_epoch, rep.log.leo());
-        let batch: Vec<LogRecord> = records
-            .iter()
-            .enumerate()
-            .map(|(i, &record)| LogRecord {
-                offset: base + i as u64,
-                epoch,
-                record,
-                pid,
-                seq: if pid != 0 { base_seq + i as i32 } else { -1 },
-                batch_start: i == 0,
-                producer_epoch,
-                append_time: now,
-                size: self.ledger.records[record as usize].size,
-            })
-            .collect();
-        for r in &batch {
-            self.ledger.record_append(r.record, b, r.offset, epoch, now);
-        }
-        self.replica_mut(b, pidx).expect("leader replica").log.append(&batch);
-        self.emit(ClusterEffect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
-        self.with_broker(b, |broker, cx, layout| broker.leader_answer_parked(cx, layout, pidx));
-        base
     }
 
     /// Answers a produce request according to `acks`: at once for acks=1, after replication for all.
@@ -152,46 +134,14 @@ impl Sim {
         }
     }
 
-    /// Kafka's `maybeIncrementLeaderHW`: the HW is the smallest LEO in the maximal ISR (the committed
-    /// ISR plus any pending additions, KIP-497). Followers whose LEO the leader has not heard yet hold it.
-    ///
-    /// Since Kafka 3.7 (KAFKA-15583) the HW does not move at all while the committed ISR is smaller
-    /// than the effective `min.insync.replicas` (the setting, at most the partition's replica count),
-    /// whatever the producer's `acks`: a record written then is in the leader's log but not below the
-    /// HW, so consumers do not see it until the ISR grows back. That keeps every record below the HW
-    /// on at least min ISR replicas, which is what makes those replicas safe to elect (KIP-966).
+    /// Moves the leader's HW if it can ([`Broker::leader_advance_hw`]); a moved HW completes the
+    /// acks=all requests and offset commits below it, answers parked consumer fetches and samples
+    /// the groups' lag.
     pub(super) fn leader_maybe_advance_hw(&mut self, b: BrokerId, pidx: u32) {
-        let tp = self.tp(pidx);
-        let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
-        let effective_min_isr = min_isr.min(self.controller.parts[pidx as usize].replicas.len() as u32);
-        let Some(rep) = self.replica(b, pidx) else { return };
-        let Role::Leader(ls) = &rep.role else { return };
-        let leo = rep.log.leo();
-        let mut hw = leo;
-        let maximal = rep.isr.iter().chain(ls.pending_isr.iter().flatten());
-        for &member in maximal {
-            if member == b {
-                continue;
-            }
-            match ls.followers.iter().find(|f| f.id == member).and_then(|f| f.leo) {
-                Some(f_leo) => hw = hw.min(f_leo),
-                None => return,
-            }
-        }
-        let old = rep.log.high_watermark();
-        let isr_size = rep.isr.len() as u32;
-        if hw > old && isr_size < effective_min_isr {
-            if ls.held_hw != hw {
-                if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-                    ls.held_hw = hw;
-                }
-                self.emit(ClusterEffect::HighWatermarkHeld { tp, broker: b, hw: old, would_be: hw, isr_size, min_isr: effective_min_isr });
-            }
-        } else if hw > old {
-            self.replica_mut(b, pidx).expect("leader").log.set_high_watermark(hw);
-            self.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
+        let replicas = self.controller.parts[pidx as usize].replicas.len() as u32;
+        if self.with_broker(b, |broker, cx, layout| broker.leader_advance_hw(cx, layout, pidx, replicas)) {
             self.leader_complete_waiters(b, pidx);
-            self.leader_answer_consumers(b, pidx);
+            self.with_broker(b, |broker, cx, layout| broker.leader_answer_consumers(cx, layout, pidx));
             self.ledger_sample_lag(pidx);
         }
     }
@@ -235,40 +185,136 @@ impl Sim {
         self.leader_maybe_advance_hw(b, pidx);
         self.leader_complete_waiters(b, pidx);
     }
+}
 
-    pub(super) fn leader_consumer_fetch(&mut self, b: BrokerId, pidx: u32, c: u32, id: u64, offset: u64) {
-        let now = self.now;
-        let tp = self.tp(pidx);
-        let (max_bytes, wait) = {
-            let cfg = &self.consumers[c as usize].config;
-            (cfg.max_partition_fetch_bytes, cfg.fetch_max_wait_ms)
+impl Broker {
+    /// Appends a batch to the leader's log in its current epoch, records it in the ledger and
+    /// answers parked follower fetches. Returns the batch's base offset. Used by produce requests
+    /// and by the group coordinator's own records (`pid` 0: no sequence numbers).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn leader_append(
+        &mut self,
+        cx: &mut Ctx<'_, ClusterEffect>,
+        layout: &Layout,
+        ledger: &mut Ledger,
+        pidx: u32,
+        records: &[u32],
+        (pid, producer_epoch): (u32, u16),
+        base_seq: i32,
+    ) -> u64 {
+        let (now, b, tp) = (cx.now(), self.id, layout.tps[pidx as usize]);
+        let rep = self.replicas[pidx as usize].as_deref_mut().expect("leader replica");
+        let (epoch, base) = (rep.leader_epoch, rep.log.leo());
+        let batch: Vec<LogRecord> = records
+            .iter()
+            .enumerate()
+            .map(|(i, &record)| LogRecord {
+                offset: base + i as u64,
+                epoch,
+                record,
+                pid,
+                seq: if pid != 0 { base_seq + i as i32 } else { -1 },
+                batch_start: i == 0,
+                producer_epoch,
+                append_time: now,
+                size: ledger.records[record as usize].size,
+            })
+            .collect();
+        for r in &batch {
+            ledger.record_append(r.record, b, r.offset, epoch, now);
+        }
+        rep.log.append(&batch);
+        cx.emit(ClusterEffect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
+        self.leader_answer_parked(cx, layout, pidx);
+        base
+    }
+
+    /// Kafka's `maybeIncrementLeaderHW`: the HW is the smallest LEO in the maximal ISR (the committed
+    /// ISR plus any pending additions, KIP-497). Followers whose LEO the leader has not heard yet hold it.
+    /// `replicas` is the partition's replica count. Returns whether the HW moved.
+    ///
+    /// Since Kafka 3.7 (KAFKA-15583) the HW does not move at all while the committed ISR is smaller
+    /// than the effective `min.insync.replicas` (the setting, at most the partition's replica count),
+    /// whatever the producer's `acks`: a record written then is in the leader's log but not below the
+    /// HW, so consumers do not see it until the ISR grows back. That keeps every record below the HW
+    /// on at least min ISR replicas, which is what makes those replicas safe to elect (KIP-966).
+    pub(super) fn leader_advance_hw(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, replicas: u32) -> bool {
+        let (b, tp) = (self.id, layout.tps[pidx as usize]);
+        let min_isr = layout.topics[tp.topic as usize].config.min_insync_replicas;
+        let effective_min_isr = min_isr.min(replicas);
+        let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else { return false };
+        let Role::Leader(ls) = &mut rep.role else { return false };
+        let leo = rep.log.leo();
+        let mut hw = leo;
+        let maximal = rep.isr.iter().chain(ls.pending_isr.iter().flatten());
+        for &member in maximal {
+            if member == b {
+                continue;
+            }
+            match ls.followers.iter().find(|f| f.id == member).and_then(|f| f.leo) {
+                Some(f_leo) => hw = hw.min(f_leo),
+                None => return false,
+            }
+        }
+        let old = rep.log.high_watermark();
+        let isr_size = rep.isr.len() as u32;
+        if hw > old && isr_size < effective_min_isr {
+            if ls.held_hw != hw {
+                ls.held_hw = hw;
+                cx.emit(ClusterEffect::HighWatermarkHeld { tp, broker: b, hw: old, would_be: hw, isr_size, min_isr: effective_min_isr });
+            }
+            false
+        } else if hw > old {
+            rep.log.set_high_watermark(hw);
+            cx.emit(ClusterEffect::HighWatermark { tp, broker: b, from: old, to: hw, leader: true });
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A consumer's fetch from `offset`: answered at once with what is below the high watermark,
+    /// or parked until the high watermark passes it or the consumer's `fetch.max.wait.ms` (`wait`)
+    /// ends. `max_bytes` is its `max.partition.fetch.bytes`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn leader_consumer_fetch(
+        &mut self,
+        cx: &mut Ctx<'_, ClusterEffect>,
+        layout: &Layout,
+        pidx: u32,
+        c: u32,
+        id: u64,
+        offset: u64,
+        (max_bytes, wait): (u64, u64),
+    ) {
+        let (b, tp) = (self.id, layout.tps[pidx as usize]);
+        let reply = |cx: &mut Ctx<'_, ClusterEffect>, records: Vec<LogRecord>, hw: u64, error: Option<KafkaError>| {
+            cx.send(NodeId::Broker(b), NodeId::Consumer(c), Msg::ConsumerFetchResponse { id, tp, records, high_watermark: hw, error });
         };
-        let reply = |sim: &mut Sim, records: Vec<LogRecord>, hw: u64, error: Option<KafkaError>| {
-            sim.send(NodeId::Broker(b), NodeId::Consumer(c), Msg::ConsumerFetchResponse { id, tp, records, high_watermark: hw, error });
+        let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else {
+            return reply(cx, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
         };
-        let Some(rep) = self.replica(b, pidx).filter(|r| matches!(r.role, Role::Leader(_))) else {
-            return reply(self, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
+        let Role::Leader(ls) = &mut rep.role else {
+            return reply(cx, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
         };
         let log = &rep.log;
         let hw = log.high_watermark();
         if offset < log.log_start() || offset > log.leo() {
-            return reply(self, Vec::new(), hw, Some(KafkaError::OffsetOutOfRange));
+            return reply(cx, Vec::new(), hw, Some(KafkaError::OffsetOutOfRange));
         }
         let records = consumer_read(log, offset, max_bytes);
         if !records.is_empty() {
-            return reply(self, records, hw, None);
+            return reply(cx, records, hw, None);
         }
-        if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-            ls.consumer_parked.push(ConsumerParked { fetch: id, consumer: c, offset, max_bytes });
-        }
-        let incarnation = self.broker(b).incarnation;
-        self.schedule_timer(now + wait, Timer::ConsumerFetchWait { broker: b, incarnation, pidx, fetch: id });
+        ls.consumer_parked.push(ConsumerParked { fetch: id, consumer: c, offset, max_bytes });
+        let incarnation = self.incarnation;
+        cx.set_timer(cx.now() + wait, Timer::ConsumerFetchWait { broker: b, incarnation, pidx, fetch: id });
     }
 
     /// The HW moved: parked consumer fetches that can now see records are answered.
-    pub(super) fn leader_answer_consumers(&mut self, b: BrokerId, pidx: u32) {
-        let tp = self.tp(pidx);
-        let Some(rep) = self.replica_mut(b, pidx) else { return };
+    pub(super) fn leader_answer_consumers(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32) {
+        let (b, tp) = (self.id, layout.tps[pidx as usize]);
+        let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else { return };
         let hw = rep.log.high_watermark();
         let Role::Leader(ls) = &mut rep.role else { return };
         if ls.consumer_parked.is_empty() {
@@ -278,24 +324,25 @@ impl Sim {
             ls.consumer_parked.drain(..).partition(|p| p.offset < hw);
         ls.consumer_parked = waiting;
         for p in ready {
-            let records = consumer_read(&self.replica(b, pidx).expect("leader").log, p.offset, p.max_bytes);
+            let records = consumer_read(&rep.log, p.offset, p.max_bytes);
             let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records, high_watermark: hw, error: None };
-            self.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
+            cx.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
         }
     }
 
-    pub(crate) fn leader_consumer_fetch_expired(&mut self, b: BrokerId, incarnation: u32, pidx: u32, fetch: u64) -> bool {
-        if !self.timer_is_live(b, incarnation) {
+    /// A parked consumer fetch reached its `fetch.max.wait.ms`: it is answered with no records.
+    pub(crate) fn leader_consumer_fetch_expired(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, incarnation: u32, pidx: u32, fetch: u64) -> bool {
+        if !self.timer_is_live(incarnation) {
             return false;
         }
-        let tp = self.tp(pidx);
-        let Some(rep) = self.replica_mut(b, pidx) else { return false };
+        let (b, tp) = (self.id, layout.tps[pidx as usize]);
+        let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else { return false };
         let hw = rep.log.high_watermark();
         let Role::Leader(ls) = &mut rep.role else { return false };
         let Some(pos) = ls.consumer_parked.iter().position(|p| p.fetch == fetch) else { return false };
         let p = ls.consumer_parked.remove(pos);
         let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records: Vec::new(), high_watermark: hw, error: None };
-        self.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
+        cx.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
         true
     }
 }

@@ -3,13 +3,15 @@
 //! offsets stored as records in that partition (so a coordinator failover reloads them).
 
 use crate::sim::group::assignor::Strategy;
-use crate::sim::ledger::{InternalRecord, StoredMember};
+use crate::sim::config::{BrokerConfig, ConsumerConfig};
+use crate::sim::ctx::Ctx;
+use crate::sim::ledger::{InternalRecord, Ledger, StoredMember};
 use crate::sim::map::VecMap;
 use crate::sim::group::effect::{GroupEffect, RebalanceReason, RemoveReason};
 use crate::sim::msg::{JoinMember, JoinResult, Msg};
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, NodeId, Tp};
-use crate::sim::Sim;
+use crate::sim::topic::Topic;
 use serde::Serialize;
 
 /// A consumer group as the scenario declares it.
@@ -136,48 +138,95 @@ pub fn offsets_partition_for(group_id: &str, partitions: u32) -> u32 {
     abs % partitions.max(1)
 }
 
-impl Sim {
-    /// The groups broker `b` coordinates, in its memory.
-    pub fn coordinated_groups(&self, b: BrokerId) -> &VecMap<u32, GroupState> {
-        &self.group_states[(b - 1) as usize]
+/// The groups one broker coordinates, in its memory: they are lost when it stops, and the next
+/// coordinator rebuilds them from `__consumer_offsets`. The coordinator's handlers are its
+/// methods.
+#[derive(Clone, Debug, Default)]
+pub struct Coordinator {
+    /// The groups by index.
+    pub(crate) groups: VecMap<u32, GroupState>,
+}
+
+/// What the coordinator asks of the root besides messages and timers. Its appends to
+/// `__consumer_offsets` go through the cluster layer's produce path, which sends fetch responses
+/// and may complete commits, so they take their place in the one ordered outbox like its sends.
+#[derive(Debug)]
+pub enum CoordinatorOut {
+    /// Report a consequence of the step.
+    Effect(GroupEffect),
+    /// Append records to the group's `__consumer_offsets` partition with acks=all; a commit's
+    /// records carry the committing consumer and request id, and its answer waits for the high
+    /// watermark.
+    Append {
+        /// Group index.
+        group: u32,
+        /// The records.
+        records: Vec<InternalRecord>,
+        /// (consumer, request id) of an offset commit.
+        commit: Option<(u32, u64)>,
+    },
+}
+
+/// What the coordinator reads of a consumer: its name (which prefixes the member ids it is
+/// given), its settings and its subscription.
+pub(crate) struct MemberSettings<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) config: &'a ConsumerConfig,
+    pub(crate) topics: &'a [u32],
+}
+
+/// What the coordinator's handlers read of the state the root owns: the broker they run on and
+/// its incarnation (which its timers carry), the groups, partitions and topics declared at setup,
+/// the brokers' settings, and the consumers' settings by index.
+pub(crate) struct GroupLayout<'a> {
+    pub(crate) broker: BrokerId,
+    pub(crate) incarnation: u32,
+    pub(crate) groups: &'a [GroupInfo],
+    pub(crate) tps: &'a [Tp],
+    pub(crate) topics: &'a [Topic],
+    pub(crate) config: &'a BrokerConfig,
+    pub(crate) consumer: &'a dyn Fn(u32) -> MemberSettings<'a>,
+}
+
+impl GroupLayout<'_> {
+    fn pidx(&self, tp: Tp) -> u32 {
+        self.topics[tp.topic as usize].base + tp.partition
+    }
+}
+
+/// The coordinator's context: its outbox holds its appends among its messages and timers.
+type GroupCtx<'c> = Ctx<'c, CoordinatorOut>;
+
+/// Answers consumer `c` from the coordinator's broker.
+fn reply(cx: &mut GroupCtx<'_>, layout: &GroupLayout, c: u32, msg: Msg) {
+    cx.send(NodeId::Broker(layout.broker), NodeId::Consumer(c), msg);
+}
+
+fn emit(cx: &mut GroupCtx<'_>, effect: GroupEffect) {
+    cx.emit(CoordinatorOut::Effect(effect));
+}
+
+fn append(cx: &mut GroupCtx<'_>, group: u32, records: Vec<InternalRecord>, commit: Option<(u32, u64)>) {
+    cx.emit(CoordinatorOut::Append { group, records, commit });
+}
+
+impl Coordinator {
+    fn group_mut(&mut self, g: u32) -> Option<&mut GroupState> {
+        self.groups.get_mut(&g)
     }
 
-    fn coordinated_groups_mut(&mut self, b: BrokerId) -> &mut VecMap<u32, GroupState> {
-        &mut self.group_states[(b - 1) as usize]
-    }
-
-    /// A broker that stops or starts again has lost the groups it coordinated: they live in
-    /// memory, and the next coordinator loads them from `__consumer_offsets`.
-    pub(crate) fn forget_coordinated_groups(&mut self, b: BrokerId) {
-        self.coordinated_groups_mut(b).clear();
-    }
-
-    fn group_mut(&mut self, b: BrokerId, g: u32) -> Option<&mut GroupState> {
-        self.coordinated_groups_mut(b).get_mut(&g)
-    }
-
-    fn group_reply(&mut self, b: BrokerId, c: u32, msg: Msg) {
-        self.send(NodeId::Broker(b), NodeId::Consumer(c), msg);
-    }
-
-    /// A broker became leader of a `__consumer_offsets` partition: it loads every group mapped
-    /// there from its log (the last GroupMetadata record and every offset commit).
-    pub(crate) fn coordinator_load(&mut self, b: BrokerId, pidx: u32) {
-        let groups: Vec<u32> = (0..self.groups.len() as u32).filter(|&g| self.groups[g as usize].pidx == pidx).collect();
-        if groups.is_empty() {
-            return;
-        }
-        let now = self.now;
-        let log: Vec<u32> = match self.broker(b).replicas[pidx as usize].as_ref() {
-            Some(r) => r.log.records().map(|r| r.record).collect(),
-            None => return,
-        };
+    /// The broker became leader of a `__consumer_offsets` partition: it loads every group mapped
+    /// there from its log (the last GroupMetadata record and every offset commit). `log` is the
+    /// records of its replica, as ledger ids.
+    pub(crate) fn load(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, ledger: &Ledger, pidx: u32, log: &[u32]) {
+        let now = cx.now();
+        let groups = (0..layout.groups.len() as u32).filter(|&g| layout.groups[g as usize].pidx == pidx);
         for g in groups {
             let mut state = GroupState::new();
-            for &id in &log {
-                match self.ledger.get(id).internal.as_deref() {
+            for &id in log {
+                match ledger.get(id).internal.as_deref() {
                     Some(InternalRecord::OffsetCommit { group, tp, offset }) if *group == g => {
-                        state.offsets.insert(self.pidx(*tp), *offset);
+                        state.offsets.insert(layout.pidx(*tp), *offset);
                     }
                     Some(InternalRecord::GroupMetadata { group, generation, leader, members, next_member }) if *group == g => {
                         state.generation = *generation;
@@ -187,13 +236,14 @@ impl Sim {
                             .iter()
                             .map(|m| {
                                 let consumer = m.consumer;
-                                let cfg = &self.consumers[consumer as usize].config;
+                                let settings = (layout.consumer)(consumer);
+                                let cfg = settings.config;
                                 (
                                     m.member_id.clone(),
                                     MemberMeta {
                                         consumer,
                                         instance_id: cfg.group_instance_id.clone(),
-                                        topics: self.consumers[consumer as usize].topics.clone(),
+                                        topics: settings.topics.to_vec(),
                                         owned: m.assignment.clone(),
                                         owned_generation: *generation,
                                         session_timeout_ms: cfg.session_timeout_ms,
@@ -212,68 +262,69 @@ impl Sim {
             }
             state.phase = if state.members.is_empty() { GroupPhase::Empty } else { GroupPhase::Stable };
             let members: Vec<(String, u64)> = state.members.iter().map(|(id, m)| (id.clone(), m.session_timeout_ms)).collect();
-            let offsets = state.offsets.iter().map(|(&p, &o)| (self.tps[p as usize], o)).collect();
+            let offsets = state.offsets.iter().map(|(&p, &o)| (layout.tps[p as usize], o)).collect();
             let generation = state.generation;
-            self.coordinated_groups_mut(b).insert(g, state);
+            self.groups.insert(g, state);
             let loaded = generation > 0 || !log.is_empty();
             if loaded {
-                self.emit(GroupEffect::GroupLoaded { group: g, coordinator: b, generation, offsets });
+                emit(cx, GroupEffect::GroupLoaded { group: g, coordinator: layout.broker, generation, offsets });
             }
-            let incarnation = self.broker(b).incarnation;
+            let (broker, incarnation) = (layout.broker, layout.incarnation);
             for (member_id, timeout) in members {
-                self.schedule_timer(now + timeout, Timer::MemberSessionCheck { broker: b, incarnation, group: g, member_id });
+                cx.set_timer(now + timeout, Timer::MemberSessionCheck { broker, incarnation, group: g, member_id });
             }
         }
     }
 
     /// The broker stopped leading the partition: its groups move away; waiting requests learn
     /// NOT_COORDINATOR.
-    pub(crate) fn coordinator_unload(&mut self, b: BrokerId, pidx: u32) {
-        let groups: Vec<u32> = (0..self.groups.len() as u32).filter(|&g| self.groups[g as usize].pidx == pidx).collect();
+    pub(crate) fn unload(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, pidx: u32) {
+        let groups = (0..layout.groups.len() as u32).filter(|&g| layout.groups[g as usize].pidx == pidx);
         for g in groups {
-            let Some(state) = self.coordinated_groups_mut(b).remove(&g) else { continue };
+            let Some(state) = self.groups.remove(&g) else { continue };
             for m in state.members.values() {
                 if let Some(req) = m.join_req {
                     let msg = Msg::JoinGroupResponse { req, group: g, result: Err(KafkaError::NotCoordinator) };
-                    self.group_reply(b, m.consumer, msg);
+                    reply(cx, layout, m.consumer, msg);
                 }
                 if let Some(req) = m.sync_req {
                     let msg = Msg::SyncGroupResponse { req, group: g, result: Err(KafkaError::NotCoordinator) };
-                    self.group_reply(b, m.consumer, msg);
+                    reply(cx, layout, m.consumer, msg);
                 }
             }
         }
     }
 
-    pub(crate) fn coordinator_receive(&mut self, b: BrokerId, c: u32, msg: &Msg) {
+    /// A group request from consumer `c`. The ledger counts the rebalances it starts.
+    pub(crate) fn receive(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, ledger: &mut Ledger, c: u32, msg: &Msg) {
         match msg {
             Msg::JoinGroup { req, group, member_id, instance_id, topics, owned, generation } => {
-                self.coordinator_join(b, c, *req, *group, member_id, instance_id.as_deref(), topics, owned, *generation)
+                self.join(cx, layout, ledger, c, *req, *group, member_id, instance_id.as_deref(), topics, owned, *generation)
             }
             Msg::SyncGroup { req, group, generation, member_id, assignments } => {
-                self.coordinator_sync(b, c, *req, *group, *generation, member_id, assignments)
+                self.sync(cx, layout, c, *req, *group, *generation, member_id, assignments)
             }
             Msg::GroupHeartbeat { group, generation, member_id } => {
-                let error = self.coordinator_heartbeat(b, *group, *generation, member_id);
-                self.group_reply(b, c, Msg::GroupHeartbeatResponse { group: *group, error });
+                let error = self.heartbeat(cx, layout, *group, *generation, member_id);
+                reply(cx, layout, c, Msg::GroupHeartbeatResponse { group: *group, error });
             }
-            Msg::LeaveGroup { group, member_id }
-                if self.coordinated_groups(b).get(group).is_some_and(|s| s.members.contains_key(member_id)) =>
-            {
-                self.coordinator_remove(b, *group, member_id, RemoveReason::LeftGroup);
+            Msg::LeaveGroup { group, member_id } if self.groups.get(group).is_some_and(|s| s.members.contains_key(member_id)) => {
+                self.remove(cx, layout, ledger, *group, member_id, RemoveReason::LeftGroup);
             }
             Msg::OffsetCommit { req, group, generation, member_id, offsets } => {
-                self.coordinator_commit(b, c, *req, *group, *generation, member_id, offsets)
+                self.commit(cx, layout, c, *req, *group, *generation, member_id, offsets)
             }
-            Msg::OffsetFetch { req, group, partitions } => self.coordinator_offset_fetch(b, c, *req, *group, partitions),
+            Msg::OffsetFetch { req, group, partitions } => self.offset_fetch(cx, layout, c, *req, *group, partitions),
             _ => {}
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn coordinator_join(
+    fn join(
         &mut self,
-        b: BrokerId,
+        cx: &mut GroupCtx<'_>,
+        layout: &GroupLayout,
+        ledger: &mut Ledger,
         c: u32,
         req: u64,
         g: u32,
@@ -283,32 +334,29 @@ impl Sim {
         owned: &[Tp],
         owned_generation: i32,
     ) {
-        let now = self.now;
-        let cfg = self.consumers[c as usize].config.clone();
-        let reply = |sim: &mut Sim, result| sim.group_reply(b, c, Msg::JoinGroupResponse { req, group: g, result });
-        if self.group_mut(b, g).is_none() {
-            return reply(self, Err(KafkaError::NotCoordinator));
-        }
-        let bc = &self.broker_config;
+        let now = cx.now();
+        let settings = (layout.consumer)(c);
+        let cfg = settings.config;
+        let answer = |cx: &mut GroupCtx<'_>, result| reply(cx, layout, c, Msg::JoinGroupResponse { req, group: g, result });
+        let Some(state) = self.groups.get_mut(&g) else {
+            return answer(cx, Err(KafkaError::NotCoordinator));
+        };
+        let bc = layout.config;
         if cfg.session_timeout_ms < bc.group_min_session_timeout_ms || cfg.session_timeout_ms > bc.group_max_session_timeout_ms {
-            return reply(self, Err(KafkaError::InvalidSessionTimeout));
+            return answer(cx, Err(KafkaError::InvalidSessionTimeout));
         }
-        let name = self.consumers[c as usize].name.clone();
-        let state = self.group_mut(b, g).expect("checked above");
         let existing_static =
             instance_id.and_then(|i| state.members.iter().find(|(_, m)| m.instance_id.as_deref() == Some(i)).map(|(id, _)| id.clone()));
         let id = if member_id.is_empty() {
-            let state = self.group_mut(b, g).expect("loaded");
-            let id = format!("{name}-{}", state.next_member);
+            let id = format!("{}-{}", settings.name, state.next_member);
             state.next_member += 1;
             id
         } else {
             member_id.to_string()
         };
-        let state = self.group_mut(b, g).expect("loaded");
         if !member_id.is_empty() && !state.members.contains_key(member_id) {
             let error = if instance_id.is_some() { KafkaError::FencedInstanceId } else { KafkaError::UnknownMemberId };
-            return reply(self, Err(error));
+            return answer(cx, Err(error));
         }
         let meta = MemberMeta {
             consumer: c,
@@ -326,7 +374,6 @@ impl Sim {
         // KIP-345: a static member that restarts takes over its old identity. In a stable group
         // it gets the current generation and assignment back, with no rebalance.
         if let (Some(old), true) = (existing_static, member_id.is_empty()) {
-            let state = self.group_mut(b, g).expect("loaded");
             let mut old_meta = state.members.remove(&old).expect("found above");
             if state.leader.as_deref() == Some(old.as_str()) {
                 state.leader = Some(id.clone());
@@ -334,20 +381,17 @@ impl Sim {
             old_meta.consumer = c;
             old_meta.last_heartbeat = now;
             let phase = state.phase;
-            self.emit(GroupEffect::StaticMemberReplaced { group: g, consumer: c, old_member: old.clone(), new_member: id.clone() });
+            emit(cx, GroupEffect::StaticMemberReplaced { group: g, consumer: c, old_member: old.clone(), new_member: id.clone() });
             if phase == GroupPhase::Stable {
-                let state = self.group_mut(b, g).expect("loaded");
                 let (generation, leader) = (state.generation, state.leader.clone().unwrap_or_default());
                 state.members.insert(id.clone(), MemberMeta { join_req: None, ..old_meta });
                 let result = JoinResult { generation, member_id: id.clone(), leader, strategy: cfg.strategy, members: Vec::new() };
-                reply(self, Ok(result));
-                return self.coordinator_arm_session(b, g, &id);
+                answer(cx, Ok(result));
+                return self.arm_session(cx, layout, g, &id);
             }
-            let state = self.group_mut(b, g).expect("loaded");
             state.members.insert(id.clone(), MemberMeta { join_req: Some(req), ..old_meta });
-            return self.coordinator_maybe_complete_join(b, g);
+            return self.maybe_complete_join(cx, layout, g);
         }
-        let state = self.group_mut(b, g).expect("loaded");
         let known = state.members.get(&id).map(|m| m.topics == meta.topics && m.owned == meta.owned);
         let is_leader = state.leader.as_deref() == Some(id.as_str());
         let phase = state.phase;
@@ -355,28 +399,27 @@ impl Sim {
             // Same metadata from a follower in a stable group: Kafka answers with the current state.
             let (generation, leader) = (state.generation, state.leader.clone().unwrap_or_default());
             let result = JoinResult { generation, member_id: id, leader, strategy: cfg.strategy, members: Vec::new() };
-            return reply(self, Ok(result));
+            return answer(cx, Ok(result));
         }
         let assignment = state.members.get(&id).map(|m| m.assignment.clone()).unwrap_or_default();
         state.members.insert(id.clone(), MemberMeta { assignment, ..meta });
         match phase {
-            GroupPhase::PreparingRebalance => self.coordinator_maybe_complete_join(b, g),
+            GroupPhase::PreparingRebalance => self.maybe_complete_join(cx, layout, g),
             _ => {
                 let reason = if known.is_some() {
                     RebalanceReason::MemberRejoined { consumer: c }
                 } else {
                     RebalanceReason::MemberJoined { consumer: c }
                 };
-                self.coordinator_prepare_rebalance(b, g, reason);
+                self.prepare_rebalance(cx, layout, ledger, g, reason);
             }
         }
     }
 
-    fn coordinator_prepare_rebalance(&mut self, b: BrokerId, g: u32, reason: RebalanceReason) {
-        let now = self.now;
-        let initial_delay = self.broker_config.group_initial_rebalance_delay_ms;
-        let incarnation = self.broker(b).incarnation;
-        let state = self.group_mut(b, g).expect("loaded");
+    fn prepare_rebalance(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, ledger: &mut Ledger, g: u32, reason: RebalanceReason) {
+        let now = cx.now();
+        let initial_delay = layout.config.group_initial_rebalance_delay_ms;
+        let state = self.group_mut(g).expect("loaded");
         // A group with nobody in it yet waits group.initial.rebalance.delay.ms for more members.
         let from_empty = state.phase == GroupPhase::Empty;
         let rebalance_timeout = state.members.values().map(|m| m.rebalance_timeout_ms).max().unwrap_or(0);
@@ -389,52 +432,49 @@ impl Sim {
             state.members.values_mut().filter_map(|m| m.sync_req.take().map(|r| (m.consumer, r))).collect();
         for (consumer, req) in syncing {
             let msg = Msg::SyncGroupResponse { req, group: g, result: Err(KafkaError::RebalanceInProgress) };
-            self.group_reply(b, consumer, msg);
+            reply(cx, layout, consumer, msg);
         }
-        self.emit(GroupEffect::RebalanceStarted { group: g, coordinator: b, reason, deadline: now + wait });
-        self.ledger.group_mut(g).rebalances += 1;
-        self.schedule_timer(now + wait, Timer::GroupJoinDeadline { broker: b, incarnation, group: g, round });
+        emit(cx, GroupEffect::RebalanceStarted { group: g, coordinator: layout.broker, reason, deadline: now + wait });
+        ledger.group_mut(g).rebalances += 1;
+        let (broker, incarnation) = (layout.broker, layout.incarnation);
+        cx.set_timer(now + wait, Timer::GroupJoinDeadline { broker, incarnation, group: g, round });
         if !from_empty {
-            self.coordinator_maybe_complete_join(b, g);
+            self.maybe_complete_join(cx, layout, g);
         }
     }
 
-    fn coordinator_maybe_complete_join(&mut self, b: BrokerId, g: u32) {
-        let Some(state) = self.group_mut(b, g) else { return };
+    fn maybe_complete_join(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32) {
+        let Some(state) = self.group_mut(g) else { return };
         if state.phase == GroupPhase::PreparingRebalance
             && !state.initial_delay
             && state.members.values().all(|m| m.join_req.is_some())
         {
-            self.coordinator_complete_join(b, g);
+            self.complete_join(cx, layout, g);
         }
     }
 
-    pub(crate) fn coordinator_join_deadline(&mut self, b: BrokerId, incarnation: u32, g: u32, round: u32) -> bool {
-        if !self.timer_is_live(b, incarnation) {
-            return false;
-        }
-        let Some(state) = self.group_mut(b, g) else { return false };
+    /// The join phase's deadline for round `round`; false if the round is over already.
+    pub(crate) fn join_deadline(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, round: u32) -> bool {
+        let Some(state) = self.group_mut(g) else { return false };
         if state.round != round || state.phase != GroupPhase::PreparingRebalance {
             return false;
         }
         state.initial_delay = false;
-        self.coordinator_complete_join(b, g);
+        self.complete_join(cx, layout, g);
         true
     }
 
     /// The join phase ends: members that did not rejoin are dropped, the generation moves on, and
     /// every member gets its JoinGroup response (the leader with everyone's subscription).
-    fn coordinator_complete_join(&mut self, b: BrokerId, g: u32) {
-        let now = self.now;
-        let state = self.group_mut(b, g).expect("loaded");
+    fn complete_join(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32) {
+        let now = cx.now();
+        let state = self.group_mut(g).expect("loaded");
         let missing: Vec<String> = state.members.iter().filter(|(_, m)| m.join_req.is_none()).map(|(id, _)| id.clone()).collect();
         for id in missing {
-            let state = self.group_mut(b, g).expect("loaded");
             let consumer = state.members.remove(&id).expect("listed").consumer;
-            self.emit(GroupEffect::MemberRemoved { group: g, member_id: id, consumer, reason: RemoveReason::RebalanceTimeout });
+            emit(cx, GroupEffect::MemberRemoved { group: g, member_id: id, consumer, reason: RemoveReason::RebalanceTimeout });
         }
-        let strategy = self.groups[g as usize].strategy;
-        let state = self.group_mut(b, g).expect("loaded");
+        let strategy = layout.groups[g as usize].strategy;
         state.generation += 1;
         if state.members.is_empty() {
             state.phase = GroupPhase::Empty;
@@ -468,26 +508,27 @@ impl Sim {
             })
             .collect();
         let members = replies.iter().map(|(id, c, _)| (*c, id.clone())).collect();
-        self.emit(GroupEffect::GenerationStarted { group: g, generation, leader: leader.clone(), members, strategy });
+        emit(cx, GroupEffect::GenerationStarted { group: g, generation, leader: leader.clone(), members, strategy });
         for (id, consumer, req) in replies {
             let members = if id == leader { everyone.clone() } else { Vec::new() };
             let result = JoinResult { generation, member_id: id.clone(), leader: leader.clone(), strategy, members };
-            self.group_reply(b, consumer, Msg::JoinGroupResponse { req, group: g, result: Ok(result) });
-            self.coordinator_arm_session(b, g, &id);
+            reply(cx, layout, consumer, Msg::JoinGroupResponse { req, group: g, result: Ok(result) });
+            self.arm_session(cx, layout, g, &id);
         }
     }
 
-    fn coordinator_arm_session(&mut self, b: BrokerId, g: u32, member_id: &str) {
-        let incarnation = self.broker(b).incarnation;
-        let Some(m) = self.group_mut(b, g).and_then(|s| s.members.get(member_id)) else { return };
+    fn arm_session(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, member_id: &str) {
+        let Some(m) = self.group_mut(g).and_then(|s| s.members.get(member_id)) else { return };
         let at = m.last_heartbeat + m.session_timeout_ms;
-        self.schedule_timer(at, Timer::MemberSessionCheck { broker: b, incarnation, group: g, member_id: member_id.to_string() });
+        let (broker, incarnation) = (layout.broker, layout.incarnation);
+        cx.set_timer(at, Timer::MemberSessionCheck { broker, incarnation, group: g, member_id: member_id.to_string() });
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn coordinator_sync(
+    fn sync(
         &mut self,
-        b: BrokerId,
+        cx: &mut GroupCtx<'_>,
+        layout: &GroupLayout,
         c: u32,
         req: u64,
         g: u32,
@@ -495,17 +536,17 @@ impl Sim {
         member_id: &str,
         assignments: &[(String, Vec<Tp>)],
     ) {
-        let reply = |sim: &mut Sim, result| sim.group_reply(b, c, Msg::SyncGroupResponse { req, group: g, result });
-        let Some(state) = self.group_mut(b, g) else { return reply(self, Err(KafkaError::NotCoordinator)) };
-        let Some(member) = state.members.get_mut(member_id) else { return reply(self, Err(KafkaError::UnknownMemberId)) };
+        let answer = |cx: &mut GroupCtx<'_>, result| reply(cx, layout, c, Msg::SyncGroupResponse { req, group: g, result });
+        let Some(state) = self.group_mut(g) else { return answer(cx, Err(KafkaError::NotCoordinator)) };
+        let Some(member) = state.members.get_mut(member_id) else { return answer(cx, Err(KafkaError::UnknownMemberId)) };
         if generation != state.generation {
-            return reply(self, Err(KafkaError::IllegalGeneration));
+            return answer(cx, Err(KafkaError::IllegalGeneration));
         }
         match state.phase {
-            GroupPhase::Empty | GroupPhase::PreparingRebalance => reply(self, Err(KafkaError::RebalanceInProgress)),
+            GroupPhase::Empty | GroupPhase::PreparingRebalance => answer(cx, Err(KafkaError::RebalanceInProgress)),
             GroupPhase::Stable => {
                 let a = member.assignment.clone();
-                reply(self, Ok(a))
+                answer(cx, Ok(a))
             }
             GroupPhase::CompletingRebalance => {
                 member.sync_req = Some(req);
@@ -529,19 +570,19 @@ impl Sim {
                     .map(|(id, m)| StoredMember { member_id: id.clone(), consumer: m.consumer, assignment: m.assignment.clone() })
                     .collect();
                 let (leader, generation, next_member) = (state.leader.clone(), state.generation, state.next_member);
-                self.emit(GroupEffect::GroupStable { group: g, generation });
+                emit(cx, GroupEffect::GroupStable { group: g, generation });
                 let record = InternalRecord::GroupMetadata { group: g, generation, leader, members: stored, next_member };
-                self.coordinator_append(b, g, vec![record], None);
+                append(cx, g, vec![record], None);
                 for (consumer, r, a) in waiting {
-                    self.group_reply(b, consumer, Msg::SyncGroupResponse { req: r, group: g, result: Ok(a) });
+                    reply(cx, layout, consumer, Msg::SyncGroupResponse { req: r, group: g, result: Ok(a) });
                 }
             }
         }
     }
 
-    fn coordinator_heartbeat(&mut self, b: BrokerId, g: u32, generation: i32, member_id: &str) -> Option<KafkaError> {
-        let now = self.now;
-        let Some(state) = self.group_mut(b, g) else { return Some(KafkaError::NotCoordinator) };
+    fn heartbeat(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, generation: i32, member_id: &str) -> Option<KafkaError> {
+        let now = cx.now();
+        let Some(state) = self.group_mut(g) else { return Some(KafkaError::NotCoordinator) };
         let phase = state.phase;
         let current = state.generation;
         let Some(member) = state.members.get_mut(member_id) else { return Some(KafkaError::UnknownMemberId) };
@@ -549,7 +590,7 @@ impl Sim {
             return Some(KafkaError::IllegalGeneration);
         }
         member.last_heartbeat = now;
-        self.coordinator_arm_session(b, g, member_id);
+        self.arm_session(cx, layout, g, member_id);
         match phase {
             GroupPhase::Stable => None,
             _ => Some(KafkaError::RebalanceInProgress),
@@ -558,65 +599,76 @@ impl Sim {
 
     /// A member's session check: removed if it was silent for `session.timeout.ms` (members
     /// waiting in a join or sync are alive by definition, as in Kafka).
-    pub(crate) fn coordinator_session_check(&mut self, b: BrokerId, incarnation: u32, g: u32, member_id: &str) -> bool {
-        if !self.timer_is_live(b, incarnation) {
-            return false;
-        }
-        let now = self.now;
-        let Some(m) = self.group_mut(b, g).and_then(|s| s.members.get(member_id)) else { return false };
+    pub(crate) fn session_check(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, ledger: &mut Ledger, g: u32, member_id: &str) -> bool {
+        let now = cx.now();
+        let Some(m) = self.group_mut(g).and_then(|s| s.members.get(member_id)) else { return false };
         if m.join_req.is_some() || m.sync_req.is_some() || now < m.last_heartbeat + m.session_timeout_ms {
             return false;
         }
-        self.coordinator_remove(b, g, member_id, RemoveReason::SessionTimeout);
+        self.remove(cx, layout, ledger, g, member_id, RemoveReason::SessionTimeout);
         true
     }
 
-    fn coordinator_remove(&mut self, b: BrokerId, g: u32, member_id: &str, reason: RemoveReason) {
-        let state = self.group_mut(b, g).expect("loaded");
+    fn remove(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, ledger: &mut Ledger, g: u32, member_id: &str, reason: RemoveReason) {
+        let state = self.group_mut(g).expect("loaded");
         let Some(m) = state.members.remove(member_id) else { return };
         let phase = state.phase;
         let empty = state.members.is_empty();
         if let Some(req) = m.join_req {
             let msg = Msg::JoinGroupResponse { req, group: g, result: Err(KafkaError::UnknownMemberId) };
-            self.group_reply(b, m.consumer, msg);
+            reply(cx, layout, m.consumer, msg);
         }
-        self.emit(GroupEffect::MemberRemoved { group: g, member_id: member_id.to_string(), consumer: m.consumer, reason });
+        emit(cx, GroupEffect::MemberRemoved { group: g, member_id: member_id.to_string(), consumer: m.consumer, reason });
         match phase {
-            GroupPhase::PreparingRebalance => self.coordinator_maybe_complete_join(b, g),
+            GroupPhase::PreparingRebalance => self.maybe_complete_join(cx, layout, g),
             _ if empty => {
-                let state = self.group_mut(b, g).expect("loaded");
                 state.phase = GroupPhase::Empty;
                 state.generation += 1;
                 state.leader = None;
                 let (generation, next_member) = (state.generation, state.next_member);
                 let record = InternalRecord::GroupMetadata { group: g, generation, leader: None, members: Vec::new(), next_member };
-                self.coordinator_append(b, g, vec![record], None);
+                append(cx, g, vec![record], None);
             }
-            _ => self.coordinator_prepare_rebalance(b, g, RebalanceReason::MemberRemoved { consumer: m.consumer }),
+            _ => self.prepare_rebalance(cx, layout, ledger, g, RebalanceReason::MemberRemoved { consumer: m.consumer }),
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn coordinator_commit(&mut self, b: BrokerId, c: u32, req: u64, g: u32, generation: i32, member_id: &str, offsets: &[(Tp, u64)]) {
-        let reply = |sim: &mut Sim, error| sim.group_reply(b, c, Msg::OffsetCommitResponse { req, group: g, error });
-        let Some(state) = self.group_mut(b, g) else { return reply(self, Some(KafkaError::NotCoordinator)) };
+    fn commit(
+        &mut self,
+        cx: &mut GroupCtx<'_>,
+        layout: &GroupLayout,
+        c: u32,
+        req: u64,
+        g: u32,
+        generation: i32,
+        member_id: &str,
+        offsets: &[(Tp, u64)],
+    ) {
+        let answer = |cx: &mut GroupCtx<'_>, error| reply(cx, layout, c, Msg::OffsetCommitResponse { req, group: g, error });
+        let Some(state) = self.group_mut(g) else { return answer(cx, Some(KafkaError::NotCoordinator)) };
         if !state.members.contains_key(member_id) {
-            return reply(self, Some(KafkaError::UnknownMemberId));
+            return answer(cx, Some(KafkaError::UnknownMemberId));
         }
         if generation != state.generation {
-            return reply(self, Some(KafkaError::IllegalGeneration));
+            return answer(cx, Some(KafkaError::IllegalGeneration));
         }
         if state.phase == GroupPhase::CompletingRebalance {
-            return reply(self, Some(KafkaError::RebalanceInProgress));
+            return answer(cx, Some(KafkaError::RebalanceInProgress));
         }
         state.pending_commits.insert(req, PendingCommit { consumer: c, offsets: offsets.to_vec(), answered: false });
         let records = offsets.iter().map(|&(tp, offset)| InternalRecord::OffsetCommit { group: g, tp, offset }).collect();
-        self.coordinator_append(b, g, records, Some((c, req)));
-        // Kafka 4.x's coordinator runtime gives a write `offsets.commit.timeout.ms` to be
-        // replicated; a commit already done when the timer fires finds nothing to do.
-        if self.group_mut(b, g).is_some_and(|s| s.pending_commits.contains_key(&req)) {
-            let (at, incarnation) = (self.now.saturating_add(self.broker_config.offsets_commit_timeout_ms), self.broker(b).incarnation);
-            self.schedule_timer(at, Timer::CommitTimeout { broker: b, incarnation, group: g, req });
+        append(cx, g, records, Some((c, req)));
+    }
+
+    /// After a commit's records are appended. Kafka 4.x's coordinator runtime gives a write
+    /// `offsets.commit.timeout.ms` to be replicated; a commit already done (the append may
+    /// complete it at once) needs no timer, and one done when the timer fires finds nothing to do.
+    pub(crate) fn arm_commit_timeout(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, req: u64) {
+        if self.group_mut(g).is_some_and(|s| s.pending_commits.contains_key(&req)) {
+            let at = cx.now().saturating_add(layout.config.offsets_commit_timeout_ms);
+            let (broker, incarnation) = (layout.broker, layout.incarnation);
+            cx.set_timer(at, Timer::CommitTimeout { broker, incarnation, group: g, req });
         }
     }
 
@@ -624,19 +676,16 @@ impl Sim {
     /// consumer is answered COORDINATOR_NOT_AVAILABLE (Kafka's runtime fails the write with a
     /// TimeoutException, REQUEST_TIMED_OUT, which the group coordinator maps so), while the
     /// records stay in the log and count when the high watermark passes them.
-    pub(crate) fn coordinator_commit_timeout(&mut self, b: BrokerId, incarnation: u32, g: u32, req: u64) -> bool {
-        if !self.timer_is_live(b, incarnation) {
-            return false;
-        }
-        let Some(pending) = self.group_mut(b, g).and_then(|s| s.pending_commits.get_mut(&req)) else { return false };
+    pub(crate) fn commit_timeout(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, req: u64) -> bool {
+        let Some(pending) = self.group_mut(g).and_then(|s| s.pending_commits.get_mut(&req)) else { return false };
         if pending.answered {
             return false;
         }
         pending.answered = true;
         let consumer = pending.consumer;
-        let timeout_ms = self.broker_config.offsets_commit_timeout_ms;
-        self.emit(GroupEffect::CommitTimedOut { group: g, coordinator: b, consumer, timeout_ms });
-        self.group_reply(b, consumer, Msg::OffsetCommitResponse { req, group: g, error: Some(KafkaError::CoordinatorNotAvailable) });
+        let timeout_ms = layout.config.offsets_commit_timeout_ms;
+        emit(cx, GroupEffect::CommitTimedOut { group: g, coordinator: layout.broker, consumer, timeout_ms });
+        reply(cx, layout, consumer, Msg::OffsetCommitResponse { req, group: g, error: Some(KafkaError::CoordinatorNotAvailable) });
         true
     }
 
@@ -644,88 +693,62 @@ impl Sim {
     /// as a write that waits until everything written before it is replicated, and answers with
     /// every offset written. Simplification: it waits for the group's own pending commits, not
     /// for every write to its `__consumer_offsets` partition.
-    fn coordinator_offset_fetch(&mut self, b: BrokerId, c: u32, req: u64, g: u32, partitions: &[Tp]) {
-        let Some(state) = self.group_mut(b, g) else {
-            return self.group_reply(b, c, Msg::OffsetFetchResponse { req, group: g, result: Err(KafkaError::NotCoordinator) });
+    fn offset_fetch(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, c: u32, req: u64, g: u32, partitions: &[Tp]) {
+        let Some(state) = self.group_mut(g) else {
+            return reply(cx, layout, c, Msg::OffsetFetchResponse { req, group: g, result: Err(KafkaError::NotCoordinator) });
         };
         if state.pending_commits.is_empty() {
-            return self.coordinator_answer_fetch(b, g, c, req, partitions);
+            return self.answer_fetch(cx, layout, g, c, req, partitions);
         }
         state.held_fetches.push((c, req, partitions.to_vec()));
         let pending = state.pending_commits.values().count() as u32;
-        self.emit(GroupEffect::OffsetFetchHeld { group: g, coordinator: b, consumer: c, pending });
-        let (at, incarnation) = (self.now.saturating_add(self.broker_config.offsets_commit_timeout_ms), self.broker(b).incarnation);
-        self.schedule_timer(at, Timer::OffsetFetchTimeout { broker: b, incarnation, group: g, req });
+        emit(cx, GroupEffect::OffsetFetchHeld { group: g, coordinator: layout.broker, consumer: c, pending });
+        let at = cx.now().saturating_add(layout.config.offsets_commit_timeout_ms);
+        let (broker, incarnation) = (layout.broker, layout.incarnation);
+        cx.set_timer(at, Timer::OffsetFetchTimeout { broker, incarnation, group: g, req });
     }
 
-    fn coordinator_answer_fetch(&mut self, b: BrokerId, g: u32, c: u32, req: u64, partitions: &[Tp]) {
-        let Some(state) = self.coordinated_groups(b).get(&g) else { return };
-        let result = Ok(partitions.iter().map(|&tp| (tp, state.offsets.get(&self.pidx(tp)).copied())).collect());
-        self.group_reply(b, c, Msg::OffsetFetchResponse { req, group: g, result });
+    fn answer_fetch(&self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, c: u32, req: u64, partitions: &[Tp]) {
+        let Some(state) = self.groups.get(&g) else { return };
+        let result = Ok(partitions.iter().map(|&tp| (tp, state.offsets.get(&layout.pidx(tp)).copied())).collect());
+        reply(cx, layout, c, Msg::OffsetFetchResponse { req, group: g, result });
     }
 
     /// A held OffsetFetch reached `offsets.commit.timeout.ms`.
-    pub(crate) fn coordinator_fetch_timeout(&mut self, b: BrokerId, incarnation: u32, g: u32, req: u64) -> bool {
-        if !self.timer_is_live(b, incarnation) {
-            return false;
-        }
-        let Some(state) = self.group_mut(b, g) else { return false };
+    pub(crate) fn fetch_timeout(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, req: u64) -> bool {
+        let Some(state) = self.group_mut(g) else { return false };
         let Some(i) = state.held_fetches.iter().position(|(_, r, _)| *r == req) else { return false };
         let (consumer, _, _) = state.held_fetches.remove(i);
-        self.emit(GroupEffect::OffsetFetchTimedOut { group: g, coordinator: b, consumer });
-        self.group_reply(b, consumer, Msg::OffsetFetchResponse { req, group: g, result: Err(KafkaError::CoordinatorNotAvailable) });
+        emit(cx, GroupEffect::OffsetFetchTimedOut { group: g, coordinator: layout.broker, consumer });
+        reply(cx, layout, consumer, Msg::OffsetFetchResponse { req, group: g, result: Err(KafkaError::CoordinatorNotAvailable) });
         true
     }
 
-    /// Appends records to the group's `__consumer_offsets` partition with acks=all (as the
-    /// coordinator does). A commit's response waits for the high watermark.
-    fn coordinator_append(&mut self, b: BrokerId, g: u32, records: Vec<InternalRecord>, commit: Option<(u32, u64)>) {
-        let pidx = self.groups[g as usize].pidx;
-        let tp = self.tp(pidx);
-        let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
-        let isr_size = self.replica(b, pidx).map_or(0, |r| r.isr.len() as u32);
-        if isr_size < min_isr {
-            // GroupMetadataManager maps NOT_ENOUGH_REPLICAS to COORDINATOR_NOT_AVAILABLE.
-            if let Some((c, req)) = commit {
-                self.coordinator_commit_done(b, g, c, req, Err(KafkaError::NotEnoughReplicas));
-            }
-            return;
-        }
-        let now = self.now;
-        let ids: Vec<u32> = records
-            .into_iter()
-            .map(|r| {
-                let group = &self.groups[g as usize].name;
-                let (key, value) = match &r {
-                    InternalRecord::OffsetCommit { tp, offset, .. } => (format!("{group},{}", self.tp_name(*tp)), offset.to_string()),
-                    InternalRecord::GroupMetadata { generation, members, .. } => {
-                        (group.clone(), format!("generation {generation}, {} member(s)", members.len()))
-                    }
-                };
-                self.ledger.create_internal(tp, r, key, value, now)
-            })
-            .collect();
-        let base = self.leader_append(b, pidx, &ids, (0, 0), -1);
-        if let Some((c, req)) = commit {
-            self.leader_wait_for_commit(b, pidx, g, c, req, base, base + ids.len() as u64);
-        }
-    }
-
-    /// The commit's records are replicated (or failed): apply them and answer the member.
-    pub(crate) fn coordinator_commit_done(&mut self, b: BrokerId, g: u32, c: u32, req: u64, result: Result<u64, KafkaError>) {
-        let pending = self.group_mut(b, g).and_then(|s| s.pending_commits.remove(&req));
+    /// The commit's records are replicated (or failed): apply them and answer the member. Returns
+    /// the offsets it stored, by global partition index, for the root to count in the ledger.
+    pub(crate) fn commit_done(
+        &mut self,
+        cx: &mut GroupCtx<'_>,
+        layout: &GroupLayout,
+        g: u32,
+        c: u32,
+        req: u64,
+        result: Result<u64, KafkaError>,
+    ) -> Vec<(u32, u64)> {
+        let pending = self.group_mut(g).and_then(|s| s.pending_commits.remove(&req));
         let answered = pending.as_ref().is_some_and(|p| p.answered);
+        let mut stored = Vec::new();
         let error = match result {
             Ok(_) => {
                 if let Some(PendingCommit { consumer, offsets, .. }) = pending {
                     for &(tp, offset) in &offsets {
-                        let pidx = self.pidx(tp);
-                        if let Some(s) = self.group_mut(b, g) {
+                        let pidx = layout.pidx(tp);
+                        if let Some(s) = self.group_mut(g) {
                             s.offsets.insert(pidx, offset);
                         }
-                        self.ledger_commit(g, pidx, offset);
+                        stored.push((pidx, offset));
                     }
-                    self.emit(GroupEffect::OffsetsCommitted { group: g, coordinator: b, consumer, offsets });
+                    emit(cx, GroupEffect::OffsetsCommitted { group: g, coordinator: layout.broker, consumer, offsets });
                 }
                 None
             }
@@ -733,58 +756,16 @@ impl Sim {
             Err(_) => Some(KafkaError::CoordinatorNotAvailable),
         };
         if !answered {
-            self.group_reply(b, c, Msg::OffsetCommitResponse { req, group: g, error });
+            reply(cx, layout, c, Msg::OffsetCommitResponse { req, group: g, error });
         }
         // Held fetches are answered once nothing written before them is pending.
-        let Some(state) = self.group_mut(b, g) else { return };
-        if state.pending_commits.is_empty() {
-            for (consumer, fetch, partitions) in std::mem::take(&mut state.held_fetches) {
-                self.coordinator_answer_fetch(b, g, consumer, fetch, &partitions);
+        if let Some(state) = self.group_mut(g) {
+            if state.pending_commits.is_empty() {
+                for (consumer, fetch, partitions) in std::mem::take(&mut state.held_fetches) {
+                    self.answer_fetch(cx, layout, g, consumer, fetch, &partitions);
+                }
             }
         }
-    }
-}
-
-impl Sim {
-    /// The leader's HW for a data partition (what a consumer could read up to).
-    fn end_offset(&self, pidx: u32) -> Option<u64> {
-        let leader = self.controller.parts[pidx as usize].leader?;
-        self.replica(leader, pidx).map(|r| r.log.high_watermark())
-    }
-
-    /// A commit was stored: count the records it newly covers and sample the lag.
-    pub(crate) fn ledger_commit(&mut self, g: u32, pidx: u32, offset: u64) {
-        let gl = self.ledger.group_mut(g);
-        let from = gl.committed.get(&pidx).or(gl.start_offsets.get(&pidx)).copied().unwrap_or(0);
-        gl.committed.insert(pidx, offset);
-        if offset > from {
-            let covered: Vec<u32> = self.controller.parts[pidx as usize]
-                .leader
-                .and_then(|l| self.replica(l, pidx))
-                .map(|r| (from..offset).filter_map(|o| r.log.get(o)).map(|x| x.record).collect())
-                .unwrap_or_default();
-            let gl = self.ledger.group_mut(g);
-            for id in covered {
-                gl.records.entry(id as usize).committed += 1;
-            }
-        }
-        self.ledger_sample_lag(pidx);
-    }
-
-    /// Records each group's lag on a partition when it changed.
-    pub(crate) fn ledger_sample_lag(&mut self, pidx: u32) {
-        if self.groups.is_empty() || self.topics[self.tps[pidx as usize].topic as usize].internal {
-            return;
-        }
-        let Some(end) = self.end_offset(pidx) else { return };
-        let now = self.now;
-        for g in 0..self.groups.len() as u32 {
-            let gl = self.ledger.group_mut(g);
-            let Some(&base) = gl.committed.get(&pidx).or(gl.start_offsets.get(&pidx)) else { continue };
-            let lag = end.saturating_sub(base);
-            if gl.last_lag.insert(pidx, lag) != Some(lag) {
-                gl.lag.push(crate::sim::ledger::LagSample { at: now, pidx, lag });
-            }
-        }
+        stored
     }
 }
