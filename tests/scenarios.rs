@@ -109,3 +109,23 @@ fn the_cost_estimate_bounds_every_shipped_run() {
     println!("{}", report.join("\n"));
     assert!(failures.is_empty(), "estimates below the run or more than 12 times it:\n{}", failures.join("\n"));
 }
+
+/// `errors_not_seen` and `errors_seen_one_of` read the errors a client saw: the ISR lesson's
+/// producer sees NOT_ENOUGH_REPLICAS and never OUT_OF_ORDER_SEQUENCE_NUMBER.
+#[test]
+fn errors_not_seen_and_one_of_hold_or_fail_on_what_the_producer_saw() {
+    let text = std::fs::read_to_string(common::root().join("scenarios/isr-shrink-not-enough-replicas.toml")).unwrap();
+    let check = |extra: &str| {
+        let s = scenario::parse("t.toml", &format!("{text}\n[[expect]]\n{extra}\n")).unwrap_or_else(|e| panic!("{e:?}"));
+        let outcome = s.run(s.seed, None, |_, _| {});
+        let last = outcome.results.last().expect("the added expectation").clone();
+        (last.passed(), last.checks[0].description.clone())
+    };
+    assert_eq!(check("producer = \"shop\"\nerrors_not_seen = [\"OUT_OF_ORDER_SEQUENCE_NUMBER\"]").0, true);
+    let (passed, description) = check("producer = \"shop\"\nerrors_not_seen = [\"NOT_ENOUGH_REPLICAS\"]");
+    assert!(!passed, "{description}");
+    assert!(check("producer = \"shop\"\nerrors_seen_one_of = [\"NOT_LEADER_OR_FOLLOWER\", \"NOT_ENOUGH_REPLICAS\"]").0);
+    assert!(!check("producer = \"shop\"\nerrors_seen_one_of = [\"NOT_LEADER_OR_FOLLOWER\", \"OUT_OF_ORDER_SEQUENCE_NUMBER\"]").0);
+    let one = scenario::parse("t.toml", &format!("{text}\n[[expect]]\nproducer = \"shop\"\nerrors_seen_one_of = [\"NOT_ENOUGH_REPLICAS\"]\n")).unwrap_err();
+    assert!(one[0].message.contains("fewer than two errors"), "{:?}", one[0]);
+}

@@ -143,6 +143,20 @@ pub enum Check {
         /// Errors.
         errors: Vec<KafkaError>,
     },
+    /// The client saw none of these errors.
+    ErrorsNotSeen {
+        /// Whose errors.
+        who: ErrorSource,
+        /// Errors.
+        errors: Vec<KafkaError>,
+    },
+    /// The client saw at least one of these errors.
+    ErrorsSeenOneOf {
+        /// Whose errors.
+        who: ErrorSource,
+        /// Errors.
+        errors: Vec<KafkaError>,
+    },
     /// The producer saw no error at all.
     NoErrors {
         /// Producer.
@@ -210,6 +224,15 @@ pub enum Check {
         /// Errors.
         errors: Vec<KafkaError>,
     },
+}
+
+/// The client whose errors a check reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorSource {
+    /// A producer, by index.
+    Producer(u32),
+    /// A consumer, by index.
+    Consumer(u32),
 }
 
 /// A group of checks at one time, from one `[[expect]]` table.
@@ -414,6 +437,20 @@ impl Expectation {
                         let description =
                             if errors.is_empty() { format!("{} saw no errors", c.name) } else { format!("{} saw errors {want:?}", c.name) };
                         return CheckResult { description, actual: format!("saw {seen:?}"), passed };
+                    }
+                    Check::ErrorsNotSeen { who, errors } | Check::ErrorsSeenOneOf { who, errors } => {
+                        let (name, seen) = match who {
+                            ErrorSource::Producer(p) => (&sim.producers[*p as usize].name, &sim.producers[*p as usize].errors_seen),
+                            ErrorSource::Consumer(c) => (&sim.consumers[*c as usize].name, &sim.consumers[*c as usize].errors_seen),
+                        };
+                        let want: Vec<&str> = errors.iter().map(|e| e.name()).collect();
+                        let actual = format!("saw {:?}", seen.keys().map(|e| e.name()).collect::<Vec<_>>());
+                        let (description, passed) = if matches!(c, Check::ErrorsNotSeen { .. }) {
+                            (format!("{name} saw none of {want:?}"), errors.iter().all(|e| !seen.contains_key(e)))
+                        } else {
+                            (format!("{name} saw one of {want:?}"), errors.iter().any(|e| seen.contains_key(e)))
+                        };
+                        return CheckResult { description, actual, passed };
                     }
                     Check::NoErrors { producer } => {
                         let p = &sim.producers[*producer as usize];

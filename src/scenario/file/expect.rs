@@ -209,6 +209,28 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
             checks.push(Check::Log { tp, replica: b, values: values.clone() });
         }
     }
+    // Errors that must not have been seen, and a list of which at least one must have been, for
+    // the consumer the table names, or else its producer.
+    if e.errors_not_seen.is_some() || e.errors_seen_one_of.is_some() {
+        let who = match consumer {
+            Some(c) => Some(ErrorSource::Consumer(c)),
+            None => {
+                let pnames: Vec<&str> = producers.iter().map(|x| x.name.as_str()).collect();
+                lookup(cx, "producer", e.producer.as_ref(), start, &pnames).map(ErrorSource::Producer)
+            }
+        };
+        if let Some(who) = who {
+            if e.errors_not_seen.is_some() {
+                checks.push(Check::ErrorsNotSeen { who, errors: error_names(cx, e.errors_not_seen.as_ref()) });
+            }
+            if let Some(list) = &e.errors_seen_one_of {
+                if list.get_ref().len() < 2 {
+                    cx.err(list.span().start, "errors_seen_one_of lists fewer than two errors", Some("for one error use errors_seen".into()));
+                }
+                checks.push(Check::ErrorsSeenOneOf { who, errors: error_names(cx, Some(list)) });
+            }
+        }
+    }
     if let (Some(c), true) = (consumer, e.errors_seen.is_some() || e.no_errors.is_some()) {
         let errors = error_names(cx, e.errors_seen.as_ref());
         if e.errors_seen.is_some() {

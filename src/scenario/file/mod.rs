@@ -3,7 +3,7 @@
 use super::error::{closest, Locator, ScenarioError};
 use super::walk::{from_toml_enum, from_toml_table, parse_root, toml_table, Ctx, FromToml, Item, Spanned};
 use toml::de::DeValue;
-use super::expect::{Check, Expectation, GroupTotal, Total};
+use super::expect::{Check, ErrorSource, Expectation, GroupTotal, Total};
 use crate::sim::map::VecMap;
 use crate::sim::view::Verdict;
 use super::cost::{self, Budget, Driver};
@@ -195,6 +195,8 @@ toml_table! {
         producer: Option<Spanned<String>> = "producer",
         errors_seen: Option<Spanned<Vec<String>>> = "errors_seen",
         no_errors: Option<bool> = "no_errors",
+        errors_not_seen: Option<Spanned<Vec<String>>> = "errors_not_seen",
+        errors_seen_one_of: Option<Spanned<Vec<String>>> = "errors_seen_one_of",
         group: Option<Spanned<String>> = "group",
         processed: Option<u32> = "processed",
         pending: Option<u32> = "pending",
