@@ -9,7 +9,8 @@
 //! The figures are upper estimates, calibrated on the shipped scenarios: `tests/scenarios.rs`
 //! checks that each estimate is at least the steps the run really takes and not wildly more.
 
-use crate::sim::Setup;
+use crate::sim::map::VecSet;
+use crate::sim::{ConsumerSpec, Setup};
 
 /// What drives one part of the cost, so that an error can point at it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,7 +196,7 @@ pub fn estimate(setup: &Setup, duration_ms: u64) -> Cost {
         let per_fault = consumer_retries + producer_retries + u64::from(setup.brokers) * 20;
         parts.push(Part { driver: Driver::Faults, steps: faults.saturating_mul(per_fault), bytes: 0, what: format!("{faults} faults and the retries after them") });
     }
-    parts.sort_by(|a, b| b.steps.cmp(&a.steps));
+    parts.sort_by_key(|p| std::cmp::Reverse(p.steps));
     Cost { parts }
 }
 
@@ -226,25 +227,19 @@ fn saturating_steps(x: f64) -> u64 {
 
 /// How many groups subscribe to topic `topic`.
 fn groups_reading(setup: &Setup, topic: u32) -> u64 {
-    let mut groups: Vec<&str> = Vec::new();
-    for c in setup.consumers.iter().filter(|c| c.topics.contains(&topic)) {
-        if !groups.contains(&c.config.group_id.as_str()) {
-            groups.push(&c.config.group_id);
-        }
-    }
-    groups.len() as u64
+    distinct_groups(setup.consumers.iter().filter(|c| c.topics.contains(&topic)))
 }
 
 /// Followers of the `__consumer_offsets` partitions the scenario's groups use.
 fn offsets_followers(setup: &Setup) -> u64 {
-    let mut groups: Vec<&str> = Vec::new();
-    for c in &setup.consumers {
-        if !groups.contains(&c.config.group_id.as_str()) {
-            groups.push(&c.config.group_id);
-        }
-    }
     let rf = setup.broker_config.offsets_topic_replication_factor.clamp(1, setup.brokers);
-    groups.len() as u64 * u64::from(rf - 1)
+    distinct_groups(setup.consumers.iter()) * u64::from(rf - 1)
+}
+
+/// How many different `group.id`s these consumers have.
+fn distinct_groups<'a>(consumers: impl Iterator<Item = &'a ConsumerSpec>) -> u64 {
+    let groups: VecSet<&str> = consumers.map(|c| c.config.group_id.as_str()).collect();
+    groups.iter().len() as u64
 }
 
 /// Whether a setting makes a loop that never advances virtual time: a fetch answered at once

@@ -17,7 +17,7 @@ pub(super) fn after_the_end(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], dura
         let p = p.get_ref();
         let (Some(rate), count) = (p.rate.as_ref(), p.count.as_ref().map_or(1, |c| *c.get_ref())) else { continue };
         let rate = *rate.get_ref();
-        if (MIN_RATE..=1_000_000.0).contains(&rate) {
+        if RATES.contains(&rate) {
             let last = at as f64 + f64::from(count.saturating_sub(1)) * 1000.0 / rate;
             if last > duration_ms as f64 {
                 cx.err(
@@ -251,6 +251,10 @@ pub(super) fn lookup(cx: &mut Ctx<'_>, what: &str, given: Option<&Spanned<String
 
 /// The slowest produce rate, in records per second: one record every 1000 s of virtual time.
 pub(super) const MIN_RATE: f64 = 0.001;
+/// The fastest produce rate, in records per second.
+const MAX_RATE: f64 = 1_000_000.0;
+/// The produce rates a file may give; the end-of-run check uses only rates inside it.
+const RATES: std::ops::RangeInclusive<f64> = MIN_RATE..=MAX_RATE;
 
 pub(super) fn produce_action(
     cx: &mut Ctx<'_>,
@@ -272,10 +276,10 @@ pub(super) fn produce_action(
     *records += count as u64;
     if let Some(r) = &p.rate {
         let rate = *r.get_ref();
-        if !(MIN_RATE..=1_000_000.0).contains(&rate) {
+        if !RATES.contains(&rate) {
             // Display writes a tiny rate with hundreds of zeros; the scientific form stays short.
             let shown = if rate != 0.0 && rate.abs() < MIN_RATE { format!("{rate:e}") } else { format!("{rate}") };
-            cx.err(r.span().start, format!("rate = {shown}, expected records per second from {MIN_RATE} to 1000000"), Some("a rate of 0.001 sends one record every 1000 s".into()));
+            cx.err(r.span().start, format!("rate = {shown}, expected records per second from {MIN_RATE} to {MAX_RATE}"), Some("a rate of 0.001 sends one record every 1000 s".into()));
         }
     }
     let key = p.key.as_ref().map(|k| cx.text(k, "key").to_string());
