@@ -49,10 +49,11 @@ impl Sim {
             consumer: &consumer,
         };
         let coordinator = &mut self.group_states[(b - 1) as usize];
-        let result = handler(coordinator, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout, &mut self.ledger);
+        let result = handler(coordinator, &mut Ctx::new(&mut self.io, &mut out), &layout, &mut self.ledger);
         for request in out {
             match request {
-                Out::Send { from, to, msg } => self.send(from, to, msg),
+                Out::Send { routed: Some((id, fate)), from, to, msg } => self.enqueue(id, fate, from, to, msg),
+                Out::Send { routed: None, from, to, msg } => self.send(from, to, msg),
                 Out::Timer { at, timer } => self.schedule_timer(at, timer),
                 Out::Effect(CoordinatorOut::Effect(effect)) => self.emit(effect),
                 Out::Effect(CoordinatorOut::Append { group, records, commit }) => self.coordinator_append(b, group, records, commit),
@@ -98,7 +99,7 @@ impl Sim {
             }
             return;
         }
-        let now = self.now;
+        let now = self.io.now;
         let ids: Vec<u32> = records
             .into_iter()
             .map(|r| {
@@ -158,7 +159,7 @@ impl Sim {
             return;
         }
         let Some(end) = self.end_offset(pidx) else { return };
-        let now = self.now;
+        let now = self.io.now;
         for g in 0..self.groups.len() as u32 {
             let gl = self.ledger.group_mut(g);
             let Some(&base) = gl.committed.get(&pidx).or(gl.start_offsets.get(&pidx)) else { continue };

@@ -63,11 +63,11 @@ pub use topic::Topic;
 pub use types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
 
 use config::BrokerConfig;
-use ctx::{Ctx, Out};
+use ctx::{Ctx, Io, Out};
 use ledger::Ledger;
 use msg::DropReason;
-use net::Network;
-use rand::{RngExt, SeedableRng};
+use net::{Fate, Network};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use setup::offsets_topic;
 use std::cmp::Ordering;
@@ -119,13 +119,12 @@ impl Ord for Scheduled {
 /// The simulation.
 #[derive(Clone, Debug)]
 pub struct Sim {
-    now: u64,
+    /// The clock, the id counters, the network and the RNG, which handlers use through their
+    /// context.
+    io: Io,
     seq: u64,
     steps: u64,
-    next_msg: u64,
-    next_req: u64,
     queue: BinaryHeap<Scheduled>,
-    pub(crate) rng: ChaCha8Rng,
     effects: Vec<Effect>,
     /// Broker settings.
     pub broker_config: BrokerConfig,
@@ -149,7 +148,6 @@ pub struct Sim {
     /// coordinator's memory, are lost when it stops and are rebuilt from `__consumer_offsets` by
     /// the next one; the group layer owns them, so they are kept here rather than in [`Broker`].
     group_states: Vec<coordinator::Coordinator>,
-    net: Network,
     timeline: Vec<TimedAction>,
 }
 
@@ -200,13 +198,10 @@ impl Sim {
             net.overrides.insert((*b, *a), *params);
         }
         let mut sim = Sim {
-            now: 0,
+            io: Io::new(net, ChaCha8Rng::seed_from_u64(setup.seed)),
             seq: 0,
             steps: 0,
-            next_msg: 0,
-            next_req: 0,
             queue: BinaryHeap::new(),
-            rng: ChaCha8Rng::seed_from_u64(setup.seed),
             effects: Vec::new(),
             broker_config: setup.broker_config,
             topics,
@@ -218,7 +213,6 @@ impl Sim {
             groups,
             ledger: Ledger::default(),
             group_states: (0..setup.brokers).map(|_| coordinator::Coordinator::default()).collect(),
-            net,
             timeline: setup.timeline,
         };
         for i in 0..sim.timeline.len() {
@@ -245,7 +239,7 @@ impl Sim {
 
     /// Current virtual time in ms.
     pub fn now(&self) -> u64 {
-        self.now
+        self.io.now
     }
 
     /// How many steps have run.
@@ -279,7 +273,7 @@ impl Sim {
 
     /// Adds an action to the timeline (for interactive use); it runs at `at` (not before now).
     pub fn add_action(&mut self, at: u64, action: Action) {
-        let at = at.max(self.now);
+        let at = at.max(self.io.now);
         self.timeline.push(TimedAction { at, action });
         let index = self.timeline.len() - 1;
         self.schedule(at, Event::Timer(Timer::Action { index }));
@@ -289,12 +283,12 @@ impl Sim {
     pub fn step(&mut self) -> Option<Step> {
         loop {
             let next = self.queue.pop()?;
-            self.now = next.time;
+            self.io.now = next.time;
             self.effects.clear();
             if let Some(event) = self.handle(next.event) {
                 let step = Step {
                     index: self.steps,
-                    time: self.now,
+                    time: self.io.now,
                     event,
                     effects: std::mem::take(&mut self.effects),
                 };
@@ -376,7 +370,8 @@ impl Sim {
     fn drain<E: Into<Effect>>(&mut self, out: Vec<Out<E>>) {
         for request in out {
             match request {
-                Out::Send { from, to, msg } => self.send(from, to, msg),
+                Out::Send { routed: Some((id, fate)), from, to, msg } => self.enqueue(id, fate, from, to, msg),
+                Out::Send { routed: None, from, to, msg } => self.send(from, to, msg),
                 Out::Timer { at, timer } => self.schedule_timer(at, timer),
                 Out::Effect(effect) => self.emit(effect),
             }
@@ -389,7 +384,7 @@ impl Sim {
     fn with_controller<R>(&mut self, handler: impl FnOnce(&mut Controller, &mut Ctx<'_, ClusterEffect>, &cluster::Layout) -> R) -> R {
         let mut out = Vec::new();
         let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
-        let result = handler(&mut self.controller, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout);
+        let result = handler(&mut self.controller, &mut Ctx::new(&mut self.io, &mut out), &layout);
         self.drain(out);
         result
     }
@@ -411,7 +406,7 @@ impl Sim {
         let mut out = Vec::new();
         let layout = cluster::Layout { tps: &self.tps, topics: &self.topics, config: &self.broker_config };
         let broker = &mut self.brokers[(b - 1) as usize];
-        let result = handler(broker, &mut Ctx::new(self.now, &mut self.next_req, &mut out), &layout, &mut self.ledger);
+        let result = handler(broker, &mut Ctx::new(&mut self.io, &mut out), &layout, &mut self.ledger);
         self.drain(out);
         result
     }
@@ -439,10 +434,10 @@ impl Sim {
             Event::Deliver { id, from, to, from_incarnation, sent_at, msg } => {
                 let reason = if !self.is_up(from) || self.incarnation(from) != from_incarnation {
                     Some(DropReason::SenderCrashed)
-                } else if self.net.cut.contains(&(from, to)) {
-                    self.net.break_connection(from, to, id, &msg);
+                } else if self.io.net.cut.contains(&(from, to)) {
+                    self.io.net.break_connection(from, to, id, &msg);
                     Some(DropReason::LinkCut)
-                } else if self.net.broken_before(from, to, id) {
+                } else if self.io.net.broken_before(from, to, id) {
                     Some(DropReason::ConnectionBroken)
                 } else if !self.is_up(to) {
                     Some(DropReason::ReceiverDown)
@@ -542,13 +537,43 @@ impl Sim {
         }
     }
 
-    fn random_index(&mut self, len: usize) -> usize {
-        self.rng.random_range(0..len)
+    fn next_request_id(&mut self) -> u64 {
+        self.io.next_request_id()
     }
 
-    fn next_request_id(&mut self) -> u64 {
-        self.next_req += 1;
-        self.next_req
+    /// Messages on their way (sent, not yet arrived), oldest first: what the page animates.
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        let mut list: Vec<InFlight> = self
+            .queue
+            .iter()
+            .filter_map(|s| match &s.event {
+                Event::Deliver { id, from, to, sent_at, msg, .. } => {
+                    Some(InFlight { id: *id, from: *from, to: *to, kind: msg.kind(), sent_at: *sent_at, arrives_at: s.time })
+                }
+                Event::Timer(_) => None,
+            })
+            .collect();
+        list.sort_by_key(|m| m.id);
+        list
+    }
+
+    /// Puts a message on the link from → to. Loss and jitter are drawn from the simulation's RNG.
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
+        let (id, fate) = self.io.route(from, to, &msg);
+        self.enqueue(id, fate, from, to, msg);
+    }
+
+    /// Reports a message sent and, unless the network dropped it, schedules its arrival.
+    fn enqueue(&mut self, id: u64, fate: Fate, from: NodeId, to: NodeId, msg: Msg) {
+        let kind = msg.kind();
+        match fate {
+            Fate::Dropped(reason) => self.emit(NetEffect::Sent { id, from, to, msg: kind, arrives_at: None, dropped: Some(reason) }),
+            Fate::Arrives(arrives) => {
+                self.emit(NetEffect::Sent { id, from, to, msg: kind, arrives_at: Some(arrives), dropped: None });
+                let from_incarnation = self.incarnation(from);
+                self.schedule(arrives, Event::Deliver { id, from, to, from_incarnation, sent_at: self.io.now, msg: Rc::new(msg) });
+            }
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The network between the nodes: links with latency, jitter and loss, cut links, and producer
-//! connections that a lost message breaks. It belongs to the simulation root, which every layer
-//! sends through.
+//! connections that a lost message breaks. The simulation root owns it; a handler's context draws
+//! each message's fate on it when the handler sends.
 
 use super::config::{self, LinkParams};
 use super::map::VecMap;
@@ -8,36 +8,35 @@ use super::map::VecSet;
 use super::msg::{DropReason, Msg};
 use super::narrate::{drop_reason, Names};
 use super::types::NodeId;
-use super::{Event, Sim};
 use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::rc::Rc;
 
 #[derive(Clone, Debug, Default)]
-pub(super) struct Network {
-    pub(super) default: LinkParams,
-    pub(super) overrides: VecMap<(NodeId, NodeId), LinkParams>,
-    pub(super) cut: VecSet<(NodeId, NodeId)>,
+pub struct Network {
+    pub(crate) default: LinkParams,
+    pub(crate) overrides: VecMap<(NodeId, NodeId), LinkParams>,
+    pub(crate) cut: VecSet<(NodeId, NodeId)>,
     /// Latest arrival per directed link: links are TCP connections, so they deliver in order.
-    pub(super) last_arrival: VecMap<(NodeId, NodeId), u64>,
+    pub(crate) last_arrival: VecMap<(NodeId, NodeId), u64>,
     /// Producer connections (both directions) broken by a lost message. A TCP connection cannot
     /// lose one request and deliver the next, so everything after a loss is dropped too until the
     /// producer opens a new connection (its ApiVersions), as the Java client does after the
     /// request timeout closes the old one. The value is the id of the lost message: messages sent
     /// before it are still delivered.
-    pub(super) broken: VecMap<(NodeId, NodeId), u64>,
+    pub(crate) broken: VecMap<(NodeId, NodeId), u64>,
 }
 
 impl Network {
     /// Whether messages between these nodes travel on a producer's connection to a broker.
-    pub(super) fn producer_connection(from: NodeId, to: NodeId) -> bool {
+    pub(crate) fn producer_connection(from: NodeId, to: NodeId) -> bool {
         matches!((from, to), (NodeId::Producer(_), NodeId::Broker(_)) | (NodeId::Broker(_), NodeId::Producer(_)))
     }
 
     /// Marks the connection broken by the loss of message `lost`. Not for an acks=0 produce: no
     /// response is awaited, so no request timeout would ever reopen the connection, and the model
     /// keeps such a producer's losses to the records that were on the wire.
-    pub(super) fn break_connection(&mut self, from: NodeId, to: NodeId, lost: u64, msg: &Msg) {
+    pub(crate) fn break_connection(&mut self, from: NodeId, to: NodeId, lost: u64, msg: &Msg) {
         if matches!(msg, Msg::Produce { acks: config::Acks::None, .. }) {
             return;
         }
@@ -48,9 +47,53 @@ impl Network {
     }
 
     /// Whether message `id` travels on a connection that broke before it was sent.
-    pub(super) fn broken_before(&self, from: NodeId, to: NodeId, id: u64) -> bool {
+    pub(crate) fn broken_before(&self, from: NodeId, to: NodeId, id: u64) -> bool {
         self.broken.get(&(from, to)).is_some_and(|&lost| id > lost)
     }
+
+    /// The settings of the link from → to.
+    pub(crate) fn link(&self, from: NodeId, to: NodeId) -> LinkParams {
+        *self.overrides.get(&(from, to)).unwrap_or(&self.default)
+    }
+
+    /// What becomes of message `id`, sent at `now` on the link from → to: dropped at once (a cut
+    /// link, a broken connection, or loss drawn from `rng`), or its arrival time, after the link's
+    /// latency and a jitter drawn from `rng`, and never before an earlier message on that link.
+    pub(crate) fn route(&mut self, rng: &mut ChaCha8Rng, now: u64, id: u64, from: NodeId, to: NodeId, msg: &Msg) -> Fate {
+        let params = self.link(from, to);
+        if matches!(msg, Msg::ApiVersions) {
+            self.broken.remove(&(from, to));
+            self.broken.remove(&(to, from));
+        }
+        let dropped = if self.cut.contains(&(from, to)) {
+            Some(DropReason::LinkCut)
+        } else if self.broken_before(from, to, id) {
+            Some(DropReason::ConnectionBroken)
+        } else if params.loss > 0.0 && rng.random::<f64>() < params.loss {
+            Some(DropReason::Loss)
+        } else {
+            None
+        };
+        if let Some(reason) = dropped {
+            self.break_connection(from, to, id, msg);
+            return Fate::Dropped(reason);
+        }
+        let jitter = if params.jitter_ms > 0 { rng.random_range(0..=params.jitter_ms) } else { 0 };
+        let earliest = now + params.latency_ms + jitter;
+        let last = self.last_arrival.entry((from, to)).or_insert(0);
+        let arrives = earliest.max(*last);
+        *last = arrives;
+        Fate::Arrives(arrives)
+    }
+}
+
+/// What the network does with a message when it is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// It never arrives.
+    Dropped(DropReason),
+    /// It arrives at this virtual time.
+    Arrives(u64),
 }
 
 /// A message on its way from one node to another.
@@ -156,58 +199,3 @@ impl NetEffect {
     }
 }
 
-impl Sim {
-    /// Messages on their way (sent, not yet arrived), oldest first: what the page animates.
-    pub fn in_flight(&self) -> Vec<InFlight> {
-        let mut list: Vec<InFlight> = self
-            .queue
-            .iter()
-            .filter_map(|s| match &s.event {
-                Event::Deliver { id, from, to, sent_at, msg, .. } => {
-                    Some(InFlight { id: *id, from: *from, to: *to, kind: msg.kind(), sent_at: *sent_at, arrives_at: s.time })
-                }
-                Event::Timer(_) => None,
-            })
-            .collect();
-        list.sort_by_key(|m| m.id);
-        list
-    }
-
-    pub(super) fn link(&self, from: NodeId, to: NodeId) -> LinkParams {
-        *self.net.overrides.get(&(from, to)).unwrap_or(&self.net.default)
-    }
-
-    /// Puts a message on the link from → to. Loss and jitter are drawn from the simulation's RNG.
-    pub(super) fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
-        self.next_msg += 1;
-        let id = self.next_msg;
-        let kind = msg.kind();
-        let params = self.link(from, to);
-        if matches!(msg, Msg::ApiVersions) {
-            self.net.broken.remove(&(from, to));
-            self.net.broken.remove(&(to, from));
-        }
-        let dropped = if self.net.cut.contains(&(from, to)) {
-            Some(DropReason::LinkCut)
-        } else if self.net.broken_before(from, to, id) {
-            Some(DropReason::ConnectionBroken)
-        } else if params.loss > 0.0 && self.rng.random::<f64>() < params.loss {
-            Some(DropReason::Loss)
-        } else {
-            None
-        };
-        if let Some(reason) = dropped {
-            self.net.break_connection(from, to, id, &msg);
-            self.emit(NetEffect::Sent { id, from, to, msg: kind, arrives_at: None, dropped: Some(reason) });
-            return;
-        }
-        let jitter = if params.jitter_ms > 0 { self.rng.random_range(0..=params.jitter_ms) } else { 0 };
-        let earliest = self.now + params.latency_ms + jitter;
-        let last = self.net.last_arrival.entry((from, to)).or_insert(0);
-        let arrives = earliest.max(*last);
-        *last = arrives;
-        self.emit(NetEffect::Sent { id, from, to, msg: kind, arrives_at: Some(arrives), dropped: None });
-        let from_incarnation = self.incarnation(from);
-        self.schedule(arrives, Event::Deliver { id, from, to, from_incarnation, sent_at: self.now, msg: Rc::new(msg) });
-    }
-}

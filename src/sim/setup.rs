@@ -269,23 +269,23 @@ impl Sim {
                 }
             }
             Action::Cut { from, to, both } => {
-                self.net.cut.insert((from, to));
+                self.io.net.cut.insert((from, to));
                 if both {
-                    self.net.cut.insert((to, from));
+                    self.io.net.cut.insert((to, from));
                 }
                 self.emit(NetEffect::LinkCut { from, to, both });
             }
             Action::Heal { from, to, both } => {
-                self.net.cut.remove(&(from, to));
+                self.io.net.cut.remove(&(from, to));
                 if both {
-                    self.net.cut.remove(&(to, from));
+                    self.io.net.cut.remove(&(to, from));
                 }
                 self.emit(NetEffect::LinkHealed { from, to, both });
             }
             Action::SetLink { from, to, both, params } => {
-                self.net.overrides.insert((from, to), params);
+                self.io.net.overrides.insert((from, to), params);
                 if both {
-                    self.net.overrides.insert((to, from), params);
+                    self.io.net.overrides.insert((to, from), params);
                 }
                 self.emit(NetEffect::LinkChanged {
                     from,
@@ -312,7 +312,7 @@ impl Sim {
         let (producer, topic, partition) = (p.producer, p.topic, p.partition);
         let mut due = Vec::new();
         let mut next = n;
-        while next < p.count && start + p.offset_ms(next) <= self.now {
+        while next < p.count && start + p.offset_ms(next) <= self.io.now {
             due.push((p.key.as_deref().map(|k| p.fill(k, next)), p.fill(&p.value, next)));
             next += 1;
         }

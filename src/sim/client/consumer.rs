@@ -311,7 +311,7 @@ impl Sim {
 
     fn consumer_request(&mut self, c: u32, to: BrokerId, request: Request, timeout: u64, make: impl FnOnce(u64) -> Msg) {
         let req = self.next_request_id();
-        let deadline = self.now + timeout;
+        let deadline = self.io.now + timeout;
         self.cons(c).requests.insert(req, Pending { request, broker: to, deadline });
         let msg = make(req);
         self.consumer_send(c, to, msg);
@@ -322,7 +322,7 @@ impl Sim {
         if self.consumers[c as usize].running() {
             return;
         }
-        let now = self.now;
+        let now = self.io.now;
         let partitions = self.tps.len();
         let cons = self.cons(c);
         let incarnation = cons.incarnation + 1;
@@ -396,7 +396,7 @@ impl Sim {
         if !self.consumers[c as usize].running() {
             return;
         }
-        let until = self.now + ms;
+        let until = self.io.now + ms;
         let incarnation = self.consumers[c as usize].incarnation;
         let cons = self.cons(c);
         cons.stalled_until = cons.stalled_until.max(until);
@@ -431,7 +431,7 @@ impl Sim {
                         let (incarnation, backoff) = (cons.incarnation, cons.config.retry_backoff_ms);
                         if cons.app == AppState::Polling {
                             cons.app = AppState::Stalled;
-                            self.schedule_timer(self.now + backoff, Timer::ConsumerPoll { consumer: c, incarnation });
+                            self.schedule_timer(self.io.now + backoff, Timer::ConsumerPoll { consumer: c, incarnation });
                         }
                     }
                 }
@@ -575,7 +575,7 @@ impl Sim {
         if !self.consumer_live(c, incarnation) {
             return false;
         }
-        let now = self.now;
+        let now = self.io.now;
         let cons = &self.consumers[c as usize];
         let mut next = now + cons.config.heartbeat_interval_ms;
         // Like Java's heartbeat thread, wake up exactly when max.poll.interval.ms would expire.

@@ -238,7 +238,7 @@ impl Sim {
 
     /// The application calls `send()`: choose the partition, add the record to a batch.
     pub(crate) fn producer_send(&mut self, p: u32, topic: u32, partition: Option<u32>, key: Option<String>, value: String) {
-        let now = self.now;
+        let now = self.io.now;
         let partitions = self.topics[topic as usize].partitions;
         let size = record_size(key.as_deref(), &value);
         let (partition, how) = match (partition, &key) {
@@ -291,7 +291,7 @@ impl Sim {
                     .filter(|&q| self.producers[p as usize].leaders[(t.base + q) as usize].is_some())
                     .collect();
                 let choices: Vec<u32> = if available.is_empty() { (0..t.partitions).collect() } else { available };
-                choices[self.random_index(choices.len())]
+                choices[self.io.rng.random_range(0..choices.len())]
             }
         };
         let bytes = match current {
@@ -304,7 +304,7 @@ impl Sim {
 
     /// The Sender: send every ready batch whose leader is known and whose connection has room.
     pub(crate) fn producer_drain(&mut self, p: u32) {
-        let now = self.now;
+        let now = self.io.now;
         let mut wake: Option<u64> = None;
         let mut need_metadata = false;
         let mut next = 0;
@@ -372,7 +372,7 @@ impl Sim {
     }
 
     fn producer_send_batch(&mut self, p: u32, pidx: u32, bid: u64, leader: BrokerId) {
-        let now = self.now;
+        let now = self.io.now;
         let tp = self.tp(pidx);
         let req = self.next_request_id();
         let prod = self.producer(p);
@@ -445,7 +445,7 @@ impl Sim {
                 let backoff = self.producers[p as usize].config.retry_backoff_ms;
                 let offline_wanted = self.producers[p as usize].waiting.iter().any(|&pidx| leaders[pidx as usize].is_none());
                 if offline_wanted {
-                    self.producer_arm_wake(p, self.now + backoff);
+                    self.producer_arm_wake(p, self.io.now + backoff);
                 }
                 self.producer_drain(p);
             }
@@ -457,10 +457,10 @@ impl Sim {
     /// answered (or fails when refused, or at `socket.connection.setup.timeout.ms`).
     fn producer_connect(&mut self, p: u32, broker: BrokerId) {
         let attempt = self.producers[p as usize].failed_connects[broker as usize];
-        let timeout = exponential_backoff(&mut self.rng, CONNECTION_SETUP_TIMEOUT_MS, attempt);
+        let timeout = exponential_backoff(&mut self.io.rng, CONNECTION_SETUP_TIMEOUT_MS, attempt);
         self.producer(p).conns[broker as usize] = Conn::Connecting { attempt };
         self.send(NodeId::Producer(p), NodeId::Broker(broker), Msg::ApiVersions);
-        self.schedule_timer(self.now + timeout, Timer::ProducerConnectTimeout { producer: p, broker, attempt });
+        self.schedule_timer(self.io.now + timeout, Timer::ProducerConnectTimeout { producer: p, broker, attempt });
     }
 
     /// The connection to a broker broke or could not be made: like Java's `NetworkClient`, every
@@ -469,8 +469,8 @@ impl Sim {
     fn producer_connection_failed(&mut self, p: u32, broker: BrokerId, why: Disconnect) {
         let (cause, error) = (why.cause(), why.error());
         let failures = self.producers[p as usize].failed_connects[broker as usize];
-        let backoff = exponential_backoff(&mut self.rng, RECONNECT_BACKOFF_MS, failures);
-        let reconnect_at = self.now + backoff;
+        let backoff = exponential_backoff(&mut self.io.rng, RECONNECT_BACKOFF_MS, failures);
+        let reconnect_at = self.io.now + backoff;
         let prod = self.producer(p);
         prod.failed_connects[broker as usize] = failures + 1;
         prod.conns[broker as usize] = Conn::Disconnected { reconnect_at };
@@ -511,7 +511,7 @@ impl Sim {
     }
 
     fn producer_response(&mut self, p: u32, req: u64, tp: Tp, result: Result<u64, KafkaError>) {
-        let now = self.now;
+        let now = self.io.now;
         let Some(inflight) = self.producer(p).take_in_flight(req) else {
             self.emit(ProducerEffect::StaleResponse { producer: p, req });
             return;
@@ -539,7 +539,7 @@ impl Sim {
     /// A batch's attempt failed: retry after `retry.backoff.ms` if `retries` and
     /// `delivery.timeout.ms` allow, otherwise fail its records.
     fn producer_batch_failed(&mut self, p: u32, bid: u64, error: KafkaError) {
-        let now = self.now;
+        let now = self.io.now;
         let prod = &mut self.producers[p as usize];
         *prod.errors_seen.entry(error).or_insert(0) += 1;
         let cfg = prod.config.clone();
@@ -548,7 +548,7 @@ impl Sim {
         // KIP-580: backoff doubles per attempt up to retry.backoff.max.ms, with ±20% jitter.
         let exp = cfg.retry_backoff_ms.saturating_mul(1u64 << batch.attempts.saturating_sub(1).min(20));
         let base = exp.min(cfg.retry_backoff_max_ms) as f64;
-        let jitter: f64 = self.rng.random_range(0.8..=1.2);
+        let jitter: f64 = self.io.rng.random_range(0.8..=1.2);
         let retry_at = now + (base * jitter).round().max(1.0) as u64;
         // Java's `Sender.canRetry` asks only whether the delivery deadline has passed *now*, not
         // whether the next attempt would come before it: a batch that keeps getting a retriable
@@ -620,7 +620,7 @@ impl Sim {
     }
 
     fn producer_fail_batch(&mut self, p: u32, bid: u64, error: KafkaError, attempt: u32) {
-        let now = self.now;
+        let now = self.io.now;
         let prod = self.producer(p);
         let Some(batch) = prod.batches.remove(bid) else { return };
         prod.queues[batch.pidx as usize].retain(|&b| b != bid);
@@ -655,7 +655,7 @@ impl Sim {
     }
 
     pub(crate) fn producer_wake(&mut self, p: u32) -> bool {
-        if self.producers[p as usize].wake_at != Some(self.now) {
+        if self.producers[p as usize].wake_at != Some(self.io.now) {
             return false;
         }
         self.producer(p).wake_at = None;
@@ -665,7 +665,7 @@ impl Sim {
 
     /// Expires requests past `request.timeout.ms` and batches past `delivery.timeout.ms`.
     pub(crate) fn producer_deadline(&mut self, p: u32) -> bool {
-        let now = self.now;
+        let now = self.io.now;
         if self.producers[p as usize].deadline_at != Some(now) {
             return false;
         }

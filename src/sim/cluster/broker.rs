@@ -193,7 +193,7 @@ impl Broker {
 
 impl Sim {
     pub(crate) fn start_broker(&mut self, b: BrokerId) {
-        let now = self.now;
+        let now = self.io.now;
         let cfg = self.broker_config.clone();
         self.forget_coordinated_groups(b);
         let broker = self.broker_mut(b);
@@ -259,7 +259,7 @@ impl Sim {
         let previous_broker_epoch = self.broker(b).previous_broker_epoch;
         let msg = Msg::Heartbeat { broker: b, incarnation, want_shut_down: false, previous_broker_epoch };
         self.send(NodeId::Broker(b), NodeId::Controller, msg);
-        let next = self.now + self.broker_config.broker_heartbeat_interval_ms;
+        let next = self.io.now + self.broker_config.broker_heartbeat_interval_ms;
         self.schedule_timer(next, Timer::Heartbeat { broker: b, incarnation });
         true
     }
@@ -286,7 +286,7 @@ impl Sim {
         pending.seq += 1;
         let (incarnation, seq, previous_broker_epoch) = (broker.incarnation, pending.seq, broker.previous_broker_epoch);
         self.send(NodeId::Broker(b), NodeId::Controller, Msg::Heartbeat { broker: b, incarnation, want_shut_down: true, previous_broker_epoch });
-        self.schedule_timer(self.now + interval, Timer::ShutdownHeartbeat { broker: b, incarnation, seq });
+        self.schedule_timer(self.io.now + interval, Timer::ShutdownHeartbeat { broker: b, incarnation, seq });
     }
 
     pub(crate) fn broker_shutdown_heartbeat(&mut self, b: BrokerId, incarnation: u32, seq: u32) -> bool {
@@ -316,7 +316,7 @@ impl Sim {
         let delay = if pending.answered { interval } else { 50 };
         pending.answered = true;
         let seq = pending.seq;
-        self.schedule_timer(self.now + delay, Timer::ShutdownHeartbeat { broker: b, incarnation, seq });
+        self.schedule_timer(self.io.now + delay, Timer::ShutdownHeartbeat { broker: b, incarnation, seq });
     }
 
     pub(crate) fn broker_receive(&mut self, b: BrokerId, from: NodeId, msg: &Msg) {
@@ -399,7 +399,7 @@ impl Sim {
         isr: &[BrokerId],
         partition_epoch: u32,
     ) {
-        let now = self.now;
+        let now = self.io.now;
         let tp = self.tp(pidx);
         let Some(rep) = self.replica_mut(b, pidx) else { return };
         let unknown = matches!(rep.role, Role::Unknown);
@@ -475,7 +475,7 @@ impl Sim {
         if !self.timer_is_live(b, incarnation) {
             return false;
         }
-        let now = self.now;
+        let now = self.io.now;
         let interval = self.broker_config.log_retention_check_interval_ms.max(1);
         self.schedule_timer(now + interval, Timer::RetentionCheck { broker: b, incarnation });
         let mut deleted = false;

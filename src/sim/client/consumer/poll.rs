@@ -14,7 +14,7 @@ impl Sim {
     /// The application calls `poll()`: join if needed, auto-commit when due, find positions,
     /// fetch, and return up to `max.poll.records` buffered records.
     pub(crate) fn consumer_poll(&mut self, c: u32) {
-        let now = self.now;
+        let now = self.io.now;
         let cons = &self.consumers[c as usize];
         if !cons.running() || cons.app != AppState::Polling {
             return;
@@ -84,7 +84,7 @@ impl Sim {
 
     pub(super) fn consumer_schedule_processing(&mut self, c: u32) {
         let cons = &self.consumers[c as usize];
-        let at = (self.now + cons.app_behaviour.processing_ms).max(cons.stalled_until);
+        let at = (self.io.now + cons.app_behaviour.processing_ms).max(cons.stalled_until);
         let incarnation = cons.incarnation;
         self.schedule_timer(at, Timer::ConsumerProcessed { consumer: c, incarnation });
     }
@@ -102,7 +102,7 @@ impl Sim {
         if !self.consumer_live(c, incarnation) {
             return false;
         }
-        let now = self.now;
+        let now = self.io.now;
         let cons = &self.consumers[c as usize];
         if now < cons.stalled_until {
             let until = cons.stalled_until;
@@ -147,7 +147,7 @@ impl Sim {
         if !self.consumer_live(c, incarnation) || self.consumers[c as usize].app != AppState::Stalled {
             return false;
         }
-        if self.now < self.consumers[c as usize].stalled_until {
+        if self.io.now < self.consumers[c as usize].stalled_until {
             return false;
         }
         self.consumer_back_to_poll(c);
