@@ -62,6 +62,7 @@ pub use timer::Timer;
 pub use topic::Topic;
 pub use types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
 
+use client::ClientEnv;
 use config::BrokerConfig;
 use ctx::{Ctx, Io, Out};
 use ledger::Ledger;
@@ -411,6 +412,17 @@ impl Sim {
         result
     }
 
+    /// Runs a handler of producer `p` with a context that routes messages as they are sent (the
+    /// producer draws its partitions and backoffs from the RNG between its sends), the layout and
+    /// the ledger, then does what it asked.
+    fn with_producer<R>(&mut self, p: u32, handler: impl FnOnce(&mut Producer, &mut Ctx<'_, ProducerEffect>, &mut ClientEnv<'_>) -> R) -> R {
+        let mut out = Vec::new();
+        let mut env = ClientEnv { tps: &self.tps, topics: &self.topics, ledger: &mut self.ledger };
+        let result = handler(&mut self.producers[p as usize], &mut Ctx::drawing(&mut self.io, &mut out), &mut env);
+        self.drain(out);
+        result
+    }
+
     fn incarnation(&self, node: NodeId) -> u32 {
         match node {
             NodeId::Broker(b) => self.broker(b).incarnation,
@@ -461,7 +473,7 @@ impl Sim {
     /// failed (a cut link, by contrast, stays silent until a timeout).
     fn connection_refused(&mut self, from: NodeId, to: BrokerId, msg: &Msg) {
         match (from, msg) {
-            (NodeId::Producer(p), msg) => self.producer_refused(p, to, msg),
+            (NodeId::Producer(p), msg) => self.with_producer(p, |prod, cx, env| prod.refused(cx, env, to, msg)),
             (NodeId::Consumer(c), msg) => self.consumer_connection_failed(c, to, msg),
             (NodeId::Broker(b), Msg::Fetch { id, tp, .. }) => {
                 let pidx = self.pidx(*tp);
@@ -481,7 +493,7 @@ impl Sim {
                 }
                 _ => self.with_controller(|controller, cx, layout| controller.receive(cx, layout, from, msg)),
             },
-            NodeId::Producer(p) => self.producer_receive(p, msg),
+            NodeId::Producer(p) => self.with_producer(p, |prod, cx, env| prod.receive(cx, env, msg)),
             NodeId::Consumer(c) => self.consumer_receive(c, msg),
         }
     }
@@ -511,9 +523,11 @@ impl Sim {
             }
             Timer::IsrCheck { broker, incarnation } => self.with_broker(broker, |b, cx, layout| b.leader_isr_check(cx, layout, incarnation)),
             Timer::RetentionCheck { broker, incarnation } => self.broker_retention(broker, incarnation),
-            Timer::ProducerDeadline { producer } => self.producer_deadline(producer),
-            Timer::ProducerWake { producer } => self.producer_wake(producer),
-            Timer::ProducerConnectTimeout { producer, broker, attempt } => self.producer_connect_timeout(producer, broker, attempt),
+            Timer::ProducerDeadline { producer } => self.with_producer(producer, |prod, cx, env| prod.deadline(cx, env)),
+            Timer::ProducerWake { producer } => self.with_producer(producer, |prod, cx, env| prod.wake(cx, env)),
+            Timer::ProducerConnectTimeout { producer, broker, attempt } => {
+                self.with_producer(producer, |prod, cx, env| prod.connect_timeout(cx, env, broker, attempt))
+            }
             Timer::ConsumerTick { consumer, incarnation } => self.consumer_tick(consumer, incarnation),
             Timer::ConsumerProcessed { consumer, incarnation } => self.consumer_processed(consumer, incarnation),
             Timer::ConsumerPoll { consumer, incarnation } => self.consumer_poll_timer(consumer, incarnation),

@@ -317,10 +317,12 @@ impl Sim {
             next += 1;
         }
         let later = (next < p.count).then(|| start + p.offset_ms(next));
-        for (key, value) in due {
-            self.producer_send(producer, topic, partition, key, value);
-        }
-        self.producer_drain(producer);
+        self.with_producer(producer, |prod, cx, env| {
+            for (key, value) in due {
+                prod.send(cx, env, topic, partition, key, value);
+            }
+            prod.drain(cx, env);
+        });
         if let Some(at) = later {
             self.schedule_timer(at, Timer::ProduceTick { index, n: next });
         }

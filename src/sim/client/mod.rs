@@ -11,3 +11,31 @@
 pub mod consumer;
 pub mod effect;
 pub mod producer;
+
+use super::ledger::Ledger;
+use super::topic::Topic;
+use super::types::Tp;
+
+/// What a client's handler reads of the cluster's layout and writes to the ledger. A client knows
+/// the topics as its metadata names them; the ledger is the observer's record of every record's
+/// fate, which the clients keep as they act (a real client keeps no such book).
+pub struct ClientEnv<'a> {
+    /// Every partition by global index.
+    pub tps: &'a [Tp],
+    /// Topics in declaration order.
+    pub topics: &'a [Topic],
+    /// The per-record ledger.
+    pub ledger: &'a mut Ledger,
+}
+
+impl ClientEnv<'_> {
+    /// The topic-partition with global index `pidx`.
+    pub fn tp(&self, pidx: u32) -> Tp {
+        self.tps[pidx as usize]
+    }
+
+    /// Global index of a topic-partition.
+    pub fn pidx(&self, tp: Tp) -> u32 {
+        self.topics[tp.topic as usize].base + tp.partition
+    }
+}

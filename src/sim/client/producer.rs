@@ -10,10 +10,14 @@ use crate::sim::client::effect::{Partitioning, ProducerEffect};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{record_size, BrokerId, KafkaError, NodeId, RecordId, Tp};
-use crate::sim::Sim;
+use crate::sim::client::ClientEnv;
+use crate::sim::ctx::Ctx;
 use rand::RngExt;
 use serde::Serialize;
 use std::collections::VecDeque;
+
+/// The producer's context.
+type Cx<'c> = Ctx<'c, ProducerEffect>;
 
 /// A producer client.
 #[derive(Clone, Debug)]
@@ -231,27 +235,24 @@ impl Producer {
     }
 }
 
-impl Sim {
-    fn producer(&mut self, p: u32) -> &mut Producer {
-        &mut self.producers[p as usize]
-    }
-
+impl Producer {
     /// The application calls `send()`: choose the partition, add the record to a batch.
-    pub(crate) fn producer_send(&mut self, p: u32, topic: u32, partition: Option<u32>, key: Option<String>, value: String) {
-        let now = self.io.now;
-        let partitions = self.topics[topic as usize].partitions;
+    pub(crate) fn send(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, topic: u32, partition: Option<u32>, key: Option<String>, value: String) {
+        let p = self.index;
+        let now = cx.now();
+        let partitions = env.topics[topic as usize].partitions;
         let size = record_size(key.as_deref(), &value);
         let (partition, how) = match (partition, &key) {
             (Some(part), _) => (part, Partitioning::Explicit),
             (None, Some(k)) => (partition_for_key(k, partitions), Partitioning::Key),
-            (None, None) => (self.sticky_partition(p, topic, size), Partitioning::Sticky),
+            (None, None) => (self.sticky_partition(cx, env, topic, size), Partitioning::Sticky),
         };
         let tp = Tp { topic, partition };
-        let pidx = self.pidx(tp);
-        let id = self.ledger.create(p, tp, key, value, size, now);
-        self.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
-        let batch_size = self.producers[p as usize].config.batch_size;
-        let prod = self.producer(p);
+        let pidx = env.pidx(tp);
+        let id = env.ledger.create(p, tp, key, value, size, now);
+        cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
+        let batch_size = self.config.batch_size;
+        let prod = &mut *self;
         let open = prod.queues[pidx as usize]
             .back()
             .and_then(|&b| prod.batches.get(b))
@@ -274,43 +275,43 @@ impl Sim {
                 prod.queue_changed(pidx);
             }
         }
-        self.producer_arm_deadline(p);
+        self.arm_deadline(cx);
     }
 
     /// Kafka 3.3+'s built-in partitioner for records without a key (KIP-794): stick to one
     /// partition until `batch.size` bytes went to it, then pick another at random among the
     /// partitions with a known leader. (The adaptive weighting by queue size is not modelled.)
-    fn sticky_partition(&mut self, p: u32, topic: u32, size: u32) -> u32 {
-        let batch_size = self.producers[p as usize].config.batch_size;
-        let current = self.producers[p as usize].sticky[topic as usize];
+    fn sticky_partition(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, topic: u32, size: u32) -> u32 {
+        let batch_size = self.config.batch_size;
+        let current = self.sticky[topic as usize];
         let partition = match current {
             Some((part, bytes)) if bytes < batch_size => part,
             _ => {
-                let t = &self.topics[topic as usize];
+                let t = &env.topics[topic as usize];
                 let available: Vec<u32> = (0..t.partitions)
-                    .filter(|&q| self.producers[p as usize].leaders[(t.base + q) as usize].is_some())
+                    .filter(|&q| self.leaders[(t.base + q) as usize].is_some())
                     .collect();
                 let choices: Vec<u32> = if available.is_empty() { (0..t.partitions).collect() } else { available };
-                choices[self.io.rng.random_range(0..choices.len())]
+                choices[cx.rng().random_range(0..choices.len())]
             }
         };
         let bytes = match current {
             Some((part, bytes)) if part == partition && bytes < batch_size => bytes + size,
             _ => size,
         };
-        self.producer(p).sticky[topic as usize] = Some((partition, bytes));
+        self.sticky[topic as usize] = Some((partition, bytes));
         partition
     }
 
     /// The Sender: send every ready batch whose leader is known and whose connection has room.
-    pub(crate) fn producer_drain(&mut self, p: u32) {
-        let now = self.io.now;
+    pub(crate) fn drain(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let now = cx.now();
         let mut wake: Option<u64> = None;
         let mut need_metadata = false;
         let mut next = 0;
-        while let Some(&pidx) = self.producers[p as usize].waiting.get(next) {
+        while let Some(&pidx) = self.waiting.get(next) {
             loop {
-                let prod = &self.producers[p as usize];
+                let prod = &self;
                 let Some(&bid) = prod.queues[pidx as usize].front() else { break };
                 let batch = prod.batches.get(bid).expect("a queued batch is live");
                 let cfg = &prod.config;
@@ -340,7 +341,7 @@ impl Sim {
                         break;
                     }
                     Conn::Disconnected { .. } => {
-                        self.producer_connect(p, leader);
+                        self.connect(cx, leader);
                         break;
                     }
                 }
@@ -353,29 +354,30 @@ impl Sim {
                     if prod.in_flight.values().any(|f| prod.batches.get(f.batch).is_some_and(|b| b.pidx == pidx)) {
                         break;
                     }
-                    self.producer_bump_epoch(p, pidx);
+                    self.bump_epoch(cx, env, pidx);
                 }
-                self.producer_send_batch(p, pidx, bid, leader);
+                self.send_batch(cx, env, pidx, bid, leader);
             }
             // Sending the last batch of a queue takes its partition off the list, which brings
             // the next partition to this place.
-            if self.producers[p as usize].waiting.get(next) == Some(&pidx) {
+            if self.waiting.get(next) == Some(&pidx) {
                 next += 1;
             }
         }
         if need_metadata {
-            self.producer_request_metadata(p);
+            self.request_metadata(cx);
         }
         if let Some(at) = wake {
-            self.producer_arm_wake(p, at);
+            self.arm_wake(cx, at);
         }
     }
 
-    fn producer_send_batch(&mut self, p: u32, pidx: u32, bid: u64, leader: BrokerId) {
-        let now = self.io.now;
-        let tp = self.tp(pidx);
-        let req = self.next_request_id();
-        let prod = self.producer(p);
+    fn send_batch(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, pidx: u32, bid: u64, leader: BrokerId) {
+        let p = self.index;
+        let now = cx.now();
+        let tp = env.tp(pidx);
+        let req = cx.next_request_id();
+        let prod = &mut *self;
         prod.queues[pidx as usize].pop_front();
         prod.queue_changed(pidx);
         let idempotent = prod.config.enable_idempotence;
@@ -394,44 +396,46 @@ impl Sim {
         let records = batch.records.clone();
         let base_seq = batch.base_seq.unwrap_or(-1);
         for &r in &records {
-            self.ledger.record_attempt(r);
+            env.ledger.record_attempt(r);
         }
         let msg = Msg::Produce { req, tp, acks, pid, producer_epoch, base_seq, records: records.clone() };
-        self.send(NodeId::Producer(p), NodeId::Broker(leader), msg);
+        cx.send(NodeId::Producer(p), NodeId::Broker(leader), msg);
         if acks == Acks::None {
             // acks=0: the client completes the send as soon as the request is written.
-            self.producer(p).batches.remove(bid);
+            self.batches.remove(bid);
             for &r in &records {
-                self.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: None };
+                env.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: None };
             }
-            self.emit(ProducerEffect::Acknowledged { producer: p, tp, records, offset: None, acks });
+            cx.emit(ProducerEffect::Acknowledged { producer: p, tp, records, offset: None, acks });
         } else {
-            self.producer(p).add_in_flight(req, InFlight { batch: bid, broker: leader, deadline });
-            self.producer_arm_deadline(p);
+            self.add_in_flight(req, InFlight { batch: bid, broker: leader, deadline });
+            self.arm_deadline(cx);
         }
     }
 
-    fn producer_request_metadata(&mut self, p: u32) {
-        if !self.producers[p as usize].metadata_in_flight {
-            self.producer(p).metadata_in_flight = true;
-            self.send(NodeId::Producer(p), NodeId::Controller, Msg::MetadataRequest);
+    fn request_metadata(&mut self, cx: &mut Cx<'_>) {
+        let p = self.index;
+        if !self.metadata_in_flight {
+            self.metadata_in_flight = true;
+            cx.send(NodeId::Producer(p), NodeId::Controller, Msg::MetadataRequest);
         }
     }
 
-    pub(crate) fn producer_receive(&mut self, p: u32, msg: &Msg) {
+    pub(crate) fn receive(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, msg: &Msg) {
+        let p = self.index;
         match msg {
-            Msg::ProduceResponse { req, tp, result } => self.producer_response(p, *req, *tp, *result),
+            Msg::ProduceResponse { req, tp, result } => self.response(cx, env, *req, *tp, *result),
             Msg::ApiVersionsResponse { broker } => {
-                let prod = self.producer(p);
+                let prod = &mut *self;
                 if matches!(prod.conns[*broker as usize], Conn::Connecting { .. }) {
                     prod.conns[*broker as usize] = Conn::Ready;
                     prod.failed_connects[*broker as usize] = 0;
-                    self.emit(ProducerEffect::ProducerConnected { producer: p, broker: *broker });
-                    self.producer_drain(p);
+                    cx.emit(ProducerEffect::ProducerConnected { producer: p, broker: *broker });
+                    self.drain(cx, env);
                 }
             }
             Msg::MetadataResponse { leaders } => {
-                let prod = self.producer(p);
+                let prod = &mut *self;
                 prod.metadata_in_flight = false;
                 let changed_idx: Vec<(u32, Option<BrokerId>)> = leaders
                     .iter()
@@ -440,14 +444,14 @@ impl Sim {
                     .map(|(i, l)| (i as u32, *l))
                     .collect();
                 prod.leaders = leaders.clone();
-                let changed = changed_idx.iter().map(|&(i, l)| (self.tp(i), l)).collect();
-                self.emit(ProducerEffect::MetadataUpdated { producer: p, changed });
-                let backoff = self.producers[p as usize].config.retry_backoff_ms;
-                let offline_wanted = self.producers[p as usize].waiting.iter().any(|&pidx| leaders[pidx as usize].is_none());
+                let changed = changed_idx.iter().map(|&(i, l)| (env.tp(i), l)).collect();
+                cx.emit(ProducerEffect::MetadataUpdated { producer: p, changed });
+                let backoff = self.config.retry_backoff_ms;
+                let offline_wanted = self.waiting.iter().any(|&pidx| leaders[pidx as usize].is_none());
                 if offline_wanted {
-                    self.producer_arm_wake(p, self.io.now + backoff);
+                    self.arm_wake(cx, cx.now() + backoff);
                 }
-                self.producer_drain(p);
+                self.drain(cx, env);
             }
             _ => {}
         }
@@ -455,71 +459,74 @@ impl Sim {
 
     /// Opens a connection to a broker: the first request on it is ApiVersions, and it is ready once
     /// answered (or fails when refused, or at `socket.connection.setup.timeout.ms`).
-    fn producer_connect(&mut self, p: u32, broker: BrokerId) {
-        let attempt = self.producers[p as usize].failed_connects[broker as usize];
-        let timeout = exponential_backoff(&mut self.io.rng, CONNECTION_SETUP_TIMEOUT_MS, attempt);
-        self.producer(p).conns[broker as usize] = Conn::Connecting { attempt };
-        self.send(NodeId::Producer(p), NodeId::Broker(broker), Msg::ApiVersions);
-        self.schedule_timer(self.io.now + timeout, Timer::ProducerConnectTimeout { producer: p, broker, attempt });
+    fn connect(&mut self, cx: &mut Cx<'_>, broker: BrokerId) {
+        let p = self.index;
+        let attempt = self.failed_connects[broker as usize];
+        let timeout = exponential_backoff(cx.rng(), CONNECTION_SETUP_TIMEOUT_MS, attempt);
+        self.conns[broker as usize] = Conn::Connecting { attempt };
+        cx.send(NodeId::Producer(p), NodeId::Broker(broker), Msg::ApiVersions);
+        cx.set_timer(cx.now() + timeout, Timer::ProducerConnectTimeout { producer: p, broker, attempt });
     }
 
     /// The connection to a broker broke or could not be made: like Java's `NetworkClient`, every
     /// request in flight on it fails (with NETWORK_EXCEPTION, or REQUEST_TIMED_OUT when a request
     /// timeout closed it), the node waits out the reconnect backoff, and metadata is refreshed.
-    fn producer_connection_failed(&mut self, p: u32, broker: BrokerId, why: Disconnect) {
+    fn connection_failed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, broker: BrokerId, why: Disconnect) {
+        let p = self.index;
         let (cause, error) = (why.cause(), why.error());
-        let failures = self.producers[p as usize].failed_connects[broker as usize];
-        let backoff = exponential_backoff(&mut self.io.rng, RECONNECT_BACKOFF_MS, failures);
-        let reconnect_at = self.io.now + backoff;
-        let prod = self.producer(p);
+        let failures = self.failed_connects[broker as usize];
+        let backoff = exponential_backoff(cx.rng(), RECONNECT_BACKOFF_MS, failures);
+        let reconnect_at = cx.now() + backoff;
+        let prod = &mut *self;
         prod.failed_connects[broker as usize] = failures + 1;
         prod.conns[broker as usize] = Conn::Disconnected { reconnect_at };
-        self.emit(ProducerEffect::ProducerDisconnected { producer: p, broker, cause, reconnect_at });
+        cx.emit(ProducerEffect::ProducerDisconnected { producer: p, broker, cause, reconnect_at });
         let failed: Vec<(u64, u64)> =
-            self.producers[p as usize].in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(r, f)| (r, f.batch)).collect();
+            self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(r, f)| (r, f.batch)).collect();
         for (req, bid) in failed {
-            self.producer(p).take_in_flight(req);
-            self.producer_batch_failed(p, bid, error);
+            self.take_in_flight(req);
+            self.batch_failed(cx, env, bid, error);
         }
         // The drain below arms the wake-up at `reconnect_at` if a batch is waiting for this broker.
-        self.producer_request_metadata(p);
-        self.producer_drain(p);
+        self.request_metadata(cx);
+        self.drain(cx, env);
     }
 
     /// A request to a crashed broker was refused: the connection it went on is gone. Only the
     /// first refusal counts; later ones meet a connection that is already down or being remade.
-    pub(crate) fn producer_refused(&mut self, p: u32, broker: BrokerId, msg: &Msg) {
-        let conn = self.producers[p as usize].conns[broker as usize];
+    pub(crate) fn refused(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, broker: BrokerId, msg: &Msg) {
+        let conn = self.conns[broker as usize];
         let current = match msg {
             Msg::Produce { .. } => conn == Conn::Ready,
             Msg::ApiVersions => matches!(conn, Conn::Connecting { .. }),
             _ => false,
         };
         if current {
-            self.producer_connection_failed(p, broker, Disconnect::Refused);
+            self.connection_failed(cx, env, broker, Disconnect::Refused);
         }
     }
 
     /// A connection attempt that got no answer within `socket.connection.setup.timeout.ms` (a cut
     /// link) is given up.
-    pub(crate) fn producer_connect_timeout(&mut self, p: u32, broker: BrokerId, attempt: u32) -> bool {
-        if self.producers[p as usize].conns[broker as usize] != (Conn::Connecting { attempt }) {
+    pub(crate) fn connect_timeout(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, broker: BrokerId, attempt: u32) -> bool {
+        if self.conns[broker as usize] != (Conn::Connecting { attempt }) {
             return false;
         }
-        self.producer_connection_failed(p, broker, Disconnect::SetupTimeout);
+        self.connection_failed(cx, env, broker, Disconnect::SetupTimeout);
         true
     }
 
-    fn producer_response(&mut self, p: u32, req: u64, tp: Tp, result: Result<u64, KafkaError>) {
-        let now = self.io.now;
-        let Some(inflight) = self.producer(p).take_in_flight(req) else {
-            self.emit(ProducerEffect::StaleResponse { producer: p, req });
+    fn response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, req: u64, tp: Tp, result: Result<u64, KafkaError>) {
+        let p = self.index;
+        let now = cx.now();
+        let Some(inflight) = self.take_in_flight(req) else {
+            cx.emit(ProducerEffect::StaleResponse { producer: p, req });
             return;
         };
-        let acks = self.producers[p as usize].config.acks;
+        let acks = self.config.acks;
         match result {
             Ok(base) => {
-                let prod = self.producer(p);
+                let prod = &mut *self;
                 let Some(batch) = prod.batches.remove(inflight.batch) else { return };
                 if let Some(first) = batch.base_seq {
                     let last = first + batch.records.len() as i32 - 1;
@@ -527,28 +534,29 @@ impl Sim {
                     *acked = (*acked).max(last);
                 }
                 for (i, &r) in batch.records.iter().enumerate() {
-                    self.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: Some(base + i as u64) };
+                    env.ledger.records[r as usize].outcome = Outcome::Acknowledged { at: now, offset: Some(base + i as u64) };
                 }
-                self.emit(ProducerEffect::Acknowledged { producer: p, tp, records: batch.records, offset: Some(base), acks });
+                cx.emit(ProducerEffect::Acknowledged { producer: p, tp, records: batch.records, offset: Some(base), acks });
             }
-            Err(error) => self.producer_batch_failed(p, inflight.batch, error),
+            Err(error) => self.batch_failed(cx, env, inflight.batch, error),
         }
-        self.producer_drain(p);
+        self.drain(cx, env);
     }
 
     /// A batch's attempt failed: retry after `retry.backoff.ms` if `retries` and
     /// `delivery.timeout.ms` allow, otherwise fail its records.
-    fn producer_batch_failed(&mut self, p: u32, bid: u64, error: KafkaError) {
-        let now = self.io.now;
-        let prod = &mut self.producers[p as usize];
+    fn batch_failed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, bid: u64, error: KafkaError) {
+        let p = self.index;
+        let now = cx.now();
+        let prod = &mut *self;
         *prod.errors_seen.entry(error).or_insert(0) += 1;
         let cfg = prod.config.clone();
         let Some(batch) = prod.batches.get(bid) else { return };
-        let tp = self.tps[batch.pidx as usize];
+        let tp = env.tps[batch.pidx as usize];
         // KIP-580: backoff doubles per attempt up to retry.backoff.max.ms, with ±20% jitter.
         let exp = cfg.retry_backoff_ms.saturating_mul(1u64 << batch.attempts.saturating_sub(1).min(20));
         let base = exp.min(cfg.retry_backoff_max_ms) as f64;
-        let jitter: f64 = self.io.rng.random_range(0.8..=1.2);
+        let jitter: f64 = cx.rng().random_range(0.8..=1.2);
         let retry_at = now + (base * jitter).round().max(1.0) as u64;
         // Java's `Sender.canRetry` asks only whether the delivery deadline has passed *now*, not
         // whether the next attempt would come before it: a batch that keeps getting a retriable
@@ -558,7 +566,7 @@ impl Sim {
         let records = batch.records.clone();
         let attempt = batch.attempts;
         if can_retry {
-            let prod = &mut self.producers[p as usize];
+            let prod = &mut *self;
             let batch = prod.batches.get_mut(bid).expect("batch");
             batch.retry_at = retry_at;
             let pidx = batch.pidx;
@@ -583,16 +591,16 @@ impl Sim {
             if error == KafkaError::OutOfOrderSequenceNumber && seq == Some(next_after_acked) && !prod.bump_pending.contains(&pidx) {
                 prod.bump_pending.push(pidx);
             }
-            self.emit(ProducerEffect::ProduceError { producer: p, tp, records, error, attempt, retry_at: Some(retry_at) });
+            cx.emit(ProducerEffect::ProduceError { producer: p, tp, records, error, attempt, retry_at: Some(retry_at) });
             if matches!(
                 error,
                 KafkaError::NotLeaderOrFollower | KafkaError::RequestTimedOut | KafkaError::LeaderNotAvailable | KafkaError::NetworkException
             ) {
-                self.producer_request_metadata(p);
+                self.request_metadata(cx);
             }
-            self.producer_arm_wake(p, retry_at);
+            self.arm_wake(cx, retry_at);
         } else {
-            self.producer_fail_batch(p, bid, error, attempt);
+            self.fail_batch(cx, env, bid, error, attempt);
         }
     }
 
@@ -601,9 +609,10 @@ impl Sim {
     /// partition's unacknowledged batches again from sequence 0 in their order
     /// (`bumpIdempotentProducerEpoch`, `startSequencesAtBeginning`). The leader takes a new epoch
     /// that starts at 0, so the producer goes on; records lost before stay lost.
-    fn producer_bump_epoch(&mut self, p: u32, pidx: u32) {
-        let tp = self.tps[pidx as usize];
-        let prod = self.producer(p);
+    fn bump_epoch(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, pidx: u32) {
+        let p = self.index;
+        let tp = env.tps[pidx as usize];
+        let prod = &mut *self;
         prod.bump_pending.retain(|&q| q != pidx);
         let epoch = prod.epochs.get(&pidx).copied().unwrap_or(0) + 1;
         prod.epochs.insert(pidx, epoch);
@@ -616,12 +625,13 @@ impl Sim {
         }
         prod.next_seq.insert(pidx, seq);
         prod.last_acked.remove(&pidx);
-        self.emit(ProducerEffect::ProducerEpochBumped { producer: p, tp, epoch });
+        cx.emit(ProducerEffect::ProducerEpochBumped { producer: p, tp, epoch });
     }
 
-    fn producer_fail_batch(&mut self, p: u32, bid: u64, error: KafkaError, attempt: u32) {
-        let now = self.io.now;
-        let prod = self.producer(p);
+    fn fail_batch(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, bid: u64, error: KafkaError, attempt: u32) {
+        let p = self.index;
+        let now = cx.now();
+        let prod = &mut *self;
         let Some(batch) = prod.batches.remove(bid) else { return };
         prod.queues[batch.pidx as usize].retain(|&b| b != bid);
         prod.queue_changed(batch.pidx);
@@ -629,48 +639,50 @@ impl Sim {
         for req in reqs {
             prod.take_in_flight(req);
         }
-        let tp = self.tps[batch.pidx as usize];
+        let tp = env.tps[batch.pidx as usize];
         for &r in &batch.records {
-            self.ledger.records[r as usize].outcome = Outcome::Failed { at: now, error };
+            env.ledger.records[r as usize].outcome = Outcome::Failed { at: now, error };
         }
-        self.emit(ProducerEffect::ProduceError { producer: p, tp, records: batch.records, error, attempt, retry_at: None });
+        cx.emit(ProducerEffect::ProduceError { producer: p, tp, records: batch.records, error, attempt, retry_at: None });
     }
 
     /// Keeps one timer at the earliest request or delivery deadline.
-    fn producer_arm_deadline(&mut self, p: u32) {
-        let prod = &self.producers[p as usize];
+    fn arm_deadline(&mut self, cx: &mut Cx<'_>) {
+        let p = self.index;
+        let prod = &self;
         let Some(next) = prod.next_deadline() else { return };
         if prod.deadline_at.is_none_or(|at| at > next) {
-            self.producer(p).deadline_at = Some(next);
-            self.schedule_timer(next, Timer::ProducerDeadline { producer: p });
+            self.deadline_at = Some(next);
+            cx.set_timer(next, Timer::ProducerDeadline { producer: p });
         }
     }
 
-    fn producer_arm_wake(&mut self, p: u32, at: u64) {
-        let prod = self.producer(p);
+    fn arm_wake(&mut self, cx: &mut Cx<'_>, at: u64) {
+        let p = self.index;
+        let prod = &mut *self;
         if prod.wake_at.is_none_or(|w| w > at) {
             prod.wake_at = Some(at);
-            self.schedule_timer(at, Timer::ProducerWake { producer: p });
+            cx.set_timer(at, Timer::ProducerWake { producer: p });
         }
     }
 
-    pub(crate) fn producer_wake(&mut self, p: u32) -> bool {
-        if self.producers[p as usize].wake_at != Some(self.io.now) {
+    pub(crate) fn wake(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) -> bool {
+        if self.wake_at != Some(cx.now()) {
             return false;
         }
-        self.producer(p).wake_at = None;
-        self.producer_drain(p);
+        self.wake_at = None;
+        self.drain(cx, env);
         true
     }
 
     /// Expires requests past `request.timeout.ms` and batches past `delivery.timeout.ms`.
-    pub(crate) fn producer_deadline(&mut self, p: u32) -> bool {
-        let now = self.io.now;
-        if self.producers[p as usize].deadline_at != Some(now) {
+    pub(crate) fn deadline(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) -> bool {
+        let now = cx.now();
+        if self.deadline_at != Some(now) {
             return false;
         }
-        self.producer(p).deadline_at = None;
-        let prod = &self.producers[p as usize];
+        self.deadline_at = None;
+        let prod = &self;
         let timed_out: Vec<(u64, u64)> =
             prod.in_flight.iter().filter(|(_, f)| f.deadline <= now).map(|(r, f)| (r, f.batch)).collect();
         let expired: Vec<(u64, u32)> = prod
@@ -684,20 +696,20 @@ impl Sim {
         // whole connection, failing every request in flight on it.
         let mut closed: Vec<BrokerId> = Vec::new();
         for (req, _) in timed_out {
-            if let Some(broker) = self.producers[p as usize].in_flight.get(req).map(|f| f.broker) {
+            if let Some(broker) = self.in_flight.get(req).map(|f| f.broker) {
                 if !closed.contains(&broker) {
                     closed.push(broker);
-                    self.producer_connection_failed(p, broker, Disconnect::RequestTimeout);
+                    self.connection_failed(cx, env, broker, Disconnect::RequestTimeout);
                 }
             }
         }
         for (bid, attempts) in expired {
-            *self.producer(p).errors_seen.entry(KafkaError::DeliveryTimeout).or_insert(0) += 1;
-            self.producer_fail_batch(p, bid, KafkaError::DeliveryTimeout, attempts);
+            *self.errors_seen.entry(KafkaError::DeliveryTimeout).or_insert(0) += 1;
+            self.fail_batch(cx, env, bid, KafkaError::DeliveryTimeout, attempts);
         }
-        self.producer_arm_deadline(p);
+        self.arm_deadline(cx);
         if acted {
-            self.producer_drain(p);
+            self.drain(cx, env);
         }
         acted
     }
