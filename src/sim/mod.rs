@@ -231,7 +231,7 @@ impl Sim {
         }
         for (c, spec) in setup.consumers.iter().enumerate() {
             if spec.autostart {
-                sim.consumer_start(c as u32);
+                sim.with_consumer(c as u32, |cons, cx, env| cons.start(cx, env));
             }
         }
         sim.effects.clear();
@@ -417,10 +417,42 @@ impl Sim {
     /// the ledger, then does what it asked.
     fn with_producer<R>(&mut self, p: u32, handler: impl FnOnce(&mut Producer, &mut Ctx<'_, ProducerEffect>, &mut ClientEnv<'_>) -> R) -> R {
         let mut out = Vec::new();
-        let mut env = ClientEnv { tps: &self.tps, topics: &self.topics, ledger: &mut self.ledger };
-        let result = handler(&mut self.producers[p as usize], &mut Ctx::drawing(&mut self.io, &mut out), &mut env);
+        let result = {
+            let (controller, brokers) = (&self.controller, &self.brokers);
+            let log_start = |pidx: u32| leader_log_start(controller, brokers, pidx);
+            let mut env = ClientEnv { tps: &self.tps, topics: &self.topics, groups: &self.groups, ledger: &mut self.ledger, log_start: &log_start };
+            handler(&mut self.producers[p as usize], &mut Ctx::drawing(&mut self.io, &mut out), &mut env)
+        };
         self.drain(out);
         result
+    }
+
+    /// Runs a handler of consumer `c` as [`Sim::with_producer`] runs a producer's. The consumer
+    /// draws nothing from the RNG, so its messages are routed when the outbox is drained.
+    pub(crate) fn with_consumer<R>(&mut self, c: u32, handler: impl FnOnce(&mut Consumer, &mut Ctx<'_, ConsumerEffect>, &mut ClientEnv<'_>) -> R) -> R {
+        let mut out = Vec::new();
+        let result = {
+            let (controller, brokers) = (&self.controller, &self.brokers);
+            let log_start = |pidx: u32| leader_log_start(controller, brokers, pidx);
+            let mut env = ClientEnv { tps: &self.tps, topics: &self.topics, groups: &self.groups, ledger: &mut self.ledger, log_start: &log_start };
+            handler(&mut self.consumers[c as usize], &mut Ctx::new(&mut self.io, &mut out), &mut env)
+        };
+        self.drain(out);
+        result
+    }
+
+    /// Adds a consumer with `like`'s group, subscription and settings, and starts it. It joins as a
+    /// dynamic member: two members with one `group.instance.id` would fence each other.
+    pub(crate) fn add_consumer(&mut self, like: u32, name: String) {
+        let model = &self.consumers[like as usize];
+        let mut config = model.config.clone();
+        config.group_instance_id = None;
+        let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app: model.app_behaviour.clone(), autostart: true };
+        let index = self.consumers.len() as u32;
+        let consumer = Consumer::new(index, &spec, model.group, self.tps.len());
+        self.consumers.push(consumer);
+        self.emit(ConsumerEffect::ConsumerAdded { consumer: index, like });
+        self.with_consumer(index, |cons, cx, env| cons.start(cx, env));
     }
 
     fn incarnation(&self, node: NodeId) -> u32 {
@@ -474,7 +506,7 @@ impl Sim {
     fn connection_refused(&mut self, from: NodeId, to: BrokerId, msg: &Msg) {
         match (from, msg) {
             (NodeId::Producer(p), msg) => self.with_producer(p, |prod, cx, env| prod.refused(cx, env, to, msg)),
-            (NodeId::Consumer(c), msg) => self.consumer_connection_failed(c, to, msg),
+            (NodeId::Consumer(c), msg) => self.with_consumer(c, |cons, cx, env| cons.connection_failed(cx, env, to, msg)),
             (NodeId::Broker(b), Msg::Fetch { id, tp, .. }) => {
                 let pidx = self.pidx(*tp);
                 self.with_broker(b, |broker, cx, layout| broker.follower_connection_failed(cx, layout, pidx, *id));
@@ -494,7 +526,7 @@ impl Sim {
                 _ => self.with_controller(|controller, cx, layout| controller.receive(cx, layout, from, msg)),
             },
             NodeId::Producer(p) => self.with_producer(p, |prod, cx, env| prod.receive(cx, env, msg)),
-            NodeId::Consumer(c) => self.consumer_receive(c, msg),
+            NodeId::Consumer(c) => self.with_consumer(c, |cons, cx, env| cons.receive(cx, env, msg)),
         }
     }
 
@@ -528,9 +560,11 @@ impl Sim {
             Timer::ProducerConnectTimeout { producer, broker, attempt } => {
                 self.with_producer(producer, |prod, cx, env| prod.connect_timeout(cx, env, broker, attempt))
             }
-            Timer::ConsumerTick { consumer, incarnation } => self.consumer_tick(consumer, incarnation),
-            Timer::ConsumerProcessed { consumer, incarnation } => self.consumer_processed(consumer, incarnation),
-            Timer::ConsumerPoll { consumer, incarnation } => self.consumer_poll_timer(consumer, incarnation),
+            Timer::ConsumerTick { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.tick(cx, env, incarnation)),
+            Timer::ConsumerProcessed { consumer, incarnation } => {
+                self.with_consumer(consumer, |cons, cx, env| cons.processed(cx, env, incarnation))
+            }
+            Timer::ConsumerPoll { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timer(cx, env, incarnation)),
             Timer::ConsumerFetchWait { broker, incarnation, pidx, fetch } => {
                 self.with_broker(broker, |b, cx, layout| b.leader_consumer_fetch_expired(cx, layout, incarnation, pidx, fetch))
             }
@@ -549,10 +583,6 @@ impl Sim {
                     && self.with_coordinator(broker, |co, cx, layout, ledger| co.session_check(cx, layout, ledger, group, member_id))
             }
         }
-    }
-
-    fn next_request_id(&mut self) -> u64 {
-        self.io.next_request_id()
     }
 
     /// Messages on their way (sent, not yet arrived), oldest first: what the page animates.
@@ -589,6 +619,12 @@ impl Sim {
             }
         }
     }
+}
+
+/// The log start offset of a partition's current leader's replica.
+fn leader_log_start(controller: &Controller, brokers: &[Broker], pidx: u32) -> Option<u64> {
+    let leader = controller.parts[pidx as usize].leader?;
+    brokers[(leader - 1) as usize].replicas[pidx as usize].as_ref().map(|r| r.log.log_start())
 }
 
 #[cfg(all(test, target_pointer_width = "64"))]

@@ -297,11 +297,11 @@ impl Sim {
             }
             Action::Say(text) => self.emit(ScenarioEffect::Say { text }),
             Action::Pause { question, answer, choices, correct } => self.emit(ScenarioEffect::Pause { question, answer, choices, correct }),
-            Action::StartConsumer(c) => self.consumer_start(c),
-            Action::AddConsumer { like, name } => self.consumer_add(like, name),
-            Action::CrashConsumer(c) => self.consumer_crash(c),
-            Action::CloseConsumer(c) => self.consumer_close(c),
-            Action::StallConsumer { consumer, ms } => self.consumer_stall(consumer, ms),
+            Action::StartConsumer(c) => self.with_consumer(c, |cons, cx, env| cons.start(cx, env)),
+            Action::AddConsumer { like, name } => self.add_consumer(like, name),
+            Action::CrashConsumer(c) => self.with_consumer(c, |cons, cx, _| cons.crash(cx)),
+            Action::CloseConsumer(c) => self.with_consumer(c, |cons, cx, env| cons.close(cx, env)),
+            Action::StallConsumer { consumer, ms } => self.with_consumer(consumer, |cons, cx, _| cons.stall(cx, ms)),
         }
     }
 

@@ -12,9 +12,13 @@ use crate::sim::client::effect::{CommitKind, ConsumerEffect};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
-use crate::sim::Sim;
+use crate::sim::client::ClientEnv;
+use crate::sim::ctx::Ctx;
 use serde::Serialize;
 use std::collections::VecDeque;
+
+/// The consumer's context.
+pub(crate) type Cx<'c> = Ctx<'c, ConsumerEffect>;
 
 mod membership;
 mod poll;
@@ -295,36 +299,33 @@ impl Consumer {
     }
 }
 
-impl Sim {
-    fn cons(&mut self, c: u32) -> &mut Consumer {
-        &mut self.consumers[c as usize]
+impl Consumer {
+    fn live(&self, incarnation: u32) -> bool {
+        self.running() && self.incarnation == incarnation
     }
 
-    fn consumer_live(&self, c: u32, incarnation: u32) -> bool {
-        let cons = &self.consumers[c as usize];
-        cons.running() && cons.incarnation == incarnation
+    fn send_to(&mut self, cx: &mut Cx<'_>, to: BrokerId, msg: Msg) {
+        let c = self.index;
+        cx.send(NodeId::Consumer(c), NodeId::Broker(to), msg);
     }
 
-    fn consumer_send(&mut self, c: u32, to: BrokerId, msg: Msg) {
-        self.send(NodeId::Consumer(c), NodeId::Broker(to), msg);
-    }
-
-    fn consumer_request(&mut self, c: u32, to: BrokerId, request: Request, timeout: u64, make: impl FnOnce(u64) -> Msg) {
-        let req = self.next_request_id();
-        let deadline = self.io.now + timeout;
-        self.cons(c).requests.insert(req, Pending { request, broker: to, deadline });
+    fn request(&mut self, cx: &mut Cx<'_>, to: BrokerId, request: Request, timeout: u64, make: impl FnOnce(u64) -> Msg) {
+        let req = cx.next_request_id();
+        let deadline = cx.now() + timeout;
+        self.requests.insert(req, Pending { request, broker: to, deadline });
         let msg = make(req);
-        self.consumer_send(c, to, msg);
+        self.send_to(cx, to, msg);
     }
 
     /// Starts (or restarts) a consumer process with empty memory.
-    pub(crate) fn consumer_start(&mut self, c: u32) {
-        if self.consumers[c as usize].running() {
+    pub(crate) fn start(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let c = self.index;
+        if self.running() {
             return;
         }
-        let now = self.io.now;
-        let partitions = self.tps.len();
-        let cons = self.cons(c);
+        let now = cx.now();
+        let partitions = env.tps.len();
+        let cons = &mut *self;
         let incarnation = cons.incarnation + 1;
         let spec_like = ConsumerSpec {
             name: cons.name.clone(),
@@ -341,242 +342,230 @@ impl Sim {
         cons.last_poll = now;
         cons.next_auto_commit = now + cons.config.auto_commit_interval_ms;
         let tick = cons.config.heartbeat_interval_ms;
-        self.emit(ConsumerEffect::ConsumerStarted { consumer: c });
-        self.schedule_timer(now + tick, Timer::ConsumerTick { consumer: c, incarnation });
-        self.consumer_request_metadata(c);
-        self.consumer_poll(c);
+        cx.emit(ConsumerEffect::ConsumerStarted { consumer: c });
+        cx.set_timer(now + tick, Timer::ConsumerTick { consumer: c, incarnation });
+        self.request_metadata(cx);
+        self.poll(cx, env);
     }
 
-    /// Adds a consumer with `like`'s group, subscription and settings, and starts it. It joins as a
-    /// dynamic member: two members with one `group.instance.id` would fence each other.
-    pub(crate) fn consumer_add(&mut self, like: u32, name: String) {
-        let model = &self.consumers[like as usize];
-        let mut config = model.config.clone();
-        config.group_instance_id = None;
-        let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app: model.app_behaviour.clone(), autostart: true };
-        let index = self.consumers.len() as u32;
-        let consumer = Consumer::new(index, &spec, model.group, self.tps.len());
-        self.consumers.push(consumer);
-        self.emit(ConsumerEffect::ConsumerAdded { consumer: index, like });
-        self.consumer_start(index);
-    }
-
-    pub(crate) fn consumer_crash(&mut self, c: u32) {
-        if !self.consumers[c as usize].running() {
+    pub(crate) fn crash(&mut self, cx: &mut Cx<'_>) {
+        let c = self.index;
+        if !self.running() {
             return;
         }
-        let cons = self.cons(c);
+        let cons = &mut *self;
         let unprocessed = cons.processing.len() as u32 + cons.buffered();
         cons.state = ClientState::Crashed;
-        self.emit(ConsumerEffect::ConsumerCrashed { consumer: c, unprocessed });
+        cx.emit(ConsumerEffect::ConsumerCrashed { consumer: c, unprocessed });
     }
 
     /// `close()`: auto-commit (if enabled), then LeaveGroup for a dynamic member. Like Java's
     /// close, it does not wait for records still being processed.
-    pub(crate) fn consumer_close(&mut self, c: u32) {
-        if !self.consumers[c as usize].running() {
+    pub(crate) fn close(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let c = self.index;
+        if !self.running() {
             return;
         }
-        let cons = &self.consumers[c as usize];
+        let cons = &*self;
         let in_group = cons.member == MemberState::Stable;
         if cons.config.enable_auto_commit && in_group {
-            self.consumer_commit(c, CommitKind::OnClose);
+            self.commit(cx, env, CommitKind::OnClose);
         }
-        let cons = &self.consumers[c as usize];
+        let cons = &*self;
         let left = cons.config.group_instance_id.is_none() && !cons.member_id.is_empty();
         if let (true, Some(coord)) = (left, cons.coordinator) {
             let msg = Msg::LeaveGroup { group: cons.group, member_id: cons.member_id.clone() };
-            self.consumer_send(c, coord, msg);
+            self.send_to(cx, coord, msg);
         }
-        self.cons(c).state = ClientState::Closed;
-        self.emit(ConsumerEffect::ConsumerClosed { consumer: c, left_group: left });
+        self.state = ClientState::Closed;
+        cx.emit(ConsumerEffect::ConsumerClosed { consumer: c, left_group: left });
     }
 
-    pub(crate) fn consumer_stall(&mut self, c: u32, ms: u64) {
-        if !self.consumers[c as usize].running() {
+    pub(crate) fn stall(&mut self, cx: &mut Cx<'_>, ms: u64) {
+        let c = self.index;
+        if !self.running() {
             return;
         }
-        let until = self.io.now + ms;
-        let incarnation = self.consumers[c as usize].incarnation;
-        let cons = self.cons(c);
+        let until = cx.now() + ms;
+        let incarnation = self.incarnation;
+        let cons = &mut *self;
         cons.stalled_until = cons.stalled_until.max(until);
-        self.emit(ConsumerEffect::ConsumerStalled { consumer: c, until });
-        if self.consumers[c as usize].app == AppState::Polling {
-            self.cons(c).app = AppState::Stalled;
-            self.schedule_timer(until, Timer::ConsumerPoll { consumer: c, incarnation });
+        cx.emit(ConsumerEffect::ConsumerStalled { consumer: c, until });
+        if self.app == AppState::Polling {
+            self.app = AppState::Stalled;
+            cx.set_timer(until, Timer::ConsumerPoll { consumer: c, incarnation });
         }
     }
 
-    pub(crate) fn consumer_receive(&mut self, c: u32, msg: &Msg) {
-        if !self.consumers[c as usize].running() {
+    pub(crate) fn receive(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, msg: &Msg) {
+        let c = self.index;
+        if !self.running() {
             return;
         }
-        let request = |sim: &mut Sim, req: u64| sim.cons(c).requests.remove(&req).map(|p| p.request);
+        let request = |cons: &mut Consumer, req: u64| cons.requests.remove(&req).map(|p| p.request);
         match msg {
             Msg::MetadataResponse { leaders } => {
-                let cons = self.cons(c);
+                let cons = &mut *self;
                 cons.metadata_in_flight = false;
                 cons.leaders = leaders.clone();
             }
             Msg::FindCoordinatorResponse { coordinator, .. } => {
-                let cons = self.cons(c);
+                let cons = &mut *self;
                 cons.find_in_flight = false;
                 match *coordinator {
                     Some(b) => {
                         cons.coordinator = Some(b);
-                        let offsets_partition = self.groups[self.consumers[c as usize].group as usize].offsets_partition;
-                        self.emit(ConsumerEffect::CoordinatorFound { consumer: c, coordinator: b, offsets_partition });
+                        let offsets_partition = env.groups[self.group as usize].offsets_partition;
+                        cx.emit(ConsumerEffect::CoordinatorFound { consumer: c, coordinator: b, offsets_partition });
                     }
                     None => {
                         let (incarnation, backoff) = (cons.incarnation, cons.config.retry_backoff_ms);
                         if cons.app == AppState::Polling {
                             cons.app = AppState::Stalled;
-                            self.schedule_timer(self.io.now + backoff, Timer::ConsumerPoll { consumer: c, incarnation });
+                            cx.set_timer(cx.now() + backoff, Timer::ConsumerPoll { consumer: c, incarnation });
                         }
                     }
                 }
             }
             Msg::JoinGroupResponse { req, result, .. } => {
                 if matches!(request(self, *req), Some(Request::Join)) {
-                    self.consumer_join_response(c, result);
+                    self.join_response(cx, env, result);
                 }
             }
             Msg::SyncGroupResponse { req, result, .. } => {
                 if matches!(request(self, *req), Some(Request::Sync)) {
-                    self.consumer_sync_response(c, result);
+                    self.sync_response(cx, env, result);
                 }
             }
             Msg::GroupHeartbeatResponse { error, .. } => {
-                self.cons(c).heartbeat_sent = None;
+                self.heartbeat_sent = None;
                 if let Some(e) = *error {
-                    if self.consumers[c as usize].member == MemberState::Stable {
-                        self.consumer_group_error(c, "Heartbeat", e);
+                    if self.member == MemberState::Stable {
+                        self.group_error(cx, env, "Heartbeat", e);
                     }
                 }
             }
             Msg::OffsetCommitResponse { req, error, .. } => {
                 if let Some(Request::Commit { offsets, kind }) = request(self, *req) {
-                    self.consumer_commit_response(c, offsets, kind, *error);
+                    self.commit_response(cx, env, offsets, kind, *error);
                 }
             }
             Msg::OffsetFetchResponse { req, result, .. } => {
                 if let Some(Request::OffsetFetch { partitions }) = request(self, *req) {
-                    self.consumer_offset_fetch_response(c, &partitions, result);
+                    self.offset_fetch_response(cx, env, &partitions, result);
                 }
             }
             Msg::ListOffsetsResponse { req, tp, result } => {
                 if let Some(Request::ListOffsets { pidx, out_of_range, from }) = request(self, *req) {
-                    self.cons(c).set_lookup(pidx, false);
+                    self.set_lookup(pidx, false);
                     match result {
-                        Ok(offset) if self.consumers[c as usize].owns(pidx) => {
-                            let cons = self.cons(c);
+                        Ok(offset) if self.owns(pidx) => {
+                            let cons = &mut *self;
                             cons.set_position(pidx, *offset);
                             let (policy, group) = (cons.config.auto_offset_reset, cons.group);
-                            self.ledger.note_start(group, pidx, *offset);
+                            env.ledger.note_start(group, pidx, *offset);
                             if let Some(from) = from {
-                                self.note_deleted_unread(group, pidx, from, *offset);
+                                env.note_deleted_unread(group, pidx, from, *offset);
                             }
-                            self.emit(ConsumerEffect::OffsetReset { consumer: c, tp: *tp, offset: *offset, policy, out_of_range });
+                            cx.emit(ConsumerEffect::OffsetReset { consumer: c, tp: *tp, offset: *offset, policy, out_of_range });
                         }
                         Ok(_) => {}
                         Err(e) => {
-                            self.cons(c).saw(*e);
-                            self.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "ListOffsets", error: *e });
-                            self.consumer_request_metadata(c);
+                            self.saw(*e);
+                            cx.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "ListOffsets", error: *e });
+                            self.request_metadata(cx);
                         }
                     }
                 }
             }
             Msg::ConsumerFetchResponse { id, tp, records, error, .. } => {
-                self.consumer_fetch_response(c, *id, *tp, records, *error);
+                self.fetch_response(cx, env, *id, *tp, records, *error);
             }
             _ => {}
         }
-        self.consumer_poll(c);
+        self.poll(cx, env);
     }
 
     /// A request could not reach a crashed broker: the connection was reset.
-    pub(crate) fn consumer_connection_failed(&mut self, c: u32, broker: BrokerId, msg: &Msg) {
-        if !self.consumers[c as usize].running() {
+    pub(crate) fn connection_failed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, broker: BrokerId, msg: &Msg) {
+        if !self.running() {
             return;
         }
         match msg {
             Msg::ConsumerFetch { id, tp, .. } => {
-                let pidx = self.pidx(*tp);
-                self.cons(c).end_fetch(pidx, *id);
-                self.consumer_request_metadata(c);
+                let pidx = env.pidx(*tp);
+                self.end_fetch(pidx, *id);
+                self.request_metadata(cx);
             }
             Msg::GroupHeartbeat { .. } => {
-                self.cons(c).heartbeat_sent = None;
-                self.consumer_lost_coordinator(c);
+                self.heartbeat_sent = None;
+                self.lost_coordinator(cx);
             }
             _ => {
                 let failed: Vec<u64> =
-                    self.consumers[c as usize].requests.iter().filter(|(_, p)| p.broker == broker).map(|(&r, _)| r).collect();
+                    self.requests.iter().filter(|(_, p)| p.broker == broker).map(|(&r, _)| r).collect();
                 for req in failed {
-                    self.consumer_request_failed(c, req, KafkaError::NetworkException);
+                    self.request_failed(cx, env, req, KafkaError::NetworkException);
                 }
             }
         }
-        self.consumer_poll(c);
+        self.poll(cx, env);
     }
 
     /// A broker crashed: its OS resets every connection, so each running consumer fails the
     /// requests it had in flight there at once (Java's NetworkClient on a disconnect).
-    pub(crate) fn consumers_broker_crashed(&mut self, b: BrokerId) {
-        for c in 0..self.consumers.len() as u32 {
-            let cons = &self.consumers[c as usize];
-            if !cons.running() {
-                continue;
-            }
-            let to_broker = |o: &Owned| o.fetch.is_some_and(|f| f.1 == b);
-            let fetches = cons.owned.iter().any(to_broker);
-            let requests: Vec<u64> = cons.requests.iter().filter(|(_, r)| r.broker == b).map(|(&r, _)| r).collect();
-            let heartbeat = cons.coordinator == Some(b) && cons.heartbeat_sent.is_some();
-            if !fetches && requests.is_empty() && !heartbeat {
-                continue;
-            }
-            for o in self.cons(c).owned.iter_mut().filter(|o| to_broker(o)) {
-                o.fetch = None;
-            }
-            self.consumer_request_metadata(c);
-            for req in requests {
-                self.consumer_request_failed(c, req, KafkaError::NetworkException);
-            }
-            if heartbeat {
-                self.consumer_lost_coordinator(c);
-            }
-            self.consumer_poll(c);
+    pub(crate) fn broker_crashed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, b: BrokerId) {
+        if !self.running() {
+            return;
         }
+        let to_broker = |o: &Owned| o.fetch.is_some_and(|f| f.1 == b);
+        let fetches = self.owned.iter().any(to_broker);
+        let requests: Vec<u64> = self.requests.iter().filter(|(_, r)| r.broker == b).map(|(&r, _)| r).collect();
+        let heartbeat = self.coordinator == Some(b) && self.heartbeat_sent.is_some();
+        if !fetches && requests.is_empty() && !heartbeat {
+            return;
+        }
+        for o in self.owned.iter_mut().filter(|o| to_broker(o)) {
+            o.fetch = None;
+        }
+        self.request_metadata(cx);
+        for req in requests {
+            self.request_failed(cx, env, req, KafkaError::NetworkException);
+        }
+        if heartbeat {
+            self.lost_coordinator(cx);
+        }
+        self.poll(cx, env);
     }
 
-    fn consumer_request_failed(&mut self, c: u32, req: u64, error: KafkaError) {
-        let Some(p) = self.cons(c).requests.remove(&req) else { return };
+    fn request_failed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, req: u64, error: KafkaError) {
+        let Some(p) = self.requests.remove(&req) else { return };
         match p.request {
-            Request::Join => self.consumer_group_error(c, "JoinGroup", error),
-            Request::Sync => self.consumer_group_error(c, "SyncGroup", error),
-            Request::Commit { offsets, kind } => self.consumer_commit_response(c, offsets, kind, Some(error)),
+            Request::Join => self.group_error(cx, env, "JoinGroup", error),
+            Request::Sync => self.group_error(cx, env, "SyncGroup", error),
+            Request::Commit { offsets, kind } => self.commit_response(cx, env, offsets, kind, Some(error)),
             Request::OffsetFetch { partitions } => {
                 for pidx in partitions {
-                    self.cons(c).set_lookup(pidx, false);
+                    self.set_lookup(pidx, false);
                 }
-                self.consumer_group_error(c, "OffsetFetch", error);
+                self.group_error(cx, env, "OffsetFetch", error);
             }
             Request::ListOffsets { pidx, .. } => {
-                self.cons(c).set_lookup(pidx, false);
-                self.consumer_request_metadata(c);
+                self.set_lookup(pidx, false);
+                self.request_metadata(cx);
             }
         }
     }
 
     /// The heartbeat thread: `max.poll.interval.ms`, request timeouts, and the heartbeat itself.
     /// Only a tick that finds a problem is a step of its own; a plain heartbeat is routine.
-    pub(crate) fn consumer_tick(&mut self, c: u32, incarnation: u32) -> bool {
-        if !self.consumer_live(c, incarnation) {
+    pub(crate) fn tick(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32) -> bool {
+        let c = self.index;
+        if !self.live(incarnation) {
             return false;
         }
-        let now = self.io.now;
-        let cons = &self.consumers[c as usize];
+        let now = cx.now();
+        let cons = &*self;
         let mut next = now + cons.config.heartbeat_interval_ms;
         // Like Java's heartbeat thread, wake up exactly when max.poll.interval.ms would expire.
         if cons.app != AppState::Polling && cons.member == MemberState::Stable {
@@ -585,8 +574,8 @@ impl Sim {
                 next = next.min(deadline);
             }
         }
-        self.schedule_timer(next, Timer::ConsumerTick { consumer: c, incarnation });
-        let cons = &self.consumers[c as usize];
+        cx.set_timer(next, Timer::ConsumerTick { consumer: c, incarnation });
+        let cons = &*self;
         let in_poll = cons.app == AppState::Polling;
         let since_poll = if in_poll { 0 } else { now - cons.last_poll };
         if cons.member == MemberState::Stable && since_poll > cons.config.max_poll_interval_ms {
@@ -595,10 +584,10 @@ impl Sim {
             // until their session times out.
             if let (false, Some(coord)) = (is_static, cons.coordinator) {
                 let msg = Msg::LeaveGroup { group: cons.group, member_id: cons.member_id.clone() };
-                self.consumer_send(c, coord, msg);
+                self.send_to(cx, coord, msg);
             }
-            self.emit(ConsumerEffect::PollTimeout { consumer: c, since_poll_ms: since_poll, max_ms, left_group: !is_static });
-            let cons = self.cons(c);
+            cx.emit(ConsumerEffect::PollTimeout { consumer: c, since_poll_ms: since_poll, max_ms, left_group: !is_static });
+            let cons = &mut *self;
             if !is_static {
                 cons.member_id.clear();
             }
@@ -609,24 +598,24 @@ impl Sim {
         }
         let expired: Vec<u64> = cons.requests.iter().filter(|(_, p)| p.deadline <= now).map(|(&r, _)| r).collect();
         for req in &expired {
-            self.consumer_request_failed(c, *req, KafkaError::RequestTimedOut);
+            self.request_failed(cx, env, *req, KafkaError::RequestTimedOut);
         }
-        let cons = &self.consumers[c as usize];
+        let cons = &*self;
         let timeout = cons.config.request_timeout_ms;
         if let Some(sent) = cons.heartbeat_sent {
             if sent + timeout <= now {
-                self.consumer_lost_coordinator(c);
+                self.lost_coordinator(cx);
             }
         }
-        let cons = &self.consumers[c as usize];
+        let cons = &*self;
         if cons.member == MemberState::Stable && cons.heartbeat_sent.is_none() {
             if let Some(coord) = cons.coordinator {
                 let msg = Msg::GroupHeartbeat { group: cons.group, generation: cons.generation, member_id: cons.member_id.clone() };
-                self.cons(c).heartbeat_sent = Some(now);
-                self.consumer_send(c, coord, msg);
+                self.heartbeat_sent = Some(now);
+                self.send_to(cx, coord, msg);
             }
         }
-        self.consumer_poll(c);
+        self.poll(cx, env);
         true
     }
 }

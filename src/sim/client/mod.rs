@@ -6,12 +6,14 @@
 //! It may use the foundation modules of `sim`, the cluster layer's metadata (the producer starts
 //! from the controller's leaders) and the group layer's assignors (the group leader runs them, as
 //! the Java consumer does); it speaks to brokers and coordinators only through messages. Its
-//! handlers are still `impl Sim` blocks, as in the cluster layer.
+//! handlers are methods of `Producer` and `Consumer` taking a context (`Ctx`) and a
+//! [`ClientEnv`]; the simulation root runs them.
 
 pub mod consumer;
 pub mod effect;
 pub mod producer;
 
+use super::group::coordinator::GroupInfo;
 use super::ledger::Ledger;
 use super::topic::Topic;
 use super::types::Tp;
@@ -24,8 +26,13 @@ pub struct ClientEnv<'a> {
     pub tps: &'a [Tp],
     /// Topics in declaration order.
     pub topics: &'a [Topic],
+    /// The consumer groups.
+    pub groups: &'a [GroupInfo],
     /// The per-record ledger.
     pub ledger: &'a mut Ledger,
+    /// The true log start offset of a partition's leader, for the ledger only: no client learns
+    /// it this way.
+    pub log_start: &'a dyn Fn(u32) -> Option<u64>,
 }
 
 impl ClientEnv<'_> {
@@ -37,5 +44,16 @@ impl ClientEnv<'_> {
     /// Global index of a topic-partition.
     pub fn pidx(&self, tp: Tp) -> u32 {
         self.topics[tp.topic as usize].base + tp.partition
+    }
+
+    /// The ledger's account of a reset past records that retention deleted before the group read
+    /// them: they are gone from every log, so the group view could not count them as lost. The
+    /// ledger reads the leader's true log start here; the client never learns it.
+    pub fn note_deleted_unread(&mut self, group: u32, pidx: u32, from: u64, to: u64) {
+        let Some(start) = (self.log_start)(pidx) else { return };
+        let deleted = to.min(start).saturating_sub(from);
+        if deleted > 0 {
+            *self.ledger.group_mut(group).deleted_unread.entry(pidx).or_insert(0) += deleted;
+        }
     }
 }

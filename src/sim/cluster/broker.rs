@@ -248,7 +248,9 @@ impl Sim {
             r.role = Role::Unknown;
             r.leader = None;
         }
-        self.consumers_broker_crashed(b);
+        for c in 0..self.consumers.len() as u32 {
+            self.with_consumer(c, |cons, cx, env| cons.broker_crashed(cx, env, b));
+        }
     }
 
     pub(crate) fn broker_heartbeat(&mut self, b: BrokerId, incarnation: u32) -> bool {

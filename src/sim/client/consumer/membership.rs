@@ -8,100 +8,105 @@ use crate::sim::map::VecMap;
 use crate::sim::client::effect::{CommitKind, ConsumerEffect, Revocation};
 use crate::sim::msg::{JoinMember, JoinResult, Msg};
 use crate::sim::types::{KafkaError, NodeId, Tp};
-use crate::sim::Sim;
+use super::{Consumer, Cx};
+use crate::sim::client::ClientEnv;
 
-impl Sim {
-    pub(super) fn consumer_request_metadata(&mut self, c: u32) {
-        if !self.consumers[c as usize].metadata_in_flight {
-            self.cons(c).metadata_in_flight = true;
-            self.send(NodeId::Consumer(c), NodeId::Controller, Msg::MetadataRequest);
+impl Consumer {
+    pub(super) fn request_metadata(&mut self, cx: &mut Cx<'_>) {
+        let c = self.index;
+        if !self.metadata_in_flight {
+            self.metadata_in_flight = true;
+            cx.send(NodeId::Consumer(c), NodeId::Controller, Msg::MetadataRequest);
         }
     }
 
-    pub(super) fn consumer_find_coordinator(&mut self, c: u32) {
-        let cons = &self.consumers[c as usize];
+    pub(super) fn find_coordinator(&mut self, cx: &mut Cx<'_>) {
+        let c = self.index;
+        let cons = &*self;
         if !cons.find_in_flight {
             let group = cons.group;
-            self.cons(c).find_in_flight = true;
-            self.send(NodeId::Consumer(c), NodeId::Controller, Msg::FindCoordinator { group });
+            self.find_in_flight = true;
+            cx.send(NodeId::Consumer(c), NodeId::Controller, Msg::FindCoordinator { group });
         }
     }
 
-    pub(super) fn consumer_lost_coordinator(&mut self, c: u32) {
-        let cons = self.cons(c);
+    pub(super) fn lost_coordinator(&mut self, cx: &mut Cx<'_>) {
+        let cons = &mut *self;
         cons.coordinator = None;
         cons.heartbeat_sent = None;
         if matches!(cons.member, MemberState::Joining | MemberState::Syncing) {
             cons.member = MemberState::Unjoined;
             cons.rejoin_needed = true;
         }
-        self.consumer_find_coordinator(c);
+        self.find_coordinator(cx);
     }
 
     /// Sends an OffsetCommit of the current positions (what `poll()` has returned so far).
-    pub(super) fn consumer_commit(&mut self, c: u32, kind: CommitKind) {
-        let cons = &self.consumers[c as usize];
-        let offsets: Vec<(Tp, u64)> = cons.positions().map(|(p, o)| (self.tps[p as usize], o)).collect();
+    pub(super) fn commit(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, kind: CommitKind) {
+        let c = self.index;
+        let cons = &*self;
+        let offsets: Vec<(Tp, u64)> = cons.positions().map(|(p, o)| (env.tps[p as usize], o)).collect();
         let blocking = matches!(cons.app, AppState::Committing { .. }) && kind != CommitKind::Auto;
         let preparing = cons.member == MemberState::PreparingJoin;
         let Some(coord) = cons.coordinator.filter(|_| !offsets.is_empty()) else {
             if blocking {
-                self.consumer_commit_done(c);
+                self.commit_done(cx, env);
             }
             if preparing {
-                self.consumer_send_join(c);
+                self.send_join(cx, env);
             }
             return;
         };
         if cons.generation < 0 {
             // Java's ConsumerCoordinator refuses to send a commit without a generation: the
             // member was thrown out, so it throws CommitFailedException instead.
-            self.cons(c).saw(KafkaError::CommitFailed);
-            self.emit(ConsumerEffect::CommitFailed { consumer: c, error: KafkaError::CommitFailed, offsets });
+            self.saw(KafkaError::CommitFailed);
+            cx.emit(ConsumerEffect::CommitFailed { consumer: c, error: KafkaError::CommitFailed, offsets });
             if blocking {
-                self.consumer_commit_done(c);
+                self.commit_done(cx, env);
             }
             if preparing {
-                self.consumer_send_join(c);
+                self.send_join(cx, env);
             }
             return;
         }
         let (group, generation, member_id, timeout) =
             (cons.group, cons.generation, cons.member_id.clone(), cons.config.request_timeout_ms);
-        self.emit(ConsumerEffect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
+        cx.emit(ConsumerEffect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
         let request = Request::Commit { offsets: offsets.clone(), kind };
-        self.consumer_request(c, coord, request, timeout, |req| Msg::OffsetCommit { req, group, generation, member_id, offsets });
+        self.request(cx, coord, request, timeout, |req| Msg::OffsetCommit { req, group, generation, member_id, offsets });
     }
 
     /// A blocking commit returned (or failed): the application goes on.
-    pub(super) fn consumer_commit_done(&mut self, c: u32) {
-        match self.consumers[c as usize].app {
+    pub(super) fn commit_done(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        match self.app {
             AppState::Committing { then_process: true } => {
-                self.cons(c).app = AppState::Processing;
-                self.consumer_schedule_processing(c);
+                self.app = AppState::Processing;
+                self.schedule_processing(cx);
             }
-            AppState::Committing { then_process: false } => self.consumer_back_to_poll(c),
+            AppState::Committing { then_process: false } => self.back_to_poll(cx, env),
             _ => {}
         }
     }
 
     /// `onJoinPrepare`: with auto-commit, commit and wait before (re)joining.
-    pub(super) fn consumer_prepare_join(&mut self, c: u32) {
-        let cons = &self.consumers[c as usize];
+    pub(super) fn prepare_join(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let cons = &*self;
         let commit_first = cons.config.enable_auto_commit && cons.member == MemberState::Stable && !cons.owned.is_empty();
         if commit_first {
-            self.cons(c).member = MemberState::PreparingJoin;
-            self.consumer_commit(c, CommitKind::BeforeRebalance);
+            self.member = MemberState::PreparingJoin;
+            self.commit(cx, env, CommitKind::BeforeRebalance);
         } else {
-            self.consumer_send_join(c);
+            self.send_join(cx, env);
         }
     }
 
-    pub(super) fn consumer_send_join(&mut self, c: u32) {
-        let cons = &self.consumers[c as usize];
+    pub(super) fn send_join(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let c = self.index;
+        let cons = &*self;
         let Some(coord) = cons.coordinator else {
-            self.cons(c).member = MemberState::Unjoined;
-            return self.consumer_find_coordinator(c);
+            self.member = MemberState::Unjoined;
+            return self.find_coordinator(cx);
         };
         let cooperative = cons.config.strategy.cooperative();
         // Eager: everything is revoked before joining. A member that lost its generation (removed
@@ -110,7 +115,7 @@ impl Sim {
         // The eager StickyAssignor still reports what it owned (in its subscription userData),
         // which is what makes it sticky; range and round-robin report nothing after revoking.
         let previous: Vec<Tp> = if cons.config.strategy == Strategy::Sticky {
-            cons.assigned().map(|p| self.tps[p as usize]).collect()
+            cons.assigned().map(|p| env.tps[p as usize]).collect()
         } else {
             Vec::new()
         };
@@ -119,24 +124,24 @@ impl Sim {
         // nothing (a member that was in a generation and got no partitions still hears of it).
         let lost = cons.generation < 0;
         if lose_all && (!lost || !cons.owned.is_empty()) {
-            let partitions = cons.assigned().map(|p| self.tps[p as usize]).collect();
+            let partitions = cons.assigned().map(|p| env.tps[p as usize]).collect();
             let how = if lost { Revocation::Lost } else { Revocation::Eager };
-            self.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how });
-            self.cons(c).owned.clear();
+            cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how });
+            self.owned.clear();
         }
-        let cons = &self.consumers[c as usize];
-        let mut owned: Vec<Tp> = cons.assigned().map(|p| self.tps[p as usize]).collect();
+        let cons = &*self;
+        let mut owned: Vec<Tp> = cons.assigned().map(|p| env.tps[p as usize]).collect();
         if !cooperative {
             owned = previous;
         }
         let (group, member_id, instance_id, topics, generation) =
             (cons.group, cons.member_id.clone(), cons.config.group_instance_id.clone(), cons.topics.clone(), cons.generation);
         let timeout = cons.config.max_poll_interval_ms + 5_000;
-        let cons = self.cons(c);
+        let cons = &mut *self;
         cons.member = MemberState::Joining;
         cons.rejoin_needed = false;
         cons.heartbeat_sent = None;
-        self.consumer_request(c, coord, Request::Join, timeout, |req| Msg::JoinGroup {
+        self.request(cx, coord, Request::Join, timeout, |req| Msg::JoinGroup {
             req,
             group,
             member_id,
@@ -147,12 +152,12 @@ impl Sim {
         });
     }
 
-    pub(super) fn consumer_join_response(&mut self, c: u32, result: &Result<JoinResult, KafkaError>) {
+    pub(super) fn join_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, result: &Result<JoinResult, KafkaError>) {
         let r = match result {
             Ok(r) => r,
-            Err(e) => return self.consumer_group_error(c, "JoinGroup", *e),
+            Err(e) => return self.group_error(cx, env, "JoinGroup", *e),
         };
-        let cons = self.cons(c);
+        let cons = &mut *self;
         cons.member_id = r.member_id.clone();
         cons.generation = r.generation;
         cons.member = MemberState::Syncing;
@@ -160,26 +165,23 @@ impl Sim {
         let Some(coord) = coord else { return };
         let mut assignments = Vec::new();
         if r.leader == r.member_id && !r.members.is_empty() {
-            match self.consumer_compute_assignment(c, r.strategy, &r.members) {
+            match self.compute_assignment(cx, env, r.strategy, &r.members) {
                 Ok(a) => assignments = a,
                 Err(reason) => {
-                    self.emit(ConsumerEffect::AssignmentFailed { group, reason });
+                    cx.emit(ConsumerEffect::AssignmentFailed { group, reason });
                     return;
                 }
             }
         }
         let (generation, member_id) = (r.generation, r.member_id.clone());
-        self.consumer_request(c, coord, Request::Sync, timeout, |req| Msg::SyncGroup { req, group, generation, member_id, assignments });
+        self.request(cx, coord, Request::Sync, timeout, |req| Msg::SyncGroup { req, group, generation, member_id, assignments });
     }
 
     /// The group leader runs the assignor on every member's subscription.
-    pub(super) fn consumer_compute_assignment(
-        &mut self,
-        c: u32,
-        strategy: Strategy,
-        members: &[JoinMember],
-    ) -> Result<Vec<(String, Vec<Tp>)>, String> {
-        let topic_name = |t: u32| self.topics[t as usize].name.clone();
+    pub(super) fn compute_assignment(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, strategy: Strategy,
+        members: &[JoinMember]) -> Result<Vec<(String, Vec<Tp>)>, String> {
+        let c = self.index;
+        let topic_name = |t: u32| env.topics[t as usize].name.clone();
         let list: Vec<assignor::Member> = members
             .iter()
             .map(|m| assignor::Member {
@@ -191,10 +193,10 @@ impl Sim {
             })
             .collect();
         let partitions: VecMap<String, u32> =
-            self.topics.iter().filter(|t| !t.internal).map(|t| (t.name.clone(), t.partitions)).collect();
+            env.topics.iter().filter(|t| !t.internal).map(|t| (t.name.clone(), t.partitions)).collect();
         let result = assignor::assign(strategy, &partitions, &list).map_err(|e| e.to_string())?;
         let to_tp = |(name, p): &(String, u32)| {
-            let t = self.topics.iter().position(|x| &x.name == name).expect("assigned topics exist");
+            let t = env.topics.iter().position(|x| &x.name == name).expect("assigned topics exist");
             Tp { topic: t as u32, partition: *p }
         };
         let assignments: Vec<(String, Vec<Tp>)> =
@@ -208,34 +210,35 @@ impl Sim {
                 }
             }
         }
-        let group = self.consumers[c as usize].group;
+        let group = self.group;
         let by_consumer: Vec<(u32, Vec<Tp>)> = assignments
             .iter()
             .filter_map(|(id, tps)| members.iter().find(|m| &m.member_id == id).map(|m| (m.consumer, tps.clone())))
             .collect();
-        self.emit(ConsumerEffect::AssignmentComputed { group, consumer: c, assignment: by_consumer, withheld });
+        cx.emit(ConsumerEffect::AssignmentComputed { group, consumer: c, assignment: by_consumer, withheld });
         Ok(assignments)
     }
 
-    pub(super) fn consumer_sync_response(&mut self, c: u32, result: &Result<Vec<Tp>, KafkaError>) {
+    pub(super) fn sync_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, result: &Result<Vec<Tp>, KafkaError>) {
+        let c = self.index;
         let assignment = match result {
             Ok(a) => a,
-            Err(e) => return self.consumer_group_error(c, "SyncGroup", *e),
+            Err(e) => return self.group_error(cx, env, "SyncGroup", *e),
         };
-        let mut new: Vec<u32> = assignment.iter().map(|&tp| self.pidx(tp)).collect();
+        let mut new: Vec<u32> = assignment.iter().map(|&tp| env.pidx(tp)).collect();
         new.sort_unstable();
         new.dedup();
-        let cons = &self.consumers[c as usize];
+        let cons = &*self;
         let revoked: Vec<u32> = cons.assigned().filter(|p| new.binary_search(p).is_err()).collect();
         let added: Vec<u32> = new.iter().copied().filter(|&p| !cons.owns(p)).collect();
         let generation = cons.generation;
         if !revoked.is_empty() {
-            let partitions = revoked.iter().map(|&p| self.tps[p as usize]).collect();
-            self.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how: Revocation::Cooperative });
+            let partitions = revoked.iter().map(|&p| env.tps[p as usize]).collect();
+            cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how: Revocation::Cooperative });
         }
-        let partitions: Vec<Tp> = added.iter().map(|&p| self.tps[p as usize]).collect();
-        self.emit(ConsumerEffect::PartitionsAssigned { consumer: c, partitions, generation });
-        let cons = self.cons(c);
+        let partitions: Vec<Tp> = added.iter().map(|&p| env.tps[p as usize]).collect();
+        cx.emit(ConsumerEffect::PartitionsAssigned { consumer: c, partitions, generation });
+        let cons = &mut *self;
         cons.owned.retain(|o| new.binary_search(&o.pidx).is_ok());
         for &pidx in &added {
             let at = cons.owned.partition_point(|o| o.pidx < pidx);
@@ -244,18 +247,19 @@ impl Sim {
         cons.member = MemberState::Stable;
         // KIP-429: a member that gave partitions up rejoins at once so they can be handed out.
         cons.rejoin_needed = !revoked.is_empty();
-        self.cons(c).heartbeat_sent = None;
-        self.consumer_poll(c);
+        self.heartbeat_sent = None;
+        self.poll(cx, env);
     }
 
     /// Errors from the group protocol, handled as `AbstractCoordinator` does.
-    pub(super) fn consumer_group_error(&mut self, c: u32, request: &'static str, error: KafkaError) {
-        self.cons(c).saw(error);
-        self.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request, error });
-        let cons = self.cons(c);
+    pub(super) fn group_error(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, request: &'static str, error: KafkaError) {
+        let c = self.index;
+        self.saw(error);
+        cx.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request, error });
+        let cons = &mut *self;
         match error {
             KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::NetworkException | KafkaError::RequestTimedOut => {
-                self.consumer_lost_coordinator(c);
+                self.lost_coordinator(cx);
             }
             KafkaError::UnknownMemberId | KafkaError::FencedInstanceId => {
                 cons.member_id.clear();
@@ -276,33 +280,34 @@ impl Sim {
                 cons.rejoin_needed = true;
             }
         }
-        self.consumer_poll(c);
+        self.poll(cx, env);
     }
 
-    pub(super) fn consumer_commit_response(&mut self, c: u32, offsets: Vec<(Tp, u64)>, kind: CommitKind, error: Option<KafkaError>) {
+    pub(super) fn commit_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, offsets: Vec<(Tp, u64)>, kind: CommitKind, error: Option<KafkaError>) {
+        let c = self.index;
         if let Some(error) = error {
-            self.cons(c).saw(error);
-            self.emit(ConsumerEffect::CommitFailed { consumer: c, error, offsets });
+            self.saw(error);
+            cx.emit(ConsumerEffect::CommitFailed { consumer: c, error, offsets });
             match error {
                 KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::RequestTimedOut | KafkaError::NetworkException => {
-                    self.consumer_lost_coordinator(c)
+                    self.lost_coordinator(cx)
                 }
                 KafkaError::UnknownMemberId | KafkaError::IllegalGeneration | KafkaError::FencedInstanceId => {
-                    let cons = self.cons(c);
+                    let cons = &mut *self;
                     if error != KafkaError::IllegalGeneration {
                         cons.member_id.clear();
                     }
                     cons.generation = -1;
                     cons.rejoin_needed = true;
                 }
-                _ => self.cons(c).rejoin_needed = true,
+                _ => self.rejoin_needed = true,
             }
         }
-        if kind == CommitKind::BeforeRebalance && self.consumers[c as usize].member == MemberState::PreparingJoin {
-            self.consumer_send_join(c);
+        if kind == CommitKind::BeforeRebalance && self.member == MemberState::PreparingJoin {
+            self.send_join(cx, env);
         }
         if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing) {
-            self.consumer_commit_done(c);
+            self.commit_done(cx, env);
         }
     }
 }

@@ -8,61 +8,63 @@ use crate::sim::client::effect::{CommitKind, ConsumerEffect};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, Tp};
-use crate::sim::Sim;
+use super::{Consumer, Cx};
+use crate::sim::client::ClientEnv;
 
-impl Sim {
+impl Consumer {
     /// The application calls `poll()`: join if needed, auto-commit when due, find positions,
     /// fetch, and return up to `max.poll.records` buffered records.
-    pub(crate) fn consumer_poll(&mut self, c: u32) {
-        let now = self.io.now;
-        let cons = &self.consumers[c as usize];
+    pub(crate) fn poll(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let c = self.index;
+        let now = cx.now();
+        let cons = &*self;
         if !cons.running() || cons.app != AppState::Polling {
             return;
         }
-        self.cons(c).last_poll = now;
-        let cons = &self.consumers[c as usize];
+        self.last_poll = now;
+        let cons = &*self;
         if cons.coordinator.is_none() {
-            return self.consumer_find_coordinator(c);
+            return self.find_coordinator(cx);
         }
         match cons.member {
             MemberState::PreparingJoin | MemberState::Joining | MemberState::Syncing => return,
-            MemberState::Unjoined => return self.consumer_prepare_join(c),
-            MemberState::Stable if cons.rejoin_needed => return self.consumer_prepare_join(c),
+            MemberState::Unjoined => return self.prepare_join(cx, env),
+            MemberState::Stable if cons.rejoin_needed => return self.prepare_join(cx, env),
             MemberState::Stable => {}
         }
         if cons.config.enable_auto_commit && now >= cons.next_auto_commit {
             let interval = cons.config.auto_commit_interval_ms;
-            self.cons(c).next_auto_commit = now + interval;
-            self.consumer_commit(c, CommitKind::Auto);
+            self.next_auto_commit = now + interval;
+            self.commit(cx, env, CommitKind::Auto);
         }
-        self.consumer_lookup_offsets(c);
-        let returned = self.consumer_take_records(c);
-        self.consumer_send_fetches(c);
+        self.lookup_offsets(cx, env);
+        let returned = self.take_records(env);
+        self.send_fetches(cx, env);
         if returned.is_empty() {
             return;
         }
-        let records = returned.iter().map(|(pidx, r)| (self.tp(*pidx), r.offset, r.record)).collect();
-        self.emit(ConsumerEffect::Polled { consumer: c, records });
-        let behaviour = self.consumers[c as usize].app_behaviour.clone();
+        let records = returned.iter().map(|(pidx, r)| (env.tp(*pidx), r.offset, r.record)).collect();
+        cx.emit(ConsumerEffect::Polled { consumer: c, records });
+        let behaviour = self.app_behaviour.clone();
         if behaviour.worker {
-            self.cons(c).processing.extend(returned);
-            self.consumer_worker_next(c);
+            self.processing.extend(returned);
+            self.worker_next(cx);
             return;
         }
-        self.cons(c).processing = returned.into();
+        self.processing = returned.into();
         if behaviour.commit == CommitPolicy::BeforeProcessing {
-            self.cons(c).app = AppState::Committing { then_process: true };
-            self.consumer_commit(c, CommitKind::SyncBeforeProcessing);
+            self.app = AppState::Committing { then_process: true };
+            self.commit(cx, env, CommitKind::SyncBeforeProcessing);
         } else {
-            self.cons(c).app = AppState::Processing;
-            self.consumer_schedule_processing(c);
+            self.app = AppState::Processing;
+            self.schedule_processing(cx);
         }
     }
 
     /// Takes up to `max.poll.records` from the buffer, partition by partition (the Java fetcher
     /// drains one completed fetch before the next), and moves each position past what it returns.
-    pub(super) fn consumer_take_records(&mut self, c: u32) -> Vec<(u32, LogRecord)> {
-        let cons = self.cons(c);
+    pub(super) fn take_records(&mut self, env: &mut ClientEnv<'_>) -> Vec<(u32, LogRecord)> {
+        let cons = &mut *self;
         let mut left = cons.config.max_poll_records as usize;
         let mut out = Vec::new();
         for o in &mut cons.owned {
@@ -77,163 +79,155 @@ impl Sim {
             }
         }
         for (_, r) in &out {
-            self.ledger.record_fetched(self.consumers[c as usize].group, r.record);
+            env.ledger.record_fetched(self.group, r.record);
         }
         out
     }
 
-    pub(super) fn consumer_schedule_processing(&mut self, c: u32) {
-        let cons = &self.consumers[c as usize];
-        let at = (self.io.now + cons.app_behaviour.processing_ms).max(cons.stalled_until);
+    pub(super) fn schedule_processing(&mut self, cx: &mut Cx<'_>) {
+        let c = self.index;
+        let cons = &*self;
+        let at = (cx.now() + cons.app_behaviour.processing_ms).max(cons.stalled_until);
         let incarnation = cons.incarnation;
-        self.schedule_timer(at, Timer::ConsumerProcessed { consumer: c, incarnation });
+        cx.set_timer(at, Timer::ConsumerProcessed { consumer: c, incarnation });
     }
 
-    pub(super) fn consumer_worker_next(&mut self, c: u32) {
-        let cons = &self.consumers[c as usize];
+    pub(super) fn worker_next(&mut self, cx: &mut Cx<'_>) {
+        let cons = &*self;
         if !cons.worker_busy && !cons.processing.is_empty() {
-            self.cons(c).worker_busy = true;
-            self.consumer_schedule_processing(c);
+            self.worker_busy = true;
+            self.schedule_processing(cx);
         }
     }
 
     /// One record is processed. A stall pushes the completion back (not a step).
-    pub(crate) fn consumer_processed(&mut self, c: u32, incarnation: u32) -> bool {
-        if !self.consumer_live(c, incarnation) {
+    pub(crate) fn processed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32) -> bool {
+        let c = self.index;
+        if !self.live(incarnation) {
             return false;
         }
-        let now = self.io.now;
-        let cons = &self.consumers[c as usize];
+        let now = cx.now();
+        let cons = &*self;
         if now < cons.stalled_until {
             let until = cons.stalled_until;
-            self.schedule_timer(until, Timer::ConsumerProcessed { consumer: c, incarnation });
+            cx.set_timer(until, Timer::ConsumerProcessed { consumer: c, incarnation });
             return false;
         }
-        let Some((pidx, r)) = self.cons(c).processing.pop_front() else { return false };
-        let group = self.consumers[c as usize].group;
-        let tp = self.tp(pidx);
-        let times = self.ledger.record_processed(group, r.record, c, tp, r.offset, now);
-        self.emit(ConsumerEffect::RecordProcessed { consumer: c, tp, offset: r.offset, record: r.record, times });
-        let cons = &self.consumers[c as usize];
+        let Some((pidx, r)) = self.processing.pop_front() else { return false };
+        let group = self.group;
+        let tp = env.tp(pidx);
+        let times = env.ledger.record_processed(group, r.record, c, tp, r.offset, now);
+        cx.emit(ConsumerEffect::RecordProcessed { consumer: c, tp, offset: r.offset, record: r.record, times });
+        let cons = &*self;
         if !cons.processing.is_empty() {
-            self.consumer_schedule_processing(c);
+            self.schedule_processing(cx);
             return true;
         }
         if cons.app_behaviour.worker {
-            self.cons(c).worker_busy = false;
+            self.worker_busy = false;
             return true;
         }
         match cons.app_behaviour.commit {
             CommitPolicy::AfterProcessing => {
-                self.cons(c).app = AppState::Committing { then_process: false };
-                self.consumer_commit(c, CommitKind::SyncAfterProcessing);
+                self.app = AppState::Committing { then_process: false };
+                self.commit(cx, env, CommitKind::SyncAfterProcessing);
             }
             CommitPolicy::AfterProcessingAsync => {
-                self.consumer_commit(c, CommitKind::AsyncAfterProcessing);
-                self.consumer_back_to_poll(c);
+                self.commit(cx, env, CommitKind::AsyncAfterProcessing);
+                self.back_to_poll(cx, env);
             }
-            CommitPolicy::Auto | CommitPolicy::BeforeProcessing => self.consumer_back_to_poll(c),
+            CommitPolicy::Auto | CommitPolicy::BeforeProcessing => self.back_to_poll(cx, env),
         }
         true
     }
 
-    pub(super) fn consumer_back_to_poll(&mut self, c: u32) {
-        self.cons(c).app = AppState::Polling;
-        self.consumer_poll(c);
+    pub(super) fn back_to_poll(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        self.app = AppState::Polling;
+        self.poll(cx, env);
     }
 
     /// The stall is over: the application calls `poll()` again.
-    pub(crate) fn consumer_poll_timer(&mut self, c: u32, incarnation: u32) -> bool {
-        if !self.consumer_live(c, incarnation) || self.consumers[c as usize].app != AppState::Stalled {
+    pub(crate) fn poll_timer(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32) -> bool {
+        if !self.live(incarnation) || self.app != AppState::Stalled {
             return false;
         }
-        if self.io.now < self.consumers[c as usize].stalled_until {
+        if cx.now() < self.stalled_until {
             return false;
         }
-        self.consumer_back_to_poll(c);
+        self.back_to_poll(cx, env);
         true
     }
 
-    pub(super) fn consumer_lookup_offsets(&mut self, c: u32) {
-        let cons = &self.consumers[c as usize];
+    pub(super) fn lookup_offsets(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let cons = &*self;
         let missing: Vec<u32> = cons.owned.iter().filter(|o| o.position.is_none() && !o.lookup).map(|o| o.pidx).collect();
         let Some(coord) = cons.coordinator.filter(|_| !missing.is_empty()) else { return };
         let (group, timeout) = (cons.group, cons.config.request_timeout_ms);
-        let partitions: Vec<Tp> = missing.iter().map(|&p| self.tps[p as usize]).collect();
-        let cons = self.cons(c);
+        let partitions: Vec<Tp> = missing.iter().map(|&p| env.tps[p as usize]).collect();
+        let cons = &mut *self;
         for &p in &missing {
             cons.set_lookup(p, true);
         }
         let request = Request::OffsetFetch { partitions: missing };
-        self.consumer_request(c, coord, request, timeout, |req| Msg::OffsetFetch { req, group, partitions });
+        self.request(cx, coord, request, timeout, |req| Msg::OffsetFetch { req, group, partitions });
     }
 
-    pub(super) fn consumer_offset_fetch_response(&mut self, c: u32, partitions: &[u32], result: &Result<Vec<(Tp, Option<u64>)>, KafkaError>) {
+    pub(super) fn offset_fetch_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, partitions: &[u32], result: &Result<Vec<(Tp, Option<u64>)>, KafkaError>) {
+        let c = self.index;
         for &p in partitions {
-            self.cons(c).set_lookup(p, false);
+            self.set_lookup(p, false);
         }
         let offsets = match result {
             Ok(o) => o,
-            Err(e) => return self.consumer_group_error(c, "OffsetFetch", *e),
+            Err(e) => return self.group_error(cx, env, "OffsetFetch", *e),
         };
         for &(tp, offset) in offsets {
-            let pidx = self.pidx(tp);
-            let Some(owned) = self.cons(c).owned_mut(pidx) else { continue };
+            let pidx = env.pidx(tp);
+            let Some(owned) = self.owned_mut(pidx) else { continue };
             match offset {
                 Some(o) => {
                     owned.position = Some(o);
-                    let group = self.consumers[c as usize].group;
-                    self.ledger.note_start(group, pidx, o);
-                    self.emit(ConsumerEffect::PositionFromCommit { consumer: c, tp, offset: o });
+                    let group = self.group;
+                    env.ledger.note_start(group, pidx, o);
+                    cx.emit(ConsumerEffect::PositionFromCommit { consumer: c, tp, offset: o });
                 }
-                None => self.consumer_reset(c, pidx, false),
+                None => self.reset(cx, env, pidx, false),
             }
         }
-        self.consumer_poll(c);
+        self.poll(cx, env);
     }
 
     /// `auto.offset.reset`: ask the leader for the earliest or latest offset, or fail.
-    pub(super) fn consumer_reset(&mut self, c: u32, pidx: u32, out_of_range: bool) {
-        let cons = &self.consumers[c as usize];
-        let tp = self.tps[pidx as usize];
+    pub(super) fn reset(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, pidx: u32, out_of_range: bool) {
+        let c = self.index;
+        let cons = &*self;
+        let tp = env.tps[pidx as usize];
         let policy = cons.config.auto_offset_reset;
         if policy == OffsetReset::None {
             // Java's `SubscriptionState` throws `OffsetOutOfRangeException` when a fetch position
             // fell out of the log, and `NoOffsetForPartitionException` only when there was no
             // committed offset to start from.
             let error = if out_of_range { KafkaError::OffsetOutOfRange } else { KafkaError::NoOffsetForPartition };
-            self.cons(c).saw(error);
-            self.cons(c).state = ClientState::Failed;
-            self.emit(ConsumerEffect::ConsumerFailed { consumer: c, error, tp });
+            self.saw(error);
+            self.state = ClientState::Failed;
+            cx.emit(ConsumerEffect::ConsumerFailed { consumer: c, error, tp });
             return;
         }
         let Some(leader) = cons.leaders[pidx as usize] else {
-            return self.consumer_request_metadata(c);
+            return self.request_metadata(cx);
         };
         let timeout = cons.config.request_timeout_ms;
-        let from = self.cons(c).owned_mut(pidx).and_then(|o| {
+        let from = self.owned_mut(pidx).and_then(|o| {
             o.lookup = true;
             o.position.take()
         });
         let from = from.filter(|_| out_of_range);
         let earliest = policy == OffsetReset::Earliest;
-        self.consumer_request(c, leader, Request::ListOffsets { pidx, out_of_range, from }, timeout, |req| Msg::ListOffsets { req, tp, earliest });
+        self.request(cx, leader, Request::ListOffsets { pidx, out_of_range, from }, timeout, |req| Msg::ListOffsets { req, tp, earliest });
     }
 
-    /// The ledger's account of a reset past records that retention deleted before the group read
-    /// them: they are gone from every log, so the group view could not count them as lost. The
-    /// ledger reads the leader's true log start here; the client never learns it.
-    pub(super) fn note_deleted_unread(&mut self, group: u32, pidx: u32, from: u64, to: u64) {
-        let Some(leader) = self.controller.parts[pidx as usize].leader else { return };
-        let Some(start) = self.replica(leader, pidx).map(|r| r.log.log_start()) else { return };
-        let deleted = to.min(start).saturating_sub(from);
-        if deleted > 0 {
-            *self.ledger.group_mut(group).deleted_unread.entry(pidx).or_insert(0) += deleted;
-        }
-    }
-
-    pub(super) fn consumer_send_fetches(&mut self, c: u32) {
-        let cons = &self.consumers[c as usize];
+    pub(super) fn send_fetches(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let cons = &*self;
         // Kafka 4.0+ (KAFKA-17182): no fetch goes to a broker that leads a partition whose records
         // are still buffered, even for its other partitions, until the application has taken them.
         let buffered_leaders: Vec<BrokerId> =
@@ -247,31 +241,32 @@ impl Sim {
             .collect();
         let unknown_leader = cons.positions().any(|(p, _)| cons.leaders[p as usize].is_none());
         for (pidx, offset, leader) in wanted {
-            let id = self.next_request_id();
-            if let Some(o) = self.cons(c).owned_mut(pidx) {
+            let id = cx.next_request_id();
+            if let Some(o) = self.owned_mut(pidx) {
                 o.fetch = Some((id, leader));
             }
-            let tp = self.tps[pidx as usize];
-            self.consumer_send(c, leader, Msg::ConsumerFetch { id, tp, offset });
+            let tp = env.tps[pidx as usize];
+            self.send_to(cx, leader, Msg::ConsumerFetch { id, tp, offset });
         }
         if unknown_leader {
-            self.consumer_request_metadata(c);
+            self.request_metadata(cx);
         }
     }
 
-    pub(super) fn consumer_fetch_response(&mut self, c: u32, id: u64, tp: Tp, records: &[LogRecord], error: Option<KafkaError>) {
-        let pidx = self.pidx(tp);
-        let cons = self.cons(c);
+    pub(super) fn fetch_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, id: u64, tp: Tp, records: &[LogRecord], error: Option<KafkaError>) {
+        let c = self.index;
+        let pidx = env.pidx(tp);
+        let cons = &mut *self;
         if !cons.end_fetch(pidx, id) {
             return;
         }
         if let Some(error) = error {
             cons.saw(error);
-            self.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "Fetch", error });
+            cx.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "Fetch", error });
             if error == KafkaError::OffsetOutOfRange {
-                self.consumer_reset(c, pidx, true);
+                self.reset(cx, env, pidx, true);
             } else {
-                self.consumer_request_metadata(c);
+                self.request_metadata(cx);
             }
             return;
         }
