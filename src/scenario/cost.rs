@@ -90,7 +90,7 @@ pub const NATIVE: Budget = Budget { place: "natively", steps: 30_000_000, bytes:
 /// The page's budget, which fits a phone's browser tab: the page plays at most its step limit, and
 /// it holds about four copies of a run's state (the current one, the look-ahead, a checkpoint and
 /// its snapshots), which must stay within 256 MB together.
-pub const PAGE: Budget = Budget { place: "in the page", steps: crate::session::MAX_STEPS, bytes: 64 << 20 };
+pub const PAGE: Budget = Budget { place: "in the page", steps: 2_000_000, bytes: 64 << 20 };
 
 /// A simulation's fixed state: brokers, controller, queues, the RNG.
 const BASE_BYTES: u64 = 64 << 10;

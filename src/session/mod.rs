@@ -30,8 +30,9 @@ pub const SNAPSHOT_EVERY: u64 = 256;
 /// maps and the ledger's chunks after a snapshot is copied, not shared.)
 pub const SNAPSHOT_BUDGET: usize = 12 << 20;
 
-/// Steps the page runs in one session at most (a run stops there with a note).
-pub const MAX_STEPS: u64 = 2_000_000;
+/// Steps the page runs in one session at most (a run stops there with a note): the page's budget,
+/// which a file must fit before it runs.
+pub const MAX_STEPS: u64 = crate::scenario::cost::PAGE.steps;
 
 /// Actions one session may carry (a share link holds them all).
 pub const MAX_USER_ACTIONS: usize = 1_000;

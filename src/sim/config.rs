@@ -4,7 +4,7 @@
 //! table by `scenario::walk`. Unknown keys are errors so that a misspelt property never silently
 //! falls back to a default.
 
-use super::assignor::Strategy;
+use super::types::Strategy;
 use serde::Serialize;
 
 /// Broker (cluster-wide) settings. Topic-level settings here are the cluster defaults.

@@ -16,6 +16,7 @@
 //! been given a narrow context ([`ctx::Ctx`]) reads the clock and sends, sets timers and reports
 //! effects through it; the root drains its outbox in order.
 
+mod broker_glue;
 pub mod client;
 pub mod cluster;
 pub mod config;
@@ -30,6 +31,7 @@ pub mod msg;
 pub mod murmur2;
 pub mod narrate;
 pub mod net;
+mod produce_glue;
 pub mod setup;
 pub mod shared;
 pub mod step;

@@ -1,7 +1,7 @@
 //! The messages nodes send each other, in the Kafka protocol's terms. Every layer speaks through
 //! them, so they sit below the layers.
 
-use super::group::assignor::Strategy;
+use super::types::Strategy;
 use super::config::Acks;
 use super::types::{BrokerId, KafkaError, LogRecord, RecordId, Tp};
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! Identifiers and small value types shared by every part of the simulation.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A broker id, as in `node.id`. Brokers are numbered from 1.
@@ -181,4 +181,43 @@ pub struct LogRecord {
 pub fn record_size(key: Option<&str>, value: &str) -> u32 {
     const OVERHEAD: usize = 20;
     (key.map_or(0, str::len) + value.len() + OVERHEAD) as u32
+}
+
+/// The `partition.assignment.strategy` names. The assignors are the group layer's
+/// (`group::assignor`); the names are here because the consumer's settings and the group
+/// protocol's messages carry them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// `RangeAssignor`.
+    Range,
+    /// `RoundRobinAssignor`.
+    #[serde(rename = "roundrobin")]
+    RoundRobin,
+    /// `StickyAssignor` (eager).
+    Sticky,
+    /// `CooperativeStickyAssignor` (KIP-429).
+    CooperativeSticky,
+}
+
+impl Strategy {
+    /// The name Kafka gives the assignor.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Range => "range",
+            Strategy::RoundRobin => "roundrobin",
+            Strategy::Sticky => "sticky",
+            Strategy::CooperativeSticky => "cooperative-sticky",
+        }
+    }
+
+    /// Parses a strategy name.
+    pub fn parse(name: &str) -> Option<Strategy> {
+        [Strategy::Range, Strategy::RoundRobin, Strategy::Sticky, Strategy::CooperativeSticky].into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether the strategy uses the cooperative rebalance protocol.
+    pub fn cooperative(self) -> bool {
+        self == Strategy::CooperativeSticky
+    }
 }

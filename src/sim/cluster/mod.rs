@@ -24,7 +24,7 @@ pub mod controller;
 pub mod effect;
 pub mod log;
 mod produce;
-mod replication;
+pub(crate) mod replication;
 
 use crate::sim::config::BrokerConfig;
 use crate::sim::topic::Topic;

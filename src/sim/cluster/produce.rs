@@ -11,181 +11,15 @@
 //! layer's offset commits, parked consumer fetches and the groups' lag samples), since those
 //! reach beyond one broker.
 
-use crate::sim::config::Acks;
-use crate::sim::cluster::log::{ReplicaLog, SeqCheck};
+use crate::sim::cluster::log::ReplicaLog;
 use crate::sim::cluster::effect::ClusterEffect;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
-use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
+use crate::sim::types::{KafkaError, LogRecord, NodeId};
 use crate::sim::ctx::Ctx;
 use crate::sim::ledger::Ledger;
-use crate::sim::Sim;
-use super::broker::{Broker, ConsumerParked, Role, Waiter};
+use super::broker::{Broker, ConsumerParked, Role};
 use super::Layout;
-
-impl Sim {
-    /// Answers a waiting produce request, or completes a waiting offset commit.
-    pub(super) fn complete_waiter(&mut self, b: BrokerId, tp: Tp, w: &Waiter, result: Result<u64, KafkaError>) {
-        match (w.client, w.group) {
-            (NodeId::Consumer(c), Some(g)) => self.coordinator_commit_done(b, g, c, w.req, result),
-            (client, _) => self.send(NodeId::Broker(b), client, Msg::ProduceResponse { req: w.req, tp, result }),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn leader_produce(
-        &mut self,
-        b: BrokerId,
-        pidx: u32,
-        producer: u32,
-        req: u64,
-        acks: Acks,
-        (pid, producer_epoch): (u32, u16),
-        base_seq: i32,
-        records: &[u32],
-    ) {
-        let tp = self.tp(pidx);
-        let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
-        let reply = |sim: &mut Sim, result: Result<u64, KafkaError>| {
-            if acks != Acks::None {
-                sim.send(NodeId::Broker(b), NodeId::Producer(producer), Msg::ProduceResponse { req, tp, result });
-            }
-        };
-        let Some(rep) = self.replica(b, pidx).filter(|r| matches!(r.role, Role::Leader(_))) else {
-            self.emit(ClusterEffect::ProduceRejected {
-                tp,
-                broker: b,
-                error: KafkaError::NotLeaderOrFollower,
-                isr_size: 0,
-                min_isr,
-                expected_seq: None,
-            });
-            return reply(self, Err(KafkaError::NotLeaderOrFollower));
-        };
-        let isr_size = rep.isr.len() as u32;
-        if acks == Acks::All && isr_size < min_isr {
-            self.emit(ClusterEffect::ProduceRejected {
-                tp,
-                broker: b,
-                error: KafkaError::NotEnoughReplicas,
-                isr_size,
-                min_isr,
-                expected_seq: None,
-            });
-            return reply(self, Err(KafkaError::NotEnoughReplicas));
-        }
-        if pid != 0 {
-            let last_seq = base_seq + records.len() as i32 - 1;
-            match rep.log.check_sequence(pid, producer_epoch, base_seq, last_seq) {
-                SeqCheck::Append => {}
-                SeqCheck::Duplicate(meta) => {
-                    self.emit(ClusterEffect::DuplicateIgnored { tp, broker: b, pid, first_seq: base_seq, offset: meta.first_offset });
-                    return self.leader_await(b, pidx, producer, req, acks, meta.first_offset, meta.last_offset + 1);
-                }
-                SeqCheck::OutOfOrder { expected } => {
-                    self.emit(ClusterEffect::ProduceRejected {
-                        tp,
-                        broker: b,
-                        error: KafkaError::OutOfOrderSequenceNumber,
-                        isr_size,
-                        min_isr,
-                        expected_seq: Some(expected),
-                    });
-                    return reply(self, Err(KafkaError::OutOfOrderSequenceNumber));
-                }
-                SeqCheck::StaleEpoch => {
-                    self.emit(ClusterEffect::ProduceRejected {
-                        tp,
-                        broker: b,
-                        error: KafkaError::InvalidProducerEpoch,
-                        isr_size,
-                        min_isr,
-                        expected_seq: None,
-                    });
-                    return reply(self, Err(KafkaError::InvalidProducerEpoch));
-                }
-            }
-        }
-        let base = self.with_broker_ledger(b, |broker, cx, layout, ledger| {
-            broker.leader_append(cx, layout, ledger, pidx, records, (pid, producer_epoch), base_seq)
-        });
-        self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
-    }
-
-    /// Answers a produce request according to `acks`: at once for acks=1, after replication for all.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn leader_await(&mut self, b: BrokerId, pidx: u32, producer: u32, req: u64, acks: Acks, base: u64, required: u64) {
-        let tp = self.tp(pidx);
-        match acks {
-            Acks::None => self.leader_maybe_advance_hw(b, pidx),
-            Acks::Leader => {
-                let msg = Msg::ProduceResponse { req, tp, result: Ok(base) };
-                self.send(NodeId::Broker(b), NodeId::Producer(producer), msg);
-                self.leader_maybe_advance_hw(b, pidx);
-            }
-            Acks::All => {
-                if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-                    ls.waiters.push(Waiter { client: NodeId::Producer(producer), group: None, req, required, base_offset: base });
-                }
-                self.emit(ClusterEffect::AwaitingReplication { tp, broker: b, required_offset: required });
-                self.leader_maybe_advance_hw(b, pidx);
-                self.leader_complete_waiters(b, pidx);
-            }
-        }
-    }
-
-    /// Moves the leader's HW if it can ([`Broker::leader_advance_hw`]); a moved HW completes the
-    /// acks=all requests and offset commits below it, answers parked consumer fetches and samples
-    /// the groups' lag.
-    pub(super) fn leader_maybe_advance_hw(&mut self, b: BrokerId, pidx: u32) {
-        let replicas = self.controller.parts[pidx as usize].replicas.len() as u32;
-        if self.with_broker(b, |broker, cx, layout| broker.leader_advance_hw(cx, layout, pidx, replicas)) {
-            self.leader_complete_waiters(b, pidx);
-            self.with_broker(b, |broker, cx, layout| broker.leader_answer_consumers(cx, layout, pidx));
-            self.ledger_sample_lag(pidx);
-        }
-    }
-
-    /// Completes acks=all requests whose records are now below the HW (Kafka's
-    /// `checkEnoughReplicasReachOffset`): success if the ISR still has `min.insync.replicas`
-    /// members, NOT_ENOUGH_REPLICAS_AFTER_APPEND otherwise.
-    pub(super) fn leader_complete_waiters(&mut self, b: BrokerId, pidx: u32) {
-        let tp = self.tp(pidx);
-        let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
-        let Some(rep) = self.replica_mut(b, pidx) else { return };
-        let hw = rep.log.high_watermark();
-        let isr_size = rep.isr.len() as u32;
-        let Role::Leader(ls) = &mut rep.role else { return };
-        let (done, waiting): (Vec<Waiter>, Vec<Waiter>) = ls.waiters.drain(..).partition(|w| w.required <= hw);
-        ls.waiters = waiting;
-        for w in done {
-            let result = if isr_size >= min_isr {
-                Ok(w.base_offset)
-            } else {
-                self.emit(ClusterEffect::ProduceRejected {
-                    tp,
-                    broker: b,
-                    error: KafkaError::NotEnoughReplicasAfterAppend,
-                    isr_size,
-                    min_isr,
-                    expected_seq: None,
-                });
-                Err(KafkaError::NotEnoughReplicasAfterAppend)
-            };
-            self.complete_waiter(b, tp, &w, result);
-        }
-    }
-
-    /// An offset commit waits, like an acks=all produce, until the HW passes its records.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn leader_wait_for_commit(&mut self, b: BrokerId, pidx: u32, g: u32, c: u32, req: u64, base: u64, end: u64) {
-        if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-            ls.waiters.push(Waiter { client: NodeId::Consumer(c), group: Some(g), req, required: end, base_offset: base });
-        }
-        self.leader_maybe_advance_hw(b, pidx);
-        self.leader_complete_waiters(b, pidx);
-    }
-}
 
 impl Broker {
     /// Appends a batch to the leader's log in its current epoch, records it in the ledger and
@@ -238,7 +72,7 @@ impl Broker {
     /// whatever the producer's `acks`: a record written then is in the leader's log but not below the
     /// HW, so consumers do not see it until the ISR grows back. That keeps every record below the HW
     /// on at least min ISR replicas, which is what makes those replicas safe to elect (KIP-966).
-    pub(super) fn leader_advance_hw(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, replicas: u32) -> bool {
+    pub(crate) fn leader_advance_hw(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, replicas: u32) -> bool {
         let (b, tp) = (self.id, layout.tps[pidx as usize]);
         let min_isr = layout.topics[tp.topic as usize].config.min_insync_replicas;
         let effective_min_isr = min_isr.min(replicas);
@@ -277,7 +111,7 @@ impl Broker {
     /// or parked until the high watermark passes it or the consumer's `fetch.max.wait.ms` (`wait`)
     /// ends. `max_bytes` is its `max.partition.fetch.bytes`.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn leader_consumer_fetch(
+    pub(crate) fn leader_consumer_fetch(
         &mut self,
         cx: &mut Ctx<'_, ClusterEffect>,
         layout: &Layout,
@@ -312,7 +146,7 @@ impl Broker {
     }
 
     /// The HW moved: parked consumer fetches that can now see records are answered.
-    pub(super) fn leader_answer_consumers(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32) {
+    pub(crate) fn leader_answer_consumers(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32) {
         let (b, tp) = (self.id, layout.tps[pidx as usize]);
         let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else { return };
         let hw = rep.log.high_watermark();

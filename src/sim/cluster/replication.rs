@@ -13,50 +13,22 @@ use crate::sim::ctx::Ctx;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId};
-use crate::sim::Sim;
 use super::broker::{Broker, Parked, Replica, Role};
 use super::Layout;
 
-impl Sim {
-    /// A follower's fetch at leader `b`. Checking it and answering it are the broker's; moving the
-    /// high watermark between the two completes produce requests and consumer fetches, which
-    /// reach beyond the broker.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn leader_fetch(
-        &mut self,
-        b: BrokerId,
-        pidx: u32,
-        id: u64,
-        replica: BrokerId,
-        fetch_offset: u64,
-        last_fetched_epoch: Option<u32>,
-        their_epoch: u32,
-    ) {
-        // `Partition.isReplicaIsrEligible`: a broker in controlled shutdown may not rejoin the ISR.
-        // Simplification: the leader reads the controller's registration, not a metadata cache.
-        let shutting_down = self.controller.sessions[(replica - 1) as usize].in_controlled_shutdown;
-        let fetch = FollowerFetch { id, replica, fetch_offset, last_fetched_epoch, their_epoch };
-        let Some(records) = self.with_broker(b, |broker, cx, layout| broker.leader_fetch_check(cx, layout, pidx, &fetch, shutting_down)) else {
-            return;
-        };
-        self.leader_maybe_advance_hw(b, pidx);
-        self.with_broker(b, |broker, cx, layout| broker.leader_fetch_answer(cx, layout, pidx, &fetch, records));
-    }
-}
-
 /// A follower's fetch request as the leader reads it.
-struct FollowerFetch {
-    id: u64,
-    replica: BrokerId,
-    fetch_offset: u64,
-    last_fetched_epoch: Option<u32>,
-    their_epoch: u32,
+pub(crate) struct FollowerFetch {
+    pub(crate) id: u64,
+    pub(crate) replica: BrokerId,
+    pub(crate) fetch_offset: u64,
+    pub(crate) last_fetched_epoch: Option<u32>,
+    pub(crate) their_epoch: u32,
 }
 
 /// The leaders' side of replication. Each handler reads the clock and sends, sets timers and
 /// reports effects through `cx`; `layout` gives the partitions and the settings.
 impl Broker {
-    pub(super) fn send_fetch_error(&self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, id: u64, replica: BrokerId, error: KafkaError) {
+    pub(crate) fn send_fetch_error(&self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, id: u64, replica: BrokerId, error: KafkaError) {
         self.send_fetch_response(cx, layout, pidx, id, replica, Vec::new(), None, Some(error));
     }
 
@@ -94,7 +66,7 @@ impl Broker {
     /// The first half of a follower's fetch: validates it, records the follower's progress and
     /// asks the controller to add a caught-up follower to the ISR. The records to answer with, or
     /// none when the fetch was answered already (with an error or a diverging epoch).
-    fn leader_fetch_check(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, fetch: &FollowerFetch, shutting_down: bool) -> Option<Vec<LogRecord>> {
+    pub(crate) fn leader_fetch_check(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, fetch: &FollowerFetch, shutting_down: bool) -> Option<Vec<LogRecord>> {
         let now = cx.now();
         let tp = layout.tps[pidx as usize];
         let max_bytes = layout.config.replica_fetch_max_bytes;
@@ -163,7 +135,7 @@ impl Broker {
 
     /// The second half of a follower's fetch: the records go out now, or, when there are none,
     /// the fetch waits for data or `replica.fetch.wait.max.ms`.
-    fn leader_fetch_answer(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, fetch: &FollowerFetch, records: Vec<LogRecord>) {
+    pub(crate) fn leader_fetch_answer(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, fetch: &FollowerFetch, records: Vec<LogRecord>) {
         if !records.is_empty() {
             return self.send_fetch_data(cx, layout, pidx, fetch.id, fetch.replica, records);
         }
@@ -293,7 +265,7 @@ impl Broker {
         }
     }
 
-    pub(super) fn follower_fetch_response(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, resp: FetchReply<'_>) {
+    pub(crate) fn follower_fetch_response(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32, resp: FetchReply<'_>) {
         let tp = layout.tps[pidx as usize];
         let now = cx.now();
         let backoff = layout.config.replica_fetch_backoff_ms;
@@ -416,12 +388,12 @@ impl Broker {
 }
 
 /// A fetch response as the follower reads it.
-pub(super) struct FetchReply<'a> {
-    pub(super) id: u64,
-    pub(super) leader_epoch: u32,
-    pub(super) records: &'a [LogRecord],
-    pub(super) high_watermark: u64,
-    pub(super) log_start: u64,
-    pub(super) diverging: Option<(u32, u64)>,
-    pub(super) error: Option<KafkaError>,
+pub(crate) struct FetchReply<'a> {
+    pub(crate) id: u64,
+    pub(crate) leader_epoch: u32,
+    pub(crate) records: &'a [LogRecord],
+    pub(crate) high_watermark: u64,
+    pub(crate) log_start: u64,
+    pub(crate) diverging: Option<(u32, u64)>,
+    pub(crate) error: Option<KafkaError>,
 }

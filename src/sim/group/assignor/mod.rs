@@ -35,42 +35,7 @@ pub struct Member {
     pub group_instance_id: Option<String>,
 }
 
-/// The `partition.assignment.strategy` names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// `RangeAssignor`.
-    Range,
-    /// `RoundRobinAssignor`.
-    #[serde(rename = "roundrobin")]
-    RoundRobin,
-    /// `StickyAssignor` (eager).
-    Sticky,
-    /// `CooperativeStickyAssignor` (KIP-429).
-    CooperativeSticky,
-}
-
-impl Strategy {
-    /// The name Kafka gives the assignor.
-    pub fn name(self) -> &'static str {
-        match self {
-            Strategy::Range => "range",
-            Strategy::RoundRobin => "roundrobin",
-            Strategy::Sticky => "sticky",
-            Strategy::CooperativeSticky => "cooperative-sticky",
-        }
-    }
-
-    /// Parses a strategy name.
-    pub fn parse(name: &str) -> Option<Strategy> {
-        [Strategy::Range, Strategy::RoundRobin, Strategy::Sticky, Strategy::CooperativeSticky].into_iter().find(|s| s.name() == name)
-    }
-
-    /// Whether the strategy uses the cooperative rebalance protocol.
-    pub fn cooperative(self) -> bool {
-        self == Strategy::CooperativeSticky
-    }
-}
+pub use crate::sim::types::Strategy;
 
 /// Why an assignment could not be computed.
 #[derive(Clone, Debug, PartialEq, Eq)]
