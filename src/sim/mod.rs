@@ -6,15 +6,21 @@
 //! returns a [`Step`] describing what happened and why.
 //!
 //! The layers, from the bottom: `cluster` (brokers, the controller, logs), `group` (the group
-//! coordinator and the assignors), `client` (producer and consumer). Each may use the layers below
-//! it and the foundation modules here (`types`, `config`, `topic`, `map`, `shared`, `ledger`,
-//! `murmur2`, `msg`, `timer`, `narrate`, `ctx`), never a layer above. Each defines the effects it
-//! produces and their narration in its `effect.rs`. The root (this module, `net`, `setup`, `step`,
-//! `describe`, `view`, `invariants`, and `coordinator_glue`, which joins the group coordinator to
-//! the cluster's produce path and the ledger) runs the event loop, owns the network, the clock, the queue,
-//! the RNG and the timeline, and gathers the layers' effects into [`Effect`]. A handler that has
-//! been given a narrow context ([`ctx::Ctx`]) reads the clock and sends, sets timers and reports
-//! effects through it; the root drains its outbox in order.
+//! coordinator and the assignors), `client` (producer and consumer); the capabilities to come
+//! (`txn`, `streams`, `connect`, `registry`, external systems) get folders of their own beside
+//! them. Each may use the layers below it and the foundation modules here (`types`, `config`,
+//! `topic`, `map`, `shared`, `ledger`, `murmur2`, `msg`, `timer`, `narrate`, `ctx`, `net`), never
+//! a layer above nor this root; `tests/layers.rs` checks it. Each defines the effects it produces
+//! and their narration in its `effect.rs`, and its handlers are methods of its own state taking a
+//! context ([`ctx::Ctx`]): the clock, request ids, the RNG for a client that draws, and an outbox
+//! for messages, timers and effects.
+//!
+//! The root (this module, `setup`, `step`, `describe`, `view`, `invariants`, and the glue that
+//! joins two layers: `broker_glue` for a broker's lifecycle and dispatch, `produce_glue` for the
+//! produce path and what a moved high watermark sets off, `coordinator_glue` for the group
+//! coordinator's appends and the ledger) runs the event loop, owns the clock, the queue, the RNG,
+//! the network ([`ctx::Io`]) and the timeline, runs each handler with a context and drains its
+//! outbox in order, and gathers the layers' effects into [`Effect`].
 
 mod broker_glue;
 pub mod client;

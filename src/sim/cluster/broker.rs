@@ -1,8 +1,8 @@
-//! Brokers: their state (replicas, leader and follower bookkeeping), their lifecycle (start,
-//! crash, controlled shutdown, heartbeats to the controller), the dispatch of what they receive,
-//! metadata changes from the controller, and retention. The produce path is in `produce.rs`,
-//! replication in `replication.rs`.
-
+//! Brokers: their state (replicas, leader and follower bookkeeping). What a broker does alone is
+//! in `produce.rs` (appends, the high watermark, consumer fetches) and `replication.rs`; its
+//! lifecycle (start, crash, controlled shutdown, heartbeats), the dispatch of what it receives,
+//! metadata changes and retention join it to other layers and are the root's
+//! (`sim::broker_glue`).
 use crate::sim::cluster::log::ReplicaLog;
 use crate::sim::types::{BrokerId, NodeId};
 use serde::Serialize;

@@ -5,19 +5,17 @@
 //! layer produces and narrates them.
 //!
 //! It may use only the foundation modules of `sim` (types, config, topic, map, shared, ledger, msg,
-//! timer, narrate, ctx), never the group or client layers. The controller's handlers are methods
-//! of [`controller::Controller`], and replication's (both the followers' and the leaders'), the
-//! leaders' appends, the high watermark's computation and the leaders' answers to consumer
-//! fetches are methods of [`broker::Broker`]: they reach the rest of the simulation only through
-//! a [`Ctx`](crate::sim::ctx::Ctx) (the clock, request ids, and an outbox for messages, timers
-//! and [`effect::ClusterEffect`]s that the root drains in order), a read-only `Layout`
-//! (partitions, topics and broker settings) and, for appends, the ledger. The rest of the
-//! brokers' handlers (lifecycle, metadata changes, the produce request's checks and acks and what
-//! a moved high watermark sets off, retention) are still `impl Sim` blocks that reach the
-//! simulation root for the clock, the queue and the RNG, and reach the group coordinator only
-//! through the root's glue in `sim::coordinator_glue` (a group request, a change of leadership of
-//! a `__consumer_offsets` partition, a commit the high watermark completes, a stopping broker);
-//! giving them a context too is the rest of issue 21.
+//! timer, narrate, ctx, net), never the group or client layers or the root (`tests/layers.rs`
+//! checks). The controller's handlers are methods of [`controller::Controller`]; replication's
+//! (both the followers' and the leaders'), the leaders' appends, the high watermark's computation
+//! and the leaders' answers to consumer fetches are methods of [`broker::Broker`]. They reach the
+//! rest of the simulation only through a [`Ctx`](crate::sim::ctx::Ctx) (the clock, request ids,
+//! and an outbox for messages, timers and [`effect::ClusterEffect`]s that the root drains in
+//! order), a read-only `Layout` (partitions, topics and broker settings) and, for appends, the
+//! ledger. What joins a broker to the other layers (its lifecycle, which resets the consumers'
+//! connections and loses the groups it coordinated; the dispatch of what it receives; the produce
+//! request's checks and what a moved high watermark sets off, which includes the group layer's
+//! commits) is the root's, in `sim::broker_glue` and `sim::produce_glue`.
 
 pub mod broker;
 pub mod controller;

@@ -6,10 +6,8 @@
 //! answering when the high watermark moves or the wait ends) are methods of [`Broker`] taking a
 //! [`Ctx`] and the cluster's [`Layout`]; an append also takes the [`Ledger`], where it records
 //! each batch, and the partition's replica count and the consumer's fetch limits come in as
-//! arguments. The rest is still `impl Sim`: the produce request's checks and its answer by
-//! `acks`, and what a moved high watermark sets off (acks=all waiters, which include the group
-//! layer's offset commits, parked consumer fetches and the groups' lag samples), since those
-//! reach beyond one broker.
+//! arguments. The produce request's checks and its answer by `acks`, and what a moved high
+//! watermark sets off, reach beyond one broker and are the root's (`sim::produce_glue`).
 
 use crate::sim::cluster::log::ReplicaLog;
 use crate::sim::cluster::effect::ClusterEffect;

@@ -4,9 +4,9 @@
 //! expand the ISR.
 //!
 //! Both sides are methods of [`Broker`] that reach the rest of the simulation through a [`Ctx`]
-//! and the cluster's [`Layout`]. Only the glue of a follower's fetch at the leader is `impl Sim`:
-//! between checking the fetch and answering it, the leader moves its high watermark, which
-//! completes produce requests and consumer fetches (`produce.rs`, still `impl Sim`).
+//! and the cluster's [`Layout`]. The root joins a follower's fetch at the leader
+//! (`sim::broker_glue`): between checking the fetch and answering it, the leader moves its high
+//! watermark, which completes produce requests and consumer fetches.
 
 use crate::sim::cluster::effect::ClusterEffect;
 use crate::sim::ctx::Ctx;
