@@ -382,9 +382,11 @@ fn write_summary(out: &mut impl Write, sim: &Sim) {
         }
     }
     let t = sim.ledger_totals();
+    // Said only when it happened, so that the summaries of runs without retention stay as they were.
+    let deleted = if t.deleted_by_retention > 0 { format!(", {} deleted by retention", t.deleted_by_retention) } else { String::new() };
     let _ = writeln!(
         out,
-        "records: {} sent, {} acknowledged, {} failed, {} lost ({} of them acknowledged), {} duplicated, {} out of order",
+        "records: {} sent, {} acknowledged, {} failed, {} lost ({} of them acknowledged){deleted}, {} duplicated, {} out of order",
         t.sent, t.acknowledged, t.failed, t.lost, t.acknowledged_lost, t.duplicated, t.out_of_order
     );
     for g in 0..sim.groups.len() as u32 {

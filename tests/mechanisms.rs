@@ -441,3 +441,20 @@ fn a_commit_not_replicated_in_time_is_answered_but_still_counts_once_replicated(
     let first_stuck = &stuck[0].1;
     assert!(stored_after_heal.iter().any(|o| o == first_stuck), "{first_stuck:?} is stored after the heal: {stored_after_heal:?}");
 }
+
+/// Records that retention deleted are their own outcome, not acknowledged writes Kafka lost: in
+/// the retention lesson every record is acknowledged and some leave the log only by retention,
+/// so none counts as lost, and each deleted one is shown as deleted (not as "acked-lost").
+#[test]
+fn retention_deleted_records_are_not_acknowledged_losses() {
+    let s = common::load("retention-deletes-unread");
+    let sim = s.run(s.seed, None, |_, _| {}).sim;
+    let view = sim.ledger_view();
+    let t = &view.totals;
+    assert!(t.deleted_by_retention > 0, "retention deleted records in this lesson: {t:?}");
+    assert_eq!((t.lost, t.acknowledged_lost), (0, 0), "{t:?}");
+    assert_eq!(t.acknowledged, t.sent, "{t:?}");
+    let deleted: Vec<_> = view.records.iter().filter(|r| r.deleted_by_retention).collect();
+    assert_eq!(deleted.len() as u32, t.deleted_by_retention);
+    assert!(deleted.iter().all(|r| r.copies_in_final_log == 0 && !r.acknowledged_lost));
+}

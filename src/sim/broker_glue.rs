@@ -313,6 +313,9 @@ impl Sim {
             let cut = rep.log.retention_cutoff(now, cfg.retention_ms, cfg.retention_bytes);
             if cut > rep.log.log_start() {
                 let records = rep.log.advance_log_start(cut);
+                for &r in &records {
+                    self.ledger.record_deleted_by_retention(r, now);
+                }
                 self.emit(ClusterEffect::RetentionDeleted { tp, broker: b, records, log_start: cut });
                 deleted = true;
             }

@@ -169,6 +169,9 @@ pub struct LedgerRecord {
     pub outcome: Outcome,
     /// For the coordinator's own records in `__consumer_offsets`: what it says.
     pub internal: Option<Box<InternalRecord>>,
+    /// When retention first deleted a copy of it: a record gone from the final log for this
+    /// reason was kept as long as `retention.ms`/`retention.bytes` promised, and is not a loss.
+    pub deleted_by_retention_at: Option<u64>,
 }
 
 impl LedgerRecord {
@@ -202,6 +205,7 @@ impl Ledger {
             appends: Vec::new(),
             outcome: Outcome::Pending,
             internal: None,
+            deleted_by_retention_at: None,
         });
         id
     }
@@ -244,6 +248,11 @@ impl Ledger {
 
     pub(crate) fn record_append(&mut self, id: RecordId, broker: BrokerId, offset: u64, epoch: u32, at: u64) {
         push_exact(&mut self.records[id as usize].appends, Append { at, broker, offset, epoch });
+    }
+
+    /// Retention deleted a replica's copy of the record.
+    pub(crate) fn record_deleted_by_retention(&mut self, id: RecordId, at: u64) {
+        self.records[id as usize].deleted_by_retention_at.get_or_insert(at);
     }
 
     pub(crate) fn record_attempt(&mut self, id: RecordId) {

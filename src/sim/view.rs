@@ -88,8 +88,11 @@ pub struct RecordFate {
     pub outcome: Outcome,
     /// How many copies sit in the current leader's log.
     pub copies_in_final_log: u32,
-    /// Acknowledged but not in the final log.
+    /// Acknowledged but not in the final log, and not because retention deleted it.
     pub acknowledged_lost: bool,
+    /// Not in the final log because retention deleted it (after `retention.ms` or past
+    /// `retention.bytes`): kept as long as the topic promised, so not a loss.
+    pub deleted_by_retention: bool,
 }
 
 /// Totals over the ledger.
@@ -101,10 +104,12 @@ pub struct LedgerTotals {
     pub acknowledged: u32,
     /// Records that failed at the producer.
     pub failed: u32,
-    /// Records not in the final log.
+    /// Records not in the final log, leaving out those retention deleted.
     pub lost: u32,
-    /// Acknowledged records not in the final log.
+    /// Acknowledged records not in the final log, leaving out those retention deleted.
     pub acknowledged_lost: u32,
+    /// Records gone from the final log because retention deleted them.
+    pub deleted_by_retention: u32,
     /// Records present more than once in the final log (extra copies counted once per record).
     pub duplicated: u32,
     /// Records that appear before an earlier-sent record of the same producer and key.
@@ -117,13 +122,16 @@ impl LedgerTotals {
     fn count(&mut self, r: &LedgerRecord, copies: u32) -> bool {
         let acknowledged = r.acknowledged();
         let failed = matches!(r.outcome, Outcome::Failed { .. });
+        let deleted = copies == 0 && r.deleted_by_retention_at.is_some();
+        let lost = copies == 0 && !deleted;
         self.sent += 1;
         self.acknowledged += acknowledged as u32;
         self.failed += failed as u32;
-        self.lost += (copies == 0) as u32;
-        self.acknowledged_lost += (acknowledged && copies == 0) as u32;
+        self.lost += lost as u32;
+        self.acknowledged_lost += (acknowledged && lost) as u32;
+        self.deleted_by_retention += deleted as u32;
         self.duplicated += (copies > 1) as u32;
-        (acknowledged && copies == 0) || copies > 1 || failed
+        (acknowledged && lost) || copies > 1 || failed
     }
 }
 
@@ -463,7 +471,8 @@ impl Sim {
                     appended: r.appends.iter().map(|a| (a.broker, a.offset, a.epoch)).collect(),
                     outcome: r.outcome.clone(),
                     copies_in_final_log: n,
-                    acknowledged_lost: r.acknowledged() && n == 0,
+                    acknowledged_lost: r.acknowledged() && n == 0 && r.deleted_by_retention_at.is_none(),
+                    deleted_by_retention: n == 0 && r.deleted_by_retention_at.is_some(),
                 }
             })
             .collect();
