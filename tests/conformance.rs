@@ -506,7 +506,7 @@ fn sim_consumer(case: &Value) -> Value {
         Ok(c) => json!({"effective": {
             "group.id": c.group_id,
             "group.instance.id": c.group_instance_id,
-            "partition.assignment.strategy": ASSIGNORS.iter().find(|a| a.1 == c.strategy).expect("every strategy has a class").0,
+            "partition.assignment.strategy": c.strategies.iter().map(|s| ASSIGNORS.iter().find(|a| a.1 == *s).expect("every strategy has a class").0).collect::<Vec<_>>(),
             "enable.auto.commit": c.enable_auto_commit,
             "auto.commit.interval.ms": c.auto_commit_interval_ms,
             "auto.offset.reset": c.auto_offset_reset.name(),
@@ -525,4 +525,42 @@ fn sim_consumer(case: &Value) -> Value {
 #[test]
 fn consumer_config() {
     conform("consumer_config", gen_consumer, sim_consumer, error_class);
+}
+
+// ---------------------------------------------------------------------------------------------
+// group_protocol: {"members": [[name, ...], ...]} → {"protocol": name} or {"error": {"class"}}
+
+/// One to five members, each listing one to four assignors in a random order. Most groups draw
+/// from two or three assignors, so that members share some and votes tie often.
+fn gen_group_protocol(rng: &mut ChaCha8Rng) -> Value {
+    let pool_size = rng.random_range(1..=4usize);
+    let mut pool: Vec<Strategy> = ASSIGNORS.iter().map(|a| a.1).collect();
+    let pool: Vec<Strategy> = (0..pool_size).map(|_| pool.remove(rng.random_range(0..pool.len()))).collect();
+    let members: Vec<Vec<&str>> = (0..rng.random_range(1..=5))
+        .map(|_| {
+            let mut left = pool.clone();
+            let n = rng.random_range(1..=left.len());
+            (0..n).map(|_| left.remove(rng.random_range(0..left.len())).name()).collect()
+        })
+        .collect();
+    json!({"members": members})
+}
+
+fn sim_group_protocol(case: &Value) -> Value {
+    let lists: Vec<Vec<Strategy>> = case["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m.as_array().expect("a list").iter().map(|n| Strategy::parse(n.as_str().expect("a name")).expect("an assignor")).collect())
+        .collect();
+    let lists: Vec<&[Strategy]> = lists.iter().map(Vec::as_slice).collect();
+    match kafkasim::sim::coordinator::select_protocol(&lists) {
+        Some(s) => json!({"protocol": s.name()}),
+        None => json!({"error": {"class": "java.lang.IllegalArgumentException"}}),
+    }
+}
+
+#[test]
+fn group_protocol() {
+    conform("group_protocol", gen_group_protocol, sim_group_protocol, error_class);
 }

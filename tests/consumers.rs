@@ -297,3 +297,50 @@ fn consumer_runs_are_deterministic() {
     let state = |seed| serde_json::to_string(&s.start(seed).state_view()).expect("json");
     assert!(state(7) == state(7));
 }
+
+/// `partition.assignment.strategy` is a list: the group picks an assignor every member lists, by
+/// the members' votes, and a consumer rebalances cooperatively only if every assignor it lists is
+/// cooperative. So a rolling upgrade from range to cooperative-sticky that lists both is still
+/// eager, even once the group has picked cooperative-sticky.
+#[test]
+fn the_group_picks_a_common_assignor_and_a_listed_eager_one_keeps_the_rebalance_eager() {
+    let picked = |lists: [&str; 3]| {
+        let consumers: String = lists
+            .iter()
+            .enumerate()
+            .map(|(i, list)| consumer(&format!("c{i}"), "g", &format!(", \"partition.assignment.strategy\" = \"{list}\""), "processing_ms = 1"))
+            .collect();
+        let rest = format!("{consumers}[[timeline]]\nat = 8000\nstart_consumer = \"c2\"\n");
+        let rest = rest.replacen("[[consumers]]\nname = \"c2\"", "[[consumers]]\nname = \"c2\"\nstart = false", 1);
+        let mut sim = scenario(4, "", "", &rest).start(1);
+        let effects = until(&mut sim, 20_000);
+        let strategies: Vec<&'static str> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Group(GroupEffect::GenerationStarted { strategy, .. }) => Some(strategy.name()),
+                _ => None,
+            })
+            .collect();
+        let revocations: Vec<Revocation> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Consumer(ConsumerEffect::PartitionsRevoked { how, partitions, .. }) if !partitions.is_empty() => Some(*how),
+                _ => None,
+            })
+            .collect();
+        (strategies, revocations)
+    };
+    // Kafka's default list on every member: range wins every vote, and the rebalance is eager.
+    let (strategies, revocations) = picked(["range, cooperative-sticky"; 3]);
+    assert!(strategies.len() >= 2 && strategies.iter().all(|s| *s == "range"), "{strategies:?}");
+    assert!(!revocations.is_empty() && revocations.iter().all(|h| *h == Revocation::Eager), "{revocations:?}");
+    // Mid-upgrade: two members prefer cooperative-sticky, so it wins the vote, but range is still
+    // listed and the members revoke everything before they rejoin.
+    let (strategies, revocations) = picked(["cooperative-sticky, range", "cooperative-sticky, range", "range, cooperative-sticky"]);
+    assert_eq!(strategies.last(), Some(&"cooperative-sticky"), "{strategies:?}");
+    assert!(!revocations.is_empty() && revocations.iter().all(|h| *h == Revocation::Eager), "{revocations:?}");
+    // Upgrade done: only cooperative-sticky is listed, and only moved partitions are revoked.
+    let (strategies, revocations) = picked(["cooperative-sticky"; 3]);
+    assert!(strategies.iter().all(|s| *s == "cooperative-sticky"), "{strategies:?}");
+    assert!(!revocations.is_empty() && revocations.iter().all(|h| *h == Revocation::Cooperative), "{revocations:?}");
+}

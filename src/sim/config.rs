@@ -363,7 +363,7 @@ pub struct ConsumerConfigRaw {
     /// `group.instance.id` (KIP-345 static membership).
     #[serde(rename = "group.instance.id")]
     pub group_instance_id: Option<String>,
-    /// `partition.assignment.strategy`: the first assignor listed is the one the group uses.
+    /// `partition.assignment.strategy`: the assignors, most preferred first.
     #[serde(rename = "partition.assignment.strategy")]
     pub partition_assignment_strategy: Option<String>,
     /// `enable.auto.commit`.
@@ -410,9 +410,10 @@ pub struct ConsumerConfig {
     /// `group.instance.id`.
     #[serde(rename = "group.instance.id")]
     pub group_instance_id: Option<String>,
-    /// `partition.assignment.strategy` (the one in use).
+    /// `partition.assignment.strategy`: the assignors the consumer supports, most preferred first.
+    /// The group coordinator picks one every member supports, by the members' votes.
     #[serde(rename = "partition.assignment.strategy")]
-    pub strategy: Strategy,
+    pub strategies: Vec<Strategy>,
     /// `enable.auto.commit`.
     #[serde(rename = "enable.auto.commit")]
     pub enable_auto_commit: bool,
@@ -448,6 +449,16 @@ pub struct ConsumerConfig {
     pub retry_backoff_ms: u64,
 }
 
+impl ConsumerConfig {
+    /// Whether the consumer rebalances cooperatively: only when every assignor it lists supports
+    /// the COOPERATIVE protocol (`ConsumerCoordinator`'s constructor takes the highest protocol all
+    /// of them support). Kafka's default list, `[range, cooperative-sticky]`, is therefore EAGER,
+    /// whichever of the two the group picks.
+    pub fn cooperative(&self) -> bool {
+        self.strategies.iter().all(|s| s.cooperative())
+    }
+}
+
 impl ConsumerConfigRaw {
     /// Applies the Java client's defaults and the checks its constructor makes.
     /// `manual_commits` is true when the application commits itself; then auto-commit defaults to off.
@@ -479,8 +490,8 @@ impl ConsumerConfigRaw {
         }
         // The constructor makes the assignors (a KafkaException for a bad list) before the coordinator
         // checks the heartbeat.
-        let strategy = match &self.partition_assignment_strategy {
-            None => Strategy::Range,
+        let strategies = match &self.partition_assignment_strategy {
+            None => vec![Strategy::Range, Strategy::CooperativeSticky],
             Some(list) => parse_strategies(list)?,
         };
         // Java accepts a zero heartbeat interval; the simulator refuses it because its heartbeat timer
@@ -493,7 +504,7 @@ impl ConsumerConfigRaw {
         Ok(ConsumerConfig {
             group_id,
             group_instance_id: self.group_instance_id.clone(),
-            strategy,
+            strategies,
             enable_auto_commit: self.enable_auto_commit.unwrap_or(!manual_commits),
             // The simulator raises a zero interval, fetch size or backoff to 1, where Java takes 0: a
             // zero-length timer would never let virtual time advance.
@@ -511,10 +522,10 @@ impl ConsumerConfigRaw {
     }
 }
 
-/// `partition.assignment.strategy`: a comma-separated list of assignor classes, the first of which the
-/// group uses (the simulator's groups have members of one kind). The simulator also takes the short
-/// names (`range`, `cooperative-sticky`, ...) and unqualified class names, which Java does not.
-fn parse_strategies(list: &str) -> Result<Strategy, String> {
+/// `partition.assignment.strategy`: a comma-separated list of assignor classes, most preferred first
+/// (Kafka's default is `RangeAssignor, CooperativeStickyAssignor`). The simulator also takes the
+/// short names (`range`, `cooperative-sticky`, ...) and unqualified class names, which Java does not.
+fn parse_strategies(list: &str) -> Result<Vec<Strategy>, String> {
     let mut strategies = Vec::new();
     for name in list.split(',').map(str::trim) {
         let short = name.strip_prefix("org.apache.kafka.clients.consumer.").unwrap_or(name);
@@ -533,7 +544,7 @@ fn parse_strategies(list: &str) -> Result<Strategy, String> {
         }
         strategies.push(strategy);
     }
-    Ok(strategies[0])
+    Ok(strategies)
 }
 
 /// Properties of a network link (not Kafka settings, so they use plain names).
@@ -596,8 +607,14 @@ mod tests {
         };
         let range = "org.apache.kafka.clients.consumer.RangeAssignor";
         let cooperative = "org.apache.kafka.clients.consumer.CooperativeStickyAssignor";
-        // A list of assignors is accepted, and the first one is used.
-        assert_eq!(raw(&format!("{range}, {cooperative}")).resolve(false).unwrap().strategy, Strategy::Range);
+        // A list of assignors is accepted in its order; with an eager one in it the consumer
+        // rebalances eagerly. Kafka's default list is the same one.
+        let listed = raw(&format!("{range}, {cooperative}")).resolve(false).unwrap();
+        assert_eq!(listed.strategies, [Strategy::Range, Strategy::CooperativeSticky]);
+        assert!(!listed.cooperative());
+        let default = ConsumerConfigRaw { group_id: Some("g".into()), ..Default::default() }.resolve(false).unwrap();
+        assert_eq!(default.strategies, listed.strategies);
+        assert!(raw(cooperative).resolve(false).unwrap().cooperative());
         assert!(raw(&format!("{range},{range}")).resolve(false).unwrap_err().contains("KafkaException"));
         // Java ints: a value past Integer.MAX_VALUE is refused.
         let big = ConsumerConfigRaw { group_id: Some("g".into()), max_poll_records: Some(i32::MAX as u32 + 1), ..Default::default() };

@@ -3,7 +3,7 @@
 
 use super::map::VecMap;
 use super::shared::{Chunked, History};
-use super::types::{record_size, BrokerId, KafkaError, RecordId, Tp};
+use super::types::{record_size, BrokerId, KafkaError, RecordId, Strategy, Tp};
 use serde::Serialize;
 
 /// The producer index the ledger gives the group coordinator's own records.
@@ -30,6 +30,8 @@ pub enum InternalRecord {
         generation: i32,
         /// Leader member id.
         leader: Option<String>,
+        /// The assignor the group picked (Kafka's group `protocol`).
+        protocol: Option<Strategy>,
         /// Every member and its assignment.
         members: Vec<StoredMember>,
         /// The coordinator's counter for new member ids, so a new coordinator never reuses one.

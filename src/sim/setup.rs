@@ -11,7 +11,7 @@ use super::net::NetEffect;
 use super::producer::ProducerSpec;
 use super::timer::Timer;
 use super::types::{BrokerId, NodeId, Tp};
-use super::{assignor, Sim, Topic, OFFSETS_TOPIC};
+use super::{Sim, Topic, OFFSETS_TOPIC};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -335,10 +335,10 @@ impl Sim {
 /// models only the ones a group maps to (with their real numbers and replica placement), because
 /// the others hold nothing and would only add background replication.
 pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Vec<Tp>, assignment: &mut Vec<Vec<BrokerId>>) -> Vec<GroupInfo> {
-    let mut names: Vec<(String, assignor::Strategy)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for c in &setup.consumers {
-        if !names.iter().any(|(n, _)| *n == c.config.group_id) {
-            names.push((c.config.group_id.clone(), c.config.strategy));
+        if !names.contains(&c.config.group_id) {
+            names.push(c.config.group_id.clone());
         }
     }
     if names.is_empty() {
@@ -347,7 +347,7 @@ pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Ve
     let cfg = &setup.broker_config;
     let total = cfg.offsets_topic_num_partitions.max(1);
     let rf = cfg.offsets_topic_replication_factor.clamp(1, setup.brokers);
-    let numbers: VecSet<u32> = names.iter().map(|(n, _)| coordinator::offsets_partition_for(n, total)).collect();
+    let numbers: VecSet<u32> = names.iter().map(|n| coordinator::offsets_partition_for(n, total)).collect();
     let numbers: Vec<u32> = numbers.into_iter().collect();
     let placement = default_assignment(total, rf, setup.brokers);
     let topic = topics.len() as u32;
@@ -367,10 +367,10 @@ pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Ve
     }
     names
         .into_iter()
-        .map(|(name, strategy)| {
+        .map(|name| {
             let offsets_partition = coordinator::offsets_partition_for(&name, total);
             let i = numbers.iter().position(|&n| n == offsets_partition).expect("listed") as u32;
-            GroupInfo { name, strategy, offsets_partition, pidx: base + i }
+            GroupInfo { name, offsets_partition, pidx: base + i }
         })
         .collect()
 }

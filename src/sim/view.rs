@@ -215,7 +215,7 @@ pub struct GroupView {
     pub state: Option<GroupPhase>,
     /// Generation.
     pub generation: i32,
-    /// The assignor (protocol) in use.
+    /// The assignor (protocol) the group picked for its generation; empty before the first one.
     pub protocol: &'static str,
     /// Eager or cooperative rebalancing.
     pub rebalance_protocol: &'static str,
@@ -619,8 +619,8 @@ impl Sim {
             coordinator: coordinator.filter(|_| state.is_some()),
             state: state.map(|s| s.phase),
             generation: state.map_or(-1, |s| s.generation),
-            protocol: info.strategy.name(),
-            rebalance_protocol: if info.strategy.cooperative() { "cooperative" } else { "eager" },
+            protocol: state.and_then(|s| s.protocol).map_or("", |p| p.name()),
+            rebalance_protocol: if self.consumers.iter().filter(|c| c.group == g).all(|c| c.config.cooperative()) { "cooperative" } else { "eager" },
             leader: state.and_then(|s| s.leader.clone()),
             members: state
                 .map(|s| {

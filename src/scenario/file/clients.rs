@@ -1,6 +1,7 @@
 //! The `[[consumers]]` tables read into consumer specs.
 
 use super::*;
+use crate::sim::types::Strategy;
 
 pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpec], producers: &[ProducerSpec]) -> Vec<ConsumerSpec> {
     let mut out: Vec<ConsumerSpec> = Vec::new();
@@ -81,20 +82,27 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
             let span = d.processing.as_ref().map_or(at, |p| p.span().start);
             cx.err(span, "processing = \"worker\" is simulated with commit = \"auto\" only", Some("manual commits from a worker thread are not modelled".into()));
         }
+        // The members' common assignors so far: a member that shares none with them would be
+        // refused with INCONSISTENT_GROUP_PROTOCOL (modelled as a refusal of the file).
+        let mut common: Option<Vec<Strategy>> = None;
         for other in out.iter().filter(|o| o.config.group_id == config.group_id) {
-            if other.config.strategy != config.strategy {
-                cx.err(
-                    config_at,
-                    format!(
-                        "group {:?} mixes partition.assignment.strategy {} and {}",
-                        config.group_id,
-                        other.config.strategy.name(),
-                        config.strategy.name()
-                    ),
-                    Some("Kafka would fail the join with INCONSISTENT_GROUP_PROTOCOL; give every member the same strategy".into()),
-                );
-                break;
-            }
+            let shared: Vec<Strategy> = common.as_ref().unwrap_or(&other.config.strategies).iter().copied().filter(|s| other.config.strategies.contains(s)).collect();
+            common = Some(shared);
+        }
+        if let Some(common) = common.filter(|c| !c.iter().any(|s| config.strategies.contains(s))) {
+            let names = |list: &[Strategy]| list.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
+            cx.err(
+                config_at,
+                format!(
+                    "group {:?}: this member's partition.assignment.strategy [{}] shares no assignor with the other members' [{}]",
+                    config.group_id,
+                    names(&config.strategies),
+                    names(&common)
+                ),
+                Some("Kafka would fail its join with INCONSISTENT_GROUP_PROTOCOL; list an assignor the group already uses (a rolling upgrade lists both)".into()),
+            );
+        }
+        for other in out.iter().filter(|o| o.config.group_id == config.group_id) {
             if other.config.group_instance_id.is_some() && other.config.group_instance_id == config.group_instance_id {
                 cx.err(config_at, format!("group.instance.id {:?} is used twice in one group", config.group_instance_id.as_deref().unwrap_or("")), Some("static members need distinct ids; two at once fence each other (FENCED_INSTANCE_ID)".into()));
             }

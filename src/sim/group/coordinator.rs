@@ -19,8 +19,6 @@ use serde::Serialize;
 pub struct GroupInfo {
     /// `group.id`.
     pub name: String,
-    /// The assignor its members use.
-    pub strategy: Strategy,
     /// `abs(groupId.hashCode()) % offsets.topic.num.partitions`.
     pub offsets_partition: u32,
     /// Global index of that partition in the simulation.
@@ -88,6 +86,9 @@ pub struct GroupState {
     pub generation: i32,
     /// Leader member id.
     pub leader: Option<String>,
+    /// The assignor the group picked for its current generation (Kafka's group `protocol`);
+    /// none before the first generation.
+    pub protocol: Option<Strategy>,
     /// Members by id.
     pub members: VecMap<String, MemberMeta>,
     /// Committed offsets by global partition index.
@@ -108,6 +109,7 @@ impl GroupState {
             phase: GroupPhase::Empty,
             generation: 0,
             leader: None,
+            protocol: None,
             members: VecMap::new(),
             offsets: VecMap::new(),
             pending_commits: VecMap::new(),
@@ -198,6 +200,26 @@ impl GroupLayout<'_> {
 type GroupCtx<'c> = Ctx<'c, CoordinatorOut>;
 
 /// Answers consumer `c` from the coordinator's broker.
+/// `ClassicGroup.selectProtocol`: among the assignors every member lists, each member votes for
+/// the first of its own list, and the one with the most votes wins. Java counts the votes in a
+/// `HashMap` and keeps the first maximum it meets, so a tie goes to the name met first in that
+/// map's iteration order, which for these four names (16 buckets) is sticky, range, roundrobin,
+/// cooperative-sticky. None when the members share no assignor (Java throws; the scenario reader
+/// refuses such a group).
+pub fn select_protocol(lists: &[&[Strategy]]) -> Option<Strategy> {
+    const HASH_ORDER: [Strategy; 4] = [Strategy::Sticky, Strategy::Range, Strategy::RoundRobin, Strategy::CooperativeSticky];
+    let candidates: Vec<Strategy> = HASH_ORDER.into_iter().filter(|s| lists.iter().all(|l| l.contains(s))).collect();
+    let votes = |s: Strategy| lists.iter().filter(|l| l.iter().find(|x| candidates.contains(x)) == Some(&s)).count();
+    let mut best: Option<(Strategy, usize)> = None;
+    for s in candidates.iter().copied() {
+        let n = votes(s);
+        if n > 0 && best.is_none_or(|(_, m)| n > m) {
+            best = Some((s, n));
+        }
+    }
+    best.map(|(s, _)| s)
+}
+
 fn reply(cx: &mut GroupCtx<'_>, layout: &GroupLayout, c: u32, msg: Msg) {
     cx.send(NodeId::Broker(layout.broker), NodeId::Consumer(c), msg);
 }
@@ -228,9 +250,10 @@ impl Coordinator {
                     Some(InternalRecord::OffsetCommit { group, tp, offset }) if *group == g => {
                         state.offsets.insert(layout.pidx(*tp), *offset);
                     }
-                    Some(InternalRecord::GroupMetadata { group, generation, leader, members, next_member }) if *group == g => {
+                    Some(InternalRecord::GroupMetadata { group, generation, leader, protocol, members, next_member }) if *group == g => {
                         state.generation = *generation;
                         state.leader = leader.clone();
+                        state.protocol = *protocol;
                         state.next_member = *next_member;
                         state.members = members
                             .iter()
@@ -385,7 +408,7 @@ impl Coordinator {
             if phase == GroupPhase::Stable {
                 let (generation, leader) = (state.generation, state.leader.clone().unwrap_or_default());
                 state.members.insert(id.clone(), MemberMeta { join_req: None, ..old_meta });
-                let result = JoinResult { generation, member_id: id.clone(), leader, strategy: cfg.strategy, members: Vec::new() };
+                let result = JoinResult { generation, member_id: id.clone(), leader, strategy: state.protocol.unwrap_or(cfg.strategies[0]), members: Vec::new() };
                 answer(cx, Ok(result));
                 return self.arm_session(cx, layout, g, &id);
             }
@@ -398,7 +421,7 @@ impl Coordinator {
         if phase == GroupPhase::Stable && known == Some(true) && !is_leader {
             // Same metadata from a follower in a stable group: Kafka answers with the current state.
             let (generation, leader) = (state.generation, state.leader.clone().unwrap_or_default());
-            let result = JoinResult { generation, member_id: id, leader, strategy: cfg.strategy, members: Vec::new() };
+            let result = JoinResult { generation, member_id: id, leader, strategy: state.protocol.unwrap_or(cfg.strategies[0]), members: Vec::new() };
             return answer(cx, Ok(result));
         }
         let assignment = state.members.get(&id).map(|m| m.assignment.clone()).unwrap_or_default();
@@ -474,13 +497,18 @@ impl Coordinator {
             let consumer = state.members.remove(&id).expect("listed").consumer;
             emit(cx, GroupEffect::MemberRemoved { group: g, member_id: id, consumer, reason: RemoveReason::RebalanceTimeout });
         }
-        let strategy = layout.groups[g as usize].strategy;
         state.generation += 1;
         if state.members.is_empty() {
             state.phase = GroupPhase::Empty;
             state.leader = None;
+            state.protocol = None;
             return;
         }
+        let lists: Vec<&[Strategy]> = state.members.values().map(|m| (layout.consumer)(m.consumer).config.strategies.as_slice()).collect();
+        // The scenario reader refuses a group whose members share no assignor, so there is a pick;
+        // the leader's first choice stands in for Java's exception otherwise.
+        let strategy = select_protocol(&lists).unwrap_or(lists[0][0]);
+        state.protocol = Some(strategy);
         state.phase = GroupPhase::CompletingRebalance;
         if !state.leader.as_ref().is_some_and(|l| state.members.contains_key(l)) {
             state.leader = state.members.keys().next().cloned();
@@ -569,9 +597,9 @@ impl Coordinator {
                     .iter()
                     .map(|(id, m)| StoredMember { member_id: id.clone(), consumer: m.consumer, assignment: m.assignment.clone() })
                     .collect();
-                let (leader, generation, next_member) = (state.leader.clone(), state.generation, state.next_member);
+                let (leader, generation, next_member, protocol) = (state.leader.clone(), state.generation, state.next_member, state.protocol);
                 emit(cx, GroupEffect::GroupStable { group: g, generation });
-                let record = InternalRecord::GroupMetadata { group: g, generation, leader, members: stored, next_member };
+                let record = InternalRecord::GroupMetadata { group: g, generation, leader, protocol, members: stored, next_member };
                 append(cx, g, vec![record], None);
                 for (consumer, r, a) in waiting {
                     reply(cx, layout, consumer, Msg::SyncGroupResponse { req: r, group: g, result: Ok(a) });
@@ -625,8 +653,9 @@ impl Coordinator {
                 state.phase = GroupPhase::Empty;
                 state.generation += 1;
                 state.leader = None;
+                state.protocol = None;
                 let (generation, next_member) = (state.generation, state.next_member);
-                let record = InternalRecord::GroupMetadata { group: g, generation, leader: None, members: Vec::new(), next_member };
+                let record = InternalRecord::GroupMetadata { group: g, generation, leader: None, protocol: None, members: Vec::new(), next_member };
                 append(cx, g, vec![record], None);
             }
             _ => self.prepare_rebalance(cx, layout, ledger, g, RebalanceReason::MemberRemoved { consumer: m.consumer }),
@@ -767,5 +796,30 @@ impl Coordinator {
             }
         }
         stored
+    }
+}
+
+#[cfg(test)]
+mod protocol_tests {
+    use super::select_protocol;
+    use crate::sim::types::Strategy::{self, CooperativeSticky as Coop, Range, RoundRobin, Sticky};
+
+    fn pick(lists: &[&[Strategy]]) -> Strategy {
+        select_protocol(lists).expect("a common assignor")
+    }
+
+    /// `ClassicGroup.selectProtocol`: only assignors every member lists count, each member votes
+    /// for the first of them in its own list, and ties go to the name a Java `HashMap` of
+    /// these four names iterates first (sticky, range, roundrobin, cooperative-sticky).
+    #[test]
+    fn the_group_picks_the_common_assignor_with_most_votes() {
+        assert_eq!(pick(&[&[Range, Coop], &[Range, Coop]]), Range);
+        assert_eq!(pick(&[&[Coop, Range], &[Range]]), Range, "only range is common");
+        assert_eq!(pick(&[&[Coop, Range], &[Coop, Range], &[Range, Coop]]), Coop, "two votes to one");
+        assert_eq!(pick(&[&[Range, Coop], &[Coop, Range]]), Range, "a tie: range comes first in the map");
+        assert_eq!(pick(&[&[Coop, Sticky], &[Sticky, Coop]]), Sticky, "a tie: sticky comes first");
+        assert_eq!(pick(&[&[Coop, RoundRobin], &[RoundRobin, Coop]]), RoundRobin, "a tie: roundrobin before cooperative-sticky");
+        assert_eq!(pick(&[&[RoundRobin, Sticky, Range]]), RoundRobin, "one member: its first choice");
+        assert_eq!(select_protocol(&[&[RoundRobin], &[Range]]), None, "nothing in common");
     }
 }

@@ -108,13 +108,16 @@ impl Consumer {
             self.member = MemberState::Unjoined;
             return self.find_coordinator(cx);
         };
-        let cooperative = cons.config.strategy.cooperative();
+        let cooperative = cons.config.cooperative();
         // Eager: everything is revoked before joining. A member that lost its generation (removed
         // by the coordinator) has lost its partitions under either protocol.
         let lose_all = !cooperative || cons.generation < 0;
         // The eager StickyAssignor still reports what it owned (in its subscription userData),
         // which is what makes it sticky; range and round-robin report nothing after revoking.
-        let previous: Vec<Tp> = if cons.config.strategy == Strategy::Sticky {
+        // Simplification: the subscription carries one list of owned partitions for all the
+        // assignors listed, so a consumer that lists the StickyAssignor reports its previous
+        // partitions to whichever assignor the group picks.
+        let previous: Vec<Tp> = if cons.config.strategies.contains(&Strategy::Sticky) {
             cons.assigned().map(|p| env.tps[p as usize]).collect()
         } else {
             Vec::new()

@@ -119,10 +119,12 @@ final class Configs {
         ObjectNode effective = reply.putObject("effective");
         effective.put("group.id", config.getString(ConsumerConfig.GROUP_ID_CONFIG));
         effective.put("group.instance.id", config.getString(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
-        // The group uses the first assignor every member lists; the harness sends members of one kind. The
-        // default list holds Class objects, a configured one class names.
-        Object first = ((java.util.List<?>) config.getList(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG)).get(0);
-        effective.put("partition.assignment.strategy", first instanceof Class<?> c ? c.getName() : first.toString());
+        // The assignors in the consumer's order of preference. The default list holds Class objects, a
+        // configured one class names.
+        com.fasterxml.jackson.databind.node.ArrayNode assignors = effective.putArray("partition.assignment.strategy");
+        for (Object assignor : (java.util.List<?>) config.getList(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG)) {
+            assignors.add(assignor instanceof Class<?> c ? c.getName() : assignor.toString());
+        }
         effective.put("enable.auto.commit", config.getBoolean(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG));
         effective.put("auto.commit.interval.ms", config.getInt(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG));
         effective.put("auto.offset.reset", config.getString(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
