@@ -177,7 +177,7 @@ consumers = { "*" = { "partition.assignment.strategy" = "cooperative-sticky" } }
     let s = parse(text).expect("valid");
     let v = &s.compare.as_ref().expect("compare").variant;
     for (base, changed) in s.setup.consumers.iter().zip(&v.setup.consumers) {
-        assert_ne!(base.config.strategy, changed.config.strategy);
+        assert_ne!(base.config.strategies, changed.config.strategies);
         assert_eq!(base.config.session_timeout_ms, changed.config.session_timeout_ms);
     }
     assert_eq!(v.setup.consumers[0].config.session_timeout_ms, 7000);

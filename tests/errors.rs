@@ -219,7 +219,7 @@ fn one_group_with_two_strategies_is_refused_as_kafka_would() {
         "{BASE}{CONSUMER}config = {{ \"group.id\" = \"g\" }}\n[[consumers]]\nname = \"c2\"\ntopics = [\"orders\"]\nconfig = {{ \"group.id\" = \"g\", \"partition.assignment.strategy\" = \"roundrobin\" }}\n"
     );
     let got = first_error(&text);
-    assert!(got.starts_with("test.toml:21:10: error: group \"g\" mixes partition.assignment.strategy range and roundrobin"), "{got}");
+    assert!(got.starts_with("test.toml:21:10: error: group \"g\": this member's partition.assignment.strategy [roundrobin] shares no assignor with the other members' [range, cooperative-sticky]"), "{got}");
     assert!(got.contains("INCONSISTENT_GROUP_PROTOCOL"), "{got}");
 }
 

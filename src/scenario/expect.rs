@@ -1,7 +1,7 @@
 //! Expectations: what a scenario says must hold, checked against the simulation.
 
 use crate::sim::map::VecMap;
-use crate::sim::types::{BrokerId, KafkaError, Tp};
+use crate::sim::types::{BrokerId, KafkaError, Strategy, Tp};
 use crate::sim::view::{GroupLedgerView, Verdict};
 use crate::sim::Sim;
 
@@ -217,6 +217,32 @@ pub enum Check {
         /// Expected (snake_case name).
         state: String,
     },
+    /// The controller's unclean elections so far (a last-known-leader election counts, as in Kafka).
+    UncleanElections {
+        /// Expected.
+        value: u32,
+    },
+    /// The group has no committed offset for a partition.
+    NotCommitted {
+        /// `group.id`.
+        group: String,
+        /// Partition.
+        tp: Tp,
+    },
+    /// The group's state as `describeGroups` reports it.
+    GroupState {
+        /// `group.id`.
+        group: String,
+        /// Kafka's name (`Stable`, `Empty`, … or `Dead`).
+        state: String,
+    },
+    /// The assignor the group picked for its generation.
+    Protocol {
+        /// `group.id`.
+        group: String,
+        /// Expected.
+        strategy: Strategy,
+    },
     /// The consumer saw each of these errors (an empty list: no error at all).
     ConsumerErrorsSeen {
         /// Consumer.
@@ -407,6 +433,28 @@ impl Expectation {
                     Check::Generation { group, value } => {
                         let got = sim.find_group(group).map_or("no such group".to_string(), |g| sim.group_view(g).generation.to_string());
                         (format!("generation of group {group}"), value.to_string(), got)
+                    }
+                    Check::UncleanElections { value } => {
+                        let got = sim.controller.unclean_elections;
+                        if self.at_least {
+                            return CheckResult { description: format!("unclean elections ≥ {value}"), actual: got.to_string(), passed: got >= *value };
+                        }
+                        ("unclean elections".to_string(), value.to_string(), got.to_string())
+                    }
+                    Check::NotCommitted { group, tp } => {
+                        let got = sim.find_group(group).map_or("no such group".to_string(), |g| {
+                            sim.group_view(g).committed.get(&sim.tp_name(*tp)).map_or("none".to_string(), |o| o.to_string())
+                        });
+                        (format!("committed offset of group {group} on {}", sim.tp_name(*tp)), "none".to_string(), got)
+                    }
+                    Check::GroupState { group, state } => {
+                        let got = sim.find_group(group).map_or("no such group", |g| sim.group_view(g).state.map_or("Dead", |s| s.name()));
+                        (format!("state of group {group}"), state.clone(), got.to_string())
+                    }
+                    Check::Protocol { group, strategy } => {
+                        let got = sim.find_group(group).map_or("no such group", |g| sim.group_view(g).protocol);
+                        let got = if got.is_empty() { "none yet" } else { got };
+                        (format!("assignor of group {group}"), strategy.name().to_string(), got.to_string())
                     }
                     Check::Committed { group, tp, offset } => {
                         let got = sim.find_group(group).map_or("no such group".to_string(), |g| {

@@ -1,6 +1,10 @@
 //! The `[[expect]]` tables read into expectations.
 
 use super::*;
+use crate::sim::types::Strategy;
+
+/// The group states Kafka's `describeGroups` reports (`Dead` for a group no coordinator holds).
+const GROUP_STATES: [&str; 5] = ["Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"];
 
 pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[TopicSpec], clients: &Clients<'_>, duration_ms: u64) -> Option<Expectation> {
     let (producers, brokers) = (clients.producers, clients.brokers);
@@ -64,6 +68,28 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
             if let Some(value) = e.generation {
                 checks.push(Check::Generation { group: g.clone(), value });
             }
+            if let Some(list) = &e.not_committed {
+                for name in list.get_ref() {
+                    if let Some(tp) = partition_named(cx, list.span().start, name, topics) {
+                        checks.push(Check::NotCommitted { group: g.clone(), tp });
+                    }
+                }
+            }
+            if let Some(st) = &e.group_state {
+                if GROUP_STATES.contains(&st.get_ref().as_str()) {
+                    checks.push(Check::GroupState { group: g.clone(), state: st.get_ref().clone() });
+                } else {
+                    let hint = closest(st.get_ref(), GROUP_STATES.iter().copied())
+                        .map_or(format!("use one of {}", GROUP_STATES.join(", ")), |b| format!("did you mean `{b}`?"));
+                    cx.err(st.span().start, format!("unknown group state {:?}", st.get_ref()), Some(hint));
+                }
+            }
+            if let Some(p) = &e.protocol {
+                match Strategy::parse(p.get_ref()) {
+                    Some(strategy) => checks.push(Check::Protocol { group: g.clone(), strategy }),
+                    None => cx.err(p.span().start, format!("unknown assignor {:?}", p.get_ref()), Some("use range, roundrobin, sticky or cooperative-sticky".into())),
+                }
+            }
             if let Some(map) = &e.committed {
                 for (name, &offset) in map.get_ref() {
                     if let Some(tp) = partition_named(cx, map.span().start, name, topics) {
@@ -97,6 +123,9 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
                 checks.push(Check::Total { what, value });
             }
         }
+        if let Some(value) = e.unclean_elections {
+            checks.push(Check::UncleanElections { value });
+        }
         let group_only = [
             ("processed", e.processed.is_some()),
             ("pending", e.pending.is_some()),
@@ -106,6 +135,9 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
             ("committed", e.committed.is_some()),
             ("lag", e.lag.is_some()),
             ("assignment", e.assignment.is_some()),
+            ("not_committed", e.not_committed.is_some()),
+            ("group_state", e.group_state.is_some()),
+            ("protocol", e.protocol.is_some()),
         ];
         for (name, set) in group_only {
             if set {

@@ -55,6 +55,10 @@ pub struct Controller {
     pub parts: Vec<PartitionState>,
     /// Broker sessions; broker `id` at index `id - 1`.
     pub sessions: Vec<BrokerSession>,
+    /// Unclean elections so far, as Kafka's controller counts them (`UncleanLeaderElectionsPerSec`):
+    /// an out-of-sync replica elected, and a last known leader brought back with the ISR and ELR
+    /// empty (KIP-966 records it as unclean too).
+    pub unclean_elections: u32,
 }
 
 impl Controller {
@@ -73,6 +77,7 @@ impl Controller {
                 })
                 .collect(),
             sessions: (0..brokers).map(|_| BrokerSession { fenced: false, last_heartbeat: 0, incarnation: 1, in_controlled_shutdown: false }).collect(),
+            unclean_elections: 0,
         }
     }
 
@@ -412,7 +417,12 @@ impl Controller {
                 cx.emit(ClusterEffect::IsrChanged { tp, from: isr_before, to, elr_from: elr_before, elr_to, partition_epoch, cause });
             }
             match (change.leader, change.election) {
-                (Some(leader), Some(election)) => cx.emit(ClusterEffect::LeaderElected { tp, leader, previous, epoch, election }),
+                (Some(leader), Some(election)) => {
+                    if matches!(election, Election::Unclean | Election::LastKnownLeader) {
+                        self.unclean_elections += 1;
+                    }
+                    cx.emit(ClusterEffect::LeaderElected { tp, leader, previous, epoch, election })
+                }
                 _ => {
                     let last_known_leader = change.last_known_elr.first().copied();
                     cx.emit(ClusterEffect::PartitionOffline {
