@@ -554,7 +554,7 @@ fn sim_group_protocol(case: &Value) -> Value {
         .map(|m| m.as_array().expect("a list").iter().map(|n| Strategy::parse(n.as_str().expect("a name")).expect("an assignor")).collect())
         .collect();
     let lists: Vec<&[Strategy]> = lists.iter().map(Vec::as_slice).collect();
-    match kafkasim::sim::coordinator::select_protocol(&lists) {
+    match kafkasim::sim::group::protocol::select_protocol(&lists) {
         Some(s) => json!({"protocol": s.name()}),
         None => json!({"error": {"class": "java.lang.IllegalArgumentException"}}),
     }

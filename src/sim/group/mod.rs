@@ -1,6 +1,7 @@
 //! Consumer groups, above the cluster layer: the group coordinator that runs on the leader of a
 //! `__consumer_offsets` partition (membership, rebalances, offset commits stored as records, and
-//! the groups each broker holds in memory) and the partition assignors the group leader runs.
+//! the groups each broker holds in memory), the group's choice of an assignor among those its
+//! members list (`protocol`) and the partition assignors the group leader runs.
 //! `effect` defines the coordinator's effects and narrates them.
 //!
 //! It may use the foundation modules of `sim` and the cluster layer (the coordinator writes through
@@ -19,3 +20,4 @@
 pub mod assignor;
 pub mod coordinator;
 pub mod effect;
+pub mod protocol;
