@@ -325,23 +325,22 @@ impl Consumer {
         }
         let now = cx.now();
         let partitions = env.tps.len();
-        let cons = &mut *self;
-        let incarnation = cons.incarnation + 1;
+        let incarnation = self.incarnation + 1;
         let spec_like = ConsumerSpec {
-            name: cons.name.clone(),
-            config: cons.config.clone(),
-            topics: cons.topics.clone(),
-            app: cons.app_behaviour.clone(),
+            name: self.name.clone(),
+            config: self.config.clone(),
+            topics: self.topics.clone(),
+            app: self.app_behaviour.clone(),
             autostart: true,
         };
-        let (index, group, errors) = (cons.index, cons.group, cons.errors_seen.clone());
-        *cons = Consumer::new(index, &spec_like, group, partitions);
-        cons.incarnation = incarnation;
-        cons.errors_seen = errors;
-        cons.state = ClientState::Running;
-        cons.last_poll = now;
-        cons.next_auto_commit = now + cons.config.auto_commit_interval_ms;
-        let tick = cons.config.heartbeat_interval_ms;
+        let (index, group, errors) = (self.index, self.group, self.errors_seen.clone());
+        *self = Consumer::new(index, &spec_like, group, partitions);
+        self.incarnation = incarnation;
+        self.errors_seen = errors;
+        self.state = ClientState::Running;
+        self.last_poll = now;
+        self.next_auto_commit = now + self.config.auto_commit_interval_ms;
+        let tick = self.config.heartbeat_interval_ms;
         cx.emit(ConsumerEffect::ConsumerStarted { consumer: c });
         cx.set_timer(now + tick, Timer::ConsumerTick { consumer: c, incarnation });
         self.request_metadata(cx);
@@ -353,9 +352,8 @@ impl Consumer {
         if !self.running() {
             return;
         }
-        let cons = &mut *self;
-        let unprocessed = cons.processing.len() as u32 + cons.buffered();
-        cons.state = ClientState::Crashed;
+        let unprocessed = self.processing.len() as u32 + self.buffered();
+        self.state = ClientState::Crashed;
         cx.emit(ConsumerEffect::ConsumerCrashed { consumer: c, unprocessed });
     }
 
@@ -366,15 +364,13 @@ impl Consumer {
         if !self.running() {
             return;
         }
-        let cons = &*self;
-        let in_group = cons.member == MemberState::Stable;
-        if cons.config.enable_auto_commit && in_group {
+        let in_group = self.member == MemberState::Stable;
+        if self.config.enable_auto_commit && in_group {
             self.commit(cx, env, CommitKind::OnClose);
         }
-        let cons = &*self;
-        let left = cons.config.group_instance_id.is_none() && !cons.member_id.is_empty();
-        if let (true, Some(coord)) = (left, cons.coordinator) {
-            let msg = Msg::LeaveGroup { group: cons.group, member_id: cons.member_id.clone() };
+        let left = self.config.group_instance_id.is_none() && !self.member_id.is_empty();
+        if let (true, Some(coord)) = (left, self.coordinator) {
+            let msg = Msg::LeaveGroup { group: self.group, member_id: self.member_id.clone() };
             self.send_to(cx, coord, msg);
         }
         self.state = ClientState::Closed;
@@ -388,8 +384,7 @@ impl Consumer {
         }
         let until = cx.now() + ms;
         let incarnation = self.incarnation;
-        let cons = &mut *self;
-        cons.stalled_until = cons.stalled_until.max(until);
+        self.stalled_until = self.stalled_until.max(until);
         cx.emit(ConsumerEffect::ConsumerStalled { consumer: c, until });
         if self.app == AppState::Polling {
             self.app = AppState::Stalled;
@@ -405,23 +400,21 @@ impl Consumer {
         let request = |cons: &mut Consumer, req: u64| cons.requests.remove(&req).map(|p| p.request);
         match msg {
             Msg::MetadataResponse { leaders } => {
-                let cons = &mut *self;
-                cons.metadata_in_flight = false;
-                cons.leaders = leaders.clone();
+                self.metadata_in_flight = false;
+                self.leaders = leaders.clone();
             }
             Msg::FindCoordinatorResponse { coordinator, .. } => {
-                let cons = &mut *self;
-                cons.find_in_flight = false;
+                self.find_in_flight = false;
                 match *coordinator {
                     Some(b) => {
-                        cons.coordinator = Some(b);
+                        self.coordinator = Some(b);
                         let offsets_partition = env.groups[self.group as usize].offsets_partition;
                         cx.emit(ConsumerEffect::CoordinatorFound { consumer: c, coordinator: b, offsets_partition });
                     }
                     None => {
-                        let (incarnation, backoff) = (cons.incarnation, cons.config.retry_backoff_ms);
-                        if cons.app == AppState::Polling {
-                            cons.app = AppState::Stalled;
+                        let (incarnation, backoff) = (self.incarnation, self.config.retry_backoff_ms);
+                        if self.app == AppState::Polling {
+                            self.app = AppState::Stalled;
                             cx.set_timer(cx.now() + backoff, Timer::ConsumerPoll { consumer: c, incarnation });
                         }
                     }
@@ -460,9 +453,8 @@ impl Consumer {
                     self.set_lookup(pidx, false);
                     match result {
                         Ok(offset) if self.owns(pidx) => {
-                            let cons = &mut *self;
-                            cons.set_position(pidx, *offset);
-                            let (policy, group) = (cons.config.auto_offset_reset, cons.group);
+                            self.set_position(pidx, *offset);
+                            let (policy, group) = (self.config.auto_offset_reset, self.group);
                             env.ledger.note_start(group, pidx, *offset);
                             if let Some(from) = from {
                                 env.note_deleted_unread(group, pidx, from, *offset);
@@ -565,52 +557,47 @@ impl Consumer {
             return false;
         }
         let now = cx.now();
-        let cons = &*self;
-        let mut next = now + cons.config.heartbeat_interval_ms;
+        let mut next = now + self.config.heartbeat_interval_ms;
         // Like Java's heartbeat thread, wake up exactly when max.poll.interval.ms would expire.
-        if cons.app != AppState::Polling && cons.member == MemberState::Stable {
-            let deadline = cons.last_poll + cons.config.max_poll_interval_ms + 1;
+        if self.app != AppState::Polling && self.member == MemberState::Stable {
+            let deadline = self.last_poll + self.config.max_poll_interval_ms + 1;
             if deadline > now {
                 next = next.min(deadline);
             }
         }
         cx.set_timer(next, Timer::ConsumerTick { consumer: c, incarnation });
-        let cons = &*self;
-        let in_poll = cons.app == AppState::Polling;
-        let since_poll = if in_poll { 0 } else { now - cons.last_poll };
-        if cons.member == MemberState::Stable && since_poll > cons.config.max_poll_interval_ms {
-            let (max_ms, is_static) = (cons.config.max_poll_interval_ms, cons.config.group_instance_id.is_some());
+        let in_poll = self.app == AppState::Polling;
+        let since_poll = if in_poll { 0 } else { now - self.last_poll };
+        if self.member == MemberState::Stable && since_poll > self.config.max_poll_interval_ms {
+            let (max_ms, is_static) = (self.config.max_poll_interval_ms, self.config.group_instance_id.is_some());
             // Java's `maybeLeaveGroup("consumer poll timeout has expired")`; static members stay
             // until their session times out.
-            if let (false, Some(coord)) = (is_static, cons.coordinator) {
-                let msg = Msg::LeaveGroup { group: cons.group, member_id: cons.member_id.clone() };
+            if let (false, Some(coord)) = (is_static, self.coordinator) {
+                let msg = Msg::LeaveGroup { group: self.group, member_id: self.member_id.clone() };
                 self.send_to(cx, coord, msg);
             }
             cx.emit(ConsumerEffect::PollTimeout { consumer: c, since_poll_ms: since_poll, max_ms, left_group: !is_static });
-            let cons = &mut *self;
             if !is_static {
-                cons.member_id.clear();
+                self.member_id.clear();
             }
-            cons.generation = -1;
-            cons.member = MemberState::Unjoined;
-            cons.rejoin_needed = true;
+            self.generation = -1;
+            self.member = MemberState::Unjoined;
+            self.rejoin_needed = true;
             return true;
         }
-        let expired: Vec<u64> = cons.requests.iter().filter(|(_, p)| p.deadline <= now).map(|(&r, _)| r).collect();
+        let expired: Vec<u64> = self.requests.iter().filter(|(_, p)| p.deadline <= now).map(|(&r, _)| r).collect();
         for req in &expired {
             self.request_failed(cx, env, *req, KafkaError::RequestTimedOut);
         }
-        let cons = &*self;
-        let timeout = cons.config.request_timeout_ms;
-        if let Some(sent) = cons.heartbeat_sent {
+        let timeout = self.config.request_timeout_ms;
+        if let Some(sent) = self.heartbeat_sent {
             if sent + timeout <= now {
                 self.lost_coordinator(cx);
             }
         }
-        let cons = &*self;
-        if cons.member == MemberState::Stable && cons.heartbeat_sent.is_none() {
-            if let Some(coord) = cons.coordinator {
-                let msg = Msg::GroupHeartbeat { group: cons.group, generation: cons.generation, member_id: cons.member_id.clone() };
+        if self.member == MemberState::Stable && self.heartbeat_sent.is_none() {
+            if let Some(coord) = self.coordinator {
+                let msg = Msg::GroupHeartbeat { group: self.group, generation: self.generation, member_id: self.member_id.clone() };
                 self.heartbeat_sent = Some(now);
                 self.send_to(cx, coord, msg);
             }

@@ -252,27 +252,26 @@ impl Producer {
         let id = env.ledger.create(p, tp, key, value, size, now);
         cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
         let batch_size = self.config.batch_size;
-        let prod = &mut *self;
-        let open = prod.queues[pidx as usize]
+        let open = self.queues[pidx as usize]
             .back()
-            .and_then(|&b| prod.batches.get(b))
+            .and_then(|&b| self.batches.get(b))
             .filter(|b| !b.closed && b.bytes + size <= batch_size)
             .map(|b| b.id);
         match open {
             Some(bid) => {
-                let batch = prod.batches.get_mut(bid).expect("open batch");
+                let batch = self.batches.get_mut(bid).expect("open batch");
                 batch.records.push(id);
                 batch.bytes += size;
             }
             None => {
-                prod.next_batch += 1;
-                let bid = prod.next_batch;
-                prod.batches.push(
+                self.next_batch += 1;
+                let bid = self.next_batch;
+                self.batches.push(
                     bid,
                     Batch { id: bid, pidx, records: vec![id], bytes: size, created_at: now, base_seq: None, attempts: 0, retry_at: now, closed: false },
                 );
-                prod.queues[pidx as usize].push_back(bid);
-                prod.queue_changed(pidx);
+                self.queues[pidx as usize].push_back(bid);
+                self.queue_changed(pidx);
             }
         }
         self.arm_deadline(cx);
@@ -311,10 +310,9 @@ impl Producer {
         let mut next = 0;
         while let Some(&pidx) = self.waiting.get(next) {
             loop {
-                let prod = &self;
-                let Some(&bid) = prod.queues[pidx as usize].front() else { break };
-                let batch = prod.batches.get(bid).expect("a queued batch is live");
-                let cfg = &prod.config;
+                let Some(&bid) = self.queues[pidx as usize].front() else { break };
+                let batch = self.batches.get(bid).expect("a queued batch is live");
+                let cfg = &self.config;
                 let ready_at = if batch.attempts > 0 {
                     batch.retry_at
                 } else if batch.bytes >= cfg.batch_size {
@@ -326,14 +324,14 @@ impl Producer {
                     wake = Some(wake.map_or(ready_at, |w: u64| w.min(ready_at)));
                     break;
                 }
-                let Some(leader) = prod.leaders[pidx as usize] else {
+                let Some(leader) = self.leaders[pidx as usize] else {
                     need_metadata = true;
                     break;
                 };
                 // As `Sender.sendProducerData`: a node whose connection is not ready is left out of
                 // this round and its batches stay queued; the client opens a connection when the
                 // reconnect backoff allows.
-                match prod.conns[leader as usize] {
+                match self.conns[leader as usize] {
                     Conn::Ready => {}
                     Conn::Connecting { .. } => break,
                     Conn::Disconnected { reconnect_at } if reconnect_at > now => {
@@ -345,13 +343,13 @@ impl Producer {
                         break;
                     }
                 }
-                if prod.in_flight_to(leader) >= cfg.max_in_flight {
+                if self.in_flight_to(leader) >= cfg.max_in_flight {
                     break;
                 }
-                if prod.bump_pending.contains(&pidx) {
+                if self.bump_pending.contains(&pidx) {
                     // As `shouldStopDrainBatchesForPartition`: no batch of the new epoch goes out
                     // while a batch of the old one is still in flight.
-                    if prod.in_flight.values().any(|f| prod.batches.get(f.batch).is_some_and(|b| b.pidx == pidx)) {
+                    if self.in_flight.values().any(|f| self.batches.get(f.batch).is_some_and(|b| b.pidx == pidx)) {
                         break;
                     }
                     self.bump_epoch(cx, env, pidx);
@@ -377,19 +375,18 @@ impl Producer {
         let now = cx.now();
         let tp = env.tp(pidx);
         let req = cx.next_request_id();
-        let prod = &mut *self;
-        prod.queues[pidx as usize].pop_front();
-        prod.queue_changed(pidx);
-        let idempotent = prod.config.enable_idempotence;
-        let acks = prod.config.acks;
-        let deadline = now + prod.config.request_timeout_ms;
-        let pid = prod.pid;
-        let producer_epoch = prod.epochs.get(&pidx).copied().unwrap_or(0);
-        let batch = prod.batches.get_mut(bid).expect("batch");
+        self.queues[pidx as usize].pop_front();
+        self.queue_changed(pidx);
+        let idempotent = self.config.enable_idempotence;
+        let acks = self.config.acks;
+        let deadline = now + self.config.request_timeout_ms;
+        let pid = self.pid;
+        let producer_epoch = self.epochs.get(&pidx).copied().unwrap_or(0);
+        let batch = self.batches.get_mut(bid).expect("batch");
         batch.closed = true;
         batch.attempts += 1;
         if idempotent && batch.base_seq.is_none() {
-            let seq = prod.next_seq.entry(pidx).or_insert(0);
+            let seq = self.next_seq.entry(pidx).or_insert(0);
             batch.base_seq = Some(*seq);
             *seq += batch.records.len() as i32;
         }
@@ -426,24 +423,22 @@ impl Producer {
         match msg {
             Msg::ProduceResponse { req, tp, result } => self.response(cx, env, *req, *tp, *result),
             Msg::ApiVersionsResponse { broker } => {
-                let prod = &mut *self;
-                if matches!(prod.conns[*broker as usize], Conn::Connecting { .. }) {
-                    prod.conns[*broker as usize] = Conn::Ready;
-                    prod.failed_connects[*broker as usize] = 0;
+                if matches!(self.conns[*broker as usize], Conn::Connecting { .. }) {
+                    self.conns[*broker as usize] = Conn::Ready;
+                    self.failed_connects[*broker as usize] = 0;
                     cx.emit(ProducerEffect::ProducerConnected { producer: p, broker: *broker });
                     self.drain(cx, env);
                 }
             }
             Msg::MetadataResponse { leaders } => {
-                let prod = &mut *self;
-                prod.metadata_in_flight = false;
+                self.metadata_in_flight = false;
                 let changed_idx: Vec<(u32, Option<BrokerId>)> = leaders
                     .iter()
                     .enumerate()
-                    .filter(|(i, l)| prod.leaders[*i] != **l)
+                    .filter(|(i, l)| self.leaders[*i] != **l)
                     .map(|(i, l)| (i as u32, *l))
                     .collect();
-                prod.leaders = leaders.clone();
+                self.leaders = leaders.clone();
                 let changed = changed_idx.iter().map(|&(i, l)| (env.tp(i), l)).collect();
                 cx.emit(ProducerEffect::MetadataUpdated { producer: p, changed });
                 let backoff = self.config.retry_backoff_ms;
@@ -477,9 +472,8 @@ impl Producer {
         let failures = self.failed_connects[broker as usize];
         let backoff = exponential_backoff(cx.rng(), RECONNECT_BACKOFF_MS, failures);
         let reconnect_at = cx.now() + backoff;
-        let prod = &mut *self;
-        prod.failed_connects[broker as usize] = failures + 1;
-        prod.conns[broker as usize] = Conn::Disconnected { reconnect_at };
+        self.failed_connects[broker as usize] = failures + 1;
+        self.conns[broker as usize] = Conn::Disconnected { reconnect_at };
         cx.emit(ProducerEffect::ProducerDisconnected { producer: p, broker, cause, reconnect_at });
         let failed: Vec<(u64, u64)> =
             self.in_flight.iter().filter(|(_, f)| f.broker == broker).map(|(r, f)| (r, f.batch)).collect();
@@ -526,11 +520,10 @@ impl Producer {
         let acks = self.config.acks;
         match result {
             Ok(base) => {
-                let prod = &mut *self;
-                let Some(batch) = prod.batches.remove(inflight.batch) else { return };
+                let Some(batch) = self.batches.remove(inflight.batch) else { return };
                 if let Some(first) = batch.base_seq {
                     let last = first + batch.records.len() as i32 - 1;
-                    let acked = prod.last_acked.entry(batch.pidx).or_insert(last);
+                    let acked = self.last_acked.entry(batch.pidx).or_insert(last);
                     *acked = (*acked).max(last);
                 }
                 for (i, &r) in batch.records.iter().enumerate() {
@@ -548,10 +541,9 @@ impl Producer {
     fn batch_failed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, bid: u64, error: KafkaError) {
         let p = self.index;
         let now = cx.now();
-        let prod = &mut *self;
-        *prod.errors_seen.entry(error).or_insert(0) += 1;
-        let cfg = prod.config.clone();
-        let Some(batch) = prod.batches.get(bid) else { return };
+        *self.errors_seen.entry(error).or_insert(0) += 1;
+        let cfg = self.config.clone();
+        let Some(batch) = self.batches.get(bid) else { return };
         let tp = env.tps[batch.pidx as usize];
         // KIP-580: backoff doubles per attempt up to retry.backoff.max.ms, with ±20% jitter.
         let exp = cfg.retry_backoff_ms.saturating_mul(1u64 << batch.attempts.saturating_sub(1).min(20));
@@ -566,30 +558,29 @@ impl Producer {
         let records = batch.records.clone();
         let attempt = batch.attempts;
         if can_retry {
-            let prod = &mut *self;
-            let batch = prod.batches.get_mut(bid).expect("batch");
+            let batch = self.batches.get_mut(bid).expect("batch");
             batch.retry_at = retry_at;
             let pidx = batch.pidx;
             let seq = batch.base_seq;
-            let queue = &mut prod.queues[pidx as usize];
+            let queue = &mut self.queues[pidx as usize];
             // Java's RecordAccumulator.reenqueue: an idempotent producer puts the batch back in
             // sequence order; without idempotence it goes to the front, behind nothing already sent,
             // which is how a retry can overtake later batches and reorder the log.
             let pos = match seq {
                 Some(s) => queue
                     .iter()
-                    .position(|&b| prod.batches.get(b).and_then(|x| x.base_seq).is_none_or(|other| other > s))
+                    .position(|&b| self.batches.get(b).and_then(|x| x.base_seq).is_none_or(|other| other > s))
                     .unwrap_or(queue.len()),
                 None => 0,
             };
             queue.insert(pos, bid);
-            prod.queue_changed(pidx);
+            self.queue_changed(pidx);
             // `TransactionManager.canRetry`: only the batch right after the last acknowledged one
             // shows that the leader lost records, so only it asks for an epoch bump; a later batch's
             // gap is an earlier batch's failure, and it is simply retried.
-            let next_after_acked = prod.last_acked.get(&pidx).map_or(0, |s| s + 1);
-            if error == KafkaError::OutOfOrderSequenceNumber && seq == Some(next_after_acked) && !prod.bump_pending.contains(&pidx) {
-                prod.bump_pending.push(pidx);
+            let next_after_acked = self.last_acked.get(&pidx).map_or(0, |s| s + 1);
+            if error == KafkaError::OutOfOrderSequenceNumber && seq == Some(next_after_acked) && !self.bump_pending.contains(&pidx) {
+                self.bump_pending.push(pidx);
             }
             cx.emit(ProducerEffect::ProduceError { producer: p, tp, records, error, attempt, retry_at: Some(retry_at) });
             if matches!(
@@ -612,32 +603,30 @@ impl Producer {
     fn bump_epoch(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, pidx: u32) {
         let p = self.index;
         let tp = env.tps[pidx as usize];
-        let prod = &mut *self;
-        prod.bump_pending.retain(|&q| q != pidx);
-        let epoch = prod.epochs.get(&pidx).copied().unwrap_or(0) + 1;
-        prod.epochs.insert(pidx, epoch);
+        self.bump_pending.retain(|&q| q != pidx);
+        let epoch = self.epochs.get(&pidx).copied().unwrap_or(0) + 1;
+        self.epochs.insert(pidx, epoch);
         let mut seq = 0i32;
-        for &bid in &prod.queues[pidx as usize] {
-            if let Some(batch) = prod.batches.get_mut(bid) {
+        for &bid in &self.queues[pidx as usize] {
+            if let Some(batch) = self.batches.get_mut(bid) {
                 batch.base_seq = Some(seq);
                 seq += batch.records.len() as i32;
             }
         }
-        prod.next_seq.insert(pidx, seq);
-        prod.last_acked.remove(&pidx);
+        self.next_seq.insert(pidx, seq);
+        self.last_acked.remove(&pidx);
         cx.emit(ProducerEffect::ProducerEpochBumped { producer: p, tp, epoch });
     }
 
     fn fail_batch(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, bid: u64, error: KafkaError, attempt: u32) {
         let p = self.index;
         let now = cx.now();
-        let prod = &mut *self;
-        let Some(batch) = prod.batches.remove(bid) else { return };
-        prod.queues[batch.pidx as usize].retain(|&b| b != bid);
-        prod.queue_changed(batch.pidx);
-        let reqs: Vec<u64> = prod.in_flight.iter().filter(|(_, f)| f.batch == bid).map(|(r, _)| r).collect();
+        let Some(batch) = self.batches.remove(bid) else { return };
+        self.queues[batch.pidx as usize].retain(|&b| b != bid);
+        self.queue_changed(batch.pidx);
+        let reqs: Vec<u64> = self.in_flight.iter().filter(|(_, f)| f.batch == bid).map(|(r, _)| r).collect();
         for req in reqs {
-            prod.take_in_flight(req);
+            self.take_in_flight(req);
         }
         let tp = env.tps[batch.pidx as usize];
         for &r in &batch.records {
@@ -649,9 +638,8 @@ impl Producer {
     /// Keeps one timer at the earliest request or delivery deadline.
     fn arm_deadline(&mut self, cx: &mut Cx<'_>) {
         let p = self.index;
-        let prod = &self;
-        let Some(next) = prod.next_deadline() else { return };
-        if prod.deadline_at.is_none_or(|at| at > next) {
+        let Some(next) = self.next_deadline() else { return };
+        if self.deadline_at.is_none_or(|at| at > next) {
             self.deadline_at = Some(next);
             cx.set_timer(next, Timer::ProducerDeadline { producer: p });
         }
@@ -659,9 +647,8 @@ impl Producer {
 
     fn arm_wake(&mut self, cx: &mut Cx<'_>, at: u64) {
         let p = self.index;
-        let prod = &mut *self;
-        if prod.wake_at.is_none_or(|w| w > at) {
-            prod.wake_at = Some(at);
+        if self.wake_at.is_none_or(|w| w > at) {
+            self.wake_at = Some(at);
             cx.set_timer(at, Timer::ProducerWake { producer: p });
         }
     }
@@ -682,13 +669,12 @@ impl Producer {
             return false;
         }
         self.deadline_at = None;
-        let prod = &self;
         let timed_out: Vec<(u64, u64)> =
-            prod.in_flight.iter().filter(|(_, f)| f.deadline <= now).map(|(r, f)| (r, f.batch)).collect();
-        let expired: Vec<(u64, u32)> = prod
+            self.in_flight.iter().filter(|(_, f)| f.deadline <= now).map(|(r, f)| (r, f.batch)).collect();
+        let expired: Vec<(u64, u32)> = self
             .batches
             .values()
-            .filter(|b| b.created_at + prod.config.delivery_timeout_ms <= now)
+            .filter(|b| b.created_at + self.config.delivery_timeout_ms <= now)
             .map(|b| (b.id, b.attempts))
             .collect();
         let acted = !timed_out.is_empty() || !expired.is_empty();

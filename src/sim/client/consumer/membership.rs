@@ -22,21 +22,19 @@ impl Consumer {
 
     pub(super) fn find_coordinator(&mut self, cx: &mut Cx<'_>) {
         let c = self.index;
-        let cons = &*self;
-        if !cons.find_in_flight {
-            let group = cons.group;
+        if !self.find_in_flight {
+            let group = self.group;
             self.find_in_flight = true;
             cx.send(NodeId::Consumer(c), NodeId::Controller, Msg::FindCoordinator { group });
         }
     }
 
     pub(super) fn lost_coordinator(&mut self, cx: &mut Cx<'_>) {
-        let cons = &mut *self;
-        cons.coordinator = None;
-        cons.heartbeat_sent = None;
-        if matches!(cons.member, MemberState::Joining | MemberState::Syncing) {
-            cons.member = MemberState::Unjoined;
-            cons.rejoin_needed = true;
+        self.coordinator = None;
+        self.heartbeat_sent = None;
+        if matches!(self.member, MemberState::Joining | MemberState::Syncing) {
+            self.member = MemberState::Unjoined;
+            self.rejoin_needed = true;
         }
         self.find_coordinator(cx);
     }
@@ -44,11 +42,10 @@ impl Consumer {
     /// Sends an OffsetCommit of the current positions (what `poll()` has returned so far).
     pub(super) fn commit(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, kind: CommitKind) {
         let c = self.index;
-        let cons = &*self;
-        let offsets: Vec<(Tp, u64)> = cons.positions().map(|(p, o)| (env.tps[p as usize], o)).collect();
-        let blocking = matches!(cons.app, AppState::Committing { .. }) && kind != CommitKind::Auto;
-        let preparing = cons.member == MemberState::PreparingJoin;
-        let Some(coord) = cons.coordinator.filter(|_| !offsets.is_empty()) else {
+        let offsets: Vec<(Tp, u64)> = self.positions().map(|(p, o)| (env.tps[p as usize], o)).collect();
+        let blocking = matches!(self.app, AppState::Committing { .. }) && kind != CommitKind::Auto;
+        let preparing = self.member == MemberState::PreparingJoin;
+        let Some(coord) = self.coordinator.filter(|_| !offsets.is_empty()) else {
             if blocking {
                 self.commit_done(cx, env);
             }
@@ -57,7 +54,7 @@ impl Consumer {
             }
             return;
         };
-        if cons.generation < 0 {
+        if self.generation < 0 {
             // Java's ConsumerCoordinator refuses to send a commit without a generation: the
             // member was thrown out, so it throws CommitFailedException instead.
             self.saw(KafkaError::CommitFailed);
@@ -71,7 +68,7 @@ impl Consumer {
             return;
         }
         let (group, generation, member_id, timeout) =
-            (cons.group, cons.generation, cons.member_id.clone(), cons.config.request_timeout_ms);
+            (self.group, self.generation, self.member_id.clone(), self.config.request_timeout_ms);
         cx.emit(ConsumerEffect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
         let request = Request::Commit { offsets: offsets.clone(), kind };
         self.request(cx, coord, request, timeout, |req| Msg::OffsetCommit { req, group, generation, member_id, offsets });
@@ -91,8 +88,7 @@ impl Consumer {
 
     /// `onJoinPrepare`: with auto-commit, commit and wait before (re)joining.
     pub(super) fn prepare_join(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
-        let cons = &*self;
-        let commit_first = cons.config.enable_auto_commit && cons.member == MemberState::Stable && !cons.owned.is_empty();
+        let commit_first = self.config.enable_auto_commit && self.member == MemberState::Stable && !self.owned.is_empty();
         if commit_first {
             self.member = MemberState::PreparingJoin;
             self.commit(cx, env, CommitKind::BeforeRebalance);
@@ -103,47 +99,44 @@ impl Consumer {
 
     pub(super) fn send_join(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
         let c = self.index;
-        let cons = &*self;
-        let Some(coord) = cons.coordinator else {
+        let Some(coord) = self.coordinator else {
             self.member = MemberState::Unjoined;
             return self.find_coordinator(cx);
         };
-        let cooperative = cons.config.cooperative();
+        let cooperative = self.config.cooperative();
         // Eager: everything is revoked before joining. A member that lost its generation (removed
         // by the coordinator) has lost its partitions under either protocol.
-        let lose_all = !cooperative || cons.generation < 0;
+        let lose_all = !cooperative || self.generation < 0;
         // The eager StickyAssignor still reports what it owned (in its subscription userData),
         // which is what makes it sticky; range and round-robin report nothing after revoking.
         // Simplification: the subscription carries one list of owned partitions for all the
         // assignors listed, so a consumer that lists the StickyAssignor reports its previous
         // partitions to whichever assignor the group picks.
-        let previous: Vec<Tp> = if cons.config.strategies.contains(&Strategy::Sticky) {
-            cons.assigned().map(|p| env.tps[p as usize]).collect()
+        let previous: Vec<Tp> = if self.config.strategies.contains(&Strategy::Sticky) {
+            self.assigned().map(|p| env.tps[p as usize]).collect()
         } else {
             Vec::new()
         };
         // As `ConsumerCoordinator.onJoinPrepare`: the lost path calls onPartitionsLost only for a
         // non-empty set, while the eager path calls onPartitionsRevoked even when the member owns
         // nothing (a member that was in a generation and got no partitions still hears of it).
-        let lost = cons.generation < 0;
-        if lose_all && (!lost || !cons.owned.is_empty()) {
-            let partitions = cons.assigned().map(|p| env.tps[p as usize]).collect();
+        let lost = self.generation < 0;
+        if lose_all && (!lost || !self.owned.is_empty()) {
+            let partitions = self.assigned().map(|p| env.tps[p as usize]).collect();
             let how = if lost { Revocation::Lost } else { Revocation::Eager };
             cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how });
             self.owned.clear();
         }
-        let cons = &*self;
-        let mut owned: Vec<Tp> = cons.assigned().map(|p| env.tps[p as usize]).collect();
+        let mut owned: Vec<Tp> = self.assigned().map(|p| env.tps[p as usize]).collect();
         if !cooperative {
             owned = previous;
         }
         let (group, member_id, instance_id, topics, generation) =
-            (cons.group, cons.member_id.clone(), cons.config.group_instance_id.clone(), cons.topics.clone(), cons.generation);
-        let timeout = cons.config.max_poll_interval_ms + 5_000;
-        let cons = &mut *self;
-        cons.member = MemberState::Joining;
-        cons.rejoin_needed = false;
-        cons.heartbeat_sent = None;
+            (self.group, self.member_id.clone(), self.config.group_instance_id.clone(), self.topics.clone(), self.generation);
+        let timeout = self.config.max_poll_interval_ms + 5_000;
+        self.member = MemberState::Joining;
+        self.rejoin_needed = false;
+        self.heartbeat_sent = None;
         self.request(cx, coord, Request::Join, timeout, |req| Msg::JoinGroup {
             req,
             group,
@@ -160,11 +153,10 @@ impl Consumer {
             Ok(r) => r,
             Err(e) => return self.group_error(cx, env, "JoinGroup", *e),
         };
-        let cons = &mut *self;
-        cons.member_id = r.member_id.clone();
-        cons.generation = r.generation;
-        cons.member = MemberState::Syncing;
-        let (group, coord, timeout) = (cons.group, cons.coordinator, cons.config.request_timeout_ms);
+        self.member_id = r.member_id.clone();
+        self.generation = r.generation;
+        self.member = MemberState::Syncing;
+        let (group, coord, timeout) = (self.group, self.coordinator, self.config.request_timeout_ms);
         let Some(coord) = coord else { return };
         let mut assignments = Vec::new();
         if r.leader == r.member_id && !r.members.is_empty() {
@@ -231,25 +223,23 @@ impl Consumer {
         let mut new: Vec<u32> = assignment.iter().map(|&tp| env.pidx(tp)).collect();
         new.sort_unstable();
         new.dedup();
-        let cons = &*self;
-        let revoked: Vec<u32> = cons.assigned().filter(|p| new.binary_search(p).is_err()).collect();
-        let added: Vec<u32> = new.iter().copied().filter(|&p| !cons.owns(p)).collect();
-        let generation = cons.generation;
+        let revoked: Vec<u32> = self.assigned().filter(|p| new.binary_search(p).is_err()).collect();
+        let added: Vec<u32> = new.iter().copied().filter(|&p| !self.owns(p)).collect();
+        let generation = self.generation;
         if !revoked.is_empty() {
             let partitions = revoked.iter().map(|&p| env.tps[p as usize]).collect();
             cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how: Revocation::Cooperative });
         }
         let partitions: Vec<Tp> = added.iter().map(|&p| env.tps[p as usize]).collect();
         cx.emit(ConsumerEffect::PartitionsAssigned { consumer: c, partitions, generation });
-        let cons = &mut *self;
-        cons.owned.retain(|o| new.binary_search(&o.pidx).is_ok());
+        self.owned.retain(|o| new.binary_search(&o.pidx).is_ok());
         for &pidx in &added {
-            let at = cons.owned.partition_point(|o| o.pidx < pidx);
-            cons.owned.insert(at, Owned::new(pidx));
+            let at = self.owned.partition_point(|o| o.pidx < pidx);
+            self.owned.insert(at, Owned::new(pidx));
         }
-        cons.member = MemberState::Stable;
+        self.member = MemberState::Stable;
         // KIP-429: a member that gave partitions up rejoins at once so they can be handed out.
-        cons.rejoin_needed = !revoked.is_empty();
+        self.rejoin_needed = !revoked.is_empty();
         self.heartbeat_sent = None;
         self.poll(cx, env);
     }
@@ -259,28 +249,27 @@ impl Consumer {
         let c = self.index;
         self.saw(error);
         cx.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request, error });
-        let cons = &mut *self;
         match error {
             KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::NetworkException | KafkaError::RequestTimedOut => {
                 self.lost_coordinator(cx);
             }
             KafkaError::UnknownMemberId | KafkaError::FencedInstanceId => {
-                cons.member_id.clear();
-                cons.generation = -1;
-                cons.member = MemberState::Unjoined;
-                cons.rejoin_needed = true;
+                self.member_id.clear();
+                self.generation = -1;
+                self.member = MemberState::Unjoined;
+                self.rejoin_needed = true;
             }
             KafkaError::IllegalGeneration => {
-                cons.generation = -1;
-                cons.member = MemberState::Unjoined;
-                cons.rejoin_needed = true;
+                self.generation = -1;
+                self.member = MemberState::Unjoined;
+                self.rejoin_needed = true;
             }
             _ => {
                 // REBALANCE_IN_PROGRESS and the rest: join again.
-                if cons.member != MemberState::Stable {
-                    cons.member = MemberState::Unjoined;
+                if self.member != MemberState::Stable {
+                    self.member = MemberState::Unjoined;
                 }
-                cons.rejoin_needed = true;
+                self.rejoin_needed = true;
             }
         }
         self.poll(cx, env);
@@ -296,12 +285,11 @@ impl Consumer {
                     self.lost_coordinator(cx)
                 }
                 KafkaError::UnknownMemberId | KafkaError::IllegalGeneration | KafkaError::FencedInstanceId => {
-                    let cons = &mut *self;
                     if error != KafkaError::IllegalGeneration {
-                        cons.member_id.clear();
+                        self.member_id.clear();
                     }
-                    cons.generation = -1;
-                    cons.rejoin_needed = true;
+                    self.generation = -1;
+                    self.rejoin_needed = true;
                 }
                 _ => self.rejoin_needed = true,
             }

@@ -17,23 +17,21 @@ impl Consumer {
     pub(crate) fn poll(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
         let c = self.index;
         let now = cx.now();
-        let cons = &*self;
-        if !cons.running() || cons.app != AppState::Polling {
+        if !self.running() || self.app != AppState::Polling {
             return;
         }
         self.last_poll = now;
-        let cons = &*self;
-        if cons.coordinator.is_none() {
+        if self.coordinator.is_none() {
             return self.find_coordinator(cx);
         }
-        match cons.member {
+        match self.member {
             MemberState::PreparingJoin | MemberState::Joining | MemberState::Syncing => return,
             MemberState::Unjoined => return self.prepare_join(cx, env),
-            MemberState::Stable if cons.rejoin_needed => return self.prepare_join(cx, env),
+            MemberState::Stable if self.rejoin_needed => return self.prepare_join(cx, env),
             MemberState::Stable => {}
         }
-        if cons.config.enable_auto_commit && now >= cons.next_auto_commit {
-            let interval = cons.config.auto_commit_interval_ms;
+        if self.config.enable_auto_commit && now >= self.next_auto_commit {
+            let interval = self.config.auto_commit_interval_ms;
             self.next_auto_commit = now + interval;
             self.commit(cx, env, CommitKind::Auto);
         }
@@ -64,10 +62,9 @@ impl Consumer {
     /// Takes up to `max.poll.records` from the buffer, partition by partition (the Java fetcher
     /// drains one completed fetch before the next), and moves each position past what it returns.
     pub(super) fn take_records(&mut self, env: &mut ClientEnv<'_>) -> Vec<(u32, LogRecord)> {
-        let cons = &mut *self;
-        let mut left = cons.config.max_poll_records as usize;
+        let mut left = self.config.max_poll_records as usize;
         let mut out = Vec::new();
-        for o in &mut cons.owned {
+        for o in &mut self.owned {
             if left == 0 {
                 break;
             }
@@ -86,15 +83,13 @@ impl Consumer {
 
     pub(super) fn schedule_processing(&mut self, cx: &mut Cx<'_>) {
         let c = self.index;
-        let cons = &*self;
-        let at = (cx.now() + cons.app_behaviour.processing_ms).max(cons.stalled_until);
-        let incarnation = cons.incarnation;
+        let at = (cx.now() + self.app_behaviour.processing_ms).max(self.stalled_until);
+        let incarnation = self.incarnation;
         cx.set_timer(at, Timer::ConsumerProcessed { consumer: c, incarnation });
     }
 
     pub(super) fn worker_next(&mut self, cx: &mut Cx<'_>) {
-        let cons = &*self;
-        if !cons.worker_busy && !cons.processing.is_empty() {
+        if !self.worker_busy && !self.processing.is_empty() {
             self.worker_busy = true;
             self.schedule_processing(cx);
         }
@@ -107,9 +102,8 @@ impl Consumer {
             return false;
         }
         let now = cx.now();
-        let cons = &*self;
-        if now < cons.stalled_until {
-            let until = cons.stalled_until;
+        if now < self.stalled_until {
+            let until = self.stalled_until;
             cx.set_timer(until, Timer::ConsumerProcessed { consumer: c, incarnation });
             return false;
         }
@@ -118,16 +112,15 @@ impl Consumer {
         let tp = env.tp(pidx);
         let times = env.ledger.record_processed(group, r.record, c, tp, r.offset, now);
         cx.emit(ConsumerEffect::RecordProcessed { consumer: c, tp, offset: r.offset, record: r.record, times });
-        let cons = &*self;
-        if !cons.processing.is_empty() {
+        if !self.processing.is_empty() {
             self.schedule_processing(cx);
             return true;
         }
-        if cons.app_behaviour.worker {
+        if self.app_behaviour.worker {
             self.worker_busy = false;
             return true;
         }
-        match cons.app_behaviour.commit {
+        match self.app_behaviour.commit {
             CommitPolicy::AfterProcessing => {
                 self.app = AppState::Committing { then_process: false };
                 self.commit(cx, env, CommitKind::SyncAfterProcessing);
@@ -159,14 +152,12 @@ impl Consumer {
     }
 
     pub(super) fn lookup_offsets(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
-        let cons = &*self;
-        let missing: Vec<u32> = cons.owned.iter().filter(|o| o.position.is_none() && !o.lookup).map(|o| o.pidx).collect();
-        let Some(coord) = cons.coordinator.filter(|_| !missing.is_empty()) else { return };
-        let (group, timeout) = (cons.group, cons.config.request_timeout_ms);
+        let missing: Vec<u32> = self.owned.iter().filter(|o| o.position.is_none() && !o.lookup).map(|o| o.pidx).collect();
+        let Some(coord) = self.coordinator.filter(|_| !missing.is_empty()) else { return };
+        let (group, timeout) = (self.group, self.config.request_timeout_ms);
         let partitions: Vec<Tp> = missing.iter().map(|&p| env.tps[p as usize]).collect();
-        let cons = &mut *self;
         for &p in &missing {
-            cons.set_lookup(p, true);
+            self.set_lookup(p, true);
         }
         let request = Request::OffsetFetch { partitions: missing };
         self.request(cx, coord, request, timeout, |req| Msg::OffsetFetch { req, group, partitions });
@@ -200,9 +191,8 @@ impl Consumer {
     /// `auto.offset.reset`: ask the leader for the earliest or latest offset, or fail.
     pub(super) fn reset(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, pidx: u32, out_of_range: bool) {
         let c = self.index;
-        let cons = &*self;
         let tp = env.tps[pidx as usize];
-        let policy = cons.config.auto_offset_reset;
+        let policy = self.config.auto_offset_reset;
         if policy == OffsetReset::None {
             // Java's `SubscriptionState` throws `OffsetOutOfRangeException` when a fetch position
             // fell out of the log, and `NoOffsetForPartitionException` only when there was no
@@ -213,10 +203,10 @@ impl Consumer {
             cx.emit(ConsumerEffect::ConsumerFailed { consumer: c, error, tp });
             return;
         }
-        let Some(leader) = cons.leaders[pidx as usize] else {
+        let Some(leader) = self.leaders[pidx as usize] else {
             return self.request_metadata(cx);
         };
-        let timeout = cons.config.request_timeout_ms;
+        let timeout = self.config.request_timeout_ms;
         let from = self.owned_mut(pidx).and_then(|o| {
             o.lookup = true;
             o.position.take()
@@ -227,19 +217,18 @@ impl Consumer {
     }
 
     pub(super) fn send_fetches(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
-        let cons = &*self;
         // Kafka 4.0+ (KAFKA-17182): no fetch goes to a broker that leads a partition whose records
         // are still buffered, even for its other partitions, until the application has taken them.
         let buffered_leaders: Vec<BrokerId> =
-            cons.owned.iter().filter(|o| !o.buffer.is_empty()).filter_map(|o| cons.leaders[o.pidx as usize]).collect();
-        let wanted: Vec<(u32, u64, BrokerId)> = cons
+            self.owned.iter().filter(|o| !o.buffer.is_empty()).filter_map(|o| self.leaders[o.pidx as usize]).collect();
+        let wanted: Vec<(u32, u64, BrokerId)> = self
             .owned
             .iter()
             .filter(|o| o.fetch.is_none() && o.buffer.is_empty())
-            .filter_map(|o| Some((o.pidx, o.position?, cons.leaders[o.pidx as usize]?)))
+            .filter_map(|o| Some((o.pidx, o.position?, self.leaders[o.pidx as usize]?)))
             .filter(|(_, _, leader)| !buffered_leaders.contains(leader))
             .collect();
-        let unknown_leader = cons.positions().any(|(p, _)| cons.leaders[p as usize].is_none());
+        let unknown_leader = self.positions().any(|(p, _)| self.leaders[p as usize].is_none());
         for (pidx, offset, leader) in wanted {
             let id = cx.next_request_id();
             if let Some(o) = self.owned_mut(pidx) {
@@ -256,12 +245,11 @@ impl Consumer {
     pub(super) fn fetch_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, id: u64, tp: Tp, records: &[LogRecord], error: Option<KafkaError>) {
         let c = self.index;
         let pidx = env.pidx(tp);
-        let cons = &mut *self;
-        if !cons.end_fetch(pidx, id) {
+        if !self.end_fetch(pidx, id) {
             return;
         }
         if let Some(error) = error {
-            cons.saw(error);
+            self.saw(error);
             cx.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "Fetch", error });
             if error == KafkaError::OffsetOutOfRange {
                 self.reset(cx, env, pidx, true);
@@ -270,7 +258,7 @@ impl Consumer {
             }
             return;
         }
-        let Some(owned) = cons.owned_mut(pidx) else { return };
+        let Some(owned) = self.owned_mut(pidx) else { return };
         let Some(position) = owned.position else { return };
         owned.buffer = records.iter().filter(|r| r.offset >= position).copied().collect();
     }
