@@ -254,6 +254,11 @@ fn translate(case: &Value) -> Plan {
                 action(&mut t, at, format!("close_consumer = {}", toml_str(s["consumer"].as_str().expect("consumer"))));
                 at += stretch(1000);
             }
+            "stall_consumer" => {
+                let c = toml_str(s["consumer"].as_str().expect("consumer"));
+                action(&mut t, at, format!("stall_consumer = {{ consumer = {c}, ms = {} }}", u64_of(s, "ms")));
+                at += stretch(1);
+            }
             "crash_consumer" => {
                 action(&mut t, at, format!("crash_consumer = {}", toml_str(s["consumer"].as_str().expect("consumer"))));
                 at += stretch(1);

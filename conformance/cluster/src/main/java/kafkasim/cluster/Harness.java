@@ -200,6 +200,7 @@ public final class Harness {
             }
             case "observe" -> states.add(state(index, op));
             case "consume_all" -> reads.add(consumeAll(index, timeout));
+            case "stall_consumer" -> member(index, s).stall(s.path("ms").asLong());
             case "start_consumer" -> {
                 try {
                     member(index, s).start();

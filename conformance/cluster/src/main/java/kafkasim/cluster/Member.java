@@ -58,6 +58,8 @@ final class Member implements Runnable {
 
     private volatile boolean closeRequested;
     private volatile boolean crashRequested;
+    /** The application thread blocks until then (System.currentTimeMillis()) before its next poll. */
+    private volatile long stalledUntil;
     private volatile KafkaConsumer<String, String> failedConsumer;
     private String state = "not_started";
     private String error;
@@ -139,6 +141,15 @@ final class Member implements Runnable {
         }
     }
 
+    /**
+     * Blocks the application thread for `ms` from now, as the simulator's stall_consumer: no poll()
+     * meanwhile (the loop is between polls at most 100 ms later), while the heartbeat thread goes on and
+     * enforces max.poll.interval.ms.
+     */
+    void stall(long ms) {
+        stalledUntil = System.currentTimeMillis() + ms;
+    }
+
     /** Stops the loop as a process that dies: no commit, no LeaveGroup, no listener call. */
     void crash(long timeoutMs) throws InterruptedException {
         if (Boolean.parseBoolean(props.getProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true"))) {
@@ -172,6 +183,11 @@ final class Member implements Runnable {
         try {
             consumer.subscribe(topics, new Listener());
             while (!closeRequested && !crashRequested) {
+                long stall = stalledUntil - System.currentTimeMillis();
+                if (stall > 0) {
+                    Thread.sleep(stall);
+                    continue;
+                }
                 ConsumerRecords<String, String> polled = consumer.poll(Duration.ofMillis(100));
                 List<ConsumerRecord<String, String>> batch = new ArrayList<>();
                 polled.forEach(batch::add);
