@@ -166,14 +166,14 @@ final class Cluster {
         awaitBrokers(Set.of(id), timeoutMs);
     }
 
-    /** The lines of the controller's log (written at WARN, and INFO for elections) that contain the text. */
-    long controllerLogLines(String text) throws IOException {
+    /** The lines of the controller's log (written at WARN, and INFO for elections) that contain both texts. */
+    long controllerLogLines(String text, String also) throws IOException {
         Path log = dir.resolve("controller").resolve("server.log");
         if (!Files.exists(log)) {
             return 0;
         }
         try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
-            return lines.filter(l -> l.contains(text)).count();
+            return lines.filter(l -> l.contains(text) && l.contains(also)).count();
         }
     }
 

@@ -159,7 +159,11 @@ public final class Harness {
         outcome.set("reads", reads);
         outcome.set("states", states);
         outcome.set("final", describe());
-        outcome.put("unclean_elections", cluster.controllerLogLines("using an unclean election"));
+        // The case topic's elections only: the controller logs by topic id, and a case with consumers
+        // also has the __consumer_offsets partitions, whose single replicas are elected as last known
+        // leaders (logged as unclean) when their broker returns after a crash.
+        String topicId = "topicId " + topicDescription().topicId() + ",";
+        outcome.put("unclean_elections", cluster.controllerLogLines("using an unclean election", topicId));
         if (!members.isEmpty()) {
             // Read before the harness closes the consumers that still run (a close would commit).
             ObjectNode consumers = outcome.putObject("consumers");
@@ -172,7 +176,7 @@ public final class Harness {
         }
         ObjectNode info = outcome.putObject("info");
         info.put("kafka", org.apache.kafka.common.utils.AppInfoParser.getVersion());
-        info.put("elr_elections", cluster.controllerLogLines("using ELR"));
+        info.put("elr_elections", cluster.controllerLogLines("using ELR", topicId));
         return outcome;
     }
 
