@@ -494,6 +494,11 @@ fn sim_group_state(case: &Value, step: usize, op: &str, doc: &Value) -> Value {
 /// Runs the case in the simulator and reports its outcome in the Java side's shape.
 fn sim_outcome(case: &Value) -> Value {
     let plan = translate(case);
+    // A case the simulator cannot express (its reader refuses the scenario) is a disagreement, with
+    // the reader's errors as the simulator's side.
+    if let Err(errors) = kafkasim::scenario::parse("case.toml", &plan.toml) {
+        return json!({ "case": case["name"], "refused": format!("{errors:?}"), "info": { "scenario": plan.toml } });
+    }
     let file = std::env::temp_dir().join(format!("kafkasim-cluster-{}-{}.toml", case["name"].as_str().expect("name"), std::process::id()));
     std::fs::write(&file, &plan.toml).expect("temporary scenario written");
     let full = run_sim(&file, plan.end);
@@ -674,6 +679,10 @@ fn group_state_view(case: &Value, state: &Value) -> Value {
 /// Every field on which the two outcomes differ, described in one line each.
 fn differences(case: &Value, real: &Value, sim: &Value) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(why) = sim.get("refused") {
+        out.push(format!("the simulator refuses the translated scenario: {why}"));
+        return out;
+    }
     let list = |v: &Value, key: &str| v[key].as_array().cloned().unwrap_or_default();
     let (rr, sr) = (list(real, "records"), list(sim, "records"));
     for i in 0..rr.len().max(sr.len()) {
@@ -803,6 +812,10 @@ fn real_cluster_agrees_with_simulator() {
 #[test]
 #[ignore = "part of the real-cluster conformance run"]
 fn every_case_translates_into_a_valid_scenario() {
+    // A pending case may be one the simulator cannot express yet; the main test reports it.
+    if std::env::var_os("CLUSTER_PENDING").is_some() {
+        return;
+    }
     for file in case_files() {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("case readable")).expect("case is JSON");
         let plan = translate(&case);

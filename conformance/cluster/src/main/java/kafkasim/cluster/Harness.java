@@ -522,13 +522,20 @@ public final class Harness {
         return out;
     }
 
-    /** Each member's assignment as the group's coordinator has it, by the member's client id (its name). */
+    /**
+     * Each member's assignment as the group's coordinator has it, by the name of the case's consumer whose
+     * member id it is (as that consumer last saw its own id), or else by its client id, which is the
+     * consumer's name too, except for a static member that replaced another: the coordinator keeps the
+     * replaced member's client id then (ClassicGroup.replaceStaticMember).
+     */
     private Map<String, TreeSet<String>> coordinatorAssignment(ConsumerGroupDescription d) {
         Map<String, TreeSet<String>> out = new TreeMap<>();
         for (MemberDescription md : d.members()) {
             TreeSet<String> parts = new TreeSet<>(PARTITION_ORDER);
             md.assignment().topicPartitions().forEach(tp -> parts.add(tp.topic() + "-" + tp.partition()));
-            out.put(md.clientId(), parts);
+            String name = members.values().stream().filter(m -> m.running() && m.memberId().equals(md.consumerId()))
+                    .map(m -> m.name).findFirst().orElse(md.clientId());
+            out.put(name, parts);
         }
         return out;
     }

@@ -70,6 +70,8 @@ final class Member implements Runnable {
     private final ArrayNode syncCommitErrors = JSON.createArrayNode();
     private TreeSet<String> assignment = new TreeSet<>();
     private boolean positionsKnown;
+    /** Its member id after its last poll (groupMetadata()), "" before it has one. */
+    private String memberId = "";
     /** Set when the consumer crashed: the listener's later calls (its close's) are not recorded. */
     private boolean crashed;
     /** Completed loop iterations (poll, processing and the policy's commit). */
@@ -116,6 +118,7 @@ final class Member implements Runnable {
             crashed = false;
             assignment = new TreeSet<>();
             positionsKnown = false;
+            memberId = "";
         }
         closeRequested = false;
         crashRequested = false;
@@ -228,9 +231,11 @@ final class Member implements Runnable {
                         known = false;
                     }
                 }
+                String id = consumer.groupMetadata().memberId();
                 synchronized (this) {
                     assignment = now;
                     positionsKnown = known;
+                    memberId = id;
                     iterations++;
                     recordsAtIterationEnd = records.size();
                 }
@@ -298,6 +303,10 @@ final class Member implements Runnable {
 
     synchronized TreeSet<String> assignment() {
         return new TreeSet<>(assignment);
+    }
+
+    synchronized String memberId() {
+        return memberId;
     }
 
     synchronized boolean positionsKnown() {
