@@ -29,11 +29,12 @@ import java.util.TreeSet;
  * batch), "after-processing-async" (commitAsync() after the batch). A close request ends the loop and
  * calls close() (which auto-commits when enabled, calls the listener's onPartitionsRevoked and sends
  * LeaveGroup). An exception from commitSync() is recorded and the loop goes on, as the simulator's
- * application carries on after a failed commit. An exception from poll() stops the loop: the consumer is "failed" with that
- * exception's class. It is not closed then, as the simulator's failed consumer sends nothing more (an
- * application that dies with the exception); the KafkaConsumer's heartbeat thread keeps the member in
- * its group, though, until max.poll.interval.ms, so a case must not look at the group after a member
- * failed. The harness closes it when the case is over, after the outcome has been read.
+ * application carries on after a failed commit. An exception from poll() stops the loop: the consumer
+ * is "failed" with that exception's class. It is not closed then, as the simulator's failed consumer
+ * sends nothing more (an application that dies with the exception); the KafkaConsumer's heartbeat
+ * thread keeps the member in its group, though, until max.poll.interval.ms, so a case must not look at
+ * the group after a member failed. The harness closes it when the case is over, after the outcome has
+ * been read.
  *
  * A crash request stands for the process dying: the loop stops at the end of its iteration and the
  * consumer is closed at once with GroupMembershipOperation.REMAIN_IN_GROUP (KIP-1092), so it sends no
