@@ -4,7 +4,9 @@
 //! Kafka can see, not its timing: the result of every produced record (its offset, or the exception the
 //! producer's callback got), what a fresh read_uncommitted consumer reading from the beginning gets at each
 //! `consume_all`, the leader and ISR at each wait and `observe` and at the end, and how many unclean
-//! elections the controller made.
+//! elections the controller made; with consumers in a group, also what each consumer's polls returned,
+//! its rebalance listener's calls, the exception that stopped it, its assignment, the group's state and
+//! assignment at each `wait_group`, and the committed offsets.
 //!
 //! The tests start JVMs and take minutes, so they are `#[ignore]`d: `cargo xtask conformance` runs them with
 //! `--include-ignored --nocapture`, or run them alone with
@@ -31,10 +33,13 @@ fn project() -> PathBuf {
     root().join("conformance").join("cluster")
 }
 
-/// The cases, sorted by file name, limited to `CLUSTER_CASES` when it is set.
+/// The cases, sorted by file name, limited to `CLUSTER_CASES` when it is set. `CLUSTER_PENDING=1` takes
+/// them from `pending/` instead: cases on which the simulator is known to disagree, kept out of the
+/// run until the simulator is fixed (conformance/cluster/README.md lists them).
 fn case_files() -> Vec<PathBuf> {
     let only: Option<Vec<String>> = std::env::var("CLUSTER_CASES").ok().map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
-    let mut files: Vec<PathBuf> = std::fs::read_dir(project().join("cases"))
+    let dir = if std::env::var_os("CLUSTER_PENDING").is_some() { "pending" } else { "cases" };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(project().join(dir))
         .expect("conformance/cluster/cases exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -158,11 +163,31 @@ fn translate(case: &Value) -> Plan {
     let _ = writeln!(t, "\n[cluster]\nbrokers = {}", case["brokers"].as_u64().unwrap_or(3));
     // Loopback: the real cluster's links are sub-millisecond.
     let _ = writeln!(t, "network = {{ latency_ms = 1 }}");
-    let _ = writeln!(t, "config = {}", toml_table(&case["broker_config"]));
+    let consumers = case.get("consumers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut broker_config = case["broker_config"].clone();
+    if !consumers.is_empty() {
+        // The settings the harness gives every broker unless the case does (conformance/cluster/README.md).
+        let m = broker_config.as_object_mut().expect("broker_config is an object");
+        m.entry("offsets.topic.replication.factor").or_insert(json!(1));
+        m.entry("group.initial.rebalance.delay.ms").or_insert(json!(0));
+    }
+    let _ = writeln!(t, "config = {}", toml_table(&broker_config));
     let _ = writeln!(t, "\n[[topics]]\nname = {}\npartitions = {}", toml_str(name), assignment.len());
     let _ = writeln!(t, "\"replication.factor\" = {rf}\n\"replica.assignment\" = {}", Value::Array(assignment.clone()));
     let _ = writeln!(t, "config = {}", toml_table(&topic["config"]));
     let _ = writeln!(t, "\n[[producers]]\nname = \"app\"\nconfig = {}", toml_table(&case["producer"]));
+    // Consumers start when a step starts them, as on the cluster.
+    for c in &consumers {
+        let topics: Vec<String> = c["topics"].as_array().expect("consumer topics").iter().map(|t| toml_str(t.as_str().expect("topic name"))).collect();
+        let _ = writeln!(t, "\n[[consumers]]\nname = {}\ntopics = [{}]\nstart = false", toml_str(c["name"].as_str().expect("consumer name")), topics.join(", "));
+        let _ = writeln!(t, "config = {}", toml_table(&c["config"]));
+        if let Some(commit) = c.get("commit").and_then(Value::as_str) {
+            let _ = writeln!(t, "commit = {}", toml_str(commit));
+        }
+        if let Some(ms) = c.get("processing_ms").and_then(Value::as_u64) {
+            let _ = writeln!(t, "processing_ms = {ms}");
+        }
+    }
     let mut at = SIM_START_MS;
     let mut snapshots = Vec::new();
     for (i, s) in case["steps"].as_array().expect("steps").iter().enumerate() {
@@ -221,6 +246,44 @@ fn translate(case: &Value) -> Plan {
                 snapshots.push(Snapshot { step: i, op: op.to_string(), at });
                 at += stretch(1000);
             }
+            "start_consumer" => {
+                action(&mut t, at, format!("start_consumer = {}", toml_str(s["consumer"].as_str().expect("consumer"))));
+                at += stretch(1);
+            }
+            "close_consumer" => {
+                action(&mut t, at, format!("close_consumer = {}", toml_str(s["consumer"].as_str().expect("consumer"))));
+                at += stretch(1000);
+            }
+            "stall_consumer" => {
+                let c = toml_str(s["consumer"].as_str().expect("consumer"));
+                action(&mut t, at, format!("stall_consumer = {{ consumer = {c}, ms = {} }}", u64_of(s, "ms")));
+                at += stretch(1);
+            }
+            "crash_consumer" => {
+                action(&mut t, at, format!("crash_consumer = {}", toml_str(s["consumer"].as_str().expect("consumer"))));
+                at += stretch(1);
+            }
+            // Retention runs every log.retention.check.interval.ms; the case's retention.ms and that
+            // interval decide how long it takes, so a case sets sim_ms to suit them.
+            "wait_log_start" => {
+                at += stretch(10_000);
+                snapshots.push(Snapshot { step: i, op: op.to_string(), at });
+                at += 1;
+            }
+            // A rebalance in which a member learns of it from its next heartbeat, and with
+            // cooperative-sticky a second round, fit in well under ten seconds.
+            "wait_group" => {
+                at += stretch(10_000);
+                snapshots.push(Snapshot { step: i, op: op.to_string(), at });
+                // The next action comes after the moment looked at (a run `--until` a time includes
+                // that time's events).
+                at += 1;
+            }
+            "wait_consumed" | "wait_committed" | "wait_consumer" => {
+                at += stretch(3000);
+                snapshots.push(Snapshot { step: i, op: op.to_string(), at });
+                at += 1;
+            }
             other => panic!("step {i}: the simulator has no translation for op {other}"),
         }
     }
@@ -244,10 +307,16 @@ fn run_sim(file: &Path, until: u64) -> Value {
     serde_json::from_slice(&out.stdout).expect("kafkasim printed JSON")
 }
 
+/// The partitions of the case's topic: the simulator also lists the `__consumer_offsets` partitions
+/// of its groups, which the Java side does not describe.
+fn case_partitions(doc: &Value) -> impl Iterator<Item = &Value> {
+    doc["final_state"]["partitions"].as_array().expect("partitions").iter().filter(|p| !p["name"].as_str().is_some_and(|n| n.starts_with("__")))
+}
+
 /// Leader and ISR (sorted) of every partition, as the simulated controller has them.
 fn sim_partitions(doc: &Value) -> Value {
     let mut out = Map::new();
-    for p in doc["final_state"]["partitions"].as_array().expect("partitions") {
+    for p in case_partitions(doc) {
         let mut isr: Vec<u64> = p["isr"].as_array().expect("isr").iter().map(|b| b.as_u64().expect("broker id")).collect();
         isr.sort_unstable();
         out.insert(p["name"].as_str().expect("name").to_string(), json!({ "leader": p["leader"], "isr": isr }));
@@ -261,7 +330,7 @@ fn sim_partitions(doc: &Value) -> Value {
 /// so the leader's log is read directly.
 fn sim_read(doc: &Value) -> Value {
     let mut out = Map::new();
-    for p in doc["final_state"]["partitions"].as_array().expect("partitions") {
+    for p in case_partitions(doc) {
         let name = p["name"].as_str().expect("name").to_string();
         let Some(leader) = p["leader"].as_u64() else {
             out.insert(name, json!({ "unavailable": "the partition has no leader" }));
@@ -299,24 +368,156 @@ fn exception_of(error: &str) -> String {
     .to_string()
 }
 
+/// The Java exception class a consumer's application gets for a simulator error that stops it.
+fn consumer_exception_of(error: &str) -> String {
+    match error {
+        "NO_OFFSET_FOR_PARTITION" => "NoOffsetForPartitionException",
+        "OFFSET_OUT_OF_RANGE" => "OffsetOutOfRangeException",
+        "COMMIT_FAILED" => "CommitFailedException",
+        "FENCED_INSTANCE_ID" => "FencedInstanceIdException",
+        "INVALID_SESSION_TIMEOUT" => "InvalidSessionTimeoutException",
+        // What commitSync() would throw for an error in its response, were it to give up at once
+        // (ConsumerCoordinator.OffsetCommitResponseHandler turns an old generation or an unknown member
+        // into CommitFailedException).
+        "ILLEGAL_GENERATION" | "UNKNOWN_MEMBER_ID" => "CommitFailedException",
+        "REBALANCE_IN_PROGRESS" => "RebalanceInProgressException",
+        "COORDINATOR_NOT_AVAILABLE" => "CoordinatorNotAvailableException",
+        "NOT_COORDINATOR" => "NotCoordinatorException",
+        "REQUEST_TIMED_OUT" => "TimeoutException",
+        "NETWORK_EXCEPTION" => "NetworkException",
+        other => return format!("(no Java class for {other})"),
+    }
+    .to_string()
+}
+
+/// `{ "topic": 0, "partition": 2 }` as `orders-2`.
+fn tp_name(doc: &Value, tp: &Value) -> String {
+    let topic = doc["topics"][tp["topic"].as_u64().expect("topic index") as usize]["name"].as_str().expect("topic name");
+    format!("{topic}-{}", u64_of(tp, "partition"))
+}
+
+/// Partition names sorted by topic, then partition number (as the Java side sorts them).
+fn sort_partitions(mut parts: Vec<String>) -> Vec<String> {
+    let key = |p: &String| {
+        let (t, n) = p.rsplit_once('-').expect("topic-N");
+        (t.to_string(), n.parse::<u64>().expect("partition number"))
+    };
+    parts.sort_by_key(key);
+    parts
+}
+
+fn partition_list(doc: &Value, tps: &Value) -> Value {
+    json!(sort_partitions(tps.as_array().expect("partitions").iter().map(|tp| tp_name(doc, tp)).collect()))
+}
+
+/// Every consumer's account in the Java side's shape: its state, the exception that stopped it, its
+/// assignment (while it runs), the records its polls returned, and its rebalance listener's calls.
+fn sim_consumers(doc: &Value) -> Value {
+    let consumers = doc["final_state"]["consumers"].as_array().expect("consumers");
+    let mut out = Map::new();
+    for (i, c) in consumers.iter().enumerate() {
+        let mine = |e: &&Value| e["consumer"].as_u64() == Some(i as u64);
+        let effects: Vec<&Value> = doc["steps"].as_array().expect("steps").iter().flat_map(|s| s["effects"].as_array().into_iter().flatten()).filter(mine).collect();
+        let mut records = Vec::new();
+        let mut listener = Vec::new();
+        let mut error = Value::Null;
+        // Every commit of a consumer whose application commits with commitSync() and has no
+        // auto-commit is one of those calls: a failure is what commitSync() returned to it.
+        let policy = c["app"]["commit"].as_str().unwrap_or("auto");
+        let sync_only = (policy == "before-processing" || policy == "after-processing") && c["config"]["enable.auto.commit"] == false;
+        let mut commit_errors = Vec::new();
+        for e in effects {
+            match e["effect"].as_str() {
+                Some("polled") => {
+                    for r in e["records"].as_array().expect("records") {
+                        // Record ids are not indices: the coordinator's own records take ids too.
+                        let rec = doc["ledger"]["records"].as_array().expect("ledger records").iter().find(|l| l["id"] == r[2]).unwrap_or(&Value::Null);
+                        records.push(json!({ "partition": tp_name(doc, &r[0]), "offset": r[1], "key": rec["key"], "value": rec["value"] }));
+                    }
+                }
+                Some("partitions_revoked") => {
+                    let call = if e["how"] == "lost" { "lost" } else { "revoked" };
+                    listener.push(json!({ "call": call, "partitions": partition_list(doc, &e["partitions"]) }));
+                }
+                Some("partitions_assigned") => listener.push(json!({ "call": "assigned", "partitions": partition_list(doc, &e["partitions"]) })),
+                Some("consumer_failed") => error = json!(consumer_exception_of(e["error"].as_str().unwrap_or(""))),
+                Some("commit_failed") if sync_only => {
+                    commit_errors.push(json!({ "error": consumer_exception_of(e["error"].as_str().unwrap_or("")), "sim_error": e["error"] }));
+                }
+                _ => {}
+            }
+        }
+        let running = c["state"] == "running";
+        let assignment = if running { json!(sort_partitions(c["assignment"].as_array().expect("assignment").iter().map(|p| p.as_str().expect("name").to_string()).collect())) } else { json!([]) };
+        out.insert(
+            c["name"].as_str().expect("name").to_string(),
+            json!({ "group": c["group"], "state": c["state"], "error": error, "assignment": assignment, "records": records, "listener": listener, "commit_errors": commit_errors, "sim_errors_seen": c["errors_seen"] }),
+        );
+    }
+    Value::Object(out)
+}
+
+fn sim_group<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["final_state"]["groups"].as_array().expect("groups").iter().find(|g| g["name"] == name).expect("the group exists")
+}
+
+/// What a group wait looks at in the simulator at the end of its stretch, in the Java side's shape.
+fn sim_group_state(case: &Value, step: usize, op: &str, doc: &Value) -> Value {
+    let spec = &case["steps"][step];
+    match op {
+        "wait_group" => {
+            let g = sim_group(doc, spec["group"].as_str().expect("group"));
+            let mut assignment = Map::new();
+            for m in g["members"].as_array().expect("members") {
+                let parts: Vec<String> = m["assignment"].as_array().expect("assignment").iter().map(|p| p.as_str().expect("name").to_string()).collect();
+                assignment.insert(m["consumer"].as_str().expect("consumer").to_string(), json!(sort_partitions(parts)));
+            }
+            json!({ "step": step, "op": op, "group": g["name"], "state": g["state"], "assignor": g["protocol"], "assignment": assignment })
+        }
+        "wait_consumed" => {
+            let name = spec["consumer"].as_str().expect("consumer");
+            let consumed = sim_consumers(doc)[name]["records"].as_array().map_or(0, Vec::len);
+            json!({ "step": step, "op": op, "consumer": name, "consumed": consumed })
+        }
+        "wait_consumer" => {
+            let name = spec["consumer"].as_str().expect("consumer");
+            let c = &sim_consumers(doc)[name];
+            json!({ "step": step, "op": op, "consumer": name, "state": c["state"], "error": c["error"] })
+        }
+        _ => {
+            let g = sim_group(doc, spec["group"].as_str().expect("group"));
+            json!({ "step": step, "op": op, "group": g["name"], "committed": g["committed"] })
+        }
+    }
+}
+
 /// Runs the case in the simulator and reports its outcome in the Java side's shape.
 fn sim_outcome(case: &Value) -> Value {
     let plan = translate(case);
+    // A case the simulator cannot express (its reader refuses the scenario) is a disagreement, with
+    // the reader's errors as the simulator's side.
+    if let Err(errors) = kafkasim::scenario::parse("case.toml", &plan.toml) {
+        return json!({ "case": case["name"], "refused": format!("{errors:?}"), "info": { "scenario": plan.toml } });
+    }
     let file = std::env::temp_dir().join(format!("kafkasim-cluster-{}-{}.toml", case["name"].as_str().expect("name"), std::process::id()));
     std::fs::write(&file, &plan.toml).expect("temporary scenario written");
     let full = run_sim(&file, plan.end);
     let mut reads = Vec::new();
     let mut states = Vec::new();
+    let mut group_states = Vec::new();
     for snap in &plan.snapshots {
         let doc = run_sim(&file, snap.at);
-        if snap.op == "consume_all" {
+        if ["wait_group", "wait_consumed", "wait_committed", "wait_consumer"].contains(&snap.op.as_str()) {
+            group_states.push(sim_group_state(case, snap.step, &snap.op, &doc));
+        } else if snap.op == "consume_all" {
             reads.push(json!({ "step": snap.step, "partitions": sim_read(&doc) }));
         } else {
             let mut parts = sim_partitions(&doc);
-            if snap.op == "wait_hw" {
-                for p in doc["final_state"]["partitions"].as_array().expect("partitions") {
+            if snap.op == "wait_hw" || snap.op == "wait_log_start" {
+                let field = if snap.op == "wait_hw" { "high_watermark" } else { "log_start_offset" };
+                for p in case_partitions(&doc) {
                     let leader = p["replicas"].as_array().expect("replicas").iter().find(|r| r["broker"] == p["leader"]);
-                    parts[p["name"].as_str().expect("name")]["high_watermark"] = leader.map_or(Value::Null, |r| r["high_watermark"].clone());
+                    parts[p["name"].as_str().expect("name")][field] = leader.map_or(Value::Null, |r| r[field].clone());
                 }
             }
             states.push(json!({ "step": snap.step, "op": snap.op, "partitions": parts }));
@@ -353,7 +554,7 @@ fn sim_outcome(case: &Value) -> Value {
         // (`ElectionResult(node, unclean = true)`), so both count.
         .filter(|e| e["effect"] == "leader_elected" && (e["election"] == "unclean" || e["election"] == "last_known_leader"))
         .count();
-    json!({
+    let mut outcome = json!({
         "case": case["name"],
         "records": records,
         "reads": reads,
@@ -361,7 +562,17 @@ fn sim_outcome(case: &Value) -> Value {
         "final": sim_partitions(&full),
         "unclean_elections": unclean,
         "info": { "scenario": plan.toml },
-    })
+    });
+    if case.get("consumers").and_then(Value::as_array).is_some_and(|c| !c.is_empty()) {
+        let mut groups = Map::new();
+        for g in full["final_state"]["groups"].as_array().expect("groups") {
+            groups.insert(g["name"].as_str().expect("group name").to_string(), json!({ "committed": g["committed"] }));
+        }
+        outcome["consumers"] = sim_consumers(&full);
+        outcome["groups"] = Value::Object(groups);
+        outcome["group_states"] = json!(group_states);
+    }
+    outcome
 }
 
 /// A record's comparable fields: the message text of an exception is not compared, only its class.
@@ -417,7 +628,50 @@ fn state_view(case: &Value, state: &Value) -> Value {
         Some("wait_isr") => json!({ "isr": p["isr"] }),
         Some("wait_leader") => json!({ "leader": p["leader"] }),
         Some("wait_hw") => json!({ "high_watermark_reached": p["high_watermark"].as_u64().is_some_and(|hw| hw >= u64_of(spec, "offset")) }),
+        Some("wait_log_start") => json!({ "log_start_reached": p["log_start_offset"].as_u64().is_some_and(|o| o >= u64_of(spec, "offset")) }),
         _ => partitions_view(&state["partitions"]),
+    };
+    json!({ "step": step, "op": state["op"], "state": view })
+}
+
+/// A consumer's comparable form: everything it reports, with the records it read grouped by partition
+/// in the order it read them (the order across partitions is when fetches happened to return, which
+/// Kafka does not define).
+fn consumer_view(c: &Value) -> Value {
+    let mut by_partition: Map<String, Value> = Map::new();
+    for r in c["records"].as_array().into_iter().flatten() {
+        let list = by_partition.entry(r["partition"].as_str().expect("partition").to_string()).or_insert(json!([]));
+        list.as_array_mut().expect("list").push(json!({ "offset": r["offset"], "key": r["key"], "value": r["value"] }));
+    }
+    json!({
+        "group": c["group"],
+        "state": c["state"],
+        "error": c["error"],
+        "assignment": c["assignment"],
+        "records": by_partition,
+        "listener": c["listener"],
+        "commit_errors": c["commit_errors"].as_array().map(|l| l.iter().map(|e| e["error"].clone()).collect::<Vec<_>>()),
+    })
+}
+
+/// A group wait's comparable form: at wait_group the group's state, assignor and every member's
+/// assignment; at wait_consumed whether the consumer had read that many records; at wait_committed the
+/// committed offsets of the partitions it waited for; at wait_consumer the consumer's state and the
+/// exception that stopped it.
+fn group_state_view(case: &Value, state: &Value) -> Value {
+    let step = state["step"].as_u64().expect("step") as usize;
+    let spec = &case["steps"][step];
+    let view = match state["op"].as_str() {
+        Some("wait_group") => json!({ "state": state["state"], "assignor": state["assignor"], "assignment": state["assignment"] }),
+        Some("wait_consumed") => json!({ "consumed_at_least": state["consumed"].as_u64().is_some_and(|n| n >= u64_of(spec, "count")) }),
+        Some("wait_consumer") => json!({ "state": state["state"], "error": state["error"] }),
+        _ => {
+            let mut committed = Map::new();
+            for (p, _) in spec["offsets"].as_object().expect("offsets") {
+                committed.insert(p.clone(), state["committed"][p.as_str()].clone());
+            }
+            json!({ "committed": committed })
+        }
     };
     json!({ "step": step, "op": state["op"], "state": view })
 }
@@ -425,6 +679,10 @@ fn state_view(case: &Value, state: &Value) -> Value {
 /// Every field on which the two outcomes differ, described in one line each.
 fn differences(case: &Value, real: &Value, sim: &Value) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(why) = sim.get("refused") {
+        out.push(format!("the simulator refuses the translated scenario: {why}"));
+        return out;
+    }
     let list = |v: &Value, key: &str| v[key].as_array().cloned().unwrap_or_default();
     let (rr, sr) = (list(real, "records"), list(sim, "records"));
     for i in 0..rr.len().max(sr.len()) {
@@ -450,6 +708,28 @@ fn differences(case: &Value, real: &Value, sim: &Value) -> Vec<String> {
     let (rf, sf) = (partitions_view(&real["final"]), partitions_view(&sim["final"]));
     if rf != sf {
         out.push(format!("final state: real {rf} / sim {sf}"));
+    }
+    let (rg, sg) = (list(real, "group_states"), list(sim, "group_states"));
+    for i in 0..rg.len().max(sg.len()) {
+        let (a, b) = (rg.get(i).map(|s| group_state_view(case, s)), sg.get(i).map(|s| group_state_view(case, s)));
+        if a != b {
+            out.push(format!("group state {i}: real {} / sim {}", a.unwrap_or(Value::Null), b.unwrap_or(Value::Null)));
+        }
+    }
+    let names = |v: &Value, key: &str| v[key].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    let mut consumers = names(real, "consumers");
+    consumers.extend(names(sim, "consumers").into_iter().filter(|n| !names(real, "consumers").contains(n)));
+    for n in &consumers {
+        let view = |v: &Value| v["consumers"].get(n.as_str()).map_or(Value::Null, consumer_view);
+        let (a, b) = (view(real), view(sim));
+        for field in ["group", "state", "error", "assignment", "records", "listener", "commit_errors"] {
+            if a.get(field) != b.get(field) {
+                out.push(format!("consumer {n} {field}: real {} / sim {}", a.get(field).unwrap_or(&Value::Null), b.get(field).unwrap_or(&Value::Null)));
+            }
+        }
+    }
+    if real.get("groups") != sim.get("groups") {
+        out.push(format!("committed offsets at the end: real {} / sim {}", real.get("groups").unwrap_or(&Value::Null), sim.get("groups").unwrap_or(&Value::Null)));
     }
     if real["unclean_elections"] != sim["unclean_elections"] {
         out.push(format!("unclean elections: real {} / sim {}", real["unclean_elections"], sim["unclean_elections"]));
@@ -532,6 +812,10 @@ fn real_cluster_agrees_with_simulator() {
 #[test]
 #[ignore = "part of the real-cluster conformance run"]
 fn every_case_translates_into_a_valid_scenario() {
+    // A pending case may be one the simulator cannot express yet; the main test reports it.
+    if std::env::var_os("CLUSTER_PENDING").is_some() {
+        return;
+    }
     for file in case_files() {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("case readable")).expect("case is JSON");
         let plan = translate(&case);

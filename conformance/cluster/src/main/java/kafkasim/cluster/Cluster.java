@@ -99,6 +99,11 @@ final class Cluster {
         return brokerPorts.values().stream().map(port -> "127.0.0.1:" + port).collect(Collectors.joining(","));
     }
 
+    /** The bootstrap list of these brokers. */
+    String bootstrapOf(List<Integer> ids) {
+        return ids.stream().map(id -> "127.0.0.1:" + brokerPorts.get(id)).collect(Collectors.joining(","));
+    }
+
     /**
      * The brokers that are running and not paused, for a client made mid-case. A paused broker accepts
      * connections (the kernel does) but never answers, so a client that bootstraps from it waits out its
@@ -161,14 +166,14 @@ final class Cluster {
         awaitBrokers(Set.of(id), timeoutMs);
     }
 
-    /** The lines of the controller's log (written at WARN, and INFO for elections) that contain the text. */
-    long controllerLogLines(String text) throws IOException {
+    /** The lines of the controller's log (written at WARN, and INFO for elections) that contain both texts. */
+    long controllerLogLines(String text, String also) throws IOException {
         Path log = dir.resolve("controller").resolve("server.log");
         if (!Files.exists(log)) {
             return 0;
         }
         try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
-            return lines.filter(l -> l.contains(text)).count();
+            return lines.filter(l -> l.contains(text) && l.contains(also)).count();
         }
     }
 
@@ -251,14 +256,16 @@ final class Cluster {
         p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPorts.get(id));
         p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPorts.get(id));
         p.put("inter.broker.listener.name", "PLAINTEXT");
-        // Only the case's topic exists: no auto-created topics, and the internal topics (unused by the
-        // cases, whose consumer assigns partitions without a group) could not be placed on three brokers
-        // with their default replication anyway once brokers are stopped.
-        p.put("auto.create.topics.enable", "false");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
+        // Only the case's topics exist: no auto-created topics. The internal topics get one replica unless
+        // the case says otherwise (a case with consumers has the harness create __consumer_offsets itself,
+        // placed as the simulator places it, with offsets.topic.replication.factor replicas), and groups
+        // start their first rebalance at once, unless the case says otherwise. The case's broker_config
+        // was put first, so these only fill in what it leaves unset.
+        p.putIfAbsent("auto.create.topics.enable", "false");
+        p.putIfAbsent("offsets.topic.replication.factor", "1");
+        p.putIfAbsent("transaction.state.log.replication.factor", "1");
+        p.putIfAbsent("transaction.state.log.min.isr", "1");
+        p.putIfAbsent("group.initial.rebalance.delay.ms", "0");
         return p;
     }
 

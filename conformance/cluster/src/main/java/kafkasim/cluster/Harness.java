@@ -4,13 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -18,6 +21,7 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -25,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -32,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -40,7 +46,9 @@ import java.util.stream.Collectors;
  * Runs one durability case (a JSON file in cases/, described in README.md) on a fresh cluster and prints
  * its outcome as one JSON document on stdout: the result of every produced record, what a consumer reading
  * from the beginning got at each consume_all, the partition state at each wait and observe, the state at the end,
- * and the unclean elections the controller made. Every wait is bounded; a case whose wait times out fails
+ * and the unclean elections the controller made; with consumers (Member), what each one's polls returned,
+ * its listener calls, its state and the exception that stopped it, the group states at each group wait
+ * and the committed offsets at the end. Every wait is bounded; a case whose wait times out fails
  * with exit code 2 and a message on stderr naming the step, and its cluster directory is kept to inspect
  * (KAFKASIM_CLUSTER_KEEP=1 keeps it after a successful case too).
  */
@@ -56,6 +64,14 @@ public final class Harness {
     private final ArrayNode records = JSON.createArrayNode();
     private final ArrayNode reads = JSON.createArrayNode();
     private final ArrayNode states = JSON.createArrayNode();
+    /** The case's consumers by name, in the order the case lists them. */
+    private final Map<String, Member> members = new LinkedHashMap<>();
+    private final ArrayNode groupStates = JSON.createArrayNode();
+
+    /** Partition names ("orders-10") ordered by topic, then partition number, as the Rust side sorts them. */
+    static final Comparator<String> PARTITION_ORDER = Comparator
+            .comparing((String p) -> p.substring(0, p.lastIndexOf('-')))
+            .thenComparingInt(p -> Integer.parseInt(p.substring(p.lastIndexOf('-') + 1)));
 
     private Harness(JsonNode spec) throws Exception {
         this.spec = spec;
@@ -84,6 +100,13 @@ public final class Harness {
             System.err.println("case " + spec.path("name").asText() + ": " + e.getMessage()
                     + " (cluster logs kept in " + h.cluster.dir() + ")");
         } finally {
+            for (Member m : h.members.values()) {
+                try {
+                    m.shutdown();
+                } catch (Exception ignored) {
+                    // The outcome is printed already; the cluster is torn down below anyway.
+                }
+            }
             if (h.producer != null) {
                 h.producer.close(Duration.ZERO);
             }
@@ -105,6 +128,23 @@ public final class Harness {
 
     private ObjectNode run() throws Exception {
         cluster.start(60_000);
+        // A consumer asks its least loaded broker for metadata and its coordinator; `consumer_bootstrap`
+        // keeps it from ever connecting to others (it connects only to the brokers it must), as the
+        // simulator's consumers ask an always-available controller. A case that pauses brokers names
+        // the others, so that no request waits out request.timeout.ms on a paused one.
+        String consumerBootstrap = cluster.bootstrap();
+        if (spec.has("consumer_bootstrap")) {
+            List<Integer> ids = new ArrayList<>();
+            spec.path("consumer_bootstrap").forEach(b -> ids.add(b.asInt()));
+            consumerBootstrap = cluster.bootstrapOf(ids);
+        }
+        for (JsonNode c : spec.path("consumers")) {
+            Member m = new Member(c, consumerBootstrap);
+            members.put(m.name, m);
+        }
+        if (!members.isEmpty()) {
+            createOffsetsTopic();
+        }
         createTopic();
         producer = new KafkaProducer<>(producerProperties());
         List<JsonNode> steps = new ArrayList<>();
@@ -119,10 +159,24 @@ public final class Harness {
         outcome.set("reads", reads);
         outcome.set("states", states);
         outcome.set("final", describe());
-        outcome.put("unclean_elections", cluster.controllerLogLines("using an unclean election"));
+        // The case topic's elections only: the controller logs by topic id, and a case with consumers
+        // also has the __consumer_offsets partitions, whose single replicas are elected as last known
+        // leaders (logged as unclean) when their broker returns after a crash.
+        String topicId = "topicId " + topicDescription().topicId() + ",";
+        outcome.put("unclean_elections", cluster.controllerLogLines("using an unclean election", topicId));
+        if (!members.isEmpty()) {
+            // Read before the harness closes the consumers that still run (a close would commit).
+            ObjectNode consumers = outcome.putObject("consumers");
+            members.forEach((name, m) -> consumers.set(name, m.outcome()));
+            ObjectNode groups = outcome.putObject("groups");
+            for (String g : groupIds()) {
+                groups.putObject(g).set("committed", committed(g));
+            }
+            outcome.set("group_states", groupStates);
+        }
         ObjectNode info = outcome.putObject("info");
         info.put("kafka", org.apache.kafka.common.utils.AppInfoParser.getVersion());
-        info.put("elr_elections", cluster.controllerLogLines("using ELR"));
+        info.put("elr_elections", cluster.controllerLogLines("using ELR", topicId));
         return outcome;
     }
 
@@ -144,12 +198,35 @@ public final class Harness {
                 }
             }
             case "sleep" -> Thread.sleep(s.path("ms").asLong());
-            case "wait_isr", "wait_leader", "wait_hw" -> {
+            case "wait_isr", "wait_leader", "wait_hw", "wait_log_start" -> {
                 await(index, s, timeout);
                 states.add(state(index, op));
             }
             case "observe" -> states.add(state(index, op));
             case "consume_all" -> reads.add(consumeAll(index, timeout));
+            case "stall_consumer" -> member(index, s).stall(s.path("ms").asLong());
+            case "start_consumer" -> {
+                try {
+                    member(index, s).start();
+                } catch (IllegalStateException e) {
+                    throw new CaseFailure("step " + index + " (" + op + "): " + e.getMessage());
+                }
+            }
+            case "close_consumer", "crash_consumer" -> {
+                try {
+                    if (op.equals("close_consumer")) {
+                        member(index, s).close(timeout);
+                    } else {
+                        member(index, s).crash(timeout);
+                    }
+                } catch (IllegalStateException e) {
+                    throw new CaseFailure("step " + index + " (" + op + "): " + e.getMessage());
+                }
+            }
+            case "wait_group", "wait_consumed", "wait_committed", "wait_consumer" -> {
+                awaitGroup(index, s, timeout);
+                groupStates.add(groupState(index, s));
+            }
             default -> throw new CaseFailure("step " + index + ": unknown op " + op);
         }
     }
@@ -161,14 +238,56 @@ public final class Harness {
         }
         NewTopic t = new NewTopic(topic, replicas).configs(strings(spec.path("topic").path("config")));
         cluster.admin().createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
-        // The case starts from a settled partition: the preferred leader leads and every replica is in sync.
+        settle(topic, assignment);
+    }
+
+    /**
+     * The group coordinator's topic, made before any consumer asks for a coordinator (which would have a
+     * broker create it with a random placement): offsets.topic.num.partitions partitions (50 unless the case
+     * says) with offsets.topic.replication.factor replicas (1 unless the case says, at most the brokers),
+     * placed as the simulator places it: Kafka's rack-unaware placement with the start index and the shift
+     * fixed at 0 (AdminUtils.assignReplicasToBrokers; src/sim/setup.rs default_assignment). So a group's
+     * coordinator is the same broker on both sides. The topic configs are the coordinator's own
+     * (GroupCoordinatorConfig offsetsTopicConfigs: compacted, producer compression).
+     */
+    private void createOffsetsTopic() throws Exception {
+        JsonNode bc = spec.path("broker_config");
+        int brokers = spec.path("brokers").asInt(3);
+        int partitions = bc.path("offsets.topic.num.partitions").asInt(50);
+        int rf = Math.min(bc.path("offsets.topic.replication.factor").asInt(1), brokers);
+        List<List<Integer>> placement = new ArrayList<>();
+        int shift = 0;
+        for (int p = 0; p < partitions; p++) {
+            if (p > 0 && p % brokers == 0) {
+                shift++;
+            }
+            int first = p % brokers;
+            List<Integer> r = new ArrayList<>(List.of(first + 1));
+            for (int j = 0; j < rf - 1; j++) {
+                int sh = 1 + (shift + j) % Math.max(brokers - 1, 1);
+                r.add((first + sh) % brokers + 1);
+            }
+            placement.add(r);
+        }
+        Map<Integer, List<Integer>> replicas = new LinkedHashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            replicas.put(p, placement.get(p));
+        }
+        NewTopic t = new NewTopic(Topic.GROUP_METADATA_TOPIC_NAME, replicas)
+                .configs(Map.of("cleanup.policy", "compact", "compression.type", "producer", "segment.bytes", "104857600"));
+        cluster.admin().createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
+        settle(Topic.GROUP_METADATA_TOPIC_NAME, placement);
+    }
+
+    /** Waits until every partition of the topic has its preferred leader and a full ISR. */
+    private void settle(String name, List<List<Integer>> replicaAssignment) throws Exception {
         long deadline = System.currentTimeMillis() + 30_000;
         while (true) {
             boolean settled = true;
             try {
-                TopicDescription d = cluster.admin().describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(topic);
+                TopicDescription d = cluster.admin().describeTopics(List.of(name)).allTopicNames().get(5, TimeUnit.SECONDS).get(name);
                 for (TopicPartitionInfo p : d.partitions()) {
-                    List<Integer> want = assignment.get(p.partition());
+                    List<Integer> want = replicaAssignment.get(p.partition());
                     settled &= p.leader() != null && p.leader().id() == want.get(0)
                             && ids(p.isr()).equals(new TreeSet<>(want));
                 }
@@ -179,7 +298,7 @@ public final class Harness {
                 return;
             }
             if (System.currentTimeMillis() > deadline) {
-                throw new CaseFailure("topic " + topic + " did not settle with its preferred leaders and full ISRs within 30 s");
+                throw new CaseFailure("topic " + name + " did not settle with its preferred leaders and full ISRs within 30 s");
             }
             Thread.sleep(100);
         }
@@ -230,6 +349,7 @@ public final class Harness {
                 boolean reached = switch (s.path("op").asText()) {
                     case "wait_isr" -> ids(p.isr()).equals(intSet(s.path("isr")));
                     case "wait_hw" -> highWatermark(partition) >= s.path("offset").asLong();
+                    case "wait_log_start" -> logStart(partition) >= s.path("offset").asLong();
                     default -> Objects.equals(leader, s.path("leader").isNull() ? null : s.path("leader").asInt());
                 };
                 if (reached) {
@@ -253,6 +373,11 @@ public final class Harness {
                 ((ObjectNode) parts.get(topic + "-" + p)).put("high_watermark", highWatermark(p));
             }
         }
+        if (op.equals("wait_log_start")) {
+            for (int p = 0; p < assignment.size(); p++) {
+                ((ObjectNode) parts.get(topic + "-" + p)).put("log_start_offset", logStart(p));
+            }
+        }
         st.set("partitions", parts);
         return st;
     }
@@ -267,6 +392,12 @@ public final class Harness {
         return cluster.admin()
                 .listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
                 .partitionResult(tp).get(10, TimeUnit.SECONDS).offset();
+    }
+
+    /** The partition's log start offset: the leader's answer to ListOffsets for the earliest offset. */
+    private long logStart(int partition) throws Exception {
+        TopicPartition tp = new TopicPartition(topic, partition);
+        return cluster.admin().listOffsets(Map.of(tp, OffsetSpec.earliest())).partitionResult(tp).get(10, TimeUnit.SECONDS).offset();
     }
 
     /**
@@ -355,6 +486,163 @@ public final class Harness {
             }
         }
         return read;
+    }
+
+    private Member member(int index, JsonNode s) throws CaseFailure {
+        Member m = members.get(s.path("consumer").asText());
+        if (m == null) {
+            throw new CaseFailure("step " + index + ": no consumer " + s.path("consumer"));
+        }
+        return m;
+    }
+
+    /** The groups of the case's consumers, in order of first appearance. */
+    private List<String> groupIds() {
+        List<String> out = new ArrayList<>();
+        members.values().forEach(m -> {
+            if (!out.contains(m.group)) {
+                out.add(m.group);
+            }
+        });
+        return out;
+    }
+
+    /** The group's committed offsets, as the Admin client lists them (partitions without one are absent). */
+    private ObjectNode committed(String group) throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> offsets = cluster.admin().listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+        TreeMap<String, Long> sorted = new TreeMap<>(PARTITION_ORDER);
+        offsets.forEach((tp, om) -> {
+            if (om != null) {
+                sorted.put(tp.topic() + "-" + tp.partition(), om.offset());
+            }
+        });
+        ObjectNode out = JSON.createObjectNode();
+        sorted.forEach(out::put);
+        return out;
+    }
+
+    /**
+     * Each member's assignment as the group's coordinator has it, by the name of the case's consumer whose
+     * member id it is (as that consumer last saw its own id), or else by its client id, which is the
+     * consumer's name too, except for a static member that replaced another: the coordinator keeps the
+     * replaced member's client id then (ClassicGroup.replaceStaticMember).
+     */
+    private Map<String, TreeSet<String>> coordinatorAssignment(ConsumerGroupDescription d) {
+        Map<String, TreeSet<String>> out = new TreeMap<>();
+        for (MemberDescription md : d.members()) {
+            TreeSet<String> parts = new TreeSet<>(PARTITION_ORDER);
+            md.assignment().topicPartitions().forEach(tp -> parts.add(tp.topic() + "-" + tp.partition()));
+            String name = members.values().stream().filter(m -> m.running() && m.memberId().equals(md.consumerId()))
+                    .map(m -> m.name).findFirst().orElse(md.clientId());
+            out.put(name, parts);
+        }
+        return out;
+    }
+
+    private ConsumerGroupDescription describeGroup(String group) throws Exception {
+        return cluster.admin().describeConsumerGroups(List.of(group)).describedGroups().get(group).get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Waits for a group state. wait_group: the group is Stable with exactly the named members, every
+     * partition of the topic is assigned, each member's own assignment (after its last poll) is what the
+     * coordinator gave it, and each has a position for every partition it owns. With cooperative-sticky
+     * that is after the second round. wait_consumed: the consumer's polls have returned at least `count`
+     * records and the loop iteration after them (its commit) is done. wait_committed: the group's
+     * committed offsets (Admin listConsumerGroupOffsets) are `offsets` for the partitions it names.
+     * wait_consumer: the consumer is in `state` (running, closed or failed).
+     */
+    private void awaitGroup(int index, JsonNode s, long timeoutMs) throws Exception {
+        String op = s.path("op").asText();
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        String last = "nothing";
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                boolean reached;
+                switch (op) {
+                    case "wait_group" -> {
+                        ConsumerGroupDescription d = describeGroup(s.path("group").asText());
+                        Map<String, TreeSet<String>> coord = coordinatorAssignment(d);
+                        TreeSet<String> want = new TreeSet<>();
+                        s.path("members").forEach(n -> want.add(n.asText()));
+                        TreeSet<String> all = new TreeSet<>(PARTITION_ORDER);
+                        coord.values().forEach(all::addAll);
+                        last = "state " + d.groupState() + ", assignment " + coord;
+                        reached = coord.keySet().equals(want)
+                                && (want.isEmpty() ? d.groupState().toString().equals("Empty") : d.groupState().toString().equals("Stable"))
+                                && (want.isEmpty() || all.size() == assignment.size());
+                        for (String n : want) {
+                            Member m = members.get(n);
+                            reached &= m != null && m.running() && m.assignment().equals(coord.get(n)) && m.positionsKnown();
+                        }
+                    }
+                    case "wait_consumed" -> {
+                        Member m = member(index, s);
+                        last = m.recordsAtIterationEnd() + " records, state " + m.state();
+                        reached = m.recordsAtIterationEnd() >= s.path("count").asInt();
+                    }
+                    case "wait_consumer" -> {
+                        Member m = member(index, s);
+                        last = "state " + m.state();
+                        reached = m.state().equals(s.path("state").asText());
+                    }
+                    default -> {
+                        ObjectNode c = committed(s.path("group").asText());
+                        last = "committed " + c;
+                        reached = true;
+                        for (Iterator<Map.Entry<String, JsonNode>> it = s.path("offsets").fields(); it.hasNext(); ) {
+                            Map.Entry<String, JsonNode> e = it.next();
+                            reached &= c.path(e.getKey()).isNumber() && c.path(e.getKey()).asLong() == e.getValue().asLong();
+                        }
+                    }
+                }
+                if (reached) {
+                    return;
+                }
+            } catch (Exception retry) {
+                last = retry.toString();
+            }
+            Thread.sleep(100);
+        }
+        throw new CaseFailure("step " + index + " (" + s + ") not reached within " + timeoutMs + " ms; last seen: " + last);
+    }
+
+    /** What a group wait saw once it was reached. */
+    private ObjectNode groupState(int index, JsonNode s) throws Exception {
+        ObjectNode st = JSON.createObjectNode();
+        st.put("step", index);
+        String op = s.path("op").asText();
+        st.put("op", op);
+        switch (op) {
+            case "wait_group" -> {
+                ConsumerGroupDescription d = describeGroup(s.path("group").asText());
+                st.put("group", s.path("group").asText());
+                st.put("state", d.groupState().toString());
+                st.put("assignor", d.partitionAssignor());
+                ObjectNode a = st.putObject("assignment");
+                coordinatorAssignment(d).forEach((n, parts) -> {
+                    ArrayNode arr = a.putArray(n);
+                    parts.forEach(arr::add);
+                });
+            }
+            case "wait_consumed" -> {
+                Member m = member(index, s);
+                st.put("consumer", m.name);
+                st.put("consumed", m.recordsAtIterationEnd());
+            }
+            case "wait_consumer" -> {
+                Member m = member(index, s);
+                st.put("consumer", m.name);
+                st.put("state", m.state());
+                st.set("error", m.outcome().get("error"));
+            }
+            default -> {
+                st.put("group", s.path("group").asText());
+                st.set("committed", committed(s.path("group").asText()));
+            }
+        }
+        return st;
     }
 
     private static Integer leaderId(TopicPartitionInfo p) {
