@@ -276,13 +276,23 @@ fn a_graceful_close_leaves_at_once_and_a_crash_waits_for_the_session_timeout() {
     );
     let s = scenario(3, "", "", &rest);
     let mut removed_at: BTreeMap<u32, u64> = BTreeMap::new();
+    // What the listener of `a` heard at its close, and what `b`'s heard when it crashed (nothing).
+    let mut revoked_on_close: Vec<(u32, usize, Revocation)> = Vec::new();
     s.run(1, Some(40_000), |_, step| {
         for e in &step.effects {
-            if let Effect::Group(GroupEffect::MemberRemoved { consumer, .. }) = e {
-                removed_at.entry(*consumer).or_insert(step.time);
+            match e {
+                Effect::Group(GroupEffect::MemberRemoved { consumer, .. }) => {
+                    removed_at.entry(*consumer).or_insert(step.time);
+                }
+                Effect::Consumer(ConsumerEffect::PartitionsRevoked { consumer, partitions, how }) if step.time == 10_000 || step.time == 20_000 => {
+                    revoked_on_close.push((*consumer, partitions.len(), *how));
+                }
+                _ => {}
             }
         }
     });
+    // `ConsumerCoordinator.onLeavePrepare`: close() revokes what the member owns before LeaveGroup.
+    assert_eq!(revoked_on_close, [(0, 1, Revocation::OnClose)], "a owned one partition of three");
     let closed = removed_at[&0];
     assert!((10_000..10_100).contains(&closed), "LeaveGroup arrives within a round trip: {closed}");
     let crashed = removed_at[&1];

@@ -8,7 +8,7 @@
 
 use crate::sim::config::ConsumerConfig;
 use crate::sim::map::VecMap;
-use crate::sim::client::effect::{CommitKind, ConsumerEffect};
+use crate::sim::client::effect::{CommitKind, ConsumerEffect, Revocation};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
@@ -357,8 +357,9 @@ impl Consumer {
         cx.emit(ConsumerEffect::ConsumerCrashed { consumer: c, unprocessed });
     }
 
-    /// `close()`: auto-commit (if enabled), then LeaveGroup for a dynamic member. Like Java's
-    /// close, it does not wait for records still being processed.
+    /// `close()`: auto-commit (if enabled), then the rebalance listener for what it owns, then
+    /// LeaveGroup for a dynamic member. Like Java's close, it does not wait for records still being
+    /// processed.
     pub(crate) fn close(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
         let c = self.index;
         if !self.running() {
@@ -367,6 +368,16 @@ impl Consumer {
         let in_group = self.member == MemberState::Stable;
         if self.config.enable_auto_commit && in_group {
             self.commit(cx, env, CommitKind::OnClose);
+        }
+        // `ConsumerCoordinator.onLeavePrepare`, before LeaveGroup and for static members too: the
+        // partitions are revoked, or lost when the member has no generation or is mid-rebalance,
+        // and the listener hears nothing when it owns none.
+        if !self.owned.is_empty() {
+            let partitions = self.assigned().map(|p| env.tps[p as usize]).collect();
+            let lost = self.generation < 0 || self.member_id.is_empty() || self.member != MemberState::Stable;
+            let how = if lost { Revocation::Lost } else { Revocation::OnClose };
+            cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how });
+            self.owned.clear();
         }
         let left = self.config.group_instance_id.is_none() && !self.member_id.is_empty();
         if let (true, Some(coord)) = (left, self.coordinator) {

@@ -291,6 +291,8 @@ pub enum Revocation {
     Cooperative,
     /// `onPartitionsLost`: the member was thrown out of the group, another may own them already.
     Lost,
+    /// `close()`: everything it owns, before it leaves the group (under either protocol).
+    OnClose,
 }
 
 /// Why a consumer committed.
@@ -434,6 +436,7 @@ impl ConsumerEffect {
                     names.consumer_name(*c),
                     partitions(names, p)
                 ),
+                Revocation::OnClose => format!("{} onPartitionsRevoked {} (close: it gives them up before leaving)", names.consumer_name(*c), partitions(names, p)),
             },
             ConsumerEffect::PartitionsAssigned { consumer: c, partitions: p, generation } => {
                 format!("{} onPartitionsAssigned {} (generation {generation})", names.consumer_name(*c), partitions(names, p))
