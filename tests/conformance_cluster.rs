@@ -383,7 +383,7 @@ fn consumer_exception_of(error: &str) -> String {
         "REBALANCE_IN_PROGRESS" => "RebalanceInProgressException",
         "COORDINATOR_NOT_AVAILABLE" => "CoordinatorNotAvailableException",
         "NOT_COORDINATOR" => "NotCoordinatorException",
-        "REQUEST_TIMED_OUT" => "TimeoutException",
+        "REQUEST_TIMED_OUT" | "COMMIT_TIMEOUT" => "TimeoutException",
         "NETWORK_EXCEPTION" => "NetworkException",
         other => return format!("(no Java class for {other})"),
     }

@@ -216,6 +216,7 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::ConsumerTick { consumer: c, .. } => format!("{} heartbeat thread", sim.consumer_name(*c)),
         Timer::ConsumerProcessed { consumer: c, .. } => format!("{} finished processing a record", sim.consumer_name(*c)),
         Timer::ConsumerPoll { consumer: c, .. } => format!("{} calls poll() again", sim.consumer_name(*c)),
+        Timer::ConsumerCommitRetry { consumer: c, .. } => format!("{}'s commitSync() tries again", sim.consumer_name(*c)),
         Timer::ConsumerFetchWait { broker, pidx, .. } => format!(
             "broker-{broker}: consumer fetch for {} reached fetch.max.wait.ms",
             sim.tp_name(sim.tp(*pidx))

@@ -573,6 +573,9 @@ impl Sim {
                 self.with_consumer(consumer, |cons, cx, env| cons.processed(cx, env, incarnation))
             }
             Timer::ConsumerPoll { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timer(cx, env, incarnation)),
+            Timer::ConsumerCommitRetry { consumer, incarnation } => {
+                self.with_consumer(consumer, |cons, cx, env| cons.commit_retry(cx, env, incarnation))
+            }
             Timer::ConsumerFetchWait { broker, incarnation, pidx, fetch } => {
                 self.with_broker(broker, |b, cx, layout| b.leader_consumer_fetch_expired(cx, layout, incarnation, pidx, fetch))
             }

@@ -119,6 +119,13 @@ pub enum Timer {
         /// Incarnation.
         incarnation: u32,
     },
+    /// A consumer's `commitSync()` tries again after a retriable error.
+    ConsumerCommitRetry {
+        /// Consumer.
+        consumer: u32,
+        /// Incarnation.
+        incarnation: u32,
+    },
     /// A consumer's application calls `poll()` again (after a backoff or a stall).
     ConsumerPoll {
         /// Consumer.

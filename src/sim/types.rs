@@ -50,6 +50,9 @@ pub enum KafkaError {
     RequestTimedOut,
     /// The record was not acknowledged within `delivery.timeout.ms` (the client's TimeoutException).
     DeliveryTimeout,
+    /// `commitSync()` kept meeting retriable errors until `default.api.timeout.ms` passed (the
+    /// client's TimeoutException).
+    CommitTimeout,
     /// The partition has no leader.
     LeaderNotAvailable,
     /// A follower's fetch carried an older leader epoch than the leader's.
@@ -95,6 +98,7 @@ impl KafkaError {
             KafkaError::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
             KafkaError::RequestTimedOut => "REQUEST_TIMED_OUT",
             KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT",
+            KafkaError::CommitTimeout => "COMMIT_TIMEOUT",
             KafkaError::LeaderNotAvailable => "LEADER_NOT_AVAILABLE",
             KafkaError::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
             KafkaError::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
@@ -115,7 +119,7 @@ impl KafkaError {
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 23] = [
+    pub const ALL: [KafkaError; 24] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -123,6 +127,7 @@ impl KafkaError {
         KafkaError::InvalidProducerEpoch,
         KafkaError::RequestTimedOut,
         KafkaError::DeliveryTimeout,
+        KafkaError::CommitTimeout,
         KafkaError::LeaderNotAvailable,
         KafkaError::FencedLeaderEpoch,
         KafkaError::UnknownLeaderEpoch,
@@ -143,7 +148,7 @@ impl KafkaError {
 
     /// Whether the Java producer retries this error (a `RetriableException`).
     pub fn retriable(self) -> bool {
-        !matches!(self, KafkaError::DeliveryTimeout | KafkaError::InvalidProducerEpoch)
+        !matches!(self, KafkaError::DeliveryTimeout | KafkaError::CommitTimeout | KafkaError::InvalidProducerEpoch)
     }
 }
 

@@ -177,6 +177,22 @@ enum Request {
     ListOffsets { pidx: u32, out_of_range: bool, from: Option<u64> },
 }
 
+/// A `commitSync()` that has not returned yet.
+#[derive(Clone, Copy, Debug)]
+struct SyncCommit {
+    kind: CommitKind,
+    deadline: u64,
+    failed_attempts: u32,
+}
+
+/// `default.api.timeout.ms`, how long `commitSync()` retries (the Java client's default; not settable
+/// in the simulator).
+const DEFAULT_API_TIMEOUT_MS: u64 = 60_000;
+
+/// `retry.backoff.max.ms`, the cap of the backoff between attempts (the Java client's default; not
+/// settable in the simulator).
+const RETRY_BACKOFF_MAX_MS: u64 = 1_000;
+
 #[derive(Clone, Debug)]
 struct Pending {
     request: Request,
@@ -227,6 +243,9 @@ pub struct Consumer {
     stalled_until: u64,
     last_poll: u64,
     next_auto_commit: u64,
+    /// A `commitSync()` under way: its kind, when it gives up (`default.api.timeout.ms` after the
+    /// call) and the attempts that failed so far.
+    sync_commit: Option<SyncCommit>,
     requests: VecMap<u64, Pending>,
     heartbeat_sent: Option<u64>,
     /// How often each error was seen.
@@ -259,6 +278,7 @@ impl Consumer {
             stalled_until: 0,
             last_poll: 0,
             next_auto_commit: 0,
+            sync_commit: None,
             requests: VecMap::new(),
             heartbeat_sent: None,
             errors_seen: VecMap::new(),

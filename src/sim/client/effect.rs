@@ -228,6 +228,18 @@ pub enum ConsumerEffect {
         /// What it tried to commit.
         offsets: Vec<(Tp, u64)>,
     },
+    /// `commitSync()` met a retriable error: it finds the coordinator again and retries, until
+    /// `default.api.timeout.ms` has passed since it was called.
+    CommitRetrying {
+        /// Consumer.
+        consumer: u32,
+        /// The error.
+        error: KafkaError,
+        /// When it tries again.
+        retry_at: u64,
+        /// When it gives up with a TimeoutException.
+        deadline: u64,
+    },
     /// The consumer set its position from the group's committed offset.
     PositionFromCommit {
         /// Consumer.
@@ -468,6 +480,10 @@ impl ConsumerEffect {
                 };
                 format!("{} commits {} ({why})", names.consumer_name(*c), offsets(names, o))
             }
+            ConsumerEffect::CommitRetrying { consumer: c, error, retry_at, deadline } => format!(
+                "{}'s commitSync() got {error}: a retriable error, so it looks for the coordinator and tries again at {retry_at} ms (it gives up at {deadline} ms, default.api.timeout.ms after the call)",
+                names.consumer_name(*c)
+            ),
             ConsumerEffect::CommitFailed { consumer: c, error, offsets: o } => {
                 format!("{}'s commit of {} FAILED: {error}", names.consumer_name(*c), offsets(names, o))
             }

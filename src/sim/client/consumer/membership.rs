@@ -2,11 +2,12 @@
 //! cooperative, the leader running the assignor), errors that send it back to rejoin, and offset
 //! commits and their responses.
 
-use super::{AppState, MemberState, Owned, Request};
+use super::{AppState, MemberState, Owned, Request, SyncCommit, DEFAULT_API_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS};
 use crate::sim::group::assignor::{self, Strategy};
 use crate::sim::map::VecMap;
 use crate::sim::client::effect::{CommitKind, ConsumerEffect, Revocation};
 use crate::sim::msg::{JoinMember, JoinResult, Msg};
+use crate::sim::timer::Timer;
 use crate::sim::types::{KafkaError, NodeId, Tp};
 use super::{Consumer, Cx};
 use crate::sim::client::ClientEnv;
@@ -69,6 +70,9 @@ impl Consumer {
         }
         let (group, generation, member_id, timeout) =
             (self.group, self.generation, self.member_id.clone(), self.config.request_timeout_ms);
+        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing) && self.sync_commit.is_none() {
+            self.sync_commit = Some(SyncCommit { kind, deadline: cx.now() + DEFAULT_API_TIMEOUT_MS, failed_attempts: 0 });
+        }
         cx.emit(ConsumerEffect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
         let request = Request::Commit { offsets: offsets.clone(), kind };
         self.request(cx, coord, request, timeout, |req| Msg::OffsetCommit { req, group, generation, member_id, offsets });
@@ -76,6 +80,7 @@ impl Consumer {
 
     /// A blocking commit returned (or failed): the application goes on.
     pub(super) fn commit_done(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        self.sync_commit = None;
         match self.app {
             AppState::Committing { then_process: true } => {
                 self.app = AppState::Processing;
@@ -277,6 +282,27 @@ impl Consumer {
 
     pub(super) fn commit_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, offsets: Vec<(Tp, u64)>, kind: CommitKind, error: Option<KafkaError>) {
         let c = self.index;
+        let coordinator_error =
+            |e: KafkaError| matches!(e, KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::RequestTimedOut | KafkaError::NetworkException);
+        // `ConsumerCoordinator.commitOffsetsSync`: a retriable failure (these, after which the
+        // coordinator is marked unknown) is retried after a backoff until `default.api.timeout.ms`
+        // has passed since the call; then commitSync() throws a TimeoutException.
+        let mut error = error;
+        if let (Some(e), Some(sync)) = (error, self.sync_commit.filter(|s| s.kind == kind)) {
+            if coordinator_error(e) {
+                self.saw(e);
+                self.lost_coordinator(cx);
+                if cx.now() < sync.deadline {
+                    let backoff = self.config.retry_backoff_ms.saturating_mul(1 << sync.failed_attempts.min(20)).min(RETRY_BACKOFF_MAX_MS.max(self.config.retry_backoff_ms));
+                    let retry_at = (cx.now() + backoff).min(sync.deadline);
+                    self.sync_commit = Some(SyncCommit { failed_attempts: sync.failed_attempts + 1, ..sync });
+                    cx.emit(ConsumerEffect::CommitRetrying { consumer: c, error: e, retry_at, deadline: sync.deadline });
+                    cx.set_timer(retry_at, Timer::ConsumerCommitRetry { consumer: c, incarnation: self.incarnation });
+                    return;
+                }
+                error = Some(KafkaError::CommitTimeout);
+            }
+        }
         if let Some(error) = error {
             self.saw(error);
             cx.emit(ConsumerEffect::CommitFailed { consumer: c, error, offsets });
@@ -300,5 +326,26 @@ impl Consumer {
         if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing) {
             self.commit_done(cx, env);
         }
+    }
+
+    /// A `commitSync()` tries again after its backoff: it sends the commit once the coordinator is
+    /// known again, and throws a TimeoutException once `default.api.timeout.ms` has passed.
+    pub(crate) fn commit_retry(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32) -> bool {
+        let Some(sync) = self.sync_commit.filter(|_| self.live(incarnation)) else { return false };
+        let c = self.index;
+        if cx.now() >= sync.deadline {
+            let offsets = self.positions().map(|(p, o)| (env.tps[p as usize], o)).collect();
+            self.saw(KafkaError::CommitTimeout);
+            cx.emit(ConsumerEffect::CommitFailed { consumer: c, error: KafkaError::CommitTimeout, offsets });
+            self.commit_done(cx, env);
+        } else if self.coordinator.is_none() {
+            // `coordinatorUnknownAndUnreadySync`: wait for FindCoordinator, asking again if needed.
+            self.find_coordinator(cx);
+            let retry_at = (cx.now() + self.config.retry_backoff_ms).min(sync.deadline);
+            cx.set_timer(retry_at, Timer::ConsumerCommitRetry { consumer: c, incarnation });
+        } else {
+            self.commit(cx, env, sync.kind);
+        }
+        true
     }
 }
