@@ -145,7 +145,7 @@ impl Page {
         // A move of the run or a choice in it makes the link shown out of date.
         if matches!(
             cmd,
-            Cmd::TogglePlay | Cmd::Forward | Cmd::Back | Cmd::Restart | Cmd::End | Cmd::Seek(_) | Cmd::Marker(_) | Cmd::Speed(_) | Cmd::Act(_) | Cmd::Deselect | Cmd::Pick(..) | Cmd::ToggleLanguage
+            Cmd::TogglePlay | Cmd::Forward | Cmd::Back | Cmd::Restart | Cmd::End | Cmd::Seek(_) | Cmd::Marker(_) | Cmd::Speed(_) | Cmd::Act(_) | Cmd::Deselect | Cmd::Escape | Cmd::Pick(..) | Cmd::ToggleLanguage
         ) {
             self.run.share_url = None;
         }
@@ -180,7 +180,8 @@ impl Page {
                 }
             }
             Cmd::Select(node) => self.run.select(node),
-            Cmd::Deselect => self.run.selected = None,
+            Cmd::Deselect | Cmd::Escape => self.run.selected = None,
+            Cmd::Copied(ok) => self.run.copied = Some(ok),
             Cmd::Pick(at, choice) => {
                 self.run.picks.insert(at, choice);
             }
