@@ -110,9 +110,6 @@ pub fn App() -> Html {
                     sharing: p.run.share_url.is_some(),
                 }, &cmd, &read_file, on_menu)}
                 <Controls frame={frame.clone()} cmd={cmd.clone()} {playing} {speed} />
-                if let Some(url) = p.run.share_url.as_deref() {
-                    <SharePopover url={url.to_string()} copied={p.run.copied} cmd={cmd.clone()} />
-                }
                 <div class="notices">
                     {p.exploration.note(t, cmd.reform(|_: MouseEvent| Cmd::StopExplore))}
                     {landing_note(t, p.playback.landing, session.known_steps())}
@@ -121,6 +118,10 @@ pub fn App() -> Html {
                     }
                 </div>
                 <main class={classes!("stage-main", right_frame.is_some().then_some("comparing"))}>
+                    // Over the top of the stage, not over the bars: the controls stay in reach.
+                    if let Some(url) = p.run.share_url.as_deref() {
+                        <SharePopover url={url.to_string()} copied={p.run.copied} cmd={cmd.clone()} />
+                    }
                     <div class="stage" data-testid="stage">
                         <div class={classes!("clusters", right_frame.is_some().then_some("side-by-side"))}>
                             <div class="cluster-pane" data-testid="left-pane" data-now={frame.now.to_string()}>

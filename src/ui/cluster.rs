@@ -32,7 +32,7 @@ const PITCH: f64 = 22.0;
 /// The text baseline inside a replica row.
 const TEXT_Y: f64 = 15.0;
 /// The name and leader epoch before a replica's cells, and the `HW n LEO n` after them.
-const LABEL_W: f64 = 138.0;
+const LABEL_W: f64 = 144.0;
 const END_W: f64 = 108.0;
 /// Record cells per log strip in the side-by-side columns and in the single column.
 const CELLS_WIDE: usize = 6;
@@ -222,14 +222,14 @@ fn replica_row(t: Tr, state: &StateView, at: &RowAt) -> Html {
     let text_y = px(TEXT_Y);
     // The name ends before the epoch column in monospace type (7.8 units a character); a leader's
     // star takes two of its characters.
-    let shown_name = short(&name.replace("__consumer_offsets-", "__offsets-"), if is_leader { 9 } else { 11 });
+    let shown_name = short(&name.replace("__consumer_offsets-", "__offsets-"), if is_leader { 10 } else { 12 });
     let label = html! {
         <>
             <text x="8" y={text_y.clone()} class="replica-label">
                 {if is_leader { "★ " } else { "" }}{shown_name}
                 <title>{name.to_string()}</title>
             </text>
-            <text x="100" y={text_y.clone()} class="replica-meta">
+            <text x="108" y={text_y.clone()} class="replica-meta">
                 {if in_isr { format!("e{epoch}") } else { "∉ISR".to_string() }}
                 <title>{tip}</title>
             </text>
