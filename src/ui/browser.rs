@@ -129,3 +129,20 @@ pub fn copy_text(text: &str, field: Option<web_sys::HtmlInputElement>, done: imp
 pub fn context_of(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
 }
+
+/// Asks the person `question` with the browser's own dialog; true when they agree.
+pub fn confirm(question: &str) -> bool {
+    gloo::utils::window().confirm_with_message(question).unwrap_or(true)
+}
+
+/// The text kept in the browser's local storage under `key`, if any (none where storage is off).
+pub fn stored(key: &str) -> Option<String> {
+    gloo::utils::window().local_storage().ok()??.get_item(key).ok()?
+}
+
+/// Keeps `value` in the browser's local storage under `key`, where storage is allowed.
+pub fn store(key: &str, value: &str) {
+    if let Ok(Some(storage)) = gloo::utils::window().local_storage() {
+        let _ = storage.set_item(key, value);
+    }
+}

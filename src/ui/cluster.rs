@@ -179,8 +179,10 @@ fn node_key(node: NodeId) -> String {
     }
 }
 
-/// The handlers that make a drawn node a button: a click, or Enter or Space while it has focus,
-/// opens its actions.
+/// The handlers that make a drawn node a button: a click anywhere on it, or Enter or Space while
+/// its box has the focus, opens its actions. The box, not the whole node, is the button that the
+/// keyboard and screen readers reach: named by the node's name, it carries none of the node's
+/// other words, which a button's name would have to repeat.
 fn node_handlers(on_select: &Callback<NodeId>, node: NodeId) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
     let onclick = on_select.reform(move |_: MouseEvent| node);
     let on_select = on_select.clone();
@@ -610,9 +612,9 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     let state_word = if up { t.broker_up } else { t.broker_crashed };
     html! {
         <g class={classes!("node", "broker", (!up).then_some("down"), props.selected.then_some("selected"))}
-           data-node={name.clone()} data-up={up.to_string()} {onclick} {onkeydown} role="button" tabindex="0"
-           aria-label={fill(t.broker_aria, &[&name, &state_word])} aria-haspopup="dialog" aria-expanded={props.selected.to_string()}>
-            <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" />
+           data-node={name.clone()} data-up={up.to_string()} {onclick}>
+            <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" {onkeydown} role="button" tabindex="0"
+                  aria-label={fill(t.broker_aria, &[&name, &state_word])} aria-haspopup="dialog" aria-expanded={props.selected.to_string()} />
             <text class="node-title" x={px(rect.x + 10.0)} y={px(rect.y + 19.0)}>
                 {name.clone()}
                 if !up { <tspan class="down-label">{t.isolate(t.crashed_label)}</tspan> }
@@ -891,9 +893,9 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         let chars = fits(rect.w - 16.0);
         let selected = props.selected == Some(node);
         html! {
-            <g class={classes!("node", "producer", selected.then_some("selected"))} data-node={p.name.clone()} {onclick} {onkeydown} role="button" tabindex="0"
-               aria-label={fill(t.node_aria, &[&p.name])} aria-haspopup="dialog" aria-expanded={selected.to_string()}>
-                <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" />
+            <g class={classes!("node", "producer", selected.then_some("selected"))} data-node={p.name.clone()} {onclick}>
+                <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" {onkeydown} role="button" tabindex="0"
+                      aria-label={fill(t.node_aria, &[&p.name])} aria-haspopup="dialog" aria-expanded={selected.to_string()} />
                 <text class="node-title" x={px(rect.x + 8.0)} y={px(rect.y + 19.0)}>{short(&p.name, chars.saturating_sub(2))}</text>
                 <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 37.0)}>
                     {t.isolate(short(&fill(t.producer_config, &[&p.config.acks.name(), &if p.config.enable_idempotence { t.yes } else { t.no }]), chars))}
@@ -919,9 +921,9 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             let selected = props.selected == Some(node);
             html! {
                 <g class={classes!("node", "consumer", format!("state-{}", alive.replace(' ', "-")), selected.then_some("selected"))}
-                   data-node={c.name.clone()} data-state={alive.clone()} {onclick} {onkeydown} role="button" tabindex="0"
-                   aria-label={fill(t.node_aria, &[&c.name])} aria-haspopup="dialog" aria-expanded={selected.to_string()}>
-                    <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="6" />
+                   data-node={c.name.clone()} data-state={alive.clone()} {onclick}>
+                    <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="6" {onkeydown} role="button" tabindex="0"
+                          aria-label={fill(t.node_aria, &[&c.name])} aria-haspopup="dialog" aria-expanded={selected.to_string()} />
                     <text class="node-title" x={px(rect.x + 8.0)} y={px(rect.y + 17.0)}>
                         {short(&c.name, chars / 2)}<tspan class="node-meta">{format!("  {}", short(&alive, chars / 2))}</tspan>
                     </text>
@@ -1011,9 +1013,9 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             if let Some(x) = l.groups_title_x {
                 <text class="column-title" x={px(x)} y="30">{t.isolate(t.consumer_groups)}</text>
             }
-            <g class={classes!("node", "controller", controller_selected.then_some("selected"))} data-node="controller" onclick={onclick_controller} onkeydown={onkeydown_controller}
-               role="button" tabindex="0" aria-label={fill(t.node_aria, &[&"controller"])} aria-haspopup="dialog" aria-expanded={controller_selected.to_string()}>
-                <rect class="box" x={px(controller.x)} y={px(controller.y)} width={px(controller.w)} height={px(controller.h)} rx="8" />
+            <g class={classes!("node", "controller", controller_selected.then_some("selected"))} data-node="controller" onclick={onclick_controller}>
+                <rect class="box" x={px(controller.x)} y={px(controller.y)} width={px(controller.w)} height={px(controller.h)} rx="8" onkeydown={onkeydown_controller}
+                      role="button" tabindex="0" aria-label={fill(t.node_aria, &[&"controller"])} aria-haspopup="dialog" aria-expanded={controller_selected.to_string()} />
                 <text class="node-title" x={px(controller.x + 10.0)} y={px(controller.y + 20.0)}>
                     {"controller"}<tspan class="node-meta">{t.isolate(short(t.controller_meta, fits(controller.w - 110.0)))}</tspan>
                 </text>

@@ -154,7 +154,7 @@ fn close_menus() {
 /// the person was. (Through `Reflect`: a node is an SVG element, which `web-sys` reaches only with
 /// a feature the page does not otherwise need.)
 fn focus_selected_node() {
-    let Some(node) = gloo::utils::document().query_selector("[data-testid=left-pane] .node.selected").ok().flatten() else { return };
+    let Some(node) = gloo::utils::document().query_selector("[data-testid=left-pane] .node.selected > .box").ok().flatten() else { return };
     if let Some(focus) = js_sys::Reflect::get(&node, &"focus".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
         let _ = focus.call0(&node);
     }

@@ -500,7 +500,8 @@ pub fn Ledger(props: &LedgerProps) -> Html {
             if omitted > 0 {
                 <p class="omitted" data-testid="ledger-omitted">{fill(tr.ledger_omitted, &[&l.records.len(), &t.sent, &(LEDGER_ROWS / 2)])}</p>
             }
-            <div class="table-wrap">
+            // Focusable, so that the keyboard can scroll it.
+            <div class="table-wrap" tabindex="0" role="region" aria-label={tr.ledger_table}>
                 <table>
                     <thead><tr>
                         { for tr.columns.iter().map(|c| html! { <th>{*c}</th> }) }

@@ -239,7 +239,7 @@ test('a broker\'s actions open beside it, by click or by Enter on the focused no
   const problems = await open(page, '#scenario=acks-all-survives-crash&seed=1&step=20');
   await expect(page.getByTestId('position')).toHaveAttribute('data-position', '20', { timeout: 30_000 });
   const broker = page.locator('[data-testid=left-pane] [data-node="broker-2"]');
-  await broker.focus();
+  await broker.locator('.box').focus();
   await page.keyboard.press('Enter');
   const menu = page.getByTestId('action-menu');
   await expect(menu).toBeVisible();
@@ -255,7 +255,7 @@ test('a broker\'s actions open beside it, by click or by Enter on the focused no
   await page.screenshot({ path: path.join(SHOTS, 'action-popover-1920.png') });
   await page.keyboard.press('Escape');
   await expect(menu).toHaveCount(0);
-  expect(await broker.evaluate((el) => el === document.activeElement)).toBe(true);
+  expect(await broker.locator('.box').evaluate((el) => el === document.activeElement)).toBe(true);
   // By click: crash it, and the crashed broker is on screen.
   await broker.locator('.box').click();
   await page.getByTestId('crash').click();
@@ -366,4 +366,86 @@ test('Share link where the clipboard works: copied, and the clipboard holds the 
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('share-url')).toHaveCount(0);
   await stillWorks(page, problems);
+});
+
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core (from node_modules) in the page and returns its violations, briefly. It is
+ * evaluated rather than added as a script tag, which the page's Content-Security-Policy refuses.
+ */
+async function axe(page) {
+  // Once the ledger has caught up with the picture (see playback.rs).
+  await expect(page.locator('.ledger')).toHaveAttribute('data-stale', 'false');
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    // The whole page, with the rules axe runs by default and the experimental ones the issue names.
+    const result = await window.axe.run(document, { rules: { 'label-content-name-mismatch': { enabled: true } } });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
+  });
+}
+
+test('axe-core finds no violation in the views of a lesson', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.setViewportSize({ width: 1366, height: 768 });
+  const problems = await open(page, '#scenario=acks1-acknowledged-loss&seed=1&step=0');
+  await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '', { timeout: 30_000 });
+  const views = {};
+  views.start = await axe(page);
+  const pause = Number(await page.locator('.marker[data-kind=pause]').first().getAttribute('data-at'));
+  await seek(page, pause);
+  views.pause = await axe(page);
+  await page.locator('[data-testid=left-pane] [data-node="broker-1"] .box').click();
+  await expect(page.getByTestId('action-menu')).toBeVisible();
+  views['action popover'] = await axe(page);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('share').click();
+  views['share popover'] = await axe(page);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('compare').click();
+  await expect(page.getByTestId('right-pane')).toBeVisible();
+  views.compare = await axe(page);
+  await page.getByTestId('compare').click();
+  await page.keyboard.press('p');
+  views.presenter = await axe(page);
+  await page.keyboard.press('t');
+  views['presenter, dark'] = await axe(page);
+  await page.keyboard.press('p');
+  await page.getByTestId('lang').click();
+  views.persian = await axe(page);
+  await page.getByTestId('lang').click();
+  await page.evaluate(() => { location.hash = '#scenario=rebalance-eager-vs-cooperative&seed=1&step=900'; });
+  await expect(page.getByTestId('position')).toHaveAttribute('data-position', '900', { timeout: 30_000 });
+  views.groups = await axe(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  views.phone = await axe(page);
+  for (const [view, found] of Object.entries(views)) console.log(`axe, ${view}: ${found.length} violation(s)${found.length ? '\n  ' + found.join('\n  ') : ''}`);
+  expect(views).toEqual(Object.fromEntries(Object.keys(views).map((k) => [k, []])));
+  expect(problems).toEqual([]);
+});
+
+test('edits are never lost silently: the page asks before replacing them, and keeps the last one', async ({ page }) => {
+  const problems = await open(page);
+  const editor = page.getByTestId('editor');
+  const edited = (await editor.inputValue()).replace('title = "', 'title = "My ');
+  await editor.fill(edited);
+  // Picking another lesson asks first; refusing keeps the edit and the run.
+  const asked = [];
+  page.once('dialog', (d) => { asked.push(d.message()); d.dismiss(); });
+  await page.getByTestId('picker').selectOption('retry-duplicate');
+  await expect.poll(() => asked.length).toBe(1);
+  expect(asked[0]).toContain('have not run');
+  await expect(editor).toHaveValue(edited);
+  await expect(page.getByTestId('title')).toHaveText('Keys pick partitions: per-key order, and a hot partition');
+  // The edit survives a reload: the browser kept it.
+  await page.reload();
+  await expect(page.getByTestId('title')).toBeVisible();
+  await expect(editor).toHaveValue(edited);
+  await expect(page.getByTestId('notice')).toContainText('Your last edit is back in the editor');
+  // Agreeing replaces it.
+  page.once('dialog', (d) => d.accept());
+  await page.getByTestId('picker').selectOption('retry-duplicate');
+  await expect(page.getByTestId('title')).toHaveText('Retries without idempotence write a duplicate when an ack is lost');
+  await expect(editor).not.toHaveValue(edited);
+  expect(problems).toEqual([]);
 });
