@@ -5,7 +5,7 @@
 //! text is at least [`MIN_TEXT_PX`] CSS pixels; text is placed so that no two words overlap.
 
 use super::browser::context_of;
-use super::frame::{is_compact, Flight, Frame};
+use super::frame::{is_compact, Flight, Frame, FLIGHTS_NUMBERED};
 use super::i18n::{fill, use_tr, Tr};
 use crate::sim::map::VecMap;
 use crate::sim::view::StateView;
@@ -804,16 +804,19 @@ fn dot_at(from: (f64, f64), to: (f64, f64), progress: f64) -> (f64, f64) {
     (from.0 + dx * p, from.1 + dy * p)
 }
 
-/// The messages in flight placed on their paths, each dot moved down until it is clear of the
-/// dots placed before it, so that no two numbers overlap.
+/// The messages in flight placed on their paths. The numbered ones (the first
+/// [`FLIGHTS_NUMBERED`]) are each moved down until clear of those placed before them, so that no
+/// two numbers overlap; the rest, unnumbered, stay where they are.
 fn place_flights(layout: &Layout, flights: &[Flight]) -> Vec<(usize, (f64, f64))> {
     let mut placed: Vec<(usize, (f64, f64))> = Vec::with_capacity(flights.len());
     for (i, m) in flights.iter().enumerate() {
         let (Some(a), Some(b)) = (layout.rect(m.from), layout.rect(m.to)) else { continue };
         let (line, (s, e)) = layout.path(a, b);
         let (x, mut y) = dot_at(line[s], line[e], m.progress);
-        while placed.iter().any(|(_, (px, py))| (px - x).abs() < DOT_SPACING && (py - y).abs() < DOT_SPACING) {
-            y += DOT_SPACING;
+        if i < FLIGHTS_NUMBERED {
+            while placed.iter().any(|(_, (px, py))| (px - x).abs() < DOT_SPACING && (py - y).abs() < DOT_SPACING) {
+                y += DOT_SPACING;
+            }
         }
         placed.push((i, (x, y)));
     }
@@ -983,7 +986,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         html! {
             <g key={m.id.to_string()} class={classes!("msg", format!("msg-{kind}"))} style={format!("transform: translate({x:.1}px, {y:.1}px)")} data-kind={m.kind} data-n={(i + 1).to_string()}>
                 <circle r={px(DOT_R)} />
-                if props.numbered { <text class="msg-num" y="5">{(i + 1).to_string()}</text> }
+                if props.numbered && i < FLIGHTS_NUMBERED { <text class="msg-num" y="5">{(i + 1).to_string()}</text> }
                 <title>{format!("{}: {} → {}", m.kind, node_key(m.from), node_key(m.to))}</title>
             </g>
         }

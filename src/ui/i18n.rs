@@ -316,6 +316,7 @@ pub struct Text {
     pub compact_note: &'static str,
     /// The HW and LEO after a replica's cells.
     pub hw_leo: &'static str,
+    pub more_in_flight: &'static str,
     /// Asked before another scenario replaces edited text that has not run.
     pub confirm_replace_edit: &'static str,
     /// On opening, when the last edit kept in the browser's storage is put back in the editor.
@@ -534,6 +535,7 @@ pub static EN: Text = Text {
     controller_meta: "  KRaft quorum: elects leaders, keeps ISRs and epochs",
     compact_note: "A large cluster: each replica's log is drawn as a bar, solid up to the high watermark (HW) and faint from there to the log end offset (LEO). The numbers read HW/LEO; the bars of one topic share a scale, so a follower that lags has a shorter bar.",
     hw_leo: "HW {1} LEO {2}",
+    more_in_flight: "… and {1} more (hover a dot to name it).",
     confirm_replace_edit: "The editor holds text you changed and have not run. Replace it with the scenario you chose? (Your last edit stays kept in this browser.)",
     notice_edit_restored: "Your last edit is back in the editor, kept by this browser since your last visit. Press Run to run it.",
     ledger_table: "Every record and its fate",
@@ -750,6 +752,7 @@ pub static FA: Text = Text {
     controller_meta: "  کوئورم KRaft: گزینش leader، نگه‌داری ISR و epoch",
     compact_note: "یک خوشهٔ بزرگ: لاگ هر replica یک نوار است، پررنگ تا high watermark ‏(HW) و کم‌رنگ از آنجا تا log end offset ‏(LEO). عددها HW/LEO را نشان می‌دهند؛ نوارهای یک تاپیک یک مقیاس دارند، پس followerی که عقب است نوار کوتاه‌تری دارد.",
     hw_leo: "HW {1} LEO {2}",
+    more_in_flight: "… و {1} پیام دیگر (برای نامش نشانگر را روی نقطه ببرید).",
     confirm_replace_edit: "ویرایشگر متنی دارد که تغییرش داده‌اید و هنوز اجرا نشده است. آن را با سناریوی انتخاب‌شده جایگزین کنیم؟ (آخرین ویرایش شما در این مرورگر نگه داشته می‌شود.)",
     notice_edit_restored: "آخرین ویرایش شما، که این مرورگر از بازدید قبلی نگه داشته بود، دوباره در ویرایشگر است. برای اجرایش «اجرا» را بزنید.",
     ledger_table: "همهٔ رکوردها و سرنوشتشان",

@@ -4,7 +4,7 @@
 
 use super::browser::client_rect;
 use super::cmd::Cmd;
-use super::frame::{Frame, PauseView, LEDGER_ROWS};
+use super::frame::{Frame, PauseView, FLIGHTS_NUMBERED, LEDGER_ROWS};
 use super::glossary::{annotate, term};
 use super::i18n::{fill, use_tr, Tr};
 use crate::session::UserAction;
@@ -217,12 +217,15 @@ pub fn in_flight(t: Tr, f: &Frame) -> Html {
                 <p class="hint">{t.none_in_flight}</p>
             } else {
                 <ol class="flight-list" dir="ltr">
-                    { for f.flights.iter().enumerate().map(|(i, m)| html! {
+                    { for f.flights.iter().take(FLIGHTS_NUMBERED).enumerate().map(|(i, m)| html! {
                         <li class={format!("msg-{}", m.kind.to_lowercase())} data-kind={m.kind}>
                             <span class="dot">{(i + 1).to_string()}</span>{format!("{} {} → {}", m.kind, name(m.from), name(m.to))}
                         </li>
                     }) }
                 </ol>
+                if f.flights.len() > FLIGHTS_NUMBERED {
+                    <p class="hint">{fill(t.more_in_flight, &[&(f.flights.len() - FLIGHTS_NUMBERED)])}</p>
+                }
             }
         </section>
     }
