@@ -481,7 +481,7 @@ fn draw_labels(canvas: &HtmlCanvasElement, rows: &[CompactRow], alpha: f64, colo
     size_canvas(canvas, &ctx, (C_LABEL_W, row_top(rows.len())), 0.0, scale)?;
     ctx.set_global_alpha(alpha);
     let name = |row: &CompactRow| format!("{}{}", if row.role == 1 { "★ " } else { "" }, short(&row.name.replace("__consumer_offsets-", "__offsets-"), 14));
-    const MONO: &str = "13px ui-monospace, SFMono-Regular, Menlo, monospace";
+    const MONO: &str = "13px ui-monospace,SFMono-Regular,Menlo,monospace";
     // Names are squeezed to end before the epoch column, where a leader's star and bold type would
     // run on. Leaders are bold, and a partition without a leader is bold in the colour of trouble.
     let (name_x, meta_x) = ((8.0, 80.0), (94.0, C_LABEL_W - 96.0));

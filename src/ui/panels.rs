@@ -283,7 +283,7 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
         let card = card.clone();
         use_effect_with(props.node, move |_| {
             // The first action, not the close button before it.
-            let first = card.cast::<web_sys::Element>().and_then(|c| c.query_selector(".row button, .row input, .row select").ok().flatten().or_else(|| c.query_selector("button").ok().flatten()));
+            let first = card.cast::<web_sys::Element>().and_then(|c| c.query_selector(".row button,.row input,.row select").ok().flatten().or_else(|| c.query_selector("button").ok().flatten()));
             if let Some(first) = first {
                 if let Ok(first) = first.dyn_into::<web_sys::HtmlElement>() {
                     let _ = first.focus();
