@@ -963,9 +963,12 @@ pub fn Cluster(props: &ClusterProps) -> Html {
 
     // Messages: the paths of those in flight, faint; the one delivered in this step as an arrow;
     // a numbered dot on each, which the list beside the picture names.
+    // Only the numbered messages' paths: a large run has hundreds in flight, and as many long
+    // dashed lines would cost every step more than the rest of the picture.
     let paths: Vec<Html> = f
         .flights
         .iter()
+        .take(if props.numbered { FLIGHTS_NUMBERED } else { 0 })
         .filter_map(|m| {
             let (line, _) = l.path(l.rect(m.from)?, l.rect(m.to)?);
             Some(html! { <polyline class="msg-path" points={points(&line)} /> })
