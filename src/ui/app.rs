@@ -10,9 +10,9 @@ use super::editor::{editor_panel, use_file_reader};
 use super::frame::Frame;
 use super::i18n::{fill, Tr};
 use super::page::Page;
-use super::panels::{ActionMenu, Controls, Expectations, Ledger, Narration};
+use super::panels::{in_flight, ActionMenu, Controls, Expectations, Ledger, Narration};
 use super::playback::{landing_note, use_slices, use_ticker};
-use super::run::{challenge_panel, compare_panel, share_box};
+use super::run::{challenge_panel, compare_panel, SharePopover};
 use super::topbar::{top_bar, TopBar};
 use crate::share::ScenarioRef;
 use crate::sim::NodeId;
@@ -25,6 +25,8 @@ use yew::prelude::*;
 pub fn App() -> Html {
     let page = use_mut_ref(|| Page::new(&location_hash()));
     let redraw = use_force_update();
+    // The top bar's tools on a phone, folded away until asked for.
+    let menu_open = use_state(|| false);
     // One callback for the page's life: every component gets it, and the panels, which render
     // again only when their frame changes, need not compare it.
     let cmd = {
@@ -80,61 +82,88 @@ pub fn App() -> Html {
     };
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
 
+    let selected_name = p.run.selected.and_then(|n| frame.node_names.iter().find(|(id, _)| *id == n).map(|(_, s)| s.clone()));
+    let on_menu = {
+        let menu_open = menu_open.clone();
+        Callback::from(move |_: MouseEvent| menu_open.set(!*menu_open))
+    };
+
     html! {
         <ContextProvider<Tr> context={t}>
         <div class="app" ondrop={on_drop} ondragover={on_dragover}>
-            {top_bar(t, &TopBar {
-                builtins: &p.builtins,
-                current,
-                seed: &p.editor.seed,
-                exploring: p.exploration.running(),
-                compare: scenario.compare.is_some().then_some(p.run.compare.is_some()),
-                show_routine: p.playback.show_routine,
-                reduce_motion: p.prefs.reduce_motion,
-                lang: p.prefs.lang,
-                dark: p.prefs.dark,
-            }, &cmd, &read_file)}
-            {share_box(t, p.run.share_url.as_deref())}
-            {p.exploration.note(t, cmd.reform(|_: MouseEvent| Cmd::StopExplore))}
-            {landing_note(t, p.playback.landing, session.known_steps())}
-            if let Some(notice) = &p.notice {
-                <div class="notice" role="alert" data-testid="notice">{notice.clone()}<button class="close" onclick={cmd.reform(|_: MouseEvent| Cmd::Dismiss)} aria-label={t.dismiss}>{"✕"}</button></div>
-            }
-            <main>
-                <div class="stage">
-                    <h1 data-testid="title" dir="auto">{scenario.title.clone()}</h1>
-                    if let Some(goal) = &scenario.goal {
-                        <p class="goal" data-testid="goal"><span class="caption-label">{t.learning_goal}</span><span dir="auto">{goal.clone()}</span></p>
-                    }
-                    <p class="summary" dir="auto">{scenario.summary.clone()}</p>
-                    if let Some(challenge) = &scenario.challenge {
-                        {challenge_panel(t, challenge, &p.run.challenge)}
-                    }
-                    if let (Some(right), Some(compare)) = (&right_frame, &scenario.compare) {
-                        {compare_panel(t, compare, &frame, right)}
-                    }
-                    <div class={classes!("clusters", right_frame.is_some().then_some("side-by-side"))}>
-                        <div class="cluster-pane" data-testid="left-pane" data-now={frame.now.to_string()}>
-                            if let Some(c) = scenario.compare.as_ref().filter(|_| right_frame.is_some()) { <h3 class="pane-label">{c.left.clone()}</h3> }
-                            <Cluster frame={frame.clone()} selected={p.run.selected} dark={p.prefs.dark} on_select={cmd.reform(Cmd::Select)} />
-                        </div>
-                        if let (Some(right), Some(c)) = (&right_frame, &scenario.compare) {
-                            <div class="cluster-pane" data-testid="right-pane" data-position={right.position.to_string()} data-now={right.now.to_string()}>
-                                <h3 class="pane-label">{c.right.clone()}</h3>
-                                <Cluster frame={right.clone()} selected={None::<NodeId>} dark={p.prefs.dark} on_select={Callback::from(|_: NodeId| ())} />
-                            </div>
-                        }
-                    </div>
-                    if let Some(node) = p.run.selected {
-                        <ActionMenu frame={frame.clone()} cmd={cmd.clone()} {node} />
+            // The stage: one screen that holds the bars, the picture and what explains it, so that
+            // nothing the lesson is about is below the fold or under a bar. The ledger, the
+            // editor and the footer follow it for whoever scrolls.
+            <div class="screen" data-testid="screen">
+                {top_bar(t, &TopBar {
+                    builtins: &p.builtins,
+                    current,
+                    seed: &p.editor.seed,
+                    exploring: p.exploration.running(),
+                    compare: scenario.compare.is_some().then_some(p.run.compare.is_some()),
+                    show_routine: p.playback.show_routine,
+                    reduce_motion: p.prefs.reduce_motion,
+                    lang: p.prefs.lang,
+                    dark: p.prefs.dark,
+                    presenter: p.prefs.presenter,
+                    menu_open: *menu_open,
+                    sharing: p.run.share_url.is_some(),
+                }, &cmd, &read_file, on_menu)}
+                <Controls frame={frame.clone()} cmd={cmd.clone()} {playing} {speed} />
+                <div class="notices">
+                    {p.exploration.note(t, cmd.reform(|_: MouseEvent| Cmd::StopExplore))}
+                    {landing_note(t, p.playback.landing, session.known_steps())}
+                    if let Some(notice) = &p.notice {
+                        <div class="notice" role="alert" data-testid="notice">{notice.clone()}<button class="close" onclick={cmd.reform(|_: MouseEvent| Cmd::Dismiss)} aria-label={t.dismiss}>{"✕"}</button></div>
                     }
                 </div>
-                <aside class="side">
-                    <Narration frame={frame.clone()} cmd={cmd.clone()} />
-                    <Expectations frame={frame.clone()} cmd={cmd.clone()} />
-                </aside>
-            </main>
-            <Controls frame={frame.clone()} cmd={cmd.clone()} {playing} {speed} />
+                <main class={classes!("stage-main", right_frame.is_some().then_some("comparing"))}>
+                    // Over the top of the stage, not over the bars: the controls stay in reach.
+                    if let Some(url) = p.run.share_url.as_deref() {
+                        <SharePopover url={url.to_string()} copied={p.run.copied} cmd={cmd.clone()} />
+                    }
+                    <div class="stage" data-testid="stage">
+                        <div class={classes!("clusters", right_frame.is_some().then_some("side-by-side"))}>
+                            <div class="cluster-pane" data-testid="left-pane" data-now={frame.now.to_string()}>
+                                if let Some(c) = scenario.compare.as_ref().filter(|_| right_frame.is_some()) { <h2 class="pane-label">{c.left.clone()}</h2> }
+                                <Cluster frame={frame.clone()} selected={p.run.selected} dark={p.prefs.dark} on_select={cmd.reform(Cmd::Select)} />
+                            </div>
+                            if let (Some(right), Some(c)) = (&right_frame, &scenario.compare) {
+                                <div class="cluster-pane" data-testid="right-pane" data-position={right.position.to_string()} data-now={right.now.to_string()}>
+                                    <h2 class="pane-label">{c.right.clone()}</h2>
+                                    <Cluster frame={right.clone()} selected={None::<NodeId>} dark={p.prefs.dark} on_select={Callback::from(|_: NodeId| ())} numbered={false} />
+                                </div>
+                            }
+                        </div>
+                        if let (Some(node), Some(name)) = (p.run.selected, selected_name) {
+                            <ActionMenu frame={frame.clone()} cmd={cmd.clone()} {node} {name} />
+                        }
+                    </div>
+                    <aside class="side" aria-label={t.step_label}>
+                        // The goal and summary show at the start and fold away once the lesson runs,
+                        // leaving the room beside the picture to the narration and the question.
+                        <header class="lesson">
+                            <h1 data-testid="title" dir="auto">{scenario.title.clone()}</h1>
+                            <details class="summary" open={frame.position == 0}>
+                                <summary>{t.lesson}</summary>
+                                if let Some(goal) = &scenario.goal {
+                                    <p class="goal" data-testid="goal"><span class="caption-label">{t.learning_goal}</span><span dir="auto">{goal.clone()}</span></p>
+                                }
+                                <p dir="auto">{scenario.summary.clone()}</p>
+                            </details>
+                        </header>
+                        if let Some(challenge) = &scenario.challenge {
+                            {challenge_panel(t, challenge, &p.run.challenge)}
+                        }
+                        if let (Some(right), Some(compare)) = (&right_frame, &scenario.compare) {
+                            {compare_panel(t, compare, &frame, right)}
+                        }
+                        <Narration frame={frame.clone()} cmd={cmd.clone()} />
+                        {in_flight(t, &frame)}
+                        <Expectations frame={frame.clone()} cmd={cmd.clone()} />
+                    </aside>
+                </main>
+            </div>
             <Ledger frame={frame.clone()} on_record={cmd.reform(Cmd::Record)} />
             {editor_panel(t, &p.editor, &cmd)}
             {footer(t, &frame)}

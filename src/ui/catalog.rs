@@ -40,7 +40,13 @@ pub fn catalog() -> Vec<Builtin> {
 /// The scenario picker, grouped by the curriculum's modules; `current` is the shipped scenario
 /// that runs (empty: an edited or opened one).
 pub fn picker(t: Tr, builtins: &[Builtin], current: &str, cmd: &Callback<Cmd>) -> Html {
-    let on_pick = cmd.reform(|e: Event| Cmd::OpenBuiltin(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value()));
+    let on_pick = cmd.reform(|e: Event| {
+        let select = e.target_unchecked_into::<web_sys::HtmlSelectElement>();
+        // The menu gives its focus back once a lesson is picked: a clicker's PageDown and the
+        // arrow keys then step the lesson instead of picking the next one.
+        let _ = select.blur();
+        Cmd::OpenBuiltin(select.value())
+    });
     let mut modules: Vec<Option<u32>> = builtins.iter().map(|b| b.module).collect();
     modules.dedup();
     let module_label = |m: Option<u32>| match m {

@@ -1,8 +1,11 @@
 //! The cluster picture: producers left, the controller and brokers in the middle (each replica
 //! a log strip with HW and LEO marks), consumer groups right, and messages moving between them.
+//! On a narrow stage (a phone, one pane of compare mode) the same nodes stand in one column. The
+//! picture is laid out for the space its stage gives it and drawn at a size where its smallest
+//! text is at least [`MIN_TEXT_PX`] CSS pixels; text is placed so that no two words overlap.
 
 use super::browser::context_of;
-use super::frame::{is_compact, Frame, MAX_CELLS};
+use super::frame::{is_compact, Flight, Frame, FLIGHTS_NUMBERED};
 use super::i18n::{fill, use_tr, Tr};
 use crate::sim::map::VecMap;
 use crate::sim::view::StateView;
@@ -13,30 +16,76 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
-const CELL: f64 = 20.0;
+/// The smallest text the page shows anywhere, in CSS pixels: readable from the back of a room.
+pub const MIN_TEXT_PX: f64 = 12.0;
+/// The smallest font of the picture, in its units (the stylesheet's sizes are at least this).
+const MIN_FONT: f64 = 13.0;
+/// The picture is never drawn smaller than this many CSS pixels per unit, so that its smallest
+/// font stays at [`MIN_TEXT_PX`]; a picture too large for its stage at this size scrolls in it.
+const MIN_SCALE: f64 = MIN_TEXT_PX / MIN_FONT;
+/// Nor larger: a small cluster on a projector would otherwise fill the wall.
+const MAX_SCALE: f64 = 2.0;
 
-/// The width of a compact log bar; its numbers are drawn after it.
-const BAR_W: f64 = CELL * MAX_CELLS as f64 - 40.0;
+/// A record cell of the full picture, and the height of a replica row (its cells, marks and text).
+const CELL: f64 = 30.0;
+const PITCH: f64 = 22.0;
+/// The text baseline inside a replica row.
+const TEXT_Y: f64 = 15.0;
+/// The name and leader epoch before a replica's cells, and the `HW n LEO n` after them.
+const LABEL_W: f64 = 144.0;
+const END_W: f64 = 108.0;
+/// Record cells per log strip in the side-by-side columns and in the single column.
+const CELLS_WIDE: usize = 6;
+const CELLS_NARROW: usize = 3;
+/// A broker's title above its rows, and its padding below them.
+const HEAD: f64 = 26.0;
+const FOOT: f64 = 6.0;
+const GAP: f64 = 10.0;
+const TOP: f64 = 48.0;
+const PRODUCER_W: f64 = 170.0;
+const PRODUCER_H: f64 = 80.0;
+/// The gap between the producers' column and the brokers', where produce requests travel.
+const PRODUCER_GAP: f64 = 40.0;
+/// The gap between the brokers and the groups: messages between brokers (and to the controller)
+/// run down a lane in it, [`LANE`] units right of the brokers.
+const GROUP_GAP: f64 = 90.0;
+const LANE: f64 = 22.0;
+const CONSUMER_W: f64 = 250.0;
+const MEMBER_H: f64 = 70.0;
+const GROUP_HEAD: f64 = 46.0;
+/// A message's dot, and how far apart two dots must be for their numbers not to touch.
+const DOT_R: f64 = 9.0;
+const DOT_SPACING: f64 = 2.0 * DOT_R + 1.0;
+
+/// A large cluster's rows (see [`draw_compact`]): a row's height, the bar's place in it, and the
+/// widths of the labels and of the broker's box, which its canvases are drawn for.
 const ROW: f64 = 24.0;
-/// A compact bar's place inside its row.
 const BAR_Y: f64 = 6.0;
 const BAR_H: f64 = 10.0;
-const HEAD: f64 = 30.0;
-const PRODUCER_X: f64 = 10.0;
-const PRODUCER_W: f64 = 150.0;
-const BROKER_X: f64 = 200.0;
-const LABEL_W: f64 = 130.0;
-const BROKER_W: f64 = LABEL_W + CELL * (MAX_CELLS as f64 + 1.0) + 24.0;
-const LANE: f64 = 26.0;
-const CONSUMER_X: f64 = BROKER_X + BROKER_W + 70.0;
-const CONSUMER_W: f64 = 280.0;
+const C_LABEL_W: f64 = 130.0;
+const C_BROKER_W: f64 = 414.0;
+const BAR_W: f64 = 200.0;
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 struct Rect {
     x: f64,
     y: f64,
     w: f64,
     h: f64,
+}
+
+impl Rect {
+    fn right(&self) -> f64 {
+        self.x + self.w
+    }
+
+    fn bottom(&self) -> f64 {
+        self.y + self.h
+    }
+
+    fn mid_y(&self) -> f64 {
+        self.y + self.h / 2.0
+    }
 }
 
 /// State names (`running`, `preparing_join`…) read better with spaces in the picture.
@@ -64,6 +113,40 @@ fn short(text: &str, max: usize) -> String {
     }
 }
 
+/// The characters of proportional text that fit in `width` units at the picture's text size
+/// (13 units, about 6.9 units a character on average, as measured in Chromium's sans-serif).
+fn fits(width: f64) -> usize {
+    (width / 6.9).floor().max(1.0) as usize
+}
+
+/// What a record cell shows of its value: three characters fit. A longer value numbered at its
+/// end shows its number (`m234` shows `234`), or its first letter and a short number (`order-12`
+/// shows `o12`), which keeps the order readable; any other long value its first three characters.
+/// The cell's tooltip, and the ledger, have the whole value.
+fn cell_text(value: &str) -> String {
+    if value.chars().count() <= 3 {
+        return value.to_string();
+    }
+    let digits: String = value.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+    match value.chars().next() {
+        _ if digits.len() >= 3 => digits.chars().skip(digits.len() - 3).collect(),
+        Some(first) if !digits.is_empty() && first.is_alphabetic() => format!("{first}{digits}"),
+        _ => value.chars().take(3).collect(),
+    }
+}
+
+/// The width a cell's text takes at the picture's text size, roughly (wide letters count more),
+/// to squeeze the few texts that would not fit their cell rather than let them run into the next.
+fn text_width(text: &str) -> f64 {
+    text.chars().map(|c| if "mwMW…".contains(c) { 11.5 } else if c.is_uppercase() { 9.5 } else { 7.6 }).sum()
+}
+
+/// The `textLength` that squeezes a cell's text into its cell, when it would not fit otherwise.
+fn squeeze(text: &str) -> Option<String> {
+    let room = CELL - 5.0;
+    (text_width(text) > room).then(|| px(room))
+}
+
 /// Properties of [`Cluster`].
 #[derive(Properties)]
 pub struct ClusterProps {
@@ -73,16 +156,20 @@ pub struct ClusterProps {
     pub selected: Option<NodeId>,
     /// The dark theme: the canvas of a large cluster's rows takes its colours when drawn.
     pub dark: bool,
-    /// Clicking a node.
+    /// Clicking a node, or Enter or Space on a focused one.
     pub on_select: Callback<NodeId>,
+    /// Whether the messages in flight carry the numbers that the list beside the picture explains.
+    #[prop_or(true)]
+    pub numbered: bool,
 }
 
 impl PartialEq for ClusterProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.frame.state, &other.frame.state) && self.selected == other.selected && self.dark == other.dark
+        Rc::ptr_eq(&self.frame.state, &other.frame.state) && self.selected == other.selected && self.dark == other.dark && self.numbered == other.numbered
     }
 }
 
+/// A node's handle in the picture (`data-node`) for the messages' tooltips.
 fn node_key(node: NodeId) -> String {
     match node {
         NodeId::Controller => "controller".into(),
@@ -92,23 +179,40 @@ fn node_key(node: NodeId) -> String {
     }
 }
 
-/// Where a replica row is: the partition and replica (indexes into the state) and the row's
-/// origin. The row's own elements are placed relative to the origin, so when rows shift (a
-/// partition appears above them) only what each row shows is written again, not its coordinates.
+/// The handlers that make a drawn node a button: a click anywhere on it, or Enter or Space while
+/// its box has the focus, opens its actions. The box, not the whole node, is the button that the
+/// keyboard and screen readers reach: named by the node's name, it carries none of the node's
+/// other words, which a button's name would have to repeat.
+fn node_handlers(on_select: &Callback<NodeId>, node: NodeId) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
+    let onclick = on_select.reform(move |_: MouseEvent| node);
+    let on_select = on_select.clone();
+    let onkeydown = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            on_select.emit(node);
+        }
+    });
+    (onclick, onkeydown)
+}
+
+/// Where a replica row is: the partition and replica (indexes into the state), the row's origin,
+/// and how many record cells it draws. The row's own elements are placed relative to the origin,
+/// so when rows shift (a partition appears above them) only what each row shows is written again.
 struct RowAt {
     partition: usize,
     replica: usize,
     x: f64,
     y: f64,
+    cells: usize,
 }
 
-/// One replica of the full picture: its partition's name and leadership, then its log as cells
-/// (a large cluster's rows are canvases, see [`draw_compact`]). A plain function rather than a
-/// component, and rows are not keyed: on a seek every row changes, and a component per row, or
-/// Yew's keyed diff of them, cost more than they save.
-fn replica_row(t: Tr, state: &StateView, props: &RowAt) -> Html {
-    let part = &state.partitions[props.partition];
-    let r = &part.replicas[props.replica];
+/// One replica of the full picture: its partition's name and leadership, its leader epoch (or
+/// that it is out of the ISR), its newest records as cells with the HW and LEO marks, and the HW
+/// and LEO in words after them. A plain function rather than a component, and rows are not keyed:
+/// on a seek every row changes, and a component per row, or Yew's keyed diff, cost more than they save.
+fn replica_row(t: Tr, state: &StateView, at: &RowAt) -> Html {
+    let part = &state.partitions[at.partition];
+    let r = &part.replicas[at.replica];
     let (name, leader, epoch) = (part.name.as_str(), part.leader, part.leader_epoch);
     let in_isr = part.isr.contains(&r.broker);
     let is_leader = leader == Some(r.broker);
@@ -117,63 +221,72 @@ fn replica_row(t: Tr, state: &StateView, props: &RowAt) -> Html {
     let role = ["offline", "leader", "follower"][role_index];
     let role_word = t.replica_roles[role_index];
     let tip = fill(t.replica_tip, &[&role_word, &epoch, &if in_isr { t.in_isr } else { t.not_in_isr }, &r.high_watermark, &r.log_end_offset]);
-    let text_y = px(ROW / 2.0 + 3.0);
+    let text_y = px(TEXT_Y);
+    // The name ends before the epoch column in monospace type (7.8 units a character); a leader's
+    // star takes two of its characters.
+    let shown_name = short(&name.replace("__consumer_offsets-", "__offsets-"), if is_leader { 10 } else { 12 });
     let label = html! {
         <>
             <text x="8" y={text_y.clone()} class="replica-label">
-                {if is_leader { "★ " } else { "" }}{short(&name.replace("__consumer_offsets-", "__offsets-"), 14)}
+                {if is_leader { "★ " } else { "" }}{shown_name}
                 <title>{name.to_string()}</title>
             </text>
-            <text x="94" y={text_y.clone()} class="replica-meta">
-                {format!("e{epoch}{}", if in_isr { "" } else { " ∉ISR" })}
+            <text x="108" y={text_y.clone()} class="replica-meta">
+                {if in_isr { format!("e{epoch}") } else { "∉ISR".to_string() }}
                 <title>{tip}</title>
             </text>
         </>
     };
     let class = classes!("replica", role, (!in_isr).then_some("out-of-isr"));
-    let transform = format!("translate({} {})", px(props.x), px(props.y));
+    let transform = format!("translate({} {})", px(at.x), px(at.y));
     // The view may hold only the newest records; what lies before them is counted by offsets.
-    let shown = &r.log[r.log.len().saturating_sub(MAX_CELLS)..];
+    let shown = &r.log[r.log.len().saturating_sub(at.cells)..];
     let base_offset = shown.first().map_or(r.log_end_offset, |e| e.offset);
     let older = base_offset.saturating_sub(r.log_start_offset);
     let hidden = older > 0;
     let cells_x = LABEL_W + if hidden { CELL } else { 0.0 };
     let mark_x = |offset: u64| cells_x + (offset.saturating_sub(base_offset)) as f64 * CELL;
+    let cell_h = px(PITCH - 3.0);
     let cells = shown.iter().map(|e| {
         let cx = mark_x(e.offset);
         let committed = e.offset < r.high_watermark;
         let class = classes!("cell", format!("epoch-{}", e.epoch % 6), (!committed).then_some("uncommitted"));
         let key = e.key.as_ref().map_or(String::new(), |k| fill(t.cell_key, &[k]));
         let tip = fill(t.cell_tip, &[&e.offset, &e.epoch, &key, &e.value]);
+        let shown_text = cell_text(&e.value);
         html! {
-            <g class={class} data-offset={e.offset.to_string()}>
-                <rect x={px(cx)} y="2" width={px(CELL - 2.0)} height={px(ROW - 6.0)} rx="3" />
-                <text x={px(cx + CELL / 2.0 - 1.0)} y={text_y.clone()} class="cell-text">{short(&e.value, 3)}</text>
+            <g class={class} data-offset={e.offset.to_string()} data-value={e.value.clone()}>
+                <rect x={px(cx)} y="1" width={px(CELL - 3.0)} height={cell_h.clone()} rx="3" />
+                <text x={px(cx + CELL / 2.0 - 1.5)} y={text_y.clone()} class="cell-text" textLength={squeeze(&shown_text)} lengthAdjust="spacingAndGlyphs">{shown_text}</text>
                 <title>{tip}</title>
             </g>
         }
     });
-    let hw_x = px(mark_x(r.high_watermark.max(base_offset)) - 1.0);
-    let leo_x = px(mark_x(r.log_end_offset) - 1.0);
+    let hw_x = px(mark_x(r.high_watermark.max(base_offset)) - 1.5);
+    let leo_x = px(mark_x(r.log_end_offset) - 1.5);
+    let end_x = px(LABEL_W + (at.cells as f64 + 1.0) * CELL + 4.0);
     html! {
         <g {class} {transform} data-partition={name.to_string()} data-role={role}
            data-hw={r.high_watermark.to_string()} data-leo={r.log_end_offset.to_string()} data-isr={in_isr.to_string()}>
             {label}
             if hidden {
                 <g class="cell collapsed">
-                    <rect x={px(LABEL_W)} y="2" width={px(CELL - 2.0)} height={px(ROW - 6.0)} rx="3" />
-                    <text x={px(LABEL_W + CELL / 2.0 - 1.0)} y={text_y.clone()} class="cell-text">{"…"}</text>
+                    <rect x={px(LABEL_W)} y="1" width={px(CELL - 3.0)} height={cell_h.clone()} rx="3" />
+                    <text x={px(LABEL_W + CELL / 2.0 - 1.5)} y={text_y.clone()} class="cell-text">{"…"}</text>
                     <title>{fill(t.older_records, &[&older, &r.log_start_offset, &base_offset.saturating_sub(1)])}</title>
                 </g>
             }
-            <line class="hw" x1={hw_x.clone()} x2={hw_x.clone()} y1="0" y2={px(ROW - 2.0)}>
+            { for cells }
+            <line class="hw" x1={hw_x.clone()} x2={hw_x} y1="-1" y2={px(PITCH - 1.0)}>
                 <title>{fill(t.hw_tip, &[&r.high_watermark])}</title>
             </line>
-            <text class="hw-label" x={px(mark_x(r.high_watermark.max(base_offset)) - 4.0)} y={px(ROW + 5.0)}>{"HW"}</text>
-            <line class="leo" x1={leo_x.clone()} x2={leo_x} y1="0" y2={px(ROW - 2.0)}>
+            <line class="leo" x1={leo_x.clone()} x2={leo_x} y1="-1" y2={px(PITCH - 1.0)}>
                 <title>{fill(t.leo_tip, &[&r.log_end_offset])}</title>
             </line>
-            { for cells }
+            <text x={end_x} y={text_y} class="replica-marks">
+                {fill(t.hw_leo, &[&r.high_watermark, &r.log_end_offset])}
+                <title>{fill(t.hw_tip, &[&r.high_watermark])}{" · "}{fill(t.leo_tip, &[&r.log_end_offset])}</title>
+            </text>
         </g>
     }
 }
@@ -195,6 +308,8 @@ struct BrokerProps {
     /// canvases again at the new size.
     shown_scale: f64,
     rect: Rect,
+    /// Record cells per log strip.
+    cells: usize,
     /// The replicas it holds: (partition, replica) indexes into `state`.
     rows: Vec<(usize, usize)>,
     /// Compact mode's scale per topic.
@@ -213,6 +328,7 @@ impl PartialEq for BrokerProps {
             && self.dark == other.dark
             && self.shown_scale == other.shown_scale
             && self.rect == other.rect
+            && self.cells == other.cells
             && self.rows == other.rows
             && self.scales == other.scales
             && (Rc::ptr_eq(&self.state, &other.state)
@@ -362,32 +478,32 @@ fn text_pass(ctx: &CanvasRenderingContext2d, rows: &[CompactRow], (font, color):
 /// left canvas.
 fn draw_labels(canvas: &HtmlCanvasElement, rows: &[CompactRow], alpha: f64, colors: &Palette, scale: f64) -> Option<()> {
     let ctx = context_of(canvas)?;
-    size_canvas(canvas, &ctx, (LABEL_W, row_top(rows.len())), 0.0, scale)?;
+    size_canvas(canvas, &ctx, (C_LABEL_W, row_top(rows.len())), 0.0, scale)?;
     ctx.set_global_alpha(alpha);
     let name = |row: &CompactRow| format!("{}{}", if row.role == 1 { "★ " } else { "" }, short(&row.name.replace("__consumer_offsets-", "__offsets-"), 14));
-    const MONO: &str = "11.5px ui-monospace, SFMono-Regular, Menlo, monospace";
+    const MONO: &str = "13px ui-monospace,SFMono-Regular,Menlo,monospace";
     // Names are squeezed to end before the epoch column, where a leader's star and bold type would
     // run on. Leaders are bold, and a partition without a leader is bold in the colour of trouble.
-    let (name_x, meta_x) = ((8.0, 80.0), (94.0, LABEL_W - 96.0));
+    let (name_x, meta_x) = ((8.0, 80.0), (94.0, C_LABEL_W - 96.0));
     text_pass(&ctx, rows, (&format!("400 {MONO}"), &colors.ink), name_x, |r| (r.role == 2).then(|| name(r)))?;
     text_pass(&ctx, rows, (&format!("800 {MONO}"), &colors.ink), name_x, |r| (r.role == 1).then(|| name(r)))?;
     text_pass(&ctx, rows, (&format!("800 {MONO}"), &colors.bad), name_x, |r| (r.role == 0).then(|| name(r)))?;
-    text_pass(&ctx, rows, ("400 11px system-ui, sans-serif", &colors.muted), meta_x, |r| r.in_isr.then(|| format!("e{}", r.epoch)))?;
-    text_pass(&ctx, rows, ("700 11px system-ui, sans-serif", &colors.bad), meta_x, |r| (!r.in_isr).then(|| format!("e{} ∉ISR", r.epoch)))
+    text_pass(&ctx, rows, ("400 12px system-ui, sans-serif", &colors.muted), meta_x, |r| r.in_isr.then(|| format!("e{}", r.epoch)))?;
+    text_pass(&ctx, rows, ("700 12px system-ui, sans-serif", &colors.bad), meta_x, |r| (!r.in_isr).then(|| format!("e{} ∉ISR", r.epoch)))
 }
 
 /// Draws the logs of a broker's compact rows on the right canvas: each as a bar (faint from the
 /// log start to the LEO, solid to the HW, on one scale per topic), then `HW/LEO`.
 fn draw_bars(canvas: &HtmlCanvasElement, rows: &[CompactRow], alpha: f64, colors: &Palette, scale: f64) -> Option<()> {
     let ctx = context_of(canvas)?;
-    size_canvas(canvas, &ctx, (BROKER_W - LABEL_W, row_top(rows.len())), LABEL_W, scale)?;
+    size_canvas(canvas, &ctx, (C_BROKER_W - C_LABEL_W, row_top(rows.len())), C_LABEL_W, scale)?;
     for (n, row) in rows.iter().enumerate() {
         let unit = BAR_W / row.scale.max(1) as f64;
-        let at = |offset: u64| LABEL_W + offset.min(row.scale) as f64 * unit;
+        let at = |offset: u64| C_LABEL_W + offset.min(row.scale) as f64 * unit;
         let bar_y = row_top(n) + BAR_Y;
         ctx.set_global_alpha(alpha);
         ctx.set_fill_style_str(&colors.line);
-        ctx.fill_rect(LABEL_W, bar_y, BAR_W, BAR_H);
+        ctx.fill_rect(C_LABEL_W, bar_y, BAR_W, BAR_H);
         ctx.set_fill_style_str(&colors.log);
         ctx.set_global_alpha(alpha * colors.uncommitted);
         ctx.fill_rect(at(row.log_start), bar_y, at(row.leo) - at(row.log_start), BAR_H);
@@ -395,7 +511,7 @@ fn draw_bars(canvas: &HtmlCanvasElement, rows: &[CompactRow], alpha: f64, colors
         ctx.set_fill_style_str(if row.in_isr { &colors.log } else { &colors.bad });
         ctx.fill_rect(at(row.log_start), bar_y, at(row.hw) - at(row.log_start), BAR_H);
     }
-    text_pass(&ctx, rows, ("10.5px system-ui, sans-serif", &colors.muted), (LABEL_W + BAR_W + 6.0, BROKER_W - LABEL_W - BAR_W - 8.0), |r| Some(format!("{}/{}", r.hw, r.leo)))
+    text_pass(&ctx, rows, ("12px system-ui, sans-serif", &colors.muted), (C_LABEL_W + BAR_W + 6.0, C_BROKER_W - C_LABEL_W - BAR_W - 8.0), |r| Some(format!("{}/{}", r.hw, r.leo)))
 }
 
 /// The labels and bars canvases inside `holder`, made on first use. Yew would make a `<canvas>`
@@ -405,10 +521,10 @@ fn draw_bars(canvas: &HtmlCanvasElement, rows: &[CompactRow], alpha: f64, colors
 fn canvases_in(holder: &web_sys::Element) -> Option<(HtmlCanvasElement, HtmlCanvasElement, bool)> {
     let make = holder.child_element_count() == 0;
     if make {
-        for (class, width) in [("labels", LABEL_W), ("bars", BROKER_W - LABEL_W)] {
+        for (class, width) in [("labels", C_LABEL_W), ("bars", C_BROKER_W - C_LABEL_W)] {
             let canvas = gloo::utils::document().create_element("canvas").ok()?;
             canvas.set_class_name(class);
-            canvas.set_attribute("style", &format!("width: {}%", width / BROKER_W * 100.0)).ok()?;
+            canvas.set_attribute("style", &format!("width: {}%", width / C_BROKER_W * 100.0)).ok()?;
             holder.append_child(&canvas).ok()?;
         }
     }
@@ -460,7 +576,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
         });
     }
     let node = NodeId::Broker(id);
-    let onclick = props.on_select.reform(move |_: MouseEvent| node);
+    let (onclick, onkeydown) = node_handlers(&props.on_select, node);
     let rows_y = rect.y + HEAD;
     let body = match compact {
         Some(rows) => {
@@ -477,22 +593,30 @@ fn BrokerBox(props: &BrokerProps) -> Html {
                 }
             });
             html! {
-                <foreignObject ref={holder} class="compact-rows" x={px(rect.x)} y={px(rows_y)} width={px(BROKER_W)} height={px(height)}
+                <foreignObject ref={holder} class="compact-rows" x={px(rect.x)} y={px(rows_y)} width={px(C_BROKER_W)} height={px(height)}
                                data-rows={props.rows.len().to_string()} role="img" aria-label={label} {onmousemove} />
             }
         }
         None => {
-            let replicas = props.rows.iter().enumerate().map(|(n, &(p, r))| replica_row(t, state, &RowAt { partition: p, replica: r, x: rect.x, y: rows_y + row_top(n) }));
+            let replicas = props
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(n, &(p, r))| replica_row(t, state, &RowAt { partition: p, replica: r, x: rect.x, y: rows_y + n as f64 * PITCH, cells: props.cells }));
             html! { <>{ for replicas }</> }
         }
     };
+    let name = format!("broker-{id}");
+    // The accessible name starts with the words the box shows, as a person who speaks to their
+    // screen reader would say them.
+    let state_word = if up { t.broker_up } else { t.broker_crashed };
     html! {
         <g class={classes!("node", "broker", (!up).then_some("down"), props.selected.then_some("selected"))}
-           data-node={format!("broker-{id}")} data-up={up.to_string()} {onclick} role="button" tabindex="0"
-           aria-label={fill(t.broker_aria, &[&format!("broker-{id}"), &if up { t.broker_up } else { t.broker_crashed }])}>
-            <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" />
+           data-node={name.clone()} data-up={up.to_string()} {onclick}>
+            <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" {onkeydown} role="button" tabindex="0"
+                  aria-label={fill(t.broker_aria, &[&name, &state_word])} aria-haspopup="dialog" aria-expanded={props.selected.to_string()} />
             <text class="node-title" x={px(rect.x + 10.0)} y={px(rect.y + 19.0)}>
-                {format!("broker-{id}")}
+                {name.clone()}
                 if !up { <tspan class="down-label">{t.isolate(t.crashed_label)}</tspan> }
                 if !coordinates.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.coordinator_of, &[&coordinates.join(", ")]))}</tspan> }
             </text>
@@ -501,18 +625,18 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     }
 }
 
-/// The width in CSS pixels at which `element` is shown, followed as it changes (the window is
-/// resized, presenter mode or the side panel changes the layout): a large cluster's canvases are
-/// drawn again at the new size, so their rows stay sharp on a projector.
+/// The size in CSS pixels of the box `element` is shown in, followed as it changes (the window
+/// is resized, presenter mode or compare mode changes the layout): the picture is laid out for it.
 #[hook]
-fn use_shown_width(element: &NodeRef) -> u32 {
-    let width = use_state_eq(|| 0u32);
+fn use_box_size(element: &NodeRef) -> (f64, f64) {
+    let size = use_state_eq(|| (0.0, 0.0));
     {
-        let (element, width) = (element.clone(), width.setter());
+        let (element, size) = (element.clone(), size.setter());
         use_effect_with((), move |_| {
             let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
                 if let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
-                    width.set(entry.content_rect().width().round() as u32);
+                    let rect = entry.content_rect();
+                    size.set((rect.width().floor(), rect.height().floor()));
                 }
             });
             let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
@@ -527,19 +651,185 @@ fn use_shown_width(element: &NodeRef) -> u32 {
             }
         });
     }
-    *width
+    *size
 }
 
-/// The cluster picture.
+/// How the picture stands in its stage.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Arrangement {
+    /// Producers, brokers and groups side by side, left to right: a laptop or a projector.
+    Columns,
+    /// One above the other (the controller, the producers, the brokers, the groups): a phone, or
+    /// one pane of compare mode. Every message runs down the lane right of them.
+    Column,
+}
+
+/// Where every node of the picture is, in one arrangement.
+struct Layout {
+    arrangement: Arrangement,
+    /// Record cells per log strip.
+    cells: usize,
+    width: f64,
+    height: f64,
+    /// Where messages between nodes of one column travel.
+    lane_x: f64,
+    controller: Rect,
+    brokers: Vec<Rect>,
+    producers: Vec<Rect>,
+    /// Each group's box, and its members' (consumer index, box).
+    groups: Vec<(Rect, Vec<(usize, Rect)>)>,
+    /// The left edge of the groups' column under its title, when the picture has one.
+    groups_title_x: Option<f64>,
+}
+
+fn broker_width(cells: usize, compact: bool) -> f64 {
+    if compact {
+        C_BROKER_W
+    } else {
+        LABEL_W + (cells as f64 + 1.0) * CELL + END_W
+    }
+}
+
+fn rows_height(rows: usize, compact: bool) -> f64 {
+    if compact {
+        row_top(rows)
+    } else {
+        rows as f64 * PITCH
+    }
+}
+
+impl Layout {
+    /// Places the nodes of `state`, whose brokers hold `rows` (replica rows per broker).
+    fn new(state: &StateView, rows: &[Vec<(usize, usize)>], compact: bool, arrangement: Arrangement) -> Layout {
+        let column = arrangement == Arrangement::Column;
+        let cells = if column { CELLS_NARROW } else { CELLS_WIDE };
+        let broker_w = broker_width(cells, compact);
+        let has_groups = !state.groups.is_empty() || !state.consumers.is_empty();
+        let broker_x = if column { 8.0 } else { 10.0 + PRODUCER_W + PRODUCER_GAP };
+        let controller = Rect { x: broker_x, y: 8.0, w: broker_w, h: 30.0 };
+        let mut y = TOP;
+        let producers: Vec<Rect> = if column {
+            let n = state.producers.len().max(1) as f64;
+            let w = ((broker_w - (n - 1.0) * GAP) / n).min(PRODUCER_W);
+            let list = (0..state.producers.len()).map(|i| Rect { x: broker_x + i as f64 * (w + GAP), y, w, h: PRODUCER_H }).collect();
+            if !state.producers.is_empty() {
+                y += PRODUCER_H + GAP;
+            }
+            list
+        } else {
+            (0..state.producers.len()).map(|i| Rect { x: 10.0, y: TOP + i as f64 * (PRODUCER_H + GAP), w: PRODUCER_W, h: PRODUCER_H }).collect()
+        };
+        let mut brokers = Vec::with_capacity(rows.len());
+        for list in rows {
+            let h = HEAD + rows_height(list.len(), compact) + FOOT;
+            brokers.push(Rect { x: broker_x, y, w: broker_w, h });
+            y += h + GAP;
+        }
+        let lane_x = broker_x + broker_w + if column { 14.0 } else { LANE };
+        let (group_x, group_w, mut gy) = if column { (broker_x, broker_w, y) } else { (broker_x + broker_w + GROUP_GAP, CONSUMER_W, TOP) };
+        let mut groups = Vec::with_capacity(state.groups.len());
+        for g in &state.groups {
+            let members: Vec<(usize, Rect)> = state
+                .consumers
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.group == g.name)
+                .enumerate()
+                .map(|(n, (i, _))| (i, Rect { x: group_x + 8.0, y: gy + GROUP_HEAD + n as f64 * (MEMBER_H + 6.0), w: group_w - 16.0, h: MEMBER_H }))
+                .collect();
+            let h = GROUP_HEAD + members.len() as f64 * (MEMBER_H + 6.0) + 2.0;
+            groups.push((Rect { x: group_x, y: gy, w: group_w, h }, members));
+            gy += h + GAP;
+        }
+        let width = if column || !has_groups { lane_x + DOT_R + 8.0 } else { group_x + group_w + 10.0 };
+        let bottom = brokers.iter().chain(&producers).chain(groups.iter().map(|(r, _)| r)).map(Rect::bottom).fold(controller.bottom(), f64::max);
+        Layout {
+            arrangement,
+            cells,
+            width,
+            height: bottom + 10.0,
+            lane_x,
+            controller,
+            brokers,
+            producers,
+            groups,
+            groups_title_x: (!column && has_groups).then_some(group_x),
+        }
+    }
+
+    /// CSS pixels per unit at which the picture fills a stage of `size` CSS pixels.
+    fn fit(&self, (w, h): (f64, f64)) -> f64 {
+        (w / self.width).min(h / self.height)
+    }
+
+    /// The box of `node`, if the picture has it.
+    fn rect(&self, node: NodeId) -> Option<Rect> {
+        match node {
+            NodeId::Controller => Some(self.controller),
+            NodeId::Broker(b) => self.brokers.get((b as usize).checked_sub(1)?).copied(),
+            NodeId::Producer(p) => self.producers.get(p as usize).copied(),
+            NodeId::Consumer(c) => self.groups.iter().flat_map(|(_, m)| m).find(|(i, _)| *i == c as usize).map(|(_, r)| *r),
+        }
+    }
+
+    /// The way a message from `a` to `b` travels, as a line of points, and the part of it along
+    /// which its dot moves (between the points at those two indexes). Neighbouring columns are
+    /// joined straight across their gap; nodes of one column by the lane right of it.
+    fn path(&self, a: Rect, b: Rect) -> (Vec<(f64, f64)>, (usize, usize)) {
+        let same_column = self.arrangement == Arrangement::Column || (a.x - b.x).abs() < 1.0 || (a.right() - b.right()).abs() < 20.0;
+        if same_column {
+            let x = self.lane_x;
+            (vec![(a.right(), a.mid_y()), (x, a.mid_y()), (x, b.mid_y()), (b.right(), b.mid_y())], (1, 2))
+        } else if a.x < b.x {
+            (vec![(a.right(), a.mid_y()), (b.x, b.mid_y())], (0, 1))
+        } else {
+            (vec![(a.x, a.mid_y()), (b.right(), b.mid_y())], (0, 1))
+        }
+    }
+}
+
+/// A polyline's points as an SVG `points` attribute.
+fn points(line: &[(f64, f64)]) -> String {
+    line.iter().map(|(x, y)| format!("{},{}", px(*x), px(*y))).collect::<Vec<_>>().join(" ")
+}
+
+/// Where the dot of a message `progress` of the way along `segment` stands: never on a box's
+/// edge, where its number would touch the box's words.
+fn dot_at(from: (f64, f64), to: (f64, f64), progress: f64) -> (f64, f64) {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let length = (dx * dx + dy * dy).sqrt().max(1.0);
+    // Horizontal runs end at a box; the lane's vertical runs do not.
+    let inset = if dx.abs() > 1.0 { ((DOT_R + 2.0) / length).min(0.5) } else { 0.0 };
+    let p = inset + progress * (1.0 - 2.0 * inset);
+    (from.0 + dx * p, from.1 + dy * p)
+}
+
+/// The messages in flight placed on their paths. The numbered ones (the first
+/// [`FLIGHTS_NUMBERED`]) are each moved down until clear of those placed before them, so that no
+/// two numbers overlap; the rest, unnumbered, stay where they are.
+fn place_flights(layout: &Layout, flights: &[Flight]) -> Vec<(usize, (f64, f64))> {
+    let mut placed: Vec<(usize, (f64, f64))> = Vec::with_capacity(flights.len());
+    for (i, m) in flights.iter().enumerate() {
+        let (Some(a), Some(b)) = (layout.rect(m.from), layout.rect(m.to)) else { continue };
+        let (line, (s, e)) = layout.path(a, b);
+        let (x, mut y) = dot_at(line[s], line[e], m.progress);
+        if i < FLIGHTS_NUMBERED {
+            while placed.iter().any(|(_, (px, py))| (px - x).abs() < DOT_SPACING && (py - y).abs() < DOT_SPACING) {
+                y += DOT_SPACING;
+            }
+        }
+        placed.push((i, (x, y)));
+    }
+    placed
+}
+
+/// The cluster picture, laid out for its stage and drawn at a size that fits it.
 #[function_component]
 pub fn Cluster(props: &ClusterProps) -> Html {
     let f = &props.frame;
     let t = use_tr();
-    let picture = use_node_ref();
-    // Without consumers the right column is left out, so the brokers get the room.
-    let width = if f.state.consumers.is_empty() { CONSUMER_X - 40.0 } else { CONSUMER_X + CONSUMER_W + 10.0 };
-    let shown_scale = f64::from(use_shown_width(&picture)) / width;
-    let mut rects: VecMap<NodeId, Rect> = VecMap::new();
+    let holder = use_node_ref();
+    let stage = use_box_size(&holder);
 
     // Brokers and their replica rows.
     let mut rows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); f.brokers_up.len()];
@@ -551,6 +841,31 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         }
     }
     let compact = is_compact(rows.iter().map(Vec::len).sum());
+    // Side by side where that fits at a readable size (and always for a large cluster, whose
+    // rows are drawn for that width), else in one column where that fits. A picture that fits in
+    // neither way at a readable size fills the stage's width and scrolls down in it: the
+    // arrangement chosen is the one whose width fits.
+    let measured = stage.0 > 0.0 && stage.1 > 0.0;
+    let columns = Layout::new(&f.state, &rows, compact, Arrangement::Columns);
+    let (l, scale) = if !measured {
+        (columns, 1.0)
+    } else if compact || columns.fit(stage) >= MIN_SCALE {
+        let fit = columns.fit(stage);
+        let scale = if fit >= MIN_SCALE { fit } else { stage.0 / columns.width };
+        (columns, scale.clamp(MIN_SCALE, MAX_SCALE))
+    } else {
+        let column = Layout::new(&f.state, &rows, compact, Arrangement::Column);
+        if column.fit(stage) >= MIN_SCALE {
+            let fit = column.fit(stage);
+            (column, fit.min(MAX_SCALE))
+        } else if stage.0 / columns.width >= MIN_SCALE {
+            let scale = stage.0 / columns.width;
+            (columns, scale.min(MAX_SCALE))
+        } else {
+            let scale = stage.0 / column.width;
+            (column, scale.clamp(MIN_SCALE, MAX_SCALE))
+        }
+    };
     // In compact mode a topic's bars share one scale, so a follower that lags shows a shorter bar.
     let mut topic_scale: VecMap<String, u64> = VecMap::new();
     if compact {
@@ -560,164 +875,169 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             *max = (*max).max(leo);
         }
     }
-    let controller = Rect { x: BROKER_X, y: 10.0, w: BROKER_W, h: 30.0 };
-    rects.insert(NodeId::Controller, controller);
     let scales = compact.then(|| Rc::new(topic_scale));
-    let mut y = 60.0;
-    let mut brokers = Vec::new();
-    for (i, list) in rows.into_iter().enumerate() {
-        let id = i as u32 + 1;
-        let h = HEAD + row_top(list.len()) + 6.0;
-        let rect = Rect { x: BROKER_X, y, w: BROKER_W, h };
-        rects.insert(NodeId::Broker(id), rect);
-        brokers.push(html! {
-            <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))} dark={props.dark} {shown_scale}
-                       {rect} rows={list} scales={scales.clone()} on_select={props.on_select.clone()} />
-        });
-        y += h + 16.0;
-    }
-    let brokers_bottom = y;
+    let brokers: Vec<Html> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, list)| {
+            let id = i as u32 + 1;
+            html! {
+                <BrokerBox state={f.state.clone()} {id} up={f.brokers_up[i]} selected={props.selected == Some(NodeId::Broker(id))} dark={props.dark}
+                           shown_scale={if measured { scale } else { 0.0 }} rect={l.brokers[i]} cells={l.cells} rows={list} scales={scales.clone()} on_select={props.on_select.clone()} />
+            }
+        })
+        .collect();
 
     // Producers.
-    let producers = f.state.producers.iter().enumerate().map(|(i, p)| {
-        let rect = Rect { x: PRODUCER_X, y: 60.0 + i as f64 * 86.0, w: PRODUCER_W, h: 70.0 };
+    let producers = f.state.producers.iter().zip(&l.producers).enumerate().map(|(i, (p, rect))| {
         let node = NodeId::Producer(i as u32);
-        rects.insert(node, rect);
         let errors: u32 = p.errors_seen.values().sum();
-        let onclick = props.on_select.reform(move |_: MouseEvent| node);
+        let (onclick, onkeydown) = node_handlers(&props.on_select, node);
+        let chars = fits(rect.w - 16.0);
+        let selected = props.selected == Some(node);
         html! {
-            <g class={classes!("node", "producer", (props.selected == Some(node)).then_some("selected"))} data-node={p.name.clone()} {onclick} role="button" tabindex="0">
-                <rect class="box" x={rect.x.to_string()} y={rect.y.to_string()} width={rect.w.to_string()} height={rect.h.to_string()} rx="8" />
-                <text class="node-title" x={(rect.x + 10.0).to_string()} y={(rect.y + 19.0).to_string()}>{short(&p.name, 18)}</text>
-                <text class="node-meta" x={(rect.x + 10.0).to_string()} y={(rect.y + 38.0).to_string()}>
-                    {t.isolate(fill(t.producer_config, &[&p.config.acks.name(), &if p.config.enable_idempotence { t.yes } else { t.no }]))}
+            <g class={classes!("node", "producer", selected.then_some("selected"))} data-node={p.name.clone()} {onclick}>
+                <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" {onkeydown} role="button" tabindex="0"
+                      aria-label={fill(t.node_aria, &[&p.name])} aria-haspopup="dialog" aria-expanded={selected.to_string()} />
+                <text class="node-title" x={px(rect.x + 8.0)} y={px(rect.y + 19.0)}>{short(&p.name, chars.saturating_sub(2))}</text>
+                <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 37.0)}>
+                    {t.isolate(short(&fill(t.producer_config, &[&p.config.acks.name(), &if p.config.enable_idempotence { t.yes } else { t.no }]), chars))}
                 </text>
-                <text class="node-meta" x={(rect.x + 10.0).to_string()} y={(rect.y + 56.0).to_string()}>
-                    {t.isolate(fill(t.producer_status, &[&p.pending, &errors]))}
-                </text>
+                <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 54.0)}>{t.isolate(short(&fill(t.producer_status, &[&p.pending]), chars))}</text>
+                <text class={classes!("node-meta", (errors > 0).then_some("bad"))} x={px(rect.x + 8.0)} y={px(rect.y + 71.0)}>{t.isolate(short(&fill(t.producer_errors, &[&errors]), chars))}</text>
             </g>
         }
     });
     let producers: Vec<Html> = producers.collect();
 
     // Consumer groups.
-    let mut gy = 60.0;
-    let mut groups = Vec::new();
-    for g in &f.state.groups {
-        let members: Vec<(usize, &crate::sim::view::ConsumerView)> = f.state.consumers.iter().enumerate().filter(|(_, c)| c.group == g.name).collect();
-        let h = 52.0 + members.len() as f64 * 58.0;
+    let groups = f.state.groups.iter().zip(&l.groups).map(|(g, (rect, members))| {
         let committed: Vec<String> = g.committed.iter().map(|(p, o)| format!("{p}={o}")).collect();
-        let rows = members.iter().enumerate().map(|(n, (i, c))| {
-            let rect = Rect { x: CONSUMER_X + 8.0, y: gy + 46.0 + n as f64 * 58.0, w: CONSUMER_W - 16.0, h: 52.0 };
-            let node = NodeId::Consumer(*i as u32);
-            rects.insert(node, rect);
+        let chars = fits(rect.w - 20.0);
+        let rows = members.iter().map(|&(i, rect)| {
+            let c = &f.state.consumers[i];
+            let node = NodeId::Consumer(i as u32);
             let positions: Vec<String> = c.assignment.iter().map(|p| format!("{p}@{}", c.positions.get(p).map_or("?".to_string(), |o| o.to_string()))).collect();
-            let onclick = props.on_select.reform(move |_: MouseEvent| node);
+            let (onclick, onkeydown) = node_handlers(&props.on_select, node);
             let alive = label(c.state.name());
+            let chars = fits(rect.w - 16.0);
+            let selected = props.selected == Some(node);
             html! {
-                <g class={classes!("node", "consumer", format!("state-{}", alive.replace(' ', "-")), (props.selected == Some(node)).then_some("selected"))}
-                   data-node={c.name.clone()} data-state={alive.clone()} {onclick} role="button" tabindex="0">
-                    <rect class="box" x={rect.x.to_string()} y={rect.y.to_string()} width={rect.w.to_string()} height={rect.h.to_string()} rx="6" />
-                    <text class="node-title" x={(rect.x + 8.0).to_string()} y={(rect.y + 16.0).to_string()}>
-                        {short(&c.name, 14)}<tspan class="node-meta">{format!("  {alive} · {} · {}", label(c.member_state.name()), label(c.app_state.name()))}</tspan>
+                <g class={classes!("node", "consumer", format!("state-{}", alive.replace(' ', "-")), selected.then_some("selected"))}
+                   data-node={c.name.clone()} data-state={alive.clone()} {onclick}>
+                    <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="6" {onkeydown} role="button" tabindex="0"
+                          aria-label={fill(t.node_aria, &[&c.name])} aria-haspopup="dialog" aria-expanded={selected.to_string()} />
+                    <text class="node-title" x={px(rect.x + 8.0)} y={px(rect.y + 17.0)}>
+                        {short(&c.name, chars / 2)}<tspan class="node-meta">{format!("  {}", short(&alive, chars / 2))}</tspan>
                     </text>
-                    <text class="node-meta" x={(rect.x + 8.0).to_string()} y={(rect.y + 32.0).to_string()}>
-                        {t.isolate(if positions.is_empty() { t.no_partitions.to_string() } else { short(&fill(t.positions, &[&positions.join(" ")]), 44) })}
+                    <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 34.0)}>
+                        {short(&format!("{} · {}", label(c.member_state.name()), label(c.app_state.name())), chars)}
+                    </text>
+                    <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 50.0)}>
+                        {t.isolate(if positions.is_empty() { t.no_partitions.to_string() } else { short(&fill(t.positions, &[&positions.join(" ")]), chars) })}
                         <title>{fill(t.positions_tip, &[&positions.join(", ")])}</title>
                     </text>
-                    <text class="node-meta" x={(rect.x + 8.0).to_string()} y={(rect.y + 46.0).to_string()}>
-                        {t.isolate(fill(t.consumer_status, &[&c.generation, &c.buffered, &c.unprocessed]))}
+                    <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 66.0)}>
+                        {t.isolate(short(&fill(t.consumer_status, &[&c.generation, &c.buffered, &c.unprocessed]), chars))}
                     </text>
                 </g>
             }
         });
         let rows: Vec<Html> = rows.collect();
-        groups.push(html! {
+        html! {
             <g class="group" data-group={g.name.clone()} data-generation={g.generation.to_string()}>
-                <rect class="group-box" x={CONSUMER_X.to_string()} y={gy.to_string()} width={CONSUMER_W.to_string()} height={h.to_string()} rx="10" />
-                <text class="node-title" x={(CONSUMER_X + 10.0).to_string()} y={(gy + 18.0).to_string()}>
-                    {t.isolate(fill(t.group_title, &[&short(&g.name, 16)]))}
-                    <tspan class="node-meta">{t.isolate(fill(t.group_meta, &[&g.generation, &g.state.map_or(t.unloaded, |s| s.name()), &g.protocol]))}</tspan>
+                <rect class="group-box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="10" />
+                <text class="node-title" x={px(rect.x + 10.0)} y={px(rect.y + 18.0)}>
+                    {t.isolate(short(&fill(t.group_title, &[&g.name]), chars / 2))}
+                    <tspan class="node-meta">{t.isolate(short(&fill(t.group_meta, &[&g.generation, &g.state.map_or(t.unloaded, |s| s.name()), &g.protocol]), chars / 2 + 4))}</tspan>
                 </text>
-                <text class="node-meta" x={(CONSUMER_X + 10.0).to_string()} y={(gy + 36.0).to_string()}>
-                    {t.isolate(short(&fill(t.group_line, &[&g.coordinator.map_or(t.none.to_string(), |b| format!("broker-{b}")), &if committed.is_empty() { t.none.to_string() } else { committed.join(" ") }]), 48))}
+                <text class="node-meta" x={px(rect.x + 10.0)} y={px(rect.y + 36.0)}>
+                    {t.isolate(short(&fill(t.group_line, &[&g.coordinator.map_or(t.none.to_string(), |b| format!("broker-{b}")), &if committed.is_empty() { t.none.to_string() } else { committed.join(" ") }]), chars))}
                     <title>{fill(t.committed_tip, &[&committed.join(", ")])}</title>
                 </text>
                 { for rows }
             </g>
-        });
-        gy += h + 16.0;
-    }
-
-    let height = brokers_bottom.max(gy).max(60.0 + f.state.producers.len() as f64 * 86.0) + 10.0;
-    let anchors = |a: Rect, b: Rect| -> ((f64, f64), (f64, f64)) {
-        let (ya, yb) = (a.y + a.h / 2.0, b.y + b.h / 2.0);
-        if (a.x - b.x).abs() < 1.0 {
-            // Same column: messages run down the lane to the right of it.
-            ((a.x + a.w + LANE, ya), (b.x + b.w + LANE, yb))
-        } else if a.x < b.x {
-            ((a.x + a.w, ya), (b.x, yb))
-        } else {
-            ((a.x, ya), (b.x + b.w, yb))
         }
-    };
-    let flights = f.flights.iter().filter_map(|m| {
-        let (a, b) = (rects.get(&m.from)?, rects.get(&m.to)?);
-        let ((x1, y1), (x2, y2)) = anchors(*a, *b);
-        let (x, y) = (x1 + (x2 - x1) * m.progress, y1 + (y2 - y1) * m.progress);
-        let kind = m.kind.to_lowercase();
-        Some(html! {
-            <g key={m.id.to_string()} class={classes!("msg", format!("msg-{kind}"))} style={format!("transform: translate({x:.1}px, {y:.1}px)")} data-kind={m.kind}>
-                <circle r="6" />
-                <text x="9" y="4" class="msg-label">{m.kind}</text>
-                <title>{format!("{} → {}: {}", node_key(m.from), node_key(m.to), m.kind)}</title>
-            </g>
-        })
     });
-    let flights: Vec<Html> = flights.collect();
+    let groups: Vec<Html> = groups.collect();
+
+    // Messages: the paths of those in flight, faint; the one delivered in this step as an arrow;
+    // a numbered dot on each, which the list beside the picture names.
+    // Only the numbered messages' paths: a large run has hundreds in flight, and as many long
+    // dashed lines would cost every step more than the rest of the picture.
+    let paths: Vec<Html> = f
+        .flights
+        .iter()
+        .take(if props.numbered { FLIGHTS_NUMBERED } else { 0 })
+        .filter_map(|m| {
+            let (line, _) = l.path(l.rect(m.from)?, l.rect(m.to)?);
+            Some(html! { <polyline class="msg-path" points={points(&line)} /> })
+        })
+        .collect();
     let delivered = f.delivered.and_then(|(from, to, kind)| {
-        let (a, b) = (rects.get(&from)?, rects.get(&to)?);
-        let ((x1, y1), (x2, y2)) = anchors(*a, *b);
+        let (line, _) = l.path(l.rect(from)?, l.rect(to)?);
         Some(html! {
             <g class="delivered" data-kind={kind}>
-                <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end="url(#arrow)" />
-                <text x={((x1 + x2) / 2.0 + 6.0).to_string()} y={((y1 + y2) / 2.0 - 6.0).to_string()} class="msg-label">{kind}</text>
+                <polyline points={points(&line)} marker-end="url(#arrow)" />
+                <title>{format!("{} → {}: {kind}", node_key(from), node_key(to))}</title>
             </g>
         })
     });
+    let dots = place_flights(&l, &f.flights).into_iter().map(|(i, (x, y))| {
+        let m = &f.flights[i];
+        let kind = m.kind.to_lowercase();
+        html! {
+            <g key={m.id.to_string()} class={classes!("msg", format!("msg-{kind}"))} style={format!("transform: translate({x:.1}px, {y:.1}px)")} data-kind={m.kind} data-n={(i + 1).to_string()}>
+                <circle r={px(DOT_R)} />
+                if props.numbered && i < FLIGHTS_NUMBERED { <text class="msg-num" y="5">{(i + 1).to_string()}</text> }
+                <title>{format!("{}: {} → {}", m.kind, node_key(m.from), node_key(m.to))}</title>
+            </g>
+        }
+    });
+    let dots: Vec<Html> = dots.collect();
 
-    let onclick_controller = props.on_select.reform(|_: MouseEvent| NodeId::Controller);
+    let (onclick_controller, onkeydown_controller) = node_handlers(&props.on_select, NodeId::Controller);
+    let controller = l.controller;
+    let controller_selected = props.selected == Some(NodeId::Controller);
+    let size = if measured { format!("width: {}px; height: {}px", px(l.width * scale), px(l.height * scale)) } else { "width: 100%".to_string() };
     html! {
         <>
         if compact {
             <p class="hint compact-note" data-testid="compact-note">{t.compact_note}</p>
         }
-        <svg ref={picture} class="cluster" viewBox={format!("0 0 {width} {height}")} width="100%" role="img" aria-label={t.cluster_label} direction="ltr" dir="ltr">
+        <div class="picture" ref={holder} data-testid="picture">
+        <svg class="cluster" viewBox={format!("0 0 {} {}", px(l.width), px(l.height))} style={size} role="group" aria-label={t.cluster_label} direction="ltr" dir="ltr"
+             data-arrangement={if l.arrangement == Arrangement::Columns { "columns" } else { "column" }} data-scale={format!("{scale:.3}")}>
             <defs>
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
                 </marker>
             </defs>
-            <text class="column-title" x={PRODUCER_X.to_string()} y="40">{t.isolate(t.producers)}</text>
-            if !f.state.consumers.is_empty() {
-                <text class="column-title" x={CONSUMER_X.to_string()} y="40">{t.isolate(t.consumer_groups)}</text>
+            if l.arrangement == Arrangement::Columns {
+                <text class="column-title" x="10" y="30">{t.isolate(t.producers)}</text>
             }
-            <g class={classes!("node", "controller", (props.selected == Some(NodeId::Controller)).then_some("selected"))} data-node="controller" onclick={onclick_controller} role="button" tabindex="0">
-                <rect class="box" x={controller.x.to_string()} y={controller.y.to_string()} width={controller.w.to_string()} height={controller.h.to_string()} rx="8" />
-                <text class="node-title" x={(controller.x + 10.0).to_string()} y={(controller.y + 20.0).to_string()}>
-                    {"controller"}<tspan class="node-meta">{t.isolate(t.controller_meta)}</tspan>
+            if let Some(x) = l.groups_title_x {
+                <text class="column-title" x={px(x)} y="30">{t.isolate(t.consumer_groups)}</text>
+            }
+            <g class={classes!("node", "controller", controller_selected.then_some("selected"))} data-node="controller" onclick={onclick_controller}>
+                <rect class="box" x={px(controller.x)} y={px(controller.y)} width={px(controller.w)} height={px(controller.h)} rx="8" onkeydown={onkeydown_controller}
+                      role="button" tabindex="0" aria-label={fill(t.node_aria, &[&"controller"])} aria-haspopup="dialog" aria-expanded={controller_selected.to_string()} />
+                <text class="node-title" x={px(controller.x + 10.0)} y={px(controller.y + 20.0)}>
+                    {"controller"}<tspan class="node-meta">{t.isolate(short(t.controller_meta, fits(controller.w - 110.0)))}</tspan>
                 </text>
                 <title>{t.controller_tip}</title>
             </g>
             // Each kind of element sits in a group of its own: Yew pairs an element's children
             // by position, counting from the end, so a list whose length changes (the delivered
             // link comes and goes) would otherwise shift every broker onto another's elements.
+            <g class="paths">{ for paths }</g>
             <g class="brokers">{ for brokers }</g>
             <g class="producers">{ for producers }</g>
             <g class="groups">{ for groups }</g>
             <g class="delivered-link">{ for delivered }</g>
-            <g class="flights">{ for flights }</g>
+            <g class="flights">{ for dots }</g>
         </svg>
+        </div>
         </>
     }
 }

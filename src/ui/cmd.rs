@@ -46,8 +46,12 @@ pub enum Cmd {
     Record(u32),
     /// Start or stop compare mode.
     ToggleCompare,
-    /// Put the run's link into the address bar and on the clipboard.
+    /// Put the run's link into the address bar and show it to copy, or close it when shown.
     Share,
+    /// Copying the link worked (true) or not.
+    Copied(bool),
+    /// Close whatever popover is open (the action menu, the share link, the menus).
+    Escape,
     /// Open a shipped scenario, by name.
     OpenBuiltin(String),
     /// A file the person opened could be read (its text) or not (why).
@@ -99,13 +103,67 @@ fn key_cmd(e: &KeyboardEvent) -> Option<Cmd> {
         ("p", _) => Cmd::TogglePresenter,
         ("t", _) => Cmd::ToggleTheme,
         ("f", _) => Cmd::FullScreen,
-        ("Escape", _) => Cmd::Deselect,
+        ("Escape", _) => Cmd::Escape,
         _ => return None,
     })
 }
 
-/// Sends the command of each key pressed on the page to `cmd`, unless the person is typing (in
-/// the editor, a form field) or holds a modifier (the browser's own shortcuts).
+/// Where a key press lands, for the keys of the page.
+#[derive(PartialEq)]
+enum Target {
+    /// Text is typed there (the editor, a text field): it keeps every key.
+    Typing,
+    /// A menu: it keeps Space (which opens it) and nothing else, so that a clicker or the arrow
+    /// keys step the run even while the lesson or speed menu has the focus.
+    Menu,
+    /// A button, link, checkbox or node of the picture: Space and Enter activate it.
+    Control,
+    /// Anything else.
+    Page,
+}
+
+fn target_of(e: &KeyboardEvent) -> Target {
+    let Some(el) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return Target::Page };
+    match el.tag_name().to_ascii_uppercase().as_str() {
+        "TEXTAREA" => Target::Typing,
+        "SELECT" => Target::Menu,
+        // The timeline slider leaves the keys to the page; a checkbox is a control.
+        "INPUT" => match el.get_attribute("type").as_deref() {
+            Some("range") => Target::Page,
+            Some("checkbox" | "button" | "submit" | "file") => Target::Control,
+            _ => Target::Typing,
+        },
+        "BUTTON" | "SUMMARY" | "A" | "LABEL" => Target::Control,
+        _ if el.get_attribute("role").as_deref() == Some("button") => Target::Control,
+        _ => Target::Page,
+    }
+}
+
+/// Closes the menus that are `<details>` popovers (the export menu, the view menu, the legend).
+fn close_menus() {
+    if let Ok(open) = gloo::utils::document().query_selector_all("details.popover[open]") {
+        for i in 0..open.length() {
+            if let Some(el) = open.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+                let _ = el.remove_attribute("open");
+            }
+        }
+    }
+}
+
+/// Gives the focus back to the node whose action menu Esc closes, so that the keyboard stays where
+/// the person was. (Through `Reflect`: a node is an SVG element, which `web-sys` reaches only with
+/// a feature the page does not otherwise need.)
+fn focus_selected_node() {
+    let Some(node) = gloo::utils::document().query_selector("[data-testid=left-pane] .node.selected > .box").ok().flatten() else { return };
+    if let Some(focus) = js_sys::Reflect::get(&node, &"focus".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+        let _ = focus.call0(&node);
+    }
+}
+
+/// Sends the command of each key pressed on the page to `cmd`, so that the keys always mean the
+/// same: the clicker's PageDown/PageUp and the arrow keys step wherever the focus is, except where
+/// text is typed; Space plays and pauses, except on a control, which it activates; Esc closes
+/// whatever popover is open. Keys with a modifier are the browser's own.
 #[hook]
 pub fn use_keys(cmd: Callback<Cmd>) {
     use_effect_with((), move |_| {
@@ -115,22 +173,22 @@ pub fn use_keys(cmd: Callback<Cmd>) {
             if e.ctrl_key() || e.meta_key() || e.alt_key() {
                 return;
             }
-            let typing = e
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|el| match el.tag_name().as_str() {
-                    "TEXTAREA" | "SELECT" => true,
-                    // The timeline slider and the checkboxes leave the keys to the page.
-                    "INPUT" => !matches!(el.get_attribute("type").as_deref(), Some("range" | "checkbox")),
-                    _ => false,
-                });
-            if typing {
+            let Some(c) = key_cmd(e) else { return };
+            let target = target_of(e);
+            let kept = match c {
+                Cmd::Escape => false,
+                Cmd::TogglePlay => target != Target::Page,
+                _ => target == Target::Typing,
+            };
+            if kept {
                 return;
             }
-            if let Some(c) = key_cmd(e) {
-                e.prevent_default();
-                cmd.emit(c);
+            e.prevent_default();
+            if c == Cmd::Escape {
+                close_menus();
+                focus_selected_node();
             }
+            cmd.emit(c);
         });
         move || drop(listener)
     });

@@ -27,9 +27,9 @@ pub enum Export {
 pub fn export_menu(t: Tr, on_export: &Callback<Export>) -> Html {
     let item = |kind: Export| on_export.reform(move |_: MouseEvent| kind);
     html! {
-        <details class="export" data-testid="export">
+        <details class="popover export" data-testid="export">
             <summary>{t.export}</summary>
-            <div class="export-menu">
+            <div class="popover-body export-menu">
                 <button onclick={item(Export::Svg)} data-testid="export-svg">{t.export_svg}</button>
                 <button onclick={item(Export::Png)} data-testid="export-png">{t.export_png}</button>
                 <button onclick={item(Export::Text)} data-testid="export-text">{t.export_text}</button>

@@ -27,6 +27,10 @@ pub fn is_compact(replica_rows: usize) -> bool {
 /// table, and the page, light; the badges still count every record.
 pub const LEDGER_ROWS: usize = 200;
 
+/// Messages in flight that carry a number in the picture and a line in the list beside it, at
+/// most: a large run has hundreds on their way, and both are drawn again on every step.
+pub const FLIGHTS_NUMBERED: usize = 12;
+
 /// A message on its way, with how far along its link it is at the current virtual time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Flight {

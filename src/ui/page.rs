@@ -3,7 +3,7 @@
 //! [`Cmd`], the background slices, and the notice. Plain data and methods, no component: `App`
 //! renders it and sends it commands. It uses the parts' models and the words.
 
-use super::browser::toggle_fullscreen;
+use super::browser::{confirm, store, stored, toggle_fullscreen};
 use super::catalog::{catalog, Builtin};
 use super::cmd::Cmd;
 use super::editor::Editor;
@@ -17,8 +17,11 @@ use crate::scenario;
 use crate::session::{Session, TimedUserAction};
 use crate::share::{self, ScenarioRef};
 
-/// The shipped scenario opened when a link names none.
-const DEFAULT_SCENARIO: &str = "acks1-acknowledged-loss";
+/// The shipped scenario opened when a link names none: the course's first lesson.
+const DEFAULT_SCENARIO: &str = "keys-and-partitions";
+
+/// Where the browser keeps the editor's last edit, so that closing the tab does not lose it.
+const EDIT_KEY: &str = "kafkasim.edit";
 
 /// Everything the page holds; the simulation itself lives in the run's sessions.
 pub struct Page {
@@ -54,8 +57,24 @@ impl Page {
             page.open_link(hash);
         } else {
             page.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
+            // Without a link the person comes back to where they were typing, if they were.
+            if let Some(edit) = stored(EDIT_KEY).filter(|e| !e.trim().is_empty() && *e != page.run.text()) {
+                page.editor.edit(edit);
+                page.notice = Some(page.t().notice_edit_restored.into());
+            }
         }
         page
+    }
+
+    /// Whether the editor holds text the person changed and has not run.
+    fn edited(&self) -> bool {
+        !self.editor.text.is_empty() && self.editor.text != self.run.text()
+    }
+
+    /// Whether the editor's text may be replaced by another scenario: when it holds no edit that
+    /// has not run, or when the person agrees.
+    fn may_replace_editor(&self) -> bool {
+        !self.edited() || confirm(self.t().confirm_replace_edit)
     }
 
     /// The words of the page's language.
@@ -145,7 +164,7 @@ impl Page {
         // A move of the run or a choice in it makes the link shown out of date.
         if matches!(
             cmd,
-            Cmd::TogglePlay | Cmd::Forward | Cmd::Back | Cmd::Restart | Cmd::End | Cmd::Seek(_) | Cmd::Marker(_) | Cmd::Speed(_) | Cmd::Act(_) | Cmd::Deselect | Cmd::Pick(..) | Cmd::ToggleLanguage
+            Cmd::TogglePlay | Cmd::Forward | Cmd::Back | Cmd::Restart | Cmd::End | Cmd::Seek(_) | Cmd::Marker(_) | Cmd::Speed(_) | Cmd::Act(_) | Cmd::Deselect | Cmd::Escape | Cmd::Pick(..) | Cmd::ToggleLanguage
         ) {
             self.run.share_url = None;
         }
@@ -180,7 +199,8 @@ impl Page {
                 }
             }
             Cmd::Select(node) => self.run.select(node),
-            Cmd::Deselect => self.run.selected = None,
+            Cmd::Deselect | Cmd::Escape => self.run.selected = None,
+            Cmd::Copied(ok) => self.run.copied = Some(ok),
             Cmd::Pick(at, choice) => {
                 self.run.picks.insert(at, choice);
             }
@@ -199,11 +219,22 @@ impl Page {
             }
             Cmd::ToggleCompare => self.toggle_compare(),
             Cmd::Share => self.run.share(self.prefs.lang),
-            Cmd::OpenBuiltin(name) => self.open(ScenarioRef::Builtin(name), None, Vec::new(), 0),
-            Cmd::FileRead(Ok(text)) => self.open(ScenarioRef::Text(text), None, Vec::new(), 0),
+            Cmd::OpenBuiltin(name) => {
+                if self.may_replace_editor() {
+                    self.open(ScenarioRef::Builtin(name), None, Vec::new(), 0);
+                }
+            }
+            Cmd::FileRead(Ok(text)) => {
+                if self.may_replace_editor() {
+                    self.open(ScenarioRef::Text(text), None, Vec::new(), 0);
+                }
+            }
             Cmd::FileRead(Err(e)) => self.notice = Some(fill(t.notice_file_unreadable, &[&e])),
             Cmd::FileTooLarge(name) => self.notice = Some(fill(t.notice_file_too_large, &[&name, &scenario::limits::FILE_BYTES])),
-            Cmd::Edit(text) => self.editor.edit(text),
+            Cmd::Edit(text) => {
+                store(EDIT_KEY, &text);
+                self.editor.edit(text);
+            }
             Cmd::RunEditor => self.open(ScenarioRef::Text(self.editor.text.clone()), None, Vec::new(), 0),
             Cmd::Download => self.editor.download(&self.run.source),
             Cmd::SeedText(text) => self.editor.seed = text,
@@ -234,7 +265,11 @@ impl Page {
             Cmd::ToggleMotion => self.prefs.reduce_motion = !self.prefs.reduce_motion,
             Cmd::FullScreen => toggle_fullscreen(),
             Cmd::Dismiss => self.notice = None,
-            Cmd::OpenLink(hash) => self.open_link(&hash),
+            Cmd::OpenLink(hash) => {
+                if self.may_replace_editor() {
+                    self.open_link(&hash);
+                }
+            }
         }
     }
 

@@ -2,8 +2,9 @@
 //! menu, the ledger with its lag chart, and the expectations. They read a [`Frame`] and send
 //! [`Cmd`]s; they use the frame, the commands, the glossary and the words.
 
+use super::browser::client_rect;
 use super::cmd::Cmd;
-use super::frame::{Frame, PauseView, LEDGER_ROWS};
+use super::frame::{Frame, PauseView, FLIGHTS_NUMBERED, LEDGER_ROWS};
 use super::glossary::{annotate, term};
 use super::i18n::{fill, use_tr, Tr};
 use crate::session::UserAction;
@@ -12,6 +13,7 @@ use crate::sim::ledger::Outcome;
 use crate::sim::map::VecMap;
 use crate::sim::NodeId;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -134,52 +136,97 @@ impl PartialEq for ControlsProps {
     }
 }
 
-/// The playback bar.
+/// The playback bar: one slim row under the top bar (the buttons, the timeline with its markers,
+/// where the run stands). On a phone only stepping and playing stay; the rest unfolds on demand.
 #[function_component]
 pub fn Controls(props: &ControlsProps) -> Html {
     let f = &props.frame;
     let t = use_tr();
+    let more = use_state(|| false);
     let send = |c: Cmd| props.cmd.reform(move |_: MouseEvent| c.clone());
     let max = f.total.unwrap_or(f.known).max(1);
     let on_scrub = props.cmd.reform(|e: InputEvent| Cmd::Seek(e.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0)));
-    let on_speed = props.cmd.reform(|e: Event| Cmd::Speed(e.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(1)));
+    let on_speed = props.cmd.reform(|e: Event| {
+        let select = e.target_unchecked_into::<HtmlSelectElement>();
+        // As the lesson picker does: the arrow keys go back to stepping once a speed is picked.
+        let _ = select.blur();
+        Cmd::Speed(select.value().parse().unwrap_or(1))
+    });
     let markers = f.markers.iter().map(|m| {
         let left = m.at as f64 * 100.0 / max as f64;
         let at = m.at;
+        let kind = MarkerKind::ALL.iter().position(|k| *k == m.kind).map_or(m.kind.name(), |i| t.marker_names[i]);
+        let label = fill(t.jump_to, &[&m.at, &m.label]);
         html! {
-            <button class={classes!("marker", format!("m-{}", m.kind.name()))} style={format!("left: {left:.3}%")} title={fill(t.jump_to, &[&m.at, &m.label])}
-                    aria-label={fill(t.jump_to, &[&m.at, &m.label])} onclick={props.cmd.reform(move |_: MouseEvent| Cmd::Seek(at))} />
+            <button class={classes!("marker", format!("m-{}", m.kind.name()))} style={format!("left: {left:.3}%")} title={format!("{kind}: {label}")} data-at={m.at.to_string()} data-kind={m.kind.name()}
+                    aria-label={label} onclick={props.cmd.reform(move |_: MouseEvent| Cmd::Seek(at))} />
         }
     });
+    let on_more = {
+        let more = more.clone();
+        Callback::from(move |_: MouseEvent| more.set(!*more))
+    };
     html! {
-        <section class="controls" aria-label={t.playback}>
+        <section class={classes!("controls", more.then_some("open"))} aria-label={t.playback}>
             <div class="buttons" dir="ltr">
-                <button onclick={send(Cmd::Restart)} title={t.restart_title} aria-label={t.restart_title}>{t.restart}</button>
-                <button onclick={send(Cmd::Marker(false))} title={t.prev_marker} aria-label={t.prev_marker}>{"◆◀"}</button>
+                <button class="extra" onclick={send(Cmd::Restart)} title={t.restart_title} aria-label={t.restart_title}>{t.restart}</button>
+                <button class="extra" onclick={send(Cmd::Marker(false))} title={t.prev_marker} aria-label={t.prev_marker}>{"◆◀"}</button>
                 <button onclick={send(Cmd::Back)} title={t.back} aria-label={t.back} data-testid="back">{"◀"}</button>
                 <button class="play" onclick={send(Cmd::TogglePlay)} title={t.play_title} aria-label={if props.playing { t.pause } else { t.play }} data-testid="play">
                     {if props.playing { t.pause } else { t.play }}
                 </button>
                 <button onclick={send(Cmd::Forward)} title={t.forward} aria-label={t.forward} data-testid="forward">{"▶"}</button>
-                <button onclick={send(Cmd::Marker(true))} title={t.next_marker} aria-label={t.next_marker}>{"▶◆"}</button>
-                <button onclick={send(Cmd::End)} title={t.end_title} aria-label={t.end_title} data-testid="end">{t.end}</button>
-                <label class="speed" dir="auto">{t.speed}
+                <button class="extra" onclick={send(Cmd::Marker(true))} title={t.next_marker} aria-label={t.next_marker}>{"▶◆"}</button>
+                <button class="extra" onclick={send(Cmd::End)} title={t.end_title} aria-label={t.end_title} data-testid="end">{t.end}</button>
+                <label class="speed extra" dir="auto">{t.speed}
                     <select onchange={on_speed} aria-label={t.playback_speed}>
                         { for t.speeds.iter().enumerate().map(|(i, name)| html! { <option value={i.to_string()} selected={i == props.speed}>{*name}</option> }) }
                     </select>
                 </label>
-                <span class="position" dir="auto" data-testid="position" data-position={f.position.to_string()} data-total={f.total.map(|t| t.to_string()).unwrap_or_default()}>
-                    {fill(t.position, &[&f.position, &f.total.map_or(format!("{}…", f.known), |t| t.to_string()), &f.now])}
-                    if f.at_end { <strong class="end">{t.end_of_run}</strong> }
-                </span>
             </div>
             <div class="timeline" dir="ltr">
                 <input type="range" min="0" max={max.to_string()} value={f.position.to_string()} oninput={on_scrub} aria-label={t.timeline} data-testid="scrub" />
                 <div class="markers">{ for markers }</div>
             </div>
-            <div class="legend">
-                { for MarkerKind::ALL.iter().map(|k| html! { <span class={classes!("legend-item", format!("m-{}", k.name()))}><i></i>{k.name()}</span> }) }
-            </div>
+            <span class="position" dir="auto" data-testid="position" data-position={f.position.to_string()} data-total={f.total.map(|t| t.to_string()).unwrap_or_default()}>
+                {fill(t.position, &[&f.position, &f.total.map_or(format!("{}…", f.known), |t| t.to_string()), &f.now])}
+                if f.at_end { <strong class="end">{t.end_of_run}</strong> }
+            </span>
+            <details class="popover legend extra">
+                <summary>{t.legend}</summary>
+                <div class="popover-body">
+                    { for MarkerKind::ALL.iter().enumerate().map(|(i, k)| html! { <span class={classes!("legend-item", format!("m-{}", k.name()))}><i></i>{t.marker_names[i]}</span> }) }
+                </div>
+            </details>
+            <button class="more-button" onclick={on_more} aria-expanded={more.to_string()} title={t.more_controls} aria-label={t.more_controls}>{"⋯"}</button>
+        </section>
+    }
+}
+
+/// The messages in flight, numbered as their dots in the picture, and the one delivered in this
+/// step: the picture keeps its words clear of its nodes' words, and this list says what each dot is.
+pub fn in_flight(t: Tr, f: &Frame) -> Html {
+    let name = |node: NodeId| f.node_names.iter().find(|(n, _)| *n == node).map_or_else(String::new, |(_, s)| s.clone());
+    html! {
+        <section class="in-flight" data-testid="in-flight" aria-label={t.in_flight}>
+            <h2 class="caption-label">{t.in_flight}</h2>
+            if let Some((from, to, kind)) = f.delivered {
+                <p class="delivered-now" dir="ltr"><span class="arrow">{"→"}</span>{format!(" {kind} {} → {} ", name(from), name(to))}<em>{t.delivered_now}</em></p>
+            }
+            if f.flights.is_empty() {
+                <p class="hint">{t.none_in_flight}</p>
+            } else {
+                <ol class="flight-list" dir="ltr">
+                    { for f.flights.iter().take(FLIGHTS_NUMBERED).enumerate().map(|(i, m)| html! {
+                        <li class={format!("msg-{}", m.kind.to_lowercase())} data-kind={m.kind}>
+                            <span class="dot">{(i + 1).to_string()}</span>{format!("{} {} → {}", m.kind, name(m.from), name(m.to))}
+                        </li>
+                    }) }
+                </ol>
+                if f.flights.len() > FLIGHTS_NUMBERED {
+                    <p class="hint">{fill(t.more_in_flight, &[&(f.flights.len() - FLIGHTS_NUMBERED)])}</p>
+                }
+            }
         </section>
     }
 }
@@ -193,6 +240,8 @@ pub struct ActionProps {
     pub cmd: Callback<Cmd>,
     /// The node clicked.
     pub node: NodeId,
+    /// Its name, as the picture's `data-node` and the actions name it.
+    pub name: String,
 }
 
 impl PartialEq for ActionProps {
@@ -201,7 +250,6 @@ impl PartialEq for ActionProps {
     }
 }
 
-/// What a person can do to the clicked node; every action forks the run at this step.
 /// A free name for a consumer added next to `like`: its name with the next free number, so that
 /// `billing-1` suggests `billing-2`.
 fn new_consumer_name(like: &str, taken: &[(NodeId, String)]) -> String {
@@ -215,13 +263,34 @@ fn new_consumer_name(like: &str, taken: &[(NodeId, String)]) -> String {
         .expect("some number is free")
 }
 
+/// What a person can do to the clicked node, in a popover beside it; every action forks the run
+/// at this step. It takes the focus when it opens, so that Enter on a node then Tab reaches the
+/// actions, and Esc closes it (see `cmd::use_keys`).
 #[function_component]
 pub fn ActionMenu(props: &ActionProps) -> Html {
     let f = &props.frame;
     let t = use_tr();
     // A challenge offers only the actions it allows.
     let ok = |kind: &str| f.allowed_actions.as_ref().is_none_or(|a| a.iter().any(|x| x == kind));
-    let name = f.node_names.iter().find(|(n, _)| *n == props.node).map(|(_, s)| s.clone()).unwrap_or_default();
+    let name = props.name.clone();
+    let card = use_node_ref();
+    {
+        // Placed after every render: the picture may have moved under it (a step, a resize).
+        let (card, name) = (card.clone(), name.clone());
+        use_effect(move || place_beside_node(&card, &name));
+    }
+    {
+        let card = card.clone();
+        use_effect_with(props.node, move |_| {
+            // The first action, not the close button before it.
+            let first = card.cast::<web_sys::Element>().and_then(|c| c.query_selector(".row button,.row input,.row select").ok().flatten().or_else(|| c.query_selector("button").ok().flatten()));
+            if let Some(first) = first {
+                if let Ok(first) = first.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = first.focus();
+                }
+            }
+        });
+    }
     let peer = use_state(String::new);
     let key = use_state(String::new);
     let value = use_state(|| "v".to_string());
@@ -285,7 +354,7 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
         NodeId::Producer(_) | NodeId::Controller => html! {},
     };
     html! {
-        <section class="action-menu" aria-label={fill(t.actions_on, &[&name])} data-testid="action-menu">
+        <section ref={card} class="action-menu" role="dialog" aria-label={fill(t.actions_on, &[&name])} data-testid="action-menu">
             <header><strong>{name.clone()}</strong><button class="close" aria-label={t.close} onclick={props.cmd.reform(|_: MouseEvent| Cmd::Deselect)}>{"✕"}</button></header>
             <div class="row">{specific}</div>
             if ok("cut") || ok("heal") {
@@ -298,6 +367,31 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
             }
             <p class="hint">{t.fork_hint}</p>
         </section>
+    }
+}
+
+/// Puts the action popover `card` beside the node called `name` in the main run's picture: to its
+/// right where there is room in the stage, else to its left, else over its edge; never outside the
+/// stage, so that the popover and the node stay in view together.
+fn place_beside_node(card: &NodeRef, name: &str) {
+    let Some(card) = card.cast::<web_sys::HtmlElement>() else { return };
+    let Some(stage) = card.parent_element() else { return };
+    let selector = format!("[data-testid=left-pane] [data-node=\"{}\"] > .box", name.replace('\\', "\\\\").replace('"', "\\\""));
+    let Some(node) = stage.query_selector(&selector).ok().flatten() else { return };
+    let (Some(s), Some(n)) = (client_rect(&stage), client_rect(&node)) else { return };
+    let (w, h) = (f64::from(card.offset_width()), f64::from(card.offset_height()));
+    let gap = 8.0;
+    let left = if n.right + gap + w <= s.right {
+        n.right + gap
+    } else if n.left - gap - w >= s.left {
+        n.left - gap - w
+    } else {
+        (n.right - w).max(s.left)
+    } - s.left;
+    let top = (n.top.max(s.top) - s.top).min((s.bottom - s.top - h).max(0.0));
+    let style = format!("left: {left:.0}px; top: {top:.0}px");
+    if card.get_attribute("style").as_deref() != Some(style.as_str()) {
+        let _ = card.set_attribute("style", &style);
     }
 }
 
@@ -409,7 +503,8 @@ pub fn Ledger(props: &LedgerProps) -> Html {
             if omitted > 0 {
                 <p class="omitted" data-testid="ledger-omitted">{fill(tr.ledger_omitted, &[&l.records.len(), &t.sent, &(LEDGER_ROWS / 2)])}</p>
             }
-            <div class="table-wrap">
+            // Focusable, so that the keyboard can scroll it.
+            <div class="table-wrap" tabindex="0" role="region" aria-label={tr.ledger_table}>
                 <table>
                     <thead><tr>
                         { for tr.columns.iter().map(|c| html! { <th>{*c}</th> }) }

@@ -4,14 +4,16 @@
 //! that show the challenge and the comparison. It uses the session, the share link's format, the
 //! frame, the browser helpers and the words, nothing else of the page.
 
-use super::browser::publish_link;
+use super::browser::{copy_text, publish_link};
+use super::cmd::Cmd;
 use super::frame::{Frame, Picks, ViewCache};
-use super::i18n::{fill, Lang, Tr};
+use super::i18n::{fill, use_tr, Lang, Tr};
 use crate::scenario;
 use crate::session::{Session, UserAction};
 use crate::share::{self, ScenarioRef, ShareState};
 use crate::sim::NodeId;
 use std::rc::Rc;
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 /// The run the page shows.
@@ -34,8 +36,10 @@ pub struct Run {
     pub selected: Option<NodeId>,
     /// The challenge's goal in the current run, checked once per position.
     pub challenge: ChallengeStatus,
-    /// The link last shared, while it still names where the run stands.
+    /// The link last shared, while it still names where the run stands: the share popover shows it.
     pub share_url: Option<String>,
+    /// Whether copying that link worked, once the person has tried.
+    pub copied: Option<bool>,
 }
 
 impl Run {
@@ -52,6 +56,7 @@ impl Run {
             selected: None,
             challenge: ChallengeStatus::default(),
             share_url: None,
+            copied: None,
         }
     }
 
@@ -139,8 +144,13 @@ impl Run {
         Some(ShareState { scenario: self.source.clone(), seed: s.seed(), actions: s.actions().to_vec(), step: s.position(), lang, compare: self.compare.is_some() })
     }
 
-    /// Puts the link to the run as it stands into the address bar and on the clipboard, and shows it.
+    /// Puts the link to the run as it stands into the address bar and shows it to copy; or, when
+    /// it is shown, closes it.
     pub fn share(&mut self, lang: Lang) {
+        self.copied = None;
+        if self.share_url.take().is_some() {
+            return;
+        }
         if let Some(state) = self.share_state(lang) {
             self.share_url = Some(publish_link(&share::encode(&state)));
         }
@@ -170,12 +180,52 @@ pub struct ChallengeStatus {
     seen: bool,
 }
 
-/// The box that shows the link just shared, to copy by hand if the clipboard refused it.
-pub fn share_box(t: Tr, url: Option<&str>) -> Html {
-    let Some(url) = url else { return html! {} };
+/// Properties of [`SharePopover`].
+#[derive(Properties, PartialEq)]
+pub struct ShareProps {
+    /// The link.
+    pub url: String,
+    /// Whether copying it worked, once tried.
+    pub copied: Option<bool>,
+    /// Commands back to the app.
+    pub cmd: Callback<Cmd>,
+}
+
+/// The link just shared, in a field, with a Copy button that says whether copying worked. The copy
+/// runs in the button's own handler, outside any command the page carries out, and reports back
+/// with a command of its own, so that a refusal (or a page with no clipboard) cannot reach the
+/// page's model while it is busy.
+#[function_component]
+pub fn SharePopover(props: &ShareProps) -> Html {
+    let t = use_tr();
+    let field = use_node_ref();
+    {
+        // Selected when it opens: Ctrl+C copies it at once, whatever the clipboard allows.
+        let field = field.clone();
+        use_effect_with(props.url.clone(), move |_| {
+            if let Some(input) = field.cast::<HtmlInputElement>() {
+                let _ = input.focus();
+                input.select();
+            }
+        });
+    }
+    let on_copy = {
+        let (field, url, cmd) = (field.clone(), props.url.clone(), props.cmd.clone());
+        Callback::from(move |_: MouseEvent| {
+            let cmd = cmd.clone();
+            copy_text(&url, field.cast::<HtmlInputElement>(), move |ok| cmd.emit(Cmd::Copied(ok)));
+        })
+    };
     html! {
-        <div class="share" data-testid="share-url">
-            {t.share_copied}<input readonly=true value={url.to_string()} aria-label={t.share} dir="ltr" />
+        <div class="share-popover" role="dialog" aria-label={t.share_label} data-testid="share-url">
+            <label>{t.share_label}
+                <input ref={field} readonly=true value={props.url.clone()} dir="ltr" data-testid="share-field" />
+            </label>
+            <button onclick={on_copy} data-testid="copy">{t.copy}</button>
+            <button class="close" aria-label={t.close} onclick={props.cmd.reform(|_: MouseEvent| Cmd::Share)}>{"✕"}</button>
+            <p class={classes!("copy-status", props.copied.map(|ok| if ok { "ok" } else { "failed" }))} role="status" data-testid="copy-status">
+                {match props.copied { Some(true) => t.copied, Some(false) => t.copy_failed, None => "" }}
+            </p>
         </div>
     }
 }
@@ -213,8 +263,9 @@ pub fn compare_panel(t: Tr, compare: &scenario::Compare, left: &Frame, right: &F
     let (a, b) = (totals(left), totals(right));
     let differ: Vec<&str> = t.compare_rows.iter().zip(a.iter().zip(&b)).filter(|(_, (x, y))| x != y).map(|(name, _)| *name).collect();
     html! {
-        <section class="compare" data-testid="compare-panel" data-differ={differ.len().to_string()}>
-            <h2>{fill(t.compare_heading, &[&compare.left, &compare.right, &left.now])}</h2>
+        // Collapsible, so that it never takes the narration's place beside the two pictures.
+        <details class="compare" open=true data-testid="compare-panel" data-differ={differ.len().to_string()}>
+            <summary>{fill(t.compare_heading, &[&compare.left, &compare.right, &left.now])}</summary>
             <table class="compare-table">
                 <thead><tr><th>{t.compare_outcome}</th><th>{compare.left.clone()}</th><th>{compare.right.clone()}</th></tr></thead>
                 <tbody>
@@ -231,6 +282,6 @@ pub fn compare_panel(t: Tr, compare: &scenario::Compare, left: &Frame, right: &F
                 </tbody>
             </table>
             <p data-testid="compare-summary">{if differ.is_empty() { t.compare_same.to_string() } else { fill(t.compare_differ, &[&differ.join(", ")]) }}</p>
-        </section>
+        </details>
     }
 }

@@ -41,7 +41,9 @@ async function pick(page, name) {
 
 test('the page loads with no console errors and no request outside 127.0.0.1', async ({ page }) => {
   const problems = await open(page);
-  await expect(page.getByTestId('title')).toHaveText('acks=1 loses an acknowledged record');
+  // A first visit opens the course's first lesson.
+  await expect(page.getByTestId('title')).toHaveText('Keys pick partitions: per-key order, and a hot partition');
+  await expect(page.getByTestId('picker')).toHaveValue('keys-and-partitions');
   await expect(page.getByTestId('footer')).not.toHaveAttribute('data-trace-hash', '');
   await page.screenshot({ path: path.join(SHOTS, 'start-1280x720.png') });
   expect(problems).toEqual([]);
@@ -142,7 +144,7 @@ test('a share link restores the same step, state and actions', async ({ page, br
 
 test('a link pasted into the address bar of the open page opens its run there', async ({ page }) => {
   const problems = await open(page);
-  await expect(page.getByTestId('title')).toHaveText('acks=1 loses an acknowledged record');
+  await expect(page.getByTestId('title')).toHaveText('Keys pick partitions: per-key order, and a hot partition');
   // Only the fragment changes, so the browser does not load the page again.
   await page.evaluate(() => { location.hash = '#scenario=retry-duplicate&seed=3&step=12'; });
   await expect(page.getByTestId('title')).toHaveText('Retries without idempotence write a duplicate when an ack is lost');
@@ -212,7 +214,7 @@ test('adding a consumer by click puts a new member in the group, and the link ke
 test('hostile and damaged links get a clear message, and text is never markup', async ({ page }) => {
   const problems = await open(page, '#v2.AAAA%%%');
   await expect(page.getByTestId('notice')).toContainText('This link could not be opened');
-  await expect(page.getByTestId('title')).toHaveText('acks=1 loses an acknowledged record');
+  await expect(page.getByTestId('title')).toHaveText('Keys pick partitions: per-key order, and a hot partition');
   problems.length = 0;
 
   // A scenario whose narration carries markup: it must show as text.

@@ -122,9 +122,15 @@ fn ensure_web_tools() -> Result<bool, String> {
 
 /// Builds `dist/`: the page, its wasm module and assets, ready for any static host.
 fn build_site() -> Result<PathBuf, String> {
+    build_site_in(&root())
+}
+
+/// Builds `dist/` of the source tree at `tree` (this repository, or another revision of it checked
+/// out for `bench --against`), with this repository's tools.
+fn build_site_in(tree: &Path) -> Result<PathBuf, String> {
     let nightly = ensure_web_tools()?;
     let plus = format!("+{WEB_TOOLCHAIN}");
-    let web_target = root().join("target/web");
+    let web_target = tree.join("target/web");
     let mut args = vec!["build", "--lib", "--profile", "web", "--target", "wasm32-unknown-unknown", "--target-dir", web_target.to_str().ok_or("non-UTF-8 path")?];
     let mut build = Command::new("cargo");
     if nightly {
@@ -137,18 +143,18 @@ fn build_site() -> Result<PathBuf, String> {
     } else {
         eprintln!("$ cargo {}", args.join(" "));
     }
-    let built = build.args(&args).current_dir(root()).status();
+    let built = build.args(&args).current_dir(tree).status();
     if !built.is_ok_and(|s| s.success()) {
         return Err("the wasm build failed".into());
     }
-    let dist = root().join("dist");
+    let dist = tree.join("dist");
     let io = |e: std::io::Error| format!("writing dist/: {e}");
     if dist.exists() {
         std::fs::remove_dir_all(&dist).map_err(io)?;
     }
     std::fs::create_dir_all(&dist).map_err(io)?;
-    std::fs::copy(root().join("index.html"), dist.join("index.html")).map_err(io)?;
-    copy_dir(&root().join("static"), &dist.join("static")).map_err(io)?;
+    std::fs::copy(tree.join("index.html"), dist.join("index.html")).map_err(io)?;
+    copy_dir(&tree.join("static"), &dist.join("static")).map_err(io)?;
     let wasm = web_target.join("wasm32-unknown-unknown/web/kafkasim.wasm");
     let out_dir = dist.join("static");
     if !run(
@@ -403,6 +409,90 @@ fn bench() -> bool {
     !wide
 }
 
+/// Median of `xs` (NaN when empty).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Runs the browser bench (`benches/browser.js`, this tree's) against the page in `dist`, served on
+/// `port`; its `name value` figures.
+fn browser_figures(dist: &Path, port: &str) -> Option<std::collections::BTreeMap<String, f64>> {
+    let mut server = static_server(port, dist).stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    eprintln!("$ node benches/browser.js {port}   # {}", dist.display());
+    let page = Command::new("node").args(["benches/browser.js", port]).current_dir(root()).stderr(Stdio::inherit()).output();
+    let _ = server.kill();
+    let _ = server.wait();
+    match page {
+        Ok(o) if o.status.success() => Some(figures(&String::from_utf8_lossy(&o.stdout))),
+        _ => None,
+    }
+}
+
+/// `cargo xtask bench --against REV [ROUNDS]`: builds the page of revision REV (in a detached
+/// worktree under `target/bench-against`) and of the working tree, then runs the browser bench on
+/// each in turn, alternating, ROUNDS times (3 by default), and prints each figure's median for both
+/// and their ratio. Absolute times differ between machines by about 2.5x; two builds measured in
+/// one run on one machine compare by their ratio. It also prints seek ÷ step forward for both.
+fn bench_against(rev: &str, rounds: usize) -> bool {
+    let tree = root().join("target/bench-against");
+    let tree_str = tree.to_str().unwrap_or_default().to_string();
+    if tree.exists() {
+        let _ = run("git", &["worktree", "remove", "--force", &tree_str]);
+        let _ = std::fs::remove_dir_all(&tree);
+    }
+    if !run("git", &["worktree", "add", "--detach", &tree_str, rev]) {
+        eprintln!("cannot check out {rev}");
+        return false;
+    }
+    // The other revision's page is built and measured with this tree's npm tools.
+    #[cfg(unix)]
+    let _ = std::os::unix::fs::symlink(root().join("node_modules"), tree.join("node_modules"));
+    let builds = match (build_site_in(&tree), build_site()) {
+        (Ok(theirs), Ok(ours)) => [(rev.to_string(), theirs), ("working tree".to_string(), ours)],
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("building dist/ failed: {e}");
+            return false;
+        }
+    };
+    let mut samples: Vec<std::collections::BTreeMap<String, Vec<f64>>> = vec![Default::default(), Default::default()];
+    for round in 0..rounds {
+        for (i, (label, dist)) in builds.iter().enumerate() {
+            eprintln!("round {} of {rounds}: {label}", round + 1);
+            let Some(found) = browser_figures(dist, "8767") else {
+                eprintln!("the browser bench failed on {label}");
+                return false;
+            };
+            for (name, value) in found {
+                samples[i].entry(name).or_default().push(value);
+            }
+        }
+    }
+    let medians: Vec<std::collections::BTreeMap<String, f64>> = samples.into_iter().map(|m| m.into_iter().map(|(k, v)| (k, median(v))).collect()).collect();
+    let get = |i: usize, k: &str| medians[i].get(k).copied().unwrap_or(f64::NAN);
+    println!("{:<34} {:>14} {:>14} {:>8}", "figure (median of each build)", rev, "working tree", "ratio");
+    let rows = [
+        ("wasm throughput, events/s", "wasm_events_per_second"),
+        ("seek, ms", "seek_ms"),
+        ("step back, ms", "step_back_ms"),
+        ("step forward, ms", "step_forward_ms"),
+        ("playback frame, ms", "frame_ms"),
+        ("playback frame p95, ms", "frame_p95_ms"),
+        ("wasm memory, MB", "memory_bytes"),
+    ];
+    for (name, key) in rows {
+        let scale = if key == "memory_bytes" { 1.0 / 1048576.0 } else { 1.0 };
+        let (a, b) = (get(0, key) * scale, get(1, key) * scale);
+        println!("{name:<34} {a:>14.2} {b:>14.2} {:>8.2}", b / a);
+    }
+    let (a, b) = (get(0, "seek_ms") / get(0, "step_forward_ms"), get(1, "seek_ms") / get(1, "step_forward_ms"));
+    println!("{:<34} {a:>14.2} {b:>14.2}", "seek ÷ step forward");
+    println!("({rounds} round(s), each build measured once per round, alternating; ratio = working tree ÷ {rev})");
+    let _ = run("git", &["worktree", "remove", "--force", &tree_str]);
+    true
+}
+
 /// Builds the Kafka oracle's jar and runs every `tests/conformance*.rs` (the class-level comparisons and,
 /// where its file exists, the real-cluster one, whose tests are `#[ignore]`d in plain `cargo test`), then
 /// prints one table of their `conformance: <kind> <cases> <agree> <disagree> [<documented>]` lines.
@@ -469,12 +559,19 @@ fn main() -> ExitCode {
     let ok = match args.first().map(String::as_str) {
         Some("serve") => serve(args.get(1).map_or("8000", String::as_str)),
         Some("test") => test(),
-        Some("bench") => bench(),
+        Some("bench") => match (args.get(1).map(String::as_str), args.get(2)) {
+            (Some("--against"), Some(rev)) => bench_against(rev, args.get(3).and_then(|n| n.parse().ok()).unwrap_or(3)),
+            (Some("--against"), None) => {
+                eprintln!("usage: cargo xtask bench --against REV [ROUNDS]");
+                return ExitCode::from(2);
+            }
+            _ => bench(),
+        },
         Some("fuzz") => fuzz(args.get(1).and_then(|s| s.parse().ok()).unwrap_or_else(fuzz_seconds)),
         Some("build") => build_site().map_err(|e| eprintln!("building dist/ failed: {e}")).is_ok(),
         Some("conformance") => conformance(),
         _ => {
-            eprintln!("usage: cargo xtask <serve [PORT] | test | fuzz [SECONDS] | bench | build | conformance>");
+            eprintln!("usage: cargo xtask <serve [PORT] | test | fuzz [SECONDS] | bench [--against REV [ROUNDS]] | build | conformance>");
             return ExitCode::from(2);
         }
     };
