@@ -481,7 +481,13 @@ pub fn Ledger(props: &LedgerProps) -> Html {
                 <td>{r.partition.clone()}</td>
                 <td>{text}</td>
                 <td>{if stored.is_empty() { tr.nowhere.to_string() } else { stored.join(" ") }}</td>
-                <td>{if r.acknowledged_lost { tr.lost_was_acked.to_string() } else { fill(tr.in_final_log, &[&r.copies_in_final_log]) }}</td>
+                <td>{if r.acknowledged_lost {
+                    tr.lost_was_acked.to_string()
+                } else if r.deleted_by_retention {
+                    tr.deleted_by_retention.to_string()
+                } else {
+                    fill(tr.in_final_log, &[&r.copies_in_final_log])
+                }}</td>
                 { for processed }
             </tr>
         }
@@ -492,6 +498,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
             <div class="badges" data-testid="badges">
                 {badge("sent", tr.badge_sent, t.sent, false)}{badge("acknowledged", tr.badge_acknowledged, t.acknowledged, false)}{badge("failed", tr.badge_failed, t.failed, true)}
                 {badge("lost", tr.badge_lost, t.lost, true)}{badge("acked-lost", tr.badge_acked_lost, t.acknowledged_lost, true)}
+                {badge("deleted-by-retention", tr.badge_deleted_by_retention, t.deleted_by_retention, false)}
                 {badge("duplicated", tr.badge_duplicated, t.duplicated, true)}{badge("out-of-order", tr.badge_out_of_order, t.out_of_order, true)}
                 { for l.groups.iter().map(|g| html! {
                     <span class={classes!("badge", "verdict", g.verdict.name())} data-group={g.name.clone()} data-verdict={g.verdict.name()}>

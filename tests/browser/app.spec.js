@@ -296,6 +296,20 @@ test('views for the lecturer: presenter mode, dark theme, a projector and a phon
   expect(overflow).toBeLessThanOrEqual(0);
 });
 
+test('records that retention deleted are shown as deleted, not as acknowledged writes that were lost', async ({ page }) => {
+  const problems = await open(page);
+  await pick(page, 'retention-deletes-unread');
+  await page.getByTestId('end').click();
+  await expect(page.locator('.ledger')).toHaveAttribute('data-stale', 'false');
+  const badges = page.getByTestId('badges');
+  await expect(badges.locator('[data-badge=acked-lost]')).toHaveAttribute('data-value', '0');
+  await expect(badges.locator('[data-badge=lost]')).toHaveAttribute('data-value', '0');
+  await expect(badges.locator('[data-badge=deleted-by-retention]')).toHaveAttribute('data-value', '20');
+  await expect(page.locator('.ledger tbody tr.acked-lost')).toHaveCount(0);
+  await expect(page.locator('.ledger tbody')).toContainText('deleted by retention');
+  expect(problems).toEqual([]);
+});
+
 test('a large run lists at most 200 ledger rows and says how many it holds back', async ({ page }) => {
   const problems = await open(page);
   await pick(page, 'large-cluster');
