@@ -424,26 +424,29 @@ impl Sim {
     /// producer draws its partitions and backoffs from the RNG between its sends), the layout and
     /// the ledger, then does what it asked.
     fn with_producer<R>(&mut self, p: u32, handler: impl FnOnce(&mut Producer, &mut Ctx<'_, ProducerEffect>, &mut ClientEnv<'_>) -> R) -> R {
-        let mut out = Vec::new();
-        let result = {
-            let (controller, brokers) = (&self.controller, &self.brokers);
-            let log_start = |pidx: u32| leader_log_start(controller, brokers, pidx);
-            let mut env = ClientEnv { tps: &self.tps, topics: &self.topics, groups: &self.groups, ledger: &mut self.ledger, log_start: &log_start };
-            handler(&mut self.producers[p as usize], &mut Ctx::drawing(&mut self.io, &mut out), &mut env)
-        };
-        self.drain(out);
-        result
+        self.with_client(true, |producers, _| &mut producers[p as usize], handler)
     }
 
     /// Runs a handler of consumer `c` as [`Sim::with_producer`] runs a producer's. The consumer
     /// draws nothing from the RNG, so its messages are routed when the outbox is drained.
     pub(crate) fn with_consumer<R>(&mut self, c: u32, handler: impl FnOnce(&mut Consumer, &mut Ctx<'_, ConsumerEffect>, &mut ClientEnv<'_>) -> R) -> R {
+        self.with_client(false, |_, consumers| &mut consumers[c as usize], handler)
+    }
+
+    /// Runs a client's handler: `pick` chooses the client, `drawing` the kind of context.
+    fn with_client<C, E: Into<Effect>, R>(
+        &mut self,
+        drawing: bool,
+        pick: impl for<'s> FnOnce(&'s mut [Producer], &'s mut [Consumer]) -> &'s mut C,
+        handler: impl FnOnce(&mut C, &mut Ctx<'_, E>, &mut ClientEnv<'_>) -> R,
+    ) -> R {
         let mut out = Vec::new();
         let result = {
-            let (controller, brokers) = (&self.controller, &self.brokers);
+            let Sim { io, controller, brokers, tps, topics, groups, ledger, producers, consumers, .. } = self;
             let log_start = |pidx: u32| leader_log_start(controller, brokers, pidx);
-            let mut env = ClientEnv { tps: &self.tps, topics: &self.topics, groups: &self.groups, ledger: &mut self.ledger, log_start: &log_start };
-            handler(&mut self.consumers[c as usize], &mut Ctx::new(&mut self.io, &mut out), &mut env)
+            let mut env = ClientEnv { tps, topics, groups, ledger, log_start: &log_start };
+            let mut cx = if drawing { Ctx::drawing(io, &mut out) } else { Ctx::new(io, &mut out) };
+            handler(pick(producers, consumers), &mut cx, &mut env)
         };
         self.drain(out);
         result

@@ -15,6 +15,7 @@ mod app;
 mod browser;
 mod catalog;
 mod cluster;
+mod compact;
 mod cmd;
 mod editor;
 mod exploration;

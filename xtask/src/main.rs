@@ -109,7 +109,14 @@ fn ensure_web_tools() -> Result<bool, String> {
             return Err(format!("could not install wasm-bindgen-cli {want}"));
         }
     }
-    if !root().join("node_modules/.bin/playwright").exists() || !wasm_opt().exists() || !esbuild().exists() {
+    // npm writes `node_modules/.package-lock.json` on every install: when `package-lock.json` is
+    // newer (a package was added or moved), the installed tree is stale and is installed again.
+    let modified = |p: &str| std::fs::metadata(root().join(p)).and_then(|m| m.modified()).ok();
+    let stale = match (modified("package-lock.json"), modified("node_modules/.package-lock.json")) {
+        (Some(lock), Some(installed)) => lock > installed,
+        _ => true,
+    };
+    if stale || !root().join("node_modules/.bin/playwright").exists() || !wasm_opt().exists() || !esbuild().exists() {
         if output("npm", &["--version"]).is_none() {
             return Err("npm is needed for wasm-opt and the browser tests (install Node.js 20)".into());
         }

@@ -309,8 +309,7 @@ impl Producer {
         let mut need_metadata = false;
         let mut next = 0;
         while let Some(&pidx) = self.waiting.get(next) {
-            loop {
-                let Some(&bid) = self.queues[pidx as usize].front() else { break };
+            while let Some(&bid) = self.queues[pidx as usize].front() {
                 let batch = self.batches.get(bid).expect("a queued batch is live");
                 let cfg = &self.config;
                 let ready_at = if batch.attempts > 0 {
