@@ -185,14 +185,14 @@ pub enum Check {
         /// Expected.
         value: i32,
     },
-    /// The group's committed offset for a partition.
+    /// The group's committed offset for a partition (none: it has no committed offset there).
     Committed {
         /// `group.id`.
         group: String,
         /// Partition.
         tp: Tp,
         /// Expected.
-        offset: u64,
+        offset: Option<u64>,
     },
     /// A consumer's assignment (order-insensitive).
     Assignment {
@@ -221,13 +221,6 @@ pub enum Check {
     UncleanElections {
         /// Expected.
         value: u32,
-    },
-    /// The group has no committed offset for a partition.
-    NotCommitted {
-        /// `group.id`.
-        group: String,
-        /// Partition.
-        tp: Tp,
     },
     /// The group's state as `describeGroups` reports it.
     GroupState {
@@ -441,12 +434,6 @@ impl Expectation {
                         }
                         ("unclean elections".to_string(), value.to_string(), got.to_string())
                     }
-                    Check::NotCommitted { group, tp } => {
-                        let got = sim.find_group(group).map_or("no such group".to_string(), |g| {
-                            sim.group_view(g).committed.get(&sim.tp_name(*tp)).map_or("none".to_string(), |o| o.to_string())
-                        });
-                        (format!("committed offset of group {group} on {}", sim.tp_name(*tp)), "none".to_string(), got)
-                    }
                     Check::GroupState { group, state } => {
                         let got = sim.find_group(group).map_or("no such group", |g| sim.group_view(g).state.map_or("Dead", |s| s.name()));
                         (format!("state of group {group}"), state.clone(), got.to_string())
@@ -460,7 +447,8 @@ impl Expectation {
                         let got = sim.find_group(group).map_or("no such group".to_string(), |g| {
                             sim.group_view(g).committed.get(&sim.tp_name(*tp)).map_or("none".to_string(), |o| o.to_string())
                         });
-                        (format!("committed offset of group {group} on {}", sim.tp_name(*tp)), offset.to_string(), got)
+                        let want = offset.map_or("none".to_string(), |o| o.to_string());
+                        (format!("committed offset of group {group} on {}", sim.tp_name(*tp)), want, got)
                     }
                     Check::Assignment { consumer, tps } => {
                         let mut want: Vec<String> = tps.iter().map(|tp| sim.tp_name(*tp)).collect();

@@ -71,7 +71,7 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
             if let Some(list) = &e.not_committed {
                 for name in list.get_ref() {
                     if let Some(tp) = partition_named(cx, list.span().start, name, topics) {
-                        checks.push(Check::NotCommitted { group: g.clone(), tp });
+                        checks.push(Check::Committed { group: g.clone(), tp, offset: None });
                     }
                 }
             }
@@ -93,7 +93,7 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
             if let Some(map) = &e.committed {
                 for (name, &offset) in map.get_ref() {
                     if let Some(tp) = partition_named(cx, map.span().start, name, topics) {
-                        checks.push(Check::Committed { group: g.clone(), tp, offset });
+                        checks.push(Check::Committed { group: g.clone(), tp, offset: Some(offset) });
                     }
                 }
             }
