@@ -1,5 +1,6 @@
 //! Expectations: what a scenario says must hold, checked against the simulation.
 
+use crate::sim::ledger::{ListenerMethod, Outcome};
 use crate::sim::map::VecMap;
 use crate::sim::types::{BrokerId, KafkaError, Strategy, Tp};
 use crate::sim::view::{GroupLedgerView, Verdict};
@@ -236,6 +237,62 @@ pub enum Check {
         /// Expected.
         strategy: Strategy,
     },
+    /// The offset the producer's callback reported for the record with this value (-1 for acks=0,
+    /// as `RecordMetadata.offset()` reports it).
+    RecordOffset {
+        /// Producer.
+        producer: u32,
+        /// The record's value.
+        value: String,
+        /// Expected.
+        offset: i64,
+    },
+    /// The values a consumer's application processed, in order.
+    Read {
+        /// Consumer.
+        consumer: u32,
+        /// Expected values.
+        values: Vec<String>,
+    },
+    /// The offsets a consumer's application processed on one partition, in order.
+    ReadOffsets {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// Expected offsets.
+        offsets: Vec<u64>,
+    },
+    /// Every rebalance listener call a consumer's application saw, in order.
+    ListenerCalls {
+        /// Consumer.
+        consumer: u32,
+        /// Expected calls, each a method and its partitions.
+        calls: Vec<(ListenerMethod, Vec<Tp>)>,
+    },
+    /// The exception that stopped a consumer's poll loop (none: nothing stopped it).
+    StoppedBy {
+        /// Consumer.
+        consumer: u32,
+        /// Expected.
+        error: Option<KafkaError>,
+    },
+    /// A consumer's member id.
+    MemberId {
+        /// Consumer.
+        consumer: u32,
+        /// Expected.
+        id: String,
+    },
+    /// The leader epoch stored with each record of a replica's log, in order.
+    LeaderEpochs {
+        /// Partition.
+        tp: Tp,
+        /// Replica.
+        replica: BrokerId,
+        /// Expected epochs.
+        epochs: Vec<u32>,
+    },
     /// The consumer saw each of these errors (an empty list: no error at all).
     ConsumerErrorsSeen {
         /// Consumer.
@@ -296,12 +353,47 @@ impl ExpectationResult {
     }
 }
 
+/// The records a consumer's application processed, in order (its group's processing history).
+fn processed_by(sim: &Sim, consumer: u32) -> impl Iterator<Item = crate::sim::ledger::Processing> + '_ {
+    let group = sim.consumers[consumer as usize].group;
+    sim.ledger.groups.get(group as usize).into_iter().flat_map(move |g| g.processing.iter().filter(move |p| p.consumer == consumer))
+}
+
 fn group_ledger(sim: &Sim, name: &str) -> Option<GroupLedgerView> {
     sim.find_group(name).map(|g| sim.group_ledger_totals(g))
 }
 
 fn list(v: &[BrokerId]) -> String {
     format!("{v:?}")
+}
+
+/// A listener call as the check prints it: `onPartitionsAssigned [orders-0, orders-1]`, the
+/// partitions sorted (Kafka passes a collection whose order carries no meaning).
+pub fn listener_call_text(sim: &Sim, method: ListenerMethod, tps: &[Tp]) -> String {
+    let mut names: Vec<String> = tps.iter().map(|tp| sim.tp_name(*tp)).collect();
+    names.sort();
+    format!("{} [{}]", method.name(), names.join(", "))
+}
+
+/// The offsets the producer's callback reported for its records with this value, as
+/// `RecordMetadata.offset()` gives them (-1 for acks=0), or why there is none.
+fn reported_offsets(sim: &Sim, producer: u32, value: &str) -> String {
+    let reported: Vec<String> = sim
+        .ledger
+        .records
+        .iter()
+        .filter(|r| r.producer == producer && r.value == value)
+        .map(|r| match &r.outcome {
+            Outcome::Acknowledged { offset, .. } => offset.map_or(-1, |o| o as i64).to_string(),
+            Outcome::Failed { error, .. } => format!("failed with {}", error.name()),
+            Outcome::Pending => "not acknowledged yet".to_string(),
+        })
+        .collect();
+    match reported.len() {
+        0 => "no such record".to_string(),
+        1 => reported.into_iter().next().expect("one"),
+        _ => format!("{} records with this value: {}", reported.len(), reported.join(", ")),
+    }
 }
 
 impl Expectation {
@@ -464,6 +556,54 @@ impl Expectation {
                     Check::ConsumerState { consumer, state } => {
                         let got = sim.consumers[*consumer as usize].state.name().to_string();
                         (format!("state of {}", sim.consumers[*consumer as usize].name), state.clone(), got)
+                    }
+                    Check::RecordOffset { producer, value, offset } => (
+                        format!("offset reported to {} for {value:?}", sim.producers[*producer as usize].name),
+                        offset.to_string(),
+                        reported_offsets(sim, *producer, value),
+                    ),
+                    Check::Read { consumer, values } => {
+                        let got: Vec<&str> = processed_by(sim, *consumer).map(|p| sim.ledger.get(p.record).value.as_str()).collect();
+                        (format!("values {} read", sim.consumers[*consumer as usize].name), format!("{values:?}"), format!("{got:?}"))
+                    }
+                    Check::ReadOffsets { consumer, tp, offsets } => {
+                        let got: Vec<u64> = processed_by(sim, *consumer).filter(|p| p.tp == *tp).map(|p| p.offset).collect();
+                        (
+                            format!("offsets {} read on {}", sim.consumers[*consumer as usize].name, sim.tp_name(*tp)),
+                            format!("{offsets:?}"),
+                            format!("{got:?}"),
+                        )
+                    }
+                    Check::ListenerCalls { consumer, calls } => {
+                        let want: Vec<String> = calls.iter().map(|(m, tps)| listener_call_text(sim, *m, tps)).collect();
+                        let got: Vec<String> = sim
+                            .ledger
+                            .listener_calls
+                            .iter()
+                            .filter(|c| c.consumer == *consumer)
+                            .map(|c| listener_call_text(sim, c.method, &c.partitions))
+                            .collect();
+                        (format!("listener calls of {}", sim.consumers[*consumer as usize].name), format!("{want:?}"), format!("{got:?}"))
+                    }
+                    Check::StoppedBy { consumer, error } => {
+                        let show = |e: Option<&KafkaError>| e.map_or("nothing".to_string(), |e| e.name().to_string());
+                        (
+                            format!("what stopped {}", sim.consumers[*consumer as usize].name),
+                            show(error.as_ref()),
+                            show(sim.ledger.stopped_by.get(consumer)),
+                        )
+                    }
+                    Check::MemberId { consumer, id } => {
+                        let got = sim.consumer_view(*consumer).member_id;
+                        let got = if got.is_empty() { "none (not in a group)".to_string() } else { got };
+                        (format!("member id of {}", sim.consumers[*consumer as usize].name), id.clone(), got)
+                    }
+                    Check::LeaderEpochs { tp, replica, epochs } => {
+                        let got = sim
+                            .replica_log(*replica, *tp)
+                            .map(|l| l.into_iter().map(|e| e.epoch).collect::<Vec<_>>())
+                            .map_or("no replica".to_string(), |v| format!("{v:?}"));
+                        (format!("leader epochs of the records of {} on broker-{replica}", sim.tp_name(*tp)), format!("{epochs:?}"), got)
                     }
                     Check::ConsumerErrorsSeen { consumer, errors } => {
                         let c = &sim.consumers[*consumer as usize];

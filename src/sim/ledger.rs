@@ -190,6 +190,48 @@ pub struct Ledger {
     pub records: Chunked<LedgerRecord>,
     /// Consumption per consumer group (by group index).
     pub groups: Vec<GroupLedger>,
+    /// Every rebalance listener call the consumers' applications saw, in order.
+    pub listener_calls: History<ListenerCall>,
+    /// The exception that last stopped each consumer's poll loop, by consumer index.
+    pub stopped_by: VecMap<u32, KafkaError>,
+}
+
+/// A `ConsumerRebalanceListener` method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ListenerMethod {
+    /// `onPartitionsAssigned`.
+    #[serde(rename = "onPartitionsAssigned")]
+    Assigned,
+    /// `onPartitionsRevoked`.
+    #[serde(rename = "onPartitionsRevoked")]
+    Revoked,
+    /// `onPartitionsLost`.
+    #[serde(rename = "onPartitionsLost")]
+    Lost,
+}
+
+impl ListenerMethod {
+    /// The Java method's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListenerMethod::Assigned => "onPartitionsAssigned",
+            ListenerMethod::Revoked => "onPartitionsRevoked",
+            ListenerMethod::Lost => "onPartitionsLost",
+        }
+    }
+}
+
+/// One call of a consumer's rebalance listener.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ListenerCall {
+    /// When.
+    pub at: u64,
+    /// Consumer index.
+    pub consumer: u32,
+    /// Which method.
+    pub method: ListenerMethod,
+    /// The partitions it was given.
+    pub partitions: Vec<Tp>,
 }
 
 impl Ledger {
@@ -259,6 +301,16 @@ impl Ledger {
 
     pub(crate) fn record_attempt(&mut self, id: RecordId) {
         self.records[id as usize].attempts += 1;
+    }
+
+    /// A consumer's application saw a rebalance listener call.
+    pub(crate) fn record_listener_call(&mut self, at: u64, consumer: u32, method: ListenerMethod, partitions: &[Tp]) {
+        self.listener_calls.push(ListenerCall { at, consumer, method, partitions: partitions.to_vec() });
+    }
+
+    /// An exception stopped a consumer's poll loop.
+    pub(crate) fn record_stopped(&mut self, consumer: u32, error: KafkaError) {
+        self.stopped_by.insert(consumer, error);
     }
 
     /// The record with this id.

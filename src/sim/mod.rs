@@ -370,7 +370,28 @@ impl Sim {
     }
 
     fn emit(&mut self, effect: impl Into<Effect>) {
-        self.effects.push(effect.into());
+        let effect = effect.into();
+        if let Effect::Consumer(e) = &effect {
+            self.note_consumer_effect(e);
+        }
+        self.effects.push(effect);
+    }
+
+    /// Keeps what expectations ask of a consumer's application after the fact: the rebalance
+    /// listener calls it saw and the exception that stopped it.
+    fn note_consumer_effect(&mut self, effect: &ConsumerEffect) {
+        let now = self.io.now;
+        match effect {
+            ConsumerEffect::PartitionsRevoked { consumer, partitions, how } => {
+                let method = if *how == Revocation::Lost { ledger::ListenerMethod::Lost } else { ledger::ListenerMethod::Revoked };
+                self.ledger.record_listener_call(now, *consumer, method, partitions);
+            }
+            ConsumerEffect::PartitionsAssigned { consumer, partitions, .. } => {
+                self.ledger.record_listener_call(now, *consumer, ledger::ListenerMethod::Assigned, partitions);
+            }
+            ConsumerEffect::ConsumerFailed { consumer, error, .. } => self.ledger.record_stopped(*consumer, *error),
+            _ => {}
+        }
     }
 
     /// Does what a handler asked through its context, in the order it asked, so that the messages

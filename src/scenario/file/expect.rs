@@ -1,6 +1,7 @@
 //! The `[[expect]]` tables read into expectations.
 
 use super::*;
+use crate::sim::ledger::ListenerMethod;
 use crate::sim::types::Strategy;
 
 /// The group states Kafka's `describeGroups` reports (`Dead` for a group no coordinator holds).
@@ -165,11 +166,56 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
                 cx.err(st.span().start, format!("unknown consumer state {:?}", st.get_ref()), Some(format!("use one of {}", STATES.join(", "))));
             }
         }
-    } else if e.position.is_some() || e.consumer_state.is_some() {
-        cx.err(start, "`position` and `consumer_state` need `consumer = \"…\"`", None);
+        if let Some(values) = &e.read {
+            checks.push(Check::Read { consumer: c, values: values.clone() });
+        }
+        if let Some(map) = &e.read_offsets {
+            for (name, offsets) in map.get_ref() {
+                if let Some(tp) = partition_named(cx, map.span().start, name, topics) {
+                    checks.push(Check::ReadOffsets { consumer: c, tp, offsets: offsets.clone() });
+                }
+            }
+        }
+        if let Some(list) = &e.listener_calls {
+            let calls = list.get_ref().iter().filter_map(|call| listener_call(cx, list.span().start, call, topics)).collect();
+            checks.push(Check::ListenerCalls { consumer: c, calls });
+        }
+        if let Some(name) = &e.stopped_by {
+            if name.get_ref() == "nothing" {
+                checks.push(Check::StoppedBy { consumer: c, error: None });
+            } else if let Some(error) = error_name(cx, name.span().start, name.get_ref()) {
+                checks.push(Check::StoppedBy { consumer: c, error: Some(error) });
+            }
+        }
+        if let Some(id) = &e.member_id {
+            checks.push(Check::MemberId { consumer: c, id: id.clone() });
+        }
+    } else {
+        let consumer_only = [
+            ("position", e.position.is_some()),
+            ("consumer_state", e.consumer_state.is_some()),
+            ("read", e.read.is_some()),
+            ("read_offsets", e.read_offsets.is_some()),
+            ("listener_calls", e.listener_calls.is_some()),
+            ("stopped_by", e.stopped_by.is_some()),
+            ("member_id", e.member_id.is_some()),
+        ];
+        for (name, set) in consumer_only {
+            if set {
+                cx.err(start, format!("`{name}` needs `consumer = \"…\"`"), None);
+            }
+        }
+    }
+    if let Some(map) = &e.offsets {
+        let pnames: Vec<&str> = producers.iter().map(|x| x.name.as_str()).collect();
+        if let Some(producer) = lookup(cx, "producer", e.producer.as_ref(), map.span().start, &pnames) {
+            for (value, &offset) in map.get_ref() {
+                checks.push(Check::RecordOffset { producer, value: value.clone(), offset });
+            }
+        }
     }
     let needs_partition = e.leader.is_some() || e.offline.is_some() || e.leader_epoch.is_some() || e.isr.is_some() || e.elr.is_some()
-        || e.high_watermark.is_some() || e.log.is_some() || e.log_end_offset.is_some() || e.replica.is_some();
+        || e.high_watermark.is_some() || e.log.is_some() || e.log_end_offset.is_some() || e.replica.is_some() || e.leader_epochs.is_some();
     let tp = match &e.partition {
         Some(p) => {
             let name = p.get_ref();
@@ -200,8 +246,8 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
         Some(r) => broker_ref(cx, r, brokers),
         None => None,
     };
-    if (e.log.is_some() || e.log_end_offset.is_some()) && e.replica.is_none() {
-        cx.err(start, "`log` and `log_end_offset` need `replica = N` (the broker whose log to read)", None);
+    if (e.log.is_some() || e.log_end_offset.is_some() || e.leader_epochs.is_some()) && e.replica.is_none() {
+        cx.err(start, "`log`, `log_end_offset` and `leader_epochs` need `replica = N` (the broker whose log to read)", None);
     }
     if let Some(tp) = tp {
         if let Some(l) = &e.leader {
@@ -239,6 +285,9 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
         }
         if let (Some(b), Some(values)) = (replica, &e.log) {
             checks.push(Check::Log { tp, replica: b, values: values.clone() });
+        }
+        if let (Some(b), Some(epochs)) = (replica, &e.leader_epochs) {
+            checks.push(Check::LeaderEpochs { tp, replica: b, epochs: epochs.clone() });
         }
     }
     // Errors that must not have been seen, and a list of which at least one must have been, for
@@ -294,15 +343,39 @@ pub(super) fn error_names(cx: &mut Ctx<'_>, list: Option<&Spanned<Vec<String>>>)
     let mut errors = Vec::new();
     let Some(list) = list else { return errors };
     for name in list.get_ref() {
-        match KafkaError::ALL.iter().find(|k| k.name() == name) {
-            Some(k) => errors.push(*k),
-            None => {
-                let hint = closest(name, KafkaError::ALL.iter().map(|k| k.name())).map(|b| format!("did you mean `{b}`?"));
-                cx.err(list.span().start, format!("unknown error name {name:?}"), hint);
-            }
-        }
+        errors.extend(error_name(cx, list.span().start, name));
     }
     errors
+}
+
+fn error_name(cx: &mut Ctx<'_>, at: usize, name: &str) -> Option<KafkaError> {
+    let found = KafkaError::ALL.iter().find(|k| k.name() == name).copied();
+    if found.is_none() {
+        let hint = closest(name, KafkaError::ALL.iter().map(|k| k.name())).map(|b| format!("did you mean `{b}`?"));
+        cx.err(at, format!("unknown error name {name:?}"), hint);
+    }
+    found
+}
+
+/// One expected listener call, written `onPartitionsAssigned [orders-0, orders-1]`.
+fn listener_call(cx: &mut Ctx<'_>, at: usize, text: &str, topics: &[TopicSpec]) -> Option<(ListenerMethod, Vec<crate::sim::Tp>)> {
+    const METHODS: [ListenerMethod; 3] = [ListenerMethod::Assigned, ListenerMethod::Revoked, ListenerMethod::Lost];
+    let hint = "write a call as `onPartitionsAssigned [orders-0, orders-1]` (or onPartitionsRevoked, onPartitionsLost; `[]` for none)";
+    let parsed = text.split_once(' ').and_then(|(method, rest)| {
+        let method = METHODS.into_iter().find(|m| m.name() == method)?;
+        let inner = rest.trim().strip_prefix('[')?.strip_suffix(']')?;
+        Some((method, inner.split(',').map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect::<Vec<_>>()))
+    });
+    let Some((method, names)) = parsed else {
+        let first = text.split_whitespace().next().unwrap_or("");
+        let hint = closest(first, METHODS.iter().map(|m| m.name()))
+            .filter(|m| *m != first)
+            .map_or(hint.to_string(), |m| format!("did you mean `{m}`? {hint}"));
+        cx.err(at, format!("cannot read the listener call {text:?}"), Some(hint));
+        return None;
+    };
+    let tps: Vec<_> = names.iter().filter_map(|n| partition_named(cx, at, n, topics)).collect();
+    (tps.len() == names.len()).then_some((method, tps))
 }
 
 /// A user topic's partition by its `topic-N` name.

@@ -213,6 +213,13 @@ toml_table! {
         consumer: Option<Spanned<String>> = "consumer",
         position: Option<Spanned<VecMap<String, u64>>> = "position",
         consumer_state: Option<Spanned<String>> = "consumer_state",
+        offsets: Option<Spanned<VecMap<String, i64>>> = "offsets",
+        read: Option<Vec<String>> = "read",
+        read_offsets: Option<Spanned<VecMap<String, Vec<u64>>>> = "read_offsets",
+        listener_calls: Option<Spanned<Vec<String>>> = "listener_calls",
+        stopped_by: Option<Spanned<String>> = "stopped_by",
+        member_id: Option<String> = "member_id",
+        leader_epochs: Option<Vec<u32>> = "leader_epochs",
     }
 }
 
