@@ -131,6 +131,13 @@ pub struct EffectiveTopicConfig {
 }
 
 impl TopicConfig {
+    /// The settings this table sets, as `name=value` in Kafka's spelling, in alphabetical order.
+    pub fn set_entries(&self) -> Vec<String> {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        let Some(map) = value.as_object() else { return Vec::new() };
+        map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
     /// Fills unset values from the broker defaults.
     pub fn resolve(&self, broker: &BrokerConfig) -> EffectiveTopicConfig {
         EffectiveTopicConfig {
@@ -140,6 +147,18 @@ impl TopicConfig {
                 .unwrap_or(broker.unclean_leader_election_enable),
             retention_ms: self.retention_ms.unwrap_or(broker.log_retention_ms),
             retention_bytes: self.retention_bytes.unwrap_or(broker.log_retention_bytes),
+        }
+    }
+}
+
+impl EffectiveTopicConfig {
+    /// The settings after `incrementalAlterConfigs` SETs every value `set` gives.
+    pub fn altered(&self, set: &TopicConfig) -> EffectiveTopicConfig {
+        EffectiveTopicConfig {
+            min_insync_replicas: set.min_insync_replicas.unwrap_or(self.min_insync_replicas),
+            unclean_leader_election_enable: set.unclean_leader_election_enable.unwrap_or(self.unclean_leader_election_enable),
+            retention_ms: set.retention_ms.unwrap_or(self.retention_ms),
+            retention_bytes: set.retention_bytes.unwrap_or(self.retention_bytes),
         }
     }
 }

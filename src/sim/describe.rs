@@ -196,6 +196,7 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::Heartbeat { broker, .. } => format!("broker-{broker} heartbeat timer"),
         Timer::ShutdownHeartbeat { broker, .. } => format!("broker-{broker} heartbeats again, still waiting to shut down"),
         Timer::SessionCheck { broker } => format!("controller checks broker-{broker}'s session"),
+        Timer::ElectUnclean => "controller's periodic check for leaderless partitions that allow unclean election (every 5 minutes)".to_string(),
         Timer::FetchWait { broker, pidx, .. } => format!(
             "broker-{broker}: parked fetch for {} reached replica.fetch.wait.max.ms",
             sim.tp_name(sim.tp(*pidx))

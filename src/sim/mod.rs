@@ -228,6 +228,7 @@ impl Sim {
             let at = sim.timeline[i].at;
             sim.schedule(at, Event::Timer(Timer::Action { index: i }));
         }
+        sim.schedule_timer(controller::UNCLEAN_LEADER_ELECTION_INTERVAL_MS, Timer::ElectUnclean);
         let session_timeout = sim.broker_config.broker_session_timeout_ms;
         for id in 1..=setup.brokers {
             sim.start_broker(id);
@@ -576,6 +577,7 @@ impl Sim {
             Timer::Heartbeat { broker, incarnation } => self.broker_heartbeat(broker, incarnation),
             Timer::ShutdownHeartbeat { broker, incarnation, seq } => self.broker_shutdown_heartbeat(broker, incarnation, seq),
             Timer::SessionCheck { broker } => self.with_controller(|controller, cx, layout| controller.session_check(cx, layout, broker)),
+            Timer::ElectUnclean => self.with_controller(|controller, cx, layout| controller.elect_unclean(cx, layout)),
             Timer::FetchWait { broker, incarnation, pidx, fetch } => {
                 self.with_broker(broker, |b, cx, layout| b.leader_fetch_wait_expired(cx, layout, incarnation, pidx, fetch))
             }

@@ -126,6 +126,13 @@ pub enum Action {
     CrashConsumer(u32),
     /// `close()` a consumer.
     CloseConsumer(u32),
+    /// `Admin.incrementalAlterConfigs` SETs topic settings.
+    IncrementalAlterConfigs {
+        /// Topic index.
+        topic: u32,
+        /// The settings to set (the others keep their values).
+        set: TopicConfig,
+    },
     /// Block a consumer's application thread for `ms`.
     StallConsumer {
         /// Consumer.
@@ -302,6 +309,22 @@ impl Sim {
             Action::CrashConsumer(c) => self.with_consumer(c, |cons, cx, _| cons.crash(cx)),
             Action::CloseConsumer(c) => self.with_consumer(c, |cons, cx, env| cons.close(cx, env)),
             Action::StallConsumer { consumer, ms } => self.with_consumer(consumer, |cons, cx, _| cons.stall(cx, ms)),
+            Action::IncrementalAlterConfigs { topic, set } => self.alter_topic_config(topic, &set),
+        }
+    }
+
+    /// The controller applies the new settings at once and the brokers read them from the next
+    /// request on (a simplification: Kafka's brokers learn them from the metadata log a few
+    /// milliseconds later). A new `min.insync.replicas` clears the topic's ELRs, as Kafka's
+    /// controller does when the eligible leader replicas are on.
+    fn alter_topic_config(&mut self, topic: u32, set: &TopicConfig) {
+        let t = &mut self.topics[topic as usize];
+        t.config = t.config.altered(set);
+        let name = t.name.clone();
+        self.emit(ClusterEffect::TopicConfigAltered { topic: name, set: set.set_entries() });
+        // Without eligible leader replicas every ELR is empty, and there is nothing to clear.
+        if set.min_insync_replicas.is_some() {
+            self.with_controller(|controller, cx, layout| controller.clear_topic_elrs(cx, layout, topic));
         }
     }
 

@@ -38,6 +38,9 @@ pub enum Timer {
         /// voids it.
         seq: u32,
     },
+    /// The controller's periodic `electUnclean` task: leaderless partitions of topics that allow
+    /// unclean election elect any live replica.
+    ElectUnclean,
     /// The controller checks a broker's session (`broker.session.timeout.ms`).
     SessionCheck {
         /// Broker.

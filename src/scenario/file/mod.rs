@@ -133,6 +133,13 @@ toml_table! {
 }
 
 toml_table! {
+    struct AlterConfigsDef {
+        topic: Spanned<String> = "topic",
+        config: Spanned<TopicConfig> = "config",
+    } required: ["topic", "config"]
+}
+
+toml_table! {
     struct StepDef {
         at: Spanned<u64> = "at",
         produce: Option<Spanned<ProduceDef>> = "produce",
@@ -148,6 +155,7 @@ toml_table! {
         crash_consumer: Option<Spanned<String>> = "crash_consumer",
         close_consumer: Option<Spanned<String>> = "close_consumer",
         stall_consumer: Option<Spanned<StallDef>> = "stall_consumer",
+        incremental_alter_configs: Option<Spanned<AlterConfigsDef>> = "incremental_alter_configs",
     } required: ["at"]
 }
 

@@ -30,8 +30,8 @@ pub(super) fn after_the_end(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], dura
     }
 }
 
-/// The action a timeline entry holds, named as a challenge's `actions` name it.
-pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
+/// Every action a timeline entry holds, by its key (a challenge's `actions` name them so too).
+fn step_kinds(e: &StepDef) -> Vec<&'static str> {
     let kinds = [
         (e.produce.is_some(), "produce"),
         (e.crash.is_some(), "crash"),
@@ -45,9 +45,18 @@ pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
         (e.crash_consumer.is_some(), "crash_consumer"),
         (e.close_consumer.is_some(), "close_consumer"),
         (e.stall_consumer.is_some(), "stall_consumer"),
+        (e.incremental_alter_configs.is_some(), "incremental_alter_configs"),
     ];
-    kinds.iter().find(|(set, _)| *set).map(|(_, k)| *k)
+    kinds.iter().filter(|(set, _)| *set).map(|(_, k)| *k).collect()
 }
+
+/// The action a timeline entry holds, named as a challenge's `actions` name it.
+pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
+    step_kinds(e).first().copied()
+}
+
+/// The keys a timeline entry may use for its action, for the hint of an empty entry.
+const ACTION_KEYS: &str = "produce, crash, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer or incremental_alter_configs";
 
 /// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
 pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[TopicSpec], clients: &Clients<'_>, network: LinkParams, records: &mut u64) -> Vec<TimedAction> {
@@ -60,31 +69,13 @@ pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], t
         if at > limits::DURATION_MS {
             cx.err(e.at.span().start, format!("at = {at} is beyond the limit of {} ms", limits::DURATION_MS), None);
         }
-        let actions = [
-            e.produce.is_some(),
-            e.crash.is_some(),
-            e.controlled_shutdown.is_some(),
-            e.restart.is_some(),
-            e.cut.is_some(),
-            e.heal.is_some(),
-            e.link.is_some(),
-            e.pause.is_some(),
-            e.start_consumer.is_some(),
-            e.crash_consumer.is_some(),
-            e.close_consumer.is_some(),
-            e.stall_consumer.is_some(),
-        ];
-        let n = actions.iter().filter(|x| **x).count();
+        let n = step_kinds(e).len();
         if n > 1 {
             cx.err(start, "a timeline entry holds more than one action", Some("split it into several [[timeline]] entries with the same `at`".into()));
             continue;
         }
         if n == 0 && e.say.is_none() {
-            cx.err(
-                start,
-                "a timeline entry with nothing to do",
-                Some("add one of produce, crash, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer or stall_consumer".into()),
-            );
+            cx.err(start, "a timeline entry with nothing to do", Some(format!("add one of {ACTION_KEYS}")));
             continue;
         }
         if let Some(say) = &e.say {
@@ -127,6 +118,8 @@ pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], t
                 cx.err(st.ms.span().start, format!("ms = {ms}, expected 1 to {}", limits::DURATION_MS), None);
             }
             consumer_ref(cx, &st.consumer, consumers).map(|consumer| Action::StallConsumer { consumer, ms })
+        } else if let Some(alter) = &e.incremental_alter_configs {
+            alter_configs_action(cx, alter, topics)
         } else if let Some(p) = &e.pause {
             let p = p.get_ref();
             let question = cx.text(&p.question, "question").to_string();
@@ -161,6 +154,31 @@ pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], t
         }
     }
     timeline
+}
+
+/// `incremental_alter_configs = { topic = "…", config = { … } }`: the topic must exist, the table
+/// must set something, and the settings must still fit the topic (as at creation).
+fn alter_configs_action(cx: &mut Ctx<'_>, alter: &Spanned<AlterConfigsDef>, topics: &[TopicSpec]) -> Option<Action> {
+    let a = alter.get_ref();
+    let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+    let topic = lookup(cx, "topic", Some(&a.topic), alter.span().start, &names)?;
+    let set = a.config.get_ref().clone();
+    if set.set_entries().is_empty() {
+        cx.err(a.config.span().start, "incremental_alter_configs sets nothing", Some("give a topic setting, e.g. config = { \"min.insync.replicas\" = 1 }".into()));
+        return None;
+    }
+    let rf = topics[topic as usize].assignment.first().map_or(0, Vec::len) as u32;
+    if let Some(min_isr) = set.min_insync_replicas {
+        if min_isr == 0 || min_isr > rf {
+            cx.err(
+                a.config.span().start,
+                format!("min.insync.replicas = {min_isr} for a topic with replication.factor = {rf}"),
+                Some("min.insync.replicas must be between 1 and replication.factor, or acks=all writes can never succeed".into()),
+            );
+            return None;
+        }
+    }
+    Some(Action::IncrementalAlterConfigs { topic, set })
 }
 
 pub(super) fn link_params(l: &LinkDef, base: LinkParams) -> LinkParams {

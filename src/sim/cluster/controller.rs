@@ -11,6 +11,10 @@ use crate::sim::types::{BrokerId, KafkaError, NodeId};
 use super::Layout;
 use serde::Serialize;
 
+/// Kafka's `unclean.leader.election.interval.ms` (an internal broker setting, 5 minutes): how
+/// often the controller's `electUnclean` task runs.
+pub const UNCLEAN_LEADER_ELECTION_INTERVAL_MS: u64 = 300_000;
+
 /// The controller's record of one partition.
 #[derive(Clone, Debug, Serialize)]
 pub struct PartitionState {
@@ -350,6 +354,47 @@ impl Controller {
                     self.broadcast(cx, layout, pidx);
                 }
             }
+        }
+    }
+
+    /// The periodic `electUnclean` task (`maybeElectUncleanLeaders`, every
+    /// `unclean.leader.election.interval.ms`): a leaderless partition whose topic allows unclean
+    /// election now elects any live replica. Elections made when a broker is fenced or unfenced
+    /// already allow it, so this finds work only after `unclean.leader.election.enable` was
+    /// turned on for a partition that was already offline. False when it elected nothing.
+    pub(crate) fn elect_unclean(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout) -> bool {
+        cx.set_timer(cx.now() + UNCLEAN_LEADER_ELECTION_INTERVAL_MS, Timer::ElectUnclean);
+        let mut elected = false;
+        for pidx in 0..self.parts.len() as u32 {
+            let tp = layout.tps[pidx as usize];
+            let part = &self.parts[pidx as usize];
+            if part.leader.is_none() && layout.topics[tp.topic as usize].config.unclean_leader_election_enable {
+                let target = part.isr.clone();
+                if self.change(cx, layout, pidx, target, None, IsrCause::UncleanElection) {
+                    self.broadcast(cx, layout, pidx);
+                    elected = true;
+                }
+            }
+        }
+        elected
+    }
+
+    /// `ClearElrRecord` for one topic, written when its `min.insync.replicas` is altered: every
+    /// partition's ELR and last known ELR are emptied (the partition epoch moves, the leader
+    /// epoch does not).
+    pub(crate) fn clear_topic_elrs(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, topic: u32) {
+        for pidx in 0..self.parts.len() as u32 {
+            let tp = layout.tps[pidx as usize];
+            let part = &mut self.parts[pidx as usize];
+            if tp.topic != topic || (part.elr.is_empty() && part.last_known_elr.is_empty()) {
+                continue;
+            }
+            let elr_from = std::mem::take(&mut part.elr);
+            part.last_known_elr.clear();
+            part.partition_epoch += 1;
+            let (isr, partition_epoch) = (part.isr.clone(), part.partition_epoch);
+            cx.emit(ClusterEffect::IsrChanged { tp, from: isr.clone(), to: isr, elr_from, elr_to: Vec::new(), partition_epoch, cause: IsrCause::MinIsrAltered });
+            self.broadcast(cx, layout, pidx);
         }
     }
 

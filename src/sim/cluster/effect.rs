@@ -285,6 +285,14 @@ pub enum ClusterEffect {
         /// Broker.
         broker: BrokerId,
     },
+    /// `incrementalAlterConfigs` SET topic settings; the brokers and the controller use them from
+    /// now on.
+    TopicConfigAltered {
+        /// Topic name.
+        topic: String,
+        /// The settings set, as `name=value`.
+        set: Vec<String>,
+    },
 }
 
 /// Why the ISR changed.
@@ -307,6 +315,9 @@ pub enum IsrCause {
     LastKnownLeaderElection,
     /// An unclean election reset the ISR to the new leader.
     UncleanElection,
+    /// The topic's `min.insync.replicas` was altered: the controller clears its ELRs, which
+    /// were kept against the old value (`ClearElrRecord`).
+    MinIsrAltered,
 }
 
 /// How the controller chose a leader (`PartitionChangeBuilder.electAnyLeader`).
@@ -398,6 +409,7 @@ impl ClusterEffect {
                     IsrCause::ControlledShutdown => "the broker is shutting down and may not lead",
                     IsrCause::UncleanShutdown => "the broker restarted after an unclean shutdown and may have lost unflushed records, so it is no longer eligible",
                     IsrCause::ElrElection => "the new leader comes from the ELR and becomes the ISR",
+                    IsrCause::MinIsrAltered => "min.insync.replicas was altered, and an ELR kept against the old value no longer means what it did (KIP-966 clears it)",
                     IsrCause::LastKnownLeaderElection => "the last known leader is elected and the ISR resets to it",
                     IsrCause::UncleanElection => "unclean election resets the ISR to the new leader",
                 };
@@ -505,6 +517,9 @@ impl ClusterEffect {
                 "broker-{broker} shuts down cleanly: it leads nothing, its log is flushed and a clean-shutdown file is written"
             ),
             ClusterEffect::BrokerRestarted { broker } => format!("broker-{broker} restarts and registers with the controller"),
+            ClusterEffect::TopicConfigAltered { topic, set } => {
+                format!("incrementalAlterConfigs on topic {}: {} (the controller writes a ConfigRecord; brokers and controller use it from now on)", topic, set.join(", "))
+            }
         }
     }
 }
