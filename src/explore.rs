@@ -509,6 +509,7 @@ fn action_toml(action: &Action, name: &dyn Fn(NodeId) -> String) -> Option<Strin
     let link = |from: NodeId, to: NodeId| format!("from = {}, to = {}", toml_string(&name(from)), toml_string(&name(to)));
     Some(match action {
         Action::Crash(b) => format!("crash = {b}"),
+        Action::PowerLoss(b) => format!("power_loss = {b}"),
         Action::ControlledShutdown(b) => format!("controlled_shutdown = {b}"),
         Action::Restart(b) => format!("restart = {b}"),
         Action::Cut { from, to, .. } => format!("cut = {{ {} }}", link(*from, *to)),

@@ -67,6 +67,7 @@ pub const RANGES: &[Range] = &[
     r("log.retention.ms", -1, LONG, "Kafka 4.1.2's ServerLogConfigs declares it LONG; KafkaConfig requires -1 (unlimited) or at least 1"),
     r("log.retention.bytes", i64::MIN as i128, LONG, "Kafka 4.1.2's ServerLogConfigs declares it LONG (no validator; any negative value means no limit)"),
     r("retention.ms", -1, LONG, "Kafka 4.1.2's LogConfig declares it LONG, atLeast(-1)"),
+    r("flush.messages", 1, LONG, "Kafka 4.1.2's LogConfig declares it LONG, atLeast(1)"),
     r("retention.bytes", i64::MIN as i128, LONG, "Kafka 4.1.2's LogConfig declares it LONG (no validator; any negative value means no limit)"),
     r("offsets.topic.num.partitions", 1, INT, "Kafka 4.1.2's GroupCoordinatorConfig declares it INT, atLeast(1)"),
     r("offsets.topic.replication.factor", 1, SHORT, "Kafka 4.1.2's GroupCoordinatorConfig declares it SHORT, atLeast(1)"),

@@ -29,6 +29,8 @@ impl Sim {
         for r in broker.replicas.iter_mut().flatten() {
             r.role = Role::Unknown;
             r.leader = None;
+            // What the log loader read back at start-up is on disk.
+            r.log.flush();
         }
         // A restarted broker registers at once; at time 0 every broker is already registered.
         let first_heartbeat = if now == 0 { cfg.broker_heartbeat_interval_ms } else { now };
@@ -60,6 +62,28 @@ impl Sim {
             return;
         }
         self.emit(ClusterEffect::BrokerCrashed { broker: b });
+        self.stop_broker(b);
+    }
+
+    /// The machine loses power. Simplified to the worst case: the operating system had written
+    /// none of the page cache back, so each log falls back to its recovery point (Kafka writes
+    /// back nothing itself with the default `flush.messages`, but the kernel writes dirty pages
+    /// back after about 30 s). The restart after it is unclean, as after a crash.
+    pub(crate) fn power_loss(&mut self, b: BrokerId) {
+        if !self.broker(b).up {
+            return;
+        }
+        let tps = &self.tps;
+        let mut lost = Vec::new();
+        for (pidx, rep) in self.brokers[(b - 1) as usize].replicas.iter_mut().enumerate() {
+            let Some(rep) = rep else { continue };
+            let (from, to) = (rep.log.leo(), rep.log.recovery_point());
+            if from > to {
+                rep.log.truncate_to(to);
+                lost.push((tps[pidx], from, to));
+            }
+        }
+        self.emit(ClusterEffect::BrokerPowerLost { broker: b, lost });
         self.stop_broker(b);
     }
 
@@ -133,8 +157,12 @@ impl Sim {
         let incarnation = broker.incarnation;
         let Some(pending) = broker.controlled_shutdown.as_mut() else { return };
         if should_shut_down {
-            // The clean-shutdown file records the incarnation, for the next registration.
+            // The clean-shutdown file records the incarnation, for the next registration; the
+            // logs are flushed before it is written.
             broker.clean_shutdown_file = Some(incarnation);
+            for r in broker.replicas.iter_mut().flatten() {
+                r.log.flush();
+            }
             self.emit(ClusterEffect::BrokerShutDown { broker: b });
             self.stop_broker(b);
             return;

@@ -115,6 +115,9 @@ pub struct TopicConfig {
     /// Oldest records are deleted while a replica's log is larger than this (-1 = no limit).
     #[serde(rename = "retention.bytes")]
     pub retention_bytes: Option<i64>,
+    /// The log is flushed (fsync'd) once this many records are unflushed.
+    #[serde(rename = "flush.messages")]
+    pub flush_messages: Option<i64>,
 }
 
 /// The topic settings in force once broker defaults are applied.
@@ -128,6 +131,9 @@ pub struct EffectiveTopicConfig {
     pub retention_ms: i64,
     /// `retention.bytes`.
     pub retention_bytes: i64,
+    /// `flush.messages` (the broker's `log.flush.interval.messages`, Long.MAX_VALUE: Kafka leaves
+    /// flushing to the operating system and relies on replication).
+    pub flush_messages: i64,
 }
 
 impl TopicConfig {
@@ -147,6 +153,7 @@ impl TopicConfig {
                 .unwrap_or(broker.unclean_leader_election_enable),
             retention_ms: self.retention_ms.unwrap_or(broker.log_retention_ms),
             retention_bytes: self.retention_bytes.unwrap_or(broker.log_retention_bytes),
+            flush_messages: self.flush_messages.unwrap_or(i64::MAX),
         }
     }
 }
@@ -159,6 +166,7 @@ impl EffectiveTopicConfig {
             unclean_leader_election_enable: set.unclean_leader_election_enable.unwrap_or(self.unclean_leader_election_enable),
             retention_ms: set.retention_ms.unwrap_or(self.retention_ms),
             retention_bytes: set.retention_bytes.unwrap_or(self.retention_bytes),
+            flush_messages: set.flush_messages.unwrap_or(self.flush_messages),
         }
     }
 }

@@ -371,7 +371,7 @@ pub fn marker(sim: &Sim, step: &Step) -> Option<(MarkerKind, String)> {
         .iter()
         .filter_map(|effect| {
             let kind = match effect {
-                Effect::Cluster(ClusterEffect::BrokerCrashed { .. } | ClusterEffect::BrokerShutDown { .. })
+                Effect::Cluster(ClusterEffect::BrokerCrashed { .. } | ClusterEffect::BrokerShutDown { .. } | ClusterEffect::BrokerPowerLost { .. })
                 | Effect::Consumer(ConsumerEffect::ConsumerCrashed { .. } | ConsumerEffect::ConsumerClosed { .. } | ConsumerEffect::ConsumerStalled { .. }) => MarkerKind::Crash,
                 Effect::Cluster(ClusterEffect::BrokerRestarted { .. }) | Effect::Consumer(ConsumerEffect::ConsumerStarted { .. } | ConsumerEffect::ConsumerAdded { .. }) => MarkerKind::Restart,
                 Effect::Cluster(ClusterEffect::LeaderElected { .. } | ClusterEffect::PartitionOffline { .. }) => MarkerKind::Election,

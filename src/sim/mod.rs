@@ -97,7 +97,7 @@ enum Event {
 /// `size_of::<Scheduled>()` in a 64-bit build (a test holds them equal there).
 const SCHEDULED_BYTES: usize = 64;
 /// `size_of::<Replica>()` in a 64-bit build (a test holds them equal there).
-const REPLICA_BYTES: usize = 272;
+const REPLICA_BYTES: usize = 280;
 
 #[derive(Clone, Debug)]
 struct Scheduled {

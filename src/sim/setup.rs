@@ -68,6 +68,8 @@ pub enum Action {
     /// Shut a broker down cleanly (SIGTERM): a controlled shutdown moves its leaderships away
     /// before it stops.
     ControlledShutdown(BrokerId),
+    /// A broker's machine loses power: a crash that also loses what the logs had not flushed.
+    PowerLoss(BrokerId),
     /// Start a crashed or shut-down broker again.
     Restart(BrokerId),
     /// Cut a link.
@@ -268,6 +270,7 @@ impl Sim {
         match action {
             Action::Produce(_) => self.produce_one(index, 0),
             Action::Crash(b) => self.crash_broker(b),
+            Action::PowerLoss(b) => self.power_loss(b),
             Action::ControlledShutdown(b) => self.begin_controlled_shutdown(b),
             Action::Restart(b) => {
                 if !self.broker(b).up {

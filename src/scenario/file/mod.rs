@@ -144,6 +144,7 @@ toml_table! {
         at: Spanned<u64> = "at",
         produce: Option<Spanned<ProduceDef>> = "produce",
         crash: Option<Spanned<u32>> = "crash",
+        power_loss: Option<Spanned<u32>> = "power_loss",
         controlled_shutdown: Option<Spanned<u32>> = "controlled_shutdown",
         restart: Option<Spanned<u32>> = "restart",
         cut: Option<Spanned<LinkRefDef>> = "cut",
@@ -258,6 +259,7 @@ from_toml_table!(TopicConfig {
     unclean_leader_election_enable: "unclean.leader.election.enable",
     retention_ms: "retention.ms",
     retention_bytes: "retention.bytes",
+    flush_messages: "flush.messages",
 });
 
 from_toml_table!(ProducerConfigRaw {

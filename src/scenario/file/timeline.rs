@@ -35,6 +35,7 @@ fn step_kinds(e: &StepDef) -> Vec<&'static str> {
     let kinds = [
         (e.produce.is_some(), "produce"),
         (e.crash.is_some(), "crash"),
+        (e.power_loss.is_some(), "power_loss"),
         (e.controlled_shutdown.is_some(), "controlled_shutdown"),
         (e.restart.is_some(), "restart"),
         (e.cut.is_some(), "cut"),
@@ -56,7 +57,7 @@ pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
 }
 
 /// The keys a timeline entry may use for its action, for the hint of an empty entry.
-const ACTION_KEYS: &str = "produce, crash, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer or incremental_alter_configs";
+const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer or incremental_alter_configs";
 
 /// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
 pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[TopicSpec], clients: &Clients<'_>, network: LinkParams, records: &mut u64) -> Vec<TimedAction> {
@@ -86,6 +87,8 @@ pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], t
             produce_action(cx, p, topics, producers, records)
         } else if let Some(b) = &e.crash {
             broker_ref(cx, b, brokers).map(Action::Crash)
+        } else if let Some(b) = &e.power_loss {
+            broker_ref(cx, b, brokers).map(Action::PowerLoss)
         } else if let Some(b) = &e.controlled_shutdown {
             broker_ref(cx, b, brokers).map(Action::ControlledShutdown)
         } else if let Some(b) = &e.restart {

@@ -268,6 +268,15 @@ pub enum ClusterEffect {
         /// Broker.
         broker: BrokerId,
     },
+    /// A broker's machine lost power: the process died as in a crash, and the operating system's
+    /// page cache with it, so each log kept only what had been flushed.
+    BrokerPowerLost {
+        /// Broker.
+        broker: BrokerId,
+        /// Each partition that lost records: its log end before, and the recovery point it fell
+        /// back to.
+        lost: Vec<(Tp, u64, u64)>,
+    },
     /// A broker began a controlled shutdown (the operator's SIGTERM): it asks the controller to
     /// move its leaderships away before it stops.
     ControlledShutdownBegan {
@@ -510,6 +519,15 @@ impl ClusterEffect {
                 tpn(tp)
             ),
             ClusterEffect::BrokerCrashed { broker } => format!("broker-{broker} CRASHES: its in-memory state and in-flight messages are lost; its log stays on disk"),
+            ClusterEffect::BrokerPowerLost { broker, lost } => {
+                let what = if lost.is_empty() {
+                    "every log had been flushed, so nothing is lost".to_string()
+                } else {
+                    let parts: Vec<String> = lost.iter().map(|(tp, from, to)| format!("{} offsets {to}..{} (recovery point {to})", tpn(tp), from - 1)).collect();
+                    format!("records not yet flushed (fsync'd) are gone: {}", parts.join(", "))
+                };
+                format!("broker-{broker} LOSES POWER: the process dies, and the page cache with it; {what}")
+            }
             ClusterEffect::ControlledShutdownBegan { broker } => format!(
                 "broker-{broker} begins a controlled shutdown: it asks the controller to move its leaderships away before it stops"
             ),

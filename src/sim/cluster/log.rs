@@ -80,6 +80,10 @@ pub struct ReplicaLog {
     bytes: u64,
     #[serde(skip)]
     version: u64,
+    /// Kafka's recovery point: records below it were flushed (fsync'd) to disk; the rest live in
+    /// the operating system's page cache, which a power loss takes with it.
+    #[serde(skip)]
+    recovery_point: u64,
 }
 
 impl ReplicaLog {
@@ -228,6 +232,25 @@ impl ReplicaLog {
         }
     }
 
+    /// The recovery point: the offset up to which the log is on disk.
+    pub fn recovery_point(&self) -> u64 {
+        self.recovery_point
+    }
+
+    /// Flushes the whole log to disk (`UnifiedLog.flush`): at a clean shutdown, and after the log
+    /// is loaded at start-up (what recovery read back is on disk).
+    pub fn flush(&mut self) {
+        self.recovery_point = self.leo();
+    }
+
+    /// After an append: flushes once `flush.messages` records are unflushed, as
+    /// `UnifiedLog.append` does (`unflushedMessages >= flushInterval`).
+    pub fn flush_if_due(&mut self, flush_messages: i64) {
+        if self.leo() - self.recovery_point >= flush_messages.max(1) as u64 {
+            self.flush();
+        }
+    }
+
     /// Removes every record at or above `offset`; returns the removed records' ids.
     /// The epoch cache and producer state are cut back to match, as Kafka's truncation does.
     pub fn truncate_to(&mut self, offset: u64) -> Vec<RecordId> {
@@ -240,6 +263,7 @@ impl ReplicaLog {
             removed.push(r.record);
         }
         self.records.truncate(keep);
+        self.recovery_point = self.recovery_point.min(offset);
         // Kafka's `truncateFromEnd`: epochs that start at or after the new end are forgotten.
         self.epochs.retain(|&(_, start)| start < offset);
         if self.high_watermark > offset {
@@ -286,6 +310,7 @@ impl ReplicaLog {
         }
         self.records.drop_front(gone);
         self.log_start = self.log_start.max(new_start);
+        self.recovery_point = self.recovery_point.max(self.log_start);
         if self.high_watermark < self.log_start {
             self.high_watermark = self.log_start;
         }
@@ -365,6 +390,24 @@ mod tests {
             }
         }
         assert!(checked > 0, "some replicas hold the same records");
+    }
+
+    #[test]
+    fn the_recovery_point_moves_at_flush_messages_and_never_above_the_log() {
+        let mut log = ReplicaLog::default();
+        log.append(&[rec(0, 0, 0), rec(1, 0, 1)]);
+        log.flush_if_due(3);
+        assert_eq!(log.recovery_point(), 0, "two unflushed records are fewer than flush.messages = 3");
+        log.append(&[rec(2, 0, 2)]);
+        log.flush_if_due(3);
+        assert_eq!(log.recovery_point(), 3, "the third unflushed record flushes the log up to its end");
+        log.append(&[rec(3, 0, 3)]);
+        log.flush_if_due(i64::MAX);
+        assert_eq!(log.recovery_point(), 3, "Kafka's default never flushes");
+        log.truncate_to(2);
+        assert_eq!(log.recovery_point(), 2, "a truncation takes the recovery point down with the log");
+        log.advance_log_start(3);
+        assert_eq!(log.recovery_point(), 3, "records before the log start are gone from disk, not unflushed");
     }
 
     #[test]

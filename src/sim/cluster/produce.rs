@@ -56,6 +56,7 @@ impl Broker {
             ledger.record_append(r.record, b, r.offset, epoch, now);
         }
         rep.log.append(&batch);
+        rep.log.flush_if_due(layout.topics[tp.topic as usize].config.flush_messages);
         cx.emit(ClusterEffect::LeaderAppended { tp, broker: b, first_offset: base, records: records.to_vec(), epoch });
         self.leader_answer_parked(cx, layout, pidx);
         base

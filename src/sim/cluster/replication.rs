@@ -308,6 +308,7 @@ impl Broker {
         let fresh: Vec<LogRecord> = resp.records.iter().filter(|r| r.offset >= leo).copied().collect();
         if fresh.first().is_some_and(|r| r.offset == leo) {
             rep.log.append(&fresh);
+            rep.log.flush_if_due(layout.topics[tp.topic as usize].config.flush_messages);
             let count = fresh.len() as u32;
             let new_leo = rep.log.leo();
             cx.emit(ClusterEffect::FollowerAppended { tp, broker: b, first_offset: leo, count, leo: new_leo });
