@@ -228,7 +228,6 @@ impl Sim {
             let at = sim.timeline[i].at;
             sim.schedule(at, Event::Timer(Timer::Action { index: i }));
         }
-        sim.schedule_timer(controller::UNCLEAN_LEADER_ELECTION_INTERVAL_MS, Timer::ElectUnclean);
         let session_timeout = sim.broker_config.broker_session_timeout_ms;
         for id in 1..=setup.brokers {
             sim.start_broker(id);
@@ -291,7 +290,17 @@ impl Sim {
 
     /// Runs exactly one event and describes it. `None` when nothing is left to happen.
     pub fn step(&mut self) -> Option<Step> {
+        self.step_until(u64::MAX)
+    }
+
+    /// Runs exactly one event due at or before `limit` and describes it; `None` when none is.
+    /// Events that turn out to change nothing (a stale timer) are skipped, but never past
+    /// `limit`.
+    pub fn step_until(&mut self, limit: u64) -> Option<Step> {
         loop {
+            if self.queue.peek()?.time > limit {
+                return None;
+            }
             let next = self.queue.pop()?;
             self.io.now = next.time;
             self.effects.clear();
@@ -311,7 +320,7 @@ impl Sim {
     /// Runs every event up to and including time `until`, handing each step to `on_step`.
     pub fn run_until(&mut self, until: u64, mut on_step: impl FnMut(&Sim, Step)) {
         while self.next_event_time().is_some_and(|t| t <= until) {
-            match self.step() {
+            match self.step_until(until) {
                 Some(step) => on_step(self, step),
                 None => break,
             }

@@ -11,7 +11,7 @@ use super::net::NetEffect;
 use super::producer::ProducerSpec;
 use super::timer::Timer;
 use super::types::{BrokerId, NodeId, Tp};
-use super::{Sim, Topic, OFFSETS_TOPIC};
+use super::{Controller, Sim, Topic, OFFSETS_TOPIC};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -328,6 +328,10 @@ impl Sim {
         // Without eligible leader replicas every ELR is empty, and there is nothing to clear.
         if set.min_insync_replicas.is_some() {
             self.with_controller(|controller, cx, layout| controller.clear_topic_elrs(cx, layout, topic));
+        }
+        if set.unclean_leader_election_enable == Some(true) && self.with_controller(|controller, _, layout| controller.has_leaderless_partition(layout, topic)) {
+            let at = Controller::next_unclean_check(self.io.now);
+            self.schedule_timer(at, Timer::ElectUnclean);
         }
     }
 

@@ -358,12 +358,13 @@ impl Controller {
     }
 
     /// The periodic `electUnclean` task (`maybeElectUncleanLeaders`, every
-    /// `unclean.leader.election.interval.ms`): a leaderless partition whose topic allows unclean
-    /// election now elects any live replica. Elections made when a broker is fenced or unfenced
-    /// already allow it, so this finds work only after `unclean.leader.election.enable` was
-    /// turned on for a partition that was already offline. False when it elected nothing.
+    /// `unclean.leader.election.interval.ms` from the controller's start): a leaderless partition
+    /// whose topic allows unclean election now elects any live replica. Elections made when a
+    /// broker is fenced or unfenced already allow it, so the task finds work only after
+    /// `unclean.leader.election.enable` was turned on for a partition that was already offline;
+    /// the simulator runs it only then (a run of idle checks every five minutes would keep a
+    /// stopped cluster's event queue from ever emptying). False when it elected nothing.
     pub(crate) fn elect_unclean(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout) -> bool {
-        cx.set_timer(cx.now() + UNCLEAN_LEADER_ELECTION_INTERVAL_MS, Timer::ElectUnclean);
         let mut elected = false;
         for pidx in 0..self.parts.len() as u32 {
             let tp = layout.tps[pidx as usize];
@@ -377,6 +378,16 @@ impl Controller {
             }
         }
         elected
+    }
+
+    /// When the `electUnclean` task next runs after `now`.
+    pub(crate) fn next_unclean_check(now: u64) -> u64 {
+        (now / UNCLEAN_LEADER_ELECTION_INTERVAL_MS + 1) * UNCLEAN_LEADER_ELECTION_INTERVAL_MS
+    }
+
+    /// Whether a partition of the topic has no leader.
+    pub(crate) fn has_leaderless_partition(&self, layout: &Layout, topic: u32) -> bool {
+        self.parts.iter().enumerate().any(|(pidx, p)| p.leader.is_none() && layout.tps[pidx].topic == topic)
     }
 
     /// `ClearElrRecord` for one topic, written when its `min.insync.replicas` is altered: every
