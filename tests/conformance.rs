@@ -364,6 +364,7 @@ fn gen_producer(rng: &mut ChaCha8Rng) -> Value {
     maybe(&mut props, rng, p, "max.in.flight.requests.per.connection", |r| number(r, &[0, 1, 2, 5, 6, 10], 20));
     maybe(&mut props, rng, p, "linger.ms", |r| number(r, &[0, 1, 5, 10, 100, 1_000, 60_000, INT_MAX + 10], 200_000));
     maybe(&mut props, rng, p, "batch.size", |r| number(r, &[0, 1, 100, 16_384, 1 << 20, INT_MAX + 1], 1 << 21));
+    maybe(&mut props, rng, p, "max.request.size", |r| number(r, &[0, 1, 1 << 20, INT_MAX, INT_MAX + 1], 1 << 24));
     maybe(&mut props, rng, p, "request.timeout.ms", |r| number(r, &[0, 1, 1_000, 30_000, 120_000, INT_MAX], 200_000));
     maybe(&mut props, rng, p, "delivery.timeout.ms", |r| number(r, &[0, 1_000, 30_000, 30_005, 35_000, 120_000, INT_MAX + 1], 250_000));
     maybe(&mut props, rng, p, "retry.backoff.ms", |r| number(r, &[0, 10, 100, 500, 1_000, 2_000], 10_000));
@@ -390,6 +391,7 @@ fn producer_raw(props: &Value) -> Result<ProducerConfigRaw, String> {
         enable_idempotence: parse(props, "enable.idempotence")?,
         linger_ms: parse(props, "linger.ms")?,
         batch_size: parse(props, "batch.size")?,
+        max_request_size: parse(props, "max.request.size")?,
     })
 }
 
@@ -403,6 +405,7 @@ fn sim_producer(case: &Value) -> Value {
             "max.in.flight.requests.per.connection": c.max_in_flight,
             "linger.ms": c.linger_ms,
             "batch.size": c.batch_size,
+            "max.request.size": c.max_request_size,
             "request.timeout.ms": c.request_timeout_ms,
             "delivery.timeout.ms": c.delivery_timeout_ms,
             "retry.backoff.ms": c.retry_backoff_ms,
