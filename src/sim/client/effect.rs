@@ -388,7 +388,7 @@ impl ProducerEffect {
                     acks.name()
                 ),
                 None => format!(
-                    "{} counts {} as sent without any answer (acks=0)",
+                    "{} counts {} as sent without any answer (acks=0: the callback gets offset -1 and no error)",
                     names.producer_name(*producer),
                     records(names, recs)
                 ),
