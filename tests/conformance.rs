@@ -623,7 +623,8 @@ fn sim_record_size(case: &Value) -> Value {
     use kafkasim::sim::size::{batch_sizes, size_upper_bound, BatchSize};
     let batch_size = case["batch_size"].as_u64().expect("batch_size") as u32;
     let len = |v: &Value| v.as_str().map(|s| s.len() as u32);
-    let records: Vec<(u64, Option<u32>, Option<u32>)> = case["records"]
+    type Rec = (u64, Option<u32>, Option<u32>);
+    let records: Vec<Rec> = case["records"]
         .as_array()
         .expect("records")
         .iter()
@@ -631,7 +632,7 @@ fn sim_record_size(case: &Value) -> Value {
         .collect();
     let upper_bounds: Vec<u32> = records.iter().map(|&(_, k, v)| size_upper_bound(k, v)).collect();
     // As the producer's send() does: join the open batch if it has room, else start one.
-    let mut batches: Vec<(BatchSize, Vec<(u64, Option<u32>, Option<u32>)>)> = Vec::new();
+    let mut batches: Vec<(BatchSize, Vec<Rec>)> = Vec::new();
     for &(t, k, v) in &records {
         match batches.last_mut() {
             Some((size, members)) if size.has_room_for(t, k, v) => {

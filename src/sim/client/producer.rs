@@ -275,7 +275,9 @@ impl Producer {
         let now = cx.now();
         let partitions = env.topics[topic as usize].partitions;
         let key_len = key.as_ref().map(|k| k.len() as u32);
-        let value_len = Some(value_bytes.unwrap_or(value.len() as u32));
+        let value_bytes = value_bytes.unwrap_or(value.len() as u32);
+        // The simulator's values are never null.
+        let value_len = Some(value_bytes);
         // `ensureValidRecordSize` compares the record's upper bound with `max.request.size` before the
         // accumulator sees it, so a keyless record that fails has no partition yet: the ledger files
         // it under the current sticky partition (or 0) without drawing one.
@@ -291,7 +293,7 @@ impl Producer {
         let pidx = env.pidx(tp);
         if too_large {
             let size = crate::sim::size::record_size(0, 0, key_len, value_len);
-            let id = env.ledger.create(p, tp, key, value, value_len.unwrap_or(0), size, now);
+            let id = env.ledger.create(p, tp, key, value, value_bytes, size, now);
             cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
             *self.errors_seen.entry(KafkaError::RecordTooLarge).or_insert(0) += 1;
             env.ledger.records[id as usize].outcome = Outcome::Failed { at: now, error: KafkaError::RecordTooLarge };
@@ -314,7 +316,7 @@ impl Producer {
                 (size, batch.bytes)
             }
         };
-        let id = env.ledger.create(p, tp, key, value, value_len.unwrap_or(0), size, now);
+        let id = env.ledger.create(p, tp, key, value, value_bytes, size, now);
         cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
         match open {
             Some(bid) => {
@@ -369,7 +371,7 @@ impl Producer {
         let batch_size = u64::from(self.config.batch_size);
         let t = &env.topics[topic as usize];
         let keep = self.sticky[topic as usize]
-            .filter(|s| !s.switch_due && !(s.produced >= batch_size && self.all_batches_full(t.base + s.partition)))
+            .filter(|s| !(s.switch_due || (s.produced >= batch_size && self.all_batches_full(t.base + s.partition))))
             .map(|s| s.partition);
         if let Some(part) = keep {
             return part;
