@@ -1,7 +1,8 @@
 //! Differential conformance: the simulator's pure functions against the real Apache Kafka 4.1.2 client
 //! classes (docs/conformance.md).
 //!
-//! Each kind of case (partitioner, assignor, producer_config, consumer_config) is generated from a seeded
+//! Each kind of case (partitioner, assignor, producer_config, consumer_config, group_protocol,
+//! record_size) is generated from a seeded
 //! `ChaCha8Rng` and read from the curated files under `conformance/cases/`. Every case goes, in one JVM
 //! per kind, to the Java oracle in `conformance/` (built here with Maven when its jar is missing or stale),
 //! and to the simulator's own function; the two answers, in one JSON shape, must be equal in full.
@@ -364,6 +365,7 @@ fn gen_producer(rng: &mut ChaCha8Rng) -> Value {
     maybe(&mut props, rng, p, "max.in.flight.requests.per.connection", |r| number(r, &[0, 1, 2, 5, 6, 10], 20));
     maybe(&mut props, rng, p, "linger.ms", |r| number(r, &[0, 1, 5, 10, 100, 1_000, 60_000, INT_MAX + 10], 200_000));
     maybe(&mut props, rng, p, "batch.size", |r| number(r, &[0, 1, 100, 16_384, 1 << 20, INT_MAX + 1], 1 << 21));
+    maybe(&mut props, rng, p, "max.request.size", |r| number(r, &[0, 1, 1 << 20, INT_MAX, INT_MAX + 1], 1 << 24));
     maybe(&mut props, rng, p, "request.timeout.ms", |r| number(r, &[0, 1, 1_000, 30_000, 120_000, INT_MAX], 200_000));
     maybe(&mut props, rng, p, "delivery.timeout.ms", |r| number(r, &[0, 1_000, 30_000, 30_005, 35_000, 120_000, INT_MAX + 1], 250_000));
     maybe(&mut props, rng, p, "retry.backoff.ms", |r| number(r, &[0, 10, 100, 500, 1_000, 2_000], 10_000));
@@ -390,6 +392,7 @@ fn producer_raw(props: &Value) -> Result<ProducerConfigRaw, String> {
         enable_idempotence: parse(props, "enable.idempotence")?,
         linger_ms: parse(props, "linger.ms")?,
         batch_size: parse(props, "batch.size")?,
+        max_request_size: parse(props, "max.request.size")?,
     })
 }
 
@@ -403,6 +406,7 @@ fn sim_producer(case: &Value) -> Value {
             "max.in.flight.requests.per.connection": c.max_in_flight,
             "linger.ms": c.linger_ms,
             "batch.size": c.batch_size,
+            "max.request.size": c.max_request_size,
             "request.timeout.ms": c.request_timeout_ms,
             "delivery.timeout.ms": c.delivery_timeout_ms,
             "retry.backoff.ms": c.retry_backoff_ms,
@@ -563,4 +567,96 @@ fn sim_group_protocol(case: &Value) -> Value {
 #[test]
 fn group_protocol() {
     conform("group_protocol", gen_group_protocol, sim_group_protocol, error_class);
+}
+
+// ---------------------------------------------------------------------------------------------
+// record_size: {"batch_size", "records": [{"key", "value", "timestamp"}]} →
+// {"upper_bounds", "batches": [{"records", "size_in_bytes", "record_sizes", "full"}]}
+
+/// A key or value: null, empty, short ASCII, mixed-width text (as the partitioner's keys), or long
+/// (up to 50,000 bytes of one repeated character, ASCII or not).
+fn random_field(rng: &mut ChaCha8Rng, null: f64) -> Value {
+    if rng.random_bool(null) {
+        return Value::Null;
+    }
+    match rng.random_range(0..20) {
+        0..=1 => "".into(),
+        2..=8 => (0..rng.random_range(1..=20)).map(|_| char::from(rng.random_range(0x20u8..0x7f))).collect::<String>().into(),
+        9..=17 => random_key(rng).into(),
+        _ => {
+            let c = ['x', 'é', '語', '😀'][rng.random_range(0..4)];
+            let bytes = rng.random_range(1..=50_000) / c.len_utf8();
+            std::iter::repeat_n(c, bytes).collect::<String>().into()
+        }
+    }
+}
+
+fn gen_record_size(rng: &mut ChaCha8Rng) -> Value {
+    // The accumulator's batch size (KafkaProducer runs batch.size = 0 as 1).
+    let batch_size: u32 = match rng.random_range(0..6) {
+        0 => 1,
+        1 => 16_384,
+        2 => rng.random_range(1..=300),
+        3 => rng.random_range(100..=20_000),
+        4 => rng.random_range(20_000..=200_000),
+        _ => 1 << 20,
+    };
+    let count = if rng.random_bool(0.1) { rng.random_range(1..=60) } else { rng.random_range(1..=12) };
+    // Timestamps never go back within a producer's batch (they are its send() times); the deltas
+    // from the first cross the varlong boundaries now and then.
+    let mut timestamp: u64 = rng.random_range(0..1u64 << 41);
+    let records: Vec<Value> = (0..count)
+        .map(|_| {
+            timestamp += match rng.random_range(0..10) {
+                0..=5 => 0,
+                6..=7 => rng.random_range(1..=100),
+                8 => rng.random_range(100..=100_000),
+                _ => rng.random_range(100_000..=1u64 << 40),
+            };
+            json!({"key": random_field(rng, 0.3), "value": random_field(rng, 0.05), "timestamp": timestamp})
+        })
+        .collect();
+    json!({"batch_size": batch_size, "records": records})
+}
+
+fn sim_record_size(case: &Value) -> Value {
+    use kafkasim::sim::size::{batch_sizes, size_upper_bound, BatchSize};
+    let batch_size = case["batch_size"].as_u64().expect("batch_size") as u32;
+    let len = |v: &Value| v.as_str().map(|s| s.len() as u32);
+    type Rec = (u64, Option<u32>, Option<u32>);
+    let records: Vec<Rec> = case["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| (r["timestamp"].as_u64().expect("timestamp"), len(&r["key"]), len(&r["value"])))
+        .collect();
+    let upper_bounds: Vec<u32> = records.iter().map(|&(_, k, v)| size_upper_bound(k, v)).collect();
+    // As the producer's send() does: join the open batch if it has room, else start one.
+    let mut batches: Vec<(BatchSize, Vec<Rec>)> = Vec::new();
+    for &(t, k, v) in &records {
+        match batches.last_mut() {
+            Some((size, members)) if size.has_room_for(t, k, v) => {
+                size.append(t, k, v);
+                members.push((t, k, v));
+            }
+            _ => batches.push((BatchSize::new(batch_size, t, k, v).0, vec![(t, k, v)])),
+        }
+    }
+    let batches: Vec<Value> = batches
+        .into_iter()
+        .map(|(size, members)| {
+            // The record sizes are what the leader checks and the log holds (`batch_sizes`); the
+            // batch's size is the producer's own count, and both must be Kafka's.
+            let (record_sizes, total) = batch_sizes(members.iter().copied());
+            // Should the two counts part, the answer shows both, and the case disagrees.
+            let size_in_bytes = if total == size.bytes { json!(total) } else { json!({"producer": size.bytes, "leader": total}) };
+            json!({"records": members.len(), "size_in_bytes": size_in_bytes, "record_sizes": record_sizes, "full": size.is_full()})
+        })
+        .collect();
+    json!({"upper_bounds": upper_bounds, "batches": batches})
+}
+
+#[test]
+fn record_size() {
+    conform("record_size", gen_record_size, sim_record_size, Value::clone);
 }

@@ -86,10 +86,10 @@ restart = 1
 
 fn table_of(key: &str) -> &'static str {
     match key {
-        "retries" | "retry.backoff.max.ms" | "delivery.timeout.ms" | "max.in.flight.requests.per.connection" | "linger.ms" | "batch.size" => "producer",
+        "retries" | "retry.backoff.max.ms" | "delivery.timeout.ms" | "max.in.flight.requests.per.connection" | "linger.ms" | "batch.size" | "max.request.size" => "producer",
         "auto.commit.interval.ms" | "session.timeout.ms" | "heartbeat.interval.ms" | "max.poll.interval.ms" | "max.poll.records" | "fetch.max.wait.ms"
         | "max.partition.fetch.bytes" => "consumer",
-        "retention.ms" | "retention.bytes" | "flush.messages" => "topic",
+        "retention.ms" | "retention.bytes" | "flush.messages" | "max.message.bytes" => "topic",
         _ => "broker",
     }
 }

@@ -46,6 +46,7 @@ pub const RANGES: &[Range] = &[
     r("max.in.flight.requests.per.connection", 1, INT, "Kafka 4.1.2's ProducerConfig declares it INT, atLeast(1)"),
     r("linger.ms", 0, LONG, "Kafka 4.1.2's ProducerConfig declares it LONG, atLeast(0)"),
     r("batch.size", 0, INT, "Kafka 4.1.2's ProducerConfig declares it INT, atLeast(0)"),
+    r("max.request.size", 0, INT, "Kafka 4.1.2's ProducerConfig declares it INT, atLeast(0)"),
     // Consumer (ConsumerConfig).
     r("auto.commit.interval.ms", 0, INT, "Kafka 4.1.2's ConsumerConfig declares it INT, atLeast(0)"),
     r("session.timeout.ms", 0, INT, "Kafka 4.1.2's ConsumerConfig declares it INT (no validator; the simulator refuses a negative time)"),
@@ -69,6 +70,8 @@ pub const RANGES: &[Range] = &[
     r("retention.ms", -1, LONG, "Kafka 4.1.2's LogConfig declares it LONG, atLeast(-1)"),
     r("flush.messages", 1, LONG, "Kafka 4.1.2's LogConfig declares it LONG, atLeast(1)"),
     r("retention.bytes", i64::MIN as i128, LONG, "Kafka 4.1.2's LogConfig declares it LONG (no validator; any negative value means no limit)"),
+    r("message.max.bytes", 0, INT, "Kafka 4.1.2's ServerConfigs declares it INT, atLeast(0)"),
+    r("max.message.bytes", 0, INT, "Kafka 4.1.2's LogConfig declares it INT, atLeast(0)"),
     r("offsets.topic.num.partitions", 1, INT, "Kafka 4.1.2's GroupCoordinatorConfig declares it INT, atLeast(1)"),
     r("offsets.topic.replication.factor", 1, SHORT, "Kafka 4.1.2's GroupCoordinatorConfig declares it SHORT, atLeast(1)"),
     r("group.initial.rebalance.delay.ms", 0, INT, "Kafka 4.1.2's GroupCoordinatorConfig declares it INT (no validator; the simulator refuses a negative time)"),

@@ -174,6 +174,7 @@ impl UserAction {
                     partition: None,
                     key: key.clone(),
                     value: value.clone(),
+                    value_bytes: None,
                     count: 1,
                     rate: None,
                     literal: true,

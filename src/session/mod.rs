@@ -299,6 +299,8 @@ impl Session {
                 Effect::Producer(ProducerEffect::Acknowledged { records, .. }) | Effect::Producer(ProducerEffect::ProduceError { records, .. }) | Effect::Cluster(ClusterEffect::Truncated { removed: records, .. }) => {
                     self.fates.extend(records.iter().map(|r| (at as u32, *r)));
                 }
+                // A record refused by send() has its fate decided there.
+                Effect::Producer(ProducerEffect::RecordTooLarge { record, .. }) => self.fates.push((at as u32, *record)),
                 Effect::Consumer(ConsumerEffect::RecordProcessed { record, times, .. }) if *times > 1 => {
                     self.fates.push((at as u32, *record));
                 }

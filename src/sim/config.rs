@@ -72,6 +72,10 @@ pub struct BrokerConfig {
     /// The largest `session.timeout.ms` a consumer may ask for.
     #[serde(rename = "group.max.session.timeout.ms")]
     pub group_max_session_timeout_ms: u64,
+    /// Cluster default of the topic setting `max.message.bytes`: the largest record batch a leader
+    /// appends (1048588, 1 MiB plus the 12 bytes of a batch's offset and length fields).
+    #[serde(rename = "message.max.bytes")]
+    pub message_max_bytes: u32,
 }
 
 impl Default for BrokerConfig {
@@ -96,6 +100,7 @@ impl Default for BrokerConfig {
             eligible_leader_replicas_version: 1,
             group_min_session_timeout_ms: 6_000,
             group_max_session_timeout_ms: 1_800_000,
+            message_max_bytes: 1_048_588,
         }
     }
 }
@@ -118,6 +123,9 @@ pub struct TopicConfig {
     /// The log is flushed (fsync'd) once this many records are unflushed.
     #[serde(rename = "flush.messages")]
     pub flush_messages: Option<i64>,
+    /// The largest record batch the leader appends; a larger one is refused with MESSAGE_TOO_LARGE.
+    #[serde(rename = "max.message.bytes")]
+    pub max_message_bytes: Option<u32>,
 }
 
 /// The topic settings in force once broker defaults are applied.
@@ -134,6 +142,8 @@ pub struct EffectiveTopicConfig {
     /// `flush.messages` (the broker's `log.flush.interval.messages`, Long.MAX_VALUE: Kafka leaves
     /// flushing to the operating system and relies on replication).
     pub flush_messages: i64,
+    /// `max.message.bytes`.
+    pub max_message_bytes: u32,
 }
 
 impl TopicConfig {
@@ -154,6 +164,7 @@ impl TopicConfig {
             retention_ms: self.retention_ms.unwrap_or(broker.log_retention_ms),
             retention_bytes: self.retention_bytes.unwrap_or(broker.log_retention_bytes),
             flush_messages: self.flush_messages.unwrap_or(i64::MAX),
+            max_message_bytes: self.max_message_bytes.unwrap_or(broker.message_max_bytes),
         }
     }
 }
@@ -167,6 +178,7 @@ impl EffectiveTopicConfig {
             retention_ms: set.retention_ms.unwrap_or(self.retention_ms),
             retention_bytes: set.retention_bytes.unwrap_or(self.retention_bytes),
             flush_messages: set.flush_messages.unwrap_or(self.flush_messages),
+            max_message_bytes: set.max_message_bytes.unwrap_or(self.max_message_bytes),
         }
     }
 }
@@ -227,6 +239,9 @@ pub struct ProducerConfigRaw {
     /// `batch.size`.
     #[serde(rename = "batch.size")]
     pub batch_size: Option<u32>,
+    /// `max.request.size`.
+    #[serde(rename = "max.request.size")]
+    pub max_request_size: Option<u32>,
 }
 
 /// Producer settings in force, after Kafka's own defaulting and validation rules.
@@ -261,6 +276,10 @@ pub struct ProducerConfig {
     /// `batch.size`.
     #[serde(rename = "batch.size")]
     pub batch_size: u32,
+    /// `max.request.size`: `send()` refuses a record whose upper-bound size exceeds it
+    /// (`KafkaProducer.ensureValidRecordSize`).
+    #[serde(rename = "max.request.size")]
+    pub max_request_size: u32,
 }
 
 /// Java's `int` configs (`Type.INT`) refuse values past `Integer.MAX_VALUE` with a `ConfigException`.
@@ -338,6 +357,7 @@ impl ProducerConfigRaw {
             None => 120_000u64.max(linger_and_request),
         };
         let batch_size = java_int("batch.size", self.batch_size.map_or(16_384, u64::from))? as u32;
+        let max_request_size = java_int("max.request.size", self.max_request_size.map_or(1_048_576, u64::from))? as u32;
         let retry_backoff_max_ms = java_long("retry.backoff.max.ms", self.retry_backoff_max_ms.unwrap_or(1_000))?;
         // Kafka's ExponentialBackoff starts from min(retry.backoff.ms, retry.backoff.max.ms): a base above
         // the maximum gives a constant backoff of the maximum.
@@ -354,6 +374,7 @@ impl ProducerConfigRaw {
             linger_ms,
             // batch.size = 0 disables batching, which the client runs as a batch size of 1.
             batch_size: batch_size.max(1),
+            max_request_size,
         })
     }
 }

@@ -3,7 +3,8 @@
 
 use super::map::VecMap;
 use super::shared::{Chunked, History};
-use super::types::{record_size, BrokerId, KafkaError, RecordId, Strategy, Tp};
+use super::size::record_size;
+use super::types::{BrokerId, KafkaError, RecordId, Strategy, Tp};
 use serde::Serialize;
 
 /// The producer index the ledger gives the group coordinator's own records.
@@ -157,9 +158,11 @@ pub struct LedgerRecord {
     pub tp: Tp,
     /// Key, if any.
     pub key: Option<String>,
-    /// Value.
+    /// Value: its text (a scenario's `value_bytes` pads it, without the padding being kept).
     pub value: String,
-    /// Size in bytes as counted by the simulation.
+    /// The value's length in bytes: the text's, or `value_bytes` when the scenario pads it.
+    pub value_bytes: u32,
+    /// Its size in bytes in the batch it joined at `send()` (`DefaultRecord.sizeInBytes`).
     pub size: u32,
     /// When send() was called.
     pub created_at: u64,
@@ -235,7 +238,8 @@ pub struct ListenerCall {
 }
 
 impl Ledger {
-    pub(crate) fn create(&mut self, producer: u32, tp: Tp, key: Option<String>, value: String, size: u32, now: u64) -> RecordId {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn create(&mut self, producer: u32, tp: Tp, key: Option<String>, value: String, value_bytes: u32, size: u32, now: u64) -> RecordId {
         let id = self.records.len() as RecordId;
         self.records.push(LedgerRecord {
             id,
@@ -243,6 +247,7 @@ impl Ledger {
             tp,
             key,
             value,
+            value_bytes,
             size,
             created_at: now,
             attempts: 0,
@@ -256,8 +261,10 @@ impl Ledger {
 
     /// A coordinator record, with key and value as `kafka-console-consumer` would print them.
     pub(crate) fn create_internal(&mut self, tp: Tp, record: InternalRecord, key: String, value: String, now: u64) -> RecordId {
-        let size = record_size(Some(&key), &value);
-        let id = self.create(COORDINATOR, tp, Some(key), value, size, now);
+        // Each coordinator write is a batch of its own.
+        let size = record_size(0, 0, Some(key.len() as u32), Some(value.len() as u32));
+        let value_bytes = value.len() as u32;
+        let id = self.create(COORDINATOR, tp, Some(key), value, value_bytes, size, now);
         let r = &mut self.records[id as usize];
         r.internal = Some(Box::new(record));
         r.outcome = Outcome::Acknowledged { at: now, offset: None };

@@ -40,6 +40,7 @@ pub mod net;
 mod produce_glue;
 pub mod setup;
 pub mod shared;
+pub mod size;
 pub mod step;
 pub mod timer;
 pub mod topic;

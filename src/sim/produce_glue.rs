@@ -63,6 +63,14 @@ impl Sim {
             });
             return reply(self, Err(KafkaError::NotEnoughReplicas));
         }
+        // `UnifiedLog.analyzeAndValidateRecords` checks the batch's size before the producer's
+        // sequence (and after the min ISR check of `Partition.appendRecordsToLeader`).
+        let bytes = self.batch_bytes(records);
+        let max_message_bytes = self.topics[tp.topic as usize].config.max_message_bytes;
+        if bytes > max_message_bytes {
+            self.emit(ClusterEffect::BatchTooLarge { tp, broker: b, bytes, max_message_bytes, acks0: acks == Acks::None });
+            return reply(self, Err(KafkaError::MessageTooLarge));
+        }
         if pid != 0 {
             let last_seq = base_seq + records.len() as i32 - 1;
             match rep.log.check_sequence(pid, producer_epoch, base_seq, last_seq) {
@@ -99,6 +107,17 @@ impl Sim {
             broker.leader_append(cx, layout, ledger, pidx, records, (pid, producer_epoch), base_seq)
         });
         self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
+    }
+
+    /// A produce batch's size in bytes as the producer built it: the records' v2 sizes, with their
+    /// offset and timestamp deltas (a record's timestamp is its `send()` time), and the header.
+    fn batch_bytes(&self, records: &[u32]) -> u32 {
+        let ledger = &self.ledger;
+        super::size::batch_sizes(records.iter().map(|&r| {
+            let rec = &ledger.records[r as usize];
+            (rec.created_at, rec.key.as_ref().map(|k| k.len() as u32), Some(rec.value_bytes))
+        }))
+        .1
     }
 
     /// Answers a produce request according to `acks`: at once for acks=1, after replication for all.

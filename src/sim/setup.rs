@@ -157,6 +157,9 @@ pub struct ProduceAction {
     pub key: Option<String>,
     /// Value template.
     pub value: String,
+    /// The value's length in bytes when the scenario pads it (`value_bytes`): the record keeps its
+    /// text and this length, never the padding itself.
+    pub value_bytes: Option<u32>,
     /// How many records.
     pub count: u32,
     /// Records per second; none = all at once.
@@ -339,7 +342,7 @@ impl Sim {
         let Action::Produce(p) = &self.timeline[index].action else { return };
         // Records due at the same virtual time go out in one step, as one send() loop would.
         let start = self.timeline[index].at;
-        let (producer, topic, partition) = (p.producer, p.topic, p.partition);
+        let (producer, topic, partition, value_bytes) = (p.producer, p.topic, p.partition, p.value_bytes);
         let mut due = Vec::new();
         let mut next = n;
         while next < p.count && start + p.offset_ms(next) <= self.io.now {
@@ -349,7 +352,7 @@ impl Sim {
         let later = (next < p.count).then(|| start + p.offset_ms(next));
         self.with_producer(producer, |prod, cx, env| {
             for (key, value) in due {
-                prod.send(cx, env, topic, partition, key, value);
+                prod.send(cx, env, topic, partition, key, value, value_bytes);
             }
             prod.drain(cx, env);
         });
@@ -410,7 +413,7 @@ mod fill_tests {
     use super::ProduceAction;
 
     fn action(literal: bool) -> ProduceAction {
-        ProduceAction { producer: 0, topic: 0, partition: None, key: None, value: String::new(), count: 1, rate: None, literal }
+        ProduceAction { producer: 0, topic: 0, partition: None, key: None, value: String::new(), value_bytes: None, count: 1, rate: None, literal }
     }
 
     #[test]

@@ -85,6 +85,12 @@ pub enum KafkaError {
     NoOffsetForPartition,
     /// A commit from a consumer that is no longer in the group (the client's `CommitFailedException`).
     CommitFailed,
+    /// `send()` refused a record whose serialized size (its upper bound) exceeds
+    /// `max.request.size`: the client's `RecordTooLargeException`, before any request.
+    RecordTooLarge,
+    /// The leader refused a batch larger than the topic's `max.message.bytes` (error code 10; the
+    /// application receives it as a `RecordTooLargeException` too).
+    MessageTooLarge,
 }
 
 impl KafkaError {
@@ -115,11 +121,13 @@ impl KafkaError {
             KafkaError::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
             KafkaError::NoOffsetForPartition => "NO_OFFSET_FOR_PARTITION",
             KafkaError::CommitFailed => "COMMIT_FAILED",
+            KafkaError::RecordTooLarge => "RECORD_TOO_LARGE",
+            KafkaError::MessageTooLarge => "MESSAGE_TOO_LARGE",
         }
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 24] = [
+    pub const ALL: [KafkaError; 26] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -144,11 +152,21 @@ impl KafkaError {
         KafkaError::InvalidSessionTimeout,
         KafkaError::NoOffsetForPartition,
         KafkaError::CommitFailed,
+        KafkaError::RecordTooLarge,
+        KafkaError::MessageTooLarge,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).
     pub fn retriable(self) -> bool {
-        !matches!(self, KafkaError::DeliveryTimeout | KafkaError::CommitTimeout | KafkaError::InvalidProducerEpoch)
+        // `RecordTooLargeException` is an `ApiException`, not a `RetriableException`.
+        !matches!(
+            self,
+            KafkaError::DeliveryTimeout
+                | KafkaError::CommitTimeout
+                | KafkaError::InvalidProducerEpoch
+                | KafkaError::RecordTooLarge
+                | KafkaError::MessageTooLarge
+        )
     }
 }
 
@@ -177,15 +195,10 @@ pub struct LogRecord {
     pub producer_epoch: u16,
     /// Virtual time the leader appended it (used by `retention.ms`).
     pub append_time: u64,
-    /// Size in bytes, as the simulation counts it (key + value + a fixed overhead).
+    /// Size in bytes in the log: the record's v2 size in its batch (`DefaultRecord.sizeInBytes`),
+    /// and on a batch's first record also the batch header (61), so that a log's bytes are its
+    /// batches' (`sim::size`).
     pub size: u32,
-}
-
-/// Size the simulation charges for a record: key and value bytes plus a fixed per-record overhead,
-/// roughly what a record costs in a v2 batch.
-pub fn record_size(key: Option<&str>, value: &str) -> u32 {
-    const OVERHEAD: usize = 20;
-    (key.map_or(0, str::len) + value.len() + OVERHEAD) as u32
 }
 
 /// The `partition.assignment.strategy` names. The assignors are the group layer's

@@ -169,6 +169,7 @@ toml_table! {
         count: Option<Spanned<u32>> = "count",
         rate: Option<Spanned<f64>> = "rate",
         partition: Option<Spanned<u32>> = "partition",
+        value_bytes: Option<Spanned<u32>> = "value_bytes",
     }
 }
 
@@ -252,6 +253,7 @@ from_toml_table!(BrokerConfig {
     eligible_leader_replicas_version: "eligible.leader.replicas.version",
     group_min_session_timeout_ms: "group.min.session.timeout.ms",
     group_max_session_timeout_ms: "group.max.session.timeout.ms",
+    message_max_bytes: "message.max.bytes",
 });
 
 from_toml_table!(TopicConfig {
@@ -260,6 +262,7 @@ from_toml_table!(TopicConfig {
     retention_ms: "retention.ms",
     retention_bytes: "retention.bytes",
     flush_messages: "flush.messages",
+    max_message_bytes: "max.message.bytes",
 });
 
 from_toml_table!(ProducerConfigRaw {
@@ -273,6 +276,7 @@ from_toml_table!(ProducerConfigRaw {
     enable_idempotence: "enable.idempotence",
     linger_ms: "linger.ms",
     batch_size: "batch.size",
+    max_request_size: "max.request.size",
 });
 
 from_toml_table!(ConsumerConfigRaw {

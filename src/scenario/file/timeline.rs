@@ -270,6 +270,11 @@ pub(super) fn lookup(cx: &mut Ctx<'_>, what: &str, given: Option<&Spanned<String
     }
 }
 
+/// The largest `value_bytes`: 16 MiB. The padding is never stored (a record keeps its text and its
+/// length), so the bound is not for memory but keeps every size well inside 32 bits, and below the
+/// client's `buffer.memory` (32 MiB), whose own RecordTooLargeException is not modelled.
+pub(super) const MAX_VALUE_BYTES: u32 = 16 * 1024 * 1024;
+
 /// The slowest produce rate, in records per second: one record every 1000 s of virtual time.
 pub(super) const MIN_RATE: f64 = 0.001;
 /// The fastest produce rate, in records per second.
@@ -312,12 +317,24 @@ pub(super) fn produce_action(
             cx.err(part.span().start, format!("partition {} does not exist", part.get_ref()), Some(format!("topic has partitions 0 to {}", n - 1)));
         }
     }
+    let value_bytes = p.value_bytes.as_ref().map(|vb| {
+        let n = *vb.get_ref();
+        // The longest value the template gives: `{n}` filled with the last record's number.
+        let longest = value.replace("{n}", &count.to_string()).len();
+        if n > MAX_VALUE_BYTES {
+            cx.err(vb.span().start, format!("value_bytes = {n}, expected at most {MAX_VALUE_BYTES} (16 MiB)"), Some("a value above max.request.size (1048576 by default) is refused by send() already".into()));
+        } else if (n as usize) < longest {
+            cx.err(vb.span().start, format!("value_bytes = {n} is shorter than the value's text ({longest} bytes)"), Some("value_bytes pads the value's text to that length".into()));
+        }
+        n
+    });
     Some(Action::Produce(ProduceAction {
         producer,
         topic,
         partition: p.partition.as_ref().map(|x| *x.get_ref()),
         key,
         value,
+        value_bytes,
         count,
         rate: p.rate.as_ref().map(|r| *r.get_ref()),
         literal: false,

@@ -79,6 +79,31 @@ pub enum ProducerEffect {
         /// When it retries, or none if the records failed for good.
         retry_at: Option<u64>,
     },
+    /// `send()` refused a record larger than `max.request.size` (`RecordTooLargeException`): it
+    /// never reaches a batch.
+    RecordTooLarge {
+        /// Producer.
+        producer: u32,
+        /// The partition it was meant for.
+        tp: Tp,
+        /// The record.
+        record: RecordId,
+        /// Its serialized size as the check counts it (`estimateSizeInBytesUpperBound`).
+        size: u32,
+        /// `max.request.size`.
+        max_request_size: u32,
+    },
+    /// A batch the leader refused with MESSAGE_TOO_LARGE was split into smaller batches to retry.
+    BatchSplit {
+        /// Producer.
+        producer: u32,
+        /// Partition.
+        tp: Tp,
+        /// The batch's records.
+        records: Vec<RecordId>,
+        /// Batches it became.
+        batches: u32,
+    },
     /// A producer refreshed its metadata.
     MetadataUpdated {
         /// Producer.
@@ -363,7 +388,7 @@ impl ProducerEffect {
                     acks.name()
                 ),
                 None => format!(
-                    "{} counts {} as sent without any answer (acks=0)",
+                    "{} counts {} as sent without any answer (acks=0: the callback gets offset -1 and no error)",
                     names.producer_name(*producer),
                     records(names, recs)
                 ),
@@ -380,6 +405,18 @@ impl ProducerEffect {
                     None => format!("{name} gives up on {} for {}: {error} after {attempt} attempt(s)", records(names, recs), tpn(tp)),
                 }
             }
+            ProducerEffect::RecordTooLarge { producer, tp, record, size, max_request_size } => format!(
+                "{}'s send() of {} for {} fails at once with RECORD_TOO_LARGE: the record is {size} bytes when serialized, larger than max.request.size ({max_request_size}); no request is sent",
+                names.producer_name(*producer),
+                records(names, std::slice::from_ref(record)),
+                tpn(tp)
+            ),
+            ProducerEffect::BatchSplit { producer, tp, records: recs, batches } => format!(
+                "{} splits its batch of {} for {} into {batches} batches of at most batch.size and sends them again (MESSAGE_TOO_LARGE on a batch of several records is not an error for the application)",
+                names.producer_name(*producer),
+                records(names, recs),
+                tpn(tp)
+            ),
             ProducerEffect::MetadataUpdated { producer, changed } => {
                 let name = &names.producer_name(*producer);
                 if changed.is_empty() {

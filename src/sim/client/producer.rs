@@ -9,7 +9,8 @@ use crate::sim::murmur2::partition_for_key;
 use crate::sim::client::effect::{Partitioning, ProducerEffect};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
-use crate::sim::types::{record_size, BrokerId, KafkaError, NodeId, RecordId, Tp};
+use crate::sim::size::{size_upper_bound, BatchSize};
+use crate::sim::types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
 use crate::sim::client::ClientEnv;
 use crate::sim::ctx::Ctx;
 use rand::RngExt;
@@ -38,8 +39,9 @@ pub struct Batch {
     pub pidx: u32,
     /// Records.
     pub records: Vec<RecordId>,
-    /// Bytes.
-    pub bytes: u32,
+    /// Its size in bytes as Kafka's v2 format counts it, against its write limit (`batch.size`, or
+    /// a larger first record's upper bound).
+    pub size: BatchSize,
     /// When the batch was created (delivery.timeout.ms counts from here).
     pub created_at: u64,
     /// First sequence number, assigned on first send (idempotence only).
@@ -50,6 +52,19 @@ pub struct Batch {
     pub retry_at: u64,
     /// Sent at least once, so no more records join it.
     pub closed: bool,
+}
+
+/// The built-in partitioner's current partition for records without a key, and the bytes
+/// appended to it (`BuiltInPartitioner.StickyPartitionInfo`).
+#[derive(Clone, Copy, Debug)]
+struct Sticky {
+    partition: u32,
+    /// Bytes appended while it was the sticky partition, as the accumulator counts them (a new
+    /// batch counts its header too).
+    produced: u64,
+    /// Enough was produced and the switch was allowed (`updatePartitionInfo`): the next record
+    /// goes to a new partition.
+    switch_due: bool,
 }
 
 /// A request awaiting its response.
@@ -138,8 +153,11 @@ pub struct Producer {
     /// The leader of each partition as this client last heard.
     pub leaders: Vec<Option<BrokerId>>,
     metadata_in_flight: bool,
-    /// Sticky partitioner state per topic: (partition, bytes produced to it).
-    sticky: Vec<Option<(u32, u32)>>,
+    /// Sticky partitioner state per topic (`BuiltInPartitioner.StickyPartitionInfo`).
+    sticky: Vec<Option<Sticky>>,
+    /// Whether a batch was ever split (MESSAGE_TOO_LARGE): split batches keep their original
+    /// creation time, so batch ids no longer follow delivery deadlines.
+    split_any: bool,
     /// All live batches by id.
     pub batches: ById<Batch>,
     /// Batches waiting to be sent, per partition (global index), in send order.
@@ -181,6 +199,7 @@ impl Producer {
             leaders: controller.parts.iter().map(|p| p.leader).collect(),
             metadata_in_flight: false,
             sticky: vec![None; topics],
+            split_any: false,
             batches: ById::default(),
             queues: vec![VecDeque::new(); controller.parts.len()],
             waiting: Vec::new(),
@@ -230,75 +249,137 @@ impl Producer {
     /// a fixed timeout), so the first entries hold the earliest deadlines.
     fn next_deadline(&self) -> Option<u64> {
         let req = self.in_flight.values().next().map(|f| f.deadline);
-        let delivery = self.batches.values().next().map(|b| b.created_at + self.config.delivery_timeout_ms);
+        // Split batches keep their original creation time; after a split (rare) every batch is looked at.
+        let created = if self.split_any { self.batches.values().map(|b| b.created_at).min() } else { self.batches.values().next().map(|b| b.created_at) };
+        let delivery = created.map(|c| c + self.config.delivery_timeout_ms);
         [req, delivery].into_iter().flatten().min()
     }
 }
 
 impl Producer {
-    /// The application calls `send()`: choose the partition, add the record to a batch.
-    pub(crate) fn send(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, topic: u32, partition: Option<u32>, key: Option<String>, value: String) {
+    /// The application calls `send()`: check the record's size, choose the partition, add the
+    /// record to a batch (`KafkaProducer.doSend`, `RecordAccumulator.append`). `value_bytes` is the
+    /// value's length when the scenario pads it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send(
+        &mut self,
+        cx: &mut Cx<'_>,
+        env: &mut ClientEnv<'_>,
+        topic: u32,
+        partition: Option<u32>,
+        key: Option<String>,
+        value: String,
+        value_bytes: Option<u32>,
+    ) {
         let p = self.index;
         let now = cx.now();
         let partitions = env.topics[topic as usize].partitions;
-        let size = record_size(key.as_deref(), &value);
+        let key_len = key.as_ref().map(|k| k.len() as u32);
+        let value_bytes = value_bytes.unwrap_or(value.len() as u32);
+        // The simulator's values are never null.
+        let value_len = Some(value_bytes);
+        // `ensureValidRecordSize` compares the record's upper bound with `max.request.size` before the
+        // accumulator sees it, so a keyless record that fails has no partition yet: the ledger files
+        // it under the current sticky partition (or 0) without drawing one.
+        let bound = size_upper_bound(key_len, value_len);
+        let too_large = bound > self.config.max_request_size;
         let (partition, how) = match (partition, &key) {
             (Some(part), _) => (part, Partitioning::Explicit),
             (None, Some(k)) => (partition_for_key(k, partitions), Partitioning::Key),
-            (None, None) => (self.sticky_partition(cx, env, topic, size), Partitioning::Sticky),
+            (None, None) if too_large => (self.sticky[topic as usize].map_or(0, |s| s.partition), Partitioning::Sticky),
+            (None, None) => (self.sticky_partition(cx, env, topic), Partitioning::Sticky),
         };
         let tp = Tp { topic, partition };
         let pidx = env.pidx(tp);
-        let id = env.ledger.create(p, tp, key, value, size, now);
-        cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
+        if too_large {
+            let size = crate::sim::size::record_size(0, 0, key_len, value_len);
+            let id = env.ledger.create(p, tp, key, value, value_bytes, size, now);
+            cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
+            *self.errors_seen.entry(KafkaError::RecordTooLarge).or_insert(0) += 1;
+            env.ledger.records[id as usize].outcome = Outcome::Failed { at: now, error: KafkaError::RecordTooLarge };
+            cx.emit(ProducerEffect::RecordTooLarge { producer: p, tp, record: id, size: bound, max_request_size: self.config.max_request_size });
+            return;
+        }
         let batch_size = self.config.batch_size;
         let open = self.queues[pidx as usize]
             .back()
             .and_then(|&b| self.batches.get(b))
-            .filter(|b| !b.closed && b.bytes + size <= batch_size)
+            .filter(|b| !b.closed && b.size.has_room_for(now, key_len, value_len))
             .map(|b| b.id);
+        let (size, appended) = match open {
+            Some(bid) => {
+                let size = self.batches.get(bid).expect("open batch").size.next_record_size(now, key_len, value_len);
+                (size, size)
+            }
+            None => {
+                let (batch, size) = BatchSize::new(batch_size, now, key_len, value_len);
+                (size, batch.bytes)
+            }
+        };
+        let id = env.ledger.create(p, tp, key, value, value_bytes, size, now);
+        cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
         match open {
             Some(bid) => {
                 let batch = self.batches.get_mut(bid).expect("open batch");
                 batch.records.push(id);
-                batch.bytes += size;
+                batch.size.append(now, key_len, value_len);
             }
             None => {
                 self.next_batch += 1;
                 let bid = self.next_batch;
+                let (bsize, _) = BatchSize::new(batch_size, now, key_len, value_len);
                 self.batches.push(
                     bid,
-                    Batch { id: bid, pidx, records: vec![id], bytes: size, created_at: now, base_seq: None, attempts: 0, retry_at: now, closed: false },
+                    Batch { id: bid, pidx, records: vec![id], size: bsize, created_at: now, base_seq: None, attempts: 0, retry_at: now, closed: false },
                 );
                 self.queues[pidx as usize].push_back(bid);
                 self.queue_changed(pidx);
             }
         }
+        if how == Partitioning::Sticky {
+            self.sticky_appended(topic, pidx, appended as u64);
+        }
         self.arm_deadline(cx);
     }
 
-    /// Kafka 3.3+'s built-in partitioner for records without a key (KIP-794): stick to one
-    /// partition until `batch.size` bytes went to it, then pick another at random among the
-    /// partitions with a known leader. (The adaptive weighting by queue size is not modelled.)
-    fn sticky_partition(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, topic: u32, size: u32) -> u32 {
-        let batch_size = self.config.batch_size;
-        let current = self.sticky[topic as usize];
-        let partition = match current {
-            Some((part, bytes)) if bytes < batch_size => part,
-            _ => {
-                let t = &env.topics[topic as usize];
-                let available: Vec<u32> = (0..t.partitions)
-                    .filter(|&q| self.leaders[(t.base + q) as usize].is_some())
-                    .collect();
-                let choices: Vec<u32> = if available.is_empty() { (0..t.partitions).collect() } else { available };
-                choices[cx.rng().random_range(0..choices.len())]
+    /// `allBatchesFull`: only a partition's last batch can take records, so the partitioner may
+    /// switch away once that one is full (or sent, or there is none).
+    fn all_batches_full(&self, pidx: u32) -> bool {
+        self.queues[pidx as usize].back().and_then(|&b| self.batches.get(b)).is_none_or(|b| b.closed || b.size.is_full())
+    }
+
+    /// `BuiltInPartitioner.updatePartitionInfo` after an append to the sticky partition: once
+    /// `batch.size` bytes went to it the next record goes elsewhere, but only when its batch is full
+    /// (so that a switch does not leave a small batch behind), or in any case at twice `batch.size`.
+    fn sticky_appended(&mut self, topic: u32, pidx: u32, appended: u64) {
+        let batch_size = u64::from(self.config.batch_size);
+        let enable = self.all_batches_full(pidx);
+        if let Some(s) = self.sticky[topic as usize].as_mut() {
+            s.produced += appended;
+            if (s.produced >= batch_size && enable) || s.produced >= 2 * batch_size {
+                s.switch_due = true;
             }
-        };
-        let bytes = match current {
-            Some((part, bytes)) if part == partition && bytes < batch_size => bytes + size,
-            _ => size,
-        };
-        self.sticky[topic as usize] = Some((partition, bytes));
+        }
+    }
+
+    /// Kafka 3.3+'s built-in partitioner for records without a key (KIP-794): stick to one
+    /// partition until `batch.size` bytes went to it (see [`Self::sticky_appended`]), then pick
+    /// another at random among the partitions with a known leader. A switch held back because the
+    /// partition's batch was not full happens at a later record once it is
+    /// (`RecordAccumulator.partitionChanged`). (The adaptive weighting by queue size is not modelled.)
+    fn sticky_partition(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, topic: u32) -> u32 {
+        let batch_size = u64::from(self.config.batch_size);
+        let t = &env.topics[topic as usize];
+        let keep = self.sticky[topic as usize]
+            .filter(|s| !(s.switch_due || (s.produced >= batch_size && self.all_batches_full(t.base + s.partition))))
+            .map(|s| s.partition);
+        if let Some(part) = keep {
+            return part;
+        }
+        let available: Vec<u32> = (0..t.partitions).filter(|&q| self.leaders[(t.base + q) as usize].is_some()).collect();
+        let choices: Vec<u32> = if available.is_empty() { (0..t.partitions).collect() } else { available };
+        let partition = choices[cx.rng().random_range(0..choices.len())];
+        self.sticky[topic as usize] = Some(Sticky { partition, produced: 0, switch_due: false });
         partition
     }
 
@@ -312,9 +393,12 @@ impl Producer {
             while let Some(&bid) = self.queues[pidx as usize].front() {
                 let batch = self.batches.get(bid).expect("a queued batch is live");
                 let cfg = &self.config;
+                // `RecordAccumulator.ready`: a first attempt is sendable at once when its batch is
+                // full, closed (a split batch) or not the last of its partition's queue, else after
+                // `linger.ms`.
                 let ready_at = if batch.attempts > 0 {
                     batch.retry_at
-                } else if batch.bytes >= cfg.batch_size {
+                } else if batch.closed || batch.size.is_full() || self.queues[pidx as usize].len() > 1 {
                     batch.created_at
                 } else {
                     batch.created_at + cfg.linger_ms
@@ -530,9 +614,70 @@ impl Producer {
                 }
                 cx.emit(ProducerEffect::Acknowledged { producer: p, tp, records: batch.records, offset: Some(base), acks });
             }
+            Err(KafkaError::MessageTooLarge) if self.batches.get(inflight.batch).is_some_and(|b| b.records.len() > 1) => {
+                *self.errors_seen.entry(KafkaError::MessageTooLarge).or_insert(0) += 1;
+                self.split_and_reenqueue(cx, env, inflight.batch);
+            }
             Err(error) => self.batch_failed(cx, env, inflight.batch, error),
         }
         self.drain(cx, env);
+    }
+
+    /// `Sender.completeBatch` on MESSAGE_TOO_LARGE for a batch of several records
+    /// (`RecordAccumulator.splitAndReenqueue`, `ProducerBatch.split`): the records are cut into
+    /// batches of at most `batch.size` (each holds at least one record), which keep the batch's
+    /// creation time and, numbered on from its first sequence, its sequence numbers, count as not
+    /// tried yet, and go back to the front of the queue (in sequence order when idempotent).
+    fn split_and_reenqueue(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, bid: u64) {
+        let p = self.index;
+        let now = cx.now();
+        let Some(big) = self.batches.remove(bid) else { return };
+        let pidx = big.pidx;
+        let batch_size = self.config.batch_size;
+        let mut parts: Vec<(Vec<RecordId>, BatchSize)> = Vec::new();
+        for &r in &big.records {
+            let rec = &env.ledger.records[r as usize];
+            let (ts, key, value) = (rec.created_at, rec.key.as_ref().map(|k| k.len() as u32), Some(rec.value_bytes));
+            match parts.last_mut() {
+                Some((records, size)) if size.has_room_for(ts, key, value) => {
+                    size.append(ts, key, value);
+                    records.push(r);
+                }
+                _ => parts.push((vec![r], BatchSize::new(batch_size, ts, key, value).0)),
+            }
+        }
+        let mut seq = big.base_seq;
+        let mut ids = Vec::new();
+        for (records, size) in parts {
+            self.next_batch += 1;
+            let id = self.next_batch;
+            let count = records.len() as i32;
+            self.batches.push(id, Batch { id, pidx, records, size, created_at: big.created_at, base_seq: seq, attempts: 0, retry_at: now, closed: true });
+            seq = seq.map(|s| s + count);
+            ids.push(id);
+        }
+        self.split_any = true;
+        let queue = &mut self.queues[pidx as usize];
+        match big.base_seq {
+            Some(first) => {
+                let pos = queue
+                    .iter()
+                    .position(|&b| self.batches.get(b).and_then(|x| x.base_seq).is_none_or(|other| other > first))
+                    .unwrap_or(queue.len());
+                for (i, &id) in ids.iter().enumerate() {
+                    queue.insert(pos + i, id);
+                }
+            }
+            None => {
+                for &id in ids.iter().rev() {
+                    queue.push_front(id);
+                }
+            }
+        }
+        self.queue_changed(pidx);
+        let tp = env.tps[pidx as usize];
+        cx.emit(ProducerEffect::BatchSplit { producer: p, tp, records: big.records, batches: ids.len() as u32 });
+        self.arm_deadline(cx);
     }
 
     /// A batch's attempt failed: retry after `retry.backoff.ms` if `retries` and

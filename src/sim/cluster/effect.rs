@@ -64,6 +64,20 @@ pub enum ClusterEffect {
         /// For OUT_OF_ORDER_SEQUENCE_NUMBER: the expected sequence.
         expected_seq: Option<i32>,
     },
+    /// A leader refused a batch larger than the topic's `max.message.bytes` with MESSAGE_TOO_LARGE
+    /// (`UnifiedLog.analyzeAndValidateRecords`); with acks=0 nobody hears of it.
+    BatchTooLarge {
+        /// Partition.
+        tp: Tp,
+        /// Broker.
+        broker: BrokerId,
+        /// The batch's size in bytes.
+        bytes: u32,
+        /// `max.message.bytes`.
+        max_message_bytes: u32,
+        /// Whether the producer asked for no answer (acks=0).
+        acks0: bool,
+    },
     /// acks=all: the leader parked the response until the HW passes `required_offset`.
     AwaitingReplication {
         /// Partition.
@@ -383,6 +397,11 @@ impl ClusterEffect {
                 };
                 format!("broker-{broker} rejects the write to {} with {error}: {why}", tpn(tp))
             }
+            ClusterEffect::BatchTooLarge { tp, broker, bytes, max_message_bytes, acks0 } => format!(
+                "broker-{broker} rejects the write to {} with MESSAGE_TOO_LARGE: the batch is {bytes} bytes, larger than max.message.bytes ({max_message_bytes}); nothing appended{}",
+                tpn(tp),
+                if *acks0 { ". With acks=0 no response is sent: the producer never learns of it" } else { "" }
+            ),
             ClusterEffect::AwaitingReplication { tp, broker, required_offset } => format!(
                 "broker-{broker} holds the response (acks=all) until the high watermark of {} reaches {required_offset}",
                 tpn(tp)

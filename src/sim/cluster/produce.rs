@@ -37,6 +37,12 @@ impl Broker {
         let (now, b, tp) = (cx.now(), self.id, layout.tps[pidx as usize]);
         let rep = self.replicas[pidx as usize].as_deref_mut().expect("leader replica");
         let (epoch, base) = (rep.leader_epoch, rep.log.leo());
+        // The records' sizes in this batch (their deltas count from its first record), the header
+        // charged to the first, so that a log's bytes are its batches' bytes.
+        let (sizes, _) = crate::sim::size::batch_sizes(records.iter().map(|&r| {
+            let rec = &ledger.records[r as usize];
+            (rec.created_at, rec.key.as_ref().map(|k| k.len() as u32), Some(rec.value_bytes))
+        }));
         let batch: Vec<LogRecord> = records
             .iter()
             .enumerate()
@@ -49,7 +55,7 @@ impl Broker {
                 batch_start: i == 0,
                 producer_epoch,
                 append_time: now,
-                size: ledger.records[record as usize].size,
+                size: sizes[i] + if i == 0 { crate::sim::size::RECORD_BATCH_OVERHEAD } else { 0 },
             })
             .collect();
         for r in &batch {

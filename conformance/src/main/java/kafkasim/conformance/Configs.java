@@ -93,6 +93,8 @@ final class Configs {
                 config.getInt(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION));
             effective.put("linger.ms", (Integer) field(accumulator, "lingerMs"));
             effective.put("batch.size", (Integer) field(accumulator, "batchSize"));
+            // What ensureValidRecordSize compares a record's upper-bound size with.
+            effective.put("max.request.size", (Integer) field(producer, "maxRequestSize"));
             effective.put("request.timeout.ms", (Integer) field(sender, "requestTimeoutMs"));
             effective.put("delivery.timeout.ms", (Integer) field(accumulator, "deliveryTimeoutMs"));
             // The batch retry backoff as ExponentialBackoff applies it: its first interval is

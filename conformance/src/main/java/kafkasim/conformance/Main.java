@@ -74,6 +74,7 @@ public final class Main {
                 case "producer_config" -> Configs.producer(request, reply);
                 case "consumer_config" -> Configs.consumer(request, reply);
                 case "group_protocol" -> Protocols.answer(request, reply);
+                case "record_size" -> RecordSizes.answer(request, reply);
                 default -> reply.put("harness_error", "unknown kind " + kind);
             }
         } catch (RuntimeException e) {
