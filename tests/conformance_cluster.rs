@@ -228,6 +228,11 @@ fn translate(case: &Value) -> Plan {
                 }
                 at += stretch(1);
             }
+            // The controller applies the change at once; the harness waits for the Admin call.
+            "alter_topic_config" => {
+                action(&mut t, at, format!("incremental_alter_configs = {{ topic = {}, config = {} }}", toml_str(name), toml_table(&s["config"])));
+                at += stretch(1000);
+            }
             "start_broker" => {
                 action(&mut t, at, format!("restart = {}", u64_of(s, "broker")));
                 at += stretch(5000);

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
@@ -21,6 +23,7 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -198,6 +201,7 @@ public final class Harness {
                 }
             }
             case "sleep" -> Thread.sleep(s.path("ms").asLong());
+            case "alter_topic_config" -> alterTopicConfig(s.path("config"), timeout);
             case "wait_isr", "wait_leader", "wait_hw", "wait_log_start" -> {
                 await(index, s, timeout);
                 states.add(state(index, op));
@@ -505,6 +509,14 @@ public final class Harness {
             }
         });
         return out;
+    }
+
+    /** Admin.incrementalAlterConfigs with a SET of each of the step's settings on the case's topic. */
+    private void alterTopicConfig(JsonNode config, long timeoutMs) throws Exception {
+        List<AlterConfigOp> ops = new ArrayList<>();
+        config.fields().forEachRemaining(e -> ops.add(new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue().asText()), AlterConfigOp.OpType.SET)));
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        cluster.admin().incrementalAlterConfigs(Map.of(resource, ops)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
     }
 
     /** The group's committed offsets, as the Admin client lists them (partitions without one are absent). */
