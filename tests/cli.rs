@@ -97,7 +97,7 @@ fn run_json_has_steps_final_state_and_ledger() {
     let steps = v["steps"].as_array().expect("steps");
     assert!(steps.len() > 100);
     assert_eq!(steps[0]["index"], 0);
-    assert!(steps[0]["text"].as_str().expect("text").contains("scenario action #1"));
+    assert!(steps[0]["text"].as_str().expect("text").contains("#0     timeline: the lecturer says"));
     let p = &v["final_state"]["partitions"][0];
     assert_eq!(p["name"], "orders-0");
     assert_eq!(p["leader"], 2);

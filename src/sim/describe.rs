@@ -8,7 +8,7 @@ use super::msg::Msg;
 use super::narrate::{brokers, drop_reason, ms, offsets, partitions, records, Names};
 pub use super::narrate::choice_letter;
 use super::net::NetEffect;
-use super::setup::ScenarioEffect;
+use super::setup::{Action, ScenarioEffect};
 use super::step::{Effect, Step, StepEvent};
 use super::timer::Timer;
 use super::types::{KafkaError, NodeId, RecordId, Tp};
@@ -189,10 +189,37 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
     }
 }
 
+/// What a timeline entry does, in a few words, for the headline of the step that runs it.
+fn action_label(sim: &Sim, action: &Action) -> String {
+    let consumer = |c: &u32| sim.consumer_name(*c).to_string();
+    let link = |from: &NodeId, to: &NodeId, both: &bool| format!("{} {} {}", node_name(sim, *from), if *both { "↔" } else { "→" }, node_name(sim, *to));
+    match action {
+        Action::Produce(p) => {
+            let records = if p.count == 1 { "1 record".to_string() } else { format!("{} records", p.count) };
+            format!("{} sends {records} to {}", sim.producer_name(p.producer), sim.topics[p.topic as usize].name)
+        }
+        Action::Crash(b) => format!("crash broker-{b}"),
+        Action::PowerLoss(b) => format!("broker-{b} loses power"),
+        Action::ControlledShutdown(b) => format!("controlled shutdown of broker-{b}"),
+        Action::Restart(b) => format!("restart broker-{b}"),
+        Action::Cut { from, to, both } => format!("cut the link {}", link(from, to, both)),
+        Action::Heal { from, to, both } => format!("heal the link {}", link(from, to, both)),
+        Action::SetLink { from, to, both, .. } => format!("change the link {}", link(from, to, both)),
+        Action::Say(_) => "the lecturer says".to_string(),
+        Action::Pause { .. } => "a question for the class".to_string(),
+        Action::StartConsumer(c) => format!("start {}", consumer(c)),
+        Action::AddConsumer { name, .. } => format!("add consumer {name}"),
+        Action::CrashConsumer(c) => format!("crash {}", consumer(c)),
+        Action::CloseConsumer(c) => format!("close() {}", consumer(c)),
+        Action::StallConsumer { consumer: c, ms } => format!("stall {} for {ms} ms", consumer(c)),
+        Action::IncrementalAlterConfigs { topic, .. } => format!("incrementalAlterConfigs on topic {}", sim.topics[*topic as usize].name),
+    }
+}
+
 fn describe_timer(sim: &Sim, timer: &Timer) -> String {
     match timer {
-        Timer::Action { index } => format!("scenario action #{}", index + 1),
-        Timer::ProduceTick { index, n } => format!("scenario action #{}: record {}", index + 1, n + 1),
+        Timer::Action { index } => format!("timeline: {}", action_label(sim, &sim.timeline()[*index].action)),
+        Timer::ProduceTick { index, n } => format!("timeline: {}, record {}", action_label(sim, &sim.timeline()[*index].action), n + 1),
         Timer::Heartbeat { broker, .. } => format!("broker-{broker} heartbeat timer"),
         Timer::ShutdownHeartbeat { broker, .. } => format!("broker-{broker} heartbeats again, still waiting to shut down"),
         Timer::SessionCheck { broker } => format!("controller checks broker-{broker}'s session"),
