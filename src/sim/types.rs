@@ -85,6 +85,9 @@ pub enum KafkaError {
     NoOffsetForPartition,
     /// A commit from a consumer that is no longer in the group (the client's `CommitFailedException`).
     CommitFailed,
+    /// KIP-320: the consumer's position is past the end of its epoch on the new leader and
+    /// `auto.offset.reset=none` (the client's `LogTruncationException`).
+    LogTruncation,
 }
 
 impl KafkaError {
@@ -115,11 +118,12 @@ impl KafkaError {
             KafkaError::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
             KafkaError::NoOffsetForPartition => "NO_OFFSET_FOR_PARTITION",
             KafkaError::CommitFailed => "COMMIT_FAILED",
+            KafkaError::LogTruncation => "LOG_TRUNCATION",
         }
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 24] = [
+    pub const ALL: [KafkaError; 25] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -144,6 +148,7 @@ impl KafkaError {
         KafkaError::InvalidSessionTimeout,
         KafkaError::NoOffsetForPartition,
         KafkaError::CommitFailed,
+        KafkaError::LogTruncation,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).
