@@ -380,6 +380,7 @@ fn exception_of(error: &str) -> String {
 fn consumer_exception_of(error: &str) -> String {
     match error {
         "NO_OFFSET_FOR_PARTITION" => "NoOffsetForPartitionException",
+        "LOG_TRUNCATION" => "LogTruncationException",
         "OFFSET_OUT_OF_RANGE" => "OffsetOutOfRangeException",
         "COMMIT_FAILED" => "CommitFailedException",
         "FENCED_INSTANCE_ID" => "FencedInstanceIdException",

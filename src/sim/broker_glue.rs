@@ -195,6 +195,24 @@ impl Sim {
                 };
                 self.send(NodeId::Broker(b), from, Msg::ListOffsetsResponse { req: *req, tp: *tp, result });
             }
+            // KIP-320: a consumer validating its position after a leader change. The same answer as a
+            // follower's divergence check gives (`end_offset_for_epoch`).
+            Msg::ConsumerOffsetsForLeaderEpoch { req, tp, current_leader_epoch, leader_epoch } => {
+                let pidx = self.pidx(*tp);
+                let result = match self.replica(b, pidx) {
+                    Some(r) if matches!(r.role, Role::Leader(_)) => {
+                        if *current_leader_epoch < r.leader_epoch {
+                            Err(KafkaError::FencedLeaderEpoch)
+                        } else if *current_leader_epoch > r.leader_epoch {
+                            Err(KafkaError::UnknownLeaderEpoch)
+                        } else {
+                            Ok(r.log.end_offset_for_epoch(*leader_epoch))
+                        }
+                    }
+                    _ => Err(KafkaError::NotLeaderOrFollower),
+                };
+                self.send(NodeId::Broker(b), from, Msg::ConsumerOffsetsForLeaderEpochResponse { req: *req, tp: *tp, result });
+            }
             Msg::JoinGroup { .. }
             | Msg::SyncGroup { .. }
             | Msg::GroupHeartbeat { .. }

@@ -181,6 +181,15 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
             Ok(o) => format!("ListOffsetsResponse {} offset {o}", sim.tp_name(*tp)),
             Err(e) => format!("ListOffsetsResponse {} error {e}", sim.tp_name(*tp)),
         },
+        Msg::ConsumerOffsetsForLeaderEpoch { tp, current_leader_epoch, leader_epoch, .. } => format!(
+            "OffsetsForLeaderEpoch {} epoch {leader_epoch} (consumer; current leader epoch {current_leader_epoch})",
+            sim.tp_name(*tp)
+        ),
+        Msg::ConsumerOffsetsForLeaderEpochResponse { tp, result, .. } => match result {
+            Ok(Some((epoch, end))) => format!("OffsetsForLeaderEpochResponse {} epoch {epoch} ends at {end}", sim.tp_name(*tp)),
+            Ok(None) => format!("OffsetsForLeaderEpochResponse {} epoch unknown", sim.tp_name(*tp)),
+            Err(e) => format!("OffsetsForLeaderEpochResponse {} error {e}", sim.tp_name(*tp)),
+        },
         Msg::ConsumerFetch { tp, offset, .. } => format!("Fetch {} from offset {offset} (consumer)", sim.tp_name(*tp)),
         Msg::ConsumerFetchResponse { tp, records: recs, high_watermark, error, .. } => match error {
             Some(e) => format!("FetchResponse {} error {e}", sim.tp_name(*tp)),

@@ -127,6 +127,8 @@ pub enum Msg {
     MetadataResponse {
         /// Leader per partition, in global partition order.
         leaders: Vec<Option<BrokerId>>,
+        /// Leader epoch per partition, in the same order.
+        epochs: Vec<u32>,
     },
     /// FindCoordinator for a group (answered from the cluster metadata).
     FindCoordinator {
@@ -269,6 +271,28 @@ pub enum Msg {
         /// The offset or the error.
         result: Result<u64, KafkaError>,
     },
+    /// A consumer's OffsetsForLeaderEpoch (KIP-320): where the leader's log ends `leader_epoch`, the
+    /// epoch of the last record the consumer read.
+    ConsumerOffsetsForLeaderEpoch {
+        /// Request id.
+        req: u64,
+        /// Partition.
+        tp: Tp,
+        /// The leader epoch the consumer believes current.
+        current_leader_epoch: u32,
+        /// The epoch of the consumer's last consumed record.
+        leader_epoch: u32,
+    },
+    /// Its response: the largest epoch at most the one asked for and its end offset (none when the
+    /// leader's epoch cache is empty), or the error.
+    ConsumerOffsetsForLeaderEpochResponse {
+        /// Request id.
+        req: u64,
+        /// Partition.
+        tp: Tp,
+        /// (epoch, end offset), or the error.
+        result: Result<Option<(u32, u64)>, KafkaError>,
+    },
     /// A consumer's Fetch (read_uncommitted: only records below the high watermark).
     ConsumerFetch {
         /// Fetch id.
@@ -356,6 +380,8 @@ impl Msg {
             Msg::OffsetFetchResponse { .. } => "OffsetFetchResponse",
             Msg::ListOffsets { .. } => "ListOffsets",
             Msg::ListOffsetsResponse { .. } => "ListOffsetsResponse",
+            Msg::ConsumerOffsetsForLeaderEpoch { .. } => "OffsetsForLeaderEpoch",
+            Msg::ConsumerOffsetsForLeaderEpochResponse { .. } => "OffsetsForLeaderEpochResponse",
             Msg::ConsumerFetch { .. } => "Fetch",
             Msg::ConsumerFetchResponse { .. } => "FetchResponse",
         }

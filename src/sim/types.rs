@@ -91,6 +91,9 @@ pub enum KafkaError {
     /// The leader refused a batch larger than the topic's `max.message.bytes` (error code 10; the
     /// application receives it as a `RecordTooLargeException` too).
     MessageTooLarge,
+    /// KIP-320: the consumer's position is past the end of its epoch on the new leader and
+    /// `auto.offset.reset=none` (the client's `LogTruncationException`).
+    LogTruncation,
 }
 
 impl KafkaError {
@@ -123,11 +126,12 @@ impl KafkaError {
             KafkaError::CommitFailed => "COMMIT_FAILED",
             KafkaError::RecordTooLarge => "RECORD_TOO_LARGE",
             KafkaError::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            KafkaError::LogTruncation => "LOG_TRUNCATION",
         }
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 26] = [
+    pub const ALL: [KafkaError; 27] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -154,6 +158,7 @@ impl KafkaError {
         KafkaError::CommitFailed,
         KafkaError::RecordTooLarge,
         KafkaError::MessageTooLarge,
+        KafkaError::LogTruncation,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).

@@ -175,6 +175,8 @@ enum Request {
     OffsetFetch { partitions: Vec<u32> },
     /// `from` is the position that was out of range (none when there was no committed offset).
     ListOffsets { pidx: u32, out_of_range: bool, from: Option<u64> },
+    /// KIP-320's OffsetsForLeaderEpoch for the position `position`.
+    Validate { pidx: u32, position: u64 },
 }
 
 /// A `commitSync()` that has not returned yet.
@@ -234,6 +236,8 @@ pub struct Consumer {
     /// instead of looking each partition up in four maps.
     owned: Vec<Owned>,
     leaders: Vec<Option<BrokerId>>,
+    /// The leader epoch of every partition, as the last metadata said.
+    leader_epochs: Vec<u32>,
     metadata_in_flight: bool,
     /// The application thread.
     pub app: AppState,
@@ -271,6 +275,7 @@ impl Consumer {
             rejoin_needed: true,
             owned: Vec::new(),
             leaders: vec![None; partitions],
+            leader_epochs: vec![0; partitions],
             metadata_in_flight: false,
             app: AppState::Polling,
             processing: VecDeque::new(),
@@ -430,9 +435,16 @@ impl Consumer {
         }
         let request = |cons: &mut Consumer, req: u64| cons.requests.remove(&req).map(|p| p.request);
         match msg {
-            Msg::MetadataResponse { leaders } => {
+            Msg::MetadataResponse { leaders, epochs } => {
                 self.metadata_in_flight = false;
                 self.leaders = leaders.clone();
+                self.leader_epochs = epochs.clone();
+                self.maybe_await_validation();
+            }
+            Msg::ConsumerOffsetsForLeaderEpochResponse { req, result, .. } => {
+                if let Some(Request::Validate { pidx, position }) = request(self, *req) {
+                    self.validation_response(cx, env, pidx, position, result);
+                }
             }
             Msg::FindCoordinatorResponse { coordinator, .. } => {
                 self.find_in_flight = false;
@@ -577,6 +589,12 @@ impl Consumer {
                 self.set_lookup(pidx, false);
                 self.request_metadata(cx);
             }
+            Request::Validate { pidx, .. } => {
+                if let Some(o) = self.owned_mut(pidx) {
+                    o.validation_in_flight = false;
+                }
+                self.request_metadata(cx);
+            }
         }
     }
 
@@ -650,11 +668,31 @@ struct Owned {
     fetch: Option<(u64, BrokerId)>,
     /// Fetched records not yet returned by `poll()`.
     buffer: VecDeque<LogRecord>,
+    /// The leader epoch of the last record returned (Java's `FetchPosition.offsetEpoch`); none for a
+    /// position from a commit or a reset (simplified: the simulator's commits carry no epoch).
+    offset_epoch: Option<u32>,
+    /// The leader epoch the position was last fetched or validated under (`currentLeader.epoch`).
+    leader_epoch: Option<u32>,
+    /// KIP-320's `AWAIT_VALIDATION`: the leader changed since the last record, so the position is
+    /// checked with OffsetsForLeaderEpoch before the partition is fetched again.
+    awaiting_validation: bool,
+    /// That OffsetsForLeaderEpoch is in flight.
+    validation_in_flight: bool,
 }
 
 impl Owned {
     fn new(pidx: u32) -> Owned {
-        Owned { pidx, position: None, lookup: false, fetch: None, buffer: VecDeque::new() }
+        Owned {
+            pidx,
+            position: None,
+            lookup: false,
+            fetch: None,
+            buffer: VecDeque::new(),
+            offset_epoch: None,
+            leader_epoch: None,
+            awaiting_validation: false,
+            validation_in_flight: false,
+        }
     }
 }
 
@@ -682,6 +720,22 @@ impl Consumer {
     fn set_position(&mut self, pidx: u32, offset: u64) {
         if let Some(o) = self.owned_mut(pidx) {
             o.position = Some(offset);
+            o.offset_epoch = None;
+            o.awaiting_validation = false;
+        }
+    }
+
+    /// `SubscriptionState.maybeValidatePositionForCurrentLeader`: a partition whose leader epoch
+    /// moved on since its last record awaits validation, unless the position has no epoch.
+    fn maybe_await_validation(&mut self) {
+        for o in &mut self.owned {
+            let (Some(_), Some(epoch)) = (self.leaders[o.pidx as usize], Some(self.leader_epochs[o.pidx as usize])) else { continue };
+            if o.offset_epoch.is_some() && o.position.is_some() && o.leader_epoch.is_some_and(|e| e != epoch) {
+                o.awaiting_validation = true;
+            }
+            if o.offset_epoch.is_none() {
+                o.leader_epoch = Some(epoch);
+            }
         }
     }
 }

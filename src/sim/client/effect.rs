@@ -287,6 +287,21 @@ pub enum ConsumerEffect {
         /// True when the old position was out of range, false when there was no committed offset.
         out_of_range: bool,
     },
+    /// KIP-320: after a leader change the consumer validated its position with OffsetsForLeaderEpoch
+    /// and found the new leader's log ends the epoch of its last record before the position: it
+    /// moves back to that end offset, whatever `auto.offset.reset` says (none fails instead).
+    LogTruncationDetected {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// The position it had.
+        position: u64,
+        /// The epoch of its last consumed record.
+        epoch: u32,
+        /// Where the new leader's log ends that epoch: the first offset known to diverge.
+        end_offset: u64,
+    },
     /// A consumer request failed; it will retry.
     ConsumerRequestFailed {
         /// Consumer.
@@ -531,6 +546,11 @@ impl ConsumerEffect {
                 let why = if *out_of_range { "its position is out of range" } else { "no committed offset" };
                 format!("{} starts {} at {offset}: {why}, auto.offset.reset={}", names.consumer_name(*c), names.tp_name(*tp), policy.name())
             }
+            ConsumerEffect::LogTruncationDetected { consumer: c, tp, position, epoch, end_offset } => format!(
+                "{} validates its position {position} in {} against the new leader (KIP-320): the leader's log ends epoch {epoch}, that of the last record it read, at {end_offset}, so records it read were truncated; it moves back to {end_offset}, the first offset known to diverge (not auto.offset.reset)",
+                names.consumer_name(*c),
+                names.tp_name(*tp)
+            ),
             ConsumerEffect::ConsumerRequestFailed { consumer: c, request, error } => {
                 format!("{}'s {request} failed: {error}", names.consumer_name(*c))
             }

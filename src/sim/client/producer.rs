@@ -513,7 +513,7 @@ impl Producer {
                     self.drain(cx, env);
                 }
             }
-            Msg::MetadataResponse { leaders } => {
+            Msg::MetadataResponse { leaders, .. } => {
                 self.metadata_in_flight = false;
                 let changed_idx: Vec<(u32, Option<BrokerId>)> = leaders
                     .iter()

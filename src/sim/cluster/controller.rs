@@ -216,7 +216,8 @@ impl Controller {
             }
             Msg::MetadataRequest => {
                 let leaders = self.parts.iter().map(|p| p.leader).collect();
-                cx.send(NodeId::Controller, from, Msg::MetadataResponse { leaders });
+                let epochs = self.parts.iter().map(|p| p.leader_epoch).collect();
+                cx.send(NodeId::Controller, from, Msg::MetadataResponse { leaders, epochs });
             }
             _ => {}
         }

@@ -37,6 +37,7 @@ impl Consumer {
         }
         self.lookup_offsets(cx, env);
         let returned = self.take_records(env);
+        self.send_validations(cx, env);
         self.send_fetches(cx, env);
         if returned.is_empty() {
             return;
@@ -71,6 +72,10 @@ impl Consumer {
             while left > 0 {
                 let Some(r) = o.buffer.pop_front() else { break };
                 o.position = Some(r.offset + 1);
+                o.offset_epoch = Some(r.epoch);
+                if o.leader_epoch.is_none() {
+                    o.leader_epoch = Some(self.leader_epochs[o.pidx as usize]);
+                }
                 out.push((o.pidx, r));
                 left -= 1;
             }
@@ -216,6 +221,72 @@ impl Consumer {
         self.request(cx, leader, Request::ListOffsets { pidx, out_of_range, from }, timeout, |req| Msg::ListOffsets { req, tp, earliest });
     }
 
+    /// KIP-320 (`OffsetFetcher.validatePositionsIfNeeded`): for each partition awaiting validation,
+    /// OffsetsForLeaderEpoch to its leader for the epoch of the last record read.
+    pub(super) fn send_validations(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let wanted: Vec<(u32, u64, u32, BrokerId)> = self
+            .owned
+            .iter()
+            .filter(|o| o.awaiting_validation && !o.validation_in_flight)
+            .filter_map(|o| Some((o.pidx, o.position?, o.offset_epoch?, self.leaders[o.pidx as usize]?)))
+            .collect();
+        let timeout = self.config.request_timeout_ms;
+        for (pidx, position, leader_epoch, leader) in wanted {
+            if let Some(o) = self.owned_mut(pidx) {
+                o.validation_in_flight = true;
+            }
+            let tp = env.tps[pidx as usize];
+            let current_leader_epoch = self.leader_epochs[pidx as usize];
+            let request = Request::Validate { pidx, position };
+            self.request(cx, leader, request, timeout, |req| Msg::ConsumerOffsetsForLeaderEpoch { req, tp, current_leader_epoch, leader_epoch });
+        }
+    }
+
+    /// `SubscriptionState.maybeCompleteValidation`: an end offset below the position is a
+    /// truncation. With a reset policy the position moves to that end offset (`seekValidated`);
+    /// with none the consumer fails with `LogTruncationException`. An epoch the leader does not
+    /// know resets by `auto.offset.reset`.
+    pub(super) fn validation_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, pidx: u32, position: u64, result: &Result<Option<(u32, u64)>, KafkaError>) {
+        let c = self.index;
+        let current = self.leader_epochs[pidx as usize];
+        let policy = self.config.auto_offset_reset;
+        let Some(o) = self.owned_mut(pidx) else { return };
+        o.validation_in_flight = false;
+        if !o.awaiting_validation || o.position != Some(position) {
+            return;
+        }
+        let epoch = o.offset_epoch.unwrap_or(0);
+        match *result {
+            Err(e) => {
+                self.saw(e);
+                cx.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "OffsetsForLeaderEpoch", error: e });
+                self.request_metadata(cx);
+            }
+            Ok(Some((end_epoch, end))) if end < position => {
+                let tp = env.tps[pidx as usize];
+                if policy == OffsetReset::None {
+                    self.saw(KafkaError::LogTruncation);
+                    self.state = ClientState::Failed;
+                    cx.emit(ConsumerEffect::ConsumerFailed { consumer: c, error: KafkaError::LogTruncation, tp });
+                    return;
+                }
+                o.position = Some(end);
+                o.offset_epoch = Some(end_epoch);
+                o.leader_epoch = Some(current);
+                o.awaiting_validation = false;
+                cx.emit(ConsumerEffect::LogTruncationDetected { consumer: c, tp, position, epoch, end_offset: end });
+            }
+            Ok(Some(_)) => {
+                o.leader_epoch = Some(current);
+                o.awaiting_validation = false;
+            }
+            Ok(None) => {
+                o.awaiting_validation = false;
+                self.reset(cx, env, pidx, true);
+            }
+        }
+    }
+
     pub(super) fn send_fetches(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
         // Kafka 4.0+ (KAFKA-17182): no fetch goes to a broker that leads a partition whose records
         // are still buffered, even for its other partitions, until the application has taken them.
@@ -224,7 +295,7 @@ impl Consumer {
         let wanted: Vec<(u32, u64, BrokerId)> = self
             .owned
             .iter()
-            .filter(|o| o.fetch.is_none() && o.buffer.is_empty())
+            .filter(|o| o.fetch.is_none() && o.buffer.is_empty() && !o.awaiting_validation)
             .filter_map(|o| Some((o.pidx, o.position?, self.leaders[o.pidx as usize]?)))
             .filter(|(_, _, leader)| !buffered_leaders.contains(leader))
             .collect();
