@@ -332,7 +332,8 @@ impl Sim {
         if set.min_insync_replicas.is_some() {
             self.with_controller(|controller, cx, layout| controller.clear_topic_elrs(cx, layout, topic));
         }
-        if set.unclean_leader_election_enable == Some(true) && self.with_controller(|controller, _, layout| controller.has_leaderless_partition(layout, topic)) {
+        let leaderless = self.controller.parts.iter().zip(&self.tps).any(|(p, tp)| p.leader.is_none() && tp.topic == topic);
+        if set.unclean_leader_election_enable == Some(true) && leaderless {
             let at = Controller::next_unclean_check(self.io.now);
             self.schedule_timer(at, Timer::ElectUnclean);
         }

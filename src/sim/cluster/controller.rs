@@ -386,11 +386,6 @@ impl Controller {
         (now / UNCLEAN_LEADER_ELECTION_INTERVAL_MS + 1) * UNCLEAN_LEADER_ELECTION_INTERVAL_MS
     }
 
-    /// Whether a partition of the topic has no leader.
-    pub(crate) fn has_leaderless_partition(&self, layout: &Layout, topic: u32) -> bool {
-        self.parts.iter().enumerate().any(|(pidx, p)| p.leader.is_none() && layout.tps[pidx].topic == topic)
-    }
-
     /// `ClearElrRecord` for one topic, written when its `min.insync.replicas` is altered: every
     /// partition's ELR and last known ELR are emptied (the partition epoch moves, the leader
     /// epoch does not).
