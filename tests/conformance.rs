@@ -370,6 +370,7 @@ fn gen_producer(rng: &mut ChaCha8Rng) -> Value {
     maybe(&mut props, rng, p, "delivery.timeout.ms", |r| number(r, &[0, 1_000, 30_000, 30_005, 35_000, 120_000, INT_MAX + 1], 250_000));
     maybe(&mut props, rng, p, "retry.backoff.ms", |r| number(r, &[0, 10, 100, 500, 1_000, 2_000], 10_000));
     maybe(&mut props, rng, p, "retry.backoff.max.ms", |r| number(r, &[0, 10, 100, 500, 1_000, 2_000], 10_000));
+    maybe(&mut props, rng, p, "metadata.max.age.ms", |r| number(r, &[1, 1_000, 300_000], 600_000).replace_zero());
     json!({"properties": props})
 }
 
@@ -393,6 +394,7 @@ fn producer_raw(props: &Value) -> Result<ProducerConfigRaw, String> {
         linger_ms: parse(props, "linger.ms")?,
         batch_size: parse(props, "batch.size")?,
         max_request_size: parse(props, "max.request.size")?,
+        metadata_max_age_ms: parse(props, "metadata.max.age.ms")?,
     })
 }
 
@@ -411,6 +413,7 @@ fn sim_producer(case: &Value) -> Value {
             "delivery.timeout.ms": c.delivery_timeout_ms,
             "retry.backoff.ms": c.retry_backoff_ms,
             "retry.backoff.max.ms": c.retry_backoff_max_ms,
+            "metadata.max.age.ms": c.metadata_max_age_ms,
         }}),
     }
 }
@@ -469,6 +472,7 @@ fn gen_consumer(rng: &mut ChaCha8Rng) -> Value {
     maybe(&mut props, rng, p, "max.partition.fetch.bytes", |r| number(r, &[1, 1_024, 1_048_576, INT_MAX + 1], 1 << 24).replace_zero());
     maybe(&mut props, rng, p, "request.timeout.ms", |r| number(r, &[1, 1_000, 30_000, INT_MAX + 1], 120_000).replace_zero());
     maybe(&mut props, rng, p, "retry.backoff.ms", |r| number(r, &[1, 100, 1_000], 10_000).replace_zero());
+    maybe(&mut props, rng, p, "metadata.max.age.ms", |r| number(r, &[1, 1_000, 300_000], 600_000).replace_zero());
     json!({"properties": props})
 }
 
@@ -496,6 +500,7 @@ fn consumer_raw(props: &Value) -> Result<ConsumerConfigRaw, String> {
         max_partition_fetch_bytes: parse(props, "max.partition.fetch.bytes")?,
         request_timeout_ms: parse(props, "request.timeout.ms")?,
         retry_backoff_ms: parse(props, "retry.backoff.ms")?,
+        metadata_max_age_ms: parse(props, "metadata.max.age.ms")?,
     })
 }
 
@@ -522,6 +527,7 @@ fn sim_consumer(case: &Value) -> Value {
             "max.partition.fetch.bytes": c.max_partition_fetch_bytes,
             "request.timeout.ms": c.request_timeout_ms,
             "retry.backoff.ms": c.retry_backoff_ms,
+            "metadata.max.age.ms": c.metadata_max_age_ms,
         }}),
     }
 }

@@ -99,9 +99,9 @@ fn every_setting_at_either_end_of_its_range_runs_without_overflow() {
     let (mut tried, mut attempts) = (0, 0);
     let mut refused = Vec::new();
     for r in RANGES {
-        // `request.timeout.ms` and `retry.backoff.ms` are client settings of both clients.
+        // `request.timeout.ms`, `retry.backoff.ms` and `metadata.max.age.ms` are settings of both clients.
         let tables: Vec<&str> = match r.key {
-            "request.timeout.ms" | "retry.backoff.ms" => vec!["producer", "consumer"],
+            "request.timeout.ms" | "retry.backoff.ms" | "metadata.max.age.ms" => vec!["producer", "consumer"],
             "min.insync.replicas" => vec!["broker", "topic"],
             k => vec![table_of(k)],
         };

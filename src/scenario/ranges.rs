@@ -47,6 +47,7 @@ pub const RANGES: &[Range] = &[
     r("linger.ms", 0, LONG, "Kafka 4.1.2's ProducerConfig declares it LONG, atLeast(0)"),
     r("batch.size", 0, INT, "Kafka 4.1.2's ProducerConfig declares it INT, atLeast(0)"),
     r("max.request.size", 0, INT, "Kafka 4.1.2's ProducerConfig declares it INT, atLeast(0)"),
+    r("metadata.max.age.ms", 0, LONG, "Kafka 4.1.2's ProducerConfig and ConsumerConfig declare it LONG, atLeast(0)"),
     // Consumer (ConsumerConfig).
     r("auto.commit.interval.ms", 0, INT, "Kafka 4.1.2's ConsumerConfig declares it INT, atLeast(0)"),
     r("session.timeout.ms", 0, INT, "Kafka 4.1.2's ConsumerConfig declares it INT (no validator; the simulator refuses a negative time)"),

@@ -242,6 +242,9 @@ pub struct ProducerConfigRaw {
     /// `max.request.size`.
     #[serde(rename = "max.request.size")]
     pub max_request_size: Option<u32>,
+    /// `metadata.max.age.ms`.
+    #[serde(rename = "metadata.max.age.ms")]
+    pub metadata_max_age_ms: Option<u64>,
 }
 
 /// Producer settings in force, after Kafka's own defaulting and validation rules.
@@ -280,6 +283,10 @@ pub struct ProducerConfig {
     /// (`KafkaProducer.ensureValidRecordSize`).
     #[serde(rename = "max.request.size")]
     pub max_request_size: u32,
+    /// `metadata.max.age.ms`: the client refreshes its metadata this long after the last refresh,
+    /// even with nothing wrong, and so learns of new partitions.
+    #[serde(rename = "metadata.max.age.ms")]
+    pub metadata_max_age_ms: u64,
 }
 
 /// Java's `int` configs (`Type.INT`) refuse values past `Integer.MAX_VALUE` with a `ConfigException`.
@@ -375,6 +382,8 @@ impl ProducerConfigRaw {
             // batch.size = 0 disables batching, which the client runs as a batch size of 1.
             batch_size: batch_size.max(1),
             max_request_size,
+            // The simulator raises 0 to 1, as for the other intervals: Java's 0 refreshes on every poll.
+            metadata_max_age_ms: java_long("metadata.max.age.ms", self.metadata_max_age_ms.unwrap_or(300_000))?.max(1),
         })
     }
 }
@@ -447,6 +456,9 @@ pub struct ConsumerConfigRaw {
     /// `retry.backoff.ms`.
     #[serde(rename = "retry.backoff.ms")]
     pub retry_backoff_ms: Option<u64>,
+    /// `metadata.max.age.ms`.
+    #[serde(rename = "metadata.max.age.ms")]
+    pub metadata_max_age_ms: Option<u64>,
 }
 
 /// Consumer settings in force (Java client 4.1.2 defaults filled in).
@@ -495,6 +507,10 @@ pub struct ConsumerConfig {
     /// `retry.backoff.ms`.
     #[serde(rename = "retry.backoff.ms")]
     pub retry_backoff_ms: u64,
+    /// `metadata.max.age.ms`: the consumer refreshes its metadata this long after the last
+    /// refresh; the group leader rejoins when a subscribed topic's partition count changed.
+    #[serde(rename = "metadata.max.age.ms")]
+    pub metadata_max_age_ms: u64,
 }
 
 impl ConsumerConfig {
@@ -566,6 +582,7 @@ impl ConsumerConfigRaw {
             max_partition_fetch_bytes: max_partition_fetch_bytes.max(1),
             request_timeout_ms: request_timeout_ms.max(1),
             retry_backoff_ms: retry_backoff_ms.max(1),
+            metadata_max_age_ms: java_long("metadata.max.age.ms", self.metadata_max_age_ms.unwrap_or(300_000))?.max(1),
         })
     }
 }

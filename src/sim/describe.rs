@@ -222,6 +222,8 @@ fn action_label(sim: &Sim, action: &Action) -> String {
         Action::CloseConsumer(c) => format!("close() {}", consumer(c)),
         Action::StallConsumer { consumer: c, ms } => format!("stall {} for {ms} ms", consumer(c)),
         Action::IncrementalAlterConfigs { topic, .. } => format!("incrementalAlterConfigs on topic {}", sim.topics[*topic as usize].name),
+        Action::CreateTopics { topic, partitions } => format!("createTopics {} with {partitions} partition(s)", sim.topics[*topic as usize].name),
+        Action::CreatePartitions { topic, count } => format!("createPartitions: {} to {count} partitions", sim.topics[*topic as usize].name),
     }
 }
 
@@ -247,6 +249,7 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::RetentionCheck { broker, .. } => format!("broker-{broker} retention check"),
         Timer::ProducerDeadline { producer } => format!("{} deadline check", sim.producer_name(*producer)),
         Timer::ProducerWake { producer } => format!("{} sender wakes up", sim.producer_name(*producer)),
+        Timer::ProducerMetadataRefresh { producer } => format!("{}'s metadata is due for a refresh", sim.producer_name(*producer)),
         Timer::ProducerConnectTimeout { producer, broker, .. } => {
             format!("{}'s connection to broker-{broker} hit socket.connection.setup.timeout.ms", sim.producer_name(*producer))
         }

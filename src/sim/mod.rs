@@ -159,6 +159,9 @@ pub struct Sim {
     /// the next one; the group layer owns them, so they are kept here rather than in [`Broker`].
     group_states: Vec<coordinator::Coordinator>,
     timeline: Vec<TimedAction>,
+    /// The replicas of each partition the timeline creates later, by global index (empty for
+    /// one that exists).
+    planned: Vec<Vec<BrokerId>>,
 }
 
 impl Sim {
@@ -167,21 +170,27 @@ impl Sim {
         let mut topics = Vec::new();
         let mut tps = Vec::new();
         let mut assignment = Vec::new();
+        let mut planned = Vec::new();
         for (t, spec) in setup.topics.iter().enumerate() {
             topics.push(Topic {
                 name: spec.name.clone(),
                 base: tps.len() as u32,
-                partitions: spec.assignment.len() as u32,
+                partitions: spec.initial_partitions,
+                capacity: spec.assignment.len() as u32,
                 config: spec.config.resolve(&setup.broker_config),
                 internal: false,
                 partition_ids: None,
             });
             for (p, replicas) in spec.assignment.iter().enumerate() {
                 tps.push(Tp { topic: t as u32, partition: p as u32 });
-                assignment.push(replicas.clone());
+                // A partition the timeline creates later has no replicas until then.
+                let exists = (p as u32) < spec.initial_partitions;
+                assignment.push(if exists { replicas.clone() } else { Vec::new() });
+                planned.push(if exists { Vec::new() } else { replicas.clone() });
             }
         }
         let groups = offsets_topic(&setup, &mut topics, &mut tps, &mut assignment);
+        planned.resize(tps.len(), Vec::new());
         let controller = Controller::new(setup.brokers, &assignment);
         // The replicas of a partition start from one log, so their copies of the same records
         // share one buffer: the followers' appends only widen their view of what the leader wrote.
@@ -191,7 +200,7 @@ impl Sim {
             .producers
             .iter()
             .enumerate()
-            .map(|(i, spec)| Producer::new(i as u32, spec, topics.len(), &controller))
+            .map(|(i, spec)| Producer::new(i as u32, spec, &topics, &controller))
             .collect();
         let consumers = setup
             .consumers
@@ -199,7 +208,7 @@ impl Sim {
             .enumerate()
             .map(|(i, spec)| {
                 let g = groups.iter().position(|g| g.name == spec.config.group_id).expect("every group.id has a group");
-                Consumer::new(i as u32, spec, g as u32, tps.len())
+                Consumer::new(i as u32, spec, g as u32, tps.len(), topics.iter().map(|t| t.partitions).collect())
             })
             .collect();
         let mut net = Network { default: setup.network, ..Network::default() };
@@ -224,6 +233,7 @@ impl Sim {
             ledger: Ledger::default(),
             group_states: (0..setup.brokers).map(|_| coordinator::Coordinator::default()).collect(),
             timeline: setup.timeline,
+            planned,
         };
         for i in 0..sim.timeline.len() {
             let at = sim.timeline[i].at;
@@ -237,6 +247,13 @@ impl Sim {
         }
         if let Some(last) = sim.groups.len().checked_sub(1) {
             sim.ledger.group_mut(last as u32);
+        }
+        // The producers start with the cluster's metadata, as if fetched at time 0.
+        for p in 0..sim.producers.len() as u32 {
+            sim.with_producer(p, |prod, cx, _| {
+                let at = prod.config.metadata_max_age_ms;
+                prod.schedule_refresh(cx, at);
+            });
         }
         for (c, spec) in setup.consumers.iter().enumerate() {
             if spec.autostart {
@@ -354,7 +371,7 @@ impl Sim {
             Some(ids) => ids.iter().position(|&n| n == number)? as u32,
             None => number,
         };
-        (partition < self.topics[t].partitions).then_some(Tp { topic: t as u32, partition })
+        (partition < self.topics[t].capacity).then_some(Tp { topic: t as u32, partition })
     }
 
     /// The consumer group with this `group.id`.
@@ -492,7 +509,7 @@ impl Sim {
         config.group_instance_id = None;
         let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app: model.app_behaviour.clone(), autostart: true };
         let index = self.consumers.len() as u32;
-        let consumer = Consumer::new(index, &spec, model.group, self.tps.len());
+        let consumer = Consumer::new(index, &spec, model.group, self.tps.len(), self.topics.iter().map(|t| t.partitions).collect());
         self.consumers.push(consumer);
         self.emit(ConsumerEffect::ConsumerAdded { consumer: index, like });
         self.with_consumer(index, |cons, cx, env| cons.start(cx, env));
@@ -601,6 +618,7 @@ impl Sim {
             Timer::RetentionCheck { broker, incarnation } => self.broker_retention(broker, incarnation),
             Timer::ProducerDeadline { producer } => self.with_producer(producer, |prod, cx, env| prod.deadline(cx, env)),
             Timer::ProducerWake { producer } => self.with_producer(producer, |prod, cx, env| prod.wake(cx, env)),
+            Timer::ProducerMetadataRefresh { producer } => self.with_producer(producer, |prod, cx, _| prod.refresh_due(cx)),
             Timer::ProducerConnectTimeout { producer, broker, attempt } => {
                 self.with_producer(producer, |prod, cx, env| prod.connect_timeout(cx, env, broker, attempt))
             }

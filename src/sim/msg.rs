@@ -129,6 +129,8 @@ pub enum Msg {
         leaders: Vec<Option<BrokerId>>,
         /// Leader epoch per partition, in the same order.
         epochs: Vec<u32>,
+        /// Partition count per topic, by topic index (0 for a topic not created yet).
+        partitions: Vec<u32>,
     },
     /// FindCoordinator for a group (answered from the cluster metadata).
     FindCoordinator {

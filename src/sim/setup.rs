@@ -38,13 +38,18 @@ pub struct Setup {
     pub timeline: Vec<TimedAction>,
 }
 
-/// A topic to create at time 0.
+/// A topic: the partitions it has at time 0, and those the timeline creates later.
 #[derive(Clone, Debug)]
 pub struct TopicSpec {
     /// Name.
     pub name: String,
-    /// Replica assignment: for each partition, its replicas in preference order.
+    /// Replica assignment: for each partition the topic will ever have, its replicas in
+    /// preference order.
     pub assignment: Vec<Vec<BrokerId>>,
+    /// How many of those partitions exist at time 0: all of them for a `[[topics]]` entry, none
+    /// for a topic the timeline creates. The timeline's `create_topics` and `create_partitions`
+    /// create the rest, in order.
+    pub initial_partitions: u32,
     /// Topic-level configs.
     pub config: TopicConfig,
 }
@@ -134,6 +139,20 @@ pub enum Action {
         topic: u32,
         /// The settings to set (the others keep their values).
         set: TopicConfig,
+    },
+    /// `Admin.createTopics`: the topic's first `partitions` partitions come into existence.
+    CreateTopics {
+        /// Topic index (the topic had no partitions until now).
+        topic: u32,
+        /// Its partition count.
+        partitions: u32,
+    },
+    /// `Admin.createPartitions` with `NewPartitions.increaseTo(count)`.
+    CreatePartitions {
+        /// Topic index.
+        topic: u32,
+        /// The topic's new partition count.
+        count: u32,
     },
     /// Block a consumer's application thread for `ms`.
     StallConsumer {
@@ -315,8 +334,39 @@ impl Sim {
             Action::CrashConsumer(c) => self.with_consumer(c, |cons, cx, _| cons.crash(cx)),
             Action::CloseConsumer(c) => self.with_consumer(c, |cons, cx, env| cons.close(cx, env)),
             Action::StallConsumer { consumer, ms } => self.with_consumer(consumer, |cons, cx, _| cons.stall(cx, ms)),
+            Action::CreateTopics { topic, partitions } => self.create_partitions(topic, partitions, true),
+            Action::CreatePartitions { topic, count } => self.create_partitions(topic, count, false),
             Action::IncrementalAlterConfigs { topic, set } => self.alter_topic_config(topic, &set),
         }
+    }
+
+    /// `Admin.createTopics` (`new_topic`) or `createPartitions`: the topic's partitions up to
+    /// `count` come into existence with the replicas the scenario planned for them. The brokers
+    /// take up their roles at once (a simplification: Kafka's brokers learn the new partitions
+    /// from the metadata log a few milliseconds later); the clients learn them only from their
+    /// next metadata refresh.
+    fn create_partitions(&mut self, topic: u32, count: u32, new_topic: bool) {
+        let (base, from) = (self.topics[topic as usize].base, self.topics[topic as usize].partitions);
+        if count <= from {
+            return;
+        }
+        for pidx in base + from..base + count {
+            let replicas = std::mem::take(&mut self.planned[pidx as usize]);
+            let part = self.controller.create_partition(pidx, &replicas);
+            // One log for all replicas, as at start-up: their copies share its buffer.
+            let log = super::log::ReplicaLog::default();
+            for &b in &replicas {
+                self.broker_mut(b).host(pidx, log.clone());
+            }
+            for &b in &replicas {
+                if self.broker(b).up {
+                    self.apply_partition_change(b, pidx, part.leader, part.leader_epoch, &part.isr, part.partition_epoch);
+                }
+            }
+        }
+        self.topics[topic as usize].partitions = count;
+        let name = self.topics[topic as usize].name.clone();
+        self.emit(ClusterEffect::PartitionsCreated { topic: name, from, to: count, new_topic });
     }
 
     /// The controller applies the new settings at once and the brokers read them from the next
@@ -332,7 +382,8 @@ impl Sim {
         if set.min_insync_replicas.is_some() {
             self.with_controller(|controller, cx, layout| controller.clear_topic_elrs(cx, layout, topic));
         }
-        let leaderless = self.controller.parts.iter().zip(&self.tps).any(|(p, tp)| p.leader.is_none() && tp.topic == topic);
+        // A partition not created yet has no replicas, and nothing to elect.
+        let leaderless = self.controller.parts.iter().zip(&self.tps).any(|(p, tp)| p.leader.is_none() && !p.replicas.is_empty() && tp.topic == topic);
         if set.unclean_leader_election_enable == Some(true) && leaderless {
             let at = Controller::next_unclean_check(self.io.now);
             self.schedule_timer(at, Timer::ElectUnclean);
@@ -391,6 +442,7 @@ pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Ve
         name: OFFSETS_TOPIC.to_string(),
         base,
         partitions: numbers.len() as u32,
+        capacity: numbers.len() as u32,
         config: config.resolve(cfg),
         internal: true,
         partition_ids: Some(numbers.clone()),

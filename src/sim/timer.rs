@@ -99,6 +99,12 @@ pub enum Timer {
         /// Producer.
         producer: u32,
     },
+    /// A producer's metadata is due for a refresh: `metadata.max.age.ms` since the last one, or
+    /// the backoff while a `send()` waits for a topic or partition it does not know yet.
+    ProducerMetadataRefresh {
+        /// Producer.
+        producer: u32,
+    },
     /// A producer's connection attempt to a broker hit `socket.connection.setup.timeout.ms`.
     ProducerConnectTimeout {
         /// Producer.

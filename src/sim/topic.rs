@@ -10,8 +10,11 @@ pub struct Topic {
     pub name: String,
     /// Global index of partition 0.
     pub base: u32,
-    /// Number of partitions.
+    /// Number of partitions that exist now.
     pub partitions: u32,
+    /// Number of partitions with a global index: those that exist and those the timeline
+    /// creates later (global indices `base..base + capacity`).
+    pub capacity: u32,
     /// Settings in force.
     pub config: EffectiveTopicConfig,
     /// True for `__consumer_offsets`.

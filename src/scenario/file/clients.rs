@@ -102,11 +102,6 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
                 Some("Kafka would fail its join with INCONSISTENT_GROUP_PROTOCOL; list an assignor the group already uses (a rolling upgrade lists both)".into()),
             );
         }
-        for other in out.iter().filter(|o| o.config.group_id == config.group_id) {
-            if other.config.group_instance_id.is_some() && other.config.group_instance_id == config.group_instance_id {
-                cx.err(config_at, format!("group.instance.id {:?} is used twice in one group", config.group_instance_id.as_deref().unwrap_or("")), Some("static members need distinct ids; two at once fence each other (FENCED_INSTANCE_ID)".into()));
-            }
-        }
         out.push(ConsumerSpec {
             name,
             config,

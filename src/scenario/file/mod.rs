@@ -20,11 +20,13 @@ mod checks;
 mod clients;
 mod expect;
 mod timeline;
+mod topics;
 
 use checks::*;
 use clients::*;
 use expect::*;
 use timeline::*;
+use topics::*;
 
 toml_table! {
     struct FileDef {
@@ -157,7 +159,17 @@ toml_table! {
         close_consumer: Option<Spanned<String>> = "close_consumer",
         stall_consumer: Option<Spanned<StallDef>> = "stall_consumer",
         incremental_alter_configs: Option<Spanned<AlterConfigsDef>> = "incremental_alter_configs",
+        create_topics: Option<Spanned<TopicDef>> = "create_topics",
+        create_partitions: Option<Spanned<CreatePartitionsDef>> = "create_partitions",
     } required: ["at"]
+}
+
+toml_table! {
+    struct CreatePartitionsDef {
+        topic: Spanned<String> = "topic",
+        count: Spanned<u32> = "count",
+        assignment: Option<Spanned<Vec<Vec<u32>>>> = "replica.assignment",
+    } required: ["topic", "count"]
 }
 
 toml_table! {
@@ -277,6 +289,7 @@ from_toml_table!(ProducerConfigRaw {
     linger_ms: "linger.ms",
     batch_size: "batch.size",
     max_request_size: "max.request.size",
+    metadata_max_age_ms: "metadata.max.age.ms",
 });
 
 from_toml_table!(ConsumerConfigRaw {
@@ -294,6 +307,7 @@ from_toml_table!(ConsumerConfigRaw {
     max_partition_fetch_bytes: "max.partition.fetch.bytes",
     request_timeout_ms: "request.timeout.ms",
     retry_backoff_ms: "retry.backoff.ms",
+    metadata_max_age_ms: "metadata.max.age.ms",
 });
 
 from_toml_table!(LinkParams {
@@ -470,70 +484,15 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
         return None;
     }
     for t in &def.topics {
-        let at = t.span().start;
-        let t = t.get_ref();
-        let name = t.name.get_ref().clone();
-        check_topic_name(cx, &t.name, &topics);
-        if topics.iter().any(|x: &TopicSpec| x.name == name) {
-            cx.err(t.name.span().start, format!("topic {name:?} is declared twice"), None);
+        if let Some(spec) = topic_spec(cx, t.span().start, t.get_ref(), &topics, brokers, &broker_config, &mut total_partitions) {
+            topics.push(spec);
         }
-        let partitions = *t.partitions.get_ref();
-        if partitions == 0 || partitions > limits::PARTITIONS_PER_TOPIC {
-            cx.err(
-                t.partitions.span().start,
-                format!("partitions = {partitions}, expected 1 to {}", limits::PARTITIONS_PER_TOPIC),
-                None,
-            );
-            continue;
-        }
-        total_partitions += partitions;
-        if total_partitions > limits::PARTITIONS_TOTAL {
-            cx.err(at, format!("more than {} partitions in the cluster", limits::PARTITIONS_TOTAL), None);
-            return None;
-        }
-        let rf = *t.replication_factor.get_ref();
-        if rf == 0 || rf > brokers {
-            cx.err(
-                t.replication_factor.span().start,
-                format!("replication.factor = {rf}, but the cluster has {brokers} broker(s)"),
-                Some("replication.factor must be between 1 and the number of brokers".into()),
-            );
-            continue;
-        }
-        let config = t.config.as_ref().map(|c| c.get_ref().clone()).unwrap_or_default();
-        let effective = config.resolve(&broker_config);
-        if effective.min_insync_replicas == 0 || effective.min_insync_replicas > rf {
-            let offset = t.config.as_ref().map_or(at, |c| c.span().start);
-            cx.err(
-                offset,
-                format!("min.insync.replicas = {} for a topic with replication.factor = {rf}", effective.min_insync_replicas),
-                Some("min.insync.replicas must be between 1 and replication.factor, or acks=all writes can never succeed".into()),
-            );
-        }
-        let assignment = match &t.assignment {
-            Some(a) => {
-                let list = a.get_ref();
-                let ok = list.len() == partitions as usize
-                    && list.iter().all(|r| {
-                        r.len() == rf as usize
-                            && r.iter().all(|&b| (1..=brokers).contains(&b))
-                            && r.iter().enumerate().all(|(i, b)| !r[..i].contains(b))
-                    });
-                if !ok {
-                    cx.err(
-                        a.span().start,
-                        "replica.assignment does not fit the topic",
-                        Some(format!(
-                            "give {partitions} list(s), each of {rf} distinct broker ids between 1 and {brokers}"
-                        )),
-                    );
-                }
-                list.clone()
-            }
-            None => default_assignment(partitions, rf, brokers),
-        };
-        topics.push(TopicSpec { name, assignment, config });
     }
+    if def.timeline.len() > limits::TIMELINE {
+        cx.err(def.timeline[0].span().start, format!("more than {} timeline entries", limits::TIMELINE), None);
+        return None;
+    }
+    let growth = timeline_topics(cx, &def.timeline, &mut topics, brokers, &broker_config, &mut total_partitions);
 
     // Producers.
     let mut producers: Vec<ProducerSpec> = Vec::new();
@@ -594,11 +553,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
 
     // Timeline.
     let mut records: u64 = 0;
-    if def.timeline.len() > limits::TIMELINE {
-        cx.err(def.timeline[0].span().start, format!("more than {} timeline entries", limits::TIMELINE), None);
-        return None;
-    }
-    let timeline = timeline_actions(cx, &def.timeline, &topics, &clients, network, &mut records);
+    let timeline = timeline_actions(cx, &def.timeline, &topics, &clients, network, &mut records, Some(&growth));
 
     let last_action = timeline.iter().map(|a| a.at).max().unwrap_or(0);
     let duration_ms = match &def.duration_ms {
@@ -639,7 +594,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
         if let Some(at) = &ch.expect.get_ref().at {
             cx.err(at.span().start, "a challenge's goal has no `at`", Some("it is checked at the step the page shows and at the end of the run".into()));
         }
-        let solution = timeline_actions(cx, &ch.solution, &topics, &clients, network, &mut records);
+        let solution = timeline_actions(cx, &ch.solution, &topics, &clients, network, &mut records, None);
         after_the_end(cx, &ch.solution, duration_ms, "solution entry");
         for entry in &ch.solution {
             let Some(kind) = step_kind(entry.get_ref()) else { continue };

@@ -47,6 +47,8 @@ fn step_kinds(e: &StepDef) -> Vec<&'static str> {
         (e.close_consumer.is_some(), "close_consumer"),
         (e.stall_consumer.is_some(), "stall_consumer"),
         (e.incremental_alter_configs.is_some(), "incremental_alter_configs"),
+        (e.create_topics.is_some(), "create_topics"),
+        (e.create_partitions.is_some(), "create_partitions"),
     ];
     kinds.iter().filter(|(set, _)| *set).map(|(_, k)| *k).collect()
 }
@@ -57,13 +59,23 @@ pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
 }
 
 /// The keys a timeline entry may use for its action, for the hint of an empty entry.
-const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer or incremental_alter_configs";
+const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics or create_partitions";
 
 /// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
-pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], topics: &[TopicSpec], clients: &Clients<'_>, network: LinkParams, records: &mut u64) -> Vec<TimedAction> {
+/// `growth` holds the scenario timeline's topic creations, read beforehand; a challenge's
+/// solution (`None`) may not create topics.
+pub(super) fn timeline_actions(
+    cx: &mut Ctx<'_>,
+    entries: &[Spanned<StepDef>],
+    topics: &[TopicSpec],
+    clients: &Clients<'_>,
+    network: LinkParams,
+    records: &mut u64,
+    growth: Option<&Growth>,
+) -> Vec<TimedAction> {
     let (producers, consumers, brokers) = (clients.producers, clients.consumers, clients.brokers);
     let mut timeline = Vec::new();
-    for entry in entries {
+    for (index, entry) in entries.iter().enumerate() {
         let start = entry.span().start;
         let e = entry.get_ref();
         let at = *e.at.get_ref();
@@ -84,7 +96,16 @@ pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], t
             timeline.push(TimedAction { at, action: Action::Say(text) });
         }
         let action = if let Some(p) = &e.produce {
-            produce_action(cx, p, topics, producers, records)
+            let action = produce_action(cx, p, topics, producers, records);
+            if let (Some(Action::Produce(a)), Some(growth)) = (&action, growth) {
+                check_produce_exists(cx, p, a, at, topics, growth);
+            }
+            action
+        } else if e.create_topics.is_some() || e.create_partitions.is_some() {
+            if growth.is_none() {
+                cx.err(start, "a challenge's solution cannot create topics or partitions", Some("create them in the scenario's [[timeline]]".into()));
+            }
+            growth.and_then(|g| g.actions.get(&index).cloned())
         } else if let Some(b) = &e.crash {
             broker_ref(cx, b, brokers).map(Action::Crash)
         } else if let Some(b) = &e.power_loss {
@@ -157,6 +178,21 @@ pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], t
         }
     }
     timeline
+}
+
+/// A record may go only to a topic and partition that exist when it is sent: before that, the
+/// Java client's `send()` would block for `max.block.ms` and throw a TimeoutException.
+fn check_produce_exists(cx: &mut Ctx<'_>, p: &Spanned<ProduceDef>, a: &ProduceAction, at: u64, topics: &[TopicSpec], growth: &Growth) {
+    let name = &topics[a.topic as usize].name;
+    let span = p.get_ref().topic.as_ref().map_or(p.span().start, |t| t.span().start);
+    let hint = "send() would block in waitOnMetadata for max.block.ms (60 s) and throw a TimeoutException; the simulator leaves that out, so produce once it exists";
+    if growth.count_at(a.topic, at) == 0 {
+        let when = growth.created_at(a.topic, 0).unwrap_or(0);
+        cx.err(span, format!("topic {name:?} does not exist yet at {at} ms: create_topics creates it at {when} ms"), Some(hint.into()));
+    } else if let Some(part) = a.partition.filter(|&q| q >= growth.count_at(a.topic, at)) {
+        let when = growth.created_at(a.topic, part).map_or("never".to_string(), |t| format!("at {t} ms"));
+        cx.err(p.get_ref().partition.as_ref().map_or(span, |x| x.span().start), format!("partition {part} of {name:?} does not exist yet at {at} ms (create_partitions creates it {when})"), Some(hint.into()));
+    }
 }
 
 /// `incremental_alter_configs = { topic = "…", config = { … } }`: the topic must exist, the table

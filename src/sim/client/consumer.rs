@@ -238,6 +238,14 @@ pub struct Consumer {
     leaders: Vec<Option<BrokerId>>,
     /// The leader epoch of every partition, as the last metadata said.
     leader_epochs: Vec<u32>,
+    /// Each topic's partition count as this client last heard.
+    partitions: Vec<u32>,
+    /// When its metadata was last refreshed; the next refresh is `metadata.max.age.ms` later.
+    metadata_at: u64,
+    /// As group leader: the partition count of each topic the group subscribes to when it
+    /// computed the assignment (`ConsumerCoordinator.assignmentSnapshot`). A refresh that
+    /// shows another count makes it rejoin, so that the new partitions are handed out.
+    assignment_snapshot: Option<Vec<(u32, u32)>>,
     metadata_in_flight: bool,
     /// The application thread.
     pub app: AppState,
@@ -257,7 +265,8 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    pub(crate) fn new(index: u32, spec: &ConsumerSpec, group: u32, partitions: usize) -> Consumer {
+    /// A consumer that knows the partition counts `counts` (by topic) of `partitions` partitions.
+    pub(crate) fn new(index: u32, spec: &ConsumerSpec, group: u32, partitions: usize, counts: Vec<u32>) -> Consumer {
         Consumer {
             index,
             name: spec.name.clone(),
@@ -276,6 +285,9 @@ impl Consumer {
             owned: Vec::new(),
             leaders: vec![None; partitions],
             leader_epochs: vec![0; partitions],
+            partitions: counts,
+            metadata_at: 0,
+            assignment_snapshot: None,
             metadata_in_flight: false,
             app: AppState::Polling,
             processing: VecDeque::new(),
@@ -359,7 +371,9 @@ impl Consumer {
             autostart: true,
         };
         let (index, group, errors) = (self.index, self.group, self.errors_seen.clone());
-        *self = Consumer::new(index, &spec_like, group, partitions);
+        let counts = env.topics.iter().map(|t| t.partitions).collect();
+        *self = Consumer::new(index, &spec_like, group, partitions, counts);
+        self.metadata_at = now;
         self.incarnation = incarnation;
         self.errors_seen = errors;
         self.state = ClientState::Running;
@@ -435,11 +449,14 @@ impl Consumer {
         }
         let request = |cons: &mut Consumer, req: u64| cons.requests.remove(&req).map(|p| p.request);
         match msg {
-            Msg::MetadataResponse { leaders, epochs } => {
+            Msg::MetadataResponse { leaders, epochs, partitions } => {
                 self.metadata_in_flight = false;
+                self.metadata_at = cx.now();
                 self.leaders = leaders.clone();
                 self.leader_epochs = epochs.clone();
+                self.partitions.clone_from(partitions);
                 self.maybe_await_validation();
+                self.check_assignment_snapshot(cx);
             }
             Msg::ConsumerOffsetsForLeaderEpochResponse { req, result, .. } => {
                 if let Some(Request::Validate { pidx, position }) = request(self, *req) {
@@ -607,6 +624,13 @@ impl Consumer {
         }
         let now = cx.now();
         let mut next = now + self.config.heartbeat_interval_ms;
+        // `metadata.max.age.ms`: the network client refreshes metadata when it is due.
+        let refresh = self.metadata_at + self.config.metadata_max_age_ms;
+        if refresh <= now {
+            self.request_metadata(cx);
+        } else {
+            next = next.min(refresh);
+        }
         // Like Java's heartbeat thread, wake up exactly when max.poll.interval.ms would expire.
         if self.app != AppState::Polling && self.member == MemberState::Stable {
             let deadline = self.last_poll + self.config.max_poll_interval_ms + 1;

@@ -111,6 +111,16 @@ pub enum ProducerEffect {
         /// Partitions whose leader it now sees differently.
         changed: Vec<(Tp, Option<BrokerId>)>,
     },
+    /// `send()` blocks in `waitOnMetadata`: the client's metadata has no such topic, or (with an
+    /// explicit partition) no such partition yet; it asks for metadata and waits.
+    WaitingOnMetadata {
+        /// Producer.
+        producer: u32,
+        /// The topic, and the partition the record names (0 when it names none).
+        tp: Tp,
+        /// Whether the record names its partition.
+        explicit: bool,
+    },
     /// A late response for a request the producer already gave up on.
     StaleResponse {
         /// Producer.
@@ -189,6 +199,13 @@ pub enum ConsumerEffect {
         assignment: Vec<(u32, Vec<Tp>)>,
         /// Partitions withheld this round because their owner must revoke them first (cooperative).
         withheld: Vec<Tp>,
+    },
+    /// The group leader's metadata shows new partitions of the group's topics: it rejoins.
+    MetadataChanged {
+        /// The leader.
+        consumer: u32,
+        /// (topic, partition count it assigned, partition count now).
+        changed: Vec<(u32, u32, u32)>,
     },
     /// The group leader's assignor failed (the group cannot stabilise).
     AssignmentFailed {
@@ -328,8 +345,8 @@ pub enum ConsumerEffect {
         consumer: u32,
         /// The error.
         error: KafkaError,
-        /// Partition.
-        tp: Tp,
+        /// The partition it is about, if the error is about one (FENCED_INSTANCE_ID is about the member).
+        tp: Option<Tp>,
     },
 }
 
@@ -444,6 +461,16 @@ impl ProducerEffect {
                     format!("{name} refreshes metadata: {}", list.join(", "))
                 }
             }
+            ProducerEffect::WaitingOnMetadata { producer, tp, explicit } => {
+                let name = names.producer_name(*producer);
+                let full = tpn(tp);
+                let topic = full.rsplit_once('-').map_or(full.as_str(), |(t, _)| t);
+                if *explicit {
+                    format!("{name}'s send() to {} blocks: its metadata has no such partition yet, so it asks for metadata and waits (later sends wait behind it)", tpn(tp))
+                } else {
+                    format!("{name}'s send() to topic {topic} blocks: its metadata does not know the topic yet, so it asks for metadata and waits (later sends wait behind it)")
+                }
+            }
             ProducerEffect::StaleResponse { producer, req } => format!(
                 "{} ignores the response to request {req}: it already gave up on it",
                 names.producer_name(*producer)
@@ -483,6 +510,21 @@ impl ConsumerEffect {
                     let _ = write!(s, " (withheld until revoked: {})", partitions(names, withheld));
                 }
                 s
+            }
+            ConsumerEffect::MetadataChanged { consumer: c, changed } => {
+                let list: Vec<String> = changed
+                    .iter()
+                    .map(|&(t, was, now)| {
+                        let full = names.tp_name(Tp { topic: t, partition: 0 });
+                        let topic = full.rsplit_once('-').map_or(full.clone(), |(t, _)| t.to_string());
+                        format!("{topic} has {now} partitions, not {was}")
+                    })
+                    .collect();
+                format!(
+                    "{}, the group leader, refreshes its metadata: {}. The assignment it made is out of date, so it rejoins and the group rebalances",
+                    names.consumer_name(*c),
+                    list.join("; ")
+                )
             }
             ConsumerEffect::AssignmentFailed { group: g, reason } => format!("group {}: the assignor failed: {reason}", names.group_name(*g)),
             ConsumerEffect::PartitionsRevoked { consumer: c, partitions: p, how } => match how {
@@ -567,9 +609,15 @@ impl ConsumerEffect {
                 let thrown = match error {
                     KafkaError::NoOffsetForPartition => "NoOffsetForPartitionException (no committed offset and auto.offset.reset=none)".to_string(),
                     KafkaError::OffsetOutOfRange => "OffsetOutOfRangeException (its position is outside the log and auto.offset.reset=none)".to_string(),
+                    KafkaError::FencedInstanceId => {
+                        "FencedInstanceIdException (another consumer with its group.instance.id joined and took over its membership)".to_string()
+                    }
                     other => other.to_string(),
                 };
-                format!("{}'s poll() throws {thrown} for {}: the consumer stops", names.consumer_name(*c), names.tp_name(*tp))
+                match tp {
+                    Some(tp) => format!("{}'s poll() throws {thrown} for {}: the consumer stops", names.consumer_name(*c), names.tp_name(*tp)),
+                    None => format!("{}'s poll() throws {thrown}: the consumer stops", names.consumer_name(*c)),
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ use crate::sim::size::{size_upper_bound, BatchSize};
 use crate::sim::types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
 use crate::sim::client::ClientEnv;
 use crate::sim::ctx::Ctx;
+use crate::sim::topic::Topic;
 use rand::RngExt;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -56,6 +57,16 @@ pub struct Batch {
 
 /// The built-in partitioner's current partition for records without a key, and the bytes
 /// appended to it (`BuiltInPartitioner.StickyPartitionInfo`).
+/// One `send()` call's arguments, kept while it waits for metadata.
+#[derive(Clone, Debug)]
+struct BlockedSend {
+    topic: u32,
+    partition: Option<u32>,
+    key: Option<String>,
+    value: String,
+    value_bytes: Option<u32>,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Sticky {
     partition: u32,
@@ -152,6 +163,15 @@ pub struct Producer {
     pub pid: u32,
     /// The leader of each partition as this client last heard.
     pub leaders: Vec<Option<BrokerId>>,
+    /// Each topic's partition count as this client last heard (0: not known to exist). The
+    /// partitioner divides by it, so new partitions get records only after a metadata refresh.
+    pub partitions: Vec<u32>,
+    /// `send()` calls waiting for metadata (`KafkaProducer.waitOnMetadata`): the first names a
+    /// topic or partition the client does not know yet, and the application thread is blocked
+    /// in it, so the later ones wait behind it.
+    blocked: VecDeque<BlockedSend>,
+    /// When the next `metadata.max.age.ms` refresh is due (a timer for another time is stale).
+    refresh_at: Option<u64>,
     metadata_in_flight: bool,
     /// Sticky partitioner state per topic (`BuiltInPartitioner.StickyPartitionInfo`).
     sticky: Vec<Option<Sticky>>,
@@ -190,15 +210,18 @@ pub struct Producer {
 }
 
 impl Producer {
-    pub(crate) fn new(index: u32, spec: &ProducerSpec, topics: usize, controller: &Controller) -> Producer {
+    pub(crate) fn new(index: u32, spec: &ProducerSpec, topics: &[Topic], controller: &Controller) -> Producer {
         Producer {
             index,
             name: spec.name.clone(),
             config: spec.config.clone(),
             pid: if spec.config.enable_idempotence { 1000 + index } else { 0 },
             leaders: controller.parts.iter().map(|p| p.leader).collect(),
+            partitions: topics.iter().map(|t| t.partitions).collect(),
+            blocked: VecDeque::new(),
+            refresh_at: None,
             metadata_in_flight: false,
-            sticky: vec![None; topics],
+            sticky: vec![None; topics.len()],
             split_any: false,
             batches: ById::default(),
             queues: vec![VecDeque::new(); controller.parts.len()],
@@ -257,9 +280,13 @@ impl Producer {
 }
 
 impl Producer {
-    /// The application calls `send()`: check the record's size, choose the partition, add the
-    /// record to a batch (`KafkaProducer.doSend`, `RecordAccumulator.append`). `value_bytes` is the
-    /// value's length when the scenario pads it.
+    /// The application calls `send()`. `KafkaProducer.waitOnMetadata` first: a record for a
+    /// topic or partition the client does not know yet waits for a metadata refresh, and so does
+    /// every later call, since the application thread is blocked in this one. `value_bytes` is
+    /// the value's length when the scenario pads it.
+    ///
+    /// Simplification: the wait has no `max.block.ms` limit; the scenario reader refuses sends
+    /// before the topic or partition is created, so one refresh ends it.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn send(
         &mut self,
@@ -271,9 +298,32 @@ impl Producer {
         value: String,
         value_bytes: Option<u32>,
     ) {
+        let send = BlockedSend { topic, partition, key, value, value_bytes };
+        if !self.blocked.is_empty() || !self.knows(&send) {
+            if self.blocked.is_empty() {
+                let tp = Tp { topic, partition: partition.unwrap_or(0) };
+                cx.emit(ProducerEffect::WaitingOnMetadata { producer: self.index, tp, explicit: partition.is_some() });
+            }
+            self.blocked.push_back(send);
+            self.request_metadata(cx);
+            return;
+        }
+        self.append(cx, env, send);
+    }
+
+    /// Whether the client's metadata holds the send's topic, and its partition if it names one.
+    fn knows(&self, send: &BlockedSend) -> bool {
+        let count = self.partitions[send.topic as usize];
+        count > 0 && send.partition.is_none_or(|p| p < count)
+    }
+
+    /// Check the record's size, choose the partition, add the record to a batch
+    /// (`KafkaProducer.doSend`, `RecordAccumulator.append`).
+    fn append(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, send: BlockedSend) {
+        let BlockedSend { topic, partition, key, value, value_bytes } = send;
         let p = self.index;
         let now = cx.now();
-        let partitions = env.topics[topic as usize].partitions;
+        let partitions = self.partitions[topic as usize];
         let key_len = key.as_ref().map(|k| k.len() as u32);
         let value_bytes = value_bytes.unwrap_or(value.len() as u32);
         // The simulator's values are never null.
@@ -376,8 +426,9 @@ impl Producer {
         if let Some(part) = keep {
             return part;
         }
-        let available: Vec<u32> = (0..t.partitions).filter(|&q| self.leaders[(t.base + q) as usize].is_some()).collect();
-        let choices: Vec<u32> = if available.is_empty() { (0..t.partitions).collect() } else { available };
+        let count = self.partitions[topic as usize];
+        let available: Vec<u32> = (0..count).filter(|&q| self.leaders[(t.base + q) as usize].is_some()).collect();
+        let choices: Vec<u32> = if available.is_empty() { (0..count).collect() } else { available };
         let partition = choices[cx.rng().random_range(0..choices.len())];
         self.sticky[topic as usize] = Some(Sticky { partition, produced: 0, switch_due: false });
         partition
@@ -493,6 +544,22 @@ impl Producer {
         }
     }
 
+    /// Arms the metadata refresh for `at`; an earlier refresh timer goes stale.
+    pub(crate) fn schedule_refresh(&mut self, cx: &mut Cx<'_>, at: u64) {
+        self.refresh_at = Some(at);
+        cx.set_timer(at, Timer::ProducerMetadataRefresh { producer: self.index });
+    }
+
+    /// The refresh timer: false if it was stale.
+    pub(crate) fn refresh_due(&mut self, cx: &mut Cx<'_>) -> bool {
+        if self.refresh_at != Some(cx.now()) {
+            return false;
+        }
+        self.refresh_at = None;
+        self.request_metadata(cx);
+        true
+    }
+
     fn request_metadata(&mut self, cx: &mut Cx<'_>) {
         let p = self.index;
         if !self.metadata_in_flight {
@@ -513,8 +580,9 @@ impl Producer {
                     self.drain(cx, env);
                 }
             }
-            Msg::MetadataResponse { leaders, .. } => {
+            Msg::MetadataResponse { leaders, partitions, .. } => {
                 self.metadata_in_flight = false;
+                self.partitions.clone_from(partitions);
                 let changed_idx: Vec<(u32, Option<BrokerId>)> = leaders
                     .iter()
                     .enumerate()
@@ -529,6 +597,14 @@ impl Producer {
                 if offline_wanted {
                     self.arm_wake(cx, cx.now() + backoff);
                 }
+                while self.blocked.front().is_some_and(|b| self.knows(b)) {
+                    let send = self.blocked.pop_front().expect("checked");
+                    self.append(cx, env, send);
+                }
+                // Still blocked: ask again after the backoff; otherwise the next refresh is due
+                // metadata.max.age.ms from now.
+                let next = if self.blocked.is_empty() { self.config.metadata_max_age_ms } else { backoff };
+                self.schedule_refresh(cx, cx.now() + next);
                 self.drain(cx, env);
             }
             _ => {}

@@ -175,6 +175,13 @@ impl Broker {
         }
     }
 
+    /// The broker hosts a replica of a partition just created, with an empty log (it learns its
+    /// role from the partition's registration, as at start-up).
+    pub(crate) fn host(&mut self, pidx: u32, log: ReplicaLog) {
+        let replica = Replica { log, leader: None, leader_epoch: 0, partition_epoch: 0, isr: Vec::new(), role: Role::Unknown };
+        self.replicas[pidx as usize] = Some(Box::new(replica));
+    }
+
     /// A broker timer only counts if the broker is up and in the incarnation that set it.
     pub(crate) fn timer_is_live(&self, incarnation: u32) -> bool {
         self.up && self.incarnation == incarnation

@@ -92,6 +92,28 @@ impl Controller {
         !session.fenced && !session.in_controlled_shutdown
     }
 
+    /// `ReplicationControlManager.createPartitions` for one new partition: its ISR is the replicas
+    /// that may join one (unfenced, not shutting down), and the first of them leads. Returns the
+    /// new registration.
+    ///
+    /// Simplification: where none of the replicas is active Kafka refuses the request
+    /// (INVALID_REPLICA_ASSIGNMENT, or its placer picks other brokers); here the partition is
+    /// created offline and waits for a replica to come back.
+    pub(crate) fn create_partition(&mut self, pidx: u32, replicas: &[BrokerId]) -> PartitionState {
+        let isr: Vec<BrokerId> = replicas.iter().copied().filter(|&r| self.active(r)).collect();
+        let part = PartitionState {
+            replicas: replicas.to_vec(),
+            leader: isr.first().copied(),
+            leader_epoch: 0,
+            isr,
+            elr: Vec::new(),
+            last_known_elr: Vec::new(),
+            partition_epoch: 0,
+        };
+        self.parts[pidx as usize] = part.clone();
+        part
+    }
+
     /// `BrokerToIsrs.hasLeaderships`.
     fn has_leaderships(&self, b: BrokerId) -> bool {
         self.parts.iter().any(|p| p.leader == Some(b))
@@ -217,7 +239,8 @@ impl Controller {
             Msg::MetadataRequest => {
                 let leaders = self.parts.iter().map(|p| p.leader).collect();
                 let epochs = self.parts.iter().map(|p| p.leader_epoch).collect();
-                cx.send(NodeId::Controller, from, Msg::MetadataResponse { leaders, epochs });
+                let partitions = layout.topics.iter().map(|t| t.partitions).collect();
+                cx.send(NodeId::Controller, from, Msg::MetadataResponse { leaders, epochs, partitions });
             }
             _ => {}
         }

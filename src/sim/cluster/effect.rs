@@ -316,6 +316,17 @@ pub enum ClusterEffect {
         /// The settings set, as `name=value`.
         set: Vec<String>,
     },
+    /// `createTopics` or `createPartitions`: the controller registered partitions `from..to`.
+    PartitionsCreated {
+        /// Topic name.
+        topic: String,
+        /// The first new partition (the old count).
+        from: u32,
+        /// The new partition count.
+        to: u32,
+        /// Whether the topic itself is new.
+        new_topic: bool,
+    },
 }
 
 /// Why the ISR changed.
@@ -556,6 +567,14 @@ impl ClusterEffect {
             ClusterEffect::BrokerRestarted { broker } => format!("broker-{broker} restarts and registers with the controller"),
             ClusterEffect::TopicConfigAltered { topic, set } => {
                 format!("incrementalAlterConfigs on topic {}: {} (the controller writes a ConfigRecord; brokers and controller use it from now on)", topic, set.join(", "))
+            }
+            ClusterEffect::PartitionsCreated { topic, from, to, new_topic } => {
+                let which = if to - from == 1 { format!("partition {from}") } else { format!("partitions {from} to {}", to - 1) };
+                if *new_topic {
+                    format!("createTopics: the controller creates topic {topic} with {to} partition(s); clients learn of it from their next metadata request")
+                } else {
+                    format!("createPartitions: topic {topic} grows from {from} to {to} partitions ({which}); clients keep the old count until their next metadata refresh (metadata.max.age.ms)")
+                }
             }
         }
     }

@@ -104,6 +104,21 @@ pub struct GroupState {
 }
 
 impl GroupState {
+    /// `ClassicGroup.validateMember`: a static member is known by its `group.instance.id`, so a
+    /// request that names the instance with another member id comes from a process that a newer
+    /// one with the same id replaced, and is fenced.
+    fn validate_member(&self, member_id: &str, instance_id: Option<&str>) -> Result<(), KafkaError> {
+        match instance_id {
+            Some(i) => match self.members.iter().find(|(_, m)| m.instance_id.as_deref() == Some(i)) {
+                None => Err(KafkaError::UnknownMemberId),
+                Some((id, _)) if id != member_id => Err(KafkaError::FencedInstanceId),
+                Some(_) => Ok(()),
+            },
+            None if self.members.contains_key(member_id) => Ok(()),
+            None => Err(KafkaError::UnknownMemberId),
+        }
+    }
+
     fn new() -> GroupState {
         GroupState {
             phase: GroupPhase::Empty,
@@ -308,7 +323,7 @@ impl Coordinator {
                 self.sync(cx, layout, c, *req, *group, *generation, member_id, assignments)
             }
             Msg::GroupHeartbeat { group, generation, member_id } => {
-                let error = self.heartbeat(cx, layout, *group, *generation, member_id);
+                let error = self.heartbeat(cx, layout, c, *group, *generation, member_id);
                 reply(cx, layout, c, Msg::GroupHeartbeatResponse { group: *group, error });
             }
             Msg::LeaveGroup { group, member_id } if self.groups.get(group).is_some_and(|s| s.members.contains_key(member_id)) => {
@@ -357,9 +372,10 @@ impl Coordinator {
         } else {
             member_id.to_string()
         };
-        if !member_id.is_empty() && !state.members.contains_key(member_id) {
-            let error = if instance_id.is_some() { KafkaError::FencedInstanceId } else { KafkaError::UnknownMemberId };
-            return answer(cx, Err(error));
+        if !member_id.is_empty() {
+            if let Err(error) = state.validate_member(member_id, instance_id) {
+                return answer(cx, Err(error));
+            }
         }
         let meta = MemberMeta {
             consumer: c,
@@ -380,6 +396,14 @@ impl Coordinator {
             let mut old_meta = state.members.remove(&old).expect("found above");
             if state.leader.as_deref() == Some(old.as_str()) {
                 state.leader = Some(id.clone());
+            }
+            // `ClassicGroup.replaceStaticMember` fences the replaced process at once if it is
+            // waiting in a join or a sync.
+            if let Some(r) = old_meta.join_req.take() {
+                reply(cx, layout, old_meta.consumer, Msg::JoinGroupResponse { req: r, group: g, result: Err(KafkaError::FencedInstanceId) });
+            }
+            if let Some(r) = old_meta.sync_req.take() {
+                reply(cx, layout, old_meta.consumer, Msg::SyncGroupResponse { req: r, group: g, result: Err(KafkaError::FencedInstanceId) });
             }
             old_meta.consumer = c;
             old_meta.last_heartbeat = now;
@@ -545,7 +569,11 @@ impl Coordinator {
         assignments: &[(String, Vec<Tp>)],
     ) {
         let answer = |cx: &mut GroupCtx<'_>, result| reply(cx, layout, c, Msg::SyncGroupResponse { req, group: g, result });
+        let instance_id = (layout.consumer)(c).config.group_instance_id.as_deref();
         let Some(state) = self.group_mut(g) else { return answer(cx, Err(KafkaError::NotCoordinator)) };
+        if let Err(error) = state.validate_member(member_id, instance_id) {
+            return answer(cx, Err(error));
+        }
         let Some(member) = state.members.get_mut(member_id) else { return answer(cx, Err(KafkaError::UnknownMemberId)) };
         if generation != state.generation {
             return answer(cx, Err(KafkaError::IllegalGeneration));
@@ -588,9 +616,13 @@ impl Coordinator {
         }
     }
 
-    fn heartbeat(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, generation: i32, member_id: &str) -> Option<KafkaError> {
+    fn heartbeat(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, c: u32, g: u32, generation: i32, member_id: &str) -> Option<KafkaError> {
         let now = cx.now();
+        let instance_id = (layout.consumer)(c).config.group_instance_id.as_deref();
         let Some(state) = self.group_mut(g) else { return Some(KafkaError::NotCoordinator) };
+        if let Err(error) = state.validate_member(member_id, instance_id) {
+            return Some(error);
+        }
         let phase = state.phase;
         let current = state.generation;
         let Some(member) = state.members.get_mut(member_id) else { return Some(KafkaError::UnknownMemberId) };
@@ -655,9 +687,10 @@ impl Coordinator {
         offsets: &[(Tp, u64)],
     ) {
         let answer = |cx: &mut GroupCtx<'_>, error| reply(cx, layout, c, Msg::OffsetCommitResponse { req, group: g, error });
+        let instance_id = (layout.consumer)(c).config.group_instance_id.as_deref();
         let Some(state) = self.group_mut(g) else { return answer(cx, Some(KafkaError::NotCoordinator)) };
-        if !state.members.contains_key(member_id) {
-            return answer(cx, Some(KafkaError::UnknownMemberId));
+        if let Err(error) = state.validate_member(member_id, instance_id) {
+            return answer(cx, Some(error));
         }
         if generation != state.generation {
             return answer(cx, Some(KafkaError::IllegalGeneration));

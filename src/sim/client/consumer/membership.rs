@@ -2,7 +2,7 @@
 //! cooperative, the leader running the assignor), errors that send it back to rejoin, and offset
 //! commits and their responses.
 
-use super::{AppState, MemberState, Owned, Request, SyncCommit, DEFAULT_API_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS};
+use super::{AppState, ClientState, MemberState, Owned, Request, SyncCommit, DEFAULT_API_TIMEOUT_MS, RETRY_BACKOFF_MAX_MS};
 use crate::sim::group::assignor::{self, Strategy};
 use crate::sim::map::VecMap;
 use crate::sim::client::effect::{CommitKind, ConsumerEffect, Revocation};
@@ -19,6 +19,21 @@ impl Consumer {
             self.metadata_in_flight = true;
             cx.send(NodeId::Consumer(c), NodeId::Controller, Msg::MetadataRequest);
         }
+    }
+
+    /// `ConsumerCoordinator.rejoinNeededOrPending`: the leader whose metadata now shows another
+    /// partition count for a topic of the group than when it assigned rejoins, so that the group
+    /// rebalances over the new partitions.
+    pub(super) fn check_assignment_snapshot(&mut self, cx: &mut Cx<'_>) {
+        let Some(snapshot) = &self.assignment_snapshot else { return };
+        let changed: Vec<(u32, u32, u32)> =
+            snapshot.iter().filter(|&&(t, n)| self.partitions[t as usize] != n).map(|&(t, n)| (t, n, self.partitions[t as usize])).collect();
+        if changed.is_empty() {
+            return;
+        }
+        self.assignment_snapshot = None;
+        self.rejoin_needed = true;
+        cx.emit(ConsumerEffect::MetadataChanged { consumer: self.index, changed });
     }
 
     pub(super) fn find_coordinator(&mut self, cx: &mut Cx<'_>) {
@@ -164,6 +179,9 @@ impl Consumer {
         let (group, coord, timeout) = (self.group, self.coordinator, self.config.request_timeout_ms);
         let Some(coord) = coord else { return };
         let mut assignments = Vec::new();
+        if r.leader != r.member_id {
+            self.assignment_snapshot = None;
+        }
         if r.leader == r.member_id && !r.members.is_empty() {
             match self.compute_assignment(cx, env, r.strategy, &r.members) {
                 Ok(a) => assignments = a,
@@ -192,8 +210,13 @@ impl Consumer {
                 group_instance_id: m.instance_id.clone(),
             })
             .collect();
+        // The leader assigns the partitions its own metadata knows of.
         let partitions: VecMap<String, u32> =
-            env.topics.iter().filter(|t| !t.internal).map(|t| (t.name.clone(), t.partitions)).collect();
+            env.topics.iter().zip(&self.partitions).filter(|(t, _)| !t.internal).map(|(t, &n)| (t.name.clone(), n)).collect();
+        let mut subscribed: Vec<u32> = members.iter().flat_map(|m| m.topics.iter().copied()).collect();
+        subscribed.sort_unstable();
+        subscribed.dedup();
+        self.assignment_snapshot = Some(subscribed.iter().map(|&t| (t, self.partitions[t as usize])).collect());
         let result = assignor::assign(strategy, &partitions, &list).map_err(|e| e.to_string())?;
         let to_tp = |(name, p): &(String, u32)| {
             let t = env.topics.iter().position(|x| &x.name == name).expect("assigned topics exist");
@@ -258,7 +281,16 @@ impl Consumer {
             KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::NetworkException | KafkaError::RequestTimedOut => {
                 self.lost_coordinator(cx);
             }
-            KafkaError::UnknownMemberId | KafkaError::FencedInstanceId => {
+            KafkaError::FencedInstanceId => {
+                // Not retriable: the heartbeat thread records it (or the join or sync fails with
+                // it) and the application's next poll() throws FencedInstanceIdException. Another
+                // process with this group.instance.id owns the membership now, so this one stops
+                // rather than rejoin and fence that one in turn.
+                self.state = ClientState::Failed;
+                cx.emit(ConsumerEffect::ConsumerFailed { consumer: c, error, tp: None });
+                return;
+            }
+            KafkaError::UnknownMemberId => {
                 self.member_id.clear();
                 self.generation = -1;
                 self.member = MemberState::Unjoined;
@@ -310,7 +342,10 @@ impl Consumer {
                 KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::RequestTimedOut | KafkaError::NetworkException => {
                     self.lost_coordinator(cx)
                 }
-                KafkaError::UnknownMemberId | KafkaError::IllegalGeneration | KafkaError::FencedInstanceId => {
+                // `OffsetCommitResponseHandler` raises FENCED_INSTANCE_ID to the caller and leaves the
+                // membership alone: the heartbeat's fencing is what stops the consumer.
+                KafkaError::FencedInstanceId => {}
+                KafkaError::UnknownMemberId | KafkaError::IllegalGeneration => {
                     if error != KafkaError::IllegalGeneration {
                         self.member_id.clear();
                     }

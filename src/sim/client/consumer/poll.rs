@@ -205,7 +205,7 @@ impl Consumer {
             let error = if out_of_range { KafkaError::OffsetOutOfRange } else { KafkaError::NoOffsetForPartition };
             self.saw(error);
             self.state = ClientState::Failed;
-            cx.emit(ConsumerEffect::ConsumerFailed { consumer: c, error, tp });
+            cx.emit(ConsumerEffect::ConsumerFailed { consumer: c, error, tp: Some(tp) });
             return;
         }
         let Some(leader) = self.leaders[pidx as usize] else {
@@ -267,7 +267,7 @@ impl Consumer {
                 if policy == OffsetReset::None {
                     self.saw(KafkaError::LogTruncation);
                     self.state = ClientState::Failed;
-                    cx.emit(ConsumerEffect::ConsumerFailed { consumer: c, error: KafkaError::LogTruncation, tp });
+                    cx.emit(ConsumerEffect::ConsumerFailed { consumer: c, error: KafkaError::LogTruncation, tp: Some(tp) });
                     return;
                 }
                 o.position = Some(end);

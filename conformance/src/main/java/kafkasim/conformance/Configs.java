@@ -101,6 +101,7 @@ final class Configs {
             // min(retry.backoff.ms, retry.backoff.max.ms).
             effective.put("retry.backoff.ms", (Long) field(backoff, "initialInterval"));
             effective.put("retry.backoff.max.ms", (Long) field(backoff, "maxInterval"));
+            effective.put("metadata.max.age.ms", config.getLong(ProducerConfig.METADATA_MAX_AGE_CONFIG));
         } finally {
             producer.close(Duration.ZERO);
         }
@@ -138,5 +139,6 @@ final class Configs {
         effective.put("max.partition.fetch.bytes", config.getInt(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG));
         effective.put("request.timeout.ms", config.getInt(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG));
         effective.put("retry.backoff.ms", config.getLong(ConsumerConfig.RETRY_BACKOFF_MS_CONFIG));
+        effective.put("metadata.max.age.ms", config.getLong(ConsumerConfig.METADATA_MAX_AGE_CONFIG));
     }
 }
