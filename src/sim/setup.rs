@@ -365,6 +365,17 @@ impl Sim {
             }
         }
         self.topics[topic as usize].partitions = count;
+        // Every record of a new partition is for the groups already reading the topic to read,
+        // whatever offset they first take there: one that starts past some (auto.offset.reset =
+        // latest) has lost them.
+        for c in &self.consumers {
+            let reading = self.ledger.groups.get(c.group as usize).is_some_and(|g| !g.start_offsets.is_empty());
+            if reading && c.topics.contains(&topic) {
+                for pidx in base + from..base + count {
+                    self.ledger.note_start(c.group, pidx, 0);
+                }
+            }
+        }
         let name = self.topics[topic as usize].name.clone();
         self.emit(ClusterEffect::PartitionsCreated { topic: name, from, to: count, new_topic });
     }
