@@ -190,6 +190,7 @@ fn translate(case: &Value) -> Plan {
     }
     let mut at = SIM_START_MS;
     let mut snapshots = Vec::new();
+    let mut partitions = assignment.len();
     for (i, s) in case["steps"].as_array().expect("steps").iter().enumerate() {
         let op = s["op"].as_str().expect("op");
         let stretch = |default: u64| s.get("sim_ms").and_then(Value::as_u64).unwrap_or(default);
@@ -231,6 +232,14 @@ fn translate(case: &Value) -> Plan {
             // The controller applies the change at once; the harness waits for the Admin call.
             "alter_topic_config" => {
                 action(&mut t, at, format!("incremental_alter_configs = {{ topic = {}, config = {} }}", toml_str(name), toml_table(&s["config"])));
+                at += stretch(1000);
+            }
+            // The controller creates the partitions at once; the harness waits for their leaders.
+            "create_partitions" => {
+                let added = s["replica_assignment"].as_array().expect("create_partitions.replica_assignment").len();
+                partitions += added;
+                let list = s["replica_assignment"].clone();
+                action(&mut t, at, format!("create_partitions = {{ topic = {}, count = {partitions}, \"replica.assignment\" = {list} }}", toml_str(name)));
                 at += stretch(1000);
             }
             "start_broker" => {

@@ -9,6 +9,7 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -202,6 +203,7 @@ public final class Harness {
             }
             case "sleep" -> Thread.sleep(s.path("ms").asLong());
             case "alter_topic_config" -> alterTopicConfig(s.path("config"), timeout);
+            case "create_partitions" -> createPartitions(s.path("replica_assignment"), timeout);
             case "wait_isr", "wait_leader", "wait_hw", "wait_log_start" -> {
                 await(index, s, timeout);
                 states.add(state(index, op));
@@ -290,6 +292,7 @@ public final class Harness {
             boolean settled = true;
             try {
                 TopicDescription d = cluster.admin().describeTopics(List.of(name)).allTopicNames().get(5, TimeUnit.SECONDS).get(name);
+                settled = d.partitions().size() == replicaAssignment.size();
                 for (TopicPartitionInfo p : d.partitions()) {
                     List<Integer> want = replicaAssignment.get(p.partition());
                     settled &= p.leader() != null && p.leader().id() == want.get(0)
@@ -512,6 +515,25 @@ public final class Harness {
     }
 
     /** Admin.incrementalAlterConfigs with a SET of each of the step's settings on the case's topic. */
+    /**
+     * Admin.createPartitions with NewPartitions.increaseTo: the topic grows by one partition per list of
+     * `replicaAssignment` (explicit, so that both sides place them alike), and the harness waits until
+     * every new partition has its preferred leader and a full ISR. The clients learn of them only at
+     * their next metadata refresh, which the case's metadata.max.age.ms and sleeps decide.
+     */
+    private void createPartitions(JsonNode replicaAssignment, long timeoutMs) throws Exception {
+        List<List<Integer>> added = new ArrayList<>();
+        replicaAssignment.forEach(list -> {
+            List<Integer> r = new ArrayList<>();
+            list.forEach(b -> r.add(b.asInt()));
+            added.add(r);
+        });
+        NewPartitions increase = NewPartitions.increaseTo(assignment.size() + added.size(), added);
+        cluster.admin().createPartitions(Map.of(topic, increase)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
+        assignment.addAll(added);
+        settle(topic, assignment);
+    }
+
     private void alterTopicConfig(JsonNode config, long timeoutMs) throws Exception {
         List<AlterConfigOp> ops = new ArrayList<>();
         config.fields().forEachRemaining(e -> ops.add(new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue().asText()), AlterConfigOp.OpType.SET)));
