@@ -39,8 +39,12 @@ fn project() -> PathBuf {
 fn case_files() -> Vec<PathBuf> {
     let only: Option<Vec<String>> = std::env::var("CLUSTER_CASES").ok().map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
     let dir = if std::env::var_os("CLUSTER_PENDING").is_some() { "pending" } else { "cases" };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(project().join(dir))
-        .expect("conformance/cluster/cases exists")
+    // `pending/` exists only while some case waits for a fix of the simulator.
+    let Ok(entries) = std::fs::read_dir(project().join(dir)) else {
+        assert_eq!(dir, "pending", "conformance/cluster/cases exists");
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .filter(|p| only.as_ref().is_none_or(|o| o.iter().any(|n| p.file_stem().is_some_and(|s| s == n.as_str()))))
