@@ -129,3 +129,53 @@ fn errors_not_seen_and_one_of_hold_or_fail_on_what_the_producer_saw() {
     let one = scenario::parse("t.toml", &format!("{text}\n[[expect]]\nproducer = \"shop\"\nerrors_seen_one_of = [\"NOT_ENOUGH_REPLICAS\"]\n")).unwrap_err();
     assert!(one[0].message.contains("fewer than two errors"), "{:?}", one[0]);
 }
+
+/// One broker, and a producer whose first metadata refresh (due at 5 s) goes stale when a send to a
+/// new topic fetches metadata at 1 s: the next event after the stale timer is the send at 5,001 ms.
+const STALE_TIMER_BEFORE_CHECK: &str = r#"
+title = "A check after a stale timer"
+summary = "The check at 5000 ms must not see the record sent at 5001 ms."
+seed = 1
+duration_ms = 10000
+
+[cluster]
+brokers = 1
+
+[[topics]]
+name = "orders"
+partitions = 1
+"replication.factor" = 1
+
+[[producers]]
+name = "app"
+config = { acks = 0, "metadata.max.age.ms" = 5000 }
+
+[[timeline]]
+at = 1000
+create_topics = { name = "refunds", partitions = 1, "replication.factor" = 1 }
+
+[[timeline]]
+at = 1000
+produce = { topic = "refunds", value = "first" }
+
+[[timeline]]
+at = 5001
+produce = { topic = "orders", value = "second" }
+
+[[expect]]
+at = 5000
+sent = 1
+"#;
+
+#[test]
+fn an_expectation_is_checked_before_the_first_event_after_its_time_even_behind_a_stale_timer() {
+    let s = common::parse(STALE_TIMER_BEFORE_CHECK).expect("valid");
+    let outcome = s.run(s.seed, None, |_, _| {});
+    assert_eq!(outcome.results.len(), 1);
+    assert!(outcome.results.iter().all(|r| r.passed()), "the CLI's run: {:?}", outcome.results);
+    let mut session = kafkasim::session::Session::new(s, 1, Vec::new()).expect("a session");
+    session.look_ahead_all();
+    let results = session.expectation_results();
+    assert_eq!(results.len(), 1);
+    assert!(results.iter().all(|r| r.passed()), "the page's look-ahead: {results:?}");
+}

@@ -302,7 +302,8 @@ impl Scenario {
                     step_limit_hit = true;
                     return;
                 }
-                match sim.step() {
+                // Never past `to`: a stale timer before it is no step, and the event after it may be later.
+                match sim.step_until(to) {
                     Some(step) => {
                         if sim.now() == last_time {
                             same_time += 1;

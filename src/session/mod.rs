@@ -199,7 +199,9 @@ impl Session {
     }
 
     /// Applies the actions pinned to `sim`'s step count, then runs one step, unless the run is over.
-    fn advance(resolved: &[(u64, Action)], duration_ms: u64, sim: &mut Sim) -> Option<Step> {
+    /// Adds the user's actions due at this step, then runs one step due by `limit`. A stale timer
+    /// is never a step, so `step_until` keeps it from carrying the run past `limit`.
+    fn advance(resolved: &[(u64, Action)], limit: u64, sim: &mut Sim) -> Option<Step> {
         let taken = sim.steps_taken();
         if taken >= MAX_STEPS {
             return None;
@@ -208,10 +210,10 @@ impl Session {
         for (_, action) in resolved[first..].iter().take_while(|(s, _)| *s == taken) {
             sim.add_action(sim.now(), action.clone());
         }
-        if sim.next_event_time().is_none_or(|t| t > duration_ms) {
+        if sim.next_event_time().is_none_or(|t| t > limit) {
             return None;
         }
-        sim.step()
+        sim.step_until(limit)
     }
 
     /// Runs the look-ahead for at most `budget` steps; true once it has reached the end of the run.
@@ -229,7 +231,11 @@ impl Session {
             // An expectation holds "at" its time: after every event up to and including it.
             let next = self.ahead.next_event_time().filter(|t| *t <= duration);
             self.check_expectations(next);
-            match Session::advance(&self.resolved, duration, &mut self.ahead) {
+            // Run no further than the next expectation's time, so that it is checked after the last
+            // event at or before it even when stale timers come first. (An action the user added at
+            // this step is a step itself, so a stop here never adds it twice.)
+            let pending = self.expectations.get(self.results.len()).map(|e| e.at.unwrap_or(duration)).filter(|&at| at < duration);
+            match Session::advance(&self.resolved, pending.unwrap_or(duration), &mut self.ahead) {
                 Some(step) => {
                     self.ahead_hash.add(&self.ahead, &step);
                     let at = self.ahead.steps_taken();
@@ -244,10 +250,13 @@ impl Session {
                         }
                     }
                 }
-                None => {
-                    self.check_expectations(None);
-                    self.ahead_done = true;
-                }
+                None => match pending {
+                    Some(at) => self.check_expectations(Some(at + 1)),
+                    None => {
+                        self.check_expectations(None);
+                        self.ahead_done = true;
+                    }
+                },
             }
         }
         self.ahead_done
