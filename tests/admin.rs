@@ -151,3 +151,16 @@ fn a_partition_does_not_exist_for_the_cluster_before_create_partitions_runs() {
     assert_eq!((part.replicas.len(), part.leader.is_some(), part.isr.len()), (3, true, 3), "registered with a leader and a full ISR");
     assert_eq!(sim.topics[0].partitions, 4);
 }
+
+#[test]
+fn clearing_the_elrs_of_a_partition_with_only_a_last_known_leader_says_so() {
+    use kafkasim::sim::{ClusterEffect, IsrCause};
+    let s = common::parse(ALL_DOWN).expect("valid");
+    let sim = s.start(s.seed);
+    let tp = sim.find_tp("orders-0").expect("exists");
+    let cleared = ClusterEffect::IsrChanged { tp, from: vec![1], to: vec![1], elr_from: vec![], elr_to: vec![], partition_epoch: 3, cause: IsrCause::MinIsrAltered };
+    let text = cleared.describe(&sim);
+    assert!(text.starts_with("controller: orders-0 forgets its last known leader, ISR stays [1]"), "{text}");
+    let elr = ClusterEffect::IsrChanged { tp, from: vec![1], to: vec![1], elr_from: vec![2], elr_to: vec![], partition_epoch: 3, cause: IsrCause::MinIsrAltered };
+    assert!(elr.describe(&sim).starts_with("controller: ELR of orders-0 [2] → [], ISR stays [1]"), "{}", elr.describe(&sim));
+}

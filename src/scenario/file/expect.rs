@@ -217,24 +217,7 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
     let needs_partition = e.leader.is_some() || e.offline.is_some() || e.leader_epoch.is_some() || e.isr.is_some() || e.elr.is_some()
         || e.high_watermark.is_some() || e.log.is_some() || e.log_end_offset.is_some() || e.replica.is_some() || e.leader_epochs.is_some();
     let tp = match &e.partition {
-        Some(p) => {
-            let name = p.get_ref();
-            let found = name.rsplit_once('-').and_then(|(t, n)| {
-                let topic = topics.iter().position(|x| x.name == t)?;
-                let n: u32 = n.parse().ok()?;
-                (n < topics[topic].assignment.len() as u32).then_some(crate::sim::Tp { topic: topic as u32, partition: n })
-            });
-            if found.is_none() {
-                let all: Vec<String> = topics
-                    .iter()
-                    .flat_map(|t| (0..t.assignment.len()).map(move |i| format!("{}-{i}", t.name)))
-                    .collect();
-                let hint = closest(name, all.iter().map(String::as_str)).map(|b| format!("did you mean `{b}`?"))
-                    .or_else(|| Some("name a partition as topic-N, e.g. orders-0".into()));
-                cx.err(p.span().start, format!("unknown partition {name:?}"), hint);
-            }
-            found
-        }
+        Some(p) => partition_named(cx, p.span().start, p.get_ref(), topics),
         None => {
             if needs_partition {
                 cx.err(start, "this expectation needs `partition = \"topic-N\"`", None);
@@ -386,7 +369,11 @@ pub(super) fn partition_named(cx: &mut Ctx<'_>, at: usize, name: &str, topics: &
         (n < topics[topic].assignment.len() as u32).then_some(crate::sim::Tp { topic: topic as u32, partition: n })
     });
     if found.is_none() {
-        cx.err(at, format!("unknown partition {name:?}"), Some("name a partition as topic-N, e.g. orders-0".into()));
+        let all: Vec<String> = topics.iter().flat_map(|t| (0..t.assignment.len()).map(move |i| format!("{}-{i}", t.name))).collect();
+        let hint = closest(name, all.iter().map(String::as_str))
+            .map(|b| format!("did you mean `{b}`?"))
+            .unwrap_or_else(|| "name a partition as topic-N, e.g. orders-0".into());
+        cx.err(at, format!("unknown partition {name:?}"), Some(hint));
     }
     found
 }

@@ -452,8 +452,16 @@ impl ClusterEffect {
                     IsrCause::LastKnownLeaderElection => "the last known leader is elected and the ISR resets to it",
                     IsrCause::UncleanElection => "unclean election resets the ISR to the new leader",
                 };
+                // Clearing the ELRs of a partition whose ELR is already empty clears only its last
+                // known leader (KIP-966's lastKnownElr), which the ISR line does not show.
+                if *cause == IsrCause::MinIsrAltered && elr_from.is_empty() && from == to {
+                    format!(
+                        "controller: {} forgets its last known leader, ISR stays {} ({why}; partition epoch {partition_epoch})",
+                        tpn(tp),
+                        brokers(to)
+                    )
                 // Without eligible leader replicas the ELR is always empty, and the line stays as it was.
-                if elr_from.is_empty() && elr_to.is_empty() {
+                } else if elr_from.is_empty() && elr_to.is_empty() {
                     format!("controller: ISR of {} {} → {} ({why}; partition epoch {partition_epoch})", tpn(tp), brokers(from), brokers(to))
                 } else if from == to {
                     format!(
