@@ -354,3 +354,87 @@ fn the_group_picks_a_common_assignor_and_a_listed_eager_one_keeps_the_rebalance_
     assert!(strategies.iter().all(|s| *s == "cooperative-sticky"), "{strategies:?}");
     assert!(!revocations.is_empty() && revocations.iter().all(|h| *h == Revocation::Cooperative), "{revocations:?}");
 }
+
+/// KIP-320 in the simulator alone, on the layout of the real-cluster case
+/// `consumer-after-unclean-truncation`: four brokers, the data on 1-3, the group's coordinator on 4
+/// (group `g` maps to `__consumer_offsets-3`, broker 4), so that no coordinator failover mixes in.
+const TRUNCATION: &str = r#"
+title = "Truncation"
+summary = "An unclean election truncates what a consumer read."
+seed = 1
+duration_ms = 60000
+
+[cluster]
+brokers = 4
+config = { "offsets.topic.replication.factor" = 1, "group.initial.rebalance.delay.ms" = 0, "broker.session.timeout.ms" = 3000, "broker.heartbeat.interval.ms" = 500, "replica.lag.time.max.ms" = 3000 }
+
+[[topics]]
+name = "orders"
+partitions = 1
+"replication.factor" = 3
+"replica.assignment" = [[1, 2, 3]]
+config = { "min.insync.replicas" = 1, "unclean.leader.election.enable" = true }
+
+[[producers]]
+name = "app"
+config = { acks = 1, "enable.idempotence" = false, "linger.ms" = 0 }
+
+[[consumers]]
+name = "c1"
+topics = ["orders"]
+commit = "after-processing"
+config = { "group.id" = "g", "auto.offset.reset" = "latest", "partition.assignment.strategy" = "range", "session.timeout.ms" = 10000, "heartbeat.interval.ms" = 1000 }
+
+[[timeline]]
+at = 2000
+produce = { key = "k", value = "v1" }
+
+[[timeline]]
+at = 4000
+crash = 2
+
+[[timeline]]
+at = 4000
+crash = 3
+
+[[timeline]]
+at = 10000
+produce = { key = "k", value = "v2" }
+
+[[timeline]]
+at = 10000
+produce = { key = "k", value = "v3" }
+
+[[timeline]]
+at = 14000
+crash = 1
+
+[[timeline]]
+at = 20000
+restart = 2
+
+[[timeline]]
+at = 30000
+produce = { key = "k", value = "v4" }
+"#;
+
+#[test]
+fn a_consumer_moves_back_to_the_divergence_point_after_an_unclean_election_whatever_its_reset_policy() {
+    let s = common::parse(TRUNCATION).expect("valid");
+    assert_eq!(offsets_partition_for("g", 50), 3, "the coordinator is the leader of __consumer_offsets-3: broker 4");
+    let mut sim = s.start(s.seed);
+    let effects = until(&mut sim, 60_000);
+    let detected: Vec<(u64, u32, u64)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Consumer(ConsumerEffect::LogTruncationDetected { position, epoch, end_offset, .. }) => Some((*position, *epoch, *end_offset)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(detected, [(3, 0, 1)], "position 3 read in epoch 0; the new leader, broker-2, ends epoch 0 at offset 1");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::OffsetReset { out_of_range: true, .. }))), "no reset by auto.offset.reset=latest");
+    let processed: Vec<(u64, &str)> = sim.ledger.groups[0].processing.iter().map(|p| (p.offset, sim.ledger.get(p.record).value.as_str())).collect();
+    assert_eq!(processed, [(0, "v1"), (1, "v2"), (2, "v3"), (1, "v4")], "v4 is written at offset 1 of the new leader's log, and read there");
+    let g = sim.find_group("g").expect("group");
+    assert_eq!(sim.group_ledger_view(g).totals.lost, 0, "nothing the new log holds was skipped");
+}
