@@ -7,7 +7,7 @@ use super::coordinator::GroupPhase;
 use super::ledger::GroupLedger;
 use super::ledger::{LedgerRecord, Outcome};
 use super::map::VecMap;
-use super::types::{BrokerId, KafkaError, RecordId, Tp};
+use super::types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
 use super::Sim;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -187,6 +187,19 @@ pub struct StateView {
     pub groups: Vec<GroupView>,
     /// Consumers.
     pub consumers: Vec<ConsumerView>,
+    /// The links the timeline or the lecturer cut, each once.
+    pub cut_links: Vec<CutLink>,
+}
+
+/// A cut link: nothing sent from `from` to `to` arrives (nor back, when `both`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CutLink {
+    /// One end.
+    pub from: NodeId,
+    /// The other end.
+    pub to: NodeId,
+    /// Cut in both directions.
+    pub both: bool,
 }
 
 /// One member of a group.
@@ -689,6 +702,18 @@ impl Sim {
                 .collect(),
             groups: (0..self.groups.len() as u32).map(|g| self.group_view(g)).collect(),
             consumers: (0..self.consumers.len() as u32).map(|c| self.consumer_view(c)).collect(),
+            cut_links: self.cut_links(),
         }
+    }
+
+    /// The cut links, a link cut both ways once (from its smaller end).
+    pub fn cut_links(&self) -> Vec<CutLink> {
+        let cut = &self.io.net.cut;
+        cut.iter()
+            .filter_map(|&(from, to)| {
+                let both = cut.contains(&(to, from));
+                (!both || from < to).then_some(CutLink { from, to, both })
+            })
+            .collect()
     }
 }

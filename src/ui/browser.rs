@@ -59,6 +59,14 @@ pub fn publish_link(fragment: &str) -> String {
     url
 }
 
+/// Adds an entry for `fragment` to the browser's history, so that Back returns to the entry before
+/// it (the page follows with the `hashchange` that the traversal fires).
+pub fn push_link(fragment: &str) {
+    if let Ok(history) = gloo::utils::window().history() {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("#{fragment}")));
+    }
+}
+
 /// An element's box on the screen, in CSS pixels.
 pub struct ClientRect {
     pub left: f64,

@@ -4,6 +4,7 @@
 //! picture is laid out for the space its stage gives it and drawn at a size where its smallest
 //! text is at least [`MIN_TEXT_PX`] CSS pixels; text is placed so that no two words overlap.
 
+use super::browser::client_rect;
 use super::compact::{draw_compact, row_top, short, topic_of, CompactRow, C_BROKER_W, ROW};
 use super::frame::{is_compact, Flight, Frame, FLIGHTS_NUMBERED};
 use super::i18n::{fill, use_tr, Tr};
@@ -587,6 +588,35 @@ fn place_flights(layout: &Layout, flights: &[Flight]) -> Vec<(usize, (f64, f64))
     placed
 }
 
+/// The `data-node` of the node the question, or else the narration, names first ("broker-4"),
+/// whole words only, so that broker-1 is not found in broker-10.
+fn named_node(f: &Frame) -> Option<String> {
+    let texts = [f.pause.as_ref().map(|p| p.question.as_str()), f.caption.as_deref()];
+    texts.into_iter().flatten().find_map(|text| {
+        let whole = |at: usize, len: usize| {
+            let before = text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric() && c != '-');
+            let after = text[at + len..].chars().next().is_none_or(|c| !c.is_alphanumeric() && c != '-');
+            before && after
+        };
+        f.node_names
+            .iter()
+            .filter_map(|(_, name)| text.match_indices(name.as_str()).find(|(at, m)| whole(*at, m.len())).map(|(at, _)| (at, name)))
+            .min_by_key(|(at, name)| (*at, usize::MAX - name.len()))
+            .map(|(_, name)| name.clone())
+    })
+}
+
+/// Scrolls a picture taller than its box so that the node `name` stands in the box's middle.
+fn scroll_to_node(holder: &web_sys::Element, name: &str) {
+    if holder.scroll_height() <= holder.client_height() {
+        return;
+    }
+    let Ok(Some(node)) = holder.query_selector(&format!("[data-node=\"{name}\"]")) else { return };
+    let (Some(area), Some(at)) = (client_rect(holder), client_rect(&node)) else { return };
+    let offset = (at.top - area.top) - ((area.bottom - area.top) - (at.bottom - at.top)) / 2.0;
+    holder.set_scroll_top(holder.scroll_top() + offset.round() as i32);
+}
+
 /// The cluster picture, laid out for its stage and drawn at a size that fits it.
 #[function_component]
 pub fn Cluster(props: &ClusterProps) -> Html {
@@ -594,6 +624,15 @@ pub fn Cluster(props: &ClusterProps) -> Html {
     let t = use_tr();
     let holder = use_node_ref();
     let stage = use_box_size(&holder);
+    // A picture too tall for its stage keeps the node the lesson talks about in view.
+    {
+        let holder = holder.clone();
+        use_effect_with((named_node(f), stage), move |(focus, _)| {
+            if let (Some(name), Some(el)) = (focus, holder.cast::<web_sys::Element>()) {
+                scroll_to_node(&el, name);
+            }
+        });
+    }
 
     // Brokers and their replica rows.
     let mut rows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); f.brokers_up.len()];
@@ -738,6 +777,30 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             Some(html! { <polyline class="msg-path" points={points(&line)} /> })
         })
         .collect();
+    // Cut links: the path a message would take, drawn broken, with a cross at its middle (lines
+    // only, no text, so that it never covers a label).
+    let cuts: Vec<Html> = f
+        .state
+        .cut_links
+        .iter()
+        .filter_map(|c| {
+            let (line, (s, e)) = l.path(l.rect(c.from)?, l.rect(c.to)?);
+            let (mx, my) = ((line[s].0 + line[e].0) / 2.0, (line[s].1 + line[e].1) / 2.0);
+            let name = |n: NodeId| match n {
+                NodeId::Producer(p) => f.state.producers.get(p as usize).map_or_else(|| node_key(n), |x| x.name.clone()),
+                NodeId::Consumer(c) => f.state.consumers.get(c as usize).map_or_else(|| node_key(n), |x| x.name.clone()),
+                _ => node_key(n),
+            };
+            let tip = fill(if c.both { t.cut_link_tip } else { t.cut_one_way_tip }, &[&name(c.from), &name(c.to)]);
+            Some(html! {
+                <g class="cut-link" data-from={node_key(c.from)} data-to={node_key(c.to)} data-both={c.both.to_string()}>
+                    <polyline points={points(&line)} />
+                    <path class="cut-mark" d={format!("M {} {} L {} {} M {} {} L {} {}", px(mx - 7.0), px(my - 7.0), px(mx + 7.0), px(my + 7.0), px(mx - 7.0), px(my + 7.0), px(mx + 7.0), px(my - 7.0))} />
+                    <title>{tip}</title>
+                </g>
+            })
+        })
+        .collect();
     let delivered = f.delivered.and_then(|(from, to, kind)| {
         let (line, _) = l.path(l.rect(from)?, l.rect(to)?);
         Some(html! {
@@ -795,6 +858,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             // by position, counting from the end, so a list whose length changes (the delivered
             // link comes and goes) would otherwise shift every broker onto another's elements.
             <g class="paths">{ for paths }</g>
+            <g class="cut-links">{ for cuts }</g>
             <g class="brokers">{ for brokers }</g>
             <g class="producers">{ for producers }</g>
             <g class="groups">{ for groups }</g>

@@ -194,18 +194,16 @@ pub fn use_keys(cmd: Callback<Cmd>) {
     });
 }
 
-/// Sends a link pasted into the address bar of the open page to `cmd`. Such a link changes only
-/// the fragment, which does not load the page again. (The share button writes the fragment with
-/// `replaceState`, which fires no event.)
+/// Sends a link pasted into the address bar of the open page to `cmd`, and the entry Back or
+/// Forward returns to. Such a link changes only the fragment, which does not load the page again.
+/// (The share button writes the fragment with `replaceState`, and a picked lesson's entry is
+/// pushed with `pushState`; neither fires the event.)
 #[hook]
 pub fn use_link_changes(cmd: Callback<Cmd>) {
     use_effect_with((), move |_| {
-        let listener = EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
-            let hash = location_hash();
-            if hash.len() > 1 {
-                cmd.emit(Cmd::OpenLink(hash));
-            }
-        });
+        // A fragment pasted in, or Back and Forward between the entries the page pushed (an empty
+        // fragment is the entry the page opened with, without a link).
+        let listener = EventListener::new(&gloo::utils::window(), "hashchange", move |_| cmd.emit(Cmd::OpenLink(location_hash())));
         move || drop(listener)
     });
 }

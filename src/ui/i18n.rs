@@ -328,6 +328,8 @@ pub struct Text {
     pub producer_errors: &'static str,
     /// A node of the picture, as screen readers name it: its name first, as it shows.
     pub node_aria: &'static str,
+    pub cut_link_tip: &'static str,
+    pub cut_one_way_tip: &'static str,
     /// The share popover's field.
     pub share_label: &'static str,
     pub copy: &'static str,
@@ -545,6 +547,8 @@ pub static EN: Text = Text {
     ledger_table: "Every record and its fate",
     producer_errors: "{1} error(s)",
     node_aria: "{1}, actions",
+    cut_link_tip: "The link between {1} and {2} is cut: nothing sent either way arrives",
+    cut_one_way_tip: "The link from {1} to {2} is cut: nothing {1} sends to {2} arrives",
     share_label: "Link to this exact run and step",
     copy: "Copy",
     copied: "Copied ✓",
@@ -764,6 +768,8 @@ pub static FA: Text = Text {
     ledger_table: "همهٔ رکوردها و سرنوشتشان",
     producer_errors: "{1} خطا",
     node_aria: "{1}، کنش‌ها",
+    cut_link_tip: "پیوند میان {1} و {2} قطع است: هیچ پیامی در هیچ سویی نمی‌رسد",
+    cut_one_way_tip: "پیوند از {1} به {2} قطع است: هیچ پیامی از {1} به {2} نمی‌رسد",
     share_label: "پیوند به همین اجرا و همین گام",
     copy: "کپی",
     copied: "کپی شد ✓",

@@ -3,7 +3,7 @@
 //! [`Cmd`], the background slices, and the notice. Plain data and methods, no component: `App`
 //! renders it and sends it commands. It uses the parts' models and the words.
 
-use super::browser::{confirm, store, stored, toggle_fullscreen};
+use super::browser::{confirm, push_link, store, stored, toggle_fullscreen};
 use super::catalog::{catalog, Builtin};
 use super::cmd::Cmd;
 use super::editor::Editor;
@@ -221,7 +221,11 @@ impl Page {
             Cmd::Share => self.run.share(self.prefs.lang),
             Cmd::OpenBuiltin(name) => {
                 if self.may_replace_editor() {
-                    self.open(ScenarioRef::Builtin(name), None, Vec::new(), 0);
+                    self.open(ScenarioRef::Builtin(name.clone()), None, Vec::new(), 0);
+                    // A lesson picked here is a place the browser's Back and Forward return to.
+                    if let Some(s) = self.run.session.as_ref() {
+                        push_link(&format!("scenario={name}&seed={}&step=0", s.seed()));
+                    }
                 }
             }
             Cmd::FileRead(Ok(text)) => {
@@ -267,7 +271,12 @@ impl Page {
             Cmd::Dismiss => self.notice = None,
             Cmd::OpenLink(hash) => {
                 if self.may_replace_editor() {
-                    self.open_link(&hash);
+                    if hash.len() > 1 {
+                        self.open_link(&hash);
+                    } else {
+                        // Back to the entry the page opened with, which had no link: its lesson.
+                        self.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
+                    }
                 }
             }
         }

@@ -449,3 +449,58 @@ test('edits are never lost silently: the page asks before replacing them, and ke
   await expect(editor).not.toHaveValue(edited);
   expect(problems).toEqual([]);
 });
+
+test('a cut link is drawn broken between its two nodes while it is cut, and not once it heals', async ({ page }) => {
+  await page.setViewportSize({ width: 1366, height: 768 });
+  const problems = await open(page, '#scenario=zombie-leader&seed=1&step=100');
+  await expect(page.getByTestId('position')).toHaveAttribute('data-position', '100', { timeout: 30_000 });
+  const cuts = page.locator('[data-testid=left-pane] .cut-link');
+  await expect(cuts).toHaveCount(3);
+  const ends = await cuts.evaluateAll((els) => els.map((e) => `${e.dataset.from}-${e.dataset.to}-${e.dataset.both}`).sort());
+  expect(ends).toEqual(['broker-1-broker-2-true', 'broker-1-broker-3-true', 'controller-broker-1-true']);
+  // The cross sits on the link, inside the picture.
+  const [mark, picture] = await Promise.all([cuts.first().locator('.cut-mark').boundingBox(), page.locator('[data-testid=left-pane] [data-testid=picture]').boundingBox()]);
+  expect(mark.width).toBeGreaterThan(4);
+  expect(mark.x).toBeGreaterThanOrEqual(picture.x);
+  expect(mark.x + mark.width).toBeLessThanOrEqual(picture.x + picture.width);
+  await page.screenshot({ path: path.join(SHOTS, 'cut-links-1366.png') });
+  await seek(page, 225);
+  await expect(cuts).toHaveCount(0);
+  expect(problems).toEqual([]);
+});
+
+test('Back and Forward move between the lessons picked in the page, and Back from the first returns to the opening lesson', async ({ page }) => {
+  const problems = await open(page);
+  const opening = await page.getByTestId('title').textContent();
+  await page.getByTestId('picker').selectOption('zombie-leader');
+  await expect(page.getByTestId('title')).toContainText('zombie leader');
+  await page.getByTestId('picker').selectOption('acks0-leader-crash');
+  await expect(page.getByTestId('title')).toContainText('acks=0');
+  expect(page.url()).toContain('scenario=acks0-leader-crash');
+  await page.goBack();
+  await expect(page.getByTestId('title')).toContainText('zombie leader');
+  await page.goBack();
+  await expect(page.getByTestId('title')).toHaveText(opening);
+  await page.goForward();
+  await expect(page.getByTestId('title')).toContainText('zombie leader');
+  // The picker follows the run shown, so the next pick is a change again.
+  await expect(page.getByTestId('picker')).toHaveValue('zombie-leader');
+  expect(problems).toEqual([]);
+});
+
+test('large-cluster scrolls the broker its question names into view', async ({ page }) => {
+  await page.setViewportSize({ width: 1366, height: 768 });
+  const problems = await open(page);
+  await lesson(page, 'large-cluster');
+  const pause = (await markers(page)).find((m) => m.kind === 'pause');
+  await seek(page, pause.at);
+  await expect(page.locator('.question').first()).toContainText('broker-4');
+  const picture = page.locator('[data-testid=left-pane] [data-testid=picture]');
+  await expect.poll(async () => {
+    const [box, node] = await Promise.all([picture.boundingBox(), picture.locator('[data-node="broker-4"] .box').first().boundingBox()]);
+    return node.y >= box.y - 1 && node.y + Math.min(node.height, box.height) <= box.y + box.height + 1;
+  }).toBe(true);
+  expect(await picture.evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
+  await page.screenshot({ path: path.join(SHOTS, 'large-cluster-focus-1366.png') });
+  expect(problems).toEqual([]);
+});
