@@ -58,7 +58,7 @@ pub use group::{assignor, coordinator};
 pub use broker::{Broker, Replica, Role};
 pub use client::effect::{CommitKind, ConsumerEffect, Partitioning, ProducerEffect, Revocation};
 pub use cluster::effect::{ClusterEffect, Election, IsrCause};
-pub use consumer::{AppBehaviour, CommitPolicy, Consumer, ConsumerSpec};
+pub use consumer::{AppBehaviour, AppCall, CommitPolicy, Consumer, ConsumerSpec};
 pub use controller::{Controller, PartitionState};
 pub use coordinator::GroupInfo;
 pub use group::effect::{GroupEffect, RebalanceReason, RemoveReason};
@@ -609,6 +609,7 @@ impl Sim {
                 self.with_consumer(consumer, |cons, cx, env| cons.processed(cx, env, incarnation))
             }
             Timer::ConsumerPoll { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timer(cx, env, incarnation)),
+            Timer::ConsumerPollTimeout { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timeout(cx, env, incarnation)),
             Timer::ConsumerCommitRetry { consumer, incarnation } => {
                 self.with_consumer(consumer, |cons, cx, env| cons.commit_retry(cx, env, incarnation))
             }

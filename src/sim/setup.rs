@@ -3,7 +3,7 @@
 
 use super::cluster::effect::ClusterEffect;
 use super::config::{BrokerConfig, LinkParams, TopicConfig};
-use super::consumer::ConsumerSpec;
+use super::consumer::{AppCall, ConsumerSpec};
 use super::coordinator::{self, GroupInfo};
 use super::map::VecSet;
 use super::narrate::choice_letter;
@@ -141,6 +141,21 @@ pub enum Action {
         consumer: u32,
         /// How long.
         ms: u64,
+    },
+    /// `KafkaConsumer.subscribe(topics)`: the subscription changes at once and the next `poll()`
+    /// rejoins the group.
+    Subscribe {
+        /// Consumer.
+        consumer: u32,
+        /// The new subscription (topic indices, sorted).
+        topics: Vec<u32>,
+    },
+    /// A scripted application calls `poll()`, `commitSync()` or `commitAsync()`.
+    AppCall {
+        /// Consumer.
+        consumer: u32,
+        /// The call.
+        call: AppCall,
     },
 }
 
@@ -315,6 +330,8 @@ impl Sim {
             Action::CrashConsumer(c) => self.with_consumer(c, |cons, cx, _| cons.crash(cx)),
             Action::CloseConsumer(c) => self.with_consumer(c, |cons, cx, env| cons.close(cx, env)),
             Action::StallConsumer { consumer, ms } => self.with_consumer(consumer, |cons, cx, _| cons.stall(cx, ms)),
+            Action::Subscribe { consumer, topics } => self.with_consumer(consumer, |cons, cx, env| cons.subscribe(cx, env, topics)),
+            Action::AppCall { consumer, call } => self.with_consumer(consumer, |cons, cx, env| cons.app_call(cx, env, call)),
             Action::IncrementalAlterConfigs { topic, set } => self.alter_topic_config(topic, &set),
         }
     }

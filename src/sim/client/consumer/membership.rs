@@ -70,7 +70,7 @@ impl Consumer {
         }
         let (group, generation, member_id, timeout) =
             (self.group, self.generation, self.member_id.clone(), self.config.request_timeout_ms);
-        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing) && self.sync_commit.is_none() {
+        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing | CommitKind::SyncCall) && self.sync_commit.is_none() {
             self.sync_commit = Some(SyncCommit { kind, deadline: cx.now() + DEFAULT_API_TIMEOUT_MS, failed_attempts: 0 });
         }
         cx.emit(ConsumerEffect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
@@ -132,6 +132,17 @@ impl Consumer {
             cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how });
             self.owned.clear();
         }
+        // Cooperative `onJoinPrepare`: only the owned partitions of topics no longer subscribed
+        // (after a `subscribe()`) are revoked before joining; the rebalance hands out the rest.
+        if !lose_all {
+            let topics = &self.topics;
+            let gone: Vec<u32> = self.assigned().filter(|&p| !topics.contains(&env.tps[p as usize].topic)).collect();
+            if !gone.is_empty() {
+                let partitions = gone.iter().map(|&p| env.tps[p as usize]).collect();
+                cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how: Revocation::Unsubscribed });
+                self.owned.retain(|o| !gone.contains(&o.pidx));
+            }
+        }
         let mut owned: Vec<Tp> = self.assigned().map(|p| env.tps[p as usize]).collect();
         if !cooperative {
             owned = previous;
@@ -141,6 +152,7 @@ impl Consumer {
         let timeout = self.config.max_poll_interval_ms + 5_000;
         self.member = MemberState::Joining;
         self.rejoin_needed = false;
+        self.joined_topics = Some(topics.clone());
         self.heartbeat_sent = None;
         self.request(cx, coord, Request::Join, timeout, |req| Msg::JoinGroup {
             req,
@@ -323,7 +335,7 @@ impl Consumer {
         if kind == CommitKind::BeforeRebalance && self.member == MemberState::PreparingJoin {
             self.send_join(cx, env);
         }
-        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing) {
+        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing | CommitKind::SyncCall) {
             self.commit_done(cx, env);
         }
     }

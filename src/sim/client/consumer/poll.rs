@@ -28,6 +28,10 @@ impl Consumer {
             MemberState::PreparingJoin | MemberState::Joining | MemberState::Syncing => return,
             MemberState::Unjoined => return self.prepare_join(cx, env),
             MemberState::Stable if self.rejoin_needed => return self.prepare_join(cx, env),
+            MemberState::Stable if self.subscription_changed() => {
+                cx.emit(ConsumerEffect::SubscriptionChangedRejoin { consumer: c });
+                return self.prepare_join(cx, env);
+            }
             MemberState::Stable => {}
         }
         if self.config.enable_auto_commit && now >= self.next_auto_commit {
@@ -44,7 +48,20 @@ impl Consumer {
         }
         let records = returned.iter().map(|(pidx, r)| (env.tp(*pidx), r.offset, r.record)).collect();
         cx.emit(ConsumerEffect::Polled { consumer: c, records });
+        // A scripted poll() returns with these records.
+        self.poll_deadline = None;
         let behaviour = self.app_behaviour.clone();
+        if behaviour.scripted {
+            // The application holds these records (with any it has not processed yet).
+            self.processing.extend(returned);
+            if self.poll_process {
+                self.app = AppState::Processing;
+                self.schedule_processing(cx);
+            } else {
+                self.app_free(cx, env);
+            }
+            return;
+        }
         if behaviour.worker {
             self.processing.extend(returned);
             self.worker_next(cx);
@@ -140,6 +157,9 @@ impl Consumer {
     }
 
     pub(super) fn back_to_poll(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        if self.app_behaviour.scripted {
+            return self.app_free(cx, env);
+        }
         self.app = AppState::Polling;
         self.poll(cx, env);
     }
