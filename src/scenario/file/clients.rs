@@ -81,6 +81,7 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
                 );
             }
             if worker {
+                let span = d.processing.as_ref().map_or(span, |p| p.span().start);
                 cx.err(span, "application = \"scripted\" with processing = \"worker\"", Some("a scripted application processes what each poll returns itself; remove `processing`".into()));
             }
         }

@@ -131,7 +131,7 @@ pub(super) fn timeline_actions(cx: &mut Ctx<'_>, entries: &[Spanned<StepDef>], t
         } else if let Some(sub) = &e.subscribe {
             let sub = sub.get_ref();
             let tnames: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
-            let mut subscribed = subscription(cx, &sub.topics, &tnames, "subscribe to no topic");
+            let mut subscribed = subscription(cx, &sub.topics, &tnames, "subscribe with no topic is unsubscribe(), which the simulator does not model");
             subscribed.sort_unstable();
             let consumer = consumer_ref(cx, &sub.consumer, consumers);
             consumer.filter(|_| !subscribed.is_empty()).map(|consumer| Action::Subscribe { consumer, topics: subscribed })

@@ -271,6 +271,10 @@ pub struct Consumer {
     poll_deadline: Option<u64>,
     /// Whether the application processes what that `poll()` returns right after it.
     poll_process: bool,
+    /// `onJoinPrepare` ran for the join under way (Java's `needsJoinPrepare` is false): a join that
+    /// fails and is retried (REBALANCE_IN_PROGRESS at SyncGroup, say) does not commit or call the
+    /// listener again; a completed join makes the next one prepare again.
+    join_prepared: bool,
 }
 
 impl Consumer {
@@ -308,6 +312,7 @@ impl Consumer {
             calls: VecDeque::new(),
             poll_deadline: None,
             poll_process: true,
+            join_prepared: false,
         }
     }
 

@@ -93,7 +93,7 @@ impl Consumer {
 
     /// `onJoinPrepare`: with auto-commit, commit and wait before (re)joining.
     pub(super) fn prepare_join(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
-        let commit_first = self.config.enable_auto_commit && self.member == MemberState::Stable && !self.owned.is_empty();
+        let commit_first = !self.join_prepared && self.config.enable_auto_commit && self.member == MemberState::Stable && !self.owned.is_empty();
         if commit_first {
             self.member = MemberState::PreparingJoin;
             self.commit(cx, env, CommitKind::BeforeRebalance);
@@ -126,7 +126,11 @@ impl Consumer {
         // non-empty set, while the eager path calls onPartitionsRevoked even when the member owns
         // nothing (a member that was in a generation and got no partitions still hears of it).
         let lost = self.generation < 0;
-        if lose_all && (!lost || !self.owned.is_empty()) {
+        // `AbstractCoordinator.needsJoinPrepare`: `onJoinPrepare` runs once per join; a retry of a
+        // join that failed (its SyncGroup met REBALANCE_IN_PROGRESS, say) goes straight to JoinGroup.
+        let prepare = !self.join_prepared;
+        self.join_prepared = true;
+        if prepare && lose_all && (!lost || !self.owned.is_empty()) {
             let partitions = self.assigned().map(|p| env.tps[p as usize]).collect();
             let how = if lost { Revocation::Lost } else { Revocation::Eager };
             cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how });
@@ -134,7 +138,7 @@ impl Consumer {
         }
         // Cooperative `onJoinPrepare`: only the owned partitions of topics no longer subscribed
         // (after a `subscribe()`) are revoked before joining; the rebalance hands out the rest.
-        if !lose_all {
+        if prepare && !lose_all {
             let topics = &self.topics;
             let gone: Vec<u32> = self.assigned().filter(|&p| !topics.contains(&env.tps[p as usize].topic)).collect();
             if !gone.is_empty() {
@@ -255,6 +259,8 @@ impl Consumer {
             self.owned.insert(at, Owned::new(pidx));
         }
         self.member = MemberState::Stable;
+        // The join completed (`onJoinComplete`): the next one runs `onJoinPrepare` again.
+        self.join_prepared = false;
         // KIP-429: a member that gave partitions up rejoins at once so they can be handed out.
         self.rejoin_needed = !revoked.is_empty();
         self.heartbeat_sent = None;
