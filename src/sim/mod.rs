@@ -490,7 +490,14 @@ impl Sim {
         let model = &self.consumers[like as usize];
         let mut config = model.config.clone();
         config.group_instance_id = None;
-        let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app: model.app_behaviour.clone(), autostart: true };
+        // A scripted application only does what the timeline tells it, and the timeline names no
+        // added consumer: the copy runs the poll loop, committing as the model's settings allow.
+        let mut app = model.app_behaviour.clone();
+        if app.scripted {
+            app.scripted = false;
+            app.commit = if config.enable_auto_commit { CommitPolicy::Auto } else { CommitPolicy::AfterProcessing };
+        }
+        let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app, autostart: true };
         let index = self.consumers.len() as u32;
         let consumer = Consumer::new(index, &spec, model.group, self.tps.len());
         self.consumers.push(consumer);

@@ -117,7 +117,8 @@ pub enum Action {
     /// Start a consumer (or restart a crashed or closed one, with empty memory).
     StartConsumer(u32),
     /// Add a new consumer with another one's group, subscription and settings (as a dynamic
-    /// member, even if that one is static), and start it.
+    /// member, even if that one is static; running the poll loop, even if that one is scripted),
+    /// and start it.
     AddConsumer {
         /// The consumer whose settings it copies.
         like: u32,
