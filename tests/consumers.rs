@@ -530,3 +530,25 @@ fn a_join_retried_after_rebalance_in_progress_does_not_call_on_join_prepare_agai
     let sim = s.run(1, None, |_, _| {}).sim;
     assert!(sim.consumers[0].errors_seen.contains_key(&KafkaError::RebalanceInProgress), "{:?}", sim.consumers[0].errors_seen);
 }
+
+#[test]
+fn a_join_answer_that_comes_between_two_scripted_polls_is_read_at_the_next_poll() {
+    // The first poll gives up after 1 s, inside the group's 3 s initial delay: the JoinGroup answer
+    // then waits for the second poll, which completes the join and calls the listener.
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"orders\", value = \"v{{n}}\", partition = 0, count = 2 }}\n\
+         [[timeline]]\nat = 100\npoll = {{ consumer = \"c1\", timeout_ms = 1000 }}\n\
+         [[timeline]]\nat = 8000\npoll = {{ consumer = \"c1\", timeout_ms = 5000 }}\n\
+         [[expect]]\nat = 7999\nconsumer = \"c1\"\nlistener_calls = []\nread = []\n\
+         [[expect]]\nconsumer = \"c1\"\nlistener_calls = [\"onPartitionsAssigned [orders-0, orders-1]\"]\nread = [\"v1\", \"v2\"]\n",
+        member("c1", "\"orders\"", "", "application = \"scripted\""),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let before = until(&mut sim, 7_999);
+    assert!(before.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::PollReturnedEmpty { consumer: 0 }))));
+    assert!(before.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::JoinResponseWaitsForPoll { consumer: 0 }))));
+    let after = until(&mut sim, 8_100);
+    assert!(after.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::PartitionsAssigned { consumer: 0, .. }))));
+}

@@ -275,6 +275,9 @@ pub struct Consumer {
     /// fails and is retried (REBALANCE_IN_PROGRESS at SyncGroup, say) does not commit or call the
     /// listener again; a completed join makes the next one prepare again.
     join_prepared: bool,
+    /// A JoinGroup answer that came while a scripted application was not in `poll()`: the Java
+    /// client reads it only inside its next `poll()` (the heartbeat thread is off while joining).
+    deferred: Option<Msg>,
 }
 
 impl Consumer {
@@ -313,6 +316,7 @@ impl Consumer {
             poll_deadline: None,
             poll_process: true,
             join_prepared: false,
+            deferred: None,
         }
     }
 
@@ -573,6 +577,13 @@ impl Consumer {
             return;
         }
         let request = |cons: &mut Consumer, req: u64| cons.requests.remove(&req).map(|p| p.request);
+        if let Msg::JoinGroupResponse { req, .. } = msg {
+            if self.app_behaviour.scripted && self.app != AppState::Polling && self.requests.contains_key(req) {
+                self.deferred = Some(msg.clone());
+                cx.emit(ConsumerEffect::JoinResponseWaitsForPoll { consumer: c });
+                return;
+            }
+        }
         match msg {
             Msg::MetadataResponse { leaders, epochs } => {
                 self.metadata_in_flight = false;

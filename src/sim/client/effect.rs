@@ -361,6 +361,12 @@ pub enum ConsumerEffect {
         /// What the thread was doing (`AppState::name`).
         busy: &'static str,
     },
+    /// A JoinGroup answer reached a scripted application that is not in `poll()`: it is read at its
+    /// next poll (the Java client's heartbeat thread does not read the network while joining).
+    JoinResponseWaitsForPoll {
+        /// Consumer.
+        consumer: u32,
+    },
     /// A scripted `poll()` reached its timeout without records.
     PollReturnedEmpty {
         /// Consumer.
@@ -700,6 +706,10 @@ impl ConsumerEffect {
                 "{}'s application calls {} while its thread is {busy}: the application is one thread, so the call runs after that",
                 names.consumer_name(*c),
                 call.name()
+            ),
+            ConsumerEffect::JoinResponseWaitsForPoll { consumer: c } => format!(
+                "{}'s application is not in poll(): the JoinGroup answer waits until its next poll() reads it (the heartbeat thread does not read the network while it joins)",
+                names.consumer_name(*c)
             ),
             ConsumerEffect::PollReturnedEmpty { consumer: c } => format!("{}'s poll() times out and returns no records", names.consumer_name(*c)),
             ConsumerEffect::AppCallIgnored { consumer: c, call } => {

@@ -21,6 +21,10 @@ impl Consumer {
             return;
         }
         self.last_poll = now;
+        // A scripted application's JoinGroup answer that came between its polls is read now.
+        if let Some(msg) = self.deferred.take() {
+            return self.receive(cx, env, &msg);
+        }
         if self.coordinator.is_none() {
             return self.find_coordinator(cx);
         }
