@@ -552,3 +552,19 @@ fn a_join_answer_that_comes_between_two_scripted_polls_is_read_at_the_next_poll(
     let after = until(&mut sim, 8_100);
     assert!(after.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::PartitionsAssigned { consumer: 0, .. }))));
 }
+
+#[test]
+fn a_consumer_not_running_keeps_a_new_subscription_for_its_start() {
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"payments\", value = \"p{{n}}\", partition = 1, count = 2 }}\n\
+         [[timeline]]\nat = 1000\nsubscribe = {{ consumer = \"c1\", topics = [\"payments\"] }}\n\
+         [[timeline]]\nat = 2000\nstart_consumer = \"c1\"\n\
+         [[expect]]\nconsumer = \"c1\"\nlistener_calls = [\"onPartitionsAssigned [payments-0, payments-1]\"]\nread = [\"p1\", \"p2\"]\n",
+        member("c1", "\"orders\"", "", "start = false"),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 1_000);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::Subscribed { consumer: 0, running: false, changed: false, .. }))));
+}
