@@ -568,3 +568,24 @@ fn a_consumer_not_running_keeps_a_new_subscription_for_its_start() {
     let effects = until(&mut sim, 1_000);
     assert!(effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::Subscribed { consumer: 0, running: false, changed: false, .. }))));
 }
+
+#[test]
+fn a_sync_answer_that_comes_after_a_scripted_poll_returned_is_applied_at_the_next_poll() {
+    // The poll ends at 3,122 ms, just after the JoinGroup answer (3,120 ms) and before the SyncGroup
+    // answer: the member heartbeats in generation 1, and the next poll applies the assignment.
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"orders\", value = \"v{{n}}\", partition = 0, count = 2 }}\n\
+         [[timeline]]\nat = 100\npoll = {{ consumer = \"c1\", timeout_ms = 3022 }}\n\
+         [[timeline]]\nat = 12000\npoll = {{ consumer = \"c1\", timeout_ms = 3000 }}\n\
+         [[expect]]\nat = 11999\nconsumer = \"c1\"\nlistener_calls = []\n\
+         [[expect]]\nat = 11999\ngroup = \"g\"\ngroup_state = \"Stable\"\n\
+         [[expect]]\nconsumer = \"c1\"\nlistener_calls = [\"onPartitionsAssigned [orders-0, orders-1]\"]\nread = [\"v1\", \"v2\"]\n",
+        member("c1", "\"orders\"", "", "application = \"scripted\""),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let before = until(&mut sim, 11_999);
+    assert!(before.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::AssignmentWaitsForPoll { consumer: 0 }))));
+    assert!(!before.iter().any(|e| matches!(e, Effect::Group(GroupEffect::MemberRemoved { .. }))), "its heartbeats kept it in the group past session.timeout.ms");
+}

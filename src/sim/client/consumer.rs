@@ -278,6 +278,9 @@ pub struct Consumer {
     /// A JoinGroup answer that came while a scripted application was not in `poll()`: the Java
     /// client reads it only inside its next `poll()` (the heartbeat thread is off while joining).
     deferred: Option<Msg>,
+    /// The assignment of a SyncGroup answer that came while a scripted application was not in
+    /// `poll()`: its next poll applies it (`onJoinComplete`), unless the generation was lost meanwhile.
+    deferred_assignment: Option<Vec<Tp>>,
 }
 
 impl Consumer {
@@ -317,6 +320,7 @@ impl Consumer {
             poll_process: true,
             join_prepared: false,
             deferred: None,
+            deferred_assignment: None,
         }
     }
 
@@ -620,7 +624,18 @@ impl Consumer {
             }
             Msg::SyncGroupResponse { req, result, .. } => {
                 if matches!(request(self, *req), Some(Request::Sync)) {
-                    self.sync_response(cx, env, result);
+                    match result {
+                        // The Java client's heartbeat thread reads the answer and the member is in the
+                        // generation (it heartbeats), but `onJoinComplete` (the assignment and the
+                        // listener) waits for the application's next poll().
+                        Ok(assignment) if self.app_behaviour.scripted && self.app != AppState::Polling => {
+                            self.member = MemberState::Stable;
+                            self.heartbeat_sent = None;
+                            self.deferred_assignment = Some(assignment.clone());
+                            cx.emit(ConsumerEffect::AssignmentWaitsForPoll { consumer: c });
+                        }
+                        _ => self.sync_response(cx, env, result),
+                    }
                 }
             }
             Msg::GroupHeartbeatResponse { error, .. } => {

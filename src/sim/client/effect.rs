@@ -367,6 +367,13 @@ pub enum ConsumerEffect {
         /// Consumer.
         consumer: u32,
     },
+    /// A SyncGroup answer reached a scripted application that is not in `poll()`: the member is in
+    /// the new generation (its heartbeat thread goes on), but the assignment and the listener wait
+    /// for its next poll (`onJoinComplete`).
+    AssignmentWaitsForPoll {
+        /// Consumer.
+        consumer: u32,
+    },
     /// A scripted `poll()` reached its timeout without records.
     PollReturnedEmpty {
         /// Consumer.
@@ -709,6 +716,10 @@ impl ConsumerEffect {
             ),
             ConsumerEffect::JoinResponseWaitsForPoll { consumer: c } => format!(
                 "{}'s application is not in poll(): the JoinGroup answer waits until its next poll() reads it (the heartbeat thread does not read the network while it joins)",
+                names.consumer_name(*c)
+            ),
+            ConsumerEffect::AssignmentWaitsForPoll { consumer: c } => format!(
+                "{}'s heartbeat thread reads the SyncGroup answer: it is in the new generation, but its application is not in poll(), so the assignment and onPartitionsAssigned wait for its next poll()",
                 names.consumer_name(*c)
             ),
             ConsumerEffect::PollReturnedEmpty { consumer: c } => format!("{}'s poll() times out and returns no records", names.consumer_name(*c)),

@@ -241,6 +241,9 @@ impl Consumer {
             Ok(a) => a,
             Err(e) => return self.group_error(cx, env, "SyncGroup", *e),
         };
+        // A scripted application's assignment applied at its next poll: the member was in the
+        // generation meanwhile, and a rejoin its heartbeats were asked for still stands.
+        let rejoin_asked = self.member == MemberState::Stable && self.rejoin_needed;
         let mut new: Vec<u32> = assignment.iter().map(|&tp| env.pidx(tp)).collect();
         new.sort_unstable();
         new.dedup();
@@ -262,7 +265,7 @@ impl Consumer {
         // The join completed (`onJoinComplete`): the next one runs `onJoinPrepare` again.
         self.join_prepared = false;
         // KIP-429: a member that gave partitions up rejoins at once so they can be handed out.
-        self.rejoin_needed = !revoked.is_empty();
+        self.rejoin_needed = rejoin_asked || !revoked.is_empty();
         self.heartbeat_sent = None;
         self.poll(cx, env);
     }

@@ -25,6 +25,13 @@ impl Consumer {
         if let Some(msg) = self.deferred.take() {
             return self.receive(cx, env, &msg);
         }
+        // `joinGroupIfNeeded`: the completed join is applied now, or dropped when the heartbeat
+        // thread lost the generation meanwhile (max.poll.interval.ms, a coordinator error).
+        if let Some(assignment) = self.deferred_assignment.take() {
+            if self.generation >= 0 && self.member == MemberState::Stable {
+                return self.sync_response(cx, env, &Ok(assignment));
+            }
+        }
         if self.coordinator.is_none() {
             return self.find_coordinator(cx);
         }
