@@ -369,15 +369,15 @@ pub(super) fn produce_action(
 /// The `timeout_ms` of a `poll` action that gives none.
 pub(super) const DEFAULT_POLL_TIMEOUT_MS: u64 = 1000;
 
-/// A consumer that a `poll`, `commit_sync` or `commit_async` action names: it must run a scripted
-/// application (a looping one polls and commits by its own policy).
+/// A consumer that a `poll`, `process`, `commit_sync` or `commit_async` action names: it must run a
+/// scripted application (a looping one polls and commits by its own policy).
 fn scripted_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec], key: &str) -> Option<u32> {
     let c = consumer_ref(cx, s, consumers)?;
     if !consumers[c as usize].app.scripted {
         cx.err(
             s.span().start,
             format!("{key} needs a scripted application, and consumer {} runs its own poll loop", printable(s.get_ref())),
-            Some(format!("set application = \"scripted\" in its [[consumers]] table (and remove `commit` and `processing`)")),
+            Some("set application = \"scripted\" in its [[consumers]] table (and remove `commit` and `processing`)".into()),
         );
         return None;
     }
