@@ -179,6 +179,13 @@ fn translate(case: &Value) -> Plan {
     let _ = writeln!(t, "\n[[topics]]\nname = {}\npartitions = {}", toml_str(name), assignment.len());
     let _ = writeln!(t, "\"replication.factor\" = {rf}\n\"replica.assignment\" = {}", Value::Array(assignment.clone()));
     let _ = writeln!(t, "config = {}", toml_table(&topic["config"]));
+    // `extra_topics`: more topics for the consumers, after the case's topic (which stays the first).
+    for extra in case.get("extra_topics").and_then(Value::as_array).into_iter().flatten() {
+        let a = extra["replica_assignment"].as_array().expect("extra_topics replica_assignment");
+        let _ = writeln!(t, "\n[[topics]]\nname = {}\npartitions = {}", toml_str(extra["name"].as_str().expect("extra topic name")), a.len());
+        let _ = writeln!(t, "\"replication.factor\" = {}\n\"replica.assignment\" = {}", a[0].as_array().expect("a replica list").len(), Value::Array(a.clone()));
+        let _ = writeln!(t, "config = {}", toml_table(&extra["config"]));
+    }
     let _ = writeln!(t, "\n[[producers]]\nname = \"app\"\nconfig = {}", toml_table(&case["producer"]));
     // Consumers start when a step starts them, as on the cluster.
     for c in &consumers {
@@ -207,6 +214,7 @@ fn translate(case: &Value) -> Plan {
                 if let Some(p) = s.get("partition").and_then(Value::as_u64) {
                     fields.push(format!("partition = {p}"));
                 }
+                fields.push(format!("topic = {}", toml_str(s.get("topic").and_then(Value::as_str).unwrap_or(name))));
                 action(&mut t, at, format!("produce = {{ {} }}", fields.join(", ")));
                 at += stretch(1);
             }
@@ -277,6 +285,13 @@ fn translate(case: &Value) -> Plan {
                 action(&mut t, at, format!("stall_consumer = {{ consumer = {c}, ms = {} }}", u64_of(s, "ms")));
                 at += stretch(1);
             }
+            // The harness waits until the consumer's thread has called subscribe() (between two polls).
+            "subscribe" => {
+                let c = toml_str(s["consumer"].as_str().expect("consumer"));
+                let topics: Vec<String> = s["topics"].as_array().expect("topics").iter().map(|t| toml_str(t.as_str().expect("topic name"))).collect();
+                action(&mut t, at, format!("subscribe = {{ consumer = {c}, topics = [{}] }}", topics.join(", ")));
+                at += stretch(1);
+            }
             "crash_consumer" => {
                 action(&mut t, at, format!("crash_consumer = {}", toml_str(s["consumer"].as_str().expect("consumer"))));
                 at += stretch(1);
@@ -325,10 +340,12 @@ fn run_sim(file: &Path, until: u64) -> Value {
     serde_json::from_slice(&out.stdout).expect("kafkasim printed JSON")
 }
 
-/// The partitions of the case's topic: the simulator also lists the `__consumer_offsets` partitions
-/// of its groups, which the Java side does not describe.
+/// The partitions of the case's topic (the scenario's first): the simulator also lists the
+/// `__consumer_offsets` partitions of its groups and the case's `extra_topics`, which the Java side does
+/// not describe.
 fn case_partitions(doc: &Value) -> impl Iterator<Item = &Value> {
-    doc["final_state"]["partitions"].as_array().expect("partitions").iter().filter(|p| !p["name"].as_str().is_some_and(|n| n.starts_with("__")))
+    let topic = doc["topics"][0]["name"].as_str().expect("the case topic").to_string();
+    doc["final_state"]["partitions"].as_array().expect("partitions").iter().filter(move |p| p["name"].as_str().and_then(|n| n.rsplit_once('-')).is_some_and(|(t, _)| t == topic))
 }
 
 /// Leader and ISR (sorted) of every partition, as the simulated controller has them.

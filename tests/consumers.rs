@@ -438,3 +438,238 @@ fn a_consumer_moves_back_to_the_divergence_point_after_an_unclean_election_whate
     let g = sim.find_group("g").expect("group");
     assert_eq!(sim.group_ledger_view(g).totals.lost, 0, "nothing the new log holds was skipped");
 }
+
+/// Three brokers, topics `orders` and `payments` (two partitions each, RF 3), producer `p`, then `rest`.
+fn two_topics(rest: &str) -> Scenario {
+    two_topics_in("", rest)
+}
+
+/// As [`two_topics`], with `cluster` lines (network, config) in `[cluster]`.
+fn two_topics_in(cluster: &str, rest: &str) -> Scenario {
+    let text = format!(
+        "title = \"t\"\nsummary = \"s\"\nduration_ms = 40000\n[cluster]\nbrokers = 3\n{cluster}\
+         [[topics]]\nname = \"orders\"\npartitions = 2\n\"replication.factor\" = 3\n\
+         [[topics]]\nname = \"payments\"\npartitions = 2\n\"replication.factor\" = 3\n\
+         [[producers]]\nname = \"p\"\n{rest}"
+    );
+    common::parse(&text).unwrap_or_else(|e| panic!("valid test scenario: {e:?}\n{text}"))
+}
+
+/// A `[[consumers]]` table of group `g` subscribed to `topics`, with `extra` config entries and `app` keys.
+fn member(name: &str, topics: &str, extra: &str, app: &str) -> String {
+    format!(
+        "[[consumers]]\nname = \"{name}\"\ntopics = [{topics}]\n{app}\nconfig = {{ \"group.id\" = \"g\", \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 1000, \"auto.offset.reset\" = \"earliest\"{extra} }}\n"
+    )
+}
+
+/// Runs the scenario's own expectations and fails with every check that did not hold.
+fn holds(s: &Scenario) {
+    let report = s.verify();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+}
+
+#[test]
+fn an_eager_member_that_subscribes_to_another_topic_rejoins_at_its_next_poll_and_range_reassigns() {
+    let range = ", \"partition.assignment.strategy\" = \"range\"";
+    let rest = format!(
+        "{}{}[[timeline]]\nat = 5000\nproduce = {{ topic = \"payments\", value = \"p{{n}}\", partition = 0, count = 2 }}\n\
+         [[timeline]]\nat = 10000\nsubscribe = {{ consumer = \"c1\", topics = [\"payments\", \"orders\"] }}\n\
+         [[timeline]]\nat = 20000\nproduce = {{ topic = \"payments\", value = \"q{{n}}\", partition = 0, count = 2 }}\n\
+         [[expect]]\nat = 9999\ngroup = \"g\"\nassignment = {{ c1 = [\"orders-0\"], c2 = [\"orders-1\", \"payments-0\", \"payments-1\"] }}\n\
+         [[expect]]\nconsumer = \"c1\"\nlistener_calls = [\"onPartitionsAssigned [orders-0]\", \"onPartitionsRevoked [orders-0]\", \"onPartitionsAssigned [orders-0, payments-0]\"]\nread = [\"q1\", \"q2\"]\n\
+         [[expect]]\nconsumer = \"c2\"\nlistener_calls = [\"onPartitionsAssigned [orders-1, payments-0, payments-1]\", \"onPartitionsRevoked [orders-1, payments-0, payments-1]\", \"onPartitionsAssigned [orders-1, payments-1]\"]\nread = [\"p1\", \"p2\"]\n\
+         [[expect]]\ngroup = \"g\"\nassignment = {{ c1 = [\"orders-0\", \"payments-0\"], c2 = [\"orders-1\", \"payments-1\"] }}\ncommitted = {{ \"payments-0\" = 4 }}\nrebalances = 2\nlost = 0\nduplicated = 0\n",
+        member("c1", "\"orders\"", range, ""),
+        member("c2", "\"orders\", \"payments\"", range, ""),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    // The order of what happens at the call: the subscription changes, then poll() rejoins.
+    let mut sim = s.start(1);
+    until(&mut sim, 9_999);
+    let effects = until(&mut sim, 10_000);
+    let at_call: Vec<&ConsumerEffect> = effects.iter().filter_map(|e| if let Effect::Consumer(c) = e { Some(c) } else { None }).collect();
+    assert!(matches!(at_call.first(), Some(ConsumerEffect::Subscribed { consumer: 0, changed: true, running: true, .. })), "{at_call:?}");
+    assert!(at_call.iter().any(|e| matches!(e, ConsumerEffect::SubscriptionChangedRejoin { consumer: 0 })));
+}
+
+#[test]
+fn a_cooperative_member_that_drops_a_topic_revokes_only_its_partitions_before_rejoining_and_drops_their_buffered_records() {
+    // c1 takes one record per poll and works 500 ms on each, so orders records wait in its buffer.
+    let coop = ", \"partition.assignment.strategy\" = \"cooperative-sticky\"";
+    let rest = format!(
+        "{}{}[[timeline]]\nat = 5000\nproduce = {{ topic = \"orders\", value = \"o{{n}}\", partition = 0, count = 5 }}\n\
+         [[timeline]]\nat = 5000\nproduce = {{ topic = \"payments\", value = \"p{{n}}\", partition = 0, count = 1 }}\n\
+         [[timeline]]\nat = 6000\nsubscribe = {{ consumer = \"c1\", topics = [\"payments\"] }}\n",
+        member("c1", "\"orders\", \"payments\"", &format!("{coop}, \"max.poll.records\" = 1"), "processing_ms = 500"),
+        member("c2", "\"orders\", \"payments\"", coop, ""),
+    );
+    let s = two_topics(&rest);
+    let mut sim = s.start(1);
+    until(&mut sim, 5_999);
+    let before: Vec<String> = sim.consumers[0].assigned().map(|p| sim.tp_name(sim.tp(p))).collect();
+    assert_eq!(before, ["orders-0", "payments-0"]);
+    let buffered = sim.consumers[0].buffered();
+    assert!(buffered >= 2, "c1 has orders records buffered: {buffered}");
+    let effects = until(&mut sim, 40_000);
+    let dropped = effects.iter().find_map(|e| match e {
+        Effect::Consumer(ConsumerEffect::Subscribed { consumer: 0, dropped, .. }) => Some(*dropped),
+        _ => None,
+    });
+    assert!(dropped.is_some_and(|d| d >= 1), "buffered orders records are dropped: {dropped:?}");
+    let revocations: Vec<(Revocation, Vec<String>)> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Consumer(ConsumerEffect::PartitionsRevoked { consumer: 0, partitions, how }) => Some((*how, partitions.iter().map(|tp| sim.tp_name(*tp)).collect())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(revocations.first(), Some(&(Revocation::Unsubscribed, vec!["orders-0".to_string()])), "{revocations:?}");
+    assert!(!revocations.iter().any(|(how, _)| *how == Revocation::Eager));
+    let g = sim.find_group("g").expect("group");
+    let view = sim.group_view(g);
+    let owned = |c: &str| view.members.iter().find(|m| m.consumer == c).map(|m| m.assignment.clone());
+    assert_eq!(owned("c1"), Some(vec!["payments-0".to_string(), "payments-1".to_string()]));
+    assert_eq!(owned("c2"), Some(vec!["orders-0".to_string(), "orders-1".to_string()]));
+    // The records c1 dropped are read by c2, which takes orders-0 over from c1's committed offset.
+    assert_eq!(sim.group_ledger_view(g).totals.lost, 0);
+}
+
+#[test]
+fn a_scripted_application_commits_before_processing_when_the_timeline_says_so() {
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"orders\", value = \"v{{n}}\", partition = 0, count = 3 }}\n\
+         [[timeline]]\nat = 100\npoll = {{ consumer = \"c1\", timeout_ms = 10000, process = false }}\n\
+         [[timeline]]\nat = 100\ncommit_sync = \"c1\"\n\
+         [[timeline]]\nat = 100\nprocess = \"c1\"\n\
+         [[timeline]]\nat = 3700\ncrash_consumer = \"c1\"\n\
+         [[expect]]\nat = 3699\ngroup = \"g\"\ncommitted = {{ \"orders-0\" = 3 }}\n\
+         [[expect]]\nconsumer = \"c1\"\nread = [\"v1\"]\nlistener_calls = [\"onPartitionsAssigned [orders-0, orders-1]\"]\n\
+         [[expect]]\ngroup = \"g\"\nlost = 2\nverdict = \"at-most-once\"\n",
+        member("c1", "\"orders\"", ", \"enable.auto.commit\" = false", "application = \"scripted\"\nprocessing_ms = 400"),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 3_699);
+    // The commit and the processing waited for the poll: one thread, the calls in the timeline's order.
+    let queued = effects.iter().filter(|e| matches!(e, Effect::Consumer(ConsumerEffect::AppCallQueued { consumer: 0, .. }))).count();
+    assert_eq!(queued, 2);
+    let sent = effects.iter().position(|e| matches!(e, Effect::Consumer(ConsumerEffect::CommitSent { consumer: 0, .. }))).expect("a commit");
+    let processed = effects.iter().position(|e| matches!(e, Effect::Consumer(ConsumerEffect::RecordProcessed { consumer: 0, .. }))).expect("a record processed");
+    assert!(sent < processed, "commitSync() came before processing");
+}
+
+#[test]
+fn a_scripted_application_does_nothing_on_its_own_and_auto_commits_inside_its_polls() {
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"orders\", value = \"v{{n}}\", partition = 0, count = 2 }}\n\
+         [[timeline]]\nat = 8000\npoll = {{ consumer = \"c1\", timeout_ms = 8000 }}\n\
+         [[timeline]]\nat = 16000\npoll = \"c1\"\n\
+         [[expect]]\nat = 7999\nconsumer = \"c1\"\nread = []\nlistener_calls = []\n\
+         [[expect]]\nat = 15999\ngroup = \"g\"\nnot_committed = [\"orders-0\"]\n\
+         [[expect]]\nconsumer = \"c1\"\nread = [\"v1\", \"v2\"]\n\
+         [[expect]]\ngroup = \"g\"\ncommitted = {{ \"orders-0\" = 2 }}\n",
+        member("c1", "\"orders\"", ", \"auto.commit.interval.ms\" = 1000", "application = \"scripted\""),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 7_999);
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::CoordinatorFound { .. }))), "it looks for no coordinator before its first poll");
+}
+
+#[test]
+fn a_scripted_application_that_stops_polling_exceeds_max_poll_interval_and_loses_its_partitions() {
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"orders\", value = \"v{{n}}\", partition = 0, count = 2 }}\n\
+         [[timeline]]\nat = 100\npoll = {{ consumer = \"c1\", timeout_ms = 10000 }}\n\
+         [[timeline]]\nat = 25000\ncommit_sync = \"c1\"\n\
+         [[timeline]]\nat = 26000\npoll = {{ consumer = \"c1\", timeout_ms = 10000 }}\n\
+         [[expect]]\nat = 24999\ngroup = \"g\"\ngroup_state = \"Empty\"\n\
+         [[expect]]\nconsumer = \"c1\"\nerrors_seen = [\"COMMIT_FAILED\"]\nlistener_calls = [\"onPartitionsAssigned [orders-0, orders-1]\", \"onPartitionsLost [orders-0, orders-1]\", \"onPartitionsAssigned [orders-0, orders-1]\"]\n",
+        member("c1", "\"orders\"", ", \"enable.auto.commit\" = false, \"max.poll.interval.ms\" = 10000", "application = \"scripted\""),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 24_999);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::PollTimeout { consumer: 0, left_group: true, .. }))));
+}
+
+#[test]
+fn a_join_retried_after_rebalance_in_progress_does_not_call_on_join_prepare_again() {
+    // With no initial delay c1 gets a generation of its own; c2's join 1 ms later fails c1's SyncGroup
+    // with REBALANCE_IN_PROGRESS, and c1 joins again without calling its listener (needsJoinPrepare).
+    let range = ", \"partition.assignment.strategy\" = \"range\"";
+    let rest = format!(
+        "{}{}[[timeline]]\nat = 1000\nstart_consumer = \"c1\"\n[[timeline]]\nat = 1001\nstart_consumer = \"c2\"\n\
+         [[expect]]\nconsumer = \"c1\"\nlistener_calls = [\"onPartitionsAssigned [orders-0]\"]\n",
+        member("c1", "\"orders\"", range, "start = false"),
+        member("c2", "\"orders\"", range, "start = false"),
+    );
+    let cluster = "network = { latency_ms = 1 }\nconfig = { \"group.initial.rebalance.delay.ms\" = 0, \"offsets.topic.replication.factor\" = 1 }\n";
+    let s = two_topics_in(cluster, &rest);
+    holds(&s);
+    let sim = s.run(1, None, |_, _| {}).sim;
+    assert!(sim.consumers[0].errors_seen.contains_key(&KafkaError::RebalanceInProgress), "{:?}", sim.consumers[0].errors_seen);
+}
+
+#[test]
+fn a_join_answer_that_comes_between_two_scripted_polls_is_read_at_the_next_poll() {
+    // The first poll gives up after 1 s, inside the group's 3 s initial delay: the JoinGroup answer
+    // then waits for the second poll, which completes the join and calls the listener.
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"orders\", value = \"v{{n}}\", partition = 0, count = 2 }}\n\
+         [[timeline]]\nat = 100\npoll = {{ consumer = \"c1\", timeout_ms = 1000 }}\n\
+         [[timeline]]\nat = 8000\npoll = {{ consumer = \"c1\", timeout_ms = 5000 }}\n\
+         [[expect]]\nat = 7999\nconsumer = \"c1\"\nlistener_calls = []\nread = []\n\
+         [[expect]]\nconsumer = \"c1\"\nlistener_calls = [\"onPartitionsAssigned [orders-0, orders-1]\"]\nread = [\"v1\", \"v2\"]\n",
+        member("c1", "\"orders\"", "", "application = \"scripted\""),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let before = until(&mut sim, 7_999);
+    assert!(before.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::PollReturnedEmpty { consumer: 0 }))));
+    assert!(before.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::JoinResponseWaitsForPoll { consumer: 0 }))));
+    let after = until(&mut sim, 8_100);
+    assert!(after.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::PartitionsAssigned { consumer: 0, .. }))));
+}
+
+#[test]
+fn a_consumer_not_running_keeps_a_new_subscription_for_its_start() {
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"payments\", value = \"p{{n}}\", partition = 1, count = 2 }}\n\
+         [[timeline]]\nat = 1000\nsubscribe = {{ consumer = \"c1\", topics = [\"payments\"] }}\n\
+         [[timeline]]\nat = 2000\nstart_consumer = \"c1\"\n\
+         [[expect]]\nconsumer = \"c1\"\nlistener_calls = [\"onPartitionsAssigned [payments-0, payments-1]\"]\nread = [\"p1\", \"p2\"]\n",
+        member("c1", "\"orders\"", "", "start = false"),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let effects = until(&mut sim, 1_000);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::Subscribed { consumer: 0, running: false, changed: false, .. }))));
+}
+
+#[test]
+fn a_sync_answer_that_comes_after_a_scripted_poll_returned_is_applied_at_the_next_poll() {
+    // The poll ends at 3,122 ms, just after the JoinGroup answer (3,120 ms) and before the SyncGroup
+    // answer: the member heartbeats in generation 1, and the next poll applies the assignment.
+    let rest = format!(
+        "{}[[timeline]]\nat = 0\nproduce = {{ topic = \"orders\", value = \"v{{n}}\", partition = 0, count = 2 }}\n\
+         [[timeline]]\nat = 100\npoll = {{ consumer = \"c1\", timeout_ms = 3022 }}\n\
+         [[timeline]]\nat = 12000\npoll = {{ consumer = \"c1\", timeout_ms = 3000 }}\n\
+         [[expect]]\nat = 11999\nconsumer = \"c1\"\nlistener_calls = []\n\
+         [[expect]]\nat = 11999\ngroup = \"g\"\ngroup_state = \"Stable\"\n\
+         [[expect]]\nconsumer = \"c1\"\nlistener_calls = [\"onPartitionsAssigned [orders-0, orders-1]\"]\nread = [\"v1\", \"v2\"]\n",
+        member("c1", "\"orders\"", "", "application = \"scripted\""),
+    );
+    let s = two_topics(&rest);
+    holds(&s);
+    let mut sim = s.start(1);
+    let before = until(&mut sim, 11_999);
+    assert!(before.iter().any(|e| matches!(e, Effect::Consumer(ConsumerEffect::AssignmentWaitsForPoll { consumer: 0 }))));
+    assert!(!before.iter().any(|e| matches!(e, Effect::Group(GroupEffect::MemberRemoved { .. }))), "its heartbeats kept it in the group past session.timeout.ms");
+}

@@ -38,6 +38,8 @@ fn every_accepted_key_is_documented() {
         format!("{BASE}[[consumers]]\nname = \"c\"\ntopics = [\"t\"]\nUNKNOWN\n"),
         format!("{BASE}[[consumers]]\nname = \"c\"\ntopics = [\"t\"]\nconfig = {{ UNKNOWN }}\n"),
         format!("{BASE}[[timeline]]\nat = 0\nstall_consumer = {{ consumer = \"c\", ms = 1, UNKNOWN }}\n"),
+        format!("{BASE}[[timeline]]\nat = 0\nsubscribe = {{ consumer = \"c\", topics = [\"t\"], UNKNOWN }}\n"),
+        format!("{BASE}[[timeline]]\nat = 0\npoll = {{ consumer = \"c\", UNKNOWN }}\n"),
     ];
     let doc = doc();
     let mut checked = 0;

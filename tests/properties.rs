@@ -185,3 +185,83 @@ proptest! {
         prop_assert!(seen.is_empty(), "{seen:?}\n{text}");
     }
 }
+
+/// What a consumer's application does in the generated runs of the application actions.
+#[derive(Clone, Debug)]
+enum AppAct {
+    Produce { topic: u32, count: u32 },
+    Subscribe { consumer: u32, topics: u32 },
+    Poll { timeout_ms: u64, process: bool },
+    Process,
+    CommitSync,
+    CommitAsync,
+    Stall(u32, u64),
+    CrashConsumer(u32),
+    StartConsumer(u32),
+    Crash(u32),
+    Restart(u32),
+}
+
+fn any_app_act() -> impl Strategy<Value = AppAct> {
+    let c = 0u32..3;
+    prop_oneof![
+        3 => (0u32..2, 1u32..20).prop_map(|(topic, count)| AppAct::Produce { topic, count }),
+        2 => (c.clone(), 1u32..4).prop_map(|(consumer, topics)| AppAct::Subscribe { consumer, topics }),
+        3 => (0u64..3_000, any::<bool>()).prop_map(|(timeout_ms, process)| AppAct::Poll { timeout_ms, process }),
+        1 => Just(AppAct::Process),
+        1 => Just(AppAct::CommitSync),
+        1 => Just(AppAct::CommitAsync),
+        1 => (c.clone(), 1u64..4_000).prop_map(|(x, ms)| AppAct::Stall(x, ms)),
+        1 => c.clone().prop_map(AppAct::CrashConsumer),
+        1 => c.prop_map(AppAct::StartConsumer),
+        1 => (1u32..=3).prop_map(AppAct::Crash),
+        1 => (1u32..=3).prop_map(AppAct::Restart),
+    ]
+}
+
+/// Two topics; consumers c0 and c2 run their own loops (c2 with cooperative-sticky in its own group),
+/// c1 is a scripted application in c0's group.
+fn app_scenario_text(acts: &[(u64, AppAct)]) -> String {
+    let mut t = String::from(
+        "title = \"generated\"\nsummary = \"generated\"\nduration_ms = 20000\n\n[cluster]\nbrokers = 3\nconfig = { \"broker.session.timeout.ms\" = 3000 }\n\n\
+         [[topics]]\nname = \"a\"\npartitions = 2\n\"replication.factor\" = 3\n\n[[topics]]\nname = \"b\"\npartitions = 2\n\"replication.factor\" = 3\n\n\
+         [[producers]]\nname = \"p\"\n\n\
+         [[consumers]]\nname = \"c0\"\ntopics = [\"a\"]\ncommit = \"after-processing\"\nconfig = { \"group.id\" = \"g\", \"auto.offset.reset\" = \"earliest\", \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 2000 }\n\n\
+         [[consumers]]\nname = \"c1\"\ntopics = [\"a\", \"b\"]\napplication = \"scripted\"\nprocessing_ms = 50\nconfig = { \"group.id\" = \"g\", \"auto.offset.reset\" = \"earliest\", \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 2000, \"max.poll.interval.ms\" = 5000, \"auto.commit.interval.ms\" = 1000 }\n\n\
+         [[consumers]]\nname = \"c2\"\ntopics = [\"b\"]\nconfig = { \"group.id\" = \"h\", \"partition.assignment.strategy\" = \"cooperative-sticky\", \"auto.offset.reset\" = \"earliest\", \"session.timeout.ms\" = 6000, \"heartbeat.interval.ms\" = 2000 }\n",
+    );
+    let topics = ["[\"a\"]", "[\"b\"]", "[\"a\", \"b\"]"];
+    for (at, act) in acts {
+        let line = match act {
+            AppAct::Produce { topic, count } => format!("produce = {{ topic = \"{}\", key = \"k{{n}}\", count = {count} }}", ["a", "b"][*topic as usize]),
+            AppAct::Subscribe { consumer, topics: which } => format!("subscribe = {{ consumer = \"c{consumer}\", topics = {} }}", topics[(*which as usize - 1) % 3]),
+            AppAct::Poll { timeout_ms, process } => format!("poll = {{ consumer = \"c1\", timeout_ms = {timeout_ms}, process = {process} }}"),
+            AppAct::Process => "process = \"c1\"".to_string(),
+            AppAct::CommitSync => "commit_sync = \"c1\"".to_string(),
+            AppAct::CommitAsync => "commit_async = \"c1\"".to_string(),
+            AppAct::Stall(i, ms) => format!("stall_consumer = {{ consumer = \"c{i}\", ms = {ms} }}"),
+            AppAct::CrashConsumer(i) => format!("crash_consumer = \"c{i}\""),
+            AppAct::StartConsumer(i) => format!("start_consumer = \"c{i}\""),
+            AppAct::Crash(b) => format!("crash = {b}"),
+            AppAct::Restart(b) => format!("restart = {b}"),
+        };
+        let _ = write!(t, "\n[[timeline]]\nat = {at}\n{line}\n");
+    }
+    t
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Subscriptions that change and a scripted application's calls, among broker and consumer
+    /// crashes and stalls: every structural invariant holds (and nothing panics).
+    #[test]
+    fn subscriptions_and_scripted_calls_keep_the_structure(acts in prop::collection::vec((0u64..19_000, any_app_act()), 0..16)) {
+        let text = app_scenario_text(&acts);
+        let structural: Vec<_> = violations(&text)
+            .into_iter()
+            .filter(|(i, _)| !matches!(i, Invariant::AcknowledgedRecordKept | Invariant::CommittedOffsetMonotonic))
+            .collect();
+        prop_assert!(structural.is_empty(), "{structural:?}\n{text}");
+    }
+}

@@ -190,6 +190,28 @@ fn an_added_consumer_joins_its_group_and_a_link_replays_it() {
 }
 
 #[test]
+fn a_consumer_added_like_a_scripted_one_runs_the_poll_loop() {
+    let text = crate::builtin::get("commit-before-processing-by-hand").expect("built in");
+    let scenario = crate::scenario::parse("c.toml", text).expect("valid scenario");
+    let like = scenario.setup.consumers[0].name.clone();
+    assert!(scenario.setup.consumers[0].app.scripted);
+    let mut s = Session::new(scenario, 1, Vec::new()).expect("valid");
+    s.seek(100);
+    s.act(UserAction::AddConsumer { like, name: "helper".into() }).expect("a new name");
+    s.look_ahead_all();
+    s.seek(s.total_steps().expect("finished"));
+    let added = s.sim().consumers.iter().position(|c| c.name == "helper").expect("added");
+    let c = &s.sim().consumers[added];
+    // No timeline line names it, so a scripted copy would never poll; the copy loops, and with
+    // enable.auto.commit off it commits after processing.
+    assert!(!c.app_behaviour.scripted);
+    assert_eq!(c.app_behaviour.commit, crate::sim::CommitPolicy::AfterProcessing);
+    // It joined the group from its own polls (the one partition stays with billing-1, first by id).
+    assert!(!c.member_id.is_empty(), "the added consumer joined");
+    assert_eq!(c.app, crate::sim::consumer::AppState::Polling);
+}
+
+#[test]
 fn the_look_ahead_hash_matches_a_plain_run_and_expectations_are_checked() {
     let mut s = session(Vec::new());
     s.look_ahead_all();

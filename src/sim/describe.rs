@@ -221,6 +221,11 @@ fn action_label(sim: &Sim, action: &Action) -> String {
         Action::CrashConsumer(c) => format!("crash {}", consumer(c)),
         Action::CloseConsumer(c) => format!("close() {}", consumer(c)),
         Action::StallConsumer { consumer: c, ms } => format!("stall {} for {ms} ms", consumer(c)),
+        Action::Subscribe { consumer: c, topics } => {
+            let names: Vec<&str> = topics.iter().map(|t| sim.topics[*t as usize].name.as_str()).collect();
+            format!("{} calls subscribe([{}])", consumer(c), names.join(", "))
+        }
+        Action::AppCall { consumer: c, call } => format!("{} calls {}", consumer(c), call.name()),
         Action::IncrementalAlterConfigs { topic, .. } => format!("incrementalAlterConfigs on topic {}", sim.topics[*topic as usize].name),
         Action::CreateTopics { topic, partitions } => format!("createTopics {} with {partitions} partition(s)", sim.topics[*topic as usize].name),
         Action::CreatePartitions { topic, count } => format!("createPartitions: {} to {count} partitions", sim.topics[*topic as usize].name),
@@ -256,6 +261,7 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::ConsumerTick { consumer: c, .. } => format!("{} heartbeat thread", sim.consumer_name(*c)),
         Timer::ConsumerProcessed { consumer: c, .. } => format!("{} finished processing a record", sim.consumer_name(*c)),
         Timer::ConsumerPoll { consumer: c, .. } => format!("{} calls poll() again", sim.consumer_name(*c)),
+        Timer::ConsumerPollTimeout { consumer: c, .. } => format!("{}'s poll() reaches its timeout", sim.consumer_name(*c)),
         Timer::ConsumerCommitRetry { consumer: c, .. } => format!("{}'s commitSync() tries again", sim.consumer_name(*c)),
         Timer::ConsumerFetchWait { broker, pidx, .. } => format!(
             "broker-{broker}: consumer fetch for {} reached fetch.max.wait.ms",

@@ -58,7 +58,7 @@ pub use group::{assignor, coordinator};
 pub use broker::{Broker, Replica, Role};
 pub use client::effect::{CommitKind, ConsumerEffect, Partitioning, ProducerEffect, Revocation};
 pub use cluster::effect::{ClusterEffect, Election, IsrCause};
-pub use consumer::{AppBehaviour, CommitPolicy, Consumer, ConsumerSpec};
+pub use consumer::{AppBehaviour, AppCall, CommitPolicy, Consumer, ConsumerSpec};
 pub use controller::{Controller, PartitionState};
 pub use coordinator::GroupInfo;
 pub use group::effect::{GroupEffect, RebalanceReason, RemoveReason};
@@ -507,7 +507,14 @@ impl Sim {
         let model = &self.consumers[like as usize];
         let mut config = model.config.clone();
         config.group_instance_id = None;
-        let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app: model.app_behaviour.clone(), autostart: true };
+        // A scripted application only does what the timeline tells it, and the timeline names no
+        // added consumer: the copy runs the poll loop, committing as the model's settings allow.
+        let mut app = model.app_behaviour.clone();
+        if app.scripted {
+            app.scripted = false;
+            app.commit = if config.enable_auto_commit { CommitPolicy::Auto } else { CommitPolicy::AfterProcessing };
+        }
+        let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app, autostart: true };
         let index = self.consumers.len() as u32;
         let consumer = Consumer::new(index, &spec, model.group, self.tps.len(), self.topics.iter().map(|t| t.partitions).collect());
         self.consumers.push(consumer);
@@ -627,6 +634,7 @@ impl Sim {
                 self.with_consumer(consumer, |cons, cx, env| cons.processed(cx, env, incarnation))
             }
             Timer::ConsumerPoll { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timer(cx, env, incarnation)),
+            Timer::ConsumerPollTimeout { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timeout(cx, env, incarnation)),
             Timer::ConsumerCommitRetry { consumer, incarnation } => {
                 self.with_consumer(consumer, |cons, cx, env| cons.commit_retry(cx, env, incarnation))
             }

@@ -3,7 +3,7 @@
 
 use super::cluster::effect::ClusterEffect;
 use super::config::{BrokerConfig, LinkParams, TopicConfig};
-use super::consumer::ConsumerSpec;
+use super::consumer::{AppCall, ConsumerSpec};
 use super::coordinator::{self, GroupInfo};
 use super::map::VecSet;
 use super::narrate::choice_letter;
@@ -122,7 +122,8 @@ pub enum Action {
     /// Start a consumer (or restart a crashed or closed one, with empty memory).
     StartConsumer(u32),
     /// Add a new consumer with another one's group, subscription and settings (as a dynamic
-    /// member, even if that one is static), and start it.
+    /// member, even if that one is static; running the poll loop, even if that one is scripted),
+    /// and start it.
     AddConsumer {
         /// The consumer whose settings it copies.
         like: u32,
@@ -160,6 +161,21 @@ pub enum Action {
         consumer: u32,
         /// How long.
         ms: u64,
+    },
+    /// `KafkaConsumer.subscribe(topics)`: the subscription changes at once and the next `poll()`
+    /// rejoins the group.
+    Subscribe {
+        /// Consumer.
+        consumer: u32,
+        /// The new subscription (topic indices, sorted).
+        topics: Vec<u32>,
+    },
+    /// A scripted application calls `poll()`, `commitSync()` or `commitAsync()`.
+    AppCall {
+        /// Consumer.
+        consumer: u32,
+        /// The call.
+        call: AppCall,
     },
 }
 
@@ -336,6 +352,8 @@ impl Sim {
             Action::StallConsumer { consumer, ms } => self.with_consumer(consumer, |cons, cx, _| cons.stall(cx, ms)),
             Action::CreateTopics { topic, partitions } => self.create_partitions(topic, partitions, true),
             Action::CreatePartitions { topic, count } => self.create_partitions(topic, count, false),
+            Action::Subscribe { consumer, topics } => self.with_consumer(consumer, |cons, cx, env| cons.subscribe(cx, env, topics)),
+            Action::AppCall { consumer, call } => self.with_consumer(consumer, |cons, cx, env| cons.app_call(cx, env, call)),
             Action::IncrementalAlterConfigs { topic, set } => self.alter_topic_config(topic, &set),
         }
     }

@@ -142,6 +142,13 @@ pub enum Timer {
         /// Incarnation.
         incarnation: u32,
     },
+    /// A scripted application's `poll(timeout)` reaches its timeout.
+    ConsumerPollTimeout {
+        /// Consumer.
+        consumer: u32,
+        /// Incarnation.
+        incarnation: u32,
+    },
     /// A parked consumer fetch reaches `fetch.max.wait.ms`.
     ConsumerFetchWait {
         /// Leader.

@@ -3,6 +3,27 @@
 use super::*;
 use crate::sim::types::Strategy;
 
+/// A subscription's topic names read into topic indices, in the order given without repeats: an
+/// unknown name is refused with a did-you-mean hint, an empty list with `empty`.
+pub(super) fn subscription(cx: &mut Ctx<'_>, list: &Spanned<Vec<String>>, tnames: &[&str], empty: &str) -> Vec<u32> {
+    let mut subscribed = Vec::new();
+    for t in list.get_ref() {
+        match tnames.iter().position(|n| n == t) {
+            Some(i) if !subscribed.contains(&(i as u32)) => subscribed.push(i as u32),
+            Some(_) => {}
+            None => {
+                let hint = closest(t, tnames.iter().copied()).map(|b| format!("did you mean `{b}`?"));
+                cx.err(list.span().start, format!("unknown topic {t:?}"), hint);
+            }
+        }
+    }
+    if list.get_ref().is_empty() {
+        let example = tnames.first().map_or("orders", |t| t);
+        cx.err(list.span().start, empty, Some(format!("name the topics to subscribe to, e.g. topics = [\"{example}\"]")));
+    }
+    subscribed
+}
+
 pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpec], producers: &[ProducerSpec]) -> Vec<ConsumerSpec> {
     let mut out: Vec<ConsumerSpec> = Vec::new();
     if defs.len() > limits::CONSUMERS {
@@ -18,20 +39,7 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
         if producers.iter().any(|p| p.name == name) || out.iter().any(|c| c.name == name) {
             cx.err(d.name.span().start, format!("consumer name {} is already used", printable(&name)), Some("every producer and consumer needs its own name".into()));
         }
-        let mut subscribed = Vec::new();
-        for t in d.topics.get_ref() {
-            match tnames.iter().position(|n| n == t) {
-                Some(i) if !subscribed.contains(&(i as u32)) => subscribed.push(i as u32),
-                Some(_) => {}
-                None => {
-                    let hint = closest(t, tnames.iter().copied()).map(|b| format!("did you mean `{b}`?"));
-                    cx.err(d.topics.span().start, format!("unknown topic {t:?}"), hint);
-                }
-            }
-        }
-        if d.topics.get_ref().is_empty() {
-            cx.err(d.topics.span().start, "a consumer must subscribe to at least one topic", None);
-        }
+        let subscribed = subscription(cx, &d.topics, &tnames, "a consumer must subscribe to at least one topic");
         let commit = match &d.commit {
             None => CommitPolicy::Auto,
             Some(c) => match CommitPolicy::ALL.iter().find(|p| p.name() == c.get_ref()) {
@@ -53,6 +61,30 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
                 false
             }
         };
+        let scripted = match d.application.as_ref().map(|a| a.get_ref().as_str()) {
+            None | Some("loop") => false,
+            Some("scripted") => true,
+            Some(other) => {
+                let span = d.application.as_ref().map_or(at, |a| a.span().start);
+                let hint = closest(other, ["loop", "scripted"]).map_or("use \"loop\" or \"scripted\"".to_string(), |b| format!("did you mean `{b}`?"));
+                cx.err(span, format!("unknown application {other:?}"), Some(hint));
+                false
+            }
+        };
+        if scripted {
+            let span = d.application.as_ref().map_or(at, |a| a.span().start);
+            if let Some(c) = &d.commit {
+                cx.err(
+                    c.span().start,
+                    "a scripted application has no commit policy",
+                    Some("remove `commit`: the timeline's commit_sync and commit_async say when it commits (and enable.auto.commit inside its polls)".into()),
+                );
+            }
+            if worker {
+                let span = d.processing.as_ref().map_or(span, |p| p.span().start);
+                cx.err(span, "application = \"scripted\" with processing = \"worker\"", Some("a scripted application processes what each poll returns itself; remove `processing`".into()));
+            }
+        }
         let processing_ms = d.processing_ms.as_ref().map_or(5, |p| *p.get_ref());
         if processing_ms > limits::DURATION_MS {
             let span = d.processing_ms.as_ref().map_or(at, |p| p.span().start);
@@ -60,7 +92,8 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
         }
         let raw = d.config.as_ref().map(|c| c.get_ref().clone()).unwrap_or_default();
         let config_at = d.config.as_ref().map_or(at, |c| c.span().start);
-        let config = match raw.resolve(commit != CommitPolicy::Auto) {
+        // A scripted application keeps Kafka's default enable.auto.commit = true.
+        let config = match raw.resolve(commit != CommitPolicy::Auto && !scripted) {
             Ok(c) => c,
             Err(message) => {
                 cx.err(config_at, message, None);
@@ -71,7 +104,7 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
                 c
             }
         };
-        if commit == CommitPolicy::Auto && !config.enable_auto_commit {
+        if commit == CommitPolicy::Auto && !config.enable_auto_commit && !scripted {
             cx.err(
                 config_at,
                 "commit = \"auto\" with enable.auto.commit = false: this consumer would never commit",
@@ -106,7 +139,7 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
             name,
             config,
             topics: subscribed,
-            app: AppBehaviour { processing_ms, commit, worker },
+            app: AppBehaviour { processing_ms, commit, worker, scripted },
             autostart: d.start.unwrap_or(true),
         });
     }

@@ -11,7 +11,7 @@ use super::{limits, Scenario};
 use crate::sim::describe::node_by_name;
 use crate::sim::config::{Acks, BrokerConfig, ConsumerConfigRaw, LinkParams, OffsetReset, ProducerConfigRaw, TopicConfig};
 use crate::sim::{
-    default_assignment, Action, AppBehaviour, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction,
+    default_assignment, Action, AppBehaviour, AppCall, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction,
     TopicSpec,
 };
 use crate::sim::types::KafkaError;
@@ -123,8 +123,43 @@ toml_table! {
         processing_ms: Option<Spanned<u64>> = "processing_ms",
         commit: Option<Spanned<String>> = "commit",
         processing: Option<Spanned<String>> = "processing",
+        application: Option<Spanned<String>> = "application",
         start: Option<bool> = "start",
     } required: ["name", "topics"]
+}
+
+toml_table! {
+    struct SubscribeDef {
+        consumer: Spanned<String> = "consumer",
+        topics: Spanned<Vec<String>> = "topics",
+    } required: ["consumer", "topics"]
+}
+
+toml_table! {
+    struct PollTableDef {
+        consumer: Spanned<String> = "consumer",
+        timeout_ms: Option<Spanned<u64>> = "timeout_ms",
+        process: Option<bool> = "process",
+    } required: ["consumer"]
+}
+
+/// `poll = "c1"` or `poll = { consumer = "c1", timeout_ms = 500 }`.
+struct PollDef {
+    consumer: Spanned<String>,
+    timeout_ms: Option<Spanned<u64>>,
+    process: bool,
+}
+
+impl FromToml for PollDef {
+    fn from_toml(v: &Item<'_>, cx: &mut Ctx<'_>) -> Option<Self> {
+        match v.get_ref() {
+            DeValue::Table(_) => {
+                let t = PollTableDef::from_toml(v, cx)?;
+                Some(PollDef { consumer: t.consumer, timeout_ms: t.timeout_ms, process: t.process.unwrap_or(true) })
+            }
+            _ => Some(PollDef { consumer: Spanned::from_toml(v, cx)?, timeout_ms: None, process: true }),
+        }
+    }
 }
 
 toml_table! {
@@ -161,6 +196,11 @@ toml_table! {
         incremental_alter_configs: Option<Spanned<AlterConfigsDef>> = "incremental_alter_configs",
         create_topics: Option<Spanned<TopicDef>> = "create_topics",
         create_partitions: Option<Spanned<CreatePartitionsDef>> = "create_partitions",
+        subscribe: Option<Spanned<SubscribeDef>> = "subscribe",
+        poll: Option<Spanned<PollDef>> = "poll",
+        process: Option<Spanned<String>> = "process",
+        commit_sync: Option<Spanned<String>> = "commit_sync",
+        commit_async: Option<Spanned<String>> = "commit_async",
     } required: ["at"]
 }
 

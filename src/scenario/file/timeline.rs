@@ -49,6 +49,11 @@ fn step_kinds(e: &StepDef) -> Vec<&'static str> {
         (e.incremental_alter_configs.is_some(), "incremental_alter_configs"),
         (e.create_topics.is_some(), "create_topics"),
         (e.create_partitions.is_some(), "create_partitions"),
+        (e.subscribe.is_some(), "subscribe"),
+        (e.poll.is_some(), "poll"),
+        (e.process.is_some(), "process"),
+        (e.commit_sync.is_some(), "commit_sync"),
+        (e.commit_async.is_some(), "commit_async"),
     ];
     kinds.iter().filter(|(set, _)| *set).map(|(_, k)| *k).collect()
 }
@@ -59,7 +64,7 @@ pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
 }
 
 /// The keys a timeline entry may use for its action, for the hint of an empty entry.
-const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics or create_partitions";
+const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics, create_partitions, subscribe, poll, process, commit_sync or commit_async";
 
 /// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
 /// `growth` holds the scenario timeline's topic creations, read beforehand; a challenge's
@@ -144,6 +149,26 @@ pub(super) fn timeline_actions(
             consumer_ref(cx, &st.consumer, consumers).map(|consumer| Action::StallConsumer { consumer, ms })
         } else if let Some(alter) = &e.incremental_alter_configs {
             alter_configs_action(cx, alter, topics)
+        } else if let Some(sub) = &e.subscribe {
+            let sub = sub.get_ref();
+            let tnames: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+            let mut subscribed = subscription(cx, &sub.topics, &tnames, "subscribe with no topic is unsubscribe(), which the simulator does not model");
+            subscribed.sort_unstable();
+            let consumer = consumer_ref(cx, &sub.consumer, consumers);
+            consumer.filter(|_| !subscribed.is_empty()).map(|consumer| Action::Subscribe { consumer, topics: subscribed })
+        } else if let Some(p) = &e.poll {
+            let p = p.get_ref();
+            let timeout_ms = p.timeout_ms.as_ref().map_or(DEFAULT_POLL_TIMEOUT_MS, |t| *t.get_ref());
+            if let Some(t) = p.timeout_ms.as_ref().filter(|_| timeout_ms > limits::DURATION_MS) {
+                cx.err(t.span().start, format!("timeout_ms = {timeout_ms}, expected 0 to {}", limits::DURATION_MS), None);
+            }
+            scripted_ref(cx, &p.consumer, consumers, "poll").map(|consumer| Action::AppCall { consumer, call: AppCall::Poll { timeout_ms, process: p.process } })
+        } else if let Some(c) = &e.process {
+            scripted_ref(cx, c, consumers, "process").map(|consumer| Action::AppCall { consumer, call: AppCall::Process })
+        } else if let Some(c) = &e.commit_sync {
+            scripted_ref(cx, c, consumers, "commit_sync").map(|consumer| Action::AppCall { consumer, call: AppCall::CommitSync })
+        } else if let Some(c) = &e.commit_async {
+            scripted_ref(cx, c, consumers, "commit_async").map(|consumer| Action::AppCall { consumer, call: AppCall::CommitAsync })
         } else if let Some(p) = &e.pause {
             let p = p.get_ref();
             let question = cx.text(&p.question, "question").to_string();
@@ -375,6 +400,24 @@ pub(super) fn produce_action(
         rate: p.rate.as_ref().map(|r| *r.get_ref()),
         literal: false,
     }))
+}
+
+/// The `timeout_ms` of a `poll` action that gives none.
+pub(super) const DEFAULT_POLL_TIMEOUT_MS: u64 = 1000;
+
+/// A consumer that a `poll`, `process`, `commit_sync` or `commit_async` action names: it must run a
+/// scripted application (a looping one polls and commits by its own policy).
+fn scripted_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec], key: &str) -> Option<u32> {
+    let c = consumer_ref(cx, s, consumers)?;
+    if !consumers[c as usize].app.scripted {
+        cx.err(
+            s.span().start,
+            format!("{key} needs a scripted application, and consumer {} runs its own poll loop", printable(s.get_ref())),
+            Some("set application = \"scripted\" in its [[consumers]] table (and remove `commit` and `processing`)".into()),
+        );
+        return None;
+    }
+    Some(c)
 }
 
 pub(super) fn consumer_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec]) -> Option<u32> {

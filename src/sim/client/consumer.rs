@@ -8,6 +8,7 @@
 
 use crate::sim::config::ConsumerConfig;
 use crate::sim::map::VecMap;
+pub use crate::sim::client::effect::AppCall;
 use crate::sim::client::effect::{CommitKind, ConsumerEffect, Revocation};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
@@ -63,6 +64,9 @@ pub struct AppBehaviour {
     /// True: records are handed to a worker thread and the loop polls again at once (so
     /// auto-commit can run ahead of processing). False: processed inside the poll loop.
     pub worker: bool,
+    /// True: the application runs no loop of its own; the timeline's `poll`, `commit_sync` and
+    /// `commit_async` actions say when it calls them (`application = "scripted"`).
+    pub scripted: bool,
 }
 
 /// A consumer as the scenario declares it.
@@ -153,6 +157,9 @@ pub enum AppState {
     },
     /// Blocked (a stall) until the given time.
     Stalled,
+    /// A scripted application between its calls: not in `poll()`, doing nothing the simulator
+    /// sees (`max.poll.interval.ms` runs).
+    Idle,
 }
 
 impl AppState {
@@ -163,6 +170,7 @@ impl AppState {
             AppState::Processing => "processing",
             AppState::Committing { .. } => "committing",
             AppState::Stalled => "stalled",
+            AppState::Idle => "idle",
         }
     }
 }
@@ -262,6 +270,25 @@ pub struct Consumer {
     heartbeat_sent: Option<u64>,
     /// How often each error was seen.
     pub errors_seen: VecMap<KafkaError, u32>,
+    /// The topics of the last JoinGroup (Java's `joinedSubscription`): a `subscribe()` that
+    /// changes the subscription makes the next `poll()` rejoin.
+    joined_topics: Option<Vec<u32>>,
+    /// A scripted application's calls that came while its thread was busy, in order.
+    calls: VecDeque<AppCall>,
+    /// When the scripted `poll()` under way returns empty-handed.
+    poll_deadline: Option<u64>,
+    /// Whether the application processes what that `poll()` returns right after it.
+    poll_process: bool,
+    /// `onJoinPrepare` ran for the join under way (Java's `needsJoinPrepare` is false): a join that
+    /// fails and is retried (REBALANCE_IN_PROGRESS at SyncGroup, say) does not commit or call the
+    /// listener again; a completed join makes the next one prepare again.
+    join_prepared: bool,
+    /// A JoinGroup answer that came while a scripted application was not in `poll()`: the Java
+    /// client reads it only inside its next `poll()` (the heartbeat thread is off while joining).
+    deferred: Option<Msg>,
+    /// The assignment of a SyncGroup answer that came while a scripted application was not in
+    /// `poll()`: its next poll applies it (`onJoinComplete`), unless the generation was lost meanwhile.
+    deferred_assignment: Option<Vec<Tp>>,
 }
 
 impl Consumer {
@@ -289,7 +316,7 @@ impl Consumer {
             metadata_at: 0,
             assignment_snapshot: None,
             metadata_in_flight: false,
-            app: AppState::Polling,
+            app: if spec.app.scripted { AppState::Idle } else { AppState::Polling },
             processing: VecDeque::new(),
             worker_busy: false,
             stalled_until: 0,
@@ -299,6 +326,13 @@ impl Consumer {
             requests: VecMap::new(),
             heartbeat_sent: None,
             errors_seen: VecMap::new(),
+            joined_topics: None,
+            calls: VecDeque::new(),
+            poll_deadline: None,
+            poll_process: true,
+            join_prepared: false,
+            deferred: None,
+            deferred_assignment: None,
         }
     }
 
@@ -436,10 +470,123 @@ impl Consumer {
         let incarnation = self.incarnation;
         self.stalled_until = self.stalled_until.max(until);
         cx.emit(ConsumerEffect::ConsumerStalled { consumer: c, until });
-        if self.app == AppState::Polling {
+        if matches!(self.app, AppState::Polling | AppState::Idle) {
+            // A scripted poll() under way returns: the application thread is blocked elsewhere.
+            self.poll_deadline = None;
             self.app = AppState::Stalled;
             cx.set_timer(until, Timer::ConsumerPoll { consumer: c, incarnation });
         }
+    }
+
+    /// `KafkaConsumer.subscribe(topics)` (`ClassicKafkaConsumer.subscribeInternal`): the
+    /// subscription changes at once, the buffered records of topics no longer subscribed are
+    /// dropped (`clearBufferedDataForUnassignedTopics`), and the next `poll()` rejoins because the
+    /// subscription differs from the one it joined with (`rejoinNeededOrPending`). A consumer that
+    /// is not running keeps the subscription for its start.
+    pub(crate) fn subscribe(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, topics: Vec<u32>) {
+        let c = self.index;
+        let names: Vec<String> = topics.iter().map(|&t| env.topics[t as usize].name.clone()).collect();
+        let running = self.running();
+        let mut dropped = 0;
+        if running {
+            for o in &mut self.owned {
+                if !topics.contains(&env.tps[o.pidx as usize].topic) {
+                    dropped += o.buffer.len() as u32;
+                    o.buffer.clear();
+                }
+            }
+        }
+        self.topics = topics;
+        let changed = running && self.subscription_changed();
+        cx.emit(ConsumerEffect::Subscribed { consumer: c, topics: names, dropped, changed, running });
+        if running {
+            self.poll(cx, env);
+        }
+    }
+
+    /// Whether the subscription differs from the one of the last JoinGroup (Java compares sets).
+    fn subscription_changed(&self) -> bool {
+        let sorted = |t: &[u32]| {
+            let mut v = t.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        self.joined_topics.as_deref().is_some_and(|j| sorted(j) != sorted(&self.topics))
+    }
+
+    /// A scripted application's call: made at once when its thread is free, else after what the
+    /// thread is doing (it is one thread).
+    pub(crate) fn app_call(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, call: AppCall) {
+        let c = self.index;
+        if !self.running() {
+            cx.emit(ConsumerEffect::AppCallIgnored { consumer: c, call });
+            return;
+        }
+        if self.app == AppState::Idle && self.calls.is_empty() {
+            self.run_call(cx, env, call);
+        } else {
+            self.calls.push_back(call);
+            cx.emit(ConsumerEffect::AppCallQueued { consumer: c, call, busy: self.app.name() });
+        }
+    }
+
+    fn run_call(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, call: AppCall) {
+        let (c, now, incarnation) = (self.index, cx.now(), self.incarnation);
+        let nothing_to_commit = match call {
+            AppCall::Poll { .. } => false,
+            AppCall::Process => self.processing.is_empty(),
+            AppCall::CommitSync | AppCall::CommitAsync => self.positions().next().is_none(),
+        };
+        cx.emit(ConsumerEffect::AppCalled { consumer: c, call, nothing_to_commit });
+        match call {
+            AppCall::Poll { timeout_ms, process } => {
+                self.poll_process = process;
+                self.poll_deadline = Some(now + timeout_ms);
+                cx.set_timer(now + timeout_ms, Timer::ConsumerPollTimeout { consumer: c, incarnation });
+                self.app = AppState::Polling;
+                self.poll(cx, env);
+            }
+            AppCall::Process if self.processing.is_empty() => self.app_free(cx, env),
+            AppCall::Process => {
+                self.app = AppState::Processing;
+                self.schedule_processing(cx);
+            }
+            AppCall::CommitSync => {
+                self.app = AppState::Committing { then_process: false };
+                self.commit(cx, env, CommitKind::SyncCall);
+            }
+            AppCall::CommitAsync => {
+                self.commit(cx, env, CommitKind::AsyncCall);
+                self.app_free(cx, env);
+            }
+        }
+    }
+
+    /// A scripted application's thread is free: a `poll()` under way goes on (after a backoff or
+    /// a stall) until its timeout, otherwise the next call that waited runs.
+    pub(super) fn app_free(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        if self.poll_deadline.is_some_and(|d| cx.now() < d) {
+            self.app = AppState::Polling;
+            return self.poll(cx, env);
+        }
+        self.poll_deadline = None;
+        self.app = AppState::Idle;
+        if let Some(call) = self.calls.pop_front() {
+            self.run_call(cx, env, call);
+        }
+    }
+
+    /// A scripted `poll()` reached its timeout with nothing to return.
+    pub(crate) fn poll_timeout(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32) -> bool {
+        if !self.live(incarnation) || self.app != AppState::Polling || !self.poll_deadline.is_some_and(|d| cx.now() >= d) {
+            return false;
+        }
+        let c = self.index;
+        cx.emit(ConsumerEffect::PollReturnedEmpty { consumer: c });
+        self.poll_deadline = None;
+        self.app_free(cx, env);
+        true
     }
 
     pub(crate) fn receive(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, msg: &Msg) {
@@ -448,6 +595,13 @@ impl Consumer {
             return;
         }
         let request = |cons: &mut Consumer, req: u64| cons.requests.remove(&req).map(|p| p.request);
+        if let Msg::JoinGroupResponse { req, .. } = msg {
+            if self.app_behaviour.scripted && self.app != AppState::Polling && self.requests.contains_key(req) {
+                self.deferred = Some(msg.clone());
+                cx.emit(ConsumerEffect::JoinResponseWaitsForPoll { consumer: c });
+                return;
+            }
+        }
         match msg {
             Msg::MetadataResponse { leaders, epochs, partitions } => {
                 self.metadata_in_flight = false;
@@ -487,7 +641,18 @@ impl Consumer {
             }
             Msg::SyncGroupResponse { req, result, .. } => {
                 if matches!(request(self, *req), Some(Request::Sync)) {
-                    self.sync_response(cx, env, result);
+                    match result {
+                        // The Java client's heartbeat thread reads the answer and the member is in the
+                        // generation (it heartbeats), but `onJoinComplete` (the assignment and the
+                        // listener) waits for the application's next poll().
+                        Ok(assignment) if self.app_behaviour.scripted && self.app != AppState::Polling => {
+                            self.member = MemberState::Stable;
+                            self.heartbeat_sent = None;
+                            self.deferred_assignment = Some(assignment.clone());
+                            cx.emit(ConsumerEffect::AssignmentWaitsForPoll { consumer: c });
+                        }
+                        _ => self.sync_response(cx, env, result),
+                    }
                 }
             }
             Msg::GroupHeartbeatResponse { error, .. } => {
@@ -782,7 +947,7 @@ mod tests {
         for s in [GroupPhase::Empty, GroupPhase::PreparingRebalance, GroupPhase::CompletingRebalance, GroupPhase::Stable] {
             assert_eq!(json(serde_json::to_value(s).expect("serializes")).as_deref(), Some(s.name()));
         }
-        for s in [AppState::Polling, AppState::Processing, AppState::Committing { then_process: true }, AppState::Stalled] {
+        for s in [AppState::Polling, AppState::Processing, AppState::Committing { then_process: true }, AppState::Stalled, AppState::Idle] {
             assert_eq!(json(serde_json::to_value(s).expect("serializes")).as_deref(), Some(s.name()));
         }
     }

@@ -339,6 +339,70 @@ pub enum ConsumerEffect {
         /// Whether it sent LeaveGroup (static members do not).
         left_group: bool,
     },
+    /// The application called `subscribe(topics)`: the subscription changed at once, buffered
+    /// records of topics no longer subscribed were dropped, and the next `poll()` rejoins.
+    Subscribed {
+        /// Consumer.
+        consumer: u32,
+        /// Names of the subscribed topics, sorted.
+        topics: Vec<String>,
+        /// Buffered records dropped (`clearBufferedDataForUnassignedTopics`).
+        dropped: u32,
+        /// Whether it differs from the subscription it joined with (so the next poll rejoins).
+        changed: bool,
+        /// Whether the process runs (otherwise the subscription is kept for its start).
+        running: bool,
+    },
+    /// `poll()` sees the subscription differs from the one it joined with and rejoins
+    /// (`ConsumerCoordinator.rejoinNeededOrPending`, "subscription changed").
+    SubscriptionChangedRejoin {
+        /// Consumer.
+        consumer: u32,
+    },
+    /// A scripted application calls `poll()`, `commitSync()` or `commitAsync()`.
+    AppCalled {
+        /// Consumer.
+        consumer: u32,
+        /// The call.
+        call: AppCall,
+        /// A commit with no consumed position: nothing is sent.
+        nothing_to_commit: bool,
+    },
+    /// A scripted application's call came while its thread was busy: it runs after what the
+    /// thread is doing (the application is one thread).
+    AppCallQueued {
+        /// Consumer.
+        consumer: u32,
+        /// The call.
+        call: AppCall,
+        /// What the thread was doing (`AppState::name`).
+        busy: &'static str,
+    },
+    /// A JoinGroup answer reached a scripted application that is not in `poll()`: it is read at its
+    /// next poll (the Java client's heartbeat thread does not read the network while joining).
+    JoinResponseWaitsForPoll {
+        /// Consumer.
+        consumer: u32,
+    },
+    /// A SyncGroup answer reached a scripted application that is not in `poll()`: the member is in
+    /// the new generation (its heartbeat thread goes on), but the assignment and the listener wait
+    /// for its next poll (`onJoinComplete`).
+    AssignmentWaitsForPoll {
+        /// Consumer.
+        consumer: u32,
+    },
+    /// A scripted `poll()` reached its timeout without records.
+    PollReturnedEmpty {
+        /// Consumer.
+        consumer: u32,
+    },
+    /// A scripted application's call found the consumer not running: nothing happens.
+    AppCallIgnored {
+        /// Consumer.
+        consumer: u32,
+        /// The call.
+        call: AppCall,
+    },
     /// A consumer hit an error that stops its poll loop (e.g. NoOffsetForPartitionException).
     ConsumerFailed {
         /// Consumer.
@@ -348,6 +412,40 @@ pub enum ConsumerEffect {
         /// The partition it is about, if the error is about one (FENCED_INSTANCE_ID is about the member).
         tp: Option<Tp>,
     },
+}
+
+/// A call a scripted application makes (a `poll`, `process`, `commit_sync` or `commit_async`
+/// timeline action).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum AppCall {
+    /// `poll(Duration.ofMillis(timeout_ms))`; with `process`, the application then processes what
+    /// it holds (the records it returned and any not processed yet).
+    Poll {
+        /// How long it waits for records.
+        timeout_ms: u64,
+        /// Whether the application processes the records right after.
+        process: bool,
+    },
+    /// The application processes the records it holds (`processing_ms` each).
+    Process,
+    /// `commitSync()` of the consumed positions.
+    CommitSync,
+    /// `commitAsync()` of the consumed positions.
+    CommitAsync,
+}
+
+impl AppCall {
+    /// The call as the application writes it.
+    pub fn name(self) -> String {
+        match self {
+            AppCall::Poll { timeout_ms, process: true } => format!("poll({timeout_ms} ms)"),
+            AppCall::Poll { timeout_ms, process: false } => format!("poll({timeout_ms} ms) without processing"),
+            AppCall::Process => "process (the records it holds)".to_string(),
+            AppCall::CommitSync => "commitSync()".to_string(),
+            AppCall::CommitAsync => "commitAsync()".to_string(),
+        }
+    }
 }
 
 /// How a consumer gives up partitions.
@@ -362,6 +460,9 @@ pub enum Revocation {
     Lost,
     /// `close()`: everything it owns, before it leaves the group (under either protocol).
     OnClose,
+    /// Cooperative `onJoinPrepare` after `subscribe()`: the owned partitions of topics no longer
+    /// subscribed.
+    Unsubscribed,
 }
 
 /// Why a consumer committed.
@@ -380,6 +481,10 @@ pub enum CommitKind {
     SyncAfterProcessing,
     /// `commitAsync()` after processing.
     AsyncAfterProcessing,
+    /// `commitSync()` called by a scripted application.
+    SyncCall,
+    /// `commitAsync()` called by a scripted application.
+    AsyncCall,
 }
 
 impl ProducerEffect {
@@ -543,6 +648,11 @@ impl ConsumerEffect {
                     partitions(names, p)
                 ),
                 Revocation::OnClose => format!("{} onPartitionsRevoked {} (close: it gives them up before leaving)", names.consumer_name(*c), partitions(names, p)),
+                Revocation::Unsubscribed => format!(
+                    "{} onPartitionsRevoked {} (cooperative onJoinPrepare: only the partitions of topics it no longer subscribes to; it keeps the rest)",
+                    names.consumer_name(*c),
+                    partitions(names, p)
+                ),
             },
             ConsumerEffect::PartitionsAssigned { consumer: c, partitions: p, generation } => {
                 format!("{} onPartitionsAssigned {} (generation {generation})", names.consumer_name(*c), partitions(names, p))
@@ -571,6 +681,8 @@ impl ConsumerEffect {
                     CommitKind::SyncBeforeProcessing => "commitSync() BEFORE processing",
                     CommitKind::SyncAfterProcessing => "commitSync() after processing",
                     CommitKind::AsyncAfterProcessing => "commitAsync() after processing",
+                    CommitKind::SyncCall => "the application's commitSync(): it blocks until the answer",
+                    CommitKind::AsyncCall => "the application's commitAsync(): it goes on at once",
                 };
                 format!("{} commits {} ({why})", names.consumer_name(*c), offsets(names, o))
             }
@@ -604,6 +716,57 @@ impl ConsumerEffect {
                     ms(*since_poll_ms),
                     ms(*max_ms)
                 )
+            }
+            ConsumerEffect::Subscribed { consumer: c, topics, dropped, changed, running } => {
+                let name = names.consumer_name(*c);
+                let list = topics.join(", ");
+                if !running {
+                    return format!("{name} calls subscribe([{list}]): it is not running, so it subscribes to these when it starts");
+                }
+                let mut s = format!("{name} calls subscribe([{list}]): the subscription changes at once");
+                if *dropped > 0 {
+                    let _ = write!(s, ", {dropped} buffered record(s) of topics no longer subscribed are dropped");
+                }
+                if *changed {
+                    s.push_str("; at its next poll() it rejoins the group, since the subscription differs from the one it joined with");
+                } else {
+                    s.push_str("; it is the subscription it joined with, so nothing else happens");
+                }
+                s
+            }
+            ConsumerEffect::SubscriptionChangedRejoin { consumer: c } => format!(
+                "{}'s poll() sees its subscription differs from the one it joined with: it rejoins the group (\"subscription changed\")",
+                names.consumer_name(*c)
+            ),
+            ConsumerEffect::AppCalled { consumer: c, call, nothing_to_commit } => {
+                let name = names.consumer_name(*c);
+                match call {
+                    AppCall::Poll { timeout_ms, process } => {
+                        let then = if *process { "; the application processes them next" } else { "; the application does not process them yet" };
+                        format!("{name}'s application calls poll() (timeout {}): it returns the records buffered, or waits for some{then}", ms(*timeout_ms))
+                    }
+                    AppCall::Process if *nothing_to_commit => format!("{name}'s application has no record to process"),
+                    AppCall::Process => format!("{name}'s application processes the records it holds"),
+                    _ if *nothing_to_commit => format!("{name}'s application calls {}: it has consumed nothing yet, so there is nothing to commit", call.name()),
+                    _ => format!("{name}'s application calls {}: it commits the positions poll() has returned so far", call.name()),
+                }
+            }
+            ConsumerEffect::AppCallQueued { consumer: c, call, busy } => format!(
+                "{}'s application calls {} while its thread is {busy}: the application is one thread, so the call runs after that",
+                names.consumer_name(*c),
+                call.name()
+            ),
+            ConsumerEffect::JoinResponseWaitsForPoll { consumer: c } => format!(
+                "{}'s application is not in poll(): the JoinGroup answer waits until its next poll() reads it (the heartbeat thread does not read the network while it joins)",
+                names.consumer_name(*c)
+            ),
+            ConsumerEffect::AssignmentWaitsForPoll { consumer: c } => format!(
+                "{}'s heartbeat thread reads the SyncGroup answer: it is in the new generation, but its application is not in poll(), so the assignment and onPartitionsAssigned wait for its next poll()",
+                names.consumer_name(*c)
+            ),
+            ConsumerEffect::PollReturnedEmpty { consumer: c } => format!("{}'s poll() times out and returns no records", names.consumer_name(*c)),
+            ConsumerEffect::AppCallIgnored { consumer: c, call } => {
+                format!("{} is not running: its application cannot call {}", names.consumer_name(*c), call.name())
             }
             ConsumerEffect::ConsumerFailed { consumer: c, error, tp } => {
                 let thrown = match error {

@@ -85,7 +85,7 @@ impl Consumer {
         }
         let (group, generation, member_id, timeout) =
             (self.group, self.generation, self.member_id.clone(), self.config.request_timeout_ms);
-        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing) && self.sync_commit.is_none() {
+        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing | CommitKind::SyncCall) && self.sync_commit.is_none() {
             self.sync_commit = Some(SyncCommit { kind, deadline: cx.now() + DEFAULT_API_TIMEOUT_MS, failed_attempts: 0 });
         }
         cx.emit(ConsumerEffect::CommitSent { consumer: c, offsets: offsets.clone(), kind });
@@ -108,7 +108,7 @@ impl Consumer {
 
     /// `onJoinPrepare`: with auto-commit, commit and wait before (re)joining.
     pub(super) fn prepare_join(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
-        let commit_first = self.config.enable_auto_commit && self.member == MemberState::Stable && !self.owned.is_empty();
+        let commit_first = !self.join_prepared && self.config.enable_auto_commit && self.member == MemberState::Stable && !self.owned.is_empty();
         if commit_first {
             self.member = MemberState::PreparingJoin;
             self.commit(cx, env, CommitKind::BeforeRebalance);
@@ -141,11 +141,26 @@ impl Consumer {
         // non-empty set, while the eager path calls onPartitionsRevoked even when the member owns
         // nothing (a member that was in a generation and got no partitions still hears of it).
         let lost = self.generation < 0;
-        if lose_all && (!lost || !self.owned.is_empty()) {
+        // `AbstractCoordinator.needsJoinPrepare`: `onJoinPrepare` runs once per join; a retry of a
+        // join that failed (its SyncGroup met REBALANCE_IN_PROGRESS, say) goes straight to JoinGroup.
+        let prepare = !self.join_prepared;
+        self.join_prepared = true;
+        if prepare && lose_all && (!lost || !self.owned.is_empty()) {
             let partitions = self.assigned().map(|p| env.tps[p as usize]).collect();
             let how = if lost { Revocation::Lost } else { Revocation::Eager };
             cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how });
             self.owned.clear();
+        }
+        // Cooperative `onJoinPrepare`: only the owned partitions of topics no longer subscribed
+        // (after a `subscribe()`) are revoked before joining; the rebalance hands out the rest.
+        if prepare && !lose_all {
+            let topics = &self.topics;
+            let gone: Vec<u32> = self.assigned().filter(|&p| !topics.contains(&env.tps[p as usize].topic)).collect();
+            if !gone.is_empty() {
+                let partitions = gone.iter().map(|&p| env.tps[p as usize]).collect();
+                cx.emit(ConsumerEffect::PartitionsRevoked { consumer: c, partitions, how: Revocation::Unsubscribed });
+                self.owned.retain(|o| !gone.contains(&o.pidx));
+            }
         }
         let mut owned: Vec<Tp> = self.assigned().map(|p| env.tps[p as usize]).collect();
         if !cooperative {
@@ -156,6 +171,7 @@ impl Consumer {
         let timeout = self.config.max_poll_interval_ms + 5_000;
         self.member = MemberState::Joining;
         self.rejoin_needed = false;
+        self.joined_topics = Some(topics.clone());
         self.heartbeat_sent = None;
         self.request(cx, coord, Request::Join, timeout, |req| Msg::JoinGroup {
             req,
@@ -248,6 +264,9 @@ impl Consumer {
             Ok(a) => a,
             Err(e) => return self.group_error(cx, env, "SyncGroup", *e),
         };
+        // A scripted application's assignment applied at its next poll: the member was in the
+        // generation meanwhile, and a rejoin its heartbeats were asked for still stands.
+        let rejoin_asked = self.member == MemberState::Stable && self.rejoin_needed;
         let mut new: Vec<u32> = assignment.iter().map(|&tp| env.pidx(tp)).collect();
         new.sort_unstable();
         new.dedup();
@@ -266,8 +285,10 @@ impl Consumer {
             self.owned.insert(at, Owned::new(pidx));
         }
         self.member = MemberState::Stable;
+        // The join completed (`onJoinComplete`): the next one runs `onJoinPrepare` again.
+        self.join_prepared = false;
         // KIP-429: a member that gave partitions up rejoins at once so they can be handed out.
-        self.rejoin_needed = !revoked.is_empty();
+        self.rejoin_needed = rejoin_asked || !revoked.is_empty();
         self.heartbeat_sent = None;
         self.poll(cx, env);
     }
@@ -358,7 +379,7 @@ impl Consumer {
         if kind == CommitKind::BeforeRebalance && self.member == MemberState::PreparingJoin {
             self.send_join(cx, env);
         }
-        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing) {
+        if matches!(kind, CommitKind::SyncBeforeProcessing | CommitKind::SyncAfterProcessing | CommitKind::SyncCall) {
             self.commit_done(cx, env);
         }
     }

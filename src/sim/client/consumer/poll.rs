@@ -21,6 +21,17 @@ impl Consumer {
             return;
         }
         self.last_poll = now;
+        // A scripted application's JoinGroup answer that came between its polls is read now.
+        if let Some(msg) = self.deferred.take() {
+            return self.receive(cx, env, &msg);
+        }
+        // `joinGroupIfNeeded`: the completed join is applied now, or dropped when the heartbeat
+        // thread lost the generation meanwhile (max.poll.interval.ms, a coordinator error).
+        if let Some(assignment) = self.deferred_assignment.take() {
+            if self.generation >= 0 && self.member == MemberState::Stable {
+                return self.sync_response(cx, env, &Ok(assignment));
+            }
+        }
         if self.coordinator.is_none() {
             return self.find_coordinator(cx);
         }
@@ -28,6 +39,10 @@ impl Consumer {
             MemberState::PreparingJoin | MemberState::Joining | MemberState::Syncing => return,
             MemberState::Unjoined => return self.prepare_join(cx, env),
             MemberState::Stable if self.rejoin_needed => return self.prepare_join(cx, env),
+            MemberState::Stable if self.subscription_changed() => {
+                cx.emit(ConsumerEffect::SubscriptionChangedRejoin { consumer: c });
+                return self.prepare_join(cx, env);
+            }
             MemberState::Stable => {}
         }
         if self.config.enable_auto_commit && now >= self.next_auto_commit {
@@ -44,7 +59,20 @@ impl Consumer {
         }
         let records = returned.iter().map(|(pidx, r)| (env.tp(*pidx), r.offset, r.record)).collect();
         cx.emit(ConsumerEffect::Polled { consumer: c, records });
+        // A scripted poll() returns with these records.
+        self.poll_deadline = None;
         let behaviour = self.app_behaviour.clone();
+        if behaviour.scripted {
+            // The application holds these records (with any it has not processed yet).
+            self.processing.extend(returned);
+            if self.poll_process {
+                self.app = AppState::Processing;
+                self.schedule_processing(cx);
+            } else {
+                self.app_free(cx, env);
+            }
+            return;
+        }
         if behaviour.worker {
             self.processing.extend(returned);
             self.worker_next(cx);
@@ -140,6 +168,9 @@ impl Consumer {
     }
 
     pub(super) fn back_to_poll(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        if self.app_behaviour.scripted {
+            return self.app_free(cx, env);
+        }
         self.app = AppState::Polling;
         self.poll(cx, env);
     }

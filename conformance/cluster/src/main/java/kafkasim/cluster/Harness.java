@@ -211,6 +211,15 @@ public final class Harness {
             case "observe" -> states.add(state(index, op));
             case "consume_all" -> reads.add(consumeAll(index, timeout));
             case "stall_consumer" -> member(index, s).stall(s.path("ms").asLong());
+            case "subscribe" -> {
+                List<String> topics = new ArrayList<>();
+                s.path("topics").forEach(t -> topics.add(t.asText()));
+                try {
+                    member(index, s).subscribe(topics, timeout);
+                } catch (IllegalStateException e) {
+                    throw new CaseFailure("step " + index + " (" + op + "): " + e.getMessage());
+                }
+            }
             case "start_consumer" -> {
                 try {
                     member(index, s).start();
@@ -245,7 +254,26 @@ public final class Harness {
         NewTopic t = new NewTopic(topic, replicas).configs(strings(spec.path("topic").path("config")));
         cluster.admin().createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
         settle(topic, assignment);
+        // `extra_topics`: more topics for the consumers (a subscription to several), made the same way.
+        for (JsonNode extra : spec.path("extra_topics")) {
+            List<List<Integer>> a = new ArrayList<>();
+            Map<Integer, List<Integer>> r = new LinkedHashMap<>();
+            for (JsonNode rs : extra.path("replica_assignment")) {
+                List<Integer> l = new ArrayList<>();
+                rs.forEach(b -> l.add(b.asInt()));
+                r.put(a.size(), l);
+                a.add(l);
+            }
+            String name = extra.path("name").asText();
+            NewTopic nt = new NewTopic(name, r).configs(strings(extra.path("config")));
+            cluster.admin().createTopics(List.of(nt)).all().get(30, TimeUnit.SECONDS);
+            settle(name, a);
+            extraPartitions += a.size();
+        }
     }
+
+    /** Partitions of the extra topics. */
+    private int extraPartitions;
 
     /**
      * The group coordinator's topic, made before any consumer asks for a coordinator (which would have a
@@ -324,6 +352,7 @@ public final class Harness {
         String key = s.hasNonNull("key") ? s.get("key").asText() : null;
         String value = s.path("value").asText();
         Integer partition = s.hasNonNull("partition") ? s.get("partition").asInt() : null;
+        String topic = s.path("topic").asText(this.topic);
         ObjectNode r = records.addObject();
         r.put("key", key);
         r.put("value", value);
@@ -605,7 +634,7 @@ public final class Harness {
                         last = "state " + d.groupState() + ", assignment " + coord;
                         reached = coord.keySet().equals(want)
                                 && (want.isEmpty() ? d.groupState().toString().equals("Empty") : d.groupState().toString().equals("Stable"))
-                                && (want.isEmpty() || all.size() == assignment.size());
+                                && (want.isEmpty() || all.size() == assignment.size() + extraPartitions);
                         for (String n : want) {
                             Member m = members.get(n);
                             reached &= m != null && m.running() && m.assignment().equals(coord.get(n)) && m.positionsKnown();

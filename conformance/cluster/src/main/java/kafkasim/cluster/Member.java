@@ -61,6 +61,10 @@ final class Member implements Runnable {
     private volatile boolean crashRequested;
     /** The application thread blocks until then (System.currentTimeMillis()) before its next poll. */
     private volatile long stalledUntil;
+    /** A subscribe() the application thread makes before its next poll (null: none asked). */
+    private volatile List<String> resubscribe;
+    /** The subscribe() asked for has been made. */
+    private volatile boolean resubscribed = true;
     private volatile KafkaConsumer<String, String> failedConsumer;
     private String state = "not_started";
     private String error;
@@ -154,6 +158,30 @@ final class Member implements Runnable {
         stalledUntil = System.currentTimeMillis() + ms;
     }
 
+    /**
+     * Has the application thread call subscribe(topics) before its next poll (it is between polls at
+     * most 100 ms later), as the simulator's subscribe action, and waits until it has. A consumer that is
+     * not running keeps the topics for its next start, as the simulator does.
+     */
+    void subscribe(List<String> newTopics, long timeoutMs) throws InterruptedException {
+        if (!running()) {
+            synchronized (this) {
+                topics.clear();
+                topics.addAll(newTopics);
+            }
+            return;
+        }
+        resubscribed = false;
+        resubscribe = new ArrayList<>(newTopics);
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (!resubscribed) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("consumer " + name + " did not subscribe within " + timeoutMs + " ms");
+            }
+            Thread.sleep(5);
+        }
+    }
+
     /** Stops the loop as a process that dies: no commit, no LeaveGroup, no listener call. */
     void crash(long timeoutMs) throws InterruptedException {
         if (Boolean.parseBoolean(props.getProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true"))) {
@@ -185,12 +213,22 @@ final class Member implements Runnable {
     public void run() {
         KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props);
         try {
-            consumer.subscribe(topics, new Listener());
+            consumer.subscribe(new ArrayList<>(topics), new Listener());
             while (!closeRequested && !crashRequested) {
                 long stall = stalledUntil - System.currentTimeMillis();
                 if (stall > 0) {
                     Thread.sleep(stall);
                     continue;
+                }
+                List<String> next = resubscribe;
+                if (next != null) {
+                    resubscribe = null;
+                    synchronized (this) {
+                        topics.clear();
+                        topics.addAll(next);
+                    }
+                    consumer.subscribe(next, new Listener());
+                    resubscribed = true;
                 }
                 ConsumerRecords<String, String> polled = consumer.poll(Duration.ofMillis(100));
                 List<ConsumerRecord<String, String>> batch = new ArrayList<>();
