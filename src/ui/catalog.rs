@@ -54,7 +54,9 @@ pub fn picker(t: Tr, builtins: &[Builtin], current: &str, cmd: &Callback<Cmd>) -
         None => t.more_scenarios.to_string(),
     };
     html! {
-        <select onchange={on_pick} aria-label={t.scenario} data-testid="picker" dir="auto">
+        // Keyed by the run shown: a new menu each time it changes, since a menu the person has used
+        // no longer follows its options' `selected` attributes (Back and Forward change the run too).
+        <select key={current.to_string()} onchange={on_pick} aria-label={t.scenario} data-testid="picker" dir="auto">
             if current.is_empty() { <option selected=true disabled=true>{t.edited_scenario}</option> }
             { for modules.iter().map(|m| html! {
                 <optgroup label={module_label(*m)}>

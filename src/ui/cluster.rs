@@ -606,14 +606,17 @@ fn named_node(f: &Frame) -> Option<String> {
     })
 }
 
-/// Scrolls a picture taller than its box so that the node `name` stands in the box's middle.
+/// Scrolls a picture taller than its box so that the node `name` stands in the box's middle, or,
+/// when the node is taller than the box (a broker of many replicas), so that its top, with its
+/// name, is at the box's top.
 fn scroll_to_node(holder: &web_sys::Element, name: &str) {
     if holder.scroll_height() <= holder.client_height() {
         return;
     }
     let Ok(Some(node)) = holder.query_selector(&format!("[data-node=\"{name}\"]")) else { return };
     let (Some(area), Some(at)) = (client_rect(holder), client_rect(&node)) else { return };
-    let offset = (at.top - area.top) - ((area.bottom - area.top) - (at.bottom - at.top)) / 2.0;
+    let room = (area.bottom - area.top) - (at.bottom - at.top);
+    let offset = (at.top - area.top) - (room / 2.0).max(0.0);
     holder.set_scroll_top(holder.scroll_top() + offset.round() as i32);
 }
 
