@@ -427,6 +427,9 @@ enum Arrangement {
     /// One above the other (the controller, the producers, the brokers, the groups): a phone, or
     /// one pane of compare mode. Every message runs down the lane right of them.
     Column,
+    /// As `Columns`, with the brokers in this many columns side by side (broker `i` in column
+    /// `i % n`): the overview of a cluster too large for its stage, drawn small to fit it.
+    Grid(usize),
 }
 
 /// Where every node of the picture is, in one arrangement.
@@ -484,12 +487,22 @@ impl Layout {
         } else {
             (0..state.producers.len()).map(|i| Rect { x: 10.0, y: TOP + i as f64 * (PRODUCER_H + GAP), w: PRODUCER_W, h: PRODUCER_H }).collect()
         };
+        let grid = match arrangement {
+            Arrangement::Grid(n) => n.max(1),
+            _ => 1,
+        };
         let mut brokers = Vec::with_capacity(rows.len());
-        for list in rows {
+        let mut column_y = vec![y; grid];
+        for (i, list) in rows.iter().enumerate() {
             let h = HEAD + rows_height(list.len(), compact) + FOOT;
-            brokers.push(Rect { x: broker_x, y, w: broker_w, h });
-            y += h + GAP;
+            let c = i % grid;
+            brokers.push(Rect { x: broker_x + c as f64 * (broker_w + LANE + GAP), y: column_y[c], w: broker_w, h });
+            column_y[c] += h + GAP;
         }
+        y = column_y.into_iter().fold(y, f64::max);
+        let brokers_w = grid as f64 * broker_w + (grid - 1) as f64 * (LANE + GAP);
+        let controller = Rect { w: brokers_w, ..controller };
+        let broker_w = brokers_w;
         let lane_x = broker_x + broker_w + if column { 14.0 } else { LANE };
         let (group_x, group_w, mut gy) = if column { (broker_x, broker_w, y) } else { (broker_x + broker_w + GROUP_GAP, CONSUMER_W, TOP) };
         let mut groups = Vec::with_capacity(state.groups.len());
@@ -627,6 +640,8 @@ pub fn Cluster(props: &ClusterProps) -> Html {
     let t = use_tr();
     let holder = use_node_ref();
     let stage = use_box_size(&holder);
+    // The whole picture at once, below the readable size, for a cluster too large for its stage.
+    let overview = use_state_eq(|| false);
     // A picture too tall for its stage keeps the node the lesson talks about in view.
     {
         let holder = holder.clone();
@@ -671,6 +686,29 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             let scale = stage.0 / column.width;
             (column, scale.clamp(MIN_SCALE, MAX_SCALE))
         }
+    };
+    // A picture taller than its stage at the readable size scrolls in it. Its overview draws it
+    // smaller, to fit, with the brokers in as many columns as fit it best, until the person asks for
+    // the readable size again.
+    let scrolls = measured && l.height * scale > stage.1 + 1.0;
+    let (l, scale) = if *overview && scrolls {
+        (1..=rows.len().max(1))
+            .map(|n| Layout::new(&f.state, &rows, compact, Arrangement::Grid(n)))
+            .map(|grid| {
+                let fit = grid.fit(stage).min(MAX_SCALE);
+                (grid, fit)
+            })
+            .fold(None, |best: Option<(Layout, f64)>, (grid, fit)| match best {
+                Some(b) if b.1 >= fit => Some(b),
+                _ => Some((grid, fit)),
+            })
+            .unwrap_or((l, scale))
+    } else {
+        (l, scale)
+    };
+    let toggle_overview = {
+        let overview = overview.clone();
+        Callback::from(move |_: MouseEvent| overview.set(!*overview))
     };
     // In compact mode a topic's bars share one scale, so a follower that lags shows a shorter bar.
     let mut topic_scale: VecMap<String, u64> = VecMap::new();
@@ -835,15 +873,20 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         if compact {
             <p class="hint compact-note" data-testid="compact-note">{t.compact_note}</p>
         }
+        if scrolls {
+            <div class="picture-tools">
+                <button onclick={toggle_overview} data-testid="overview" aria-pressed={overview.to_string()}>{if *overview { t.overview_off } else { t.overview }}</button>
+            </div>
+        }
         <div class="picture" ref={holder} data-testid="picture">
         <svg class="cluster" viewBox={format!("0 0 {} {}", px(l.width), px(l.height))} style={size} role="group" aria-label={t.cluster_label} direction="ltr" dir="ltr"
-             data-arrangement={if l.arrangement == Arrangement::Columns { "columns" } else { "column" }} data-scale={format!("{scale:.3}")}>
+             data-arrangement={match l.arrangement { Arrangement::Columns => "columns", Arrangement::Column => "column", Arrangement::Grid(_) => "grid" }} data-scale={format!("{scale:.3}")}>
             <defs>
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head" />
                 </marker>
             </defs>
-            if l.arrangement == Arrangement::Columns {
+            if l.arrangement != Arrangement::Column {
                 <text class="column-title" x="10" y="30">{t.isolate(t.producers)}</text>
             }
             if let Some(x) = l.groups_title_x {

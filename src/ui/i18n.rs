@@ -316,6 +316,8 @@ pub struct Text {
     pub controller_tip: &'static str,
     /// Above the picture of a large cluster, whose logs are drawn as bars.
     pub compact_note: &'static str,
+    pub overview: &'static str,
+    pub overview_off: &'static str,
     /// The HW and LEO after a replica's cells.
     pub hw_leo: &'static str,
     pub more_in_flight: &'static str,
@@ -539,6 +541,8 @@ pub static EN: Text = Text {
     none: "none",
     committed_tip: "committed offsets (next record to read after a restart): {1}",
     controller_meta: "  KRaft quorum: elects leaders, keeps ISRs and epochs",
+    overview: "Overview: the whole cluster",
+    overview_off: "Back to a readable size",
     compact_note: "A large cluster: each replica's log is drawn as a bar, solid up to the high watermark (HW) and faint from there to the log end offset (LEO). The numbers read HW/LEO; the bars of one topic share a scale, so a follower that lags has a shorter bar.",
     hw_leo: "HW {1} LEO {2}",
     more_in_flight: "… and {1} more (hover a dot to name it).",
@@ -760,6 +764,8 @@ pub static FA: Text = Text {
     none: "هیچ",
     committed_tip: "offsetهای commit‌شده (رکورد بعدی برای خواندن پس از شروع دوباره): {1}",
     controller_meta: "  کوئورم KRaft: گزینش leader، نگه‌داری ISR و epoch",
+    overview: "نمای کلی: همهٔ خوشه",
+    overview_off: "بازگشت به اندازهٔ خوانا",
     compact_note: "یک خوشهٔ بزرگ: لاگ هر replica یک نوار است، پررنگ تا high watermark ‏(HW) و کم‌رنگ از آنجا تا log end offset ‏(LEO). عددها HW/LEO را نشان می‌دهند؛ نوارهای یک تاپیک یک مقیاس دارند، پس followerی که عقب است نوار کوتاه‌تری دارد.",
     hw_leo: "HW {1} LEO {2}",
     more_in_flight: "… و {1} پیام دیگر (برای نامش نشانگر را روی نقطه ببرید).",

@@ -488,7 +488,7 @@ test('Back and Forward move between the lessons picked in the page, and Back fro
   expect(problems).toEqual([]);
 });
 
-test('large-cluster scrolls the broker its question names into view', async ({ page }) => {
+test('large-cluster scrolls the broker its question names into view, and its overview shows the whole cluster', async ({ page }) => {
   await page.setViewportSize({ width: 1366, height: 768 });
   const problems = await open(page);
   await lesson(page, 'large-cluster');
@@ -502,5 +502,23 @@ test('large-cluster scrolls the broker its question names into view', async ({ p
   }).toBe(true);
   expect(await picture.evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
   await page.screenshot({ path: path.join(SHOTS, 'large-cluster-focus-1366.png') });
+  // The overview shows the whole cluster in the stage, brokers side by side; the readable size
+  // comes back on demand.
+  await page.getByTestId('overview').click();
+  await expect(page.getByTestId('overview')).toHaveAttribute('aria-pressed', 'true');
+  await expect.poll(() => picture.evaluate((el) => el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+  await expect(picture.locator('svg.cluster')).toHaveAttribute('data-arrangement', 'grid');
+  const box = await picture.boundingBox();
+  const columns = new Set();
+  for (let b = 1; b <= 9; b++) {
+    const node = await picture.locator(`[data-node="broker-${b}"] .box`).first().boundingBox();
+    expect(node.y).toBeGreaterThanOrEqual(box.y - 1);
+    expect(node.y + node.height).toBeLessThanOrEqual(box.y + box.height + 1);
+    columns.add(Math.round(node.x));
+  }
+  expect(columns.size).toBeGreaterThan(1);
+  await page.screenshot({ path: path.join(SHOTS, 'large-cluster-overview-1366.png') });
+  await page.getByTestId('overview').click();
+  await expect.poll(() => picture.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
   expect(problems).toEqual([]);
 });
