@@ -78,6 +78,10 @@ impl Names for Sim {
         self.topics[topic as usize].partitions
     }
 
+    fn topic_name(&self, topic: u32) -> &str {
+        &self.topics[topic as usize].name
+    }
+
     fn record_label(&self, id: RecordId) -> String {
         let r = self.ledger.get(id);
         match &r.key {

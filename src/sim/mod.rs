@@ -208,7 +208,7 @@ impl Sim {
             .enumerate()
             .map(|(i, spec)| {
                 let g = groups.iter().position(|g| g.name == spec.config.group_id).expect("every group.id has a group");
-                Consumer::new(i as u32, spec, g as u32, tps.len(), topics.iter().map(|t| t.partitions).collect())
+                Consumer::new(i as u32, spec, g as u32, &topics)
             })
             .collect();
         let mut net = Network { default: setup.network, ..Network::default() };
@@ -516,7 +516,7 @@ impl Sim {
         }
         let spec = ConsumerSpec { name, config, topics: model.topics.clone(), app, autostart: true };
         let index = self.consumers.len() as u32;
-        let consumer = Consumer::new(index, &spec, model.group, self.tps.len(), self.topics.iter().map(|t| t.partitions).collect());
+        let consumer = Consumer::new(index, &spec, model.group, &self.topics);
         self.consumers.push(consumer);
         self.emit(ConsumerEffect::ConsumerAdded { consumer: index, like });
         self.with_consumer(index, |cons, cx, env| cons.start(cx, env));

@@ -21,6 +21,8 @@ pub trait Names {
     fn consumer_group(&self, consumer: u32) -> u32;
     /// How many partitions a topic has.
     fn topic_partitions(&self, topic: u32) -> u32;
+    /// A topic's name.
+    fn topic_name(&self, topic: u32) -> &str;
     /// `k1=v1` (or just the value when there is no key).
     fn record_label(&self, id: RecordId) -> String;
 }

@@ -15,6 +15,7 @@ use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
 use crate::sim::client::ClientEnv;
 use crate::sim::ctx::Ctx;
+use crate::sim::topic::Topic;
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -292,8 +293,10 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// A consumer that knows the partition counts `counts` (by topic) of `partitions` partitions.
-    pub(crate) fn new(index: u32, spec: &ConsumerSpec, group: u32, partitions: usize, counts: Vec<u32>) -> Consumer {
+    /// A consumer whose metadata shows `topics` as they are now.
+    pub(crate) fn new(index: u32, spec: &ConsumerSpec, group: u32, topics: &[Topic]) -> Consumer {
+        // Every global partition index belongs to a topic's range.
+        let partitions = topics.iter().map(|t| t.capacity as usize).sum();
         Consumer {
             index,
             name: spec.name.clone(),
@@ -312,7 +315,7 @@ impl Consumer {
             owned: Vec::new(),
             leaders: vec![None; partitions],
             leader_epochs: vec![0; partitions],
-            partitions: counts,
+            partitions: topics.iter().map(|t| t.partitions).collect(),
             metadata_at: 0,
             assignment_snapshot: None,
             metadata_in_flight: false,
@@ -395,7 +398,6 @@ impl Consumer {
             return;
         }
         let now = cx.now();
-        let partitions = env.tps.len();
         let incarnation = self.incarnation + 1;
         let spec_like = ConsumerSpec {
             name: self.name.clone(),
@@ -405,8 +407,7 @@ impl Consumer {
             autostart: true,
         };
         let (index, group, errors) = (self.index, self.group, self.errors_seen.clone());
-        let counts = env.topics.iter().map(|t| t.partitions).collect();
-        *self = Consumer::new(index, &spec_like, group, partitions, counts);
+        *self = Consumer::new(index, &spec_like, group, env.topics);
         self.metadata_at = now;
         self.incarnation = incarnation;
         self.errors_seen = errors;
@@ -579,7 +580,7 @@ impl Consumer {
 
     /// A scripted `poll()` reached its timeout with nothing to return.
     pub(crate) fn poll_timeout(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32) -> bool {
-        if !self.live(incarnation) || self.app != AppState::Polling || !self.poll_deadline.is_some_and(|d| cx.now() >= d) {
+        if !self.live(incarnation) || self.app != AppState::Polling || self.poll_deadline.is_none_or(|d| cx.now() < d) {
             return false;
         }
         let c = self.index;

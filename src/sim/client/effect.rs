@@ -568,8 +568,7 @@ impl ProducerEffect {
             }
             ProducerEffect::WaitingOnMetadata { producer, tp, explicit } => {
                 let name = names.producer_name(*producer);
-                let full = tpn(tp);
-                let topic = full.rsplit_once('-').map_or(full.as_str(), |(t, _)| t);
+                let topic = names.topic_name(tp.topic);
                 if *explicit {
                     format!("{name}'s send() to {} blocks: its metadata has no such partition yet, so it asks for metadata and waits (later sends wait behind it)", tpn(tp))
                 } else {
@@ -619,11 +618,7 @@ impl ConsumerEffect {
             ConsumerEffect::MetadataChanged { consumer: c, changed } => {
                 let list: Vec<String> = changed
                     .iter()
-                    .map(|&(t, was, now)| {
-                        let full = names.tp_name(Tp { topic: t, partition: 0 });
-                        let topic = full.rsplit_once('-').map_or(full.clone(), |(t, _)| t.to_string());
-                        format!("{topic} has {now} partitions, not {was}")
-                    })
+                    .map(|&(t, was, now)| format!("{} has {now} partitions, not {was}", names.topic_name(t)))
                     .collect();
                 format!(
                     "{}, the group leader, refreshes its metadata: {}. The assignment it made is out of date, so it rejoins and the group rebalances",

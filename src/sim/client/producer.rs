@@ -55,8 +55,6 @@ pub struct Batch {
     pub closed: bool,
 }
 
-/// The built-in partitioner's current partition for records without a key, and the bytes
-/// appended to it (`BuiltInPartitioner.StickyPartitionInfo`).
 /// One `send()` call's arguments, kept while it waits for metadata.
 #[derive(Clone, Debug)]
 struct BlockedSend {
@@ -67,6 +65,8 @@ struct BlockedSend {
     value_bytes: Option<u32>,
 }
 
+/// The built-in partitioner's current partition for records without a key, and the bytes
+/// appended to it (`BuiltInPartitioner.StickyPartitionInfo`).
 #[derive(Clone, Copy, Debug)]
 struct Sticky {
     partition: u32,
