@@ -11,7 +11,7 @@ use super::frame::Frame;
 use super::i18n::{fill, Tr};
 use super::page::Page;
 use super::panels::{in_flight, ActionMenu, Controls, Expectations, Ledger, Narration};
-use super::playback::{landing_note, use_slices, use_ticker};
+use super::playback::{landing_note, use_slices, use_ticker, SPEEDS};
 use super::run::{challenge_panel, compare_panel, SharePopover};
 use super::topbar::{top_bar, TopBar};
 use crate::share::ScenarioRef;
@@ -82,6 +82,9 @@ pub fn App() -> Html {
     };
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
 
+    // Playing at the fastest speed, one step a frame: the picture leaves out the faint paths under
+    // the messages in flight, which would be drawn again in nearly every frame (see docs/page.md).
+    let fastest = p.playback.playing && SPEEDS[p.playback.speed] == 0;
     let selected_name = p.run.selected.and_then(|n| frame.node_names.iter().find(|(id, _)| *id == n).map(|(_, s)| s.clone()));
     let on_menu = {
         let menu_open = menu_open.clone();
@@ -90,7 +93,7 @@ pub fn App() -> Html {
 
     html! {
         <ContextProvider<Tr> context={t}>
-        <div class="app" ondrop={on_drop} ondragover={on_dragover}>
+        <div class={classes!("app", fastest.then_some("fastest"))} ondrop={on_drop} ondragover={on_dragover}>
             // The stage: one screen that holds the bars, the picture and what explains it, so that
             // nothing the lesson is about is below the fold or under a bar. The ledger, the
             // editor and the footer follow it for whoever scrolls.

@@ -815,7 +815,9 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         .take(if props.numbered { FLIGHTS_NUMBERED } else { 0 })
         .filter_map(|m| {
             let (line, _) = l.path(l.rect(m.from)?, l.rect(m.to)?);
-            Some(html! { <polyline class="msg-path" points={points(&line)} /> })
+            // Keyed by message, so that a path stays untouched while its message travels: a
+            // path that changed would have the browser paint again the whole box it spans.
+            Some(html! { <polyline key={m.id.to_string()} class="msg-path" points={points(&line)} /> })
         })
         .collect();
     // Cut links: the path a message would take, drawn broken, with a cross at its middle (lines

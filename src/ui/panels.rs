@@ -11,6 +11,7 @@ use crate::session::UserAction;
 use crate::sim::describe::{choice_letter, MarkerKind};
 use crate::sim::ledger::Outcome;
 use crate::sim::map::VecMap;
+use crate::sim::view::LedgerView;
 use crate::sim::NodeId;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -218,7 +219,7 @@ pub fn in_flight(t: Tr, f: &Frame) -> Html {
             } else {
                 <ol class="flight-list" dir="ltr">
                     { for f.flights.iter().take(FLIGHTS_NUMBERED).enumerate().map(|(i, m)| html! {
-                        <li class={format!("msg-{}", m.kind.to_lowercase())} data-kind={m.kind}>
+                        <li key={m.id.to_string()} class={format!("msg-{}", m.kind.to_lowercase())} data-kind={m.kind}>
                             <span class="dot">{(i + 1).to_string()}</span>{format!("{} {} → {}", m.kind, name(m.from), name(m.to))}
                         </li>
                     }) }
@@ -418,6 +419,24 @@ impl PartialEq for LedgerProps {
     }
 }
 
+/// Properties of [`LedgerBody`].
+#[derive(Properties)]
+struct LedgerBodyProps {
+    ledger: Rc<LedgerView>,
+    /// The virtual time the ledger was computed at: the end of its lag charts.
+    now: u64,
+    on_record: Callback<u32>,
+}
+
+/// The body renders again only for another ledger. Its `now` is the time of the render that
+/// brought that ledger, which is the ledger's own time; a step that only marks the ledger as
+/// behind (most steps while stepping) leaves the table, thousands of elements, untouched.
+impl PartialEq for LedgerBodyProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.ledger, &other.ledger)
+    }
+}
+
 fn lag_chart(tr: Tr, name: &str, samples: &[(u64, String, u64)], now: u64) -> Html {
     // The group's total lag: the latest sample of each partition, summed, at every sample time.
     let mut latest: VecMap<&str, u64> = VecMap::new();
@@ -450,10 +469,22 @@ fn lag_chart(tr: Tr, name: &str, samples: &[(u64, String, u64)], now: u64) -> Ht
     }
 }
 
-/// The ledger panel.
+/// The ledger panel: whether it is behind the picture, and its body.
 #[function_component]
 pub fn Ledger(props: &LedgerProps) -> Html {
-    let l = &props.frame.ledger;
+    let tr = use_tr();
+    let stale = props.frame.ledger_stale.to_string();
+    html! {
+        <section class="ledger" aria-label={tr.ledger_region} data-stale={stale.clone()} aria-busy={stale}>
+            <LedgerBody ledger={props.frame.ledger.clone()} now={props.frame.now} on_record={props.on_record.clone()} />
+        </section>
+    }
+}
+
+/// The ledger's badges, lag charts and table of records.
+#[function_component]
+fn LedgerBody(props: &LedgerBodyProps) -> Html {
+    let l = &props.ledger;
     let t = &l.totals;
     let tr = use_tr();
     // `name` keeps the tests' handle whatever the language; `label` is what people read.
@@ -493,7 +524,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
         }
     });
     html! {
-        <section class="ledger" aria-label={tr.ledger_region} data-stale={props.frame.ledger_stale.to_string()} aria-busy={props.frame.ledger_stale.to_string()}>
+        <>
             <h2>{tr.ledger}</h2>
             <div class="badges" data-testid="badges">
                 {badge("sent", tr.badge_sent, t.sent, false)}{badge("acknowledged", tr.badge_acknowledged, t.acknowledged, false)}{badge("failed", tr.badge_failed, t.failed, true)}
@@ -506,7 +537,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
                     </span>
                 }) }
             </div>
-            <div class="charts">{ for l.groups.iter().map(|g| lag_chart(tr, &g.name, &g.lag, props.frame.now)) }</div>
+            <div class="charts">{ for l.groups.iter().map(|g| lag_chart(tr, &g.name, &g.lag, props.now)) }</div>
             if omitted > 0 {
                 <p class="omitted" data-testid="ledger-omitted">{fill(tr.ledger_omitted, &[&l.records.len(), &t.sent, &(LEDGER_ROWS / 2)])}</p>
             }
@@ -520,7 +551,7 @@ pub fn Ledger(props: &LedgerProps) -> Html {
                     <tbody>{ for rows }</tbody>
                 </table>
             </div>
-        </section>
+        </>
     }
 }
 
