@@ -83,7 +83,8 @@ pub fn App() -> Html {
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
 
     // Playing at the fastest speed, one step a frame: the picture leaves out the faint paths under
-    // the messages in flight, which would be drawn again in nearly every frame (see docs/page.md).
+    // the messages in flight, which would be drawn again in nearly every frame, and its dots stop
+    // gliding, which would leave them far behind their messages (see docs/page.md).
     let fastest = p.playback.playing && SPEEDS[p.playback.speed] == 0;
     let selected_name = p.run.selected.and_then(|n| frame.node_names.iter().find(|(id, _)| *id == n).map(|(_, s)| s.clone()));
     let on_menu = {
