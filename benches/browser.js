@@ -12,9 +12,20 @@
 //   frame-rate cap off, so the gap between animation frames is what a frame really costs.
 // - memory: the wasm memory after heavy-load-100k (100,002 records) has run to its end in the
 //   page and the page shows its last step.
+// - time to interactive: with DIST given, the page is also served from DIST with gzip (as a static
+//   host serves it; Python's server does not compress) and loaded with an empty cache over a link
+//   throttled like 4G (9 Mbit/s each way, 170 ms latency), three times; the time from the start of
+//   navigation to the first lesson's title on screen, when its controls answer.
+//
+//   node benches/browser.js PORT [DIST]
 const { chromium } = require('@playwright/test');
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const zlib = require('zlib');
 
 const PORT = process.argv[2] || '8766';
+const DIST = process.argv[3];
 const BASE = `http://127.0.0.1:${PORT}/`;
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--disable-frame-rate-limit', '--disable-gpu-vsync'];
@@ -98,10 +109,67 @@ async function playback(page, millis) {
   }, millis);
 }
 
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.toml': 'text/plain' };
+
+/** Serves `dir` on 127.0.0.1:`port`, each file gzipped (level 9) when the browser accepts it. */
+function gzipServer(dir, port) {
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    const name = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const file = path.join(root, name.endsWith('/') ? name + 'index.html' : name);
+    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const body = fs.readFileSync(file);
+    const headers = { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' };
+    if ((req.headers['accept-encoding'] || '').includes('gzip')) {
+      res.writeHead(200, { ...headers, 'content-encoding': 'gzip' });
+      res.end(zlib.gzipSync(body, { level: 9 }));
+    } else {
+      res.writeHead(200, headers);
+      res.end(body);
+    }
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+/** Milliseconds from navigation to the first lesson's title, over a throttled 4G link, cache empty. */
+async function timeToInteractive(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.querySelector('[data-testid=title]')) {
+        window.__interactive = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 170, downloadThroughput: 9e6 / 8, uploadThroughput: 9e6 / 8 });
+  await page.goto(base);
+  await page.getByTestId('title').waitFor({ timeout: 60_000 });
+  const ms = await page.evaluate(() => window.__interactive);
+  await context.close();
+  return ms;
+}
+
 async function main() {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ARGS });
   const result = {};
   try {
+    if (DIST) {
+      const port = Number(PORT) + 100;
+      const server = await gzipServer(DIST, port);
+      const loads = [];
+      for (let i = 0; i < 3; i++) loads.push(await timeToInteractive(browser, `http://127.0.0.1:${port}/`));
+      server.close();
+      result.tti_ms = median(loads);
+    }
     // Throughput in wasm, on the same scenario as benches/throughput.rs.
     const page = await browser.newPage();
     await page.goto(BASE);
