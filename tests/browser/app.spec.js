@@ -382,6 +382,38 @@ test('a large run lists at most 200 ledger rows and says how many it holds back'
   expect(problems).toEqual([]);
 });
 
+test('a broker scrolled into view in a large cluster shows its rows on screen', async ({ page }) => {
+  // Its canvases skip painting while out of view; this checks the screen, not the canvas's bitmap,
+  // so that a canvas drawn but never painted again fails.
+  await page.goto('/');
+  await pick(page, 'large-cluster');
+  await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '', { timeout: 60_000 });
+  await page.getByTestId('scrub').fill('30000');
+  const labels = page.locator('[data-node=broker-7] .compact-rows canvas.labels');
+  // Scrolled as a person scrolls the picture, and the screen shot as it is (an element's own
+  // screenshot would have it painted).
+  await labels.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  await page.waitForTimeout(600);
+  const shot = (await page.screenshot({ clip: await labels.boundingBox() })).toString('base64');
+  const ink = await page.evaluate(async (png) => {
+    const image = new Image();
+    image.src = `data:image/png;base64,${png}`;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    [canvas.width, canvas.height] = [image.width, image.height];
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(image, 0, 0);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let dark = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i] + data[i + 1] + data[i + 2] < 300) dark++;
+    return dark;
+  }, shot);
+  // The rows' names are dark text on the broker's pale box: about 140 dark pixels a row when
+  // painted (a canvas left unpainted after its broker scrolled into view showed about a fifth).
+  const rows = Number(await page.locator('[data-node=broker-7] .compact-rows').getAttribute('data-rows'));
+  expect(ink).toBeGreaterThan(60 * rows);
+});
+
 test('predict-then-reveal: the class picks a choice, the reveal marks the right one, and the answer shows on continue', async ({ page }) => {
   const problems = await open(page);
   await pick(page, 'acks1-acknowledged-loss');
