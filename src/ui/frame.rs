@@ -96,7 +96,7 @@ pub struct Frame {
     /// Steps the look-ahead has covered.
     pub known: u64,
     /// Timeline markers.
-    pub markers: Vec<Marker>,
+    pub markers: Rc<Vec<Marker>>,
     /// Trace hash, once known.
     pub trace_hash: Option<String>,
     /// Expectations and whether they held (once the look-ahead has passed their time).
@@ -133,6 +133,9 @@ fn nodes(sim: &Sim) -> Vec<(NodeId, String)> {
 pub struct ViewCache {
     state: Cached<StateView>,
     ledger: Cached<LedgerView>,
+    /// The markers, with the run and how many the look-ahead had found: they only grow, so the
+    /// control row draws them again only when one is added.
+    markers: RefCell<Option<((u64, usize), Rc<Vec<Marker>>)>>,
 }
 
 /// A view kept with the (run, position) it is of.
@@ -209,6 +212,14 @@ impl Frame {
             }),
             Caption::Say { .. } => None,
         });
+        let markers = {
+            let mut cached = cache.markers.borrow_mut();
+            let key = (run, session.markers().len());
+            match cached.as_ref() {
+                Some((k, markers)) if *k == key => markers.clone(),
+                _ => cached.insert((key, Rc::new(session.markers().to_vec()))).1.clone(),
+            }
+        };
         Frame {
             state,
             ledger,
@@ -222,7 +233,7 @@ impl Frame {
             position,
             total: session.total_steps(),
             known: session.known_steps(),
-            markers: session.markers().to_vec(),
+            markers,
             trace_hash: session.trace_hash(),
             expectations: session.expectation_results().to_vec(),
             expectation_count: session.expectations().len(),

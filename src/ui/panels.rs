@@ -7,7 +7,7 @@ use super::cmd::Cmd;
 use super::frame::{Frame, PauseView, FLIGHTS_NUMBERED, LEDGER_ROWS};
 use super::glossary::{annotate, term};
 use super::i18n::{fill, use_tr, Tr};
-use crate::session::UserAction;
+use crate::session::{Marker, UserAction};
 use crate::sim::describe::{choice_letter, MarkerKind};
 use crate::sim::ledger::Outcome;
 use crate::sim::map::VecMap;
@@ -137,6 +137,40 @@ impl PartialEq for ControlsProps {
     }
 }
 
+/// Properties of [`Markers`].
+#[derive(Properties)]
+struct MarkersProps {
+    markers: Rc<Vec<Marker>>,
+    /// The timeline's last step.
+    max: u64,
+    cmd: Callback<Cmd>,
+}
+
+/// The markers draw again only when one is added or the timeline's length changes, not at every
+/// step (`cmd` always sends to the same page).
+impl PartialEq for MarkersProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.markers, &other.markers) && self.max == other.max
+    }
+}
+
+/// The timeline's markers, each a button that jumps to its step.
+#[function_component]
+fn Markers(props: &MarkersProps) -> Html {
+    let t = use_tr();
+    let markers = props.markers.iter().map(|m| {
+        let left = m.at as f64 * 100.0 / props.max as f64;
+        let at = m.at;
+        let kind = MarkerKind::ALL.iter().position(|k| *k == m.kind).map_or(m.kind.name(), |i| t.marker_names[i]);
+        let label = fill(t.jump_to, &[&m.at, &m.label]);
+        html! {
+            <button class={classes!("marker", format!("m-{}", m.kind.name()))} style={format!("left: {left:.3}%")} title={format!("{kind}: {label}")} data-at={m.at.to_string()} data-kind={m.kind.name()}
+                    aria-label={label} onclick={props.cmd.reform(move |_: MouseEvent| Cmd::Seek(at))} />
+        }
+    });
+    html! { <div class="markers">{ for markers }</div> }
+}
+
 /// The playback bar: one slim row under the top bar (the buttons, the timeline with its markers,
 /// where the run stands). On a phone only stepping and playing stay; the rest unfolds on demand.
 #[function_component]
@@ -152,16 +186,6 @@ pub fn Controls(props: &ControlsProps) -> Html {
         // As the lesson picker does: the arrow keys go back to stepping once a speed is picked.
         let _ = select.blur();
         Cmd::Speed(select.value().parse().unwrap_or(1))
-    });
-    let markers = f.markers.iter().map(|m| {
-        let left = m.at as f64 * 100.0 / max as f64;
-        let at = m.at;
-        let kind = MarkerKind::ALL.iter().position(|k| *k == m.kind).map_or(m.kind.name(), |i| t.marker_names[i]);
-        let label = fill(t.jump_to, &[&m.at, &m.label]);
-        html! {
-            <button class={classes!("marker", format!("m-{}", m.kind.name()))} style={format!("left: {left:.3}%")} title={format!("{kind}: {label}")} data-at={m.at.to_string()} data-kind={m.kind.name()}
-                    aria-label={label} onclick={props.cmd.reform(move |_: MouseEvent| Cmd::Seek(at))} />
-        }
     });
     let on_more = {
         let more = more.clone();
@@ -187,7 +211,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
             </div>
             <div class="timeline" dir="ltr">
                 <input type="range" min="0" max={max.to_string()} value={f.position.to_string()} oninput={on_scrub} aria-label={t.timeline} data-testid="scrub" />
-                <div class="markers">{ for markers }</div>
+                <Markers markers={f.markers.clone()} {max} cmd={props.cmd.clone()} />
             </div>
             <span class="position" dir="auto" data-testid="position" data-position={f.position.to_string()} data-total={f.total.map(|t| t.to_string()).unwrap_or_default()}>
                 {fill(t.position, &[&f.position, &f.total.map_or(format!("{}…", f.known), |t| t.to_string()), &f.now])}
