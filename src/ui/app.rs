@@ -82,9 +82,10 @@ pub fn App() -> Html {
     };
     let on_dragover = Callback::from(|e: DragEvent| e.prevent_default());
 
-    // Playing at the fastest speed, one step a frame: the picture leaves out the faint paths under
-    // the messages in flight, which would be drawn again in nearly every frame, and its dots stop
-    // gliding, which would leave them far behind their messages (see docs/page.md).
+    // Playing at the fastest speed, one step a frame, the numbers change faster than anyone reads
+    // them: the picture leaves out the dots' numbers and the faint paths under them, the list
+    // beside it waits for a pause, and the dots stop gliding, which would leave them far behind
+    // their messages. Each would be drawn again in nearly every frame (see docs/page.md).
     let fastest = p.playback.playing && SPEEDS[p.playback.speed] == 0;
     let selected_name = p.run.selected.and_then(|n| frame.node_names.iter().find(|(id, _)| *id == n).map(|(_, s)| s.clone()));
     let on_menu = {
@@ -130,7 +131,7 @@ pub fn App() -> Html {
                         <div class={classes!("clusters", right_frame.is_some().then_some("side-by-side"))}>
                             <div class="cluster-pane" data-testid="left-pane" data-now={frame.now.to_string()}>
                                 if let Some(c) = scenario.compare.as_ref().filter(|_| right_frame.is_some()) { <h2 class="pane-label">{c.left.clone()}</h2> }
-                                <Cluster frame={frame.clone()} selected={p.run.selected} dark={p.prefs.dark} on_select={cmd.reform(Cmd::Select)} />
+                                <Cluster frame={frame.clone()} selected={p.run.selected} dark={p.prefs.dark} on_select={cmd.reform(Cmd::Select)} numbered={!fastest} />
                             </div>
                             if let (Some(right), Some(c)) = (&right_frame, &scenario.compare) {
                                 <div class="cluster-pane" data-testid="right-pane" data-position={right.position.to_string()} data-now={right.now.to_string()}>
@@ -163,7 +164,7 @@ pub fn App() -> Html {
                             {compare_panel(t, compare, &frame, right)}
                         }
                         <Narration frame={frame.clone()} cmd={cmd.clone()} />
-                        {in_flight(t, &frame)}
+                        {in_flight(t, &frame, fastest)}
                         <Expectations frame={frame.clone()} cmd={cmd.clone()} />
                     </aside>
                 </main>

@@ -346,6 +346,8 @@ pub struct Text {
     /// Beside the picture: the numbered messages on their way.
     pub in_flight: &'static str,
     pub none_in_flight: &'static str,
+    /// In place of the list while playing at the fastest speed.
+    pub in_flight_fastest: &'static str,
     pub delivered_now: &'static str,
     pub legend: &'static str,
     /// The heading of the lesson's goal and summary beside the picture.
@@ -562,6 +564,7 @@ pub static EN: Text = Text {
     more_controls: "More controls",
     in_flight: "Messages in flight",
     none_in_flight: "No message is on its way.",
+    in_flight_fastest: "Playing at the fastest speed: the numbered messages come back when playback pauses.",
     delivered_now: "delivered in this step",
     legend: "Legend",
     lesson: "About this lesson",
@@ -785,6 +788,7 @@ pub static FA: Text = Text {
     more_controls: "کنترل‌های بیشتر",
     in_flight: "پیام‌های در راه",
     none_in_flight: "هیچ پیامی در راه نیست.",
+    in_flight_fastest: "پخش با سریع‌ترین سرعت: پیام‌های شماره‌دار با توقف پخش برمی‌گردند.",
     delivered_now: "در این گام رسید",
     legend: "راهنما",
     lesson: "دربارهٔ این درس",

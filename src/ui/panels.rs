@@ -230,11 +230,14 @@ pub fn Controls(props: &ControlsProps) -> Html {
 
 /// The messages in flight, numbered as their dots in the picture, and the one delivered in this
 /// step: the picture keeps its words clear of its nodes' words, and this list says what each dot is.
-pub fn in_flight(t: Tr, f: &Frame) -> Html {
+pub fn in_flight(t: Tr, f: &Frame, fastest: bool) -> Html {
     let name = |node: NodeId| f.node_names.iter().find(|(n, _)| *n == node).map_or_else(String::new, |(_, s)| s.clone());
     html! {
         <section class="in-flight" data-testid="in-flight" aria-label={t.in_flight}>
             <h2 class="caption-label">{t.in_flight}</h2>
+            if fastest {
+                <p class="hint" data-testid="in-flight-fastest">{t.in_flight_fastest}</p>
+            } else {
             if let Some((from, to, kind)) = f.delivered {
                 <p class="delivered-now" dir="ltr"><span class="arrow">{"→"}</span>{format!(" {kind} {} → {} ", name(from), name(to))}<em>{t.delivered_now}</em></p>
             }
@@ -251,6 +254,7 @@ pub fn in_flight(t: Tr, f: &Frame) -> Html {
                 if f.flights.len() > FLIGHTS_NUMBERED {
                     <p class="hint">{fill(t.more_in_flight, &[&(f.flights.len() - FLIGHTS_NUMBERED)])}</p>
                 }
+            }
             }
         </section>
     }

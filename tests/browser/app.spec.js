@@ -382,6 +382,31 @@ test('a large run lists at most 200 ledger rows and says how many it holds back'
   expect(problems).toEqual([]);
 });
 
+test('at the fastest speed the dots are unnumbered and the list waits for a pause', async ({ page }) => {
+  await page.goto('/');
+  await pick(page, 'large-cluster');
+  await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '', { timeout: 60_000 });
+  await page.getByTestId('scrub').fill('30000');
+  const picture = page.getByTestId('picture');
+  await expect(picture.locator('.msg-num').first()).toBeVisible();
+  const stepping = await picture.locator('.msg-num').count();
+  expect(stepping).toBeGreaterThan(0);
+  expect(await picture.locator('.msg-path').count()).toBe(stepping);
+  await page.getByRole('combobox', { name: 'Playback speed' }).selectOption({ label: 'fastest' });
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('in-flight-fastest')).toBeVisible();
+  await expect(picture.locator('.msg-num')).toHaveCount(0);
+  await expect(picture.locator('.msg-path')).toHaveCount(0);
+  expect(await picture.locator('.msg').count()).toBeGreaterThan(0);
+  await expect(page.locator('.flight-list')).toHaveCount(0);
+  // Paused, the numbers, their paths and the list are back.
+  await page.getByTestId('play').click();
+  await expect(page.getByTestId('in-flight-fastest')).toHaveCount(0);
+  await expect(picture.locator('.msg-num').first()).toBeVisible();
+  expect(await picture.locator('.msg-path').count()).toBe(await picture.locator('.msg-num').count());
+  await expect(page.locator('.flight-list li').first()).toBeVisible();
+});
+
 test('a broker scrolled into view in a large cluster shows its rows on screen', async ({ page }) => {
   // Its canvases skip painting while out of view; this checks the screen, not the canvas's bitmap,
   // so that a canvas drawn but never painted again fails.
