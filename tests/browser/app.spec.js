@@ -382,11 +382,16 @@ test('a large run lists at most 200 ledger rows and says how many it holds back'
   expect(problems).toEqual([]);
 });
 
-test('at the fastest speed the dots are unnumbered and the list waits for a pause', async ({ page }) => {
+/** Opens large-cluster, waits until the look-ahead knows the whole run, and seeks to `step`. */
+async function openLargeClusterAt(page, step) {
   await page.goto('/');
   await pick(page, 'large-cluster');
   await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '', { timeout: 60_000 });
-  await page.getByTestId('scrub').fill('30000');
+  await page.getByTestId('scrub').fill(String(step));
+}
+
+test('at the fastest speed the dots are unnumbered and the list waits for a pause', async ({ page }) => {
+  await openLargeClusterAt(page, 30000);
   const picture = page.getByTestId('picture');
   await expect(picture.locator('.msg-num').first()).toBeVisible();
   const stepping = await picture.locator('.msg-num').count();
@@ -410,10 +415,7 @@ test('at the fastest speed the dots are unnumbered and the list waits for a paus
 test('a broker scrolled into view in a large cluster shows its rows on screen', async ({ page }) => {
   // Its canvases skip painting while out of view; this checks the screen, not the canvas's bitmap,
   // so that a canvas drawn but never painted again fails.
-  await page.goto('/');
-  await pick(page, 'large-cluster');
-  await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '', { timeout: 60_000 });
-  await page.getByTestId('scrub').fill('30000');
+  await openLargeClusterAt(page, 30000);
   const labels = page.locator('[data-node=broker-7] .compact-rows canvas.labels');
   // Scrolled as a person scrolls the picture, and the screen shot as it is (an element's own
   // screenshot would have it painted).
