@@ -230,14 +230,25 @@ pub fn Controls(props: &ControlsProps) -> Html {
 
 /// The messages in flight, numbered as their dots in the picture, and the one delivered in this
 /// step: the picture keeps its words clear of its nodes' words, and this list says what each dot is.
+/// Playing at the fastest speed, it says that the list comes back on a pause instead.
 pub fn in_flight(t: Tr, f: &Frame, fastest: bool) -> Html {
-    let name = |node: NodeId| f.node_names.iter().find(|(n, _)| *n == node).map_or_else(String::new, |(_, s)| s.clone());
     html! {
         <section class="in-flight" data-testid="in-flight" aria-label={t.in_flight}>
             <h2 class="caption-label">{t.in_flight}</h2>
             if fastest {
                 <p class="hint" data-testid="in-flight-fastest">{t.in_flight_fastest}</p>
             } else {
+                {flight_list(t, f)}
+            }
+        </section>
+    }
+}
+
+/// The message delivered in this step and the numbered list of those in flight.
+fn flight_list(t: Tr, f: &Frame) -> Html {
+    let name = |node: NodeId| f.node_names.iter().find(|(n, _)| *n == node).map_or_else(String::new, |(_, s)| s.clone());
+    html! {
+        <>
             if let Some((from, to, kind)) = f.delivered {
                 <p class="delivered-now" dir="ltr"><span class="arrow">{"→"}</span>{format!(" {kind} {} → {} ", name(from), name(to))}<em>{t.delivered_now}</em></p>
             }
@@ -255,8 +266,7 @@ pub fn in_flight(t: Tr, f: &Frame, fastest: bool) -> Html {
                     <p class="hint">{fill(t.more_in_flight, &[&(f.flights.len() - FLIGHTS_NUMBERED)])}</p>
                 }
             }
-            }
-        </section>
+        </>
     }
 }
 

@@ -360,22 +360,9 @@ fn bench() -> bool {
             return false;
         }
     };
-    const PORT: &str = "8766";
-    let server = static_server(PORT, &dist).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
-    let Ok(mut server) = server else {
-        eprintln!("cannot start python3 -m http.server");
+    let Some(page) = browser_figures(&dist, "8766") else {
+        eprintln!("the browser bench failed");
         return false;
-    };
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    eprintln!("$ node benches/browser.js {PORT}");
-    let page = Command::new("node").args(["benches/browser.js", PORT]).arg(&dist).current_dir(root()).stderr(Stdio::inherit()).output();
-    let _ = server.kill();
-    let page = match page {
-        Ok(o) if o.status.success() => figures(&String::from_utf8_lossy(&o.stdout)),
-        _ => {
-            eprintln!("the browser bench failed");
-            return false;
-        }
     };
     let get = |m: &std::collections::BTreeMap<String, f64>, k: &str| m.get(k).copied().unwrap_or(f64::NAN);
     let native_rate = get(&native, "native_events_per_second");
