@@ -2,7 +2,8 @@
 // `cargo xtask test` builds dist/ and the CLI first.
 const { defineConfig } = require('@playwright/test');
 
-const PORT = 8765;
+// Another port lets a second checkout's browser tests run beside these.
+const PORT = Number(process.env.KAFKASIM_TEST_PORT || 8765);
 
 module.exports = defineConfig({
   testDir: 'tests/browser',
