@@ -10,7 +10,7 @@
 //! `KAFKASIM_CONFORMANCE_SEED=N` replaces the default seed, to explore other cases or to reproduce a run.
 
 use kafkasim::sim::assignor::{assign, AssignError, Member, Strategy};
-use kafkasim::sim::config::{Acks, ConsumerConfigRaw, OffsetReset, ProducerConfigRaw};
+use kafkasim::sim::config::{Acks, ConsumerConfigRaw, IsolationLevel, OffsetReset, ProducerConfigRaw};
 use kafkasim::sim::map::VecMap;
 use kafkasim::sim::murmur2::{murmur2, partition_for_key};
 use rand::{RngExt, SeedableRng};
@@ -395,6 +395,8 @@ fn producer_raw(props: &Value) -> Result<ProducerConfigRaw, String> {
         batch_size: parse(props, "batch.size")?,
         max_request_size: parse(props, "max.request.size")?,
         metadata_max_age_ms: parse(props, "metadata.max.age.ms")?,
+        transactional_id: props.get("transactional.id").and_then(Value::as_str).map(str::to_string),
+        transaction_timeout_ms: parse(props, "transaction.timeout.ms")?,
     })
 }
 
@@ -501,6 +503,12 @@ fn consumer_raw(props: &Value) -> Result<ConsumerConfigRaw, String> {
         request_timeout_ms: parse(props, "request.timeout.ms")?,
         retry_backoff_ms: parse(props, "retry.backoff.ms")?,
         metadata_max_age_ms: parse(props, "metadata.max.age.ms")?,
+        isolation_level: match text("isolation.level").as_deref() {
+            None => None,
+            Some("read_uncommitted") => Some(IsolationLevel::ReadUncommitted),
+            Some("read_committed") => Some(IsolationLevel::ReadCommitted),
+            Some(other) => return Err(format!("isolation.level = {other:?}")),
+        },
     })
 }
 

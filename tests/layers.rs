@@ -86,7 +86,7 @@ fn references(module: &[String], text: &str) -> Vec<Vec<String>> {
 }
 
 /// The part of `src/sim/` a module belongs to, and its layer: 0 foundation (each module its own
-/// part), 1 cluster, 2 group, 3 client, 4 the root.
+/// part), 1 cluster, 2 group and txn, 3 client, 4 the root.
 fn sim_part(path: &[String]) -> Option<(String, u8)> {
     if path.first().map(String::as_str) != Some("sim") {
         return None;
@@ -96,6 +96,7 @@ fn sim_part(path: &[String]) -> Option<(String, u8)> {
         p if FOUNDATION.contains(&p) => (p.to_string(), 0),
         "cluster" => ("cluster".into(), 1),
         "group" => ("group".into(), 2),
+        "txn" => ("txn".into(), 2),
         "client" => ("client".into(), 3),
         _ => ("root".into(), 4),
     })

@@ -10,8 +10,10 @@
 
 use super::cluster::broker::{FollowerInfo, FollowerState, LeaderState, PendingShutdown, Replica, Role};
 use super::cluster::effect::ClusterEffect;
+use super::cluster::produce::ConsumerFetchAt;
 use super::cluster::replication::{FetchReply, FollowerFetch};
 use super::msg::Msg;
+use super::txn_glue::ProduceRequest;
 use super::timer::Timer;
 use super::types::{BrokerId, KafkaError, NodeId};
 use super::Sim;
@@ -21,6 +23,7 @@ impl Sim {
         let now = self.io.now;
         let cfg = self.broker_config.clone();
         self.forget_coordinated_groups(b);
+        self.forget_coordinated_txns(b);
         let broker = self.broker_mut(b);
         broker.up = true;
         broker.incarnation += 1;
@@ -40,6 +43,11 @@ impl Sim {
             now + cfg.log_retention_check_interval_ms.max(1),
             Timer::RetentionCheck { broker: b, incarnation },
         );
+        // The transaction coordinator's timeout sweep, first run one interval after start-up.
+        if !self.txn_ids.is_empty() {
+            let interval = cfg.transaction_abort_timed_out_transaction_cleanup_interval_ms.max(1);
+            self.schedule_timer(now + interval, Timer::TxnSweep { broker: b, incarnation });
+        }
     }
 
     pub(crate) fn apply_initial_metadata(&mut self, b: BrokerId) {
@@ -90,6 +98,7 @@ impl Sim {
     /// The process stops: its in-memory state is gone, its log stays on disk.
     pub(super) fn stop_broker(&mut self, b: BrokerId) {
         self.forget_coordinated_groups(b);
+        self.forget_coordinated_txns(b);
         let broker = self.broker_mut(b);
         broker.up = false;
         broker.controlled_shutdown = None;
@@ -176,12 +185,13 @@ impl Sim {
 
     pub(crate) fn broker_receive(&mut self, b: BrokerId, from: NodeId, msg: &Msg) {
         match msg {
-            Msg::ConsumerFetch { id, tp, offset } => {
+            Msg::ConsumerFetch { id, tp, offset, read_committed } => {
                 let NodeId::Consumer(c) = from else { return };
                 let pidx = self.pidx(*tp);
                 let cfg = &self.consumers[c as usize].config;
                 let limits = (cfg.max_partition_fetch_bytes, cfg.fetch_max_wait_ms);
-                self.with_broker(b, |broker, cx, layout| broker.leader_consumer_fetch(cx, layout, pidx, c, *id, *offset, limits));
+                let fetch = ConsumerFetchAt { consumer: c, id: *id, offset: *offset, read_committed: *read_committed };
+                self.with_broker(b, |broker, cx, layout| broker.leader_consumer_fetch(cx, layout, pidx, fetch, limits));
             }
             Msg::HeartbeatResponse { should_shut_down } => self.broker_heartbeat_response(b, *should_shut_down),
             Msg::ApiVersions => self.send(NodeId::Broker(b), from, Msg::ApiVersionsResponse { broker: b }),
@@ -223,11 +233,27 @@ impl Sim {
                     self.coordinator_receive(b, c, msg);
                 }
             }
-            Msg::Produce { req, tp, acks, pid, producer_epoch, base_seq, records } => {
+            Msg::Produce { req, tp, acks, pid, producer_epoch, base_seq, records, transactional_id } => {
                 let NodeId::Producer(producer) = from else { return };
                 let pidx = self.pidx(*tp);
-                self.leader_produce(b, pidx, producer, *req, *acks, (*pid, *producer_epoch), *base_seq, records);
+                let produce = ProduceRequest {
+                    producer,
+                    req: *req,
+                    acks: *acks,
+                    pid: *pid,
+                    epoch: *producer_epoch,
+                    base_seq: *base_seq,
+                    records: records.clone(),
+                    txn: *transactional_id,
+                };
+                self.leader_produce(b, pidx, &produce, false);
             }
+            Msg::InitProducerId { .. }
+            | Msg::EndTxn { .. }
+            | Msg::AddPartitionsToTxn { .. }
+            | Msg::AddPartitionsToTxnResponse { .. }
+            | Msg::WriteTxnMarkers { .. }
+            | Msg::WriteTxnMarkersResponse { .. } => self.txn_receive(b, from, msg),
             Msg::Fetch { id, tp, replica, fetch_offset, last_fetched_epoch, leader_epoch } => {
                 let pidx = self.pidx(*tp);
                 self.leader_fetch(b, pidx, *id, *replica, *fetch_offset, *last_fetched_epoch, *leader_epoch);
@@ -307,10 +333,12 @@ impl Sim {
             self.emit(ClusterEffect::BecameLeader { tp, broker: b, epoch: leader_epoch, leo });
             self.leader_maybe_advance_hw(b, pidx);
             self.coordinator_load(b, pidx);
+            self.txn_coordinator_load(b, pidx);
         } else {
             if let Role::Leader(old) = old_role {
                 self.abandon_leadership(b, pidx, old);
                 self.coordinator_unload(b, pidx);
+                self.txn_coordinator_unload(b, pidx);
             }
             let rep = self.replica_mut(b, pidx).expect("replica exists");
             rep.role = Role::Follower(FollowerState::default());
@@ -338,6 +366,8 @@ impl Sim {
                 records: Vec::new(),
                 high_watermark: 0,
                 error: Some(KafkaError::NotLeaderOrFollower),
+                last_stable_offset: None,
+                aborted: Vec::new(),
             };
             self.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
         }

@@ -76,6 +76,23 @@ pub struct BrokerConfig {
     /// appends (1048588, 1 MiB plus the 12 bytes of a batch's offset and length fields).
     #[serde(rename = "message.max.bytes")]
     pub message_max_bytes: u32,
+    /// Partitions of `__transaction_state`; a `transactional.id`'s coordinator leads partition
+    /// `abs(transactionalId.hashCode()) % transaction.state.log.num.partitions`.
+    #[serde(rename = "transaction.state.log.num.partitions")]
+    pub transaction_state_log_num_partitions: u32,
+    /// Replication factor of `__transaction_state` (capped at the number of brokers).
+    #[serde(rename = "transaction.state.log.replication.factor")]
+    pub transaction_state_log_replication_factor: u32,
+    /// `min.insync.replicas` of `__transaction_state`: the coordinator's writes need this many.
+    #[serde(rename = "transaction.state.log.min.isr")]
+    pub transaction_state_log_min_isr: u32,
+    /// How often the transaction coordinator looks for transactions open longer than their
+    /// `transaction.timeout.ms`, and aborts them.
+    #[serde(rename = "transaction.abort.timed.out.transaction.cleanup.interval.ms")]
+    pub transaction_abort_timed_out_transaction_cleanup_interval_ms: u64,
+    /// The largest `transaction.timeout.ms` a producer may ask for.
+    #[serde(rename = "transaction.max.timeout.ms")]
+    pub transaction_max_timeout_ms: u64,
 }
 
 impl Default for BrokerConfig {
@@ -101,6 +118,11 @@ impl Default for BrokerConfig {
             group_min_session_timeout_ms: 6_000,
             group_max_session_timeout_ms: 1_800_000,
             message_max_bytes: 1_048_588,
+            transaction_state_log_num_partitions: 50,
+            transaction_state_log_replication_factor: 3,
+            transaction_state_log_min_isr: 2,
+            transaction_abort_timed_out_transaction_cleanup_interval_ms: 10_000,
+            transaction_max_timeout_ms: 900_000,
         }
     }
 }
@@ -245,6 +267,12 @@ pub struct ProducerConfigRaw {
     /// `metadata.max.age.ms`.
     #[serde(rename = "metadata.max.age.ms")]
     pub metadata_max_age_ms: Option<u64>,
+    /// `transactional.id`.
+    #[serde(rename = "transactional.id")]
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms`.
+    #[serde(rename = "transaction.timeout.ms")]
+    pub transaction_timeout_ms: Option<u64>,
 }
 
 /// Producer settings in force, after Kafka's own defaulting and validation rules.
@@ -287,6 +315,12 @@ pub struct ProducerConfig {
     /// even with nothing wrong, and so learns of new partitions.
     #[serde(rename = "metadata.max.age.ms")]
     pub metadata_max_age_ms: u64,
+    /// `transactional.id`: set, the producer is transactional (and idempotent).
+    #[serde(rename = "transactional.id", skip_serializing_if = "Option::is_none")]
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms`: the coordinator aborts a transaction open longer than this.
+    #[serde(rename = "transaction.timeout.ms")]
+    pub transaction_timeout_ms: u64,
 }
 
 /// Java's `int` configs (`Type.INT`) refuse values past `Integer.MAX_VALUE` with a `ConfigException`.
@@ -324,6 +358,12 @@ impl ProducerConfigRaw {
             return Err("max.in.flight.requests.per.connection must be at least 1 (the Java client throws ConfigException)".to_string());
         }
         let explicit = self.enable_idempotence;
+        if self.transactional_id.as_deref() == Some("") {
+            return Err("transactional.id must not be empty (the Java client throws ConfigException)".into());
+        }
+        if self.transactional_id.is_some() && explicit == Some(false) {
+            return Err("a transactional.id needs enable.idempotence, but enable.idempotence = false (the Java client throws ConfigException)".into());
+        }
         let mut enable_idempotence = explicit.unwrap_or(true);
         if enable_idempotence {
             let conflict = if retries == 0 {
@@ -334,7 +374,8 @@ impl ProducerConfigRaw {
                 None
             };
             if let Some(why) = conflict {
-                if explicit == Some(true) {
+                // ProducerConfig treats a transactional.id as asking for idempotence.
+                if explicit == Some(true) || self.transactional_id.is_some() {
                     return Err(format!("enable.idempotence = true needs {why} (the Java client throws ConfigException)"));
                 }
                 // ProducerConfig checks the in-flight limit below before it turns idempotence off.
@@ -384,7 +425,35 @@ impl ProducerConfigRaw {
             max_request_size,
             // The simulator raises 0 to 1, as for the other intervals: Java's 0 refreshes on every poll.
             metadata_max_age_ms: java_long("metadata.max.age.ms", self.metadata_max_age_ms.unwrap_or(300_000))?.max(1),
+            transactional_id: self.transactional_id.clone(),
+            transaction_timeout_ms: java_int("transaction.timeout.ms", self.transaction_timeout_ms.unwrap_or(60_000))?.max(1),
         })
+    }
+}
+
+/// `isolation.level`: what a consumer reads of transactions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IsolationLevel {
+    /// Everything below the high watermark, open and aborted transactions included.
+    #[default]
+    ReadUncommitted,
+    /// Only below the last stable offset, and no records of aborted transactions.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    /// The value as Kafka writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "read_uncommitted",
+            IsolationLevel::ReadCommitted => "read_committed",
+        }
+    }
+
+    /// Not the default.
+    pub fn is_default(&self) -> bool {
+        *self == IsolationLevel::ReadUncommitted
     }
 }
 
@@ -459,6 +528,9 @@ pub struct ConsumerConfigRaw {
     /// `metadata.max.age.ms`.
     #[serde(rename = "metadata.max.age.ms")]
     pub metadata_max_age_ms: Option<u64>,
+    /// `isolation.level`.
+    #[serde(rename = "isolation.level")]
+    pub isolation_level: Option<IsolationLevel>,
 }
 
 /// Consumer settings in force (Java client 4.1.2 defaults filled in).
@@ -511,6 +583,9 @@ pub struct ConsumerConfig {
     /// refresh; the group leader rejoins when a subscribed topic's partition count changed.
     #[serde(rename = "metadata.max.age.ms")]
     pub metadata_max_age_ms: u64,
+    /// `isolation.level`.
+    #[serde(rename = "isolation.level", skip_serializing_if = "IsolationLevel::is_default")]
+    pub isolation_level: IsolationLevel,
 }
 
 impl ConsumerConfig {
@@ -583,6 +658,7 @@ impl ConsumerConfigRaw {
             request_timeout_ms: request_timeout_ms.max(1),
             retry_backoff_ms: retry_backoff_ms.max(1),
             metadata_max_age_ms: java_long("metadata.max.age.ms", self.metadata_max_age_ms.unwrap_or(300_000))?.max(1),
+            isolation_level: self.isolation_level.unwrap_or_default(),
         })
     }
 }

@@ -9,7 +9,7 @@ use super::ctx::{Ctx, Out};
 use super::ledger::{InternalRecord, Ledger};
 use super::map::VecMap;
 use super::msg::Msg;
-use super::types::{BrokerId, KafkaError};
+use super::types::{BrokerId, KafkaError, RecordKind};
 use super::Sim;
 
 impl Sim {
@@ -109,11 +109,13 @@ impl Sim {
                     InternalRecord::GroupMetadata { generation, members, .. } => {
                         (group.clone(), format!("generation {generation}, {} member(s)", members.len()))
                     }
+                    // The group coordinator writes neither; the transaction glue names its own.
+                    InternalRecord::TransactionState { .. } | InternalRecord::TxnMarker { .. } => (String::new(), String::new()),
                 };
                 self.ledger.create_internal(tp, r, key, value, now)
             })
             .collect();
-        let base = self.with_broker_ledger(b, |broker, cx, layout, ledger| broker.leader_append(cx, layout, ledger, pidx, &ids, (0, 0), -1));
+        let base = self.with_broker_ledger(b, |broker, cx, layout, ledger| broker.leader_append(cx, layout, ledger, pidx, &ids, (0, 0), -1, RecordKind::Plain));
         if let Some((c, req)) = commit {
             self.leader_wait_for_commit(b, pidx, g, c, req, base, base + ids.len() as u64);
             self.with_coordinator(b, |coordinator, cx, layout, _| coordinator.arm_commit_timeout(cx, layout, g, req));

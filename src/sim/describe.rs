@@ -89,6 +89,10 @@ impl Names for Sim {
             None => r.value.clone(),
         }
     }
+
+    fn txn_name(&self, txn: u32) -> &str {
+        &self.txn_ids[txn as usize].name
+    }
 }
 
 /// A one-line description of a message.
@@ -194,10 +198,44 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
             Ok(None) => format!("OffsetsForLeaderEpochResponse {} epoch unknown", sim.tp_name(*tp)),
             Err(e) => format!("OffsetsForLeaderEpochResponse {} error {e}", sim.tp_name(*tp)),
         },
-        Msg::ConsumerFetch { tp, offset, .. } => format!("Fetch {} from offset {offset} (consumer)", sim.tp_name(*tp)),
-        Msg::ConsumerFetchResponse { tp, records: recs, high_watermark, error, .. } => match error {
-            Some(e) => format!("FetchResponse {} error {e}", sim.tp_name(*tp)),
-            None => format!("FetchResponse {} {} record(s) below HW {high_watermark}", sim.tp_name(*tp), recs.len()),
+        Msg::ConsumerFetch { tp, offset, read_committed, .. } => {
+            format!("Fetch {} from offset {offset} (consumer{})", sim.tp_name(*tp), if *read_committed { ", read_committed" } else { "" })
+        }
+        Msg::ConsumerFetchResponse { tp, records: recs, high_watermark, error, last_stable_offset, aborted, .. } => match (error, last_stable_offset) {
+            (Some(e), _) => format!("FetchResponse {} error {e}", sim.tp_name(*tp)),
+            (None, Some(lso)) => {
+                let aborted = if aborted.is_empty() { String::new() } else { format!(", {} aborted transaction(s) among them", aborted.len()) };
+                format!("FetchResponse {} {} record(s) below the LSO {lso} (HW {high_watermark}){aborted}", sim.tp_name(*tp), recs.len())
+            }
+            (None, None) => format!("FetchResponse {} {} record(s) below HW {high_watermark}", sim.tp_name(*tp), recs.len()),
+        },
+        Msg::FindTxnCoordinator { txn } => format!("FindCoordinator for transactional id {}", sim.txn_name(*txn)),
+        Msg::FindTxnCoordinatorResponse { txn, coordinator } => match coordinator {
+            Some(b) => format!("FindCoordinatorResponse: transactional id {} → broker-{b}", sim.txn_name(*txn)),
+            None => format!("FindCoordinatorResponse: transactional id {} has no coordinator (COORDINATOR_NOT_AVAILABLE)", sim.txn_name(*txn)),
+        },
+        Msg::InitProducerId { txn, timeout_ms, .. } => format!("InitProducerId {} (transaction.timeout.ms {timeout_ms})", sim.txn_name(*txn)),
+        Msg::InitProducerIdResponse { result, .. } => match result {
+            Ok((pid, epoch)) => format!("InitProducerIdResponse: producer id {pid}, epoch {epoch}"),
+            Err(e) => format!("InitProducerIdResponse error {e}"),
+        },
+        Msg::AddPartitionsToTxn { txn, tp, epoch, .. } => format!("AddPartitionsToTxn {} to {}'s transaction (epoch {epoch})", sim.tp_name(*tp), sim.txn_name(*txn)),
+        Msg::AddPartitionsToTxnResponse { tp, error, .. } => match error {
+            Some(e) => format!("AddPartitionsToTxnResponse {} error {e}", sim.tp_name(*tp)),
+            None => format!("AddPartitionsToTxnResponse {} added", sim.tp_name(*tp)),
+        },
+        Msg::EndTxn { txn, epoch, commit, .. } => format!("EndTxn {} {} (epoch {epoch})", sim.txn_name(*txn), if *commit { "COMMIT" } else { "ABORT" }),
+        Msg::EndTxnResponse { result, .. } => match result {
+            Ok((_, epoch)) => format!("EndTxnResponse ok, new epoch {epoch}"),
+            Err(e) => format!("EndTxnResponse error {e}"),
+        },
+        Msg::WriteTxnMarkers { txn, commit, tps, epoch, .. } => {
+            let names: Vec<String> = tps.iter().map(|&tp| sim.tp_name(tp)).collect();
+            format!("WriteTxnMarkers {} for {} (epoch {epoch}) to [{}]", if *commit { "COMMIT" } else { "ABORT" }, sim.txn_name(*txn), names.join(", "))
+        }
+        Msg::WriteTxnMarkersResponse { tp, error, .. } => match error {
+            Some(e) => format!("WriteTxnMarkersResponse {} error {e}", sim.tp_name(*tp)),
+            None => format!("WriteTxnMarkersResponse {} marker written", sim.tp_name(*tp)),
         },
     }
 }
@@ -230,6 +268,7 @@ fn action_label(sim: &Sim, action: &Action) -> String {
             format!("{} calls subscribe([{}])", consumer(c), names.join(", "))
         }
         Action::AppCall { consumer: c, call } => format!("{} calls {}", consumer(c), call.name()),
+        Action::Transaction { producer, call } => format!("{} calls {}", sim.producer_name(*producer), call.name()),
         Action::IncrementalAlterConfigs { topic, .. } => format!("incrementalAlterConfigs on topic {}", sim.topics[*topic as usize].name),
         Action::CreateTopics { topic, partitions } => format!("createTopics {} with {partitions} partition(s)", sim.topics[*topic as usize].name),
         Action::CreatePartitions { topic, count } => format!("createPartitions: {} to {count} partitions", sim.topics[*topic as usize].name),
@@ -283,6 +322,11 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::MemberSessionCheck { broker, group: g, member_id, .. } => {
             format!("broker-{broker} checks the session of {member_id} in group {}", sim.group_name(*g))
         }
+        Timer::TxnSweep { broker, .. } => {
+            format!("broker-{broker}'s transaction coordinator looks for transactions open longer than their transaction.timeout.ms")
+        }
+        Timer::TxnMarkerRetry { broker, txn, .. } => format!("broker-{broker} sends {}'s markers again", sim.txn_name(*txn)),
+        Timer::ProducerTxnRetry { producer } => format!("{} retries its transactional request after retry.backoff.ms", sim.producer_name(*producer)),
     }
 }
 

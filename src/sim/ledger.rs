@@ -38,6 +38,34 @@ pub enum InternalRecord {
         /// The coordinator's counter for new member ids, so a new coordinator never reuses one.
         next_member: u32,
     },
+    /// A transaction coordinator's record in `__transaction_state` (key: the `transactional.id`):
+    /// the metadata a transition led to, as `TransactionLog` writes it.
+    TransactionState {
+        /// The `transactional.id` (index).
+        txn: u32,
+        /// Producer id.
+        pid: u32,
+        /// Producer epoch.
+        epoch: u16,
+        /// Kafka's state id (0 Empty, 1 Ongoing, 2 PrepareCommit, 3 PrepareAbort, 4 CompleteCommit,
+        /// 5 CompleteAbort).
+        state: u8,
+        /// The transaction's partitions.
+        partitions: Vec<Tp>,
+        /// `transaction.timeout.ms`.
+        timeout_ms: u64,
+        /// When the transaction started.
+        start: u64,
+    },
+    /// A transaction marker (a control record) in a data partition.
+    TxnMarker {
+        /// COMMIT, or ABORT.
+        commit: bool,
+        /// Producer id.
+        pid: u32,
+        /// Producer epoch of the marker.
+        epoch: u16,
+    },
 }
 
 /// One member as a GroupMetadata record stores it.

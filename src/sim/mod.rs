@@ -44,6 +44,8 @@ pub mod size;
 pub mod step;
 pub mod timer;
 pub mod topic;
+pub mod txn;
+mod txn_glue;
 pub mod types;
 pub mod view;
 
@@ -64,7 +66,7 @@ pub use coordinator::GroupInfo;
 pub use group::effect::{GroupEffect, RebalanceReason, RemoveReason};
 pub use msg::Msg;
 pub use net::{InFlight, NetEffect};
-pub use producer::{Producer, ProducerSpec};
+pub use producer::{Producer, ProducerSpec, TxnCall, TxnClientState};
 pub use setup::{default_assignment, Action, ProduceAction, ScenarioEffect, Setup, TimedAction, TopicSpec};
 pub use step::{Effect, Step, StepEvent};
 pub use timer::Timer;
@@ -87,6 +89,9 @@ use std::rc::Rc;
 /// The name of the coordinator's topic.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
+/// The name of the transaction coordinator's topic.
+pub const TRANSACTION_TOPIC: &str = "__transaction_state";
+
 #[derive(Clone, Debug)]
 enum Event {
     // Behind a pointer so that heap entries stay small (the queue moves them on every push and
@@ -98,7 +103,7 @@ enum Event {
 /// `size_of::<Scheduled>()` in a 64-bit build (a test holds them equal there).
 const SCHEDULED_BYTES: usize = 64;
 /// `size_of::<Replica>()` in a 64-bit build (a test holds them equal there).
-const REPLICA_BYTES: usize = 280;
+const REPLICA_BYTES: usize = 304;
 
 #[derive(Clone, Debug)]
 struct Scheduled {
@@ -158,6 +163,15 @@ pub struct Sim {
     /// coordinator's memory, are lost when it stops and are rebuilt from `__consumer_offsets` by
     /// the next one; the group layer owns them, so they are kept here rather than in [`Broker`].
     group_states: Vec<coordinator::Coordinator>,
+    /// The scenario's transactional ids and their `__transaction_state` partitions.
+    pub txn_ids: Vec<txn::TxnId>,
+    /// The transactions each broker coordinates, by broker index, in its memory (like
+    /// `group_states`).
+    txn_states: Vec<txn::TxnCoordinator>,
+    /// The last producer id given out (Kafka's controller hands them out in blocks).
+    next_producer_id: u32,
+    /// Transactional produce requests held by leaders while the coordinator adds their partition.
+    verifying: Vec<txn_glue::Verifying>,
     timeline: Vec<TimedAction>,
     /// The replicas of each partition the timeline creates later, by global index (empty for
     /// one that exists).
@@ -190,6 +204,7 @@ impl Sim {
             }
         }
         let groups = offsets_topic(&setup, &mut topics, &mut tps, &mut assignment);
+        let txn_ids = setup::transaction_topic(&setup, &mut topics, &mut tps, &mut assignment);
         planned.resize(tps.len(), Vec::new());
         let controller = Controller::new(setup.brokers, &assignment);
         // The replicas of a partition start from one log, so their copies of the same records
@@ -200,7 +215,10 @@ impl Sim {
             .producers
             .iter()
             .enumerate()
-            .map(|(i, spec)| Producer::new(i as u32, spec, &topics, &controller))
+            .map(|(i, spec)| {
+                let txn = spec.config.transactional_id.as_ref().and_then(|id| txn_ids.iter().position(|t| &t.name == id)).map(|t| t as u32);
+                Producer::new(i as u32, spec, txn, &topics, &controller)
+            })
             .collect();
         let consumers = setup
             .consumers
@@ -232,6 +250,10 @@ impl Sim {
             groups,
             ledger: Ledger::default(),
             group_states: (0..setup.brokers).map(|_| coordinator::Coordinator::default()).collect(),
+            txn_ids,
+            txn_states: (0..setup.brokers).map(|_| txn::TxnCoordinator::default()).collect(),
+            next_producer_id: 0,
+            verifying: Vec::new(),
             timeline: setup.timeline,
             planned,
         };
@@ -590,6 +612,10 @@ impl Sim {
                     let pidx = self.groups[group as usize].pidx;
                     self.with_controller(|controller, cx, _| controller.find_coordinator(cx, from, group, pidx));
                 }
+                Msg::FindTxnCoordinator { txn } => {
+                    let pidx = self.txn_ids[txn as usize].pidx;
+                    self.with_controller(|controller, cx, _| controller.find_txn_coordinator(cx, from, txn, pidx));
+                }
                 _ => self.with_controller(|controller, cx, layout| controller.receive(cx, layout, from, msg)),
             },
             NodeId::Producer(p) => self.with_producer(p, |prod, cx, env| prod.receive(cx, env, msg)),
@@ -651,6 +677,13 @@ impl Sim {
             Timer::OffsetFetchTimeout { broker, incarnation, group, req } => {
                 self.timer_is_live(broker, incarnation) && self.with_coordinator(broker, |co, cx, layout, _| co.fetch_timeout(cx, layout, group, req))
             }
+            Timer::TxnSweep { broker, incarnation } => {
+                self.timer_is_live(broker, incarnation) && self.with_txn_coordinator(broker, |co, cx, layout, _| co.sweep(cx, layout))
+            }
+            Timer::TxnMarkerRetry { broker, incarnation, txn } => {
+                self.timer_is_live(broker, incarnation) && self.with_txn_coordinator(broker, |co, cx, layout, _| co.retry_markers(cx, layout, txn))
+            }
+            Timer::ProducerTxnRetry { producer } => self.with_producer(producer, |prod, cx, env| prod.txn_retry(cx, env)),
             Timer::MemberSessionCheck { broker, incarnation, group, ref member_id } => {
                 self.timer_is_live(broker, incarnation)
                     && self.with_coordinator(broker, |co, cx, layout, ledger| co.session_check(cx, layout, ledger, group, member_id))

@@ -26,6 +26,9 @@ pub enum Msg {
         base_seq: i32,
         /// The batch's records.
         records: Vec<RecordId>,
+        /// The `transactional.id` (index) of a transactional producer's batch.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transactional_id: Option<u32>,
     },
     /// ProduceResponse.
     ProduceResponse {
@@ -295,7 +298,8 @@ pub enum Msg {
         /// (epoch, end offset), or the error.
         result: Result<Option<(u32, u64)>, KafkaError>,
     },
-    /// A consumer's Fetch (read_uncommitted: only records below the high watermark).
+    /// A consumer's Fetch: below the high watermark (read_uncommitted), or below the last
+    /// stable offset (read_committed).
     ConsumerFetch {
         /// Fetch id.
         id: u64,
@@ -303,6 +307,9 @@ pub enum Msg {
         tp: Tp,
         /// The consumer's position.
         offset: u64,
+        /// `isolation.level` = read_committed.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        read_committed: bool,
     },
     /// FetchResponse to a consumer.
     ConsumerFetchResponse {
@@ -310,10 +317,112 @@ pub enum Msg {
         id: u64,
         /// Partition.
         tp: Tp,
-        /// Records from the position up to the high watermark.
+        /// Records from the position up to the high watermark (or the last stable offset).
         records: Vec<LogRecord>,
         /// The leader's high watermark.
         high_watermark: u64,
+        /// Error, if any.
+        error: Option<KafkaError>,
+        /// For read_committed: the last stable offset.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_stable_offset: Option<u64>,
+        /// For read_committed: the aborted transactions among the records, as (producer id,
+        /// first offset).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        aborted: Vec<(u32, u64)>,
+    },
+    /// FindCoordinator for a `transactional.id` (answered from the cluster metadata).
+    FindTxnCoordinator {
+        /// The `transactional.id` (index).
+        txn: u32,
+    },
+    /// The broker leading the transactional id's `__transaction_state` partition.
+    FindTxnCoordinatorResponse {
+        /// The `transactional.id` (index).
+        txn: u32,
+        /// The coordinator, or none while that partition is offline.
+        coordinator: Option<BrokerId>,
+    },
+    /// InitProducerId: a producer id and a new epoch for a `transactional.id`.
+    InitProducerId {
+        /// Request id.
+        req: u64,
+        /// The `transactional.id` (index).
+        txn: u32,
+        /// `transaction.timeout.ms`.
+        timeout_ms: u64,
+    },
+    /// InitProducerIdResponse.
+    InitProducerIdResponse {
+        /// Request id.
+        req: u64,
+        /// (producer id, epoch), or the error.
+        result: Result<(u32, u16), KafkaError>,
+    },
+    /// AddPartitionsToTxn from a partition's leader (transaction version 2: the leader adds the
+    /// partition before it appends the transaction's first batch there).
+    AddPartitionsToTxn {
+        /// Request id.
+        req: u64,
+        /// The `transactional.id` (index).
+        txn: u32,
+        /// Producer id.
+        pid: u32,
+        /// Producer epoch.
+        epoch: u16,
+        /// The partition.
+        tp: Tp,
+    },
+    /// AddPartitionsToTxnResponse.
+    AddPartitionsToTxnResponse {
+        /// Request id.
+        req: u64,
+        /// The partition.
+        tp: Tp,
+        /// Error, if any.
+        error: Option<KafkaError>,
+    },
+    /// EndTxn: commit or abort the open transaction.
+    EndTxn {
+        /// Request id.
+        req: u64,
+        /// The `transactional.id` (index).
+        txn: u32,
+        /// Producer id.
+        pid: u32,
+        /// Producer epoch.
+        epoch: u16,
+        /// Commit (else abort).
+        commit: bool,
+    },
+    /// EndTxnResponse: with transaction version 2, the producer id and the new epoch.
+    EndTxnResponse {
+        /// Request id.
+        req: u64,
+        /// (producer id, epoch), or the error.
+        result: Result<(u32, u16), KafkaError>,
+    },
+    /// WriteTxnMarkers from the transaction coordinator to a partition leader.
+    WriteTxnMarkers {
+        /// Request id.
+        req: u64,
+        /// The `transactional.id` (index), for narration.
+        txn: u32,
+        /// Producer id.
+        pid: u32,
+        /// The marker's producer epoch.
+        epoch: u16,
+        /// COMMIT (else ABORT).
+        commit: bool,
+        /// The partitions this leader leads.
+        tps: Vec<Tp>,
+    },
+    /// WriteTxnMarkersResponse, one per partition once its marker is replicated.
+    WriteTxnMarkersResponse {
+        /// Request id.
+        req: u64,
+        /// The partition.
+        tp: Tp,
         /// Error, if any.
         error: Option<KafkaError>,
     },
@@ -386,6 +495,16 @@ impl Msg {
             Msg::ConsumerOffsetsForLeaderEpochResponse { .. } => "OffsetsForLeaderEpochResponse",
             Msg::ConsumerFetch { .. } => "Fetch",
             Msg::ConsumerFetchResponse { .. } => "FetchResponse",
+            Msg::FindTxnCoordinator { .. } => "FindCoordinator",
+            Msg::FindTxnCoordinatorResponse { .. } => "FindCoordinatorResponse",
+            Msg::InitProducerId { .. } => "InitProducerId",
+            Msg::InitProducerIdResponse { .. } => "InitProducerIdResponse",
+            Msg::AddPartitionsToTxn { .. } => "AddPartitionsToTxn",
+            Msg::AddPartitionsToTxnResponse { .. } => "AddPartitionsToTxnResponse",
+            Msg::EndTxn { .. } => "EndTxn",
+            Msg::EndTxnResponse { .. } => "EndTxnResponse",
+            Msg::WriteTxnMarkers { .. } => "WriteTxnMarkers",
+            Msg::WriteTxnMarkersResponse { .. } => "WriteTxnMarkersResponse",
         }
     }
 }

@@ -25,6 +25,8 @@ pub trait Names {
     fn topic_name(&self, topic: u32) -> &str;
     /// `k1=v1` (or just the value when there is no key).
     fn record_label(&self, id: RecordId) -> String;
+    /// A `transactional.id`.
+    fn txn_name(&self, txn: u32) -> &str;
 }
 
 /// `[orders-0, orders-1]`.

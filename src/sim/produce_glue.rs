@@ -9,30 +9,27 @@ use super::cluster::effect::ClusterEffect;
 use super::cluster::log::SeqCheck;
 use super::config::Acks;
 use super::msg::Msg;
-use super::types::{BrokerId, KafkaError, NodeId, Tp};
+use super::txn_glue::ProduceRequest;
+use super::types::{BrokerId, KafkaError, NodeId, RecordKind, Tp};
 use super::Sim;
 
 impl Sim {
-    /// Answers a waiting produce request, or completes a waiting offset commit.
+    /// Answers a waiting produce request, or completes a waiting offset commit, transaction
+    /// coordinator record or marker.
     pub(super) fn complete_waiter(&mut self, b: BrokerId, tp: Tp, w: &Waiter, result: Result<u64, KafkaError>) {
         match (w.client, w.group) {
             (NodeId::Consumer(c), Some(g)) => self.coordinator_commit_done(b, g, c, w.req, result),
+            (NodeId::Broker(_), _) => self.txn_waiter_done(b, tp, w, result),
             (client, _) => self.send(NodeId::Broker(b), client, Msg::ProduceResponse { req: w.req, tp, result }),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn leader_produce(
-        &mut self,
-        b: BrokerId,
-        pidx: u32,
-        producer: u32,
-        req: u64,
-        acks: Acks,
-        (pid, producer_epoch): (u32, u16),
-        base_seq: i32,
-        records: &[u32],
-    ) {
+    /// A produce request at partition `pidx`'s leader `b`: the leader's checks in Kafka's order,
+    /// then, for a transaction's first batch on the partition, the coordinator's verification
+    /// (unless `verified`: it has answered), then the append and the answer by `acks`.
+    pub(super) fn leader_produce(&mut self, b: BrokerId, pidx: u32, produce: &ProduceRequest, verified: bool) {
+        let ProduceRequest { producer, req, acks, pid, epoch: producer_epoch, base_seq, ref records, txn } = *produce;
+        let records = records.as_slice();
         let tp = self.tp(pidx);
         let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
         let reply = |sim: &mut Sim, result: Result<u64, KafkaError>| {
@@ -103,8 +100,12 @@ impl Sim {
                 }
             }
         }
+        if !verified && self.verify_first(b, pidx, produce) {
+            return;
+        }
+        let kind = if txn.is_some() { RecordKind::Transactional } else { RecordKind::Plain };
         let base = self.with_broker_ledger(b, |broker, cx, layout, ledger| {
-            broker.leader_append(cx, layout, ledger, pidx, records, (pid, producer_epoch), base_seq)
+            broker.leader_append(cx, layout, ledger, pidx, records, (pid, producer_epoch), base_seq, kind)
         });
         self.leader_await(b, pidx, producer, req, acks, base, base + records.len() as u64);
     }
@@ -133,7 +134,7 @@ impl Sim {
             }
             Acks::All => {
                 if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-                    ls.waiters.push(Waiter { client: NodeId::Producer(producer), group: None, req, required, base_offset: base });
+                    ls.waiters.push(Waiter { client: NodeId::Producer(producer), group: None, txn: None, req, required, base_offset: base });
                 }
                 self.emit(ClusterEffect::AwaitingReplication { tp, broker: b, required_offset: required });
                 self.leader_maybe_advance_hw(b, pidx);
@@ -188,7 +189,7 @@ impl Sim {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn leader_wait_for_commit(&mut self, b: BrokerId, pidx: u32, g: u32, c: u32, req: u64, base: u64, end: u64) {
         if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {
-            ls.waiters.push(Waiter { client: NodeId::Consumer(c), group: Some(g), req, required: end, base_offset: base });
+            ls.waiters.push(Waiter { client: NodeId::Consumer(c), group: Some(g), txn: None, req, required: end, base_offset: base });
         }
         self.leader_maybe_advance_hw(b, pidx);
         self.leader_complete_waiters(b, pidx);

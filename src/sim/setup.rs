@@ -8,10 +8,12 @@ use super::coordinator::{self, GroupInfo};
 use super::map::VecSet;
 use super::narrate::choice_letter;
 use super::net::NetEffect;
-use super::producer::ProducerSpec;
+use super::producer::{ProducerSpec, TxnCall};
 use super::timer::Timer;
 use super::types::{BrokerId, NodeId, Tp};
-use super::{Controller, Sim, Topic, OFFSETS_TOPIC};
+use super::topic::partition_for_id;
+use super::txn::TxnId;
+use super::{Controller, Sim, Topic, OFFSETS_TOPIC, TRANSACTION_TOPIC};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -161,6 +163,14 @@ pub enum Action {
         consumer: u32,
         /// How long.
         ms: u64,
+    },
+    /// A transactional producer's application calls `initTransactions()`,
+    /// `beginTransaction()`, `commitTransaction()` or `abortTransaction()`.
+    Transaction {
+        /// Producer.
+        producer: u32,
+        /// The call.
+        call: TxnCall,
     },
     /// `KafkaConsumer.subscribe(topics)`: the subscription changes at once and the next `poll()`
     /// rejoins the group.
@@ -353,6 +363,7 @@ impl Sim {
             Action::CreateTopics { topic, partitions } => self.create_partitions(topic, partitions, true),
             Action::CreatePartitions { topic, count } => self.create_partitions(topic, count, false),
             Action::Subscribe { consumer, topics } => self.with_consumer(consumer, |cons, cx, env| cons.subscribe(cx, env, topics)),
+            Action::Transaction { producer, call } => self.with_producer(producer, |prod, cx, env| prod.txn_call(cx, env, call)),
             Action::AppCall { consumer, call } => self.with_consumer(consumer, |cons, cx, env| cons.app_call(cx, env, call)),
             Action::IncrementalAlterConfigs { topic, set } => self.alter_topic_config(topic, &set),
         }
@@ -486,6 +497,59 @@ pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Ve
             let offsets_partition = coordinator::offsets_partition_for(&name, total);
             let i = numbers.iter().position(|&n| n == offsets_partition).expect("listed") as u32;
             GroupInfo { name, offsets_partition, pidx: base + i }
+        })
+        .collect()
+}
+
+/// `__transaction_state` with only the partitions the scenario's transactional ids map to, placed
+/// as Kafka places it, with `transaction.state.log.min.isr` as its `min.insync.replicas` and
+/// unclean elections off (`TransactionStateManager.transactionTopicConfigs`); and each
+/// transactional id with its partition.
+pub(super) fn transaction_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Vec<Tp>, assignment: &mut Vec<Vec<BrokerId>>) -> Vec<TxnId> {
+    let mut names: Vec<String> = Vec::new();
+    for p in &setup.producers {
+        if let Some(id) = &p.config.transactional_id {
+            if !names.contains(id) {
+                names.push(id.clone());
+            }
+        }
+    }
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let cfg = &setup.broker_config;
+    let total = cfg.transaction_state_log_num_partitions.max(1);
+    let rf = cfg.transaction_state_log_replication_factor.clamp(1, setup.brokers);
+    let numbers: VecSet<u32> = names.iter().map(|n| partition_for_id(n, total)).collect();
+    let numbers: Vec<u32> = numbers.into_iter().collect();
+    let placement = default_assignment(total, rf, setup.brokers);
+    let topic = topics.len() as u32;
+    let base = tps.len() as u32;
+    let config = TopicConfig {
+        retention_ms: Some(-1),
+        retention_bytes: Some(-1),
+        min_insync_replicas: Some(cfg.transaction_state_log_min_isr),
+        unclean_leader_election_enable: Some(false),
+        ..TopicConfig::default()
+    };
+    topics.push(Topic {
+        name: TRANSACTION_TOPIC.to_string(),
+        base,
+        partitions: numbers.len() as u32,
+        capacity: numbers.len() as u32,
+        config: config.resolve(cfg),
+        internal: true,
+        partition_ids: Some(numbers.clone()),
+    });
+    for (i, &n) in numbers.iter().enumerate() {
+        tps.push(Tp { topic, partition: i as u32 });
+        assignment.push(placement[n as usize].clone());
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let i = numbers.iter().position(|&n| n == partition_for_id(&name, total)).expect("listed") as u32;
+            TxnId { name, pidx: base + i }
         })
         .collect()
 }

@@ -9,6 +9,7 @@ use super::narrate::Names;
 use super::net::NetEffect;
 use super::setup::ScenarioEffect;
 use super::timer::Timer;
+use super::txn::TxnEffect;
 use super::types::NodeId;
 use serde::Serialize;
 
@@ -64,6 +65,8 @@ pub enum Effect {
     Consumer(ConsumerEffect),
     /// At a group coordinator.
     Group(GroupEffect),
+    /// At a transaction coordinator.
+    Txn(TxnEffect),
     /// On the scenario's timeline.
     Scenario(ScenarioEffect),
 }
@@ -77,6 +80,7 @@ impl Effect {
             Effect::Producer(e) => Some(e.describe(names)),
             Effect::Consumer(e) => Some(e.describe(names)),
             Effect::Group(e) => Some(e.describe(names)),
+            Effect::Txn(e) => Some(e.describe(names)),
             Effect::Scenario(e) => Some(e.describe()),
         }
     }
@@ -92,7 +96,7 @@ macro_rules! effect_from {
     };
 }
 
-effect_from!(Net(NetEffect), Cluster(ClusterEffect), Producer(ProducerEffect), Consumer(ConsumerEffect), Group(GroupEffect), Scenario(ScenarioEffect));
+effect_from!(Net(NetEffect), Cluster(ClusterEffect), Producer(ProducerEffect), Consumer(ConsumerEffect), Group(GroupEffect), Txn(TxnEffect), Scenario(ScenarioEffect));
 
 /// One step of the simulation: exactly one event and what followed from it.
 #[derive(Clone, Debug, Serialize)]

@@ -204,4 +204,25 @@ pub enum Timer {
         /// Member id.
         member_id: String,
     },
+    /// The transaction coordinator's sweep for transactions open longer than their timeout.
+    TxnSweep {
+        /// Coordinator.
+        broker: BrokerId,
+        /// Incarnation.
+        incarnation: u32,
+    },
+    /// The transaction coordinator sends again the markers that found no leader or failed.
+    TxnMarkerRetry {
+        /// Coordinator.
+        broker: BrokerId,
+        /// Incarnation.
+        incarnation: u32,
+        /// The `transactional.id` (index).
+        txn: u32,
+    },
+    /// A transactional producer retries its transactional request after `retry.backoff.ms`.
+    ProducerTxnRetry {
+        /// Producer.
+        producer: u32,
+    },
 }

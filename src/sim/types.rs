@@ -94,6 +94,20 @@ pub enum KafkaError {
     /// KIP-320: the consumer's position is past the end of its epoch on the new leader and
     /// `auto.offset.reset=none` (the client's `LogTruncationException`).
     LogTruncation,
+    /// A newer instance with the same `transactional.id` took over: this producer is fenced
+    /// (the client's fatal `ProducerFencedException`).
+    ProducerFenced,
+    /// The request does not fit the transaction's state (e.g. a commit of a transaction that
+    /// was aborted meanwhile); fatal at the client.
+    InvalidTxnState,
+    /// The transaction coordinator is busy completing a previous transaction of the same
+    /// `transactional.id`; the client retries.
+    ConcurrentTransactions,
+    /// The producer id does not belong to the `transactional.id` the coordinator knows.
+    InvalidProducerIdMapping,
+    /// A record that was still in the producer when the application aborted its transaction
+    /// (the client's `TransactionAbortedException`): it was never sent.
+    TransactionAborted,
 }
 
 impl KafkaError {
@@ -127,11 +141,16 @@ impl KafkaError {
             KafkaError::RecordTooLarge => "RECORD_TOO_LARGE",
             KafkaError::MessageTooLarge => "MESSAGE_TOO_LARGE",
             KafkaError::LogTruncation => "LOG_TRUNCATION",
+            KafkaError::ProducerFenced => "PRODUCER_FENCED",
+            KafkaError::InvalidTxnState => "INVALID_TXN_STATE",
+            KafkaError::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
+            KafkaError::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
+            KafkaError::TransactionAborted => "TRANSACTION_ABORTED",
         }
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 27] = [
+    pub const ALL: [KafkaError; 32] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -159,6 +178,11 @@ impl KafkaError {
         KafkaError::RecordTooLarge,
         KafkaError::MessageTooLarge,
         KafkaError::LogTruncation,
+        KafkaError::ProducerFenced,
+        KafkaError::InvalidTxnState,
+        KafkaError::ConcurrentTransactions,
+        KafkaError::InvalidProducerIdMapping,
+        KafkaError::TransactionAborted,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).
@@ -171,6 +195,10 @@ impl KafkaError {
                 | KafkaError::InvalidProducerEpoch
                 | KafkaError::RecordTooLarge
                 | KafkaError::MessageTooLarge
+                | KafkaError::ProducerFenced
+                | KafkaError::InvalidTxnState
+                | KafkaError::InvalidProducerIdMapping
+                | KafkaError::TransactionAborted
         )
     }
 }
@@ -200,10 +228,42 @@ pub struct LogRecord {
     pub producer_epoch: u16,
     /// Virtual time the leader appended it (used by `retention.ms`).
     pub append_time: u64,
+    /// A plain record, a record of a transaction, or a transaction marker (a control record).
+    #[serde(skip_serializing_if = "RecordKind::is_plain")]
+    pub kind: RecordKind,
     /// Size in bytes in the log: the record's v2 size in its batch (`DefaultRecord.sizeInBytes`),
     /// and on a batch's first record also the batch header (61), so that a log's bytes are its
     /// batches' (`sim::size`).
     pub size: u32,
+}
+
+/// What a log entry is: Kafka marks a batch `isTransactional` when a transactional producer
+/// wrote it, and `isControl` for a transaction marker, which takes an offset but holds no data a
+/// consumer sees.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// An ordinary record.
+    #[default]
+    Plain,
+    /// A record written inside a transaction.
+    Transactional,
+    /// A COMMIT marker: the producer's transaction up to here is committed.
+    Commit,
+    /// An ABORT marker: the producer's transaction up to here is aborted.
+    Abort,
+}
+
+impl RecordKind {
+    /// Not part of a transaction.
+    pub fn is_plain(&self) -> bool {
+        *self == RecordKind::Plain
+    }
+
+    /// A transaction marker (a control record).
+    pub fn is_marker(self) -> bool {
+        matches!(self, RecordKind::Commit | RecordKind::Abort)
+    }
 }
 
 /// The `partition.assignment.strategy` names. The assignors are the group layer's

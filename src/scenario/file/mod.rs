@@ -9,9 +9,9 @@ use crate::sim::view::Verdict;
 use super::cost::{self, Budget, Driver};
 use super::{limits, Scenario};
 use crate::sim::describe::node_by_name;
-use crate::sim::config::{Acks, BrokerConfig, ConsumerConfigRaw, LinkParams, OffsetReset, ProducerConfigRaw, TopicConfig};
+use crate::sim::config::{Acks, BrokerConfig, ConsumerConfigRaw, IsolationLevel, LinkParams, OffsetReset, ProducerConfigRaw, TopicConfig};
 use crate::sim::{
-    default_assignment, Action, AppBehaviour, AppCall, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction,
+    default_assignment, Action, AppBehaviour, AppCall, CommitPolicy, ConsumerSpec, NodeId, ProduceAction, ProducerSpec, Setup, TimedAction, TxnCall,
     TopicSpec,
 };
 use crate::sim::types::KafkaError;
@@ -201,6 +201,10 @@ toml_table! {
         process: Option<Spanned<String>> = "process",
         commit_sync: Option<Spanned<String>> = "commit_sync",
         commit_async: Option<Spanned<String>> = "commit_async",
+        init_transactions: Option<Spanned<String>> = "init_transactions",
+        begin_transaction: Option<Spanned<String>> = "begin_transaction",
+        commit_transaction: Option<Spanned<String>> = "commit_transaction",
+        abort_transaction: Option<Spanned<String>> = "abort_transaction",
     } required: ["at"]
 }
 
@@ -306,6 +310,11 @@ from_toml_table!(BrokerConfig {
     group_min_session_timeout_ms: "group.min.session.timeout.ms",
     group_max_session_timeout_ms: "group.max.session.timeout.ms",
     message_max_bytes: "message.max.bytes",
+    transaction_state_log_num_partitions: "transaction.state.log.num.partitions",
+    transaction_state_log_replication_factor: "transaction.state.log.replication.factor",
+    transaction_state_log_min_isr: "transaction.state.log.min.isr",
+    transaction_abort_timed_out_transaction_cleanup_interval_ms: "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    transaction_max_timeout_ms: "transaction.max.timeout.ms",
 });
 
 from_toml_table!(TopicConfig {
@@ -330,6 +339,8 @@ from_toml_table!(ProducerConfigRaw {
     batch_size: "batch.size",
     max_request_size: "max.request.size",
     metadata_max_age_ms: "metadata.max.age.ms",
+    transactional_id: "transactional.id",
+    transaction_timeout_ms: "transaction.timeout.ms",
 });
 
 from_toml_table!(ConsumerConfigRaw {
@@ -348,6 +359,7 @@ from_toml_table!(ConsumerConfigRaw {
     request_timeout_ms: "request.timeout.ms",
     retry_backoff_ms: "retry.backoff.ms",
     metadata_max_age_ms: "metadata.max.age.ms",
+    isolation_level: "isolation.level",
 });
 
 from_toml_table!(LinkParams {
@@ -381,6 +393,7 @@ impl FromToml for Acks {
 }
 
 from_toml_enum!(OffsetReset { Earliest: "earliest", Latest: "latest", None: "none" });
+from_toml_enum!(IsolationLevel { ReadUncommitted: "read_uncommitted", ReadCommitted: "read_committed" });
 
 pub(super) fn parse(file: &str, text: &str, budget: &Budget) -> Result<Scenario, Vec<ScenarioError>> {
     let loc = Locator::new(file, text);

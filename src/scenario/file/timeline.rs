@@ -54,6 +54,10 @@ fn step_kinds(e: &StepDef) -> Vec<&'static str> {
         (e.process.is_some(), "process"),
         (e.commit_sync.is_some(), "commit_sync"),
         (e.commit_async.is_some(), "commit_async"),
+        (e.init_transactions.is_some(), "init_transactions"),
+        (e.begin_transaction.is_some(), "begin_transaction"),
+        (e.commit_transaction.is_some(), "commit_transaction"),
+        (e.abort_transaction.is_some(), "abort_transaction"),
     ];
     kinds.iter().filter(|(set, _)| *set).map(|(_, k)| *k).collect()
 }
@@ -64,7 +68,7 @@ pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
 }
 
 /// The keys a timeline entry may use for its action, for the hint of an empty entry.
-const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics, create_partitions, subscribe, poll, process, commit_sync or commit_async";
+const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics, create_partitions, subscribe, poll, process, commit_sync, commit_async, init_transactions, begin_transaction, commit_transaction or abort_transaction";
 
 /// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
 /// `growth` holds the scenario timeline's topic creations, read beforehand; a challenge's
@@ -169,6 +173,8 @@ pub(super) fn timeline_actions(
             scripted_ref(cx, c, consumers, "commit_sync").map(|consumer| Action::AppCall { consumer, call: AppCall::CommitSync })
         } else if let Some(c) = &e.commit_async {
             scripted_ref(cx, c, consumers, "commit_async").map(|consumer| Action::AppCall { consumer, call: AppCall::CommitAsync })
+        } else if let Some((name, call)) = transaction_call(e) {
+            transactional_ref(cx, name, producers).map(|producer| Action::Transaction { producer, call })
         } else if let Some(p) = &e.pause {
             let p = p.get_ref();
             let question = cx.text(&p.question, "question").to_string();
@@ -418,6 +424,29 @@ fn scripted_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec
         return None;
     }
     Some(c)
+}
+
+/// The transactional call a timeline entry holds, with the producer it names.
+fn transaction_call(e: &StepDef) -> Option<(&Spanned<String>, TxnCall)> {
+    [
+        (&e.init_transactions, TxnCall::InitTransactions),
+        (&e.begin_transaction, TxnCall::BeginTransaction),
+        (&e.commit_transaction, TxnCall::CommitTransaction),
+        (&e.abort_transaction, TxnCall::AbortTransaction),
+    ]
+    .into_iter()
+    .find_map(|(name, call)| name.as_ref().map(|n| (n, call)))
+}
+
+/// A producer named by a transactional call, which needs a `transactional.id`.
+fn transactional_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, producers: &[ProducerSpec]) -> Option<u32> {
+    let names: Vec<&str> = producers.iter().map(|p| p.name.as_str()).collect();
+    let p = lookup(cx, "producer", Some(s), s.span().start, &names)?;
+    if producers[p as usize].config.transactional_id.is_none() {
+        cx.err(s.span().start, format!("producer {} has no transactional.id", s.get_ref()), Some("give it one in its config: `transactional.id = \"…\"`".into()));
+        return None;
+    }
+    Some(p)
 }
 
 pub(super) fn consumer_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec]) -> Option<u32> {

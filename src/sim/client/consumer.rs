@@ -696,8 +696,8 @@ impl Consumer {
                     }
                 }
             }
-            Msg::ConsumerFetchResponse { id, tp, records, error, .. } => {
-                self.fetch_response(cx, env, *id, *tp, records, *error);
+            Msg::ConsumerFetchResponse { id, tp, records, error, aborted, .. } => {
+                self.fetch_response(cx, env, *id, *tp, records, aborted, *error);
             }
             _ => {}
         }
@@ -858,6 +858,9 @@ struct Owned {
     fetch: Option<(u64, BrokerId)>,
     /// Fetched records not yet returned by `poll()`.
     buffer: VecDeque<LogRecord>,
+    /// The offset after the last fetched entry, markers and aborted records included: the
+    /// position once the buffer is taken.
+    buffer_end: Option<u64>,
     /// The leader epoch of the last record returned (Java's `FetchPosition.offsetEpoch`); none for a
     /// position from a commit or a reset (simplified: the simulator's commits carry no epoch).
     offset_epoch: Option<u32>,
@@ -878,6 +881,7 @@ impl Owned {
             lookup: false,
             fetch: None,
             buffer: VecDeque::new(),
+            buffer_end: None,
             offset_epoch: None,
             leader_epoch: None,
             awaiting_validation: false,

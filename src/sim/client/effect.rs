@@ -128,6 +128,39 @@ pub enum ProducerEffect {
         /// Request id.
         req: u64,
     },
+    /// A transactional producer's state changed (`TransactionManager.transitionTo`).
+    TxnStateChanged {
+        /// Producer.
+        producer: u32,
+        /// The application's call that changed it, if one did.
+        call: Option<&'static str>,
+        /// The state before.
+        from: &'static str,
+        /// The state now.
+        to: &'static str,
+    },
+    /// The application's call on a transactional producer threw (`IllegalStateException`, or
+    /// the error that left the producer in an error state).
+    TxnCallRefused {
+        /// Producer.
+        producer: u32,
+        /// The call (`send()`, `commitTransaction()`…).
+        call: &'static str,
+        /// The producer's transaction state.
+        state: &'static str,
+        /// The error it is in, if any.
+        error: Option<KafkaError>,
+    },
+    /// A transactional request got a retriable error: the producer tries again after
+    /// `retry.backoff.ms` (looking the coordinator up again if it moved).
+    TxnRequestRetried {
+        /// Producer.
+        producer: u32,
+        /// The request.
+        request: &'static str,
+        /// The error.
+        error: KafkaError,
+    },
 }
 
 /// How the producer chose a record's partition.
@@ -578,6 +611,19 @@ impl ProducerEffect {
             ProducerEffect::StaleResponse { producer, req } => format!(
                 "{} ignores the response to request {req}: it already gave up on it",
                 names.producer_name(*producer)
+            ),
+            ProducerEffect::TxnStateChanged { producer, call, from, to } => match call {
+                Some(call) => format!("{} calls {call}: {from} → {to}", names.producer_name(*producer)),
+                None => format!("{}'s transaction state: {from} → {to}", names.producer_name(*producer)),
+            },
+            ProducerEffect::TxnCallRefused { producer, call, state, error } => match error {
+                Some(e) => format!("{}'s {call} throws: the producer is in {state} after {}", names.producer_name(*producer), e.name()),
+                None => format!("{}'s {call} throws IllegalStateException: not allowed in state {state}", names.producer_name(*producer)),
+            },
+            ProducerEffect::TxnRequestRetried { producer, request, error } => format!(
+                "{}'s {request} got {}: it retries after retry.backoff.ms",
+                names.producer_name(*producer),
+                error.name()
             ),
         }
     }

@@ -18,6 +18,10 @@ use rand::RngExt;
 use serde::Serialize;
 use std::collections::VecDeque;
 
+mod transactions;
+
+pub use transactions::{TransactionManager, TxnCall, TxnClientState};
+
 /// The producer's context.
 type Cx<'c> = Ctx<'c, ProducerEffect>;
 
@@ -207,15 +211,19 @@ pub struct Producer {
     wake_at: Option<u64>,
     /// How often each error was seen.
     pub errors_seen: VecMap<KafkaError, u32>,
+    /// The transaction manager of a producer with a `transactional.id`.
+    pub txn: Option<TransactionManager>,
 }
 
 impl Producer {
-    pub(crate) fn new(index: u32, spec: &ProducerSpec, topics: &[Topic], controller: &Controller) -> Producer {
+    /// A producer; `txn` is its `transactional.id` (index), whose producer id comes from
+    /// InitProducerId.
+    pub(crate) fn new(index: u32, spec: &ProducerSpec, txn: Option<u32>, topics: &[Topic], controller: &Controller) -> Producer {
         Producer {
             index,
             name: spec.name.clone(),
             config: spec.config.clone(),
-            pid: if spec.config.enable_idempotence { 1000 + index } else { 0 },
+            pid: if spec.config.enable_idempotence && txn.is_none() { 1000 + index } else { 0 },
             leaders: controller.parts.iter().map(|p| p.leader).collect(),
             partitions: topics.iter().map(|t| t.partitions).collect(),
             blocked: VecDeque::new(),
@@ -238,6 +246,7 @@ impl Producer {
             deadline_at: None,
             wake_at: None,
             errors_seen: VecMap::new(),
+            txn: txn.map(TransactionManager::new),
         }
     }
 
@@ -299,6 +308,18 @@ impl Producer {
         value_bytes: Option<u32>,
     ) {
         let send = BlockedSend { topic, partition, key, value, value_bytes };
+        match &mut self.txn {
+            Some(t) if t.blocked() => t.waiting.push_back(transactions::Waiting::Send(send)),
+            _ => self.send_now(cx, env, send),
+        }
+    }
+
+    /// `send()` once the application thread is free to make it.
+    fn send_now(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, send: BlockedSend) {
+        let (topic, partition) = (send.topic, send.partition);
+        if !self.txn_allows_send(cx) {
+            return;
+        }
         if !self.blocked.is_empty() || !self.knows(&send) {
             if self.blocked.is_empty() {
                 let tp = Tp { topic, partition: partition.unwrap_or(0) };
@@ -436,7 +457,11 @@ impl Producer {
 
     /// The Sender: send every ready batch whose leader is known and whose connection has room.
     pub(crate) fn drain(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        if !self.txn_sender(cx) {
+            return;
+        }
         let now = cx.now();
+        let completing = self.txn.as_ref().is_some_and(TransactionManager::completing);
         let mut wake: Option<u64> = None;
         let mut need_metadata = false;
         let mut next = 0;
@@ -449,7 +474,7 @@ impl Producer {
                 // `linger.ms`.
                 let ready_at = if batch.attempts > 0 {
                     batch.retry_at
-                } else if batch.closed || batch.size.is_full() || self.queues[pidx as usize].len() > 1 {
+                } else if completing || batch.closed || batch.size.is_full() || self.queues[pidx as usize].len() > 1 {
                     batch.created_at
                 } else {
                     batch.created_at + cfg.linger_ms
@@ -515,7 +540,11 @@ impl Producer {
         let acks = self.config.acks;
         let deadline = now + self.config.request_timeout_ms;
         let pid = self.pid;
-        let producer_epoch = self.epochs.get(&pidx).copied().unwrap_or(0);
+        let producer_epoch = match &self.txn {
+            Some(t) => t.epoch,
+            None => self.epochs.get(&pidx).copied().unwrap_or(0),
+        };
+        let transactional_id = self.txn.as_ref().map(|t| t.txn);
         let batch = self.batches.get_mut(bid).expect("batch");
         batch.closed = true;
         batch.attempts += 1;
@@ -529,7 +558,7 @@ impl Producer {
         for &r in &records {
             env.ledger.record_attempt(r);
         }
-        let msg = Msg::Produce { req, tp, acks, pid, producer_epoch, base_seq, records: records.clone() };
+        let msg = Msg::Produce { req, tp, acks, pid, producer_epoch, base_seq, records: records.clone(), transactional_id };
         cx.send(NodeId::Producer(p), NodeId::Broker(leader), msg);
         if acks == Acks::None {
             // acks=0: the client completes the send as soon as the request is written.
@@ -572,6 +601,7 @@ impl Producer {
         let p = self.index;
         match msg {
             Msg::ProduceResponse { req, tp, result } => self.response(cx, env, *req, *tp, *result),
+            Msg::FindTxnCoordinatorResponse { .. } | Msg::InitProducerIdResponse { .. } | Msg::EndTxnResponse { .. } => self.txn_receive(cx, env, msg),
             Msg::ApiVersionsResponse { broker } => {
                 if matches!(self.conns[*broker as usize], Conn::Connecting { .. }) {
                     self.conns[*broker as usize] = Conn::Ready;
@@ -601,6 +631,7 @@ impl Producer {
                     let send = self.blocked.pop_front().expect("checked");
                     self.append(cx, env, send);
                 }
+                self.resume_calls(cx, env);
                 // Still blocked: ask again after the backoff; otherwise the next refresh is due
                 // metadata.max.age.ms from now.
                 let next = if self.blocked.is_empty() { self.config.metadata_max_age_ms } else { backoff };
@@ -640,6 +671,7 @@ impl Producer {
             self.take_in_flight(req);
             self.batch_failed(cx, env, bid, error);
         }
+        self.txn_connection_failed(cx, broker);
         // The drain below arms the wake-up at `reconnect_at` if a batch is waiting for this broker.
         self.request_metadata(cx);
         self.drain(cx, env);
@@ -650,7 +682,7 @@ impl Producer {
     pub(crate) fn refused(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, broker: BrokerId, msg: &Msg) {
         let conn = self.conns[broker as usize];
         let current = match msg {
-            Msg::Produce { .. } => conn == Conn::Ready,
+            Msg::Produce { .. } | Msg::InitProducerId { .. } | Msg::EndTxn { .. } => conn == Conn::Ready,
             Msg::ApiVersions => matches!(conn, Conn::Connecting { .. }),
             _ => false,
         };
@@ -774,7 +806,10 @@ impl Producer {
         // whether the next attempt would come before it: a batch that keeps getting a retriable
         // error goes back to the queue and is expired by the accumulator at creation +
         // `delivery.timeout.ms`, so the application sees a timeout, not the last error.
-        let can_retry = error.retriable() && batch.attempts <= cfg.retries && now < batch.created_at + cfg.delivery_timeout_ms;
+        // A transactional producer does not retry OUT_OF_ORDER_SEQUENCE_NUMBER of its next
+        // expected batch (`TransactionManager.canRetry`): the transaction becomes abortable.
+        let txn_gap = self.txn.is_some() && error == KafkaError::OutOfOrderSequenceNumber && batch.base_seq == Some(self.last_acked.get(&batch.pidx).map_or(0, |s| s + 1));
+        let can_retry = error.retriable() && !txn_gap && batch.attempts <= cfg.retries && now < batch.created_at + cfg.delivery_timeout_ms;
         let records = batch.records.clone();
         let attempt = batch.attempts;
         if can_retry {
@@ -853,6 +888,7 @@ impl Producer {
             env.ledger.records[r as usize].outcome = Outcome::Failed { at: now, error };
         }
         cx.emit(ProducerEffect::ProduceError { producer: p, tp, records: batch.records, error, attempt, retry_at: None });
+        self.txn_batch_failed(cx, env, error);
     }
 
     /// Keeps one timer at the earliest request or delivery deadline.

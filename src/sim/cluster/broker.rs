@@ -99,6 +99,8 @@ pub struct ConsumerParked {
     pub offset: u64,
     /// `max.partition.fetch.bytes`.
     pub max_bytes: u64,
+    /// `isolation.level` = read_committed: it waits for the last stable offset to pass it.
+    pub read_committed: bool,
 }
 
 /// The leader's view of one follower (Kafka's `Replica` state).
@@ -123,6 +125,9 @@ pub struct Waiter {
     pub client: NodeId,
     /// For offset commits: the group.
     pub group: Option<u32>,
+    /// For a transaction coordinator's own record: the append's id (a waiter whose client is a
+    /// broker and that has none is a transaction marker, answered to that coordinator).
+    pub txn: Option<u64>,
     /// Request id.
     pub req: u64,
     /// The HW must reach this offset.

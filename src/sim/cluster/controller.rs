@@ -256,6 +256,13 @@ impl Controller {
         cx.send(NodeId::Controller, from, Msg::FindCoordinatorResponse { group, coordinator });
     }
 
+    /// Answers a FindCoordinator for transactional id `txn`, whose transactions live in
+    /// `__transaction_state` partition `pidx` (the same simplification as for groups).
+    pub(crate) fn find_txn_coordinator(&self, cx: &mut Ctx<'_, ClusterEffect>, from: NodeId, txn: u32, pidx: u32) {
+        let coordinator = self.parts[pidx as usize].leader;
+        cx.send(NodeId::Controller, from, Msg::FindTxnCoordinatorResponse { txn, coordinator });
+    }
+
     fn heartbeat(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, b: BrokerId, incarnation: u32, want_shut_down: bool, previous_broker_epoch: Option<u32>) {
         let now = cx.now();
         let timeout = layout.config.broker_session_timeout_ms;

@@ -1,6 +1,7 @@
 //! One replica's log: records, log start offset, LEO, high watermark, the leader-epoch cache
 //! (KIP-101) and the idempotent producer state rebuilt from the log.
 
+use super::txn_index::TxnIndex;
 use crate::sim::shared::History;
 use crate::sim::types::{LogRecord, RecordId};
 use serde::Serialize;
@@ -77,6 +78,9 @@ pub struct ReplicaLog {
     /// Each idempotent producer's last batches, by producer id.
     #[serde(skip)]
     producers: Vec<ProducerBatches>,
+    /// The transactions on this partition, for the last stable offset and the aborted index.
+    #[serde(skip)]
+    txns: TxnIndex,
     bytes: u64,
     #[serde(skip)]
     version: u64,
@@ -137,6 +141,18 @@ impl ReplicaLog {
     pub fn set_high_watermark(&mut self, hw: u64) {
         self.version += 1;
         self.high_watermark = hw.min(self.leo()).max(self.log_start.min(self.leo()));
+        self.txns.high_watermark_moved(self.high_watermark);
+    }
+
+    /// The last stable offset: what read_committed consumers may read up to (the high watermark
+    /// when no transaction is open on the partition).
+    pub fn last_stable_offset(&self) -> u64 {
+        self.txns.last_stable_offset(self.high_watermark).max(self.log_start.min(self.high_watermark))
+    }
+
+    /// The partition's transactions.
+    pub fn txns(&self) -> &TxnIndex {
+        &self.txns
     }
 
     /// Records that a new leader epoch starts at the current LEO (done when a replica becomes leader).
@@ -202,6 +218,7 @@ impl ReplicaLog {
             debug_assert_eq!(r.offset, self.leo());
             self.assign_epoch(r.epoch, r.offset);
             self.track_producer(r);
+            self.txns.track(r);
             self.bytes += r.size as u64;
             self.records.push(*r);
         }
@@ -222,6 +239,10 @@ impl ReplicaLog {
         if batches.epoch != r.producer_epoch {
             batches.epoch = r.producer_epoch;
             batches.len = 0;
+        }
+        // A marker sets the producer's epoch (above) but is no batch of its sequences.
+        if r.kind.is_marker() {
+            return;
         }
         match batches.len.checked_sub(1).map(|last| &mut batches.batches[last]) {
             Some(b) if !r.batch_start && b.last_offset + 1 == r.offset => {
@@ -275,10 +296,13 @@ impl ReplicaLog {
 
     fn rebuild_producers(&mut self) {
         self.producers.clear();
+        self.txns.clear();
         let records = self.records.clone();
         for r in records.iter() {
             self.track_producer(&r);
+            self.txns.track(&r);
         }
+        self.txns.high_watermark_moved(self.high_watermark);
     }
 
     /// Records from `from` up to the LEO, at most `max_bytes` (but always at least one record).
@@ -314,6 +338,7 @@ impl ReplicaLog {
         if self.high_watermark < self.log_start {
             self.high_watermark = self.log_start;
         }
+        self.txns.log_start_moved(self.log_start);
         // Epoch entries wholly before the new start are dropped, keeping the one that covers it.
         while self.epochs.len() > 1 && self.epochs[1].1 <= self.log_start {
             self.epochs.remove(0);
@@ -347,7 +372,7 @@ mod tests {
     use super::*;
 
     fn rec(offset: u64, epoch: u32, record: RecordId) -> LogRecord {
-        LogRecord { offset, epoch, record, pid: 0, seq: -1, batch_start: true, producer_epoch: 0, append_time: offset, size: 10 }
+        LogRecord { offset, epoch, record, pid: 0, seq: -1, batch_start: true, producer_epoch: 0, append_time: offset, kind: crate::sim::types::RecordKind::Plain, size: 10 }
     }
 
     fn idem(offset: u64, seq: i32, batch_start: bool) -> LogRecord {
@@ -355,7 +380,7 @@ mod tests {
     }
 
     fn idem_in(offset: u64, producer_epoch: u16, seq: i32, batch_start: bool) -> LogRecord {
-        LogRecord { offset, epoch: 1, record: offset as u32, pid: 7, seq, batch_start, producer_epoch, append_time: 0, size: 10 }
+        LogRecord { offset, epoch: 1, record: offset as u32, pid: 7, seq, batch_start, producer_epoch, append_time: 0, kind: crate::sim::types::RecordKind::Plain, size: 10 }
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub mod broker;
 pub mod controller;
 pub mod effect;
 pub mod log;
-mod produce;
+pub(crate) mod produce;
 pub(crate) mod replication;
+pub mod txn_index;
 
 use crate::sim::config::BrokerConfig;
 use crate::sim::topic::Topic;

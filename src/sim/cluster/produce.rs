@@ -13,7 +13,7 @@ use crate::sim::cluster::log::ReplicaLog;
 use crate::sim::cluster::effect::ClusterEffect;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
-use crate::sim::types::{KafkaError, LogRecord, NodeId};
+use crate::sim::types::{KafkaError, LogRecord, NodeId, RecordKind, Tp};
 use crate::sim::ctx::Ctx;
 use crate::sim::ledger::Ledger;
 use super::broker::{Broker, ConsumerParked, Role};
@@ -21,8 +21,9 @@ use super::Layout;
 
 impl Broker {
     /// Appends a batch to the leader's log in its current epoch, records it in the ledger and
-    /// answers parked follower fetches. Returns the batch's base offset. Used by produce requests
-    /// and by the group coordinator's own records (`pid` 0: no sequence numbers).
+    /// answers parked follower fetches. Returns the batch's base offset. Used by produce requests,
+    /// by the coordinators' own records (`pid` 0: no sequence numbers) and for transaction markers
+    /// (`kind` a marker: one record, no sequence).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn leader_append(
         &mut self,
@@ -33,6 +34,7 @@ impl Broker {
         records: &[u32],
         (pid, producer_epoch): (u32, u16),
         base_seq: i32,
+        kind: RecordKind,
     ) -> u64 {
         let (now, b, tp) = (cx.now(), self.id, layout.tps[pidx as usize]);
         let rep = self.replicas[pidx as usize].as_deref_mut().expect("leader replica");
@@ -51,10 +53,11 @@ impl Broker {
                 epoch,
                 record,
                 pid,
-                seq: if pid != 0 { base_seq + i as i32 } else { -1 },
+                seq: if pid != 0 && !kind.is_marker() { base_seq + i as i32 } else { -1 },
                 batch_start: i == 0,
                 producer_epoch,
                 append_time: now,
+                kind,
                 size: sizes[i] + if i == 0 { crate::sim::size::RECORD_BATCH_OVERHEAD } else { 0 },
             })
             .collect();
@@ -112,40 +115,39 @@ impl Broker {
         }
     }
 
-    /// A consumer's fetch from `offset`: answered at once with what is below the high watermark,
-    /// or parked until the high watermark passes it or the consumer's `fetch.max.wait.ms` (`wait`)
-    /// ends. `max_bytes` is its `max.partition.fetch.bytes`.
-    #[allow(clippy::too_many_arguments)]
+    /// A consumer's fetch: answered at once with what is below the high watermark (the last
+    /// stable offset for read_committed), or parked until that passes it or the consumer's
+    /// `fetch.max.wait.ms` (`wait`) ends. `max_bytes` is its `max.partition.fetch.bytes`.
     pub(crate) fn leader_consumer_fetch(
         &mut self,
         cx: &mut Ctx<'_, ClusterEffect>,
         layout: &Layout,
         pidx: u32,
-        c: u32,
-        id: u64,
-        offset: u64,
+        fetch: ConsumerFetchAt,
         (max_bytes, wait): (u64, u64),
     ) {
         let (b, tp) = (self.id, layout.tps[pidx as usize]);
-        let reply = |cx: &mut Ctx<'_, ClusterEffect>, records: Vec<LogRecord>, hw: u64, error: Option<KafkaError>| {
-            cx.send(NodeId::Broker(b), NodeId::Consumer(c), Msg::ConsumerFetchResponse { id, tp, records, high_watermark: hw, error });
+        let ConsumerFetchAt { consumer: c, id, offset, read_committed } = fetch;
+        let refuse = |cx: &mut Ctx<'_, ClusterEffect>, hw: u64, error: KafkaError| {
+            let msg = Msg::ConsumerFetchResponse { id, tp, records: Vec::new(), high_watermark: hw, error: Some(error), last_stable_offset: None, aborted: Vec::new() };
+            cx.send(NodeId::Broker(b), NodeId::Consumer(c), msg);
         };
         let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else {
-            return reply(cx, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
+            return refuse(cx, 0, KafkaError::NotLeaderOrFollower);
         };
         let Role::Leader(ls) = &mut rep.role else {
-            return reply(cx, Vec::new(), 0, Some(KafkaError::NotLeaderOrFollower));
+            return refuse(cx, 0, KafkaError::NotLeaderOrFollower);
         };
         let log = &rep.log;
         let hw = log.high_watermark();
         if offset < log.log_start() || offset > log.leo() {
-            return reply(cx, Vec::new(), hw, Some(KafkaError::OffsetOutOfRange));
+            return refuse(cx, hw, KafkaError::OffsetOutOfRange);
         }
-        let records = consumer_read(log, offset, max_bytes);
-        if !records.is_empty() {
-            return reply(cx, records, hw, None);
+        let parked = ConsumerParked { fetch: id, consumer: c, offset, max_bytes, read_committed };
+        if let Some(msg) = consumer_read(log, tp, &parked) {
+            return cx.send(NodeId::Broker(b), NodeId::Consumer(c), msg);
         }
-        ls.consumer_parked.push(ConsumerParked { fetch: id, consumer: c, offset, max_bytes });
+        ls.consumer_parked.push(parked);
         let incarnation = self.incarnation;
         cx.set_timer(cx.now() + wait, Timer::ConsumerFetchWait { broker: b, incarnation, pidx, fetch: id });
     }
@@ -154,19 +156,18 @@ impl Broker {
     pub(crate) fn leader_answer_consumers(&mut self, cx: &mut Ctx<'_, ClusterEffect>, layout: &Layout, pidx: u32) {
         let (b, tp) = (self.id, layout.tps[pidx as usize]);
         let Some(rep) = self.replicas[pidx as usize].as_deref_mut() else { return };
-        let hw = rep.log.high_watermark();
         let Role::Leader(ls) = &mut rep.role else { return };
         if ls.consumer_parked.is_empty() {
             return;
         }
-        let (ready, waiting): (Vec<ConsumerParked>, Vec<ConsumerParked>) =
-            ls.consumer_parked.drain(..).partition(|p| p.offset < hw);
-        ls.consumer_parked = waiting;
-        for p in ready {
-            let records = consumer_read(&rep.log, p.offset, p.max_bytes);
-            let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records, high_watermark: hw, error: None };
-            cx.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
+        let mut waiting = Vec::new();
+        for p in ls.consumer_parked.drain(..) {
+            match consumer_read(&rep.log, tp, &p) {
+                Some(msg) => cx.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg),
+                None => waiting.push(p),
+            }
         }
+        ls.consumer_parked = waiting;
     }
 
     /// A parked consumer fetch reached its `fetch.max.wait.ms`: it is answered with no records.
@@ -180,18 +181,38 @@ impl Broker {
         let Role::Leader(ls) = &mut rep.role else { return false };
         let Some(pos) = ls.consumer_parked.iter().position(|p| p.fetch == fetch) else { return false };
         let p = ls.consumer_parked.remove(pos);
-        let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records: Vec::new(), high_watermark: hw, error: None };
+        let last_stable_offset = p.read_committed.then(|| rep.log.last_stable_offset());
+        let msg = Msg::ConsumerFetchResponse { id: p.fetch, tp, records: Vec::new(), high_watermark: hw, error: None, last_stable_offset, aborted: Vec::new() };
         cx.send(NodeId::Broker(b), NodeId::Consumer(p.consumer), msg);
         true
     }
 }
 
-/// What a consumer may read: from `offset` up to the high watermark (read_uncommitted), at most
-/// `max_bytes` (but always at least one record, as Kafka does).
-fn consumer_read(log: &ReplicaLog, offset: u64, max_bytes: u64) -> Vec<LogRecord> {
+/// A consumer's fetch as the leader receives it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConsumerFetchAt {
+    /// The consumer.
+    pub consumer: u32,
+    /// Fetch id.
+    pub id: u64,
+    /// Its position.
+    pub offset: u64,
+    /// `isolation.level` = read_committed.
+    pub read_committed: bool,
+}
+
+/// The answer to a consumer's fetch, if it can have records now: from its position up to the high
+/// watermark (read_uncommitted) or the last stable offset (read_committed, with the aborted
+/// transactions among them, `FetchIsolation`), at most `max_bytes` (but always at least one
+/// record, as Kafka does).
+fn consumer_read(log: &ReplicaLog, tp: Tp, p: &ConsumerParked) -> Option<Msg> {
     let hw = log.high_watermark();
-    if offset >= hw {
-        return Vec::new();
+    let end = if p.read_committed { log.last_stable_offset() } else { hw };
+    if p.offset >= end {
+        return None;
     }
-    log.read(offset, max_bytes).into_iter().take_while(|r| r.offset < hw).collect()
+    let records: Vec<LogRecord> = log.read(p.offset, p.max_bytes).into_iter().take_while(|r| r.offset < end).collect();
+    let upper = records.last().map_or(p.offset, |r| r.offset + 1);
+    let (last_stable_offset, aborted) = if p.read_committed { (Some(end), log.txns().aborted_between(p.offset, upper)) } else { (None, Vec::new()) };
+    Some(Msg::ConsumerFetchResponse { id: p.fetch, tp, records, high_watermark: hw, error: None, last_stable_offset, aborted })
 }

@@ -150,9 +150,7 @@ pub struct PendingCommit {
 
 /// Kafka's `Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions`.
 pub fn offsets_partition_for(group_id: &str, partitions: u32) -> u32 {
-    let h = group_id.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32));
-    let abs = if h == i32::MIN { 0 } else { h.unsigned_abs() };
-    abs % partitions.max(1)
+    crate::sim::topic::partition_for_id(group_id, partitions)
 }
 
 /// The groups one broker coordinates, in its memory: they are lost when it stops, and the next

@@ -3,11 +3,11 @@
 //! `auto.offset.reset`, and the fetcher that keeps the buffer filled.
 
 use super::{AppState, ClientState, CommitPolicy, MemberState, Request};
-use crate::sim::config::OffsetReset;
+use crate::sim::config::{IsolationLevel, OffsetReset};
 use crate::sim::client::effect::{CommitKind, ConsumerEffect};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
-use crate::sim::types::{BrokerId, KafkaError, LogRecord, Tp};
+use crate::sim::types::{BrokerId, KafkaError, LogRecord, RecordKind, Tp};
 use super::{Consumer, Cx};
 use crate::sim::client::ClientEnv;
 
@@ -100,6 +100,9 @@ impl Consumer {
             while left > 0 {
                 let Some(r) = o.buffer.pop_front() else { break };
                 o.position = Some(r.offset + 1);
+                if o.buffer.is_empty() {
+                    o.position = o.buffer_end.take().max(o.position);
+                }
                 o.offset_epoch = Some(r.epoch);
                 if o.leader_epoch.is_none() {
                     o.leader_epoch = Some(self.leader_epochs[o.pidx as usize]);
@@ -337,14 +340,16 @@ impl Consumer {
                 o.fetch = Some((id, leader));
             }
             let tp = env.tps[pidx as usize];
-            self.send_to(cx, leader, Msg::ConsumerFetch { id, tp, offset });
+            let read_committed = self.config.isolation_level == IsolationLevel::ReadCommitted;
+            self.send_to(cx, leader, Msg::ConsumerFetch { id, tp, offset, read_committed });
         }
         if unknown_leader {
             self.request_metadata(cx);
         }
     }
 
-    pub(super) fn fetch_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, id: u64, tp: Tp, records: &[LogRecord], error: Option<KafkaError>) {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fetch_response(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, id: u64, tp: Tp, records: &[LogRecord], aborted: &[(u32, u64)], error: Option<KafkaError>) {
         let c = self.index;
         let pidx = env.pidx(tp);
         if !self.end_fetch(pidx, id) {
@@ -360,8 +365,47 @@ impl Consumer {
             }
             return;
         }
+        let read_committed = self.config.isolation_level == IsolationLevel::ReadCommitted;
         let Some(owned) = self.owned_mut(pidx) else { return };
         let Some(position) = owned.position else { return };
-        owned.buffer = records.iter().filter(|r| r.offset >= position).copied().collect();
+        let fetched: Vec<LogRecord> = records.iter().filter(|r| r.offset >= position).copied().collect();
+        let end = fetched.last().map(|r| r.offset + 1);
+        owned.buffer = visible(&fetched, aborted, read_committed).into();
+        // Markers and aborted records are never returned, but the position moves past them:
+        // at once when nothing is left to return, else when the last record is taken.
+        owned.buffer_end = end;
+        if owned.buffer.is_empty() {
+            if let Some(end) = end {
+                owned.position = Some(end);
+            }
+        }
     }
+}
+
+/// What `poll()` may return of fetched records (`CompletedFetch`): never a transaction marker,
+/// and under read_committed no record of a transaction the fetch response lists as aborted
+/// (from its first offset until that producer's ABORT marker).
+fn visible(records: &[LogRecord], aborted: &[(u32, u64)], read_committed: bool) -> Vec<LogRecord> {
+    let mut out = Vec::with_capacity(records.len());
+    let mut pending: Vec<(u32, u64)> = aborted.to_vec();
+    pending.sort_by_key(|&(_, first)| first);
+    let mut aborting: Vec<u32> = Vec::new();
+    for r in records {
+        if read_committed {
+            while let Some(&(pid, first)) = pending.first() {
+                if first > r.offset {
+                    break;
+                }
+                aborting.push(pid);
+                pending.remove(0);
+            }
+        }
+        match r.kind {
+            RecordKind::Abort => aborting.retain(|&p| p != r.pid),
+            RecordKind::Commit => {}
+            RecordKind::Transactional if aborting.contains(&r.pid) => {}
+            RecordKind::Transactional | RecordKind::Plain => out.push(*r),
+        }
+    }
+    out
 }
