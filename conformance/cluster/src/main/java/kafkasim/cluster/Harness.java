@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -52,7 +53,8 @@ import java.util.stream.Collectors;
  * from the beginning got at each consume_all, the partition state at each wait and observe, the state at the end,
  * and the unclean elections the controller made; with consumers (Member), what each one's polls returned,
  * its listener calls, its state and the exception that stopped it, the group states at each group wait
- * and the committed offsets at the end. Every wait is bounded; a case whose wait times out fails
+ * and the committed offsets at the end; with transaction ops, the result of each (a failed one does not
+ * stop the case). A case may have several producers, transactional or not. Every wait is bounded; a case whose wait times out fails
  * with exit code 2 and a message on stderr naming the step, and its cluster directory is kept to inspect
  * (KAFKASIM_CLUSTER_KEEP=1 keeps it after a successful case too).
  */
@@ -64,7 +66,14 @@ public final class Harness {
     private final String topic;
     private final List<List<Integer>> assignment = new ArrayList<>();
     private final Cluster cluster;
-    private KafkaProducer<String, String> producer;
+    /**
+     * The case's producers by name, in the order the case lists them: `producer` (named "producer") when
+     * the case has one or lists no `producers`, then those of `producers`.
+     */
+    private final Map<String, KafkaProducer<String, String>> producers = new LinkedHashMap<>();
+    /** The producer a step uses when it names none: "producer" if the case has it, else the only one. */
+    private String defaultProducer;
+    private final ArrayNode transactions = JSON.createArrayNode();
     private final ArrayNode records = JSON.createArrayNode();
     private final ArrayNode reads = JSON.createArrayNode();
     private final ArrayNode states = JSON.createArrayNode();
@@ -111,8 +120,14 @@ public final class Harness {
                     // The outcome is printed already; the cluster is torn down below anyway.
                 }
             }
-            if (h.producer != null) {
-                h.producer.close(Duration.ZERO);
+            // A fenced producer (ProducerFencedException) must still be closed; the outcome is printed
+            // already, so none waits for anything.
+            for (KafkaProducer<String, String> p : h.producers.values()) {
+                try {
+                    p.close(Duration.ZERO);
+                } catch (Exception ignored) {
+                    // The cluster is torn down below anyway.
+                }
             }
             boolean keep = !ok || System.getenv("KAFKASIM_CLUSTER_KEEP") != null;
             if (keep && ok) {
@@ -146,22 +161,39 @@ public final class Harness {
             Member m = new Member(c, consumerBootstrap);
             members.put(m.name, m);
         }
-        if (!members.isEmpty()) {
+        if (!members.isEmpty() || !transactionGroups().isEmpty()) {
             createOffsetsTopic();
         }
         createTopic();
-        producer = new KafkaProducer<>(producerProperties());
+        if (spec.has("producer") || !spec.has("producers")) {
+            producers.put("producer", new KafkaProducer<>(producerProperties(spec.path("producer"))));
+        }
+        for (JsonNode p : spec.path("producers")) {
+            String name = p.path("name").asText();
+            if (name.isEmpty() || producers.containsKey(name)) {
+                throw new CaseFailure("producers: a producer without a name, or two named " + p.path("name"));
+            }
+            producers.put(name, new KafkaProducer<>(producerProperties(p.path("config"))));
+        }
+        defaultProducer = producers.containsKey("producer") || producers.size() != 1
+                ? "producer" : producers.keySet().iterator().next();
         List<JsonNode> steps = new ArrayList<>();
         spec.path("steps").forEach(steps::add);
         for (int i = 0; i < steps.size(); i++) {
             step(i, steps.get(i));
         }
-        producer.flush();
+        for (KafkaProducer<String, String> p : producers.values()) {
+            p.flush();
+        }
         ObjectNode outcome = JSON.createObjectNode();
         outcome.put("case", spec.path("name").asText());
         outcome.set("records", records);
         outcome.set("reads", reads);
         outcome.set("states", states);
+        // Only a case with transaction ops has the list, so that the other cases' outcomes are unchanged.
+        if (!transactions.isEmpty() || usesTransactions()) {
+            outcome.set("transactions", transactions);
+        }
         outcome.set("final", describe());
         // The case topic's elections only: the controller logs by topic id, and a case with consumers
         // also has the __consumer_offsets partitions, whose single replicas are elected as last known
@@ -172,6 +204,14 @@ public final class Harness {
             // Read before the harness closes the consumers that still run (a close would commit).
             ObjectNode consumers = outcome.putObject("consumers");
             members.forEach((name, m) -> consumers.set(name, m.outcome()));
+            ObjectNode groups = outcome.putObject("groups");
+            for (String g : groupIds()) {
+                groups.putObject(g).set("committed", committed(g));
+            }
+            outcome.set("group_states", groupStates);
+        } else if (!transactionGroups().isEmpty()) {
+            // A case without consumers that commits offsets in transactions: the committed offsets of those
+            // groups at the end, and what its list_group_offsets steps saw.
             ObjectNode groups = outcome.putObject("groups");
             for (String g : groupIds()) {
                 groups.putObject(g).set("committed", committed(g));
@@ -188,8 +228,27 @@ public final class Harness {
         String op = s.path("op").asText();
         long timeout = s.path("timeout_ms").asLong(DEFAULT_WAIT_MS);
         switch (op) {
-            case "produce" -> produce(s);
-            case "flush" -> producer.flush();
+            case "produce" -> produce(index, s);
+            case "flush" -> {
+                // Without `producer`, every producer of the case.
+                if (s.has("producer")) {
+                    producer(index, s).flush();
+                } else {
+                    for (KafkaProducer<String, String> p : producers.values()) {
+                        p.flush();
+                    }
+                }
+            }
+            case "init_transactions", "begin_transaction", "commit_transaction", "abort_transaction",
+                    "send_offsets_to_transaction" -> transaction(index, s);
+            case "end_offsets" -> states.add(state(index, op));
+            case "list_group_offsets" -> {
+                ObjectNode st = groupStates.addObject();
+                st.put("step", index);
+                st.put("op", op);
+                st.put("group", s.path("group").asText());
+                st.set("committed", committed(s.path("group").asText()));
+            }
             case "stop_broker" -> cluster.kill(s.path("broker").asInt());
             case "pause_broker" -> cluster.signal(s.path("broker").asInt(), "STOP");
             case "resume_broker" -> cluster.signal(s.path("broker").asInt(), "CONT");
@@ -204,12 +263,12 @@ public final class Harness {
             case "sleep" -> Thread.sleep(s.path("ms").asLong());
             case "alter_topic_config" -> alterTopicConfig(s.path("config"), timeout);
             case "create_partitions" -> createPartitions(s.path("replica_assignment"), timeout);
-            case "wait_isr", "wait_leader", "wait_hw", "wait_log_start" -> {
+            case "wait_isr", "wait_leader", "wait_hw", "wait_log_start", "wait_lso" -> {
                 await(index, s, timeout);
                 states.add(state(index, op));
             }
             case "observe" -> states.add(state(index, op));
-            case "consume_all" -> reads.add(consumeAll(index, timeout));
+            case "consume_all" -> reads.add(consumeAll(index, s, timeout));
             case "stall_consumer" -> member(index, s).stall(s.path("ms").asLong());
             case "subscribe" -> {
                 List<String> topics = new ArrayList<>();
@@ -339,16 +398,33 @@ public final class Harness {
         }
     }
 
-    private Properties producerProperties() {
+    /** A producer's settings: the case's (Kafka's names, unchanged) on top of the bootstrap and serializers. */
+    private Properties producerProperties(JsonNode config) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.putAll(strings(spec.path("producer")));
+        p.putAll(strings(config));
         return p;
     }
 
-    private void produce(JsonNode s) {
+    /** The step's producer: the one it names in `producer`, else the case's default one. */
+    private KafkaProducer<String, String> producer(int index, JsonNode s) throws CaseFailure {
+        String name = producerName(s);
+        KafkaProducer<String, String> p = producers.get(name);
+        if (p == null) {
+            throw new CaseFailure("step " + index + ": no producer " + name
+                    + (s.has("producer") ? "" : " (the case has several; the step must name one)"));
+        }
+        return p;
+    }
+
+    private String producerName(JsonNode s) {
+        return s.path("producer").asText(defaultProducer);
+    }
+
+    private void produce(int index, JsonNode s) throws CaseFailure {
+        KafkaProducer<String, String> producer = producer(index, s);
         String key = s.hasNonNull("key") ? s.get("key").asText() : null;
         String value = s.path("value").asText();
         Integer partition = s.hasNonNull("partition") ? s.get("partition").asInt() : null;
@@ -356,20 +432,116 @@ public final class Harness {
         ObjectNode r = records.addObject();
         r.put("key", key);
         r.put("value", value);
+        // Only when the step names its producer, so that the older cases' outcomes are unchanged.
+        if (s.has("producer")) {
+            r.put("producer", producerName(s));
+        }
         r.put("result", "pending");
-        producer.send(new ProducerRecord<>(topic, partition, key, value), (md, e) -> {
+        try {
+            producer.send(new ProducerRecord<>(topic, partition, key, value), (md, e) -> {
+                synchronized (records) {
+                    if (e == null) {
+                        r.put("partition", topic + "-" + md.partition());
+                        r.put("result", "acknowledged");
+                        r.put("offset", md.offset());
+                    } else {
+                        r.put("result", "failed");
+                        r.put("error", e.getClass().getSimpleName());
+                        r.put("message", e.getMessage());
+                    }
+                }
+            });
+        } catch (RuntimeException e) {
+            // send() itself threw: a transactional producer outside a transaction (IllegalStateException),
+            // or one in a fatal or abortable error state (KafkaException). The record was not sent.
             synchronized (records) {
-                if (e == null) {
-                    r.put("partition", topic + "-" + md.partition());
-                    r.put("result", "acknowledged");
-                    r.put("offset", md.offset());
-                } else {
-                    r.put("result", "failed");
-                    r.put("error", e.getClass().getSimpleName());
-                    r.put("message", e.getMessage());
+                r.put("result", "failed");
+                r.put("error", e.getClass().getSimpleName());
+                r.put("message", e.getMessage());
+                r.put("thrown", true);
+            }
+        }
+    }
+
+    /**
+     * A transaction op on the step's producer, recorded in `transactions`: ok, or failed with the class
+     * of the exception the call threw (and its cause's class, when it wraps one of another class). A
+     * failed call does not stop the case: the producer stays as Kafka leaves it (a fenced one is
+     * unusable; every later call throws), and it is closed at the end.
+     */
+    private void transaction(int index, JsonNode s) throws CaseFailure {
+        String op = s.path("op").asText();
+        KafkaProducer<String, String> producer = producer(index, s);
+        ObjectNode t = transactions.addObject();
+        t.put("step", index);
+        t.put("op", op);
+        t.put("producer", producerName(s));
+        try {
+            switch (op) {
+                case "init_transactions" -> producer.initTransactions();
+                case "begin_transaction" -> producer.beginTransaction();
+                case "commit_transaction" -> producer.commitTransaction();
+                case "abort_transaction" -> producer.abortTransaction();
+                default -> {
+                    String group = s.path("group").asText();
+                    t.put("group", group);
+                    producer.sendOffsetsToTransaction(transactionOffsets(s.path("offsets")), new ConsumerGroupMetadata(group));
                 }
             }
+            t.put("result", "ok");
+        } catch (Exception e) {
+            t.put("result", "failed");
+            t.put("error", e.getClass().getSimpleName());
+            t.put("message", e.getMessage());
+            if (e.getCause() != null && e.getCause().getClass() != e.getClass()) {
+                t.put("cause", e.getCause().getClass().getSimpleName());
+            }
+        }
+    }
+
+    /**
+     * send_offsets_to_transaction's `offsets`: partition → offset, a partition as its number on the case's
+     * topic ("0") or as "topic-N", as wait_committed writes it.
+     */
+    private Map<TopicPartition, OffsetAndMetadata> transactionOffsets(JsonNode offsets) {
+        Map<TopicPartition, OffsetAndMetadata> out = new LinkedHashMap<>();
+        offsets.fields().forEachRemaining(e -> {
+            String k = e.getKey();
+            TopicPartition tp = k.matches("\\d+") ? new TopicPartition(topic, Integer.parseInt(k))
+                    : new TopicPartition(k.substring(0, k.lastIndexOf('-')), Integer.parseInt(k.substring(k.lastIndexOf('-') + 1)));
+            out.put(tp, new OffsetAndMetadata(e.getValue().asLong()));
         });
+        return out;
+    }
+
+    /** Whether a step is a transaction op (the outcome then has `transactions`, even if empty). */
+    private boolean usesTransactions() {
+        for (JsonNode st : spec.path("steps")) {
+            switch (st.path("op").asText()) {
+                case "init_transactions", "begin_transaction", "commit_transaction", "abort_transaction",
+                        "send_offsets_to_transaction" -> {
+                    return true;
+                }
+                default -> {
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The groups of the case's send_offsets_to_transaction and list_group_offsets steps, in order. */
+    private List<String> transactionGroups() {
+        List<String> out = new ArrayList<>();
+        for (JsonNode st : spec.path("steps")) {
+            String op = st.path("op").asText();
+            if (op.equals("send_offsets_to_transaction") || op.equals("list_group_offsets")) {
+                String g = st.path("group").asText();
+                if (!out.contains(g)) {
+                    out.add(g);
+                }
+            }
+        }
+        return out;
     }
 
     /** Polls the partition state until the wait's condition holds, or fails the case at its timeout. */
@@ -385,6 +557,7 @@ public final class Harness {
                 boolean reached = switch (s.path("op").asText()) {
                     case "wait_isr" -> ids(p.isr()).equals(intSet(s.path("isr")));
                     case "wait_hw" -> highWatermark(partition) >= s.path("offset").asLong();
+                    case "wait_lso" -> lastStableOffset(partition) >= s.path("offset").asLong();
                     case "wait_log_start" -> logStart(partition) >= s.path("offset").asLong();
                     default -> Objects.equals(leader, s.path("leader").isNull() ? null : s.path("leader").asInt());
                 };
@@ -409,6 +582,13 @@ public final class Harness {
                 ((ObjectNode) parts.get(topic + "-" + p)).put("high_watermark", highWatermark(p));
             }
         }
+        if (op.equals("wait_lso") || op.equals("end_offsets")) {
+            for (int p = 0; p < assignment.size(); p++) {
+                ObjectNode o = (ObjectNode) parts.get(topic + "-" + p);
+                o.put("high_watermark", highWatermark(p));
+                o.put("last_stable_offset", lastStableOffset(p));
+            }
+        }
         if (op.equals("wait_log_start")) {
             for (int p = 0; p < assignment.size(); p++) {
                 ((ObjectNode) parts.get(topic + "-" + p)).put("log_start_offset", logStart(p));
@@ -427,6 +607,18 @@ public final class Harness {
         TopicPartition tp = new TopicPartition(topic, partition);
         return cluster.admin()
                 .listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+                .partitionResult(tp).get(10, TimeUnit.SECONDS).offset();
+    }
+
+    /**
+     * The partition's last stable offset: the leader's answer to ListOffsets for the latest offset with
+     * read_committed, the first offset of the oldest open transaction, or the high watermark when none is
+     * open below it.
+     */
+    private long lastStableOffset(int partition) throws Exception {
+        TopicPartition tp = new TopicPartition(topic, partition);
+        return cluster.admin()
+                .listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
                 .partitionResult(tp).get(10, TimeUnit.SECONDS).offset();
     }
 
@@ -470,12 +662,22 @@ public final class Harness {
 
     /**
      * A fresh consumer without a group (assign, not subscribe) reads every partition from its log start to
-     * its end offset, which for read_uncommitted is the high watermark. A partition whose end offset cannot
+     * its end offset, which for read_uncommitted (the default) is the high watermark and for
+     * read_committed the last stable offset; a read_committed consumer gets no aborted records, and
+     * neither gets the transaction markers, so the offsets have gaps. A partition whose end offset cannot
      * be had within the timeout (no leader) is reported as unavailable.
      */
-    private ObjectNode consumeAll(int index, long timeoutMs) {
+    private ObjectNode consumeAll(int index, JsonNode s, long timeoutMs) throws CaseFailure {
+        String isolation = s.path("isolation_level").asText("read_uncommitted");
+        if (!isolation.equals("read_uncommitted") && !isolation.equals("read_committed")) {
+            throw new CaseFailure("step " + index + ": isolation_level " + isolation + " is neither read_uncommitted nor read_committed");
+        }
         ObjectNode read = JSON.createObjectNode();
         read.put("step", index);
+        // Only when the step gives one, so that the older cases' outcomes are unchanged.
+        if (s.has("isolation_level")) {
+            read.put("isolation_level", isolation);
+        }
         ObjectNode parts = read.putObject("partitions");
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapLive());
@@ -484,7 +686,7 @@ public final class Harness {
         p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
@@ -532,12 +734,20 @@ public final class Harness {
         return m;
     }
 
-    /** The groups of the case's consumers, in order of first appearance. */
+    /**
+     * The groups of the case's consumers, in order of first appearance, then those its transactions commit
+     * offsets for (send_offsets_to_transaction) or that it lists (list_group_offsets).
+     */
     private List<String> groupIds() {
         List<String> out = new ArrayList<>();
         members.values().forEach(m -> {
             if (!out.contains(m.group)) {
                 out.add(m.group);
+            }
+        });
+        transactionGroups().forEach(g -> {
+            if (!out.contains(g)) {
+                out.add(g);
             }
         });
         return out;
