@@ -54,9 +54,9 @@ import java.util.stream.Collectors;
  * and the unclean elections the controller made; with consumers (Member), what each one's polls returned,
  * its listener calls, its state and the exception that stopped it, the group states at each group wait
  * and the committed offsets at the end; with transaction ops, the result of each (a failed one does not
- * stop the case). A case may have several producers, transactional or not. Every wait is bounded; a case whose wait times out fails
- * with exit code 2 and a message on stderr naming the step, and its cluster directory is kept to inspect
- * (KAFKASIM_CLUSTER_KEEP=1 keeps it after a successful case too).
+ * stop the case). A case may have several producers, transactional or not. Every wait is bounded; a case
+ * whose wait times out fails with exit code 2 and a message on stderr naming the step, and its cluster
+ * directory is kept to inspect (KAFKASIM_CLUSTER_KEEP=1 keeps it after a successful case too).
  */
 public final class Harness {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -583,10 +583,13 @@ public final class Harness {
             }
         }
         if (op.equals("wait_lso") || op.equals("end_offsets")) {
+            // Two requests, the LSO first: the HW may move between them (a marker being replicated), and
+            // in this order the pair still has LSO <= HW, as the leader's own figures always do.
             for (int p = 0; p < assignment.size(); p++) {
                 ObjectNode o = (ObjectNode) parts.get(topic + "-" + p);
+                long lso = lastStableOffset(p);
                 o.put("high_watermark", highWatermark(p));
-                o.put("last_stable_offset", lastStableOffset(p));
+                o.put("last_stable_offset", lso);
             }
         }
         if (op.equals("wait_log_start")) {
