@@ -7,7 +7,8 @@ use super::coordinator::GroupPhase;
 use super::ledger::GroupLedger;
 use super::ledger::{LedgerRecord, Outcome};
 use super::map::VecMap;
-use super::types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
+use super::txn::TxnState;
+use super::types::{BrokerId, KafkaError, NodeId, RecordId, RecordKind, Tp};
 use super::Sim;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -25,6 +26,9 @@ pub struct LogEntryView {
     pub key: Option<String>,
     /// Value.
     pub value: String,
+    /// A record of a transaction, or a marker.
+    #[serde(skip_serializing_if = "RecordKind::is_plain")]
+    pub kind: RecordKind,
 }
 
 /// One replica.
@@ -46,6 +50,10 @@ pub struct ReplicaView {
     pub epochs: Vec<(u32, u64)>,
     /// The records.
     pub log: Vec<LogEntryView>,
+    /// The last stable offset, when an open transaction holds it below the high watermark
+    /// (none: it is the high watermark).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_stable_offset: Option<u64>,
 }
 
 /// One partition: the controller's view plus every replica.
@@ -170,6 +178,39 @@ pub struct ProducerView {
     pub errors_seen: VecMap<KafkaError, u32>,
     /// Records not yet acknowledged or failed.
     pub pending: u32,
+    /// A transactional producer's transaction state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<ProducerTxnView>,
+}
+
+/// A transactional producer's side of its transactions.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProducerTxnView {
+    /// `transactional.id`.
+    pub transactional_id: String,
+    /// `TransactionManager`'s state (`READY`, `IN_TRANSACTION`…).
+    pub state: &'static str,
+    /// The producer epoch it has.
+    pub epoch: u16,
+    /// The error that put it in an error state.
+    pub error: Option<KafkaError>,
+}
+
+/// A transactional id as its coordinator sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct TxnView {
+    /// `transactional.id`.
+    pub transactional_id: String,
+    /// The coordinator: the leader of its `__transaction_state` partition.
+    pub coordinator: Option<BrokerId>,
+    /// The state there (none: not known there, e.g. just after a failover, or never used).
+    pub state: Option<TxnState>,
+    /// Producer id.
+    pub producer_id: Option<u32>,
+    /// Producer epoch.
+    pub epoch: Option<u16>,
+    /// The open transaction's partitions (`topic-N`).
+    pub partitions: Vec<String>,
 }
 
 /// Everything at one moment.
@@ -189,6 +230,9 @@ pub struct StateView {
     pub consumers: Vec<ConsumerView>,
     /// The links the timeline or the lecturer cut, each once.
     pub cut_links: Vec<CutLink>,
+    /// The transactional ids, as their coordinators see them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transactions: Vec<TxnView>,
 }
 
 /// A cut link: nothing sent from `from` to `to` arrives (nor back, when `both`).
@@ -389,7 +433,7 @@ impl Sim {
             .take(records)
             .map(|r| {
                 let l = self.ledger.get(r.record);
-                LogEntryView { offset: r.offset, epoch: r.epoch, record: r.record, key: l.key.clone(), value: l.value.clone() }
+                LogEntryView { offset: r.offset, epoch: r.epoch, record: r.record, key: l.key.clone(), value: l.value.clone(), kind: r.kind }
             })
             .collect();
         tail.reverse();
@@ -420,6 +464,7 @@ impl Sim {
                     log_start_offset: rep.log.log_start(),
                     epochs: rep.log.epochs().to_vec(),
                     log: self.replica_log_tail(b, tp, records).unwrap_or_default(),
+                    last_stable_offset: Some(rep.log.last_stable_offset()).filter(|&lso| lso != rep.log.high_watermark()),
                 }
             })
             .collect();
@@ -698,12 +743,39 @@ impl Sim {
                     producer_id: p.pid,
                     errors_seen: p.errors_seen.clone(),
                     pending: p.batches.values().map(|b| b.records.len() as u32).sum(),
+                    transaction: p.txn.as_ref().map(|t| ProducerTxnView {
+                        transactional_id: self.txn_ids[t.txn as usize].name.clone(),
+                        state: t.state.name(),
+                        epoch: t.epoch,
+                        error: t.last_error,
+                    }),
                 })
                 .collect(),
             groups: (0..self.groups.len() as u32).map(|g| self.group_view(g)).collect(),
             consumers: (0..self.consumers.len() as u32).map(|c| self.consumer_view(c)).collect(),
             cut_links: self.cut_links(),
+            transactions: self.txn_views(),
         }
+    }
+
+    /// Every transactional id, with its state at its current coordinator.
+    pub fn txn_views(&self) -> Vec<TxnView> {
+        self.txn_ids
+            .iter()
+            .enumerate()
+            .map(|(t, id)| {
+                let coordinator = self.controller.parts[id.pidx as usize].leader;
+                let entry = coordinator.and_then(|b| self.coordinated_txns(b).txns.get(&(t as u32)));
+                TxnView {
+                    transactional_id: id.name.clone(),
+                    coordinator,
+                    state: entry.map(|e| e.meta.state),
+                    producer_id: entry.map(|e| e.meta.pid),
+                    epoch: entry.map(|e| e.meta.epoch),
+                    partitions: entry.map(|e| e.meta.partitions.iter().map(|&tp| self.tp_name(tp)).collect()).unwrap_or_default(),
+                }
+            })
+            .collect()
     }
 
     /// The cut links, a link cut both ways once (from its smaller end).
