@@ -384,9 +384,10 @@ fn write_summary(out: &mut impl Write, sim: &Sim) {
     let t = sim.ledger_totals();
     // Said only when it happened, so that the summaries of runs without retention stay as they were.
     let deleted = if t.deleted_by_retention > 0 { format!(", {} deleted by retention", t.deleted_by_retention) } else { String::new() };
+    let aborted = if t.aborted > 0 { format!(", {} in aborted transactions", t.aborted) } else { String::new() };
     let _ = writeln!(
         out,
-        "records: {} sent, {} acknowledged, {} failed, {} lost ({} of them acknowledged){deleted}, {} duplicated, {} out of order",
+        "records: {} sent, {} acknowledged, {} failed, {} lost ({} of them acknowledged){deleted}, {} duplicated, {} out of order{aborted}",
         t.sent, t.acknowledged, t.failed, t.lost, t.acknowledged_lost, t.duplicated, t.out_of_order
     );
     for g in 0..sim.groups.len() as u32 {
@@ -406,9 +407,10 @@ fn write_summary(out: &mut impl Write, sim: &Sim) {
         );
         let l = sim.group_ledger_totals(g);
         let t = &l.totals;
+        let aborted = if t.aborted_processed > 0 { format!(", {} of aborted transactions processed", t.aborted_processed) } else { String::new() };
         let _ = writeln!(
             out,
-            "  processed {}, lost {}, duplicated {}, pending {}, out of order {}, lag {}, rebalances {}: {}",
+            "  processed {}, lost {}, duplicated {}, pending {}, out of order {}, lag {}, rebalances {}{aborted}: {}",
             t.processed,
             t.lost,
             t.duplicated,

@@ -137,8 +137,8 @@ fn teaching_keys_give_located_errors_with_hints() {
     let (_, message, _) = first_error(&pause("choices = [\"only one\"]"));
     assert_eq!(message, "1 choices, expected 2 to 6");
 
-    let (_, message, _) = first_error(&CHALLENGE.replace("seed = 2", "seed = 2\nmodule = 9"));
-    assert_eq!(message, "module = 9, expected 1 to 8");
+    let (_, message, _) = first_error(&CHALLENGE.replace("seed = 2", "seed = 2\nmodule = 10"));
+    assert_eq!(message, "module = 10, expected 1 to 9");
 
     let compare = |c: &str| format!("{CHALLENGE}[compare]\nleft = \"a\"\nright = \"b\"\n{c}\n");
     let (line, message, _) = first_error(&compare("producers = { web = { acks = \"all\" } }"));

@@ -45,3 +45,13 @@ fn unclean_election_loses_committed() {
 fn consumer_commit_before_processing() {
     golden("consumer-commit-before-processing");
 }
+
+#[test]
+fn txn_read_committed() {
+    golden("txn-read-committed");
+}
+
+#[test]
+fn txn_zombie_fenced() {
+    golden("txn-zombie-fenced");
+}

@@ -1,6 +1,7 @@
 //! Expectations: what a scenario says must hold, checked against the simulation.
 
 use crate::sim::ledger::{ListenerMethod, Outcome};
+use crate::sim::txn::TxnState;
 use crate::sim::map::VecMap;
 use crate::sim::types::{BrokerId, KafkaError, Strategy, Tp};
 use crate::sim::view::{GroupLedgerView, Verdict};
@@ -23,6 +24,8 @@ pub enum Total {
     Duplicated,
     /// Records out of order per producer and key.
     OutOfOrder,
+    /// Records of aborted transactions.
+    Aborted,
 }
 
 impl Total {
@@ -35,6 +38,7 @@ impl Total {
             Total::AcknowledgedLost => "acknowledged_lost",
             Total::Duplicated => "duplicated",
             Total::OutOfOrder => "out_of_order",
+            Total::Aborted => "aborted",
         }
     }
 }
@@ -56,6 +60,8 @@ pub enum GroupTotal {
     Rebalances,
     /// Total lag at the time.
     Lag,
+    /// Records of aborted transactions the group processed.
+    AbortedProcessed,
 }
 
 impl GroupTotal {
@@ -68,6 +74,7 @@ impl GroupTotal {
             GroupTotal::OutOfOrder => "out_of_order",
             GroupTotal::Rebalances => "rebalances",
             GroupTotal::Lag => "lag",
+            GroupTotal::AbortedProcessed => "aborted (records of aborted transactions processed)",
         }
     }
 }
@@ -118,6 +125,22 @@ pub enum Check {
         replica: Option<BrokerId>,
         /// Expected.
         value: u64,
+    },
+    /// The last stable offset of a replica (default: the leader).
+    LastStableOffset {
+        /// Partition.
+        tp: Tp,
+        /// Replica, or the leader.
+        replica: Option<BrokerId>,
+        /// Expected.
+        value: u64,
+    },
+    /// A transactional id's state at its coordinator.
+    TransactionState {
+        /// The `transactional.id`.
+        transactional_id: String,
+        /// Expected.
+        state: TxnState,
     },
     /// A replica's LEO.
     LogEndOffset {
@@ -424,6 +447,7 @@ impl Expectation {
                             Total::AcknowledgedLost => t.acknowledged_lost,
                             Total::Duplicated => t.duplicated,
                             Total::OutOfOrder => t.out_of_order,
+                            Total::Aborted => t.aborted,
                         };
                         if self.at_least {
                             return CheckResult { description: format!("{} ≥ {value}", what.name()), actual: got.to_string(), passed: got >= *value };
@@ -459,6 +483,23 @@ impl Expectation {
                             .map_or("none (no leader)".to_string(), |r| r.log.high_watermark().to_string());
                         let whose = replica.map_or("leader".to_string(), |b| format!("broker-{b}"));
                         (format!("high watermark of {} on {whose}", sim.tp_name(*tp)), value.to_string(), got)
+                    }
+                    Check::LastStableOffset { tp, replica, value } => {
+                        let who = replica.or(sim.controller.parts[sim.pidx(*tp) as usize].leader);
+                        let got = who
+                            .and_then(|b| sim.broker(b).replicas[sim.pidx(*tp) as usize].as_ref())
+                            .map_or("none (no leader)".to_string(), |r| r.log.last_stable_offset().to_string());
+                        let whose = replica.map_or("leader".to_string(), |b| format!("broker-{b}"));
+                        (format!("last stable offset of {} on {whose}", sim.tp_name(*tp)), value.to_string(), got)
+                    }
+                    Check::TransactionState { transactional_id, state } => {
+                        let got = sim
+                            .txn_views()
+                            .into_iter()
+                            .find(|t| &t.transactional_id == transactional_id)
+                            .and_then(|t| t.state)
+                            .map_or("unknown at its coordinator".to_string(), |s| s.name().to_string());
+                        (format!("transaction state of {transactional_id}"), state.name().to_string(), got)
                     }
                     Check::LogEndOffset { tp, replica, value } => {
                         let got = sim.broker(*replica).replicas[sim.pidx(*tp) as usize]
@@ -497,6 +538,7 @@ impl Expectation {
                                 GroupTotal::OutOfOrder => t.out_of_order as u64,
                                 GroupTotal::Rebalances => v.rebalances as u64,
                                 GroupTotal::Lag => t.lag,
+                                GroupTotal::AbortedProcessed => t.aborted_processed as u64,
                             }
                         });
                         if self.at_least {

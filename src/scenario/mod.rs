@@ -67,7 +67,7 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// The one-line learning goal.
     pub goal: Option<String>,
-    /// The curriculum module (1 to 8, see [`MODULES`]) the lesson belongs to.
+    /// The curriculum module (1 to 9, see [`MODULES`]) the lesson belongs to.
     pub module: Option<u32>,
     /// The lesson's place in its module.
     pub lesson: u32,
@@ -78,7 +78,7 @@ pub struct Scenario {
 }
 
 /// The curriculum's modules, in the order a course follows them.
-pub const MODULES: [&str; 8] = [
+pub const MODULES: [&str; 9] = [
     "Topics, partitions, keys and ordering",
     "Replication: leader, followers, ISR, HW",
     "Producer durability: acks and min.insync.replicas",
@@ -87,6 +87,7 @@ pub const MODULES: [&str; 8] = [
     "Consumer groups and rebalances",
     "Failures",
     "Flow: lag, backpressure and retention",
+    "Exactly-once and transactions",
 ];
 
 /// A goal the class must reach using only some actions; the page checks it live.

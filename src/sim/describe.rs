@@ -4,6 +4,7 @@
 use super::client::effect::ConsumerEffect;
 use super::cluster::effect::ClusterEffect;
 use super::group::effect::GroupEffect;
+use super::ledger::InternalRecord;
 use super::msg::Msg;
 use super::narrate::{brokers, drop_reason, ms, offsets, partitions, records, Names};
 pub use super::narrate::choice_letter;
@@ -84,6 +85,9 @@ impl Names for Sim {
 
     fn record_label(&self, id: RecordId) -> String {
         let r = self.ledger.get(id);
+        if let Some(InternalRecord::TxnMarker { commit, .. }) = r.internal.as_deref() {
+            return if *commit { "a COMMIT marker" } else { "an ABORT marker" }.to_string();
+        }
         match &r.key {
             Some(k) => format!("{k}={}", r.value),
             None => r.value.clone(),

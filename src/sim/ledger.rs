@@ -205,6 +205,31 @@ pub struct LedgerRecord {
     /// When retention first deleted a copy of it: a record gone from the final log for this
     /// reason was kept as long as `retention.ms`/`retention.bytes` promised, and is not a loss.
     pub deleted_by_retention_at: Option<u64>,
+    /// For a transactional producer's record: what became of its transaction.
+    #[serde(skip_serializing_if = "TxnFate::is_none")]
+    pub txn: TxnFate,
+}
+
+/// What became of a record's transaction, as its partition's leader wrote the marker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxnFate {
+    /// Not written in a transaction.
+    #[default]
+    None,
+    /// In the log, its transaction not ended yet there.
+    Open,
+    /// Its partition has the transaction's COMMIT marker.
+    Committed,
+    /// Its partition has the transaction's ABORT marker.
+    Aborted,
+}
+
+impl TxnFate {
+    /// Not a transaction's record.
+    pub fn is_none(&self) -> bool {
+        *self == TxnFate::None
+    }
 }
 
 impl LedgerRecord {
@@ -283,6 +308,7 @@ impl Ledger {
             outcome: Outcome::Pending,
             internal: None,
             deleted_by_retention_at: None,
+            txn: TxnFate::None,
         });
         id
     }

@@ -6,7 +6,7 @@
 use super::cluster::broker::{Role, Waiter};
 use super::config::Acks;
 use super::ctx::{Ctx, Out};
-use super::ledger::InternalRecord;
+use super::ledger::{InternalRecord, TxnFate};
 use super::msg::Msg;
 use super::txn::{TxnCoordinator, TxnLayout, TxnMetadata, TxnOut, TxnState};
 use super::types::{BrokerId, KafkaError, NodeId, RecordKind, Tp};
@@ -174,9 +174,21 @@ impl Sim {
         if isr < min_isr {
             return refuse(self, KafkaError::NotEnoughReplicas);
         }
+        // The ledger keeps each record's fate: the records of the transaction this marker ends.
+        let fate = if commit { TxnFate::Committed } else { TxnFate::Aborted };
+        let ended: Vec<u32> = self
+            .replica(b, pidx)
+            .and_then(|rep| {
+                let (_, first) = rep.log.txns().open().find(|&(p, _)| p == pid)?;
+                Some(rep.log.records().filter(|r| r.offset >= first && r.pid == pid && r.kind == RecordKind::Transactional).map(|r| r.record).collect())
+            })
+            .unwrap_or_default();
+        for id in ended {
+            self.ledger.records[id as usize].txn = fate;
+        }
         let kind = if commit { RecordKind::Commit } else { RecordKind::Abort };
         let record = InternalRecord::TxnMarker { commit, pid, epoch };
-        let value = format!("{} pid {pid} epoch {epoch}", if commit { "COMMIT" } else { "ABORT" });
+        let value = if commit { "COMMIT" } else { "ABORT" }.to_string();
         let id = self.ledger.create_internal(tp, record, "control".into(), value, self.io.now);
         let base = self.with_broker_ledger(b, |broker, cx, layout, ledger| broker.leader_append(cx, layout, ledger, pidx, &[id], (pid, epoch), -1, kind));
         if let Some(Role::Leader(ls)) = self.replica_mut(b, pidx).map(|r| &mut r.role) {

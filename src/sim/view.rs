@@ -5,7 +5,7 @@ use super::config::{ConsumerConfig, ProducerConfig};
 use super::consumer::{AppBehaviour, AppState, ClientState, MemberState};
 use super::coordinator::GroupPhase;
 use super::ledger::GroupLedger;
-use super::ledger::{LedgerRecord, Outcome};
+use super::ledger::{LedgerRecord, Outcome, TxnFate};
 use super::map::VecMap;
 use super::txn::TxnState;
 use super::types::{BrokerId, KafkaError, NodeId, RecordId, RecordKind, Tp};
@@ -122,6 +122,9 @@ pub struct LedgerTotals {
     pub duplicated: u32,
     /// Records that appear before an earlier-sent record of the same producer and key.
     pub out_of_order: u32,
+    /// Records of transactions that were aborted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub aborted: u32,
 }
 
 impl LedgerTotals {
@@ -133,6 +136,7 @@ impl LedgerTotals {
         let deleted = copies == 0 && r.deleted_by_retention_at.is_some();
         let lost = copies == 0 && !deleted;
         self.sent += 1;
+        self.aborted += (r.txn == TxnFate::Aborted) as u32;
         self.acknowledged += acknowledged as u32;
         self.failed += failed as u32;
         self.lost += lost as u32;
@@ -353,6 +357,13 @@ pub struct GroupTotals {
     pub out_of_order: u32,
     /// End offset minus committed offset, summed over partitions, at this moment.
     pub lag: u64,
+    /// Records of aborted transactions the group processed (a read_uncommitted group can).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub aborted_processed: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The delivery guarantee a run showed for a group.
@@ -605,14 +616,21 @@ impl Sim {
             let hw = rep.log.high_watermark();
             totals.lag += hw.saturating_sub(committed);
             totals.lost += gl.deleted_unread.get(&pidx).copied().unwrap_or(0) as u32;
-            for r in rep.log.records().filter(|r| r.offset >= start && r.offset < hw) {
+            // Markers are never returned to a consumer, so they are no group's to process.
+            for r in rep.log.records().filter(|r| r.offset >= start && r.offset < hw && !r.kind.is_marker()) {
                 let c = gl.records.get(r.record as usize).cloned().unwrap_or_default();
+                let aborted = self.ledger.get(r.record).txn == TxnFate::Aborted;
+                // A record of an aborted transaction is not one the group should process: unread,
+                // it is no loss; read (read_uncommitted), it is counted apart.
                 let fate = match c.processed {
+                    0 if aborted => "aborted",
                     0 if r.offset < committed => "lost",
                     0 => "pending",
+                    _ if aborted => "aborted but processed",
                     1 => "processed",
                     _ => "duplicated",
                 };
+                totals.aborted_processed += (fate == "aborted but processed") as u32;
                 totals.lost += (fate == "lost") as u32;
                 totals.pending += (fate == "pending") as u32;
                 totals.duplicated += (fate == "duplicated") as u32;

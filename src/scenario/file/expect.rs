@@ -3,6 +3,7 @@
 use super::*;
 use crate::sim::ledger::ListenerMethod;
 use crate::sim::types::Strategy;
+use crate::sim::txn::TxnState;
 
 /// The group states Kafka's `describeGroups` reports (`Dead` for a group no coordinator holds).
 const GROUP_STATES: [&str; 5] = ["Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"];
@@ -48,6 +49,7 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
                 (GroupTotal::OutOfOrder, e.out_of_order.map(u64::from)),
                 (GroupTotal::Rebalances, e.rebalances.map(u64::from)),
                 (GroupTotal::Lag, e.lag),
+                (GroupTotal::AbortedProcessed, e.aborted.map(u64::from)),
             ];
             for (what, v) in group_totals {
                 if let Some(value) = v {
@@ -118,6 +120,7 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
             (Total::AcknowledgedLost, e.acknowledged_lost),
             (Total::Duplicated, e.duplicated),
             (Total::OutOfOrder, e.out_of_order),
+            (Total::Aborted, e.aborted),
         ];
         for (what, v) in totals {
             if let Some(value) = v {
@@ -215,7 +218,7 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
         }
     }
     let needs_partition = e.leader.is_some() || e.offline.is_some() || e.leader_epoch.is_some() || e.isr.is_some() || e.elr.is_some()
-        || e.high_watermark.is_some() || e.log.is_some() || e.log_end_offset.is_some() || e.replica.is_some() || e.leader_epochs.is_some();
+        || e.high_watermark.is_some() || e.last_stable_offset.is_some() || e.log.is_some() || e.log_end_offset.is_some() || e.replica.is_some() || e.leader_epochs.is_some();
     let tp = match &e.partition {
         Some(p) => partition_named(cx, p.span().start, p.get_ref(), topics),
         None => {
@@ -262,6 +265,9 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
         }
         if let Some(value) = e.high_watermark {
             checks.push(Check::HighWatermark { tp, replica, value });
+        }
+        if let Some(value) = e.last_stable_offset {
+            checks.push(Check::LastStableOffset { tp, replica, value });
         }
         if let (Some(b), Some(value)) = (replica, e.log_end_offset) {
             checks.push(Check::LogEndOffset { tp, replica: b, value });
@@ -314,6 +320,20 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
                 checks.push(Check::NoErrors { producer: p });
             }
         }
+    }
+    match (&e.transactional_id, &e.transaction_state) {
+        (Some(id), Some(state)) => {
+            let ids: Vec<&str> = producers.iter().filter_map(|p| p.config.transactional_id.as_deref()).collect();
+            let known = lookup(cx, "transactional.id", Some(id), id.span().start, &ids).is_some();
+            let names: Vec<&str> = TxnState::ALL.iter().map(|s| s.name()).collect();
+            let state = lookup(cx, "transaction state", Some(state), state.span().start, &names).map(|i| TxnState::ALL[i as usize]);
+            if let (true, Some(state)) = (known, state) {
+                checks.push(Check::TransactionState { transactional_id: id.get_ref().clone(), state });
+            }
+        }
+        (Some(id), None) => cx.err(id.span().start, "`transactional_id` needs `transaction_state`", Some("e.g. transaction_state = \"CompleteCommit\"".into())),
+        (None, Some(state)) => cx.err(state.span().start, "`transaction_state` needs `transactional_id`", None),
+        (None, None) => {}
     }
     if checks.is_empty() && cx.errors.len() == errors_before {
         cx.err(start, "this expectation checks nothing", Some("add e.g. acknowledged_lost = 0, or partition + leader".into()));

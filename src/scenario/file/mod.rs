@@ -286,6 +286,10 @@ toml_table! {
         stopped_by: Option<Spanned<String>> = "stopped_by",
         member_id: Option<String> = "member_id",
         leader_epochs: Option<Vec<u32>> = "leader_epochs",
+        aborted: Option<u32> = "aborted",
+        last_stable_offset: Option<u64> = "last_stable_offset",
+        transactional_id: Option<Spanned<String>> = "transactional_id",
+        transaction_state: Option<Spanned<String>> = "transaction_state",
     }
 }
 

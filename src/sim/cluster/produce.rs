@@ -15,7 +15,7 @@ use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{KafkaError, LogRecord, NodeId, RecordKind, Tp};
 use crate::sim::ctx::Ctx;
-use crate::sim::ledger::Ledger;
+use crate::sim::ledger::{Ledger, TxnFate};
 use super::broker::{Broker, ConsumerParked, Role};
 use super::Layout;
 
@@ -63,6 +63,9 @@ impl Broker {
             .collect();
         for r in &batch {
             ledger.record_append(r.record, b, r.offset, epoch, now);
+            if kind == RecordKind::Transactional {
+                ledger.records[r.record as usize].txn = TxnFate::Open;
+            }
         }
         rep.log.append(&batch);
         rep.log.flush_if_due(layout.topics[tp.topic as usize].config.flush_messages);
