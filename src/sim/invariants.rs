@@ -8,9 +8,10 @@
 
 use super::broker::Role;
 use super::config::Acks;
-use super::ledger::Outcome;
+use super::config::IsolationLevel;
+use super::ledger::{Outcome, TxnFate};
 use super::map::VecMap;
-use super::types::{BrokerId, RecordId};
+use super::types::{BrokerId, RecordId, RecordKind};
 use super::Sim;
 
 /// The guarantees checked.
@@ -30,17 +31,23 @@ pub enum Invariant {
     CommittedOffsetMonotonic,
     /// Every record in every log is in the ledger, for that partition, appended at that offset.
     LedgerMatchesLogs,
+    /// No record of a transaction still undecided lies below a leader's last stable offset.
+    StableBelowLso,
+    /// A read_committed consumer processes no record of an aborted or undecided transaction.
+    ReadCommittedSeesOnlyCommitted,
 }
 
 impl Invariant {
     /// Every invariant, in the order they are checked.
-    pub const ALL: [Invariant; 6] = [
+    pub const ALL: [Invariant; 8] = [
         Invariant::HighWatermarkWithinLog,
         Invariant::OneLeaderPerEpoch,
         Invariant::RecordsKeepTheirOrder,
         Invariant::AcknowledgedRecordKept,
         Invariant::CommittedOffsetMonotonic,
         Invariant::LedgerMatchesLogs,
+        Invariant::StableBelowLso,
+        Invariant::ReadCommittedSeesOnlyCommitted,
     ];
 
     /// A short name, as the CLI prints it.
@@ -52,6 +59,8 @@ impl Invariant {
             Invariant::AcknowledgedRecordKept => "acknowledged-record-kept",
             Invariant::CommittedOffsetMonotonic => "committed-offset-monotonic",
             Invariant::LedgerMatchesLogs => "ledger-matches-logs",
+            Invariant::StableBelowLso => "stable-below-lso",
+            Invariant::ReadCommittedSeesOnlyCommitted => "read-committed-sees-only-committed",
         }
     }
 
@@ -64,6 +73,8 @@ impl Invariant {
             Invariant::AcknowledgedRecordKept => "no acknowledged record is lost",
             Invariant::CommittedOffsetMonotonic => "a committed offset never goes backwards within a generation",
             Invariant::LedgerMatchesLogs => "the ledger agrees with the logs",
+            Invariant::StableBelowLso => "the last stable offset never passes a transaction that is still open",
+            Invariant::ReadCommittedSeesOnlyCommitted => "a read_committed consumer never processes a record of an aborted transaction",
         }
     }
 }
@@ -95,6 +106,8 @@ pub struct Checker {
     acknowledged: Vec<Vec<(RecordId, u64)>>,
     /// Per partition: the leader and its log's version when last judged.
     judged: Vec<Option<(BrokerId, u64)>>,
+    /// Per group: how many of its processings have been looked at.
+    processings: Vec<usize>,
 }
 
 impl Checker {
@@ -130,7 +143,38 @@ impl Checker {
                 return Some(v);
             }
         }
-        self.check_acknowledged(sim).or_else(|| self.check_committed(sim))
+        self.check_acknowledged(sim).or_else(|| self.check_committed(sim)).or_else(|| self.check_read_committed(sim))
+    }
+
+    /// Every record a read_committed consumer processed since the last check was plain or of a
+    /// committed transaction: it reads only below the last stable offset, where every
+    /// transaction has its marker, and drops the aborted ones.
+    fn check_read_committed(&mut self, sim: &Sim) -> Option<Violation> {
+        self.processings.resize(sim.ledger.groups.len(), 0);
+        for (g, gl) in sim.ledger.groups.iter().enumerate() {
+            let from = std::mem::replace(&mut self.processings[g], gl.processing.len());
+            for p in gl.processing.iter_from(from) {
+                let consumer = &sim.consumers[p.consumer as usize];
+                if consumer.config.isolation_level != IsolationLevel::ReadCommitted {
+                    continue;
+                }
+                let fate = sim.ledger.get(p.record).txn;
+                if matches!(fate, TxnFate::Aborted | TxnFate::Open) {
+                    return Some(Violation {
+                        invariant: Invariant::ReadCommittedSeesOnlyCommitted,
+                        detail: format!(
+                            "{} (read_committed) processed record #{} at {}@{}, of a transaction that is {}",
+                            consumer.name,
+                            p.record,
+                            sim.tp_name(p.tp),
+                            p.offset,
+                            if fate == TxnFate::Aborted { "aborted" } else { "still open" }
+                        ),
+                    });
+                }
+            }
+        }
+        None
     }
     /// The per-replica invariants of one partition. A log whose version has not moved since it
     /// was last checked is not read again.
@@ -178,6 +222,8 @@ impl Checker {
             }
             let mut newest_by_producer: VecMap<u32, RecordId> = VecMap::new();
             let mut last_epoch = 0;
+            // Only a leader's last stable offset is what consumers read up to.
+            let lso = matches!(rep.role, Role::Leader(_)).then(|| log.last_stable_offset());
             for (i, r) in log.records().enumerate() {
                 let expected = log.log_start() + i as u64;
                 if r.offset != expected || r.epoch < last_epoch {
@@ -206,7 +252,22 @@ impl Checker {
                         ),
                     );
                 }
-                if r.pid != 0 {
+                if lso.is_some_and(|lso| r.offset < lso) && r.kind == RecordKind::Transactional && rec.txn == TxnFate::Open {
+                    return fail(
+                        Invariant::StableBelowLso,
+                        format!(
+                            "broker-{}'s last stable offset of {} is {}, past record #{} at offset {}, whose transaction has no marker yet",
+                            broker.id,
+                            name(),
+                            lso.unwrap_or_default(),
+                            r.record,
+                            r.offset
+                        ),
+                    );
+                }
+                // A marker is written by the coordinator when the transaction ends, not sent by
+                // the producer in order with its records.
+                if r.pid != 0 && !r.kind.is_marker() {
                     if let Some(&newer) = newest_by_producer.get(&r.pid).filter(|&&newer| newer > r.record) {
                         return fail(
                             Invariant::RecordsKeepTheirOrder,
