@@ -195,11 +195,15 @@ impl Sim {
             }
             Msg::HeartbeatResponse { should_shut_down } => self.broker_heartbeat_response(b, *should_shut_down),
             Msg::ApiVersions => self.send(NodeId::Broker(b), from, Msg::ApiVersionsResponse { broker: b }),
-            Msg::ListOffsets { req, tp, earliest } => {
+            Msg::ListOffsets { req, tp, earliest, read_committed } => {
                 let pidx = self.pidx(*tp);
                 let result = match self.replica(b, pidx) {
                     Some(r) if matches!(r.role, Role::Leader(_)) => {
-                        Ok(if *earliest { r.log.log_start() } else { r.log.high_watermark() })
+                        Ok(match (*earliest, *read_committed) {
+                            (true, _) => r.log.log_start(),
+                            (false, true) => r.log.last_stable_offset(),
+                            (false, false) => r.log.high_watermark(),
+                        })
                     }
                     _ => Err(KafkaError::NotLeaderOrFollower),
                 };

@@ -7,6 +7,7 @@
 use super::coordinator::{Coordinator, CoordinatorOut, GroupLayout, GroupState, MemberSettings};
 use super::ctx::{Ctx, Out};
 use super::ledger::{InternalRecord, Ledger};
+use super::config::IsolationLevel;
 use super::map::VecMap;
 use super::msg::Msg;
 use super::types::{BrokerId, KafkaError, RecordKind};
@@ -130,10 +131,17 @@ impl Sim {
             self.ledger_commit(g, pidx, offset);
         }
     }
-    /// The leader's HW for a data partition (what a consumer could read up to).
-    fn end_offset(&self, pidx: u32) -> Option<u64> {
+    /// What group `g`'s consumers could read up to on a data partition: the leader's HW, or its
+    /// last stable offset for a read_committed group (`endOffsets` and lag count from it).
+    pub(crate) fn end_offset(&self, g: u32, pidx: u32) -> Option<u64> {
         let leader = self.controller.parts[pidx as usize].leader?;
-        self.replica(leader, pidx).map(|r| r.log.high_watermark())
+        let log = &self.replica(leader, pidx)?.log;
+        Some(if self.group_reads_committed(g) { log.last_stable_offset() } else { log.high_watermark() })
+    }
+
+    /// Whether group `g`'s consumers read with `isolation.level = read_committed`.
+    pub(crate) fn group_reads_committed(&self, g: u32) -> bool {
+        self.consumers.iter().any(|c| c.group == g && c.config.isolation_level == IsolationLevel::ReadCommitted)
     }
 
     /// A commit was stored: count the records it newly covers and sample the lag.
@@ -160,9 +168,9 @@ impl Sim {
         if self.groups.is_empty() || self.topics[self.tps[pidx as usize].topic as usize].internal {
             return;
         }
-        let Some(end) = self.end_offset(pidx) else { return };
         let now = self.io.now;
         for g in 0..self.groups.len() as u32 {
+            let Some(end) = self.end_offset(g, pidx) else { return };
             let gl = self.ledger.group_mut(g);
             let Some(&base) = gl.committed.get(&pidx).or(gl.start_offsets.get(&pidx)) else { continue };
             let lag = end.saturating_sub(base);

@@ -186,8 +186,13 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
             }
             Err(e) => format!("OffsetFetchResponse {} error {e}", sim.group_name(*g)),
         },
-        Msg::ListOffsets { tp, earliest, .. } => {
-            format!("ListOffsets {} {}", sim.tp_name(*tp), if *earliest { "earliest" } else { "latest" })
+        Msg::ListOffsets { tp, earliest, read_committed, .. } => {
+            let which = match (*earliest, *read_committed) {
+                (true, _) => "earliest",
+                (false, true) => "latest (read_committed: the last stable offset)",
+                (false, false) => "latest",
+            };
+            format!("ListOffsets {} {which}", sim.tp_name(*tp))
         }
         Msg::ListOffsetsResponse { tp, result, .. } => match result {
             Ok(o) => format!("ListOffsetsResponse {} offset {o}", sim.tp_name(*tp)),

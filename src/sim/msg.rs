@@ -258,7 +258,8 @@ pub enum Msg {
         /// Committed offset per partition (none = no commit yet), or the error.
         result: Result<Vec<(Tp, Option<u64>)>, KafkaError>,
     },
-    /// ListOffsets: the earliest (log start) or latest (high watermark) offset.
+    /// ListOffsets: the earliest (log start) or latest (high watermark, or last stable offset)
+    /// offset.
     ListOffsets {
         /// Request id.
         req: u64,
@@ -266,6 +267,9 @@ pub enum Msg {
         tp: Tp,
         /// Earliest or latest.
         earliest: bool,
+        /// With `isolation.level = read_committed`, latest is the last stable offset.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        read_committed: bool,
     },
     /// ListOffsetsResponse.
     ListOffsetsResponse {

@@ -614,7 +614,8 @@ impl Sim {
             let Some(leader) = self.controller.parts[pidx as usize].leader else { continue };
             let Some(rep) = self.replica(leader, pidx) else { continue };
             let hw = rep.log.high_watermark();
-            totals.lag += hw.saturating_sub(committed);
+            let end = if self.group_reads_committed(g) { rep.log.last_stable_offset() } else { hw };
+            totals.lag += end.saturating_sub(committed);
             totals.lost += gl.deleted_unread.get(&pidx).copied().unwrap_or(0) as u32;
             // Markers are never returned to a consumer, so they are no group's to process.
             for r in rep.log.records().filter(|r| r.offset >= start && r.offset < hw && !r.kind.is_marker()) {

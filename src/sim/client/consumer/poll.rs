@@ -252,7 +252,8 @@ impl Consumer {
         });
         let from = from.filter(|_| out_of_range);
         let earliest = policy == OffsetReset::Earliest;
-        self.request(cx, leader, Request::ListOffsets { pidx, out_of_range, from }, timeout, |req| Msg::ListOffsets { req, tp, earliest });
+        let read_committed = self.config.isolation_level == IsolationLevel::ReadCommitted;
+        self.request(cx, leader, Request::ListOffsets { pidx, out_of_range, from }, timeout, |req| Msg::ListOffsets { req, tp, earliest, read_committed });
     }
 
     /// KIP-320 (`OffsetFetcher.validatePositionsIfNeeded`): for each partition awaiting validation,
