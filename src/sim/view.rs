@@ -29,6 +29,9 @@ pub struct LogEntryView {
     /// A record of a transaction, or a marker.
     #[serde(skip_serializing_if = "RecordKind::is_plain")]
     pub kind: RecordKind,
+    /// For a transaction's record: whether its transaction committed, aborted or is still open.
+    #[serde(skip_serializing_if = "TxnFate::is_none")]
+    pub txn: TxnFate,
 }
 
 /// One replica.
@@ -444,7 +447,7 @@ impl Sim {
             .take(records)
             .map(|r| {
                 let l = self.ledger.get(r.record);
-                LogEntryView { offset: r.offset, epoch: r.epoch, record: r.record, key: l.key.clone(), value: l.value.clone(), kind: r.kind }
+                LogEntryView { offset: r.offset, epoch: r.epoch, record: r.record, key: l.key.clone(), value: l.value.clone(), kind: r.kind, txn: l.txn }
             })
             .collect();
         tail.reverse();

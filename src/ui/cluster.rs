@@ -10,6 +10,8 @@ use super::frame::{is_compact, Flight, Frame, FLIGHTS_NUMBERED};
 use super::i18n::{fill, use_tr, Tr};
 use crate::sim::map::VecMap;
 use crate::sim::view::StateView;
+use crate::sim::ledger::TxnFate;
+use crate::sim::types::RecordKind;
 use crate::sim::NodeId;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -230,10 +232,34 @@ fn replica_row(t: Tr, state: &StateView, at: &RowAt) -> Html {
     let cells = shown.iter().map(|e| {
         let cx = mark_x(e.offset);
         let committed = e.offset < r.high_watermark;
-        let class = classes!("cell", format!("epoch-{}", e.epoch % 6), (!committed).then_some("uncommitted"));
+        // A transaction marker is a cell of its own (C or A); a transaction's records are marked
+        // open, committed or aborted, as their partition's leader wrote the marker.
+        let marker = match e.kind {
+            RecordKind::Commit => Some(("commit", "C", "COMMIT")),
+            RecordKind::Abort => Some(("abort", "A", "ABORT")),
+            RecordKind::Plain | RecordKind::Transactional => None,
+        };
+        let fate = match e.txn {
+            TxnFate::None => None,
+            TxnFate::Open => Some(("txn-open", t.txn_fates[0])),
+            TxnFate::Committed => Some(("txn-committed", t.txn_fates[1])),
+            TxnFate::Aborted => Some(("txn-aborted", t.txn_fates[2])),
+        };
+        let class = classes!(
+            "cell",
+            match marker {
+                Some((kind, ..)) => vec!["marker".to_string(), kind.to_string()],
+                None => vec![format!("epoch-{}", e.epoch % 6)],
+            },
+            fate.map(|(c, _)| c),
+            (!committed).then_some("uncommitted")
+        );
         let key = e.key.as_ref().map_or(String::new(), |k| fill(t.cell_key, &[k]));
-        let tip = fill(t.cell_tip, &[&e.offset, &e.epoch, &key, &e.value]);
-        let shown_text = cell_text(&e.value);
+        let tip = match marker {
+            Some((_, _, word)) => fill(t.marker_tip, &[&e.offset, &word]),
+            None => fill(t.cell_tip, &[&e.offset, &e.epoch, &key, &e.value]) + fate.map_or("", |(_, words)| words),
+        };
+        let shown_text = marker.map_or_else(|| cell_text(&e.value), |(_, letter, _)| letter.to_string());
         html! {
             <g class={class} data-offset={e.offset.to_string()} data-value={e.value.clone()}>
                 <rect x={px(cx)} y="1" width={px(CELL - 3.0)} height={cell_h.clone()} rx="3" />
@@ -263,9 +289,17 @@ fn replica_row(t: Tr, state: &StateView, at: &RowAt) -> Html {
             <line class="leo" x1={leo_x.clone()} x2={leo_x} y1="-1" y2={px(PITCH - 1.0)}>
                 <title>{fill(t.leo_tip, &[&r.log_end_offset])}</title>
             </line>
+            if let Some(lso) = r.last_stable_offset {
+                <line class="lso" x1={px(mark_x(lso.max(base_offset)) - 1.5)} x2={px(mark_x(lso.max(base_offset)) - 1.5)} y1="-3" y2={px(PITCH + 1.0)}>
+                    <title>{fill(t.lso_tip, &[&lso])}</title>
+                </line>
+            }
             <text x={end_x} y={text_y} class="replica-marks">
-                {fill(t.hw_leo, &[&r.high_watermark, &r.log_end_offset])}
-                <title>{fill(t.hw_tip, &[&r.high_watermark])}{" · "}{fill(t.leo_tip, &[&r.log_end_offset])}</title>
+                {match r.last_stable_offset {
+                    Some(lso) => fill(t.hw_lso_leo, &[&r.high_watermark, &lso, &r.log_end_offset]),
+                    None => fill(t.hw_leo, &[&r.high_watermark, &r.log_end_offset]),
+                }}
+                <title>{fill(t.hw_tip, &[&r.high_watermark])}{" · "}{fill(t.leo_tip, &[&r.log_end_offset])}{r.last_stable_offset.map(|lso| format!(" · {}", fill(t.lso_tip, &[&lso]))).unwrap_or_default()}</title>
             </text>
         </g>
     }

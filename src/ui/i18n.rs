@@ -320,6 +320,13 @@ pub struct Text {
     pub overview_off: &'static str,
     /// The HW and LEO after a replica's cells.
     pub hw_leo: &'static str,
+    /// The HW, LSO and LEO after a replica's cells, when an open transaction holds the LSO back.
+    pub hw_lso_leo: &'static str,
+    pub lso_tip: &'static str,
+    /// A marker cell's tooltip: offset, COMMIT or ABORT.
+    pub marker_tip: &'static str,
+    /// After a transaction's record's tooltip: open, committed, aborted.
+    pub txn_fates: [&'static str; 3],
     pub more_in_flight: &'static str,
     /// Asked before another scenario replaces edited text that has not run.
     pub confirm_replace_edit: &'static str,
@@ -547,6 +554,10 @@ pub static EN: Text = Text {
     overview_off: "Back to a readable size",
     compact_note: "A large cluster: each replica's log is drawn as a bar, solid up to the high watermark (HW) and faint from there to the log end offset (LEO). The numbers read HW/LEO; the bars of one topic share a scale, so a follower that lags has a shorter bar.",
     hw_leo: "HW {1} LEO {2}",
+    hw_lso_leo: "HW {1} LSO {2} LEO {3}",
+    lso_tip: "LSO {1} (last stable offset): read_committed consumers read only below it; an open transaction holds it at its first record",
+    marker_tip: "offset {1} · {2} marker: a control record the transaction coordinator wrote; no consumer ever gets it",
+    txn_fates: [" · in an open transaction", " · in a committed transaction", " · in an aborted transaction: read_committed consumers skip it"],
     more_in_flight: "… and {1} more (hover a dot to name it).",
     confirm_replace_edit: "The editor holds text you changed and have not run. Replace it with the scenario you chose? (Your last edit stays kept in this browser.)",
     notice_edit_restored: "Your last edit is back in the editor, kept by this browser since your last visit. Press Run to run it.",
@@ -772,6 +783,10 @@ pub static FA: Text = Text {
     overview_off: "بازگشت به اندازهٔ خوانا",
     compact_note: "یک خوشهٔ بزرگ: لاگ هر replica یک نوار است، پررنگ تا high watermark ‏(HW) و کم‌رنگ از آنجا تا log end offset ‏(LEO). عددها HW/LEO را نشان می‌دهند؛ نوارهای یک تاپیک یک مقیاس دارند، پس followerی که عقب است نوار کوتاه‌تری دارد.",
     hw_leo: "HW {1} LEO {2}",
+    hw_lso_leo: "HW {1} LSO {2} LEO {3}",
+    lso_tip: "LSO {1} (last stable offset): consumerهای read_committed فقط زیر آن را می‌خوانند؛ یک تراکنش باز آن را روی نخستین رکوردش نگه می‌دارد",
+    marker_tip: "offset {1} · نشانگر {2}: رکورد کنترلی‌ای که coordinator تراکنش نوشت؛ هیچ consumerی آن را نمی‌گیرد",
+    txn_fates: [" · در یک تراکنش باز", " · در یک تراکنش commit‌شده", " · در یک تراکنش abort‌شده: consumerهای read_committed از آن می‌گذرند"],
     more_in_flight: "… و {1} پیام دیگر (برای نامش نشانگر را روی نقطه ببرید).",
     confirm_replace_edit: "ویرایشگر متنی دارد که تغییرش داده‌اید و هنوز اجرا نشده است. آن را با سناریوی انتخاب‌شده جایگزین کنیم؟ (آخرین ویرایش شما در این مرورگر نگه داشته می‌شود.)",
     notice_edit_restored: "آخرین ویرایش شما، که این مرورگر از بازدید قبلی نگه داشته بود، دوباره در ویرایشگر است. برای اجرایش «اجرا» را بزنید.",
