@@ -37,6 +37,8 @@ const TEXT_Y: f64 = 15.0;
 /// The name and leader epoch before a replica's cells, and the `HW n LEO n` after them.
 const LABEL_W: f64 = 144.0;
 const END_W: f64 = 108.0;
+/// The room "LSO 12 " takes after the cells.
+const LSO_W: f64 = 56.0;
 /// Record cells per log strip in the side-by-side columns and in the single column.
 const CELLS_WIDE: usize = 6;
 const CELLS_NARROW: usize = 3;
@@ -310,6 +312,16 @@ fn coordinated_groups(state: &StateView, broker: u32) -> impl Iterator<Item = &s
     state.groups.iter().filter(move |g| g.coordinator == Some(broker)).map(|g| g.name.as_str())
 }
 
+/// The transactional ids whose coordinator is `broker`, each with its state there
+/// (`checkout-1: Ongoing`).
+fn coordinated_txns(state: &StateView, broker: u32) -> impl Iterator<Item = String> + '_ {
+    state
+        .transactions
+        .iter()
+        .filter(move |t| t.coordinator == Some(broker))
+        .map(|t| format!("{}: {}", t.transactional_id, t.state.map_or("?", |s| s.name())))
+}
+
 /// Properties of [`BrokerBox`].
 #[derive(Properties)]
 struct BrokerProps {
@@ -347,6 +359,7 @@ impl PartialEq for BrokerProps {
             && self.scales == other.scales
             && (Rc::ptr_eq(&self.state, &other.state)
                 || (coordinated_groups(&self.state, self.id).eq(coordinated_groups(&other.state, self.id))
+                    && coordinated_txns(&self.state, self.id).eq(coordinated_txns(&other.state, self.id))
                     && self.rows.iter().all(|&(p, r)| {
                         let (a, b) = (&self.state.partitions[p], &other.state.partitions[p]);
                         a.name == b.name && a.leader == b.leader && a.leader_epoch == b.leader_epoch && a.isr == b.isr && a.replicas[r] == b.replicas[r]
@@ -361,6 +374,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     let (id, up, rect, dark, shown_scale) = (props.id, props.up, props.rect, props.dark, props.shown_scale);
     let state = &props.state;
     let coordinates: Vec<&str> = coordinated_groups(state, id).collect();
+    let txns: Vec<String> = coordinated_txns(state, id).collect();
     let compact: Option<Rc<Vec<CompactRow>>> = props.scales.as_ref().map(|scales| Rc::new(props.rows.iter().map(|&at| CompactRow::new(state, at, scales)).collect()));
     let holder = use_node_ref();
     let drawn = use_mut_ref(|| None);
@@ -418,6 +432,7 @@ fn BrokerBox(props: &BrokerProps) -> Html {
                 {name.clone()}
                 if !up { <tspan class="down-label">{t.isolate(t.crashed_label)}</tspan> }
                 if !coordinates.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.coordinator_of, &[&coordinates.join(", ")]))}</tspan> }
+                if !txns.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.txn_coordinator_of, &[&txns.join(", ")]))}</tspan> }
             </text>
             { body }
         </g>
@@ -484,11 +499,14 @@ struct Layout {
     groups_title_x: Option<f64>,
 }
 
-fn broker_width(cells: usize, compact: bool) -> f64 {
+/// A broker's width. With transactions in the scenario the words after the cells may read
+/// "HW 6 LSO 1 LEO 6", so the box keeps room for the LSO from the start rather than widen when
+/// a transaction opens.
+fn broker_width(cells: usize, compact: bool, transactions: bool) -> f64 {
     if compact {
         C_BROKER_W
     } else {
-        LABEL_W + (cells as f64 + 1.0) * CELL + END_W
+        LABEL_W + (cells as f64 + 1.0) * CELL + END_W + if transactions { LSO_W } else { 0.0 }
     }
 }
 
@@ -505,7 +523,7 @@ impl Layout {
     fn new(state: &StateView, rows: &[Vec<(usize, usize)>], compact: bool, arrangement: Arrangement) -> Layout {
         let column = arrangement == Arrangement::Column;
         let cells = if column { CELLS_NARROW } else { CELLS_WIDE };
-        let broker_w = broker_width(cells, compact);
+        let broker_w = broker_width(cells, compact, !state.transactions.is_empty());
         let has_groups = !state.groups.is_empty() || !state.consumers.is_empty();
         let broker_x = if column { 8.0 } else { 10.0 + PRODUCER_W + PRODUCER_GAP };
         let controller = Rect { x: broker_x, y: 8.0, w: broker_w, h: 30.0 };
@@ -779,7 +797,10 @@ pub fn Cluster(props: &ClusterProps) -> Html {
                       aria-label={fill(t.node_aria, &[&p.name])} aria-haspopup="dialog" aria-expanded={selected.to_string()} />
                 <text class="node-title" x={px(rect.x + 8.0)} y={px(rect.y + 19.0)}>{short(&p.name, chars.saturating_sub(2))}</text>
                 <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 37.0)}>
-                    {t.isolate(short(&fill(t.producer_config, &[&p.config.acks.name(), &if p.config.enable_idempotence { t.yes } else { t.no }]), chars))}
+                    {t.isolate(short(&match &p.transaction {
+                        Some(tx) => fill(t.producer_txn, &[&tx.state, &tx.epoch]),
+                        None => fill(t.producer_config, &[&p.config.acks.name(), &if p.config.enable_idempotence { t.yes } else { t.no }]),
+                    }, chars))}
                 </text>
                 <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 54.0)}>{t.isolate(short(&fill(t.producer_status, &[&p.pending]), chars))}</text>
                 <text class={classes!("node-meta", (errors > 0).then_some("bad"))} x={px(rect.x + 8.0)} y={px(rect.y + 71.0)}>{t.isolate(short(&fill(t.producer_errors, &[&errors]), chars))}</text>

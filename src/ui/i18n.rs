@@ -297,6 +297,10 @@ pub struct Text {
     pub broker_crashed: &'static str,
     pub crashed_label: &'static str,
     pub coordinator_of: &'static str,
+    /// On a broker: the transactional ids it coordinates, with their states.
+    pub txn_coordinator_of: &'static str,
+    /// A transactional producer's state and epoch.
+    pub producer_txn: &'static str,
     pub producer_config: &'static str,
     pub yes: &'static str,
     pub no: &'static str,
@@ -535,6 +539,8 @@ pub static EN: Text = Text {
     broker_crashed: "crashed",
     crashed_label: "  ✖ CRASHED",
     coordinator_of: "  coordinator of {1}",
+    txn_coordinator_of: "  transactions: {1}",
+    producer_txn: "{1} · epoch {2}",
     producer_config: "acks={1} · idempotent {2}",
     yes: "yes",
     no: "no",
@@ -764,6 +770,8 @@ pub static FA: Text = Text {
     broker_crashed: "ازکارافتاده",
     crashed_label: "  ✖ ازکارافتاده",
     coordinator_of: "  coordinator گروه {1}",
+    txn_coordinator_of: "  تراکنش‌ها: {1}",
+    producer_txn: "{1} · epoch {2}",
     producer_config: "acks={1} · idempotent: {2}",
     yes: "بله",
     no: "نه",
