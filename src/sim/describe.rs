@@ -335,7 +335,12 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
             format!("broker-{broker}'s transaction coordinator looks for transactions open longer than their transaction.timeout.ms")
         }
         Timer::TxnMarkerRetry { broker, txn, .. } => format!("broker-{broker} sends {}'s markers again", sim.txn_name(*txn)),
-        Timer::ProducerTxnRetry { producer } => format!("{} retries its transactional request after retry.backoff.ms", sim.producer_name(*producer)),
+        Timer::TxnMarkerTimeout { broker, txn, .. } => {
+            format!("broker-{broker}: a WriteTxnMarkers for {} has had no answer for request.timeout.ms; it sends the markers again", sim.txn_name(*txn))
+        }
+        Timer::ProducerTxnRetry { producer } => {
+            format!("{}'s transactional request timer (retry.backoff.ms, or request.timeout.ms of the request in flight)", sim.producer_name(*producer))
+        }
     }
 }
 

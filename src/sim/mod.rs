@@ -683,6 +683,9 @@ impl Sim {
             Timer::TxnMarkerRetry { broker, incarnation, txn } => {
                 self.timer_is_live(broker, incarnation) && self.with_txn_coordinator(broker, |co, cx, layout, _| co.retry_markers(cx, layout, txn))
             }
+            Timer::TxnMarkerTimeout { broker, incarnation, txn, req } => {
+                self.timer_is_live(broker, incarnation) && self.with_txn_coordinator(broker, |co, cx, layout, _| co.marker_timeout(cx, layout, txn, req))
+            }
             Timer::ProducerTxnRetry { producer } => self.with_producer(producer, |prod, cx, env| prod.txn_retry(cx, env)),
             Timer::MemberSessionCheck { broker, incarnation, group, ref member_id } => {
                 self.timer_is_live(broker, incarnation)

@@ -220,6 +220,18 @@ pub enum Timer {
         /// The `transactional.id` (index).
         txn: u32,
     },
+    /// A WriteTxnMarkers request reached `request.timeout.ms` with no answer: its markers are
+    /// sent again.
+    TxnMarkerTimeout {
+        /// Coordinator.
+        broker: BrokerId,
+        /// Incarnation.
+        incarnation: u32,
+        /// The `transactional.id` (index).
+        txn: u32,
+        /// The request.
+        req: u64,
+    },
     /// A transactional producer retries its transactional request after `retry.backoff.ms`.
     ProducerTxnRetry {
         /// Producer.

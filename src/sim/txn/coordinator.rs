@@ -25,6 +25,11 @@ use crate::sim::types::{BrokerId, KafkaError, NodeId, Tp};
 /// (its pacing is the inter-broker send thread's); the simulator waits this long instead.
 pub const MARKER_RETRY_MS: u64 = 100;
 
+/// The inter-broker `request.timeout.ms` (30000): a WriteTxnMarkers with no answer by then (lost,
+/// or its leader died) is given up and its markers sent again, as the marker channel's
+/// `InterBrokerSendThread` does on a disconnect.
+pub const MARKER_REQUEST_TIMEOUT_MS: u64 = 30_000;
+
 /// What a coordinator's handler asks of the root besides messages and timers.
 #[derive(Debug)]
 pub enum TxnOut {
@@ -328,6 +333,7 @@ impl TxnCoordinator {
             }
             cx.emit(TxnOut::Effect(TxnEffect::MarkersSent { txn, coordinator: b, commit, partitions: tps.clone() }));
             cx.send(NodeId::Broker(b), NodeId::Broker(leader), Msg::WriteTxnMarkers { req, txn, pid, epoch, commit, tps: tps.clone() });
+            cx.set_timer(cx.now() + MARKER_REQUEST_TIMEOUT_MS, Timer::TxnMarkerTimeout { broker: b, incarnation: layout.incarnation, txn, req });
         }
         if waiting {
             cx.set_timer(cx.now() + MARKER_RETRY_MS, Timer::TxnMarkerRetry { broker: b, incarnation: layout.incarnation, txn });
@@ -375,6 +381,21 @@ impl TxnCoordinator {
             self.send_markers(cx, layout, txn);
         }
         unsent
+    }
+
+    /// A WriteTxnMarkers request timed out: the markers it carried that are still unanswered are
+    /// sent again, to their partitions' current leaders.
+    pub fn marker_timeout(&mut self, cx: &mut Cx<'_>, layout: &TxnLayout<'_>, txn: u32, req: u64) -> bool {
+        let Some(entry) = self.txns.get_mut(&txn) else { return false };
+        let mut expired = false;
+        for m in entry.markers.iter_mut().filter(|m| m.1 == req) {
+            m.1 = 0;
+            expired = true;
+        }
+        if expired {
+            self.send_markers(cx, layout, txn);
+        }
+        expired
     }
 
     /// The periodic sweep (`abortTimedOutTransactions`, every

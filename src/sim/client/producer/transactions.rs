@@ -115,6 +115,8 @@ pub struct TransactionManager {
     next: Option<Request>,
     /// The request in flight: its id (`FindCoordinator` has none: 0).
     in_flight: Option<u64>,
+    /// When the request in flight reaches `request.timeout.ms`.
+    deadline: u64,
     retry_at: u64,
     /// Whether the open transaction has sent anything (`transactionStarted`): an EndTxn is needed.
     started: bool,
@@ -131,6 +133,7 @@ impl TransactionManager {
             coordinator: None,
             next: None,
             in_flight: None,
+            deadline: 0,
             retry_at: 0,
             started: false,
             waiting: VecDeque::new(),
@@ -244,18 +247,25 @@ impl Producer {
             cx.send(NodeId::Producer(p), NodeId::Controller, Msg::FindTxnCoordinator { txn: t.txn });
             return false;
         };
+        let timeout = self.config.request_timeout_ms;
         match self.conns[coordinator as usize] {
             Conn::Ready => {}
             Conn::Disconnected { reconnect_at } if reconnect_at <= now => {
                 self.connect(cx, coordinator);
                 return true;
             }
-            _ => return true,
+            Conn::Disconnected { reconnect_at } => {
+                self.arm_wake(cx, reconnect_at);
+                return true;
+            }
+            Conn::Connecting { .. } => return true,
         }
         let (pid, timeout_ms) = (self.pid, self.config.transaction_timeout_ms);
         let t = self.txn_mut();
         let req = cx.next_request_id();
         t.in_flight = Some(req);
+        t.deadline = now + timeout;
+        cx.set_timer(now + timeout, Timer::ProducerTxnRetry { producer: p });
         let msg = match request {
             Request::InitProducerId => Msg::InitProducerId { req, txn: t.txn, timeout_ms },
             Request::EndTxn { commit } => Msg::EndTxn { req, txn: t.txn, pid, epoch: t.epoch, commit },
@@ -323,9 +333,23 @@ impl Producer {
         cx.set_timer(at, Timer::ProducerTxnRetry { producer: p });
     }
 
-    /// The retry timer of a transactional request.
+    /// The retry timer of a transactional request, or its `request.timeout.ms`: a request with
+    /// no answer by then (lost, or its coordinator died) is given up, the coordinator looked up
+    /// again and the request sent again (`NetworkClient` closes the connection on a timeout).
     pub(crate) fn txn_retry(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) -> bool {
-        let due = self.txn.as_ref().is_some_and(|t| t.retry_at == cx.now() && t.next.is_some());
+        let p = self.index;
+        let now = cx.now();
+        let Some(t) = &mut self.txn else { return false };
+        if t.in_flight.is_some_and(|r| r != 0) && t.deadline == now {
+            let request = if t.next == Some(Request::InitProducerId) { "InitProducerId" } else { "EndTxn" };
+            t.in_flight = None;
+            t.coordinator = None;
+            *self.errors_seen.entry(KafkaError::RequestTimedOut).or_insert(0) += 1;
+            cx.emit(ProducerEffect::TxnRequestRetried { producer: p, request, error: KafkaError::RequestTimedOut });
+            self.txn_backoff(cx);
+            return true;
+        }
+        let due = t.retry_at == now && t.next.is_some();
         if due {
             self.drain(cx, env);
         }
@@ -412,12 +436,19 @@ impl Producer {
         self.resume_calls(cx, env);
     }
 
-    /// The connection to the coordinator failed with a request on it: look it up again.
+    /// The connection to the coordinator failed: the request on it, if any, is given up, and the
+    /// coordinator looked up again before the next one (`TxnRequestHandler.onComplete` on a
+    /// disconnect).
     pub(super) fn txn_connection_failed(&mut self, cx: &mut Cx<'_>, broker: BrokerId) {
         let Some(t) = &mut self.txn else { return };
-        if t.coordinator == Some(broker) && t.in_flight.is_some_and(|r| r != 0) {
+        if t.coordinator != Some(broker) {
+            return;
+        }
+        if t.in_flight.is_some_and(|r| r != 0) {
             t.in_flight = None;
-            t.coordinator = None;
+        }
+        t.coordinator = None;
+        if t.next.is_some() {
             self.txn_backoff(cx);
         }
     }
