@@ -104,6 +104,14 @@ const RECORD_STEPS: u64 = 4;
 const COPY_STEPS: u64 = 3;
 /// Steps of one idle fetch cycle: the request arrives, the leader's wait expires, the response arrives.
 const FETCH_CYCLE_STEPS: u64 = 3;
+/// Steps of one transactional call (`initTransactions`, a commit or an abort): the lookup, the
+/// request and its answer, the coordinator's replicated records, and its markers with their own
+/// replication, for a few partitions. A `beginTransaction` costs a step, within this.
+const TXN_CALL_STEPS: u64 = 60;
+/// Steps a transactional producer's send adds per partition it may reach: the leader's
+/// AddPartitionsToTxn, the coordinator's replicated record, and the retries while the previous
+/// transaction completes.
+const TXN_ADD_STEPS: u64 = 30;
 
 /// Estimates the steps and memory of running `setup` for `duration_ms`.
 pub fn estimate(setup: &Setup, duration_ms: u64) -> Cost {
@@ -133,13 +141,31 @@ pub fn estimate(setup: &Setup, duration_ms: u64) -> Cost {
         parts.push(Part { driver: Driver::Records, steps, bytes, what: format!("{records} records") });
     }
 
+    // Transactions: each call's requests, coordinator records and markers, and each
+    // transactional send's partitions added to the transaction.
+    let mut txn_steps = 0u64;
+    for action in &setup.timeline {
+        match &action.action {
+            crate::sim::Action::Transaction { .. } => txn_steps = txn_steps.saturating_add(TXN_CALL_STEPS),
+            crate::sim::Action::Produce(p) if setup.producers[p.producer as usize].config.transactional_id.is_some() => {
+                let partitions = setup.topics[p.topic as usize].assignment.len() as u64;
+                txn_steps = txn_steps.saturating_add(TXN_ADD_STEPS * partitions.min(u64::from(p.count)));
+            }
+            _ => {}
+        }
+    }
+    if txn_steps > 0 {
+        parts.push(Part { driver: Driver::Records, steps: txn_steps, bytes: 0, what: "transactional calls and sends".to_string() });
+    }
+
     // Followers fetch all the time: one cycle per `replica.fetch.wait.max.ms` plus a round trip.
     let followers: u64 = setup
         .topics
         .iter()
         .map(|t| t.assignment.iter().map(|r| r.len().saturating_sub(1) as u64).sum::<u64>())
         .sum::<u64>()
-        + offsets_followers(setup);
+        + offsets_followers(setup)
+        + transaction_state_followers(setup);
     let cycle = setup.broker_config.replica_fetch_wait_max_ms as f64 + 2.0 * latency;
     parts.push(Part {
         driver: Driver::FollowerFetches,
@@ -236,6 +262,13 @@ fn offsets_followers(setup: &Setup) -> u64 {
     distinct_groups(setup.consumers.iter()) * u64::from(rf - 1)
 }
 
+/// Followers of the `__transaction_state` partitions the scenario's transactional ids use.
+fn transaction_state_followers(setup: &Setup) -> u64 {
+    let rf = setup.broker_config.transaction_state_log_replication_factor.clamp(1, setup.brokers);
+    let ids: VecSet<&str> = setup.producers.iter().filter_map(|p| p.config.transactional_id.as_deref()).collect();
+    ids.iter().len() as u64 * u64::from(rf - 1)
+}
+
 /// How many different `group.id`s these consumers have.
 fn distinct_groups<'a>(consumers: impl Iterator<Item = &'a ConsumerSpec>) -> u64 {
     let groups: VecSet<&str> = consumers.map(|c| c.config.group_id.as_str()).collect();
@@ -247,7 +280,7 @@ fn distinct_groups<'a>(consumers: impl Iterator<Item = &'a ConsumerSpec>) -> u64
 pub fn zero_delay_loop(setup: &Setup) -> Option<&'static str> {
     let instant = (setup.network.latency_ms == 0 && setup.network.jitter_ms == 0)
         || setup.links.iter().any(|(_, _, l)| l.latency_ms == 0 && l.jitter_ms == 0);
-    let replicated = setup.topics.iter().any(|t| t.assignment.iter().any(|r| r.len() > 1)) || offsets_followers(setup) > 0;
+    let replicated = setup.topics.iter().any(|t| t.assignment.iter().any(|r| r.len() > 1)) || offsets_followers(setup) > 0 || transaction_state_followers(setup) > 0;
     if instant && replicated && setup.broker_config.replica_fetch_wait_max_ms == 0 {
         return Some("replica.fetch.wait.max.ms");
     }
