@@ -2,7 +2,7 @@
 //! the timed actions, and the effects the lecturer's own actions have (narration, pause points).
 
 use super::cluster::effect::ClusterEffect;
-use super::config::{BrokerConfig, LinkParams, TopicConfig};
+use super::config::{BrokerConfig, EffectiveTopicConfig, LinkParams, TopicConfig};
 use super::consumer::{AppCall, ConsumerSpec};
 use super::coordinator::{self, GroupInfo};
 use super::map::VecSet;
@@ -475,22 +475,8 @@ pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Ve
     let numbers: VecSet<u32> = names.iter().map(|n| coordinator::offsets_partition_for(n, total)).collect();
     let numbers: Vec<u32> = numbers.into_iter().collect();
     let placement = default_assignment(total, rf, setup.brokers);
-    let topic = topics.len() as u32;
-    let base = tps.len() as u32;
     let config = TopicConfig { retention_ms: Some(-1), retention_bytes: Some(-1), ..TopicConfig::default() };
-    topics.push(Topic {
-        name: OFFSETS_TOPIC.to_string(),
-        base,
-        partitions: numbers.len() as u32,
-        capacity: numbers.len() as u32,
-        config: config.resolve(cfg),
-        internal: true,
-        partition_ids: Some(numbers.clone()),
-    });
-    for (i, &n) in numbers.iter().enumerate() {
-        tps.push(Tp { topic, partition: i as u32 });
-        assignment.push(placement[n as usize].clone());
-    }
+    let base = push_internal_topic(OFFSETS_TOPIC, &numbers, &placement, config.resolve(cfg), (topics, tps, assignment));
     names
         .into_iter()
         .map(|name| {
@@ -499,6 +485,33 @@ pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Ve
             GroupInfo { name, offsets_partition, pidx: base + i }
         })
         .collect()
+}
+
+/// Adds an internal topic holding only the partitions numbered `numbers` (of a topic placed as
+/// `placement`), and returns the global index of its first partition.
+fn push_internal_topic(
+    name: &str,
+    numbers: &[u32],
+    placement: &[Vec<BrokerId>],
+    config: EffectiveTopicConfig,
+    (topics, tps, assignment): (&mut Vec<Topic>, &mut Vec<Tp>, &mut Vec<Vec<BrokerId>>),
+) -> u32 {
+    let topic = topics.len() as u32;
+    let base = tps.len() as u32;
+    topics.push(Topic {
+        name: name.to_string(),
+        base,
+        partitions: numbers.len() as u32,
+        capacity: numbers.len() as u32,
+        config,
+        internal: true,
+        partition_ids: Some(numbers.to_vec()),
+    });
+    for (i, &n) in numbers.iter().enumerate() {
+        tps.push(Tp { topic, partition: i as u32 });
+        assignment.push(placement[n as usize].clone());
+    }
+    base
 }
 
 /// `__transaction_state` with only the partitions the scenario's transactional ids map to, placed
@@ -523,8 +536,6 @@ pub(super) fn transaction_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mu
     let numbers: VecSet<u32> = names.iter().map(|n| partition_for_id(n, total)).collect();
     let numbers: Vec<u32> = numbers.into_iter().collect();
     let placement = default_assignment(total, rf, setup.brokers);
-    let topic = topics.len() as u32;
-    let base = tps.len() as u32;
     let config = TopicConfig {
         retention_ms: Some(-1),
         retention_bytes: Some(-1),
@@ -532,19 +543,7 @@ pub(super) fn transaction_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mu
         unclean_leader_election_enable: Some(false),
         ..TopicConfig::default()
     };
-    topics.push(Topic {
-        name: TRANSACTION_TOPIC.to_string(),
-        base,
-        partitions: numbers.len() as u32,
-        capacity: numbers.len() as u32,
-        config: config.resolve(cfg),
-        internal: true,
-        partition_ids: Some(numbers.clone()),
-    });
-    for (i, &n) in numbers.iter().enumerate() {
-        tps.push(Tp { topic, partition: i as u32 });
-        assignment.push(placement[n as usize].clone());
-    }
+    let base = push_internal_topic(TRANSACTION_TOPIC, &numbers, &placement, config.resolve(cfg), (topics, tps, assignment));
     names
         .into_iter()
         .map(|name| {
