@@ -875,6 +875,12 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             Some(html! { <polyline key={m.id.to_string()} class="msg-path" points={points(&line)} /> })
         })
         .collect();
+    // Side by side, the paths run in the gaps between the columns and down the lanes, clear of
+    // every box, so they can go over the nodes with the dots. In one column (producers and
+    // consumers side by side in a row) or in the overview's grid they would cross boxes, and stay
+    // beneath them.
+    let paths_on_top = l.arrangement == Arrangement::Columns;
+    let (paths_above, paths_below) = if paths_on_top { (paths, Vec::new()) } else { (Vec::new(), paths) };
     // Cut links: the path a message would take, drawn broken, with a cross at its middle (lines
     // only, no text, so that it never covers a label).
     let cuts: Vec<Html> = f
@@ -912,7 +918,7 @@ pub fn Cluster(props: &ClusterProps) -> Html {
         let m = &f.flights[i];
         let kind = m.kind.to_lowercase();
         html! {
-            <g key={m.id.to_string()} class={classes!("msg", format!("msg-{kind}"))} style={format!("transform: translate({x:.1}px, {y:.1}px)")} data-kind={m.kind} data-n={(i + 1).to_string()}>
+            <g key={m.id.to_string()} class={classes!("msg", format!("msg-{kind}"))} style={format!("transform: translate({x:.1}px, {y:.1}px)")} data-kind={m.kind}>
                 <circle r={px(DOT_R)} />
                 if props.numbered && i < FLIGHTS_NUMBERED { <text class="msg-num" y="5">{(i + 1).to_string()}</text> }
                 <title>{format!("{}: {} → {}", m.kind, node_key(m.from), node_key(m.to))}</title>
@@ -960,13 +966,23 @@ pub fn Cluster(props: &ClusterProps) -> Html {
             // Each kind of element sits in a group of its own: Yew pairs an element's children
             // by position, counting from the end, so a list whose length changes (the delivered
             // link comes and goes) would otherwise shift every broker onto another's elements.
-            <g class="paths">{ for paths }</g>
+            if !paths_on_top {
+                <g class="paths">{ for paths_below }</g>
+            }
             <g class="cut-links">{ for cuts }</g>
             <g class="brokers">{ for brokers }</g>
             <g class="producers">{ for producers }</g>
             <g class="groups">{ for groups }</g>
-            <g class="delivered-link">{ for delivered }</g>
-            <g class="flights">{ for dots }</g>
+            // What changes at every step (the delivered link, the dots, and where they cross no box
+            // the messages' paths), over the nodes in a layer of its own: the browser then rasters
+            // again only this layer's few lines and dots, not the boxes and rows under them.
+            <g class="motion">
+                if paths_on_top {
+                    <g class="paths">{ for paths_above }</g>
+                }
+                <g class="delivered-link">{ for delivered }</g>
+                <g class="flights">{ for dots }</g>
+            </g>
         </svg>
         </div>
         </>
