@@ -37,8 +37,6 @@ const TEXT_Y: f64 = 15.0;
 /// The name and leader epoch before a replica's cells, and the `HW n LEO n` after them.
 const LABEL_W: f64 = 144.0;
 const END_W: f64 = 108.0;
-/// The room "LSO 12 " takes after the cells.
-const LSO_W: f64 = 56.0;
 /// Record cells per log strip in the side-by-side columns and in the single column.
 const CELLS_WIDE: usize = 6;
 const CELLS_NARROW: usize = 3;
@@ -273,6 +271,13 @@ fn replica_row(t: Tr, state: &StateView, at: &RowAt) -> Html {
     let hw_x = px(mark_x(r.high_watermark.max(base_offset)) - 1.5);
     let leo_x = px(mark_x(r.log_end_offset) - 1.5);
     let end_x = px(LABEL_W + (at.cells as f64 + 1.0) * CELL + 4.0);
+    let marks = match r.last_stable_offset {
+        Some(lso) => fill(t.hw_lso_leo, &[&r.high_watermark, &lso, &r.log_end_offset]),
+        None => fill(t.hw_leo, &[&r.high_watermark, &r.log_end_offset]),
+    };
+    // "HW 6 LSO 1 LEO 6" is longer than the room after the cells: it is squeezed to fit rather
+    // than run out of the broker's box (about 7.2 units a character at the marks' size).
+    let marks_fit = (marks.chars().count() as f64 * 7.2 > END_W - 8.0).then(|| px(END_W - 8.0));
     html! {
         <g {class} {transform} data-partition={name.to_string()} data-role={role}
            data-hw={r.high_watermark.to_string()} data-leo={r.log_end_offset.to_string()} data-isr={in_isr.to_string()}>
@@ -296,11 +301,8 @@ fn replica_row(t: Tr, state: &StateView, at: &RowAt) -> Html {
                     <title>{fill(t.lso_tip, &[&lso])}</title>
                 </line>
             }
-            <text x={end_x} y={text_y} class="replica-marks">
-                {match r.last_stable_offset {
-                    Some(lso) => fill(t.hw_lso_leo, &[&r.high_watermark, &lso, &r.log_end_offset]),
-                    None => fill(t.hw_leo, &[&r.high_watermark, &r.log_end_offset]),
-                }}
+            <text x={end_x} y={text_y} class="replica-marks" textLength={marks_fit.clone()} lengthAdjust="spacingAndGlyphs">
+                {marks}
                 <title>{fill(t.hw_tip, &[&r.high_watermark])}{" · "}{fill(t.leo_tip, &[&r.log_end_offset])}{r.last_stable_offset.map(|lso| format!(" · {}", fill(t.lso_tip, &[&lso]))).unwrap_or_default()}</title>
             </text>
         </g>
@@ -499,14 +501,11 @@ struct Layout {
     groups_title_x: Option<f64>,
 }
 
-/// A broker's width. With transactions in the scenario the words after the cells may read
-/// "HW 6 LSO 1 LEO 6", so the box keeps room for the LSO from the start rather than widen when
-/// a transaction opens.
-fn broker_width(cells: usize, compact: bool, transactions: bool) -> f64 {
+fn broker_width(cells: usize, compact: bool) -> f64 {
     if compact {
         C_BROKER_W
     } else {
-        LABEL_W + (cells as f64 + 1.0) * CELL + END_W + if transactions { LSO_W } else { 0.0 }
+        LABEL_W + (cells as f64 + 1.0) * CELL + END_W
     }
 }
 
@@ -523,7 +522,7 @@ impl Layout {
     fn new(state: &StateView, rows: &[Vec<(usize, usize)>], compact: bool, arrangement: Arrangement) -> Layout {
         let column = arrangement == Arrangement::Column;
         let cells = if column { CELLS_NARROW } else { CELLS_WIDE };
-        let broker_w = broker_width(cells, compact, !state.transactions.is_empty());
+        let broker_w = broker_width(cells, compact);
         let has_groups = !state.groups.is_empty() || !state.consumers.is_empty();
         let broker_x = if column { 8.0 } else { 10.0 + PRODUCER_W + PRODUCER_GAP };
         let controller = Rect { x: broker_x, y: 8.0, w: broker_w, h: 30.0 };
