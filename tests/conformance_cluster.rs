@@ -444,23 +444,9 @@ fn sim_partitions(doc: &Value) -> Value {
 ///
 /// A transactional record at offset o of producer id pid is aborted iff the first marker of pid after
 /// o in the partition is an ABORT marker (what the aborted-transaction index of Kafka's log gives a
-/// read_committed fetch). A record's producer id is its producer's (`final_state.producers[].producer_id`
-/// at that moment): a transactional id keeps its producer id across instances and epochs (only an
-/// epoch overflow would give it a new one, which no case comes near); a marker names its producer id
-/// in its value (`COMMIT pid 1 epoch 1`).
+/// read_committed fetch). The state view gives each transactional record and marker its producer id
+/// (`producer_id`).
 fn sim_read(doc: &Value, read_committed: bool) -> Value {
-    let producer_ids: std::collections::HashMap<&str, u64> = doc["final_state"]["producers"]
-        .as_array()
-        .expect("producers")
-        .iter()
-        .filter_map(|p| Some((p["name"].as_str()?, p["producer_id"].as_u64()?)))
-        .collect();
-    let record_pid: std::collections::HashMap<u64, u64> = doc["ledger"]["records"]
-        .as_array()
-        .expect("ledger records")
-        .iter()
-        .filter_map(|r| Some((r["id"].as_u64()?, *producer_ids.get(r["producer"].as_str()?)?)))
-        .collect();
     let mut out = Map::new();
     for p in case_partitions(doc) {
         let name = p["name"].as_str().expect("name").to_string();
@@ -473,8 +459,8 @@ fn sim_read(doc: &Value, read_committed: bool) -> Value {
         let end = if read_committed { replica_field(replica, "last_stable_offset").as_u64().expect("LSO") } else { u64_of(replica, "high_watermark") };
         let log = replica["log"].as_array().expect("log");
         let aborted = |j: usize| {
-            let pid = record_pid.get(&u64_of(&log[j], "record")).copied();
-            log[j + 1..].iter().filter(|e| is_marker(e)).find(|e| marker_pid(e) == pid).is_some_and(|e| e["kind"] == "abort")
+            let pid = log[j]["producer_id"].as_u64();
+            log[j + 1..].iter().filter(|e| is_marker(e)).find(|e| e["producer_id"].as_u64() == pid).is_some_and(|e| e["kind"] == "abort")
         };
         let records: Vec<Value> = log
             .iter()
@@ -490,15 +476,6 @@ fn sim_read(doc: &Value, read_committed: bool) -> Value {
 
 fn is_marker(e: &Value) -> bool {
     e["kind"] == "commit" || e["kind"] == "abort"
-}
-
-/// The producer id a marker's value names (`COMMIT pid 1 epoch 1`).
-fn marker_pid(e: &Value) -> Option<u64> {
-    let v = e["value"].as_str().expect("a marker's value");
-    let mut words = v.split_whitespace();
-    let pid = words.position(|w| w == "pid").and_then(|_| words.next()).and_then(|w| w.parse().ok());
-    assert!(pid.is_some(), "a marker's value names its producer id: {v}");
-    pid
 }
 
 /// A replica's field as the Java side reads it; the view leaves out `last_stable_offset` when it is

@@ -32,6 +32,9 @@ pub struct LogEntryView {
     /// For a transaction's record: whether its transaction committed, aborted or is still open.
     #[serde(skip_serializing_if = "TxnFate::is_none")]
     pub txn: TxnFate,
+    /// For a transaction's record or a marker: the producer id it carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub producer_id: Option<u32>,
 }
 
 /// One replica.
@@ -447,7 +450,7 @@ impl Sim {
             .take(records)
             .map(|r| {
                 let l = self.ledger.get(r.record);
-                LogEntryView { offset: r.offset, epoch: r.epoch, record: r.record, key: l.key.clone(), value: l.value.clone(), kind: r.kind, txn: l.txn }
+                LogEntryView { offset: r.offset, epoch: r.epoch, record: r.record, key: l.key.clone(), value: l.value.clone(), kind: r.kind, txn: l.txn, producer_id: (!r.kind.is_plain()).then_some(r.pid) }
             })
             .collect();
         tail.reverse();
