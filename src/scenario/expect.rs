@@ -1,6 +1,7 @@
 //! Expectations: what a scenario says must hold, checked against the simulation.
 
 use crate::sim::ledger::{ListenerMethod, Outcome};
+use crate::sim::log::ReplicaLog;
 use crate::sim::txn::TxnState;
 use crate::sim::map::VecMap;
 use crate::sim::types::{BrokerId, KafkaError, Strategy, Tp};
@@ -476,21 +477,9 @@ impl Expectation {
                         let got = &sim.controller.parts[sim.pidx(*tp) as usize].elr;
                         (format!("ELR of {}", sim.tp_name(*tp)), list(&want), list(got))
                     }
-                    Check::HighWatermark { tp, replica, value } => {
-                        let who = replica.or(sim.controller.parts[sim.pidx(*tp) as usize].leader);
-                        let got = who
-                            .and_then(|b| sim.broker(b).replicas[sim.pidx(*tp) as usize].as_ref())
-                            .map_or("none (no leader)".to_string(), |r| r.log.high_watermark().to_string());
-                        let whose = replica.map_or("leader".to_string(), |b| format!("broker-{b}"));
-                        (format!("high watermark of {} on {whose}", sim.tp_name(*tp)), value.to_string(), got)
-                    }
+                    Check::HighWatermark { tp, replica, value } => log_figure(sim, "high watermark", *tp, *replica, *value, ReplicaLog::high_watermark),
                     Check::LastStableOffset { tp, replica, value } => {
-                        let who = replica.or(sim.controller.parts[sim.pidx(*tp) as usize].leader);
-                        let got = who
-                            .and_then(|b| sim.broker(b).replicas[sim.pidx(*tp) as usize].as_ref())
-                            .map_or("none (no leader)".to_string(), |r| r.log.last_stable_offset().to_string());
-                        let whose = replica.map_or("leader".to_string(), |b| format!("broker-{b}"));
-                        (format!("last stable offset of {} on {whose}", sim.tp_name(*tp)), value.to_string(), got)
+                        log_figure(sim, "last stable offset", *tp, *replica, *value, ReplicaLog::last_stable_offset)
                     }
                     Check::TransactionState { transactional_id, state } => {
                         let got = sim
@@ -685,4 +674,16 @@ impl Expectation {
             .collect();
         ExpectationResult { line: self.line, time: self.at.unwrap_or(sim.now()), checks }
     }
+}
+
+/// A figure of a replica's log (`replica`, or the partition's leader) against the expected
+/// `value`: what the check says, expected and got.
+fn log_figure(sim: &Sim, what: &str, tp: Tp, replica: Option<BrokerId>, value: u64, figure: fn(&ReplicaLog) -> u64) -> (String, String, String) {
+    let pidx = sim.pidx(tp) as usize;
+    let who = replica.or(sim.controller.parts[pidx].leader);
+    let got = who
+        .and_then(|b| sim.broker(b).replicas[pidx].as_ref())
+        .map_or("none (no leader)".to_string(), |r| figure(&r.log).to_string());
+    let whose = replica.map_or("leader".to_string(), |b| format!("broker-{b}"));
+    (format!("{what} of {} on {whose}", sim.tp_name(tp)), value.to_string(), got)
 }

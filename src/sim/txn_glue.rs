@@ -93,13 +93,13 @@ impl Sim {
         let pidx = self.txn_ids[txn as usize].pidx;
         let tp = self.tp(pidx);
         let min_isr = self.topics[tp.topic as usize].config.min_insync_replicas;
-        let error = match self.replica(b, pidx) {
+        let too_few = match self.replica(b, pidx) {
             Some(r) if matches!(r.role, Role::Leader(_)) => (r.isr.len() as u32) < min_isr,
             _ => {
                 return self.with_txn_coordinator(b, |co, cx, layout, _| co.append_done(cx, layout, req, Err(KafkaError::NotLeaderOrFollower)));
             }
         };
-        if error {
+        if too_few {
             return self.with_txn_coordinator(b, |co, cx, layout, _| co.append_done(cx, layout, req, Err(KafkaError::NotEnoughReplicas)));
         }
         let names: Vec<String> = meta.partitions.iter().map(|&p| self.tp_name(p)).collect();
@@ -180,7 +180,10 @@ impl Sim {
             .replica(b, pidx)
             .and_then(|rep| {
                 let (_, first) = rep.log.txns().open().find(|&(p, _)| p == pid)?;
-                Some(rep.log.records().filter(|r| r.offset >= first && r.pid == pid && r.kind == RecordKind::Transactional).map(|r| r.record).collect())
+                // From the transaction's first record on, not from the log's start: a long log
+                // would otherwise be read again at every marker.
+                let ended = (first..rep.log.leo()).filter_map(|o| rep.log.get(o));
+                Some(ended.filter(|r| r.pid == pid && r.kind == RecordKind::Transactional).map(|r| r.record).collect())
             })
             .unwrap_or_default();
         for id in ended {

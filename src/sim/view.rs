@@ -615,12 +615,13 @@ impl Sim {
         let gl = self.ledger.groups.get(g as usize).unwrap_or(&empty);
         let mut totals = GroupTotals::default();
         let mut records = Vec::new();
+        let reads_committed = self.group_reads_committed(g);
         for (&pidx, &start) in &gl.start_offsets {
             let committed = gl.committed.get(&pidx).copied().unwrap_or(start);
             let Some(leader) = self.controller.parts[pidx as usize].leader else { continue };
             let Some(rep) = self.replica(leader, pidx) else { continue };
             let hw = rep.log.high_watermark();
-            let end = if self.group_reads_committed(g) { rep.log.last_stable_offset() } else { hw };
+            let end = if reads_committed { rep.log.last_stable_offset() } else { hw };
             totals.lag += end.saturating_sub(committed);
             totals.lost += gl.deleted_unread.get(&pidx).copied().unwrap_or(0) as u32;
             // Markers are never returned to a consumer, so they are no group's to process.
