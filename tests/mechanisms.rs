@@ -5,7 +5,7 @@ mod common;
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::config::{Acks, ProducerConfigRaw};
 use kafkasim::sim::ledger::Outcome;
-use kafkasim::sim::{default_assignment, ClusterEffect, Effect, Election, GroupEffect, KafkaError, NetEffect, ProducerEffect, Sim, StepEvent};
+use kafkasim::sim::{default_assignment, ClusterEffect, Effect, Election, GroupEffect, KafkaError, NetEffect, NodeId, ProducerEffect, Sim, StepEvent};
 
 
 /// A scenario with `brokers`, one topic `t` (1 partition, RF = `rf`), producer `p`, plus `rest`.
@@ -461,4 +461,31 @@ fn retention_deleted_records_are_not_acknowledged_losses() {
     let deleted: Vec<_> = view.records.iter().filter(|r| r.deleted_by_retention).collect();
     assert_eq!(deleted.len() as u32, t.deleted_by_retention);
     assert!(deleted.iter().all(|r| r.copies_in_final_log == 0 && !r.acknowledged_lost));
+}
+
+/// A consumer whose leader crashed fails the requests on that connection once and waits out the
+/// reconnect backoff (`reconnect.backoff.ms` 50, doubling to `reconnect.backoff.max.ms` 1000, ±20 %)
+/// before it sends there again. Found by the property test: each stale refusal used to count as a
+/// new reset, so the consumer's refused requests doubled at every round trip.
+#[test]
+fn a_consumer_backs_off_from_a_crashed_leader_instead_of_resending_at_once() {
+    let rest = "[[consumers]]\nname = \"c\"\ntopics = [\"t\"]\nconfig = { \"group.id\" = \"g\", \"auto.offset.reset\" = \"earliest\" }\n\
+                [[timeline]]\nat = 0\nproduce = { value = \"v{n}\", count = 3, rate = 20 }\n\
+                [[timeline]]\nat = 1751\ncrash = 1\n[[timeline]]\nat = 1751\nrestart = 1\n\
+                [[timeline]]\nat = 4847\ncrash = 1\n";
+    let s = scenario(1, 1, "\"broker.session.timeout.ms\" = 3000, \"offsets.topic.replication.factor\" = 1", "", "acks = 1", rest);
+    let mut sim = s.start(0);
+    let mut refused: Vec<u64> = Vec::new();
+    sim.run_until(20_000, |sim, step| {
+        if let StepEvent::Dropped { from: NodeId::Consumer(0), to: NodeId::Broker(1), .. } = step.event {
+            if refused.last() != Some(&sim.now()) {
+                refused.push(sim.now());
+            }
+        }
+    });
+    let after_crash: Vec<u64> = refused.into_iter().filter(|&t| t > 4_847).collect();
+    assert!(!after_crash.is_empty(), "the consumer tried its crashed leader");
+    let gaps: Vec<u64> = after_crash.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.iter().all(|&g| g >= 40), "refusals come at least one backoff apart: {after_crash:?}");
+    assert!(after_crash.len() <= 20, "a handful of attempts in 15 s, not a flood: {after_crash:?}");
 }

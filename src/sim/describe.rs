@@ -315,6 +315,9 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::ConsumerPoll { consumer: c, .. } => format!("{} calls poll() again", sim.consumer_name(*c)),
         Timer::ConsumerPollTimeout { consumer: c, .. } => format!("{}'s poll() reaches its timeout", sim.consumer_name(*c)),
         Timer::ConsumerCommitRetry { consumer: c, .. } => format!("{}'s commitSync() tries again", sim.consumer_name(*c)),
+        Timer::ConsumerReconnect { consumer: c, broker, .. } => {
+            format!("{}'s reconnect backoff to broker-{broker} has passed (reconnect.backoff.ms)", sim.consumer_name(*c))
+        }
         Timer::ConsumerFetchWait { broker, pidx, .. } => format!(
             "broker-{broker}: consumer fetch for {} reached fetch.max.wait.ms",
             sim.tp_name(sim.tp(*pidx))

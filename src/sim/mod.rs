@@ -498,10 +498,10 @@ impl Sim {
         self.with_client(true, |producers, _| &mut producers[p as usize], handler)
     }
 
-    /// Runs a handler of consumer `c` as [`Sim::with_producer`] runs a producer's. The consumer
-    /// draws nothing from the RNG, so its messages are routed when the outbox is drained.
+    /// Runs a handler of consumer `c` as [`Sim::with_producer`] runs a producer's: the consumer
+    /// draws its reconnect backoffs from the RNG between its sends.
     pub(crate) fn with_consumer<R>(&mut self, c: u32, handler: impl FnOnce(&mut Consumer, &mut Ctx<'_, ConsumerEffect>, &mut ClientEnv<'_>) -> R) -> R {
-        self.with_client(false, |_, consumers| &mut consumers[c as usize], handler)
+        self.with_client(true, |_, consumers| &mut consumers[c as usize], handler)
     }
 
     /// Runs a client's handler: `pick` chooses the client, `drawing` the kind of context.
@@ -619,7 +619,12 @@ impl Sim {
                 _ => self.with_controller(|controller, cx, layout| controller.receive(cx, layout, from, msg)),
             },
             NodeId::Producer(p) => self.with_producer(p, |prod, cx, env| prod.receive(cx, env, msg)),
-            NodeId::Consumer(c) => self.with_consumer(c, |cons, cx, env| cons.receive(cx, env, msg)),
+            NodeId::Consumer(c) => self.with_consumer(c, |cons, cx, env| {
+                if let NodeId::Broker(b) = from {
+                    cons.heard_from(b);
+                }
+                cons.receive(cx, env, msg)
+            }),
         }
     }
 
@@ -658,6 +663,9 @@ impl Sim {
             Timer::ConsumerTick { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.tick(cx, env, incarnation)),
             Timer::ConsumerProcessed { consumer, incarnation } => {
                 self.with_consumer(consumer, |cons, cx, env| cons.processed(cx, env, incarnation))
+            }
+            Timer::ConsumerReconnect { consumer, incarnation, broker } => {
+                self.with_consumer(consumer, |cons, cx, env| cons.reconnect_due(cx, env, incarnation, broker))
             }
             Timer::ConsumerPoll { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timer(cx, env, incarnation)),
             Timer::ConsumerPollTimeout { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timeout(cx, env, incarnation)),

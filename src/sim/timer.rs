@@ -149,6 +149,15 @@ pub enum Timer {
         /// Incarnation.
         incarnation: u32,
     },
+    /// A consumer's reconnect backoff to a broker has passed (`reconnect.backoff.ms`).
+    ConsumerReconnect {
+        /// Consumer.
+        consumer: u32,
+        /// Incarnation.
+        incarnation: u32,
+        /// The broker it may connect to again.
+        broker: BrokerId,
+    },
     /// A parked consumer fetch reaches `fetch.max.wait.ms`.
     ConsumerFetchWait {
         /// Leader.

@@ -13,7 +13,7 @@ use crate::sim::client::effect::{CommitKind, ConsumerEffect, Revocation};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::types::{BrokerId, KafkaError, LogRecord, NodeId, Tp};
-use crate::sim::client::ClientEnv;
+use crate::sim::client::{exponential_backoff, ClientEnv, RECONNECT_BACKOFF_MS};
 use crate::sim::ctx::Ctx;
 use crate::sim::topic::Topic;
 use serde::Serialize;
@@ -268,6 +268,9 @@ pub struct Consumer {
     /// call) and the attempts that failed so far.
     sync_commit: Option<SyncCommit>,
     requests: VecMap<u64, Pending>,
+    /// Brokers whose connection closed: when the consumer may connect again, and how many times
+    /// in a row the connection failed. Any message from a broker clears its entry.
+    reconnects: VecMap<BrokerId, (u64, u32)>,
     heartbeat_sent: Option<u64>,
     /// How often each error was seen.
     pub errors_seen: VecMap<KafkaError, u32>,
@@ -327,6 +330,7 @@ impl Consumer {
             next_auto_commit: 0,
             sync_commit: None,
             requests: VecMap::new(),
+            reconnects: VecMap::new(),
             heartbeat_sent: None,
             errors_seen: VecMap::new(),
             joined_topics: None,
@@ -704,30 +708,29 @@ impl Consumer {
         self.poll(cx, env);
     }
 
-    /// A request could not reach a crashed broker: the connection was reset.
+    /// A request could not reach a crashed broker: its OS refused the connection. Java's
+    /// NetworkClient fails a connection's requests once, when it closes, so only the refusal of a
+    /// request still in flight counts. A later refusal of one that the same reset already failed
+    /// says nothing new: taking it as another reset would fail and resend every request again,
+    /// once per stale refusal, doubling the requests at each round trip.
     pub(crate) fn connection_failed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, broker: BrokerId, msg: &Msg) {
         if !self.running() {
             return;
         }
-        match msg {
-            Msg::ConsumerFetch { id, tp, .. } => {
-                let pidx = env.pidx(*tp);
-                self.end_fetch(pidx, *id);
-                self.request_metadata(cx);
-            }
-            Msg::GroupHeartbeat { .. } => {
-                self.heartbeat_sent = None;
-                self.lost_coordinator(cx);
-            }
-            _ => {
-                let failed: Vec<u64> =
-                    self.requests.iter().filter(|(_, p)| p.broker == broker).map(|(&r, _)| r).collect();
-                for req in failed {
-                    self.request_failed(cx, env, req, KafkaError::NetworkException);
-                }
-            }
+        let current = match msg {
+            Msg::ConsumerFetch { id, .. } => self.owned.iter().any(|o| o.fetch == Some((*id, broker))),
+            Msg::GroupHeartbeat { .. } => self.coordinator == Some(broker) && self.heartbeat_sent.is_some(),
+            Msg::JoinGroup { req, .. }
+            | Msg::SyncGroup { req, .. }
+            | Msg::OffsetCommit { req, .. }
+            | Msg::OffsetFetch { req, .. }
+            | Msg::ListOffsets { req, .. }
+            | Msg::ConsumerOffsetsForLeaderEpoch { req, .. } => self.requests.contains_key(req),
+            _ => true,
+        };
+        if current {
+            self.connection_closed(cx, env, broker);
         }
-        self.poll(cx, env);
     }
 
     /// A broker crashed: its OS resets every connection, so each running consumer fails the
@@ -736,24 +739,55 @@ impl Consumer {
         if !self.running() {
             return;
         }
-        let to_broker = |o: &Owned| o.fetch.is_some_and(|f| f.1 == b);
-        let fetches = self.owned.iter().any(to_broker);
-        let requests: Vec<u64> = self.requests.iter().filter(|(_, r)| r.broker == b).map(|(&r, _)| r).collect();
+        let fetches = self.owned.iter().any(|o| o.fetch.is_some_and(|f| f.1 == b));
+        let requests = self.requests.values().any(|r| r.broker == b);
         let heartbeat = self.coordinator == Some(b) && self.heartbeat_sent.is_some();
-        if !fetches && requests.is_empty() && !heartbeat {
-            return;
+        if fetches || requests || heartbeat {
+            self.connection_closed(cx, env, b);
         }
-        for o in self.owned.iter_mut().filter(|o| to_broker(o)) {
+    }
+
+    /// The connection to a broker closed: every request in flight on it fails, metadata is
+    /// refreshed, and the broker gets nothing until the reconnect backoff has passed
+    /// (`reconnect.backoff.ms`, doubling up to `reconnect.backoff.max.ms` while it keeps failing).
+    fn connection_closed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, b: BrokerId) {
+        let failures = self.reconnects.get(&b).map_or(0, |r| r.1);
+        let reconnect_at = cx.now() + exponential_backoff(cx.rng(), RECONNECT_BACKOFF_MS, failures);
+        self.reconnects.insert(b, (reconnect_at, failures + 1));
+        let (consumer, incarnation) = (self.index, self.incarnation);
+        cx.set_timer(reconnect_at, Timer::ConsumerReconnect { consumer, incarnation, broker: b });
+        for o in self.owned.iter_mut().filter(|o| o.fetch.is_some_and(|f| f.1 == b)) {
             o.fetch = None;
         }
         self.request_metadata(cx);
+        let requests: Vec<u64> = self.requests.iter().filter(|(_, r)| r.broker == b).map(|(&r, _)| r).collect();
         for req in requests {
             self.request_failed(cx, env, req, KafkaError::NetworkException);
         }
-        if heartbeat {
+        if self.coordinator == Some(b) && self.heartbeat_sent.is_some() {
             self.lost_coordinator(cx);
         }
         self.poll(cx, env);
+    }
+
+    /// A message came from a broker: the connection to it works again.
+    pub(crate) fn heard_from(&mut self, b: BrokerId) {
+        self.reconnects.remove(&b);
+    }
+
+    /// Whether the consumer may send to a broker now: not while the reconnect backoff of a
+    /// connection that closed is running.
+    pub(super) fn connectable(&self, now: u64, b: BrokerId) -> bool {
+        self.reconnects.get(&b).is_none_or(|r| r.0 <= now)
+    }
+
+    /// The reconnect backoff to a broker has passed: what waited for it is sent.
+    pub(crate) fn reconnect_due(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32, b: BrokerId) -> bool {
+        if !self.live(incarnation) || !self.reconnects.get(&b).is_some_and(|r| r.0 == cx.now()) {
+            return false;
+        }
+        self.poll(cx, env);
+        true
     }
 
     fn request_failed(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, req: u64, error: KafkaError) {

@@ -18,6 +18,18 @@ use super::ledger::Ledger;
 use super::topic::Topic;
 use super::types::Tp;
 
+/// `reconnect.backoff.ms` and `reconnect.backoff.max.ms` (the Java client's defaults, not settable).
+pub(crate) const RECONNECT_BACKOFF_MS: (u64, u64) = (50, 1_000);
+
+/// Kafka's `ExponentialBackoff` with jitter 0.2: `initial · 2^n`, times a factor drawn in
+/// [0.8, 1.2], at most `max`.
+pub(crate) fn exponential_backoff(rng: &mut rand_chacha::ChaCha8Rng, (initial, max): (u64, u64), n: u32) -> u64 {
+    use rand::RngExt;
+    let exp = initial.saturating_mul(1u64 << n.min(20));
+    let jitter: f64 = rng.random_range(0.8..=1.2);
+    ((exp as f64 * jitter) as u64).min(max).max(1)
+}
+
 /// What a client's handler reads of the cluster's layout and writes to the ledger. A client knows
 /// the topics as its metadata names them; the ledger is the observer's record of every record's
 /// fate, which the clients keep as they act (a real client keeps no such book).

@@ -11,7 +11,7 @@ use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
 use crate::sim::size::{size_upper_bound, BatchSize};
 use crate::sim::types::{BrokerId, KafkaError, NodeId, RecordId, Tp};
-use crate::sim::client::ClientEnv;
+use crate::sim::client::{exponential_backoff, ClientEnv, RECONNECT_BACKOFF_MS};
 use crate::sim::ctx::Ctx;
 use crate::sim::topic::Topic;
 use rand::RngExt;
@@ -93,8 +93,6 @@ pub struct InFlight {
     pub deadline: u64,
 }
 
-/// `reconnect.backoff.ms` and `reconnect.backoff.max.ms` (the Java client's defaults, not settable).
-const RECONNECT_BACKOFF_MS: (u64, u64) = (50, 1_000);
 /// `socket.connection.setup.timeout.ms` and its `.max.ms` (the Java client's defaults, not settable).
 const CONNECTION_SETUP_TIMEOUT_MS: (u64, u64) = (10_000, 30_000);
 
@@ -144,14 +142,6 @@ impl Disconnect {
             Disconnect::Refused | Disconnect::SetupTimeout => KafkaError::NetworkException,
         }
     }
-}
-
-/// Kafka's `ExponentialBackoff` with jitter 0.2: `initial · 2^n`, times a factor drawn in
-/// [0.8, 1.2], at most `max`.
-fn exponential_backoff(rng: &mut rand_chacha::ChaCha8Rng, (initial, max): (u64, u64), n: u32) -> u64 {
-    let exp = initial.saturating_mul(1u64 << n.min(20));
-    let jitter: f64 = rng.random_range(0.8..=1.2);
-    ((exp as f64 * jitter) as u64).min(max).max(1)
 }
 
 /// A producer client.

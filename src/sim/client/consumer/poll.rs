@@ -245,6 +245,10 @@ impl Consumer {
         let Some(leader) = self.leaders[pidx as usize] else {
             return self.request_metadata(cx);
         };
+        // The reset is asked again by the next fetch or offset lookup once the backoff has passed.
+        if !self.connectable(cx.now(), leader) {
+            return;
+        }
         let timeout = self.config.request_timeout_ms;
         let from = self.owned_mut(pidx).and_then(|o| {
             o.lookup = true;
@@ -259,11 +263,13 @@ impl Consumer {
     /// KIP-320 (`OffsetFetcher.validatePositionsIfNeeded`): for each partition awaiting validation,
     /// OffsetsForLeaderEpoch to its leader for the epoch of the last record read.
     pub(super) fn send_validations(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let now = cx.now();
         let wanted: Vec<(u32, u64, u32, BrokerId)> = self
             .owned
             .iter()
             .filter(|o| o.awaiting_validation && !o.validation_in_flight)
             .filter_map(|o| Some((o.pidx, o.position?, o.offset_epoch?, self.leaders[o.pidx as usize]?)))
+            .filter(|w| self.connectable(now, w.3))
             .collect();
         let timeout = self.config.request_timeout_ms;
         for (pidx, position, leader_epoch, leader) in wanted {
@@ -323,6 +329,7 @@ impl Consumer {
     }
 
     pub(super) fn send_fetches(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        let now = cx.now();
         // Kafka 4.0+ (KAFKA-17182): no fetch goes to a broker that leads a partition whose records
         // are still buffered, even for its other partitions, until the application has taken them.
         let buffered_leaders: Vec<BrokerId> =
@@ -332,7 +339,7 @@ impl Consumer {
             .iter()
             .filter(|o| o.fetch.is_none() && o.buffer.is_empty() && !o.awaiting_validation)
             .filter_map(|o| Some((o.pidx, o.position?, self.leaders[o.pidx as usize]?)))
-            .filter(|(_, _, leader)| !buffered_leaders.contains(leader))
+            .filter(|(_, _, leader)| !buffered_leaders.contains(leader) && self.connectable(now, *leader))
             .collect();
         let unknown_leader = self.positions().any(|(p, _)| self.leaders[p as usize].is_none());
         for (pidx, offset, leader) in wanted {
