@@ -719,7 +719,7 @@ impl Consumer {
         }
         let current = match msg {
             Msg::ConsumerFetch { id, .. } => self.owned.iter().any(|o| o.fetch == Some((*id, broker))),
-            Msg::GroupHeartbeat { .. } => self.coordinator == Some(broker) && self.heartbeat_sent.is_some(),
+            Msg::GroupHeartbeat { .. } => self.heartbeat_in_flight_to(broker),
             Msg::JoinGroup { req, .. }
             | Msg::SyncGroup { req, .. }
             | Msg::OffsetCommit { req, .. }
@@ -741,7 +741,7 @@ impl Consumer {
         }
         let fetches = self.owned.iter().any(|o| o.fetch.is_some_and(|f| f.1 == b));
         let requests = self.requests.values().any(|r| r.broker == b);
-        let heartbeat = self.coordinator == Some(b) && self.heartbeat_sent.is_some();
+        let heartbeat = self.heartbeat_in_flight_to(b);
         if fetches || requests || heartbeat {
             self.connection_closed(cx, env, b);
         }
@@ -764,10 +764,15 @@ impl Consumer {
         for req in requests {
             self.request_failed(cx, env, req, KafkaError::NetworkException);
         }
-        if self.coordinator == Some(b) && self.heartbeat_sent.is_some() {
+        if self.heartbeat_in_flight_to(b) {
             self.lost_coordinator(cx);
         }
         self.poll(cx, env);
+    }
+
+    /// Whether a heartbeat is waiting for its answer from broker `b`, the group's coordinator.
+    fn heartbeat_in_flight_to(&self, b: BrokerId) -> bool {
+        self.coordinator == Some(b) && self.heartbeat_sent.is_some()
     }
 
     /// A message came from a broker: the connection to it works again.
