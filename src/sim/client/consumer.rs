@@ -788,7 +788,7 @@ impl Consumer {
 
     /// The reconnect backoff to a broker has passed: what waited for it is sent.
     pub(crate) fn reconnect_due(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32, b: BrokerId) -> bool {
-        if !self.live(incarnation) || !self.reconnects.get(&b).is_some_and(|r| r.0 == cx.now()) {
+        if !self.live(incarnation) || self.reconnects.get(&b).is_none_or(|r| r.0 != cx.now()) {
             return false;
         }
         self.poll(cx, env);
