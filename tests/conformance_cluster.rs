@@ -208,7 +208,8 @@ fn translate(case: &Value) -> Plan {
     let consumers = case.get("consumers").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut broker_config = case["broker_config"].clone();
     // The settings the harness gives every broker unless the case does (conformance/cluster/README.md).
-    if !consumers.is_empty() {
+    let group_ops = case["steps"].as_array().expect("steps").iter().any(|s| ["send_offsets_to_transaction", "list_group_offsets"].contains(&s["op"].as_str().unwrap_or("")));
+    if !consumers.is_empty() || group_ops {
         let m = broker_config.as_object_mut().expect("broker_config is an object");
         m.entry("offsets.topic.replication.factor").or_insert(json!(1));
         m.entry("group.initial.rebalance.delay.ms").or_insert(json!(0));
@@ -279,6 +280,31 @@ fn translate(case: &Value) -> Plan {
                 let producer = sim_producer_name(case, &step_producer(case, s));
                 action(&mut t, at, format!("{op} = {}", toml_str(&producer)));
                 at += stretch(if op == "begin_transaction" { 1 } else { 2000 });
+            }
+            // sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(group)) blocks until the
+            // group coordinator has written the offsets into the transaction. A case names a
+            // partition of its topic by number, or any partition as topic-N.
+            "send_offsets_to_transaction" => {
+                let producer = sim_producer_name(case, &step_producer(case, s));
+                let offsets: Vec<String> = s["offsets"]
+                    .as_object()
+                    .expect("offsets")
+                    .iter()
+                    .map(|(p, o)| {
+                        let partition = if p.contains('-') { p.clone() } else { format!("{name}-{p}") };
+                        format!("{} = {}", toml_str(&partition), o.as_u64().expect("an offset"))
+                    })
+                    .collect();
+                let group = toml_str(s["group"].as_str().expect("group"));
+                action(&mut t, at, format!("send_offsets_to_transaction = {{ producer = {}, group = {group}, offsets = {{ {} }} }}", toml_str(&producer), offsets.join(", ")));
+                at += stretch(2000);
+            }
+            // Admin.listConsumerGroupOffsets: the committed offsets at that moment (pending
+            // transactional ones are not among them).
+            "list_group_offsets" => {
+                at += stretch(50);
+                snapshots.push(Snapshot { step: i, op: op.to_string(), at });
+                at += 1;
             }
             "flush" => at += stretch(2000),
             "stop_broker" => {
@@ -520,7 +546,8 @@ enum SimCall {
 /// from the trace's effects: `txn_state_changed` with a call starts one (a blocking one, into
 /// INITIALIZING, COMMITTING_TRANSACTION or ABORTING_TRANSACTION, ends at the next change without a call:
 /// to READY it returned, to FATAL_ERROR it threw the fatal error, and to ABORTABLE_ERROR it throws what
-/// the `txn_call_refused` after it says); `txn_call_refused` of a call not running is a call that threw
+/// the `txn_call_refused` after it says); `txn_offsets_sending` starts a sendOffsetsToTransaction,
+/// which `txn_offsets_added` returns; `txn_call_refused` of a call not running is a call that threw
 /// at once; `records_created` and a refused `send()` are sends.
 fn sim_calls(doc: &Value) -> Vec<Vec<SimCall>> {
     let producers = doc["final_state"]["producers"].as_array().expect("producers");
@@ -533,6 +560,10 @@ fn sim_calls(doc: &Value) -> Vec<Vec<SimCall>> {
         match e["effect"].as_str() {
             Some("records_created") => calls[p].push(SimCall::Sent(e["records"].as_array().expect("records").iter().map(|r| r.as_u64().expect("record id")).collect())),
             Some("txn_call_refused") if e["call"] == "send()" => calls[p].push(SimCall::SendRefused(error)),
+            // sendOffsetsToTransaction blocks without a state of its own (the producer stays
+            // IN_TRANSACTION): it returns when the offsets are added, or throws (txn_call_refused).
+            Some("txn_offsets_sending") => blocked[p] = Some("sendOffsetsToTransaction()".to_string()),
+            Some("txn_offsets_added") => calls[p].push(SimCall::Ok(blocked[p].take().unwrap_or_default(), at)),
             Some("txn_call_refused") => {
                 let call = e["call"].as_str().expect("call").to_string();
                 let at_once = blocked[p].as_ref() != Some(&call);
@@ -838,25 +869,8 @@ fn sim_group_state(case: &Value, step: usize, op: &str, doc: &Value) -> Value {
     }
 }
 
-/// Ops the harness runs that the simulator does not model yet: offsets sent to a transaction and the
-/// group's committed offsets read in the middle of a case.
-const UNTRANSLATED_OPS: [&str; 2] = ["send_offsets_to_transaction", "list_group_offsets"];
-
 /// Runs the case in the simulator and reports its outcome in the Java side's shape.
 fn sim_outcome(case: &Value) -> Value {
-    // Offsets committed in a transaction (TxnOffsetCommit) are not modelled: such a case stays in
-    // pending/ and is reported as one the simulator cannot express.
-    let untranslated: Vec<String> = case["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| UNTRANSLATED_OPS.contains(&s["op"].as_str().unwrap_or("")))
-        .map(|(i, s)| format!("step {i}: {}", s["op"].as_str().unwrap_or("")))
-        .collect();
-    if !untranslated.is_empty() {
-        return json!({ "case": case["name"], "refused": format!("the simulator has no translation for {}", untranslated.join(", ")) });
-    }
     let plan = translate(case);
     // A case the simulator cannot express (its reader refuses the scenario) is a disagreement, with
     // the reader's errors as the simulator's side.
@@ -871,7 +885,7 @@ fn sim_outcome(case: &Value) -> Value {
     let mut group_states = Vec::new();
     for snap in &plan.snapshots {
         let doc = run_sim(&file, snap.at);
-        if ["wait_group", "wait_consumed", "wait_committed", "wait_consumer"].contains(&snap.op.as_str()) {
+        if ["wait_group", "wait_consumed", "wait_committed", "wait_consumer", "list_group_offsets"].contains(&snap.op.as_str()) {
             group_states.push(sim_group_state(case, snap.step, &snap.op, &doc));
         } else if snap.op == "consume_all" {
             let isolation = case["steps"][snap.step].get("isolation_level").and_then(Value::as_str).unwrap_or("read_uncommitted");
@@ -920,12 +934,17 @@ fn sim_outcome(case: &Value) -> Value {
     if case["steps"].as_array().expect("steps").iter().any(|s| is_transaction_op(s["op"].as_str().unwrap_or(""))) {
         outcome["transactions"] = sim_transactions(case, &full, &plan.step_at);
     }
-    if case.get("consumers").and_then(Value::as_array).is_some_and(|c| !c.is_empty()) {
+    let has_consumers = case.get("consumers").and_then(Value::as_array).is_some_and(|c| !c.is_empty());
+    if has_consumers {
+        outcome["consumers"] = sim_consumers(&full);
+    }
+    // A case whose groups only a transaction commits offsets for reports them too (the Java side
+    // reads every group a step names).
+    if has_consumers || !group_states.is_empty() {
         let mut groups = Map::new();
         for g in full["final_state"]["groups"].as_array().expect("groups") {
             groups.insert(g["name"].as_str().expect("group name").to_string(), json!({ "committed": g["committed"] }));
         }
-        outcome["consumers"] = sim_consumers(&full);
         outcome["groups"] = Value::Object(groups);
         outcome["group_states"] = json!(group_states);
     }
@@ -1037,8 +1056,8 @@ fn consumer_view(c: &Value) -> Value {
 
 /// A group wait's comparable form: at wait_group the group's state, assignor and every member's
 /// assignment; at wait_consumed whether the consumer had read that many records; at wait_committed the
-/// committed offsets of the partitions it waited for; at wait_consumer the consumer's state and the
-/// exception that stopped it.
+/// committed offsets of the partitions it waited for; at list_group_offsets every committed offset of
+/// the group; at wait_consumer the consumer's state and the exception that stopped it.
 fn group_state_view(case: &Value, state: &Value) -> Value {
     let step = state["step"].as_u64().expect("step") as usize;
     let spec = &case["steps"][step];
@@ -1046,6 +1065,7 @@ fn group_state_view(case: &Value, state: &Value) -> Value {
         Some("wait_group") => json!({ "state": state["state"], "assignor": state["assignor"], "assignment": state["assignment"] }),
         Some("wait_consumed") => json!({ "consumed_at_least": state["consumed"].as_u64().is_some_and(|n| n >= u64_of(spec, "count")) }),
         Some("wait_consumer") => json!({ "state": state["state"], "error": state["error"] }),
+        Some("list_group_offsets") => json!({ "committed": state["committed"] }),
         _ => {
             let mut committed = Map::new();
             for (p, _) in spec["offsets"].as_object().expect("offsets") {

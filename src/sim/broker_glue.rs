@@ -237,6 +237,11 @@ impl Sim {
                     self.coordinator_receive(b, c, msg);
                 }
             }
+            Msg::TxnOffsetCommit { .. } => {
+                if let NodeId::Producer(p) = from {
+                    self.txn_offset_commit_receive(b, p, msg);
+                }
+            }
             Msg::Produce { req, tp, acks, pid, producer_epoch, base_seq, records, transactional_id } => {
                 let NodeId::Producer(producer) = from else { return };
                 let pidx = self.pidx(*tp);

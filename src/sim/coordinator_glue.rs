@@ -58,6 +58,7 @@ impl Sim {
                 Out::Timer { at, timer } => self.schedule_timer(at, timer),
                 Out::Effect(CoordinatorOut::Effect(effect)) => self.emit(effect),
                 Out::Effect(CoordinatorOut::Append { group, records, commit }) => self.coordinator_append(b, group, records, commit),
+                Out::Effect(CoordinatorOut::TxnAppend { group, producer, pid, offsets }) => self.coordinator_txn_append(b, group, producer, pid, offsets),
             }
         }
         result
@@ -74,8 +75,8 @@ impl Sim {
         if !self.groups.iter().any(|g| g.pidx == pidx) {
             return;
         }
-        let log: Vec<u32> = match self.broker(b).replicas[pidx as usize].as_ref() {
-            Some(r) => r.log.records().map(|r| r.record).collect(),
+        let log: Vec<(u64, u32)> = match self.broker(b).replicas[pidx as usize].as_ref() {
+            Some(r) => r.log.records().map(|r| (r.offset, r.record)).collect(),
             None => return,
         };
         self.with_coordinator(b, |coordinator, cx, layout, ledger| coordinator.load(cx, layout, ledger, pidx, &log));
@@ -110,8 +111,11 @@ impl Sim {
                     InternalRecord::GroupMetadata { generation, members, .. } => {
                         (group.clone(), format!("generation {generation}, {} member(s)", members.len()))
                     }
-                    // The group coordinator writes neither; the transaction glue names its own.
-                    InternalRecord::TransactionState { .. } | InternalRecord::TxnMarker { .. } => (String::new(), String::new()),
+                    // The group coordinator's plain appends hold none of these; the transaction
+                    // glues name their own.
+                    InternalRecord::TransactionState { .. } | InternalRecord::TxnMarker { .. } | InternalRecord::TxnOffsetCommit { .. } => {
+                        (String::new(), String::new())
+                    }
                 };
                 self.ledger.create_internal(tp, r, key, value, now)
             })

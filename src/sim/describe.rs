@@ -9,7 +9,7 @@ use super::msg::Msg;
 use super::narrate::{brokers, drop_reason, ms, offsets, partitions, records, Names};
 pub use super::narrate::choice_letter;
 use super::net::NetEffect;
-use super::setup::{Action, ScenarioEffect};
+use super::setup::{Action, OffsetsToSend, ScenarioEffect};
 use super::step::{Effect, Step, StepEvent};
 use super::timer::Timer;
 use super::types::{KafkaError, NodeId, RecordId, Tp};
@@ -246,6 +246,14 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
             Some(e) => format!("WriteTxnMarkersResponse {} error {e}", sim.tp_name(*tp)),
             None => format!("WriteTxnMarkersResponse {} marker written", sim.tp_name(*tp)),
         },
+        Msg::TxnOffsetCommit { txn, group, generation, offsets, epoch, .. } => {
+            let parts: Vec<String> = offsets.iter().map(|(tp, o)| format!("{} → {o}", sim.tp_name(*tp))).collect();
+            format!("TxnOffsetCommit {} in {}'s transaction (epoch {epoch}, generation {generation}): {}", sim.group_name(*group), sim.txn_name(*txn), parts.join(", "))
+        }
+        Msg::TxnOffsetCommitResponse { group, error, .. } => match error {
+            Some(e) => format!("TxnOffsetCommitResponse {} error {e}", sim.group_name(*group)),
+            None => format!("TxnOffsetCommitResponse {}: offsets written into the transaction", sim.group_name(*group)),
+        },
     }
 }
 
@@ -278,6 +286,12 @@ fn action_label(sim: &Sim, action: &Action) -> String {
         }
         Action::AppCall { consumer: c, call } => format!("{} calls {}", consumer(c), call.name()),
         Action::Transaction { producer, call } => format!("{} calls {}", sim.producer_name(*producer), call.name()),
+        Action::SendOffsetsToTransaction { producer, offsets: OffsetsToSend::Given { group, .. } } => {
+            format!("{} calls sendOffsetsToTransaction for group {group}", sim.producer_name(*producer))
+        }
+        Action::SendOffsetsToTransaction { producer, offsets: OffsetsToSend::Consumer(c) } => {
+            format!("{} calls sendOffsetsToTransaction with {}'s positions and groupMetadata()", sim.producer_name(*producer), consumer(c))
+        }
         Action::IncrementalAlterConfigs { topic, .. } => format!("incrementalAlterConfigs on topic {}", sim.topics[*topic as usize].name),
         Action::CreateTopics { topic, partitions } => format!("createTopics {} with {partitions} partition(s)", sim.topics[*topic as usize].name),
         Action::CreatePartitions { topic, count } => format!("createPartitions: {} to {count} partitions", sim.topics[*topic as usize].name),
@@ -314,6 +328,7 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
         Timer::ConsumerProcessed { consumer: c, .. } => format!("{} finished processing a record", sim.consumer_name(*c)),
         Timer::ConsumerPoll { consumer: c, .. } => format!("{} calls poll() again", sim.consumer_name(*c)),
         Timer::ConsumerPollTimeout { consumer: c, .. } => format!("{}'s poll() reaches its timeout", sim.consumer_name(*c)),
+        Timer::ConsumerOffsetFetchRetry { consumer: c, .. } => format!("{} asks for its committed offsets again", sim.consumer_name(*c)),
         Timer::ConsumerCommitRetry { consumer: c, .. } => format!("{}'s commitSync() tries again", sim.consumer_name(*c)),
         Timer::ConsumerReconnect { consumer: c, broker, .. } => {
             format!("{}'s reconnect backoff to broker-{broker} has passed (reconnect.backoff.ms)", sim.consumer_name(*c))

@@ -57,7 +57,20 @@ pub enum InternalRecord {
         /// When the transaction started.
         start: u64,
     },
-    /// A transaction marker (a control record) in a data partition.
+    /// An offset a transactional producer committed in its transaction (TxnOffsetCommit): an
+    /// OffsetCommit record in a transactional batch of producer id `pid`, which counts only once
+    /// the transaction's COMMIT marker follows it.
+    TxnOffsetCommit {
+        /// Group index.
+        group: u32,
+        /// Partition.
+        tp: Tp,
+        /// The next offset to read.
+        offset: u64,
+        /// The transaction's producer id.
+        pid: u32,
+    },
+    /// A transaction marker (a control record) in a data partition or `__consumer_offsets`.
     TxnMarker {
         /// COMMIT, or ABORT.
         commit: bool,

@@ -46,6 +46,7 @@ pub mod timer;
 pub mod topic;
 pub mod txn;
 mod txn_glue;
+mod txn_offsets_glue;
 pub mod types;
 pub mod view;
 
@@ -669,6 +670,9 @@ impl Sim {
             }
             Timer::ConsumerPoll { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timer(cx, env, incarnation)),
             Timer::ConsumerPollTimeout { consumer, incarnation } => self.with_consumer(consumer, |cons, cx, env| cons.poll_timeout(cx, env, incarnation)),
+            Timer::ConsumerOffsetFetchRetry { consumer, incarnation } => {
+                self.with_consumer(consumer, |cons, cx, env| cons.offset_fetch_retry(cx, env, incarnation))
+            }
             Timer::ConsumerCommitRetry { consumer, incarnation } => {
                 self.with_consumer(consumer, |cons, cx, env| cons.commit_retry(cx, env, incarnation))
             }

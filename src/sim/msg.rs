@@ -430,6 +430,37 @@ pub enum Msg {
         /// Error, if any.
         error: Option<KafkaError>,
     },
+    /// TxnOffsetCommit (v5, transaction version 2) from a transactional producer to the group
+    /// coordinator: offsets that become the group's committed offsets if the transaction
+    /// commits (`sendOffsetsToTransaction`).
+    TxnOffsetCommit {
+        /// Request id.
+        req: u64,
+        /// The `transactional.id` (index).
+        txn: u32,
+        /// Group index.
+        group: u32,
+        /// Producer id.
+        pid: u32,
+        /// Producer epoch.
+        epoch: u16,
+        /// The consumer's generation from `groupMetadata()` (−1: none).
+        generation: i32,
+        /// The consumer's member id from `groupMetadata()` (empty: none).
+        member_id: String,
+        /// (partition, offset).
+        offsets: Vec<(Tp, u64)>,
+    },
+    /// TxnOffsetCommitResponse (simplification: one error for every partition, as the group's
+    /// errors are in Kafka).
+    TxnOffsetCommitResponse {
+        /// Request id.
+        req: u64,
+        /// Group index.
+        group: u32,
+        /// Error, if any.
+        error: Option<KafkaError>,
+    },
 }
 
 /// A successful JoinGroupResponse.
@@ -509,6 +540,8 @@ impl Msg {
             Msg::EndTxnResponse { .. } => "EndTxnResponse",
             Msg::WriteTxnMarkers { .. } => "WriteTxnMarkers",
             Msg::WriteTxnMarkersResponse { .. } => "WriteTxnMarkersResponse",
+            Msg::TxnOffsetCommit { .. } => "TxnOffsetCommit",
+            Msg::TxnOffsetCommitResponse { .. } => "TxnOffsetCommitResponse",
         }
     }
 }

@@ -19,6 +19,7 @@ impl Sim {
     pub(super) fn complete_waiter(&mut self, b: BrokerId, tp: Tp, w: &Waiter, result: Result<u64, KafkaError>) {
         match (w.client, w.group) {
             (NodeId::Consumer(c), Some(g)) => self.coordinator_commit_done(b, g, c, w.req, result),
+            (NodeId::Producer(p), Some(g)) => self.txn_offsets_replicated(b, g, p, w.req, result),
             (NodeId::Broker(_), _) => self.txn_waiter_done(b, tp, w, result),
             (client, _) => self.send(NodeId::Broker(b), client, Msg::ProduceResponse { req: w.req, tp, result }),
         }

@@ -180,6 +180,14 @@ pub enum Action {
         /// The new subscription (topic indices, sorted).
         topics: Vec<u32>,
     },
+    /// A transactional producer's application calls `sendOffsetsToTransaction(offsets,
+    /// groupMetadata)`.
+    SendOffsetsToTransaction {
+        /// Producer.
+        producer: u32,
+        /// The offsets and the group metadata.
+        offsets: OffsetsToSend,
+    },
     /// A scripted application calls `poll()`, `commitSync()` or `commitAsync()`.
     AppCall {
         /// Consumer.
@@ -187,6 +195,23 @@ pub enum Action {
         /// The call.
         call: AppCall,
     },
+}
+
+/// What a `sendOffsetsToTransaction` call sends.
+#[derive(Clone, Debug)]
+pub enum OffsetsToSend {
+    /// Offsets the scenario gives, for the group with this `group.id`, with
+    /// `new ConsumerGroupMetadata(groupId)`: generation −1 and no member id.
+    Given {
+        /// The `group.id`.
+        group: String,
+        /// (partition, offset).
+        offsets: Vec<(Tp, u64)>,
+    },
+    /// A consumer's current positions (the next offset to read on each partition it owns) and its
+    /// `groupMetadata()`: its group, generation and member id, as a consume-transform-produce
+    /// application passes them.
+    Consumer(u32),
 }
 
 /// Records to produce.
@@ -364,6 +389,10 @@ impl Sim {
             Action::CreatePartitions { topic, count } => self.create_partitions(topic, count, false),
             Action::Subscribe { consumer, topics } => self.with_consumer(consumer, |cons, cx, env| cons.subscribe(cx, env, topics)),
             Action::Transaction { producer, call } => self.with_producer(producer, |prod, cx, env| prod.txn_call(cx, env, call)),
+            Action::SendOffsetsToTransaction { producer, offsets } => {
+                let offsets = self.txn_offsets(&offsets);
+                self.with_producer(producer, |prod, cx, env| prod.send_offsets_to_transaction(cx, env, offsets));
+            }
             Action::AppCall { consumer, call } => self.with_consumer(consumer, |cons, cx, env| cons.app_call(cx, env, call)),
             Action::IncrementalAlterConfigs { topic, set } => self.alter_topic_config(topic, &set),
         }
@@ -461,9 +490,15 @@ impl Sim {
 /// the others hold nothing and would only add background replication.
 pub(super) fn offsets_topic(setup: &Setup, topics: &mut Vec<Topic>, tps: &mut Vec<Tp>, assignment: &mut Vec<Vec<BrokerId>>) -> Vec<GroupInfo> {
     let mut names: Vec<String> = Vec::new();
-    for c in &setup.consumers {
-        if !names.contains(&c.config.group_id) {
-            names.push(c.config.group_id.clone());
+    let given = setup.timeline.iter().filter_map(|t| match &t.action {
+        Action::SendOffsetsToTransaction { offsets: OffsetsToSend::Given { group, .. }, .. } => Some(group),
+        _ => None,
+    });
+    // A group whose offsets only a transaction commits exists too (a "simple" group, without
+    // members), after the consumers' groups.
+    for name in setup.consumers.iter().map(|c| &c.config.group_id).chain(given) {
+        if !names.contains(name) {
+            names.push(name.clone());
         }
     }
     if names.is_empty() {

@@ -128,6 +128,13 @@ pub enum Timer {
         /// Incarnation.
         incarnation: u32,
     },
+    /// A consumer asks for its committed offsets again after UNSTABLE_OFFSET_COMMIT.
+    ConsumerOffsetFetchRetry {
+        /// Consumer.
+        consumer: u32,
+        /// Incarnation.
+        incarnation: u32,
+    },
     /// A consumer's `commitSync()` tries again after a retriable error.
     ConsumerCommitRetry {
         /// Consumer.

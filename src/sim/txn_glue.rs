@@ -10,17 +10,28 @@ use super::ledger::{InternalRecord, TxnFate};
 use super::msg::Msg;
 use super::txn::{TxnCoordinator, TxnLayout, TxnMetadata, TxnOut, TxnState};
 use super::types::{BrokerId, KafkaError, NodeId, RecordKind, Tp};
+use super::txn_offsets_glue::TxnOffsetCommitRequest;
 use super::Sim;
 
-/// A transactional produce a leader holds while it asks the coordinator to add its partition.
+/// A request a broker holds while it asks the transaction coordinator to add its partition to
+/// the transaction.
 #[derive(Clone, Debug)]
 pub(crate) struct Verifying {
-    broker: BrokerId,
-    incarnation: u32,
+    pub(crate) broker: BrokerId,
+    pub(crate) incarnation: u32,
     /// The AddPartitionsToTxn's request id.
-    check: u64,
-    pidx: u32,
-    produce: ProduceRequest,
+    pub(crate) check: u64,
+    pub(crate) pidx: u32,
+    pub(crate) held: Held,
+}
+
+/// What waits for the partition to be added.
+#[derive(Clone, Debug)]
+pub(crate) enum Held {
+    /// A transactional produce at a partition's leader.
+    Produce(ProduceRequest),
+    /// A TxnOffsetCommit at the group's coordinator.
+    Offsets(TxnOffsetCommitRequest),
 }
 
 /// A produce request as the leader received it.
@@ -128,6 +139,9 @@ impl Sim {
         match (w.client, w.txn) {
             (NodeId::Broker(_), Some(append)) => self.with_txn_coordinator(b, |co, cx, layout, _| co.append_done(cx, layout, append, result.map(|_| ()))),
             (coordinator, _) => {
+                if result.is_ok() {
+                    self.txn_marker_replicated(b, tp, w.base_offset);
+                }
                 let msg = Msg::WriteTxnMarkersResponse { req: w.req, tp, error: result.err() };
                 self.send(NodeId::Broker(b), coordinator, msg);
             }
@@ -220,30 +234,40 @@ impl Sim {
         };
         let check = self.io.next_request_id();
         let incarnation = self.broker(b).incarnation;
-        self.verifying.push(Verifying { broker: b, incarnation, check, pidx, produce: produce.clone() });
+        self.verifying.push(Verifying { broker: b, incarnation, check, pidx, held: Held::Produce(produce.clone()) });
         let msg = Msg::AddPartitionsToTxn { req: check, txn, pid: produce.pid, epoch: produce.epoch, tp };
         self.send(NodeId::Broker(b), NodeId::Broker(coordinator), msg);
         true
     }
 
-    /// The coordinator answered a leader's AddPartitionsToTxn: the held batch is appended, or
-    /// refused with the error Kafka's `AddPartitionsToTxnManager` and `ReplicaManager` map it to.
+    /// The coordinator answered a broker's AddPartitionsToTxn: the held batch is appended, or
+    /// refused with the error Kafka's `AddPartitionsToTxnManager` and `ReplicaManager` map it to;
+    /// a held TxnOffsetCommit goes on to the group, or is refused.
     fn verified(&mut self, b: BrokerId, check: u64, tp: Tp, error: Option<KafkaError>) {
         let Some(at) = self.verifying.iter().position(|v| v.broker == b && v.check == check) else { return };
         let v = self.verifying.remove(at);
         if v.incarnation != self.broker(b).incarnation {
             return;
         }
+        let produce = match v.held {
+            Held::Produce(produce) => produce,
+            Held::Offsets(offsets) => {
+                return match error {
+                    None => self.txn_offset_commit_verified(b, offsets),
+                    Some(e) => self.txn_offset_commit_refused(b, &offsets, e),
+                };
+            }
+        };
         match error {
-            None => self.leader_produce(b, v.pidx, &v.produce, true),
+            None => self.leader_produce(b, v.pidx, &produce, true),
             Some(e) => {
                 let mapped = match e {
                     KafkaError::ProducerFenced => KafkaError::InvalidProducerEpoch,
                     KafkaError::NotCoordinator | KafkaError::CoordinatorNotAvailable | KafkaError::NetworkException => KafkaError::NotEnoughReplicas,
                     other => other,
                 };
-                let msg = Msg::ProduceResponse { req: v.produce.req, tp, result: Err(mapped) };
-                self.send(NodeId::Broker(b), NodeId::Producer(v.produce.producer), msg);
+                let msg = Msg::ProduceResponse { req: produce.req, tp, result: Err(mapped) };
+                self.send(NodeId::Broker(b), NodeId::Producer(produce.producer), msg);
             }
         }
     }

@@ -108,6 +108,10 @@ pub enum KafkaError {
     /// A record that was still in the producer when the application aborted its transaction
     /// (the client's `TransactionAbortedException`): it was never sent.
     TransactionAborted,
+    /// An OffsetFetch asked with `require_stable` for a partition whose offset a transaction
+    /// has written but not yet committed or aborted; the consumer retries after
+    /// `retry.backoff.ms`.
+    UnstableOffsetCommit,
 }
 
 impl KafkaError {
@@ -146,11 +150,12 @@ impl KafkaError {
             KafkaError::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
             KafkaError::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
             KafkaError::TransactionAborted => "TRANSACTION_ABORTED",
+            KafkaError::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
         }
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 32] = [
+    pub const ALL: [KafkaError; 33] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -183,6 +188,7 @@ impl KafkaError {
         KafkaError::ConcurrentTransactions,
         KafkaError::InvalidProducerIdMapping,
         KafkaError::TransactionAborted,
+        KafkaError::UnstableOffsetCommit,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).

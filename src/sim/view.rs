@@ -292,6 +292,10 @@ pub struct GroupView {
     pub members: Vec<MemberView>,
     /// Committed offsets by partition.
     pub committed: VecMap<String, u64>,
+    /// Offsets that open transactions have written, by partition: committed only if their
+    /// transaction commits.
+    #[serde(skip_serializing_if = "VecMap::is_empty")]
+    pub pending: VecMap<String, u64>,
     /// Rebalances started so far.
     pub rebalances: u32,
 }
@@ -721,6 +725,9 @@ impl Sim {
                 .unwrap_or_default(),
             committed: state
                 .map(|s| s.offsets.iter().map(|(&p, &o)| (self.tp_name(self.tps[p as usize]), o)).collect())
+                .unwrap_or_default(),
+            pending: state
+                .map(|s| s.pending_txn_offsets.values().flatten().map(|o| (self.tp_name(self.tps[o.pidx as usize]), o.offset)).collect())
                 .unwrap_or_default(),
             rebalances: self.ledger.groups.get(g as usize).map_or(0, |gl| gl.rebalances),
         }

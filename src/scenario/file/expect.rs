@@ -23,9 +23,9 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
     let group = match &e.group {
         Some(gname) => {
             let mut names: Vec<&str> = Vec::new();
-            for c in clients.consumers {
-                if !names.contains(&c.config.group_id.as_str()) {
-                    names.push(&c.config.group_id);
+            for name in clients.consumers.iter().map(|c| &c.config.group_id).chain(clients.given_groups) {
+                if !names.contains(&name.as_str()) {
+                    names.push(name);
                 }
             }
             let g = lookup(cx, "group", Some(gname), start, &names);

@@ -205,7 +205,17 @@ toml_table! {
         begin_transaction: Option<Spanned<String>> = "begin_transaction",
         commit_transaction: Option<Spanned<String>> = "commit_transaction",
         abort_transaction: Option<Spanned<String>> = "abort_transaction",
+        send_offsets_to_transaction: Option<Spanned<SendOffsetsDef>> = "send_offsets_to_transaction",
     } required: ["at"]
+}
+
+toml_table! {
+    struct SendOffsetsDef {
+        producer: Spanned<String> = "producer",
+        group: Option<Spanned<String>> = "group",
+        offsets: Option<Spanned<VecMap<String, u64>>> = "offsets",
+        consumer: Option<Spanned<String>> = "consumer",
+    } required: ["producer"]
 }
 
 toml_table! {
@@ -594,7 +604,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
             Some("lower offsets.topic.num.partitions (Kafka's default is 50) or the topics' partitions".into()),
         );
     }
-    let clients = Clients { producers: &producers, consumers: &consumers, brokers };
+    let clients = Clients { producers: &producers, consumers: &consumers, brokers, given_groups: &[] };
 
     let mut links = Vec::new();
     for l in &def.links {
@@ -625,6 +635,8 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
     };
 
     after_the_end(cx, &def.timeline, duration_ms, "timeline entry");
+    let given = given_groups(&timeline);
+    let clients = Clients { given_groups: &given, ..clients };
 
     let mut expectations = Vec::new();
     for e in &def.expect {

@@ -2,6 +2,8 @@
 //! nodes, producers, topics and consumers they refer to.
 
 use super::*;
+use crate::sim::setup::OffsetsToSend;
+use crate::sim::Tp;
 
 /// Refuses entries that would happen after the run's end, where they would silently never run:
 /// an entry's `at`, and the last record of a produce spread out by `rate`.
@@ -58,6 +60,7 @@ fn step_kinds(e: &StepDef) -> Vec<&'static str> {
         (e.begin_transaction.is_some(), "begin_transaction"),
         (e.commit_transaction.is_some(), "commit_transaction"),
         (e.abort_transaction.is_some(), "abort_transaction"),
+        (e.send_offsets_to_transaction.is_some(), "send_offsets_to_transaction"),
     ];
     kinds.iter().filter(|(set, _)| *set).map(|(_, k)| *k).collect()
 }
@@ -68,7 +71,7 @@ pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
 }
 
 /// The keys a timeline entry may use for its action, for the hint of an empty entry.
-const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics, create_partitions, subscribe, poll, process, commit_sync, commit_async, init_transactions, begin_transaction, commit_transaction or abort_transaction";
+const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics, create_partitions, subscribe, poll, process, commit_sync, commit_async, init_transactions, begin_transaction, commit_transaction, abort_transaction or send_offsets_to_transaction";
 
 /// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
 /// `growth` holds the scenario timeline's topic creations, read beforehand; a challenge's
@@ -175,6 +178,8 @@ pub(super) fn timeline_actions(
             scripted_ref(cx, c, consumers, "commit_async").map(|consumer| Action::AppCall { consumer, call: AppCall::CommitAsync })
         } else if let Some((name, call)) = transaction_call(e) {
             transactional_ref(cx, name, producers).map(|producer| Action::Transaction { producer, call })
+        } else if let Some(s) = &e.send_offsets_to_transaction {
+            send_offsets_action(cx, s, topics, producers, consumers)
         } else if let Some(p) = &e.pause {
             let p = p.get_ref();
             let question = cx.text(&p.question, "question").to_string();
@@ -264,6 +269,21 @@ pub(super) struct Clients<'a> {
     pub(super) producers: &'a [ProducerSpec],
     pub(super) consumers: &'a [ConsumerSpec],
     pub(super) brokers: u32,
+    /// Groups without consumers that the timeline sends offsets for in a transaction.
+    pub(super) given_groups: &'a [String],
+}
+
+/// The groups that only `send_offsets_to_transaction` entries name, in order.
+pub(super) fn given_groups(timeline: &[TimedAction]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for t in timeline {
+        if let Action::SendOffsetsToTransaction { offsets: OffsetsToSend::Given { group, .. }, .. } = &t.action {
+            if !names.contains(group) {
+                names.push(group.clone());
+            }
+        }
+    }
+    names
 }
 
 pub(super) fn node_named(s: &Spanned<String>, clients: &Clients<'_>) -> Option<NodeId> {
@@ -436,6 +456,33 @@ fn transaction_call(e: &StepDef) -> Option<(&Spanned<String>, TxnCall)> {
     ]
     .into_iter()
     .find_map(|(name, call)| name.as_ref().map(|n| (n, call)))
+}
+
+/// A `send_offsets_to_transaction` entry: a group's offsets given as `group` and `offsets`, or a
+/// consumer whose positions and group metadata are sent.
+fn send_offsets_action(cx: &mut Ctx<'_>, s: &Spanned<SendOffsetsDef>, topics: &[TopicSpec], producers: &[ProducerSpec], consumers: &[ConsumerSpec]) -> Option<Action> {
+    let d = s.get_ref();
+    let producer = transactional_ref(cx, &d.producer, producers);
+    let offsets = match (&d.consumer, &d.group, &d.offsets) {
+        (Some(c), None, None) => consumer_ref(cx, c, consumers).map(OffsetsToSend::Consumer),
+        (None, Some(group), Some(map)) => {
+            let group = cx.text(group, "group").to_string();
+            let offsets: Vec<(Tp, u64)> = map.get_ref().iter().filter_map(|(name, &o)| expect::partition_named(cx, map.span().start, name, topics).map(|tp| (tp, o))).collect();
+            if offsets.is_empty() && map.get_ref().is_empty() {
+                cx.err(map.span().start, "no offsets to send", Some("give each partition's next offset to read, e.g. offsets = { \"orders-0\" = 7 }".into()));
+            }
+            (offsets.len() == map.get_ref().iter().count() && !offsets.is_empty()).then_some(OffsetsToSend::Given { group, offsets })
+        }
+        _ => {
+            cx.err(
+                s.span().start,
+                "send_offsets_to_transaction needs either `consumer`, or `group` with `offsets`",
+                Some("send a consumer's positions with consumer = \"…\", or give them: group = \"g\", offsets = { \"orders-0\" = 7 }".into()),
+            );
+            None
+        }
+    };
+    Some(Action::SendOffsetsToTransaction { producer: producer?, offsets: offsets? })
 }
 
 /// A producer named by a transactional call, which needs a `transactional.id`.

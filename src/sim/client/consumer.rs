@@ -262,6 +262,8 @@ pub struct Consumer {
     pub processing: VecDeque<(u32, LogRecord)>,
     worker_busy: bool,
     stalled_until: u64,
+    /// An OffsetFetch answered UNSTABLE_OFFSET_COMMIT is asked again from this time on.
+    offset_fetch_retry_at: u64,
     last_poll: u64,
     next_auto_commit: u64,
     /// A `commitSync()` under way: its kind, when it gives up (`default.api.timeout.ms` after the
@@ -326,6 +328,7 @@ impl Consumer {
             processing: VecDeque::new(),
             worker_busy: false,
             stalled_until: 0,
+            offset_fetch_retry_at: 0,
             last_poll: 0,
             next_auto_commit: 0,
             sync_commit: None,

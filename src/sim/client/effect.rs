@@ -151,6 +151,25 @@ pub enum ProducerEffect {
         /// The error it is in, if any.
         error: Option<KafkaError>,
     },
+    /// The application called `sendOffsetsToTransaction`: the producer sends the offsets to
+    /// the group's coordinator in a TxnOffsetCommit, and the call blocks until it answers.
+    TxnOffsetsSending {
+        /// Producer.
+        producer: u32,
+        /// Group index.
+        group: u32,
+        /// The consumer's generation it names (−1: none).
+        generation: i32,
+        /// (partition, offset).
+        offsets: Vec<(Tp, u64)>,
+    },
+    /// The group coordinator wrote the offsets into the transaction: the call returns.
+    TxnOffsetsAdded {
+        /// Producer.
+        producer: u32,
+        /// Group index.
+        group: u32,
+    },
     /// A transactional request got a retriable error: the producer tries again after
     /// `retry.backoff.ms` (looking the coordinator up again if it moved).
     TxnRequestRetried {
@@ -620,6 +639,21 @@ impl ProducerEffect {
                 Some(e) => format!("{}'s {call} throws: the producer is in {state} after {}", names.producer_name(*producer), e.name()),
                 None => format!("{}'s {call} throws IllegalStateException: not allowed in state {state}", names.producer_name(*producer)),
             },
+            ProducerEffect::TxnOffsetsSending { producer, group, generation, offsets } => {
+                let list: Vec<String> = offsets.iter().map(|(tp, o)| format!("{} → {o}", tpn(tp))).collect();
+                let metadata = if *generation < 0 { "no generation (a group without members accepts it)".to_string() } else { format!("generation {generation}") };
+                format!(
+                    "{} calls sendOffsetsToTransaction({}) for group {}, {metadata}: TxnOffsetCommit goes to the group's coordinator, and the call blocks until it answers",
+                    names.producer_name(*producer),
+                    list.join(", "),
+                    names.group_name(*group)
+                )
+            }
+            ProducerEffect::TxnOffsetsAdded { producer, group } => format!(
+                "{}'s sendOffsetsToTransaction returns: group {}'s coordinator wrote the offsets into the transaction, where they stay pending until its marker",
+                names.producer_name(*producer),
+                names.group_name(*group)
+            ),
             ProducerEffect::TxnRequestRetried { producer, request, error } => format!(
                 "{}'s {request} got {}: it retries after retry.backoff.ms",
                 names.producer_name(*producer),

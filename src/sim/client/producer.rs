@@ -18,9 +18,10 @@ use rand::RngExt;
 use serde::Serialize;
 use std::collections::VecDeque;
 
+mod send_offsets;
 mod transactions;
 
-pub use transactions::{TransactionManager, TxnCall, TxnClientState};
+pub use transactions::{TransactionManager, TxnCall, TxnClientState, TxnOffsets};
 
 /// The producer's context.
 type Cx<'c> = Ctx<'c, ProducerEffect>;
@@ -591,7 +592,11 @@ impl Producer {
         let p = self.index;
         match msg {
             Msg::ProduceResponse { req, tp, result } => self.response(cx, env, *req, *tp, *result),
-            Msg::FindTxnCoordinatorResponse { .. } | Msg::InitProducerIdResponse { .. } | Msg::EndTxnResponse { .. } => self.txn_receive(cx, env, msg),
+            Msg::FindTxnCoordinatorResponse { .. }
+            | Msg::FindCoordinatorResponse { .. }
+            | Msg::InitProducerIdResponse { .. }
+            | Msg::EndTxnResponse { .. }
+            | Msg::TxnOffsetCommitResponse { .. } => self.txn_receive(cx, env, msg),
             Msg::ApiVersionsResponse { broker } => {
                 if matches!(self.conns[*broker as usize], Conn::Connecting { .. }) {
                     self.conns[*broker as usize] = Conn::Ready;
@@ -672,7 +677,7 @@ impl Producer {
     pub(crate) fn refused(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, broker: BrokerId, msg: &Msg) {
         let conn = self.conns[broker as usize];
         let current = match msg {
-            Msg::Produce { .. } | Msg::InitProducerId { .. } | Msg::EndTxn { .. } => conn == Conn::Ready,
+            Msg::Produce { .. } | Msg::InitProducerId { .. } | Msg::EndTxn { .. } | Msg::TxnOffsetCommit { .. } => conn == Conn::Ready,
             Msg::ApiVersions => matches!(conn, Conn::Connecting { .. }),
             _ => false,
         };

@@ -98,6 +98,13 @@ pub struct GroupState {
     /// OffsetFetch requests held until the pending commits are replicated: (consumer, request
     /// id, partitions).
     pub held_fetches: Vec<(u32, u64, Vec<Tp>)>,
+    /// Offsets written in transactions that have not ended, by producer id.
+    #[serde(skip_serializing_if = "VecMap::is_empty")]
+    pub pending_txn_offsets: VecMap<u32, Vec<PendingTxnOffset>>,
+    /// The `__consumer_offsets` offset of the record each committed offset came from: a
+    /// transaction's offset replaces a committed one only if it was written after it.
+    #[serde(skip)]
+    record_offsets: VecMap<u32, u64>,
     round: u32,
     initial_delay: bool,
     next_member: u32,
@@ -129,10 +136,54 @@ impl GroupState {
             offsets: VecMap::new(),
             pending_commits: VecMap::new(),
             held_fetches: Vec::new(),
+            pending_txn_offsets: VecMap::new(),
+            record_offsets: VecMap::new(),
             round: 0,
             initial_delay: false,
             next_member: 1,
         }
+    }
+}
+
+/// (global partition index, offset) pairs.
+type PartitionOffsets = Vec<(u32, u64)>;
+
+/// An offset a transaction wrote, waiting for the transaction's marker.
+#[derive(Clone, Debug, Serialize)]
+pub struct PendingTxnOffset {
+    /// Global index of the data partition.
+    pub pidx: u32,
+    /// The offset.
+    pub offset: u64,
+    /// Its record's offset in `__consumer_offsets`.
+    pub record_offset: u64,
+}
+
+impl GroupState {
+    /// Stores a committed offset from the record at `record_offset`, unless the offset stored
+    /// came from a later record (`OffsetMetadataManager`: "we always keep the most recent
+    /// committed offset when we have a mix of transactional and regular offset commits").
+    fn store(&mut self, pidx: u32, offset: u64, record_offset: u64) -> bool {
+        if self.record_offsets.get(&pidx).is_some_and(|&r| r > record_offset) {
+            return false;
+        }
+        self.offsets.insert(pidx, offset);
+        self.record_offsets.insert(pidx, record_offset);
+        true
+    }
+
+    /// A transaction's marker: a commit stores its pending offsets, an abort drops them.
+    /// Returns the offsets it touched, and which of them it stored.
+    fn end_txn(&mut self, pid: u32, commit: bool) -> (PartitionOffsets, PartitionOffsets) {
+        let pending = self.pending_txn_offsets.remove(&pid).unwrap_or_default();
+        let touched = pending.iter().map(|p| (p.pidx, p.offset)).collect();
+        let stored = if commit { pending.into_iter().filter(|p| self.store(p.pidx, p.offset, p.record_offset)).map(|p| (p.pidx, p.offset)).collect() } else { Vec::new() };
+        (touched, stored)
+    }
+
+    /// Producer ids whose open transactions hold an offset of one of these partitions.
+    fn unstable(&self, partitions: &[u32]) -> Vec<u32> {
+        self.pending_txn_offsets.iter().filter(|(_, offs)| offs.iter().any(|o| partitions.contains(&o.pidx))).map(|(&pid, _)| pid).collect()
     }
 }
 
@@ -179,6 +230,18 @@ pub enum CoordinatorOut {
         records: Vec<InternalRecord>,
         /// (consumer, request id) of an offset commit.
         commit: Option<(u32, u64)>,
+    },
+    /// Append a transactional producer's offsets to the group's `__consumer_offsets` partition
+    /// as a batch of its transaction; the TxnOffsetCommit's answer waits for the high watermark.
+    TxnAppend {
+        /// Group index.
+        group: u32,
+        /// The producer, and its request id.
+        producer: (u32, u64),
+        /// (producer id, epoch).
+        pid: (u32, u16),
+        /// (partition, offset).
+        offsets: Vec<(Tp, u64)>,
     },
 }
 
@@ -231,17 +294,25 @@ impl Coordinator {
     }
 
     /// The broker became leader of a `__consumer_offsets` partition: it loads every group mapped
-    /// there from its log (the last GroupMetadata record and every offset commit). `log` is the
-    /// records of its replica, as ledger ids.
-    pub(crate) fn load(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, ledger: &Ledger, pidx: u32, log: &[u32]) {
+    /// there from its log (the last GroupMetadata record, every offset commit, and the offsets of
+    /// transactions, which its markers commit or drop). `log` is the records of its replica, as
+    /// (offset, ledger id).
+    pub(crate) fn load(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, ledger: &Ledger, pidx: u32, log: &[(u64, u32)]) {
         let now = cx.now();
         let groups = (0..layout.groups.len() as u32).filter(|&g| layout.groups[g as usize].pidx == pidx);
         for g in groups {
             let mut state = GroupState::new();
-            for &id in log {
+            for &(at, id) in log {
                 match ledger.get(id).internal.as_deref() {
                     Some(InternalRecord::OffsetCommit { group, tp, offset }) if *group == g => {
-                        state.offsets.insert(layout.pidx(*tp), *offset);
+                        state.store(layout.pidx(*tp), *offset, at);
+                    }
+                    Some(InternalRecord::TxnOffsetCommit { group, tp, offset, pid }) if *group == g => {
+                        let pending = PendingTxnOffset { pidx: layout.pidx(*tp), offset: *offset, record_offset: at };
+                        state.pending_txn_offsets.entry(*pid).or_default().push(pending);
+                    }
+                    Some(InternalRecord::TxnMarker { commit, pid, .. }) => {
+                        state.end_txn(*pid, *commit);
                     }
                     Some(InternalRecord::GroupMetadata { group, generation, leader, protocol, members, next_member }) if *group == g => {
                         state.generation = *generation;
@@ -748,10 +819,78 @@ impl Coordinator {
         cx.set_timer(at, Timer::OffsetFetchTimeout { broker, incarnation, group: g, req });
     }
 
+    /// Answers an OffsetFetch with the committed offsets, or with UNSTABLE_OFFSET_COMMIT when an
+    /// open transaction has written an offset for one of its partitions. Simplification: Kafka
+    /// gives that error per partition, and the consumer fails the whole fetch for it; the
+    /// simulation fails the whole fetch at once.
     fn answer_fetch(&self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, c: u32, req: u64, partitions: &[Tp]) {
         let Some(state) = self.groups.get(&g) else { return };
-        let result = Ok(partitions.iter().map(|&tp| (tp, state.offsets.get(&layout.pidx(tp)).copied())).collect());
+        let pidxs: Vec<u32> = partitions.iter().map(|&tp| layout.pidx(tp)).collect();
+        let pids = state.unstable(&pidxs);
+        let result = if pids.is_empty() {
+            Ok(partitions.iter().map(|&tp| (tp, state.offsets.get(&layout.pidx(tp)).copied())).collect())
+        } else {
+            emit(cx, GroupEffect::OffsetFetchUnstable { group: g, coordinator: layout.broker, consumer: c, pids });
+            Err(KafkaError::UnstableOffsetCommit)
+        };
         reply(cx, layout, c, Msg::OffsetFetchResponse { req, group: g, result });
+    }
+
+    /// TxnOffsetCommit from producer `p`, verified (the group's `__consumer_offsets` partition is
+    /// in its transaction): the group checks the consumer's metadata as
+    /// `ClassicGroup.validateOffsetCommit` does for a transactional commit, and the offsets are
+    /// written in the transaction. Generation −1 with no member id is always accepted; the
+    /// rebalance state is not checked.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn txn_offset_commit(
+        &mut self,
+        cx: &mut GroupCtx<'_>,
+        layout: &GroupLayout,
+        (p, req): (u32, u64),
+        g: u32,
+        pid: (u32, u16),
+        (generation, member_id): (i32, &str),
+        offsets: &[(Tp, u64)],
+    ) {
+        let answer = |cx: &mut GroupCtx<'_>, error| cx.send(NodeId::Broker(layout.broker), NodeId::Producer(p), Msg::TxnOffsetCommitResponse { req, group: g, error: Some(error) });
+        let Some(state) = self.group_mut(g) else { return answer(cx, KafkaError::NotCoordinator) };
+        let simple = generation < 0 && state.phase == GroupPhase::Empty;
+        if !simple && (generation >= 0 || !member_id.is_empty()) {
+            if let Err(error) = state.validate_member(member_id, None) {
+                return answer(cx, error);
+            }
+            if generation != state.generation {
+                return answer(cx, KafkaError::IllegalGeneration);
+            }
+        }
+        cx.emit(CoordinatorOut::TxnAppend { group: g, producer: (p, req), pid, offsets: offsets.to_vec() });
+    }
+
+    /// A transaction's offsets were appended at `base` on: they are pending until its marker.
+    pub(crate) fn txn_offsets_written(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, g: u32, pid: u32, base: u64, offsets: &[(Tp, u64)]) {
+        let Some(state) = self.group_mut(g) else { return };
+        for (i, &(tp, offset)) in offsets.iter().enumerate() {
+            state.pending_txn_offsets.entry(pid).or_default().push(PendingTxnOffset { pidx: layout.pidx(tp), offset, record_offset: base + i as u64 });
+        }
+        emit(cx, GroupEffect::TxnOffsetsPending { group: g, coordinator: layout.broker, pid, offsets: offsets.to_vec() });
+    }
+
+    /// A transaction's marker was written to `__consumer_offsets` partition `pidx` and
+    /// replicated: each group there commits or drops that transaction's offsets. Returns the
+    /// offsets stored, as (group, global partition index, offset), for the ledger.
+    pub(crate) fn txn_marker(&mut self, cx: &mut GroupCtx<'_>, layout: &GroupLayout, pidx: u32, pid: u32, commit: bool) -> Vec<(u32, u32, u64)> {
+        let mut stored = Vec::new();
+        for g in (0..layout.groups.len() as u32).filter(|&g| layout.groups[g as usize].pidx == pidx) {
+            let Some(state) = self.group_mut(g) else { continue };
+            if !state.pending_txn_offsets.contains_key(&pid) {
+                continue;
+            }
+            let (touched, kept) = state.end_txn(pid, commit);
+            stored.extend(kept.into_iter().map(|(p, o)| (g, p, o)));
+            let offsets = touched.into_iter().map(|(p, o)| (layout.tps[p as usize], o)).collect();
+            emit(cx, GroupEffect::TxnOffsetsCompleted { group: g, coordinator: layout.broker, pid, commit, offsets });
+        }
+        stored
     }
 
     /// A held OffsetFetch reached `offsets.commit.timeout.ms`.
@@ -779,14 +918,13 @@ impl Coordinator {
         let answered = pending.as_ref().is_some_and(|p| p.answered);
         let mut stored = Vec::new();
         let error = match result {
-            Ok(_) => {
+            Ok(base) => {
                 if let Some(PendingCommit { consumer, offsets, .. }) = pending {
-                    for &(tp, offset) in &offsets {
+                    for (i, &(tp, offset)) in offsets.iter().enumerate() {
                         let pidx = layout.pidx(tp);
-                        if let Some(s) = self.group_mut(g) {
-                            s.offsets.insert(pidx, offset);
+                        if self.group_mut(g).is_some_and(|s| s.store(pidx, offset, base + i as u64)) {
+                            stored.push((pidx, offset));
                         }
-                        stored.push((pidx, offset));
                     }
                     emit(cx, GroupEffect::OffsetsCommitted { group: g, coordinator: layout.broker, consumer, offsets });
                 }

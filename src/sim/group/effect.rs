@@ -108,6 +108,44 @@ pub enum GroupEffect {
         /// Consumer that asked.
         consumer: u32,
     },
+    /// An OffsetFetch asked for a partition whose offset an open transaction has written:
+    /// UNSTABLE_OFFSET_COMMIT, and the consumer asks again after `retry.backoff.ms`.
+    OffsetFetchUnstable {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// Consumer that asked.
+        consumer: u32,
+        /// The producer ids whose open transactions hold those offsets.
+        pids: Vec<u32>,
+    },
+    /// A transactional producer's offsets (TxnOffsetCommit) were written to `__consumer_offsets`
+    /// in its transaction: pending until the transaction's marker reaches that partition.
+    TxnOffsetsPending {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// The transaction's producer id.
+        pid: u32,
+        /// (partition, offset).
+        offsets: Vec<(Tp, u64)>,
+    },
+    /// The marker of a transaction reached the group's `__consumer_offsets` partition: a COMMIT
+    /// makes its pending offsets the committed ones, an ABORT drops them.
+    TxnOffsetsCompleted {
+        /// Group index.
+        group: u32,
+        /// Coordinator.
+        coordinator: BrokerId,
+        /// The transaction's producer id.
+        pid: u32,
+        /// COMMIT (else ABORT).
+        commit: bool,
+        /// The offsets it committed or dropped.
+        offsets: Vec<(Tp, u64)>,
+    },
     /// A broker became coordinator of a group and loaded it from `__consumer_offsets`.
     GroupLoaded {
         /// Group index.
@@ -213,6 +251,30 @@ impl GroupEffect {
                 "broker-{coordinator}: {}'s OffsetFetch for group {} waited offsets.commit.timeout.ms for pending commits: COORDINATOR_NOT_AVAILABLE (REQUEST_TIMED_OUT)",
                 names.consumer_name(*c),
                 names.group_name(*g)
+            ),
+            GroupEffect::OffsetFetchUnstable { group: g, coordinator, consumer: c, pids } => {
+                let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
+                format!(
+                    "broker-{coordinator} answers {}'s OffsetFetch for group {} with UNSTABLE_OFFSET_COMMIT: the open transaction of producer id {} has written an offset for a partition it asks for; it asks again after retry.backoff.ms",
+                    names.consumer_name(*c),
+                    names.group_name(*g),
+                    pids.join(", ")
+                )
+            }
+            GroupEffect::TxnOffsetsPending { group: g, coordinator, pid, offsets: o } => format!(
+                "broker-{coordinator} writes group {}'s offsets {} into the transaction of producer id {pid}: they stay pending (not yet committed) until the transaction's marker reaches __consumer_offsets",
+                names.group_name(*g),
+                offsets(names, o)
+            ),
+            GroupEffect::TxnOffsetsCompleted { group: g, coordinator, pid, commit: true, offsets: o } => format!(
+                "broker-{coordinator}: the COMMIT marker of producer id {pid} reached __consumer_offsets, so group {}'s pending offsets are committed: {}",
+                names.group_name(*g),
+                offsets(names, o)
+            ),
+            GroupEffect::TxnOffsetsCompleted { group: g, coordinator, pid, commit: false, offsets: o } => format!(
+                "broker-{coordinator}: the ABORT marker of producer id {pid} reached __consumer_offsets, so group {}'s pending offsets {} are dropped and the committed ones stay",
+                names.group_name(*g),
+                offsets(names, o)
             ),
             GroupEffect::GroupLoaded { group: g, coordinator, generation, offsets: o } => format!(
                 "broker-{coordinator} becomes coordinator of group {} and loads it from __consumer_offsets: generation {generation}, committed {}",

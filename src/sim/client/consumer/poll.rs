@@ -190,7 +190,19 @@ impl Consumer {
         true
     }
 
+    /// The backoff after UNSTABLE_OFFSET_COMMIT has passed: the committed offsets are asked again.
+    pub(crate) fn offset_fetch_retry(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, incarnation: u32) -> bool {
+        if !self.live(incarnation) || cx.now() != self.offset_fetch_retry_at {
+            return false;
+        }
+        self.lookup_offsets(cx, env);
+        true
+    }
+
     pub(super) fn lookup_offsets(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
+        if cx.now() < self.offset_fetch_retry_at {
+            return;
+        }
         let missing: Vec<u32> = self.owned.iter().filter(|o| o.position.is_none() && !o.lookup).map(|o| o.pidx).collect();
         let Some(coord) = self.coordinator.filter(|_| !missing.is_empty()) else { return };
         let (group, timeout) = (self.group, self.config.request_timeout_ms);
@@ -209,6 +221,17 @@ impl Consumer {
         }
         let offsets = match result {
             Ok(o) => o,
+            // `UnstableOffsetCommitException` is retriable: `fetchCommittedOffsets` asks again
+            // after `retry.backoff.ms`, and the partitions have no position meanwhile.
+            Err(KafkaError::UnstableOffsetCommit) => {
+                let error = KafkaError::UnstableOffsetCommit;
+                self.saw(error);
+                cx.emit(ConsumerEffect::ConsumerRequestFailed { consumer: c, request: "OffsetFetch", error });
+                let at = cx.now() + self.config.retry_backoff_ms;
+                self.offset_fetch_retry_at = at;
+                cx.set_timer(at, Timer::ConsumerOffsetFetchRetry { consumer: c, incarnation: self.incarnation });
+                return;
+            }
             Err(e) => return self.group_error(cx, env, "OffsetFetch", *e),
         };
         for &(tp, offset) in offsets {

@@ -12,7 +12,7 @@ use crate::sim::client::effect::ProducerEffect;
 use crate::sim::client::ClientEnv;
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
-use crate::sim::types::{BrokerId, KafkaError, NodeId};
+use crate::sim::types::{BrokerId, KafkaError, NodeId, Tp};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -71,6 +71,9 @@ pub enum TxnCall {
     CommitTransaction,
     /// `abortTransaction()`.
     AbortTransaction,
+    /// `sendOffsetsToTransaction(offsets, groupMetadata)` (its offsets travel beside it, in
+    /// [`TxnOffsets`]).
+    SendOffsetsToTransaction,
 }
 
 impl TxnCall {
@@ -81,6 +84,7 @@ impl TxnCall {
             TxnCall::BeginTransaction => "beginTransaction()",
             TxnCall::CommitTransaction => "commitTransaction()",
             TxnCall::AbortTransaction => "abortTransaction()",
+            TxnCall::SendOffsetsToTransaction => "sendOffsetsToTransaction()",
         }
     }
 }
@@ -90,13 +94,41 @@ impl TxnCall {
 pub(super) enum Waiting {
     Send(BlockedSend),
     Call(TxnCall),
+    Offsets(TxnOffsets),
 }
 
 /// The transactional request the Sender sends next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Request {
+pub(super) enum Request {
     InitProducerId,
     EndTxn { commit: bool },
+    /// The offsets of `sendOffsetsToTransaction`, to the group coordinator.
+    TxnOffsetCommit,
+}
+
+impl Request {
+    fn name(self) -> &'static str {
+        match self {
+            Request::InitProducerId => "InitProducerId",
+            Request::EndTxn { .. } => "EndTxn",
+            Request::TxnOffsetCommit => "TxnOffsetCommit",
+        }
+    }
+}
+
+/// What `sendOffsetsToTransaction(offsets, groupMetadata)` is given: the offsets, and the group
+/// metadata of the consumer they come from (`new ConsumerGroupMetadata(groupId)` has generation
+/// −1 and no member id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TxnOffsets {
+    /// Group index.
+    pub group: u32,
+    /// The consumer's generation (−1: none).
+    pub generation: i32,
+    /// The consumer's member id (empty: none).
+    pub member_id: String,
+    /// (partition, offset): the position of the next record to read.
+    pub offsets: Vec<(Tp, u64)>,
 }
 
 /// A transactional producer's state beside the idempotent producer's.
@@ -112,14 +144,18 @@ pub struct TransactionManager {
     pub epoch: u16,
     /// The coordinator, once found.
     pub coordinator: Option<BrokerId>,
-    next: Option<Request>,
+    /// The coordinator of the group whose offsets the application sends, once found.
+    pub group_coordinator: Option<BrokerId>,
+    pub(super) next: Option<Request>,
     /// The request in flight: its id (`FindCoordinator` has none: 0).
-    in_flight: Option<u64>,
+    pub(super) in_flight: Option<u64>,
     /// When the request in flight reaches `request.timeout.ms`.
     deadline: u64,
-    retry_at: u64,
+    pub(super) retry_at: u64,
     /// Whether the open transaction has sent anything (`transactionStarted`): an EndTxn is needed.
-    started: bool,
+    pub(super) started: bool,
+    /// The offsets a `sendOffsetsToTransaction` that has not returned yet is adding.
+    pub offsets: Option<TxnOffsets>,
     pub(super) waiting: VecDeque<Waiting>,
 }
 
@@ -131,18 +167,26 @@ impl TransactionManager {
             last_error: None,
             epoch: 0,
             coordinator: None,
+            group_coordinator: None,
             next: None,
             in_flight: None,
             deadline: 0,
             retry_at: 0,
             started: false,
+            offsets: None,
             waiting: VecDeque::new(),
         }
     }
 
-    /// The application thread is inside a blocking call.
+    /// The application thread waits in a call: one of the blocking states, or a
+    /// `sendOffsetsToTransaction` (which leaves the state IN_TRANSACTION).
+    fn in_call(&self) -> bool {
+        self.state.blocks() || self.offsets.is_some()
+    }
+
+    /// The application thread is inside a blocking call, or calls wait behind one.
     pub(super) fn blocked(&self) -> bool {
-        self.state.blocks() || !self.waiting.is_empty()
+        self.in_call() || !self.waiting.is_empty()
     }
 
     /// Completing a transaction: every batch counts as ready at once (`RecordAccumulator.ready`).
@@ -152,11 +196,11 @@ impl TransactionManager {
 }
 
 impl Producer {
-    fn txn_mut(&mut self) -> &mut TransactionManager {
+    pub(super) fn txn_mut(&mut self) -> &mut TransactionManager {
         self.txn.as_mut().expect("a transactional producer")
     }
 
-    fn refuse_call(&mut self, cx: &mut Cx<'_>, call: &'static str) {
+    pub(super) fn refuse_call(&mut self, cx: &mut Cx<'_>, call: &'static str) {
         let Some(t) = &self.txn else { return };
         cx.emit(ProducerEffect::TxnCallRefused { producer: self.index, call, state: t.state.name(), error: t.last_error });
     }
@@ -242,9 +286,14 @@ impl Producer {
         if t.retry_at > now {
             return true;
         }
-        let Some(coordinator) = t.coordinator else {
+        let to_group = request == Request::TxnOffsetCommit;
+        let Some(coordinator) = (if to_group { t.group_coordinator } else { t.coordinator }) else {
             t.in_flight = Some(0);
-            cx.send(NodeId::Producer(p), NodeId::Controller, Msg::FindTxnCoordinator { txn: t.txn });
+            let msg = match &t.offsets {
+                Some(o) if to_group => Msg::FindCoordinator { group: o.group },
+                _ => Msg::FindTxnCoordinator { txn: t.txn },
+            };
+            cx.send(NodeId::Producer(p), NodeId::Controller, msg);
             return false;
         };
         let timeout = self.config.request_timeout_ms;
@@ -269,6 +318,10 @@ impl Producer {
         let msg = match request {
             Request::InitProducerId => Msg::InitProducerId { req, txn: t.txn, timeout_ms },
             Request::EndTxn { commit } => Msg::EndTxn { req, txn: t.txn, pid, epoch: t.epoch, commit },
+            Request::TxnOffsetCommit => {
+                let o = t.offsets.clone().expect("offsets to send");
+                Msg::TxnOffsetCommit { req, txn: t.txn, group: o.group, pid, epoch: t.epoch, generation: o.generation, member_id: o.member_id, offsets: o.offsets }
+            }
         };
         cx.send(NodeId::Producer(p), NodeId::Broker(coordinator), msg);
         false
@@ -287,6 +340,23 @@ impl Producer {
                 if coordinator.is_none() {
                     self.txn_backoff(cx);
                 }
+            }
+            Msg::FindCoordinatorResponse { coordinator, .. } => {
+                if t.in_flight != Some(0) || t.next != Some(Request::TxnOffsetCommit) {
+                    return;
+                }
+                t.in_flight = None;
+                t.group_coordinator = *coordinator;
+                if coordinator.is_none() {
+                    self.txn_backoff(cx);
+                }
+            }
+            Msg::TxnOffsetCommitResponse { req, error, .. } => {
+                if t.in_flight != Some(*req) {
+                    return;
+                }
+                t.in_flight = None;
+                self.txn_offsets_answered(cx, env, *error);
             }
             Msg::InitProducerIdResponse { req, result } | Msg::EndTxnResponse { req, result } => {
                 if t.in_flight != Some(*req) {
@@ -326,7 +396,7 @@ impl Producer {
         }
     }
 
-    fn txn_backoff(&mut self, cx: &mut Cx<'_>) {
+    pub(super) fn txn_backoff(&mut self, cx: &mut Cx<'_>) {
         let p = self.index;
         let at = cx.now() + self.config.retry_backoff_ms;
         self.txn_mut().retry_at = at;
@@ -341,9 +411,13 @@ impl Producer {
         let now = cx.now();
         let Some(t) = &mut self.txn else { return false };
         if t.in_flight.is_some_and(|r| r != 0) && t.deadline == now {
-            let request = if t.next == Some(Request::InitProducerId) { "InitProducerId" } else { "EndTxn" };
+            let request = t.next.map_or("EndTxn", Request::name);
             t.in_flight = None;
-            t.coordinator = None;
+            if t.next == Some(Request::TxnOffsetCommit) {
+                t.group_coordinator = None;
+            } else {
+                t.coordinator = None;
+            }
             *self.errors_seen.entry(KafkaError::RequestTimedOut).or_insert(0) += 1;
             cx.emit(ProducerEffect::TxnRequestRetried { producer: p, request, error: KafkaError::RequestTimedOut });
             self.txn_backoff(cx);
@@ -386,11 +460,12 @@ impl Producer {
 
     /// Runs the calls that waited while the application thread was blocked, until one blocks.
     pub(super) fn resume_calls(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
-        while self.txn.as_ref().is_some_and(|t| !t.state.blocks()) && self.blocked.is_empty() {
+        while self.txn.as_ref().is_some_and(|t| !t.in_call()) && self.blocked.is_empty() {
             let Some(next) = self.txn_mut().waiting.pop_front() else { break };
             match next {
                 Waiting::Send(send) => self.send_now(cx, env, send),
                 Waiting::Call(call) => self.run_call(cx, env, call),
+                Waiting::Offsets(offsets) => self.run_send_offsets(cx, offsets),
             }
         }
     }
@@ -420,15 +495,20 @@ impl Producer {
         }
     }
 
-    /// Fenced, or an error the producer cannot recover from: every call fails from now on.
-    fn txn_fatal(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, error: KafkaError) {
+    /// Fenced, or an error the producer cannot recover from: every call fails from now on (a
+    /// `sendOffsetsToTransaction` waiting for its answer throws the error).
+    pub(super) fn txn_fatal(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, error: KafkaError) {
         let p = self.index;
         let t = self.txn_mut();
         let from = t.state;
         t.state = TxnClientState::FatalError;
         t.last_error = Some(error);
         t.next = None;
+        let sending_offsets = t.offsets.take().is_some();
         cx.emit(ProducerEffect::TxnStateChanged { producer: p, call: None, from: from.name(), to: TxnClientState::FatalError.name() });
+        if sending_offsets {
+            self.refuse_call(cx, TxnCall::SendOffsetsToTransaction.name());
+        }
         let unsent: Vec<u64> = self.batches.iter().filter(|(_, b)| b.attempts == 0).map(|(id, _)| id).collect();
         for bid in unsent {
             self.fail_batch(cx, env, bid, error, 0);
@@ -441,13 +521,21 @@ impl Producer {
     /// disconnect).
     pub(super) fn txn_connection_failed(&mut self, cx: &mut Cx<'_>, broker: BrokerId) {
         let Some(t) = &mut self.txn else { return };
-        if t.coordinator != Some(broker) {
+        // The request in flight, if any, went to the group's coordinator for a TxnOffsetCommit,
+        // and to the transaction coordinator otherwise.
+        let target = if t.next == Some(Request::TxnOffsetCommit) { t.group_coordinator } else { t.coordinator };
+        if t.group_coordinator == Some(broker) {
+            t.group_coordinator = None;
+        }
+        if t.coordinator == Some(broker) {
+            t.coordinator = None;
+        }
+        if target != Some(broker) {
             return;
         }
         if t.in_flight.is_some_and(|r| r != 0) {
             t.in_flight = None;
         }
-        t.coordinator = None;
         if t.next.is_some() {
             self.txn_backoff(cx);
         }
