@@ -562,6 +562,8 @@ fn sim_calls(doc: &Value) -> Vec<Vec<SimCall>> {
             Some("txn_call_refused") if e["call"] == "send()" => calls[p].push(SimCall::SendRefused(error)),
             // sendOffsetsToTransaction blocks without a state of its own (the producer stays
             // IN_TRANSACTION): it returns when the offsets are added, or throws (txn_call_refused).
+            // With no offsets the call does nothing and returns at once.
+            Some("txn_offsets_sending") if e["offsets"].as_array().is_some_and(Vec::is_empty) => calls[p].push(SimCall::Ok("sendOffsetsToTransaction()".to_string(), at)),
             Some("txn_offsets_sending") => blocked[p] = Some("sendOffsetsToTransaction()".to_string()),
             Some("txn_offsets_added") => calls[p].push(SimCall::Ok(blocked[p].take().unwrap_or_default(), at)),
             Some("txn_call_refused") => {

@@ -95,3 +95,4 @@ fn a_new_group_coordinator_loads_the_pending_offsets_and_the_marker_commits_them
     until(&mut sim, 25000);
     assert_eq!(group_g(&sim), (Some(7), None));
 }
+

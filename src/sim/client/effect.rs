@@ -639,9 +639,14 @@ impl ProducerEffect {
                 Some(e) => format!("{}'s {call} throws: the producer is in {state} after {}", names.producer_name(*producer), e.name()),
                 None => format!("{}'s {call} throws IllegalStateException: not allowed in state {state}", names.producer_name(*producer)),
             },
+            ProducerEffect::TxnOffsetsSending { producer, group, offsets, .. } if offsets.is_empty() => format!(
+                "{} calls sendOffsetsToTransaction for group {} with no offsets (its consumer owns no partition): the call does nothing",
+                names.producer_name(*producer),
+                names.group_name(*group)
+            ),
             ProducerEffect::TxnOffsetsSending { producer, group, generation, offsets } => {
                 let list: Vec<String> = offsets.iter().map(|(tp, o)| format!("{} → {o}", tpn(tp))).collect();
-                let metadata = if *generation < 0 { "no generation (a group without members accepts it)".to_string() } else { format!("generation {generation}") };
+                let metadata = if *generation < 0 { "with no generation (accepted without a membership check)".to_string() } else { format!("generation {generation}") };
                 format!(
                     "{} calls sendOffsetsToTransaction({}) for group {}, {metadata}: TxnOffsetCommit goes to the group's coordinator, and the call blocks until it answers",
                     names.producer_name(*producer),

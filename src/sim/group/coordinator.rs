@@ -181,6 +181,20 @@ impl GroupState {
         (touched, stored)
     }
 
+    /// `ClassicGroup.validateOffsetCommit` for a transactional commit: with generation −1 and no
+    /// member id it is accepted (for an empty group and any other); otherwise the member must be
+    /// known and the generation the group's. The rebalance state is not checked.
+    fn validate_txn_offset_commit(&self, generation: i32, member_id: &str) -> Result<(), KafkaError> {
+        if generation < 0 && (self.phase == GroupPhase::Empty || member_id.is_empty()) {
+            return Ok(());
+        }
+        self.validate_member(member_id, None)?;
+        if generation != self.generation {
+            return Err(KafkaError::IllegalGeneration);
+        }
+        Ok(())
+    }
+
     /// Producer ids whose open transactions hold an offset of one of these partitions.
     fn unstable(&self, partitions: &[u32]) -> Vec<u32> {
         self.pending_txn_offsets.iter().filter(|(_, offs)| offs.iter().any(|o| partitions.contains(&o.pidx))).map(|(&pid, _)| pid).collect()
@@ -854,14 +868,8 @@ impl Coordinator {
     ) {
         let answer = |cx: &mut GroupCtx<'_>, error| cx.send(NodeId::Broker(layout.broker), NodeId::Producer(p), Msg::TxnOffsetCommitResponse { req, group: g, error: Some(error) });
         let Some(state) = self.group_mut(g) else { return answer(cx, KafkaError::NotCoordinator) };
-        let simple = generation < 0 && state.phase == GroupPhase::Empty;
-        if !simple && (generation >= 0 || !member_id.is_empty()) {
-            if let Err(error) = state.validate_member(member_id, None) {
-                return answer(cx, error);
-            }
-            if generation != state.generation {
-                return answer(cx, KafkaError::IllegalGeneration);
-            }
+        if let Err(error) = state.validate_txn_offset_commit(generation, member_id) {
+            return answer(cx, error);
         }
         cx.emit(CoordinatorOut::TxnAppend { group: g, producer: (p, req), pid, offsets: offsets.to_vec() });
     }
@@ -945,5 +953,60 @@ impl Coordinator {
             }
         }
         stored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(consumer: u32) -> MemberMeta {
+        MemberMeta {
+            consumer,
+            instance_id: None,
+            topics: Vec::new(),
+            owned: Vec::new(),
+            owned_generation: 3,
+            session_timeout_ms: 45_000,
+            rebalance_timeout_ms: 300_000,
+            last_heartbeat: 0,
+            join_req: None,
+            sync_req: None,
+            assignment: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_transactional_offset_commit_is_fenced_by_member_and_generation() {
+        let mut g = GroupState::new();
+        assert_eq!(g.validate_txn_offset_commit(-1, ""), Ok(()), "an empty group takes offsets without metadata");
+        assert_eq!(g.validate_txn_offset_commit(-1, "c-1"), Ok(()), "an empty group takes generation -1 with a member id too");
+        g.phase = GroupPhase::Stable;
+        g.generation = 3;
+        g.members.insert("c-1".to_string(), member(0));
+        assert_eq!(g.validate_txn_offset_commit(-1, ""), Ok(()), "no generation and no member id: accepted with members too");
+        assert_eq!(g.validate_txn_offset_commit(3, "c-1"), Ok(()));
+        assert_eq!(g.validate_txn_offset_commit(2, "c-1"), Err(KafkaError::IllegalGeneration), "a zombie with the old generation");
+        assert_eq!(g.validate_txn_offset_commit(-1, "c-1"), Err(KafkaError::IllegalGeneration), "a member without its generation");
+        assert_eq!(g.validate_txn_offset_commit(3, "c-9"), Err(KafkaError::UnknownMemberId), "a member the group removed");
+        g.phase = GroupPhase::PreparingRebalance;
+        assert_eq!(g.validate_txn_offset_commit(3, "c-1"), Ok(()), "the rebalance state is not checked for transactional commits");
+    }
+
+    #[test]
+    fn a_transactions_offsets_commit_only_over_earlier_records() {
+        let mut g = GroupState::new();
+        assert!(g.store(5, 10, 4), "a plain commit at record 4");
+        g.pending_txn_offsets.insert(7, vec![PendingTxnOffset { pidx: 5, offset: 3, record_offset: 2 }, PendingTxnOffset { pidx: 6, offset: 8, record_offset: 3 }]);
+        assert_eq!(g.unstable(&[5]), vec![7]);
+        assert_eq!(g.unstable(&[9]), Vec::<u32>::new());
+        let (touched, stored) = g.end_txn(7, true);
+        assert_eq!(touched, vec![(5, 3), (6, 8)]);
+        assert_eq!(stored, vec![(6, 8)], "partition 5's plain commit was written after the transaction's record, so it stays");
+        assert_eq!((g.offsets.get(&5).copied(), g.offsets.get(&6).copied()), (Some(10), Some(8)));
+        g.pending_txn_offsets.insert(8, vec![PendingTxnOffset { pidx: 6, offset: 20, record_offset: 9 }]);
+        assert_eq!(g.end_txn(8, false), (vec![(6, 20)], Vec::new()), "an abort stores nothing");
+        assert_eq!(g.offsets.get(&6).copied(), Some(8));
+        assert!(g.pending_txn_offsets.is_empty());
     }
 }

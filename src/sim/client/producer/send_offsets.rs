@@ -29,10 +29,16 @@ impl Producer {
     }
 
     /// `TransactionManager.sendOffsetsToTransaction`: only inside a transaction and outside an
-    /// error state (`maybeFailWithError`); it marks the transaction as started, so its end needs
+    /// error state (`maybeFailWithError`), with offsets to send; it marks the transaction as started, so its end needs
     /// an EndTxn even if nothing was sent.
     pub(super) fn run_send_offsets(&mut self, cx: &mut Cx<'_>, offsets: TxnOffsets) {
         let p = self.index;
+        // `KafkaProducer.sendOffsetsToTransaction` does nothing for no offsets, not even the
+        // state checks.
+        if offsets.offsets.is_empty() {
+            cx.emit(ProducerEffect::TxnOffsetsSending { producer: p, group: offsets.group, generation: offsets.generation, offsets: Vec::new() });
+            return;
+        }
         let t = self.txn_mut();
         if t.state != TxnClientState::InTransaction {
             return self.refuse_call(cx, TxnCall::SendOffsetsToTransaction.name());
