@@ -1,5 +1,5 @@
 //! The layout's rules, read from the source: inside `src/sim/` a layer uses only the layers below
-//! it (foundation → cluster → group → client → the simulation root), and nothing in `src/`
+//! it (foundation → cluster → group → client → app → the simulation root), and nothing in `src/`
 //! imports in a circle (the sim's parts, the crate's top-level modules, the page's files).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,7 +86,7 @@ fn references(module: &[String], text: &str) -> Vec<Vec<String>> {
 }
 
 /// The part of `src/sim/` a module belongs to, and its layer: 0 foundation (each module its own
-/// part), 1 cluster, 2 group and txn, 3 client, 4 the root.
+/// part), 1 cluster, 2 group and txn, 3 client, 4 the applications built on clients, 5 the root.
 fn sim_part(path: &[String]) -> Option<(String, u8)> {
     if path.first().map(String::as_str) != Some("sim") {
         return None;
@@ -98,7 +98,8 @@ fn sim_part(path: &[String]) -> Option<(String, u8)> {
         "group" => ("group".into(), 2),
         "txn" => ("txn".into(), 2),
         "client" => ("client".into(), 3),
-        _ => ("root".into(), 4),
+        "app" => ("app".into(), 4),
+        _ => ("root".into(), 5),
     })
 }
 

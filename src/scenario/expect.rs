@@ -136,6 +136,23 @@ pub enum Check {
         /// Expected.
         value: u64,
     },
+    /// A pipeline's end-to-end count: its inputs below the committed offsets with no readable
+    /// output (`lost`), or with more than one (`duplicated`).
+    PipelineTotal {
+        /// The pipeline.
+        pipeline: String,
+        /// Lost (else duplicated).
+        lost: bool,
+        /// Expected.
+        value: u32,
+    },
+    /// A pipeline's end-to-end verdict.
+    PipelineVerdict {
+        /// The pipeline.
+        pipeline: String,
+        /// Expected.
+        verdict: Verdict,
+    },
     /// A transactional id's state at its coordinator.
     TransactionState {
         /// The `transactional.id`.
@@ -480,6 +497,22 @@ impl Expectation {
                     Check::HighWatermark { tp, replica, value } => log_figure(sim, "high watermark", *tp, *replica, *value, ReplicaLog::high_watermark),
                     Check::LastStableOffset { tp, replica, value } => {
                         log_figure(sim, "last stable offset", *tp, *replica, *value, ReplicaLog::last_stable_offset)
+                    }
+                    Check::PipelineTotal { pipeline, lost, value } => {
+                        let what = if *lost { "lost" } else { "duplicated" };
+                        let got = sim.pipelines.iter().position(|p| &p.spec.name == pipeline).map_or("no such pipeline".to_string(), |i| {
+                            let v = sim.pipeline_verdict(i);
+                            (if *lost { v.lost } else { v.duplicated }).to_string()
+                        });
+                        (format!("input records {what} by pipeline {pipeline}"), value.to_string(), got)
+                    }
+                    Check::PipelineVerdict { pipeline, verdict } => {
+                        let got = sim.pipelines.iter().position(|p| &p.spec.name == pipeline).map_or("no such pipeline".to_string(), |i| {
+                            let v = sim.pipeline_verdict(i);
+                            format!("{} ({} inputs, lost {}, duplicated {})", v.verdict().name(), v.inputs, v.lost, v.duplicated)
+                        });
+                        let passed = got.starts_with(&format!("{} ", verdict.name()));
+                        return CheckResult { description: format!("verdict of pipeline {pipeline} = {}", verdict.name()), actual: got, passed };
                     }
                     Check::TransactionState { transactional_id, state } => {
                         let got = sim

@@ -97,6 +97,10 @@ impl Names for Sim {
     fn txn_name(&self, txn: u32) -> &str {
         &self.txn_ids[txn as usize].name
     }
+
+    fn pipeline_name(&self, pipeline: u32) -> &str {
+        &self.pipelines[pipeline as usize].spec.name
+    }
 }
 
 /// A one-line description of a message.

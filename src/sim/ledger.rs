@@ -221,6 +221,9 @@ pub struct LedgerRecord {
     /// For a transactional producer's record: what became of its transaction.
     #[serde(skip_serializing_if = "TxnFate::is_none")]
     pub txn: TxnFate,
+    /// For a pipeline's output record: the input record it was made from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<RecordId>,
 }
 
 /// What became of a record's transaction, as its partition's leader wrote the marker.
@@ -322,6 +325,7 @@ impl Ledger {
             internal: None,
             deleted_by_retention_at: None,
             txn: TxnFate::None,
+            source: None,
         });
         id
     }

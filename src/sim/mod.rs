@@ -22,6 +22,7 @@
 //! the network ([`ctx::Io`]) and the timeline, runs each handler with a context and drains its
 //! outbox in order, and gathers the layers' effects into [`Effect`].
 
+pub mod app;
 mod broker_glue;
 pub mod client;
 pub mod cluster;
@@ -37,6 +38,7 @@ pub mod msg;
 pub mod murmur2;
 pub mod narrate;
 pub mod net;
+mod pipeline_glue;
 mod produce_glue;
 pub mod setup;
 pub mod shared;
@@ -173,6 +175,8 @@ pub struct Sim {
     next_producer_id: u32,
     /// Transactional produce requests held by leaders while the coordinator adds their partition.
     verifying: Vec<txn_glue::Verifying>,
+    /// The consume-transform-produce applications.
+    pub pipelines: Vec<app::pipeline::Pipeline>,
     timeline: Vec<TimedAction>,
     /// The replicas of each partition the timeline creates later, by global index (empty for
     /// one that exists).
@@ -255,6 +259,7 @@ impl Sim {
             txn_states: (0..setup.brokers).map(|_| txn::TxnCoordinator::default()).collect(),
             next_producer_id: 0,
             verifying: Vec::new(),
+            pipelines: setup.pipelines.into_iter().map(app::pipeline::Pipeline::new).collect(),
             timeline: setup.timeline,
             planned,
         };
@@ -346,6 +351,7 @@ impl Sim {
             self.io.now = next.time;
             self.effects.clear();
             if let Some(event) = self.handle(next.event) {
+                self.pipelines_react();
                 let step = Step {
                     index: self.steps,
                     time: self.io.now,

@@ -27,6 +27,8 @@ pub trait Names {
     fn record_label(&self, id: RecordId) -> String;
     /// A `transactional.id`.
     fn txn_name(&self, txn: u32) -> &str;
+    /// A pipeline's name.
+    fn pipeline_name(&self, pipeline: u32) -> &str;
 }
 
 /// `[orders-0, orders-1]`.

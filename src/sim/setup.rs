@@ -13,6 +13,7 @@ use super::timer::Timer;
 use super::types::{BrokerId, NodeId, Tp};
 use super::topic::partition_for_id;
 use super::txn::TxnId;
+use super::app::pipeline::PipelineSpec;
 use super::{Controller, Sim, Topic, OFFSETS_TOPIC, TRANSACTION_TOPIC};
 use serde::Serialize;
 use std::fmt::Write;
@@ -38,6 +39,8 @@ pub struct Setup {
     pub consumers: Vec<ConsumerSpec>,
     /// Timed actions.
     pub timeline: Vec<TimedAction>,
+    /// Consume-transform-produce applications over the consumers and producers.
+    pub pipelines: Vec<PipelineSpec>,
 }
 
 /// A topic: the partitions it has at time 0, and those the timeline creates later.

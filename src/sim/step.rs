@@ -7,6 +7,7 @@ use super::group::effect::GroupEffect;
 use super::msg::{DropReason, Msg};
 use super::narrate::Names;
 use super::net::NetEffect;
+use super::app::effect::AppEffect;
 use super::setup::ScenarioEffect;
 use super::timer::Timer;
 use super::txn::TxnEffect;
@@ -67,6 +68,8 @@ pub enum Effect {
     Group(GroupEffect),
     /// At a transaction coordinator.
     Txn(TxnEffect),
+    /// At an application built on the clients.
+    App(AppEffect),
     /// On the scenario's timeline.
     Scenario(ScenarioEffect),
 }
@@ -81,6 +84,7 @@ impl Effect {
             Effect::Consumer(e) => Some(e.describe(names)),
             Effect::Group(e) => Some(e.describe(names)),
             Effect::Txn(e) => Some(e.describe(names)),
+            Effect::App(e) => Some(e.describe(names)),
             Effect::Scenario(e) => Some(e.describe()),
         }
     }
@@ -96,7 +100,7 @@ macro_rules! effect_from {
     };
 }
 
-effect_from!(Net(NetEffect), Cluster(ClusterEffect), Producer(ProducerEffect), Consumer(ConsumerEffect), Group(GroupEffect), Txn(TxnEffect), Scenario(ScenarioEffect));
+effect_from!(Net(NetEffect), Cluster(ClusterEffect), Producer(ProducerEffect), Consumer(ConsumerEffect), Group(GroupEffect), Txn(TxnEffect), App(AppEffect), Scenario(ScenarioEffect));
 
 /// One step of the simulation: exactly one event and what followed from it.
 #[derive(Clone, Debug, Serialize)]

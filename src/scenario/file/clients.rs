@@ -24,7 +24,9 @@ pub(super) fn subscription(cx: &mut Ctx<'_>, list: &Spanned<Vec<String>>, tnames
     subscribed
 }
 
-pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpec], producers: &[ProducerSpec]) -> Vec<ConsumerSpec> {
+/// The consumers; those a pipeline runs (`piped`, by name) have the pipeline as their
+/// application, which polls and commits as its guarantee says.
+pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics: &[TopicSpec], producers: &[ProducerSpec], piped: &[&str]) -> Vec<ConsumerSpec> {
     let mut out: Vec<ConsumerSpec> = Vec::new();
     if defs.len() > limits::CONSUMERS {
         cx.err(defs[0].span().start, format!("more than {} consumers", limits::CONSUMERS), None);
@@ -61,7 +63,16 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
                 false
             }
         };
-        let scripted = match d.application.as_ref().map(|a| a.get_ref().as_str()) {
+        let in_pipeline = piped.contains(&name.as_str());
+        if in_pipeline {
+            let keys = [("commit", d.commit.as_ref().map(|c| c.span().start)), ("processing", d.processing.as_ref().map(|c| c.span().start)), ("application", d.application.as_ref().map(|c| c.span().start))];
+            for (key, span) in keys {
+                if let Some(span) = span {
+                    cx.err(span, format!("consumer {} runs in a pipeline, which is its application", printable(&name)), Some(format!("remove `{key}`: the pipeline polls, processes and commits as its guarantee says")));
+                }
+            }
+        }
+        let scripted = in_pipeline || match d.application.as_ref().map(|a| a.get_ref().as_str()) {
             None | Some("loop") => false,
             Some("scripted") => true,
             Some(other) => {
@@ -92,8 +103,9 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
         }
         let raw = d.config.as_ref().map(|c| c.get_ref().clone()).unwrap_or_default();
         let config_at = d.config.as_ref().map_or(at, |c| c.span().start);
-        // A scripted application keeps Kafka's default enable.auto.commit = true.
-        let config = match raw.resolve(commit != CommitPolicy::Auto && !scripted) {
+        // A scripted application keeps Kafka's default enable.auto.commit = true; a pipeline
+        // commits itself.
+        let config = match raw.resolve(in_pipeline || (commit != CommitPolicy::Auto && !scripted)) {
             Ok(c) => c,
             Err(message) => {
                 cx.err(config_at, message, None);

@@ -20,6 +20,9 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
             cx.err(at.span().start, format!("at = {} is after the end of the run ({duration_ms} ms)", at.get_ref()), Some("raise duration_ms or move the expectation earlier".into()));
         }
     }
+    if let Some(p) = &e.pipeline {
+        return pipeline_expectation(cx, e, p, clients, line);
+    }
     let group = match &e.group {
         Some(gname) => {
             let mut names: Vec<&str> = Vec::new();
@@ -337,6 +340,32 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
     }
     if checks.is_empty() && cx.errors.len() == errors_before {
         cx.err(start, "this expectation checks nothing", Some("add e.g. acknowledged_lost = 0, or partition + leader".into()));
+        return None;
+    }
+    Some(Expectation { at: e.at.as_ref().map(|a| *a.get_ref()), line, checks, at_least: false })
+}
+
+/// An `[[expect]]` naming a pipeline: its `verdict`, `lost` and `duplicated`, end to end.
+fn pipeline_expectation(cx: &mut Ctx<'_>, e: &ExpectDef, p: &Spanned<String>, clients: &Clients<'_>, line: usize) -> Option<Expectation> {
+    let names: Vec<&str> = clients.pipelines.iter().map(String::as_str).collect();
+    let pipeline = names[lookup(cx, "pipeline", Some(p), p.span().start, &names)? as usize].to_string();
+    let mut checks = Vec::new();
+    if let Some(v) = &e.verdict {
+        match Verdict::ALL.iter().find(|x| x.name() == v.get_ref()) {
+            Some(verdict) => checks.push(Check::PipelineVerdict { pipeline: pipeline.clone(), verdict: *verdict }),
+            None => {
+                let hint = closest(v.get_ref(), Verdict::ALL.iter().map(|x| x.name())).map_or("use exactly-once, at-least-once, at-most-once or none".to_string(), |b| format!("did you mean `{b}`?"));
+                cx.err(v.span().start, format!("unknown verdict {:?}", v.get_ref()), Some(hint));
+            }
+        }
+    }
+    for (lost, value) in [(true, e.lost), (false, e.duplicated)] {
+        if let Some(value) = value {
+            checks.push(Check::PipelineTotal { pipeline: pipeline.clone(), lost, value });
+        }
+    }
+    if checks.is_empty() {
+        cx.err(p.span().start, "this pipeline expectation checks nothing", Some("a pipeline expectation checks `verdict`, `lost` and `duplicated`, e.g. verdict = \"exactly-once\"".into()));
         return None;
     }
     Some(Expectation { at: e.at.as_ref().map(|a| *a.get_ref()), line, checks, at_least: false })

@@ -19,12 +19,14 @@ use crate::sim::types::KafkaError;
 mod checks;
 mod clients;
 mod expect;
+mod pipelines;
 mod timeline;
 mod topics;
 
 use checks::*;
 use clients::*;
 use expect::*;
+use pipelines::*;
 use timeline::*;
 use topics::*;
 
@@ -40,6 +42,7 @@ toml_table! {
         topics: Vec<Spanned<TopicDef>> = "topics",
         producers: Vec<Spanned<ProducerDef>> = "producers",
         consumers: Vec<Spanned<ConsumerDef>> = "consumers",
+        pipelines: Vec<Spanned<PipelineDef>> = "pipelines",
         timeline: Vec<Spanned<StepDef>> = "timeline",
         expect: Vec<Spanned<ExpectDef>> = "expect",
         goal: Option<Spanned<String>> = "goal",
@@ -126,6 +129,17 @@ toml_table! {
         application: Option<Spanned<String>> = "application",
         start: Option<bool> = "start",
     } required: ["name", "topics"]
+}
+
+toml_table! {
+    struct PipelineDef {
+        name: Spanned<String> = "name",
+        consumer: Spanned<String> = "consumer",
+        producer: Spanned<String> = "producer",
+        output: Spanned<String> = "output",
+        value: Option<Spanned<String>> = "value",
+        guarantee: Option<Spanned<String>> = "guarantee",
+    } required: ["name", "consumer", "producer", "output"]
 }
 
 toml_table! {
@@ -300,6 +314,7 @@ toml_table! {
         last_stable_offset: Option<u64> = "last_stable_offset",
         transactional_id: Option<Spanned<String>> = "transactional_id",
         transaction_state: Option<Spanned<String>> = "transaction_state",
+        pipeline: Option<Spanned<String>> = "pipeline",
     }
 }
 
@@ -589,7 +604,10 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
         }
     }
 
-    let consumers = consumers(cx, &def.consumers, &topics, &producers);
+    let piped: Vec<&str> = def.pipelines.iter().map(|p| p.get_ref().consumer.get_ref().as_str()).collect();
+    let consumers = consumers(cx, &def.consumers, &topics, &producers, &piped);
+    let pipelines = pipelines(cx, &def.pipelines, &topics, &producers, &consumers);
+    let pipeline_names: Vec<String> = pipelines.iter().map(|p| p.name.clone()).collect();
     // A group's first FindCoordinator makes the cluster create `__consumer_offsets` with all its
     // partitions, which count toward the cluster's limit like any topic's.
     let offsets_partitions = broker_config.offsets_topic_num_partitions;
@@ -604,7 +622,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
             Some("lower offsets.topic.num.partitions (Kafka's default is 50) or the topics' partitions".into()),
         );
     }
-    let clients = Clients { producers: &producers, consumers: &consumers, brokers, given_groups: &[] };
+    let clients = Clients { producers: &producers, consumers: &consumers, brokers, given_groups: &[], pipelines: &pipeline_names };
 
     let mut links = Vec::new();
     for l in &def.links {
@@ -696,7 +714,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
         }
     }
 
-    let setup = Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline };
+    let setup = Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline, pipelines };
     if cx.errors.is_empty() {
         check_cost(cx, &def, &setup, challenge.as_ref().map_or(&[][..], |c| &c.solution[..]), duration_ms, budget);
     }

@@ -271,6 +271,8 @@ pub(super) struct Clients<'a> {
     pub(super) brokers: u32,
     /// Groups without consumers that the timeline sends offsets for in a transaction.
     pub(super) given_groups: &'a [String],
+    /// The pipelines' names.
+    pub(super) pipelines: &'a [String],
 }
 
 /// The groups that only `send_offsets_to_transaction` entries name, in order.

@@ -356,6 +356,29 @@ impl Consumer {
         self.owned.iter().map(|o| o.buffer.len() as u32).sum()
     }
 
+    /// The application thread is between calls, with none waiting (a scripted application).
+    pub fn app_idle(&self) -> bool {
+        self.app == AppState::Idle && self.calls.is_empty()
+    }
+
+    /// The application seeks every owned partition back to its committed offset, as an
+    /// application does after a failed batch (`committed()`, then `seek()`): what was fetched or
+    /// returned and not yet processed is dropped, and the next `poll()` asks the coordinator for
+    /// the committed offsets. Returns how many records were dropped.
+    pub(crate) fn seek_to_committed(&mut self) -> u32 {
+        let dropped = self.processing.len() as u32 + self.buffered();
+        self.processing.clear();
+        for o in &mut self.owned {
+            o.buffer.clear();
+            o.buffer_end = None;
+            o.position = None;
+            o.lookup = false;
+            o.offset_epoch = None;
+            o.awaiting_validation = false;
+        }
+        dropped
+    }
+
     /// The owned partitions (global indices), in order.
     pub fn assigned(&self) -> impl Iterator<Item = u32> + '_ {
         self.owned.iter().map(|o| o.pidx)

@@ -241,6 +241,32 @@ impl Producer {
         }
     }
 
+    /// Every record the application gave it is acknowledged or failed (what `flush()` waits for).
+    pub fn flushed(&self) -> bool {
+        self.batches.values().next().is_none() && self.blocked.is_empty() && self.txn.as_ref().is_none_or(|t| t.waiting.is_empty())
+    }
+
+    /// The application thread is not blocked in a call, and no call or send waits behind one.
+    pub fn app_free(&self) -> bool {
+        self.blocked.is_empty() && self.txn.as_ref().is_none_or(|t| !t.blocked())
+    }
+
+    /// A new instance of the application's producer with the same `transactional.id` (a restart):
+    /// what the old one had not sent is gone, and it must call `initTransactions()` again.
+    pub(crate) fn restart_transactions(&mut self) {
+        let Some(t) = &mut self.txn else { return };
+        *t = TransactionManager::new(t.txn);
+        self.blocked.clear();
+        let unsent: Vec<u64> = self.batches.iter().filter(|(_, b)| b.attempts == 0).map(|(id, _)| id).collect();
+        for &bid in &unsent {
+            self.batches.remove(bid);
+        }
+        for pidx in 0..self.queues.len() {
+            self.queues[pidx].retain(|b| !unsent.contains(b));
+            self.queue_changed(pidx as u32);
+        }
+    }
+
     /// Keeps `waiting` in step with a partition's queue after the queue changed.
     fn queue_changed(&mut self, pidx: u32) {
         let queued = !self.queues[pidx as usize].is_empty();
