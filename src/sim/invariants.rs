@@ -7,6 +7,7 @@
 //! the configuration is unsafe.
 
 use super::broker::Role;
+use super::app::pipeline::Guarantee;
 use super::config::Acks;
 use super::config::IsolationLevel;
 use super::ledger::{Outcome, TxnFate};
@@ -35,11 +36,14 @@ pub enum Invariant {
     StableBelowLso,
     /// A read_committed consumer processes no record of an aborted or undecided transaction.
     ReadCommittedSeesOnlyCommitted,
+    /// A pipeline's output holds exactly one readable result of each input below its group's
+    /// committed offsets (a promise of `exactly_once` only).
+    PipelineExactlyOnce,
 }
 
 impl Invariant {
     /// Every invariant, in the order they are checked.
-    pub const ALL: [Invariant; 8] = [
+    pub const ALL: [Invariant; 9] = [
         Invariant::HighWatermarkWithinLog,
         Invariant::OneLeaderPerEpoch,
         Invariant::RecordsKeepTheirOrder,
@@ -48,6 +52,7 @@ impl Invariant {
         Invariant::LedgerMatchesLogs,
         Invariant::StableBelowLso,
         Invariant::ReadCommittedSeesOnlyCommitted,
+        Invariant::PipelineExactlyOnce,
     ];
 
     /// A short name, as the CLI prints it.
@@ -61,6 +66,7 @@ impl Invariant {
             Invariant::LedgerMatchesLogs => "ledger-matches-logs",
             Invariant::StableBelowLso => "stable-below-lso",
             Invariant::ReadCommittedSeesOnlyCommitted => "read-committed-sees-only-committed",
+            Invariant::PipelineExactlyOnce => "pipeline-exactly-once",
         }
     }
 
@@ -75,6 +81,7 @@ impl Invariant {
             Invariant::LedgerMatchesLogs => "the ledger agrees with the logs",
             Invariant::StableBelowLso => "the last stable offset never passes a transaction that is still open",
             Invariant::ReadCommittedSeesOnlyCommitted => "a read_committed consumer never processes a record of an aborted transaction",
+            Invariant::PipelineExactlyOnce => "a consume-transform-produce pipeline's output holds each input's result exactly once",
         }
     }
 }
@@ -122,6 +129,7 @@ impl Checker {
     /// `replication.factor − min.insync.replicas` brokers down at once, is the caller's part.)
     pub fn safe(sim: &Sim) -> bool {
         sim.producers.iter().all(|p| p.config.acks == Acks::All)
+            && sim.pipelines.iter().all(|p| p.spec.guarantee == Guarantee::ExactlyOnce)
             && sim
                 .topics
                 .iter()
@@ -143,7 +151,7 @@ impl Checker {
                 return Some(v);
             }
         }
-        self.check_acknowledged(sim).or_else(|| self.check_committed(sim)).or_else(|| self.check_read_committed(sim))
+        self.check_acknowledged(sim).or_else(|| self.check_committed(sim)).or_else(|| self.check_read_committed(sim)).or_else(|| check_pipelines(sim))
     }
 
     /// Every record a read_committed consumer processed since the last check was plain or of a
@@ -386,6 +394,32 @@ impl Checker {
 }
 
 /// Two replicas that hold an offset written in the same leader epoch hold the same record.
+/// Every pipeline's verdict. A duplicate is final, so it is judged at once; a loss only while no
+/// result of the pipeline is undecided and every partition it reads or writes has a leader, since
+/// a transaction's offsets may count before its marker reaches the output (they travel to
+/// different leaders).
+fn check_pipelines(sim: &Sim) -> Option<Violation> {
+    for (i, p) in sim.pipelines.iter().enumerate() {
+        let v = sim.pipeline_verdict(i);
+        let settled = v.undecided == 0 && !v.unavailable;
+        if v.duplicated > 0 || (v.lost > 0 && settled) {
+            return Some(Violation {
+                invariant: Invariant::PipelineExactlyOnce,
+                detail: format!(
+                    "pipeline {} ({}): of {} input records below its committed offsets, {} have no result a read_committed reader of {} reads, {} have several",
+                    p.spec.name,
+                    p.spec.guarantee.name(),
+                    v.inputs,
+                    v.lost,
+                    sim.topics[p.spec.output as usize].name,
+                    v.duplicated
+                ),
+            });
+        }
+    }
+    None
+}
+
 fn check_replicas_agree(sim: &Sim, pidx: u32) -> Option<Violation> {
     let holders: Vec<_> = sim.brokers.iter().filter_map(|b| b.replicas[pidx as usize].as_ref().map(|r| (b.id, &r.log))).collect();
     for (i, (a, la)) in holders.iter().enumerate() {

@@ -33,6 +33,10 @@ pub struct PipelineVerdict {
     pub duplicated: u32,
     /// Output records a read_committed consumer can read.
     pub outputs: u32,
+    /// Results in the output logs whose transaction is not decided there yet.
+    pub undecided: u32,
+    /// A partition it reads or writes has no leader now, so part of the picture is missing.
+    pub unavailable: bool,
 }
 
 impl PipelineVerdict {
@@ -164,12 +168,19 @@ impl Sim {
         let mut verdict = PipelineVerdict::default();
         let output = &self.topics[spec.output as usize];
         for pidx in output.base..output.base + output.partitions {
-            let Some(log) = self.controller.parts[pidx as usize].leader.and_then(|l| self.replica(l, pidx)).map(|r| &r.log) else { continue };
-            for r in log.records().take_while(|r| r.offset < log.last_stable_offset()) {
+            let Some(log) = self.controller.parts[pidx as usize].leader.and_then(|l| self.replica(l, pidx)).map(|r| &r.log) else {
+                verdict.unavailable = true;
+                continue;
+            };
+            let lso = log.last_stable_offset();
+            for r in log.records() {
                 let rec = &self.ledger.records[r.record as usize];
-                if let Some(source) = rec.source.filter(|_| readable(r.kind, rec.txn)) {
+                let Some(source) = rec.source else { continue };
+                if r.offset < lso && readable(r.kind, rec.txn) {
                     *copies.entry(source).or_insert(0) += 1;
                     verdict.outputs += 1;
+                } else if rec.txn == TxnFate::Open || (r.offset >= lso && rec.txn != TxnFate::Aborted) {
+                    verdict.undecided += 1;
                 }
             }
         }
@@ -178,7 +189,10 @@ impl Sim {
             let topic = &self.topics[t as usize];
             for pidx in topic.base..topic.base + topic.partitions {
                 let Some(&end) = committed.and_then(|c| c.get(&pidx)) else { continue };
-                let Some(log) = self.controller.parts[pidx as usize].leader.and_then(|l| self.replica(l, pidx)).map(|r| &r.log) else { continue };
+                let Some(log) = self.controller.parts[pidx as usize].leader.and_then(|l| self.replica(l, pidx)).map(|r| &r.log) else {
+                    verdict.unavailable = true;
+                    continue;
+                };
                 for r in log.records().filter(|r| r.offset < end) {
                     if !readable(r.kind, self.ledger.records[r.record as usize].txn) {
                         continue;

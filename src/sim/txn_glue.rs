@@ -220,7 +220,7 @@ impl Sim {
     /// and holds the batch meanwhile. Returns false when the batch may be appended at once.
     pub(super) fn verify_first(&mut self, b: BrokerId, pidx: u32, produce: &ProduceRequest) -> bool {
         let Some(txn) = produce.txn else { return false };
-        if self.replica(b, pidx).is_some_and(|r| r.log.txns().is_open(produce.pid)) {
+        if self.replica(b, pidx).is_some_and(|r| r.log.txns().is_open(produce.pid, produce.epoch)) {
             return false;
         }
         let tp = self.tp(pidx);

@@ -59,7 +59,7 @@ impl Sim {
             return self.answer_txn_offsets(b, p, req, group, Some(KafkaError::NotCoordinator));
         }
         let pidx = self.groups[group as usize].pidx;
-        if self.replica(b, pidx).is_some_and(|r| r.log.txns().is_open(pid)) {
+        if self.replica(b, pidx).is_some_and(|r| r.log.txns().is_open(pid, epoch)) {
             return self.txn_offset_commit_verified(b, request);
         }
         let Some(coordinator) = self.controller.parts[self.txn_ids[txn as usize].pidx as usize].leader else {

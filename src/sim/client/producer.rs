@@ -252,19 +252,22 @@ impl Producer {
     }
 
     /// A new instance of the application's producer with the same `transactional.id` (a restart):
-    /// what the old one had not sent is gone, and it must call `initTransactions()` again.
+    /// it has none of the old one's batches, requests or sequences (answers to the old requests
+    /// find nothing waiting for them), and must call `initTransactions()` again. Simplification:
+    /// it keeps the old instance's connections and metadata.
     pub(crate) fn restart_transactions(&mut self) {
         let Some(t) = &mut self.txn else { return };
         *t = TransactionManager::new(t.txn);
         self.blocked.clear();
-        let unsent: Vec<u64> = self.batches.iter().filter(|(_, b)| b.attempts == 0).map(|(id, _)| id).collect();
-        for &bid in &unsent {
-            self.batches.remove(bid);
-        }
-        for pidx in 0..self.queues.len() {
-            self.queues[pidx].retain(|b| !unsent.contains(b));
-            self.queue_changed(pidx as u32);
-        }
+        self.batches = ById::default();
+        self.in_flight = ById::default();
+        self.in_flight_per_broker.iter_mut().for_each(|n| *n = 0);
+        self.queues.iter_mut().for_each(VecDeque::clear);
+        self.waiting.clear();
+        self.next_seq.clear();
+        self.last_acked.clear();
+        self.bump_pending.clear();
+        self.deadline_at = None;
     }
 
     /// Keeps `waiting` in step with a partition's queue after the queue changed.

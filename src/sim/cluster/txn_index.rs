@@ -17,6 +17,8 @@ pub struct TxnSpan {
     pub pid: u32,
     /// The offset of its first record here.
     pub first_offset: u64,
+    /// The producer epoch of that record.
+    pub epoch: u16,
     /// The offset of its marker, once written.
     pub marker_offset: Option<u64>,
     /// Whether the marker is an ABORT.
@@ -38,7 +40,7 @@ impl TxnIndex {
             RecordKind::Plain => {}
             RecordKind::Transactional => {
                 if !self.spans.iter().any(|s| s.pid == r.pid && s.marker_offset.is_none()) {
-                    self.spans.push(TxnSpan { pid: r.pid, first_offset: r.offset, marker_offset: None, aborted: false });
+                    self.spans.push(TxnSpan { pid: r.pid, first_offset: r.offset, epoch: r.producer_epoch, marker_offset: None, aborted: false });
                 }
             }
             RecordKind::Commit | RecordKind::Abort => {
@@ -96,9 +98,11 @@ impl TxnIndex {
         self.spans.iter().filter(|s| s.marker_offset.is_none()).map(|s| (s.pid, s.first_offset))
     }
 
-    /// Whether producer `pid` has a transaction open here.
-    pub fn is_open(&self, pid: u32) -> bool {
-        self.spans.iter().any(|s| s.pid == pid && s.marker_offset.is_none())
+    /// Whether producer `pid` has a transaction of epoch `epoch` open here (`UnifiedLog.hasOngoingTransaction`):
+    /// with transaction version 2 every transaction has a new epoch, so a write of the next
+    /// transaction that arrives before the previous one's marker is not taken as part of it.
+    pub fn is_open(&self, pid: u32, epoch: u16) -> bool {
+        self.spans.iter().any(|s| s.pid == pid && s.epoch == epoch && s.marker_offset.is_none())
     }
 }
 
@@ -154,6 +158,7 @@ mod tests {
         ix.track(&rec(2, 8, RecordKind::Transactional));
         ix.track(&rec(3, 8, RecordKind::Commit));
         assert_eq!(ix.last_stable_offset(4), 1, "the earliest open transaction decides");
-        assert!(ix.is_open(7) && !ix.is_open(8));
+        assert!(ix.is_open(7, 0) && !ix.is_open(8, 0));
+        assert!(!ix.is_open(7, 1), "a write of the next epoch is not part of the open transaction");
     }
 }
