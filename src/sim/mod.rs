@@ -38,7 +38,7 @@ pub mod msg;
 pub mod murmur2;
 pub mod narrate;
 pub mod net;
-mod pipeline_glue;
+pub mod pipeline_glue;
 mod produce_glue;
 pub mod setup;
 pub mod shared;

@@ -173,6 +173,9 @@ pub struct LedgerView {
     pub records: Vec<RecordFate>,
     /// Per consumer group.
     pub groups: Vec<GroupLedgerView>,
+    /// Per pipeline: its end-to-end verdict.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<PipelineView>,
 }
 
 /// One producer's state.
@@ -243,6 +246,36 @@ pub struct StateView {
     /// The transactional ids, as their coordinators see them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub transactions: Vec<TxnView>,
+    /// The consume-transform-produce pipelines.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<PipelineView>,
+}
+
+/// A consume-transform-produce pipeline: where its application is, and what its output shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct PipelineView {
+    /// Name.
+    pub name: String,
+    /// `at_least_once` or `exactly_once`.
+    pub guarantee: &'static str,
+    /// Where its application thread is.
+    pub stage: crate::sim::app::pipeline::Stage,
+    /// Its consumer's name.
+    pub consumer: String,
+    /// Its producer's name.
+    pub producer: String,
+    /// The output topic.
+    pub output: String,
+    /// Results sent in the batch under way.
+    pub batch: u32,
+    /// Batches whose offsets were committed.
+    pub batches_committed: u32,
+    /// Batches given up and read again.
+    pub batches_redone: u32,
+    /// The end-to-end count.
+    pub results: crate::sim::pipeline_glue::PipelineVerdict,
+    /// Its name: `exactly-once`, `at-least-once`, `at-most-once` or `none`.
+    pub verdict: &'static str,
 }
 
 /// A cut link: nothing sent from `from` to `to` arrives (nor back, when `both`).
@@ -556,7 +589,8 @@ impl Sim {
             })
             .collect();
         let groups = (0..self.groups.len() as u32).map(|g| self.group_ledger_view_named(g, &names, Rows::Only(&keep))).collect();
-        LedgerView { totals, records, groups }
+        let pipelines = (0..self.pipelines.len()).map(|i| self.pipeline_view(i)).collect();
+        LedgerView { totals, records, groups, pipelines }
     }
 
     /// The ledger's totals alone. Expectations read only these, and on a run of 100,000 records
@@ -733,6 +767,25 @@ impl Sim {
         }
     }
 
+    /// A pipeline's state.
+    pub fn pipeline_view(&self, i: usize) -> PipelineView {
+        let p = &self.pipelines[i];
+        let results = self.pipeline_verdict(i);
+        PipelineView {
+            name: p.spec.name.clone(),
+            guarantee: p.spec.guarantee.name(),
+            stage: p.stage,
+            consumer: self.consumers[p.spec.consumer as usize].name.clone(),
+            producer: self.producers[p.spec.producer as usize].name.clone(),
+            output: self.topics[p.spec.output as usize].name.clone(),
+            batch: p.batch.len() as u32,
+            batches_committed: p.batches_committed,
+            batches_redone: p.batches_redone,
+            verdict: results.verdict().name(),
+            results,
+        }
+    }
+
     /// A consumer's state.
     pub fn consumer_view(&self, c: u32) -> ConsumerView {
         let cons = &self.consumers[c as usize];
@@ -788,6 +841,7 @@ impl Sim {
             consumers: (0..self.consumers.len() as u32).map(|c| self.consumer_view(c)).collect(),
             cut_links: self.cut_links(),
             transactions: self.txn_views(),
+            pipelines: (0..self.pipelines.len()).map(|i| self.pipeline_view(i)).collect(),
         }
     }
 

@@ -91,7 +91,7 @@ pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
 /// The terms with a definition, as written. Matching is exact and case-sensitive, on whole
 /// words; the definitions are in each language's table (`Text::definitions`), in this order. They
 /// sit here, with the words, so that the tables' length is checked without the glossary's code.
-pub const TERMS: [&str; 21] = [
+pub const TERMS: [&str; 23] = [
     "ISR",
     "HW",
     "LEO",
@@ -113,6 +113,8 @@ pub const TERMS: [&str; 21] = [
     "NOT_ENOUGH_REPLICAS",
     "truncates",
     "fenced",
+    "LSO",
+    "sendOffsetsToTransaction",
 ];
 
 /// Every word the page shows outside the core's narration.
@@ -277,6 +279,8 @@ pub struct Text {
     pub record_title: &'static str,
     pub ledger_region: &'static str,
     pub group_verdict: &'static str,
+    /// A pipeline's verdict badge: name, guarantee, verdict, inputs, lost, duplicated.
+    pub pipeline_verdict: &'static str,
     pub lag_label: &'static str,
     pub lag_group: &'static str,
     pub lag_now: &'static str,
@@ -521,6 +525,7 @@ pub static EN: Text = Text {
     record_title: "Click to jump to the step that decided this record's fate",
     ledger_region: "Ledger of records",
     group_verdict: "{1}: {2} · processed {3} · lost {4} · duplicated {5}",
+    pipeline_verdict: "pipeline {1} ({2}): {3} · inputs {4} · no result {5} · results twice {6}",
     lag_label: "Lag of group {1} over time; now {2}",
     lag_group: "group {1}: ",
     lag_now: "now {1}, peak {2}",
@@ -752,6 +757,7 @@ pub static FA: Text = Text {
     record_title: "برای رفتن به گامی که سرنوشت این رکورد را رقم زد کلیک کنید",
     ledger_region: "دفتر رکوردها",
     group_verdict: "{1}: {2} · پردازش‌شده {3} · ازدست‌رفته {4} · تکراری {5}",
+    pipeline_verdict: "پایپ‌لاین {1} ({2}): {3} · ورودی {4} · بی‌نتیجه {5} · نتیجهٔ تکراری {6}",
     lag_label: "lag گروه {1} در گذر زمان؛ اکنون {2}",
     lag_group: "گروه {1}: ",
     lag_now: "اکنون {1}، بیشینه {2}",
@@ -844,6 +850,8 @@ const DEFINITIONS_EN: [&str; TERMS.len()] = [
     "The ISR is smaller than min.insync.replicas, so an acks=all write is refused.",
     "A follower removes records the new leader does not have, so its log matches the leader's.",
     "The controller stopped trusting the broker (no heartbeat in time): it leads nothing.",
+    "Last stable offset: the first offset of the earliest open transaction (or the HW). read_committed consumers read only below it.",
+    "Adds a consumer's positions to the producer's transaction: the group's offsets commit with the transaction's records, or not at all.",
 ];
 
 /// The glossary in Persian, in the order of `TERMS`.
@@ -869,4 +877,6 @@ const DEFINITIONS_FA: [&str; TERMS.len()] = [
     "ISR از min.insync.replicas کوچک‌تر است، پس نوشتن با acks=all پذیرفته نمی‌شود.",
     "follower رکوردهایی را که leader تازه ندارد پاک می‌کند تا لاگش با لاگ leader یکی شود.",
     "controller دیگر به بروکر اعتماد ندارد (heartbeat به‌موقع نرسید): بروکر leader هیچ پارتیشنی نیست.",
+    "آخرین offset پایدار: نخستین offset قدیمی‌ترین تراکنش باز (یا HW). consumerهای read_committed فقط پایین‌تر از آن را می‌خوانند.",
+    "موقعیت‌های consumer را به تراکنش producer می‌افزاید: offsetهای گروه همراه رکوردهای تراکنش commit می‌شوند، یا هیچ‌کدام.",
 ];

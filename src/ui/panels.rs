@@ -575,6 +575,15 @@ fn LedgerBody(props: &LedgerBodyProps) -> Html {
                     </span>
                 }) }
             </div>
+            if !l.pipelines.is_empty() {
+                <div class="badges" data-testid="pipelines">
+                    { for l.pipelines.iter().map(|p| html! {
+                        <span class={classes!("badge", "verdict", p.verdict)} data-pipeline={p.name.clone()} data-verdict={p.verdict} title={p.stage.name()}>
+                            {fill(tr.pipeline_verdict, &[&p.name, &p.guarantee, &p.verdict, &p.results.inputs, &p.results.lost, &p.results.duplicated])}
+                        </span>
+                    }) }
+                </div>
+            }
             <div class="charts">{ for l.groups.iter().map(|g| lag_chart(tr, &g.name, &g.lag, props.now)) }</div>
             if omitted > 0 {
                 <p class="omitted" data-testid="ledger-omitted">{fill(tr.ledger_omitted, &[&l.records.len(), &t.sent, &(LEDGER_ROWS / 2)])}</p>

@@ -79,6 +79,24 @@ pub enum Stage {
     Closed,
 }
 
+impl Stage {
+    /// The stage as the page and the CLI name it: the call the thread is in.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Down => "down",
+            Stage::Initializing => "in initTransactions()",
+            Stage::Idle => "between batches",
+            Stage::Polling => "in poll() and processing",
+            Stage::Flushing => "waiting for its results' acks",
+            Stage::CommittingOffsets => "in commitSync()",
+            Stage::SendingOffsets => "in sendOffsetsToTransaction()",
+            Stage::Committing => "in commitTransaction()",
+            Stage::Aborting => "in abortTransaction()",
+            Stage::Closed => "closed",
+        }
+    }
+}
+
 /// What the application sees of its clients at a moment.
 #[derive(Clone, Copy, Debug)]
 pub struct Clients {
