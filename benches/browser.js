@@ -4,7 +4,8 @@
 //
 //   node benches/browser.js PORT
 //
-// - wasm throughput: bench_run('heavy-load-100k') from the page's own module, median of 5.
+// - wasm throughput: bench_run('heavy-load-100k') and bench_run('pipeline-load-20k') from the page's
+//   own module, median of 5 each.
 // - seek: on large-cluster (about 90,000 steps), once the look-ahead knows the whole run, a jump
 //   to a random step through the timeline slider, timed until Yew has rendered and the browser
 //   has laid the page out; then one step back and one step forward from there, the same way.
@@ -177,14 +178,19 @@ async function main() {
     const runs = await page.evaluate(async () => {
       const module = await import('./static/kafkasim.js');
       const out = [];
-      for (let i = 0; i < 5; i++) {
-        const start = performance.now();
-        const steps = module.bench_run('heavy-load-100k');
-        out.push(steps / ((performance.now() - start) / 1000));
+      for (const name of ['heavy-load-100k', 'pipeline-load-20k']) {
+        const rates = [];
+        for (let i = 0; i < 5; i++) {
+          const start = performance.now();
+          const steps = module.bench_run(name);
+          rates.push(steps / ((performance.now() - start) / 1000));
+        }
+        out.push(rates);
       }
       return out;
     });
-    result.wasm_events_per_second = median(runs);
+    result.wasm_events_per_second = median(runs[0]);
+    result.wasm_pipeline_events_per_second = median(runs[1]);
     await page.close();
 
     const large = await open(browser, 'large-cluster');

@@ -101,7 +101,9 @@ impl Sim {
             txn_state: p.txn.as_ref().map(|t| t.state),
             producer_free: p.app_free(),
             flushed: p.flushed(),
-            send_failed: pipeline.batch.iter().any(|&id| matches!(self.ledger.records[id as usize].outcome, Outcome::Failed { .. })),
+            // Read only where it is asked, after a flush: a batch holds up to max.poll.records.
+            send_failed: pipeline.stage == Stage::Flushing
+                && pipeline.batch.iter().any(|&id| matches!(self.ledger.records[id as usize].outcome, Outcome::Failed { .. })),
         }
     }
 

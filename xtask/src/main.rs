@@ -377,6 +377,9 @@ fn bench() -> bool {
     let table = [
         Figure { name: "native throughput (heavy-load-100k)", value: native_rate, floor: 1_000_000.0, unit: "events/s", lower_is_better: false },
         Figure { name: "wasm throughput (same run, Chromium)", value: wasm_rate, floor: native_rate / 2.0, unit: "events/s", lower_is_better: false },
+        // Issue 24 names no figure for the transactional pipeline: its floors are heavy-load's.
+        Figure { name: "native throughput (pipeline-load-20k)", value: get(&native, "pipeline_events_per_second"), floor: 1_000_000.0, unit: "events/s", lower_is_better: false },
+        Figure { name: "wasm throughput (pipeline, Chromium)", value: get(&page, "wasm_pipeline_events_per_second"), floor: get(&native, "pipeline_events_per_second") / 2.0, unit: "events/s", lower_is_better: false },
         Figure { name: "seek, median (large-cluster)", value: get(&page, "seek_ms"), floor: 16.0, unit: "ms", lower_is_better: true },
         Figure { name: "step back, median", value: get(&page, "step_back_ms"), floor: 16.0, unit: "ms", lower_is_better: true },
         Figure { name: "step forward, median", value: get(&page, "step_forward_ms"), floor: 16.0, unit: "ms", lower_is_better: true },
