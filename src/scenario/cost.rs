@@ -113,6 +113,10 @@ const TXN_CALL_STEPS: u64 = 60;
 /// transaction completes.
 const TXN_ADD_STEPS: u64 = 30;
 
+/// The shortest a pipeline's batch takes, for the cost: a poll, the results' acknowledgements and
+/// a commit are several round trips.
+const PIPELINE_BATCH_MS: u64 = 50;
+
 /// Estimates the steps and memory of running `setup` for `duration_ms`.
 pub fn estimate(setup: &Setup, duration_ms: u64) -> Cost {
     let seconds = duration_ms as f64 / 1000.0;
@@ -156,6 +160,36 @@ pub fn estimate(setup: &Setup, duration_ms: u64) -> Cost {
     }
     if txn_steps > 0 {
         parts.push(Part { driver: Driver::Records, steps: txn_steps, bytes: 0, what: "transactional calls and sends".to_string() });
+    }
+
+    // Pipelines: a result per input record (its group reads each input once, shared among the
+    // pipelines of the group), and per batch a commit (with its markers and, exactly-once, the
+    // offsets added to the transaction). A batch takes at least a few round trips, so there are
+    // at most as many as inputs and one per PIPELINE_BATCH_MS.
+    let mut pipeline_steps = 0u64;
+    let mut pipeline_bytes = 0u64;
+    for p in &setup.pipelines {
+        let consumer = &setup.consumers[p.consumer as usize];
+        let sharing = setup.pipelines.iter().filter(|q| setup.consumers[q.consumer as usize].config.group_id == consumer.config.group_id).count().max(1) as u64;
+        let inputs: u64 = setup
+            .timeline
+            .iter()
+            .filter_map(|a| match &a.action {
+                crate::sim::Action::Produce(pa) if consumer.topics.contains(&pa.topic) => Some(u64::from(pa.count)),
+                _ => None,
+            })
+            .sum::<u64>()
+            / sharing;
+        let output = &setup.topics[p.output as usize];
+        let replicas = output.assignment.first().map_or(1, Vec::len) as u64;
+        let batches = inputs.min((duration_ms / PIPELINE_BATCH_MS).max(1));
+        let per_batch = TXN_CALL_STEPS + TXN_ADD_STEPS * (1 + (output.assignment.len() as u64).min((inputs / batches.max(1)).max(1)));
+        pipeline_steps = pipeline_steps.saturating_add(inputs.saturating_mul(RECORD_STEPS + COPY_STEPS * (replicas - 1 + groups_reading(setup, p.output))));
+        pipeline_steps = pipeline_steps.saturating_add(batches.saturating_mul(per_batch));
+        pipeline_bytes = pipeline_bytes.saturating_add(inputs.saturating_mul(RECORD_BYTES + replicas * REPLICA_RECORD_BYTES));
+    }
+    if pipeline_steps > 0 {
+        parts.push(Part { driver: Driver::Records, steps: pipeline_steps, bytes: pipeline_bytes, what: format!("{} pipelines' results and batches", setup.pipelines.len()) });
     }
 
     // Followers fetch all the time: one cycle per `replica.fetch.wait.max.ms` plus a round trip.

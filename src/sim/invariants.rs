@@ -115,6 +115,8 @@ pub struct Checker {
     judged: Vec<Option<(BrokerId, u64)>>,
     /// Per group: how many of its processings have been looked at.
     processings: Vec<usize>,
+    /// Per pipeline: what its verdict was last judged on (see [`pipeline_signature`]).
+    pipelines: Vec<Option<u64>>,
 }
 
 impl Checker {
@@ -151,7 +153,38 @@ impl Checker {
                 return Some(v);
             }
         }
-        self.check_acknowledged(sim).or_else(|| self.check_committed(sim)).or_else(|| self.check_read_committed(sim)).or_else(|| check_pipelines(sim))
+        self.check_acknowledged(sim).or_else(|| self.check_committed(sim)).or_else(|| self.check_read_committed(sim)).or_else(|| self.check_pipelines(sim))
+    }
+
+    /// Every pipeline's verdict, judged again only when something it rests on moved. A duplicate
+    /// is final, so it is judged at once; a loss only while no result of the pipeline is
+    /// undecided and every partition it reads or writes has a leader, since a transaction's
+    /// offsets may count before its marker reaches the output (they travel to different leaders).
+    fn check_pipelines(&mut self, sim: &Sim) -> Option<Violation> {
+        self.pipelines.resize(sim.pipelines.len(), None);
+        for (i, p) in sim.pipelines.iter().enumerate() {
+            let signature = pipeline_signature(sim, i);
+            if self.pipelines[i].replace(signature) == Some(signature) {
+                continue;
+            }
+            let v = sim.pipeline_verdict(i);
+            let settled = v.undecided == 0 && !v.unavailable;
+            if v.duplicated > 0 || (v.lost > 0 && settled) {
+                return Some(Violation {
+                    invariant: Invariant::PipelineExactlyOnce,
+                    detail: format!(
+                        "pipeline {} ({}): of {} input records below its committed offsets, {} have no result a read_committed reader of {} reads, {} have several",
+                        p.spec.name,
+                        p.spec.guarantee.name(),
+                        v.inputs,
+                        v.lost,
+                        sim.topics[p.spec.output as usize].name,
+                        v.duplicated
+                    ),
+                });
+            }
+        }
+        None
     }
 
     /// Every record a read_committed consumer processed since the last check was plain or of a
@@ -394,30 +427,39 @@ impl Checker {
 }
 
 /// Two replicas that hold an offset written in the same leader epoch hold the same record.
-/// Every pipeline's verdict. A duplicate is final, so it is judged at once; a loss only while no
-/// result of the pipeline is undecided and every partition it reads or writes has a leader, since
-/// a transaction's offsets may count before its marker reaches the output (they travel to
-/// different leaders).
-fn check_pipelines(sim: &Sim) -> Option<Violation> {
-    for (i, p) in sim.pipelines.iter().enumerate() {
-        let v = sim.pipeline_verdict(i);
-        let settled = v.undecided == 0 && !v.unavailable;
-        if v.duplicated > 0 || (v.lost > 0 && settled) {
-            return Some(Violation {
-                invariant: Invariant::PipelineExactlyOnce,
-                detail: format!(
-                    "pipeline {} ({}): of {} input records below its committed offsets, {} have no result a read_committed reader of {} reads, {} have several",
-                    p.spec.name,
-                    p.spec.guarantee.name(),
-                    v.inputs,
-                    v.lost,
-                    sim.topics[p.spec.output as usize].name,
-                    v.duplicated
-                ),
-            });
+/// What pipeline `i`'s verdict rests on: its group's committed offsets and the leaders and last
+/// stable offsets of its input partitions (the inputs below those offsets do not change
+/// otherwise), and the leaders,
+/// last stable offsets and log starts of its output partitions (a result becomes readable, or
+/// its transaction decided, only when the LSO moves). A hash, so equal signatures may in
+/// principle hide a change; the verdict is then judged at the next change.
+fn pipeline_signature(sim: &Sim, i: usize) -> u64 {
+    let spec = &sim.pipelines[i].spec;
+    let consumer = &sim.consumers[spec.consumer as usize];
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut mix = |x: u64| h = (h ^ x).wrapping_mul(0x0100_0000_01b3);
+    let committed = sim.ledger.groups.get(consumer.group as usize).map(|g| &g.committed);
+    let leader_of = |pidx: u32| sim.controller.parts[pidx as usize].leader;
+    for &t in &consumer.topics {
+        let topic = &sim.topics[t as usize];
+        for pidx in topic.base..topic.base + topic.partitions {
+            mix(committed.and_then(|c| c.get(&pidx)).map_or(u64::MAX, |&o| o));
+            let leader = leader_of(pidx);
+            mix(leader.map_or(0, u64::from));
+            // An input written in a transaction counts once its marker is stable.
+            mix(leader.and_then(|l| sim.replica(l, pidx)).map_or(0, |r| r.log.last_stable_offset()));
         }
     }
-    None
+    let output = &sim.topics[spec.output as usize];
+    for pidx in output.base..output.base + output.partitions {
+        let leader = leader_of(pidx);
+        mix(leader.map_or(0, u64::from));
+        if let Some(log) = leader.and_then(|l| sim.replica(l, pidx)).map(|r| &r.log) {
+            mix(log.last_stable_offset());
+            mix(log.log_start());
+        }
+    }
+    h
 }
 
 fn check_replicas_agree(sim: &Sim, pidx: u32) -> Option<Violation> {
