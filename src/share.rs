@@ -95,6 +95,7 @@ fn to_toml(state: &ShareState) -> String {
             }
             UserAction::CrashConsumer { consumer } => field("crash_consumer", consumer),
             UserAction::CloseConsumer { consumer } => field("close_consumer", consumer),
+            UserAction::StallConsumer { consumer } => field("stall_consumer", consumer),
             UserAction::StartConsumer { consumer } => field("start_consumer", consumer),
             UserAction::AddConsumer { like, name } => {
                 field("add_consumer", name);
@@ -137,6 +138,7 @@ toml_table! {
         to: Option<String> = "to",
         crash_consumer: Option<String> = "crash_consumer",
         close_consumer: Option<String> = "close_consumer",
+        stall_consumer: Option<String> = "stall_consumer",
         start_consumer: Option<String> = "start_consumer",
         add_consumer: Option<String> = "add_consumer",
         like: Option<String> = "like",
@@ -162,6 +164,8 @@ impl ActionDef {
             UserAction::CrashConsumer { consumer }
         } else if let Some(consumer) = self.close_consumer {
             UserAction::CloseConsumer { consumer }
+        } else if let Some(consumer) = self.stall_consumer {
+            UserAction::StallConsumer { consumer }
         } else if let Some(consumer) = self.start_consumer {
             UserAction::StartConsumer { consumer }
         } else if let Some(name) = self.add_consumer {
@@ -283,6 +287,7 @@ mod tests {
                 TimedUserAction { step: 10, action: UserAction::Heal { a: "broker-1".into(), b: "controller".into() } },
                 TimedUserAction { step: 11, action: UserAction::CrashConsumer { consumer: "c\"1".into() } },
                 TimedUserAction { step: 12, action: UserAction::CloseConsumer { consumer: "c\\2".into() } },
+                TimedUserAction { step: 12, action: UserAction::StallConsumer { consumer: "c2".into() } },
                 TimedUserAction { step: 13, action: UserAction::StartConsumer { consumer: "c\u{7}3".into() } },
                 TimedUserAction { step: 13, action: UserAction::AddConsumer { like: "c1".into(), name: "c4".into() } },
                 TimedUserAction { step: 14, action: UserAction::Produce { producer: "p".into(), topic: "t".into(), key: None, value: "v\n".into() } },

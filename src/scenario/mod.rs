@@ -111,8 +111,8 @@ impl Challenge {
 }
 
 /// The page's actions a challenge may allow, named as in the timeline where they match.
-pub const CHALLENGE_ACTIONS: [&str; 9] =
-    ["crash", "restart", "cut", "heal", "crash_consumer", "close_consumer", "start_consumer", "add_consumer", "produce"];
+pub const CHALLENGE_ACTIONS: [&str; 10] =
+    ["crash", "restart", "cut", "heal", "crash_consumer", "close_consumer", "stall_consumer", "start_consumer", "add_consumer", "produce"];
 
 /// A second run of the same scenario and seed with one setting changed.
 #[derive(Clone, Debug)]

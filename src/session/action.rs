@@ -42,6 +42,12 @@ pub enum UserAction {
         /// Its name.
         consumer: String,
     },
+    /// Block a consumer's application thread for [`STALL_MS`] (a long GC pause, a slow call):
+    /// it stops polling, and a pipeline over it stops in the middle of its batch.
+    StallConsumer {
+        /// Its name.
+        consumer: String,
+    },
     /// Start (or restart) a consumer.
     StartConsumer {
         /// Its name.
@@ -66,6 +72,10 @@ pub enum UserAction {
         value: String,
     },
 }
+
+/// How long the page's stall blocks a consumer's application: longer than a heartbeat, shorter
+/// than the default `max.poll.interval.ms`, as a pause a class can watch through.
+pub const STALL_MS: u64 = 10_000;
 
 /// A user action and the step count at which it was taken.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +118,7 @@ impl UserAction {
             UserAction::Heal { .. } => "heal",
             UserAction::CrashConsumer { .. } => "crash_consumer",
             UserAction::CloseConsumer { .. } => "close_consumer",
+            UserAction::StallConsumer { .. } => "stall_consumer",
             UserAction::StartConsumer { .. } => "start_consumer",
             UserAction::AddConsumer { .. } => "add_consumer",
             UserAction::Produce { .. } => "produce",
@@ -143,6 +154,7 @@ impl UserAction {
             UserAction::Heal { a, b } => Action::Heal { from: node(a)?, to: node(b)?, both: true },
             UserAction::CrashConsumer { consumer: c } => Action::CrashConsumer(consumer(c)?),
             UserAction::CloseConsumer { consumer: c } => Action::CloseConsumer(consumer(c)?),
+            UserAction::StallConsumer { consumer: c } => Action::StallConsumer { consumer: consumer(c)?, ms: STALL_MS },
             UserAction::StartConsumer { consumer: c } => Action::StartConsumer(consumer(c)?),
             UserAction::AddConsumer { like, name } => {
                 let like = consumer(like)?;

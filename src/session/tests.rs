@@ -109,6 +109,7 @@ fn every_page_action_has_the_name_a_challenge_lists() {
         UserAction::Heal { a: s(), b: s() },
         UserAction::CrashConsumer { consumer: s() },
         UserAction::CloseConsumer { consumer: s() },
+        UserAction::StallConsumer { consumer: s() },
         UserAction::StartConsumer { consumer: s() },
         UserAction::AddConsumer { like: s(), name: s() },
         UserAction::Produce { producer: s(), topic: s(), key: None, value: s() },

@@ -369,6 +369,7 @@ pub fn ActionMenu(props: &ActionProps) -> Html {
                 <>
                     if ok("crash_consumer") { <button class="danger" onclick={act(UserAction::CrashConsumer { consumer: name.clone() })}>{t.crash_consumer}</button> }
                     if ok("close_consumer") { <button onclick={act(UserAction::CloseConsumer { consumer: name.clone() })}>{t.close_consumer}</button> }
+                    if ok("stall_consumer") { <button onclick={act(UserAction::StallConsumer { consumer: name.clone() })}>{t.stall_consumer}</button> }
                     if ok("start_consumer") { <button onclick={act(UserAction::StartConsumer { consumer: name.clone() })}>{t.start_consumer}</button> }
                     if ok("add_consumer") { <button data-testid="add-consumer" onclick={act(add)}>{t.add_consumer}</button> }
                 </>
