@@ -217,3 +217,28 @@ fn seek_time_lands_on_the_last_step_at_or_before_the_time_going_both_ways() {
         assert!(session.sim().next_event_time().is_none_or(|next| next > t), "the next event is after {t}");
     }
 }
+
+/// The impossible challenge of module 9 is impossible because of read_committed, not because its
+/// goal cannot be met at all: with read_uncommitted the consumer processes the aborted records
+/// without any action, and `check` says so.
+#[test]
+fn the_impossible_challenge_fails_check_when_it_becomes_possible() {
+    let s = common::load("txn-challenge-read-aborted");
+    let ch = s.challenge.as_ref().expect("a challenge");
+    assert!(ch.impossible.as_deref().is_some_and(|w| w.contains("last stable offset")), "the page explains why");
+    assert!(ch.solution.is_empty());
+    assert!(s.verify().failures.is_empty(), "{:?}", s.verify().failures);
+    let mut possible = s.clone();
+    possible.setup.consumers[0].config.isolation_level = kafkasim::sim::config::IsolationLevel::ReadUncommitted;
+    let failures = possible.verify().failures;
+    assert!(failures.iter().any(|f| f.contains("met without any action")), "{failures:?}");
+}
+
+/// An impossible challenge may not also give a solution.
+#[test]
+fn an_impossible_challenge_with_a_solution_is_refused() {
+    let text = std::fs::read_to_string(common::root().join("scenarios/txn-challenge-read-aborted.toml")).expect("the lesson");
+    let (line, message, hint) = first_error(&format!("{text}\n[[challenge.solution]]\nat = 100\ncrash = 1\n"));
+    assert_eq!(message, "a challenge that is impossible has no solution");
+    assert!(line > 90 && hint.contains("impossible"), "{line} {hint}");
+}

@@ -101,7 +101,19 @@ pub struct Challenge {
     pub expectation: Expectation,
     /// Timeline entries that meet the goal, which `kafkasim check` verifies.
     pub solution: Vec<crate::sim::TimedAction>,
+    /// For a goal no action can meet: why, as the page says when the class gives up. `kafkasim
+    /// check` then tries [`IMPOSSIBLE_TRIES`] schedules of the allowed actions and finds none
+    /// that meets it.
+    pub impossible: Option<String>,
 }
+
+/// How long the page's `stall_consumer` blocks a consumer's application: longer than a
+/// heartbeat, shorter than the default `max.poll.interval.ms`, as a pause a class can watch
+/// through.
+pub const STALL_MS: u64 = 10_000;
+
+/// How many random schedules of its actions `kafkasim check` tries on an impossible challenge.
+pub const IMPOSSIBLE_TRIES: u64 = 40;
 
 impl Challenge {
     /// Whether the class may use the page's action `kind` (as [`CHALLENGE_ACTIONS`] names it).
@@ -251,6 +263,44 @@ impl Scenario {
         Sim::new(setup)
     }
 
+    /// The scenario with a few of the challenge's allowed actions added at random times (seeded by
+    /// `attempt`): brokers crashed and restarted, links cut and healed, consumers crashed, stalled
+    /// and started again, as a class might try them.
+    fn with_random_actions(&self, challenge: &Challenge, attempt: u64) -> Scenario {
+        use crate::sim::{Action, NodeId, TimedAction};
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(attempt);
+        let mut tried = self.clone();
+        let brokers = self.setup.brokers;
+        let consumers = self.setup.consumers.len() as u32;
+        for _ in 0..rng.random_range(1..=4u32) {
+            let at = rng.random_range(0..self.duration_ms.max(1));
+            let back = (at + rng.random_range(500..5000u64)).min(self.duration_ms);
+            let broker = rng.random_range(1..=brokers.max(1));
+            let consumer = rng.random_range(0..consumers.max(1));
+            let kinds: Vec<&str> = challenge.actions.iter().map(String::as_str).collect();
+            let pair: Option<(Action, Option<Action>)> = match kinds[rng.random_range(0..kinds.len())] {
+                "crash" | "restart" => Some((Action::Crash(broker), Some(Action::Restart(broker)))),
+                "cut" | "heal" => {
+                    let other = NodeId::Controller;
+                    Some((Action::Cut { from: NodeId::Broker(broker), to: other, both: true }, Some(Action::Heal { from: NodeId::Broker(broker), to: other, both: true })))
+                }
+                "crash_consumer" | "start_consumer" if consumers > 0 => Some((Action::CrashConsumer(consumer), Some(Action::StartConsumer(consumer)))),
+                "close_consumer" if consumers > 0 => Some((Action::CloseConsumer(consumer), Some(Action::StartConsumer(consumer)))),
+                "stall_consumer" if consumers > 0 => Some((Action::StallConsumer { consumer, ms: STALL_MS }, None)),
+                _ => None,
+            };
+            if let Some((first, then)) = pair {
+                tried.setup.timeline.push(TimedAction { at, action: first });
+                if let Some(then) = then {
+                    tried.setup.timeline.push(TimedAction { at: back, action: then });
+                }
+            }
+        }
+        tried.setup.timeline.sort_by_key(|a| a.at);
+        tried
+    }
+
     /// The scenario with its challenge's solution added to the timeline.
     pub fn with_solution(&self) -> Option<Scenario> {
         let challenge = self.challenge.as_ref()?;
@@ -269,7 +319,19 @@ impl Scenario {
         if let Some(c) = &self.compare {
             failures(&format!("[{}] ", c.right), &c.variant.run(self.seed, None, |_, _| {}), &mut out);
         }
-        if let (Some(challenge), Some(solved)) = (&self.challenge, self.with_solution()) {
+        if let Some(challenge) = self.challenge.as_ref().filter(|c| c.impossible.is_some()) {
+            out.checks += 1 + IMPOSSIBLE_TRIES as usize;
+            if challenge.expectation.check(&outcome.sim).passed() {
+                out.failures.push("[challenge] the goal of an impossible challenge is met without any action".into());
+            }
+            for attempt in 0..IMPOSSIBLE_TRIES {
+                let tried = self.with_random_actions(challenge, attempt);
+                let run = tried.run(self.seed, None, |_, _| {});
+                if challenge.expectation.check(&run.sim).passed() {
+                    out.failures.push(format!("[challenge] the impossible goal is met by random schedule {attempt} of the allowed actions"));
+                }
+            }
+        } else if let (Some(challenge), Some(solved)) = (&self.challenge, self.with_solution()) {
             out.checks += 2;
             if challenge.expectation.check(&outcome.sim).passed() {
                 out.failures.push("[challenge] the goal is met without any action: there is nothing to do".into());

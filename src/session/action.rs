@@ -42,7 +42,7 @@ pub enum UserAction {
         /// Its name.
         consumer: String,
     },
-    /// Block a consumer's application thread for [`STALL_MS`] (a long GC pause, a slow call):
+    /// Block a consumer's application thread for [`crate::scenario::STALL_MS`] (a long GC pause, a slow call):
     /// it stops polling, and a pipeline over it stops in the middle of its batch.
     StallConsumer {
         /// Its name.
@@ -72,10 +72,6 @@ pub enum UserAction {
         value: String,
     },
 }
-
-/// How long the page's stall blocks a consumer's application: longer than a heartbeat, shorter
-/// than the default `max.poll.interval.ms`, as a pause a class can watch through.
-pub const STALL_MS: u64 = 10_000;
 
 /// A user action and the step count at which it was taken.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,7 +150,7 @@ impl UserAction {
             UserAction::Heal { a, b } => Action::Heal { from: node(a)?, to: node(b)?, both: true },
             UserAction::CrashConsumer { consumer: c } => Action::CrashConsumer(consumer(c)?),
             UserAction::CloseConsumer { consumer: c } => Action::CloseConsumer(consumer(c)?),
-            UserAction::StallConsumer { consumer: c } => Action::StallConsumer { consumer: consumer(c)?, ms: STALL_MS },
+            UserAction::StallConsumer { consumer: c } => Action::StallConsumer { consumer: consumer(c)?, ms: crate::scenario::STALL_MS },
             UserAction::StartConsumer { consumer: c } => Action::StartConsumer(consumer(c)?),
             UserAction::AddConsumer { like, name } => {
                 let like = consumer(like)?;

@@ -247,6 +247,12 @@ pub fn challenge_panel(t: Tr, challenge: &scenario::Challenge, status: &Challeng
                 {fill(t.challenge_here, &[&word(here)])}
                 if let Some(end) = end { {" · "}{fill(t.challenge_end, &[&word(end)])} }
             </p>
+            if let Some(why) = &challenge.impossible {
+                <details class="give-up" data-testid="give-up">
+                    <summary>{t.give_up}</summary>
+                    <p dir="auto">{why.clone()}</p>
+                </details>
+            }
         </section>
     }
 }

@@ -59,6 +59,7 @@ toml_table! {
         actions: Spanned<Vec<String>> = "actions",
         expect: Spanned<ExpectDef> = "expect",
         solution: Vec<Spanned<StepDef>> = "solution",
+        impossible: Option<Spanned<String>> = "impossible",
     } required: ["goal", "actions", "expect"]
 }
 
@@ -698,7 +699,15 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
             cx.err(ch.expect.span().start, "the challenge's goal checks nothing", Some("give it a check, e.g. expect = { acknowledged_lost = 1 }".into()));
         }
         expectation.at_least = true;
-        Some(super::Challenge { goal, actions: ch.actions.get_ref().clone(), expectation, solution })
+        let impossible = ch.impossible.as_ref().map(|i| cx.text(i, "impossible").to_string());
+        if let (Some(i), Some(first)) = (&ch.impossible, ch.solution.first()) {
+            cx.err(
+                first.span().start,
+                "a challenge that is impossible has no solution",
+                Some(format!("remove the [[challenge.solution]] entries, or `impossible` (line {})", cx.loc.line_col(i.span().start).0)),
+            );
+        }
+        Some(super::Challenge { goal, actions: ch.actions.get_ref().clone(), expectation, solution, impossible })
     });
     if records > limits::RECORDS {
         cx.err(
