@@ -425,6 +425,18 @@ fn BrokerBox(props: &BrokerProps) -> Html {
     // The accessible name starts with the words the box shows, as a person who speaks to their
     // screen reader would say them.
     let state_word = if up { t.broker_up } else { t.broker_crashed };
+    // What the broker coordinates, after its name: cut to the box (about 8 px a character at the
+    // title's size), the whole text in the tooltip.
+    let mut roles = String::new();
+    if !coordinates.is_empty() {
+        roles.push_str(&fill(t.coordinator_of, &[&coordinates.join(", ")]));
+    }
+    if !txns.is_empty() {
+        roles.push_str(&fill(t.txn_coordinator_of, &[&txns.join(", ")]));
+    }
+    let crashed = if up { 0 } else { t.crashed_label.chars().count() };
+    let budget = ((rect.w - 20.0) / 8.0) as usize - (name.chars().count() + crashed).min(((rect.w - 20.0) / 8.0) as usize);
+    let fitted = if roles.chars().count() > budget { format!("{}…", roles.chars().take(budget.saturating_sub(1)).collect::<String>()) } else { roles.clone() };
     html! {
         <g class={classes!("node", "broker", (!up).then_some("down"), props.selected.then_some("selected"))}
            data-node={name.clone()} data-up={up.to_string()} {onclick}>
@@ -433,8 +445,8 @@ fn BrokerBox(props: &BrokerProps) -> Html {
             <text class="node-title" x={px(rect.x + 10.0)} y={px(rect.y + 19.0)}>
                 {name.clone()}
                 if !up { <tspan class="down-label">{t.isolate(t.crashed_label)}</tspan> }
-                if !coordinates.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.coordinator_of, &[&coordinates.join(", ")]))}</tspan> }
-                if !txns.is_empty() { <tspan class="coord-label">{t.isolate(fill(t.txn_coordinator_of, &[&txns.join(", ")]))}</tspan> }
+                if !roles.is_empty() { <tspan class="coord-label">{t.isolate(fitted)}</tspan> }
+                if roles.chars().count() > budget { <title>{roles.clone()}</title> }
             </text>
             { body }
         </g>
