@@ -55,3 +55,8 @@ fn txn_read_committed() {
 fn txn_zombie_fenced() {
     golden("txn-zombie-fenced");
 }
+
+#[test]
+fn txn_pipeline_crash() {
+    golden("txn-pipeline-crash");
+}
