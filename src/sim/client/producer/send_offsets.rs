@@ -84,14 +84,7 @@ impl Producer {
 
     /// An abortable error ends the call: it throws, and the transaction can only be aborted.
     fn txn_offsets_abortable(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, error: KafkaError) {
-        let p = self.index;
-        let t = self.txn_mut();
-        let from = t.state;
-        t.state = TxnClientState::AbortableError;
-        t.last_error = Some(error);
-        t.next = None;
-        t.offsets = None;
-        cx.emit(ProducerEffect::TxnStateChanged { producer: p, call: None, from: from.name(), to: TxnClientState::AbortableError.name() });
+        self.enter_error_state(cx, TxnClientState::AbortableError, error);
         self.refuse_call(cx, TxnCall::SendOffsetsToTransaction.name());
         self.resume_calls(cx, env);
     }

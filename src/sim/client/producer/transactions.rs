@@ -498,15 +498,7 @@ impl Producer {
     /// Fenced, or an error the producer cannot recover from: every call fails from now on (a
     /// `sendOffsetsToTransaction` waiting for its answer throws the error).
     pub(super) fn txn_fatal(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, error: KafkaError) {
-        let p = self.index;
-        let t = self.txn_mut();
-        let from = t.state;
-        t.state = TxnClientState::FatalError;
-        t.last_error = Some(error);
-        t.next = None;
-        let sending_offsets = t.offsets.take().is_some();
-        cx.emit(ProducerEffect::TxnStateChanged { producer: p, call: None, from: from.name(), to: TxnClientState::FatalError.name() });
-        if sending_offsets {
+        if self.enter_error_state(cx, TxnClientState::FatalError, error) {
             self.refuse_call(cx, TxnCall::SendOffsetsToTransaction.name());
         }
         let unsent: Vec<u64> = self.batches.iter().filter(|(_, b)| b.attempts == 0).map(|(id, _)| id).collect();
@@ -514,6 +506,20 @@ impl Producer {
             self.fail_batch(cx, env, bid, error, 0);
         }
         self.resume_calls(cx, env);
+    }
+
+    /// Moves to an error state: no request is pending any more, and a `sendOffsetsToTransaction`
+    /// waiting for its answer is over. Returns whether one was.
+    pub(super) fn enter_error_state(&mut self, cx: &mut Cx<'_>, to: TxnClientState, error: KafkaError) -> bool {
+        let p = self.index;
+        let t = self.txn_mut();
+        let from = t.state;
+        t.state = to;
+        t.last_error = Some(error);
+        t.next = None;
+        let sending_offsets = t.offsets.take().is_some();
+        cx.emit(ProducerEffect::TxnStateChanged { producer: p, call: None, from: from.name(), to: to.name() });
+        sending_offsets
     }
 
     /// The connection to the coordinator failed: the request on it, if any, is given up, and the
