@@ -426,7 +426,7 @@ fn write_summary(out: &mut impl Write, sim: &Sim) {
         let r = &v.results;
         let _ = writeln!(
             out,
-            "pipeline {} ({}, {} → {} → {}): {}, {} batch(es) committed, {} redone; of {} inputs below the committed offsets {} have no result in {} and {} several: {}",
+            "pipeline {} ({}, {} → {} → {}): {}, {} batch(es) done, {} redone; of {} inputs below the committed offsets {} have no result in {} and {} several: {}",
             v.name, v.guarantee, v.consumer, v.producer, v.output, v.stage.name(), v.batches_committed, v.batches_redone, r.inputs, r.lost, v.output, r.duplicated, v.verdict
         );
     }

@@ -96,3 +96,60 @@ fn a_new_group_coordinator_loads_the_pending_offsets_and_the_marker_commits_them
     assert_eq!(group_g(&sim), (Some(7), None));
 }
 
+
+/// A consume-transform-produce pipeline over `orders` into `out`, exactly-once, with its
+/// consumer's extra settings and `rest`.
+fn pipeline(consumer_config: &str, rest: &str) -> String {
+    format!(
+        "title = \"t\"\nsummary = \"s\"\nduration_ms = 20000\n[cluster]\nbrokers = 3\nnetwork = {{ latency_ms = 5 }}\n\
+         [[topics]]\nname = \"orders\"\npartitions = 1\n\"replication.factor\" = 3\n\
+         [[topics]]\nname = \"out\"\npartitions = 1\n\"replication.factor\" = 3\n\
+         [[producers]]\nname = \"shop\"\n[[producers]]\nname = \"w\"\nconfig = {{ \"transactional.id\" = \"w-1\" }}\n\
+         [[consumers]]\nname = \"r\"\ntopics = [\"orders\"]\nstart = false\nconfig = {{ \"group.id\" = \"g\"{consumer_config} }}\n\
+         [[pipelines]]\nname = \"app\"\nconsumer = \"r\"\nproducer = \"w\"\noutput = \"out\"\nguarantee = \"exactly_once\"\n{rest}"
+    )
+}
+
+#[test]
+fn a_pipeline_reading_from_latest_is_judged_on_what_it_read() {
+    // Three orders before the application starts at latest, two after: only those two are its.
+    let text = pipeline(
+        "",
+        "[[timeline]]\nat = 100\nproduce = { producer = \"shop\", topic = \"orders\", value = \"early-{n}\", count = 3 }\n\
+         [[timeline]]\nat = 1000\nstart_consumer = \"r\"\n\
+         [[timeline]]\nat = 8000\nproduce = { producer = \"shop\", topic = \"orders\", value = \"late-{n}\", count = 2 }\n",
+    );
+    let s = common::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut sim = s.start(1);
+    until(&mut sim, 20000);
+    let v = sim.pipeline_verdict(0);
+    assert_eq!((v.inputs, v.lost, v.duplicated, v.outputs), (2, 0, 0, 2), "{v:?}");
+}
+
+#[test]
+fn pipelines_that_share_a_group_but_not_an_output_are_refused() {
+    let mut text = pipeline("", "");
+    text = text.replace("[[pipelines]]", "[[topics]]\nname = \"out2\"\npartitions = 1\n\"replication.factor\" = 3\n[[producers]]\nname = \"w2\"\nconfig = { \"transactional.id\" = \"w-2\" }\n[[consumers]]\nname = \"r2\"\ntopics = [\"orders\"]\nconfig = { \"group.id\" = \"g\" }\n[[pipelines]]\nname = \"other\"\nconsumer = \"r2\"\nproducer = \"w2\"\noutput = \"out2\"\nguarantee = \"exactly_once\"\n[[pipelines]]");
+    let errors = common::parse(&text).expect_err("refused");
+    assert!(errors.iter().any(|e| e.message.contains("share a group or an output topic, but not both")), "{errors:?}");
+}
+
+#[test]
+fn a_pipeline_expectation_refuses_checks_that_are_not_its_own() {
+    let errors = common::parse(&pipeline("", "[[expect]]\npipeline = \"app\"\nverdict = \"exactly-once\"\nprocessed = 3\n")).expect_err("refused");
+    assert!(errors.iter().any(|e| e.message == "`processed` is not a pipeline check, and this expectation names a pipeline"), "{errors:?}");
+}
+
+#[test]
+fn a_send_refused_as_too_large_leaves_the_transaction_abortable() {
+    let text = "title = \"t\"\nsummary = \"s\"\nduration_ms = 5000\n[cluster]\nbrokers = 3\n\
+                [[topics]]\nname = \"orders\"\npartitions = 1\n\"replication.factor\" = 3\n\
+                [[producers]]\nname = \"p\"\nconfig = { \"transactional.id\" = \"tx-1\", \"max.request.size\" = 200 }\n\
+                [[timeline]]\nat = 100\ninit_transactions = \"p\"\n[[timeline]]\nat = 500\nbegin_transaction = \"p\"\n\
+                [[timeline]]\nat = 510\nproduce = { producer = \"p\", value = \"v\", value_bytes = 1000 }\n";
+    let s = common::parse(text).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut sim = s.start(1);
+    until(&mut sim, 1000);
+    let txn = sim.state_view().producers[0].transaction.clone().expect("transactional");
+    assert_eq!((txn.state, txn.error), ("ABORTABLE_ERROR", Some(KafkaError::RecordTooLarge)), "KafkaProducer.doSend's maybeTransitionToErrorState");
+}

@@ -275,14 +275,21 @@ impl Scenario {
         let consumers = self.setup.consumers.len() as u32;
         for _ in 0..rng.random_range(1..=4u32) {
             let at = rng.random_range(0..self.duration_ms.max(1));
-            let back = (at + rng.random_range(500..5000u64)).min(self.duration_ms);
+            // Some faults are undone a while later, some never.
+            let back = (at + rng.random_range(500..20_000u64)).min(self.duration_ms);
             let broker = rng.random_range(1..=brokers.max(1));
             let consumer = rng.random_range(0..consumers.max(1));
             let kinds: Vec<&str> = challenge.actions.iter().map(String::as_str).collect();
             let pair: Option<(Action, Option<Action>)> = match kinds[rng.random_range(0..kinds.len())] {
                 "crash" | "restart" => Some((Action::Crash(broker), Some(Action::Restart(broker)))),
                 "cut" | "heal" => {
-                    let other = NodeId::Controller;
+                    // The controller, another broker, or a client.
+                    let other = match rng.random_range(0..3u32) {
+                        0 => NodeId::Controller,
+                        1 if brokers > 1 => NodeId::Broker(broker % brokers + 1),
+                        _ if consumers > 0 => NodeId::Consumer(consumer),
+                        _ => NodeId::Controller,
+                    };
                     Some((Action::Cut { from: NodeId::Broker(broker), to: other, both: true }, Some(Action::Heal { from: NodeId::Broker(broker), to: other, both: true })))
                 }
                 "crash_consumer" | "start_consumer" if consumers > 0 => Some((Action::CrashConsumer(consumer), Some(Action::StartConsumer(consumer)))),
@@ -292,7 +299,7 @@ impl Scenario {
             };
             if let Some((first, then)) = pair {
                 tried.setup.timeline.push(TimedAction { at, action: first });
-                if let Some(then) = then {
+                if let Some(then) = then.filter(|_| rng.random_bool(0.7)) {
                     tried.setup.timeline.push(TimedAction { at: back, action: then });
                 }
             }

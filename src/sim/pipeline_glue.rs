@@ -186,16 +186,20 @@ impl Sim {
                 }
             }
         }
-        let committed = self.ledger.groups.get(consumer.group as usize).map(|g| &g.committed);
+        // From where the group started reading each partition (its first position: with
+        // auto.offset.reset = latest the records before it were never its to read) up to its
+        // committed offset.
+        let group = self.ledger.groups.get(consumer.group as usize);
         for &t in &consumer.topics {
             let topic = &self.topics[t as usize];
             for pidx in topic.base..topic.base + topic.partitions {
-                let Some(&end) = committed.and_then(|c| c.get(&pidx)) else { continue };
+                let Some(&end) = group.and_then(|g| g.committed.get(&pidx)) else { continue };
+                let start = group.and_then(|g| g.start_offsets.get(&pidx)).copied().unwrap_or(0);
                 let Some(log) = self.controller.parts[pidx as usize].leader.and_then(|l| self.replica(l, pidx)).map(|r| &r.log) else {
                     verdict.unavailable = true;
                     continue;
                 };
-                for r in log.records().filter(|r| r.offset < end) {
+                for r in log.records().filter(|r| (start..end).contains(&r.offset)) {
                     if !readable(r.kind, self.ledger.records[r.record as usize].txn) {
                         continue;
                     }

@@ -349,6 +349,27 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
 fn pipeline_expectation(cx: &mut Ctx<'_>, e: &ExpectDef, p: &Spanned<String>, clients: &Clients<'_>, line: usize) -> Option<Expectation> {
     let names: Vec<&str> = clients.pipelines.iter().map(String::as_str).collect();
     let pipeline = names[lookup(cx, "pipeline", Some(p), p.span().start, &names)? as usize].to_string();
+    let others = [
+        ("group", e.group.is_some()),
+        ("partition", e.partition.is_some()),
+        ("producer", e.producer.is_some()),
+        ("consumer", e.consumer.is_some()),
+        ("transactional_id", e.transactional_id.is_some()),
+        ("sent", e.sent.is_some()),
+        ("acknowledged", e.acknowledged.is_some()),
+        ("failed", e.failed.is_some()),
+        ("acknowledged_lost", e.acknowledged_lost.is_some()),
+        ("processed", e.processed.is_some()),
+        ("pending", e.pending.is_some()),
+        ("committed", e.committed.is_some()),
+        ("out_of_order", e.out_of_order.is_some()),
+        ("aborted", e.aborted.is_some()),
+    ];
+    for (key, set) in others {
+        if set {
+            cx.err(p.span().start, format!("`{key}` is not a pipeline check, and this expectation names a pipeline"), Some("a pipeline expectation checks `verdict`, `lost` and `duplicated`; put other checks in their own [[expect]] table".into()));
+        }
+    }
     let mut checks = Vec::new();
     if let Some(v) = &e.verdict {
         match Verdict::ALL.iter().find(|x| x.name() == v.get_ref()) {

@@ -60,6 +60,19 @@ pub(super) fn pipelines(cx: &mut Ctx<'_>, defs: &[Spanned<PipelineDef>], topics:
         if let Some(other) = out.iter().find(|p| p.consumer == consumer || p.producer == producer) {
             cx.err(d.name.span().start, format!("pipeline {} shares a client with pipeline {}", printable(&name), other.name), Some("each pipeline has its own consumer and producer".into()));
         }
+        // A pipeline's verdict matches its group's inputs with its output topic's results, so the
+        // instances of one application share both, and no other group writes there.
+        let group = &cspec.config.group_id;
+        if let Some(other) = out.iter().find(|p| (&consumers[p.consumer as usize].config.group_id == group) != (p.output == output)) {
+            cx.err(
+                d.output.span().start,
+                format!("pipeline {} and pipeline {} share a group or an output topic, but not both", printable(&name), other.name),
+                Some("instances of one application read in one group and write one output topic; give another application its own group and output".into()),
+            );
+        }
+        if topics[output as usize].initial_partitions == 0 {
+            cx.err(d.output.span().start, format!("pipeline {}'s output {} is created by the timeline", printable(&name), d.output.get_ref()), Some("declare the output topic in [[topics]], so that it exists from the start".into()));
+        }
         out.push(PipelineSpec { name, consumer, producer, output, value, guarantee });
     }
     out

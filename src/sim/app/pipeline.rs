@@ -150,7 +150,8 @@ pub struct Pipeline {
     pub stage: Stage,
     /// Output records sent in the current batch (ledger ids).
     pub batch: Vec<u32>,
-    /// Batches whose offsets were committed.
+    /// Batches finished: their offsets committed, or their commitSync() failed (at_least_once
+    /// goes on with the next batch, and its group reads the failed one again).
     pub batches_committed: u32,
     /// Batches given up (aborted or sent again).
     pub batches_redone: u32,
@@ -171,10 +172,14 @@ impl Pipeline {
     /// The next call, given what the clients report, or none while the application waits.
     pub fn next(&mut self, c: &Clients) -> Option<Call> {
         if !c.consumer_running {
-            // The application died with its consumer: its thread makes no more calls.
-            if self.stage != Stage::Closed {
-                self.stage = Stage::Down;
-            }
+            // The application died with its consumer (or was closed and its consumer stopped): its
+            // thread makes no more calls, and the consumer's start is its restart.
+            self.stage = Stage::Down;
+            return None;
+        }
+        // One thread makes every call: while the consumer's part of it is busy (in poll(), in
+        // commitSync(), or stalled), nothing else happens either.
+        if !c.consumer_free && !matches!(self.stage, Stage::Down | Stage::Initializing) {
             return None;
         }
         match self.stage {

@@ -389,6 +389,9 @@ impl Producer {
             *self.errors_seen.entry(KafkaError::RecordTooLarge).or_insert(0) += 1;
             env.ledger.records[id as usize].outcome = Outcome::Failed { at: now, error: KafkaError::RecordTooLarge };
             cx.emit(ProducerEffect::RecordTooLarge { producer: p, tp, record: id, size: bound, max_request_size: self.config.max_request_size });
+            // `KafkaProducer.doSend`: an ApiException from send() leaves a transaction abortable
+            // (`maybeTransitionToErrorState`), so its offsets cannot commit past the lost record.
+            self.txn_batch_failed(cx, env, KafkaError::RecordTooLarge);
             return;
         }
         let batch_size = self.config.batch_size;

@@ -342,10 +342,14 @@ impl Producer {
                 }
             }
             Msg::FindCoordinatorResponse { coordinator, .. } => {
-                if t.in_flight != Some(0) || t.next != Some(Request::TxnOffsetCommit) {
+                if t.in_flight != Some(0) {
                     return;
                 }
+                // A lookup answered after the producer failed ends too, or nothing could be sent again.
                 t.in_flight = None;
+                if t.next != Some(Request::TxnOffsetCommit) {
+                    return;
+                }
                 t.group_coordinator = *coordinator;
                 if coordinator.is_none() {
                     self.txn_backoff(cx);
@@ -356,13 +360,19 @@ impl Producer {
                     return;
                 }
                 t.in_flight = None;
-                self.txn_offsets_answered(cx, env, *error);
+                if t.next == Some(Request::TxnOffsetCommit) {
+                    self.txn_offsets_answered(cx, env, *error);
+                }
             }
             Msg::InitProducerIdResponse { req, result } | Msg::EndTxnResponse { req, result } => {
                 if t.in_flight != Some(*req) {
                     return;
                 }
                 t.in_flight = None;
+                // An answer that arrives after a fatal error changes nothing: every call fails now.
+                if t.state == TxnClientState::FatalError {
+                    return;
+                }
                 let request = if matches!(msg, Msg::InitProducerIdResponse { .. }) { "InitProducerId" } else { "EndTxn" };
                 match *result {
                     Ok((pid, epoch)) => self.txn_done(cx, env, pid, epoch),
