@@ -807,13 +807,15 @@ pub fn Cluster(props: &ClusterProps) -> Html {
                 <rect class="box" x={px(rect.x)} y={px(rect.y)} width={px(rect.w)} height={px(rect.h)} rx="8" {onkeydown} role="button" tabindex="0"
                       aria-label={fill(t.node_aria, &[&p.name])} aria-haspopup="dialog" aria-expanded={selected.to_string()} />
                 <text class="node-title" x={px(rect.x + 8.0)} y={px(rect.y + 19.0)}>{short(&p.name, chars.saturating_sub(2))}</text>
+                // The card's middle lines leave room at its right edge for the badge of a message
+                // leaving it (drawn there, on the card's middle).
                 <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 37.0)}>
                     {t.isolate(short(&match &p.transaction {
                         Some(tx) => fill(t.producer_txn, &[&tx.state, &tx.epoch]),
                         None => fill(t.producer_config, &[&p.config.acks.name(), &if p.config.enable_idempotence { t.yes } else { t.no }]),
-                    }, chars))}
+                    }, chars.saturating_sub(2)))}
                 </text>
-                <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 54.0)}>{t.isolate(short(&fill(t.producer_status, &[&p.pending]), chars))}</text>
+                <text class="node-meta" x={px(rect.x + 8.0)} y={px(rect.y + 54.0)}>{t.isolate(short(&fill(t.producer_status, &[&p.pending]), chars.saturating_sub(2)))}</text>
                 <text class={classes!("node-meta", (errors > 0).then_some("bad"))} x={px(rect.x + 8.0)} y={px(rect.y + 71.0)}>{t.isolate(short(&fill(t.producer_errors, &[&errors]), chars))}</text>
             </g>
         }

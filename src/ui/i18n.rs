@@ -858,8 +858,8 @@ const DEFINITIONS_EN: [&str; TERMS.len()] = [
     "The ISR is smaller than min.insync.replicas, so an acks=all write is refused.",
     "A follower removes records the new leader does not have, so its log matches the leader's.",
     "The controller stopped trusting the broker (no heartbeat in time): it leads nothing.",
-    "Last stable offset: the first offset of the earliest open transaction (or the HW). read_committed consumers read only below it.",
-    "Adds a consumer's positions to the producer's transaction: the group's offsets commit with the transaction's records, or not at all.",
+    "Last stable offset: where the earliest open transaction starts (or the HW). read_committed reads only below it.",
+    "Adds a consumer's positions to the transaction: they commit with its records, or not at all.",
 ];
 
 /// The glossary in Persian, in the order of `TERMS`.
@@ -885,6 +885,6 @@ const DEFINITIONS_FA: [&str; TERMS.len()] = [
     "ISR از min.insync.replicas کوچک‌تر است، پس نوشتن با acks=all پذیرفته نمی‌شود.",
     "follower رکوردهایی را که leader تازه ندارد پاک می‌کند تا لاگش با لاگ leader یکی شود.",
     "controller دیگر به بروکر اعتماد ندارد (heartbeat به‌موقع نرسید): بروکر leader هیچ پارتیشنی نیست.",
-    "آخرین offset پایدار: نخستین offset قدیمی‌ترین تراکنش باز (یا HW). consumerهای read_committed فقط پایین‌تر از آن را می‌خوانند.",
-    "موقعیت‌های consumer را به تراکنش producer می‌افزاید: offsetهای گروه همراه رکوردهای تراکنش commit می‌شوند، یا هیچ‌کدام.",
+    "آخرین offset پایدار: آغاز قدیمی‌ترین تراکنش باز (یا HW). read_committed فقط پایین‌تر از آن را می‌خواند.",
+    "موقعیت‌های consumer را به تراکنش می‌افزاید: همراه رکوردهایش commit می‌شوند، یا هیچ‌کدام.",
 ];

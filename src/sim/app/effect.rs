@@ -47,17 +47,15 @@ impl AppEffect {
                 let name = names.pipeline_name(*pipeline);
                 match call {
                     Call::InitTransactions { restart: false } => format!("pipeline {name} starts: initTransactions() fences any older instance with its transactional.id"),
-                    Call::InitTransactions { restart: true } => format!(
-                        "pipeline {name} restarts as a new producer instance with the same transactional.id: initTransactions() fences the old one and aborts its open transaction"
-                    ),
+                    Call::InitTransactions { restart: true } => format!("pipeline {name} restarts: initTransactions() with the same transactional.id fences the old instance and aborts its transaction"),
                     Call::BeginTransaction => format!("pipeline {name} begins the transaction of its next batch"),
                     Call::Poll => format!("pipeline {name} polls; each record it processes is transformed and sent to the output"),
                     Call::CommitSync => format!(
-                        "pipeline {name} ({}): all {batch} output record(s) of the batch are acknowledged, so it commits the input offsets with commitSync(); a crash before this commit would send them again",
+                        "pipeline {name} ({}): its {batch} result(s) are acknowledged, so it calls commitSync(); a crash before this would send them again",
                         guarantee.name()
                     ),
                     Call::SendOffsetsToTransaction => format!(
-                        "pipeline {name} ({}): after {batch} output record(s), it adds its input positions to the transaction (sendOffsetsToTransaction with the consumer's groupMetadata())",
+                        "pipeline {name} ({}): after {batch} result(s), sendOffsetsToTransaction() adds its positions to the transaction",
                         guarantee.name()
                     ),
                     Call::CommitTransaction => format!("pipeline {name} commits the transaction: the {batch} output record(s) and the input offsets become visible together"),
@@ -72,7 +70,7 @@ impl AppEffect {
                 format!("pipeline {} processed {}, but its producer refused the send", names.pipeline_name(*pipeline), names.record_label(*input))
             }
             AppEffect::PipelineStopped { pipeline, closed: false } => format!(
-                "pipeline {}'s application is down with its consumer: it makes no more calls (what its producer already holds still goes out, and an open transaction stays open until transaction.timeout.ms)",
+                "pipeline {}'s application is down with its consumer: it makes no more calls (an open transaction stays open until transaction.timeout.ms or a restart)",
                 names.pipeline_name(*pipeline)
             ),
             AppEffect::PipelineStopped { pipeline, closed: true } => {
