@@ -10,6 +10,7 @@
 
 use super::cluster::broker::{FollowerInfo, FollowerState, LeaderState, PendingShutdown, Replica, Role};
 use super::cluster::effect::ClusterEffect;
+use super::cluster::log::ReplicaLog;
 use super::cluster::produce::ConsumerFetchAt;
 use super::cluster::replication::{FetchReply, FollowerFetch};
 use super::msg::Msg;
@@ -290,6 +291,12 @@ impl Sim {
 
     pub(crate) fn replica(&self, b: BrokerId, pidx: u32) -> Option<&Replica> {
         self.broker(b).replicas[pidx as usize].as_deref()
+    }
+
+    /// The log of partition `pidx`'s current leader (none while it has no leader).
+    pub(crate) fn leader_log(&self, pidx: u32) -> Option<&ReplicaLog> {
+        let leader = self.controller.parts[pidx as usize].leader?;
+        self.replica(leader, pidx).map(|r| &r.log)
     }
 
     pub(super) fn replica_mut(&mut self, b: BrokerId, pidx: u32) -> Option<&mut Replica> {

@@ -138,8 +138,7 @@ impl Sim {
     /// What group `g`'s consumers could read up to on a data partition: the leader's HW, or its
     /// last stable offset for a read_committed group (`endOffsets` and lag count from it).
     pub(crate) fn end_offset(&self, g: u32, pidx: u32) -> Option<u64> {
-        let leader = self.controller.parts[pidx as usize].leader?;
-        let log = &self.replica(leader, pidx)?.log;
+        let log = self.leader_log(pidx)?;
         Some(if self.group_reads_committed(g) { log.last_stable_offset() } else { log.high_watermark() })
     }
 
@@ -154,11 +153,8 @@ impl Sim {
         let from = gl.committed.get(&pidx).or(gl.start_offsets.get(&pidx)).copied().unwrap_or(0);
         gl.committed.insert(pidx, offset);
         if offset > from {
-            let covered: Vec<u32> = self.controller.parts[pidx as usize]
-                .leader
-                .and_then(|l| self.replica(l, pidx))
-                .map(|r| (from..offset).filter_map(|o| r.log.get(o)).map(|x| x.record).collect())
-                .unwrap_or_default();
+            let covered: Vec<u32> =
+                self.leader_log(pidx).map(|log| (from..offset).filter_map(|o| log.get(o)).map(|x| x.record).collect()).unwrap_or_default();
             let gl = self.ledger.group_mut(g);
             for id in covered {
                 gl.records.entry(id as usize).committed += 1;

@@ -444,17 +444,15 @@ fn pipeline_signature(sim: &Sim, i: usize) -> u64 {
         let topic = &sim.topics[t as usize];
         for pidx in topic.base..topic.base + topic.partitions {
             mix(committed.and_then(|c| c.get(&pidx)).map_or(u64::MAX, |&o| o));
-            let leader = leader_of(pidx);
-            mix(leader.map_or(0, u64::from));
+            mix(leader_of(pidx).map_or(0, u64::from));
             // An input written in a transaction counts once its marker is stable.
-            mix(leader.and_then(|l| sim.replica(l, pidx)).map_or(0, |r| r.log.last_stable_offset()));
+            mix(sim.leader_log(pidx).map_or(0, |log| log.last_stable_offset()));
         }
     }
     let output = &sim.topics[spec.output as usize];
     for pidx in output.base..output.base + output.partitions {
-        let leader = leader_of(pidx);
-        mix(leader.map_or(0, u64::from));
-        if let Some(log) = leader.and_then(|l| sim.replica(l, pidx)).map(|r| &r.log) {
+        mix(leader_of(pidx).map_or(0, u64::from));
+        if let Some(log) = sim.leader_log(pidx) {
             mix(log.last_stable_offset());
             mix(log.log_start());
         }

@@ -42,12 +42,7 @@ pub struct PipelineVerdict {
 impl PipelineVerdict {
     /// The verdict's name.
     pub fn verdict(&self) -> Verdict {
-        match (self.lost > 0, self.duplicated > 0) {
-            (false, false) => Verdict::ExactlyOnce,
-            (false, true) => Verdict::AtLeastOnce,
-            (true, false) => Verdict::AtMostOnce,
-            (true, true) => Verdict::None,
-        }
+        Verdict::of(self.lost, self.duplicated)
     }
 }
 
@@ -170,7 +165,7 @@ impl Sim {
         let mut verdict = PipelineVerdict::default();
         let output = &self.topics[spec.output as usize];
         for pidx in output.base..output.base + output.partitions {
-            let Some(log) = self.controller.parts[pidx as usize].leader.and_then(|l| self.replica(l, pidx)).map(|r| &r.log) else {
+            let Some(log) = self.leader_log(pidx) else {
                 verdict.unavailable = true;
                 continue;
             };
@@ -195,7 +190,7 @@ impl Sim {
             for pidx in topic.base..topic.base + topic.partitions {
                 let Some(&end) = group.and_then(|g| g.committed.get(&pidx)) else { continue };
                 let start = group.and_then(|g| g.start_offsets.get(&pidx)).copied().unwrap_or(0);
-                let Some(log) = self.controller.parts[pidx as usize].leader.and_then(|l| self.replica(l, pidx)).map(|r| &r.log) else {
+                let Some(log) = self.leader_log(pidx) else {
                     verdict.unavailable = true;
                     continue;
                 };

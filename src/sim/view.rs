@@ -434,6 +434,16 @@ impl Verdict {
         }
     }
 
+    /// The verdict of these counts of lost and duplicated records.
+    pub fn of(lost: u32, duplicated: u32) -> Verdict {
+        match (lost > 0, duplicated > 0) {
+            (false, false) => Verdict::ExactlyOnce,
+            (false, true) => Verdict::AtLeastOnce,
+            (true, false) => Verdict::AtMostOnce,
+            (true, true) => Verdict::None,
+        }
+    }
+
     /// Every verdict.
     pub const ALL: [Verdict; 4] = [Verdict::ExactlyOnce, Verdict::AtLeastOnce, Verdict::AtMostOnce, Verdict::None];
 }
@@ -716,12 +726,7 @@ impl Sim {
                 }
             }
         }
-        let verdict = match (totals.lost > 0, totals.duplicated > 0) {
-            (false, false) => Verdict::ExactlyOnce,
-            (false, true) => Verdict::AtLeastOnce,
-            (true, false) => Verdict::AtMostOnce,
-            (true, true) => Verdict::None,
-        };
+        let verdict = Verdict::of(totals.lost, totals.duplicated);
         let lag = match rows {
             Rows::None => Vec::new(),
             _ => gl.lag.iter().map(|s| (s.at, names[s.pidx as usize].clone(), s.lag)).collect(),
