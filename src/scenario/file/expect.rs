@@ -38,11 +38,7 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
     };
     if e.group.is_some() {
         let producer_only = [("sent", e.sent.is_some()), ("acknowledged", e.acknowledged.is_some()), ("failed", e.failed.is_some()), ("acknowledged_lost", e.acknowledged_lost.is_some())];
-        for (name, set) in producer_only {
-            if set {
-                cx.err(start, format!("`{name}` is a producer total and this expectation names a group"), Some("put producer totals in their own [[expect]] table without `group`".into()));
-            }
-        }
+        refuse(cx, start, &producer_only, |name| format!("`{name}` is a producer total and this expectation names a group"), Some("put producer totals in their own [[expect]] table without `group`"));
         if let Some(g) = &group {
             let group_totals = [
                 (GroupTotal::Processed, e.processed.map(u64::from)),
@@ -146,11 +142,7 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
             ("group_state", e.group_state.is_some()),
             ("protocol", e.protocol.is_some()),
         ];
-        for (name, set) in group_only {
-            if set {
-                cx.err(start, format!("`{name}` needs `group = \"…\"`"), None);
-            }
-        }
+        refuse(cx, start, &group_only, |name| format!("`{name}` needs `group = \"…\"`"), None);
     }
     let consumer = match &e.consumer {
         Some(c) => consumer_ref(cx, c, clients.consumers),
@@ -345,6 +337,13 @@ pub(super) fn expectation(cx: &mut Ctx<'_>, e: &Spanned<ExpectDef>, topics: &[To
     Some(Expectation { at: e.at.as_ref().map(|a| *a.get_ref()), line, checks, at_least: false })
 }
 
+/// Refuses each key of `keys` that is set (`(name, set)`), at `at`, with `message(name)`.
+fn refuse(cx: &mut Ctx<'_>, at: usize, keys: &[(&str, bool)], message: impl Fn(&str) -> String, hint: Option<&str>) {
+    for (name, _) in keys.iter().filter(|(_, set)| *set) {
+        cx.err(at, message(name), hint.map(str::to_string));
+    }
+}
+
 /// An `[[expect]]` naming a pipeline: its `verdict`, `lost` and `duplicated`, end to end.
 fn pipeline_expectation(cx: &mut Ctx<'_>, e: &ExpectDef, p: &Spanned<String>, clients: &Clients<'_>, line: usize) -> Option<Expectation> {
     let names: Vec<&str> = clients.pipelines.iter().map(String::as_str).collect();
@@ -365,11 +364,13 @@ fn pipeline_expectation(cx: &mut Ctx<'_>, e: &ExpectDef, p: &Spanned<String>, cl
         ("out_of_order", e.out_of_order.is_some()),
         ("aborted", e.aborted.is_some()),
     ];
-    for (key, set) in others {
-        if set {
-            cx.err(p.span().start, format!("`{key}` is not a pipeline check, and this expectation names a pipeline"), Some("a pipeline expectation checks `verdict`, `lost` and `duplicated`; put other checks in their own [[expect]] table".into()));
-        }
-    }
+    refuse(
+        cx,
+        p.span().start,
+        &others,
+        |key| format!("`{key}` is not a pipeline check, and this expectation names a pipeline"),
+        Some("a pipeline expectation checks `verdict`, `lost` and `duplicated`; put other checks in their own [[expect]] table"),
+    );
     let mut checks = Vec::new();
     if let Some(v) = &e.verdict {
         match Verdict::ALL.iter().find(|x| x.name() == v.get_ref()) {
