@@ -179,10 +179,11 @@ async function main() {
       const module = await import('./static/kafkasim.js');
       const out = [];
       for (const name of ['heavy-load-100k', 'pipeline-load-20k']) {
+        const text = await (await fetch(`static/scenarios/${name}.toml`)).text();
         const rates = [];
         for (let i = 0; i < 5; i++) {
           const start = performance.now();
-          const steps = module.bench_run(name);
+          const steps = module.bench_run(name, text);
           rates.push(steps / ((performance.now() - start) / 1000));
         }
         out.push(rates);

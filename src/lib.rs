@@ -13,11 +13,13 @@ mod ui;
 
 pub mod explore;
 
-/// The scenarios shipped in `scenarios/`, embedded at build time.
+/// The scenarios shipped in `scenarios/`, embedded at build time: natively their texts and their
+/// catalogue, in the page only the catalogue (the page fetches a lesson's text when it opens it).
 pub mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
     /// The text of a shipped scenario, by file name without `.toml`.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn get(name: &str) -> Option<&'static str> {
         BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
     }

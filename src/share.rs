@@ -32,8 +32,8 @@ pub enum ScenarioRef {
 pub struct ShareState {
     /// The scenario.
     pub scenario: ScenarioRef,
-    /// The seed.
-    pub seed: u64,
+    /// The seed (none: the scenario's own, for a plain link that names none).
+    pub seed: Option<u64>,
     /// The person's actions.
     pub actions: Vec<TimedUserAction>,
     /// The step to land on.
@@ -70,7 +70,10 @@ fn to_toml(state: &ShareState) -> String {
         ScenarioRef::Builtin(name) => writeln!(out, "builtin = {}", toml_string(name)),
         ScenarioRef::Text(text) => writeln!(out, "text = {}", toml_string(text)),
     };
-    let _ = writeln!(out, "seed = {}\nstep = {}", state.seed, state.step);
+    if let Some(seed) = state.seed {
+        let _ = writeln!(out, "seed = {seed}");
+    }
+    let _ = writeln!(out, "step = {}", state.step);
     if let Some(lang) = &state.lang {
         let _ = writeln!(out, "lang = {}", toml_string(lang));
     }
@@ -195,7 +198,7 @@ fn from_toml(text: &str) -> Result<ShareState, String> {
         .into_iter()
         .map(|a| a.into_action().ok_or_else(|| damaged("an action is incomplete".into())))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ShareState { scenario, seed: def.seed, actions, step: def.step, lang: def.lang, compare: def.compare })
+    Ok(ShareState { scenario, seed: Some(def.seed), actions, step: def.step, lang: def.lang, compare: def.compare })
 }
 
 /// Writes the packed fragment (without the `#`).
@@ -249,13 +252,9 @@ fn decode_plain(fragment: &str) -> Result<ShareState, String> {
         }
     }
     let name = name.ok_or("the link names no scenario (expected scenario=NAME)")?;
-    let seed = match seed {
-        Some(s) => s,
-        None => {
-            let text = crate::builtin::get(&name).ok_or_else(|| format!("there is no built-in scenario named {name:?}"))?;
-            crate::scenario::parse(&name, text).map(|s| s.seed).map_err(|_| format!("the built-in scenario {name:?} does not load"))?
-        }
-    };
+    if !crate::builtin::CATALOG.iter().any(|(n, ..)| *n == name) {
+        return Err(format!("there is no built-in scenario named {name:?}"));
+    }
     check_sizes(ShareState { scenario: ScenarioRef::Builtin(name), seed, actions: Vec::new(), step, lang, compare })
 }
 
@@ -279,7 +278,7 @@ mod tests {
     fn a_packed_link_round_trips() {
         let state = ShareState {
             scenario: ScenarioRef::Text("title = \"ünïcode ✓ سلام\"\n".repeat(50)),
-            seed: 42,
+            seed: Some(42),
             actions: vec![
                 TimedUserAction { step: 7, action: UserAction::CrashBroker { broker: 2 } },
                 TimedUserAction { step: 8, action: UserAction::RestartBroker { broker: 2 } },
@@ -308,7 +307,7 @@ mod tests {
     fn a_plain_link_names_a_builtin_scenario() {
         let state = decode("scenario=acks1-acknowledged-loss&step=12").expect("valid");
         assert_eq!(state.scenario, ScenarioRef::Builtin("acks1-acknowledged-loss".into()));
-        assert_eq!((state.seed, state.step), (1, 12), "the seed defaults to the scenario's");
+        assert_eq!((state.seed, state.step), (None, 12), "the seed is the scenario's own");
         assert_eq!(decode("scenario=nope").err().as_deref(), Some("there is no built-in scenario named \"nope\""));
         assert_eq!(decode("scenario=x&seed=-1").err().as_deref(), Some("seed=-1 is not a whole number"));
         assert_eq!(decode("scenario=x&evil=1").err().as_deref(), Some("the link has an unknown part \"evil\" (expected scenario, seed, step, lang or compare)"));

@@ -25,6 +25,20 @@ fn every_shipped_scenario_meets_its_expectations() {
     }
 }
 
+/// The page's picker lists the shipped scenarios from a catalogue that build.rs reads without
+/// the library's parser: it must say what the parser reads from each file.
+#[test]
+fn the_catalogue_agrees_with_every_shipped_file() {
+    let names: Vec<&str> = kafkasim::builtin::BUILTIN.iter().map(|(n, _)| *n).collect();
+    let listed: Vec<&str> = kafkasim::builtin::CATALOG.iter().map(|(n, ..)| *n).collect();
+    assert_eq!(listed, names);
+    for &(name, title, module, lesson) in kafkasim::builtin::CATALOG {
+        let text = kafkasim::builtin::get(name).expect("listed");
+        let parsed = scenario::parse(name, text).unwrap_or_else(|e| panic!("{name} is valid: {e:?}"));
+        assert_eq!((title, module, lesson), (parsed.title.as_str(), parsed.module, parsed.lesson), "{name}");
+    }
+}
+
 #[test]
 fn same_scenario_and_seed_give_an_identical_trace() {
     for file in scenario_files() {

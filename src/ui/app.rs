@@ -9,6 +9,7 @@ use super::cmd::{use_keys, use_link_changes, Cmd};
 use super::editor::{editor_panel, use_file_reader};
 use super::frame::Frame;
 use super::i18n::{fill, Tr};
+use super::lessons;
 use super::page::Page;
 use super::panels::{in_flight, ActionMenu, Controls, Expectations, Ledger, Narration};
 use super::playback::{landing_note, use_slices, use_ticker, SPEEDS};
@@ -52,6 +53,15 @@ pub fn App() -> Html {
     use_slices(epoch, in_slices(&page, &redraw, Page::look_ahead_slice));
     use_slices(explore_epoch, in_slices(&page, &redraw, Page::explore_slice));
     use_link_changes(cmd.clone());
+    // A lesson the page has not fetched yet opens when its text arrives.
+    {
+        let (page, cmd) = (page.clone(), cmd.clone());
+        use_effect(move || {
+            if let Some(name) = page.borrow_mut().take_fetch() {
+                lessons::fetch(name, move |name, text| cmd.emit(Cmd::LessonFetched(name, text)));
+            }
+        });
+    }
     use_keys(cmd.clone());
     let read_file = use_file_reader(cmd.clone());
 
@@ -103,6 +113,7 @@ pub fn App() -> Html {
                 {top_bar(t, &TopBar {
                     builtins: &p.builtins,
                     current,
+                    picks_undone: p.picks_undone,
                     seed: &p.editor.seed,
                     exploring: p.exploration.running(),
                     compare: scenario.compare.is_some().then_some(p.run.compare.is_some()),

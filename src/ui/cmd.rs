@@ -54,6 +54,8 @@ pub enum Cmd {
     Escape,
     /// Open a shipped scenario, by name.
     OpenBuiltin(String),
+    /// The text of a shipped scenario was fetched (its name, and the text or why not).
+    LessonFetched(String, Result<String, String>),
     /// A file the person opened could be read (its text) or not (why).
     FileRead(Result<String, String>),
     /// A file the person opened is too large to read (its name).

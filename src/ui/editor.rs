@@ -32,7 +32,7 @@ impl Editor {
     /// edited.
     pub fn source(&self, running: &ScenarioRef) -> ScenarioRef {
         match running {
-            ScenarioRef::Builtin(n) if crate::builtin::get(n) == Some(self.text.as_str()) => ScenarioRef::Builtin(n.clone()),
+            ScenarioRef::Builtin(n) if super::lessons::cached(n).as_deref() == Some(self.text.as_str()) => ScenarioRef::Builtin(n.clone()),
             _ => ScenarioRef::Text(self.text.clone()),
         }
     }

@@ -247,6 +247,10 @@ pub struct Text {
     pub notice_bad_link: &'static str,
     /// A link naming a built-in scenario that does not exist.
     pub notice_no_builtin: &'static str,
+    /// A shipped scenario's text being fetched while nothing runs yet.
+    pub notice_fetching: &'static str,
+    /// A shipped scenario's text that could not be fetched.
+    pub notice_fetch_failed: &'static str,
     /// Run pressed while the editor has errors.
     pub notice_editor_errors: &'static str,
     pub notice_run_failed: &'static str,
@@ -500,6 +504,8 @@ pub static EN: Text = Text {
     notice_unknown_lang: "This link asks for the language {1}, which the page does not have; it is shown in English.",
     notice_bad_link: "This link could not be opened: {1}. The default scenario is shown instead.",
     notice_no_builtin: "There is no built-in scenario named {1}.",
+    notice_fetching: "Opening the lesson {1}…",
+    notice_fetch_failed: "The lesson {1} could not be fetched from the site ({2}); the page keeps the run it had.",
     notice_editor_errors: "The scenario has errors (see the editor below); the previous run is still here.",
     notice_run_failed: "The run could not start: {1}",
     notice_compare_failed: "The compare run could not start: {1}",
@@ -734,6 +740,8 @@ pub static FA: Text = Text {
     notice_unknown_lang: "این پیوند زبان {1} را می‌خواهد که صفحه آن را ندارد؛ به انگلیسی نشان داده می‌شود.",
     notice_bad_link: "این پیوند باز نشد: {1}. به جای آن سناریوی پیش‌فرض نشان داده می‌شود.",
     notice_no_builtin: "سناریوی آماده‌ای به نام {1} نیست.",
+    notice_fetching: "درس {1} باز می‌شود…",
+    notice_fetch_failed: "درس {1} از سایت گرفته نشد ({2})؛ صفحه اجرایی را که داشت نگه می‌دارد.",
     notice_editor_errors: "سناریو خطا دارد (ویرایشگر پایین را ببینید)؛ اجرای پیشین هنوز اینجاست.",
     notice_run_failed: "اجرا آغاز نشد: {1}",
     notice_compare_failed: "اجرای مقایسه آغاز نشد: {1}",

@@ -23,6 +23,7 @@ mod export;
 mod frame;
 mod glossary;
 mod i18n;
+mod lessons;
 mod page;
 mod panels;
 mod playback;
@@ -56,12 +57,11 @@ pub fn start() {
     yew::Renderer::<app::App>::with_root(root).render();
 }
 
-/// Steps a built-in scenario to its end and returns how many steps it took, as
-/// `benches/throughput.rs` does natively: `cargo xtask bench` times it in Chromium to compare the
-/// core's speed in wasm with its native speed on the same scenario.
+/// Steps a scenario (the text of a built-in one, which the page fetches) to its end and returns
+/// how many steps it took, as `benches/throughput.rs` does natively: `cargo xtask bench` times it
+/// in Chromium to compare the core's speed in wasm with its native speed on the same scenario.
 #[wasm_bindgen]
-pub fn bench_run(name: &str) -> Result<f64, JsError> {
-    let text = crate::builtin::get(name).ok_or_else(|| JsError::new(&format!("no built-in scenario {name:?}")))?;
+pub fn bench_run(name: &str, text: &str) -> Result<f64, JsError> {
     let scenario = crate::scenario::parse(name, text).map_err(|_| JsError::new(&format!("the built-in scenario {name:?} is invalid")))?;
     let mut sim = scenario.start(scenario.seed);
     sim.run_until(scenario.duration_ms, |_, _| {});

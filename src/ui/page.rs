@@ -10,6 +10,7 @@ use super::editor::Editor;
 use super::exploration::{Exploration, Slice};
 use super::export::export;
 use super::i18n::{fill, Lang, Tr};
+use super::lessons;
 use super::playback::Playback;
 use super::prefs::Prefs;
 use super::run::Run;
@@ -22,6 +23,28 @@ const DEFAULT_SCENARIO: &str = "keys-and-partitions";
 
 /// Where the browser keeps the editor's last edit, so that closing the tab does not lose it.
 const EDIT_KEY: &str = "kafkasim.edit";
+
+/// What is done once a scenario has opened.
+#[derive(Default)]
+struct After {
+    /// Start its compare run (a link asked for it).
+    compare: bool,
+    /// Push its link to the browser's history (a lesson picked in the menu).
+    push: bool,
+    /// Offer back the editor's last edit (the page opened without a link).
+    restore_edit: bool,
+    /// Put back the notice and the editor's text and errors a link left when it did not load.
+    keep: Option<(Option<String>, String, Vec<scenario::ScenarioError>)>,
+}
+
+/// A shipped scenario whose text is being fetched, and how it opens once the text is here.
+struct Opening {
+    name: String,
+    seed: Option<u64>,
+    actions: Vec<TimedUserAction>,
+    step: u64,
+    after: After,
+}
 
 /// Everything the page holds; the simulation itself lives in the run's sessions.
 pub struct Page {
@@ -39,6 +62,13 @@ pub struct Page {
     pub prefs: Prefs,
     /// What the page tells the person (an error, a search's outcome), until dismissed.
     pub notice: Option<String>,
+    /// The shipped scenario to open once its text is fetched.
+    opening: Option<Opening>,
+    /// A shipped scenario whose text the page should fetch.
+    fetch: Option<String>,
+    /// Counts the picks that left the run as it was (declined, or the text could not be fetched),
+    /// so that the menu is drawn again and shows the run that stays.
+    pub picks_undone: u32,
 }
 
 impl Page {
@@ -52,18 +82,22 @@ impl Page {
             exploration: Exploration::default(),
             prefs: Prefs::new(),
             notice: None,
+            opening: None,
+            fetch: None,
+            picks_undone: 0,
         };
         if hash.len() > 1 {
             page.open_link(hash);
         } else {
-            page.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
-            // Without a link the person comes back to where they were typing, if they were.
-            if let Some(edit) = stored(EDIT_KEY).filter(|e| !e.trim().is_empty() && *e != page.run.text()) {
-                page.editor.edit(edit);
-                page.notice = Some(page.t().notice_edit_restored.into());
-            }
+            let after = After { restore_edit: true, ..After::default() };
+            page.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0, after);
         }
         page
+    }
+
+    /// The shipped scenario whose text the page should now fetch, once.
+    pub fn take_fetch(&mut self) -> Option<String> {
+        self.fetch.take()
     }
 
     /// Whether the editor holds text the person changed and has not run.
@@ -92,35 +126,41 @@ impl Page {
                     Some((code, None)) => self.notice = Some(fill(Tr(Lang::En).notice_unknown_lang, &[&format!("{code:?}")])),
                     None => {}
                 }
-                let compare = state.compare;
-                self.open(state.scenario, Some(state.seed), state.actions, state.step);
-                if compare {
-                    self.toggle_compare();
-                }
+                let after = After { compare: state.compare, ..After::default() };
+                self.open(state.scenario, state.seed, state.actions, state.step, after);
             }
             Err(e) => self.notice = Some(fill(self.t().notice_bad_link, &[&e])),
         }
-        if self.run.session.is_none() {
-            // Nothing runs yet (the page is starting) and the link did not load: the class gets the
-            // default scenario, and the link's text and errors, if it had any, stay in the editor.
-            let notice = self.notice.take();
-            let editor = std::mem::take(&mut self.editor.text);
-            let errors = std::mem::take(&mut self.editor.errors);
-            self.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
-            if !editor.is_empty() {
-                self.editor.text = editor;
-                self.editor.errors = errors;
-            }
-            self.notice = notice;
+        if self.opening.is_none() {
+            self.open_default_if_idle();
         }
     }
 
-    /// Loads a scenario. On any error the previous run stays, and the text stays in the editor.
-    fn open(&mut self, source: ScenarioRef, seed: Option<u64>, actions: Vec<TimedUserAction>, step: u64) {
+    /// When nothing runs yet (the page is starting) and the link did not load, the class gets the
+    /// default scenario, and the link's text and errors, if it had any, stay in the editor.
+    fn open_default_if_idle(&mut self) {
+        if self.run.session.is_some() {
+            return;
+        }
+        let keep = (self.notice.take(), std::mem::take(&mut self.editor.text), std::mem::take(&mut self.editor.errors));
+        self.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0, After { keep: Some(keep), ..After::default() });
+    }
+
+    /// Loads a scenario and then does what `after` asks. On any error the previous run stays, and
+    /// the text stays in the editor. A shipped scenario not fetched yet opens when its text is here.
+    fn open(&mut self, source: ScenarioRef, seed: Option<u64>, actions: Vec<TimedUserAction>, step: u64, after: After) {
         let t = self.t();
         let (file, text) = match &source {
-            ScenarioRef::Builtin(name) => match crate::builtin::get(name) {
+            ScenarioRef::Builtin(name) => match lessons::cached(name) {
                 Some(text) => (format!("{name}.toml"), text.to_string()),
+                None if lessons::exists(name) => {
+                    self.opening = Some(Opening { name: name.clone(), seed, actions, step, after });
+                    self.fetch = Some(name.clone());
+                    if self.run.session.is_none() {
+                        self.notice = Some(fill(t.notice_fetching, &[name]));
+                    }
+                    return;
+                }
                 None => {
                     self.notice = Some(fill(t.notice_no_builtin, &[&format!("{name:?}")]));
                     return;
@@ -139,14 +179,65 @@ impl Page {
                 let seed = seed.unwrap_or(parsed.seed);
                 match Session::new(parsed, seed, actions) {
                     Ok(session) => {
+                        self.opening = None;
                         self.playback.start(step);
                         self.run.start(session, source);
                         self.notice = None;
                         self.editor.seed = seed.to_string();
+                        self.finish_opening(after);
                     }
                     Err(e) => self.notice = Some(fill(t.notice_run_failed, &[&e])),
                 }
             }
+        }
+    }
+
+    /// Does what `after` asks of the run that has just opened.
+    fn finish_opening(&mut self, after: After) {
+        if after.compare {
+            self.toggle_compare();
+        }
+        if after.push {
+            // A lesson picked in the menu is a place the browser's Back and Forward return to.
+            if let (ScenarioRef::Builtin(name), Some(s)) = (&self.run.source, self.run.session.as_ref()) {
+                push_link(&format!("scenario={name}&seed={}&step=0", s.seed()));
+            }
+        }
+        if let Some((notice, text, errors)) = after.keep {
+            if !text.is_empty() {
+                self.editor.text = text;
+                self.editor.errors = errors;
+            }
+            self.notice = notice;
+        }
+        // Without a link the person comes back to where they were typing, if they were.
+        if after.restore_edit {
+            if let Some(edit) = stored(EDIT_KEY).filter(|e| !e.trim().is_empty() && *e != self.run.text()) {
+                self.editor.edit(edit);
+                self.notice = Some(self.t().notice_edit_restored.into());
+            }
+        }
+    }
+
+    /// The text of a shipped scenario arrived (or could not be had): the run waiting for it opens.
+    fn fetched(&mut self, name: String, text: Result<String, String>) {
+        let waiting = self.opening.as_ref().is_some_and(|o| o.name == name);
+        match text {
+            Ok(text) => {
+                lessons::keep(&name, &text);
+                if let Some(o) = self.opening.take().filter(|_| waiting) {
+                    self.open(ScenarioRef::Builtin(o.name), o.seed, o.actions, o.step, o.after);
+                }
+            }
+            Err(e) if waiting => {
+                self.opening = None;
+                self.picks_undone += 1;
+                self.notice = Some(fill(self.t().notice_fetch_failed, &[&name, &e]));
+                if name != DEFAULT_SCENARIO {
+                    self.open_default_if_idle();
+                }
+            }
+            Err(_) => {}
         }
     }
 
@@ -221,16 +312,15 @@ impl Page {
             Cmd::Share => self.run.share(self.prefs.lang),
             Cmd::OpenBuiltin(name) => {
                 if self.may_replace_editor() {
-                    self.open(ScenarioRef::Builtin(name.clone()), None, Vec::new(), 0);
-                    // A lesson picked here is a place the browser's Back and Forward return to.
-                    if let Some(s) = self.run.session.as_ref() {
-                        push_link(&format!("scenario={name}&seed={}&step=0", s.seed()));
-                    }
+                    self.open(ScenarioRef::Builtin(name), None, Vec::new(), 0, After { push: true, ..After::default() });
+                } else {
+                    self.picks_undone += 1;
                 }
             }
+            Cmd::LessonFetched(name, text) => self.fetched(name, text),
             Cmd::FileRead(Ok(text)) => {
                 if self.may_replace_editor() {
-                    self.open(ScenarioRef::Text(text), None, Vec::new(), 0);
+                    self.open(ScenarioRef::Text(text), None, Vec::new(), 0, After::default());
                 }
             }
             Cmd::FileRead(Err(e)) => self.notice = Some(fill(t.notice_file_unreadable, &[&e])),
@@ -239,11 +329,11 @@ impl Page {
                 store(EDIT_KEY, &text);
                 self.editor.edit(text);
             }
-            Cmd::RunEditor => self.open(ScenarioRef::Text(self.editor.text.clone()), None, Vec::new(), 0),
+            Cmd::RunEditor => self.open(ScenarioRef::Text(self.editor.text.clone()), None, Vec::new(), 0, After::default()),
             Cmd::Download => self.editor.download(&self.run.source),
             Cmd::SeedText(text) => self.editor.seed = text,
             Cmd::SubmitSeed => match self.editor.seed.trim().parse::<u64>() {
-                Ok(seed) => self.open(self.editor.source(&self.run.source), Some(seed), Vec::new(), 0),
+                Ok(seed) => self.open(self.editor.source(&self.run.source), Some(seed), Vec::new(), 0, After::default()),
                 Err(_) => self.notice = Some(fill(t.notice_bad_seed, &[&format!("{:?}", self.editor.seed), &u64::MAX])),
             },
             Cmd::Explore => {
@@ -275,7 +365,7 @@ impl Page {
                         self.open_link(&hash);
                     } else {
                         // Back to the entry the page opened with, which had no link: its lesson.
-                        self.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0);
+                        self.open(ScenarioRef::Builtin(DEFAULT_SCENARIO.into()), None, Vec::new(), 0, After::default());
                     }
                 }
             }
@@ -305,7 +395,7 @@ impl Page {
                 true
             }
             Some(Slice::Found { scenario, notice }) => {
-                self.open(ScenarioRef::Text(scenario), None, Vec::new(), 0);
+                self.open(ScenarioRef::Text(scenario), None, Vec::new(), 0, After::default());
                 self.notice = Some(notice);
                 true
             }

@@ -74,7 +74,7 @@ impl Run {
     /// The text of the scenario that runs.
     pub fn text(&self) -> String {
         match &self.source {
-            ScenarioRef::Builtin(name) => crate::builtin::get(name).unwrap_or_default().to_string(),
+            ScenarioRef::Builtin(name) => super::lessons::cached(name).as_deref().unwrap_or_default().to_string(),
             ScenarioRef::Text(text) => text.clone(),
         }
     }
@@ -141,7 +141,7 @@ impl Run {
     pub fn share_state(&self, lang: Lang) -> Option<ShareState> {
         let s = self.session.as_ref()?;
         let lang = (lang != Lang::En).then(|| lang.code().to_string());
-        Some(ShareState { scenario: self.source.clone(), seed: s.seed(), actions: s.actions().to_vec(), step: s.position(), lang, compare: self.compare.is_some() })
+        Some(ShareState { scenario: self.source.clone(), seed: Some(s.seed()), actions: s.actions().to_vec(), step: s.position(), lang, compare: self.compare.is_some() })
     }
 
     /// Puts the link to the run as it stands into the address bar and shows it to copy; or, when

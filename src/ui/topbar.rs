@@ -16,6 +16,8 @@ pub struct TopBar<'a> {
     pub builtins: &'a [Builtin],
     /// The shipped scenario that runs (empty: an edited or opened one).
     pub current: &'a str,
+    /// How many picks in the menu left the run as it was.
+    pub picks_undone: u32,
     /// The seed field's text.
     pub seed: &'a str,
     /// Whether a search for a counterexample runs.
@@ -59,7 +61,7 @@ pub fn top_bar(t: Tr, bar: &TopBar, cmd: &Callback<Cmd>, on_file: &Callback<web_
     html! {
         <header class="topbar">
             <span class="brand">{"kafkasim"}</span>
-            {picker(t, bar.builtins, bar.current, cmd)}
+            {picker(t, bar.builtins, bar.current, bar.picks_undone, cmd)}
             <button class="menu-button" onclick={on_menu} aria-expanded={bar.menu_open.to_string()} aria-controls="tools" data-testid="menu">{t.menu}</button>
             <div id="tools" class={classes!("tools", bar.menu_open.then_some("open"))}>
                 <label class="button">{t.open_file}<input type="file" accept=".toml,text/plain" onchange={on_file} hidden=true /></label>

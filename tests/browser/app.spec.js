@@ -49,6 +49,26 @@ test('the page loads with no console errors and no request outside 127.0.0.1', a
   expect(problems).toEqual([]);
 });
 
+test('a lesson\'s text is fetched when it is opened, and a failed fetch keeps the run', async ({ page }) => {
+  const fetched = [];
+  page.on('request', (r) => { if (r.url().includes('/static/scenarios/')) fetched.push(r.url().split('/').pop()); });
+  await page.route('**/static/scenarios/acks1-acknowledged-loss.toml', (route) => route.abort());
+  const problems = await open(page);
+  // The page's download holds the course's catalogue, not every lesson's text.
+  expect(fetched).toEqual(['keys-and-partitions.toml']);
+  await page.getByTestId('picker').selectOption('acks1-acknowledged-loss');
+  await expect(page.getByTestId('notice')).toContainText('The lesson acks1-acknowledged-loss could not be fetched from the site');
+  await expect(page.getByTestId('title')).toHaveText('Keys pick partitions: per-key order, and a hot partition');
+  await expect(page.getByTestId('picker')).toHaveValue('keys-and-partitions');
+  await pick(page, 'retry-duplicate');
+  await expect(page.getByTestId('title')).toHaveText('Retries without idempotence write a duplicate when an ack is lost');
+  // A lesson fetched once opens again from memory.
+  await pick(page, 'keys-and-partitions');
+  expect(fetched).toEqual(['keys-and-partitions.toml', 'acks1-acknowledged-loss.toml', 'retry-duplicate.toml']);
+  // The aborted request is the one console error the page may show.
+  expect(problems.filter((p) => !p.includes('ERR_FAILED'))).toEqual([]);
+});
+
 test('stepping changes the view as the model says, and step back returns the exact earlier state', async ({ page }) => {
   const problems = await open(page);
   await pick(page, 'acks1-acknowledged-loss');
