@@ -138,6 +138,11 @@ fn pipelines_that_share_a_group_but_not_an_output_are_refused() {
 fn a_pipeline_expectation_refuses_checks_that_are_not_its_own() {
     let errors = common::parse(&pipeline("", "[[expect]]\npipeline = \"app\"\nverdict = \"exactly-once\"\nprocessed = 3\n")).expect_err("refused");
     assert!(errors.iter().any(|e| e.message == "`processed` is not a pipeline check, and this expectation names a pipeline"), "{errors:?}");
+    // Partition checks too: none of them is silently ignored.
+    let errors = common::parse(&pipeline("", "[[expect]]\npipeline = \"app\"\nlost = 0\nhigh_watermark = 3\nisr = [1, 2]\n")).expect_err("refused");
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert!(messages.contains(&"`high_watermark` is not a pipeline check, and this expectation names a pipeline"), "{messages:?}");
+    assert!(messages.contains(&"`isr` is not a pipeline check, and this expectation names a pipeline"), "{messages:?}");
 }
 
 #[test]

@@ -227,7 +227,8 @@ pub fn describe_msg(sim: &Sim, msg: &Msg) -> String {
             Some(b) => format!("FindCoordinatorResponse: transactional id {} → broker-{b}", sim.txn_name(*txn)),
             None => format!("FindCoordinatorResponse: transactional id {} has no coordinator (COORDINATOR_NOT_AVAILABLE)", sim.txn_name(*txn)),
         },
-        Msg::InitProducerId { txn, timeout_ms, .. } => format!("InitProducerId {} (transaction.timeout.ms {timeout_ms})", sim.txn_name(*txn)),
+        Msg::InitProducerId { txn: Some(txn), timeout_ms, .. } => format!("InitProducerId {} (transaction.timeout.ms {timeout_ms})", sim.txn_name(*txn)),
+        Msg::InitProducerId { txn: None, .. } => "InitProducerId (idempotent, no transactional.id)".to_string(),
         Msg::InitProducerIdResponse { result, .. } => match result {
             Ok((pid, epoch)) => format!("InitProducerIdResponse: producer id {pid}, epoch {epoch}"),
             Err(e) => format!("InitProducerIdResponse error {e}"),

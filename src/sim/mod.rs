@@ -276,11 +276,14 @@ impl Sim {
         if let Some(last) = sim.groups.len().checked_sub(1) {
             sim.ledger.group_mut(last as u32);
         }
-        // The producers start with the cluster's metadata, as if fetched at time 0.
+        // The producers start with the cluster's metadata, as if fetched at time 0, and an
+        // idempotent one asks for its producer id at once, as the Java client's Sender does when
+        // the producer is made.
         for p in 0..sim.producers.len() as u32 {
             sim.with_producer(p, |prod, cx, _| {
                 let at = prod.config.metadata_max_age_ms;
                 prod.schedule_refresh(cx, at);
+                prod.start_sender(cx);
             });
         }
         for (c, spec) in setup.consumers.iter().enumerate() {

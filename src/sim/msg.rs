@@ -347,12 +347,13 @@ pub enum Msg {
         /// The coordinator, or none while that partition is offline.
         coordinator: Option<BrokerId>,
     },
-    /// InitProducerId: a producer id and a new epoch for a `transactional.id`.
+    /// InitProducerId: a producer id and a new epoch for a `transactional.id`, or a new producer
+    /// id for an idempotent producer.
     InitProducerId {
         /// Request id.
         req: u64,
-        /// The `transactional.id` (index).
-        txn: u32,
+        /// The `transactional.id` (index); none for an idempotent producer.
+        txn: Option<u32>,
         /// `transaction.timeout.ms`.
         timeout_ms: u64,
     },

@@ -248,7 +248,8 @@ pub enum Timer {
         /// The request.
         req: u64,
     },
-    /// A transactional producer retries its transactional request after `retry.backoff.ms`.
+    /// A producer retries its transactional request, or an idempotent producer its
+    /// InitProducerId, after `retry.backoff.ms`; or the request's `request.timeout.ms` is up.
     ProducerTxnRetry {
         /// Producer.
         producer: u32,

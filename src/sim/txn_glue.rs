@@ -151,7 +151,12 @@ impl Sim {
     /// A request for the transaction coordinator reached broker `b`.
     pub(crate) fn txn_receive(&mut self, b: BrokerId, from: NodeId, msg: &Msg) {
         match (from, msg) {
-            (NodeId::Producer(p), &Msg::InitProducerId { req, txn, timeout_ms }) => {
+            (NodeId::Producer(p), &Msg::InitProducerId { req, txn: None, .. }) => {
+                // `handleInitProducerId` with no transactional id: a new producer id at once.
+                self.next_producer_id += 1;
+                self.send(NodeId::Broker(b), NodeId::Producer(p), Msg::InitProducerIdResponse { req, result: Ok((self.next_producer_id, 0)) });
+            }
+            (NodeId::Producer(p), &Msg::InitProducerId { req, txn: Some(txn), timeout_ms }) => {
                 self.with_txn_coordinator(b, |co, cx, layout, pids| co.init_producer_id(cx, layout, pids, p, req, txn, timeout_ms));
             }
             (NodeId::Producer(p), &Msg::EndTxn { req, txn, pid, epoch, commit }) => {

@@ -170,6 +170,13 @@ pub enum ProducerEffect {
         /// Group index.
         group: u32,
     },
+    /// An idempotent producer got its producer id (InitProducerId, epoch 0).
+    ProducerIdAssigned {
+        /// Producer.
+        producer: u32,
+        /// The producer id.
+        pid: u32,
+    },
     /// A transactional request got a retriable error: the producer tries again after
     /// `retry.backoff.ms` (looking the coordinator up again if it moved).
     TxnRequestRetried {
@@ -658,6 +665,10 @@ impl ProducerEffect {
                 "{}'s sendOffsetsToTransaction returns: group {}'s coordinator wrote the offsets into the transaction, where they stay pending until its marker",
                 names.producer_name(*producer),
                 names.group_name(*group)
+            ),
+            ProducerEffect::ProducerIdAssigned { producer, pid } => format!(
+                "{} has producer id {pid}, epoch 0: its batches carry it with their sequence numbers, so a leader can recognise a retry",
+                names.producer_name(*producer)
             ),
             ProducerEffect::TxnRequestRetried { producer, request, error } => format!(
                 "{}'s {request} got {}: it retries after retry.backoff.ms",

@@ -18,9 +18,11 @@ use rand::RngExt;
 use serde::Serialize;
 use std::collections::VecDeque;
 
+mod producer_id;
 mod send_offsets;
 mod transactions;
 
+pub use producer_id::IdRequest;
 pub use transactions::{TransactionManager, TxnCall, TxnClientState, TxnOffsets};
 
 /// The producer's context.
@@ -154,8 +156,11 @@ pub struct Producer {
     pub name: String,
     /// Settings.
     pub config: ProducerConfig,
-    /// Producer id, 0 without idempotence (InitProducerId is simplified: ids are fixed).
+    /// Producer id from InitProducerId; 0 without idempotence, and until the id arrives.
     pub pid: u32,
+    /// The InitProducerId of an idempotent producer (no `transactional.id`) still waiting for
+    /// its producer id.
+    id_request: Option<IdRequest>,
     /// The leader of each partition as this client last heard.
     pub leaders: Vec<Option<BrokerId>>,
     /// Each topic's partition count as this client last heard (0: not known to exist). The
@@ -214,7 +219,8 @@ impl Producer {
             index,
             name: spec.name.clone(),
             config: spec.config.clone(),
-            pid: if spec.config.enable_idempotence && txn.is_none() { 1000 + index } else { 0 },
+            pid: 0,
+            id_request: (spec.config.enable_idempotence && txn.is_none()).then(IdRequest::default),
             leaders: controller.parts.iter().map(|p| p.leader).collect(),
             partitions: topics.iter().map(|t| t.partitions).collect(),
             blocked: VecDeque::new(),
@@ -480,7 +486,7 @@ impl Producer {
 
     /// The Sender: send every ready batch whose leader is known and whose connection has room.
     pub(crate) fn drain(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) {
-        if !self.txn_sender(cx) {
+        if !self.txn_sender(cx) || !self.id_sender(cx) {
             return;
         }
         let now = cx.now();
@@ -624,6 +630,7 @@ impl Producer {
         let p = self.index;
         match msg {
             Msg::ProduceResponse { req, tp, result } => self.response(cx, env, *req, *tp, *result),
+            &Msg::InitProducerIdResponse { req, result } if self.txn.is_none() => self.id_received(cx, env, req, result),
             Msg::FindTxnCoordinatorResponse { .. }
             | Msg::FindCoordinatorResponse { .. }
             | Msg::InitProducerIdResponse { .. }
@@ -699,6 +706,7 @@ impl Producer {
             self.batch_failed(cx, env, bid, error);
         }
         self.txn_connection_failed(cx, broker);
+        self.id_connection_failed(cx, broker, error);
         // The drain below arms the wake-up at `reconnect_at` if a batch is waiting for this broker.
         self.request_metadata(cx);
         self.drain(cx, env);

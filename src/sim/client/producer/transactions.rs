@@ -316,7 +316,7 @@ impl Producer {
         t.deadline = now + timeout;
         cx.set_timer(now + timeout, Timer::ProducerTxnRetry { producer: p });
         let msg = match request {
-            Request::InitProducerId => Msg::InitProducerId { req, txn: t.txn, timeout_ms },
+            Request::InitProducerId => Msg::InitProducerId { req, txn: Some(t.txn), timeout_ms },
             Request::EndTxn { commit } => Msg::EndTxn { req, txn: t.txn, pid, epoch: t.epoch, commit },
             Request::TxnOffsetCommit => {
                 let o = t.offsets.clone().expect("offsets to send");
@@ -419,7 +419,7 @@ impl Producer {
     pub(crate) fn txn_retry(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>) -> bool {
         let p = self.index;
         let now = cx.now();
-        let Some(t) = &mut self.txn else { return false };
+        let Some(t) = &mut self.txn else { return self.id_retry(cx, env) };
         if t.in_flight.is_some_and(|r| r != 0) && t.deadline == now {
             let request = t.next.map_or("EndTxn", Request::name);
             t.in_flight = None;
