@@ -489,3 +489,31 @@ fn a_consumer_backs_off_from_a_crashed_leader_instead_of_resending_at_once() {
     assert!(gaps.iter().all(|&g| g >= 40), "refusals come at least one backoff apart: {after_crash:?}");
     assert!(after_crash.len() <= 20, "a handful of attempts in 15 s, not a flood: {after_crash:?}");
 }
+
+#[test]
+fn an_idempotent_producer_gets_its_id_from_a_live_broker_before_its_first_batch() {
+    // The producer asks broker-1 (the least-loaded) for its id when it is made; broker-1 crashes
+    // at once, so the request is refused and sent again, to a broker that answers.
+    let rest = "[[timeline]]\nat = 0\ncrash = 1\n[[timeline]]\nat = 500\nproduce = { value = \"v\" }\n";
+    let s = scenario(3, 3, "", "", "\"enable.idempotence\" = true, acks = \"all\"", rest);
+    let mut sim = s.start(1);
+    let mut answers = Vec::new();
+    sim.run_until(400, |_, step| {
+        if let StepEvent::Deliver { from: NodeId::Broker(b), msg, .. } = &step.event {
+            if msg.kind() == "InitProducerIdResponse" {
+                answers.push(*b);
+            }
+        }
+    });
+    assert_eq!(answers.len(), 1, "one answer, from a live broker");
+    assert_ne!(answers[0], 1, "broker-1 crashed before it could answer");
+    let pid = sim.producers[0].pid;
+    assert_ne!(pid, 0, "the producer has its id before it sends anything");
+    // The send waits for a new leader of t-0 (broker-1 led it), elected once broker-1's session ends.
+    until(&mut sim, 30_000);
+    assert_eq!(sim.ledger.records.iter().filter(|r| matches!(r.outcome, Outcome::Acknowledged { .. })).count(), 1);
+    let leader = leader(&sim).expect("a leader");
+    let replica = sim.broker(leader).replicas[0].as_ref().expect("the leader hosts t-0");
+    let pids: Vec<u32> = replica.log.records().map(|r| r.pid).collect();
+    assert_eq!(pids, [pid], "the record carries the producer id");
+}
