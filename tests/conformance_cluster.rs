@@ -296,7 +296,11 @@ fn translate(case: &Value) -> Plan {
                     })
                     .collect();
                 let group = toml_str(s["group"].as_str().expect("group"));
-                action(&mut t, at, format!("send_offsets_to_transaction = {{ producer = {}, group = {group}, offsets = {{ {} }} }}", toml_str(&producer), offsets.join(", ")));
+                let member = match s.get("member").and_then(Value::as_str) {
+                    Some(m) => format!(", member = {}, generation = {}", toml_str(m), s["generation"].as_i64().expect("a generation with the member")),
+                    None => String::new(),
+                };
+                action(&mut t, at, format!("send_offsets_to_transaction = {{ producer = {}, group = {group}, offsets = {{ {} }}{member} }}", toml_str(&producer), offsets.join(", ")));
                 at += stretch(2000);
             }
             // Admin.listConsumerGroupOffsets: the committed offsets at that moment (pending
@@ -742,6 +746,9 @@ fn exception_of(error: &str) -> String {
         "INVALID_PRODUCER_ID_MAPPING" => "InvalidPidMappingException",
         "COORDINATOR_NOT_AVAILABLE" => "CoordinatorNotAvailableException",
         "NOT_COORDINATOR" => "NotCoordinatorException",
+        // TxnOffsetCommit answered ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID
+        // (`TransactionManager.TxnOffsetCommitHandler`: an abortable CommitFailedException).
+        "COMMIT_FAILED" => "CommitFailedException",
         other => return format!("(no Java class for {other})"),
     }
     .to_string()

@@ -158,3 +158,21 @@ fn a_send_refused_as_too_large_leaves_the_transaction_abortable() {
     let txn = sim.state_view().producers[0].transaction.clone().expect("transactional");
     assert_eq!((txn.state, txn.error), ("ABORTABLE_ERROR", Some(KafkaError::RecordTooLarge)), "KafkaProducer.doSend's maybeTransitionToErrorState");
 }
+
+#[test]
+fn a_member_and_its_generation_are_sent_together() {
+    let text = |extra: &str| {
+        format!(
+            "title = \"t\"\nsummary = \"s\"\nduration_ms = 5000\n[cluster]\nbrokers = 3\n\
+             [[topics]]\nname = \"orders\"\npartitions = 1\n\"replication.factor\" = 3\n\
+             [[producers]]\nname = \"p\"\nconfig = {{ \"transactional.id\" = \"tx-1\" }}\n\
+             [[consumers]]\nname = \"c1\"\ntopics = [\"orders\"]\nconfig = {{ \"group.id\" = \"g\" }}\n\
+             [[timeline]]\nat = 100\nsend_offsets_to_transaction = {{ producer = \"p\", group = \"g\", offsets = {{ \"orders-0\" = 1 }}{extra} }}\n"
+        )
+    };
+    let errors = common::parse(&text(", member = \"c1\"")).expect_err("refused");
+    assert!(errors.iter().any(|e| e.message == "`member` and `generation` go together"), "{errors:?}");
+    let errors = common::parse(&text(", member = \"c9\", generation = 1")).expect_err("refused");
+    assert!(errors.iter().any(|e| e.message.contains("c9")), "an unknown consumer is named: {errors:?}");
+    assert!(common::parse(&text(", member = \"c1\", generation = 1")).is_ok());
+}

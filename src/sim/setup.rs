@@ -204,12 +204,15 @@ pub enum Action {
 #[derive(Clone, Debug)]
 pub enum OffsetsToSend {
     /// Offsets the scenario gives, for the group with this `group.id`, with
-    /// `new ConsumerGroupMetadata(groupId)`: generation −1 and no member id.
+    /// `new ConsumerGroupMetadata(groupId)` (generation −1 and no member id), or with the member
+    /// id of a consumer and a generation the scenario gives (a stale one is fenced).
     Given {
         /// The `group.id`.
         group: String,
         /// (partition, offset).
         offsets: Vec<(Tp, u64)>,
+        /// (consumer whose member id is sent, generation).
+        member: Option<(u32, i32)>,
     },
     /// A consumer's current positions (the next offset to read on each partition it owns) and its
     /// `groupMetadata()`: its group, generation and member id, as a consume-transform-produce

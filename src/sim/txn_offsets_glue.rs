@@ -32,9 +32,13 @@ impl Sim {
     /// What a `sendOffsetsToTransaction` entry passes, read at the moment of the call.
     pub(super) fn txn_offsets(&self, o: &OffsetsToSend) -> TxnOffsets {
         match o {
-            OffsetsToSend::Given { group, offsets } => {
+            OffsetsToSend::Given { group, offsets, member } => {
                 let group = self.groups.iter().position(|g| g.name == *group).expect("the setup declares every group a timeline entry names") as u32;
-                TxnOffsets { group, generation: -1, member_id: String::new(), offsets: offsets.clone() }
+                let (generation, member_id) = match *member {
+                    Some((c, generation)) => (generation, self.consumers[c as usize].member_id.clone()),
+                    None => (-1, String::new()),
+                };
+                TxnOffsets { group, generation, member_id, offsets: offsets.clone() }
             }
             &OffsetsToSend::Consumer(c) => {
                 let cons = &self.consumers[c as usize];

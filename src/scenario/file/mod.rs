@@ -230,6 +230,8 @@ toml_table! {
         group: Option<Spanned<String>> = "group",
         offsets: Option<Spanned<VecMap<String, u64>>> = "offsets",
         consumer: Option<Spanned<String>> = "consumer",
+        member: Option<Spanned<String>> = "member",
+        generation: Option<i32> = "generation",
     } required: ["producer"]
 }
 

@@ -466,14 +466,22 @@ fn send_offsets_action(cx: &mut Ctx<'_>, s: &Spanned<SendOffsetsDef>, topics: &[
     let d = s.get_ref();
     let producer = transactional_ref(cx, &d.producer, producers);
     let offsets = match (&d.consumer, &d.group, &d.offsets) {
-        (Some(c), None, None) => consumer_ref(cx, c, consumers).map(OffsetsToSend::Consumer),
+        (Some(c), None, None) if d.member.is_none() && d.generation.is_none() => consumer_ref(cx, c, consumers).map(OffsetsToSend::Consumer),
         (None, Some(group), Some(map)) => {
             let group = cx.text(group, "group").to_string();
             let offsets: Vec<(Tp, u64)> = map.get_ref().iter().filter_map(|(name, &o)| expect::partition_named(cx, map.span().start, name, topics).map(|tp| (tp, o))).collect();
             if offsets.is_empty() && map.get_ref().is_empty() {
                 cx.err(map.span().start, "no offsets to send", Some("give each partition's next offset to read, e.g. offsets = { \"orders-0\" = 7 }".into()));
             }
-            (offsets.len() == map.get_ref().iter().count() && !offsets.is_empty()).then_some(OffsetsToSend::Given { group, offsets })
+            let member = match (&d.member, d.generation) {
+                (None, None) => Some(None),
+                (Some(m), Some(generation)) => consumer_ref(cx, m, consumers).map(|c| Some((c, generation))),
+                _ => {
+                    cx.err(s.span().start, "`member` and `generation` go together", Some("send a member's group metadata with both, e.g. member = \"c1\", generation = 1, or neither for new ConsumerGroupMetadata(group)".into()));
+                    None
+                }
+            };
+            (offsets.len() == map.get_ref().iter().count() && !offsets.is_empty()).then_some(()).and(member).map(|member| OffsetsToSend::Given { group, offsets, member })
         }
         _ => {
             cx.err(

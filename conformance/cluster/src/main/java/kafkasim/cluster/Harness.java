@@ -41,6 +41,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -485,7 +486,13 @@ public final class Harness {
                 default -> {
                     String group = s.path("group").asText();
                     t.put("group", group);
-                    producer.sendOffsetsToTransaction(transactionOffsets(s.path("offsets")), new ConsumerGroupMetadata(group));
+                    // With `member` and `generation`: the metadata a member of the group would pass, with
+                    // that consumer's member id as it last saw it and the generation the step gives
+                    // (a stale one is fenced); without: new ConsumerGroupMetadata(group).
+                    ConsumerGroupMetadata metadata = s.has("member")
+                            ? new ConsumerGroupMetadata(group, s.path("generation").asInt(), members.get(s.path("member").asText()).memberId(), Optional.empty())
+                            : new ConsumerGroupMetadata(group);
+                    producer.sendOffsetsToTransaction(transactionOffsets(s.path("offsets")), metadata);
                 }
             }
             t.put("result", "ok");
