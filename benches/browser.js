@@ -40,6 +40,9 @@ async function open(browser, scenario) {
   await page.goto(BASE);
   await page.getByTestId('title').waitFor();
   await page.getByTestId('picker').selectOption(scenario);
+  // A page that fetches lessons names the run on `.app` once it has opened (a build from before
+  // opened it at once, without the attribute).
+  await page.waitForFunction((s) => { const app = document.querySelector('.app'); return !app.hasAttribute('data-scenario') || app.dataset.scenario === s; }, scenario);
   // The look-ahead has finished once the position shows the run's total.
   await page.waitForFunction(() => document.querySelector('[data-testid=position]').dataset.total !== '', null, { timeout: 300_000 });
   return page;

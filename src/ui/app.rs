@@ -105,7 +105,9 @@ pub fn App() -> Html {
 
     html! {
         <ContextProvider<Tr> context={t}>
-        <div class={classes!("app", fastest.then_some("fastest"))} ondrop={on_drop} ondragover={on_dragover}>
+        // `data-scenario` names the shipped scenario that runs, which a lesson's fetch changes a
+        // moment after it was asked for.
+        <div class={classes!("app", fastest.then_some("fastest"))} data-scenario={current.to_string()} ondrop={on_drop} ondragover={on_dragover}>
             // The stage: one screen that holds the bars, the picture and what explains it, so that
             // nothing the lesson is about is below the fold or under a bar. The ledger, the
             // editor and the footer follow it for whoever scrolls.

@@ -36,6 +36,8 @@ async function visibleState(page) {
 
 async function pick(page, name) {
   await page.getByTestId('picker').selectOption(name);
+  // The lesson's text is fetched: the run changes once it is here.
+  await expect(page.locator('.app')).toHaveAttribute('data-scenario', name);
   await expect(page.getByTestId('position')).toHaveAttribute('data-position', '0');
 }
 

@@ -38,6 +38,8 @@ async function open(page, hash = '') {
 /** Opens a lesson in the open page and waits until its whole run is known. */
 async function lesson(page, name) {
   await page.evaluate((n) => { location.hash = `#scenario=${n}&seed=1&step=0`; }, name);
+  // The lesson's text is fetched: the run changes once it is here.
+  await expect(page.locator('.app')).toHaveAttribute('data-scenario', name);
   await expect(page.getByTestId('position')).toHaveAttribute('data-position', '0');
   await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '', { timeout: 60_000 });
 }
