@@ -297,6 +297,9 @@ pub enum ConsumerEffect {
         consumer: u32,
         /// (partition, offset, record) in the order returned.
         records: Vec<(Tp, u64, RecordId)>,
+        /// The position of the last record's partition now: past that record, and past the
+        /// markers and aborted records the same fetch held after it.
+        position: u64,
     },
     /// The application finished processing a record.
     RecordProcessed {
@@ -748,7 +751,7 @@ impl ConsumerEffect {
             ConsumerEffect::PartitionsAssigned { consumer: c, partitions: p, generation } => {
                 format!("{} onPartitionsAssigned {} (generation {generation})", names.consumer_name(*c), partitions(names, p))
             }
-            ConsumerEffect::Polled { consumer: c, records: recs } => {
+            ConsumerEffect::Polled { consumer: c, records: recs, position } => {
                 let ids: Vec<RecordId> = recs.iter().map(|r| r.2).collect();
                 let (first, last) = (recs.first().expect("not empty"), recs.last().expect("not empty"));
                 format!(
@@ -757,7 +760,7 @@ impl ConsumerEffect {
                     recs.len(),
                     records(names, &ids),
                     names.tp_name(last.0),
-                    last.1 + 1
+                    position
                 ) + if first.0 != last.0 { " (and others)" } else { "" }
             }
             ConsumerEffect::RecordProcessed { consumer: c, tp, offset, record, times } => {

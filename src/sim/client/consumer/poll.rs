@@ -58,7 +58,9 @@ impl Consumer {
             return;
         }
         let records = returned.iter().map(|(pidx, r)| (env.tp(*pidx), r.offset, r.record)).collect();
-        cx.emit(ConsumerEffect::Polled { consumer: c, records });
+        let (last, r) = returned.last().expect("not empty");
+        let position = self.owned.iter().find(|o| o.pidx == *last).and_then(|o| o.position).unwrap_or(r.offset + 1);
+        cx.emit(ConsumerEffect::Polled { consumer: c, records, position });
         // A scripted poll() returns with these records.
         self.poll_deadline = None;
         let behaviour = self.app_behaviour.clone();
