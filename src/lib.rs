@@ -18,6 +18,11 @@ pub mod explore;
 pub mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
+    /// Whether `name` (a file name without `.toml`) is a shipped scenario.
+    pub fn listed(name: &str) -> bool {
+        CATALOG.iter().any(|(n, ..)| *n == name)
+    }
+
     /// The text of a shipped scenario, by file name without `.toml`.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn get(name: &str) -> Option<&'static str> {

@@ -252,7 +252,7 @@ fn decode_plain(fragment: &str) -> Result<ShareState, String> {
         }
     }
     let name = name.ok_or("the link names no scenario (expected scenario=NAME)")?;
-    if !crate::builtin::CATALOG.iter().any(|(n, ..)| *n == name) {
+    if !crate::builtin::listed(&name) {
         return Err(format!("there is no built-in scenario named {name:?}"));
     }
     check_sizes(ShareState { scenario: ScenarioRef::Builtin(name), seed, actions: Vec::new(), step, lang, compare })

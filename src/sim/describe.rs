@@ -362,7 +362,9 @@ fn describe_timer(sim: &Sim, timer: &Timer) -> String {
             format!("broker-{broker}: a WriteTxnMarkers for {} has had no answer for request.timeout.ms; it sends the markers again", sim.txn_name(*txn))
         }
         Timer::ProducerTxnRetry { producer } => {
-            format!("{}'s transactional request timer (retry.backoff.ms, or request.timeout.ms of the request in flight)", sim.producer_name(*producer))
+            // The same timer serves an idempotent producer's InitProducerId.
+            let request = if sim.producers[*producer as usize].txn.is_some() { "transactional request" } else { "InitProducerId" };
+            format!("{}'s {request} timer (retry.backoff.ms, or request.timeout.ms of the request in flight)", sim.producer_name(*producer))
         }
     }
 }

@@ -185,7 +185,7 @@ pub struct ProducerView {
     pub name: String,
     /// Settings in force.
     pub config: ProducerConfig,
-    /// Producer id (0 = not idempotent).
+    /// Producer id (0: not idempotent, or InitProducerId has not answered yet).
     pub producer_id: u32,
     /// Errors seen and how often.
     pub errors_seen: VecMap<KafkaError, u32>,

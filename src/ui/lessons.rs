@@ -13,11 +13,6 @@ thread_local! {
     static TEXTS: RefCell<BTreeMap<String, Rc<str>>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Whether `name` is a shipped scenario.
-pub fn exists(name: &str) -> bool {
-    crate::builtin::CATALOG.iter().any(|(n, ..)| *n == name)
-}
-
 /// The text of the shipped scenario `name`, if it has been fetched.
 pub fn cached(name: &str) -> Option<Rc<str>> {
     TEXTS.with(|t| t.borrow().get(name).cloned())
@@ -28,7 +23,7 @@ pub fn keep(name: &str, text: &str) {
     TEXTS.with(|t| t.borrow_mut().insert(name.to_string(), text.into()));
 }
 
-/// Fetches the text of the shipped scenario `name` (which [`exists`]) and calls `done` with it or
+/// Fetches the text of the shipped scenario `name` (which `builtin::listed`) and calls `done` with it or
 /// with why it could not be had.
 pub fn fetch(name: String, done: impl FnOnce(String, Result<String, String>) + 'static) {
     wasm_bindgen_futures::spawn_local(async move {

@@ -153,7 +153,7 @@ impl Page {
         let (file, text) = match &source {
             ScenarioRef::Builtin(name) => match lessons::cached(name) {
                 Some(text) => (format!("{name}.toml"), text.to_string()),
-                None if lessons::exists(name) => {
+                None if crate::builtin::listed(name) => {
                     self.opening = Some(Opening { name: name.clone(), seed, actions, step, after });
                     self.fetch = Some(name.clone());
                     if self.run.session.is_none() {
