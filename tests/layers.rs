@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The foundation modules of `src/sim/`, which every layer may use.
-const FOUNDATION: &[&str] = &["types", "config", "topic", "map", "shared", "ledger", "murmur2", "size", "msg", "timer", "narrate", "ctx", "net"];
+const FOUNDATION: &[&str] = &["avro", "types", "config", "topic", "map", "shared", "ledger", "murmur2", "size", "msg", "timer", "narrate", "ctx", "net"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("readable source folder") {

@@ -23,6 +23,7 @@
 //! outbox in order, and gathers the layers' effects into [`Effect`].
 
 pub mod app;
+pub mod avro;
 mod broker_glue;
 pub mod client;
 pub mod cluster;

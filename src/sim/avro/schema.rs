@@ -1,0 +1,562 @@
+//! Avro schemas: the types, and the parser of a schema's JSON text as `org.apache.avro.Schema.Parser`
+//! (Avro 1.12) reads it.
+//!
+//! A schema is an arena of nodes. Every occurrence of a primitive, array, map or union is a node of
+//! its own, and a named type (record, enum, fixed) is one node that every reference to its name
+//! shares, as the Java parser makes one object per named type and a new one per primitive. The
+//! compatibility check remembers pairs of nodes (as Java remembers pairs of objects), so this
+//! sharing decides which locations its answers give.
+
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// The index of a node in its [`Schema`].
+pub type NodeId = usize;
+
+/// An Avro type, with the nodes it refers to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// `"null"`.
+    Null,
+    /// `"boolean"`.
+    Boolean,
+    /// `"int"`: 32-bit signed.
+    Int,
+    /// `"long"`: 64-bit signed.
+    Long,
+    /// `"float"`: 32-bit IEEE 754.
+    Float,
+    /// `"double"`: 64-bit IEEE 754.
+    Double,
+    /// `"bytes"`.
+    Bytes,
+    /// `"string"`: UTF-8 text.
+    String,
+    /// `{"type": "array", "items": …}`.
+    Array(NodeId),
+    /// `{"type": "map", "values": …}` (keys are strings).
+    Map(NodeId),
+    /// `[…]`: one of the branches.
+    Union(Vec<NodeId>),
+    /// `{"type": "record", …}`.
+    Record(Record),
+    /// `{"type": "enum", …}`.
+    Enum(Enum),
+    /// `{"type": "fixed", …}`.
+    Fixed(Fixed),
+    /// A name referred to before its definition was complete (a recursive record's field, or a
+    /// forward reference); [`Schema::parse`] replaces every one, so a parsed schema holds none.
+    Pending(String),
+}
+
+/// The name of a named type: its full name and the full names of its aliases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Name {
+    /// The unqualified name (`Payment`).
+    pub name: String,
+    /// The namespace, if any (`shop.v1`).
+    pub namespace: Option<String>,
+    /// Aliases, each made full with the type's namespace as Java's `addAlias` does.
+    pub aliases: Vec<String>,
+}
+
+impl Name {
+    /// The full name (`shop.v1.Payment`).
+    pub fn full(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// A record type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Its name.
+    pub name: Name,
+    /// Its fields in declaration order.
+    pub fields: Vec<Field>,
+}
+
+/// A field of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The field's name.
+    pub name: String,
+    /// The field's aliases (plain names, as Avro keeps them).
+    pub aliases: Vec<String>,
+    /// The field's type.
+    pub ty: NodeId,
+    /// The default, as written in the schema (already checked against the type).
+    pub default: Option<Json>,
+}
+
+/// An enum type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enum {
+    /// Its name.
+    pub name: Name,
+    /// The symbols in order; a symbol is encoded as its index.
+    pub symbols: Vec<String>,
+    /// The enum's own default symbol (Avro 1.9+), used when a reader lacks a writer's symbol.
+    pub default: Option<String>,
+}
+
+/// A fixed type: exactly `size` bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fixed {
+    /// Its name.
+    pub name: Name,
+    /// Its size in bytes.
+    pub size: usize,
+}
+
+/// A parsed schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// The nodes (a parsed schema may keep a few that nothing refers to any more).
+    pub nodes: Vec<Node>,
+    /// The node that is the schema itself.
+    pub root: NodeId,
+}
+
+/// Which exception the Java parser throws for a schema it refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// `org.apache.avro.SchemaParseException`: the JSON is not a schema.
+    SchemaParse,
+    /// `org.apache.avro.AvroTypeException`: a default that is not of its field's type, a type named
+    /// after a primitive.
+    AvroType,
+    /// `org.apache.avro.AvroRuntimeException`: duplicates (fields, union branches), a nested union.
+    AvroRuntime,
+}
+
+impl ErrorClass {
+    /// The Java class name.
+    pub fn java(self) -> &'static str {
+        match self {
+            ErrorClass::SchemaParse => "org.apache.avro.SchemaParseException",
+            ErrorClass::AvroType => "org.apache.avro.AvroTypeException",
+            ErrorClass::AvroRuntime => "org.apache.avro.AvroRuntimeException",
+        }
+    }
+}
+
+/// Why a schema was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaError {
+    /// The exception Java throws for it.
+    pub class: ErrorClass,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+fn parse_error(message: impl Into<String>) -> SchemaError {
+    SchemaError { class: ErrorClass::SchemaParse, message: message.into() }
+}
+
+fn runtime_error(message: impl Into<String>) -> SchemaError {
+    SchemaError { class: ErrorClass::AvroRuntime, message: message.into() }
+}
+
+fn primitive(name: &str) -> Option<Node> {
+    Some(match name {
+        "null" => Node::Null,
+        "boolean" => Node::Boolean,
+        "int" => Node::Int,
+        "long" => Node::Long,
+        "float" => Node::Float,
+        "double" => Node::Double,
+        "bytes" => Node::Bytes,
+        "string" => Node::String,
+        _ => return None,
+    })
+}
+
+/// Avro's default name rule (`NameValidator.UTF_VALIDATOR`): a letter or `_`, then letters, digits
+/// or `_`. Java asks `Character.isLetter` of UTF-16 units; Rust's `is_alphabetic` agrees on every
+/// letter a lesson would use.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_alphabetic() || c == '_' => chars.all(|c| c.is_alphanumeric() || c == '_'),
+        _ => false,
+    }
+}
+
+fn check_name(name: &str) -> Result<(), SchemaError> {
+    if valid_name(name) {
+        Ok(())
+    } else if name.is_empty() {
+        Err(parse_error("Empty name"))
+    } else {
+        Err(parse_error(format!("Illegal character in: {name}")))
+    }
+}
+
+fn text<'a>(object: &'a serde_json::Map<String, Json>, key: &str) -> Option<&'a str> {
+    object.get(key).and_then(Json::as_str)
+}
+
+/// Java's `new Name(name, space)`: a dotted name carries its own namespace; an empty one is none.
+fn make_name(name: &str, space: Option<&str>) -> Result<(String, Option<String>), SchemaError> {
+    let (space, name) = match name.rfind('.') {
+        Some(dot) => (Some(&name[..dot]), &name[dot + 1..]),
+        None => (space, name),
+    };
+    check_name(name)?;
+    Ok((name.to_string(), space.filter(|s| !s.is_empty()).map(str::to_string)))
+}
+
+fn full_name(name: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) if !name.contains('.') => format!("{ns}.{name}"),
+        _ => name.to_string(),
+    }
+}
+
+struct Parser {
+    nodes: Vec<Node>,
+    names: BTreeMap<String, NodeId>,
+}
+
+impl Schema {
+    /// Parses a schema's JSON text.
+    pub fn parse_str(text: &str) -> Result<Schema, SchemaError> {
+        let json: Json = serde_json::from_str(text).map_err(|e| parse_error(format!("not JSON: {e}")))?;
+        Schema::parse(&json)
+    }
+
+    /// Parses a schema from its JSON, as `new Schema.Parser().parse(…)` does, with name and default
+    /// validation on (Java's defaults).
+    pub fn parse(json: &Json) -> Result<Schema, SchemaError> {
+        let mut parser = Parser { nodes: Vec::new(), names: BTreeMap::new() };
+        let root = parser.parse(json, None)?;
+        let root = parser.resolve(root)?;
+        let schema = Schema { nodes: parser.nodes, root };
+        schema.check_defaults()?;
+        Ok(schema)
+    }
+
+    /// The node at an index.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// The name of a named node.
+    pub fn named(&self, id: NodeId) -> Option<&Name> {
+        match &self.nodes[id] {
+            Node::Record(r) => Some(&r.name),
+            Node::Enum(e) => Some(&e.name),
+            Node::Fixed(f) => Some(&f.name),
+            _ => None,
+        }
+    }
+
+    /// Java's `Schema.Type` name of a node (`RECORD`, `INT`…), which compatibility messages print.
+    pub fn type_name(&self, id: NodeId) -> &'static str {
+        match &self.nodes[id] {
+            Node::Null => "NULL",
+            Node::Boolean => "BOOLEAN",
+            Node::Int => "INT",
+            Node::Long => "LONG",
+            Node::Float => "FLOAT",
+            Node::Double => "DOUBLE",
+            Node::Bytes => "BYTES",
+            Node::String => "STRING",
+            Node::Array(_) => "ARRAY",
+            Node::Map(_) => "MAP",
+            Node::Union(_) => "UNION",
+            Node::Record(_) => "RECORD",
+            Node::Enum(_) => "ENUM",
+            Node::Fixed(_) => "FIXED",
+            Node::Pending(_) => "PENDING",
+        }
+    }
+
+    /// The name a union branch is known by (`getFullName`): a named type's full name, otherwise
+    /// the type's own name.
+    fn branch_name(&self, id: NodeId) -> String {
+        match self.named(id) {
+            Some(name) => name.full(),
+            None => self.type_name(id).to_ascii_lowercase(),
+        }
+    }
+
+    /// Java's `validateDefault` for every field, once every name is known.
+    fn check_defaults(&self) -> Result<(), SchemaError> {
+        for node in &self.nodes {
+            if let Node::Record(record) = node {
+                for field in &record.fields {
+                    if let Some(default) = &field.default {
+                        if !self.valid_default(field.ty, default) {
+                            return Err(SchemaError {
+                                class: ErrorClass::AvroType,
+                                message: format!("Invalid default for field {}: {default} not a {}", field.name, self.type_name(field.ty).to_ascii_lowercase()),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Java's `Schema.isValidDefault`: a union's default may match any branch (Avro 1.12; the
+    /// specification says the first, and resolution does use the first).
+    pub fn valid_default(&self, id: NodeId, json: &Json) -> bool {
+        match &self.nodes[id] {
+            Node::String | Node::Bytes | Node::Enum(_) | Node::Fixed(_) => json.is_string(),
+            Node::Int => json.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+            Node::Long => json.is_i64() || json.is_u64() && json.as_u64().is_some_and(|n| i64::try_from(n).is_ok()),
+            Node::Float | Node::Double => json.is_number(),
+            Node::Boolean => json.is_boolean(),
+            Node::Null => json.is_null(),
+            Node::Array(items) => json.as_array().is_some_and(|a| a.iter().all(|e| self.valid_default(*items, e))),
+            Node::Map(values) => json.as_object().is_some_and(|m| m.values().all(|v| self.valid_default(*values, v))),
+            Node::Union(branches) => branches.iter().any(|b| self.valid_value(*b, json)),
+            Node::Record(record) => json.as_object().is_some_and(|m| {
+                record.fields.iter().all(|f| match m.get(&f.name).or(f.default.as_ref()) {
+                    Some(v) => self.valid_value(f.ty, v),
+                    None => false,
+                })
+            }),
+            Node::Pending(_) => false,
+        }
+    }
+
+    fn valid_value(&self, id: NodeId, json: &Json) -> bool {
+        match &self.nodes[id] {
+            Node::Union(branches) => branches.iter().any(|b| self.valid_default(*b, json)),
+            _ => self.valid_default(id, json),
+        }
+    }
+}
+
+impl Parser {
+    fn push(&mut self, node: Node) -> NodeId {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    /// `ParseContext.find`: a primitive is a new node; a known name its node; an unknown one a
+    /// pending reference, resolved when the whole schema has been read.
+    fn find(&mut self, name: &str, namespace: Option<&str>) -> NodeId {
+        if let Some(p) = primitive(name) {
+            return self.push(p);
+        }
+        let full = full_name(name, namespace);
+        match self.names.get(&full).or_else(|| self.names.get(name)) {
+            Some(&id) => id,
+            None => self.push(Node::Pending(full)),
+        }
+    }
+
+    fn define(&mut self, id: NodeId, name: &Name) -> Result<(), SchemaError> {
+        let full = name.full();
+        if primitive(&full).is_some() {
+            return Err(SchemaError { class: ErrorClass::AvroType, message: format!("Schemas may not be named after primitives: {full}") });
+        }
+        if self.names.contains_key(&full) {
+            return Err(parse_error(format!("Can't redefine: {full}")));
+        }
+        self.names.insert(full, id);
+        Ok(())
+    }
+
+    fn parse(&mut self, json: &Json, namespace: Option<&str>) -> Result<NodeId, SchemaError> {
+        match json {
+            Json::String(name) => Ok(self.find(name, namespace)),
+            Json::Object(object) => {
+                let ty = text(object, "type").ok_or_else(|| parse_error(format!("No type: {json}")))?;
+                if let Some(p) = primitive(ty) {
+                    return Ok(self.push(p));
+                }
+                match ty {
+                    "record" | "error" => self.parse_record(json, object, namespace),
+                    "enum" => self.parse_enum(json, object, namespace),
+                    "array" => {
+                        let items = object.get("items").ok_or_else(|| parse_error(format!("Array has no items type: {json}")))?;
+                        let items = self.parse(items, namespace)?;
+                        Ok(self.push(Node::Array(items)))
+                    }
+                    "map" => {
+                        let values = object.get("values").ok_or_else(|| parse_error(format!("Map has no values type: {json}")))?;
+                        let values = self.parse(values, namespace)?;
+                        Ok(self.push(Node::Map(values)))
+                    }
+                    "fixed" => {
+                        let name = self.parse_name(json, object, namespace)?;
+                        let size = object
+                            .get("size")
+                            .and_then(Json::as_i64)
+                            .and_then(|n| i32::try_from(n).ok())
+                            .ok_or_else(|| parse_error(format!("Invalid or no size: {json}")))?;
+                        let size = usize::try_from(size).map_err(|_| runtime_error(format!("Invalid fixed size: {size}")))?;
+                        let id = self.push(Node::Fixed(Fixed { name: name.clone(), size }));
+                        self.define(id, &name)?;
+                        Ok(id)
+                    }
+                    other => Ok(self.find(other, namespace)),
+                }
+            }
+            Json::Array(branches) => {
+                let mut ids = Vec::with_capacity(branches.len());
+                for branch in branches {
+                    ids.push(self.parse(branch, namespace)?);
+                }
+                Ok(self.push(Node::Union(ids)))
+            }
+            Json::Null => Err(parse_error("Cannot parse <null> schema")),
+            other => Err(parse_error(format!("Schema not yet supported: {other}"))),
+        }
+    }
+
+    fn parse_name(&self, json: &Json, object: &serde_json::Map<String, Json>, namespace: Option<&str>) -> Result<Name, SchemaError> {
+        let space = match object.get("namespace") {
+            Some(ns) => ns.as_str(),
+            None => namespace,
+        };
+        let given = text(object, "name").ok_or_else(|| parse_error(format!("No name in schema: {json}")))?;
+        let (name, namespace) = make_name(given, space)?;
+        let mut aliases = Vec::new();
+        for alias in aliases_of(object)? {
+            let (alias, space) = make_name(&alias, namespace.as_deref())?;
+            let full = full_name(&alias, space.as_deref());
+            if !aliases.contains(&full) {
+                aliases.push(full);
+            }
+        }
+        Ok(Name { name, namespace, aliases })
+    }
+
+    fn parse_record(&mut self, json: &Json, object: &serde_json::Map<String, Json>, namespace: Option<&str>) -> Result<NodeId, SchemaError> {
+        let name = self.parse_name(json, object, namespace)?;
+        let Some(Json::Array(fields_json)) = object.get("fields") else {
+            return Err(parse_error(format!("Record has no fields: {json}")));
+        };
+        let mut fields: Vec<Field> = Vec::with_capacity(fields_json.len());
+        for field in fields_json {
+            let Some(field_object) = field.as_object() else {
+                return Err(parse_error(format!("No field name: {field}")));
+            };
+            let field_name = text(field_object, "name").ok_or_else(|| parse_error(format!("No field name: {field}")))?;
+            let ty_json = field_object.get("type").ok_or_else(|| parse_error(format!("No field type: {field}")))?;
+            let ty = self.parse(ty_json, name.namespace.as_deref())?;
+            if let Some(order) = field_object.get("order") {
+                if !matches!(order.as_str(), Some("ascending" | "descending" | "ignore")) {
+                    return Err(runtime_error(format!("No enum constant for order {order}")));
+                }
+            }
+            let mut default = field_object.get("default").cloned();
+            // Java reads a textual default of a float or double field as the number it spells.
+            if let (Some(Json::String(s)), Node::Float | Node::Double) = (&default, &self.nodes[ty]) {
+                default = s.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Json::Number);
+            }
+            check_name(field_name)?;
+            if fields.iter().any(|f| f.name == field_name) {
+                return Err(runtime_error(format!("Duplicate field {field_name} in record {}", name.name)));
+            }
+            let aliases = aliases_of(field_object)?;
+            fields.push(Field { name: field_name.to_string(), aliases, ty, default });
+        }
+        let id = self.push(Node::Record(Record { name: name.clone(), fields }));
+        self.define(id, &name)?;
+        Ok(id)
+    }
+
+    fn parse_enum(&mut self, json: &Json, object: &serde_json::Map<String, Json>, namespace: Option<&str>) -> Result<NodeId, SchemaError> {
+        let name = self.parse_name(json, object, namespace)?;
+        let Some(Json::Array(symbols_json)) = object.get("symbols") else {
+            return Err(parse_error(format!("Enum has no symbols: {json}")));
+        };
+        let mut symbols: Vec<String> = Vec::with_capacity(symbols_json.len());
+        for symbol in symbols_json {
+            let symbol = symbol.as_str().ok_or_else(|| parse_error("Null name"))?;
+            check_name(symbol)?;
+            if symbols.iter().any(|s| s == symbol) {
+                return Err(parse_error(format!("Duplicate enum symbol: {symbol}")));
+            }
+            symbols.push(symbol.to_string());
+        }
+        let default = object.get("default").and_then(Json::as_str).map(str::to_string);
+        if let Some(d) = &default {
+            if !symbols.contains(d) {
+                return Err(parse_error(format!("The Enum Default: {d} is not in the enum symbol set: [{}]", symbols.join(", "))));
+            }
+        }
+        let id = self.push(Node::Enum(Enum { name: name.clone(), symbols, default }));
+        self.define(id, &name)?;
+        Ok(id)
+    }
+
+    /// Replaces every pending reference with the node its name defines, then checks the unions,
+    /// which Java's `UnionSchema` does on the resolved branches. Returns the root's node.
+    fn resolve(&mut self, root: NodeId) -> Result<NodeId, SchemaError> {
+        let nodes = std::mem::take(&mut self.nodes);
+        let target = |id: NodeId| -> Result<NodeId, SchemaError> {
+            match &nodes[id] {
+                Node::Pending(full) => {
+                    let short = full.rsplit('.').next().unwrap_or(full);
+                    self.names.get(full).or_else(|| self.names.get(short)).copied().ok_or_else(|| parse_error(format!("Undefined schema: {full}")))
+                }
+                _ => Ok(id),
+            }
+        };
+        let mut resolved = nodes.clone();
+        for node in &mut resolved {
+            match node {
+                Node::Array(id) | Node::Map(id) => *id = target(*id)?,
+                Node::Union(ids) => {
+                    for id in ids.iter_mut() {
+                        *id = target(*id)?;
+                    }
+                }
+                Node::Record(r) => {
+                    for f in &mut r.fields {
+                        f.ty = target(f.ty)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let root = target(root)?;
+        let schema = Schema { nodes: resolved, root };
+        for node in &schema.nodes {
+            if let Node::Union(ids) = node {
+                let mut seen: Vec<String> = Vec::new();
+                for &id in ids {
+                    if matches!(schema.nodes[id], Node::Union(_)) {
+                        return Err(runtime_error("Nested union"));
+                    }
+                    let name = schema.branch_name(id);
+                    if seen.contains(&name) {
+                        return Err(runtime_error(format!("Duplicate in union:{name}")));
+                    }
+                    seen.push(name);
+                }
+            }
+        }
+        self.nodes = schema.nodes;
+        Ok(root)
+    }
+}
+
+fn aliases_of(object: &serde_json::Map<String, Json>) -> Result<Vec<String>, SchemaError> {
+    match object.get("aliases") {
+        None => Ok(Vec::new()),
+        Some(Json::Array(items)) => {
+            let mut out: Vec<String> = Vec::new();
+            for item in items {
+                let alias = item.as_str().ok_or_else(|| parse_error(format!("alias not a string: {item}")))?;
+                if !out.iter().any(|a| a == alias) {
+                    out.push(alias.to_string());
+                }
+            }
+            Ok(out)
+        }
+        Some(other) => Err(parse_error(format!("aliases not an array: {other}"))),
+    }
+}
