@@ -131,6 +131,9 @@ pub enum ErrorClass {
     AvroType,
     /// `org.apache.avro.AvroRuntimeException`: duplicates (fields, union branches), a nested union.
     AvroRuntime,
+    /// `java.lang.NullPointerException`: what Avro 1.12.1 throws for a schema that is nothing but a
+    /// name it does not know (a name inside a schema gives `AvroTypeException`).
+    NullPointer,
 }
 
 impl ErrorClass {
@@ -140,6 +143,7 @@ impl ErrorClass {
             ErrorClass::SchemaParse => "org.apache.avro.SchemaParseException",
             ErrorClass::AvroType => "org.apache.avro.AvroTypeException",
             ErrorClass::AvroRuntime => "org.apache.avro.AvroRuntimeException",
+            ErrorClass::NullPointer => "java.lang.NullPointerException",
         }
     }
 }
@@ -240,6 +244,76 @@ impl Schema {
         Ok(schema)
     }
 
+    /// The schema's Parsing Canonical Form (`SchemaNormalization.toParsingForm`): full names, only
+    /// the attributes that change how data is read, in a fixed order and no white space. Two
+    /// schemas with one canonical form read and write the same bytes.
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        self.build(self.root, &mut Vec::new(), &mut out);
+        out
+    }
+
+    fn build(&self, id: NodeId, seen: &mut Vec<String>, out: &mut String) {
+        let list = |out: &mut String, items: &mut dyn Iterator<Item = String>| {
+            let items: Vec<String> = items.collect();
+            out.push_str(&items.join(","));
+        };
+        match &self.nodes[id] {
+            Node::Union(branches) => {
+                out.push('[');
+                for (i, b) in branches.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    self.build(*b, seen, out);
+                }
+                out.push(']');
+            }
+            Node::Array(items) => {
+                out.push_str("{\"type\":\"array\",\"items\":");
+                self.build(*items, seen, out);
+                out.push('}');
+            }
+            Node::Map(values) => {
+                out.push_str("{\"type\":\"map\",\"values\":");
+                self.build(*values, seen, out);
+                out.push('}');
+            }
+            node @ (Node::Record(_) | Node::Enum(_) | Node::Fixed(_)) => {
+                let full = self.named(id).map(Name::full).unwrap_or_default();
+                if seen.contains(&full) {
+                    out.push_str(&format!("\"{full}\""));
+                    return;
+                }
+                seen.push(full.clone());
+                out.push_str(&format!("{{\"name\":\"{full}\",\"type\":\"{}\"", self.type_name(id).to_ascii_lowercase()));
+                match node {
+                    Node::Enum(e) => {
+                        out.push_str(",\"symbols\":[");
+                        list(out, &mut e.symbols.iter().map(|s| format!("\"{s}\"")));
+                        out.push(']');
+                    }
+                    Node::Fixed(f) => out.push_str(&format!(",\"size\":{}", f.size)),
+                    Node::Record(r) => {
+                        out.push_str(",\"fields\":[");
+                        for (i, f) in r.fields.iter().enumerate() {
+                            if i > 0 {
+                                out.push(',');
+                            }
+                            out.push_str(&format!("{{\"name\":\"{}\",\"type\":", f.name));
+                            self.build(f.ty, seen, out);
+                            out.push('}');
+                        }
+                        out.push(']');
+                    }
+                    _ => {}
+                }
+                out.push('}');
+            }
+            _ => out.push_str(&format!("\"{}\"", self.type_name(id).to_ascii_lowercase())),
+        }
+    }
+
     /// The node at an index.
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id]
@@ -257,7 +331,82 @@ impl Schema {
 
     /// Java's `Schema.Type` name of a node (`RECORD`, `INT`…), which compatibility messages print.
     pub fn type_name(&self, id: NodeId) -> &'static str {
-        match &self.nodes[id] {
+        self.nodes[id].type_name()
+    }
+
+    /// Java's `validateDefault` for the fields whose types were not complete when they were read.
+    fn check_defaults(&self) -> Result<(), SchemaError> {
+        for node in &self.nodes {
+            if let Node::Record(record) = node {
+                if let Some(e) = record.fields.iter().find_map(|f| invalid_default(&self.nodes, f)) {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Java's `Schema.isValidDefault`: a union's default may match any branch (Avro 1.12; the
+    /// specification says the first, and resolution does use the first).
+    pub fn valid_default(&self, id: NodeId, json: &Json) -> bool {
+        valid_default(&self.nodes, id, json)
+    }
+}
+
+fn valid_default(nodes: &[Node], id: NodeId, json: &Json) -> bool {
+    match &nodes[id] {
+        Node::String | Node::Bytes | Node::Enum(_) | Node::Fixed(_) => json.is_string(),
+        Node::Int => json.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        Node::Long => json.is_i64() || json.as_u64().is_some_and(|n| i64::try_from(n).is_ok()),
+        Node::Float | Node::Double => json.is_number(),
+        Node::Boolean => json.is_boolean(),
+        Node::Null => json.is_null(),
+        Node::Array(items) => json.as_array().is_some_and(|a| a.iter().all(|e| valid_default(nodes, *items, e))),
+        Node::Map(values) => json.as_object().is_some_and(|m| m.values().all(|v| valid_default(nodes, *values, v))),
+        Node::Union(branches) => branches.iter().any(|b| valid_value(nodes, *b, json)),
+        Node::Record(record) => json.as_object().is_some_and(|m| {
+            record.fields.iter().all(|f| match m.get(&f.name).or(f.default.as_ref()) {
+                Some(v) => valid_value(nodes, f.ty, v),
+                None => false,
+            })
+        }),
+        Node::Pending(_) => false,
+    }
+}
+
+fn valid_value(nodes: &[Node], id: NodeId, json: &Json) -> bool {
+    match &nodes[id] {
+        Node::Union(branches) => branches.iter().any(|b| valid_default(nodes, *b, json)),
+        _ => valid_default(nodes, id, json),
+    }
+}
+
+fn invalid_default(nodes: &[Node], field: &Field) -> Option<SchemaError> {
+    let default = field.default.as_ref()?;
+    let kind = nodes[field.ty].type_name().to_ascii_lowercase();
+    (!valid_default(nodes, field.ty, default)).then(|| SchemaError { class: ErrorClass::AvroType, message: format!("Invalid default for field {}: {default} not a {kind}", field.name) })
+}
+
+/// Whether a pending name can be reached from a node (its default can then only be checked once
+/// the whole schema is read).
+fn reaches_pending(nodes: &[Node], id: NodeId, seen: &mut Vec<NodeId>) -> bool {
+    if seen.contains(&id) {
+        return false;
+    }
+    seen.push(id);
+    match &nodes[id] {
+        Node::Pending(_) => true,
+        Node::Array(i) | Node::Map(i) => reaches_pending(nodes, *i, seen),
+        Node::Union(ids) => ids.iter().any(|i| reaches_pending(nodes, *i, seen)),
+        Node::Record(r) => r.fields.iter().any(|f| reaches_pending(nodes, f.ty, seen)),
+        _ => false,
+    }
+}
+
+impl Node {
+    /// Java's `Schema.Type` name (`RECORD`, `INT`…).
+    pub fn type_name(&self) -> &'static str {
+        match self {
             Node::Null => "NULL",
             Node::Boolean => "BOOLEAN",
             Node::Int => "INT",
@@ -272,65 +421,19 @@ impl Schema {
             Node::Record(_) => "RECORD",
             Node::Enum(_) => "ENUM",
             Node::Fixed(_) => "FIXED",
-            Node::Pending(_) => "PENDING",
+            Node::Pending(_) => "RECORD",
         }
     }
 
-    /// The name a union branch is known by (`getFullName`): a named type's full name, otherwise
-    /// the type's own name.
-    fn branch_name(&self, id: NodeId) -> String {
-        match self.named(id) {
-            Some(name) => name.full(),
-            None => self.type_name(id).to_ascii_lowercase(),
-        }
-    }
-
-    /// Java's `validateDefault` for every field, once every name is known.
-    fn check_defaults(&self) -> Result<(), SchemaError> {
-        for node in &self.nodes {
-            if let Node::Record(record) = node {
-                for field in &record.fields {
-                    if let Some(default) = &field.default {
-                        if !self.valid_default(field.ty, default) {
-                            return Err(SchemaError {
-                                class: ErrorClass::AvroType,
-                                message: format!("Invalid default for field {}: {default} not a {}", field.name, self.type_name(field.ty).to_ascii_lowercase()),
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Java's `Schema.isValidDefault`: a union's default may match any branch (Avro 1.12; the
-    /// specification says the first, and resolution does use the first).
-    pub fn valid_default(&self, id: NodeId, json: &Json) -> bool {
-        match &self.nodes[id] {
-            Node::String | Node::Bytes | Node::Enum(_) | Node::Fixed(_) => json.is_string(),
-            Node::Int => json.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
-            Node::Long => json.is_i64() || json.is_u64() && json.as_u64().is_some_and(|n| i64::try_from(n).is_ok()),
-            Node::Float | Node::Double => json.is_number(),
-            Node::Boolean => json.is_boolean(),
-            Node::Null => json.is_null(),
-            Node::Array(items) => json.as_array().is_some_and(|a| a.iter().all(|e| self.valid_default(*items, e))),
-            Node::Map(values) => json.as_object().is_some_and(|m| m.values().all(|v| self.valid_default(*values, v))),
-            Node::Union(branches) => branches.iter().any(|b| self.valid_value(*b, json)),
-            Node::Record(record) => json.as_object().is_some_and(|m| {
-                record.fields.iter().all(|f| match m.get(&f.name).or(f.default.as_ref()) {
-                    Some(v) => self.valid_value(f.ty, v),
-                    None => false,
-                })
-            }),
-            Node::Pending(_) => false,
-        }
-    }
-
-    fn valid_value(&self, id: NodeId, json: &Json) -> bool {
-        match &self.nodes[id] {
-            Node::Union(branches) => branches.iter().any(|b| self.valid_default(*b, json)),
-            _ => self.valid_default(id, json),
+    /// The name a union branch is known by (`getFullName`): a named type's full name (a pending
+    /// one's too), otherwise the type's own name.
+    fn branch_name(&self) -> String {
+        match self {
+            Node::Record(r) => r.name.full(),
+            Node::Enum(e) => e.name.full(),
+            Node::Fixed(f) => f.name.full(),
+            Node::Pending(full) => full.clone(),
+            other => other.type_name().to_ascii_lowercase(),
         }
     }
 }
@@ -407,6 +510,19 @@ impl Parser {
                 for branch in branches {
                     ids.push(self.parse(branch, namespace)?);
                 }
+                // Java's `UnionSchema` checks its branches when it is made, a pending name by the
+                // full name it will have.
+                let mut seen: Vec<String> = Vec::new();
+                for &id in &ids {
+                    if matches!(self.nodes[id], Node::Union(_)) {
+                        return Err(runtime_error("Nested union"));
+                    }
+                    let name = self.nodes[id].branch_name();
+                    if seen.contains(&name) {
+                        return Err(runtime_error(format!("Duplicate in union:{name}")));
+                    }
+                    seen.push(name);
+                }
                 Ok(self.push(Node::Union(ids)))
             }
             Json::Null => Err(parse_error("Cannot parse <null> schema")),
@@ -460,7 +576,15 @@ impl Parser {
                 return Err(runtime_error(format!("Duplicate field {field_name} in record {}", name.name)));
             }
             let aliases = aliases_of(field_object)?;
-            fields.push(Field { name: field_name.to_string(), aliases, ty, default });
+            let field = Field { name: field_name.to_string(), aliases, ty, default };
+            // Java checks a default as it reads the field; a type still waiting for a name is
+            // checked when the schema is complete.
+            if !reaches_pending(&self.nodes, ty, &mut Vec::new()) {
+                if let Some(e) = invalid_default(&self.nodes, &field) {
+                    return Err(e);
+                }
+            }
+            fields.push(field);
         }
         let id = self.push(Node::Record(Record { name: name.clone(), fields }));
         self.define(id, &name)?;
@@ -492,16 +616,14 @@ impl Parser {
         Ok(id)
     }
 
-    /// Replaces every pending reference with the node its name defines, then checks the unions,
-    /// which Java's `UnionSchema` does on the resolved branches. Returns the root's node.
+    /// Replaces every pending reference with the node its name defines. Returns the root's node.
     fn resolve(&mut self, root: NodeId) -> Result<NodeId, SchemaError> {
         let nodes = std::mem::take(&mut self.nodes);
         let target = |id: NodeId| -> Result<NodeId, SchemaError> {
             match &nodes[id] {
-                Node::Pending(full) => {
-                    let short = full.rsplit('.').next().unwrap_or(full);
-                    self.names.get(full).or_else(|| self.names.get(short)).copied().ok_or_else(|| parse_error(format!("Undefined schema: {full}")))
-                }
+                // As Java's `SchemaResolver`, a pending name is looked up by the full name it was
+                // given when met, without `find`'s second try in the null namespace.
+                Node::Pending(full) => self.names.get(full).copied().ok_or_else(|| SchemaError { class: ErrorClass::AvroType, message: format!("Undefined schema: {full}") }),
                 _ => Ok(id),
             }
         };
@@ -522,23 +644,8 @@ impl Parser {
                 _ => {}
             }
         }
-        let root = target(root)?;
+        let root = target(root).map_err(|e| if matches!(nodes[root], Node::Pending(_)) { SchemaError { class: ErrorClass::NullPointer, ..e } } else { e })?;
         let schema = Schema { nodes: resolved, root };
-        for node in &schema.nodes {
-            if let Node::Union(ids) = node {
-                let mut seen: Vec<String> = Vec::new();
-                for &id in ids {
-                    if matches!(schema.nodes[id], Node::Union(_)) {
-                        return Err(runtime_error("Nested union"));
-                    }
-                    let name = schema.branch_name(id);
-                    if seen.contains(&name) {
-                        return Err(runtime_error(format!("Duplicate in union:{name}")));
-                    }
-                    seen.push(name);
-                }
-            }
-        }
         self.nodes = schema.nodes;
         Ok(root)
     }

@@ -102,7 +102,8 @@ fn the_parser_refuses_what_java_refuses_with_its_exception_class() {
         (r#"["int",["long"]]"#, ErrorClass::AvroRuntime),
         (r#"["int","int"]"#, ErrorClass::AvroRuntime),
         (r#"{"type":"enum","name":"E","symbols":["A","A"]}"#, ErrorClass::SchemaParse),
-        (r#""Missing""#, ErrorClass::SchemaParse),
+        (r#""Missing""#, ErrorClass::NullPointer),
+        (r#"{"type":"array","items":"Missing"}"#, ErrorClass::AvroType),
         (r#"{"type":"fixed","name":"int","size":2}"#, ErrorClass::AvroType),
         (r#"{"type":"record","name":"9R","fields":[]}"#, ErrorClass::SchemaParse),
     ] {

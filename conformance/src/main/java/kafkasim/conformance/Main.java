@@ -75,6 +75,10 @@ public final class Main {
                 case "consumer_config" -> Configs.consumer(request, reply);
                 case "group_protocol" -> Protocols.answer(request, reply);
                 case "record_size" -> RecordSizes.answer(request, reply);
+                case "avro_parse" -> Avro.parse(request, reply);
+                case "avro_encode" -> Avro.encode(request, reply);
+                case "avro_resolve" -> Avro.resolve(request, reply);
+                case "avro_compat" -> Avro.compat(request, reply);
                 default -> reply.put("harness_error", "unknown kind " + kind);
             }
         } catch (RuntimeException e) {
