@@ -5,6 +5,7 @@ use kafkasim::scenario::{self, ScenarioError};
 use kafkasim::sim::describe::{describe_step, is_routine, step_json, TraceHash};
 use kafkasim::explore;
 use kafkasim::sim::assignor;
+use kafkasim::sim::avro::{self, Level, Schema as AvroSchema};
 use kafkasim::sim::invariants::Invariant;
 use kafkasim::sim::murmur2::partition_for_key;
 use kafkasim::sim::{Sim, Step};
@@ -76,6 +77,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print Schema Registry's verdict on a new Avro schema under every compatibility level, and
+    /// which applications to upgrade first. Exits 1 when `--level` refuses it.
+    SchemaCheck {
+        /// The subject's versions oldest first (`.avsc` files), then the new schema last.
+        #[arg(required = true, num_args = 2..)]
+        files: Vec<PathBuf>,
+        /// Exit 1 unless this level accepts the new schema (BACKWARD, FORWARD_TRANSITIVE…).
+        #[arg(long)]
+        level: Option<String>,
+    },
     /// Print the partition the Java client's partitioner picks for each key, one per line.
     Partition {
         /// Number of partitions of the topic.
@@ -104,6 +115,7 @@ fn main() -> ExitCode {
         Command::Validate { file } => validate(&file),
         Command::Assign { strategy } => assign(&strategy),
         Command::Explore { file, seeds, faults, out } => explore_cmd(&file, seeds, faults, out),
+        Command::SchemaCheck { files, level } => schema_check(&files, level.as_deref()),
         Command::Partition { partitions, keys } => {
             let mut out = io::stdout().lock();
             for key in keys {
@@ -257,6 +269,46 @@ fn assign(strategy: &str) -> Result<ExitCode, Vec<ScenarioError>> {
         }
         Err(e) => fail(e.to_string()),
     }
+}
+
+/// Reads each schema file, located errors for the first that is not a schema, then the verdict.
+fn schema_check(files: &[PathBuf], level: Option<&str>) -> Result<ExitCode, Vec<ScenarioError>> {
+    let fail = |message: String, hint: &str| {
+        eprintln!("error: {message}
+  hint: {hint}");
+        Ok(ExitCode::from(2))
+    };
+    let level = match level.map(|name| (name, Level::from_name(&name.to_ascii_uppercase()))) {
+        Some((name, None)) => {
+            let names: Vec<&str> = Level::ALL.iter().map(|l| l.name()).collect();
+            return fail(format!("unknown compatibility level {name:?}"), &format!("one of {}", names.join(", ")));
+        }
+        Some((_, level)) => level,
+        None => None,
+    };
+    let mut schemas = Vec::with_capacity(files.len());
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) if t.len() <= scenario::limits::FILE_BYTES => t,
+            Ok(t) => return fail(format!("{}: {} bytes; the limit is {}", file.display(), t.len(), scenario::limits::FILE_BYTES), "a schema file is a few kilobytes of JSON"),
+            Err(e) => return fail(format!("cannot read {}: {e}", file.display()), "give the path of an .avsc file"),
+        };
+        match AvroSchema::parse_str(&text) {
+            Ok(s) => schemas.push(s),
+            Err(e) => {
+                let place = match (e.line_column, &e.at) {
+                    (Some((line, column)), _) => format!("{}:{line}:{column}", file.display()),
+                    (None, Some(at)) => format!("{}: at {at}", file.display()),
+                    (None, None) => file.display().to_string(),
+                };
+                return fail(format!("{place}: {} ({})", e.message, e.class.java()), "an Avro schema is JSON: a type name such as \"string\", or an object with \"type\" (record, enum, array, map, fixed), or a list (a union)");
+            }
+        }
+    }
+    let (new, versions) = schemas.split_last().expect("clap requires two files");
+    print!("{}", avro::verdict::describe(new, versions));
+    let refused = level.is_some_and(|level| !avro::registry_level(level, new, versions).is_empty());
+    Ok(if refused { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn validate(file: &Path) -> Result<ExitCode, Vec<ScenarioError>> {

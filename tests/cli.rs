@@ -219,3 +219,44 @@ fn new_writes_a_commented_template_that_passes_check_and_never_overwrites() {
     assert_eq!(std::fs::read_to_string(&file).expect("kept"), text, "the existing file is untouched");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn schema_check_prints_each_levels_verdict_and_exits_1_when_the_named_level_refuses() {
+    let v1 = temp_file("order-v1.avsc", r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"long"},{"name":"amount","type":"double"}]}"#);
+    let v2 = temp_file("order-v2.avsc", r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"long"},{"name":"amount","type":"double"},{"name":"currency","type":"string","default":"EUR"}]}"#);
+    let v3 = temp_file("order-v3.avsc", r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"long"},{"name":"currency","type":"string"}]}"#);
+    let (v1, v2, v3) = (v1.to_str().unwrap(), v2.to_str().unwrap(), v3.to_str().unwrap());
+
+    // Adding a field with a default passes every level.
+    let o = kafkasim(&["schema-check", v1, v2, "--level", "FULL_TRANSITIVE"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().filter(|l| l.contains("accepted")).count(), 7, "{out}");
+    assert!(out.contains("Either order is safe"), "{out}");
+
+    // Dropping `amount` (no default) and requiring `currency`: BACKWARD passes against v2 alone,
+    // FORWARD fails against v2, BACKWARD_TRANSITIVE fails against v1.
+    let o = kafkasim(&["schema-check", v1, v2, v3, "--level", "backward"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = |level: &str| out.lines().find(|l| l.split_whitespace().next() == Some(level)).unwrap_or_else(|| panic!("no {level} line in {out}")).to_string();
+    assert!(line("BACKWARD").ends_with("accepted"), "{out}");
+    assert!(line("BACKWARD_TRANSITIVE").contains("the new schema cannot read data written with version 1"), "{out}");
+    assert!(line("FORWARD").contains("version 2 cannot read data written with the new schema"), "{out}");
+    assert!(out.contains(r#"/fields/1  READER_FIELD_MISSING_DEFAULT_VALUE: the reader's field "amount" has no default"#), "{out}");
+    assert!(out.contains("Upgrade consumers first"), "{out}");
+    assert_eq!(kafkasim(&["schema-check", v1, v2, v3, "--level", "FORWARD"]).status.code(), Some(1));
+
+    // A schema that is not JSON, or not Avro, is located; an unknown level is named.
+    let bad = temp_file("bad.avsc", "{\"type\":\"record\",\n \"name\": \"X\", \"fields\": [,]}");
+    let o = kafkasim(&["schema-check", v1, bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.avsc:2:26: not JSON"), "{}", stderr(&o));
+    let undefined = temp_file("undefined.avsc", r#"{"type":"record","name":"X","fields":[{"name":"a","type":"Missing"}]}"#);
+    let o = kafkasim(&["schema-check", v1, undefined.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("undefined.avsc: at /fields/0/type: Undefined schema: Missing (org.apache.avro.AvroTypeException)"), "{}", stderr(&o));
+    let o = kafkasim(&["schema-check", v1, v2, "--level", "SIDEWAYS"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("one of NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"), "{}", stderr(&o));
+}

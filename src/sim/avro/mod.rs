@@ -1,7 +1,7 @@
 //! Apache Avro, as much of it as records with structure need: schemas parsed from their JSON text
 //! ([`schema`]), values and their binary encoding ([`value`]), reading with another schema
 //! ([`resolve`]), and the compatibility check ([`compat`]) that Schema Registry's modes are made of
-//! ([`registry_level`]).
+//! ([`registry_level`]), and the registry's verdict in words ([`verdict`]).
 //!
 //! Each part follows Avro 1.12's Java classes, which `tests/conformance_avro.rs` asks on generated
 //! cases: `Schema.Parser`, `GenericDatumWriter` with a `BinaryEncoder`, `GenericDatumReader` with
@@ -16,6 +16,7 @@ pub mod compat;
 pub mod resolve;
 pub mod schema;
 pub mod value;
+pub mod verdict;
 
 pub use compat::{check, Compatibility, Incompatibility, IncompatibilityType};
 pub use schema::{ErrorClass, Node, NodeId, Schema, SchemaError};

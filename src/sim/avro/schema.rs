@@ -155,14 +155,34 @@ pub struct SchemaError {
     pub class: ErrorClass,
     /// What is wrong, in words.
     pub message: String,
+    /// Where in the schema's JSON, as a JSON pointer (`/fields/2/type`); `None` when the text is
+    /// not JSON at all (`line`/`column` say where then).
+    pub at: Option<String>,
+    /// For text that is not JSON: the 1-based line and column serde_json stopped at.
+    pub line_column: Option<(usize, usize)>,
+}
+
+impl SchemaError {
+    fn new(class: ErrorClass, message: impl Into<String>) -> SchemaError {
+        SchemaError { class, message: message.into(), at: None, line_column: None }
+    }
 }
 
 fn parse_error(message: impl Into<String>) -> SchemaError {
-    SchemaError { class: ErrorClass::SchemaParse, message: message.into() }
+    SchemaError::new(ErrorClass::SchemaParse, message)
 }
 
 fn runtime_error(message: impl Into<String>) -> SchemaError {
-    SchemaError { class: ErrorClass::AvroRuntime, message: message.into() }
+    SchemaError::new(ErrorClass::AvroRuntime, message)
+}
+
+fn type_error(message: impl Into<String>) -> SchemaError {
+    SchemaError::new(ErrorClass::AvroType, message)
+}
+
+/// A JSON pointer from path tokens.
+fn pointer(path: &[String]) -> String {
+    path.iter().map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1"))).collect()
 }
 
 fn primitive(name: &str) -> Option<Node> {
@@ -224,24 +244,33 @@ fn full_name(name: &str, namespace: Option<&str>) -> String {
 struct Parser {
     nodes: Vec<Node>,
     names: BTreeMap<String, NodeId>,
+    /// Where the parser is, as JSON pointer tokens, for the location of an error.
+    path: Vec<String>,
+    /// Defaults whose types waited for a name: (where, field name, type, default).
+    deferred: Vec<(String, String, NodeId, Json)>,
+    /// Where each pending name was met.
+    pending_at: BTreeMap<NodeId, String>,
 }
 
 impl Schema {
     /// Parses a schema's JSON text.
     pub fn parse_str(text: &str) -> Result<Schema, SchemaError> {
-        let json: Json = serde_json::from_str(text).map_err(|e| parse_error(format!("not JSON: {e}")))?;
+        let json: Json = serde_json::from_str(text).map_err(|e| SchemaError { line_column: Some((e.line(), e.column())), ..parse_error(format!("not JSON: {e}")) })?;
         Schema::parse(&json)
     }
 
     /// Parses a schema from its JSON, as `new Schema.Parser().parse(…)` does, with name and default
     /// validation on (Java's defaults).
     pub fn parse(json: &Json) -> Result<Schema, SchemaError> {
-        let mut parser = Parser { nodes: Vec::new(), names: BTreeMap::new() };
-        let root = parser.parse(json, None)?;
-        let root = parser.resolve(root)?;
-        let schema = Schema { nodes: parser.nodes, root };
-        schema.check_defaults()?;
-        Ok(schema)
+        let mut parser = Parser { nodes: Vec::new(), names: BTreeMap::new(), path: Vec::new(), deferred: Vec::new(), pending_at: BTreeMap::new() };
+        let root = parser.parse_node(json, None).map_err(|e| parser.locate(e))?;
+        let root = parser.resolve(root).map_err(|e| SchemaError { at: e.at.or(Some("/".into())), ..e })?;
+        for (at, field, ty, default) in &parser.deferred {
+            if let Some(e) = invalid_default(&parser.nodes, field, *ty, default) {
+                return Err(SchemaError { at: Some(at.clone()), ..e });
+            }
+        }
+        Ok(Schema { nodes: parser.nodes, root })
     }
 
     /// The schema's Parsing Canonical Form (`SchemaNormalization.toParsingForm`): full names, only
@@ -334,18 +363,6 @@ impl Schema {
         self.nodes[id].type_name()
     }
 
-    /// Java's `validateDefault` for the fields whose types were not complete when they were read.
-    fn check_defaults(&self) -> Result<(), SchemaError> {
-        for node in &self.nodes {
-            if let Node::Record(record) = node {
-                if let Some(e) = record.fields.iter().find_map(|f| invalid_default(&self.nodes, f)) {
-                    return Err(e);
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Java's `Schema.isValidDefault`: a union's default may match any branch (Avro 1.12; the
     /// specification says the first, and resolution does use the first).
     pub fn valid_default(&self, id: NodeId, json: &Json) -> bool {
@@ -381,10 +398,9 @@ fn valid_value(nodes: &[Node], id: NodeId, json: &Json) -> bool {
     }
 }
 
-fn invalid_default(nodes: &[Node], field: &Field) -> Option<SchemaError> {
-    let default = field.default.as_ref()?;
-    let kind = nodes[field.ty].type_name().to_ascii_lowercase();
-    (!valid_default(nodes, field.ty, default)).then(|| SchemaError { class: ErrorClass::AvroType, message: format!("Invalid default for field {}: {default} not a {kind}", field.name) })
+fn invalid_default(nodes: &[Node], field: &str, ty: NodeId, default: &Json) -> Option<SchemaError> {
+    let kind = nodes[ty].type_name().to_ascii_lowercase();
+    (!valid_default(nodes, ty, default)).then(|| type_error(format!("Invalid default for field {field}: {default} not a {kind}")))
 }
 
 /// Whether a pending name can be reached from a node (its default can then only be checked once
@@ -453,14 +469,18 @@ impl Parser {
         let full = full_name(name, namespace);
         match self.names.get(&full).or_else(|| self.names.get(name)) {
             Some(&id) => id,
-            None => self.push(Node::Pending(full)),
+            None => {
+                let id = self.push(Node::Pending(full));
+                self.pending_at.insert(id, if self.path.is_empty() { "/".into() } else { pointer(&self.path) });
+                id
+            }
         }
     }
 
     fn define(&mut self, id: NodeId, name: &Name) -> Result<(), SchemaError> {
         let full = name.full();
         if primitive(&full).is_some() {
-            return Err(SchemaError { class: ErrorClass::AvroType, message: format!("Schemas may not be named after primitives: {full}") });
+            return Err(type_error(format!("Schemas may not be named after primitives: {full}")));
         }
         if self.names.contains_key(&full) {
             return Err(parse_error(format!("Can't redefine: {full}")));
@@ -469,7 +489,21 @@ impl Parser {
         Ok(())
     }
 
-    fn parse(&mut self, json: &Json, namespace: Option<&str>) -> Result<NodeId, SchemaError> {
+    /// An error's location, if it has none yet: where the parser is.
+    fn locate(&self, e: SchemaError) -> SchemaError {
+        let at = e.at.clone().unwrap_or_else(|| if self.path.is_empty() { "/".into() } else { pointer(&self.path) });
+        SchemaError { at: Some(at), ..e }
+    }
+
+    /// Parses the schema under one more path token.
+    fn parse_at(&mut self, token: impl Into<String>, json: &Json, namespace: Option<&str>) -> Result<NodeId, SchemaError> {
+        self.path.push(token.into());
+        let parsed = self.parse_node(json, namespace).map_err(|e| self.locate(e))?;
+        self.path.pop();
+        Ok(parsed)
+    }
+
+    fn parse_node(&mut self, json: &Json, namespace: Option<&str>) -> Result<NodeId, SchemaError> {
         match json {
             Json::String(name) => Ok(self.find(name, namespace)),
             Json::Object(object) => {
@@ -482,12 +516,12 @@ impl Parser {
                     "enum" => self.parse_enum(json, object, namespace),
                     "array" => {
                         let items = object.get("items").ok_or_else(|| parse_error(format!("Array has no items type: {json}")))?;
-                        let items = self.parse(items, namespace)?;
+                        let items = self.parse_at("items", items, namespace)?;
                         Ok(self.push(Node::Array(items)))
                     }
                     "map" => {
                         let values = object.get("values").ok_or_else(|| parse_error(format!("Map has no values type: {json}")))?;
-                        let values = self.parse(values, namespace)?;
+                        let values = self.parse_at("values", values, namespace)?;
                         Ok(self.push(Node::Map(values)))
                     }
                     "fixed" => {
@@ -507,8 +541,8 @@ impl Parser {
             }
             Json::Array(branches) => {
                 let mut ids = Vec::with_capacity(branches.len());
-                for branch in branches {
-                    ids.push(self.parse(branch, namespace)?);
+                for (i, branch) in branches.iter().enumerate() {
+                    ids.push(self.parse_at(i.to_string(), branch, namespace)?);
                 }
                 // Java's `UnionSchema` checks its branches when it is made, a pending name by the
                 // full name it will have.
@@ -554,41 +588,49 @@ impl Parser {
             return Err(parse_error(format!("Record has no fields: {json}")));
         };
         let mut fields: Vec<Field> = Vec::with_capacity(fields_json.len());
-        for field in fields_json {
-            let Some(field_object) = field.as_object() else {
-                return Err(parse_error(format!("No field name: {field}")));
-            };
-            let field_name = text(field_object, "name").ok_or_else(|| parse_error(format!("No field name: {field}")))?;
-            let ty_json = field_object.get("type").ok_or_else(|| parse_error(format!("No field type: {field}")))?;
-            let ty = self.parse(ty_json, name.namespace.as_deref())?;
-            if let Some(order) = field_object.get("order") {
-                if !matches!(order.as_str(), Some("ascending" | "descending" | "ignore")) {
-                    return Err(runtime_error(format!("No enum constant for order {order}")));
-                }
-            }
-            let mut default = field_object.get("default").cloned();
-            // Java reads a textual default of a float or double field as the number it spells.
-            if let (Some(Json::String(s)), Node::Float | Node::Double) = (&default, &self.nodes[ty]) {
-                default = s.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Json::Number);
-            }
-            check_name(field_name)?;
-            if fields.iter().any(|f| f.name == field_name) {
-                return Err(runtime_error(format!("Duplicate field {field_name} in record {}", name.name)));
-            }
-            let aliases = aliases_of(field_object)?;
-            let field = Field { name: field_name.to_string(), aliases, ty, default };
-            // Java checks a default as it reads the field; a type still waiting for a name is
-            // checked when the schema is complete.
-            if !reaches_pending(&self.nodes, ty, &mut Vec::new()) {
-                if let Some(e) = invalid_default(&self.nodes, &field) {
-                    return Err(e);
-                }
-            }
+        for (i, field) in fields_json.iter().enumerate() {
+            self.path.extend(["fields".to_string(), i.to_string()]);
+            let field = self.parse_field(field, &name, &fields).map_err(|e| self.locate(e))?;
+            self.path.truncate(self.path.len() - 2);
             fields.push(field);
         }
         let id = self.push(Node::Record(Record { name: name.clone(), fields }));
         self.define(id, &name)?;
         Ok(id)
+    }
+
+    fn parse_field(&mut self, field: &Json, record: &Name, fields: &[Field]) -> Result<Field, SchemaError> {
+        let Some(field_object) = field.as_object() else {
+            return Err(parse_error(format!("No field name: {field}")));
+        };
+        let field_name = text(field_object, "name").ok_or_else(|| parse_error(format!("No field name: {field}")))?;
+        let ty_json = field_object.get("type").ok_or_else(|| parse_error(format!("No field type: {field}")))?;
+        let ty = self.parse_at("type", ty_json, record.namespace.as_deref())?;
+        if let Some(order) = field_object.get("order") {
+            if !matches!(order.as_str(), Some("ascending" | "descending" | "ignore")) {
+                return Err(runtime_error(format!("No enum constant for order {order}")));
+            }
+        }
+        let mut default = field_object.get("default").cloned();
+        // Java reads a textual default of a float or double field as the number it spells.
+        if let (Some(Json::String(s)), Node::Float | Node::Double) = (&default, &self.nodes[ty]) {
+            default = s.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Json::Number);
+        }
+        check_name(field_name)?;
+        if fields.iter().any(|f| f.name == field_name) {
+            return Err(runtime_error(format!("Duplicate field {field_name} in record {}", record.name)));
+        }
+        let aliases = aliases_of(field_object)?;
+        // Java checks a default as it reads the field; a type still waiting for a name is
+        // checked when the schema is complete.
+        if let Some(d) = &default {
+            if reaches_pending(&self.nodes, ty, &mut Vec::new()) {
+                self.deferred.push((pointer(&self.path), field_name.to_string(), ty, d.clone()));
+            } else if let Some(e) = invalid_default(&self.nodes, field_name, ty, d) {
+                return Err(e);
+            }
+        }
+        Ok(Field { name: field_name.to_string(), aliases, ty, default })
     }
 
     fn parse_enum(&mut self, json: &Json, object: &serde_json::Map<String, Json>, namespace: Option<&str>) -> Result<NodeId, SchemaError> {
@@ -623,7 +665,7 @@ impl Parser {
             match &nodes[id] {
                 // As Java's `SchemaResolver`, a pending name is looked up by the full name it was
                 // given when met, without `find`'s second try in the null namespace.
-                Node::Pending(full) => self.names.get(full).copied().ok_or_else(|| SchemaError { class: ErrorClass::AvroType, message: format!("Undefined schema: {full}") }),
+                Node::Pending(full) => self.names.get(full).copied().ok_or_else(|| SchemaError { at: self.pending_at.get(&id).cloned(), ..type_error(format!("Undefined schema: {full}")) }),
                 _ => Ok(id),
             }
         };

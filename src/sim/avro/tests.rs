@@ -124,3 +124,15 @@ fn a_recursive_record_parses_and_is_compatible_with_itself() {
     assert_eq!(hex(&bytes), "02020400");
     assert_eq!(read(&list, &list, &bytes).unwrap(), v);
 }
+
+#[test]
+fn a_refused_schema_says_where_with_a_json_pointer_or_a_line_and_column() {
+    let err = Schema::parse_str(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":{"type":"array","items":"Nope"}}]}"#).unwrap_err();
+    assert_eq!((err.class, err.at.as_deref()), (ErrorClass::AvroType, Some("/fields/1/type/items")), "{err:?}");
+    let err = Schema::parse_str(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"int","default":"x"}]}"#).unwrap_err();
+    assert_eq!(err.at.as_deref(), Some("/fields/1"));
+    let err = Schema::parse_str(r#"{"type":"record","name":"R","fields":[{"name":"u","type":["int",{"type":"map"}]}]}"#).unwrap_err();
+    assert_eq!(err.at.as_deref(), Some("/fields/0/type/1"));
+    let err = Schema::parse_str("{\"type\":\n  \"record\",,}").unwrap_err();
+    assert_eq!((err.at, err.line_column), (None, Some((2, 12))));
+}
