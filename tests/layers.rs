@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The foundation modules of `src/sim/`, which every layer may use.
-const FOUNDATION: &[&str] = &["avro", "types", "config", "topic", "map", "shared", "ledger", "murmur2", "size", "msg", "timer", "narrate", "ctx", "net"];
+const FOUNDATION: &[&str] = &["avro", "serdes", "types", "config", "topic", "map", "shared", "ledger", "murmur2", "size", "msg", "timer", "narrate", "ctx", "net"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("readable source folder") {
@@ -99,6 +99,7 @@ fn sim_part(path: &[String]) -> Option<(String, u8)> {
         "txn" => ("txn".into(), 2),
         "client" => ("client".into(), 3),
         "app" => ("app".into(), 4),
+        "registry" => ("registry".into(), 4),
         _ => ("root".into(), 5),
     })
 }

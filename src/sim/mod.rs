@@ -41,6 +41,8 @@ pub mod narrate;
 pub mod net;
 pub mod pipeline_glue;
 mod produce_glue;
+pub mod registry;
+pub mod serdes;
 pub mod setup;
 pub mod shared;
 pub mod size;

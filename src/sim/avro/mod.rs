@@ -23,7 +23,8 @@ pub use schema::{ErrorClass, Node, NodeId, Schema, SchemaError};
 pub use value::{encode, Value};
 
 /// A subject's compatibility level in Schema Registry (`compatibility` / `compatibilityLevel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Level {
     /// Every registration is accepted.
     None,
