@@ -78,7 +78,7 @@ pub struct Scenario {
 }
 
 /// The curriculum's modules, in the order a course follows them.
-pub const MODULES: [&str; 9] = [
+pub const MODULES: [&str; 10] = [
     "Topics, partitions, keys and ordering",
     "Replication: leader, followers, ISR, HW",
     "Producer durability: acks and min.insync.replicas",
@@ -88,6 +88,7 @@ pub const MODULES: [&str; 9] = [
     "Failures",
     "Flow: lag, backpressure and retention",
     "Exactly-once and transactions",
+    "Schemas and evolution",
 ];
 
 /// A goal the class must reach using only some actions; the page checks it live.

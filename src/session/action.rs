@@ -182,6 +182,7 @@ impl UserAction {
                     partition: None,
                     key: key.clone(),
                     value: value.clone(),
+                    value_json: None,
                     value_bytes: None,
                     count: 1,
                     rate: None,

@@ -273,6 +273,18 @@ pub struct ProducerConfigRaw {
     /// `transaction.timeout.ms`.
     #[serde(rename = "transaction.timeout.ms")]
     pub transaction_timeout_ms: Option<u64>,
+    /// `value.serializer` (a class name; read into the run's schemas, not into [`ProducerConfig`]).
+    #[serde(rename = "value.serializer")]
+    pub value_serializer: Option<String>,
+    /// `schema.registry.url`, which Schema Registry's serializers need.
+    #[serde(rename = "schema.registry.url")]
+    pub schema_registry_url: Option<String>,
+    /// `auto.register.schemas` (`KafkaAvroSerializer`).
+    #[serde(rename = "auto.register.schemas")]
+    pub auto_register_schemas: Option<bool>,
+    /// `use.latest.version` (`KafkaAvroSerializer`).
+    #[serde(rename = "use.latest.version")]
+    pub use_latest_version: Option<bool>,
 }
 
 /// Producer settings in force, after Kafka's own defaulting and validation rules.
@@ -531,6 +543,13 @@ pub struct ConsumerConfigRaw {
     /// `isolation.level`.
     #[serde(rename = "isolation.level")]
     pub isolation_level: Option<IsolationLevel>,
+    /// `value.deserializer` (a class name; read into the run's schemas, not into
+    /// [`ConsumerConfig`]).
+    #[serde(rename = "value.deserializer")]
+    pub value_deserializer: Option<String>,
+    /// `schema.registry.url`, which Schema Registry's deserializers need.
+    #[serde(rename = "schema.registry.url")]
+    pub schema_registry_url: Option<String>,
 }
 
 /// Consumer settings in force (Java client 4.1.2 defaults filled in).

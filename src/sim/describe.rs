@@ -9,6 +9,7 @@ use super::msg::Msg;
 use super::narrate::{brokers, drop_reason, ms, offsets, partitions, records, Names};
 pub use super::narrate::choice_letter;
 use super::net::NetEffect;
+use super::registry_glue::RegistryAction;
 use super::setup::{Action, OffsetsToSend, ScenarioEffect};
 use super::step::{Effect, Step, StepEvent};
 use super::timer::Timer;
@@ -88,9 +89,17 @@ impl Names for Sim {
         if let Some(InternalRecord::TxnMarker { commit, .. }) = r.internal.as_deref() {
             return if *commit { "a COMMIT marker" } else { "an ABORT marker" }.to_string();
         }
-        match &r.key {
+        let label = match &r.key {
             Some(k) => format!("{k}={}", r.value),
             None => r.value.clone(),
+        };
+        // A serialized value's size is the lesson's point: the bytes its serializer wrote.
+        match r.payload.as_deref() {
+            Some(p) => match p.schema_id {
+                Some(id) => format!("{label} ({} bytes: magic byte, schema id {id}, Avro)", p.bytes.len()),
+                None => format!("{label} ({} bytes, {})", p.bytes.len(), p.serializer.short()),
+            },
+            None => label,
         }
     }
 
@@ -279,6 +288,18 @@ fn action_label(sim: &Sim, action: &Action) -> String {
         Action::Heal { from, to, both } => format!("heal the link {}", link(from, to, both)),
         Action::SetLink { from, to, both, .. } => format!("change the link {}", link(from, to, both)),
         Action::Say(_) => "the lecturer says".to_string(),
+        Action::Registry(a) => {
+            let spec = |i: &u32| sim.schemas.specs[*i as usize].name.clone();
+            match a {
+                RegistryAction::Register(i) => format!("register {} with schema-registry", spec(i)),
+                RegistryAction::SetCompatibility { subject: Some(s), level } => format!("set {s}'s compatibility to {}", level.name()),
+                RegistryAction::SetCompatibility { subject: None, level } => format!("set the global compatibility to {}", level.name()),
+                RegistryAction::Crash => "crash schema-registry".to_string(),
+                RegistryAction::Restart => "restart schema-registry".to_string(),
+                RegistryAction::SwitchProducer { producer, schema } => format!("redeploy {} with {}", sim.producer_name(*producer), spec(schema)),
+                RegistryAction::SwitchConsumer { consumer: c, schema } => format!("redeploy {} with {}", consumer(c), spec(schema)),
+            }
+        }
         Action::Pause { .. } => "a question for the class".to_string(),
         Action::StartConsumer(c) => format!("start {}", consumer(c)),
         Action::AddConsumer { name, .. } => format!("add consumer {name}"),

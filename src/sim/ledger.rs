@@ -3,6 +3,7 @@
 
 use super::map::VecMap;
 use super::shared::{Chunked, History};
+use super::serdes::Payload;
 use super::size::record_size;
 use super::types::{BrokerId, KafkaError, RecordId, Strategy, Tp};
 use serde::Serialize;
@@ -224,6 +225,10 @@ pub struct LedgerRecord {
     /// For a pipeline's output record: the input record it was made from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<RecordId>,
+    /// The value's bytes, when its serializer was not `StringSerializer` (whose bytes are the
+    /// text): what a consumer's deserializer reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Box<Payload>>,
 }
 
 /// What became of a record's transaction, as its partition's leader wrote the marker.
@@ -326,6 +331,7 @@ impl Ledger {
             deleted_by_retention_at: None,
             txn: TxnFate::None,
             source: None,
+            payload: None,
         });
         id
     }

@@ -42,6 +42,7 @@ pub mod net;
 pub mod pipeline_glue;
 mod produce_glue;
 pub mod registry;
+pub mod registry_glue;
 pub mod serdes;
 pub mod setup;
 pub mod shared;
@@ -180,6 +181,8 @@ pub struct Sim {
     verifying: Vec<txn_glue::Verifying>,
     /// The consume-transform-produce applications.
     pub pipelines: Vec<app::pipeline::Pipeline>,
+    /// The schema registry and the clients' serializers.
+    pub schemas: registry::Schemas,
     timeline: Vec<TimedAction>,
     /// The replicas of each partition the timeline creates later, by global index (empty for
     /// one that exists).
@@ -263,9 +266,15 @@ impl Sim {
             next_producer_id: 0,
             verifying: Vec::new(),
             pipelines: setup.pipelines.into_iter().map(app::pipeline::Pipeline::new).collect(),
+            schemas: setup.schemas,
             timeline: setup.timeline,
             planned,
         };
+        // The schemas a lesson registers before it starts, in file order (their ids count from 1).
+        let schemas = &mut sim.schemas;
+        for spec in schemas.specs.iter().filter(|s| s.registered) {
+            schemas.registry.register(&spec.subject, &spec.json, &spec.schema).expect("the scenario reader checked the schemas registered at the start");
+        }
         for i in 0..sim.timeline.len() {
             let at = sim.timeline[i].at;
             sim.schedule(at, Event::Timer(Timer::Action { index: i }));
@@ -453,6 +462,7 @@ impl Sim {
                 self.ledger.record_listener_call(now, *consumer, ledger::ListenerMethod::Assigned, partitions);
             }
             ConsumerEffect::ConsumerFailed { consumer, error, .. } => self.ledger.record_stopped(*consumer, *error),
+            ConsumerEffect::RecordDeserializationFailed { consumer, skipped: false, .. } => self.ledger.record_stopped(*consumer, KafkaError::RecordDeserialization),
             _ => {}
         }
     }
@@ -526,9 +536,12 @@ impl Sim {
     ) -> R {
         let mut out = Vec::new();
         let result = {
-            let Sim { io, controller, brokers, tps, topics, groups, ledger, producers, consumers, .. } = self;
+            let Sim { io, controller, brokers, tps, topics, groups, ledger, producers, consumers, schemas, .. } = self;
             let log_start = |pidx: u32| leader_log_start(controller, brokers, pidx);
-            let mut env = ClientEnv { tps, topics, groups, ledger, log_start: &log_start };
+            let reads = schemas.reads();
+            let mut check = |c: u32, text: &str, payload: Option<&serdes::Payload>| schemas.check(c, text, payload);
+            let deserialize: Option<&mut dyn FnMut(u32, &str, Option<&serdes::Payload>) -> Result<Option<String>, String>> = if reads { Some(&mut check) } else { None };
+            let mut env = ClientEnv { tps, topics, groups, ledger, log_start: &log_start, deserialize };
             let mut cx = if drawing { Ctx::drawing(io, &mut out) } else { Ctx::new(io, &mut out) };
             handler(pick(producers, consumers), &mut cx, &mut env)
         };

@@ -145,7 +145,7 @@ impl Sim {
         };
         let before = self.ledger.records.len();
         self.with_producer(spec.producer, |prod, cx, env| {
-            prod.send(cx, env, spec.output, None, key, value, None);
+            prod.send(cx, env, spec.output, None, key, value, None, None);
             prod.drain(cx, env);
         });
         let output = (self.ledger.records.len() > before).then_some(before as u32);

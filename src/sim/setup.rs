@@ -41,6 +41,8 @@ pub struct Setup {
     pub timeline: Vec<TimedAction>,
     /// Consume-transform-produce applications over the consumers and producers.
     pub pipelines: Vec<PipelineSpec>,
+    /// The schema registry, the lesson's schemas and the clients' serializers.
+    pub schemas: crate::sim::registry::Schemas,
 }
 
 /// A topic: the partitions it has at time 0, and those the timeline creates later.
@@ -113,6 +115,9 @@ pub enum Action {
     },
     /// Lecturer narration.
     Say(String),
+    /// An operator's call to the schema registry, its crash or restart, or an application's
+    /// redeployment with another schema.
+    Registry(crate::sim::registry_glue::RegistryAction),
     /// A pause point with a question.
     Pause {
         /// The question.
@@ -233,6 +238,9 @@ pub struct ProduceAction {
     pub key: Option<String>,
     /// Value template.
     pub value: String,
+    /// A structured value (`value = { id = "{n}" }`), its strings templates; `value` is then its
+    /// JSON text.
+    pub value_json: Option<serde_json::Value>,
     /// The value's length in bytes when the scenario pads it (`value_bytes`): the record keeps its
     /// text and this length, never the padding itself.
     pub value_bytes: Option<u32>,
@@ -266,6 +274,19 @@ impl ProduceAction {
         }
         out.push_str(rest);
         out
+    }
+
+    /// The structured value of the `n`-th record: every string in it filled as a template, and a
+    /// string that is `{n}` alone the record's number itself.
+    fn fill_json(&self, json: &serde_json::Value, n: u32) -> serde_json::Value {
+        use serde_json::Value as Json;
+        match json {
+            Json::String(s) if s == "{n}" => Json::from(n + 1),
+            Json::String(s) => Json::String(self.fill(s, n)),
+            Json::Array(items) => items.iter().map(|v| self.fill_json(v, n)).collect(),
+            Json::Object(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), self.fill_json(v, n))).collect()),
+            other => other.clone(),
+        }
     }
 
     /// Virtual time offset of the `n`-th record from the action's start.
@@ -385,6 +406,7 @@ impl Sim {
                 });
             }
             Action::Say(text) => self.emit(ScenarioEffect::Say { text }),
+            Action::Registry(action) => self.registry_action(action),
             Action::Pause { question, answer, choices, correct } => self.emit(ScenarioEffect::Pause { question, answer, choices, correct }),
             Action::StartConsumer(c) => self.with_consumer(c, |cons, cx, env| cons.start(cx, env)),
             Action::AddConsumer { like, name } => self.add_consumer(like, name),
@@ -470,16 +492,32 @@ impl Sim {
         // Records due at the same virtual time go out in one step, as one send() loop would.
         let start = self.timeline[index].at;
         let (producer, topic, partition, value_bytes) = (p.producer, p.topic, p.partition, p.value_bytes);
+        let serialized = self.schemas.writes(producer);
         let mut due = Vec::new();
         let mut next = n;
         while next < p.count && start + p.offset_ms(next) <= self.io.now {
-            due.push((p.key.as_deref().map(|k| p.fill(k, next)), p.fill(&p.value, next)));
+            let value = match (&p.value_json, serialized) {
+                (Some(json), _) => p.fill_json(json, next),
+                (None, true) => serde_json::Value::String(p.fill(&p.value, next)),
+                (None, false) => serde_json::Value::Null,
+            };
+            due.push((p.key.as_deref().map(|k| p.fill(k, next)), p.fill(&p.value, next), value));
             next += 1;
         }
         let later = (next < p.count).then(|| start + p.offset_ms(next));
+        let mut sends = Vec::with_capacity(due.len());
+        for (key, text, value) in due {
+            if !serialized && value.is_null() {
+                sends.push((key, text, value_bytes, None));
+                continue;
+            }
+            if let Some(send) = self.serialize(producer, &value) {
+                sends.push((key, send.0, Some(send.1), send.2));
+            }
+        }
         self.with_producer(producer, |prod, cx, env| {
-            for (key, value) in due {
-                prod.send(cx, env, topic, partition, key, value, value_bytes);
+            for (key, value, value_bytes, payload) in sends {
+                prod.send(cx, env, topic, partition, key, value, value_bytes, payload);
             }
             prod.drain(cx, env);
         });
@@ -599,7 +637,7 @@ mod fill_tests {
     use super::ProduceAction;
 
     fn action(literal: bool) -> ProduceAction {
-        ProduceAction { producer: 0, topic: 0, partition: None, key: None, value: String::new(), value_bytes: None, count: 1, rate: None, literal }
+        ProduceAction { producer: 0, topic: 0, partition: None, key: None, value: String::new(), value_json: None, value_bytes: None, count: 1, rate: None, literal }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::msg::{DropReason, Msg};
 use super::narrate::Names;
 use super::net::NetEffect;
 use super::app::effect::AppEffect;
+use super::registry::effect::RegistryEffect;
 use super::setup::ScenarioEffect;
 use super::timer::Timer;
 use super::txn::TxnEffect;
@@ -70,6 +71,8 @@ pub enum Effect {
     Txn(TxnEffect),
     /// At an application built on the clients.
     App(AppEffect),
+    /// At the schema registry or a client's serializer.
+    Registry(RegistryEffect),
     /// On the scenario's timeline.
     Scenario(ScenarioEffect),
 }
@@ -85,6 +88,7 @@ impl Effect {
             Effect::Group(e) => Some(e.describe(names)),
             Effect::Txn(e) => Some(e.describe(names)),
             Effect::App(e) => Some(e.describe(names)),
+            Effect::Registry(e) => Some(e.describe(names)),
             Effect::Scenario(e) => Some(e.describe()),
         }
     }
@@ -100,7 +104,7 @@ macro_rules! effect_from {
     };
 }
 
-effect_from!(Net(NetEffect), Cluster(ClusterEffect), Producer(ProducerEffect), Consumer(ConsumerEffect), Group(GroupEffect), Txn(TxnEffect), App(AppEffect), Scenario(ScenarioEffect));
+effect_from!(Net(NetEffect), Cluster(ClusterEffect), Producer(ProducerEffect), Consumer(ConsumerEffect), Group(GroupEffect), Txn(TxnEffect), App(AppEffect), Registry(RegistryEffect), Scenario(ScenarioEffect));
 
 /// One step of the simulation: exactly one event and what followed from it.
 #[derive(Clone, Debug, Serialize)]

@@ -48,6 +48,9 @@ pub enum KafkaError {
     InvalidProducerEpoch,
     /// The client gave up waiting for a response after `request.timeout.ms`.
     RequestTimedOut,
+    /// A consumer's value deserializer could not read a record (the client's
+    /// `RecordDeserializationException`, no error code on the wire).
+    RecordDeserialization,
     /// The record was not acknowledged within `delivery.timeout.ms` (the client's TimeoutException).
     DeliveryTimeout,
     /// `commitSync()` kept meeting retriable errors until `default.api.timeout.ms` passed (the
@@ -124,6 +127,7 @@ impl KafkaError {
             KafkaError::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             KafkaError::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
             KafkaError::RequestTimedOut => "REQUEST_TIMED_OUT",
+            KafkaError::RecordDeserialization => "RECORD_DESERIALIZATION",
             KafkaError::DeliveryTimeout => "DELIVERY_TIMEOUT",
             KafkaError::CommitTimeout => "COMMIT_TIMEOUT",
             KafkaError::LeaderNotAvailable => "LEADER_NOT_AVAILABLE",
@@ -155,7 +159,7 @@ impl KafkaError {
     }
 
     /// Every error, for validating names written in scenario files.
-    pub const ALL: [KafkaError; 33] = [
+    pub const ALL: [KafkaError; 34] = [
         KafkaError::NotLeaderOrFollower,
         KafkaError::NotEnoughReplicas,
         KafkaError::NotEnoughReplicasAfterAppend,
@@ -189,6 +193,7 @@ impl KafkaError {
         KafkaError::InvalidProducerIdMapping,
         KafkaError::TransactionAborted,
         KafkaError::UnstableOffsetCommit,
+        KafkaError::RecordDeserialization,
     ];
 
     /// Whether the Java producer retries this error (a `RetriableException`).
@@ -205,6 +210,7 @@ impl KafkaError {
                 | KafkaError::InvalidTxnState
                 | KafkaError::InvalidProducerIdMapping
                 | KafkaError::TransactionAborted
+                | KafkaError::RecordDeserialization
         )
     }
 }

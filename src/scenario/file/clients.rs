@@ -151,7 +151,7 @@ pub(super) fn consumers(cx: &mut Ctx<'_>, defs: &[Spanned<ConsumerDef>], topics:
             name,
             config,
             topics: subscribed,
-            app: AppBehaviour { processing_ms, commit, worker, scripted },
+            app: AppBehaviour { processing_ms, commit, worker, scripted, skip_bad_records: false },
             autostart: d.start.unwrap_or(true),
         });
     }

@@ -20,6 +20,7 @@ mod checks;
 mod clients;
 mod expect;
 mod pipelines;
+mod schemas;
 mod timeline;
 mod topics;
 
@@ -27,6 +28,7 @@ use checks::*;
 use clients::*;
 use expect::*;
 use pipelines::*;
+use schemas::*;
 use timeline::*;
 use topics::*;
 
@@ -43,6 +45,8 @@ toml_table! {
         producers: Vec<Spanned<ProducerDef>> = "producers",
         consumers: Vec<Spanned<ConsumerDef>> = "consumers",
         pipelines: Vec<Spanned<PipelineDef>> = "pipelines",
+        schema_registry: Option<Spanned<SchemaRegistryDef>> = "schema_registry",
+        schemas: Vec<Spanned<SchemaDef>> = "schemas",
         timeline: Vec<Spanned<StepDef>> = "timeline",
         expect: Vec<Spanned<ExpectDef>> = "expect",
         goal: Option<Spanned<String>> = "goal",
@@ -116,6 +120,7 @@ toml_table! {
     struct ProducerDef {
         name: Spanned<String> = "name",
         config: Option<Spanned<ProducerConfigRaw>> = "config",
+        value_schema: Option<Spanned<String>> = "value_schema",
     } required: ["name"]
 }
 
@@ -129,6 +134,8 @@ toml_table! {
         processing: Option<Spanned<String>> = "processing",
         application: Option<Spanned<String>> = "application",
         start: Option<bool> = "start",
+        value_schema: Option<Spanned<String>> = "value_schema",
+        on_deserialization_error: Option<Spanned<String>> = "on_deserialization_error",
     } required: ["name", "topics"]
 }
 
@@ -221,7 +228,42 @@ toml_table! {
         commit_transaction: Option<Spanned<String>> = "commit_transaction",
         abort_transaction: Option<Spanned<String>> = "abort_transaction",
         send_offsets_to_transaction: Option<Spanned<SendOffsetsDef>> = "send_offsets_to_transaction",
+        register_schema: Option<Spanned<String>> = "register_schema",
+        set_compatibility: Option<Spanned<SetCompatibilityDef>> = "set_compatibility",
+        crash_registry: Option<Spanned<bool>> = "crash_registry",
+        restart_registry: Option<Spanned<bool>> = "restart_registry",
+        use_schema: Option<Spanned<UseSchemaDef>> = "use_schema",
     } required: ["at"]
+}
+
+toml_table! {
+    struct SchemaRegistryDef {
+        compatibility: Option<Spanned<String>> = "compatibility",
+    }
+}
+
+toml_table! {
+    struct SchemaDef {
+        name: Spanned<String> = "name",
+        subject: Spanned<String> = "subject",
+        schema: Spanned<String> = "schema",
+        registered: Option<bool> = "registered",
+    } required: ["name", "subject", "schema"]
+}
+
+toml_table! {
+    struct SetCompatibilityDef {
+        subject: Option<Spanned<String>> = "subject",
+        level: Spanned<String> = "level",
+    } required: ["level"]
+}
+
+toml_table! {
+    struct UseSchemaDef {
+        producer: Option<Spanned<String>> = "producer",
+        consumer: Option<Spanned<String>> = "consumer",
+        schema: Spanned<String> = "schema",
+    } required: ["schema"]
 }
 
 toml_table! {
@@ -248,7 +290,7 @@ toml_table! {
         producer: Option<Spanned<String>> = "producer",
         topic: Option<Spanned<String>> = "topic",
         key: Option<Spanned<String>> = "key",
-        value: Option<Spanned<String>> = "value",
+        value: Option<Spanned<ValueDef>> = "value",
         count: Option<Spanned<u32>> = "count",
         rate: Option<Spanned<f64>> = "rate",
         partition: Option<Spanned<u32>> = "partition",
@@ -373,6 +415,10 @@ from_toml_table!(ProducerConfigRaw {
     metadata_max_age_ms: "metadata.max.age.ms",
     transactional_id: "transactional.id",
     transaction_timeout_ms: "transaction.timeout.ms",
+    value_serializer: "value.serializer",
+    schema_registry_url: "schema.registry.url",
+    auto_register_schemas: "auto.register.schemas",
+    use_latest_version: "use.latest.version",
 });
 
 from_toml_table!(ConsumerConfigRaw {
@@ -392,6 +438,8 @@ from_toml_table!(ConsumerConfigRaw {
     retry_backoff_ms: "retry.backoff.ms",
     metadata_max_age_ms: "metadata.max.age.ms",
     isolation_level: "isolation.level",
+    value_deserializer: "value.deserializer",
+    schema_registry_url: "schema.registry.url",
 });
 
 from_toml_table!(LinkParams {
@@ -608,7 +656,11 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
     }
 
     let piped: Vec<&str> = def.pipelines.iter().map(|p| p.get_ref().consumer.get_ref().as_str()).collect();
-    let consumers = consumers(cx, &def.consumers, &topics, &producers, &piped);
+    let mut consumers = consumers(cx, &def.consumers, &topics, &producers, &piped);
+    let schemas = schemas(cx, &def);
+    for (c, reader) in consumers.iter_mut().zip(&schemas.readers) {
+        c.app.skip_bad_records = reader.skip_errors;
+    }
     let pipelines = pipelines(cx, &def.pipelines, &topics, &producers, &consumers);
     let pipeline_names: Vec<String> = pipelines.iter().map(|p| p.name.clone()).collect();
     // A group's first FindCoordinator makes the cluster create `__consumer_offsets` with all its
@@ -625,7 +677,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
             Some("lower offsets.topic.num.partitions (Kafka's default is 50) or the topics' partitions".into()),
         );
     }
-    let clients = Clients { producers: &producers, consumers: &consumers, brokers, given_groups: &[], pipelines: &pipeline_names };
+    let clients = Clients { producers: &producers, consumers: &consumers, brokers, given_groups: &[], pipelines: &pipeline_names, schemas: &schemas };
 
     let mut links = Vec::new();
     for l in &def.links {
@@ -725,7 +777,7 @@ fn translate(cx: &mut Ctx<'_>, def: FileDef, budget: &Budget) -> Option<Scenario
         }
     }
 
-    let setup = Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline, pipelines };
+    let setup = Setup { seed: def.seed, brokers, broker_config, network, links, topics, producers, consumers, timeline, pipelines, schemas: schemas.clone() };
     if cx.errors.is_empty() {
         check_cost(cx, &def, &setup, challenge.as_ref().map_or(&[][..], |c| &c.solution[..]), duration_ms, budget);
     }

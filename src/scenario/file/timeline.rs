@@ -2,6 +2,7 @@
 //! nodes, producers, topics and consumers they refer to.
 
 use super::*;
+use crate::sim::registry_glue::RegistryAction;
 use crate::sim::setup::OffsetsToSend;
 use crate::sim::Tp;
 
@@ -61,6 +62,11 @@ fn step_kinds(e: &StepDef) -> Vec<&'static str> {
         (e.commit_transaction.is_some(), "commit_transaction"),
         (e.abort_transaction.is_some(), "abort_transaction"),
         (e.send_offsets_to_transaction.is_some(), "send_offsets_to_transaction"),
+        (e.register_schema.is_some(), "register_schema"),
+        (e.set_compatibility.is_some(), "set_compatibility"),
+        (e.crash_registry.is_some(), "crash_registry"),
+        (e.restart_registry.is_some(), "restart_registry"),
+        (e.use_schema.is_some(), "use_schema"),
     ];
     kinds.iter().filter(|(set, _)| *set).map(|(_, k)| *k).collect()
 }
@@ -71,7 +77,7 @@ pub(super) fn step_kind(e: &StepDef) -> Option<&'static str> {
 }
 
 /// The keys a timeline entry may use for its action, for the hint of an empty entry.
-const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics, create_partitions, subscribe, poll, process, commit_sync, commit_async, init_transactions, begin_transaction, commit_transaction, abort_transaction or send_offsets_to_transaction";
+const ACTION_KEYS: &str = "produce, crash, power_loss, controlled_shutdown, restart, cut, heal, link, say, pause, start_consumer, crash_consumer, close_consumer, stall_consumer, incremental_alter_configs, create_topics, create_partitions, subscribe, poll, process, commit_sync, commit_async, init_transactions, begin_transaction, commit_transaction, abort_transaction, send_offsets_to_transaction, register_schema, set_compatibility, crash_registry, restart_registry or use_schema";
 
 /// Translates timeline entries (of the scenario, or of a challenge's solution) into actions.
 /// `growth` holds the scenario timeline's topic creations, read beforehand; a challenge's
@@ -108,7 +114,7 @@ pub(super) fn timeline_actions(
             timeline.push(TimedAction { at, action: Action::Say(text) });
         }
         let action = if let Some(p) = &e.produce {
-            let action = produce_action(cx, p, topics, producers, records);
+            let action = produce_action(cx, p, topics, clients, records);
             if let (Some(Action::Produce(a)), Some(growth)) = (&action, growth) {
                 check_produce_exists(cx, p, a, at, topics, growth);
             }
@@ -154,6 +160,17 @@ pub(super) fn timeline_actions(
                 cx.err(st.ms.span().start, format!("ms = {ms}, expected 1 to {}", limits::DURATION_MS), None);
             }
             consumer_ref(cx, &st.consumer, consumers).map(|consumer| Action::StallConsumer { consumer, ms })
+        } else if let Some(name) = &e.register_schema {
+            schema_ref(cx, name, &clients.schemas.specs).map(|i| Action::Registry(RegistryAction::Register(i)))
+        } else if let Some(set) = &e.set_compatibility {
+            let set = set.get_ref();
+            schema_level(cx, &set.level).map(|level| Action::Registry(RegistryAction::SetCompatibility { subject: set.subject.as_ref().map(|s| s.get_ref().clone()), level }))
+        } else if let Some(flag) = &e.crash_registry {
+            registry_flag(cx, flag, "crash_registry").then_some(Action::Registry(RegistryAction::Crash))
+        } else if let Some(flag) = &e.restart_registry {
+            registry_flag(cx, flag, "restart_registry").then_some(Action::Registry(RegistryAction::Restart))
+        } else if let Some(u) = &e.use_schema {
+            use_schema_action(cx, u, clients)
         } else if let Some(alter) = &e.incremental_alter_configs {
             alter_configs_action(cx, alter, topics)
         } else if let Some(sub) = &e.subscribe {
@@ -273,6 +290,8 @@ pub(super) struct Clients<'a> {
     pub(super) given_groups: &'a [String],
     /// The pipelines' names.
     pub(super) pipelines: &'a [String],
+    /// The schemas and the clients' serializers.
+    pub(super) schemas: &'a crate::sim::registry::Schemas,
 }
 
 /// The groups that only `send_offsets_to_transaction` entries name, in order.
@@ -375,9 +394,10 @@ pub(super) fn produce_action(
     cx: &mut Ctx<'_>,
     p: &Spanned<ProduceDef>,
     topics: &[TopicSpec],
-    producers: &[ProducerSpec],
+    clients: &Clients<'_>,
     records: &mut u64,
 ) -> Option<Action> {
+    let producers = clients.producers;
     let at = p.span().start;
     let p = p.get_ref();
     let pnames: Vec<&str> = producers.iter().map(|x| x.name.as_str()).collect();
@@ -398,8 +418,32 @@ pub(super) fn produce_action(
         }
     }
     let key = p.key.as_ref().map(|k| cx.text(k, "key").to_string());
-    let value = p.value.as_ref().map_or("v{n}".to_string(), |v| cx.text(v, "value").to_string());
+    let (value, value_json) = match p.value.as_ref().map(|v| (v.get_ref(), v.span().start)) {
+        None | Some((ValueDef::Empty, _)) => ("v{n}".to_string(), None),
+        Some((ValueDef::Text(t), at)) => {
+            if t.chars().count() > limits::TEXT {
+                cx.err(at, format!("value is longer than {} characters", limits::TEXT), None);
+            }
+            (t.clone(), None)
+        }
+        Some((ValueDef::Structured(json), at)) => {
+            let text = json.to_string();
+            if text.chars().count() > limits::TEXT {
+                cx.err(at, format!("value is longer than {} characters", limits::TEXT), None);
+            }
+            if let Some(vb) = &p.value_bytes {
+                cx.err(vb.span().start, "value_bytes pads a text value; a structured value's size is what its serializer writes", Some("remove value_bytes".into()));
+            }
+            (text, Some(json.clone()))
+        }
+    };
     let (producer, topic) = (producer?, topic?);
+    if let Some((json, at)) = value_json.as_ref().zip(p.value.as_ref().map(|v| v.span().start)) {
+        check_value(cx, at, clients.schemas, producer, json);
+    } else if clients.schemas.writes(producer) {
+        let at = p.value.as_ref().map_or(at, |v| v.span().start);
+        check_value(cx, at, clients.schemas, producer, &serde_json::Value::String(value.clone()));
+    }
     if let Some(part) = &p.partition {
         let n = topics[topic as usize].assignment.len() as u32;
         if *part.get_ref() >= n {
@@ -423,6 +467,7 @@ pub(super) fn produce_action(
         partition: p.partition.as_ref().map(|x| *x.get_ref()),
         key,
         value,
+        value_json,
         value_bytes,
         count,
         rate: p.rate.as_ref().map(|r| *r.get_ref()),
@@ -509,4 +554,40 @@ fn transactional_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, producers: &[Produce
 pub(super) fn consumer_ref(cx: &mut Ctx<'_>, s: &Spanned<String>, consumers: &[ConsumerSpec]) -> Option<u32> {
     let names: Vec<&str> = consumers.iter().map(|c| c.name.as_str()).collect();
     lookup(cx, "consumer", Some(s), s.span().start, &names)
+}
+
+/// `crash_registry = true`: only `true` means anything.
+fn registry_flag(cx: &mut Ctx<'_>, flag: &Spanned<bool>, key: &str) -> bool {
+    if !*flag.get_ref() {
+        cx.err(flag.span().start, format!("{key} = false does nothing"), Some(format!("write {key} = true, or remove the entry")));
+    }
+    *flag.get_ref()
+}
+
+/// `use_schema = { producer = "p1", schema = "order-v2" }` (or `consumer = …`): a redeployment.
+fn use_schema_action(cx: &mut Ctx<'_>, u: &Spanned<UseSchemaDef>, clients: &Clients<'_>) -> Option<Action> {
+    let at = u.span().start;
+    let u = u.get_ref();
+    let schema = schema_ref(cx, &u.schema, &clients.schemas.specs);
+    match (&u.producer, &u.consumer) {
+        (Some(p), None) => {
+            let pnames: Vec<&str> = clients.producers.iter().map(|x| x.name.as_str()).collect();
+            let producer = lookup(cx, "producer", Some(p), at, &pnames)?;
+            if !clients.schemas.writers.get(producer as usize).is_some_and(|w| w.schema.is_some()) {
+                cx.err(p.span().start, format!("producer {:?} writes no Avro schema", p.get_ref()), Some("give it value.serializer = KafkaAvroSerializer and a value_schema first".into()));
+            }
+            Some(Action::Registry(RegistryAction::SwitchProducer { producer, schema: schema? }))
+        }
+        (None, Some(c)) => {
+            let consumer = consumer_ref(cx, c, clients.consumers)?;
+            if !clients.schemas.readers.get(consumer as usize).is_some_and(|r| r.deserializer == crate::sim::serdes::Deserializer::Avro) {
+                cx.err(c.span().start, format!("consumer {:?} reads no Avro", c.get_ref()), Some("give it value.deserializer = KafkaAvroDeserializer first".into()));
+            }
+            Some(Action::Registry(RegistryAction::SwitchConsumer { consumer, schema: schema? }))
+        }
+        _ => {
+            cx.err(at, "use_schema names one producer or one consumer", Some("use_schema = { producer = \"p1\", schema = \"order-v2\" } or { consumer = \"c1\", schema = \"order-v2\" }".into()));
+            None
+        }
+    }
 }

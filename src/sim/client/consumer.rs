@@ -68,6 +68,9 @@ pub struct AppBehaviour {
     /// True: the application runs no loop of its own; the timeline's `poll`, `commit_sync` and
     /// `commit_async` actions say when it calls them (`application = "scripted"`).
     pub scripted: bool,
+    /// True: the application catches `RecordDeserializationException` and seeks past the record
+    /// (`on_deserialization_error = "skip"`); false: the exception stops its poll loop.
+    pub skip_bad_records: bool,
 }
 
 /// A consumer as the scenario declares it.

@@ -465,6 +465,29 @@ pub enum ConsumerEffect {
         /// The call.
         call: AppCall,
     },
+    /// `poll()` returned records whose values the consumer's reader schema read otherwise than
+    /// they were written: schema resolution filled fields from defaults or dropped the writer's.
+    ValuesResolved {
+        /// Consumer.
+        consumer: u32,
+        /// Each such record's partition, offset and the value as read.
+        values: Vec<(Tp, u64, String)>,
+    },
+    /// `poll()` met a record its value deserializer cannot read: `RecordDeserializationException`
+    /// at that offset, which stops the poll loop (the position stays at the record, so a restarted
+    /// consumer fails there again: a poison pill) unless the application seeks past it.
+    RecordDeserializationFailed {
+        /// Consumer.
+        consumer: u32,
+        /// Partition.
+        tp: Tp,
+        /// The record's offset.
+        offset: u64,
+        /// The deserializer's message.
+        message: String,
+        /// The application caught it and sought past the record.
+        skipped: bool,
+    },
     /// A consumer hit an error that stops its poll loop (e.g. NoOffsetForPartitionException).
     ConsumerFailed {
         /// Consumer.
@@ -862,6 +885,21 @@ impl ConsumerEffect {
             ConsumerEffect::AppCallIgnored { consumer: c, call } => {
                 format!("{} is not running: its application cannot call {}", names.consumer_name(*c), call.name())
             }
+            ConsumerEffect::ValuesResolved { consumer: c, values } => {
+                let shown: Vec<String> = values.iter().take(3).map(|(tp, o, v)| format!("{}@{o} as {v}", names.tp_name(*tp))).collect();
+                let more = if values.len() > 3 { format!(", … {} more", values.len() - 3) } else { String::new() };
+                format!("{} reads with its own schema, which resolution fits to the writer's: {}{more}", names.consumer_name(*c), shown.join(", "))
+            }
+            ConsumerEffect::RecordDeserializationFailed { consumer: c, tp, offset, message, skipped: false } => format!(
+                "{}'s poll() throws RecordDeserializationException at {} offset {offset} ({message}): the consumer stops, and its position stays at that record, so a restarted consumer fails on it again (a poison pill)",
+                names.consumer_name(*c),
+                names.tp_name(*tp)
+            ),
+            ConsumerEffect::RecordDeserializationFailed { consumer: c, tp, offset, message, skipped: true } => format!(
+                "{}'s application catches RecordDeserializationException at {} offset {offset} ({message}) and seeks past the record: it is skipped, never processed",
+                names.consumer_name(*c),
+                names.tp_name(*tp)
+            ),
             ConsumerEffect::ConsumerFailed { consumer: c, error, tp } => {
                 let thrown = match error {
                     KafkaError::NoOffsetForPartition => "NoOffsetForPartitionException (no committed offset and auto.offset.reset=none)".to_string(),

@@ -15,6 +15,7 @@ pub mod producer;
 
 use super::group::coordinator::GroupInfo;
 use super::ledger::Ledger;
+use super::serdes::Payload;
 use super::topic::Topic;
 use super::types::Tp;
 
@@ -45,6 +46,10 @@ pub struct ClientEnv<'a> {
     /// The true log start offset of a partition's leader, for the ledger only: no client learns
     /// it this way.
     pub log_start: &'a dyn Fn(u32) -> Option<u64>,
+    /// A consumer's value deserializer, when the scenario gives any consumer one that can fail
+    /// (`poll()` then asks it of each record): consumer, the record's text and bytes → the value
+    /// it reads when that differs from the text (another reader schema), or why it cannot.
+    pub deserialize: Option<&'a mut dyn FnMut(u32, &str, Option<&Payload>) -> Result<Option<String>, String>>,
 }
 
 impl ClientEnv<'_> {

@@ -6,6 +6,7 @@ use crate::sim::cluster::controller::Controller;
 use crate::sim::ledger::Outcome;
 use crate::sim::map::VecMap;
 use crate::sim::murmur2::partition_for_key;
+use crate::sim::serdes::Payload;
 use crate::sim::client::effect::{Partitioning, ProducerEffect};
 use crate::sim::msg::Msg;
 use crate::sim::timer::Timer;
@@ -70,6 +71,7 @@ struct BlockedSend {
     key: Option<String>,
     value: String,
     value_bytes: Option<u32>,
+    payload: Option<Box<Payload>>,
 }
 
 /// The built-in partitioner's current partition for records without a key, and the bytes
@@ -318,7 +320,7 @@ impl Producer {
     /// The application calls `send()`. `KafkaProducer.waitOnMetadata` first: a record for a
     /// topic or partition the client does not know yet waits for a metadata refresh, and so does
     /// every later call, since the application thread is blocked in this one. `value_bytes` is
-    /// the value's length when the scenario pads it.
+    /// the value's length when the scenario pads it or a serializer wrote `payload`.
     ///
     /// Simplification: the wait has no `max.block.ms` limit; the scenario reader refuses sends
     /// before the topic or partition is created, so one refresh ends it.
@@ -332,8 +334,9 @@ impl Producer {
         key: Option<String>,
         value: String,
         value_bytes: Option<u32>,
+        payload: Option<Box<Payload>>,
     ) {
-        let send = BlockedSend { topic, partition, key, value, value_bytes };
+        let send = BlockedSend { topic, partition, key, value, value_bytes, payload };
         match &mut self.txn {
             Some(t) if t.blocked() => t.waiting.push_back(transactions::Waiting::Send(send)),
             _ => self.send_now(cx, env, send),
@@ -367,7 +370,7 @@ impl Producer {
     /// Check the record's size, choose the partition, add the record to a batch
     /// (`KafkaProducer.doSend`, `RecordAccumulator.append`).
     fn append(&mut self, cx: &mut Cx<'_>, env: &mut ClientEnv<'_>, send: BlockedSend) {
-        let BlockedSend { topic, partition, key, value, value_bytes } = send;
+        let BlockedSend { topic, partition, key, value, value_bytes, payload } = send;
         let p = self.index;
         let now = cx.now();
         let partitions = self.partitions[topic as usize];
@@ -391,6 +394,7 @@ impl Producer {
         if too_large {
             let size = crate::sim::size::record_size(0, 0, key_len, value_len);
             let id = env.ledger.create(p, tp, key, value, value_bytes, size, now);
+            env.ledger.records[id as usize].payload = payload;
             cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
             *self.errors_seen.entry(KafkaError::RecordTooLarge).or_insert(0) += 1;
             env.ledger.records[id as usize].outcome = Outcome::Failed { at: now, error: KafkaError::RecordTooLarge };
@@ -417,6 +421,7 @@ impl Producer {
             }
         };
         let id = env.ledger.create(p, tp, key, value, value_bytes, size, now);
+        env.ledger.records[id as usize].payload = payload;
         cx.emit(ProducerEffect::RecordsCreated { producer: p, tp, records: vec![id], how });
         match open {
             Some(bid) => {

@@ -6,10 +6,49 @@
 //! and its store survives a crash as its `_schemas` topic would; while it is down every call fails
 //! as a refused connection does.
 
+pub mod clients;
+pub mod effect;
+
 use super::avro::{registry_level, Level, LevelFailure, Schema};
 use super::map::VecMap;
+use super::serdes::{Deserializer, Payload, Serializer};
+use clients::{Reader, SchemaSpec, Writer};
 use serde::Serialize;
 use serde_json::Value as Json;
+
+/// Everything about schemas in one run: the registry, the lesson's named schemas, and each
+/// producer's serializer and consumer's deserializer.
+#[derive(Clone, Debug, Default)]
+pub struct Schemas {
+    /// The registry.
+    pub registry: Registry,
+    /// The `[[schemas]]` entries.
+    pub specs: Vec<SchemaSpec>,
+    /// Each producer's value serializer, by producer index (missing = `StringSerializer`).
+    pub writers: Vec<Writer>,
+    /// Each consumer's value deserializer, by consumer index (missing = `StringDeserializer`).
+    pub readers: Vec<Reader>,
+}
+
+impl Schemas {
+    /// Whether a producer's values go through a serializer other than `StringSerializer`.
+    pub fn writes(&self, producer: u32) -> bool {
+        self.writers.get(producer as usize).is_some_and(|w| w.serializer != Serializer::String)
+    }
+
+    /// Whether any consumer's deserializer can fail (`StringDeserializer` reads any bytes).
+    pub fn reads(&self) -> bool {
+        self.readers.iter().any(|r| r.deserializer != Deserializer::String)
+    }
+
+    /// What a consumer's deserializer makes of a record: the value it reads when that is not the
+    /// value as written (schema resolution filled or dropped fields), or why it fails.
+    pub fn check(&mut self, consumer: u32, text: &str, payload: Option<&Payload>) -> Result<Option<String>, String> {
+        let Some(reader) = self.readers.get_mut(consumer as usize) else { return Ok(None) };
+        let read = reader.deserialize(&self.registry, &self.specs, text, payload).map_err(|e| e.0)?;
+        Ok((reader.deserializer == Deserializer::Avro && read != text).then_some(read))
+    }
+}
 
 /// One subject: its versions' schema ids (version n is `versions[n - 1]`) and its own level.
 #[derive(Clone, Debug, Default, Serialize)]

@@ -51,7 +51,17 @@ impl Consumer {
             self.commit(cx, env, CommitKind::Auto);
         }
         self.lookup_offsets(cx, env);
-        let returned = self.take_records(env);
+        let Taken { records: returned, failed, resolved } = self.take_records(env);
+        let skipped = self.app_behaviour.skip_bad_records;
+        let stopped = !failed.is_empty() && !skipped;
+        for (pidx, r, message) in failed {
+            cx.emit(ConsumerEffect::RecordDeserializationFailed { consumer: c, tp: env.tp(pidx), offset: r.offset, message, skipped });
+        }
+        if stopped {
+            self.saw(KafkaError::RecordDeserialization);
+            self.state = ClientState::Failed;
+            return;
+        }
         self.send_validations(cx, env);
         self.send_fetches(cx, env);
         if returned.is_empty() {
@@ -61,6 +71,11 @@ impl Consumer {
         let (last, r) = returned.last().expect("not empty");
         let position = self.owned.iter().find(|o| o.pidx == *last).and_then(|o| o.position).unwrap_or(r.offset + 1);
         cx.emit(ConsumerEffect::Polled { consumer: c, records, position });
+        let returned_offsets: Vec<(u32, u64)> = returned.iter().map(|(p, r)| (*p, r.offset)).collect();
+        let resolved: Vec<(Tp, u64, String)> = resolved.into_iter().filter(|(p, o, _)| returned_offsets.contains(&(*p, *o))).map(|(p, o, t)| (env.tp(p), o, t)).collect();
+        if !resolved.is_empty() {
+            cx.emit(ConsumerEffect::ValuesResolved { consumer: c, values: resolved });
+        }
         // A scripted poll() returns with these records.
         self.poll_deadline = None;
         let behaviour = self.app_behaviour.clone();
@@ -92,15 +107,45 @@ impl Consumer {
 
     /// Takes up to `max.poll.records` from the buffer, partition by partition (the Java fetcher
     /// drains one completed fetch before the next), and moves each position past what it returns.
-    pub(super) fn take_records(&mut self, env: &mut ClientEnv<'_>) -> Vec<(u32, LogRecord)> {
+    pub(super) fn take_records(&mut self, env: &mut ClientEnv<'_>) -> Taken {
         let mut left = self.config.max_poll_records as usize;
         let mut out = Vec::new();
+        let mut failed = Vec::new();
+        let mut resolved = Vec::new();
         for o in &mut self.owned {
             if left == 0 {
                 break;
             }
             while left > 0 {
                 let Some(r) = o.buffer.pop_front() else { break };
+                if let Some(deserialize) = env.deserialize.as_mut() {
+                    let rec = env.ledger.get(r.record);
+                    let read = deserialize(self.index, &rec.value, rec.payload.as_deref());
+                    if let Ok(Some(text)) = &read {
+                        resolved.push((o.pidx, r.offset, text.clone()));
+                    }
+                    if let Err(message) = read {
+                        // `CompletedFetch.fetchRecords`: the records before the bad one are
+                        // returned, and the next poll() throws at it; the position stays there
+                        // unless the application seeks past it.
+                        if !out.is_empty() && !self.app_behaviour.skip_bad_records {
+                            o.buffer.push_front(r);
+                            left = 0;
+                            break;
+                        }
+                        failed.push((o.pidx, r, message));
+                        if self.app_behaviour.skip_bad_records {
+                            o.position = Some(r.offset + 1);
+                            if o.buffer.is_empty() {
+                                o.position = o.buffer_end.take().max(o.position);
+                            }
+                            continue;
+                        }
+                        o.buffer.push_front(r);
+                        left = 0;
+                        break;
+                    }
+                }
                 o.position = Some(r.offset + 1);
                 if o.buffer.is_empty() {
                     o.position = o.buffer_end.take().max(o.position);
@@ -116,7 +161,7 @@ impl Consumer {
         for (_, r) in &out {
             env.ledger.record_fetched(self.group, r.record);
         }
-        out
+        Taken { records: out, failed, resolved }
     }
 
     pub(super) fn schedule_processing(&mut self, cx: &mut Cx<'_>) {
@@ -441,4 +486,12 @@ fn visible(records: &[LogRecord], aborted: &[(u32, u64)], read_committed: bool) 
         }
     }
     out
+}
+
+/// What one `poll()` takes from the fetch buffers: the records it returns, the records its
+/// deserializer failed on, and the values it read otherwise than they were written.
+pub(super) struct Taken {
+    records: Vec<(u32, LogRecord)>,
+    failed: Vec<(u32, LogRecord, String)>,
+    resolved: Vec<(u32, u64, String)>,
 }
