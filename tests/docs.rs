@@ -40,6 +40,10 @@ fn every_accepted_key_is_documented() {
         format!("{BASE}[[timeline]]\nat = 0\nstall_consumer = {{ consumer = \"c\", ms = 1, UNKNOWN }}\n"),
         format!("{BASE}[[timeline]]\nat = 0\nsubscribe = {{ consumer = \"c\", topics = [\"t\"], UNKNOWN }}\n"),
         format!("{BASE}[[timeline]]\nat = 0\npoll = {{ consumer = \"c\", UNKNOWN }}\n"),
+        format!("{BASE}[schema_registry]\nUNKNOWN\n"),
+        format!("{BASE}[[schemas]]\nname = \"s\"\nsubject = \"t-value\"\nschema = \"\\\"long\\\"\"\nUNKNOWN\n"),
+        format!("{BASE}[[timeline]]\nat = 0\nset_compatibility = {{ level = \"FULL\", UNKNOWN }}\n"),
+        format!("{BASE}[[timeline]]\nat = 0\nuse_schema = {{ schema = \"s\", UNKNOWN }}\n"),
     ];
     let doc = doc();
     let mut checked = 0;
