@@ -60,3 +60,13 @@ fn txn_zombie_fenced() {
 fn txn_pipeline_crash() {
     golden("txn-pipeline-crash");
 }
+
+#[test]
+fn schemas_backward_consumers_first() {
+    golden("schemas-backward-consumers-first");
+}
+
+#[test]
+fn schemas_poison_pill() {
+    golden("schemas-poison-pill");
+}
