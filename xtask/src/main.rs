@@ -243,7 +243,7 @@ const CARGO_FUZZ_VERSION: &str = "0.13.2";
 const ASAN_OPTIONS: &str = "quarantine_size_mb=16";
 
 /// The fuzz targets in `fuzz/`.
-const FUZZ_TARGETS: [&str; 4] = ["scenario", "share_link", "actions", "bounded_run"];
+const FUZZ_TARGETS: [&str; 5] = ["scenario", "share_link", "actions", "bounded_run", "avro"];
 
 /// The fuzz targets that read scenario text, and the folders that seed them besides their own
 /// corpus: the malformed corpus (a file per defect, each at a limit) and the shipped lessons.

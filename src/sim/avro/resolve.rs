@@ -40,14 +40,20 @@ impl ReadError {
 /// Reads one datum written with `writer` as a value of `reader`.
 pub fn read(writer: &Schema, reader: &Schema, bytes: &[u8]) -> Result<Value, ReadError> {
     let resolver = Resolver::new(writer, reader);
-    let mut input = Input { bytes, at: 0 };
+    let mut input = Input { bytes, at: 0, items: 0 };
     resolver.value(writer.root, reader.root, &mut input)
 }
 
 struct Input<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// Array and map items read so far: items of a type that takes no bytes (null, an empty
+    /// record) could otherwise be claimed by the billion in a few bytes.
+    items: usize,
 }
+
+/// The most array and map items one datum may hold.
+const MAX_ITEMS: usize = 1_000_000;
 
 fn eof() -> ReadError {
     ReadError::Malformed("the datum ends early".into())
@@ -109,7 +115,12 @@ impl Input<'_> {
         if n < 0 {
             self.long()?;
         }
-        usize::try_from(n.unsigned_abs()).map_err(|_| ReadError::Malformed("a block too large".into()))
+        let n = usize::try_from(n.unsigned_abs()).map_err(|_| ReadError::Malformed("a block too large".into()))?;
+        self.items = self.items.saturating_add(n);
+        if self.items > MAX_ITEMS {
+            return Err(ReadError::Malformed(format!("more than {MAX_ITEMS} array or map items")));
+        }
+        Ok(n)
     }
 }
 

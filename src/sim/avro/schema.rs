@@ -482,6 +482,12 @@ impl Parser {
         if primitive(&full).is_some() {
             return Err(type_error(format!("Schemas may not be named after primitives: {full}")));
         }
+        // `ParseContext.requireValidFullName`: every part of the namespace is a name too.
+        for part in name.namespace.iter().flat_map(|ns| ns.split('.')) {
+            if !valid_name(part) {
+                return Err(parse_error(format!("Namespace part \"{part}\" is invalid")));
+            }
+        }
         if self.names.contains_key(&full) {
             return Err(parse_error(format!("Can't redefine: {full}")));
         }
