@@ -247,6 +247,8 @@ fn producer_raw(props: &Value) -> Result<ProducerConfigRaw, String> {
         metadata_max_age_ms: parse(props, "metadata.max.age.ms")?,
         transactional_id: props.get("transactional.id").and_then(Value::as_str).map(str::to_string),
         transaction_timeout_ms: parse(props, "transaction.timeout.ms")?,
+        // The serializers' settings are not the producer's: `ProducerConfig` never reads them.
+        ..ProducerConfigRaw::default()
     })
 }
 
@@ -359,6 +361,8 @@ fn consumer_raw(props: &Value) -> Result<ConsumerConfigRaw, String> {
             Some("read_committed") => Some(IsolationLevel::ReadCommitted),
             Some(other) => return Err(format!("isolation.level = {other:?}")),
         },
+        // The deserializers' settings are not the consumer's: `ConsumerConfig` never reads them.
+        ..ConsumerConfigRaw::default()
     })
 }
 
