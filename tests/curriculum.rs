@@ -10,7 +10,7 @@ use kafkasim::sim::config::Acks;
 use kafkasim::sim::Action;
 
 #[test]
-fn the_curriculum_has_24_lessons_in_eight_modules_each_with_a_goal_a_question_and_expectations() {
+fn the_curriculum_has_24_lessons_in_its_modules_each_with_a_goal_a_question_and_expectations() {
     let mut per_module = vec![Vec::new(); MODULES.len()];
     for file in scenario_files() {
         let s = scenario::load(&file).expect("valid");
@@ -137,8 +137,8 @@ fn teaching_keys_give_located_errors_with_hints() {
     let (_, message, _) = first_error(&pause("choices = [\"only one\"]"));
     assert_eq!(message, "1 choices, expected 2 to 6");
 
-    let (_, message, _) = first_error(&CHALLENGE.replace("seed = 2", "seed = 2\nmodule = 10"));
-    assert_eq!(message, "module = 10, expected 1 to 9");
+    let (_, message, _) = first_error(&CHALLENGE.replace("seed = 2", "seed = 2\nmodule = 11"));
+    assert_eq!(message, "module = 11, expected 1 to 10");
 
     let compare = |c: &str| format!("{CHALLENGE}[compare]\nleft = \"a\"\nright = \"b\"\n{c}\n");
     let (line, message, _) = first_error(&compare("producers = { web = { acks = \"all\" } }"));

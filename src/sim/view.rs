@@ -176,6 +176,31 @@ pub struct LedgerView {
     /// Per pipeline: its end-to-end verdict.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pipelines: Vec<PipelineView>,
+    /// The schema registry, in a run that has schemas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryView>,
+}
+
+/// The schema registry: whether it answers, its global level, and each subject's versions.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegistryView {
+    /// Whether it is up.
+    pub up: bool,
+    /// The global compatibility level.
+    pub global: &'static str,
+    /// Each subject.
+    pub subjects: Vec<SubjectView>,
+}
+
+/// One subject of the registry.
+#[derive(Clone, Debug, Serialize)]
+pub struct SubjectView {
+    /// Its name (`orders-value`).
+    pub name: String,
+    /// The level that applies to it.
+    pub level: &'static str,
+    /// Each version: its number, global id and the lesson's name for the schema.
+    pub versions: Vec<(u32, u32, String)>,
 }
 
 /// One producer's state.
@@ -600,7 +625,7 @@ impl Sim {
             .collect();
         let groups = (0..self.groups.len() as u32).map(|g| self.group_ledger_view_named(g, &names, Rows::Only(&keep))).collect();
         let pipelines = (0..self.pipelines.len()).map(|i| self.pipeline_view(i)).collect();
-        LedgerView { totals, records, groups, pipelines }
+        LedgerView { totals, records, groups, pipelines, registry: self.registry_view() }
     }
 
     /// The ledger's totals alone. Expectations read only these, and on a run of 100,000 records
@@ -848,6 +873,26 @@ impl Sim {
             transactions: self.txn_views(),
             pipelines: (0..self.pipelines.len()).map(|i| self.pipeline_view(i)).collect(),
         }
+    }
+
+    /// The registry, when the scenario names schemas.
+    pub fn registry_view(&self) -> Option<RegistryView> {
+        let s = &self.schemas;
+        if s.specs.is_empty() {
+            return None;
+        }
+        let name_of = |id: u32| s.specs.iter().find(|spec| s.registry.schemas.get(id as usize - 1).is_some_and(|st| st.json == spec.json)).map_or_else(|| format!("#{id}"), |spec| spec.name.clone());
+        let subjects = s
+            .registry
+            .subjects
+            .iter()
+            .map(|(name, sub)| SubjectView {
+                name: name.clone(),
+                level: s.registry.level(name).name(),
+                versions: sub.versions.iter().enumerate().map(|(v, &id)| (v as u32 + 1, id, name_of(id))).collect(),
+            })
+            .collect();
+        Some(RegistryView { up: s.registry.up, global: s.registry.global.name(), subjects })
     }
 
     /// Every transactional id, with its state at its current coordinator.

@@ -289,6 +289,14 @@ pub struct Text {
     pub group_verdict: &'static str,
     /// A pipeline's verdict badge: name, guarantee, verdict, inputs, lost, duplicated.
     pub pipeline_verdict: &'static str,
+    /// The registry's badge: up or down, the global level.
+    pub registry_badge: &'static str,
+    pub registry_up: &'static str,
+    pub registry_down: &'static str,
+    /// A subject's badge: name, level, versions.
+    pub registry_subject: &'static str,
+    /// One version of a subject: number, the lesson's name for the schema, id.
+    pub registry_version: &'static str,
     pub lag_label: &'static str,
     pub lag_group: &'static str,
     pub lag_now: &'static str,
@@ -538,6 +546,11 @@ pub static EN: Text = Text {
     ledger_region: "Ledger of records",
     group_verdict: "{1}: {2} · processed {3} · lost {4} · duplicated {5}",
     pipeline_verdict: "pipeline {1} ({2}): {3} · inputs {4} · no result {5} · results twice {6}",
+    registry_badge: "Schema Registry {1} · global level {2}",
+    registry_up: "up",
+    registry_down: "DOWN",
+    registry_subject: "{1} ({2}): {3}",
+    registry_version: "v{1} {2} (id {3})",
     lag_label: "Lag of group {1} over time; now {2}",
     lag_group: "group {1}: ",
     lag_now: "now {1}, peak {2}",
@@ -775,6 +788,11 @@ pub static FA: Text = Text {
     ledger_region: "دفتر رکوردها",
     group_verdict: "{1}: {2} · پردازش‌شده {3} · ازدست‌رفته {4} · تکراری {5}",
     pipeline_verdict: "پایپ‌لاین {1} ({2}): {3} · ورودی {4} · بی‌نتیجه {5} · نتیجهٔ تکراری {6}",
+    registry_badge: "Schema Registry {1} · سطح سراسری {2}",
+    registry_up: "در دسترس",
+    registry_down: "از کار افتاده",
+    registry_subject: "{1} ({2}): {3}",
+    registry_version: "نسخهٔ {1} ‏{2} (شناسهٔ {3})",
     lag_label: "lag گروه {1} در گذر زمان؛ اکنون {2}",
     lag_group: "گروه {1}: ",
     lag_now: "اکنون {1}، بیشینه {2}",

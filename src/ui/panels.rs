@@ -585,6 +585,17 @@ fn LedgerBody(props: &LedgerBodyProps) -> Html {
                     }) }
                 </div>
             }
+            if let Some(r) = &l.registry {
+                <div class="badges" data-testid="registry">
+                    <span class={classes!("badge", (!r.up).then_some("bad"))} data-registry-up={r.up.to_string()}>
+                        {fill(tr.registry_badge, &[&if r.up { tr.registry_up } else { tr.registry_down }, &r.global])}
+                    </span>
+                    { for r.subjects.iter().map(|sub| {
+                        let versions: Vec<String> = sub.versions.iter().map(|(v, id, name)| fill(tr.registry_version, &[v, name, id])).collect();
+                        html! { <span class="badge" data-subject={sub.name.clone()}>{fill(tr.registry_subject, &[&sub.name, &sub.level, &versions.join(" · ")])}</span> }
+                    }) }
+                </div>
+            }
             <div class="charts">{ for l.groups.iter().map(|g| lag_chart(tr, &g.name, &g.lag, props.now)) }</div>
             if omitted > 0 {
                 <p class="omitted" data-testid="ledger-omitted">{fill(tr.ledger_omitted, &[&l.records.len(), &t.sent, &(LEDGER_ROWS / 2)])}</p>

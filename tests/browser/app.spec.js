@@ -641,3 +641,23 @@ test('export: the picture as SVG and PNG, the trace as text and JSON', async ({ 
   expect(png.body.length).toBeGreaterThan(5000);
   expect(problems).toEqual([]);
 });
+
+test('a schema lesson shows the registry: its level, each subject\'s versions, and when it is down', async ({ page }) => {
+  await page.setViewportSize({ width: 1366, height: 768 });
+  const problems = await open(page);
+  await pick(page, 'schemas-registry-refuses');
+  const registry = page.getByTestId('registry');
+  // Before the run, the two versions registered at the start, under the default global level.
+  await expect(registry.locator('[data-registry-up]')).toHaveAttribute('data-registry-up', 'true');
+  await expect(registry.locator('[data-subject="orders-value"]')).toHaveText('orders-value (BACKWARD): v1 order-v1 (id 1) · v2 order-v2 (id 2)');
+  // At the end the subject is FULL_TRANSITIVE, order-v3 was refused (still two versions), and the
+  // registry is back up after its crash.
+  await page.getByTestId('end').click();
+  await expect(page.getByTestId('position')).not.toHaveAttribute('data-total', '');
+  await expect(page.locator('.ledger')).toHaveAttribute('data-stale', 'false');
+  await expect(registry.locator('[data-subject="orders-value"]')).toHaveText('orders-value (FULL_TRANSITIVE): v1 order-v1 (id 1) · v2 order-v2 (id 2)');
+  await expect(registry.locator('[data-registry-up]')).toHaveAttribute('data-registry-up', 'true');
+  await registry.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, 'schemas-registry-1366x768.png') });
+  expect(problems).toEqual([]);
+});
