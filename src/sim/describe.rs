@@ -10,6 +10,7 @@ use super::narrate::{brokers, drop_reason, ms, offsets, partitions, records, Nam
 pub use super::narrate::choice_letter;
 use super::net::NetEffect;
 use super::registry_glue::RegistryAction;
+use super::serdes::Class;
 use super::setup::{Action, OffsetsToSend, ScenarioEffect};
 use super::step::{Effect, Step, StepEvent};
 use super::timer::Timer;

@@ -540,7 +540,7 @@ impl Sim {
             let log_start = |pidx: u32| leader_log_start(controller, brokers, pidx);
             let reads = schemas.reads();
             let mut check = |c: u32, text: &str, payload: Option<&serdes::Payload>| schemas.check(c, text, payload);
-            let deserialize: Option<&mut dyn FnMut(u32, &str, Option<&serdes::Payload>) -> Result<Option<String>, String>> = if reads { Some(&mut check) } else { None };
+            let deserialize: Option<&mut client::Deserialize<'_>> = if reads { Some(&mut check) } else { None };
             let mut env = ClientEnv { tps, topics, groups, ledger, log_start: &log_start, deserialize };
             let mut cx = if drawing { Ctx::drawing(io, &mut out) } else { Ctx::new(io, &mut out) };
             handler(pick(producers, consumers), &mut cx, &mut env)

@@ -61,48 +61,38 @@ const DESERIALIZERS: [(&str, Deserializer); 5] = [
     ("io.confluent.kafka.serializers.KafkaAvroDeserializer", Deserializer::Avro),
 ];
 
-impl Serializer {
+/// A (de)serializer named by its Java class.
+pub trait Class: Copy + PartialEq + Default + 'static {
+    /// Every class name, with what it stands for.
+    const TABLE: &'static [(&'static str, Self)];
+
     /// The class name.
-    pub fn class(self) -> &'static str {
-        SERIALIZERS.iter().find(|(_, s)| *s == self).map(|(c, _)| *c).expect("every serializer is listed")
+    fn class(self) -> &'static str {
+        Self::TABLE.iter().find(|(_, s)| *s == self).map(|(c, _)| *c).expect("every one is listed")
     }
 
-    /// The serializer a class name stands for.
-    pub fn from_class(class: &str) -> Option<Serializer> {
-        SERIALIZERS.iter().find(|(c, _)| *c == class).map(|(_, s)| *s)
+    /// What a class name stands for.
+    fn from_class(class: &str) -> Option<Self> {
+        Self::TABLE.iter().find(|(c, _)| *c == class).map(|(_, s)| *s)
     }
 
     /// The class names accepted, for error hints.
-    pub fn classes() -> Vec<&'static str> {
-        SERIALIZERS.iter().map(|(c, _)| *c).collect()
+    fn classes() -> Vec<&'static str> {
+        Self::TABLE.iter().map(|(c, _)| *c).collect()
     }
 
     /// The class's short name (`KafkaAvroSerializer`).
-    pub fn short(self) -> &'static str {
+    fn short(self) -> &'static str {
         self.class().rsplit('.').next().unwrap_or("")
     }
 }
 
-impl Deserializer {
-    /// The class name.
-    pub fn class(self) -> &'static str {
-        DESERIALIZERS.iter().find(|(_, s)| *s == self).map(|(c, _)| *c).expect("every deserializer is listed")
-    }
+impl Class for Serializer {
+    const TABLE: &'static [(&'static str, Self)] = &SERIALIZERS;
+}
 
-    /// The deserializer a class name stands for.
-    pub fn from_class(class: &str) -> Option<Deserializer> {
-        DESERIALIZERS.iter().find(|(c, _)| *c == class).map(|(_, s)| *s)
-    }
-
-    /// The class names accepted, for error hints.
-    pub fn classes() -> Vec<&'static str> {
-        DESERIALIZERS.iter().map(|(c, _)| *c).collect()
-    }
-
-    /// The class's short name (`KafkaAvroDeserializer`).
-    pub fn short(self) -> &'static str {
-        self.class().rsplit('.').next().unwrap_or("")
-    }
+impl Class for Deserializer {
+    const TABLE: &'static [(&'static str, Self)] = &DESERIALIZERS;
 }
 
 /// A record value's bytes as its serializer wrote them, kept for the records whose bytes are not

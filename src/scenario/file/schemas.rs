@@ -5,7 +5,7 @@ use super::*;
 use crate::sim::avro::{Level, Schema};
 use crate::sim::registry::clients::{Reader, SchemaSpec, Writer};
 use crate::sim::registry::{Registry, Schemas};
-use crate::sim::serdes::{avro_value, Deserializer, Serializer};
+use crate::sim::serdes::{avro_value, Class, Deserializer, Serializer};
 use serde_json::Value as Json;
 
 /// A record's value as a scenario writes it: text (a template), or a table or list whose strings
@@ -60,6 +60,15 @@ pub(super) fn schema_level(cx: &mut Ctx<'_>, s: &Spanned<String>) -> Option<Leve
     found
 }
 
+/// A `value.serializer` or `value.deserializer` class name (the String one when none is given).
+fn class_setting<T: Class>(cx: &mut Ctx<'_>, given: Option<&String>, at: usize, key: &str) -> T {
+    let Some(class) = given else { return T::default() };
+    T::from_class(class).unwrap_or_else(|| {
+        cx.err(at, format!("unknown {key} {class:?}"), Some(format!("one of {}", T::classes().join(", "))));
+        T::default()
+    })
+}
+
 /// A name among the `[[schemas]]` entries.
 pub(super) fn schema_ref(cx: &mut Ctx<'_>, name: &Spanned<String>, specs: &[SchemaSpec]) -> Option<u32> {
     let found = specs.iter().position(|s| &s.name == name.get_ref());
@@ -106,13 +115,8 @@ pub(super) fn schemas(cx: &mut Ctx<'_>, def: &FileDef) -> Schemas {
     for p in &def.producers {
         let p = p.get_ref();
         let config = p.config.as_ref().map(|c| c.get_ref());
-        let serializer = config.and_then(|c| c.value_serializer.as_ref()).map_or(Serializer::String, |class| {
-            Serializer::from_class(class).unwrap_or_else(|| {
-                let at = p.config.as_ref().map_or(p.name.span().start, |c| c.span().start);
-                cx.err(at, format!("unknown value.serializer {class:?}"), Some(format!("one of {}", Serializer::classes().join(", "))));
-                Serializer::String
-            })
-        });
+        let at = p.config.as_ref().map_or(p.name.span().start, |c| c.span().start);
+        let serializer: Serializer = class_setting(cx, config.and_then(|c| c.value_serializer.as_ref()), at, "value.serializer");
         let schema = p.value_schema.as_ref().and_then(|s| schema_ref(cx, s, &specs));
         let at = p.name.span().start;
         let avro = serializer == Serializer::Avro;
@@ -136,13 +140,8 @@ pub(super) fn schemas(cx: &mut Ctx<'_>, def: &FileDef) -> Schemas {
     for c in &def.consumers {
         let c = c.get_ref();
         let config = c.config.as_ref().map(|c| c.get_ref());
-        let deserializer = config.and_then(|c| c.value_deserializer.as_ref()).map_or(Deserializer::String, |class| {
-            Deserializer::from_class(class).unwrap_or_else(|| {
-                let at = c.config.as_ref().map_or(c.name.span().start, |c| c.span().start);
-                cx.err(at, format!("unknown value.deserializer {class:?}"), Some(format!("one of {}", Deserializer::classes().join(", "))));
-                Deserializer::String
-            })
-        });
+        let at = c.config.as_ref().map_or(c.name.span().start, |c| c.span().start);
+        let deserializer: Deserializer = class_setting(cx, config.and_then(|c| c.value_deserializer.as_ref()), at, "value.deserializer");
         let schema = c.value_schema.as_ref().and_then(|s| schema_ref(cx, s, &specs));
         let avro = deserializer == Deserializer::Avro;
         if schema.is_some() && !avro {

@@ -573,7 +573,7 @@ fn use_schema_action(cx: &mut Ctx<'_>, u: &Spanned<UseSchemaDef>, clients: &Clie
         (Some(p), None) => {
             let pnames: Vec<&str> = clients.producers.iter().map(|x| x.name.as_str()).collect();
             let producer = lookup(cx, "producer", Some(p), at, &pnames)?;
-            if !clients.schemas.writers.get(producer as usize).is_some_and(|w| w.schema.is_some()) {
+            if clients.schemas.writers.get(producer as usize).is_none_or(|w| w.schema.is_none()) {
                 cx.err(p.span().start, format!("producer {:?} writes no Avro schema", p.get_ref()), Some("give it value.serializer = KafkaAvroSerializer and a value_schema first".into()));
             }
             Some(Action::Registry(RegistryAction::SwitchProducer { producer, schema: schema? }))

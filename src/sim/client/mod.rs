@@ -49,8 +49,12 @@ pub struct ClientEnv<'a> {
     /// A consumer's value deserializer, when the scenario gives any consumer one that can fail
     /// (`poll()` then asks it of each record): consumer, the record's text and bytes → the value
     /// it reads when that differs from the text (another reader schema), or why it cannot.
-    pub deserialize: Option<&'a mut dyn FnMut(u32, &str, Option<&Payload>) -> Result<Option<String>, String>>,
+    pub deserialize: Option<&'a mut Deserialize<'a>>,
 }
+
+/// What `poll()` asks of a consumer's deserializer: consumer, a record's text and bytes → the
+/// value as read when it differs from the text, or why it cannot be read.
+pub type Deserialize<'a> = dyn FnMut(u32, &str, Option<&Payload>) -> Result<Option<String>, String> + 'a;
 
 impl ClientEnv<'_> {
     /// The topic-partition with global index `pidx`.
