@@ -566,6 +566,12 @@ impl Sim {
         let index = self.consumers.len() as u32;
         let consumer = Consumer::new(index, &spec, model.group, &self.topics);
         self.consumers.push(consumer);
+        // The copy reads with the model's deserializer and schema, from an empty cache.
+        if let Some(reader) = self.schemas.readers.get(like as usize) {
+            let copy = registry::clients::Reader::new(reader.deserializer, reader.schema, reader.skip_errors);
+            self.schemas.readers.resize(index as usize, registry::clients::Reader::default());
+            self.schemas.readers.push(copy);
+        }
         self.emit(ConsumerEffect::ConsumerAdded { consumer: index, like });
         self.with_consumer(index, |cons, cx, env| cons.start(cx, env));
     }

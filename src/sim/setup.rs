@@ -496,23 +496,24 @@ impl Sim {
         let mut due = Vec::new();
         let mut next = n;
         while next < p.count && start + p.offset_ms(next) <= self.io.now {
-            let value = match (&p.value_json, serialized) {
-                (Some(json), _) => p.fill_json(json, next),
-                (None, true) => serde_json::Value::String(p.fill(&p.value, next)),
-                (None, false) => serde_json::Value::Null,
-            };
+            // A producer with `StringSerializer` sends the text; any other serializer gets the value.
+            let value = serialized.then(|| match &p.value_json {
+                Some(json) => p.fill_json(json, next),
+                None => serde_json::Value::String(p.fill(&p.value, next)),
+            });
             due.push((p.key.as_deref().map(|k| p.fill(k, next)), p.fill(&p.value, next), value));
             next += 1;
         }
         let later = (next < p.count).then(|| start + p.offset_ms(next));
         let mut sends = Vec::with_capacity(due.len());
         for (key, text, value) in due {
-            if !serialized && value.is_null() {
-                sends.push((key, text, value_bytes, None));
-                continue;
-            }
-            if let Some(send) = self.serialize(producer, &value) {
-                sends.push((key, send.0, Some(send.1), send.2));
+            match value {
+                None => sends.push((key, text, value_bytes, None)),
+                Some(value) => {
+                    if let Some((text, len, payload)) = self.serialize(producer, &value) {
+                        sends.push((key, text, Some(len), payload));
+                    }
+                }
             }
         }
         self.with_producer(producer, |prod, cx, env| {
