@@ -83,7 +83,32 @@ fn ensure_jar() -> PathBuf {
 }
 
 /// Runs a case on a real cluster; Err carries the harness's stderr when it could not complete the case.
+/// The harness picks each node's port by opening and closing a socket, and another process may take
+/// the port before the node binds it; a cluster that failed to start that way is started again (at
+/// most twice more), and nothing else is retried.
 fn run_real(jar: &Path, case: &Path) -> Result<Value, String> {
+    let mut attempt = 1;
+    loop {
+        match run_real_once(jar, case) {
+            Err(e) if attempt < 3 && port_taken(&e) => {
+                eprintln!("cluster case {}: a node could not bind the port chosen for it; starting the cluster again", case.display());
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether a harness failure is a node that exited at start because its port was taken: the
+/// harness names the node's directory, whose `server.log` says so.
+fn port_taken(stderr: &str) -> bool {
+    let Some(dir) = stderr.split("exited with").nth(1).and_then(|rest| rest.split("; see ").nth(1)).and_then(|rest| rest.split_whitespace().next()) else {
+        return false;
+    };
+    std::fs::read_to_string(Path::new(dir).join("server.log")).is_ok_and(|log| log.contains("Address already in use"))
+}
+
+fn run_real_once(jar: &Path, case: &Path) -> Result<Value, String> {
     let lib = project().join("target").join("lib").join("*");
     let out = Command::new("java")
         .arg("-cp")
@@ -1240,4 +1265,17 @@ fn every_case_translates_into_a_valid_scenario() {
             panic!("{} translates into an invalid scenario: {errors:?}\n{}", file.display(), plan.toml);
         }
     }
+}
+
+#[test]
+fn a_cluster_is_started_again_only_when_a_node_lost_its_port() {
+    let dir = std::env::temp_dir().join(format!("kafkasim-port-taken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let stderr = format!("Exception in thread \"main\" java.lang.IllegalStateException: node 3 exited with 1; see {}\n\tat kafkasim.cluster.Cluster.awaitBrokers(Cluster.java:195)", dir.display());
+    std::fs::write(dir.join("server.log"), "ERROR Unable to start acceptor\nCaused by: java.net.BindException: Address already in use\n").expect("write log");
+    assert!(port_taken(&stderr));
+    std::fs::write(dir.join("server.log"), "ERROR something else entirely\n").expect("write log");
+    assert!(!port_taken(&stderr));
+    assert!(!port_taken("the harness printed no outcome"));
+    std::fs::remove_dir_all(&dir).expect("remove temp dir");
 }

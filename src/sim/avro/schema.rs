@@ -362,14 +362,10 @@ impl Schema {
     pub fn type_name(&self, id: NodeId) -> &'static str {
         self.nodes[id].type_name()
     }
-
-    /// Java's `Schema.isValidDefault`: a union's default may match any branch (Avro 1.12; the
-    /// specification says the first, and resolution does use the first).
-    pub fn valid_default(&self, id: NodeId, json: &Json) -> bool {
-        valid_default(&self.nodes, id, json)
-    }
 }
 
+/// Java's `Schema.isValidDefault`: a union's default may match any branch (Avro 1.12; the
+/// specification says the first, and resolution does use the first).
 fn valid_default(nodes: &[Node], id: NodeId, json: &Json) -> bool {
     match &nodes[id] {
         Node::String | Node::Bytes | Node::Enum(_) | Node::Fixed(_) => json.is_string(),

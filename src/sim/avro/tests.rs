@@ -17,7 +17,6 @@ fn ints_and_longs_are_zigzag_varints_as_the_specification_lists() {
     let s = schema(r#""long""#);
     for (n, expected) in [(0, "00"), (-1, "01"), (1, "02"), (-2, "03"), (2, "04"), (-64, "7f"), (64, "8001"), (8192, "808001")] {
         assert_eq!(hex(&encode(&s, &Value::Long(n)).unwrap()), expected, "{n}");
-        assert_eq!(value::long_len(n), expected.len() / 2, "{n}");
     }
     assert_eq!(hex(&encode(&s, &Value::Long(i64::MIN)).unwrap()), "ffffffffffffffffff01");
 }

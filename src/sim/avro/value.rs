@@ -61,12 +61,6 @@ fn write_long(out: &mut Vec<u8>, n: i64) {
     out.push(z as u8);
 }
 
-/// The length in bytes of a zig-zag varint.
-pub fn long_len(n: i64) -> usize {
-    let z = zigzag(n);
-    (64 - z.leading_zeros() as usize).max(1).div_ceil(7)
-}
-
 /// Encodes a value with a schema (`GenericDatumWriter` into a `BinaryEncoder`).
 pub fn encode(schema: &Schema, value: &Value) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();

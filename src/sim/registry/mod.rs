@@ -116,10 +116,10 @@ impl RegistryError {
         match self {
             RegistryError::Unreachable => "java.net.ConnectException: Connection refused (the registry is down)".into(),
             RegistryError::Incompatible { level, .. } => {
-                format!("Schema being registered is incompatible with an earlier schema for subject \"{subject}\" (compatibility {}); error code: 409", level.name())
+                format!("Schema being registered is incompatible with an earlier schema for subject \"{subject}\" (compatibility {}); error code: {}", level.name(), self.code())
             }
-            RegistryError::SubjectNotFound => format!("Subject '{subject}' not found.; error code: 40401"),
-            RegistryError::SchemaNotFound => "Schema not found; error code: 40403".into(),
+            RegistryError::SubjectNotFound => format!("Subject '{subject}' not found.; error code: {}", self.code()),
+            RegistryError::SchemaNotFound => format!("Schema not found; error code: {}", self.code()),
         }
     }
 }
