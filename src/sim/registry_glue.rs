@@ -8,7 +8,7 @@ use super::registry::effect::{Caller, RegistryEffect};
 use super::registry::RegistryError;
 use super::serdes::Payload;
 use super::Sim;
-use crate::sim::avro::verdict::explain;
+use crate::sim::avro::verdict::{direction, explain};
 
 /// A timeline action about schemas.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,14 +47,7 @@ fn details(error: &RegistryError) -> Vec<String> {
     match error {
         RegistryError::Incompatible { failures, .. } => failures
             .iter()
-            .flat_map(|f| {
-                let head = if f.new_reads_old {
-                    format!("the new schema cannot read data written with version {}", f.version)
-                } else {
-                    format!("version {} cannot read data written with the new schema", f.version)
-                };
-                std::iter::once(head).chain(f.incompatibilities.iter().map(|i| format!("  {}", explain(i))))
-            })
+            .flat_map(|f| std::iter::once(direction(f)).chain(f.incompatibilities.iter().map(|i| format!("  {}", explain(i)))))
             .collect(),
         _ => Vec::new(),
     }

@@ -264,14 +264,22 @@ fn write_text(value: &Value, out: &mut String) {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeserializeError(pub String);
 
+/// The schema id of a value in the Confluent wire format (magic byte 0, then 4 bytes), if it is one.
+pub fn wire_id(bytes: &[u8]) -> Option<u32> {
+    match bytes {
+        [0, a, b, c, d, ..] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+        _ => None,
+    }
+}
+
 /// What a deserializer makes of a value's bytes: the decoded text, or why it fails. `writer` looks
 /// a wire-format schema id up (the registry's part: `Err` says why it could not); `reader` is the
 /// consumer's own schema, if it reads with one.
-pub fn deserialize(
+pub fn deserialize<'s>(
     deserializer: Deserializer,
     bytes: &[u8],
-    reader: Option<&Schema>,
-    writer: &mut dyn FnMut(u32) -> Result<Schema, String>,
+    reader: Option<&'s Schema>,
+    writer: &dyn Fn(u32) -> Result<&'s Schema, String>,
 ) -> Result<String, DeserializeError> {
     let fail = |m: String| Err(DeserializeError(m));
     match deserializer {
@@ -285,13 +293,11 @@ pub fn deserialize(
             Err(e) => fail(format!("com.fasterxml.jackson.core.JsonParseException: {e}")),
         },
         Deserializer::Avro => {
-            if bytes.first() != Some(&0) || bytes.len() < 5 {
+            let Some(id) = wire_id(bytes) else {
                 return fail("Unknown magic byte!".into());
-            }
-            let id = u32::from_be_bytes(bytes[1..5].try_into().expect("four bytes"));
+            };
             let writer = writer(id).map_err(DeserializeError)?;
-            let reader = reader.unwrap_or(&writer);
-            match read(&writer, reader, &bytes[5..]) {
+            match read(writer, reader.unwrap_or(writer), &bytes[5..]) {
                 Ok(v) => Ok(avro_text(&v)),
                 Err(e) => fail(format!("Error deserializing Avro message for id {id}: {} ({})", e.message(), e.java())),
             }
@@ -303,7 +309,7 @@ pub fn deserialize(
 mod tests {
     use super::*;
 
-    fn no_registry(_: u32) -> Result<Schema, String> {
+    fn no_registry(_: u32) -> Result<&'static Schema, String> {
         Err("no registry".into())
     }
 
@@ -312,10 +318,10 @@ mod tests {
         assert_eq!(number_bytes(Serializer::Integer, &Json::from(258)).unwrap(), vec![0, 0, 1, 2]);
         assert_eq!(number_bytes(Serializer::Long, &Json::from("7")).unwrap(), vec![0, 0, 0, 0, 0, 0, 0, 7]);
         assert!(number_bytes(Serializer::Integer, &Json::from(1i64 << 40)).is_err());
-        assert_eq!(deserialize(Deserializer::Integer, &[0, 0, 1, 2], None, &mut no_registry).unwrap(), "258");
-        let err = deserialize(Deserializer::Integer, b"hello", None, &mut no_registry).unwrap_err();
+        assert_eq!(deserialize(Deserializer::Integer, &[0, 0, 1, 2], None, &no_registry).unwrap(), "258");
+        let err = deserialize(Deserializer::Integer, b"hello", None, &no_registry).unwrap_err();
         assert_eq!(err.0, "Size of data received by IntegerDeserializer is not 4");
-        assert_eq!(deserialize(Deserializer::Avro, b"{\"id\":1}", None, &mut no_registry).unwrap_err().0, "Unknown magic byte!");
+        assert_eq!(deserialize(Deserializer::Avro, b"{\"id\":1}", None, &no_registry).unwrap_err().0, "Unknown magic byte!");
     }
 
     #[test]
@@ -325,9 +331,10 @@ mod tests {
         let value = avro_value(&v1, &serde_json::json!({"id": "7"})).unwrap();
         let bytes = avro_wire(&v1, 3, &value).unwrap();
         assert_eq!(bytes, vec![0, 0, 0, 0, 3, 14]);
-        let mut registry = |id: u32| if id == 3 { Ok(v1.clone()) } else { Err(format!("Schema {id} not found")) };
-        assert_eq!(deserialize(Deserializer::Avro, &bytes, Some(&v2), &mut registry).unwrap(), r#"{"id":7,"currency":"EUR"}"#);
-        assert_eq!(deserialize(Deserializer::String, &bytes, None, &mut registry).unwrap(), "\0\0\0\0\u{3}\u{e}");
+        let registry = |id: u32| if id == 3 { Ok(&v1) } else { Err(format!("Schema {id} not found")) };
+        assert_eq!(deserialize(Deserializer::Avro, &bytes, Some(&v2), &registry).unwrap(), r#"{"id":7,"currency":"EUR"}"#);
+        assert_eq!(deserialize(Deserializer::String, &bytes, None, &registry).unwrap(), "\0\0\0\0\u{3}\u{e}");
+        assert_eq!(deserialize(Deserializer::Avro, &[0, 0, 0, 0, 9, 14], None, &registry).unwrap_err().0, "Schema 9 not found");
         let err = avro_value(&v1, &serde_json::json!({"id": 1, "note": "x"})).unwrap_err();
         assert_eq!(err.0, "at /note: the schema Order has no field note");
     }

@@ -22,7 +22,8 @@ pub fn explain(i: &Incompatibility) -> String {
     format!("{}  {}: {meaning}", i.location, i.kind.java())
 }
 
-fn direction(f: &LevelFailure) -> String {
+/// Which way a level's check failed, against which version, in words.
+pub fn direction(f: &LevelFailure) -> String {
     if f.new_reads_old {
         format!("the new schema cannot read data written with version {}", f.version)
     } else {

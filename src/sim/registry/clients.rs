@@ -5,7 +5,7 @@
 use super::{Registered, Registry, RegistryError};
 use crate::sim::avro::Schema;
 use crate::sim::map::VecMap;
-use crate::sim::serdes::{avro_text, avro_value, avro_wire, deserialize, number_bytes, DeserializeError, Deserializer, Payload, Serializer};
+use crate::sim::serdes::{avro_text, avro_value, avro_wire, deserialize, number_bytes, wire_id, DeserializeError, Deserializer, Payload, Serializer};
 use serde_json::Value as Json;
 
 /// One `[[schemas]]` entry: a schema a lesson names, and the subject it belongs to.
@@ -84,15 +84,16 @@ impl Writer {
     /// the cache, else registered or looked up, then the wire format).
     pub fn serialize(&mut self, registry: &mut Registry, schemas: &[SchemaSpec], value: &Json) -> Result<Serialized, SerializationFailure> {
         let fail = |message: String| SerializationFailure { message, registry: None };
-        let text = match value {
+        // The text of a value written as itself: a string as it is, anything else as JSON.
+        let plain = || match value {
             Json::String(s) => s.clone(),
             other => other.to_string(),
         };
         match self.serializer {
-            Serializer::String => Ok(Serialized { text, payload: None, registered: None }),
+            Serializer::String => Ok(Serialized { text: plain(), payload: None, registered: None }),
             Serializer::Integer | Serializer::Long => {
                 let bytes = number_bytes(self.serializer, value).map_err(|e| fail(e.0))?;
-                Ok(Serialized { text, payload: Some(Box::new(Payload { serializer: self.serializer, schema_id: None, bytes })), registered: None })
+                Ok(Serialized { text: plain(), payload: Some(Box::new(Payload { serializer: self.serializer, schema_id: None, bytes })), registered: None })
             }
             Serializer::Json => {
                 let text = value.to_string();
@@ -103,11 +104,11 @@ impl Writer {
                 let index = self.schema.ok_or_else(|| fail("no schema to write with".into()))?;
                 let spec = &schemas[index as usize];
                 let mut registered = None;
-                let (id, schema) = if self.use_latest {
+                let (id, schema): (u32, &Schema) = if self.use_latest {
                     let (found, schema) = registry.latest(&spec.subject).map_err(|e| SerializationFailure { message: format!("Error retrieving latest version of subject {}: {}", spec.subject, e.message(&spec.subject)), registry: Some(e) })?;
-                    (found.id, schema.clone())
+                    (found.id, schema)
                 } else if let Some(&id) = self.cache.get(&index) {
-                    (id, spec.schema.clone())
+                    (id, &spec.schema)
                 } else {
                     let answer = if self.auto_register { registry.register(&spec.subject, &spec.json, &spec.schema) } else { registry.lookup(&spec.subject, &spec.json) };
                     let what = if self.auto_register { "registering" } else { "retrieving" };
@@ -116,10 +117,10 @@ impl Writer {
                         registered = Some((spec.subject.clone(), found));
                     }
                     self.cache.insert(index, found.id);
-                    (found.id, spec.schema.clone())
+                    (found.id, &spec.schema)
                 };
-                let avro = avro_value(&schema, value).map_err(|e| fail(format!("Error serializing Avro message: {}", e.0)))?;
-                let bytes = avro_wire(&schema, id, &avro).map_err(|e| fail(format!("Error serializing Avro message: {}", e.0)))?;
+                let avro = avro_value(schema, value).map_err(|e| fail(format!("Error serializing Avro message: {}", e.0)))?;
+                let bytes = avro_wire(schema, id, &avro).map_err(|e| fail(format!("Error serializing Avro message: {}", e.0)))?;
                 Ok(Serialized { text: avro_text(&avro), payload: Some(Box::new(Payload { serializer: Serializer::Avro, schema_id: Some(id), bytes })), registered })
             }
         }
@@ -141,17 +142,17 @@ impl Reader {
     /// value with no payload was written by `StringSerializer`, and its bytes are its text.
     pub fn deserialize(&mut self, registry: &Registry, schemas: &[SchemaSpec], text: &str, payload: Option<&Payload>) -> Result<String, DeserializeError> {
         let bytes = payload.map_or(text.as_bytes(), |p| p.bytes.as_slice());
-        let reader = self.schema.map(|i| schemas[i as usize].schema.clone());
-        let cache = &mut self.cache;
-        let mut lookup = |id: u32| -> Result<Schema, String> {
-            if let Some(s) = cache.get(&id) {
-                return Ok(s.clone());
+        // A writer schema is fetched once and kept: the first record with its id fills the cache.
+        if let Some(id) = wire_id(bytes).filter(|id| self.deserializer == Deserializer::Avro && self.cache.get(id).is_none()) {
+            if let Ok(found) = registry.by_id(id) {
+                self.cache.insert(id, found.clone());
             }
-            let found = registry.by_id(id).map_err(|e| format!("Error retrieving Avro schema for id {id}: {}", e.message("")))?.clone();
-            cache.insert(id, found.clone());
-            Ok(found)
+        }
+        let cache = &self.cache;
+        let lookup = |id: u32| -> Result<&Schema, String> {
+            cache.get(&id).ok_or_else(|| format!("Error retrieving Avro schema for id {id}: {}", registry.by_id(id).err().map_or_else(String::new, |e| e.message(""))))
         };
-        deserialize(self.deserializer, bytes, reader.as_ref(), &mut lookup)
+        deserialize(self.deserializer, bytes, self.schema.map(|i| &schemas[i as usize].schema), &lookup)
     }
 
     /// The application is redeployed with another schema (a rolling upgrade).

@@ -71,10 +71,10 @@ impl Consumer {
         let (last, r) = returned.last().expect("not empty");
         let position = self.owned.iter().find(|o| o.pidx == *last).and_then(|o| o.position).unwrap_or(r.offset + 1);
         cx.emit(ConsumerEffect::Polled { consumer: c, records, position });
-        let returned_offsets: Vec<(u32, u64)> = returned.iter().map(|(p, r)| (*p, r.offset)).collect();
-        let resolved: Vec<(Tp, u64, String)> = resolved.into_iter().filter(|(p, o, _)| returned_offsets.contains(&(*p, *o))).map(|(p, o, t)| (env.tp(p), o, t)).collect();
+        // Only records that were returned are resolved: a bad one stops the taking before it is.
         if !resolved.is_empty() {
-            cx.emit(ConsumerEffect::ValuesResolved { consumer: c, values: resolved });
+            let values = resolved.into_iter().map(|(p, o, t)| (env.tp(p), o, t)).collect();
+            cx.emit(ConsumerEffect::ValuesResolved { consumer: c, values });
         }
         // A scripted poll() returns with these records.
         self.poll_deadline = None;
@@ -125,21 +125,18 @@ impl Consumer {
                         resolved.push((o.pidx, r.offset, text.clone()));
                     }
                     if let Err(message) = read {
-                        // `CompletedFetch.fetchRecords`: the records before the bad one are
-                        // returned, and the next poll() throws at it; the position stays there
-                        // unless the application seeks past it.
-                        if !out.is_empty() && !self.app_behaviour.skip_bad_records {
-                            o.buffer.push_front(r);
-                            left = 0;
-                            break;
-                        }
-                        failed.push((o.pidx, r, message));
                         if self.app_behaviour.skip_bad_records {
+                            failed.push((o.pidx, r, message));
                             o.position = Some(r.offset + 1);
                             if o.buffer.is_empty() {
                                 o.position = o.buffer_end.take().max(o.position);
                             }
                             continue;
+                        }
+                        // `CompletedFetch.fetchRecords`: the records before the bad one are
+                        // returned, and the next poll() throws at it; the position stays there.
+                        if out.is_empty() {
+                            failed.push((o.pidx, r, message));
                         }
                         o.buffer.push_front(r);
                         left = 0;
