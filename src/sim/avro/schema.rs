@@ -246,8 +246,11 @@ struct Parser {
     names: BTreeMap<String, NodeId>,
     /// Where the parser is, as JSON pointer tokens, for the location of an error.
     path: Vec<String>,
-    /// Defaults whose types waited for a name: (where, field name, type, default).
-    deferred: Vec<(String, String, NodeId, Json)>,
+    /// Defaults whose types waited for a name: where, the field's name, its type, the default,
+    /// and the full names of the records being read when it was met.
+    deferred: Vec<(String, String, NodeId, Json, Vec<String>)>,
+    /// The records being read (their fields not complete yet), outermost first.
+    open: Vec<String>,
     /// Where each pending name was met.
     pending_at: BTreeMap<NodeId, String>,
 }
@@ -262,11 +265,19 @@ impl Schema {
     /// Parses a schema from its JSON, as `new Schema.Parser().parse(…)` does, with name and default
     /// validation on (Java's defaults).
     pub fn parse(json: &Json) -> Result<Schema, SchemaError> {
-        let mut parser = Parser { nodes: Vec::new(), names: BTreeMap::new(), path: Vec::new(), deferred: Vec::new(), pending_at: BTreeMap::new() };
+        let mut parser = Parser { nodes: Vec::new(), names: BTreeMap::new(), path: Vec::new(), deferred: Vec::new(), open: Vec::new(), pending_at: BTreeMap::new() };
         let root = parser.parse_node(json, None).map_err(|e| parser.locate(e))?;
         let root = parser.resolve(root).map_err(|e| SchemaError { at: e.at.or(Some("/".into())), ..e })?;
-        for (at, field, ty, default) in &parser.deferred {
-            if let Some(e) = invalid_default(&parser.nodes, field, *ty, default) {
+        // The deferred defaults are checked against the resolved types. A default that reaches a
+        // record still being read when it was met (its field's record, or one around it) fails as
+        // Java's does, whose placeholder for that record has no fields yet.
+        for (at, field, ty, default, open) in &parser.deferred {
+            let resolved = |id: NodeId| match &parser.nodes[id] {
+                Node::Pending(full) => parser.names.get(full).copied().unwrap_or(id),
+                _ => id,
+            };
+            let check = Defaults { nodes: &parser.nodes, unfinished: open.iter().filter_map(|r| parser.names.get(r).copied()).collect() };
+            if let Some(e) = check.invalid(field, resolved(*ty), default) {
                 return Err(SchemaError { at: Some(at.clone()), ..e });
             }
         }
@@ -364,39 +375,89 @@ impl Schema {
     }
 }
 
-/// Java's `Schema.isValidDefault`: a union's default may match any branch (Avro 1.12; the
-/// specification says the first, and resolution does use the first).
-fn valid_default(nodes: &[Node], id: NodeId, json: &Json) -> bool {
-    match &nodes[id] {
-        Node::String | Node::Bytes | Node::Enum(_) | Node::Fixed(_) => json.is_string(),
-        Node::Int => json.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
-        Node::Long => json.is_i64() || json.as_u64().is_some_and(|n| i64::try_from(n).is_ok()),
-        Node::Float | Node::Double => json.is_number(),
-        Node::Boolean => json.is_boolean(),
-        Node::Null => json.is_null(),
-        Node::Array(items) => json.as_array().is_some_and(|a| a.iter().all(|e| valid_default(nodes, *items, e))),
-        Node::Map(values) => json.as_object().is_some_and(|m| m.values().all(|v| valid_default(nodes, *values, v))),
-        Node::Union(branches) => branches.iter().any(|b| valid_value(nodes, *b, json)),
-        Node::Record(record) => json.as_object().is_some_and(|m| {
-            record.fields.iter().all(|f| match m.get(&f.name).or(f.default.as_ref()) {
-                Some(v) => valid_value(nodes, f.ty, v),
+/// Java's `Schema.isValidDefault` over a schema's nodes: a union's default may match any branch
+/// (Avro 1.12; the specification says the first, and resolution does use the first).
+struct Defaults<'a> {
+    nodes: &'a [Node],
+    /// The records whose fields Java has not set yet when this default is checked.
+    unfinished: Vec<NodeId>,
+}
+
+/// How deep a default may nest: defaults that lead back to their own type through other fields'
+/// defaults never end (Java's check overflows its stack; here the default is refused).
+const MAX_DEFAULT_DEPTH: usize = 64;
+
+impl Defaults<'_> {
+    fn invalid(&self, field: &str, ty: NodeId, default: &Json) -> Option<SchemaError> {
+        let kind = self.nodes[ty].type_name().to_ascii_lowercase();
+        match self.valid(ty, default, 0) {
+            Ok(true) => None,
+            Ok(false) => Some(type_error(format!("Invalid default for field {field}: {default} not a {kind}"))),
+            Err(e) => Some(e),
+        }
+    }
+
+    fn valid(&self, id: NodeId, json: &Json, depth: usize) -> Result<bool, SchemaError> {
+        if depth > MAX_DEFAULT_DEPTH {
+            return Ok(false);
+        }
+        let all = |items: &mut dyn Iterator<Item = (NodeId, &Json)>| -> Result<bool, SchemaError> {
+            for (ty, v) in items {
+                if !self.valid(ty, v, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        Ok(match &self.nodes[id] {
+            Node::String | Node::Bytes | Node::Enum(_) | Node::Fixed(_) => json.is_string(),
+            Node::Int => json.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+            Node::Long => json.is_i64() || json.as_u64().is_some_and(|n| i64::try_from(n).is_ok()),
+            Node::Float | Node::Double => json.is_number(),
+            Node::Boolean => json.is_boolean(),
+            Node::Null => json.is_null(),
+            Node::Array(items) => match json.as_array() {
+                Some(a) => all(&mut a.iter().map(|e| (*items, e)))?,
                 None => false,
-            })
-        }),
-        Node::Pending(_) => false,
+            },
+            Node::Map(values) => match json.as_object() {
+                Some(m) => all(&mut m.values().map(|v| (*values, v)))?,
+                None => false,
+            },
+            // A union branch is tried as `isValidValue` tries it: a union inside counts as its
+            // branches.
+            Node::Union(branches) => {
+                for &b in branches {
+                    let branch_ok = match &self.nodes[b] {
+                        Node::Union(inner) => inner.iter().try_fold(false, |ok, &i| Ok::<bool, SchemaError>(ok || self.valid(i, json, depth + 1)?))?,
+                        _ => self.valid(b, json, depth + 1)?,
+                    };
+                    if branch_ok {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Node::Record(record) => {
+                let Some(m) = json.as_object() else { return Ok(false) };
+                if self.unfinished.contains(&id) {
+                    return Err(runtime_error("Schema fields not set yet"));
+                }
+                for f in &record.fields {
+                    let Some(v) = m.get(&f.name).or(f.default.as_ref()) else { return Ok(false) };
+                    let ok = match &self.nodes[f.ty] {
+                        Node::Union(branches) => branches.iter().try_fold(false, |ok, &b| Ok::<bool, SchemaError>(ok || self.valid(b, v, depth + 1)?))?,
+                        _ => self.valid(f.ty, v, depth + 1)?,
+                    };
+                    if !ok {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Node::Pending(_) => false,
+        })
     }
-}
-
-fn valid_value(nodes: &[Node], id: NodeId, json: &Json) -> bool {
-    match &nodes[id] {
-        Node::Union(branches) => branches.iter().any(|b| valid_default(nodes, *b, json)),
-        _ => valid_default(nodes, id, json),
-    }
-}
-
-fn invalid_default(nodes: &[Node], field: &str, ty: NodeId, default: &Json) -> Option<SchemaError> {
-    let kind = nodes[ty].type_name().to_ascii_lowercase();
-    (!valid_default(nodes, ty, default)).then(|| type_error(format!("Invalid default for field {field}: {default} not a {kind}")))
 }
 
 /// Whether a pending name can be reached from a node (its default can then only be checked once
@@ -590,12 +651,14 @@ impl Parser {
             return Err(parse_error(format!("Record has no fields: {json}")));
         };
         let mut fields: Vec<Field> = Vec::with_capacity(fields_json.len());
+        self.open.push(name.full());
         for (i, field) in fields_json.iter().enumerate() {
             self.path.extend(["fields".to_string(), i.to_string()]);
             let field = self.parse_field(field, &name, &fields).map_err(|e| self.locate(e))?;
             self.path.truncate(self.path.len() - 2);
             fields.push(field);
         }
+        self.open.pop();
         let id = self.push(Node::Record(Record { name: name.clone(), fields }));
         self.define(id, &name)?;
         Ok(id)
@@ -627,8 +690,8 @@ impl Parser {
         // checked when the schema is complete.
         if let Some(d) = &default {
             if reaches_pending(&self.nodes, ty, &mut Vec::new()) {
-                self.deferred.push((pointer(&self.path), field_name.to_string(), ty, d.clone()));
-            } else if let Some(e) = invalid_default(&self.nodes, field_name, ty, d) {
+                self.deferred.push((pointer(&self.path), field_name.to_string(), ty, d.clone(), self.open.clone()));
+            } else if let Some(e) = (Defaults { nodes: &self.nodes, unfinished: Vec::new() }).invalid(field_name, ty, d) {
                 return Err(e);
             }
         }
