@@ -28,6 +28,8 @@ pub mod limits {
     pub const PRODUCERS: usize = 64;
     /// Consumers.
     pub const CONSUMERS: usize = 64;
+    /// `[[schemas]]` entries: a transitive level checks a new version against every one before it.
+    pub const SCHEMAS: usize = 64;
     /// Timeline entries.
     pub const TIMELINE: usize = 10_000;
     /// Records produced over the whole timeline.

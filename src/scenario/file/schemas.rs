@@ -69,6 +69,13 @@ fn class_setting<T: Class>(cx: &mut Ctx<'_>, given: Option<&String>, at: usize, 
     })
 }
 
+/// Schema Registry's serializers refuse to start without `schema.registry.url`.
+fn needs_registry_url(cx: &mut Ctx<'_>, at: usize, url: Option<&String>, class: &str) {
+    if url.is_none() {
+        cx.err(at, format!("{class} needs schema.registry.url"), Some("add \"schema.registry.url\" = \"http://schema-registry:8081\" to its config".into()));
+    }
+}
+
 /// A name among the `[[schemas]]` entries.
 pub(super) fn schema_ref(cx: &mut Ctx<'_>, name: &Spanned<String>, specs: &[SchemaSpec]) -> Option<u32> {
     let found = specs.iter().position(|s| &s.name == name.get_ref());
@@ -88,6 +95,10 @@ pub(super) fn schemas(cx: &mut Ctx<'_>, def: &FileDef) -> Schemas {
         }
     }
     let mut specs: Vec<SchemaSpec> = Vec::new();
+    if let Some(first) = def.schemas.get(limits::SCHEMAS) {
+        cx.err(first.span().start, format!("more than {} [[schemas]] entries", limits::SCHEMAS), Some("a lesson needs a few versions of each schema".into()));
+        return Schemas { registry, specs, writers: Vec::new(), readers: Vec::new() };
+    }
     for d in &def.schemas {
         let d = d.get_ref();
         let text = d.schema.get_ref();
@@ -126,8 +137,8 @@ pub(super) fn schemas(cx: &mut Ctx<'_>, def: &FileDef) -> Schemas {
         if schema.is_some() && !avro {
             cx.err(at, "value_schema without KafkaAvroSerializer", Some("set value.serializer = \"io.confluent.kafka.serializers.KafkaAvroSerializer\"".into()));
         }
-        if avro && config.and_then(|c| c.schema_registry_url.as_ref()).is_none() {
-            cx.err(at, "KafkaAvroSerializer needs schema.registry.url", Some("add \"schema.registry.url\" = \"http://schema-registry:8081\" to its config".into()));
+        if avro {
+            needs_registry_url(cx, at, config.and_then(|c| c.schema_registry_url.as_ref()), Serializer::Avro.short());
         }
         let auto_register = config.and_then(|c| c.auto_register_schemas).unwrap_or(true);
         let use_latest = config.and_then(|c| c.use_latest_version).unwrap_or(false);
@@ -147,8 +158,8 @@ pub(super) fn schemas(cx: &mut Ctx<'_>, def: &FileDef) -> Schemas {
         if schema.is_some() && !avro {
             cx.err(c.name.span().start, "value_schema without KafkaAvroDeserializer", Some("set value.deserializer = \"io.confluent.kafka.serializers.KafkaAvroDeserializer\"".into()));
         }
-        if avro && config.and_then(|c| c.schema_registry_url.as_ref()).is_none() {
-            cx.err(c.name.span().start, "KafkaAvroDeserializer needs schema.registry.url", Some("add \"schema.registry.url\" = \"http://schema-registry:8081\" to its config".into()));
+        if avro {
+            needs_registry_url(cx, c.name.span().start, config.and_then(|c| c.schema_registry_url.as_ref()), Deserializer::Avro.short());
         }
         let skip = match c.on_deserialization_error.as_ref().map(|s| (s.get_ref().as_str(), s.span().start)) {
             None | Some(("stop", _)) => false,
